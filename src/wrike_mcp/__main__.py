@@ -1,0 +1,3 @@
+from wrike_mcp.cli import main
+
+raise SystemExit(main())

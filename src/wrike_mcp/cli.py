@@ -1,0 +1,87 @@
+"""The `wrike-mcp` command line: parses, builds settings, calls into the packages. No logic lives here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+EXIT_USAGE = 2
+
+
+def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--read-only", action="store_true", default=None, help="offer only read tools")
+    parser.add_argument("--toolsets", help="comma-separated toolsets to offer (default: all)")
+    parser.add_argument("--tools", help="comma-separated tool names to offer (default: all)")
+    parser.add_argument("--exclude-tools", help="comma-separated tool names to hide")
+    parser.add_argument("--allow-delete", action="store_true", default=None,
+                        help="offer delete_task to clients that cannot confirm through elicitation")
+    parser.add_argument("--scopes", help="granted Wrike scopes for a permanent token, comma-separated")
+    parser.add_argument("--sandbox", action="store_true", help="run against the built-in Wrike sandbox")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wrike-mcp", description="MCP server for Wrike")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    sandbox = commands.add_parser("sandbox", help="serve the Wrike API v4 emulator on loopback")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8100)
+    sandbox.add_argument("--token-ttl", type=int, default=3600, help="OAuth access-token lifetime, seconds")
+    sandbox.add_argument("--rate-limit", type=int, default=400, help="requests per minute per token")
+
+    serve = commands.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port")
+    serve.add_argument("--stateless", action="store_true", help="stateless JSON mode for HTTP")
+    _add_filter_flags(serve)
+
+    tools = commands.add_parser("tools", help="list the tools this configuration offers")
+    tools.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_filter_flags(tools)
+
+    call = commands.add_parser("call", help="call one tool and print its result as JSON")
+    call.add_argument("tool")
+    call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments")
+    _add_filter_flags(call)
+
+    auth = commands.add_parser("auth", help="OAuth login, status, logout")
+    auth_commands = auth.add_subparsers(dest="auth_command", required=True)
+    login = auth_commands.add_parser("login", help="authorize wrike-mcp with your Wrike account")
+    login.add_argument("--no-browser", action="store_true", help="print the URL and read the redirect from stdin")
+    login.add_argument("--scopes", help="scopes to request, comma-separated")
+    auth_commands.add_parser("status", help="who is logged in, scopes, expiry (never a token)")
+    auth_commands.add_parser("logout", help="delete the stored tokens")
+    return parser
+
+
+def settings_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """CLI flags that map onto Settings fields; unset flags leave env vars in charge."""
+    names = ("read_only", "toolsets", "tools", "exclude_tools", "allow_delete", "scopes")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "sandbox":
+            from wrike_mcp.sandbox.serve import run_sandbox
+
+            return run_sandbox(host=args.host, port=args.port, token_ttl=args.token_ttl, rate_limit=args.rate_limit)
+        from wrike_mcp.config import Settings
+
+        settings = Settings(**settings_overrides(args))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"wrike-mcp: invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "auth":
+        from wrike_mcp.auth.commands import run_auth_command
+
+        return run_auth_command(args, settings)
+    from wrike_mcp.server_commands import run_server_command
+
+    return run_server_command(args, settings)

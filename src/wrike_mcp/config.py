@@ -1,0 +1,94 @@
+"""Settings, read from `WRIKE_*` environment variables and CLI flags (flags win)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from wrike_mcp import scopes as scope_names
+
+CommaList = Annotated[list[str], NoDecode]
+
+DEFAULT_HOST = "www.wrike.com"
+DEFAULT_LOGIN_URL = "https://login.wrike.com"
+
+
+def split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return scope_names.parse(value)
+    return value
+
+
+def is_wrike_host(host: str) -> bool:
+    """Only Wrike's own data-centre hosts may receive a token unless a base URL is set explicitly."""
+    host = host.lower().rstrip(".")
+    return host == "wrike.com" or host.endswith(".wrike.com")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WRIKE_", extra="ignore", populate_by_name=True)
+
+    # Wrike connection
+    access_token: SecretStr | None = Field(default=None, description="permanent access token")
+    host: str = Field(default=DEFAULT_HOST, description="Wrike API host (data centre), e.g. app-eu.wrike.com")
+    base_url: str | None = Field(
+        default=None, description="explicit API base URL, e.g. http://127.0.0.1:8100/api/v4 (the sandbox)"
+    )
+    login_url: str = Field(default=DEFAULT_LOGIN_URL, description="Wrike OAuth server")
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    redirect_uri: str = "http://localhost:8765/callback"
+    scopes: CommaList | None = Field(
+        default=None, description="granted (permanent token) or requested (OAuth) scopes, comma-separated"
+    )
+    token_store: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("WRIKE_MCP_TOKEN_STORE", "token_store"),
+        description="token store file when no OS keyring is usable",
+    )
+
+    # client behaviour
+    timeout: float = Field(default=30.0, gt=0, description="seconds per Wrike request")
+    rate_limit_per_minute: int = Field(default=400, gt=0, le=10_000)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    retry_budget: float = Field(default=30.0, gt=0, description="seconds a read may spend retrying")
+
+    # tool filters
+    read_only: bool = False
+    toolsets: CommaList | None = None
+    tools: CommaList | None = None
+    exclude_tools: CommaList = Field(default_factory=list)
+    allow_delete: bool = False
+
+    _split = field_validator("scopes", "toolsets", "tools", "exclude_tools", mode="before")(split_commas)
+
+    @field_validator("host")
+    @classmethod
+    def _check_host(cls, value: str) -> str:
+        value = value.strip().lower()
+        if "/" in value or not value:
+            raise ValueError("WRIKE_HOST is a host name such as www.wrike.com or app-eu.wrike.com, not a URL")
+        return value
+
+    @model_validator(mode="after")
+    def _check_urls(self) -> Settings:
+        if self.base_url is None and not is_wrike_host(self.host):
+            raise ValueError(
+                f"WRIKE_HOST {self.host!r} is not a *.wrike.com host; set WRIKE_BASE_URL to use another server"
+            )
+        login = urlsplit(self.login_url)
+        if login.scheme != "https" and self.login_url != DEFAULT_LOGIN_URL and self.base_url is None:
+            # a plain-http login server only makes sense against a local emulator
+            raise ValueError("WRIKE_LOGIN_URL must be https unless WRIKE_BASE_URL points at a local server")
+        return self
+
+    @property
+    def api_base_url(self) -> str:
+        """The API base URL for the configured host; the token source may override the host later."""
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        return f"https://{self.host}/api/v4"
