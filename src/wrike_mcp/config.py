@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     exclude_tools: CommaList = Field(default_factory=list)
     allow_delete: bool = False
 
+    log_level: str = Field(default="WARNING", description="log level of the server's own log (stderr)")
+
     _split = field_validator("scopes", "toolsets", "tools", "exclude_tools", mode="before")(split_commas)
 
     @field_validator("host")

@@ -1,0 +1,159 @@
+"""`wrike-mcp serve | tools | call`: connect to Wrike (or the in-process sandbox) and run the server."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+
+from wrike_mcp.config import Settings
+from wrike_mcp.server import create_server, offered_tools, tool_filter
+from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.errors import WrikeError
+
+EXIT_TOOL_ERROR = 1
+EXIT_USAGE = 2
+
+SANDBOX_TOKEN = "wrike-sandbox-token"  # documented demo credential of the emulator, not a secret
+SANDBOX_BASE_URL = "http://127.0.0.1/api/v4"  # in-process: requests never leave the process
+
+NO_CREDENTIALS = """\
+wrike-mcp: no Wrike credentials.
+  - permanent token: export WRIKE_ACCESS_TOKEN=... (Wrike → Apps & Integrations → API)
+  - OAuth: set WRIKE_CLIENT_ID and WRIKE_CLIENT_SECRET, then run `wrike-mcp auth login`
+  - or try it without an account: wrike-mcp serve --sandbox"""
+
+
+@dataclass
+class Connection:
+    client: WrikeClient
+    granted_scopes: frozenset[str] | None
+    mode: str
+
+
+class NoCredentials(Exception):
+    pass
+
+
+@asynccontextmanager
+async def connect(settings: Settings, *, sandbox: bool) -> AsyncIterator[Connection]:
+    """A Wrike client for these settings: the in-process sandbox, OAuth, or a permanent token."""
+    from wrike_mcp.wrike.tokens import StaticTokenSource
+
+    if sandbox:
+        import httpx
+
+        from wrike_mcp.sandbox import create_app
+
+        transport = httpx.ASGITransport(app=create_app())
+        settings = settings.model_copy(update={"base_url": SANDBOX_BASE_URL})
+        client = WrikeClient.from_settings(settings, StaticTokenSource(SANDBOX_TOKEN), transport=transport)
+        async with client:
+            yield Connection(client, granted_scopes=None, mode="sandbox")
+        return
+
+    from wrike_mcp.auth import NoCredentialsError, token_source_from_settings
+
+    try:
+        source = token_source_from_settings(settings)
+    except NoCredentialsError as exc:
+        raise NoCredentials(str(exc)) from None
+    granted = getattr(source, "granted_scopes", None)
+    mode = "permanent token" if isinstance(source, StaticTokenSource) else "oauth"
+    async with WrikeClient.from_settings(settings, source) as client:
+        yield Connection(client, granted_scopes=granted, mode=mode)
+
+
+def configure_logging(settings: Settings) -> None:
+    """Logs go to stderr only: stdout is the stdio transport's wire."""
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def run_server_command(args: argparse.Namespace, settings: Settings) -> int:
+    configure_logging(settings)
+    problems = tool_filter(settings, None).validate_names()
+    if problems:
+        print(f"wrike-mcp: {'; '.join(problems)}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "tools":
+        return list_tools(settings, as_json=args.json)
+    try:
+        if args.command == "serve":
+            anyio.run(serve, args, settings)
+            return 0
+        return anyio.run(call_tool, args, settings)
+    except NoCredentials as exc:
+        print(str(exc) or NO_CREDENTIALS, file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 0
+
+
+def list_tools(settings: Settings, *, as_json: bool) -> int:
+    specs = offered_tools(settings)
+    rows = [
+        {"name": spec.name, "toolset": spec.toolset, "scopes": list(spec.scopes), "read_only": spec.read_only}
+        for spec in specs
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    width = max((len(row["name"]) for row in rows), default=4)
+    print(f"{'tool':<{width}}  {'toolset':<12}  {'read-only':<9}  scopes")
+    for spec in specs:
+        flag = "yes" if spec.read_only else "no"
+        print(f"{spec.name:<{width}}  {spec.toolset:<12}  {flag:<9}  {', '.join(spec.scopes)}")
+    return 0
+
+
+async def serve(args: argparse.Namespace, settings: Settings) -> None:
+    async with connect(settings, sandbox=args.sandbox) as conn:
+        server = create_server(settings, conn.client, granted_scopes=conn.granted_scopes, mode=conn.mode)
+        if args.transport == "stdio":
+            await server.run_stdio_async()
+            return
+        import uvicorn
+
+        app = server.streamable_http_app(
+            stateless_http=args.stateless, json_response=args.stateless, host=args.host
+        )
+        print(f"wrike-mcp: streamable HTTP on http://{args.host}:{args.port}/mcp", file=sys.stderr, flush=True)
+        config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
+        await uvicorn.Server(config).serve()
+
+
+async def call_tool(args: argparse.Namespace, settings: Settings) -> int:
+    from mcp import Client
+
+    try:
+        arguments = json.loads(args.arguments)
+    except json.JSONDecodeError as exc:
+        print(f"wrike-mcp: arguments are not JSON: {exc.msg} at position {exc.pos}", file=sys.stderr)
+        return EXIT_USAGE
+    if not isinstance(arguments, dict):
+        print("wrike-mcp: arguments must be a JSON object", file=sys.stderr)
+        return EXIT_USAGE
+    async with connect(settings, sandbox=args.sandbox) as conn:
+        server = create_server(settings, conn.client, granted_scopes=conn.granted_scopes, mode=conn.mode)
+        try:
+            async with Client(server) as client:
+                result = await client.call_tool(args.tool, arguments)
+        except WrikeError as exc:
+            print(f"wrike-mcp: {exc.message}", file=sys.stderr)
+            return EXIT_TOOL_ERROR
+    if result.is_error:
+        text = " ".join(block.text for block in result.content if block.type == "text")
+        print(text, file=sys.stderr)
+        return EXIT_TOOL_ERROR
+    print(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
+    return 0

@@ -1,0 +1,52 @@
+"""The `context` toolset: who the assistant is acting as, and against which Wrike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from wrike_mcp import scopes
+from wrike_mcp.tools.deps import wrike
+from wrike_mcp.tools.output import Model, Ref
+from wrike_mcp.tools.registry import wrike_tool
+
+
+class Me(Model):
+    user: Ref = Field(description="the Wrike user the credentials act as")
+    email: str | None = None
+    role: str | None = Field(default=None, description="User, Collaborator or Owner/Admin")
+    account: Ref
+    api_host: str = Field(description="the Wrike API base URL in use (data centre)")
+    granted_scopes: list[str] | None = Field(
+        default=None, description="Wrike scopes of the credentials; absent when unknown (permanent token)"
+    )
+    mode: str = Field(description="sandbox, permanent token or oauth")
+
+
+@wrike_tool(toolset="context", scopes=[scopes.WS_READ_ONLY], title="Who am I in Wrike")
+async def get_me(ctx: Context[Any]) -> Me:
+    """Who the assistant acts as in Wrike: user, email, account, API host, granted scopes and server mode.
+
+    Call it first when you need the current user's id (for "my tasks") or to check which scopes are granted.
+    """
+    deps = wrike(ctx)
+    me = await deps.client.get_one("/contacts", {"me": True})
+    account = await deps.client.get_one("/account")
+    profile = next(iter(me.get("profiles") or []), {})
+    role = profile.get("role")
+    if profile.get("owner"):
+        role = "Owner"
+    elif profile.get("admin"):
+        role = "Admin"
+    full_name = " ".join(part for part in (me.get("firstName"), me.get("lastName")) if part)
+    return Me(
+        user=Ref(id=me["id"], name=full_name or None),
+        email=profile.get("email"),
+        role=role,
+        account=Ref(id=account["id"], name=account.get("name")),
+        api_host=deps.client.base_url,
+        granted_scopes=sorted(deps.granted_scopes) if deps.granted_scopes is not None else None,
+        mode=deps.mode,
+    )

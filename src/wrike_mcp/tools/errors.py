@@ -1,0 +1,48 @@
+"""Wrike errors → the first line a model reads (DESIGN §6): what failed and what to do next."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from wrike_mcp.wrike import errors as wrike_errors
+
+MAX_FIRST_LINE = 200
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def tool_error_message(exc: BaseException, tool: str, scopes: Sequence[str]) -> str | None:
+    """The tool-error text for a known failure, or None for an unexpected one (logged by the caller)."""
+    if isinstance(exc, wrike_errors.BadReference | wrike_errors.UnknownOutcome | wrike_errors.AuthorizationExpired):
+        return exc.message
+    if isinstance(exc, wrike_errors.ResourceNotFound):
+        return f"not found: {_short(exc.description)}. Check the id or look it up first (e.g. search_tasks, list_folders)"
+    if isinstance(exc, wrike_errors.AccessForbidden | wrike_errors.NotAllowed):
+        needed = ", ".join(scopes) or "none"
+        return (
+            f"Wrike refused {tool}: {_short(exc.description, 100)}. This tool needs the Wrike scope {needed} "
+            "(and access to the item); grant it to the token or app"
+        )
+    if isinstance(exc, wrike_errors.NotAuthorized):
+        return (
+            "Wrike rejected the credentials (401): check WRIKE_ACCESS_TOKEN or run `wrike-mcp auth login`"
+        )
+    if isinstance(exc, wrike_errors.RateLimited):
+        wait = f"{exc.retry_after:.0f} s" if exc.retry_after else "a minute"
+        return f"rate limited by Wrike: retry after {wait}"
+    if isinstance(exc, wrike_errors.InvalidParameter | wrike_errors.ParameterRequired | wrike_errors.InvalidRequest):
+        return f"Wrike rejected the request: {_short(exc.description)}"
+    if isinstance(exc, wrike_errors.MethodNotFound):
+        return "Wrike does not know this API method: check WRIKE_HOST (your data centre, e.g. app-eu.wrike.com)"
+    if isinstance(exc, wrike_errors.ServerError):
+        return f"Wrike had a server error ({exc.status}) and retries did not help; try again later"
+    if isinstance(exc, wrike_errors.WrikeTimeout):
+        return "Wrike did not answer in time (retries exhausted); try again later"
+    if isinstance(exc, wrike_errors.TransportError):
+        return f"Wrike's answer was unusable ({_short(exc.message, 80)}); try again later"
+    if isinstance(exc, wrike_errors.WrikeError):
+        return _short(exc.message, MAX_FIRST_LINE)
+    return None

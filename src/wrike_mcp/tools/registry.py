@@ -1,0 +1,199 @@
+"""The one place each tool is declared: name, toolset, required Wrike scopes, title, annotations.
+
+Toolset modules decorate plain async functions with `@wrike_tool(...)`. The function returns a pydantic
+model; `register()` adapts it for the SDK so that the result is compact (None and empty fields dropped)
+in both `structuredContent` and the text block, and so that Wrike errors become actionable tool errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import json
+import logging
+import typing
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel
+
+from wrike_mcp import scopes as scope_rules
+from wrike_mcp.tools.errors import tool_error_message
+
+logger = logging.getLogger("wrike_mcp.tools")
+
+Kind = Literal["read", "write", "destructive"]
+META_TOOLSET = "wrike-mcp/toolset"
+META_SCOPES = "wrike-mcp/scopes"
+
+ToolFn = Callable[..., Awaitable[BaseModel]]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    toolset: str
+    scopes: tuple[str, ...]
+    title: str
+    kind: Kind
+    idempotent: bool
+    fn: ToolFn = field(repr=False)
+
+    @property
+    def read_only(self) -> bool:
+        return self.kind == "read"
+
+    @property
+    def description(self) -> str:
+        return inspect.cleandoc(self.fn.__doc__ or "")
+
+    @property
+    def annotations(self) -> ToolAnnotations:
+        return ToolAnnotations(
+            read_only_hint=self.read_only,
+            destructive_hint=self.kind == "destructive",
+            idempotent_hint=self.idempotent or self.read_only,
+            open_world_hint=True,  # Wrike is a remote service holding other people's content
+        )
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return {META_TOOLSET: self.toolset, META_SCOPES: list(self.scopes)}
+
+
+REGISTRY: dict[str, ToolSpec] = {}
+
+
+def wrike_tool(
+    *, toolset: str, scopes: Iterable[str], title: str, kind: Kind = "read", idempotent: bool = False
+) -> Callable[[ToolFn], ToolFn]:
+    """Declare a tool. The function's name is the tool's name; its docstring is the model-facing description."""
+
+    def decorator(fn: ToolFn) -> ToolFn:
+        if fn.__name__ in REGISTRY:
+            raise ValueError(f"tool {fn.__name__} declared twice")
+        REGISTRY[fn.__name__] = ToolSpec(
+            name=fn.__name__,
+            toolset=toolset,
+            scopes=tuple(scopes),
+            title=title,
+            kind=kind,
+            idempotent=idempotent,
+            fn=fn,
+        )
+        return fn
+
+    return decorator
+
+
+# One module per toolset, in the order a model should see them.
+TOOLSET_MODULES = ("context", "folders", "projects", "tasks", "directory", "app_activity")
+
+
+def all_tools() -> list[ToolSpec]:
+    """Every declared tool, in declaration order (importing the toolset modules registers them)."""
+    for module in TOOLSET_MODULES:
+        try:
+            importlib.import_module(f"wrike_mcp.tools.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"wrike_mcp.tools.{module}":
+                raise
+    return list(REGISTRY.values())
+
+
+def toolset_names() -> list[str]:
+    return list(dict.fromkeys(spec.toolset for spec in all_tools()))
+
+
+@dataclass(frozen=True)
+class ToolFilter:
+    """Which tools a configuration offers (DESIGN §3: flags, env vars, granted scopes)."""
+
+    read_only: bool = False
+    toolsets: frozenset[str] | None = None
+    tools: frozenset[str] | None = None
+    exclude_tools: frozenset[str] = frozenset()
+    granted_scopes: frozenset[str] | None = None  # None: unknown (permanent token) → offer all
+
+    def allows(self, spec: ToolSpec) -> bool:
+        if self.read_only and not spec.read_only:
+            return False
+        if self.toolsets is not None and spec.toolset not in self.toolsets:
+            return False
+        if self.tools is not None and spec.name not in self.tools:
+            return False
+        if spec.name in self.exclude_tools:
+            return False
+        return self.granted_scopes is None or scope_rules.satisfies(self.granted_scopes, spec.scopes)
+
+    def validate_names(self) -> list[str]:
+        """Unknown toolset or tool names in the filter, as messages (a typo should not silently hide tools)."""
+        known_tools = {spec.name for spec in all_tools()}
+        known_sets = set(toolset_names())
+        problems = [f"unknown toolset {name!r}" for name in sorted((self.toolsets or set()) - known_sets)]
+        for name in sorted(((self.tools or set()) | self.exclude_tools) - known_tools):
+            problems.append(f"unknown tool {name!r}")
+        return problems
+
+
+def compact(value: Any) -> Any:
+    """Drop None, empty strings, lists and dicts recursively (the output contract, DESIGN §5).
+
+    False and 0 are kept: they carry meaning ("truncated": false is dropped by the models instead).
+    """
+    if isinstance(value, dict):
+        out = {key: compact(item) for key, item in value.items()}
+        return {key: item for key, item in out.items() if item not in (None, "", [], {})}
+    if isinstance(value, list):
+        return [compact(item) for item in value]
+    return value
+
+
+def to_result(model: BaseModel) -> CallToolResult:
+    data = compact(model.model_dump(mode="json", by_alias=True))
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def _adapt(spec: ToolSpec) -> Callable[..., Awaitable[CallToolResult]]:
+    """Wrap a tool function: compact result, Wrike errors → actionable ToolError, same input schema."""
+    fn = spec.fn
+    hints = typing.get_type_hints(fn, include_extras=True)
+    output_model = hints.pop("return")
+    signature = inspect.signature(fn)
+    parameters = [param.replace(annotation=hints[param.name]) for param in signature.parameters.values()]
+
+    @functools.wraps(fn)
+    async def call(*args: Any, **kwargs: Any) -> CallToolResult:
+        try:
+            return to_result(await fn(*args, **kwargs))
+        except ToolError:
+            raise
+        except Exception as exc:
+            message = tool_error_message(exc, spec.name, spec.scopes)
+            if message is None:
+                logger.exception("tool %s failed unexpectedly", spec.name)
+                message = f"{spec.name} failed unexpectedly; the error was logged. Try again or report it."
+            raise ToolError(message) from None
+
+    returns = Annotated[CallToolResult, output_model]
+    call.__signature__ = signature.replace(parameters=parameters, return_annotation=returns)  # type: ignore[attr-defined]
+    call.__annotations__ = {**hints, "return": returns}
+    return call
+
+
+def register(server: MCPServer[Any], specs: Iterable[ToolSpec]) -> None:
+    for spec in specs:
+        server.add_tool(
+            _adapt(spec),
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            annotations=spec.annotations,
+            meta=spec.meta,
+        )
