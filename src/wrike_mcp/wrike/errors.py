@@ -100,8 +100,10 @@ STATUS_CLASSES: dict[int, type[WrikeAPIError]] = {
 
 def api_error(status: int, code: str, description: str, *, method: str = "", path: str = "") -> WrikeAPIError:
     """The typed error for a Wrike error envelope (by code, falling back to the status)."""
-    cls = ERROR_CLASSES.get(code) or STATUS_CLASSES.get(status) or (
-        ServerError if status >= 500 else WrikeAPIError
+    cls = (
+        ERROR_CLASSES.get(code)
+        or STATUS_CLASSES.get(status)
+        or (ServerError if status >= 500 else WrikeAPIError)
     )
     return cls(status, code or f"http_{status}", description, method=method, path=path)
 

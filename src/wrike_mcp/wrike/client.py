@@ -1,0 +1,483 @@
+"""The Wrike API v4 client: envelopes, typed errors, the rate governor, retries for reads, none for writes.
+
+Reads (GET) are retried on 429, 5xx, timeouts, dropped connections and malformed answers, with full-jitter
+exponential backoff that honours `Retry-After`, bounded by `max_retries` and `retry_budget` seconds. Writes
+(POST/PUT/DELETE) are sent exactly once: when the request may have reached Wrike and no clean answer came
+back, the caller gets `UnknownOutcome` instead of a blind retry that could create a second task or comment.
+The one replay for every method is after a 401, which means Wrike applied nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, Final, Literal, NoReturn
+from urllib.parse import quote, urlsplit
+
+import anyio
+import httpx
+
+from wrike_mcp import __version__
+from wrike_mcp.config import DEFAULT_HOST, Settings, is_wrike_host
+from wrike_mcp.wrike.errors import (
+    ConnectionFailed,
+    MalformedResponse,
+    NotAuthorized,
+    RateLimited,
+    ResourceNotFound,
+    UnknownOutcome,
+    WrikeAPIError,
+    WrikeError,
+    WrikeTimeout,
+    api_error,
+)
+from wrike_mcp.wrike.governor import RateGovernor
+from wrike_mcp.wrike.pagination import MAX_PAGE_SIZE, Page, iterate_pages
+from wrike_mcp.wrike.tokens import Token, TokenSource
+
+logger = logging.getLogger("wrike_mcp.wrike")
+
+Method = Literal["GET", "POST", "PUT", "DELETE"]
+MULTI_ID_BATCH = 100  # Wrike's limit for /tasks/{id},{id},...
+
+_HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+# httpx errors raised before any byte of the request left this machine: safe to report as "not applied".
+_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class UntrustedHost(WrikeError):
+    """The API host is not an https `*.wrike.com` host, so the token is not sent there."""
+
+
+class _JsonNull:
+    """Sends an explicit JSON `null` in a body (e.g. `project=null` turns a project back into a folder)."""
+
+    def __repr__(self) -> str:
+        return "NULL"
+
+
+NULL: Final = _JsonNull()
+
+
+def encode_value(value: Any) -> str:
+    """One query or form value the way Wrike reads it: lists, dicts and booleans as JSON, the rest as text."""
+    if isinstance(value, _JsonNull):
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return str(value)
+
+
+def encode_fields(values: Mapping[str, Any] | None) -> dict[str, str]:
+    """Query parameters or form fields, `None` dropped."""
+    return {key: encode_value(value) for key, value in (values or {}).items() if value is not None}
+
+
+def check_api_host(host: str) -> str:
+    """The host, normalised, if Wrike's token may be sent to it; `UntrustedHost` otherwise."""
+    normalised = host.strip().lower().rstrip(".")
+    if not _HOST_NAME.match(normalised) or not is_wrike_host(normalised):
+        raise UntrustedHost(
+            f"refusing to send the Wrike token to {host!r}: only https *.wrike.com hosts are accepted "
+            "(set WRIKE_BASE_URL explicitly to use another server such as the sandbox)"
+        )
+    return normalised
+
+
+def clean_path(path: str) -> str:
+    """The API path with each segment percent-encoded; refuses queries, fragments and dot segments."""
+    if not path.startswith("/") or "?" in path or "#" in path:
+        raise WrikeError(f"invalid Wrike API path {path!r}: it must start with '/' and carry no query")
+    segments = path[1:].split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise WrikeError(f"invalid Wrike API path {path!r}: empty or dot segment")
+    return "/" + "/".join(quote(segment, safe="-_:.=,~!$'()*+;@") for segment in segments)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """`Retry-After` in seconds (delay-seconds or HTTP-date form); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class _Failure(Exception):
+    """One attempt failed; carries the typed error and what the failure tells about retrying."""
+
+    def __init__(
+        self, error: WrikeError, *, retryable: bool, maybe_applied: bool, retry_after: float | None = None
+    ) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retryable = retryable  # worth another GET
+        self.maybe_applied = maybe_applied  # a write may have reached Wrike
+        self.retry_after = retry_after
+
+
+class WrikeClient:
+    """Async client for Wrike API v4; one per server (it pools connections). An async context manager."""
+
+    def __init__(
+        self,
+        token_source: TokenSource,
+        *,
+        base_url: str | None = None,
+        host: str = DEFAULT_HOST,
+        timeout: float = 30.0,
+        rate_limit_per_minute: int = 400,
+        max_retries: int = 3,
+        retry_budget: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        backoff_base: float = 0.5,
+        backoff_max: float = 8.0,
+        retry_after_cap: float = 30.0,
+        governor: RateGovernor | None = None,
+    ) -> None:
+        self._tokens = token_source
+        self._base_url = _check_base_url(base_url) if base_url else None
+        # With an explicit base URL (the sandbox) the host plays no part; otherwise it must be Wrike's.
+        self._host = host if self._base_url else check_api_host(host)
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.retry_budget = retry_budget
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.retry_after_cap = retry_after_cap
+        # One governor per client, i.e. per token source: Wrike counts requests per token (and per IP), and a
+        # refreshed token belongs to the same user and the same budget.
+        self.governor = governor or RateGovernor(rate_limit_per_minute)
+        self.request_count = 0
+        self._last_token: Token | None = None
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,  # a redirect could carry the Authorization header to another host
+            headers={"Accept": "application/json", "User-Agent": f"wrike-mcp/{__version__}"},
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        token_source: TokenSource,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> WrikeClient:
+        return cls(
+            token_source,
+            base_url=settings.base_url,
+            host=settings.host,
+            timeout=settings.timeout,
+            rate_limit_per_minute=settings.rate_limit_per_minute,
+            max_retries=settings.max_retries,
+            retry_budget=settings.retry_budget,
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> WrikeClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL of the latest request (the token's host may differ from the configured one)."""
+        return self.api_base_url(self._last_token)
+
+    def api_base_url(self, token: Token | None = None) -> str:
+        """Where requests go: the explicit base URL, else `https://{host}/api/v4` with the token's host."""
+        if self._base_url:
+            return self._base_url
+        host = check_api_host(token.host) if token and token.host else self._host
+        return f"https://{host}/api/v4"
+
+    # ---- public API -------------------------------------------------------------------------------------
+
+    async def get(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """GET and return the envelope's `data`."""
+        return _data(await self.request("GET", path, params=params))
+
+    async def get_one(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """GET and return `data[0]`; `ResourceNotFound` when Wrike returns no entity."""
+        data = await self.get(path, params)
+        if not data:
+            raise ResourceNotFound(
+                404, "resource_not_found", "Wrike returned nothing", method="GET", path=path
+            )
+        return data[0]
+
+    async def get_many(
+        self, path_template: str, ids: Sequence[str], params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """GET entities by id through a multi-id path such as `/tasks/{ids}`, 100 ids per request.
+
+        Returns them in the order of `ids` (duplicates once); ids Wrike did not return are left out.
+        """
+        if "{ids}" not in path_template:
+            raise ValueError("path_template must contain '{ids}', e.g. '/tasks/{ids}'")
+        unique = list(dict.fromkeys(ids))
+        by_id: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(unique), MULTI_ID_BATCH):
+            batch = unique[start : start + MULTI_ID_BATCH]
+            for item in await self.get(path_template.replace("{ids}", ",".join(batch)), params):
+                by_id[str(item.get("id"))] = item
+        return [by_id[ident] for ident in unique if ident in by_id]
+
+    async def get_page(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+    ) -> Page:
+        """One page of a paged list (`pageSize`, `nextPageToken`)."""
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        query = {**(params or {}), "pageSize": page_size, "nextPageToken": page_token}
+        envelope = await self.request("GET", path, params=query)
+        token = envelope.get("nextPageToken")
+        size = envelope.get("responseSize")
+        return Page(
+            items=_data(envelope),
+            next_page_token=str(token) if token else None,
+            response_size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+        )
+
+    def iter_pages(
+        self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int = 500
+    ) -> AsyncIterator[Page]:
+        """Every page, following `nextPageToken` to the end (or to an empty page)."""
+        return iterate_pages(lambda token: self.get_page(path, params, page_size=page_size, page_token=token))
+
+    async def post(self, path: str, data: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        return _data(await self.request("POST", path, data=data))
+
+    async def put(self, path: str, data: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        return _data(await self.request("PUT", path, data=data))
+
+    async def delete(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        return _data(await self.request("DELETE", path, params=params))
+
+    async def request(
+        self,
+        method: Method,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Send one API call; return the whole envelope (`kind`, `data`, `nextPageToken` when paged)."""
+        path = clean_path(path)
+        query = encode_fields(params)
+        form = encode_fields(data) if method in ("POST", "PUT") else None
+        token = await self._tokens.get_token()
+        self._last_token = token
+        replayed = False
+        while True:
+            try:
+                if method == "GET":
+                    return await self._read(path, query, token)
+                return await self._write(method, path, query, form, token)
+            except NotAuthorized:
+                # A 401 means Wrike applied nothing: one replay with a refreshed token is safe for any method.
+                if replayed:
+                    raise
+                fresh = await self._tokens.refresh_after_401(token)
+                if fresh is None or fresh.value == token.value:
+                    raise
+                token, replayed = fresh, True
+                self._last_token = token
+
+    # ---- retries ----------------------------------------------------------------------------------------
+
+    async def _read(self, path: str, query: dict[str, str], token: Token) -> dict[str, Any]:
+        deadline = time.monotonic() + self.retry_budget
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt("GET", path, query, None, token)
+            except _Failure as failure:
+                if not failure.retryable or attempt >= self.max_retries:
+                    raise failure.error from None
+                delay = failure.retry_after if failure.retry_after is not None else self._backoff(attempt)
+                if time.monotonic() + delay > deadline:
+                    raise failure.error from None
+                logger.debug("retrying GET %s in %.2f s (%s)", path, delay, type(failure.error).__name__)
+                await anyio.sleep(delay)
+                attempt += 1
+
+    async def _write(
+        self, method: Method, path: str, query: dict[str, str], form: dict[str, str] | None, token: Token
+    ) -> dict[str, Any]:
+        try:
+            return await self._attempt(method, path, query, form, token)
+        except _Failure as failure:
+            if failure.maybe_applied:
+                raise UnknownOutcome(method, path, failure.error.message) from None
+            raise failure.error from None
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: uniform between 0 and the exponential ceiling, so concurrent retries spread out."""
+        ceiling = min(self.backoff_max, self.backoff_base * (2**attempt))
+        return random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
+
+    # ---- one HTTP exchange ------------------------------------------------------------------------------
+
+    async def _attempt(
+        self, method: Method, path: str, query: dict[str, str], form: dict[str, str] | None, token: Token
+    ) -> dict[str, Any]:
+        url = self.api_base_url(token) + path
+        await self.governor.acquire()
+        self.request_count += 1
+        started = time.perf_counter()
+        status: int | str = "no answer"
+        try:
+            # One deadline over the whole exchange, body included: httpx's timeouts are per read, so a server
+            # dripping bytes could otherwise outlast them.
+            with anyio.fail_after(self.timeout):
+                request = self._http.build_request(
+                    method, url, params=query, data=form, headers={"Authorization": f"Bearer {token.value}"}
+                )
+                try:
+                    response = await self._http.send(request, stream=True)
+                except httpx.HTTPError as exc:
+                    self._transport_failure(method, path, exc)
+                status = response.status_code
+                try:
+                    body = await response.aread()
+                except httpx.HTTPError as exc:
+                    if isinstance(exc, httpx.TimeoutException):
+                        self._transport_failure(method, path, exc)
+                    raise _Failure(
+                        MalformedResponse(
+                            f"Wrike's answer to {method} {path} was cut off ({type(exc).__name__})"
+                        ),
+                        retryable=True,
+                        maybe_applied=True,
+                    ) from None
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise _Failure(
+                WrikeTimeout(f"no answer from Wrike within {self.timeout:g} s ({method} {path})"),
+                retryable=True,
+                maybe_applied=True,
+            ) from None
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            logger.debug("%s %s -> %s in %.0f ms", method, path, status, elapsed_ms)
+        return self._interpret(method, path, response, body, token)
+
+    def _transport_failure(self, method: Method, path: str, exc: httpx.HTTPError) -> NoReturn:
+        # Messages are built here, never from the exception text, which may quote the request.
+        sent = not isinstance(exc, _NOT_SENT)
+        error: WrikeError
+        if isinstance(exc, httpx.TimeoutException):
+            error = WrikeTimeout(f"no answer from Wrike within {self.timeout:g} s ({method} {path})")
+        elif sent:
+            error = ConnectionFailed(f"the connection to Wrike dropped during {method} {path}")
+        else:
+            error = ConnectionFailed(f"could not connect to Wrike for {method} {path} ({type(exc).__name__})")
+        raise _Failure(error, retryable=True, maybe_applied=sent) from None
+
+    def _interpret(
+        self, method: Method, path: str, response: httpx.Response, body: bytes, token: Token
+    ) -> dict[str, Any]:
+        status = response.status_code
+        if 200 <= status < 300:
+            return self._envelope(method, path, body)
+        error = self._api_error(method, path, status, body, token)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if status == 429:
+            limited = (
+                error
+                if isinstance(error, RateLimited)
+                else RateLimited(status, error.code, error.description, method=method, path=path)
+            )
+            limited.retry_after = retry_after
+            if retry_after is not None:
+                self.governor.pause_for(min(retry_after, self.retry_after_cap))
+            raise _Failure(limited, retryable=True, maybe_applied=False, retry_after=retry_after)
+        if status >= 500:
+            raise _Failure(error, retryable=True, maybe_applied=True, retry_after=retry_after)
+        raise error  # 3xx and 4xx: Wrike refused the request as sent; repeating it changes nothing
+
+    def _envelope(self, method: Method, path: str, body: bytes) -> dict[str, Any]:
+        try:
+            envelope = json.loads(body)
+        except ValueError:
+            raise _Failure(
+                MalformedResponse(
+                    f"Wrike's answer to {method} {path} was not valid JSON (malformed or cut off)"
+                ),
+                retryable=True,
+                maybe_applied=True,
+            ) from None
+        data = envelope.get("data") if isinstance(envelope, dict) else None
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise _Failure(
+                MalformedResponse(f"Wrike's answer to {method} {path} has no `data` list of entities"),
+                retryable=True,
+                maybe_applied=True,
+            )
+        assert isinstance(envelope, dict)
+        return envelope
+
+    @staticmethod
+    def _api_error(method: Method, path: str, status: int, body: bytes, token: Token) -> WrikeAPIError:
+        code, description = "", ""
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            code = str(parsed.get("error") or "")
+            description = str(parsed.get("errorDescription") or "")
+        if not description:
+            if 300 <= status < 400:
+                code = code or "redirect"
+                description = "Wrike answered with a redirect, which usually means the wrong data-centre host"
+            else:
+                description = f"Wrike answered HTTP {status} without its error details"
+        # Never let a token back out through an error message, even if an upstream echoes it.
+        description = description.replace(token.value, "<token>")[:500]
+        return api_error(status, code, description, method=method, path=path)
+
+
+def _check_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise WrikeError(f"invalid Wrike base URL {base_url!r}: expected e.g. http://127.0.0.1:8100/api/v4")
+    return base_url.rstrip("/")
+
+
+def _data(envelope: dict[str, Any]) -> list[dict[str, Any]]:
+    data = envelope["data"]  # checked by _envelope: a list of dicts
+    assert isinstance(data, list)
+    return data

@@ -1,0 +1,302 @@
+"""Pydantic models of Wrike API v4 entities (field names per Wrike's 2020 reference).
+
+Attributes are snake_case with Wrike's camelCase as aliases: `Task.model_validate(raw)` reads Wrike JSON and
+`model_dump(by_alias=True)` writes it back. Models keep fields Wrike adds later (`extra="allow"`) and every
+field not always present is optional, so a new or missing field never breaks a call. UTC timestamps
+(`createdDate`, ...) parse to aware datetimes; task `dates.start`/`due` stay text because Wrike sends them
+without a zone and sometimes without a time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class WrikeModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+
+class CustomFieldValue(WrikeModel):
+    id: str
+    value: Any = None
+
+
+class Metadata(WrikeModel):
+    key: str
+    value: str | None = None
+
+
+# ---- people and account ------------------------------------------------------------------------------------
+
+
+class Profile(WrikeModel):
+    account_id: str | None = None
+    email: str | None = None
+    role: str | None = None  # User | Collaborator
+    external: bool | None = None
+    admin: bool | None = None
+    owner: bool | None = None
+
+
+class Contact(WrikeModel):
+    id: str
+    first_name: str = ""
+    last_name: str = ""
+    type: str = "Person"  # Person | Group (newer: Asset, Robot)
+    profiles: list[Profile] = Field(default_factory=list)
+    avatar_url: str | None = None
+    timezone: str | None = None
+    locale: str | None = None
+    deleted: bool = False
+    me: bool | None = None
+    member_ids: list[str] = Field(default_factory=list)
+    my_team: bool | None = None
+    title: str | None = None
+    company_name: str | None = None
+    phone: str | None = None
+    location: str | None = None
+    primary_email: str | None = None
+    metadata: list[Metadata] = Field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def emails(self) -> list[str]:
+        found = [profile.email for profile in self.profiles if profile.email]
+        if self.primary_email and self.primary_email not in found:
+            found.insert(0, self.primary_email)
+        return found
+
+    @property
+    def email(self) -> str | None:
+        return self.emails[0] if self.emails else None
+
+
+class Subscription(WrikeModel):
+    type: str | None = None
+    suspended: bool | None = None
+    paid: bool | None = None
+    user_limit: int | None = None
+
+
+class Account(WrikeModel):
+    id: str
+    name: str = ""
+    date_format: str | None = None
+    first_day_of_week: str | None = None
+    work_days: list[str] = Field(default_factory=list)
+    root_folder_id: str | None = None
+    recycle_bin_id: str | None = None
+    created_date: datetime | None = None
+    joined_date: datetime | None = None
+    subscription: Subscription | None = None
+    metadata: list[Metadata] = Field(default_factory=list)
+    custom_fields: list[CustomFieldValue] = Field(default_factory=list)
+
+
+# ---- spaces, folders, projects -----------------------------------------------------------------------------
+
+
+class SpaceMember(WrikeModel):
+    id: str
+    access_role_id: str | None = None
+    is_manager: bool | None = None
+
+
+class Space(WrikeModel):
+    id: str
+    title: str = ""
+    avatar_url: str | None = None
+    access_type: str | None = None  # Personal | Private | Public
+    archived: bool = False
+    members: list[SpaceMember] = Field(default_factory=list)
+    guest_role_id: str | None = None
+    description: str | None = None
+
+
+class Project(WrikeModel):
+    author_id: str | None = None
+    owner_ids: list[str] = Field(default_factory=list)
+    status: str | None = None  # Green | Yellow | Red | Completed | OnHold | Cancelled | Custom
+    custom_status_id: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    created_date: datetime | None = None
+    completed_date: datetime | None = None
+    contract_type: str | None = None
+
+
+class Folder(WrikeModel):
+    """A folder, a project (`project` set) or a folder-tree entry (only id, title, childIds, scope...)."""
+
+    id: str
+    account_id: str | None = None
+    title: str = ""
+    created_date: datetime | None = None
+    updated_date: datetime | None = None
+    description: str | None = None
+    brief_description: str | None = None
+    color: str | None = None
+    shared_ids: list[str] = Field(default_factory=list)
+    parent_ids: list[str] = Field(default_factory=list)
+    child_ids: list[str] = Field(default_factory=list)
+    super_parent_ids: list[str] = Field(default_factory=list)
+    scope: str | None = None  # WsRoot | RbRoot | WsFolder | RbFolder
+    has_attachments: bool | None = None
+    attachment_count: int | None = None
+    permalink: str | None = None
+    workflow_id: str | None = None
+    metadata: list[Metadata] = Field(default_factory=list)
+    custom_fields: list[CustomFieldValue] = Field(default_factory=list)
+    custom_column_ids: list[str] = Field(default_factory=list)
+    project: Project | None = None
+    space: Any = None  # tree entries carry a space marker whose shape varies
+
+    @property
+    def is_project(self) -> bool:
+        return self.project is not None
+
+
+# ---- tasks ---------------------------------------------------------------------------------------------
+
+
+class TaskDates(WrikeModel):
+    type: str | None = None  # Backlog | Milestone | Planned
+    duration: int | None = None  # minutes
+    start: str | None = None  # yyyy-MM-dd'T'HH:mm:ss, no zone, time optional
+    due: str | None = None
+    work_on_weekends: bool | None = None
+
+
+class EffortAllocation(WrikeModel):
+    mode: str | None = None
+    total_effort: int | None = None
+    allocated_effort: int | None = None
+
+
+class Task(WrikeModel):
+    id: str
+    account_id: str | None = None
+    title: str = ""
+    description: str | None = None
+    brief_description: str | None = None
+    parent_ids: list[str] = Field(default_factory=list)
+    super_parent_ids: list[str] = Field(default_factory=list)
+    shared_ids: list[str] = Field(default_factory=list)
+    responsible_ids: list[str] = Field(default_factory=list)
+    author_ids: list[str] = Field(default_factory=list)
+    follower_ids: list[str] = Field(default_factory=list)
+    followed_by_me: bool | None = None
+    super_task_ids: list[str] = Field(default_factory=list)
+    sub_task_ids: list[str] = Field(default_factory=list)
+    dependency_ids: list[str] = Field(default_factory=list)
+    status: str | None = None  # Active | Completed | Deferred | Cancelled
+    importance: str | None = None  # High | Normal | Low
+    created_date: datetime | None = None
+    updated_date: datetime | None = None
+    completed_date: datetime | None = None
+    dates: TaskDates | None = None
+    scope: str | None = None  # WsTask | RbTask
+    custom_status_id: str | None = None
+    has_attachments: bool | None = None
+    attachment_count: int | None = None
+    permalink: str | None = None
+    priority: str | None = None
+    recurrent: bool | None = None
+    metadata: list[Metadata] = Field(default_factory=list)
+    custom_fields: list[CustomFieldValue] = Field(default_factory=list)
+    billing_type: str | None = None
+    effort_allocation: EffortAllocation | None = None
+
+
+class Dependency(WrikeModel):
+    id: str
+    predecessor_id: str | None = None
+    successor_id: str | None = None
+    relation_type: str | None = None  # StartToStart | StartToFinish | FinishToStart | FinishToFinish
+
+
+class Comment(WrikeModel):
+    id: str
+    author_id: str | None = None
+    text: str = ""
+    created_date: datetime | None = None
+    updated_date: datetime | None = None
+    task_id: str | None = None
+    folder_id: str | None = None
+    type: str | None = None
+
+
+class Timelog(WrikeModel):
+    id: str
+    task_id: str | None = None
+    user_id: str | None = None
+    category_id: str | None = None
+    billing_type: str | None = None
+    hours: float = 0.0
+    created_date: datetime | None = None
+    updated_date: datetime | None = None
+    tracked_date: date | None = None
+    comment: str | None = None
+
+
+# ---- workflows and custom fields -----------------------------------------------------------------------
+
+
+STATUS_GROUPS = ("Active", "Completed", "Deferred", "Cancelled")
+
+
+class CustomStatus(WrikeModel):
+    id: str
+    name: str = ""
+    standard_name: bool | str | None = None
+    color: str | None = None
+    standard: bool | None = None
+    group: str | None = None  # Active | Completed | Deferred | Cancelled: the task's `status`
+    hidden: bool = False
+
+
+class Workflow(WrikeModel):
+    id: str
+    name: str = ""
+    standard: bool | None = None
+    hidden: bool = False
+    custom_statuses: list[CustomStatus] = Field(default_factory=list)
+
+
+class CustomField(WrikeModel):
+    id: str
+    account_id: str | None = None
+    title: str = ""
+    type: str | None = None  # Text | DropDown | Numeric | Currency | Percentage | Date | Duration | ...
+    shared_ids: list[str] = Field(default_factory=list)
+    settings: dict[str, Any] | None = None
+
+
+# ---- audit log and ids -----------------------------------------------------------------------------------
+
+
+class AuditLogEvent(WrikeModel):
+    id: str
+    operation: str = ""
+    user_id: str | None = None
+    user_email: str | None = None
+    event_date: datetime | None = None
+    ip_address: str | None = None
+    object_type: str | None = None
+    object_name: str | None = None
+    object_id: str | None = None
+    details: dict[str, Any] | None = None
+
+
+class IdMapping(WrikeModel):
+    """One answer of `GET /ids`: a legacy (API v2, permalink) id and its v4 id."""
+
+    id: str
+    api_v2_id: str | int | None = Field(default=None, alias="apiV2Id")

@@ -1,0 +1,490 @@
+"""Turning what a person pastes (ids, permalinks, paths, names, emails, status names) into Wrike ids.
+
+Every lookup either returns exactly one id or raises: `ReferenceNotFound` when nothing matches and
+`AmbiguousReference`, listing the candidates, when several do. Nothing is guessed.
+
+The contacts, workflows, custom fields and the folder tree are cached for `ttl` seconds; concurrent cold
+lookups share one fetch. Call `invalidate()` after a write that changes them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import anyio
+
+from wrike_mcp.config import is_wrike_host
+from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.errors import (
+    AmbiguousReference,
+    InvalidParameter,
+    InvalidRequest,
+    ReferenceNotFound,
+    ResourceNotFound,
+)
+from wrike_mcp.wrike.models import STATUS_GROUPS, Contact, CustomField, CustomStatus, Folder, Space, Workflow
+
+T = TypeVar("T")
+
+ONLY_WRIKE_LINKS = "only Wrike links such as https://www.wrike.com/open.htm?id=123 are understood"
+
+# Classic v4 ids of tasks and folders: 16 upper-case base32 characters (contacts: 8). Such a reference is
+# taken as an id without asking Wrike; anything else that could be an id (the newer format) is checked first.
+_CLASSIC_ID = re.compile(r"^[A-Z0-9]{16}$")
+_CLASSIC_CONTACT_ID = re.compile(r"^[A-Z0-9]{8}$")
+_MAYBE_ID = re.compile(r"^[A-Za-z0-9\-_:.=]{6,256}$")
+_LEGACY_NUMBER = re.compile(r"^\d{1,19}$")
+
+
+def _fold(text: str) -> str:
+    """Case- and spacing-insensitive form for comparing names."""
+    return " ".join(text.split()).casefold()
+
+
+def legacy_id_from_permalink(ref: str) -> str | None:
+    """The legacy numeric id in a permalink (`https://www.wrike.com/open.htm?id=123`) or a bare number."""
+    ref = ref.strip()
+    if _LEGACY_NUMBER.match(ref):
+        return ref
+    if "wrike.com/" in ref and "://" not in ref:
+        ref = "https://" + ref
+    parts = urlsplit(ref)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not is_wrike_host(parts.hostname):
+        return None
+    values = parse_qs(parts.query).get("id") or parse_qs(parts.fragment.partition("?")[2]).get("id") or []
+    return values[0] if values and _LEGACY_NUMBER.match(values[0]) else None
+
+
+def _is_link(ref: str) -> bool:
+    return "://" in ref or ref.lower().startswith(("www.", "wrike.com/"))
+
+
+class _Cached(Generic[T]):
+    """A value fetched at most once per TTL; concurrent callers during a fetch wait for that one fetch."""
+
+    def __init__(self, fetch: Callable[[], Awaitable[T]], ttl: float, clock: Callable[[], float]) -> None:
+        self._fetch = fetch
+        self._ttl = ttl
+        self._clock = clock
+        self._value: T | None = None
+        self._fetched_at: float | None = None
+        self._lock = anyio.Lock()
+
+    def _fresh(self) -> bool:
+        return self._fetched_at is not None and self._clock() - self._fetched_at < self._ttl
+
+    async def get(self) -> T:
+        if not self._fresh():
+            async with self._lock:
+                if not self._fresh():  # another caller may have fetched while we waited
+                    self._value = await self._fetch()
+                    self._fetched_at = self._clock()
+        assert self._value is not None
+        return self._value
+
+    def clear(self) -> None:
+        self._fetched_at = None
+        self._value = None
+
+
+@dataclass
+class FolderTree:
+    """The account's folders, projects and spaces, with paths (`Space/Folder/Sub`) for output and matching."""
+
+    nodes: dict[str, Folder] = field(default_factory=dict)
+    parents: dict[str, list[str]] = field(default_factory=dict)  # child id -> parent ids, tree order
+    space_ids: set[str] = field(default_factory=set)
+    root_ids: set[str] = field(default_factory=set)  # the virtual root and recycle bin
+
+    def ancestors(self, folder_id: str) -> list[str]:
+        """Ids from the top (a space or top-level folder) down to the folder's parent, via first parents."""
+        chain: list[str] = []
+        current = folder_id
+        while True:
+            parent = next(iter(self.parents.get(current, [])), None)
+            if parent is None or parent in self.root_ids or parent in chain or parent == folder_id:
+                return list(reversed(chain))
+            chain.append(parent)
+            current = parent
+
+    def path(self, folder_id: str) -> list[str]:
+        return [
+            self.nodes[ident].title
+            for ident in [*self.ancestors(folder_id), folder_id]
+            if ident in self.nodes
+        ]
+
+    def space_of(self, folder_id: str) -> str | None:
+        for ident in [*self.ancestors(folder_id), folder_id]:
+            if ident in self.space_ids:
+                return ident
+        return None
+
+
+class Resolver:
+    """Resolves references for the tools; one per client."""
+
+    def __init__(
+        self, client: WrikeClient, ttl: float = 60.0, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.client = client
+        self.ttl = ttl
+        self._contacts = _Cached(self._fetch_contacts, ttl, clock)
+        self._workflows = _Cached(self._fetch_workflows, ttl, clock)
+        self._custom_fields = _Cached(self._fetch_custom_fields, ttl, clock)
+        self._tree = _Cached(self._fetch_tree, ttl, clock)
+        self._me = _Cached(self._fetch_me, ttl, clock)
+
+    def invalidate(self) -> None:
+        """Forget every cached list (after a write that changes people, workflows, fields or folders)."""
+        for cache in (self._contacts, self._workflows, self._custom_fields, self._tree, self._me):
+            cache.clear()
+
+    # ---- cached lists --------------------------------------------------------------------------------
+
+    async def contacts(self) -> list[Contact]:
+        return await self._contacts.get()
+
+    async def workflows(self) -> list[Workflow]:
+        return await self._workflows.get()
+
+    async def custom_fields(self) -> list[CustomField]:
+        return await self._custom_fields.get()
+
+    async def folder_tree(self) -> FolderTree:
+        return await self._tree.get()
+
+    async def me(self) -> Contact:
+        return await self._me.get()
+
+    async def _fetch_contacts(self) -> list[Contact]:
+        return [Contact.model_validate(item) for item in await self.client.get("/contacts")]
+
+    async def _fetch_me(self) -> Contact:
+        return Contact.model_validate(await self.client.get_one("/contacts", {"me": True}))
+
+    async def _fetch_workflows(self) -> list[Workflow]:
+        return [Workflow.model_validate(item) for item in await self.client.get("/workflows")]
+
+    async def _fetch_custom_fields(self) -> list[CustomField]:
+        return [CustomField.model_validate(item) for item in await self.client.get("/customfields")]
+
+    async def _fetch_tree(self) -> FolderTree:
+        tree = FolderTree()
+        for item in await self.client.get("/folders"):
+            folder = Folder.model_validate(item)
+            if folder.scope in ("WsRoot", "RbRoot"):
+                tree.root_ids.add(folder.id)
+            elif folder.scope and folder.scope.startswith("Rb"):
+                continue  # the Recycle Bin is not part of the workspace
+            tree.nodes[folder.id] = folder
+        for folder in tree.nodes.values():
+            for child in folder.child_ids:
+                tree.parents.setdefault(child, []).append(folder.id)
+        for item in await self.client.get("/spaces"):
+            space = Space.model_validate(item)
+            tree.space_ids.add(space.id)
+            if space.id not in tree.nodes:
+                tree.nodes[space.id] = Folder(id=space.id, title=space.title)
+        # Folders whose parent is missing from the tree but which sit directly in a space (tree entries may
+        # name their space) are attached to it, so their paths start with the space's title.
+        for ident, folder in tree.nodes.items():
+            space = folder.space
+            space_id = (
+                space.get("id") if isinstance(space, dict) else space if isinstance(space, str) else None
+            )
+            if space_id in tree.space_ids and ident not in tree.parents and ident not in tree.space_ids:
+                tree.parents[ident] = [space_id]
+        return tree
+
+    # ---- tasks -------------------------------------------------------------------------------------
+
+    async def task_id(self, ref: str) -> str:
+        """A task's v4 id from an id, a permalink or legacy number, or its exact title (case-insensitive)."""
+        ref = ref.strip()
+        if not ref:
+            raise ReferenceNotFound("task", ref, "give an id, a permalink or the task's title")
+        legacy = legacy_id_from_permalink(ref)
+        if legacy is not None:
+            found = await self._convert_legacy("ApiV2Task", legacy)
+            if found:
+                return found
+            if _is_link(ref):
+                raise ReferenceNotFound(
+                    "task", ref, "no task has this permalink (it may be a folder or deleted)"
+                )
+        elif _is_link(ref):
+            raise ReferenceNotFound("task", ref, ONLY_WRIKE_LINKS)
+        if _CLASSIC_ID.match(ref):
+            return ref
+        if _MAYBE_ID.match(ref) and await self._exists(f"/tasks/{ref}"):
+            return ref
+        return await self._task_by_title(ref)
+
+    async def _task_by_title(self, title: str) -> str:
+        found = await self.client.get("/tasks", {"title": title, "fields": ["parentIds"]})
+        matches = [task for task in found if _fold(str(task.get("title", ""))) == _fold(title)]
+        if len(matches) == 1:
+            return str(matches[0]["id"])
+        if not matches:
+            raise ReferenceNotFound("task", title, "search_tasks finds tasks by text, folder or assignee")
+        tree = await self.folder_tree()
+        candidates = []
+        for task in matches:
+            parent_ids = [p for p in task.get("parentIds") or [] if p in tree.nodes]
+            where = f" in {'/'.join(tree.path(parent_ids[0]))}" if parent_ids else ""
+            candidates.append((str(task["id"]), f"{task.get('title', '')}{where}"))
+        raise AmbiguousReference("task", title, candidates)
+
+    async def _convert_legacy(self, kind: str, legacy: str) -> str | None:
+        try:
+            found = await self.client.get("/ids", {"type": kind, "ids": [legacy]})
+        except (ResourceNotFound, InvalidParameter, InvalidRequest):
+            return None
+        return str(found[0]["id"]) if found and found[0].get("id") else None
+
+    async def _exists(self, path: str) -> bool:
+        try:
+            return bool(await self.client.get(path))
+        except (ResourceNotFound, InvalidParameter, InvalidRequest):
+            return False
+
+    # ---- folders, projects, spaces ------------------------------------------------------------------
+
+    async def folder_id(self, ref: str, *, project_only: bool = False) -> str:
+        """A folder's (or project's) id from an id, a permalink, a path `Space/Folder/Sub` or a unique title.
+
+        A path's segments match titles case-insensitively; the space and intermediate folders may be left
+        out (`Marketing/Q3 Launch`), but a path that names every level wins over such a shortcut.
+        """
+        kind = "project" if project_only else "folder"
+        ref = ref.strip().strip("/")
+        if not ref:
+            raise ReferenceNotFound(
+                kind, ref, f"give an id, a permalink or a path such as Space/{kind.title()}"
+            )
+        tree = await self.folder_tree()
+        legacy = legacy_id_from_permalink(ref)
+        if legacy is not None:
+            found = await self._convert_legacy("ApiV2Folder", legacy)
+            if found:
+                return self._check_kind(tree, found, kind, ref, project_only)
+            if _is_link(ref):
+                raise ReferenceNotFound(kind, ref, "no folder or project has this permalink")
+        elif _is_link(ref):
+            raise ReferenceNotFound(kind, ref, ONLY_WRIKE_LINKS)
+        if ref in tree.nodes:
+            return self._check_kind(tree, ref, kind, ref, project_only)
+        candidates = [
+            ident
+            for ident, folder in tree.nodes.items()
+            if (not project_only or folder.is_project) and (project_only or ident not in tree.root_ids)
+        ]
+        return self._match_path(tree, ref, candidates, kind)
+
+    async def space_id(self, ref: str) -> str:
+        """A space's id from its id, a permalink or its title (case-insensitive)."""
+        ref = ref.strip().strip("/")
+        tree = await self.folder_tree()
+        if ref in tree.space_ids:
+            return ref
+        legacy = legacy_id_from_permalink(ref)
+        if legacy is not None:
+            found = await self._convert_legacy("ApiV2Folder", legacy)
+            if found in tree.space_ids:
+                assert found is not None
+                return found
+        matches = [ident for ident in tree.space_ids if _fold(tree.nodes[ident].title) == _fold(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise AmbiguousReference("space", ref, [(ident, tree.nodes[ident].title) for ident in matches])
+        names = ", ".join(sorted(tree.nodes[ident].title for ident in tree.space_ids))
+        raise ReferenceNotFound("space", ref, f"spaces: {names}" if names else "")
+
+    async def folder_path(self, folder_id: str) -> str:
+        """`Space/Folder/Sub` for output; the id itself when the folder is not in the tree."""
+        tree = await self.folder_tree()
+        return "/".join(tree.path(folder_id)) if folder_id in tree.nodes else folder_id
+
+    async def space_of(self, folder_id: str) -> str | None:
+        """The id of the space holding the folder, when it lies in one."""
+        return (await self.folder_tree()).space_of(folder_id)
+
+    @staticmethod
+    def _check_kind(tree: FolderTree, ident: str, kind: str, ref: str, project_only: bool) -> str:
+        folder = tree.nodes.get(ident)
+        if project_only and folder is not None and not folder.is_project:
+            raise ReferenceNotFound(kind, ref, f"{'/'.join(tree.path(ident))} is a folder, not a project")
+        return ident
+
+    @staticmethod
+    def _match_path(tree: FolderTree, ref: str, candidates: Iterable[str], kind: str) -> str:
+        wanted = [_fold(segment) for segment in ref.split("/") if segment.strip()]
+        exact: list[str] = []
+        shortcut: list[str] = []
+        for ident in candidates:
+            path = [_fold(title) for title in tree.path(ident)]
+            if not path or path[-1] != wanted[-1]:
+                continue
+            if path == wanted or (path[1:] == wanted and tree.space_of(ident) is not None):
+                exact.append(ident)
+            elif _is_subsequence(wanted[:-1], path[:-1]):
+                shortcut.append(ident)
+        for matches in (exact, shortcut):
+            if len(matches) == 1:
+                return matches[0]
+            if matches:
+                listed = sorted(
+                    ((ident, "/".join(tree.path(ident))) for ident in matches), key=lambda c: c[1]
+                )
+                raise AmbiguousReference(kind, ref, listed)
+        raise ReferenceNotFound(
+            kind, ref, "list_folders shows the folder tree; paths look like Space/Folder/Sub"
+        )
+
+    # ---- people ------------------------------------------------------------------------------------
+
+    async def person_id(self, ref: str, *, include_groups: bool = False) -> str:
+        """A contact id from `me`, an id, an email, a full name, or a unique first name or part of a name.
+
+        Deactivated people are matched only by id or email; groups only when `include_groups`.
+        """
+        ref = ref.strip()
+        if not ref:
+            raise ReferenceNotFound("person", ref, "give me, an email, a name or a contact id")
+        if ref.casefold() == "me":
+            return (await self.me()).id
+        contacts = await self.contacts()
+        for contact in contacts:
+            if contact.id == ref:
+                return contact.id
+        if "@" in ref:
+            by_email = [c for c in contacts if any(_fold(e) == _fold(ref) for e in c.emails)]
+            return self._one_person(ref, by_email)
+        kinds = {"Person", "Group"} if include_groups else {"Person"}
+        people = [c for c in contacts if not c.deleted and c.type in kinds]
+        full = [c for c in people if _fold(c.name) == _fold(ref)]
+        if full:
+            return self._one_person(ref, full)
+        named = [c for c in people if _fold(ref) in (_fold(c.first_name), _fold(c.last_name))]
+        if named:
+            return self._one_person(ref, named)
+        partial = [c for c in people if _fold(ref) in _fold(c.name)]
+        if partial:
+            return self._one_person(ref, partial)
+        if _CLASSIC_CONTACT_ID.match(ref):
+            return ref  # an id not in the visible contact list; Wrike will say if it does not exist
+        raise ReferenceNotFound("person", ref, "find_people lists people by name or email")
+
+    @staticmethod
+    def _one_person(ref: str, matches: Sequence[Contact]) -> str:
+        if len(matches) == 1:
+            return matches[0].id
+        if not matches:
+            raise ReferenceNotFound("person", ref, "find_people lists people by name or email")
+        listed = [(c.id, f"{c.name} <{c.email}>" if c.email else c.name) for c in matches]
+        raise AmbiguousReference("person", ref, listed)
+
+    async def person(self, contact_id: str) -> Contact | None:
+        """The contact with this id, from the cache (then Wrike, for contacts outside the list)."""
+        for contact in await self.contacts():
+            if contact.id == contact_id:
+                return contact
+        try:
+            return Contact.model_validate(await self.client.get_one(f"/contacts/{contact_id}"))
+        except (ResourceNotFound, InvalidParameter, InvalidRequest):
+            return None
+
+    async def person_name(self, contact_id: str) -> str | None:
+        """The person's (or group's) name for output, or None when Wrike does not know the id."""
+        contact = await self.person(contact_id)
+        return contact.name if contact else None
+
+    # ---- workflows and statuses ---------------------------------------------------------------------
+
+    async def custom_status(
+        self, ref: str, *, workflow_id: str | None = None, folder_id: str | None = None
+    ) -> tuple[str | None, str]:
+        """(customStatusId, status group) for a status group name or a custom status name (or id).
+
+        A status group (Active, Completed, Deferred, Cancelled) returns no custom status id: set `status`
+        and Wrike picks the group's default status of the task's workflow. A custom status name is looked up
+        in the given workflow (or the folder's `workflowId`), else in every workflow; across workflows the
+        same name is ambiguous unless all matches are the same status.
+        """
+        ref = ref.strip()
+        for group in STATUS_GROUPS:
+            if _fold(ref) == _fold(group):
+                return None, group
+        if workflow_id is None and folder_id is not None:
+            workflow_id = await self.workflow_of_folder(folder_id)
+        workflows = await self.workflows()
+        scope = [w for w in workflows if w.id == workflow_id] if workflow_id else workflows
+        if not scope:
+            scope = workflows  # the workflow is unknown to us (hidden, deleted): search them all
+        matches = [
+            (workflow, status)
+            for workflow in scope
+            for status in workflow.custom_statuses
+            if status.id == ref or _fold(status.name) == _fold(ref)
+        ]
+        visible = [(w, s) for w, s in matches if not s.hidden] or matches
+        if len(visible) == 1:
+            status = visible[0][1]
+            return status.id, status.group or "Active"
+        if not visible:
+            names = sorted({s.name for w in scope for s in w.custom_statuses if not s.hidden})
+            hint = "status groups: " + ", ".join(STATUS_GROUPS) + ("; statuses: " + ", ".join(names))
+            raise ReferenceNotFound("status", ref, hint)
+        candidates = [(s.id, f"{s.name} [{s.group}] in workflow {w.name}") for w, s in visible]
+        raise AmbiguousReference("status", ref, candidates)
+
+    async def workflow_of_folder(self, folder_id: str) -> str | None:
+        """The folder's or project's `workflowId`, when Wrike gives one."""
+        try:
+            folder = await self.client.get_one(f"/folders/{folder_id}")
+        except (ResourceNotFound, InvalidParameter, InvalidRequest):
+            return None
+        value = folder.get("workflowId")
+        return str(value) if value else None
+
+    async def workflow_of_status(self, custom_status_id: str) -> Workflow | None:
+        """The workflow a custom status belongs to (a task's workflow, from its `customStatusId`)."""
+        for workflow in await self.workflows():
+            if any(status.id == custom_status_id for status in workflow.custom_statuses):
+                return workflow
+        return None
+
+    async def status_by_id(self, custom_status_id: str) -> tuple[CustomStatus, Workflow] | None:
+        """A custom status and its workflow, for naming a task's status in output."""
+        for workflow in await self.workflows():
+            for status in workflow.custom_statuses:
+                if status.id == custom_status_id:
+                    return status, workflow
+        return None
+
+    async def custom_field_id(self, ref: str) -> str:
+        """A custom field's id from its id or its title (case-insensitive)."""
+        fields = await self.custom_fields()
+        ref = ref.strip()
+        for custom_field in fields:
+            if custom_field.id == ref:
+                return ref
+        matches = [f for f in fields if _fold(f.title) == _fold(ref)]
+        if len(matches) == 1:
+            return matches[0].id
+        if matches:
+            raise AmbiguousReference("custom field", ref, [(f.id, f"{f.title} ({f.type})") for f in matches])
+        raise ReferenceNotFound("custom field", ref, "list_custom_fields lists them")
+
+
+def _is_subsequence(wanted: Sequence[Any], path: Sequence[Any]) -> bool:
+    """Whether `wanted` appears in `path` in order (not necessarily next to each other)."""
+    remaining = iter(path)
+    return all(segment in remaining for segment in wanted)
