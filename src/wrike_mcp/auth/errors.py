@@ -1,0 +1,52 @@
+"""Errors of the auth package.
+
+They derive from `WrikeError` so that the server turns them into tool errors like any other Wrike failure.
+Every message says what to do next and never contains a token, a secret or an authorization code.
+"""
+
+from __future__ import annotations
+
+from wrike_mcp.wrike.errors import AuthorizationExpired, WrikeError
+
+__all__ = [
+    "AuthError",
+    "AuthorizationExpired",
+    "LoginError",
+    "NoCredentialsError",
+    "TokenRefreshUnavailable",
+    "TokenStoreError",
+    "UntrustedHost",
+]
+
+LOGIN_HINT = "run `wrike-mcp auth login`"
+
+
+class AuthError(WrikeError):
+    """Base of the auth package's own errors."""
+
+
+class NoCredentialsError(AuthError):
+    """Neither an OAuth login nor a permanent token is configured."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            message
+            or "no Wrike credentials: set WRIKE_ACCESS_TOKEN (a permanent token), "
+            f"or {LOGIN_HINT}, or try `--sandbox`"
+        )
+
+
+class TokenRefreshUnavailable(AuthError):
+    """The token endpoint could not be reached or answered 5xx/429: nothing was changed, try again."""
+
+
+class TokenStoreError(AuthError):
+    """The token store cannot be read or written (corrupted file, keyring failure)."""
+
+
+class LoginError(AuthError):
+    """The OAuth login did not complete (state mismatch, access denied, bad redirect, rejected code)."""
+
+
+class UntrustedHost(AuthError):
+    """The token response named an API host outside the allow-list; no token is sent there."""
