@@ -101,14 +101,14 @@ def run_server_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def list_tools(settings: Settings, *, as_json: bool) -> int:
     specs = offered_tools(settings)
-    rows = [
+    rows: list[dict[str, object]] = [
         {"name": spec.name, "toolset": spec.toolset, "scopes": list(spec.scopes), "read_only": spec.read_only}
         for spec in specs
     ]
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0
-    width = max((len(row["name"]) for row in rows), default=4)
+    width = max((len(spec.name) for spec in specs), default=4)
     print(f"{'tool':<{width}}  {'toolset':<12}  {'read-only':<9}  scopes")
     for spec in specs:
         flag = "yes" if spec.read_only else "no"

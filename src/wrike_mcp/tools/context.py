@@ -34,7 +34,7 @@ async def get_me(ctx: Context[Any]) -> Me:
     deps = wrike(ctx)
     me = await deps.client.get_one("/contacts", {"me": True})
     account = await deps.client.get_one("/account")
-    profile = next(iter(me.get("profiles") or []), {})
+    profile: dict[str, Any] = next(iter(me.get("profiles") or []), {})
     role = profile.get("role")
     if profile.get("owner"):
         role = "Owner"
