@@ -95,7 +95,7 @@ class LoginFlow:
             values = params.get(name) or [""]
             return values[0]
 
-        if not query:
+        if not params:
             raise LoginError(
                 "that is not the redirected URL: paste the full address from the browser's address bar"
             )
