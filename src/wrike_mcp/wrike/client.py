@@ -382,7 +382,8 @@ class WrikeClient:
                         maybe_applied=True,
                     ) from None
                 finally:
-                    await response.aclose()
+                    with anyio.CancelScope(shield=True):  # release the connection even when timed out
+                        await response.aclose()
         except TimeoutError:
             raise _Failure(
                 WrikeTimeout(f"no answer from Wrike within {self.timeout:g} s ({method} {path})"),

@@ -1,0 +1,214 @@
+"""Errors, faults, retries and the rate limit, against the sandbox (in process and over loopback)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any
+
+import httpx
+import pytest
+from wrike_helpers import DEMO_TOKEN, READONLY_TOKEN, MakeClient, add_fault, api_requests
+
+from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.errors import (
+    AccessForbidden,
+    ConnectionFailed,
+    InvalidParameter,
+    InvalidRequest,
+    MalformedResponse,
+    MethodNotFound,
+    NotAllowed,
+    NotAuthorized,
+    ParameterRequired,
+    RateLimited,
+    ResourceNotFound,
+    ServerError,
+    UnknownOutcome,
+    WrikeAPIError,
+)
+from wrike_mcp.wrike.tokens import StaticTokenSource, Token
+
+ERROR_CODES: list[tuple[int, str, type[WrikeAPIError]]] = [
+    (400, "invalid_request", InvalidRequest),
+    (400, "invalid_parameter", InvalidParameter),
+    (400, "parameter_required", ParameterRequired),
+    (401, "not_authorized", NotAuthorized),
+    (403, "access_forbidden", AccessForbidden),
+    (403, "not_allowed", NotAllowed),
+    (404, "resource_not_found", ResourceNotFound),
+    (404, "method_not_found", MethodNotFound),
+    (429, "too_many_requests", RateLimited),
+    (429, "rate_limit_exceeded", RateLimited),
+    (500, "server_error", ServerError),
+]
+
+
+async def q3_launch_id(client: WrikeClient) -> str:
+    return next(f["id"] for f in await client.get("/folders") if f["title"] == "Q3 Launch")
+
+
+@pytest.mark.parametrize(("status", "code", "error_class"), ERROR_CODES)
+async def test_every_error_code_maps_to_its_type(
+    make_client: MakeClient,
+    control: httpx.AsyncClient,
+    status: int,
+    code: str,
+    error_class: type[WrikeAPIError],
+) -> None:
+    client = make_client(max_retries=0)
+    await add_fault(
+        control, method="GET", path="/api/v4/tasks", status=status, error=code, description="injected"
+    )
+    with pytest.raises(error_class) as caught:
+        await client.get("/tasks")
+    assert caught.value.status == status and caught.value.code == code
+    assert "(GET /tasks)" in str(caught.value)
+
+
+async def test_natural_errors(client: WrikeClient) -> None:
+    with pytest.raises(ResourceNotFound):
+        await client.get("/tasks/IEAAB2CDKQZZZZZZ")
+    with pytest.raises(MethodNotFound):
+        await client.get("/no_such_endpoint")
+    with pytest.raises(InvalidParameter):
+        await client.get("/tasks", {"pageSize": 5000})
+    folder = await q3_launch_id(client)
+    with pytest.raises((ParameterRequired, InvalidParameter)):
+        await client.post(f"/folders/{folder}/tasks", {"description": "no title"})
+
+
+async def test_bad_token_is_not_authorized(make_client: MakeClient) -> None:
+    with pytest.raises(NotAuthorized) as caught:
+        await make_client("not-a-real-token").get("/contacts")
+    assert "not-a-real-token" not in str(caught.value)
+
+
+async def test_readonly_token_cannot_write(make_client: MakeClient, control: httpx.AsyncClient) -> None:
+    client = make_client(READONLY_TOKEN)
+    folder = await q3_launch_id(client)
+    with pytest.raises((AccessForbidden, NotAllowed)) as caught:
+        await client.post(f"/folders/{folder}/tasks", {"title": "should not exist"})
+    assert caught.value.status == 403 and caught.value.description
+    assert len(await api_requests(control, "POST", "/api/v4/folders")) == 1
+    assert not await client.get("/tasks", {"title": "should not exist"})
+
+
+class SwappingSource:
+    """First hands out a token Wrike rejects; the refresh returns the good one. Counts refreshes."""
+
+    def __init__(self, good: str) -> None:
+        self.good = good
+        self.refreshes = 0
+
+    async def get_token(self) -> Token:
+        return Token("expired-token")
+
+    async def refresh_after_401(self, rejected: Token) -> Token | None:
+        self.refreshes += 1
+        return Token(self.good)
+
+
+async def test_401_refreshes_once_and_replays(make_client: MakeClient, control: httpx.AsyncClient) -> None:
+    source = SwappingSource("wrike-sandbox-token")
+    client = make_client(source)
+    folder = await q3_launch_id(client)
+    created = await client.post(f"/folders/{folder}/tasks", {"title": "After refresh"})
+    assert created[0]["title"] == "After refresh"
+    assert source.refreshes == 2  # once for the GET, once for the POST: each call starts with get_token()
+    posts = await api_requests(control, "POST", "/api/v4/folders")
+    assert [p["status"] for p in posts] == [401, 200]
+
+
+async def test_injected_503_on_get_is_retried(client: WrikeClient, control: httpx.AsyncClient) -> None:
+    await add_fault(
+        control, method="GET", path="/api/v4/contacts*", status=503, times=1, error="server_error"
+    )
+    assert await client.get("/contacts")
+    gets = await api_requests(control, "GET", "/api/v4/contacts")
+    assert [g["status"] for g in gets] == [503, 200]
+
+
+async def test_injected_500_on_task_post_is_unknown_outcome(
+    client: WrikeClient, control: httpx.AsyncClient
+) -> None:
+    folder = await q3_launch_id(client)
+    await add_fault(control, method="POST", path="/api/v4/folders/*/tasks", status=500, error="server_error")
+    with pytest.raises(UnknownOutcome) as caught:
+        await client.post(f"/folders/{folder}/tasks", {"title": "Maybe created"})
+    assert "not retried" in str(caught.value)
+    assert len(await api_requests(control, "POST", "/api/v4/folders")) == 1
+
+
+async def test_applied_500_is_still_unknown(client: WrikeClient, control: httpx.AsyncClient) -> None:
+    """The sandbox can apply the write and then fail, as Wrike may: the client must not claim failure."""
+    folder = await q3_launch_id(client)
+    await add_fault(control, method="POST", path="/api/v4/folders/*/tasks", status=500, apply=True)
+    with pytest.raises(UnknownOutcome):
+        await client.post(f"/folders/{folder}/tasks", {"title": "Created despite 500"})
+    assert len(await client.get("/tasks", {"title": "Created despite 500"})) == 1
+
+
+@pytest.mark.parametrize("fault", [{"malformed": True}, {"truncate": True}])
+async def test_bad_bodies_on_get_are_retried_then_typed(
+    make_client: MakeClient, control: httpx.AsyncClient, fault: dict[str, Any]
+) -> None:
+    client = make_client(max_retries=2, retry_budget=2.0)
+    await add_fault(control, method="GET", path="/api/v4/contacts", times=1, **fault)
+    assert await client.get("/contacts")  # one bad answer, then a good one
+
+    await add_fault(control, method="GET", path="/api/v4/account", times=10, **fault)
+    started = time.monotonic()
+    with pytest.raises(MalformedResponse):
+        await client.get("/account")
+    assert time.monotonic() - started < 2.5
+    assert len(await api_requests(control, "GET", "/api/v4/account")) == 3
+
+
+@pytest.mark.parametrize("fault", [{"malformed": True}, {"truncate": True}])
+async def test_bad_bodies_on_post_are_unknown_outcome(
+    client: WrikeClient, control: httpx.AsyncClient, fault: dict[str, Any]
+) -> None:
+    task = (await client.get("/tasks", {"title": "Draft launch announcement"}))[0]
+    await add_fault(control, method="POST", path="/api/v4/tasks/*/comments", times=5, **fault)
+    with pytest.raises(UnknownOutcome):
+        await client.post(f"/tasks/{task['id']}/comments", {"text": "once"})
+    assert len(await api_requests(control, "POST", "/api/v4/tasks")) == 1
+
+
+async def test_dropped_connection_over_loopback(live_sandbox: str, control: httpx.AsyncClient) -> None:
+    async with WrikeClient(
+        StaticTokenSource(DEMO_TOKEN),
+        base_url=f"{live_sandbox}/api/v4",
+        max_retries=2,
+        retry_budget=2.0,
+        backoff_base=0.01,
+    ) as client:
+        task = (await client.get("/tasks", {"title": "Draft launch announcement"}))[0]
+
+        await add_fault(control, method="GET", path="/api/v4/contacts", times=1, drop=True)
+        assert await client.get("/contacts")  # dropped once, retried
+
+        await add_fault(control, method="GET", path="/api/v4/account", times=10, drop=True)
+        started = time.monotonic()
+        with pytest.raises(ConnectionFailed):
+            await client.get("/account")
+        assert time.monotonic() - started < 2.5
+
+        await add_fault(control, method="POST", path="/api/v4/tasks/*/comments", times=5, drop=True)
+        with pytest.raises(UnknownOutcome):
+            await client.post(f"/tasks/{task['id']}/comments", {"text": "dropped"})
+    assert len(await api_requests(control, "GET", "/api/v4/contacts")) == 2
+    assert len(await api_requests(control, "GET", "/api/v4/account")) == 3
+    assert len(await api_requests(control, "POST", "/api/v4/tasks")) == 1
+
+
+async def test_connection_refused_on_write_is_typed() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    async with WrikeClient(
+        StaticTokenSource(DEMO_TOKEN), base_url=f"http://127.0.0.1:{port}/api/v4"
+    ) as client:
+        with pytest.raises(ConnectionFailed):
+            await client.post("/folders/X/tasks", {"title": "never sent"})

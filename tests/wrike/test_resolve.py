@@ -1,0 +1,254 @@
+"""The resolvers against the sandbox's seed: every reference kind, ambiguity, not found and the caches."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.errors import AmbiguousReference, ReferenceNotFound
+from wrike_mcp.wrike.resolve import Resolver, legacy_id_from_permalink
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def resolver(client: WrikeClient) -> Resolver:
+    return Resolver(client)
+
+
+async def folder_by_title(client: WrikeClient, title: str) -> dict[str, object]:
+    return next(f for f in await client.get("/folders") if f["title"] == title)
+
+
+def test_permalink_parsing() -> None:
+    assert legacy_id_from_permalink("https://www.wrike.com/open.htm?id=123") == "123"
+    assert legacy_id_from_permalink("https://app-eu.wrike.com/open.htm?id=42&x=1") == "42"
+    assert legacy_id_from_permalink("www.wrike.com/open.htm?id=7") == "7"
+    assert legacy_id_from_permalink("  98765 ") == "98765"
+    assert legacy_id_from_permalink("https://evil.example/open.htm?id=123") is None
+    assert legacy_id_from_permalink("https://www.wrike.com/open.htm?id=abc") is None
+    assert legacy_id_from_permalink("Draft launch announcement") is None
+
+
+# ---- tasks -----------------------------------------------------------------------------------------
+
+
+async def test_task_by_id_permalink_number_and_title(client: WrikeClient, resolver: Resolver) -> None:
+    task = (await client.get("/tasks", {"title": "Draft launch announcement"}))[0]
+    full = await client.get_one(f"/tasks/{task['id']}")
+    before = client.request_count
+    assert await resolver.task_id(task["id"]) == task["id"]
+    assert client.request_count == before  # a classic id needs no lookup
+    assert await resolver.task_id(full["permalink"]) == task["id"]
+    assert await resolver.task_id(full["permalink"].rsplit("=", 1)[1]) == task["id"]
+    assert await resolver.task_id("  draft LAUNCH announcement ") == task["id"]
+
+
+async def test_task_title_ambiguity_lists_paths(resolver: Resolver) -> None:
+    with pytest.raises(AmbiguousReference) as caught:
+        await resolver.task_id("weekly sync notes")
+    labels = [label for _, label in caught.value.candidates]
+    assert len(labels) == 2
+    assert any("Marketing/Campaigns/Spring Campaign" in label for label in labels)
+    assert any("Engineering/Platform/API Revamp" in label for label in labels)
+    assert "ambiguous" in str(caught.value)
+
+
+async def test_task_not_found(resolver: Resolver) -> None:
+    with pytest.raises(ReferenceNotFound):
+        await resolver.task_id("No such task anywhere")
+    with pytest.raises(ReferenceNotFound):
+        await resolver.task_id("https://www.wrike.com/open.htm?id=1")
+    with pytest.raises(ReferenceNotFound):
+        await resolver.task_id("https://example.com/task/1")
+    with pytest.raises(ReferenceNotFound):
+        await resolver.task_id("")
+
+
+# ---- folders, projects, spaces ---------------------------------------------------------------------
+
+
+async def test_folder_paths_titles_and_shortcuts(client: WrikeClient, resolver: Resolver) -> None:
+    q3 = await folder_by_title(client, "Q3 Launch")
+    for ref in (
+        "Marketing/Campaigns/Q3 Launch",
+        "marketing/campaigns/q3 launch/",
+        "Campaigns/Q3 Launch",
+        "Marketing/Q3 Launch",
+        "Q3 Launch",
+        q3["id"],
+    ):
+        assert await resolver.folder_id(str(ref)) == q3["id"], ref
+    assert await resolver.folder_id("Q3 Launch", project_only=True) == q3["id"]
+    assert await resolver.folder_path(str(q3["id"])) == "Marketing/Campaigns/Q3 Launch"
+
+
+async def test_folder_by_permalink(client: WrikeClient, resolver: Resolver) -> None:
+    q3 = await folder_by_title(client, "Q3 Launch")
+    full = await client.get_one(f"/folders/{q3['id']}")
+    assert await resolver.folder_id(full["permalink"]) == q3["id"]
+
+
+async def test_folder_ambiguity_lists_full_paths(resolver: Resolver) -> None:
+    with pytest.raises(AmbiguousReference) as caught:
+        await resolver.folder_id("Planning")
+    assert sorted(label for _, label in caught.value.candidates) == [
+        "Engineering/Planning",
+        "Marketing/Planning",
+    ]
+    assert await resolver.folder_id("Marketing/Planning") != await resolver.folder_id("Engineering/Planning")
+
+
+async def test_folder_not_found_and_project_only(resolver: Resolver) -> None:
+    with pytest.raises(ReferenceNotFound):
+        await resolver.folder_id("Marketing/Nowhere")
+    with pytest.raises(ReferenceNotFound):
+        await resolver.folder_id("Campaigns", project_only=True)
+    with pytest.raises(ReferenceNotFound) as caught:
+        await resolver.folder_id("Marketing/Campaigns", project_only=True)
+    assert "not a project" in str(caught.value) or "not found" in str(caught.value)
+
+
+async def test_spaces(client: WrikeClient, resolver: Resolver) -> None:
+    spaces = {s["title"]: s["id"] for s in await client.get("/spaces")}
+    assert await resolver.space_id("marketing") == spaces["Marketing"]
+    assert await resolver.space_id(spaces["Engineering"]) == spaces["Engineering"]
+    with pytest.raises(ReferenceNotFound) as caught:
+        await resolver.space_id("Finance")
+    assert "Operations" in str(caught.value)
+    api_revamp = await resolver.folder_id("API Revamp")
+    assert await resolver.space_of(api_revamp) == spaces["Engineering"]
+    assert await resolver.folder_id("Marketing") == spaces["Marketing"]
+
+
+# ---- people ----------------------------------------------------------------------------------------
+
+
+async def test_people(resolver: Resolver) -> None:
+    ann = await resolver.person_id("me")
+    assert await resolver.person_name(ann) == "Ann Lee"
+    ben = await resolver.person_id("Ben Carter")
+    assert await resolver.person_id("BEN.CARTER@northwind.example") == ben
+    assert await resolver.person_id(ben) == ben
+    assert await resolver.person_name(ben) == "Ben Carter"
+    chloe = await resolver.person_id("chloe")
+    assert await resolver.person_name(chloe) == "Chloe Martin"
+    assert await resolver.person_name(await resolver.person_id("Taylor")) == "Sam Taylor"
+    assert await resolver.person_name(await resolver.person_id("alvar")) == "Diego Alvarez"
+
+
+async def test_ambiguous_person_lists_emails(resolver: Resolver) -> None:
+    with pytest.raises(AmbiguousReference) as caught:
+        await resolver.person_id("Sam")
+    labels = sorted(label for _, label in caught.value.candidates)
+    assert labels == [
+        "Sam Taylor <sam.taylor@northwind.example>",
+        "Sam Turner <sam.turner@northwind.example>",
+    ]
+
+
+async def test_deactivated_people_and_groups(resolver: Resolver) -> None:
+    with pytest.raises(ReferenceNotFound):
+        await resolver.person_id("Old Contractor")
+    old = await resolver.person_id("old.contractor@northwind.example")
+    assert await resolver.person_id(old) == old
+    with pytest.raises(ReferenceNotFound):
+        await resolver.person_id("Marketing Team")
+    team = await resolver.person_id("Marketing Team", include_groups=True)
+    assert await resolver.person_name(team) == "Marketing Team"
+    with pytest.raises(ReferenceNotFound):
+        await resolver.person_id("Nobody Here")
+
+
+# ---- statuses --------------------------------------------------------------------------------------
+
+
+async def test_status_groups_and_custom_statuses(resolver: Resolver) -> None:
+    assert await resolver.custom_status("completed") == (None, "Completed")
+    assert await resolver.custom_status("Deferred") == (None, "Deferred")
+    in_review, group = await resolver.custom_status("in review")
+    assert in_review and group == "Active"
+    on_hold = await resolver.custom_status("On Hold")
+    assert on_hold[1] == "Deferred"
+    found = await resolver.status_by_id(in_review)
+    assert found is not None and found[1].name == "Software Development"
+
+
+async def test_status_ambiguous_across_workflows(client: WrikeClient, resolver: Resolver) -> None:
+    with pytest.raises(AmbiguousReference) as caught:
+        await resolver.custom_status("In Progress")
+    labels = " | ".join(label for _, label in caught.value.candidates)
+    assert "Software Development" in labels and "Default Workflow" in labels
+
+    workflows = {w.name: w for w in await resolver.workflows()}
+    software = workflows["Software Development"]
+    status_id, group = await resolver.custom_status("In Progress", workflow_id=software.id)
+    assert group == "Active" and status_id in {s.id for s in software.custom_statuses}
+
+    api_revamp = await resolver.folder_id("API Revamp")
+    assert await resolver.custom_status("in progress", folder_id=api_revamp) == (status_id, group)
+    workflow = await resolver.workflow_of_status(status_id)
+    assert workflow is not None and workflow.id == software.id
+
+
+async def test_status_not_found_names_the_choices(resolver: Resolver) -> None:
+    software = next(w for w in await resolver.workflows() if w.name == "Software Development")
+    with pytest.raises(ReferenceNotFound) as caught:
+        await resolver.custom_status("On Hold", workflow_id=software.id)
+    assert "Won't Fix" in str(caught.value)
+
+
+async def test_custom_fields(resolver: Resolver) -> None:
+    fields = await resolver.custom_fields()
+    assert fields
+    assert await resolver.custom_field_id(fields[0].title.upper()) == fields[0].id
+    with pytest.raises(ReferenceNotFound):
+        await resolver.custom_field_id("no such field")
+
+
+# ---- caching ---------------------------------------------------------------------------------------
+
+
+async def test_lookups_are_cached_for_the_ttl(client: WrikeClient) -> None:
+    clock = FakeClock()
+    resolver = Resolver(client, ttl=60, clock=clock)
+    await resolver.person_id("Ben Carter")
+    await resolver.folder_id("Q3 Launch")
+    await resolver.custom_status("In Review")
+    warm = client.request_count
+    await resolver.person_id("chloe")
+    await resolver.person_name(await resolver.person_id("Diego Alvarez"))
+    await resolver.folder_id("Marketing/Planning")
+    await resolver.folder_path(await resolver.folder_id("API Revamp"))
+    await resolver.custom_status("Done")
+    assert client.request_count == warm  # all from the caches
+
+    clock.now += 61
+    await resolver.person_id("chloe")
+    assert client.request_count == warm + 1  # contacts fetched again after the TTL
+
+    resolver.invalidate()
+    await resolver.custom_status("Done")
+    assert client.request_count == warm + 2
+
+
+async def test_concurrent_cold_lookups_share_one_fetch(client: WrikeClient) -> None:
+    resolver = Resolver(client)
+    results: list[str] = []
+
+    async def look(name: str) -> None:
+        results.append(await resolver.person_id(name))
+
+    before = client.request_count
+    async with anyio.create_task_group() as tasks:
+        for name in ["Ben Carter", "chloe", "Diego Alvarez", "Taylor"] * 5:
+            tasks.start_soon(look, name)
+    assert len(results) == 20
+    assert client.request_count == before + 1
