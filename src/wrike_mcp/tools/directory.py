@@ -1,0 +1,297 @@
+"""The `directory` toolset: people and groups, workflows with their custom statuses, custom fields."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from wrike_mcp import scopes
+from wrike_mcp.tools.deps import wrike
+from wrike_mcp.tools.folders import decode_cursor, page_slice, query_key, show_title
+from wrike_mcp.tools.output import Model, Ref, clean_text
+from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.wrike.models import Contact
+
+OPTIONS_SHOWN = 50
+
+
+def _fold(text: str) -> str:
+    return " ".join(clean_text(text).split()).casefold()
+
+
+# ---- find_people -------------------------------------------------------------------------------------------
+
+
+class Person(Model):
+    id: str
+    name: str
+    type: Literal["Person", "Group"] | None = Field(
+        default=None, description="Group for a group; absent: person"
+    )
+    email: str | None = None
+    title: str | None = Field(default=None, description="job title")
+    role: str | None = Field(default=None, description="Owner, Admin, User or Collaborator")
+    external: bool | None = None
+    timezone: str | None = None
+    deactivated: bool | None = Field(default=None, description="true for a deactivated (deleted) user")
+    members: int | None = Field(default=None, description="groups: number of members")
+    me: bool | None = Field(default=None, description="true for the user the assistant acts as")
+
+
+class PeopleList(Model):
+    items: list[Person]
+    total: int = Field(description="matches in all pages")
+    next_cursor: str | None = None
+
+
+def _role(contact: Contact) -> str | None:
+    profile = contact.profiles[0] if contact.profiles else None
+    if profile is None:
+        return None
+    if profile.owner:
+        return "Owner"
+    if profile.admin:
+        return "Admin"
+    return profile.role
+
+
+def _rank(contact: Contact, query: str) -> int | None:
+    """How well a contact matches (0 best), or None when it does not."""
+    name = _fold(contact.name)
+    emails = [_fold(e) for e in contact.emails]
+    if query in (name, *emails):
+        return 0
+    words = query.split()
+    parts = name.split()
+    if any(part.startswith(query) for part in parts) or any(e.startswith(query) for e in emails):
+        return 1
+    haystack = " ".join([name, *emails, _fold(contact.title or "")])
+    if all(word in haystack for word in words):
+        return 2
+    return None
+
+
+@wrike_tool(toolset="directory", scopes=[scopes.WS_READ_ONLY], title="Find people")
+async def find_people(
+    ctx: Context[Any],
+    query: Annotated[
+        str | None,
+        Field(
+            max_length=200,
+            description="part of a name or email, or `me`; omit to list everyone",
+        ),
+    ] = None,
+    include_groups: Annotated[
+        bool, Field(description="also match user groups (e.g. 'Marketing Team')")
+    ] = False,
+    include_deactivated: Annotated[bool, Field(description="also match deactivated users")] = False,
+    limit: Annotated[int, Field(ge=1, le=200, description="people per page")] = 50,
+    cursor: Annotated[
+        str | None, Field(max_length=200, description="`next_cursor` of the previous page")
+    ] = None,
+) -> PeopleList:
+    """Find people (and optionally groups) in the Wrike account by part of their name or email, or `me`.
+
+    Each result has the contact id (use it, or the name/email, wherever a tool takes a person: assignees,
+    owners), name, email, job title, role and timezone. Best matches come first.
+    """
+    deps = wrike(ctx)
+    wanted = _fold(query) if query is not None else ""
+    if query is not None and not wanted:
+        raise ToolError(
+            "query is blank: give part of a name or email, or `me`, or omit query to list everyone"
+        )
+    key = query_key(query=wanted, groups=include_groups, deactivated=include_deactivated)
+    offset = decode_cursor(cursor, key)
+    me = await deps.resolver.me()
+    contacts = await deps.resolver.contacts()
+    ranked: list[tuple[int, str, Contact]] = []
+    for contact in contacts:
+        if contact.type == "Group" and not include_groups:
+            continue
+        if contact.type not in ("Person", "Group"):
+            continue
+        if contact.deleted and not include_deactivated:
+            continue
+        if wanted == "me":
+            rank: int | None = 0 if contact.id == me.id else None
+        elif wanted:
+            rank = _rank(contact, wanted)
+        else:
+            rank = 0
+        if rank is not None:
+            ranked.append((rank, _fold(contact.name), contact))
+    if wanted == "me" and not ranked:
+        ranked.append((0, _fold(me.name), me))
+    ranked.sort(key=lambda item: (item[0], item[1], item[2].id))
+    page, next_cursor = page_slice(ranked, offset, limit, key)
+    items = [
+        Person(
+            id=contact.id,
+            name=show_title(contact.name),
+            type="Group" if contact.type == "Group" else None,
+            email=contact.email,
+            title=show_title(contact.title) or None,
+            role=_role(contact) if contact.type == "Person" else None,
+            external=True if contact.profiles and contact.profiles[0].external else None,
+            timezone=contact.timezone,
+            deactivated=True if contact.deleted else None,
+            members=len(contact.member_ids) if contact.type == "Group" else None,
+            me=True if contact.id == me.id else None,
+        )
+        for _, _, contact in page
+    ]
+    return PeopleList(items=items, total=len(ranked), next_cursor=next_cursor)
+
+
+# ---- list_workflows ----------------------------------------------------------------------------------------
+
+
+class StatusItem(Model):
+    id: str
+    name: str
+    group: str | None = Field(default=None, description="Active, Completed, Deferred or Cancelled")
+    color: str | None = None
+    hidden: bool | None = None
+    default: bool | None = Field(default=None, description="true for the default status of its group")
+
+
+class WorkflowItem(Model):
+    id: str
+    name: str
+    standard: bool | None = Field(default=None, description="true for Wrike's default workflow")
+    hidden: bool | None = None
+    statuses: list[StatusItem]
+
+
+class WorkflowList(Model):
+    items: list[WorkflowItem]
+    total: int
+
+
+@wrike_tool(toolset="directory", scopes=[scopes.WS_READ_ONLY], title="List workflows and statuses")
+async def list_workflows(
+    ctx: Context[Any],
+    include_hidden: Annotated[bool, Field(description="also list hidden workflows")] = False,
+) -> WorkflowList:
+    """List the account's workflows with their custom statuses (id, name, status group, color, hidden).
+
+    Use it to learn which status names a task or project accepts (a custom status belongs to the workflow of
+    its folder) and which group (Active, Completed, Deferred, Cancelled) each name implies.
+    """
+    deps = wrike(ctx)
+    items = []
+    for workflow in await deps.resolver.workflows():
+        if workflow.hidden and not include_hidden:
+            continue
+        items.append(
+            WorkflowItem(
+                id=workflow.id,
+                name=show_title(workflow.name),
+                standard=True if workflow.standard else None,
+                hidden=True if workflow.hidden else None,
+                statuses=[
+                    StatusItem(
+                        id=status.id,
+                        name=show_title(status.name),
+                        group=status.group,
+                        color=status.color,
+                        hidden=True if status.hidden else None,
+                        default=True if status.standard else None,
+                    )
+                    for status in workflow.custom_statuses
+                ],
+            )
+        )
+    return WorkflowList(items=items, total=len(items))
+
+
+# ---- list_custom_fields ------------------------------------------------------------------------------------
+
+
+class CustomFieldItem(Model):
+    id: str
+    title: str
+    type: str | None = None
+    options: list[str] = Field(default_factory=list, description="DropDown/Multiple: the allowed values")
+    options_truncated: bool | None = None
+    allow_other_values: bool | None = None
+    currency: str | None = None
+    shared_with: list[Ref] = Field(default_factory=list, description="spaces or people it is shared with")
+
+
+class CustomFieldList(Model):
+    items: list[CustomFieldItem]
+    total: int
+
+
+@wrike_tool(toolset="directory", scopes=[scopes.WS_READ_ONLY], title="List custom fields")
+async def list_custom_fields(
+    ctx: Context[Any],
+    query: Annotated[str | None, Field(max_length=200, description="part of the field's title")] = None,
+    type: Annotated[
+        Literal[
+            "Text",
+            "DropDown",
+            "Numeric",
+            "Currency",
+            "Percentage",
+            "Date",
+            "Duration",
+            "Checkbox",
+            "Contacts",
+            "Multiple",
+        ]
+        | None,
+        Field(description="only fields of this type"),
+    ] = None,
+) -> CustomFieldList:
+    """List the account's custom fields: id, title, type, the options of dropdown fields, currency, and where
+    the field is shared (spaces or people) when Wrike says.
+
+    Use it to learn what the custom fields shown by get_task/get_folder mean and which values are allowed.
+    """
+    deps = wrike(ctx)
+    wanted = _fold(query) if query is not None else ""
+    definitions = await deps.resolver.custom_fields()
+    tree = await deps.resolver.folder_tree()
+    people = {c.id: c for c in await deps.resolver.contacts()}
+    items = []
+    for definition in definitions:
+        if wanted and wanted not in _fold(definition.title):
+            continue
+        if type is not None and definition.type != type:
+            continue
+        settings = definition.settings or {}
+        raw_options = settings.get("values") or settings.get("options") or []
+        options = (
+            [show_title(str(v)) for v in raw_options if str(v).strip()]
+            if isinstance(raw_options, list)
+            else []
+        )
+        shared: list[Ref] = []
+        for ident in definition.shared_ids:
+            if ident in tree.space_ids:
+                shared.append(Ref(id=ident, name=show_title(tree.nodes[ident].title)))
+            elif ident in people:
+                shared.append(Ref(id=ident, name=show_title(people[ident].name)))
+            else:
+                shared.append(Ref(id=ident))
+        items.append(
+            CustomFieldItem(
+                id=definition.id,
+                title=show_title(definition.title),
+                type=definition.type,
+                options=options[:OPTIONS_SHOWN],
+                options_truncated=True if len(options) > OPTIONS_SHOWN else None,
+                allow_other_values=settings.get("allowOtherValues")
+                if definition.type in ("DropDown", "Multiple")
+                else None,
+                currency=settings.get("currency") if definition.type == "Currency" else None,
+                shared_with=shared,
+            )
+        )
+    return CustomFieldList(items=items, total=len(items))

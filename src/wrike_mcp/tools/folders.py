@@ -1,0 +1,650 @@
+"""The `folders` toolset: spaces, the folder tree, folder details and creating folders.
+
+Also home of the small helpers the `projects` and `directory` toolsets share: date parsing, local paging
+cursors, plain text → Wrike HTML, and the shaping of folders and projects for output.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import html
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from wrike_mcp import scopes
+from wrike_mcp.tools.deps import WrikeContext, wrike
+from wrike_mcp.tools.output import DESCRIPTION_LIMIT, TITLE_LIMIT, Model, Ref, clean_text, plain, truncate
+from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.wrike.errors import ResourceNotFound
+from wrike_mcp.wrike.models import Folder
+from wrike_mcp.wrike.resolve import FolderTree
+
+# ---- input limits (refused before any Wrike call) ----------------------------------------------------------
+
+MAX_TITLE = 500
+MAX_TEXT = 20_000
+MAX_REF = 1000  # an id, permalink, path or name
+MAX_DATE = 40
+SNIPPET_LIMIT = 200
+TREE_NODE_LIMIT = 300  # nodes one list_folders tree answer may hold
+CHILDREN_SHOWN = 100
+
+PROJECT_STATUSES = ("Green", "Yellow", "Red", "Completed", "OnHold", "Cancelled")
+
+FolderRef = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_REF,
+        description=(
+            "a folder, project or space: its Wrike id, a permalink (https://www.wrike.com/open.htm?id=…), "
+            "a path such as 'Marketing/Campaigns', or a unique title"
+        ),
+    ),
+]
+
+
+# ---- helpers shared by the folders, projects and directory toolsets ----------------------------------------
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """A user value quoted in an error message, kept short (it may be 100 kB)."""
+    text = " ".join(clean_text(value).split())
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    """An ISO date (`YYYY-MM-DD`, or a datetime whose date part is taken); ToolError when impossible."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        parsed = (
+            date.fromisoformat(text)
+            if len(text) == 10
+            else datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        )
+    except ValueError:
+        raise ToolError(
+            f"{name} {_shown(value)} is not a valid date: use YYYY-MM-DD, e.g. 2026-03-31"
+        ) from None
+    if not 1970 <= parsed.year < 2100:
+        raise ToolError(f"{name} {_shown(value)} is out of Wrike's range: use a date from 1970 to 2099")
+    return parsed
+
+
+def parse_instant(value: str | None, name: str) -> datetime | None:
+    """An ISO date or datetime as an aware UTC datetime (a bare date means its midnight UTC)."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            parsed = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        else:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ToolError(
+            f"{name} {_shown(value)} is not a valid date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if not 1970 <= parsed.year < 2100:
+        raise ToolError(f"{name} {_shown(value)} is out of Wrike's range: use a date from 1970 to 2099")
+    return parsed.astimezone(UTC)
+
+
+def wrike_timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_range(start: date | None, end: date | None, start_name: str, end_name: str) -> None:
+    if start and end and end < start:
+        raise ToolError(
+            f"{end_name} {end.isoformat()} is before {start_name} {start.isoformat()}: swap or fix them"
+        )
+
+
+def clean_title(value: str, what: str) -> str:
+    """A title as Wrike stores it: one line, control characters removed; ToolError when nothing is left."""
+    title = " ".join(clean_text(value).split())
+    if not title:
+        raise ToolError(f"the {what} title is empty: give a non-blank title (up to {MAX_TITLE} characters)")
+    return title
+
+
+def text_to_html(text: str) -> str:
+    """Plain text from a model → Wrike's HTML description (escaped, line breaks kept)."""
+    lines = html.escape(clean_text(text).strip()).splitlines()
+    return "<br>".join(lines)
+
+
+def query_key(**values: Any) -> str:
+    """A short fingerprint of a list query, bound into its cursors."""
+    canonical = json.dumps(values, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def encode_cursor(offset: int, key: str) -> str:
+    raw = json.dumps({"o": offset, "k": key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, key: str) -> int:
+    """The offset a cursor stands for; ToolError when it is not one of ours or belongs to another query."""
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        offset = data["o"]
+        same_query = data["k"] == key
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise ToolError(
+            "cursor is not valid: pass the next_cursor of the previous answer unchanged, or omit it"
+        ) from None
+    if not isinstance(offset, int) or offset < 0:
+        raise ToolError(
+            "cursor is not valid: pass the next_cursor of the previous answer unchanged, or omit it"
+        )
+    if not same_query:
+        raise ToolError(
+            "cursor belongs to a query with other filters: repeat the same filters, or omit the cursor"
+        )
+    return offset
+
+
+def page_slice(items: Sequence[Any], offset: int, limit: int, key: str) -> tuple[list[Any], str | None]:
+    """One page of a list held in full, and the cursor of the next page (None at the end)."""
+    chunk = list(items[offset : offset + limit])
+    following = offset + limit
+    return chunk, (encode_cursor(following, key) if following < len(items) else None)
+
+
+def show_title(value: str | None) -> str:
+    """A title written by a Wrike user, for output: invisible characters removed, cut at TITLE_LIMIT."""
+    text, _ = truncate(" ".join(clean_text(value or "").split()), TITLE_LIMIT)
+    return text
+
+
+def kind_of(tree: FolderTree, folder: Folder) -> Literal["space", "folder", "project"]:
+    if folder.id in tree.space_ids:
+        return "space"
+    return "project" if folder.is_project else "folder"
+
+
+async def people_refs(deps: WrikeContext, ids: Iterable[str]) -> list[Ref]:
+    return [Ref(id=ident, name=await deps.resolver.person_name(ident)) for ident in dict.fromkeys(ids)]
+
+
+# ---- project info as every tool shows it -------------------------------------------------------------------
+
+
+class ProjectInfo(Model):
+    status: str = Field(
+        description="Green, Yellow, Red, Completed, OnHold, Cancelled, or the custom status name"
+    )
+    custom_status: Ref | None = Field(default=None, description="the custom status when status is custom")
+    status_group: str | None = Field(
+        default=None, description="group of the custom status (Active, Completed…)"
+    )
+    owners: list[Ref] = Field(default_factory=list)
+    author: Ref | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    created: datetime | None = None
+    completed: datetime | None = None
+
+
+async def project_info(deps: WrikeContext, folder: Folder) -> ProjectInfo | None:
+    project = folder.project
+    if project is None:
+        return None
+    status = project.status or "Green"
+    custom: Ref | None = None
+    group: str | None = None
+    if project.custom_status_id:
+        found = await deps.resolver.status_by_id(project.custom_status_id)
+        name = show_title(found[0].name) if found else None
+        custom = Ref(id=project.custom_status_id, name=name)
+        group = found[0].group if found else None
+        if name and status in ("Custom", ""):
+            status = name
+    author = (
+        Ref(id=project.author_id, name=await deps.resolver.person_name(project.author_id))
+        if project.author_id
+        else None
+    )
+    return ProjectInfo(
+        status=status,
+        custom_status=custom,
+        status_group=group,
+        owners=await people_refs(deps, project.owner_ids),
+        author=author,
+        start_date=project.start_date,
+        end_date=project.end_date,
+        created=project.created_date,
+        completed=project.completed_date,
+    )
+
+
+# ---- list_spaces -------------------------------------------------------------------------------------------
+
+
+class SpaceItem(Model):
+    id: str
+    title: str
+    access_type: str | None = Field(default=None, description="Public, Private or Personal")
+    archived: bool | None = None
+    description: str | None = Field(default=None, description=f"plain text, first {SNIPPET_LIMIT} characters")
+    truncated: bool | None = None
+
+
+class SpaceList(Model):
+    items: list[SpaceItem]
+    total: int
+
+
+@wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="List Wrike spaces")
+async def list_spaces(
+    ctx: Context[Any],
+    include_archived: Annotated[bool, Field(description="also list archived spaces")] = False,
+) -> SpaceList:
+    """List the spaces of the Wrike account: id, title, access type and a short description.
+
+    Spaces are the top level of Wrike's folder tree. Use a space's id or title as `parent` of list_folders
+    or create_folder, or as `within` of list_projects. All spaces are returned at once (Wrike does not page
+    them).
+    """
+    deps = wrike(ctx)
+    raw = await deps.client.get("/spaces", {"withArchived": True} if include_archived else None)
+    items = []
+    for space in raw:
+        text, cut = plain(space.get("description"), SNIPPET_LIMIT)
+        items.append(
+            SpaceItem(
+                id=str(space["id"]),
+                title=show_title(space.get("title")),
+                access_type=space.get("accessType"),
+                archived=True if space.get("archived") else None,
+                description=text,
+                truncated=cut,
+            )
+        )
+    return SpaceList(items=items, total=len(items))
+
+
+# ---- list_folders ------------------------------------------------------------------------------------------
+
+
+class FolderNode(Model):
+    id: str
+    title: str
+    kind: Literal["space", "folder", "project"]
+    path: str | None = Field(default=None, description="Space/Folder/… (flat layout)")
+    status: str | None = Field(default=None, description="project status (projects only)")
+    child_count: int = Field(description="direct child folders and projects (0: none)")
+    children: list[FolderNode] = Field(default_factory=list, description="tree layout, within `depth`")
+
+
+class FolderList(Model):
+    parent: Ref | None = Field(default=None, description="the listed parent, named by its path; absent: root")
+    items: list[FolderNode]
+    total: int = Field(description="folders and projects within `depth` that match (all pages)")
+    next_cursor: str | None = Field(default=None, description="flat layout: pass back for the next page")
+
+
+def children_map(tree: FolderTree) -> dict[str, list[str]]:
+    """Parent id → child ids, in Wrike's order (childIds first, then children attached to a space)."""
+    found: dict[str, list[str]] = {}
+    for ident, folder in tree.nodes.items():
+        found[ident] = [
+            child for child in folder.child_ids if child in tree.nodes and child not in tree.root_ids
+        ]
+    for child, parents in tree.parents.items():
+        if child not in tree.nodes or child in tree.root_ids:
+            continue
+        for parent in parents:
+            kids = found.setdefault(parent, [])
+            if child not in kids:
+                kids.append(child)
+    return found
+
+
+def root_children(tree: FolderTree, kids: dict[str, list[str]]) -> list[str]:
+    top: list[str] = []
+    for root in tree.root_ids:
+        folder = tree.nodes.get(root)
+        if folder is not None and folder.scope == "WsRoot":
+            top.extend(kids.get(root, []))
+    spaces = sorted(tree.space_ids, key=lambda ident: tree.nodes[ident].title.casefold())
+    for ident in spaces:
+        if ident not in top:
+            top.append(ident)
+    return list(dict.fromkeys(top))
+
+
+def _node_status(folder: Folder) -> str | None:
+    if folder.project is None:
+        return None
+    return folder.project.status or None
+
+
+@wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="List folders and projects")
+async def list_folders(
+    ctx: Context[Any],
+    parent: Annotated[
+        str | None,
+        Field(
+            max_length=MAX_REF,
+            description=(
+                "space, folder or project whose children to list: id, permalink, path "
+                "('Marketing/Campaigns') or unique title; omit for the top level (the spaces)"
+            ),
+        ),
+    ] = None,
+    depth: Annotated[int, Field(ge=1, le=3, description="levels below `parent` to include (1–3)")] = 1,
+    projects_only: Annotated[
+        bool, Field(description="only projects (in the tree, folders are kept only to hold projects)")
+    ] = False,
+    layout: Annotated[
+        Literal["tree", "flat"],
+        Field(description="tree: nested `children`; flat: one list with full paths, paged with `cursor`"),
+    ] = "tree",
+    limit: Annotated[int, Field(ge=1, le=500, description="flat layout: items per page")] = 100,
+    cursor: Annotated[
+        str | None, Field(max_length=200, description="flat layout: `next_cursor` of the previous page")
+    ] = None,
+) -> FolderList:
+    """List the folders and projects below a space, a folder or the top level, `depth` levels deep.
+
+    Each entry has its id, title, kind (space, folder or project), its number of direct children and, for
+    projects, the project status. Use it to browse the account's structure and to find ids for other tools.
+    `layout="flat"` gives one list with paths ('Marketing/Campaigns/Q3 Launch') and pages with `cursor`;
+    the tree layout is refused when it would exceed 300 entries (then use flat, a smaller depth or a deeper
+    parent).
+    """
+    deps = wrike(ctx)
+    if cursor and layout != "flat":
+        raise ToolError("cursor only pages the flat layout: pass layout='flat' with it, or omit the cursor")
+    parent_id = await deps.resolver.folder_id(parent) if parent is not None else None
+    tree = await deps.resolver.folder_tree()
+    kids = children_map(tree)
+    if parent_id is not None and parent_id not in tree.nodes:
+        # The cached tree may predate the folder (just created elsewhere): ask Wrike afresh once.
+        deps.resolver.invalidate()
+        tree = await deps.resolver.folder_tree()
+        kids = children_map(tree)
+        if parent_id not in tree.nodes:
+            raise ToolError(
+                f"folder {parent_id} is not in the workspace (deleted?): check it with get_folder"
+            )
+    top = kids.get(parent_id, []) if parent_id is not None else root_children(tree, kids)
+    base_path = await deps.resolver.folder_path(parent_id) if parent_id is not None else ""
+
+    def build(ident: str, level: int, path: str, seen: frozenset[str]) -> FolderNode | None:
+        folder = tree.nodes[ident]
+        title = show_title(folder.title)
+        full_path = f"{path}/{title}" if path else title
+        children: list[FolderNode] = []
+        if level < depth:
+            for child in kids.get(ident, []):
+                if child not in seen:
+                    node = build(child, level + 1, full_path, seen | {child})
+                    if node is not None:
+                        children.append(node)
+        node = FolderNode(
+            id=ident,
+            title=title,
+            kind=kind_of(tree, folder),
+            path=full_path,
+            status=_node_status(folder),
+            child_count=len(kids.get(ident, [])),
+            children=children,
+        )
+        if projects_only and node.kind != "project" and not node.children:
+            return None
+        return node
+
+    start = frozenset({parent_id}) if parent_id else frozenset()
+    roots = [
+        n for ident in top if ident not in start for n in [build(ident, 1, base_path, start | {ident})] if n
+    ]
+
+    def flatten(nodes: list[FolderNode]) -> Iterable[FolderNode]:
+        for node in nodes:
+            yield node
+            yield from flatten(node.children)
+
+    everything = list(flatten(roots))
+    parent_ref = Ref(id=parent_id, name=base_path or None) if parent_id else None
+    if layout == "flat":
+        flat = [
+            node.model_copy(update={"children": []})
+            for node in everything
+            if not projects_only or node.kind == "project"
+        ]
+        key = query_key(parent=parent_id, depth=depth, projects_only=projects_only)
+        page, next_cursor = page_slice(flat, decode_cursor(cursor, key), limit, key)
+        return FolderList(parent=parent_ref, items=page, total=len(flat), next_cursor=next_cursor)
+    if len(everything) > TREE_NODE_LIMIT:
+        raise ToolError(
+            f"the tree holds {len(everything)} entries at depth {depth}, over {TREE_NODE_LIMIT}: use "
+            "layout='flat' (paged), a smaller depth or a deeper parent"
+        )
+
+    def strip_paths(node: FolderNode) -> FolderNode:
+        return node.model_copy(update={"path": None, "children": [strip_paths(c) for c in node.children]})
+
+    return FolderList(parent=parent_ref, items=[strip_paths(n) for n in roots], total=len(everything))
+
+
+# ---- get_folder --------------------------------------------------------------------------------------------
+
+
+class CustomFieldValue(Model):
+    id: str
+    name: str | None = Field(default=None, description="the custom field's title")
+    type: str | None = None
+    value: str | None = None
+    people: list[Ref] = Field(default_factory=list, description="Contacts fields: the people named")
+
+
+class ChildItem(Model):
+    id: str
+    title: str
+    kind: Literal["folder", "project", "space"]
+
+
+class FolderDetails(Model):
+    id: str
+    title: str
+    kind: Literal["space", "folder", "project"]
+    path: str | None = None
+    permalink: str | None = None
+    space: Ref | None = Field(default=None, description="the space holding it")
+    description: str | None = Field(
+        default=None, description=f"plain text, cut at {DESCRIPTION_LIMIT} characters"
+    )
+    truncated: bool | None = Field(default=None, description="true when the description was cut")
+    project: ProjectInfo | None = None
+    custom_fields: list[CustomFieldValue] = Field(default_factory=list)
+    workflow: Ref | None = Field(default=None, description="workflow of the tasks in it")
+    children: list[ChildItem] = Field(default_factory=list, description="direct child folders and projects")
+    child_count: int = 0
+    children_truncated: bool | None = Field(
+        default=None, description=f"true when over {CHILDREN_SHOWN} children"
+    )
+    created: datetime | None = None
+    updated: datetime | None = None
+
+
+async def custom_field_values(deps: WrikeContext, folder: Folder) -> list[CustomFieldValue]:
+    if not folder.custom_fields:
+        return []
+    definitions = {f.id: f for f in await deps.resolver.custom_fields()}
+    values = []
+    for item in folder.custom_fields:
+        definition = definitions.get(item.id)
+        raw = item.value
+        text = raw if isinstance(raw, str) else (None if raw is None else json.dumps(raw))
+        people: list[Ref] = []
+        if definition is not None and definition.type == "Contacts" and text:
+            ids = json.loads(text) if text.startswith("[") else text.split(",")
+            people = await people_refs(deps, [str(i).strip() for i in ids if str(i).strip()])
+            text = None
+        shown = truncate(clean_text(text), 500)[0] if text is not None else None
+        values.append(
+            CustomFieldValue(
+                id=item.id,
+                name=show_title(definition.title) if definition else None,
+                type=definition.type if definition else None,
+                value=shown,
+                people=people,
+            )
+        )
+    return values
+
+
+async def fetch_folder(deps: WrikeContext, folder_id: str) -> Folder:
+    return Folder.model_validate(await deps.client.get_one(f"/folders/{folder_id}"))
+
+
+async def folder_details(deps: WrikeContext, folder: Folder) -> FolderDetails:
+    tree = await deps.resolver.folder_tree()
+    kind = kind_of(tree, folder)
+    child_ids = [c for c in folder.child_ids if c not in tree.root_ids]
+    if kind == "space":
+        child_ids = list(dict.fromkeys([*child_ids, *children_map(tree).get(folder.id, [])]))
+    shown_ids = child_ids[:CHILDREN_SHOWN]
+    missing = [c for c in shown_ids if c not in tree.nodes]
+    fetched = (
+        {
+            item["id"]: Folder.model_validate(item)
+            for item in await deps.client.get_many("/folders/{ids}", missing)
+        }
+        if missing
+        else {}
+    )
+    children = []
+    for ident in shown_ids:
+        child = tree.nodes.get(ident) or fetched.get(ident)
+        if child is not None and child.scope not in ("RbFolder", "RbRoot"):
+            children.append(ChildItem(id=ident, title=show_title(child.title), kind=kind_of(tree, child)))
+    text, cut = plain(folder.description, DESCRIPTION_LIMIT)
+    space_id = tree.space_of(folder.id) if folder.id in tree.nodes else None
+    workflow = None
+    if folder.workflow_id:
+        names = {w.id: w.name for w in await deps.resolver.workflows()}
+        workflow = Ref(id=folder.workflow_id, name=names.get(folder.workflow_id))
+    return FolderDetails(
+        id=folder.id,
+        title=show_title(folder.title),
+        kind=kind,
+        path=await deps.resolver.folder_path(folder.id) if folder.id in tree.nodes else None,
+        permalink=folder.permalink,
+        space=(
+            Ref(id=space_id, name=show_title(tree.nodes[space_id].title))
+            if space_id and space_id != folder.id
+            else None
+        ),
+        description=text,
+        truncated=cut,
+        project=await project_info(deps, folder),
+        custom_fields=await custom_field_values(deps, folder),
+        workflow=workflow,
+        children=children,
+        child_count=len(child_ids),
+        children_truncated=True if len(child_ids) > CHILDREN_SHOWN else None,
+        created=folder.created_date,
+        updated=folder.updated_date,
+    )
+
+
+@wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="Get a folder, project or space")
+async def get_folder(ctx: Context[Any], folder: FolderRef) -> FolderDetails:
+    """Details of one folder, project or space: full path, permalink, description as plain text, custom field
+    values by name, project info (owners, status, custom status, start/end dates) and direct child folders.
+
+    The folder may be given by id, permalink, path ('Marketing/Campaigns/Q3 Launch') or unique title; ids come
+    from list_folders, list_projects or search results. For a project's task counts use get_project.
+    """
+    deps = wrike(ctx)
+    folder_id = await deps.resolver.folder_id(folder)
+    try:
+        found = await fetch_folder(deps, folder_id)
+    except ResourceNotFound:
+        tree = await deps.resolver.folder_tree()
+        if folder_id not in tree.space_ids:
+            raise
+        space = await deps.client.get_one(f"/spaces/{folder_id}")
+        found = Folder(
+            id=folder_id,
+            title=str(space.get("title") or ""),
+            description=space.get("description"),
+            child_ids=tree.nodes[folder_id].child_ids,
+        )
+    return await folder_details(deps, found)
+
+
+# ---- create_folder -----------------------------------------------------------------------------------------
+
+
+class CreatedFolder(Model):
+    id: str
+    title: str
+    path: str | None = None
+    parent: Ref
+    permalink: str | None = None
+
+
+@wrike_tool(
+    toolset="folders", scopes=[scopes.WS_READ_WRITE], title="Create a folder", kind="write", idempotent=False
+)
+async def create_folder(
+    ctx: Context[Any],
+    parent: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_REF,
+            description=(
+                "space or folder to create it in: id, permalink, path ('Marketing/Campaigns') or title"
+            ),
+        ),
+    ],
+    title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="the new folder's title")],
+    description: Annotated[
+        str | None, Field(max_length=MAX_TEXT, description="plain-text description (line breaks are kept)")
+    ] = None,
+) -> CreatedFolder:
+    """Create a folder (not a project: use create_project for that) inside a space or folder.
+
+    Returns the new folder's id, path and permalink. Wrike allows several folders with the same title in
+    one parent, so check with list_folders first if the folder may already exist. Not retried on failure.
+    """
+    deps = wrike(ctx)
+    clean = clean_title(title, "folder")
+    parent_id = await deps.resolver.folder_id(parent)
+    body: dict[str, Any] = {"title": clean}
+    if description is not None and description.strip():
+        body["description"] = text_to_html(description)
+    created = Folder.model_validate((await deps.client.post(f"/folders/{parent_id}/folders", body))[0])
+    parent_path = await deps.resolver.folder_path(parent_id)
+    deps.resolver.invalidate()
+    return CreatedFolder(
+        id=created.id,
+        title=show_title(created.title),
+        path=f"{parent_path}/{show_title(created.title)}" if parent_path != parent_id else None,
+        parent=Ref(id=parent_id, name=parent_path if parent_path != parent_id else None),
+        permalink=created.permalink,
+    )

@@ -1,0 +1,544 @@
+"""The `projects` toolset: find projects, a project's health (task counts), create and update projects."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from wrike_mcp import scopes
+from wrike_mcp.tools.deps import WrikeContext, wrike
+from wrike_mcp.tools.folders import (
+    MAX_DATE,
+    MAX_REF,
+    MAX_TEXT,
+    MAX_TITLE,
+    PROJECT_STATUSES,
+    FolderDetails,
+    ProjectInfo,
+    check_range,
+    clean_title,
+    decode_cursor,
+    fetch_folder,
+    folder_details,
+    page_slice,
+    parse_day,
+    parse_instant,
+    people_refs,
+    project_info,
+    query_key,
+    show_title,
+    text_to_html,
+    wrike_timestamp,
+)
+from wrike_mcp.tools.output import Model, Ref
+from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.wrike.errors import ReferenceNotFound
+from wrike_mcp.wrike.models import STATUS_GROUPS, Folder
+
+COUNT_PAGE_SIZE = 1000
+COUNT_MAX_PAGES = 20  # 20 000 tasks counted at most; beyond that the counts say they are incomplete
+MAX_PEOPLE = 20
+
+ProjectRef = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_REF,
+        description=(
+            "the project: its Wrike id, a permalink, a path such as 'Marketing/Campaigns/Q3 Launch', "
+            "or a unique title"
+        ),
+    ),
+]
+DateArg = Annotated[str | None, Field(max_length=MAX_DATE, description="ISO date YYYY-MM-DD")]
+StatusArg = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=128,
+        description=(
+            "project status Green, Yellow, Red, Completed, OnHold or Cancelled, or a custom status name "
+            "(list_workflows lists them)"
+        ),
+    ),
+]
+PeopleArg = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
+    Field(max_length=MAX_PEOPLE, description="people: `me`, an email, a full name or a contact id"),
+]
+
+_STATUS_ALIASES = {s.casefold(): s for s in PROJECT_STATUSES} | {"on hold": "OnHold", "canceled": "Cancelled"}
+
+
+def project_status(ref: str) -> str | None:
+    """The project status for a name such as 'on hold', or None when it is not one."""
+    return _STATUS_ALIASES.get(" ".join(ref.split()).casefold())
+
+
+async def custom_status_ids(deps: WrikeContext, name: str) -> set[str]:
+    """Ids of every custom status with this name or id (for filtering: the same name in several workflows)."""
+    wanted = " ".join(name.split()).casefold()
+    found = {
+        status.id
+        for workflow in await deps.resolver.workflows()
+        for status in workflow.custom_statuses
+        if status.id == name.strip() or " ".join(status.name.split()).casefold() == wanted
+    }
+    if not found:
+        names = sorted(
+            {s.name for w in await deps.resolver.workflows() for s in w.custom_statuses if not s.hidden}
+        )
+        listed = ", ".join(names)
+        raise ToolError(
+            f"status {name.strip()[:60]!r} is unknown: use {', '.join(PROJECT_STATUSES)} or a custom status "
+            f"({listed[:80]}{'…' if len(listed) > 80 else ''}; list_workflows lists all)"
+        )
+    return found
+
+
+async def status_change(deps: WrikeContext, ref: str, current: Folder | None = None) -> dict[str, Any]:
+    """The `project` fields that set a status: {status} or {status: Custom, customStatusId}."""
+    plain_status = project_status(ref)
+    if plain_status is not None:
+        return {"status": plain_status}
+    if " ".join(ref.split()).casefold() in {g.casefold() for g in STATUS_GROUPS}:
+        raise ToolError(
+            f"{ref.strip()!r} is a task status group; a project's status is Green, Yellow, Red, Completed, "
+            "OnHold, Cancelled or a custom status name"
+        )
+    workflow_id = None
+    if current is not None and current.project is not None and current.project.custom_status_id:
+        workflow = await deps.resolver.workflow_of_status(current.project.custom_status_id)
+        workflow_id = workflow.id if workflow else None
+    try:
+        status_id, _group = await deps.resolver.custom_status(ref, workflow_id=workflow_id)
+    except ReferenceNotFound:
+        if workflow_id is None:
+            raise
+        status_id, _group = await deps.resolver.custom_status(ref)
+    if status_id is None:  # a status group slipped through
+        raise ToolError(
+            f"{ref.strip()!r} is not a project status: use Green, Yellow, Red, Completed, OnHold…"
+        )
+    return {"status": "Custom", "customStatusId": status_id}
+
+
+async def person_ids(deps: WrikeContext, refs: list[str] | None) -> list[str]:
+    return [await deps.resolver.person_id(ref) for ref in refs or []]
+
+
+# ---- list_projects -----------------------------------------------------------------------------------------
+
+
+class ProjectItem(Model):
+    id: str
+    title: str
+    path: str | None = None
+    status: str = Field(description="project status or custom status name")
+    owners: list[Ref] = Field(default_factory=list)
+    start_date: date | None = None
+    end_date: date | None = None
+    updated: datetime | None = None
+
+
+class ProjectList(Model):
+    items: list[ProjectItem]
+    total: int = Field(
+        description="projects matching the filters; Wrike does not page projects, so all were fetched and "
+        "the pages are cut here"
+    )
+    next_cursor: str | None = Field(default=None, description="pass back to get the next page")
+
+
+def _in_range(value: date | None, start: date | None, end: date | None) -> bool:
+    if start is None and end is None:
+        return True
+    if value is None:
+        return False
+    return (start is None or value >= start) and (end is None or value <= end)
+
+
+@wrike_tool(toolset="projects", scopes=[scopes.WS_READ_ONLY], title="List projects")
+async def list_projects(
+    ctx: Context[Any],
+    within: Annotated[
+        str | None,
+        Field(
+            max_length=MAX_REF,
+            description=(
+                "space or folder to search in, with everything below it: id, permalink, path or title"
+            ),
+        ),
+    ] = None,
+    status: StatusArg = None,
+    owner: Annotated[
+        str | None, Field(max_length=200, description="project owner: `me`, an email, a full name or an id")
+    ] = None,
+    text: Annotated[
+        str | None, Field(min_length=1, max_length=200, description="words the title contains (any case)")
+    ] = None,
+    start_from: DateArg = None,
+    start_to: DateArg = None,
+    end_from: DateArg = None,
+    end_to: DateArg = None,
+    updated_since: Annotated[
+        str | None, Field(max_length=MAX_DATE, description="ISO date or UTC datetime: changed since then")
+    ] = None,
+    limit: Annotated[int, Field(ge=1, le=200, description="projects per page")] = 50,
+    cursor: Annotated[
+        str | None, Field(max_length=200, description="`next_cursor` of the previous page")
+    ] = None,
+) -> ProjectList:
+    """Find projects by place (a space or folder, including everything below it), status, owner, title text,
+    start/end date ranges or last update; sorted by path.
+
+    Each item has the project's id, title, path, status (or custom status name), owners with ids, and
+    start/end dates. Use the id with get_project for task counts, or update_project to change it. Dates are
+    YYYY-MM-DD; `start_from`/`start_to` bound the project's start date, `end_from`/`end_to` its end date.
+    """
+    deps = wrike(ctx)
+    starts = (parse_day(start_from, "start_from"), parse_day(start_to, "start_to"))
+    ends = (parse_day(end_from, "end_from"), parse_day(end_to, "end_to"))
+    check_range(*starts, "start_from", "start_to")
+    check_range(*ends, "end_from", "end_to")
+    since = parse_instant(updated_since, "updated_since")
+    wanted_words = text.casefold().split() if text else []
+    if text is not None and not wanted_words:
+        raise ToolError("text is blank: give words the project title contains, or omit text")
+    key = query_key(
+        within=within, status=status, owner=owner, text=text, starts=starts, ends=ends, since=since
+    )
+    offset = decode_cursor(cursor, key)
+
+    plain_status = project_status(status) if status else None
+    custom_ids = await custom_status_ids(deps, status) if status and plain_status is None else None
+    owner_id = await deps.resolver.person_id(owner) if owner is not None else None
+    params: dict[str, Any] = {"project": True}
+    if since is not None:
+        params["updatedDate"] = {"start": wrike_timestamp(since)}
+    path = "/folders"
+    if within is not None:
+        path = f"/folders/{await deps.resolver.folder_id(within)}/folders"
+    projects = [Folder.model_validate(item) for item in await deps.client.get(path, params)]
+
+    matches: list[Folder] = []
+    for folder in projects:
+        project = folder.project
+        if project is None or (folder.scope or "").startswith("Rb"):
+            continue
+        if plain_status is not None and project.status != plain_status:
+            continue
+        if custom_ids is not None and project.custom_status_id not in custom_ids:
+            continue
+        if owner_id is not None and owner_id not in project.owner_ids:
+            continue
+        title = folder.title.casefold()
+        if any(word not in title for word in wanted_words):
+            continue
+        if not _in_range(project.start_date, *starts) or not _in_range(project.end_date, *ends):
+            continue
+        if since is not None and folder.updated_date is not None and folder.updated_date < since:
+            continue
+        matches.append(folder)
+
+    paths = {folder.id: await deps.resolver.folder_path(folder.id) for folder in matches}
+    matches.sort(key=lambda f: (paths[f.id].casefold(), f.id))
+    page, next_cursor = page_slice(matches, offset, limit, key)
+    items = []
+    for folder in page:
+        project = folder.project
+        assert project is not None
+        status_name = project.status or "Green"
+        if project.custom_status_id:
+            found = await deps.resolver.status_by_id(project.custom_status_id)
+            status_name = show_title(found[0].name) if found else status_name
+        items.append(
+            ProjectItem(
+                id=folder.id,
+                title=show_title(folder.title),
+                path=paths[folder.id] if paths[folder.id] != folder.id else None,
+                status=status_name,
+                owners=await people_refs(deps, project.owner_ids),
+                start_date=project.start_date,
+                end_date=project.end_date,
+                updated=folder.updated_date,
+            )
+        )
+    return ProjectList(items=items, total=len(matches), next_cursor=next_cursor)
+
+
+# ---- get_project -------------------------------------------------------------------------------------------
+
+
+class StatusCount(Model):
+    id: str
+    name: str | None = None
+    group: str | None = None
+    count: int
+
+
+class TaskCounts(Model):
+    by_status_group: dict[str, int] = Field(description="tasks per status group: Active, Completed, …")
+    by_custom_status: list[StatusCount] = Field(default_factory=list)
+    overdue: int = Field(description="Active tasks whose due date is before today (UTC)")
+    counted_tasks: int = Field(description="tasks counted (with subtasks and tasks of subfolders)")
+    complete: bool = Field(description="false when the project has more tasks than were counted")
+    total_reported: int | None = Field(default=None, description="Wrike's own total of matching tasks")
+
+
+class ProjectDetails(FolderDetails):
+    task_counts: TaskCounts
+
+
+async def count_tasks(deps: WrikeContext, folder_id: str) -> TaskCounts:
+    groups: Counter[str] = Counter()
+    by_status: Counter[str] = Counter()
+    overdue = 0
+    counted = 0
+    reported: int | None = None
+    today = datetime.now(UTC).date()
+    token: str | None = None
+    complete = False
+    for _ in range(COUNT_MAX_PAGES):
+        page = await deps.client.get_page(
+            f"/folders/{folder_id}/tasks",
+            {"descendants": True, "subTasks": True},
+            page_size=COUNT_PAGE_SIZE,
+            page_token=token,
+        )
+        if page.response_size is not None:
+            reported = page.response_size
+        for task in page.items:
+            counted += 1
+            group = str(task.get("status") or "Active")
+            groups[group] += 1
+            if task.get("customStatusId"):
+                by_status[str(task["customStatusId"])] += 1
+            due = (task.get("dates") or {}).get("due")
+            if group == "Active" and due:
+                try:
+                    if date.fromisoformat(str(due)[:10]) < today:
+                        overdue += 1
+                except ValueError:
+                    pass
+        if page.is_last or page.next_page_token == token:
+            complete = True
+            break
+        token = page.next_page_token
+    if reported is not None and counted < reported:
+        complete = False
+    statuses = []
+    for status_id, count in by_status.most_common():
+        found = await deps.resolver.status_by_id(status_id)
+        statuses.append(
+            StatusCount(
+                id=status_id,
+                name=show_title(found[0].name) if found else None,
+                group=found[0].group if found else None,
+                count=count,
+            )
+        )
+    return TaskCounts(
+        by_status_group=dict(groups.most_common()),
+        by_custom_status=statuses,
+        overdue=overdue,
+        counted_tasks=counted,
+        complete=complete,
+        total_reported=reported,
+    )
+
+
+@wrike_tool(toolset="projects", scopes=[scopes.WS_READ_ONLY], title="Get a project with task counts")
+async def get_project(ctx: Context[Any], project: ProjectRef) -> ProjectDetails:
+    """A project's details and health: path, permalink, description, owners, status, start/end dates, custom
+    fields, child folders, plus its task counts by status group and custom status and the overdue count.
+
+    Counts include subtasks and tasks in subfolders; `counted_tasks` says how many were counted and `complete`
+    whether that is all of them. Give the project by id, permalink, path or unique title (list_projects).
+    """
+    deps = wrike(ctx)
+    project_id = await deps.resolver.folder_id(project, project_only=True)
+    folder = await fetch_folder(deps, project_id)
+    if folder.project is None:
+        raise ToolError(f"{show_title(folder.title)!r} is a folder, not a project: use get_folder for it")
+    details = await folder_details(deps, folder)
+    counts = await count_tasks(deps, project_id)
+    return ProjectDetails(**dict(details), task_counts=counts)
+
+
+# ---- create_project ----------------------------------------------------------------------------------------
+
+
+class ProjectSummary(Model):
+    id: str
+    title: str
+    path: str | None = None
+    permalink: str | None = None
+    project: ProjectInfo | None = None
+    changed: list[str] = Field(default_factory=list, description="what the call changed")
+
+
+async def summary(deps: WrikeContext, folder: Folder, changed: list[str] | None = None) -> ProjectSummary:
+    deps.resolver.invalidate()
+    path = await deps.resolver.folder_path(folder.id)
+    info = await project_info(deps, folder)
+    return ProjectSummary(
+        id=folder.id,
+        title=show_title(folder.title),
+        path=path if path != folder.id else None,
+        permalink=folder.permalink,
+        project=info,
+        changed=changed or [],
+    )
+
+
+@wrike_tool(
+    toolset="projects",
+    scopes=[scopes.WS_READ_WRITE],
+    title="Create a project",
+    kind="write",
+    idempotent=False,
+)
+async def create_project(
+    ctx: Context[Any],
+    parent: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_REF,
+            description=(
+                "space or folder to create it in: id, permalink, path ('Marketing/Campaigns') or title"
+            ),
+        ),
+    ],
+    title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="the project's title")],
+    description: Annotated[
+        str | None, Field(max_length=MAX_TEXT, description="plain-text description (line breaks are kept)")
+    ] = None,
+    owners: PeopleArg = None,
+    status: StatusArg = None,
+    start_date: DateArg = None,
+    end_date: DateArg = None,
+) -> ProjectSummary:
+    """Create a project in a space or folder, with owners (by name, email, `me` or id), status (Green, Yellow,
+    Red, Completed, OnHold, Cancelled or a custom status name) and start/end dates (YYYY-MM-DD).
+
+    Returns the new project's id, path, permalink and project info. Wrike allows duplicate titles, so check
+    with list_projects first if it may exist. Not retried on failure.
+    """
+    deps = wrike(ctx)
+    clean = clean_title(title, "project")
+    start, end = parse_day(start_date, "start_date"), parse_day(end_date, "end_date")
+    check_range(start, end, "start_date", "end_date")
+    parent_id = await deps.resolver.folder_id(parent)
+    owner_ids = list(dict.fromkeys(await person_ids(deps, owners)))
+    project: dict[str, Any] = {}
+    if owner_ids:
+        project["ownerIds"] = owner_ids
+    if status is not None:
+        project |= await status_change(deps, status)
+    if start is not None:
+        project["startDate"] = start.isoformat()
+    if end is not None:
+        project["endDate"] = end.isoformat()
+    body: dict[str, Any] = {"title": clean, "project": project}
+    if description is not None and description.strip():
+        body["description"] = text_to_html(description)
+    created = Folder.model_validate((await deps.client.post(f"/folders/{parent_id}/folders", body))[0])
+    return await summary(deps, created)
+
+
+# ---- update_project ----------------------------------------------------------------------------------------
+
+
+@wrike_tool(
+    toolset="projects", scopes=[scopes.WS_READ_WRITE], title="Update a project", kind="write", idempotent=True
+)
+async def update_project(
+    ctx: Context[Any],
+    project: ProjectRef,
+    title: Annotated[str | None, Field(min_length=1, max_length=MAX_TITLE, description="new title")] = None,
+    description: Annotated[
+        str | None,
+        Field(max_length=MAX_TEXT, description="new plain-text description (replaces it; '' clears it)"),
+    ] = None,
+    status: StatusArg = None,
+    add_owners: PeopleArg = None,
+    remove_owners: PeopleArg = None,
+    start_date: DateArg = None,
+    end_date: DateArg = None,
+    clear_start_date: Annotated[bool, Field(description="remove the start date")] = False,
+    clear_end_date: Annotated[bool, Field(description="remove the end date")] = False,
+) -> ProjectSummary:
+    """Change a project: title, description, status (Green, Yellow, Red, Completed, OnHold, Cancelled or a
+    custom status name), owners to add or remove (names, emails, `me`, ids), start/end dates (set or clear).
+
+    Only the fields given change. Returns the project as it is afterwards and the list of changes. Give the
+    project by id, permalink, path ('Marketing/Campaigns/Q3 Launch') or unique title.
+    """
+    deps = wrike(ctx)
+    new_title = clean_title(title, "project") if title is not None else None
+    start, end = parse_day(start_date, "start_date"), parse_day(end_date, "end_date")
+    if start is not None and clear_start_date:
+        raise ToolError("start_date and clear_start_date contradict each other: give one of them")
+    if end is not None and clear_end_date:
+        raise ToolError("end_date and clear_end_date contradict each other: give one of them")
+    check_range(start, end, "start_date", "end_date")
+    if all(
+        value in (None, False, [])
+        for value in (title, description, status, add_owners, remove_owners, start, end)
+    ) and not (clear_start_date or clear_end_date):
+        raise ToolError(
+            "nothing to update: give at least one of title, description, status, add_owners, remove_owners, "
+            "start_date, end_date, clear_start_date, clear_end_date"
+        )
+    project_id = await deps.resolver.folder_id(project, project_only=True)
+    current = await fetch_folder(deps, project_id)
+    if current.project is None:
+        raise ToolError(
+            f"{show_title(current.title)!r} is a folder, not a project: it cannot be updated here"
+        )
+    existing = current.project
+    effective_start = None if clear_start_date else (start or existing.start_date)
+    effective_end = None if clear_end_date else (end or existing.end_date)
+    check_range(effective_start, effective_end, "start date", "end date")
+
+    adding = list(dict.fromkeys(await person_ids(deps, add_owners)))
+    removing = list(dict.fromkeys(await person_ids(deps, remove_owners)))
+    both = set(adding) & set(removing)
+    if both:
+        raise ToolError("the same person is in add_owners and remove_owners: keep them in one list only")
+
+    changes: dict[str, Any] = {}
+    changed: list[str] = []
+    if status is not None:
+        changes |= await status_change(deps, status, current)
+        changed.append("status")
+    if adding:
+        changes["ownersAdd"] = adding
+        changed.append("owners added")
+    if removing:
+        changes["ownersRemove"] = removing
+        changed.append("owners removed")
+    if start is not None or clear_start_date:
+        changes["startDate"] = start.isoformat() if start else None
+        changed.append("start date cleared" if clear_start_date else "start date")
+    if end is not None or clear_end_date:
+        changes["endDate"] = end.isoformat() if end else None
+        changed.append("end date cleared" if clear_end_date else "end date")
+    body: dict[str, Any] = {}
+    if new_title is not None:
+        body["title"] = new_title
+        changed.insert(0, "title")
+    if description is not None:
+        body["description"] = text_to_html(description) if description.strip() else ""
+        changed.append("description")
+    if changes:
+        body["project"] = changes
+    updated = Folder.model_validate((await deps.client.put(f"/folders/{project_id}", body))[0])
+    return await summary(deps, updated, changed)
