@@ -395,3 +395,11 @@ async def test_governor_pause_holds_later_requests() -> None:
     started = time.monotonic()
     await governor.acquire()
     assert time.monotonic() - started >= 0.19
+
+
+async def test_oversized_answers_are_refused() -> None:
+    client, seen = make_client(lambda r: ok([{"id": "x" * 5000}]), max_response_bytes=1000)
+    async with client:
+        with pytest.raises(MalformedResponse) as caught:
+            await client.get("/tasks")
+    assert "exceeded" in str(caught.value) and len(seen) == 1

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from wrike_helpers import DEMO_TOKEN, READONLY_TOKEN, MakeClient, add_fault, api_requests
 
+from wrike_mcp.sandbox import SandboxConfig
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import (
     AccessForbidden,
@@ -27,6 +28,7 @@ from wrike_mcp.wrike.errors import (
     UnknownOutcome,
     WrikeAPIError,
 )
+from wrike_mcp.wrike.governor import RateGovernor
 from wrike_mcp.wrike.tokens import StaticTokenSource, Token
 
 ERROR_CODES: list[tuple[int, str, type[WrikeAPIError]]] = [
@@ -212,3 +214,60 @@ async def test_connection_refused_on_write_is_typed() -> None:
     ) as client:
         with pytest.raises(ConnectionFailed):
             await client.post("/folders/X/tasks", {"title": "never sent"})
+
+
+class VirtualTime:
+    """One clock for the governor and the sandbox: sleeping moves both forward instantly."""
+
+    def __init__(self, sandbox_state: Any) -> None:
+        self.state = sandbox_state
+        self.offset = 0.0
+
+    def clock(self) -> float:
+        return time.monotonic() + self.offset
+
+    async def sleep(self, seconds: float) -> None:
+        self.offset += seconds
+        self.state.clock_offset += seconds
+
+
+@pytest.mark.parametrize("sandbox_config", [SandboxConfig(rate_limit=5)])
+async def test_governor_alone_keeps_under_the_limit(
+    make_client: MakeClient, control: httpx.AsyncClient, sandbox_app: Any
+) -> None:
+    virtual = VirtualTime(sandbox_app.state.sandbox)
+    governor = RateGovernor(5, clock=virtual.clock, sleep=virtual.sleep)
+    client = make_client(governor=governor, max_retries=0)
+    for _ in range(12):
+        await client.get("/account")
+    statuses = [entry["status"] for entry in await api_requests(control, "GET", "/api/v4/account")]
+    assert statuses == [200] * 12  # never refused: the governor waited instead
+    assert virtual.offset >= 120  # 12 requests at 5 a minute need two more windows
+
+
+@pytest.mark.parametrize("sandbox_config", [SandboxConfig(rate_limit=3)])
+async def test_rate_limited_get_waits_retry_after_then_succeeds(
+    make_client: MakeClient, control: httpx.AsyncClient, sandbox_app: Any
+) -> None:
+    client = make_client(rate_limit_per_minute=1000)  # our governor would not stop us: the sandbox does
+    for _ in range(3):
+        await client.get("/account")
+    # Age the sandbox's window by 59 s so its Retry-After is 1 s rather than a minute.
+    sandbox_app.state.sandbox.clock_offset += 59
+    started = time.monotonic()
+    assert await client.get("/account")
+    waited = time.monotonic() - started
+    statuses = [entry["status"] for entry in await api_requests(control, "GET", "/api/v4/account")]
+    assert statuses == [200, 200, 200, 429, 200]
+    assert 0.9 <= waited < 2.5
+
+
+@pytest.mark.parametrize("sandbox_config", [SandboxConfig(rate_limit=2)])
+async def test_rate_limited_write_is_not_retried(make_client: MakeClient, control: httpx.AsyncClient) -> None:
+    client = make_client(rate_limit_per_minute=1000)
+    task = (await client.get("/tasks", {"title": "Draft launch announcement"}))[0]
+    await client.get("/account")
+    with pytest.raises(RateLimited) as caught:
+        await client.post(f"/tasks/{task['id']}/comments", {"text": "too fast"})
+    assert caught.value.retry_after is not None and caught.value.retry_after > 1
+    assert len(await api_requests(control, "POST", "/api/v4/tasks")) == 1

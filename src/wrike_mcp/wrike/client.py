@@ -151,6 +151,7 @@ class WrikeClient:
         backoff_max: float = 8.0,
         retry_after_cap: float = 30.0,
         governor: RateGovernor | None = None,
+        max_response_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self._tokens = token_source
         self._base_url = _check_base_url(base_url) if base_url else None
@@ -162,6 +163,7 @@ class WrikeClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.retry_after_cap = retry_after_cap
+        self.max_response_bytes = max_response_bytes
         # One governor per client, i.e. per token source: Wrike counts requests per token (and per IP), and a
         # refreshed token belongs to the same user and the same budget.
         self.governor = governor or RateGovernor(rate_limit_per_minute)
@@ -370,7 +372,7 @@ class WrikeClient:
                     self._transport_failure(method, path, exc)
                 status = response.status_code
                 try:
-                    body = await response.aread()
+                    body = await self._read_body(method, path, response)
                 except httpx.HTTPError as exc:
                     if isinstance(exc, httpx.TimeoutException):
                         self._transport_failure(method, path, exc)
@@ -394,6 +396,23 @@ class WrikeClient:
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.debug("%s %s -> %s in %.0f ms", method, path, status, elapsed_ms)
         return self._interpret(method, path, response, body, token)
+
+    async def _read_body(self, method: Method, path: str, response: httpx.Response) -> bytes:
+        """The body, refusing more than `max_response_bytes` so a runaway answer cannot exhaust memory."""
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                raise _Failure(
+                    MalformedResponse(
+                        f"Wrike's answer to {method} {path} exceeded {self.max_response_bytes} bytes"
+                    ),
+                    retryable=False,
+                    maybe_applied=True,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _transport_failure(self, method: Method, path: str, exc: httpx.HTTPError) -> NoReturn:
         # Messages are built here, never from the exception text, which may quote the request.

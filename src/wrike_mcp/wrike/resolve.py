@@ -183,23 +183,16 @@ class Resolver:
             elif folder.scope and folder.scope.startswith("Rb"):
                 continue  # the Recycle Bin is not part of the workspace
             tree.nodes[folder.id] = folder
+            if folder.space is True:  # tree entries mark spaces
+                tree.space_ids.add(folder.id)
         for folder in tree.nodes.values():
             for child in folder.child_ids:
                 tree.parents.setdefault(child, []).append(folder.id)
-        for item in await self.client.get("/spaces"):
-            space = Space.model_validate(item)
-            tree.space_ids.add(space.id)
-            if space.id not in tree.nodes:
-                tree.nodes[space.id] = Folder(id=space.id, title=space.title)
-        # Folders whose parent is missing from the tree but which sit directly in a space (tree entries may
-        # name their space) are attached to it, so their paths start with the space's title.
-        for ident, folder in tree.nodes.items():
-            space = folder.space
-            space_id = (
-                space.get("id") if isinstance(space, dict) else space if isinstance(space, str) else None
-            )
-            if space_id in tree.space_ids and ident not in tree.parents and ident not in tree.space_ids:
-                tree.parents[ident] = [space_id]
+        if not tree.space_ids:  # a tree without space markers: ask for the spaces
+            for item in await self.client.get("/spaces"):
+                space = Space.model_validate(item)
+                tree.space_ids.add(space.id)
+                tree.nodes.setdefault(space.id, Folder(id=space.id, title=space.title))
         return tree
 
     # ---- tasks -------------------------------------------------------------------------------------
