@@ -59,6 +59,7 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
     """MCPServer that hides confirm-first tools from clients that cannot confirm (no elicitation)."""
 
     allow_unconfirmed_delete: bool = False
+    wrike: WrikeContext  # what the tools reach through their context; also for resources and benchmarks
 
     async def _handle_list_tools(
         self, ctx: ServerRequestContext[WrikeContext], params: PaginatedRequestParams | None
@@ -103,7 +104,8 @@ def create_server(
         lifespan=lifespan,
     )
     server.allow_unconfirmed_delete = settings.allow_delete
+    server.wrike = state
     register(server, offered_tools(settings, granted_scopes))
-    resources.register(server)
+    resources.register(server, state)
     prompts.register(server)
     return server
