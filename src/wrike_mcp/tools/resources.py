@@ -1,11 +1,337 @@
-"""MCP resources (wrike://me, wrike://task/{id}, wrike://folder/{id}, wrike://workflows) and completions."""
+"""MCP resources (wrike://me, wrike://task/{id}, wrike://folder/{id}, wrike://workflows) and completions.
+
+Resources follow the tools' output contract (DESIGN §5): compact JSON, ids next to names, plain text cut at
+the documented limits. An id Wrike does not know is the SDK's `ResourceNotFoundError` (JSON-RPC -32602);
+any other Wrike failure is a `ResourceError` whose message says what to do.
+
+Static resources cannot take a Context, so everything here closes over the server's `WrikeContext`.
+Completion (one handler per server) serves prompt arguments (`folder`, `project`, `person`) and the
+`id` of `wrike://folder/{id}` from the resolver's caches, by prefix, at most 20 values.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from mcp.types import (
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    PromptReference,
+    ResourceTemplateReference,
+)
+from pydantic import BaseModel, Field
+
+from wrike_mcp import scopes
+from wrike_mcp.tools.deps import WrikeContext
+from wrike_mcp.tools.errors import tool_error_message
+from wrike_mcp.tools.output import TITLE_LIMIT, Model, Ref, clean_text, truncate
+from wrike_mcp.tools.registry import compact
+from wrike_mcp.wrike.errors import InvalidParameter, InvalidRequest, ResourceNotFound, WrikeError
+from wrike_mcp.wrike.models import Folder
+from wrike_mcp.wrike.resolve import FolderTree
+
+if TYPE_CHECKING:
+    from wrike_mcp.tools.folders import FolderDetails
+    from wrike_mcp.tools.tasks import TaskDetail
+
+JSON = "application/json"
+COMPLETION_LIMIT = 20
+_ID = re.compile(r"^[A-Za-z0-9\-_:.=]{1,256}$")  # Wrike's id alphabet (2025 format included)
+
+ME_URI = "wrike://me"
+WORKFLOWS_URI = "wrike://workflows"
+TASK_URI = "wrike://task/{id}"
+FOLDER_URI = "wrike://folder/{id}"
 
 
-def register(server: MCPServer[Any]) -> None:
-    """Placeholder until the resources are built (issue 3)."""
+# ---- resource models -----------------------------------------------------------------------------------
+
+
+class MeResource(Model):
+    user: Ref
+    email: str | None = None
+    timezone: str | None = None
+    account: Ref
+    api_host: str
+    granted_scopes: list[str] | None = None
+    mode: str
+
+
+class StatusItem(Model):
+    id: str
+    name: str
+    group: str | None = Field(default=None, description="Active, Completed, Deferred or Cancelled")
+
+
+class WorkflowItem(Model):
+    id: str
+    name: str
+    standard: bool | None = None
+    statuses: list[StatusItem]
+
+
+class WorkflowsResource(Model):
+    items: list[WorkflowItem]
+    total: int
+
+
+# ---- helpers -------------------------------------------------------------------------------------------
+
+
+def to_json(model: BaseModel) -> str:
+    return json.dumps(
+        compact(model.model_dump(mode="json", by_alias=True)), ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def _title(value: str | None) -> str:
+    return truncate(" ".join(clean_text(value or "").split()), TITLE_LIMIT)[0]
+
+
+async def _guarded(kind: str, ident: str, read: Callable[[], Awaitable[str]]) -> str:
+    """Run a resource read; Wrike failures become the SDK's resource errors with an actionable message."""
+    try:
+        return await read()
+    except (ResourceNotFound, InvalidParameter, InvalidRequest):
+        raise ResourceNotFoundError(
+            f"{kind} {ident} not found in Wrike (or not visible to these credentials)"
+        ) from None
+    except WrikeError as exc:
+        message = tool_error_message(exc, f"reading a {kind}", [scopes.WS_READ_ONLY]) or exc.message
+        raise ResourceError(message) from None
+
+
+def _check_id(kind: str, ident: str) -> str:
+    if not _ID.match(ident):
+        raise ResourceNotFoundError(f"{kind} {ident[:60]!r} is not a Wrike id")
+    return ident
+
+
+async def me_resource(state: WrikeContext) -> MeResource:
+    me = await state.resolver.me()
+    account = await state.client.get_one("/account")
+    return MeResource(
+        user=Ref(id=me.id, name=_title(me.name) or None),
+        email=me.email,
+        timezone=me.timezone,
+        account=Ref(id=str(account["id"]), name=_title(account.get("name")) or None),
+        api_host=state.client.base_url,
+        granted_scopes=sorted(state.granted_scopes) if state.granted_scopes is not None else None,
+        mode=state.mode,
+    )
+
+
+async def workflows_resource(state: WrikeContext) -> WorkflowsResource:
+    items = [
+        WorkflowItem(
+            id=workflow.id,
+            name=_title(workflow.name),
+            standard=workflow.standard,
+            statuses=[
+                StatusItem(id=status.id, name=_title(status.name), group=status.group)
+                for status in workflow.custom_statuses
+                if not status.hidden
+            ],
+        )
+        for workflow in await state.resolver.workflows()
+        if not workflow.hidden
+    ]
+    return WorkflowsResource(items=items, total=len(items))
+
+
+async def task_resource(state: WrikeContext, task_id: str) -> TaskDetail:
+    from wrike_mcp.tools.tasks import task_detail  # lazily: see folder_resource
+
+    return await task_detail(state, await state.client.get_one(f"/tasks/{task_id}"))
+
+
+async def folder_resource(state: WrikeContext, folder_id: str) -> FolderDetails:
+    # Imported here, not at module level: importing a toolset module registers its tools, and the registry
+    # keeps the order of TOOLSET_MODULES only if the toolsets are first imported by `all_tools()`.
+    from wrike_mcp.tools.folders import fetch_folder, folder_details
+
+    try:
+        found = await fetch_folder(state, folder_id)
+    except ResourceNotFound:
+        tree = await state.resolver.folder_tree()
+        if folder_id not in tree.space_ids:
+            raise
+        space = await state.client.get_one(f"/spaces/{folder_id}")
+        found = Folder(
+            id=folder_id,
+            title=str(space.get("title") or ""),
+            description=space.get("description"),
+            child_ids=tree.nodes[folder_id].child_ids,
+        )
+    return await folder_details(state, found)
+
+
+# ---- completion ----------------------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _finish(values: list[str]) -> Completion:
+    unique = list(dict.fromkeys(values))
+    return Completion(
+        values=unique[:COMPLETION_LIMIT], total=len(unique), has_more=len(unique) > COMPLETION_LIMIT
+    )
+
+
+def path_candidates(tree: FolderTree, prefix: str, *, projects_only: bool) -> list[tuple[str, str]]:
+    """(id, path) of folders/projects whose path, title or a trailing part of the path starts with `prefix`.
+
+    Best matches first: the whole path, then the title, then any later path segment.
+    """
+    wanted = _fold(prefix.strip().strip("/"))
+    ranked: list[tuple[int, str, str]] = []
+    for ident, folder in tree.nodes.items():
+        if ident in tree.root_ids or (projects_only and not folder.is_project):
+            continue
+        parts = [" ".join(clean_text(part).split()) for part in tree.path(ident)]
+        path = "/".join(parts)
+        if not path:
+            continue
+        folded = [_fold(part) for part in parts]
+        if _fold(path).startswith(wanted):
+            rank = 0
+        elif folded[-1].startswith(wanted):
+            rank = 1
+        elif any("/".join(folded[i:]).startswith(wanted) for i in range(1, len(folded))):
+            rank = 2
+        else:
+            continue
+        ranked.append((rank, path, ident))
+    ranked.sort(key=lambda item: (item[0], item[1].casefold()))
+    return [(ident, path) for _, path, ident in ranked]
+
+
+async def complete_path(state: WrikeContext, prefix: str, *, projects_only: bool) -> Completion:
+    tree = await state.resolver.folder_tree()
+    return _finish([path for _, path in path_candidates(tree, prefix, projects_only=projects_only)])
+
+
+async def complete_folder_id(state: WrikeContext, prefix: str) -> Completion:
+    tree = await state.resolver.folder_tree()
+    by_id = [ident for ident in tree.nodes if ident not in tree.root_ids and ident.startswith(prefix.strip())]
+    by_name = [ident for ident, _ in path_candidates(tree, prefix, projects_only=False)]
+    return _finish(sorted(by_id) + by_name)
+
+
+async def complete_person(state: WrikeContext, prefix: str) -> Completion:
+    wanted = _fold(prefix)
+    contacts = [c for c in await state.resolver.contacts() if c.type == "Person" and not c.deleted and c.name]
+    counts: dict[str, int] = {}
+    for contact in contacts:
+        counts[_fold(contact.name)] = counts.get(_fold(contact.name), 0) + 1
+    values = ["me"] if "me".startswith(wanted) else []
+    matches = []
+    for contact in contacts:
+        name = " ".join(clean_text(contact.name).split())
+        email = contact.email or ""
+        if _fold(name).startswith(wanted) or _fold(contact.last_name).startswith(wanted):
+            # a full name two people share would be ambiguous: offer the email instead
+            matches.append(email if counts[_fold(name)] > 1 and email else name)
+        elif email.casefold().startswith(wanted):
+            matches.append(email)
+    values.extend(sorted(matches, key=str.casefold))
+    return _finish(values)
+
+
+CompletionKind = Literal["folder", "project", "person", "folder_id"]
+
+PROMPT_ARGUMENTS: dict[str, CompletionKind] = {"folder": "folder", "project": "project", "person": "person"}
+
+
+def completion_kind(ref: PromptReference | ResourceTemplateReference, argument: str) -> CompletionKind | None:
+    if isinstance(ref, ResourceTemplateReference):
+        return "folder_id" if ref.uri == FOLDER_URI and argument == "id" else None
+    return PROMPT_ARGUMENTS.get(argument)
+
+
+async def complete(state: WrikeContext, kind: CompletionKind, value: str) -> Completion:
+    value = value[:200]
+    if kind == "person":
+        return await complete_person(state, value)
+    if kind == "folder_id":
+        return await complete_folder_id(state, value)
+    return await complete_path(state, value, projects_only=kind == "project")
+
+
+# ---- registration --------------------------------------------------------------------------------------
+
+
+def register(server: MCPServer[Any], state: WrikeContext) -> None:
+    """Add the resources, the resource templates and the completion handler."""
+
+    @server.resource(
+        ME_URI,
+        name="me",
+        title="Current Wrike user",
+        description="Who the server acts as: user, email, account, API host, granted scopes and mode (JSON).",
+        mime_type=JSON,
+    )
+    async def read_me() -> str:
+        return await _guarded("user", "me", lambda: _render(me_resource(state)))
+
+    @server.resource(
+        WORKFLOWS_URI,
+        name="workflows",
+        title="Wrike workflows",
+        description="Every workflow with its custom statuses (id, name, status group), as JSON.",
+        mime_type=JSON,
+    )
+    async def read_workflows() -> str:
+        return await _guarded("workflows", "list", lambda: _render(workflows_resource(state)))
+
+    @server.resource(
+        TASK_URI,
+        name="task",
+        title="Wrike task",
+        description=(
+            "One task by its Wrike id: status, assignees, dates, folders and plain-text description (JSON)."
+        ),
+        mime_type=JSON,
+    )
+    async def read_task(id: str) -> str:
+        task_id = _check_id("task", id)
+        return await _guarded("task", task_id, lambda: _render(task_resource(state, task_id)))
+
+    @server.resource(
+        FOLDER_URI,
+        name="folder",
+        title="Wrike folder or project",
+        description=(
+            "One folder, project or space by its Wrike id: path, description, project info, children (JSON)."
+        ),
+        mime_type=JSON,
+    )
+    async def read_folder(id: str) -> str:
+        folder_id = _check_id("folder", id)
+        return await _guarded("folder", folder_id, lambda: _render(folder_resource(state, folder_id)))
+
+    @server.completion()  # type: ignore[no-untyped-call, untyped-decorator]
+    async def handle_completion(
+        ref: PromptReference | ResourceTemplateReference,
+        argument: CompletionArgument,
+        context: CompletionContext | None,
+    ) -> Completion | None:
+        kind = completion_kind(ref, argument.name)
+        if kind is None:
+            return None
+        try:
+            return await complete(state, kind, argument.value)
+        except WrikeError:
+            return Completion(values=[], total=0, has_more=False)  # completion is best-effort
+
+
+async def _render(model: Awaitable[BaseModel]) -> str:
+    return to_json(await model)

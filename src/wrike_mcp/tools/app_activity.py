@@ -1,0 +1,648 @@
+"""The `app_activity` toolset: API-app activity and the account's audit log (scope amReadOnlyAuditLog).
+
+Wrike has no public endpoint for its "App activity" panel (Apps & Integrations → API → App activity). The
+panel's columns are rebuilt here from the audit log's OAuth events (`Oauth2AccessGranted` and
+`Oauth2AccessRevoked` on `Oauth2Client` objects). Two columns cannot be derived from it — who created the
+app and whether it has a permanent access token — so they are always null and the result says so in
+`unknown_columns`; nothing is invented.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import difflib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from wrike_mcp import scopes
+from wrike_mcp.tools.deps import WrikeContext, wrike
+from wrike_mcp.tools.output import TITLE_LIMIT, Model, Ref, clean_text, truncate
+from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.wrike.models import Contact
+
+TOOLSET = "app_activity"
+AUDIT_LOG_PATH = "/audit_log"
+OAUTH_GRANTED = "Oauth2AccessGranted"
+OAUTH_REVOKED = "Oauth2AccessRevoked"
+OAUTH_OBJECT_TYPE = "Oauth2Client"
+WRIKE_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+APP_SCAN_PAGE_SIZE = 1000  # Wrike's maximum page size
+APP_SCAN_MAX_PAGES = 100  # 100 000 OAuth events; beyond that the result says it stopped
+AUDIT_SCAN_PAGE_SIZE = 500  # pages read when filtering by user locally
+AUDIT_SCAN_MAX_PAGES = 20  # per call when filtering locally; the cursor continues
+AUTHORIZED_USERS_SHOWN = 50  # names listed per app; the count is always exact
+DETAIL_TEXT_LIMIT = 300
+CURSOR_MAX_LENGTH = 4000
+
+# Audit-log operations, from Wrike's API v4 reference (GET /audit_log, `operations`; 2020 snapshot).
+AUDIT_OPERATIONS: tuple[str, ...] = (
+    "UserLoggedIn", "UserFailLogin", "UserLogout", "AdminLoggedInAsUser", "OneTimePasswordCreated",
+    "OneTimePasswordUsed", "OneTimePasswordRevoked", "UserRoleChanged", "UserAdminPermissionsChanged",
+    "UserGrantAdmin", "UserRevokeAdmin", "UserDeactivated", "UserActivated", "UsersAndGroupsExported",
+    "InvitationSend", "InvitationAccepted", "AttachUploaded", "AttachDeleted", "GroupCreated",
+    "GroupMemberAdded", "GroupMemberRemoved", "GroupRenamed", "GroupDeleted", "GroupParentAdded",
+    "GroupParentRemoved", "TaskParentAdded", "TaskParentRemoved", "TaskShared", "TaskUnshared",
+    "TaskAssigned", "TaskUnassigned", "TaskDeleted", "TaskErased", "TimelogLocked", "TimelogUnlocked",
+    "TaskCommentChanged", "TaskCommentDeleted", "RecycleBinErased", "TaskStatusChanged",
+    "TaskDuplication", "UserDeleted", "UserRestored", "ApproverAdded", "ApproverRemoved",
+    "ApprovalDescriptionChanged", "ApprovalDueDateChanged", "ApprovalCreated", "ApprovalFinished",
+    "ApprovalCanceled", "ApprovalDecisionMade", "CustomFieldCreated", "CustomFieldModified",
+    "CustomFieldRemoved", "CustomFieldRestored", "CustomFieldAddedToFolder",
+    "CustomFieldRemovedFromFolder", "SecondFactorEnabled", "SecondFactorDisabled",
+    "SecondFactorUsageReportCreated", "AuditReportCreated", "AccountBackupCreated", "AccountModified",
+    "AccountDeleted", "Oauth2AccessGranted", "Oauth2AccessRevoked", "FeedCreated", "ExcelExportCreated",
+    "AccessAuditReportCsvExport", "UserProfileUpdated", "PasswordChanged", "PasswordPolicyModified",
+    "ApprovedIpRangesOrSubnetsChanged", "InvitationPolicyChanged", "RequestFormCreated",
+    "RequestFormModified", "RequestFormDeleted", "AccessRoleCreated", "AccessRoleModified",
+    "AccessRoleDeleted", "WorkflowCreated", "WorkflowDeleted", "WorkflowModified",
+    "CalendarExternalLinksDeactivated", "CalendarExternalLinksActivated", "CalendarExternalLinkCreated",
+    "CalendarExternalLinkDeleted", "AnalyzePublicLinkCreated", "AnalyzePublicLinkDeleted",
+    "AnalyzePublicLinkAccessed", "GuestReviewerInvited", "GuestReviewerChanged", "GuestReviewerRevoked",
+    "GuestReviewAccepted", "GuestReviewRejected", "GuestReviewAccountSettingsChanged",
+    "GanttSnapshotCreated", "GanttSnapshotDeleted", "UserTaskGroupRolesChanged",
+    "AccountDataExportRequested", "AccountDataExportGenerated", "SamlSSOEnabled", "SamlSSODisabled",
+    "SamlSSOSettingsChanged", "SamlSSOMetadataChanged", "SamlClearPasswordForSamlUsers",
+    "OneTimePasswordStatusSwitched", "AccessCodeGenerated", "AccessCodeAccepted", "AccessCodeDeclined",
+    "ApprovedDomainsChanged", "AdminMailSettingsChanged", "SpaceCreated", "SpaceDeleted",
+    "SpaceArchivedUnarchived", "UserJoinedSpace", "UserLeftSpace",
+)  # fmt: skip
+_OPERATIONS_BY_FOLD = {name.casefold(): name for name in AUDIT_OPERATIONS}
+
+UNKNOWN_COLUMNS = ["created_by", "permanent_access_token"]
+UNKNOWN_COLUMNS_NOTE = (
+    "created_by and permanent_access_token are always null: Wrike's API and audit log do not tell who "
+    "created an API app or whether it has a permanent token (see Apps & Integrations → API → App activity "
+    "in Wrike). Token values are never shown."
+)
+ONLY_OAUTH_APPS_NOTE = (
+    "Only apps with at least one OAuth grant or revocation in the audit log (within since/until) are listed."
+)
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+SinceArg = Annotated[
+    str | None,
+    Field(
+        default=None,
+        max_length=40,
+        description="Only events at or after this moment: YYYY-MM-DD (start of day, UTC) or an ISO datetime.",
+    ),
+]
+UntilArg = Annotated[
+    str | None,
+    Field(
+        default=None,
+        max_length=40,
+        description="Only events up to this moment: YYYY-MM-DD (the whole day, UTC) or an ISO datetime.",
+    ),
+]
+
+
+# ---- results -------------------------------------------------------------------------------------------
+
+
+class Person(Model):
+    id: str
+    name: str | None = None
+    email: str | None = None
+
+
+class OAuthActivity(Model):
+    date: str = Field(description="when the grant or revocation happened (UTC, ISO)")
+    event: Literal["granted", "revoked"]
+    user: Person | None = Field(default=None, description="who granted or revoked access")
+
+
+class AppActivity(Model):
+    """One API app: the columns of Wrike's App Activity panel."""
+
+    name: str = Field(description="app name as the audit log records it (latest event)")
+    client_id: str = Field(description="the app's OAuth client id")
+    created_by: Ref | None = Field(default=None, description="always null: the audit log does not tell")
+    permanent_access_token: bool | None = Field(
+        default=None, description="always null: Wrike's API does not tell whether the app has one"
+    )
+    authorized_users: list[Person] = Field(
+        default_factory=list, description="users whose latest event for the app is a grant"
+    )
+    authorized_users_truncated: bool | None = Field(
+        default=None, description=f"true when more than {AUTHORIZED_USERS_SHOWN} users were authorized"
+    )
+    authorized_user_count: int = Field(description="number of users currently authorizing the app")
+    last_oauth_activity: OAuthActivity | None = None
+    grants: int = Field(description="grant events considered")
+    revocations: int = Field(description="revocation events considered")
+
+
+class AppActivityList(Model):
+    items: list[AppActivity]
+    total: int = Field(description="number of apps listed")
+    unknown_columns: list[str] = Field(description="panel columns the API cannot tell; always null")
+    notes: list[str] = Field(description="how the table was built (written by wrike-mcp, not Wrike data)")
+    since: str | None = None
+    until: str | None = None
+    events_scanned: int = Field(description="OAuth audit-log events read")
+    incomplete: bool | None = Field(
+        default=None, description="true when the scan stopped early (narrow since/until to see everything)"
+    )
+
+
+class AuditEvent(Model):
+    id: str
+    date: str | None = Field(default=None, description="UTC, ISO")
+    operation: str
+    user: Ref | None = Field(default=None, description="who did it")
+    user_email: str | None = None
+    object_type: str | None = None
+    object: Ref | None = Field(default=None, description="what it was done to (id and name as Wrike logged)")
+    ip_address: str | None = None
+    details: dict[str, Any] | None = Field(default=None, description="Wrike's free-form details (data)")
+
+
+class AuditLogPage(Model):
+    items: list[AuditEvent]
+    next_cursor: str | None = Field(default=None, description="pass back as `cursor` for more; absent at end")
+    total: int | None = Field(default=None, description="matching events as Wrike counts them, when it says")
+
+
+# ---- argument checks -----------------------------------------------------------------------------------
+
+
+def parse_moment(value: str | None, name: str, *, end: bool) -> datetime | None:
+    """A since/until argument as an aware UTC datetime; a date-only `until` covers its whole day.
+
+    Raises ToolError (before any Wrike call) for blank, malformed or impossible dates.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        raise ToolError(f"{name} is empty: give a date as YYYY-MM-DD or an ISO datetime, or leave it out")
+    if _DATE_ONLY.match(text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError as exc:
+            raise ToolError(f"{name} {text!r} is not a real date ({exc}); use YYYY-MM-DD") from None
+        if end:
+            return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(seconds=1)
+        return datetime.combine(day, time.min, tzinfo=UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise ToolError(
+            f"{name} {shown!r} is not a date: use YYYY-MM-DD or an ISO datetime such as 2026-03-01T09:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def date_range(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    start = parse_moment(since, "since", end=False)
+    stop = parse_moment(until, "until", end=True)
+    if start and stop and start > stop:
+        raise ToolError(f"since ({start:%Y-%m-%d %H:%M}) is after until ({stop:%Y-%m-%d %H:%M}): swap them")
+    return start, stop
+
+
+def event_date_filter(start: datetime | None, stop: datetime | None) -> dict[str, str] | None:
+    """Wrike's `eventDate` range object (UTC timestamps), or None for no range."""
+    if start is None and stop is None:
+        return None
+    span: dict[str, str] = {}
+    if start is not None:
+        span["start"] = start.strftime(WRIKE_TIMESTAMP)
+    if stop is not None:
+        span["end"] = stop.strftime(WRIKE_TIMESTAMP)
+    return span
+
+
+def check_operations(operations: Sequence[str] | None) -> list[str] | None:
+    """Operation names in Wrike's spelling (any case in); an unknown one → ToolError with suggestions."""
+    if not operations:
+        return None
+    chosen: list[str] = []
+    for raw in operations:
+        name = _OPERATIONS_BY_FOLD.get(raw.strip().casefold())
+        if name is None:
+            close = difflib.get_close_matches(raw.strip(), AUDIT_OPERATIONS, n=3, cutoff=0.6)
+            hint = f"did you mean {', '.join(close)}?" if close else "e.g. UserLoggedIn, TaskDeleted"
+            shown = raw if len(raw) <= 60 else raw[:60] + "…"
+            raise ToolError(f"unknown audit-log operation {shown!r}: {hint} (Wrike's operation names)")
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
+
+
+def _iso(value: Any) -> str | None:
+    """Wrike's `yyyy-MM-ddTHH:mm:ssZ` as ISO text (unchanged when already fine, None when absent)."""
+    if not value:
+        return None
+    text = str(value)
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC).strftime(WRIKE_TIMESTAMP)
+    except ValueError:
+        return clean_text(text)[:40]
+
+
+def _name(value: Any) -> str | None:
+    if not value:
+        return None
+    text, _ = truncate(" ".join(clean_text(str(value)).split()), TITLE_LIMIT)
+    return text or None
+
+
+def _clean_details(value: Any, depth: int = 0) -> Any:
+    """Wrike's free-form `details`, with text cleaned and cut; deep nesting is flattened to text."""
+    if isinstance(value, str):
+        return truncate(clean_text(value), DETAIL_TEXT_LIMIT)[0]
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    if depth >= 3:
+        return truncate(clean_text(json.dumps(value, default=str)), DETAIL_TEXT_LIMIT)[0]
+    if isinstance(value, dict):
+        return {clean_text(str(key))[:100]: _clean_details(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_details(item, depth + 1) for item in value[:50]]
+    return truncate(clean_text(str(value)), DETAIL_TEXT_LIMIT)[0]
+
+
+# ---- people --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PersonMatcher:
+    """Which events belong to the `user` argument: by contact id or by email (case-insensitive)."""
+
+    ids: frozenset[str] = frozenset()
+    emails: frozenset[str] = frozenset()
+    key: str = ""
+
+    def matches(self, event: dict[str, Any]) -> bool:
+        if str(event.get("userId") or "") in self.ids:
+            return True
+        return str(event.get("userEmail") or "").casefold() in self.emails
+
+
+async def person_matcher(deps: WrikeContext, user: str) -> PersonMatcher:
+    ref = user.strip()
+    if not ref:
+        raise ToolError("user is empty: give me, an email, a full name or a contact id, or leave it out")
+    if "@" in ref:
+        # Wrike logs the user's email with every event: match it directly, even for people no longer listed.
+        return PersonMatcher(emails=frozenset({ref.casefold()}), key=ref.casefold())
+    person_id = await deps.resolver.person_id(ref)
+    emails = frozenset(
+        email.casefold() for contact in await deps.resolver.contacts() if contact.id == person_id
+        for email in contact.emails
+    )  # fmt: skip
+    return PersonMatcher(ids=frozenset({person_id}), emails=emails, key=person_id)
+
+
+def _people_index(contacts: Sequence[Contact]) -> dict[str, Contact]:
+    return {contact.id: contact for contact in contacts}
+
+
+def _person(event: dict[str, Any], people: dict[str, Contact]) -> Person | None:
+    user_id = event.get("userId")
+    email = event.get("userEmail") or None
+    if not user_id:
+        return None
+    contact = people.get(str(user_id))
+    return Person(
+        id=str(user_id),
+        name=_name(contact.name) if contact else None,
+        email=email or (contact.email if contact else None),
+    )
+
+
+# ---- list_app_activity ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _AppState:
+    client_id: str
+    name: str = ""
+    grants: int = 0
+    revocations: int = 0
+    latest: dict[str, Any] | None = None
+    latest_by_user: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _event_moment(event: dict[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(str(event.get("eventDate"))).astimezone(UTC)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def _match_app(apps: dict[str, _AppState], wanted: str) -> list[_AppState]:
+    folded = " ".join(wanted.split()).casefold()
+    exact = [
+        app
+        for app in apps.values()
+        if folded in (app.client_id.casefold(), " ".join(app.name.split()).casefold())
+    ]
+    if exact:
+        return exact
+    return [app for app in apps.values() if folded in app.name.casefold()]
+
+
+@wrike_tool(toolset=TOOLSET, scopes=[scopes.AUDIT_LOG], title="List API-app activity")
+async def list_app_activity(
+    ctx: Context[Any],
+    app: Annotated[
+        str | None,
+        Field(
+            default=None,
+            min_length=1,
+            max_length=200,
+            description="Only this API app: its name (any case; a unique part is enough) or its client id.",
+        ),
+    ] = None,
+    since: SinceArg = None,
+    until: UntilArg = None,
+) -> AppActivityList:
+    """Wrike's "App activity" panel: one row per API app (OAuth client) used in the account.
+
+    Columns: app name, client id, created by, permanent access token, authorized users (names, emails and
+    a count: users whose latest OAuth event for the app is a grant) and last OAuth activity (the latest
+    grant or revocation, which one, by whom). Built from the audit log's OAuth events; `created_by` and
+    `permanent_access_token` are always null because Wrike's API cannot tell them (`unknown_columns` and
+    `notes` say so). Use it to review which integrations can reach the account and who authorized them.
+    By default the whole audit log is read, so authorized users are exact; since/until narrow the events
+    considered (authorized users then reflect only that period). Needs an admin token with the
+    amReadOnlyAuditLog scope; reports progress while reading many audit-log pages.
+    """
+    start, stop = date_range(since, until)
+    if app is not None and not app.strip():
+        raise ToolError("app is blank: give an API app's name or client id, or leave it out")
+    deps = wrike(ctx)
+    params: dict[str, Any] = {"operations": [OAUTH_GRANTED, OAUTH_REVOKED]}
+    span = event_date_filter(start, stop)
+    if span:
+        params["eventDate"] = span
+
+    apps: dict[str, _AppState] = {}
+    scanned = pages = 0
+    incomplete = False
+    async for page in deps.client.iter_pages(AUDIT_LOG_PATH, params, page_size=APP_SCAN_PAGE_SIZE):
+        pages += 1
+        for event in page.items:
+            if event.get("objectType") not in (None, OAUTH_OBJECT_TYPE):
+                continue
+            operation = event.get("operation")
+            client_id = str(event.get("objectId") or "")
+            if operation not in (OAUTH_GRANTED, OAUTH_REVOKED) or not client_id:
+                continue
+            scanned += 1
+            state = apps.setdefault(client_id, _AppState(client_id=client_id))
+            if operation == OAUTH_GRANTED:
+                state.grants += 1
+            else:
+                state.revocations += 1
+            moment = _event_moment(event)
+            if state.latest is None or moment >= _event_moment(state.latest):
+                state.latest = event
+                state.name = _name(event.get("objectName")) or state.name
+            user_key = str(event.get("userId") or event.get("userEmail") or "")
+            if user_key:
+                previous = state.latest_by_user.get(user_key)
+                if previous is None or moment >= _event_moment(previous):
+                    state.latest_by_user[user_key] = event
+        await ctx.report_progress(scanned, page.response_size, f"read {pages} audit-log page(s)")
+        if pages >= APP_SCAN_MAX_PAGES and not page.is_last:
+            incomplete = True
+            break
+
+    chosen = list(apps.values())
+    if app is not None:
+        chosen = _match_app(apps, app)
+        if not chosen:
+            seen = ", ".join(sorted(repr(a.name or a.client_id) for a in apps.values())[:20]) or "none"
+            raise ToolError(
+                f"no API app {app.strip()[:80]!r} in the audit log's OAuth events; apps seen: {seen}"
+            )
+
+    people = _people_index(await deps.resolver.contacts())
+    rows = [_app_row(state, people) for state in chosen]
+    rows.sort(key=lambda row: (row.name.casefold(), row.client_id))
+    notes = [UNKNOWN_COLUMNS_NOTE, ONLY_OAUTH_APPS_NOTE]
+    if start is not None:
+        notes.append("authorized users count only events since `since`; leave it out for the full picture.")
+    if incomplete:
+        notes.append(f"stopped after {pages} pages of OAuth events; narrow since/until to see the rest.")
+    return AppActivityList(
+        items=rows,
+        total=len(rows),
+        unknown_columns=UNKNOWN_COLUMNS,
+        notes=notes,
+        since=start.strftime(WRIKE_TIMESTAMP) if start else None,
+        until=stop.strftime(WRIKE_TIMESTAMP) if stop else None,
+        events_scanned=scanned,
+        incomplete=True if incomplete else None,
+    )
+
+
+def _app_row(state: _AppState, people: dict[str, Contact]) -> AppActivity:
+    authorized = [
+        event
+        for event in sorted(state.latest_by_user.values(), key=_event_moment, reverse=True)
+        if event.get("operation") == OAUTH_GRANTED
+    ]
+    users = [person for event in authorized if (person := _person(event, people)) is not None]
+    latest = state.latest
+    last = None
+    if latest is not None:
+        last = OAuthActivity(
+            date=_iso(latest.get("eventDate")) or "",
+            event="granted" if latest.get("operation") == OAUTH_GRANTED else "revoked",
+            user=_person(latest, people),
+        )
+    return AppActivity(
+        name=state.name or state.client_id,
+        client_id=state.client_id,
+        authorized_users=users[:AUTHORIZED_USERS_SHOWN],
+        authorized_users_truncated=True if len(users) > AUTHORIZED_USERS_SHOWN else None,
+        authorized_user_count=len(authorized),
+        last_oauth_activity=last,
+        grants=state.grants,
+        revocations=state.revocations,
+    )
+
+
+# ---- list_audit_log ------------------------------------------------------------------------------------
+
+
+@dataclass
+class AuditCursor:
+    """Where the next page starts: Wrike's page token, the offset in that page, and the query it is for."""
+
+    query: dict[str, Any]
+    token: str | None
+    skip: int
+    page_size: int
+
+    def encode(self) -> str:
+        raw = json.dumps(
+            {"q": self.query, "t": self.token, "s": self.skip, "p": self.page_size}, separators=(",", ":")
+        )
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> AuditCursor:
+        problem = ToolError(
+            "cursor is not valid: pass next_cursor exactly as a previous list_audit_log returned it"
+        )
+        try:
+            raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+            data = json.loads(raw)
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise problem from None
+        if not isinstance(data, dict):
+            raise problem
+        query, token, skip, size = data.get("q"), data.get("t"), data.get("s"), data.get("p")
+        if (
+            not isinstance(query, dict)
+            or not (token is None or isinstance(token, str))
+            or not isinstance(skip, int)
+            or not isinstance(size, int)
+            or skip < 0
+            or not 1 <= size <= 1000
+        ):
+            raise problem
+        return cls(query=query, token=token, skip=skip, page_size=size)
+
+
+def _audit_item(event: dict[str, Any], people: dict[str, Contact]) -> AuditEvent:
+    user_id = event.get("userId")
+    contact = people.get(str(user_id)) if user_id else None
+    object_id = event.get("objectId")
+    details = event.get("details")
+    return AuditEvent(
+        id=str(event.get("id") or ""),
+        date=_iso(event.get("eventDate")),
+        operation=str(event.get("operation") or ""),
+        user=Ref(id=str(user_id), name=_name(contact.name) if contact else None) if user_id else None,
+        user_email=_name(event.get("userEmail")),
+        object_type=_name(event.get("objectType")),
+        object=Ref(id=str(object_id), name=_name(event.get("objectName"))) if object_id else None,
+        ip_address=_name(event.get("ipAddress")),
+        details=_clean_details(details) if isinstance(details, dict) and details else None,
+    )
+
+
+@wrike_tool(toolset=TOOLSET, scopes=[scopes.AUDIT_LOG], title="Search the audit log")
+async def list_audit_log(
+    ctx: Context[Any],
+    operations: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=60)]] | None,
+        Field(
+            default=None,
+            max_length=50,
+            description=(
+                "Only these operations, Wrike's names (case-insensitive), e.g. UserLoggedIn, UserFailLogin, "
+                "TaskDeleted, TaskStatusChanged, UserDeactivated, GroupMemberAdded, Oauth2AccessGranted, "
+                "Oauth2AccessRevoked. An unknown name is refused with suggestions."
+            ),
+        ),
+    ] = None,
+    user: Annotated[
+        str | None,
+        Field(
+            default=None,
+            max_length=200,
+            description="Only events by this person: me, an email, a full name or a contact id.",
+        ),
+    ] = None,
+    since: SinceArg = None,
+    until: UntilArg = None,
+    limit: Annotated[int, Field(ge=1, le=1000, description="Events per call (1–1000).")] = 100,
+    cursor: Annotated[
+        str | None,
+        Field(
+            default=None,
+            max_length=CURSOR_MAX_LENGTH,
+            description="next_cursor of a previous call, to continue the same query.",
+        ),
+    ] = None,
+) -> AuditLogPage:
+    """Read the Wrike account's audit log: who did what, when, from which IP, to which object.
+
+    Filter by operation names, by user (matched locally on each event's user id and email) and by a
+    date range; results come in Wrike's order, `limit` per call, with `next_cursor` to continue (the
+    cursor keeps the filters; with a user filter a call may return fewer than `limit` events and still
+    give a cursor). Objects are named as Wrike logged them. For API-app activity per app, use
+    list_app_activity. Needs an admin token with the amReadOnlyAuditLog scope.
+    """
+    ops = check_operations(operations)
+    start, stop = date_range(since, until)
+    deps = wrike(ctx)
+    matcher = await person_matcher(deps, user) if user is not None else None
+    query: dict[str, Any] = {
+        "operations": ops,
+        "eventDate": event_date_filter(start, stop),
+        "user": matcher.key if matcher else None,
+    }
+    query = {key: value for key, value in query.items() if value is not None}
+    if cursor is not None:
+        position = AuditCursor.decode(cursor)
+        if any(position.query.get(key) != value for key, value in query.items()):
+            raise ToolError(
+                "cursor belongs to a different query: repeat the filters of the call that returned it, "
+                "or leave them out"
+            )
+        query = position.query
+        if query.get("user") and matcher is None:
+            matcher = await person_matcher(deps, str(query["user"]))
+    else:
+        position = AuditCursor(
+            query=query, token=None, skip=0, page_size=AUDIT_SCAN_PAGE_SIZE if matcher else limit
+        )
+
+    params: dict[str, Any] = {key: query[key] for key in ("operations", "eventDate") if key in query}
+    people = _people_index(await deps.resolver.contacts())
+    found: list[dict[str, Any]] = []
+    token, skip = position.token, position.skip
+    next_position: AuditCursor | None = None
+    total: int | None = None
+    for pages in range(1, AUDIT_SCAN_MAX_PAGES + 1):
+        page = await deps.client.get_page(
+            AUDIT_LOG_PATH, params, page_size=position.page_size, page_token=token
+        )
+        if matcher is None and token is None and skip == 0:
+            total = page.response_size
+        stop_at: int | None = None
+        for index in range(skip, len(page.items)):
+            event = page.items[index]
+            if matcher is None or matcher.matches(event):
+                found.append(event)
+                if len(found) == limit:
+                    stop_at = index + 1
+                    break
+        if stop_at is not None and stop_at < len(page.items):
+            next_position = AuditCursor(query, token, stop_at, position.page_size)
+            break
+        if page.is_last:
+            break
+        token, skip = page.next_page_token, 0
+        if len(found) == limit or pages == AUDIT_SCAN_MAX_PAGES:
+            next_position = AuditCursor(query, token, 0, position.page_size)
+            break
+
+    return AuditLogPage(
+        items=[_audit_item(event, people) for event in found],
+        next_cursor=next_position.encode() if next_position else None,
+        total=total,
+    )
