@@ -1,0 +1,12 @@
+"""Settings of one sandbox instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    token_ttl: int = 3600  # OAuth access-token lifetime in seconds (Wrike: 3600)
+    rate_limit: int = 400  # requests per token per sliding 60-second window (Wrike: 400/min)
+    code_ttl: int = 600  # authorization-code lifetime in seconds (10 minutes, as reported for Wrike)

@@ -1,0 +1,161 @@
+"""The /_sandbox control plane (loopback only; the middleware refuses other clients)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, fields
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from wrike_mcp.sandbox.oauth import revoke_grant
+from wrike_mcp.sandbox.state import Fault, SandboxState
+
+FAULT_KEYS = {f.name for f in fields(Fault)}
+
+
+def _state(request: Request) -> SandboxState:
+    state: SandboxState = request.app.state.sandbox
+    return state
+
+
+def _bad(description: str) -> JSONResponse:
+    return JSONResponse({"error": "invalid_parameter", "errorDescription": description}, status_code=400)
+
+
+async def _json(request: Request) -> dict[str, Any] | None:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+async def health(request: Request) -> Response:
+    state = _state(request)
+    return JSONResponse({"status": "ok", "tasks": len(state.tasks), "faults": len(state.faults)})
+
+
+async def reset(request: Request) -> Response:
+    _state(request).reset()
+    return JSONResponse({"ok": True})
+
+
+def _fault_from(body: dict[str, Any]) -> Fault | str:
+    unknown = set(body) - FAULT_KEYS
+    if unknown:
+        return f"unknown fault keys: {', '.join(sorted(unknown))}"
+    if not isinstance(body.get("path"), str) or not body["path"]:
+        return "'path' (a glob over the request path) is required"
+    checks: dict[str, type | tuple[type, ...]] = {
+        "method": str,
+        "times": int,
+        "status": int,
+        "error": str,
+        "description": str,
+        "headers": dict,
+        "delay_ms": int,
+        "malformed": bool,
+        "truncate": bool,
+        "drop": bool,
+        "apply": bool,
+    }
+    for key, expected in checks.items():
+        if body.get(key) is not None and (
+            not isinstance(body[key], expected) or (expected is int and isinstance(body[key], bool))
+        ):
+            return f"'{key}' has the wrong type"
+    if body.get("times", 1) < 1 or body.get("delay_ms", 0) < 0:
+        return "'times' must be >= 1 and 'delay_ms' >= 0"
+    if body.get("status") is not None and not 100 <= body["status"] <= 599:
+        return "'status' must be an HTTP status code"
+    values = {k: v for k, v in body.items() if v is not None}
+    values["headers"] = {str(k): str(v) for k, v in values.get("headers", {}).items()}
+    return Fault(**values)
+
+
+async def faults(request: Request) -> Response:
+    state = _state(request)
+    if request.method == "DELETE":
+        state.faults.clear()
+        return JSONResponse({"ok": True})
+    if request.method == "GET":
+        return JSONResponse([asdict(f) for f in state.faults])
+    body = await _json(request)
+    if body is None:
+        return _bad("the body must be a JSON object")
+    fault = _fault_from(body)
+    if isinstance(fault, str):
+        return _bad(fault)
+    state.faults.append(fault)
+    return JSONResponse({"ok": True, "fault": asdict(fault)})
+
+
+async def requests(request: Request) -> Response:
+    state = _state(request)
+    if request.method == "DELETE":
+        state.requests.clear()
+        return JSONResponse({"ok": True})
+    return JSONResponse(state.requests)
+
+
+async def revoke(request: Request) -> Response:
+    state = _state(request)
+    body = await _json(request)
+    if body is None:
+        return _bad("the body must be a JSON object")
+    revoked = 0
+    if body.get("all") is True:
+        grants = {(t.grant_id, t.user_id, t.client_id) for t in state.refresh_tokens.values()}
+        grants |= {
+            (t.grant_id, t.user_id, t.client_id or "") for t in state.access_tokens.values() if t.grant_id
+        }
+        for grant_id, user_id, client_id in grants:
+            if grant_id:
+                revoke_grant(state, grant_id, user_id, client_id)
+                revoked += 1
+    elif isinstance(body.get("refresh_token"), str):
+        refresh = state.refresh_tokens.get(body["refresh_token"])
+        if refresh is None:
+            return _bad("unknown refresh_token")
+        revoke_grant(state, refresh.grant_id, refresh.user_id, refresh.client_id)
+        revoked = 1
+    elif isinstance(body.get("access_token"), str):
+        access = state.access_tokens.pop(body["access_token"], None)
+        if access is None:
+            return _bad("unknown access_token")
+        user = state.contacts.get(access.user_id)
+        if user is not None and access.client_id:
+            from wrike_mcp.sandbox.state import DEMO_APP_NAME
+
+            state.record_audit("Oauth2AccessRevoked", user, "Oauth2Client", DEMO_APP_NAME, access.client_id)
+        revoked = 1
+    else:
+        return _bad('send {"refresh_token": ...}, {"access_token": ...} or {"all": true}')
+    return JSONResponse({"ok": True, "revoked": revoked})
+
+
+async def clock(request: Request) -> Response:
+    """Move the sandbox clock forward, so tests can expire tokens and codes without sleeping."""
+    state = _state(request)
+    body = await _json(request)
+    advance = (body or {}).get("advance")
+    if not isinstance(advance, int | float) or isinstance(advance, bool) or advance < 0:
+        return _bad("'advance' must be a non-negative number of seconds")
+    state.clock_offset += float(advance)
+    return JSONResponse({"ok": True, "now": state.now().strftime("%Y-%m-%dT%H:%M:%SZ")})
+
+
+ROUTES = [
+    Route("/_sandbox/health", health, methods=["GET"]),
+    Route("/_sandbox/reset", reset, methods=["POST"]),
+    Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
+    Route("/_sandbox/requests", requests, methods=["GET", "DELETE"]),
+    Route("/_sandbox/revoke", revoke, methods=["POST"]),
+    Route("/_sandbox/clock", clock, methods=["POST"]),
+]

@@ -1,0 +1,172 @@
+"""Comments on tasks and folders."""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+from typing import Any
+
+from wrike_mcp.sandbox import ids
+from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
+from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
+from wrike_mcp.sandbox.params import TimestampRange, timestamp_range
+from wrike_mcp.sandbox.routes.common import plain_text
+from wrike_mcp.sandbox.state import Comment
+
+EDIT_WINDOW = timedelta(minutes=5)  # Wrike lets a comment be edited for 5 minutes after creation
+ACCOUNT_WINDOW = timedelta(days=7)  # /comments looks at most 7 days back
+
+
+def render_comment(comment: Comment, as_plain_text: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": comment.id,
+        "authorId": comment.author_id,
+        "text": plain_text(comment.text) if as_plain_text else comment.text,
+        "createdDate": timestamp(comment.created),
+    }
+    if comment.task_id:
+        body["taskId"] = comment.task_id
+    else:
+        body["folderId"] = comment.folder_id
+    return body
+
+
+def _ordered(comments: list[Comment]) -> list[Comment]:
+    return sorted(comments, key=lambda c: (c.created, c.id))
+
+
+@route("GET", "/comments", "comments", READ, ["plainText", "updatedDate", "limit"])
+def list_comments(ctx: Ctx) -> list[dict[str, Any]]:
+    as_plain = bool(ctx.params.boolean("plainText", False))
+    limit = ctx.params.integer("limit", minimum=1, maximum=1000) or 1000
+    window = timestamp_range(ctx.params, "updatedDate") or TimestampRange()
+    now = ctx.state.now()
+    end = window.end or now
+    start = window.start or end - ACCOUNT_WINDOW
+    if end - start > ACCOUNT_WINDOW:
+        raise invalid_parameter("updatedDate", "range must not be longer than 7 days")
+    window = TimestampRange(start, end)
+    found = [c for c in ctx.state.comments.values() if window.contains(c.updated) and _visible(ctx, c)]
+    return [render_comment(c, as_plain) for c in _ordered(found)[:limit]]
+
+
+def _visible(ctx: Ctx, comment: Comment) -> bool:
+    if comment.task_id:
+        task = ctx.state.tasks.get(comment.task_id)
+        return task is not None and not task.deleted
+    folder = ctx.state.folders.get(comment.folder_id or "")
+    return folder is not None and not folder.deleted
+
+
+@route("GET", "/tasks/{taskId}/comments", "comments", READ, ["plainText"])
+def list_task_comments(ctx: Ctx) -> list[dict[str, Any]]:
+    task = ctx.state.task(ctx.one_id("taskId"))
+    as_plain = bool(ctx.params.boolean("plainText", False))
+    return [
+        render_comment(c, as_plain)
+        for c in _ordered([c for c in ctx.state.comments.values() if c.task_id == task.id])
+    ]
+
+
+@route("GET", "/folders/{folderId}/comments", "comments", READ, ["plainText"])
+def list_folder_comments(ctx: Ctx) -> list[dict[str, Any]]:
+    folder = ctx.state.folder(ctx.one_id("folderId"))
+    as_plain = bool(ctx.params.boolean("plainText", False))
+    return [
+        render_comment(c, as_plain)
+        for c in _ordered([c for c in ctx.state.comments.values() if c.folder_id == folder.id])
+    ]
+
+
+@route("GET", "/comments/{commentIds}", "comments", READ, ["plainText"])
+def get_comments(ctx: Ctx) -> list[dict[str, Any]]:
+    as_plain = bool(ctx.params.boolean("plainText", False))
+    found = []
+    for comment_id in ctx.ids("commentIds"):
+        comment = ctx.state.comments.get(comment_id)
+        if comment is None:
+            raise wrike_error("resource_not_found", f"Comment '{comment_id}' not found")
+        found.append(render_comment(comment, as_plain))
+    return found
+
+
+def _text(ctx: Ctx) -> str:
+    text = ctx.params.string("text", required=True, non_empty=True)
+    assert text is not None
+    if ctx.params.boolean("plainText", False):
+        return html.escape(text)  # plain text is stored as the HTML that shows it literally
+    return text
+
+
+def _add(ctx: Ctx, task_id: str | None, folder_id: str | None) -> list[dict[str, Any]]:
+    state = ctx.state
+    text = _text(ctx)
+    now = state.now()
+    comment = Comment(
+        id=state.new_id(ids.COMMENT),
+        legacy_id=state.new_legacy_id("ApiV2Comment"),
+        author_id=ctx.user.id,
+        text=text,
+        created=now,
+        updated=now,
+        task_id=task_id,
+        folder_id=folder_id,
+    )
+    state.comments[comment.id] = comment
+    return [render_comment(comment, False)]
+
+
+@route("POST", "/tasks/{taskId}/comments", "comments", WRITE, ["text", "plainText"])
+def add_task_comment(ctx: Ctx) -> list[dict[str, Any]]:
+    task = ctx.state.task(ctx.one_id("taskId"))
+    if task.deleted:
+        raise wrike_error("invalid_request", f"Task '{task.id}' is in the Recycle Bin")
+    return _add(ctx, task.id, None)
+
+
+@route("POST", "/folders/{folderId}/comments", "comments", WRITE, ["text", "plainText"])
+def add_folder_comment(ctx: Ctx) -> list[dict[str, Any]]:
+    folder = ctx.state.folder(ctx.one_id("folderId"))
+    if folder.id in (ids.ROOT_FOLDER_ID, ids.RECYCLE_BIN_ID):
+        raise wrike_error("invalid_request", "The root folder and the Recycle Bin cannot have comments")
+    return _add(ctx, None, folder.id)
+
+
+def _own_comment(ctx: Ctx) -> Comment:
+    comment_id = ctx.one_id("commentId")
+    comment = ctx.state.comments.get(comment_id)
+    if comment is None:
+        raise wrike_error("resource_not_found", f"Comment '{comment_id}' not found")
+    if comment.author_id != ctx.user.id and not ctx.user.admin:
+        raise wrike_error("access_forbidden", "Only the author can change this comment")
+    return comment
+
+
+@route("PUT", "/comments/{commentId}", "comments", WRITE, ["text", "plainText"])
+def update_comment(ctx: Ctx) -> list[dict[str, Any]]:
+    comment = _own_comment(ctx)
+    text = _text(ctx)
+    if ctx.state.now() - comment.created > EDIT_WINDOW:
+        raise wrike_error("not_allowed", "A comment can be edited only within 5 minutes of its creation")
+    comment.text = text
+    comment.updated = ctx.state.now()
+    return [render_comment(comment, False)]
+
+
+@route("DELETE", "/comments/{commentId}", "comments", WRITE)
+def delete_comment(ctx: Ctx) -> list[dict[str, Any]]:
+    comment = _own_comment(ctx)
+    del ctx.state.comments[comment.id]
+    return []
+
+
+ROUTES = [
+    list_comments,
+    list_task_comments,
+    list_folder_comments,
+    get_comments,
+    add_task_comment,
+    add_folder_comment,
+    update_comment,
+    delete_comment,
+]

@@ -1,0 +1,165 @@
+"""Contacts (people and groups) and the account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wrike_mcp.sandbox import ids
+from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
+from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
+from wrike_mcp.sandbox.seed import ACCOUNT_NAME
+from wrike_mcp.sandbox.state import Contact, SandboxState
+
+CONTACT_FIELDS = ("metadata", "workScheduleId")
+ACCOUNT_FIELDS = ("subscription", "metadata", "customFields")
+WORK_SCHEDULE_ID = ids.entity_id("KM", 1)
+
+
+def render_contact(contact: Contact, me: Contact, fields: set[str]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": contact.id,
+        "firstName": contact.first_name,
+        "lastName": contact.last_name,
+        "type": contact.type,
+        "profiles": []
+        if contact.type == "Group"
+        else [
+            {
+                "accountId": ids.ACCOUNT_ID,
+                "email": contact.email,
+                "role": contact.role,
+                "external": contact.external,
+                "admin": contact.admin,
+                "owner": contact.owner,
+            }
+        ],
+        "avatarUrl": f"https://www.wrike.com/avatars/{contact.id}.png",
+        "timezone": contact.timezone,
+        "locale": contact.locale,
+        "deleted": contact.deleted,
+    }
+    if contact.id == me.id:
+        body["me"] = True
+    if contact.type == "Group":
+        body["memberIds"] = list(contact.member_ids)
+    if contact.title:
+        body["title"] = contact.title
+    if "metadata" in fields:
+        body["metadata"] = [{"key": k, "value": v} for k, v in contact.metadata.items()]
+    if "workScheduleId" in fields and contact.type == "Person":
+        body["workScheduleId"] = WORK_SCHEDULE_ID
+    return body
+
+
+def metadata_filter(ctx: Ctx) -> tuple[str, str | None] | None:
+    raw = ctx.params.obj("metadata")
+    if raw is None:
+        return None
+    key = raw.get("key")
+    if not isinstance(key, str) or not key:
+        raise invalid_parameter("metadata.key", "is required")
+    value = raw.get("value")
+    return key, value if isinstance(value, str) else None
+
+
+def metadata_matches(entries: dict[str, str], wanted: tuple[str, str | None] | None) -> bool:
+    if wanted is None:
+        return True
+    key, value = wanted
+    return key in entries and (value is None or entries[key] == value)
+
+
+@route("GET", "/contacts", "contacts", READ, ["me", "metadata", "deleted", "fields"])
+def list_contacts(ctx: Ctx) -> list[dict[str, Any]]:
+    fields = ctx.params.fields(CONTACT_FIELDS)
+    only_me = ctx.params.boolean("me", False)
+    deleted = ctx.params.boolean("deleted")
+    wanted = metadata_filter(ctx)
+    found = []
+    for contact in ctx.state.contacts.values():
+        if only_me and contact.id != ctx.user.id:
+            continue
+        if deleted is not None and contact.deleted != deleted:
+            continue
+        if not metadata_matches(contact.metadata, wanted):
+            continue
+        found.append(render_contact(contact, ctx.user, fields))
+    return found
+
+
+@route("GET", "/contacts/{contactIds}", "contacts", READ, ["metadata", "fields"])
+def get_contacts(ctx: Ctx) -> list[dict[str, Any]]:
+    fields = ctx.params.fields(CONTACT_FIELDS)
+    wanted = metadata_filter(ctx)
+    contacts = [ctx.state.contact(contact_id) for contact_id in ctx.ids("contactIds")]
+    return [render_contact(c, ctx.user, fields) for c in contacts if metadata_matches(c.metadata, wanted)]
+
+
+def apply_metadata(
+    entries: dict[str, str], updates: list[dict[str, Any]] | None, name: str = "metadata"
+) -> None:
+    for entry in updates or []:
+        key = entry.get("key")
+        if not isinstance(key, str) or not key:
+            raise invalid_parameter(f"{name}.key", "is required")
+        value = entry.get("value")
+        if value is None:
+            entries.pop(key, None)  # a null value removes the entry
+        elif isinstance(value, str):
+            entries[key] = value
+        else:
+            raise invalid_parameter(f"{name}.value", "must be a string or null")
+
+
+@route("PUT", "/contacts/{contactId}", "contacts", WRITE, ["metadata"])
+def update_contact(ctx: Ctx) -> list[dict[str, Any]]:
+    contact = ctx.state.contact(ctx.one_id("contactId"))
+    if contact.id != ctx.user.id and not (ctx.user.admin and contact.type == "Group"):
+        raise wrike_error("access_forbidden", "A user may change only their own contact metadata")
+    apply_metadata(contact.metadata, ctx.params.obj_list("metadata"))
+    return [render_contact(contact, ctx.user, {"metadata"})]
+
+
+def render_account(state: SandboxState, fields: set[str], user: Contact) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": ids.ACCOUNT_ID,
+        "name": ACCOUNT_NAME,
+        "dateFormat": "dd/MM/yyyy",
+        "firstDayOfWeek": "Mon",
+        "workDays": ["Mon", "Tue", "Wed", "Thu", "Fri"],
+        "rootFolderId": ids.ROOT_FOLDER_ID,
+        "recycleBinId": ids.RECYCLE_BIN_ID,
+        "createdDate": timestamp(state.folders[ids.ROOT_FOLDER_ID].created),
+        "joinedDate": timestamp(state.folders[ids.ROOT_FOLDER_ID].created),
+    }
+    if "subscription" in fields:
+        subscription: dict[str, Any] = {"type": "Enterprise", "suspended": False}
+        if user.admin:  # paid and userLimit are shown to admins only
+            subscription.update(paid=True, userLimit=50)
+        body["subscription"] = subscription
+    if "metadata" in fields:
+        body["metadata"] = [{"key": k, "value": v} for k, v in state.account_metadata.items()]
+    if "customFields" in fields:
+        from wrike_mcp.sandbox.routes.meta import render_custom_field
+
+        body["customFields"] = [render_custom_field(f) for f in state.custom_fields.values()]
+    return body
+
+
+@route("GET", "/account", "accounts", READ, ["metadata", "fields"])
+def get_account(ctx: Ctx) -> list[dict[str, Any]]:
+    fields = ctx.params.fields(ACCOUNT_FIELDS)
+    if not metadata_matches(ctx.state.account_metadata, metadata_filter(ctx)):
+        return []
+    return [render_account(ctx.state, fields, ctx.user)]
+
+
+@route("PUT", "/account", "accounts", WRITE, ["metadata"])
+def update_account(ctx: Ctx) -> list[dict[str, Any]]:
+    if not ctx.user.admin:
+        raise wrike_error("access_forbidden", "Only account admins may change account metadata")
+    apply_metadata(ctx.state.account_metadata, ctx.params.obj_list("metadata"))
+    return [render_account(ctx.state, {"metadata"}, ctx.user)]
+
+
+ROUTES = [list_contacts, get_contacts, update_contact, get_account, update_account]

@@ -1,0 +1,474 @@
+"""Folders and projects: the folder tree, folder details, create, update, delete and restore."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wrike_mcp.sandbox import ids
+from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
+from wrike_mcp.sandbox.errors import invalid_parameter, parameter_required, wrike_error
+from wrike_mcp.sandbox.params import parse_date, timestamp_range
+from wrike_mcp.sandbox.routes.common import (
+    CustomFieldFilter,
+    apply_custom_fields,
+    brief,
+    custom_field_updates,
+    people,
+    render_custom_fields,
+)
+from wrike_mcp.sandbox.routes.contacts import apply_metadata, metadata_filter, metadata_matches
+from wrike_mcp.sandbox.state import Folder, Project, SandboxState, Task
+
+PROJECT_STATUSES = ("Green", "Yellow", "Red", "Completed", "OnHold", "Cancelled", "Custom")
+LIST_FIELDS = (
+    "metadata",
+    "hasAttachments",
+    "attachmentCount",
+    "description",
+    "briefDescription",
+    "customFields",
+    "customColumnIds",
+    "superParentIds",
+    "space",
+    "contractType",
+)
+GET_FIELDS = ("briefDescription", "customColumnIds", "attachmentCount", "contractType")
+TREE_PARAMS = [
+    "permalink",
+    "descendants",
+    "metadata",
+    "customField",
+    "updatedDate",
+    "project",
+    "contractTypes",
+    "fields",
+]
+# Any of these switches a tree query from folder-tree entries to the Folder model.
+FILTER_PARAMS = (
+    "permalink",
+    "descendants",
+    "metadata",
+    "customField",
+    "updatedDate",
+    "project",
+    "deleted",
+    "contractTypes",
+    "fields",
+)
+
+
+def folder_scope(folder: Folder) -> str:
+    if folder.id == ids.ROOT_FOLDER_ID:
+        return "WsRoot"
+    if folder.id == ids.RECYCLE_BIN_ID:
+        return "RbRoot"
+    return "RbFolder" if folder.deleted else "WsFolder"
+
+
+def render_project(project: Project) -> dict[str, Any]:
+    body: dict[str, Any] = {"ownerIds": list(project.owner_ids), "status": project.status}
+    if project.author_id:
+        body["authorId"] = project.author_id
+    if project.custom_status_id:
+        body["customStatusId"] = project.custom_status_id
+    if project.start_date:
+        body["startDate"] = project.start_date
+    if project.end_date:
+        body["endDate"] = project.end_date
+    if project.created_date:
+        body["createdDate"] = timestamp(project.created_date)
+    if project.completed_date:
+        body["completedDate"] = timestamp(project.completed_date)
+    return body
+
+
+def render_tree_entry(state: SandboxState, folder: Folder) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": folder.id,
+        "title": folder.title,
+        "childIds": state.child_folder_ids(folder.id),
+        "scope": folder_scope(folder),
+    }
+    if folder.color:
+        body["color"] = folder.color
+    if folder.project is not None:
+        body["project"] = render_project(folder.project)
+    if folder.space is not None:
+        body["space"] = True
+    return body
+
+
+def render_folder(state: SandboxState, folder: Folder, fields: set[str], *, by_id: bool) -> dict[str, Any]:
+    """The Folder model. By id it carries description, custom fields and the like by default; in
+    filtered list queries those come only through `fields`."""
+    body: dict[str, Any] = {
+        "id": folder.id,
+        "accountId": ids.ACCOUNT_ID,
+        "title": folder.title,
+        "createdDate": timestamp(folder.created),
+        "updatedDate": timestamp(folder.updated),
+    }
+    if by_id or "description" in fields:
+        body["description"] = folder.description
+    if "briefDescription" in fields:
+        body["briefDescription"] = brief(folder.description)
+    if folder.color:
+        body["color"] = folder.color
+    body["sharedIds"] = list(folder.shared_ids)
+    body["parentIds"] = list(folder.parent_ids)
+    body["childIds"] = state.child_folder_ids(folder.id)
+    if by_id or "superParentIds" in fields:
+        body["superParentIds"] = []
+    body["scope"] = folder_scope(folder)
+    if by_id or "hasAttachments" in fields:
+        body["hasAttachments"] = False
+    if "attachmentCount" in fields:
+        body["attachmentCount"] = 0
+    body["permalink"] = folder.permalink
+    body["workflowId"] = folder.workflow_id
+    if by_id or "metadata" in fields:
+        body["metadata"] = [{"key": k, "value": v} for k, v in folder.metadata.items()]
+    if by_id or "customFields" in fields:
+        body["customFields"] = render_custom_fields(folder.custom_fields)
+    if "customColumnIds" in fields:
+        body["customColumnIds"] = list(state.custom_fields)
+    if folder.project is not None:
+        body["project"] = render_project(folder.project)
+    if "space" in fields:
+        body["space"] = (
+            folder.space is not None
+        )  # listed in the 2020 `fields` enum, see the fidelity allow-list
+    return body
+
+
+def _query_folders(ctx: Ctx, below: str | None) -> list[dict[str, Any]]:
+    state, params = ctx.state, ctx.params
+    filtered = any(params.present(name) for name in FILTER_PARAMS)
+    descendants = params.boolean("descendants", True)
+    if below is None:
+        candidates = [
+            f for f in state.folders.values() if f.id not in (ids.ROOT_FOLDER_ID, ids.RECYCLE_BIN_ID)
+        ]
+        if not filtered:
+            root, bin_ = state.folders[ids.ROOT_FOLDER_ID], state.folders[ids.RECYCLE_BIN_ID]
+            ordered = [root, *(state.folders[i] for i in state.descendant_folder_ids(root.id))]
+            ordered += [bin_, *(state.folders[i] for i in state.descendant_folder_ids(bin_.id))]
+            return [render_tree_entry(state, f) for f in ordered]
+        if not descendants:
+            candidates = [state.folders[i] for i in state.child_folder_ids(ids.ROOT_FOLDER_ID)]
+    else:
+        chosen = state.descendant_folder_ids(below) if descendants else state.child_folder_ids(below)
+        candidates = [state.folders[i] for i in chosen]
+        if not filtered:
+            return [render_tree_entry(state, f) for f in candidates]
+    fields = params.fields(LIST_FIELDS)
+    permalink = params.string("permalink")
+    only_projects = params.boolean("project")
+    deleted = params.boolean("deleted", False)
+    updated = timestamp_range(params, "updatedDate")
+    wanted_metadata = metadata_filter(ctx)
+    custom_field = CustomFieldFilter(params, state)
+    params.enum("contractTypes", ["Billable", "NonBillable"])
+    found = []
+    for folder in candidates:
+        if folder.deleted != deleted and below is None:
+            continue
+        if permalink is not None and folder.permalink != permalink:
+            continue
+        if only_projects is not None and (folder.project is not None) != only_projects:
+            continue
+        if updated is not None and not updated.contains(folder.updated):
+            continue
+        if not metadata_matches(folder.metadata, wanted_metadata) or not custom_field.matches(
+            folder.custom_fields
+        ):
+            continue
+        found.append(render_folder(state, folder, fields, by_id=False))
+    return found
+
+
+@route("GET", "/folders", "folderTree", READ, [*TREE_PARAMS, "deleted"])
+def list_folders(ctx: Ctx) -> list[dict[str, Any]]:
+    return _switch_kind(ctx, _query_folders(ctx, None))
+
+
+@route("GET", "/folders/{folderId}/folders", "folderTree", READ, TREE_PARAMS)
+def list_subfolders(ctx: Ctx) -> list[dict[str, Any]]:
+    folder = ctx.state.folder(ctx.one_id("folderId"))
+    return _switch_kind(ctx, _query_folders(ctx, folder.id))
+
+
+@route("GET", "/spaces/{spaceId}/folders", "folderTree", READ, [*TREE_PARAMS, "deleted"])
+def list_space_folders(ctx: Ctx) -> list[dict[str, Any]]:
+    space = ctx.state.space(ctx.one_id("spaceId"))
+    return _switch_kind(ctx, _query_folders(ctx, space.id))
+
+
+def _switch_kind(ctx: Ctx, data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tree entries travel as kind `folderTree`; the Folder model as kind `folders`."""
+    if any(ctx.params.present(name) for name in FILTER_PARAMS):
+        ctx.extra["kind"] = "folders"
+    return data
+
+
+@route("GET", "/folders/{folderIds}", "folders", READ, ["fields"])
+def get_folders(ctx: Ctx) -> list[dict[str, Any]]:
+    fields = ctx.params.fields(GET_FIELDS)
+    folders = [ctx.state.folder(folder_id) for folder_id in ctx.ids("folderIds")]
+    return [render_folder(ctx.state, f, fields, by_id=True) for f in folders]
+
+
+def _writable_parent(state: SandboxState, folder_id: str, name: str) -> Folder:
+    if folder_id == ids.RECYCLE_BIN_ID:
+        raise invalid_parameter(name, "cannot be the Recycle Bin")
+    folder = state.folders.get(folder_id)
+    if folder is None:
+        raise invalid_parameter(name, f"refers to unknown folder '{folder_id}'")
+    if folder.deleted:
+        raise invalid_parameter(name, f"refers to folder '{folder_id}', which is in the Recycle Bin")
+    return folder
+
+
+def _project_dates(raw: dict[str, Any], project: Project) -> None:
+    for key, attribute in (("startDate", "start_date"), ("endDate", "end_date")):
+        if key in raw:
+            value = raw[key]
+            setattr(
+                project, attribute, None if value is None else parse_date(value, f"project.{key}").isoformat()
+            )
+    if project.start_date and project.end_date and project.end_date < project.start_date:
+        raise invalid_parameter("project.endDate", "must not be before project.startDate")
+
+
+def _project_status(ctx: Ctx, raw: dict[str, Any], project: Project) -> None:
+    status = raw.get("status")
+    custom_status_id = raw.get("customStatusId")
+    if custom_status_id is not None:
+        # The sandbox models no project workflows, so no project custom status exists.
+        raise invalid_parameter(
+            "project.customStatusId", f"refers to unknown custom status '{custom_status_id}'"
+        )
+    if status is None:
+        return
+    if status not in PROJECT_STATUSES:
+        raise invalid_parameter("project.status", f"must be one of: {', '.join(PROJECT_STATUSES)}")
+    if status == "Custom":
+        raise parameter_required("project.customStatusId")
+    if status == "Completed" and project.status != "Completed":
+        project.completed_date = ctx.state.now()
+    elif status != "Completed":
+        project.completed_date = None
+    project.status = status
+
+
+def _known_people(ctx: Ctx, values: Any, name: str) -> list[str]:
+    if values is None:
+        return []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise invalid_parameter(name, "must be an array of contact ids")
+    for contact_id in values:
+        contact = ctx.state.contacts.get(contact_id)
+        if contact is None or contact.deleted or contact.type != "Person":
+            raise invalid_parameter(name, f"contains unknown or deactivated user '{contact_id}'")
+    return list(values)
+
+
+CREATE_PARAMS = [
+    "title",
+    "description",
+    "shareds",
+    "metadata",
+    "customFields",
+    "customColumns",
+    "project",
+    "fields",
+]
+
+
+@route("POST", "/folders/{folderId}/folders", "folders", WRITE, CREATE_PARAMS)
+def create_folder(ctx: Ctx) -> list[dict[str, Any]]:
+    state = ctx.state
+    parent = _writable_parent(state, ctx.one_id("folderId"), "folderId")
+    title = ctx.params.string("title", required=True, non_empty=True)
+    assert title is not None
+    shareds = people(ctx, "shareds") or []
+    updates = custom_field_updates(ctx)
+    project_raw = ctx.params.obj("project")
+    now = state.now()
+    folder = Folder(
+        id=state.new_id(ids.FOLDER),
+        legacy_id=state.new_legacy_id("ApiV2Folder"),
+        title=title,
+        parent_ids=[parent.id],
+        created=now,
+        updated=now,
+        workflow_id=parent.workflow_id,
+        description=ctx.params.string("description") or "",
+        shared_ids=list(dict.fromkeys([ctx.user.id, *shareds])),
+    )
+    apply_metadata(folder.metadata, ctx.params.obj_list("metadata"))
+    apply_custom_fields(folder.custom_fields, [(k, v) for k, v in updates if v is not None])
+    if project_raw is not None:
+        for key in project_raw:
+            if key not in ("ownerIds", "status", "customStatusId", "startDate", "endDate", "contractType"):
+                raise invalid_parameter(f"project.{key}", "is not supported when creating a project")
+        project = Project(
+            owner_ids=_known_people(ctx, project_raw.get("ownerIds"), "project.ownerIds"),
+            author_id=ctx.user.id,
+            created_date=now,
+        )
+        _project_status(ctx, project_raw, project)
+        _project_dates(project_raw, project)
+        folder.project = project
+    ctx.params.fields(["contractType"])
+    state.folders[folder.id] = folder
+    return [render_folder(state, folder, set(), by_id=True)]
+
+
+UPDATE_PARAMS = [
+    "title",
+    "description",
+    "addParents",
+    "removeParents",
+    "addShareds",
+    "removeShareds",
+    "metadata",
+    "restore",
+    "customFields",
+    "customColumns",
+    "project",
+    "fields",
+]
+
+
+@route("PUT", "/folders/{folderId}", "folders", WRITE, UPDATE_PARAMS)
+def update_folder(ctx: Ctx) -> list[dict[str, Any]]:
+    state, params = ctx.state, ctx.params
+    folder = state.folder(ctx.one_id("folderId"))
+    if folder.id in (ids.ROOT_FOLDER_ID, ids.RECYCLE_BIN_ID):
+        raise wrike_error("invalid_request", "The root folder and the Recycle Bin cannot be modified")
+    if params.boolean("restore", False) and folder.deleted:
+        restore_batch(state, folder.deleted_batch)
+    title = params.string("title", non_empty=True)
+    if title is not None:
+        folder.title = title
+    description = params.string("description")
+    if description is not None:
+        folder.description = description
+    add_parents = params.string_list("addParents") or []
+    remove_parents = params.string_list("removeParents") or []
+    for name, values in (("addParents", add_parents), ("removeParents", remove_parents)):
+        if ids.ROOT_FOLDER_ID in values and name == "removeParents" and folder.space is None:
+            pass  # moving out of the root is allowed only by adding another parent, checked below
+        for parent_id in values:
+            if parent_id == ids.RECYCLE_BIN_ID:
+                raise invalid_parameter(name, "cannot contain the Recycle Bin")
+            if parent_id != ids.ROOT_FOLDER_ID:
+                _writable_parent(state, parent_id, name)
+    for parent_id in add_parents:
+        if parent_id == folder.id or parent_id in state.descendant_folder_ids(folder.id):
+            raise invalid_parameter("addParents", f"would put folder '{folder.id}' inside itself")
+    new_parents = [p for p in folder.parent_ids if p not in remove_parents]
+    new_parents += [p for p in add_parents if p not in new_parents]
+    if not new_parents:
+        raise invalid_parameter("removeParents", "would leave the folder without a parent")
+    folder.parent_ids = new_parents
+    for contact_id in people(ctx, "addShareds") or []:
+        if contact_id not in folder.shared_ids:
+            folder.shared_ids.append(contact_id)
+    removed = set(people(ctx, "removeShareds") or [])
+    folder.shared_ids = [c for c in folder.shared_ids if c not in removed]
+    apply_metadata(folder.metadata, params.obj_list("metadata"))
+    apply_custom_fields(folder.custom_fields, custom_field_updates(ctx))
+    params.string_list("customColumns")
+    if params.present("project"):
+        _update_project(ctx, folder)
+    params.fields(["contractType"])
+    folder.updated = state.now()
+    return [render_folder(state, folder, set(), by_id=True)]
+
+
+def _update_project(ctx: Ctx, folder: Folder) -> None:
+    if ctx.params.is_null("project"):
+        folder.project = None  # project=null turns a project back into a folder
+        return
+    raw = ctx.params.obj("project") or {}
+    for key in raw:
+        if key not in (
+            "ownersAdd",
+            "ownersRemove",
+            "status",
+            "customStatusId",
+            "startDate",
+            "endDate",
+            "contractType",
+        ):
+            raise invalid_parameter(f"project.{key}", "is not supported when updating a project")
+    project = folder.project or Project(owner_ids=[], author_id=ctx.user.id, created_date=ctx.state.now())
+    for owner in _known_people(ctx, raw.get("ownersAdd"), "project.ownersAdd"):
+        if owner not in project.owner_ids:
+            project.owner_ids.append(owner)
+    removed = set(_known_people(ctx, raw.get("ownersRemove"), "project.ownersRemove"))
+    project.owner_ids = [o for o in project.owner_ids if o not in removed]
+    _project_status(ctx, raw, project)
+    _project_dates(raw, project)
+    folder.project = project
+
+
+def restore_batch(state: SandboxState, batch: int | None) -> None:
+    """Bring back everything one DELETE put in the Recycle Bin."""
+    if batch is None:
+        return
+    items: list[Folder | Task] = [*state.folders.values(), *state.tasks.values()]
+    for item in items:
+        if item.deleted and item.deleted_batch == batch:
+            item.deleted, item.deleted_batch = False, None
+
+
+@route("DELETE", "/folders/{folderId}", "folders", WRITE)
+def delete_folder(ctx: Ctx) -> list[dict[str, Any]]:
+    state = ctx.state
+    folder = state.folder(ctx.one_id("folderId"))
+    if folder.id in (ids.ROOT_FOLDER_ID, ids.RECYCLE_BIN_ID) or folder.space is not None:
+        raise wrike_error("invalid_request", f"Folder '{folder.id}' cannot be deleted through this method")
+    if folder.deleted:
+        raise wrike_error("invalid_request", f"Folder '{folder.id}' is already in the Recycle Bin")
+    state.delete_batches += 1
+    batch = state.delete_batches
+    doomed = {folder.id, *state.descendant_folder_ids(folder.id)}
+    # A descendant that also lives somewhere outside the deleted subtree stays where it is.
+    for folder_id in list(doomed):
+        other = state.folders[folder_id]
+        if folder_id != folder.id and any(p not in doomed for p in other.parent_ids):
+            doomed.discard(folder_id)
+    for folder_id in doomed:
+        state.folders[folder_id].deleted = True
+        state.folders[folder_id].deleted_batch = batch
+    for task in state.tasks.values():
+        if not task.deleted and task.parent_ids and all(p in doomed for p in task.parent_ids):
+            task.deleted, task.deleted_batch = True, batch
+    # Subtasks without folders of their own follow their super tasks.
+    changed = True
+    while changed:
+        changed = False
+        for task in state.tasks.values():
+            if (
+                not task.deleted
+                and not task.parent_ids
+                and task.super_task_ids
+                and all(state.tasks[s].deleted for s in task.super_task_ids if s in state.tasks)
+            ):
+                task.deleted, task.deleted_batch, changed = True, batch, True
+    folder.updated = state.now()
+    return [render_folder(state, folder, set(), by_id=True)]
+
+
+ROUTES = [
+    list_folders,
+    list_subfolders,
+    list_space_folders,
+    get_folders,
+    create_folder,
+    update_folder,
+    delete_folder,
+]

@@ -1,0 +1,253 @@
+"""Timelogs: time tracked on tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wrike_mcp.sandbox import ids
+from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
+from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
+from wrike_mcp.sandbox.params import Params, parse_date, timestamp_range
+from wrike_mcp.sandbox.routes.common import plain_text
+from wrike_mcp.sandbox.state import Task, Timelog
+
+QUERY_PARAMS = [
+    "createdDate",
+    "updatedDate",
+    "trackedDate",
+    "me",
+    "descendants",
+    "subTasks",
+    "plainText",
+    "timelogCategories",
+    "billingTypes",
+    "fields",
+]
+
+
+def render_timelog(timelog: Timelog, as_plain: bool) -> dict[str, Any]:
+    return {
+        "id": timelog.id,
+        "taskId": timelog.task_id,
+        "userId": timelog.user_id,
+        "hours": timelog.hours,
+        "createdDate": timestamp(timelog.created),
+        "updatedDate": timestamp(timelog.updated),
+        "trackedDate": timelog.tracked_date.isoformat(),
+        "comment": plain_text(timelog.comment) if as_plain else timelog.comment,
+    }
+
+
+def _tracked_filter(params: Params) -> tuple[Any, Any] | None:
+    """trackedDate takes plain dates (yyyy-MM-dd); Wrike rejects timestamps here."""
+    raw = params.obj("trackedDate")
+    if raw is None:
+        return None
+    for key in raw:
+        if key not in ("start", "end", "equal"):
+            raise invalid_parameter(f"trackedDate.{key}", "is not supported; use start and end")
+    if raw.get("equal") is not None:
+        day = parse_date(raw["equal"], "trackedDate.equal")
+        return day, day
+    start = parse_date(raw["start"], "trackedDate.start") if raw.get("start") is not None else None
+    end = parse_date(raw["end"], "trackedDate.end") if raw.get("end") is not None else None
+    return start, end
+
+
+def _query(ctx: Ctx, tasks: set[str] | None, user_id: str | None) -> list[dict[str, Any]]:
+    params = ctx.params
+    created = timestamp_range(params, "createdDate")
+    updated = timestamp_range(params, "updatedDate")
+    tracked = _tracked_filter(params)
+    only_me = params.boolean("me", False)
+    as_plain = bool(params.boolean("plainText", False))
+    params.string_list("timelogCategories")
+    params.enum_list("billingTypes", ["Billable", "NonBillable"])
+    params.fields(["billingType"])  # Wrike Resource only: accepted, never present here
+    found = []
+    for timelog in ctx.state.timelogs.values():
+        if tasks is not None and timelog.task_id not in tasks:
+            continue
+        task = ctx.state.tasks.get(timelog.task_id)
+        if task is None or (task.deleted and tasks is None):
+            continue
+        if user_id is not None and timelog.user_id != user_id:
+            continue
+        if only_me and timelog.user_id != ctx.user.id:
+            continue
+        if created is not None and not created.contains(timelog.created):
+            continue
+        if updated is not None and not updated.contains(timelog.updated):
+            continue
+        if tracked is not None:
+            start, end = tracked
+            if (start and timelog.tracked_date < start) or (end and timelog.tracked_date > end):
+                continue
+        found.append(timelog)
+    found.sort(key=lambda t: (t.tracked_date, t.created, t.id))
+    return [render_timelog(t, as_plain) for t in found]
+
+
+def _task_ids_below(ctx: Ctx, task: Task, subtasks: bool) -> set[str]:
+    found = {task.id}
+    pending = list(ctx.state.sub_task_ids(task.id)) if subtasks else []
+    while pending:
+        current = pending.pop()
+        if current not in found:
+            found.add(current)
+            pending.extend(ctx.state.sub_task_ids(current))
+    return found
+
+
+@route("GET", "/timelogs", "timelogs", READ, QUERY_PARAMS)
+def list_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
+    ctx.params.boolean("descendants")
+    ctx.params.boolean("subTasks")
+    return _query(ctx, None, None)
+
+
+@route("GET", "/tasks/{taskId}/timelogs", "timelogs", READ, QUERY_PARAMS)
+def list_task_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
+    task = ctx.state.task(ctx.one_id("taskId"))
+    ctx.params.boolean("descendants")
+    subtasks = bool(ctx.params.boolean("subTasks", True))
+    return _query(ctx, _task_ids_below(ctx, task, subtasks), None)
+
+
+@route("GET", "/folders/{folderId}/timelogs", "timelogs", READ, QUERY_PARAMS)
+def list_folder_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
+    state = ctx.state
+    folder = state.folder(ctx.one_id("folderId"))
+    folder_ids = {folder.id}
+    if ctx.params.boolean("descendants", True):
+        folder_ids.update(state.descendant_folder_ids(folder.id))
+    subtasks = bool(ctx.params.boolean("subTasks", True))
+    task_ids: set[str] = set()
+    for task in state.tasks.values():
+        if folder_ids & set(task.parent_ids) or (subtasks and folder_ids & set(state.super_parent_ids(task))):
+            task_ids.add(task.id)
+    return _query(ctx, task_ids, None)
+
+
+@route("GET", "/contacts/{contactId}/timelogs", "timelogs", READ, QUERY_PARAMS)
+def list_contact_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
+    contact = ctx.state.contact(ctx.one_id("contactId"))
+    ctx.params.boolean("descendants")
+    ctx.params.boolean("subTasks")
+    return _query(ctx, None, contact.id)
+
+
+@route("GET", "/timelogs/{timelogIds}", "timelogs", READ, ["plainText", "fields"])
+def get_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
+    as_plain = bool(ctx.params.boolean("plainText", False))
+    ctx.params.fields(["billingType"])
+    found = []
+    for timelog_id in ctx.ids("timelogIds"):
+        timelog = ctx.state.timelogs.get(timelog_id)
+        if timelog is None:
+            raise wrike_error("resource_not_found", f"Timelog '{timelog_id}' not found")
+        found.append(render_timelog(timelog, as_plain))
+    return found
+
+
+def _hours(ctx: Ctx, required: bool) -> float | None:
+    if required and not ctx.params.present("hours"):
+        raise wrike_error("parameter_required", "Parameter 'hours' is required")
+    return ctx.params.number("hours", minimum=0, maximum=24)
+
+
+def _category(ctx: Ctx) -> None:
+    category = ctx.params.string("categoryId")
+    if category is not None:
+        raise invalid_parameter("categoryId", f"refers to unknown timelog category '{category}'")
+
+
+@route(
+    "POST",
+    "/tasks/{taskId}/timelogs",
+    "timelogs",
+    WRITE,
+    ["comment", "hours", "trackedDate", "plainText", "categoryId", "fields"],
+)
+def create_timelog(ctx: Ctx) -> list[dict[str, Any]]:
+    state = ctx.state
+    task = state.task(ctx.one_id("taskId"))
+    if task.deleted:
+        raise wrike_error("invalid_request", f"Task '{task.id}' is in the Recycle Bin")
+    hours = _hours(ctx, required=True)
+    tracked = parse_date(ctx.params.string("trackedDate", required=True), "trackedDate")
+    # The 2020 reference marks comment as required; an empty comment is fine.
+    comment = ctx.params.string("comment", required=True)
+    _category(ctx)
+    ctx.params.boolean("plainText")
+    ctx.params.fields(["billingType"])
+    assert hours is not None and comment is not None
+    now = state.now()
+    timelog = Timelog(
+        id=state.new_id(ids.TIMELOG),
+        legacy_id=state.new_legacy_id("ApiV2Timelog"),
+        task_id=task.id,
+        user_id=ctx.user.id,
+        hours=hours,
+        tracked_date=tracked,
+        comment=comment,
+        created=now,
+        updated=now,
+    )
+    state.timelogs[timelog.id] = timelog
+    return [render_timelog(timelog, False)]
+
+
+def _own_timelog(ctx: Ctx) -> Timelog:
+    timelog_id = ctx.one_id("timelogId")
+    timelog = ctx.state.timelogs.get(timelog_id)
+    if timelog is None:
+        raise wrike_error("resource_not_found", f"Timelog '{timelog_id}' not found")
+    if timelog.user_id != ctx.user.id and not ctx.user.admin:
+        raise wrike_error("access_forbidden", "Only the user who tracked this time can change it")
+    return timelog
+
+
+@route(
+    "PUT",
+    "/timelogs/{timelogId}",
+    "timelogs",
+    WRITE,
+    ["comment", "hours", "trackedDate", "plainText", "categoryId", "fields"],
+)
+def update_timelog(ctx: Ctx) -> list[dict[str, Any]]:
+    timelog = _own_timelog(ctx)
+    hours = _hours(ctx, required=False)
+    tracked_text = ctx.params.string("trackedDate")
+    tracked = parse_date(tracked_text, "trackedDate") if tracked_text is not None else None
+    comment = ctx.params.string("comment")
+    _category(ctx)
+    ctx.params.boolean("plainText")
+    ctx.params.fields(["billingType"])
+    if hours is not None:
+        timelog.hours = hours
+    if tracked is not None:
+        timelog.tracked_date = tracked
+    if comment is not None:
+        timelog.comment = comment
+    timelog.updated = ctx.state.now()
+    return [render_timelog(timelog, False)]
+
+
+@route("DELETE", "/timelogs/{timelogId}", "timelogs", WRITE)
+def delete_timelog(ctx: Ctx) -> list[dict[str, Any]]:
+    timelog = _own_timelog(ctx)
+    del ctx.state.timelogs[timelog.id]
+    return []
+
+
+ROUTES = [
+    list_timelogs,
+    list_task_timelogs,
+    list_folder_timelogs,
+    list_contact_timelogs,
+    get_timelogs,
+    create_timelog,
+    update_timelog,
+    delete_timelog,
+]

@@ -1,0 +1,478 @@
+"""In-memory state of the emulated Wrike account, the OAuth tokens and the control-plane bookkeeping."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from wrike_mcp.sandbox import ids
+from wrike_mcp.sandbox.config import SandboxConfig
+from wrike_mcp.sandbox.errors import not_found
+
+# Every scope name Wrike documents; the all-scopes demo token holds them all.
+ALL_SCOPES = frozenset(
+    {
+        "Default",
+        "wsReadOnly",
+        "wsReadWrite",
+        "amReadOnlyWorkflow",
+        "amReadWriteWorkflow",
+        "amReadOnlyInvitation",
+        "amReadWriteInvitation",
+        "amReadOnlyGroup",
+        "amReadWriteGroup",
+        "amReadOnlyUser",
+        "amReadWriteUser",
+        "amReadOnlyTimelogCategory",
+        "amReadWriteTimelogCategory",
+        "amReadOnlyAuditLog",
+        "amReadOnlyAccessRole",
+        "amReadOnlyWorkSchedule",
+        "amReadWriteWorkSchedule",
+        "dataExportFull",
+    }
+)
+
+# Documented demo credentials of a local emulator, not secrets.
+DEMO_TOKEN = "wrike-sandbox-token"  # noqa: S105
+READONLY_TOKEN = "wrike-sandbox-readonly"  # noqa: S105
+NOAUDIT_TOKEN = "wrike-sandbox-noaudit"  # noqa: S105
+DEMO_CLIENT_ID = "sandbox-client"
+DEMO_CLIENT_SECRET = "sandbox-secret"  # noqa: S105
+DEMO_APP_NAME = "Sandbox Demo App"
+
+
+@dataclass
+class Contact:
+    id: str
+    legacy_id: int
+    first_name: str
+    last_name: str
+    type: str = "Person"  # Person | Group
+    email: str = ""
+    role: str = "User"
+    admin: bool = False
+    owner: bool = False
+    external: bool = False
+    deleted: bool = False
+    timezone: str = "Europe/London"
+    locale: str = "en"
+    title: str | None = None
+    member_ids: list[str] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass
+class CustomStatus:
+    id: str
+    name: str
+    color: str
+    group: str  # Active | Completed | Deferred | Cancelled: the task status it implies
+    workflow_id: str
+    standard: bool = False  # the default custom status of its group
+    standard_name: bool = False
+    hidden: bool = False
+
+
+@dataclass
+class Workflow:
+    id: str
+    name: str
+    standard: bool
+    statuses: list[CustomStatus] = field(default_factory=list)
+    hidden: bool = False
+
+    def default_status(self, group: str) -> CustomStatus:
+        candidates = [s for s in self.statuses if s.group == group]
+        return next((s for s in candidates if s.standard), candidates[0])
+
+
+@dataclass
+class CustomField:
+    id: str
+    title: str
+    type: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    shared_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SpaceInfo:
+    access_type: str = "Public"
+    archived: bool = False
+    members: list[tuple[str, str, bool]] = field(
+        default_factory=list
+    )  # (contact id, access role id, manager)
+    guest_role_id: str | None = None
+
+
+@dataclass
+class Project:
+    owner_ids: list[str]
+    status: str = "Green"
+    author_id: str | None = None
+    custom_status_id: str | None = None
+    start_date: str | None = None  # yyyy-MM-dd
+    end_date: str | None = None
+    created_date: datetime | None = None
+    completed_date: datetime | None = None
+
+
+@dataclass
+class Folder:
+    id: str
+    legacy_id: int
+    title: str
+    parent_ids: list[str]
+    created: datetime
+    updated: datetime
+    workflow_id: str
+    description: str = ""
+    color: str | None = None
+    shared_ids: list[str] = field(default_factory=list)
+    project: Project | None = None
+    space: SpaceInfo | None = None
+    custom_fields: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+    deleted: bool = False
+    deleted_batch: int | None = (
+        None  # which DELETE put it in the Recycle Bin, so restore brings back the same set
+    )
+
+    @property
+    def permalink(self) -> str:
+        return ids.permalink(self.legacy_id)
+
+
+@dataclass
+class TaskDates:
+    type: str = "Backlog"  # Backlog | Milestone | Planned
+    start: datetime | None = None  # naive: Wrike task dates carry no zone
+    due: datetime | None = None
+    duration: int | None = None  # minutes
+    work_on_weekends: bool = False
+
+
+@dataclass
+class Task:
+    id: str
+    legacy_id: int
+    title: str
+    parent_ids: list[str]
+    author_id: str
+    created: datetime
+    updated: datetime
+    custom_status_id: str
+    status: str = "Active"
+    importance: str = "Normal"
+    description: str = ""
+    dates: TaskDates = field(default_factory=TaskDates)
+    completed: datetime | None = None
+    shared_ids: list[str] = field(default_factory=list)
+    responsible_ids: list[str] = field(default_factory=list)
+    follower_ids: list[str] = field(default_factory=list)
+    super_task_ids: list[str] = field(default_factory=list)
+    custom_fields: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+    priority: int = 0
+    last_access: datetime | None = None
+    deleted: bool = False
+    deleted_batch: int | None = None
+
+    @property
+    def permalink(self) -> str:
+        return ids.permalink(self.legacy_id)
+
+
+@dataclass
+class Dependency:
+    id: str
+    predecessor_id: str
+    successor_id: str
+    relation_type: str = "FinishToStart"
+
+
+@dataclass
+class Comment:
+    id: str
+    legacy_id: int
+    author_id: str
+    text: str
+    created: datetime
+    updated: datetime
+    task_id: str | None = None
+    folder_id: str | None = None
+
+
+@dataclass
+class Timelog:
+    id: str
+    legacy_id: int
+    task_id: str
+    user_id: str
+    hours: float
+    tracked_date: date
+    comment: str
+    created: datetime
+    updated: datetime
+
+
+@dataclass
+class AuditEvent:
+    id: str
+    operation: str
+    user_id: str
+    user_email: str
+    event_date: datetime
+    ip_address: str
+    object_type: str
+    object_name: str
+    object_id: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AccessToken:
+    value: str
+    user_id: str
+    scopes: frozenset[str]
+    expires_at: float | None  # None: a permanent token
+    client_id: str | None = None
+    grant_id: str | None = None  # the OAuth grant (one authorization) this token belongs to
+
+
+@dataclass
+class RefreshToken:
+    value: str
+    user_id: str
+    scopes: frozenset[str]
+    client_id: str
+    grant_id: str
+
+
+@dataclass
+class AuthCode:
+    value: str
+    client_id: str
+    user_id: str
+    redirect_uri: str
+    scopes: frozenset[str]
+    expires_at: float
+    used: bool = False
+    issued: list[str] = field(default_factory=list)  # tokens minted from it, revoked if the code is replayed
+
+
+@dataclass
+class Fault:
+    path: str
+    method: str | None = None
+    times: int = 1
+    status: int | None = None
+    error: str | None = None
+    description: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_ms: int = 0
+    malformed: bool = False
+    truncate: bool = False
+    drop: bool = False
+    apply: bool = False
+
+
+@dataclass
+class PageQuery:
+    """What a task or audit-log nextPageToken stands for: the whole query and where the next page starts."""
+
+    route: str
+    params: dict[str, Any]
+    offset: int
+
+
+class SandboxState:
+    """Everything the sandbox knows. `reset()` restores the deterministic seed."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.clock_offset = 0.0  # seconds added to the wall clock, moved by /_sandbox/clock for expiry tests
+        self.faults: list[Fault] = []
+        self.requests: list[dict[str, Any]] = []
+        self.reset()
+
+    # -- time -------------------------------------------------------------------------------------------
+    def clock(self) -> float:
+        return time.time() + self.clock_offset
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(int(self.clock()), UTC)
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        from wrike_mcp.sandbox.seed import seed
+
+        self.clock_offset = 0.0
+        self.today: date = self.now().date()
+        self.contacts: dict[str, Contact] = {}
+        self.workflows: dict[str, Workflow] = {}
+        self.custom_fields: dict[str, CustomField] = {}
+        self.folders: dict[str, Folder] = {}
+        self.tasks: dict[str, Task] = {}
+        self.dependencies: dict[str, Dependency] = {}
+        self.comments: dict[str, Comment] = {}
+        self.timelogs: dict[str, Timelog] = {}
+        self.audit: list[AuditEvent] = []
+        self.account_metadata: dict[str, str] = {}
+        self.access_tokens: dict[str, AccessToken] = {}
+        self.refresh_tokens: dict[str, RefreshToken] = {}
+        self.codes: dict[str, AuthCode] = {}
+        self.page_tokens: dict[str, PageQuery] = {}
+        self.rate_windows: dict[str, deque[float]] = {}
+        self.counters: dict[str, int] = {}
+        self.delete_batches = 0
+        self.faults = []
+        self.requests = []
+        seed(self)
+
+    def next_number(self, kind: str) -> int:
+        self.counters[kind] = self.counters.get(kind, 0) + 1
+        return self.counters[kind]
+
+    def new_id(self, marker: str) -> str:
+        return ids.entity_id(marker, self.next_number(marker))
+
+    def new_legacy_id(self, legacy_type: str) -> int:
+        return ids.LEGACY_BASE[legacy_type] + self.next_number(legacy_type) * 7
+
+    # -- lookups that answer 404 the Wrike way -----------------------------------------------------------
+    def contact(self, contact_id: str) -> Contact:
+        found = self.contacts.get(contact_id)
+        if found is None:
+            raise not_found("Contact", contact_id)
+        return found
+
+    def folder(self, folder_id: str) -> Folder:
+        found = self.folders.get(folder_id)
+        if found is None:
+            raise not_found("Folder", folder_id)
+        return found
+
+    def task(self, task_id: str) -> Task:
+        found = self.tasks.get(task_id)
+        if found is None:
+            raise not_found("Task", task_id)
+        return found
+
+    def space(self, space_id: str) -> Folder:
+        found = self.folders.get(space_id)
+        if found is None or found.space is None:
+            raise not_found("Space", space_id)
+        return found
+
+    def custom_status(self, status_id: str) -> CustomStatus | None:
+        for workflow in self.workflows.values():
+            for status in workflow.statuses:
+                if status.id == status_id:
+                    return status
+        return None
+
+    def user_by_email(self, email: str) -> Contact | None:
+        wanted = email.casefold()
+        return next((c for c in self.contacts.values() if c.email.casefold() == wanted and c.email), None)
+
+    # -- tree helpers -------------------------------------------------------------------------------------
+    def child_folder_ids(self, folder_id: str) -> list[str]:
+        if folder_id == ids.RECYCLE_BIN_ID:
+            return [
+                f.id
+                for f in self.folders.values()
+                if f.deleted and not any(self.folders[p].deleted for p in f.parent_ids if p in self.folders)
+            ]
+        parent = self.folders.get(folder_id)
+        parent_deleted = parent.deleted if parent else False
+        return [
+            f.id for f in self.folders.values() if folder_id in f.parent_ids and f.deleted == parent_deleted
+        ]
+
+    def descendant_folder_ids(self, folder_id: str) -> list[str]:
+        """Folders below `folder_id` in tree order (depth first)."""
+        found: list[str] = []
+        seen: set[str] = set()
+
+        def walk(current: str) -> None:
+            for child in self.child_folder_ids(current):
+                if child not in seen:
+                    seen.add(child)
+                    found.append(child)
+                    walk(child)
+
+        walk(folder_id)
+        return found
+
+    def space_of(self, folder: Folder) -> Folder | None:
+        seen: set[str] = set()
+        current: Folder | None = folder
+        while current is not None and current.id not in seen:
+            if current.space is not None:
+                return current
+            seen.add(current.id)
+            current = next((self.folders[p] for p in current.parent_ids if p in self.folders), None)
+        return None
+
+    def sub_task_ids(self, task_id: str) -> list[str]:
+        return [t.id for t in self.tasks.values() if task_id in t.super_task_ids and not t.deleted]
+
+    def super_parent_ids(self, task: Task) -> list[str]:
+        """Folders a subtask inherits from its super tasks (Wrike's superParentIds)."""
+        found: list[str] = []
+        seen: set[str] = {task.id}
+        pending = list(task.super_task_ids)
+        while pending:
+            current = self.tasks.get(pending.pop(0))
+            if current is None or current.id in seen:
+                continue
+            seen.add(current.id)
+            found.extend(p for p in current.parent_ids if p not in found)
+            pending.extend(current.super_task_ids)
+        return found
+
+    def task_workflow(self, task: Task) -> Workflow:
+        status = self.custom_status(task.custom_status_id)
+        if status is not None:
+            return self.workflows[status.workflow_id]
+        return self.default_workflow()
+
+    def default_workflow(self) -> Workflow:
+        return next(w for w in self.workflows.values() if w.standard)
+
+    def dependency_ids(self, task_id: str) -> list[str]:
+        return [d.id for d in self.dependencies.values() if task_id in (d.predecessor_id, d.successor_id)]
+
+    def record_audit(
+        self,
+        operation: str,
+        user: Contact,
+        object_type: str,
+        object_name: str,
+        object_id: str,
+        details: dict[str, Any] | None = None,
+        ip_address: str = "127.0.0.1",
+    ) -> AuditEvent:
+        event = AuditEvent(
+            id=self.new_id(ids.AUDIT),
+            operation=operation,
+            user_id=user.id,
+            user_email=user.email,
+            event_date=self.now(),
+            ip_address=ip_address,
+            object_type=object_type,
+            object_name=object_name,
+            object_id=object_id,
+            details=details or {},
+        )
+        self.audit.append(event)
+        return event
