@@ -4,13 +4,15 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test check lint typecheck format run sandbox inspect conformance bench clean
+.PHONY: install test check lint typecheck format run sandbox inspect conformance node22 ci docker clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
+
+install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -31,5 +33,28 @@ format: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/wrike-mcp sandbox
 
+# The MCP server over streamable HTTP on 127.0.0.1:$(PORT)/mcp against the built-in sandbox.
+# `make run RUN_FLAGS=` serves your real account instead (WRIKE_ACCESS_TOKEN or `wrike-mcp auth login`).
+PORT      ?= 8000
+RUN_FLAGS ?= --sandbox
+run: $(STAMP)
+	@PORT='$(PORT)' RUN_FLAGS='$(RUN_FLAGS)' scripts/run.sh
+
+# Real third-party MCP clients (Node >= 22, installed into .node22/ on first use).
+inspect: $(STAMP)
+	scripts/inspect.sh
+
+conformance: $(STAMP)
+	scripts/conformance.sh
+
+node22:
+	@scripts/node22.sh
+
+ci:
+	.ci/run
+
+docker:
+	docker build -t wrike-mcp .
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .node22
