@@ -81,6 +81,7 @@ check_search_result() {  # NAME
 import json, sys
 path, title = sys.argv[1], sys.argv[2]
 doc = json.load(open(path))
+doc = doc.get("result", doc)  # --format json wraps the CallToolResult in {"result": ...}
 if doc.get("isError"):
     sys.exit("the result is an error")
 if title not in json.dumps(doc.get("structuredContent"), ensure_ascii=False):
