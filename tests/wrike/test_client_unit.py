@@ -375,8 +375,9 @@ async def test_governor_keeps_under_its_limit_and_is_fair() -> None:
 
     async def take(n: int) -> None:
         await anyio.sleep(n * 0.001)  # arrive in order
-        await governor.acquire()
+        slot = await governor.acquire()
         granted.append((n, time.monotonic()))
+        governor.release(slot)
 
     async with anyio.create_task_group() as tasks:
         for n in range(12):
@@ -393,8 +394,28 @@ async def test_governor_pause_holds_later_requests() -> None:
     governor = RateGovernor(100)
     governor.pause_for(0.2)
     started = time.monotonic()
-    await governor.acquire()
+    governor.release(await governor.acquire())
     assert time.monotonic() - started >= 0.19
+
+
+async def test_governor_counts_a_request_until_a_window_after_it_finished() -> None:
+    governor = RateGovernor(1, window=0.2)
+    first = await governor.acquire()
+    waiting = anyio.Event()
+    second_at: list[float] = []
+
+    async def second() -> None:
+        waiting.set()
+        governor.release(await governor.acquire())
+        second_at.append(time.monotonic())
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(second)
+        await waiting.wait()
+        await anyio.sleep(0.3)  # the first request is slow; the second must wait for it, then a window
+        finished = time.monotonic()
+        governor.release(first)
+    assert second_at[0] - finished >= 0.19
 
 
 async def test_oversized_answers_are_refused() -> None:

@@ -355,7 +355,7 @@ class WrikeClient:
         self, method: Method, path: str, query: dict[str, str], form: dict[str, str] | None, token: Token
     ) -> dict[str, Any]:
         url = self.api_base_url(token) + path
-        await self.governor.acquire()
+        slot = await self.governor.acquire()
         self.request_count += 1
         started = time.perf_counter()
         status: int | str = "no answer"
@@ -393,6 +393,7 @@ class WrikeClient:
                 maybe_applied=True,
             ) from None
         finally:
+            self.governor.release(slot)
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.debug("%s %s -> %s in %.0f ms", method, path, status, elapsed_ms)
         return self._interpret(method, path, response, body, token)

@@ -3,19 +3,32 @@
 Wrike allows 400 requests per minute per access token and answers 429 beyond that. Staying under the limit on
 our side is cheaper than being refused, and a 429's `Retry-After` pauses every later request, not only the one
 that was refused.
+
+A request occupies its slot from when it is sent until `window` seconds after it *finished*. Counting from
+the send time alone is not enough: Wrike counts a request when it arrives, and arrival times jitter with the
+network, so a request sent exactly one window after another can still land inside Wrike's window for it.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 
 import anyio
 
 
+class Slot:
+    """One granted request; `done_at` is infinite while it is in flight."""
+
+    __slots__ = ("done_at",)
+
+    def __init__(self) -> None:
+        self.done_at = math.inf
+
+
 class RateGovernor:
-    """Grants request slots in arrival order; waits by sleeping, never by polling."""
+    """Grants request slots in arrival order; waits by sleeping or on a completion, never by polling."""
 
     def __init__(
         self,
@@ -31,25 +44,36 @@ class RateGovernor:
         self.window = window
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[float] = deque()  # send times within the current window, oldest first
+        self._slots: list[Slot] = []  # slots that still count: in flight, or finished within the window
         self._paused_until = 0.0
-        # anyio's Lock is fair (first come, first served), so holding it while sleeping queues the waiters.
+        self._finished = anyio.Event()
+        # anyio's Lock is fair (first come, first served), so holding it while waiting queues the callers.
         self._lock = anyio.Lock()
 
-    async def acquire(self) -> None:
-        """Wait until one more request may be sent, and count it."""
+    async def acquire(self) -> Slot:
+        """Wait until one more request may be sent and return its slot; `release` it when it is done."""
         async with self._lock:
             while True:
                 now = self._clock()
-                while self._sent and self._sent[0] <= now - self.window:
-                    self._sent.popleft()
+                self._slots = [slot for slot in self._slots if slot.done_at > now - self.window]
                 wait = self._paused_until - now
-                if len(self._sent) >= self.limit:
-                    wait = max(wait, self._sent[0] + self.window - now)
+                if len(self._slots) >= self.limit:
+                    oldest = min(slot.done_at for slot in self._slots)
+                    wait = max(wait, oldest + self.window - now)
                 if wait <= 0:
-                    self._sent.append(now)
-                    return
-                await self._sleep(wait)
+                    slot = Slot()
+                    self._slots.append(slot)
+                    return slot
+                if math.isinf(wait):  # every slot is in flight: wait for one to finish
+                    await self._finished.wait()
+                else:
+                    await self._sleep(wait)
+
+    def release(self, slot: Slot) -> None:
+        """The request finished (with or without an answer); its slot expires one window from now."""
+        slot.done_at = self._clock()
+        self._finished.set()
+        self._finished = anyio.Event()
 
     def pause_for(self, seconds: float) -> None:
         """Hold every later request for `seconds` (Wrike's `Retry-After`); never shortens a longer pause."""
@@ -57,6 +81,6 @@ class RateGovernor:
 
     @property
     def in_window(self) -> int:
-        """Requests counted in the current window (for tests and diagnostics)."""
+        """Requests that count against the limit now (for tests and diagnostics)."""
         now = self._clock()
-        return sum(1 for sent in self._sent if sent > now - self.window)
+        return sum(1 for slot in self._slots if slot.done_at > now - self.window)
