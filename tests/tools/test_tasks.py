@@ -1,0 +1,761 @@
+"""The `tasks` toolset against the sandbox, in both protocol eras: search, details, create, update, delete
+(with confirmation), comments and time logs — results, the sandbox's state after writes, and bad input
+refused before any Wrike call."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client
+from mcp.client.context import ClientRequestContext
+from mcp.types import ElicitRequestParams, ElicitResult
+from tests.tools.conftest import call, call_error, requests_log
+
+from wrike_mcp.server import WrikeMCPServer
+
+BIG = "x" * 100_000
+Q3 = "Marketing/Campaigns/Q3 Launch"
+
+
+@pytest.fixture(params=["auto", "legacy"])
+async def mcp(request: pytest.FixtureRequest, server: WrikeMCPServer) -> AsyncIterator[Client]:
+    """conftest's `mcp`, with the client opened and closed in one task of its own.
+
+    pytest-asyncio runs an async fixture's setup and teardown in different tasks, and the client's anyio
+    task group refuses to be exited from another task than the one that entered it.
+    """
+    ready = asyncio.Event()
+    stop = asyncio.Event()
+    holder: list[Client] = []
+
+    async def hold() -> None:
+        async with Client(server, mode=request.param) as client:
+            holder.append(client)
+            ready.set()
+            await stop.wait()
+
+    task = asyncio.create_task(hold())
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if not holder:
+        waiter.cancel()
+        await task  # raises what went wrong while connecting
+    yield holder[0]
+    stop.set()
+    await task
+
+
+async def api_calls(sandbox_http: httpx.AsyncClient) -> list[tuple[str, str]]:
+    """(method, path) of every Wrike API request the sandbox received so far."""
+    return [
+        (str(entry["method"]), str(entry["path"]))
+        for entry in await requests_log(sandbox_http)
+        if "/api/v4" in str(entry["path"])
+    ]
+
+
+async def refused_up_front(
+    client: Client, sandbox_http: httpx.AsyncClient, tool: str, **arguments: Any
+) -> str:
+    """Call a tool that must fail without reaching Wrike; return its first error line."""
+    before = len(await api_calls(sandbox_http))
+    message = await call_error(client, tool, **arguments)
+    assert len(await api_calls(sandbox_http)) == before, f"{tool} called Wrike for bad input {arguments}"
+    assert len(message) < 200, message
+    return message
+
+
+async def refused(client: Client, tool: str, **arguments: Any) -> str:
+    message = await call_error(client, tool, **arguments)
+    assert len(message) < 200, message
+    return message
+
+
+def state_folder(sandbox_state: Any, path: str) -> Any:
+    parent: Any = None
+    for title in path.split("/"):
+        parent = next(
+            f
+            for f in sandbox_state.folders.values()
+            if f.title == title and not f.deleted and (parent is None or parent.id in f.parent_ids)
+        )
+    return parent
+
+
+def state_task(sandbox_state: Any, title: str) -> Any:
+    found = [t for t in sandbox_state.tasks.values() if t.title == title and not t.deleted]
+    assert len(found) == 1, f"{len(found)} tasks titled {title!r}"
+    return found[0]
+
+
+def person(sandbox_state: Any, name: str) -> Any:
+    return next(c for c in sandbox_state.contacts.values() if c.name == name)
+
+
+def status_of(sandbox_state: Any, task: Any) -> Any:
+    return sandbox_state.custom_status(task.custom_status_id)
+
+
+def names(refs: list[dict[str, Any]]) -> set[str]:
+    return {ref.get("name") for ref in refs}
+
+
+# ---- declarations ---------------------------------------------------------------------------------------
+
+READ_TOOLS = ("search_tasks", "get_task", "list_comments", "list_timelogs")
+WRITE_TOOLS = ("create_task", "update_task", "add_comment", "log_time")
+
+
+async def test_tools_are_declared_with_toolset_scopes_and_hints(mcp: Client) -> None:
+    tools = {tool.name: tool for tool in (await mcp.list_tools()).tools}
+    for name in (*READ_TOOLS, *WRITE_TOOLS, "delete_task"):
+        tool = tools[name]
+        assert tool.title and tool.description and len(tool.description) > 60
+        assert tool.meta is not None and tool.meta["wrike-mcp/toolset"] == "tasks"
+        assert tool.annotations is not None and tool.annotations.open_world_hint is True
+        for prop, schema in tool.input_schema["properties"].items():
+            assert schema.get("description"), f"{name}.{prop} has no description"
+        assert tool.output_schema is not None
+    for name in READ_TOOLS:
+        assert tools[name].annotations.read_only_hint is True  # type: ignore[union-attr]
+        assert tools[name].meta["wrike-mcp/scopes"] == ["wsReadOnly"]  # type: ignore[index]
+    for name in WRITE_TOOLS:
+        assert tools[name].annotations.read_only_hint is False  # type: ignore[union-attr]
+        assert tools[name].annotations.destructive_hint is False  # type: ignore[union-attr]
+        assert tools[name].meta["wrike-mcp/scopes"] == ["wsReadWrite"]  # type: ignore[index]
+    delete = tools["delete_task"]
+    assert delete.annotations is not None and delete.annotations.destructive_hint is True
+    assert "confirmation" not in delete.input_schema["properties"]  # filled by the resolver, not the model
+    search = tools["search_tasks"].input_schema["properties"]
+    assert search["limit"]["maximum"] == 200 and search["limit"]["default"] == 50
+
+
+# ---- search_tasks ---------------------------------------------------------------------------------------
+
+
+async def test_search_overdue_tasks_of_a_person_in_a_project(mcp: Client, sandbox_state: Any) -> None:
+    result = await call(mcp, "search_tasks", folder="Q3 Launch", assignee="Diego Alvarez", overdue=True)
+    items = result["items"]
+    assert len(items) >= 3 and result["total"] == len(items)
+    today = date.today().isoformat()
+    diego = person(sandbox_state, "Diego Alvarez")
+    for item in items:
+        assert item["status"] == "Active"
+        assert item["due"] < today
+        assert {"id": diego.id, "name": "Diego Alvarez"} in item["assignees"]
+        assert item["permalink"].startswith("https://www.wrike.com/open.htm?id=")
+        assert item["custom_status"]
+    titles = {item["title"] for item in items}
+    assert {"Finalize launch checklist", "Book launch venue", "Approve press kit"} <= titles
+    first = next(item for item in items if item["title"] == "Approve press kit")
+    assert first["parents"] == [{"id": state_folder(sandbox_state, Q3).id, "name": Q3}]
+    assert first["importance"] == "High"
+    assert "next_cursor" not in result
+
+
+async def test_search_by_title_words_status_and_sort(mcp: Client) -> None:
+    found = await call(mcp, "search_tasks", text="LAUNCH announcement")
+    assert [item["title"] for item in found["items"]] == ["Draft launch announcement"]
+
+    in_review = await call(mcp, "search_tasks", status="In Review", limit=200)
+    assert in_review["items"] and all(item["custom_status"] == "In Review" for item in in_review["items"])
+    assert "Weekly sync notes" in {item["title"] for item in in_review["items"]}
+
+    by_due = await call(mcp, "search_tasks", folder=Q3, sort="due", type="Planned", limit=100)
+    dues = [item["due"] for item in by_due["items"]]
+    assert dues and dues == sorted(dues)
+    newest = await call(mcp, "search_tasks", folder=Q3, sort="due", order="desc", type="Planned", limit=100)
+    assert [item["due"] for item in newest["items"]] == sorted(dues, reverse=True)
+
+    subtasks = await call(mcp, "search_tasks", folder=Q3, text="headline options", include_subtasks=True)
+    assert subtasks["items"][0]["subtask_of"][0]["name"] == "Draft launch announcement"
+    # an empty list is compacted away (DESIGN §5); total says there is nothing
+    assert await call(mcp, "search_tasks", folder=Q3, text="headline options") == {"total": 0}
+
+    completed = await call(mcp, "search_tasks", status="completed", space="Engineering", limit=10)
+    assert completed["items"] and all(item["status"] == "Completed" for item in completed["items"])
+    mine = await call(mcp, "search_tasks", author="me", importance="High", limit=10)
+    assert all(item["importance"] == "High" for item in mine["items"])
+
+
+async def test_search_pages_with_an_opaque_cursor_and_reports_progress(mcp: Client) -> None:
+    first = await call(mcp, "search_tasks", folder=Q3, limit=4)
+    total = first["total"]
+    assert total > 8 and len(first["items"]) == 4 and first["next_cursor"]
+    seen = [item["id"] for item in first["items"]]
+    progress: list[tuple[float, float | None]] = []
+
+    async def on_progress(value: float, whole: float | None, message: str | None) -> None:
+        progress.append((value, whole))
+
+    # The continuation keeps Wrike's page size (4): asking for 9 more reads three Wrike pages.
+    second = await mcp.call_tool(
+        "search_tasks",
+        {"folder": Q3, "limit": 9, "cursor": first["next_cursor"]},
+        progress_callback=on_progress,
+    )
+    assert not second.is_error and second.structured_content is not None
+    page = second.structured_content
+    assert len(page["items"]) == 9 and page["next_cursor"]
+    seen += [item["id"] for item in page["items"]]
+    assert progress and progress[-1] == (9, 9)
+    cursor = page["next_cursor"]
+    while cursor:
+        page = await call(mcp, "search_tasks", folder=Q3, limit=50, cursor=cursor)
+        seen += [item["id"] for item in page["items"]]
+        cursor = page.get("next_cursor")
+    assert len(seen) == len(set(seen)) == total
+
+
+async def test_search_refuses_bad_input_before_calling_wrike(
+    mcp: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    assert "not a valid date" in await refused_up_front(
+        mcp, sandbox_http, "search_tasks", due_before="2026-02-30"
+    )
+    assert "before due_after" in await refused_up_front(
+        mcp, sandbox_http, "search_tasks", due_after="2026-05-01", due_before="2026-04-01"
+    )
+    assert "either folder or space" in await refused_up_front(
+        mcp, sandbox_http, "search_tasks", folder="Q3 Launch", space="Marketing"
+    )
+    assert "cursor is not valid" in await refused_up_front(
+        mcp, sandbox_http, "search_tasks", cursor="not-a-cursor"
+    )
+    assert "overdue means Active" in await refused_up_front(
+        mcp, sandbox_http, "search_tasks", overdue=True, status="Completed"
+    )
+    assert "text is empty" in await refused_up_front(mcp, sandbox_http, "search_tasks", text="  \u200b ")
+    for arguments in (
+        {"limit": "many"},
+        {"limit": 201},
+        {"limit": 0},
+        {"text": BIG},
+        {"folder": BIG},
+        {"importance": "Urgent"},
+        {"sort": "priority"},
+        {"overdue": "sometimes"},
+    ):
+        await refused_up_front(mcp, sandbox_http, "search_tasks", **arguments)
+
+
+async def test_search_cursor_of_another_search_is_refused(mcp: Client) -> None:
+    first = await call(mcp, "search_tasks", folder=Q3, limit=2)
+    message = await refused(
+        mcp, "search_tasks", folder="Spring Campaign", limit=2, cursor=first["next_cursor"]
+    )
+    assert "other filters" in message
+
+
+async def test_search_reference_errors_name_the_candidates(mcp: Client) -> None:
+    result = await mcp.call_tool("search_tasks", {"folder": "Planning"})
+    assert result.is_error
+    text = result.content[0].text  # type: ignore[union-attr]
+    first, *rest = text.splitlines()
+    assert "ambiguous" in first and len(first) < 200
+    assert any("Marketing/Planning" in line for line in rest) and any(
+        "Engineering/Planning" in line for line in rest
+    )
+
+    assert "ambiguous" in await refused(mcp, "search_tasks", assignee="Sam")
+    assert "not found" in await refused(mcp, "search_tasks", status="Nonsense status")
+    assert "not found" in await refused(mcp, "search_tasks", folder="No such project anywhere")
+    assert "not found" in await refused(mcp, "search_tasks", assignee="nobody@northwind.example")
+
+
+# ---- get_task -------------------------------------------------------------------------------------------
+
+
+async def test_get_task_full_detail(mcp: Client, sandbox_state: Any) -> None:
+    detail = await call(mcp, "get_task", task="Draft launch announcement", include_comments=5)
+    task = state_task(sandbox_state, "Draft launch announcement")
+    assert detail["id"] == task.id
+    assert detail["status"] == "Active" and detail["custom_status"]
+    assert "<" not in detail["description"] and "Q3 launch" in detail["description"]
+    assert "- Headline" in detail["description"]
+    assert names(detail["assignees"]) == {"Chloe Martin", "Diego Alvarez"}
+    assert detail["author"]["name"] and detail["followers"]
+    assert detail["parents"] == [{"id": state_folder(sandbox_state, Q3).id, "name": Q3}]
+    assert {sub["title"] for sub in detail["subtasks"]} == {
+        "Collect product quotes",
+        "Write headline options",
+        "Legal review of announcement",
+    }
+    assert all(sub["status"] == "Active" for sub in detail["subtasks"])
+    assert detail["permalink"] == task.permalink
+    assert detail["start"] < detail["due"] and detail["type"] == "Planned"
+    assert detail["created"].endswith("Z") and detail["updated"].endswith("Z")
+    assert "description_truncated" not in detail
+    comments = [c for c in sandbox_state.comments.values() if c.task_id == task.id]
+    assert detail.get("comments_total", 0) == len(comments)
+    assert len(detail.get("comments", [])) == min(5, len(comments))
+
+    by_link = await call(mcp, "get_task", task=task.permalink)
+    assert by_link["id"] == task.id
+    assert "comments" not in by_link
+
+
+async def test_get_task_renders_custom_fields_and_dependencies(mcp: Client, sandbox_state: Any) -> None:
+    fields = {f.title: f for f in sandbox_state.custom_fields.values()}
+    task = next(
+        t
+        for t in sandbox_state.tasks.values()
+        if not t.deleted
+        and fields["Reviewer"].id in t.custom_fields
+        and fields["Billable"].id in t.custom_fields
+    )
+    detail = await call(mcp, "get_task", task=task.id)
+    by_name = {f["name"]: f for f in detail["custom_fields"]}
+    assert by_name["Budget"]["value"] == float(task.custom_fields[fields["Budget"].id])
+    assert by_name["Budget"]["currency"] == "USD" and by_name["Budget"]["type"] == "Currency"
+    assert by_name["Billable"]["value"] is (task.custom_fields[fields["Billable"].id] == "true")
+    reviewer = sandbox_state.contacts[task.custom_fields[fields["Reviewer"].id]]
+    assert by_name["Reviewer"]["value"] == [{"id": reviewer.id, "name": reviewer.name}]
+    assert by_name["Launch Date"]["value"] == task.custom_fields[fields["Launch Date"].id]
+    assert by_name["Channel"]["value"] in ("Email", "Social", "Events", "Web")
+
+    dependency = next(iter(sandbox_state.dependencies.values()))
+    successor = await call(mcp, "get_task", task=dependency.successor_id)
+    predecessor = sandbox_state.tasks[dependency.predecessor_id]
+    assert {
+        "relation": "predecessor",
+        "type": dependency.relation_type,
+        "task": {"id": predecessor.id, "name": predecessor.title},
+    } in successor["dependencies"]
+    before = await call(mcp, "get_task", task=dependency.predecessor_id)
+    assert any(
+        d["relation"] == "successor" and d["task"]["id"] == dependency.successor_id
+        for d in before["dependencies"]
+    )
+
+
+async def test_get_task_cleans_untrusted_text(mcp: Client) -> None:
+    hidden = await call(mcp, "get_task", task="Verify budget figures")
+    assert hidden["description"] == "Check the budget figures before sign-off."
+    injected = await call(mcp, "get_task", task="Customer feedback digest")
+    assert "Ignore previous instructions" in injected["description"]  # returned as data, in its own field
+    assert set(injected) >= {"id", "title", "description"}
+
+
+async def test_get_task_errors(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    result = await mcp.call_tool("get_task", {"task": "Weekly sync notes"})
+    assert result.is_error
+    lines = result.content[0].text.splitlines()  # type: ignore[union-attr]
+    assert "ambiguous (2 matches)" in lines[0] and len(lines[0]) < 200
+    assert len([line for line in lines[1:] if line.startswith("- ")]) == 2
+    assert "not found" in await refused(mcp, "get_task", task="IEAAB2CDKQZZZZZZ")
+    assert "not found" in await refused(mcp, "get_task", task="https://www.wrike.com/open.htm?id=1")
+    assert "not found" in await refused(mcp, "get_task", task="https://example.com/open.htm?id=5")
+    for arguments in ({"task": ""}, {"task": BIG}, {"task": 42}, {"task": "x", "include_comments": 51}):
+        await refused_up_front(mcp, sandbox_http, "get_task", **arguments)
+
+
+# ---- create_task ----------------------------------------------------------------------------------------
+
+
+def next_friday(today: date | None = None) -> date:
+    today = today or date.today()
+    return today + timedelta(days=(4 - today.weekday()) % 7 or 7)
+
+
+async def test_create_task_with_names_status_fields_and_escaped_text(mcp: Client, sandbox_state: Any) -> None:
+    due = next_friday()
+    created = await call(
+        mcp,
+        "create_task",
+        folder=Q3,
+        title="Prepare  launch\u200b retro",
+        description="Agenda:\n<b>wins</b> & misses",
+        status="In Progress",
+        importance="High",
+        due_date=due.isoformat(),
+        assignees=["Diego Alvarez", "me"],
+        custom_fields={
+            "Budget": 1200,
+            "Billable": True,
+            "Reviewer": ["Ben Carter", "chloe.martin@northwind.example"],
+            "channel": "email",
+            "Story Points": "5",
+            "Launch Date": "2026-09-01",
+        },
+    )
+    task = sandbox_state.tasks[created["id"]]
+    assert created["title"] == task.title == "Prepare launch retro"
+    assert created["custom_status"] == "In Progress" and created["status"] == "Active"
+    assert created["due"] == due.isoformat() and created["importance"] == "High"
+    assert names(created["assignees"]) == {"Diego Alvarez", "Ann Lee"}
+    assert created["parents"][0]["name"] == Q3 and created["permalink"] == task.permalink
+    assert task.description == "Agenda:<br>&lt;b&gt;wins&lt;/b&gt; &amp; misses"
+    workflow = sandbox_state.workflows[state_folder(sandbox_state, Q3).workflow_id]
+    assert status_of(sandbox_state, task).workflow_id == workflow.id
+    assert status_of(sandbox_state, task).name == "In Progress"
+    fields = {f.title: f.id for f in sandbox_state.custom_fields.values()}
+    assert task.custom_fields[fields["Budget"]] == "1200"
+    assert task.custom_fields[fields["Billable"]] == "true"
+    assert task.custom_fields[fields["Channel"]] == "Email"
+    assert task.custom_fields[fields["Story Points"]] == "5"
+    assert task.custom_fields[fields["Launch Date"]] == "2026-09-01"
+    reviewers = task.custom_fields[fields["Reviewer"]].split(",")
+    assert reviewers == [person(sandbox_state, "Ben Carter").id, person(sandbox_state, "Chloe Martin").id]
+
+    detail = await call(mcp, "get_task", task=created["id"])
+    assert detail["description"] == "Agenda:\n<b>wins</b> & misses"
+
+
+async def test_create_task_resolves_status_in_the_destination_workflow(
+    mcp: Client, sandbox_state: Any
+) -> None:
+    created = await call(
+        mcp,
+        "create_task",
+        folder="API Revamp",
+        title="Rate-limit headers",
+        status="In Progress",
+        start_date="2026-06-01",
+    )
+    task = sandbox_state.tasks[created["id"]]
+    assert sandbox_state.workflows[status_of(sandbox_state, task).workflow_id].name == "Software Development"
+    assert created["start"] == created["due"] == "2026-06-01"
+    # QA exists only in Software Development, not in Q3 Launch's workflow
+    assert "not found" in await refused(mcp, "create_task", folder=Q3, title="x", status="QA")
+    backlog = await call(
+        mcp, "create_task", folder="Engineering/Platform/API Revamp", title="Later", status="Blocked"
+    )
+    assert backlog["status"] == "Deferred" and backlog["custom_status"] == "Blocked"
+    assert "due" not in backlog
+
+
+async def test_create_subtask_goes_where_its_parent_is(mcp: Client, sandbox_state: Any) -> None:
+    parent = state_task(sandbox_state, "Draft launch announcement")
+    created = await call(mcp, "create_task", title="Pick a photo", parent_task="Draft launch announcement")
+    task = sandbox_state.tasks[created["id"]]
+    assert task.super_task_ids == [parent.id]
+    assert created["subtask_of"] == [{"id": parent.id, "name": "Draft launch announcement"}]
+
+
+async def test_create_task_refuses_bad_input(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: Any
+) -> None:
+    count = len(sandbox_state.tasks)
+    for arguments in (
+        {"folder": Q3, "title": ""},
+        {"folder": Q3, "title": "x" * 501},
+        {"folder": Q3, "title": "ok", "description": BIG},
+        {"folder": Q3, "title": "ok", "importance": "Urgent"},
+        {"folder": Q3, "title": "ok", "assignees": "Diego Alvarez"},
+        {"folder": Q3, "title": 7},
+    ):
+        await refused_up_front(mcp, sandbox_http, "create_task", **arguments)
+    assert "title is empty" in await refused_up_front(
+        mcp, sandbox_http, "create_task", folder=Q3, title=" \u200b "
+    )
+    assert "not a valid date" in await refused_up_front(
+        mcp, sandbox_http, "create_task", folder=Q3, title="ok", due_date="2026-13-01"
+    )
+    assert "out of Wrike's range" in await refused_up_front(
+        mcp, sandbox_http, "create_task", folder=Q3, title="ok", due_date="2100-01-01"
+    )
+    assert "before start_date" in await refused_up_front(
+        mcp,
+        sandbox_http,
+        "create_task",
+        folder=Q3,
+        title="ok",
+        start_date="2026-05-02",
+        due_date="2026-05-01",
+    )
+    assert "give folder" in await refused_up_front(mcp, sandbox_http, "create_task", title="ok")
+    assert "ambiguous" in await refused(mcp, "create_task", folder=Q3, title="ok", assignees=["Sam"])
+    assert "not found" in await refused(mcp, "create_task", folder="Nowhere/Nothing", title="ok")
+    assert "checkbox" in await refused(
+        mcp, "create_task", folder=Q3, title="ok", custom_fields={"Billable": "maybe"}
+    )
+    assert "give a number" in await refused(
+        mcp, "create_task", folder=Q3, title="ok", custom_fields={"Budget": "lots"}
+    )
+    assert "not found" in await refused(
+        mcp, "create_task", folder=Q3, title="ok", custom_fields={"Colour": "red"}
+    )
+    assert "not a valid date" in await refused(
+        mcp, "create_task", folder=Q3, title="ok", custom_fields={"Launch Date": "2026-02-30"}
+    )
+    assert len(sandbox_state.tasks) == count
+
+
+# ---- update_task ----------------------------------------------------------------------------------------
+
+
+async def test_update_task_changes_only_what_is_given(mcp: Client, sandbox_state: Any) -> None:
+    task = state_task(sandbox_state, "Fix crash on login")
+    sam = person(sandbox_state, "Sam Taylor")
+    emma = person(sandbox_state, "Emma Rossi")
+    fields = {f.title: f.id for f in sandbox_state.custom_fields.values()}
+    task.custom_fields[fields["Notes"]] = "to be cleared"
+    updated = await call(
+        mcp,
+        "update_task",
+        task=task.id,
+        title="Fix crash on login (iOS)",
+        status="In Review",
+        importance="Low",
+        due_date="2026-07-10",
+        start_date="2026-07-06",
+        add_assignees=["emma.rossi@northwind.example"],
+        remove_assignees=["Sam Taylor"],
+        add_followers=["Hana Sato"],
+        custom_fields={"Notes": None, "Story Points": 8},
+    )
+    assert updated["title"] == task.title == "Fix crash on login (iOS)"
+    assert updated["custom_status"] == "In Review" and status_of(sandbox_state, task).name == "In Review"
+    assert sandbox_state.workflows[status_of(sandbox_state, task).workflow_id].name == "Software Development"
+    assert task.importance == "Low" and (updated["start"], updated["due"]) == ("2026-07-06", "2026-07-10")
+    assert task.responsible_ids == [emma.id] and sam.id not in task.responsible_ids
+    assert person(sandbox_state, "Hana Sato").id in task.follower_ids
+    assert fields["Notes"] not in task.custom_fields and task.custom_fields[fields["Story Points"]] == "8"
+
+    later = await call(mcp, "update_task", task=task.id, due_date="2026-07-20")
+    assert (later["start"], later["due"]) == ("2026-07-06", "2026-07-20")
+    cleared = await call(mcp, "update_task", task=task.id, clear_dates=True)
+    assert "due" not in cleared and task.dates.type == "Backlog"
+    done = await call(mcp, "update_task", task=task.id, status="Completed")
+    assert done["status"] == "Completed" and status_of(sandbox_state, task).name == "Done"
+
+
+async def test_update_task_moves_between_projects(mcp: Client, sandbox_state: Any) -> None:
+    task = state_task(sandbox_state, "Verify budget figures")
+    spring = state_folder(sandbox_state, "Marketing/Campaigns/Spring Campaign")
+    moved = await call(mcp, "update_task", task=task.id, add_parents=["Spring Campaign"], remove_parents=[Q3])
+    assert task.parent_ids == [spring.id]
+    assert moved["parents"] == [{"id": spring.id, "name": "Marketing/Campaigns/Spring Campaign"}]
+
+
+async def test_update_task_refuses_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    assert "nothing to change" in await refused_up_front(
+        mcp, sandbox_http, "update_task", task="Approve press kit"
+    )
+    assert "not both" in await refused_up_front(
+        mcp, sandbox_http, "update_task", task="x", due_date="2026-01-01", clear_dates=True
+    )
+    assert "not a valid date" in await refused_up_front(
+        mcp, sandbox_http, "update_task", task="x", start_date="2026-04-31"
+    )
+    assert "title is empty" in await refused_up_front(mcp, sandbox_http, "update_task", task="x", title="   ")
+    for arguments in (
+        {"task": "x", "title": "t" * 501},
+        {"task": "x", "description": BIG},
+        {"task": "x", "add_assignees": ["a"] * 51},
+        {"task": "x", "restore": "please"},
+    ):
+        await refused_up_front(mcp, sandbox_http, "update_task", **arguments)
+    assert "not found" in await refused(mcp, "update_task", task="Approve press kit", status="Nonsense")
+    assert "ambiguous" in await refused(mcp, "update_task", task="Weekly sync notes", importance="Low")
+
+
+# ---- delete_task (confirmation) -------------------------------------------------------------------------
+
+
+def answering(action: str, confirm: bool = True) -> tuple[list[str], Callable[..., Any]]:
+    asked: list[str] = []
+
+    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        asked.append(params.message)
+        if action == "accept":
+            return ElicitResult(action="accept", content={"confirm": confirm})
+        return ElicitResult(action=action)  # type: ignore[arg-type]
+
+    return asked, callback
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_delete_task_asks_first_and_deletes_on_accept(
+    mode: str, server: WrikeMCPServer, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    task = state_task(sandbox_state, "Book launch venue")
+    asked, callback = answering("accept")
+    async with Client(server, mode=mode, elicitation_callback=callback) as client:  # type: ignore[arg-type]
+        result = await call(client, "delete_task", task="Book launch venue")
+    assert len(asked) == 1 and "Book launch venue" in asked[0] and "Recycle Bin" in asked[0]
+    assert result == {
+        "deleted": True,
+        "task": {"id": task.id, "name": "Book launch venue"},
+        "outcome": "moved to the Recycle Bin",
+    }
+    assert task.deleted
+    response = await sandbox_http.get(
+        "/api/v4/folders/IEAAB2CDI7777776/tasks", headers={"Authorization": "Bearer wrike-sandbox-token"}
+    )
+    assert task.id in {t["id"] for t in response.json()["data"]}
+
+    async with Client(server, mode=mode) as client:
+        restored = await call(client, "update_task", task=task.id, restore=True)
+    assert not task.deleted and "in_recycle_bin" not in restored
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+@pytest.mark.parametrize(("action", "confirm"), [("decline", True), ("cancel", True), ("accept", False)])
+async def test_delete_task_not_confirmed_deletes_nothing(
+    mode: str,
+    action: str,
+    confirm: bool,
+    server: WrikeMCPServer,
+    sandbox_state: Any,
+    sandbox_http: httpx.AsyncClient,
+) -> None:
+    task = state_task(sandbox_state, "Approve press kit")
+    _, callback = answering(action, confirm)
+    async with Client(server, mode=mode, elicitation_callback=callback) as client:  # type: ignore[arg-type]
+        result = await call(client, "delete_task", task=task.id)
+    assert result["deleted"] is False and result["outcome"].startswith("not deleted")
+    assert not task.deleted
+    assert not [c for c in await api_calls(sandbox_http) if c[0] == "DELETE"]
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_delete_task_without_elicitation(
+    mode: str,
+    make_server: Callable[..., WrikeMCPServer],
+    sandbox_state: Any,
+    sandbox_http: httpx.AsyncClient,
+) -> None:
+    task = state_task(sandbox_state, "Approve press kit")
+    async with Client(make_server(allow_delete=False), mode=mode) as client:
+        assert "delete_task" not in {tool.name for tool in (await client.list_tools()).tools}
+        message = await call_error(client, "delete_task", task=task.id)
+    assert "confirmation" in message and "--allow-delete" in message and len(message) < 200
+    assert not task.deleted and not await api_calls(sandbox_http)
+
+    async with Client(make_server(allow_delete=True), mode=mode) as client:
+        result = await call(client, "delete_task", task=task.id)
+    assert result["deleted"] is True and task.deleted
+
+
+async def test_delete_task_of_unknown_task_asks_nothing(server: WrikeMCPServer) -> None:
+    asked, callback = answering("accept")
+    async with Client(server, mode="legacy", elicitation_callback=callback) as client:  # type: ignore[arg-type]
+        assert "not found" in await call_error(client, "delete_task", task="No such task title")
+        assert "ambiguous" in await call_error(client, "delete_task", task="Weekly sync notes")
+    assert asked == []
+
+
+# ---- comments -------------------------------------------------------------------------------------------
+
+
+async def test_comments_list_and_add(mcp: Client, sandbox_state: Any) -> None:
+    task = state_task(sandbox_state, "Draft launch announcement")
+    added = await call(
+        mcp, "add_comment", task=task.permalink, text="Ship it <script>alert(1)</script>\nThanks"
+    )
+    stored = sandbox_state.comments[added["id"]]
+    assert stored.task_id == task.id and "<script>" not in stored.text
+    assert added["text"] == "Ship it <script>alert(1)</script>\nThanks"
+    assert added["author"]["name"] == "Ann Lee"
+
+    total = len([c for c in sandbox_state.comments.values() if c.task_id == task.id])
+    first = await call(mcp, "list_comments", task="Draft launch announcement", limit=1)
+    assert first["total"] == total and first["items"][0]["id"] == added["id"]
+    assert first["task"]["id"] == task.id
+    seen = [first["items"][0]["id"]]
+    cursor = first.get("next_cursor")
+    while cursor:
+        page = await call(mcp, "list_comments", task="Draft launch announcement", limit=1, cursor=cursor)
+        seen += [c["id"] for c in page["items"]]
+        cursor = page.get("next_cursor")
+    assert len(seen) == len(set(seen)) == total
+
+
+async def test_comments_refuse_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    for arguments in ({"task": "x", "text": ""}, {"task": "x", "text": BIG}, {"task": "x"}):
+        await refused_up_front(mcp, sandbox_http, "add_comment", **arguments)
+    assert "text is empty" in await refused_up_front(
+        mcp, sandbox_http, "add_comment", task="x", text=" \u200b\n"
+    )
+    assert "cursor" in await refused_up_front(mcp, sandbox_http, "list_comments", task="x", cursor="%%%")
+    assert "ambiguous" in await refused(mcp, "add_comment", task="Weekly sync notes", text="hi")
+
+
+# ---- time logs ------------------------------------------------------------------------------------------
+
+
+async def test_log_time_and_list_timelogs(mcp: Client, sandbox_state: Any) -> None:
+    task = state_task(sandbox_state, "Draft launch announcement")
+    logged = await call(mcp, "log_time", task=task.id, hours=1.5, comment="Wrote the\u200b first draft")
+    entry = sandbox_state.timelogs[logged["id"]]
+    assert (
+        entry.hours == 1.5 and entry.tracked_date == date.today() and entry.comment == "Wrote the first draft"
+    )
+    assert logged["task"] == {"id": task.id, "name": "Draft launch announcement"}
+    assert logged["person"]["name"] == "Ann Lee" and logged["date"] == date.today().isoformat()
+
+    earlier = await call(mcp, "log_time", task=task.id, hours=2, date="2026-01-05")
+    assert sandbox_state.timelogs[earlier["id"]].tracked_date == date(2026, 1, 5)
+
+    on_task = await call(mcp, "list_timelogs", task="Draft launch announcement")
+    ids = [item["id"] for item in on_task["items"]]
+    assert logged["id"] in ids and earlier["id"] in ids
+    assert on_task["total_hours"] >= 3.5 and on_task["total"] == len(ids)
+
+    mine = await call(
+        mcp, "list_timelogs", person="me", tracked_after="2026-01-05", tracked_before="2026-01-05"
+    )
+    assert [item["id"] for item in mine["items"]] == [earlier["id"]] and mine["total_hours"] == 2
+
+    everyone = await call(mcp, "list_timelogs", limit=5)
+    assert len(everyone["items"]) == 5 and everyone["next_cursor"] and everyone["total"] > 5
+    following = await call(mcp, "list_timelogs", limit=5, cursor=everyone["next_cursor"])
+    assert not {i["id"] for i in following["items"]} & {i["id"] for i in everyone["items"]}
+
+
+async def test_timelogs_refuse_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    for arguments in (
+        {"task": "x", "hours": 0},
+        {"task": "x", "hours": 24.5},
+        {"task": "x", "hours": -1},
+        {"task": "x", "hours": "two"},
+        {"task": "x", "hours": 1, "comment": BIG},
+    ):
+        await refused_up_front(mcp, sandbox_http, "log_time", **arguments)
+    assert "not a valid date" in await refused_up_front(
+        mcp, sandbox_http, "log_time", task="x", hours=1, date="2026-02-29"
+    )
+    assert "before tracked_after" in await refused_up_front(
+        mcp, sandbox_http, "list_timelogs", tracked_after="2026-03-02", tracked_before="2026-03-01"
+    )
+    assert "ambiguous" in await refused(mcp, "list_timelogs", person="Sam")
+
+
+# ---- the whole story, by names only ---------------------------------------------------------------------
+
+
+async def test_scenario_by_names_only(mcp: Client, sandbox_state: Any) -> None:
+    overdue = await call(mcp, "search_tasks", folder="Q3 Launch", assignee="Diego Alvarez", overdue=True)
+    assert len(overdue["items"]) >= 3
+
+    friday = next_friday()
+    created = await call(
+        mcp,
+        "create_task",
+        folder="Q3 Launch",
+        title="Catch up on overdue launch work",
+        description=f"Overdue: {', '.join(item['title'] for item in overdue['items'])}",
+        assignees=["Diego Alvarez"],
+        due_date=friday.isoformat(),
+    )
+    moved = await call(mcp, "update_task", task=created["id"], status="In Progress")
+    assert moved["custom_status"] == "In Progress"
+    comment = await call(mcp, "add_comment", task=created["id"], text="Diego, can you take these by Friday?")
+
+    detail = await call(mcp, "get_task", task=created["permalink"], include_comments=3)
+    assert detail["id"] == created["id"] and detail["title"] == "Catch up on overdue launch work"
+    assert detail["due"] == friday.isoformat() and detail["custom_status"] == "In Progress"
+    assert names(detail["assignees"]) == {"Diego Alvarez"}
+    assert detail["parents"][0]["name"] == Q3
+    assert detail["comments"][0]["id"] == comment["id"]
+    assert detail["comments"][0]["text"] == "Diego, can you take these by Friday?"
+    task = sandbox_state.tasks[created["id"]]
+    workflow = sandbox_state.workflows[state_folder(sandbox_state, Q3).workflow_id]
+    assert status_of(sandbox_state, task).workflow_id == workflow.id
