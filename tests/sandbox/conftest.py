@@ -7,19 +7,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from sandbox_helpers import BASE_URL, TOKEN, bearer
 from starlette.applications import Starlette
 
 from wrike_mcp.sandbox import SandboxConfig, SandboxState, create_app
 from wrike_mcp.sandbox.serve import BackgroundSandbox
-
-BASE_URL = "http://127.0.0.1:8100"
-TOKEN = "wrike-sandbox-token"
-READONLY = "wrike-sandbox-readonly"
-NOAUDIT = "wrike-sandbox-noaudit"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

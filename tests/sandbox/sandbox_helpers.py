@@ -1,0 +1,34 @@
+"""Constants and lookups shared by the sandbox tests (a uniquely named module, unlike conftest)."""
+
+from __future__ import annotations
+
+from wrike_mcp.sandbox import SandboxState
+
+BASE_URL = "http://127.0.0.1:8100"
+TOKEN = "wrike-sandbox-token"
+READONLY = "wrike-sandbox-readonly"
+NOAUDIT = "wrike-sandbox-noaudit"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def folder_id(state: SandboxState, path: str) -> str:
+    """A folder's id from its path of titles below the root ("Marketing/Campaigns/Q3 Launch")."""
+    current = "IEAAB2CDI7777777"
+    for title in path.split("/"):
+        current = next(
+            f.id
+            for f in state.folders.values()
+            if current in f.parent_ids and f.title == title and not f.deleted
+        )
+    return current
+
+
+def contact_id(state: SandboxState, name: str) -> str:
+    return next(c.id for c in state.contacts.values() if c.name == name)
+
+
+def task_id(state: SandboxState, title: str) -> str:
+    return next(t.id for t in state.tasks.values() if t.title == title and not t.deleted)
