@@ -252,3 +252,15 @@ async def test_concurrent_cold_lookups_share_one_fetch(client: WrikeClient) -> N
             tasks.start_soon(look, name)
     assert len(results) == 20
     assert client.request_count == before + 1
+
+
+async def test_folder_created_after_the_tree_was_cached(client: WrikeClient, resolver: Resolver) -> None:
+    planning = await resolver.folder_id("Marketing/Planning")
+    created = (await client.post(f"/folders/{planning}/folders", {"title": "Offsite"}))[0]
+    assert await resolver.folder_id(created["id"]) == created["id"]  # not in the cached tree: asked Wrike
+    with pytest.raises(ReferenceNotFound):
+        await resolver.folder_id(created["id"], project_only=True)
+    with pytest.raises(ReferenceNotFound):
+        await resolver.folder_id("Marketing/Planning/Offsite")  # paths come from the cached tree
+    resolver.invalidate()
+    assert await resolver.folder_id("Marketing/Planning/Offsite") == created["id"]

@@ -278,7 +278,19 @@ class Resolver:
             for ident, folder in tree.nodes.items()
             if (not project_only or folder.is_project) and (project_only or ident not in tree.root_ids)
         ]
-        return self._match_path(tree, ref, candidates, kind)
+        try:
+            return self._match_path(tree, ref, candidates, kind)
+        except ReferenceNotFound:
+            # An id the cached tree does not know yet (a folder made since, by someone else): ask Wrike.
+            if "/" in ref or not _MAYBE_ID.match(ref):
+                raise
+            try:
+                folder = Folder.model_validate(await self.client.get_one(f"/folders/{ref}"))
+            except (ResourceNotFound, InvalidParameter, InvalidRequest):
+                raise ReferenceNotFound(kind, ref, "list_folders shows the tree") from None
+            if project_only and not folder.is_project:
+                raise ReferenceNotFound(kind, ref, "it is a folder, not a project") from None
+            return folder.id
 
     async def space_id(self, ref: str) -> str:
         """A space's id from its id, a permalink or its title (case-insensitive)."""
