@@ -4,6 +4,7 @@
 #   - tools/list shows the expected tools, each with a title and its toolset in _meta
 #   - tools/call search_tasks finds a known seed task (exit 0)
 #   - tools/call get_task on an unknown id is a tool error: the Inspector exits 5 (isError, G10)
+#   - resources/read wrike://me and prompts/list (stdio)
 # Needs only Python's .venv and npm; Node 22 is installed into ./.node22 on first use.
 set -euo pipefail
 source "$(dirname "$0")/_common.sh"
@@ -15,6 +16,8 @@ list_timelogs log_time find_people list_workflows list_custom_fields list_app_ac
 SEARCH_ARGS='{"text": "launch checklist"}'
 SEED_TASK_TITLE="Finalize launch checklist"
 UNKNOWN_TASK_ID="IEAAAAAAKQZZZZZZ"
+SEED_USER="Ann Lee"  # the sandbox token's user
+EXPECTED_PROMPTS="triage_tasks project_status_report"
 
 STARTED=$SECONDS
 N=0
@@ -116,6 +119,18 @@ check_search_result stdio-search
 inspector stdio-missing "${STDIO[@]}" --method tools/call --tool-name get_task \
     --tool-arg "task=$UNKNOWN_TASK_ID"
 expect_tool_error stdio-missing
+
+inspector stdio-me "${STDIO[@]}" --method resources/read --uri wrike://me
+expect_ok stdio-me "stdio resources/read wrike://me"
+grep -q "$SEED_USER" "$WORK/stdio-me.out" || { show stdio-me; die "resources/read wrike://me lacks $SEED_USER"; }
+echo "  wrike://me is $SEED_USER"
+
+inspector stdio-prompts "${STDIO[@]}" --method prompts/list
+expect_ok stdio-prompts "stdio prompts/list"
+for prompt in $EXPECTED_PROMPTS; do
+    grep -q "\"$prompt\"" "$WORK/stdio-prompts.out" || { show stdio-prompts; die "prompts/list lacks $prompt"; }
+done
+echo "  prompts: $EXPECTED_PROMPTS"
 
 PORT="$(free_port)"
 start_server "$PORT"
