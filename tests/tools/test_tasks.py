@@ -14,9 +14,12 @@ import pytest
 from mcp import Client
 from mcp.client.context import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
-from tests.tools.conftest import call, call_error, requests_log
+from tests.tools.conftest import SANDBOX_BASE_URL, call, call_error, requests_log
 
-from wrike_mcp.server import WrikeMCPServer
+from wrike_mcp.config import Settings
+from wrike_mcp.server import WrikeMCPServer, create_server
+from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.tokens import StaticTokenSource
 
 BIG = "x" * 100_000
 Q3 = "Marketing/Campaigns/Q3 Launch"
@@ -242,9 +245,11 @@ async def test_search_refuses_bad_input_before_calling_wrike(
         {"overdue": "sometimes"},
     ):
         await refused_up_front(mcp, sandbox_http, "search_tasks", **arguments)
+    await check_search_cursor_of_another_search_is_refused(mcp)
+    await check_search_reference_errors_name_the_candidates(mcp)
 
 
-async def test_search_cursor_of_another_search_is_refused(mcp: Client) -> None:
+async def check_search_cursor_of_another_search_is_refused(mcp: Client) -> None:
     first = await call(mcp, "search_tasks", folder=Q3, limit=2)
     message = await refused(
         mcp, "search_tasks", folder="Spring Campaign", limit=2, cursor=first["next_cursor"]
@@ -252,7 +257,7 @@ async def test_search_cursor_of_another_search_is_refused(mcp: Client) -> None:
     assert "other filters" in message
 
 
-async def test_search_reference_errors_name_the_candidates(mcp: Client) -> None:
+async def check_search_reference_errors_name_the_candidates(mcp: Client) -> None:
     result = await mcp.call_tool("search_tasks", {"folder": "Planning"})
     assert result.is_error
     text = result.content[0].text  # type: ignore[union-attr]
@@ -298,6 +303,7 @@ async def test_get_task_full_detail(mcp: Client, sandbox_state: Any) -> None:
     by_link = await call(mcp, "get_task", task=task.permalink)
     assert by_link["id"] == task.id
     assert "comments" not in by_link
+    await check_get_task_cleans_untrusted_text(mcp)
 
 
 async def test_get_task_renders_custom_fields_and_dependencies(mcp: Client, sandbox_state: Any) -> None:
@@ -334,7 +340,7 @@ async def test_get_task_renders_custom_fields_and_dependencies(mcp: Client, sand
     )
 
 
-async def test_get_task_cleans_untrusted_text(mcp: Client) -> None:
+async def check_get_task_cleans_untrusted_text(mcp: Client) -> None:
     hidden = await call(mcp, "get_task", task="Verify budget figures")
     assert hidden["description"] == "Check the budget figures before sign-off."
     injected = await call(mcp, "get_task", task="Customer feedback digest")
@@ -428,9 +434,10 @@ async def test_create_task_resolves_status_in_the_destination_workflow(
     )
     assert backlog["status"] == "Deferred" and backlog["custom_status"] == "Blocked"
     assert "due" not in backlog
+    await check_create_subtask_goes_where_its_parent_is(mcp, sandbox_state)
 
 
-async def test_create_subtask_goes_where_its_parent_is(mcp: Client, sandbox_state: Any) -> None:
+async def check_create_subtask_goes_where_its_parent_is(mcp: Client, sandbox_state: Any) -> None:
     parent = state_task(sandbox_state, "Draft launch announcement")
     created = await call(mcp, "create_task", title="Pick a photo", parent_task="Draft launch announcement")
     task = sandbox_state.tasks[created["id"]]
@@ -524,9 +531,10 @@ async def test_update_task_changes_only_what_is_given(mcp: Client, sandbox_state
     assert "due" not in cleared and task.dates.type == "Backlog"
     done = await call(mcp, "update_task", task=task.id, status="Completed")
     assert done["status"] == "Completed" and status_of(sandbox_state, task).name == "Done"
+    await check_update_task_moves_between_projects(mcp, sandbox_state)
 
 
-async def test_update_task_moves_between_projects(mcp: Client, sandbox_state: Any) -> None:
+async def check_update_task_moves_between_projects(mcp: Client, sandbox_state: Any) -> None:
     task = state_task(sandbox_state, "Verify budget figures")
     spring = state_folder(sandbox_state, "Marketing/Campaigns/Spring Campaign")
     moved = await call(mcp, "update_task", task=task.id, add_parents=["Spring Campaign"], remove_parents=[Q3])
@@ -597,20 +605,20 @@ async def test_delete_task_asks_first_and_deletes_on_accept(
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
-@pytest.mark.parametrize(("action", "confirm"), [("decline", True), ("cancel", True), ("accept", False)])
 async def test_delete_task_not_confirmed_deletes_nothing(
-    mode: str,
-    action: str,
-    confirm: bool,
-    server: WrikeMCPServer,
-    sandbox_state: Any,
-    sandbox_http: httpx.AsyncClient,
+    mode: str, server: WrikeMCPServer, sandbox_state: Any, sandbox_http: httpx.AsyncClient
 ) -> None:
     task = state_task(sandbox_state, "Approve press kit")
-    _, callback = answering(action, confirm)
-    async with Client(server, mode=mode, elicitation_callback=callback) as client:  # type: ignore[arg-type]
-        result = await call(client, "delete_task", task=task.id)
-    assert result["deleted"] is False and result["outcome"].startswith("not deleted")
+    for action, confirm, outcome in (
+        ("decline", True, "not deleted: the user declined"),
+        ("cancel", True, "not deleted: the user cancelled the confirmation"),
+        ("accept", False, "not deleted: the user did not confirm"),
+    ):
+        asked, callback = answering(action, confirm)
+        async with Client(server, mode=mode, elicitation_callback=callback) as client:  # type: ignore[arg-type]
+            result = await call(client, "delete_task", task=task.id)
+        assert len(asked) == 1
+        assert result == {"deleted": False, "task": {"id": task.id}, "outcome": outcome}
     assert not task.deleted
     assert not [c for c in await api_calls(sandbox_http) if c[0] == "DELETE"]
 
@@ -668,7 +676,7 @@ async def test_comments_list_and_add(mcp: Client, sandbox_state: Any) -> None:
     assert len(seen) == len(set(seen)) == total
 
 
-async def test_comments_refuse_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+async def test_comments_and_timelogs_refuse_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
     for arguments in ({"task": "x", "text": ""}, {"task": "x", "text": BIG}, {"task": "x"}):
         await refused_up_front(mcp, sandbox_http, "add_comment", **arguments)
     assert "text is empty" in await refused_up_front(
@@ -676,6 +684,7 @@ async def test_comments_refuse_bad_input(mcp: Client, sandbox_http: httpx.AsyncC
     )
     assert "cursor" in await refused_up_front(mcp, sandbox_http, "list_comments", task="x", cursor="%%%")
     assert "ambiguous" in await refused(mcp, "add_comment", task="Weekly sync notes", text="hi")
+    await check_timelogs_refuse_bad_input(mcp, sandbox_http)
 
 
 # ---- time logs ------------------------------------------------------------------------------------------
@@ -710,7 +719,7 @@ async def test_log_time_and_list_timelogs(mcp: Client, sandbox_state: Any) -> No
     assert not {i["id"] for i in following["items"]} & {i["id"] for i in everyone["items"]}
 
 
-async def test_timelogs_refuse_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+async def check_timelogs_refuse_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
     for arguments in (
         {"task": "x", "hours": 0},
         {"task": "x", "hours": 24.5},
@@ -759,3 +768,52 @@ async def test_scenario_by_names_only(mcp: Client, sandbox_state: Any) -> None:
     task = sandbox_state.tasks[created["id"]]
     workflow = sandbox_state.workflows[state_folder(sandbox_state, Q3).workflow_id]
     assert status_of(sandbox_state, task).workflow_id == workflow.id
+
+
+# ---- Wrike refusing or failing -----------------------------------------------------------------------------
+
+
+async def test_read_only_token_gets_a_scope_error_on_writes(sandbox_app: Any, sandbox_state: Any) -> None:
+    count = len(sandbox_state.tasks)
+    async with WrikeClient(
+        StaticTokenSource("wrike-sandbox-readonly"),
+        base_url=SANDBOX_BASE_URL,
+        transport=httpx.ASGITransport(app=sandbox_app),
+    ) as wrike_client:
+        server = create_server(Settings(base_url=SANDBOX_BASE_URL), wrike_client, mode="sandbox")
+        async with Client(server, mode="legacy") as client:
+            assert (await call(client, "search_tasks", folder=Q3, limit=1))["items"]
+            message = await call_error(client, "create_task", folder=Q3, title="Nope")
+    assert "wsReadWrite" in message  # the wording (and its length) is the registry's 403 mapping
+    assert len(sandbox_state.tasks) == count
+
+
+async def test_failed_write_is_reported_and_never_retried(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: Any
+) -> None:
+    count = len(sandbox_state.tasks)
+    fault = {
+        "method": "POST",
+        "path": "/api/v4/folders/*/tasks",
+        "times": 1,
+        "status": 500,
+        "error": "server_error",
+    }
+    (await sandbox_http.post("/_sandbox/faults", json=fault)).raise_for_status()
+    message = await call_error(mcp, "create_task", folder=Q3, title="Only once")
+    assert "outcome unknown" in message and len(message) < 300, message
+    posts = [c for c in await api_calls(sandbox_http) if c[0] == "POST"]
+    assert len(posts) == 1 and len(sandbox_state.tasks) == count
+
+
+async def test_expired_cursor_and_long_hints(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    first = await call(mcp, "search_tasks", folder=Q3, limit=2)
+    sandbox_state.page_tokens.clear()  # Wrike forgets page tokens after a while
+    assert "cursor has expired" in await refused(
+        mcp, "search_tasks", folder=Q3, limit=2, cursor=first["next_cursor"]
+    )
+    message = await refused(mcp, "update_task", task="Fix crash on login", status="Nonsense")
+    assert message.startswith("Error executing tool update_task: status 'Nonsense' not found")
+    assert "at least 0.01" in await refused_up_front(mcp, sandbox_http, "log_time", task="x", hours=0.001)

@@ -38,7 +38,7 @@ from wrike_mcp.tools.output import (
     truncate,
 )
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.wrike.errors import AmbiguousReference, ReferenceNotFound, WrikeError
+from wrike_mcp.wrike.errors import AmbiguousReference, InvalidParameter, ReferenceNotFound, WrikeError
 from wrike_mcp.wrike.models import STATUS_GROUPS, CustomField
 
 TOOLSET = "tasks"
@@ -129,7 +129,9 @@ def friendly_references(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[
 def reference_error(exc: AmbiguousReference | ReferenceNotFound) -> ToolError:
     """A short first line naming the reference; an ambiguity lists its candidates on the following lines."""
     if isinstance(exc, ReferenceNotFound):
-        return ToolError(exc.message.replace(repr(exc.reference), _shown(exc.reference), 1))
+        message = exc.message.replace(repr(exc.reference), _shown(exc.reference), 1)
+        head, _, hint = message.partition("; ")
+        return ToolError(message if len(message) < 190 or not hint else f"{head}\n{hint}")
     lines = [
         f"{exc.kind} {_shown(exc.reference)} is ambiguous ({len(exc.candidates)} matches): "
         "pass one of these ids or a more specific name"
@@ -577,7 +579,12 @@ async def search_tasks(
     next_cursor: str | None = None
     pages = 0
     while True:
-        page = await deps.client.get_page(path, params, page_size=page_size, page_token=token)
+        try:
+            page = await deps.client.get_page(path, params, page_size=page_size, page_token=token)
+        except InvalidParameter as exc:
+            if token and "nextPageToken" in exc.description:
+                raise ToolError("the cursor has expired: repeat the search without cursor") from None
+            raise
         pages += 1
         if page.response_size is not None:
             total = page.response_size
@@ -1474,8 +1481,8 @@ async def log_time(
     """Log time worked on a task for the current user and return the time log entry."""
     deps = wrike(ctx)
     day = parse_day(date, "date") or _today()
-    if not math.isfinite(hours):
-        raise ToolError("hours must be a number above 0 and at most 24")
+    if not math.isfinite(hours) or round(hours, 2) <= 0:
+        raise ToolError("hours must be at least 0.01 and at most 24, e.g. 1.5")
     task_id = await deps.resolver.task_id(task)
     body: dict[str, Any] = {
         "hours": round(hours, 2),
