@@ -76,9 +76,13 @@ async def test_folder_tree_and_filters(api: httpx.AsyncClient, state: SandboxSta
 
 async def test_get_folders_by_id(api: httpx.AsyncClient, state: SandboxState) -> None:
     revamp = folder_id(state, "Engineering/Platform/API Revamp")
-    folder = (await api.get(f"/folders/{revamp}", params={"fields": '["briefDescription"]'})).json()["data"][0]
+    folder = (await api.get(f"/folders/{revamp}", params={"fields": '["briefDescription"]'})).json()["data"][
+        0
+    ]
     assert folder["project"]["ownerIds"] == [contact_id(state, "Ben Carter")]
-    assert folder["workflowId"] == next(w.id for w in state.workflows.values() if w.name == "Software Development")
+    assert folder["workflowId"] == next(
+        w.id for w in state.workflows.values() if w.name == "Software Development"
+    )
     assert folder["description"].startswith("<p>") and "briefDescription" in folder
     assert folder["childIds"] and folder["permalink"].startswith("https://www.wrike.com/open.htm?id=")
 
@@ -97,7 +101,10 @@ async def test_create_update_delete_restore_project(api: httpx.AsyncClient, stat
     assert project["project"]["status"] == "Yellow" and project["parentIds"] == [parent]
     updated = await api.put(
         f"/folders/{project['id']}",
-        json={"title": "Interns 2032", "project": {"ownersAdd": [ben], "ownersRemove": [julia], "status": "Completed"}},
+        json={
+            "title": "Interns 2032",
+            "project": {"ownersAdd": [ben], "ownersRemove": [julia], "status": "Completed"},
+        },
     )
     body = updated.json()["data"][0]
     assert body["title"] == "Interns 2032"
@@ -120,7 +127,8 @@ async def test_folder_write_errors(api: httpx.AsyncClient, state: SandboxState) 
     refused = await api.post(f"/folders/{bin_id}/folders", data={"title": "x"})
     assert refused.status_code == 400 and "folderId" in refused.json()["errorDescription"]
     bad_status = await api.post(
-        f"/folders/{folder_id(state, 'Marketing')}/folders", json={"title": "x", "project": {"status": "Purple"}}
+        f"/folders/{folder_id(state, 'Marketing')}/folders",
+        json={"title": "x", "project": {"status": "Purple"}},
     )
     assert "project.status" in bad_status.json()["errorDescription"]
     space = folder_id(state, "Marketing")
@@ -131,15 +139,27 @@ async def test_workflows_and_custom_fields(api: httpx.AsyncClient) -> None:
     workflows = (await api.get("/workflows")).json()["data"]
     software = next(w for w in workflows if w["name"] == "Software Development")
     groups = {s["name"]: s["group"] for s in software["customStatuses"]}
-    assert groups == {"Backlog": "Active", "In Progress": "Active", "In Review": "Active", "QA": "Active",
-                      "Done": "Completed", "Blocked": "Deferred", "Won't Fix": "Cancelled"}
+    assert groups == {
+        "Backlog": "Active",
+        "In Progress": "Active",
+        "In Review": "Active",
+        "QA": "Active",
+        "Done": "Completed",
+        "Blocked": "Deferred",
+        "Won't Fix": "Cancelled",
+    }
     for workflow in workflows:
         names = [s["name"] for s in workflow["customStatuses"]]
         assert len(names) == len(set(names))
     fields = (await api.get("/customfields")).json()["data"]
     assert {f["title"]: f["type"] for f in fields} == {
-        "Budget": "Currency", "Story Points": "Numeric", "Channel": "DropDown", "Launch Date": "Date",
-        "Reviewer": "Contacts", "Billable": "Checkbox", "Notes": "Text",
+        "Budget": "Currency",
+        "Story Points": "Numeric",
+        "Channel": "DropDown",
+        "Launch Date": "Date",
+        "Reviewer": "Contacts",
+        "Billable": "Checkbox",
+        "Notes": "Text",
     }
     two = (await api.get(f"/customfields/{fields[0]['id']},{fields[1]['id']}")).json()["data"]
     assert len(two) == 2
@@ -152,7 +172,9 @@ async def test_legacy_id_conversion(api: httpx.AsyncClient, state: SandboxState)
     assert converted.json() == {"kind": "ids", "data": [{"id": task.id, "apiV2Id": str(task.legacy_id)}]}
     bare = await api.get("/ids", params={"type": "ApiV2Folder", "ids": str(folder.legacy_id)})
     assert bare.json()["data"][0]["id"] == folder.id
-    assert (await api.get("/ids", params={"type": "Nope", "ids": "[1]"})).json()["error"] == "invalid_parameter"
+    assert (await api.get("/ids", params={"type": "Nope", "ids": "[1]"})).json()[
+        "error"
+    ] == "invalid_parameter"
     assert (await api.get("/ids", params={"type": "ApiV2Task"})).json()["error"] == "parameter_required"
 
 
@@ -160,11 +182,14 @@ async def test_comments(api: httpx.AsyncClient, state: SandboxState) -> None:
     recent = (await api.get("/comments")).json()["data"]
     assert recent and all(c.get("taskId") or c.get("folderId") for c in recent)
     too_long = await api.get(
-        "/comments", params={"updatedDate": '{"start": "2020-01-01T00:00:00Z", "end": "2020-02-01T00:00:00Z"}'}
+        "/comments",
+        params={"updatedDate": '{"start": "2020-01-01T00:00:00Z", "end": "2020-02-01T00:00:00Z"}'},
     )
     assert "updatedDate" in too_long.json()["errorDescription"]
     task = task_id(state, "Draft launch announcement")
-    added = (await api.post(f"/tasks/{task}/comments", data={"text": "<p>Hi <b>team</b></p>"})).json()["data"][0]
+    added = (await api.post(f"/tasks/{task}/comments", data={"text": "<p>Hi <b>team</b></p>"})).json()[
+        "data"
+    ][0]
     assert added["taskId"] == task and added["authorId"] == "KUAAAAAB"
     plain = (await api.get(f"/tasks/{task}/comments", params={"plainText": "true"})).json()["data"]
     assert plain[-1]["text"] == "Hi team"
@@ -187,13 +212,17 @@ async def test_timelogs(api: httpx.AsyncClient, state: SandboxState) -> None:
     )
     entry = logged.json()["data"][0]
     assert (entry["hours"], entry["trackedDate"], entry["userId"]) == (1.5, "2030-03-04", "KUAAAAAB")
-    mine = await api.get("/timelogs", params={"me": "true", "trackedDate": '{"start": "2030-03-01", "end": "2030-03-05"}'})
+    mine = await api.get(
+        "/timelogs", params={"me": "true", "trackedDate": '{"start": "2030-03-01", "end": "2030-03-05"}'}
+    )
     assert [t["id"] for t in mine.json()["data"]] == [entry["id"]]
     timestamped = await api.get("/timelogs", params={"trackedDate": '{"start": "2030-03-01T00:00:00Z"}'})
     assert "trackedDate.start" in timestamped.json()["errorDescription"]
     assert entry["id"] in [t["id"] for t in (await api.get(f"/tasks/{task}/timelogs")).json()["data"]]
     assert entry["id"] in [t["id"] for t in (await api.get("/contacts/KUAAAAAB/timelogs")).json()["data"]]
-    too_many = await api.post(f"/tasks/{task}/timelogs", data={"hours": "25", "trackedDate": "2030-03-04", "comment": ""})
+    too_many = await api.post(
+        f"/tasks/{task}/timelogs", data={"hours": "25", "trackedDate": "2030-03-04", "comment": ""}
+    )
     assert "hours" in too_many.json()["errorDescription"]
     changed = await api.put(f"/timelogs/{entry['id']}", json={"hours": 2})
     assert changed.json()["data"][0]["hours"] == 2

@@ -24,8 +24,16 @@ async def fault(raw: httpx.AsyncClient, **spec: Any) -> None:
 
 
 async def test_status_fault_with_headers_then_normal(raw: httpx.AsyncClient) -> None:
-    await fault(raw, method="GET", path="/api/v4/tasks*", status=503, error="server_error",
-                description="maintenance", headers={"Retry-After": "1"}, times=2)
+    await fault(
+        raw,
+        method="GET",
+        path="/api/v4/tasks*",
+        status=503,
+        error="server_error",
+        description="maintenance",
+        headers={"Retry-After": "1"},
+        times=2,
+    )
     for _ in range(2):
         response = await raw.get("/api/v4/tasks", headers=bearer(TOKEN))
         assert response.status_code == 503
@@ -47,7 +55,9 @@ async def test_faulted_write_is_logged_and_not_applied(raw: httpx.AsyncClient, s
     folder = folder_id(state, "Operations/Office Move")
     before = len(state.tasks)
     await fault(raw, method="POST", path="/api/v4/folders/*/tasks", status=500)
-    response = await raw.post(f"/api/v4/folders/{folder}/tasks", data={"title": "Lost"}, headers=bearer(TOKEN))
+    response = await raw.post(
+        f"/api/v4/folders/{folder}/tasks", data={"title": "Lost"}, headers=bearer(TOKEN)
+    )
     assert response.status_code == 500 and len(state.tasks) == before
     log = (await raw.get("/_sandbox/requests")).json()
     assert log[-1]["method"] == "POST" and log[-1]["status"] == 500 and log[-1]["applied"] is False
@@ -57,7 +67,9 @@ async def test_faulted_write_is_logged_and_not_applied(raw: httpx.AsyncClient, s
 async def test_applied_write_then_fault(raw: httpx.AsyncClient, state: SandboxState) -> None:
     folder = folder_id(state, "Operations/Office Move")
     await fault(raw, method="POST", path="/api/v4/folders/*/tasks", status=504, apply=True)
-    response = await raw.post(f"/api/v4/folders/{folder}/tasks", data={"title": "Happened"}, headers=bearer(TOKEN))
+    response = await raw.post(
+        f"/api/v4/folders/{folder}/tasks", data={"title": "Happened"}, headers=bearer(TOKEN)
+    )
     assert response.status_code == 504
     assert any(t.title == "Happened" for t in state.tasks.values())
 
@@ -89,7 +101,12 @@ async def test_drop_in_process_raises_transport_error(raw: httpx.AsyncClient) ->
 
 
 async def test_bad_fault_specs(raw: httpx.AsyncClient) -> None:
-    for spec in [{}, {"path": "/x", "times": 0}, {"path": "/x", "colour": "red"}, {"path": "/x", "status": "500"}]:
+    for spec in [
+        {},
+        {"path": "/x", "times": 0},
+        {"path": "/x", "colour": "red"},
+        {"path": "/x", "status": "500"},
+    ]:
         response = await raw.post("/_sandbox/faults", json=spec)
         assert response.status_code == 400, spec
     await fault(raw, path="/api/v4/*", status=500)
@@ -100,10 +117,24 @@ async def test_bad_fault_specs(raw: httpx.AsyncClient) -> None:
 async def test_request_log_masks_credentials(raw: httpx.AsyncClient) -> None:
     await raw.get("/api/v4/account", headers=bearer(TOKEN))
     await raw.get("/api/v4/account", params={"access_token": TOKEN, "fields": '["metadata"]'})
-    await raw.post("/oauth2/token", data={"client_id": "sandbox-client", "client_secret": "sandbox-secret",
-                                          "grant_type": "refresh_token", "refresh_token": "r" * 40})
-    await raw.post("/oauth2/token", data={"client_id": "sandbox-client", "client_secret": "sandbox-secret",
-                                          "grant_type": "authorization_code", "code": "abcdefgh12345678"})
+    await raw.post(
+        "/oauth2/token",
+        data={
+            "client_id": "sandbox-client",
+            "client_secret": "sandbox-secret",
+            "grant_type": "refresh_token",
+            "refresh_token": "r" * 40,
+        },
+    )
+    await raw.post(
+        "/oauth2/token",
+        data={
+            "client_id": "sandbox-client",
+            "client_secret": "sandbox-secret",
+            "grant_type": "authorization_code",
+            "code": "abcdefgh12345678",
+        },
+    )
     log = (await raw.get("/_sandbox/requests")).json()
     text = json.dumps(log)
     for secret in (TOKEN, "sandbox-secret", "r" * 40, "abcdefgh12345678"):
@@ -135,8 +166,20 @@ async def test_health_and_reset(raw: httpx.AsyncClient, state: SandboxState) -> 
 def test_seed_ids_are_deterministic_across_resets_and_apps() -> None:
     one: SandboxState = create_app().state.sandbox
     two: SandboxState = create_app().state.sandbox
-    snapshot = (list(one.tasks), list(one.folders), list(one.contacts), list(one.comments), list(one.timelogs))
-    assert snapshot == (list(two.tasks), list(two.folders), list(two.contacts), list(two.comments), list(two.timelogs))
+    snapshot = (
+        list(one.tasks),
+        list(one.folders),
+        list(one.contacts),
+        list(one.comments),
+        list(one.timelogs),
+    )
+    assert snapshot == (
+        list(two.tasks),
+        list(two.folders),
+        list(two.contacts),
+        list(two.comments),
+        list(two.timelogs),
+    )
     assert [t.title for t in one.tasks.values()] == [t.title for t in two.tasks.values()]
     one.reset()
     assert list(one.tasks) == snapshot[0]
@@ -174,8 +217,12 @@ def test_cli_serves_over_loopback() -> None:
         deadline = time.monotonic() + 15
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/v4/contacts", params={"me": "true"},
-                                     headers=bearer(TOKEN), timeout=2)
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/api/v4/contacts",
+                    params={"me": "true"},
+                    headers=bearer(TOKEN),
+                    timeout=2,
+                )
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline:

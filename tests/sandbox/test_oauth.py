@@ -15,7 +15,13 @@ REDIRECT = "http://127.0.0.1:8765/callback"
 
 
 async def authorize(raw: httpx.AsyncClient, **extra: str) -> str:
-    params = {"client_id": "sandbox-client", "response_type": "code", "redirect_uri": REDIRECT, "state": "s1", **extra}
+    params = {
+        "client_id": "sandbox-client",
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "state": "s1",
+        **extra,
+    }
     response = await raw.get("/oauth2/authorize/v4", params=params)
     assert response.status_code == 302
     location = urlsplit(response.headers["location"])
@@ -37,8 +43,9 @@ async def test_code_flow_and_refresh_rotation(raw: httpx.AsyncClient, state: San
     assert tokens["scope"] == "amReadOnlyAuditLog,wsReadOnly"
     me = await raw.get("/api/v4/contacts", params={"me": "true"}, headers=bearer(tokens["access_token"]))
     assert me.json()["data"][0]["firstName"] == "Ann"
-    write = await raw.post("/api/v4/folders/IEAAB2CDI7777777/tasks", data={"title": "x"},
-                           headers=bearer(tokens["access_token"]))
+    write = await raw.post(
+        "/api/v4/folders/IEAAB2CDI7777777/tasks", data={"title": "x"}, headers=bearer(tokens["access_token"])
+    )
     assert write.status_code == 403
 
     refresh = {**CLIENT, "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
@@ -50,7 +57,9 @@ async def test_code_flow_and_refresh_rotation(raw: httpx.AsyncClient, state: San
     # Codes are single-use; a replayed code also revokes what it produced (RFC 6749 section 4.1.2).
     assert (await exchange(raw, code)).json()["error"] == "invalid_grant"
     assert (await raw.get("/api/v4/account", headers=bearer(rotated["access_token"]))).status_code == 401
-    granted = [e for e in state.audit if e.operation == "Oauth2AccessGranted" and e.object_name == "Sandbox Demo App"]
+    granted = [
+        e for e in state.audit if e.operation == "Oauth2AccessGranted" and e.object_name == "Sandbox Demo App"
+    ]
     assert granted and granted[-1].object_id == "sandbox-client" and granted[-1].object_type == "Oauth2Client"
 
 
@@ -85,7 +94,12 @@ async def test_authorize_as_another_user(raw: httpx.AsyncClient) -> None:
     [
         {"client_id": "other", "response_type": "code", "redirect_uri": REDIRECT},
         {"client_id": "sandbox-client", "response_type": "code", "redirect_uri": "https://evil.example/cb"},
-        {"client_id": "sandbox-client", "response_type": "code", "redirect_uri": REDIRECT, "user": "nobody@x"},
+        {
+            "client_id": "sandbox-client",
+            "response_type": "code",
+            "redirect_uri": REDIRECT,
+            "user": "nobody@x",
+        },
     ],
 )
 async def test_authorize_refusals_never_redirect(raw: httpx.AsyncClient, params: dict[str, str]) -> None:
@@ -94,7 +108,10 @@ async def test_authorize_refusals_never_redirect(raw: httpx.AsyncClient, params:
 
 
 async def test_authorize_errors_redirect(raw: httpx.AsyncClient) -> None:
-    for params, error in [({"response_type": "token"}, "unsupported_response_type"), ({"scope": "root"}, "invalid_scope")]:
+    for params, error in [
+        ({"response_type": "token"}, "unsupported_response_type"),
+        ({"scope": "root"}, "invalid_scope"),
+    ]:
         query = {"client_id": "sandbox-client", "response_type": "code", "redirect_uri": REDIRECT, **params}
         response = await raw.get("/oauth2/authorize/v4", params=query)
         assert response.status_code == 302 and f"error={error}" in response.headers["location"]
@@ -103,14 +120,30 @@ async def test_authorize_errors_redirect(raw: httpx.AsyncClient) -> None:
 async def test_token_endpoint_errors(raw: httpx.AsyncClient) -> None:
     code = await authorize(raw)
     cases = [
-        ({"client_id": "sandbox-client", "client_secret": "wrong", "grant_type": "authorization_code", "code": code},
-         401, "invalid_client"),
+        (
+            {
+                "client_id": "sandbox-client",
+                "client_secret": "wrong",
+                "grant_type": "authorization_code",
+                "code": code,
+            },
+            401,
+            "invalid_client",
+        ),
         ({**CLIENT, "grant_type": "password"}, 400, "unsupported_grant_type"),
         ({**CLIENT}, 400, "invalid_request"),
         ({**CLIENT, "grant_type": "authorization_code"}, 400, "invalid_request"),
         ({**CLIENT, "grant_type": "authorization_code", "code": "bogus"}, 400, "invalid_grant"),
-        ({**CLIENT, "grant_type": "authorization_code", "code": code, "redirect_uri": "http://localhost:1/x"}, 400,
-         "invalid_grant"),
+        (
+            {
+                **CLIENT,
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": "http://localhost:1/x",
+            },
+            400,
+            "invalid_grant",
+        ),
         ({**CLIENT, "grant_type": "refresh_token", "refresh_token": "bogus"}, 400, "invalid_grant"),
     ]
     for form, status, error in cases:
@@ -122,7 +155,9 @@ async def test_token_endpoint_errors(raw: httpx.AsyncClient) -> None:
 async def test_revocation(raw: httpx.AsyncClient, state: SandboxState) -> None:
     first = (await exchange(raw, await authorize(raw))).json()
     second = (await exchange(raw, await authorize(raw))).json()
-    assert (await raw.post("/_sandbox/revoke", json={"refresh_token": first["refresh_token"]})).json()["revoked"] == 1
+    assert (await raw.post("/_sandbox/revoke", json={"refresh_token": first["refresh_token"]})).json()[
+        "revoked"
+    ] == 1
     assert (await raw.get("/api/v4/account", headers=bearer(first["access_token"]))).status_code == 401
     assert (await raw.get("/api/v4/account", headers=bearer(second["access_token"]))).status_code == 200
     await raw.post("/_sandbox/revoke", json={"access_token": second["access_token"]})

@@ -19,7 +19,11 @@ async def test_seed_guarantees(api: httpx.AsyncClient, state: SandboxState) -> N
     overdue = (
         await api.get(
             f"/folders/{q3}/tasks",
-            params={"responsibles": diego, "status": "Active", "dueDate": json.dumps({"end": str(today - timedelta(days=1))})},
+            params={
+                "responsibles": diego,
+                "status": "Active",
+                "dueDate": json.dumps({"end": str(today - timedelta(days=1))}),
+            },
         )
     ).json()["data"]
     assert len(overdue) >= 3
@@ -27,7 +31,9 @@ async def test_seed_guarantees(api: httpx.AsyncClient, state: SandboxState) -> N
     weekly = [t for t in state.tasks.values() if t.title == "Weekly sync notes"]
     assert len(weekly) == 2 and weekly[0].parent_ids != weekly[1].parent_ids
     for sam in ("Sam Taylor", "Sam Turner"):
-        assert (await api.get("/tasks", params={"responsibles": f'["{contact_id(state, sam)}"]'})).json()["data"]
+        assert (await api.get("/tasks", params={"responsibles": f'["{contact_id(state, sam)}"]'})).json()[
+            "data"
+        ]
     assert len(state.tasks) >= 300
     assert {t.status for t in state.tasks.values()} == {"Active", "Completed", "Deferred", "Cancelled"}
     assert any("\u200b" in t.description for t in state.tasks.values())
@@ -38,8 +44,12 @@ async def test_compact_list_and_fields(api: httpx.AsyncClient) -> None:
     compact = (await api.get("/tasks", params={"limit": "5"})).json()["data"]
     assert len(compact) == 5
     assert all("description" not in t and "responsibleIds" not in t for t in compact)
-    assert {"id", "title", "status", "importance", "dates", "scope", "customStatusId", "permalink"} <= set(compact[0])
-    extended = (await api.get("/tasks", params={"limit": "5", "fields": '["responsibleIds","description"]'})).json()
+    assert {"id", "title", "status", "importance", "dates", "scope", "customStatusId", "permalink"} <= set(
+        compact[0]
+    )
+    extended = (
+        await api.get("/tasks", params={"limit": "5", "fields": '["responsibleIds","description"]'})
+    ).json()
     assert all("responsibleIds" in t and "description" in t for t in extended["data"])
 
 
@@ -82,7 +92,8 @@ async def test_other_filters(api: httpx.AsyncClient, state: SandboxState) -> Non
     assert in_review and all(t["customStatusId"] == review for t in in_review)
     budget = next(f.id for f in state.custom_fields.values() if f.title == "Budget")
     rich = await api.get(
-        "/tasks", params={"customField": json.dumps({"id": budget, "comparator": "GreaterThan", "value": "5000"})}
+        "/tasks",
+        params={"customField": json.dumps({"id": budget, "comparator": "GreaterThan", "value": "5000"})},
     )
     assert rich.json()["data"]
     week = (date.today() - timedelta(days=7)).isoformat() + "T00:00:00Z"
@@ -115,8 +126,13 @@ async def test_thousand_task_cap(api: httpx.AsyncClient, state: SandboxState) ->
     template = next(iter(state.tasks.values()))
     for n in range(800):
         clone = Task(
-            id=f"IEAAB2CDKQX{n:05d}", legacy_id=900000000 + n, title=f"Bulk {n}", parent_ids=list(template.parent_ids),
-            author_id=template.author_id, created=template.created, updated=template.updated,
+            id=f"IEAAB2CDKQX{n:05d}",
+            legacy_id=900000000 + n,
+            title=f"Bulk {n}",
+            parent_ids=list(template.parent_ids),
+            author_id=template.author_id,
+            created=template.created,
+            updated=template.updated,
             custom_status_id=template.custom_status_id,
         )
         state.tasks[clone.id] = clone
@@ -140,14 +156,30 @@ async def test_folder_and_space_scopes(api: httpx.AsyncClient, state: SandboxSta
 async def test_get_by_ids_full_model(api: httpx.AsyncClient, state: SandboxState) -> None:
     task = task_id(state, "Draft launch announcement")
     full = (await api.get(f"/tasks/{task}")).json()["data"][0]
-    for name in ("description", "briefDescription", "parentIds", "responsibleIds", "authorIds", "followerIds",
-                 "subTaskIds", "superTaskIds", "dependencyIds", "customFields", "sharedIds", "superParentIds"):
+    for name in (
+        "description",
+        "briefDescription",
+        "parentIds",
+        "responsibleIds",
+        "authorIds",
+        "followerIds",
+        "subTaskIds",
+        "superTaskIds",
+        "dependencyIds",
+        "customFields",
+        "sharedIds",
+        "superParentIds",
+    ):
         assert name in full, name
     assert len(full["subTaskIds"]) == 3 and "attachmentCount" not in full
-    extra = (await api.get(f"/tasks/{task}", params={"fields": '["attachmentCount","recurrent"]'})).json()["data"][0]
+    extra = (await api.get(f"/tasks/{task}", params={"fields": '["attachmentCount","recurrent"]'})).json()[
+        "data"
+    ][0]
     assert extra["attachmentCount"] == 0 and extra["recurrent"] is False
     sub = (await api.get(f"/tasks/{full['subTaskIds'][0]}")).json()["data"][0]
-    assert sub["superTaskIds"] == [task] and sub["superParentIds"] == [folder_id(state, "Marketing/Campaigns/Q3 Launch")]
+    assert sub["superTaskIds"] == [task] and sub["superParentIds"] == [
+        folder_id(state, "Marketing/Campaigns/Q3 Launch")
+    ]
 
 
 async def test_create_task_full(api: httpx.AsyncClient, state: SandboxState) -> None:
@@ -172,8 +204,13 @@ async def test_create_task_full(api: httpx.AsyncClient, state: SandboxState) -> 
     task = created.json()["data"][0]
     software = next(w for w in state.workflows.values() if w.name == "Software Development")
     assert task["customStatusId"] == software.default_status("Active").id
-    assert task["dates"] == {"type": "Planned", "duration": 2400, "start": "2030-01-07T09:00:00",
-                             "due": "2030-01-11T15:00:00", "workOnWeekends": False}
+    assert task["dates"] == {
+        "type": "Planned",
+        "duration": 2400,
+        "start": "2030-01-07T09:00:00",
+        "due": "2030-01-11T15:00:00",
+        "workOnWeekends": False,
+    }
     assert task["responsibleIds"] == [sam] and task["followedByMe"] is True
     assert task["customFields"] == [{"id": points, "value": "5"}] and task["superTaskIds"] == [parent]
     assert task["authorIds"] == ["KUAAAAAB"] and task["parentIds"] == [folder]
@@ -200,7 +237,9 @@ async def test_create_task_validation(api: httpx.AsyncClient, state: SandboxStat
 
 async def test_status_and_custom_status_stay_consistent(api: httpx.AsyncClient, state: SandboxState) -> None:
     task = task_id(state, "Fix crash on login")  # in Mobile App: Software Development workflow
-    statuses = {s.name: s for w in state.workflows.values() if w.name == "Software Development" for s in w.statuses}
+    statuses = {
+        s.name: s for w in state.workflows.values() if w.name == "Software Development" for s in w.statuses
+    }
     done = (await api.put(f"/tasks/{task}", json={"customStatus": statuses["Done"].id})).json()["data"][0]
     assert done["status"] == "Completed" and "completedDate" in done
     blocked = (await api.put(f"/tasks/{task}", data={"status": "Deferred"})).json()["data"][0]
@@ -257,7 +296,9 @@ async def test_dependencies(api: httpx.AsyncClient, state: SandboxState) -> None
     assert with_dependency.id in (dependency["predecessorId"], dependency["successorId"])
     assert (await api.get(f"/dependencies/{dependency['id']}")).json()["data"] == [dependency]
     a, b = task_id(state, "Book launch venue"), task_id(state, "Approve press kit")
-    made = await api.post(f"/tasks/{a}/dependencies", data={"predecessorId": b, "relationType": "FinishToStart"})
+    made = await api.post(
+        f"/tasks/{a}/dependencies", data={"predecessorId": b, "relationType": "FinishToStart"}
+    )
     assert made.json()["data"][0]["successorId"] == a
     full = (await api.get(f"/tasks/{a}")).json()["data"][0]
     assert made.json()["data"][0]["id"] in full["dependencyIds"]
