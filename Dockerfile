@@ -9,6 +9,10 @@
 # streamable HTTP on http://127.0.0.1:8000/mcp:
 #   docker run --rm -p 127.0.0.1:8000:8000 -e WRIKE_ACCESS_TOKEN wrike-mcp --transport http --host 0.0.0.0 --port 8000
 #
+# OAuth instead of a permanent token: log in once (paste the redirected URL back), keep the tokens in a volume
+#   docker run -it --rm -e WRIKE_CLIENT_ID -e WRIKE_CLIENT_SECRET -v wrike-mcp-tokens:/home/wrike/.wrike-mcp --entrypoint wrike-mcp wrike-mcp auth login --no-browser
+#   docker run -i --rm -e WRIKE_CLIENT_ID -e WRIKE_CLIENT_SECRET -v wrike-mcp-tokens:/home/wrike/.wrike-mcp wrike-mcp
+#
 # Security of the HTTP mode: inside a container the server must bind 0.0.0.0 to be reachable, and a
 # non-loopback bind turns OFF the MCP SDK's automatic DNS-rebinding protection (Host/Origin allowlist).
 # wrike-mcp has no allowed-hosts setting yet, and the HTTP endpoint has no client authentication:
@@ -22,7 +26,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin wrike
+RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin wrike \
+    && install -d -m 0700 -o wrike -g wrike /home/wrike/.wrike-mcp
 
 WORKDIR /build
 COPY pyproject.toml README.md ./
@@ -30,7 +35,7 @@ COPY src ./src
 RUN pip install . && rm -rf /build
 
 # No OS keyring in a container: OAuth tokens (`wrike-mcp auth login --no-browser`) go to this 0600 file;
-# mount a volume on /home/wrike/.wrike-mcp to keep them.
+# mount a volume on /home/wrike/.wrike-mcp to keep them (see the top of this file).
 ENV WRIKE_MCP_TOKEN_STORE=/home/wrike/.wrike-mcp/tokens.json
 USER wrike
 WORKDIR /home/wrike

@@ -170,23 +170,55 @@ def test_dockerfile_http_flags_parse_and_bind_all_interfaces() -> None:
     assert instruction("EXPOSE") == ["8000"]
 
 
+DOCKER_OPTIONS_WITH_VALUE = {"-p", "-e", "-v", "--entrypoint", "--env-file", "--name", "--publish", "--env"}
+
+
+def split_docker_run(words: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """`docker run [options] IMAGE [args]` -> ({option: [values]}, [IMAGE, *args])."""
+    options: dict[str, list[str]] = {}
+    rest = words[2:]
+    while rest and rest[0].startswith("-"):
+        option = rest.pop(0)
+        value = rest.pop(0) if option in DOCKER_OPTIONS_WITH_VALUE else ""
+        options.setdefault(option, []).append(value)
+    return options, rest
+
+
 def test_dockerfile_documented_docker_run_commands_parse() -> None:
-    """Every `docker run ... wrike-mcp [flags]` example in the Dockerfile's comments is valid."""
+    """Every `docker run ... wrike-mcp [args]` example in the Dockerfile's comments is valid."""
     entrypoint = exec_form("ENTRYPOINT")
     examples = [
-        line.lstrip("# ").split("#")[0]
+        line.lstrip("# ").split(" #")[0]
         for line in (ROOT / "Dockerfile").read_text().splitlines()
         if line.lstrip("# ").startswith("docker run")
     ]
     assert len(examples) >= 3
     for example in examples:
-        words = shlex.split(example)
-        flags = words[words.index("wrike-mcp") + 1 :]  # the image name, then arguments for the ENTRYPOINT
-        parse_cli(entrypoint[1:] + flags)
-        if "--transport" in flags:
-            assert "-p" in words and words[words.index("-p") + 1].startswith("127.0.0.1:"), (
+        options, (image, *args) = split_docker_run(shlex.split(example))
+        assert image == "wrike-mcp", f"{example!r}: the image is built as wrike-mcp"
+        command = options["--entrypoint"] + args if "--entrypoint" in options else entrypoint + args
+        assert command[0] == "wrike-mcp"
+        parsed = parse_cli(command[1:])
+        for value in options.get("-e", []):
+            assert value in setting_env_names(), f"{example!r}: {value} is not a wrike-mcp setting"
+        for volume in options.get("-v", []):
+            assert volume.endswith(":/home/wrike/.wrike-mcp"), (
+                f"{example!r}: tokens live in /home/wrike/.wrike-mcp"
+            )
+        if getattr(parsed, "transport", "stdio") == "http":
+            assert any(p.startswith("127.0.0.1:") for p in options.get("-p", [])), (
                 f"{example!r}: publish the unprotected HTTP port on loopback only"
             )
+        else:
+            assert "-i" in options or "-it" in options, f"{example!r}: stdio needs docker run -i"
+
+
+def test_dockerfile_token_store_is_a_writable_directory_of_the_user() -> None:
+    runs = " ".join(instruction("RUN"))
+    assert "install -d -m 0700 -o wrike -g wrike /home/wrike/.wrike-mcp" in runs
+    envs = " ".join(instruction("ENV"))
+    assert "WRIKE_MCP_TOKEN_STORE=/home/wrike/.wrike-mcp/" in envs
+    assert instruction("USER") == ["wrike"]
 
 
 def test_dockerignore_keeps_the_build_context_small_and_secret_free() -> None:
