@@ -176,7 +176,11 @@ class RedirectListener:
         self.wait_seconds = wait_seconds
         self.scheme = parts.scheme
         self.netloc = parts.netloc
-        self.host = "127.0.0.1" if parts.hostname == "localhost" else str(parts.hostname)
+        self.host = str(parts.hostname)
+        # browsers may resolve localhost to ::1 or 127.0.0.1: listen on both where IPv6 exists
+        self._bind: list[list[str]] = (
+            [["127.0.0.1", "::1"], ["127.0.0.1"]] if self.host == "localhost" else [[self.host]]
+        )
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.path = parts.path or "/"
         self.fingerprint: str | None = None  # of the self-signed certificate, for https
@@ -188,11 +192,16 @@ class RedirectListener:
         if self.scheme == "https":
             context, self.fingerprint = self_signed_tls_context()
         self._result = asyncio.get_running_loop().create_future()
-        try:
-            self._server = await asyncio.start_server(self._handle, self.host, self.port, ssl=context)
-        except OSError as exc:
+        error = OSError("not bound")
+        for hosts in self._bind:
+            try:
+                self._server = await asyncio.start_server(self._handle, hosts, self.port, ssl=context)
+                break
+            except OSError as exc:
+                error = exc
+        if self._server is None:
             raise LoginError(
-                f"cannot listen on {self.host}:{self.port} for the redirect ({exc.strerror}); "
+                f"cannot listen on {self.host}:{self.port} for the redirect ({error.strerror}); "
                 "is another login running? Free the port or use --no-browser"
             ) from None
         return self
