@@ -1,0 +1,462 @@
+"""The app_activity toolset against the sandbox, in both protocol eras: list_app_activity, list_audit_log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client
+from tests.tools.conftest import SANDBOX_BASE_URL, call, call_error, requests_log
+
+from wrike_mcp.config import Settings
+from wrike_mcp.server import WrikeMCPServer, create_server
+from wrike_mcp.tools import app_activity
+from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.tokens import StaticTokenSource
+
+
+@pytest.fixture(params=["auto", "legacy"])
+async def mcp(request: pytest.FixtureRequest, server: WrikeMCPServer) -> AsyncIterator[Client]:
+    """conftest's `mcp`, with the client opened and closed in one task of its own.
+
+    pytest-asyncio runs an async fixture's setup and teardown in different tasks, and the client's anyio
+    task group must be exited by the task that entered it (conftest's version fails at teardown).
+    """
+    async with own_task_client(server, mode=request.param) as client:
+        yield client
+
+
+@asynccontextmanager
+async def own_task_client(server: WrikeMCPServer, **options: Any) -> AsyncIterator[Client]:
+    ready, stop = asyncio.Event(), asyncio.Event()
+    holder: list[Client] = []
+
+    async def hold() -> None:
+        async with Client(server, **options) as client:
+            holder.append(client)
+            ready.set()
+            await stop.wait()
+
+    task = asyncio.create_task(hold())
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if not holder:
+        waiter.cancel()
+        await task  # raises what went wrong while connecting
+    try:
+        yield holder[0]
+    finally:
+        stop.set()
+        await task
+
+
+REFERENCE_JSON = Path("/work/shared/reference/wrike-api-v4-reference-2020.json")
+APP_TOOLS = {"list_app_activity", "list_audit_log"}
+
+
+async def failure(client: Client, tool: str, **arguments: Any) -> str:
+    """A tool error's first line without the SDK's "Error executing tool x: " prefix; it must be short."""
+    line = (await call_error(client, tool, **arguments)).removeprefix(f"Error executing tool {tool}: ")
+    assert len(line) < 200, line
+    return line
+
+
+def email(name: str) -> str:
+    first, last = name.lower().split()
+    return f"{first}.{last}@northwind.example"
+
+
+async def raw_audit_log(sandbox_http: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
+    """Every audit-log event straight from the sandbox (paged), for comparisons."""
+    query = {key: json.dumps(value) if not isinstance(value, str) else value for key, value in params.items()}
+    events: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page_query = {**query, "pageSize": "1000", **({"nextPageToken": token} if token else {})}
+        response = await sandbox_http.get(
+            "/api/v4/audit_log",
+            params=page_query,
+            headers={"Authorization": "Bearer wrike-sandbox-token"},
+        )
+        response.raise_for_status()
+        body = response.json()
+        events.extend(body["data"])
+        token = body.get("nextPageToken")
+        if not token or not body["data"]:
+            return events
+
+
+async def audit_requests(sandbox_http: httpx.AsyncClient) -> list[dict[str, Any]]:
+    return [r for r in await requests_log(sandbox_http) if "/audit_log" in str(r.get("path"))]
+
+
+async def wrike_requests(sandbox_http: httpx.AsyncClient) -> int:
+    return len([r for r in await requests_log(sandbox_http) if str(r.get("path", "")).startswith("/api/v4")])
+
+
+# ---- list_app_activity ---------------------------------------------------------------------------------
+
+
+async def test_app_activity_has_one_row_per_app_with_the_panel_columns(mcp: Client) -> None:
+    result = await call(mcp, "list_app_activity")
+    rows = {row["name"]: row for row in result["items"]}
+    assert set(rows) >= {"Slack Sync", "Zapier Bridge", "Reporting Bot"}
+    assert result["total"] == len(result["items"])
+    assert result["unknown_columns"] == ["created_by", "permanent_access_token"]
+    assert any("created_by and permanent_access_token are always null" in note for note in result["notes"])
+    assert result["events_scanned"] >= 13
+
+    slack = rows["Slack Sync"]
+    assert slack["client_id"] == "slk7Q2mVx9"
+    # never invented: the columns the API cannot tell are absent (null), never a guess or a token value
+    assert "created_by" not in slack and "permanent_access_token" not in slack
+    assert slack["authorized_user_count"] == 3
+    assert {u["name"] for u in slack["authorized_users"]} == {"Ann Lee", "Chloe Martin", "Emma Rossi"}
+    assert {u["email"] for u in slack["authorized_users"]} == {
+        email("Ann Lee"),
+        email("Chloe Martin"),
+        email("Emma Rossi"),
+    }
+    assert all(u["id"] for u in slack["authorized_users"])
+    assert slack["last_oauth_activity"]["event"] == "revoked"
+    assert slack["last_oauth_activity"]["user"]["name"] == "Diego Alvarez"
+    assert (slack["grants"], slack["revocations"]) == (4, 1)
+
+    zapier = rows["Zapier Bridge"]
+    assert zapier["authorized_user_count"] == 0 and "authorized_users" not in zapier
+    assert zapier["last_oauth_activity"]["event"] == "revoked"
+    assert zapier["last_oauth_activity"]["user"]["name"] == "Ben Carter"
+
+    bot = rows["Reporting Bot"]
+    assert bot["authorized_user_count"] == 2
+    assert {u["name"] for u in bot["authorized_users"]} == {"Ann Lee", "Hana Sato"}
+    last = bot["last_oauth_activity"]
+    assert last["user"]["email"] == email("Julia Novak")
+    assert datetime.fromisoformat(last["date"]) < datetime.now(UTC)
+
+
+async def test_app_activity_matches_the_raw_audit_log(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    events = await raw_audit_log(sandbox_http, operations=["Oauth2AccessGranted", "Oauth2AccessRevoked"])
+    result = await call(mcp, "list_app_activity")
+    assert result["events_scanned"] == len(events)
+    latest: dict[str, dict[str, Any]] = {}
+    for event in sorted(events, key=lambda e: e["eventDate"]):
+        latest[event["objectId"]] = event
+    for row in result["items"]:
+        event = latest[row["client_id"]]
+        assert row["last_oauth_activity"]["date"] == event["eventDate"]
+        assert row["name"] == event["objectName"]
+
+
+async def test_app_filter_by_name_part_or_client_id(mcp: Client) -> None:
+    by_name = await call(mcp, "list_app_activity", app="slack")
+    assert [row["name"] for row in by_name["items"]] == ["Slack Sync"]
+    by_id = await call(mcp, "list_app_activity", app="zpb4Hn8cLw")
+    assert [row["name"] for row in by_id["items"]] == ["Zapier Bridge"]
+    exact = await call(mcp, "list_app_activity", app="  REPORTING bot ")
+    assert [row["client_id"] for row in exact["items"]] == ["rpt3Kd5sYe"]
+
+
+async def test_unknown_app_lists_the_apps_seen(mcp: Client) -> None:
+    error = await failure(mcp, "list_app_activity", app="Jira Cloud")
+    assert error.startswith("no API app 'Jira Cloud'")
+    assert "Slack Sync" in error and len(error) < 200
+
+
+async def test_since_narrows_the_events_and_says_so(mcp: Client) -> None:
+    since = (datetime.now(UTC) - timedelta(days=25)).date().isoformat()
+    result = await call(mcp, "list_app_activity", since=since)
+    rows = {row["name"]: row for row in result["items"]}
+    assert "Slack Sync" not in rows  # its latest event is 30 days old
+    assert rows["Zapier Bridge"]["revocations"] == 2 and rows["Zapier Bridge"]["grants"] == 0
+    assert result["since"] == f"{since}T00:00:00Z"
+    assert any("since" in note for note in result["notes"])
+    until = (datetime.now(UTC) - timedelta(days=100)).date().isoformat()
+    early = await call(mcp, "list_app_activity", until=until)
+    assert "items" not in early
+    assert early["total"] == 0
+
+
+async def test_progress_over_many_pages(
+    mcp: Client, monkeypatch: pytest.MonkeyPatch, sandbox_http: httpx.AsyncClient
+) -> None:
+    full = await call(mcp, "list_app_activity")
+    monkeypatch.setattr(app_activity, "APP_SCAN_PAGE_SIZE", 2)
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def progress(value: float, total: float | None, message: str | None) -> None:
+        seen.append((value, total, message))
+
+    result = await mcp.call_tool("list_app_activity", {}, progress_callback=progress)
+    assert not result.is_error
+    assert result.structured_content == full
+    pages = -(-full["events_scanned"] // 2)
+    assert len(seen) == pages
+    assert [value for value, _, _ in seen] == sorted(value for value, _, _ in seen)
+    assert seen[-1][0] == full["events_scanned"]
+    sizes = {r["query"].get("pageSize") for r in await audit_requests(sandbox_http)}
+    assert "2" in sizes or 2 in sizes
+
+
+async def test_scan_cap_is_reported_not_silent(mcp: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app_activity, "APP_SCAN_PAGE_SIZE", 2)
+    monkeypatch.setattr(app_activity, "APP_SCAN_MAX_PAGES", 2)
+    result = await call(mcp, "list_app_activity")
+    assert result["incomplete"] is True
+    assert result["events_scanned"] == 4
+    assert any("stopped after 2 pages" in note for note in result["notes"])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"since": "2026-02-30"}, "since '2026-02-30' is not a real date"),
+        ({"until": "2025-13-01"}, "until '2025-13-01' is not a real date"),
+        ({"since": "last tuesday"}, "since 'last tuesday' is not a date"),
+        ({"since": "   "}, "since is empty"),
+        ({"since": "2026-03-02", "until": "2026-03-01"}, "since (2026-03-02 00:00) is after until"),
+        ({"app": "   "}, "app is blank"),
+    ],
+)
+async def test_app_activity_bad_input_is_refused_before_wrike(
+    mcp: Client, sandbox_http: httpx.AsyncClient, arguments: dict[str, Any], expected: str
+) -> None:
+    before = await wrike_requests(sandbox_http)
+    error = await failure(mcp, "list_app_activity", **arguments)
+    assert expected in error and len(error) < 200
+    assert await wrike_requests(sandbox_http) == before
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"app": "x" * 100_000}, {"app": ""}, {"since": 20260101}, {"until": ["2026-01-01"]}, {"app": {"id": 1}}],
+)
+async def test_app_activity_schema_violations(
+    mcp: Client, sandbox_http: httpx.AsyncClient, arguments: dict[str, Any]
+) -> None:
+    before = await wrike_requests(sandbox_http)
+    result = await mcp.call_tool("list_app_activity", arguments)
+    assert result.is_error
+    assert await wrike_requests(sandbox_http) == before
+
+
+# ---- scopes --------------------------------------------------------------------------------------------
+
+
+async def test_not_offered_without_the_audit_scope(make_server: Callable[..., WrikeMCPServer]) -> None:
+    for granted in ({"wsReadWrite"}, {"wsReadOnly"}, {"Default", "amReadOnlyWorkflow"}):
+        server = make_server(granted_scopes=frozenset(granted))
+        async with Client(server) as client:
+            names = {tool.name for tool in (await client.list_tools()).tools}
+        assert names and not names & APP_TOOLS, granted
+    server = make_server(granted_scopes=frozenset({"wsReadOnly", "amReadOnlyAuditLog"}))
+    async with Client(server) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+    assert names >= APP_TOOLS
+
+
+@pytest.fixture(params=["wrike-sandbox-noaudit", "wrike-sandbox-readonly"])
+async def unscoped_mcp(request: pytest.FixtureRequest, sandbox_app: Any) -> AsyncIterator[Client]:
+    """A server whose (permanent) token lacks amReadOnlyAuditLog: the tools are offered, Wrike says 403."""
+    client = WrikeClient(
+        StaticTokenSource(request.param),
+        base_url=SANDBOX_BASE_URL,
+        transport=httpx.ASGITransport(app=sandbox_app),
+    )
+    async with client:
+        server = create_server(Settings(base_url=SANDBOX_BASE_URL), client, mode="sandbox")
+        async with own_task_client(server) as mcp_client:
+            yield mcp_client
+
+
+@pytest.mark.parametrize("tool", sorted(APP_TOOLS))
+async def test_wrike_403_names_the_scope(unscoped_mcp: Client, tool: str) -> None:
+    error = (await call_error(unscoped_mcp, tool)).removeprefix(f"Error executing tool {tool}: ")
+    assert error.startswith(f"Wrike refused {tool}") and "amReadOnlyAuditLog" in error
+
+
+# ---- list_audit_log ------------------------------------------------------------------------------------
+
+
+async def test_audit_log_pages_through_everything_without_gaps(
+    mcp: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    everything = await raw_audit_log(sandbox_http)
+    ids: list[str] = []
+    cursor: str | None = None
+    for _ in range(100):
+        page = await call(mcp, "list_audit_log", limit=7, **({"cursor": cursor} if cursor else {}))
+        assert len(page["items"]) <= 7
+        ids.extend(item["id"] for item in page["items"])
+        cursor = page.get("next_cursor")
+        if cursor is None:
+            break
+    assert len(ids) == len(set(ids)) == len(everything)
+    assert set(ids) == {event["id"] for event in everything}
+
+
+async def test_audit_log_item_shape(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    page = await call(mcp, "list_audit_log", operations=["GroupMemberAdded"])
+    [item] = page["items"]
+    assert item["operation"] == "GroupMemberAdded"
+    assert item["user"]["name"] == "Ann Lee" and item["user_email"] == email("Ann Lee")
+    assert item["object_type"] == "Group" and item["object"]["name"] == "Marketing Team"
+    assert item["date"].endswith("Z") and item["ip_address"].startswith("203.0.113.")
+    assert "memberId" in item["details"]
+    if "total" in page:
+        assert page["total"] == 1
+    assert "next_cursor" not in page
+
+
+async def test_operations_filter_case_insensitive(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    page = await call(mcp, "list_audit_log", operations=["userfaillogin", "UserFailLogin"])
+    assert len(page["items"]) == 4
+    assert {item["operation"] for item in page["items"]} == {"UserFailLogin"}
+    [request] = (await audit_requests(sandbox_http))[-1:]
+    assert "UserFailLogin" in json.dumps(request["query"])
+
+
+async def test_user_filter_by_name_email_and_me(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    everything = await raw_audit_log(sandbox_http)
+    diego = [e for e in everything if e["userEmail"] == email("Diego Alvarez")]
+    by_name = await call(mcp, "list_audit_log", user="Diego Alvarez", limit=1000)
+    assert {item["id"] for item in by_name["items"]} == {e["id"] for e in diego}
+    assert all(item["user"]["name"] == "Diego Alvarez" for item in by_name["items"])
+    assert "total" not in by_name  # Wrike's count would not be the filtered count
+    by_email = await call(mcp, "list_audit_log", user=email("Diego Alvarez").upper(), limit=1000)
+    assert {item["id"] for item in by_email["items"]} == {e["id"] for e in diego}
+    mine = await call(mcp, "list_audit_log", user="me", operations=["TaskStatusChanged"])
+    assert len(mine["items"]) == 6
+
+
+async def test_user_filter_pages_with_a_cursor(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    everything = await raw_audit_log(sandbox_http)
+    expected = {e["id"] for e in everything if e["userEmail"] == email("Ann Lee")}
+    assert len(expected) > 3
+    seen: list[str] = []
+    cursor: str | None = None
+    for _ in range(50):
+        arguments: dict[str, Any] = {"user": "Ann Lee", "limit": 3}
+        if cursor:
+            arguments["cursor"] = cursor
+        page = await call(mcp, "list_audit_log", **arguments)
+        seen.extend(item["id"] for item in page.get("items", []))
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) and set(seen) == expected
+
+
+async def test_date_range(mcp: Client) -> None:
+    now = datetime.now(UTC)
+    since = (now - timedelta(days=10)).date()
+    until = (now - timedelta(days=3)).date()
+    page = await call(mcp, "list_audit_log", since=since.isoformat(), until=until.isoformat(), limit=1000)
+    assert page["items"]
+    for item in page["items"]:
+        day = datetime.fromisoformat(item["date"]).date()
+        assert since <= day <= until
+    moment = await call(mcp, "list_audit_log", since=f"{since.isoformat()}T12:00:00+02:00", limit=1000)
+    assert all(datetime.fromisoformat(item["date"]) >= datetime.fromisoformat(f"{since}T10:00:00+00:00")
+               for item in moment["items"])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (
+            {"operations": ["TaskDelete"]},
+            "unknown audit-log operation 'TaskDelete': did you mean TaskDeleted",
+        ),
+        ({"operations": ["Nonsense"]}, "unknown audit-log operation 'Nonsense'"),
+        ({"since": "2026-04-31"}, "since '2026-04-31' is not a real date"),
+        ({"until": "31/12/2026"}, "until '31/12/2026' is not a date"),
+        ({"cursor": "not-a-cursor"}, "cursor is not valid"),
+        ({"user": "   "}, "user is empty"),
+    ],
+)
+async def test_audit_log_bad_input_is_refused_before_wrike(
+    mcp: Client, sandbox_http: httpx.AsyncClient, arguments: dict[str, Any], expected: str
+) -> None:
+    before = await wrike_requests(sandbox_http)
+    error = await failure(mcp, "list_audit_log", **arguments)
+    assert expected in error and len(error) < 200
+    assert await wrike_requests(sandbox_http) == before
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"limit": 0},
+        {"limit": 1001},
+        {"limit": "ten"},
+        {"operations": "UserLoggedIn"},
+        {"operations": ["x" * 100_000]},
+        {"user": "y" * 100_000},
+        {"cursor": "z" * 100_000},
+    ],
+)
+async def test_audit_log_schema_violations(
+    mcp: Client, sandbox_http: httpx.AsyncClient, arguments: dict[str, Any]
+) -> None:
+    before = await wrike_requests(sandbox_http)
+    result = await mcp.call_tool("list_audit_log", arguments)
+    assert result.is_error
+    assert await wrike_requests(sandbox_http) == before
+
+
+async def test_ambiguous_and_unknown_people(mcp: Client) -> None:
+    error = await failure(mcp, "list_audit_log", user="Sam")
+    assert "ambiguous" in error and "Sam Taylor" in error and "Sam Turner" in error
+    error = await failure(mcp, "list_audit_log", user="Nobody Atall")
+    assert "not found" in error
+
+
+async def test_cursor_keeps_its_filters(mcp: Client) -> None:
+    first = await call(mcp, "list_audit_log", operations=["UserLoggedIn"], limit=5)
+    cursor = first["next_cursor"]
+    same = await call(mcp, "list_audit_log", cursor=cursor, limit=5)
+    assert {item["operation"] for item in same["items"]} == {"UserLoggedIn"}
+    repeated = await call(mcp, "list_audit_log", cursor=cursor, operations=["UserLoggedIn"], limit=5)
+    assert repeated["items"] == same["items"]
+    error = await failure(mcp, "list_audit_log", cursor=cursor, operations=["TaskDeleted"])
+    assert error.startswith("cursor belongs to a different query")
+
+
+async def test_untrusted_text_is_cleaned(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: Any
+) -> None:
+    ann = next(c for c in sandbox_state.contacts.values() if c.first_name == "Ann")
+    sandbox_state.record_audit(
+        "TaskDeleted",
+        ann,
+        "Task",
+        "Evil\u200b\u202etitle",
+        "IEAAAAAAAAAAAAAA",
+        {"note": "a\u2066b" + "c" * 5000},
+    )
+    page = await call(mcp, "list_audit_log", operations=["TaskDeleted"], limit=1000)
+    [item] = [i for i in page["items"] if i["object"]["id"] == "IEAAAAAAAAAAAAAA"]
+    assert item["object"]["name"] == "Eviltitle"
+    assert item["details"]["note"].startswith("abccc") and len(item["details"]["note"]) <= 301
+
+
+def test_operations_match_wrikes_reference() -> None:
+    if not REFERENCE_JSON.exists():
+        pytest.skip("Wrike's API reference JSON is not available here")
+    data = json.loads(REFERENCE_JSON.read_text())
+    for model in data["models"]:
+        for body in model.values():
+            for param in body.get("params") or []:
+                if param["name"] == "operations" and "Enum:" in (param.get("comment") or ""):
+                    names = [name.strip() for name in param["comment"].split("Enum:")[1].split(",")]
+                    assert tuple(names) == app_activity.AUDIT_OPERATIONS
+                    return
+    pytest.fail("no operations enum in the reference")

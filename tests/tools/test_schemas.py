@@ -1,0 +1,242 @@
+"""Tool schemas as clients see them (`tools/list` through an MCP client), pinned in snapshot files.
+
+One file per tool in tests/tools/snapshots/<tool>.json, for the full default server (allow_delete=True), plus
+`_tool_names_by_grant.json`: which tools each scope grant offers. A missing, extra or different file fails.
+Regenerate after an intended change with:
+
+    UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/tools/test_schemas.py
+
+and review the diff: every schema change is an API change for the models using the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.types import Tool
+
+from wrike_mcp.server import WrikeMCPServer
+from wrike_mcp.tools.registry import META_SCOPES, META_TOOLSET, ToolFilter, all_tools
+
+
+@pytest.fixture(params=["auto", "legacy"])
+async def mcp(request: pytest.FixtureRequest, server: WrikeMCPServer) -> AsyncIterator[Client]:
+    """conftest's `mcp`, with the client opened and closed in one task of its own.
+
+    pytest-asyncio runs an async fixture's setup and teardown in different tasks, and the client's anyio
+    task group must be exited by the task that entered it (conftest's version fails at teardown).
+    """
+    async with own_task_client(server, mode=request.param) as client:
+        yield client
+
+
+@asynccontextmanager
+async def own_task_client(server: WrikeMCPServer, **options: Any) -> AsyncIterator[Client]:
+    ready, stop = asyncio.Event(), asyncio.Event()
+    holder: list[Client] = []
+
+    async def hold() -> None:
+        async with Client(server, **options) as client:
+            holder.append(client)
+            ready.set()
+            await stop.wait()
+
+    task = asyncio.create_task(hold())
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if not holder:
+        waiter.cancel()
+        await task  # raises what went wrong while connecting
+    try:
+        yield holder[0]
+    finally:
+        stop.set()
+        await task
+
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+GRANTS_FILE = SNAPSHOTS / "_tool_names_by_grant.json"
+UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
+HOW_TO_UPDATE = "run `UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/tools/test_schemas.py` and review the diff"
+
+# Grants to pin: the demo tokens' and the usual OAuth choices ("unknown": a permanent token, no WRIKE_SCOPES).
+GRANTS: dict[str, frozenset[str] | None] = {
+    "unknown": None,
+    "Default": frozenset({"Default"}),
+    "wsReadWrite": frozenset({"wsReadWrite"}),
+    "wsReadOnly": frozenset({"wsReadOnly"}),
+    "wsReadOnly,amReadOnlyAuditLog": frozenset({"wsReadOnly", "amReadOnlyAuditLog"}),
+    "amReadOnlyAuditLog": frozenset({"amReadOnlyAuditLog"}),
+}
+
+WRITE_KINDS = {"create_", "update_", "delete_", "add_", "log_"}
+
+
+def snapshot_of(tool: Tool) -> dict[str, Any]:
+    """What a client sees of a tool, in a stable, reviewable shape."""
+    wire = tool.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return {
+        "name": wire["name"],
+        "title": wire.get("title"),
+        "description": wire.get("description"),
+        "inputSchema": wire.get("inputSchema"),
+        "outputSchema": wire.get("outputSchema"),
+        "annotations": wire.get("annotations"),
+        "_meta": wire.get("_meta"),
+    }
+
+
+def render(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+async def listed_tools(client: Client) -> dict[str, Tool]:
+    return {tool.name: tool for tool in (await client.list_tools()).tools}
+
+
+def snapshot_names() -> set[str]:
+    return {path.stem for path in SNAPSHOTS.glob("*.json") if not path.name.startswith("_")}
+
+
+async def test_tool_snapshots(mcp: Client) -> None:
+    tools = await listed_tools(mcp)
+    assert tools, "the default server offers tools"
+    if UPDATE:
+        SNAPSHOTS.mkdir(exist_ok=True)
+        for stale in snapshot_names() - set(tools):
+            (SNAPSHOTS / f"{stale}.json").unlink()
+        for name, tool in tools.items():
+            (SNAPSHOTS / f"{name}.json").write_text(render(snapshot_of(tool)), encoding="utf-8")
+    missing = sorted(set(tools) - snapshot_names())
+    extra = sorted(snapshot_names() - set(tools))
+    assert not missing, f"no snapshot for {missing}: {HOW_TO_UPDATE}"
+    assert not extra, f"snapshots for tools the server does not offer: {extra}: {HOW_TO_UPDATE}"
+    changed = [
+        name
+        for name, tool in tools.items()
+        if (SNAPSHOTS / f"{name}.json").read_text(encoding="utf-8") != render(snapshot_of(tool))
+    ]
+    for name in changed:  # show the first difference in full
+        assert json.loads((SNAPSHOTS / f"{name}.json").read_text(encoding="utf-8")) == snapshot_of(
+            tools[name]
+        ), f"{name} changed: {HOW_TO_UPDATE}"
+    assert not changed, f"{changed} changed: {HOW_TO_UPDATE}"
+
+
+async def test_every_registered_tool_is_offered_by_the_full_server(mcp: Client) -> None:
+    assert set(await listed_tools(mcp)) == {spec.name for spec in all_tools()}
+
+
+async def test_tool_names_by_grant(make_server: Callable[..., WrikeMCPServer]) -> None:
+    by_grant: dict[str, list[str]] = {}
+    for label, granted in GRANTS.items():
+        async with Client(make_server(granted_scopes=granted, allow_delete=True)) as client:
+            by_grant[label] = list(await listed_tools(client))
+    if UPDATE:
+        GRANTS_FILE.write_text(render(by_grant), encoding="utf-8")
+    assert GRANTS_FILE.exists(), HOW_TO_UPDATE
+    assert json.loads(GRANTS_FILE.read_text(encoding="utf-8")) == by_grant, HOW_TO_UPDATE
+
+    specs = {spec.name: spec for spec in all_tools()}
+    read_only = set(by_grant["wsReadOnly"])
+    assert read_only and all(specs[name].read_only for name in read_only)
+    assert not read_only & {"list_app_activity", "list_audit_log"}
+    assert set(by_grant["Default"]) == set(by_grant["wsReadWrite"])
+    assert {n for n in by_grant["wsReadWrite"] if any(n.startswith(k) for k in WRITE_KINDS)}
+    assert set(by_grant["amReadOnlyAuditLog"]) == {"list_app_activity", "list_audit_log"}
+    assert set(by_grant["unknown"]) == set(specs)
+
+
+async def test_every_tool_is_fully_described(mcp: Client) -> None:
+    for name, tool in (await listed_tools(mcp)).items():
+        assert tool.title, name
+        assert tool.description and len(tool.description) >= 40, name
+        assert name == name.lower() and "_" in name and not name.startswith("wrike_"), name
+        properties = tool.input_schema.get("properties", {})
+        undescribed = [prop for prop, schema in properties.items() if not schema.get("description")]
+        assert not undescribed, f"{name}: no description on {undescribed}"
+        assert tool.output_schema is not None and tool.output_schema.get("type") == "object", name
+        hints = tool.annotations
+        assert hints is not None, name
+        for hint in ("read_only_hint", "destructive_hint", "idempotent_hint", "open_world_hint"):
+            assert isinstance(getattr(hints, hint), bool), f"{name}: {hint} not set explicitly"
+        assert not (hints.read_only_hint and hints.destructive_hint), name
+        meta = tool.meta or {}
+        assert isinstance(meta.get(META_TOOLSET), str) and meta[META_TOOLSET], name
+        assert isinstance(meta.get(META_SCOPES), list) and meta[META_SCOPES], name
+
+
+async def test_annotations_match_the_registry(mcp: Client) -> None:
+    specs = {spec.name: spec for spec in all_tools()}
+    for name, tool in (await listed_tools(mcp)).items():
+        spec = specs[name]
+        assert tool.annotations is not None
+        assert tool.annotations.read_only_hint is spec.read_only
+        assert tool.annotations.destructive_hint is (spec.kind == "destructive")
+        assert (tool.meta or {})[META_SCOPES] == list(spec.scopes)
+        assert (tool.meta or {})[META_TOOLSET] == spec.toolset
+
+
+# ---- filters -------------------------------------------------------------------------------------------
+
+
+async def names_for(make_server: Callable[..., WrikeMCPServer], **settings: Any) -> set[str]:
+    async with Client(make_server(allow_delete=True, **settings)) as client:
+        return set(await listed_tools(client))
+
+
+async def test_read_only_filter(make_server: Callable[..., WrikeMCPServer]) -> None:
+    names = await names_for(make_server, read_only=True)
+    specs = {spec.name: spec for spec in all_tools()}
+    assert names == {name for name, spec in specs.items() if spec.read_only}
+    assert "list_app_activity" in names and "get_me" in names
+
+
+async def test_toolsets_filter(make_server: Callable[..., WrikeMCPServer]) -> None:
+    names = await names_for(make_server, toolsets="app_activity,context")
+    assert names == {"list_app_activity", "list_audit_log", "get_me"}
+    assert await names_for(make_server, toolsets=["app_activity"]) == {"list_app_activity", "list_audit_log"}
+
+
+async def test_tools_and_exclude_filters(make_server: Callable[..., WrikeMCPServer]) -> None:
+    assert await names_for(make_server, tools="get_me,list_audit_log") == {"get_me", "list_audit_log"}
+    everything = {spec.name for spec in all_tools()}
+    assert await names_for(make_server, exclude_tools="list_audit_log,get_me") == everything - {
+        "list_audit_log",
+        "get_me",
+    }
+    combined = await names_for(
+        make_server, toolsets="app_activity", exclude_tools="list_audit_log", read_only=True
+    )
+    assert combined == {"list_app_activity"}
+
+
+async def test_filters_and_grants_combine(make_server: Callable[..., WrikeMCPServer]) -> None:
+    names = await names_for(
+        make_server, toolsets="app_activity,context", granted_scopes=frozenset({"wsReadOnly"})
+    )
+    assert names == {"get_me"}
+
+
+def test_unknown_filter_names_are_reported() -> None:
+    problems = ToolFilter(toolsets=frozenset({"nope"}), exclude_tools=frozenset({"get_mee"})).validate_names()
+    assert problems == ["unknown toolset 'nope'", "unknown tool 'get_mee'"]
+
+
+@pytest.mark.parametrize("allow_delete", [False, True])
+async def test_delete_needs_elicitation_or_allow_delete(
+    make_server: Callable[..., WrikeMCPServer], allow_delete: bool
+) -> None:
+    if "delete_task" not in {spec.name for spec in all_tools()}:
+        pytest.skip("delete_task is not registered yet")
+    async with Client(make_server(allow_delete=allow_delete), mode="legacy") as client:
+        names = set(await listed_tools(client))
+    assert ("delete_task" in names) is allow_delete
