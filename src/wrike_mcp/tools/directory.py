@@ -27,7 +27,7 @@ def _fold(text: str) -> str:
 
 class Person(Model):
     id: str
-    name: str
+    name: str | None = None
     type: Literal["Person", "Group"] | None = Field(
         default=None, description="Group for a group; absent: person"
     )
@@ -42,7 +42,7 @@ class Person(Model):
 
 
 class PeopleList(Model):
-    items: list[Person]
+    items: list[Person] = Field(default_factory=list)
     total: int = Field(description="matches in all pages")
     next_cursor: str | None = None
 
@@ -152,7 +152,7 @@ async def find_people(
 
 class StatusItem(Model):
     id: str
-    name: str
+    name: str | None = None
     group: str | None = Field(default=None, description="Active, Completed, Deferred or Cancelled")
     color: str | None = None
     hidden: bool | None = None
@@ -161,14 +161,14 @@ class StatusItem(Model):
 
 class WorkflowItem(Model):
     id: str
-    name: str
+    name: str | None = None
     standard: bool | None = Field(default=None, description="true for Wrike's default workflow")
     hidden: bool | None = None
-    statuses: list[StatusItem]
+    statuses: list[StatusItem] = Field(default_factory=list)
 
 
 class WorkflowList(Model):
-    items: list[WorkflowItem]
+    items: list[WorkflowItem] = Field(default_factory=list)
     total: int
 
 
@@ -214,7 +214,7 @@ async def list_workflows(
 
 class CustomFieldItem(Model):
     id: str
-    title: str
+    title: str | None = None
     type: str | None = None
     options: list[str] = Field(default_factory=list, description="DropDown/Multiple: the allowed values")
     options_truncated: bool | None = None
@@ -224,7 +224,7 @@ class CustomFieldItem(Model):
 
 
 class CustomFieldList(Model):
-    items: list[CustomFieldItem]
+    items: list[CustomFieldItem] = Field(default_factory=list)
     total: int
 
 

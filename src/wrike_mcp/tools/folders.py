@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import html
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -23,7 +24,7 @@ from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.output import DESCRIPTION_LIMIT, TITLE_LIMIT, Model, Ref, clean_text, plain, truncate
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.wrike.errors import ResourceNotFound
+from wrike_mcp.wrike.errors import AmbiguousReference, BadReference, ReferenceNotFound, ResourceNotFound
 from wrike_mcp.wrike.models import Folder
 from wrike_mcp.wrike.resolve import FolderTree
 
@@ -53,6 +54,47 @@ FolderRef = Annotated[
 
 
 # ---- helpers shared by the folders, projects and directory toolsets ----------------------------------------
+
+P = ParamSpec("P")
+R = TypeVar("R")
+FIRST_LINE = 150  # the SDK prefixes "Error executing tool <name>: "; the whole first line stays under 200
+
+
+def reference_message(exc: BadReference) -> str:
+    """A reference error with a short first line; candidates or hints on the lines below."""
+    if isinstance(exc, AmbiguousReference):
+        lines = [
+            f"{exc.kind} {_shown(exc.reference, 60)} is ambiguous ({len(exc.candidates)} matches): "
+            "pass one of these ids, or a more specific name"
+        ]
+        lines += [f"- {clean_text(label)[:200]} (id {ident})" for ident, label in exc.candidates[:10]]
+        if len(exc.candidates) > 10:
+            lines.append(f"- … and {len(exc.candidates) - 10} more")
+        return "\n".join(lines)
+    if isinstance(exc, ReferenceNotFound):
+        head = f"{exc.kind} {_shown(exc.reference, 60)} not found"
+        _, _, hint = exc.message.partition(" not found; ")
+        if not hint:
+            return head
+        if len(head) + 2 + len(hint) <= FIRST_LINE:
+            return f"{head}; {hint}"
+        return f"{head}; see below\n{hint}"
+    if len(exc.message) <= FIRST_LINE:
+        return exc.message
+    return exc.message[: FIRST_LINE - 1] + "…\n" + exc.message
+
+
+def short_references(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Reference errors (ambiguous, not found) as tool errors whose first line is short and actionable."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except BadReference as exc:
+            raise ToolError(reference_message(exc)) from None
+
+    return wrapper
 
 
 def _shown(value: str, limit: int = 40) -> str:
@@ -242,7 +284,7 @@ async def project_info(deps: WrikeContext, folder: Folder) -> ProjectInfo | None
 
 class SpaceItem(Model):
     id: str
-    title: str
+    title: str | None = None
     access_type: str | None = Field(default=None, description="Public, Private or Personal")
     archived: bool | None = None
     description: str | None = Field(default=None, description=f"plain text, first {SNIPPET_LIMIT} characters")
@@ -250,7 +292,7 @@ class SpaceItem(Model):
 
 
 class SpaceList(Model):
-    items: list[SpaceItem]
+    items: list[SpaceItem] = Field(default_factory=list)
     total: int
 
 
@@ -288,7 +330,7 @@ async def list_spaces(
 
 class FolderNode(Model):
     id: str
-    title: str
+    title: str | None = None
     kind: Literal["space", "folder", "project"]
     path: str | None = Field(default=None, description="Space/Folder/… (flat layout)")
     status: str | None = Field(default=None, description="project status (projects only)")
@@ -298,7 +340,7 @@ class FolderNode(Model):
 
 class FolderList(Model):
     parent: Ref | None = Field(default=None, description="the listed parent, named by its path; absent: root")
-    items: list[FolderNode]
+    items: list[FolderNode] = Field(default_factory=list)
     total: int = Field(description="folders and projects within `depth` that match (all pages)")
     next_cursor: str | None = Field(default=None, description="flat layout: pass back for the next page")
 
@@ -340,6 +382,7 @@ def _node_status(folder: Folder) -> str | None:
 
 
 @wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="List folders and projects")
+@short_references
 async def list_folders(
     ctx: Context[Any],
     parent: Annotated[
@@ -376,6 +419,8 @@ async def list_folders(
     deps = wrike(ctx)
     if cursor and layout != "flat":
         raise ToolError("cursor only pages the flat layout: pass layout='flat' with it, or omit the cursor")
+    key = query_key(parent=parent, depth=depth, projects_only=projects_only)
+    offset = decode_cursor(cursor, key)
     parent_id = await deps.resolver.folder_id(parent) if parent is not None else None
     tree = await deps.resolver.folder_tree()
     kids = children_map(tree)
@@ -433,8 +478,7 @@ async def list_folders(
             for node in everything
             if not projects_only or node.kind == "project"
         ]
-        key = query_key(parent=parent_id, depth=depth, projects_only=projects_only)
-        page, next_cursor = page_slice(flat, decode_cursor(cursor, key), limit, key)
+        page, next_cursor = page_slice(flat, offset, limit, key)
         return FolderList(parent=parent_ref, items=page, total=len(flat), next_cursor=next_cursor)
     if len(everything) > TREE_NODE_LIMIT:
         raise ToolError(
@@ -461,13 +505,13 @@ class CustomFieldValue(Model):
 
 class ChildItem(Model):
     id: str
-    title: str
+    title: str | None = None
     kind: Literal["folder", "project", "space"]
 
 
 class FolderDetails(Model):
     id: str
-    title: str
+    title: str | None = None
     kind: Literal["space", "folder", "project"]
     path: str | None = None
     permalink: str | None = None
@@ -571,6 +615,7 @@ async def folder_details(deps: WrikeContext, folder: Folder) -> FolderDetails:
 
 
 @wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="Get a folder, project or space")
+@short_references
 async def get_folder(ctx: Context[Any], folder: FolderRef) -> FolderDetails:
     """Details of one folder, project or space: full path, permalink, description as plain text, custom field
     values by name, project info (owners, status, custom status, start/end dates) and direct child folders.
@@ -601,7 +646,7 @@ async def get_folder(ctx: Context[Any], folder: FolderRef) -> FolderDetails:
 
 class CreatedFolder(Model):
     id: str
-    title: str
+    title: str | None = None
     path: str | None = None
     parent: Ref
     permalink: str | None = None
@@ -610,6 +655,7 @@ class CreatedFolder(Model):
 @wrike_tool(
     toolset="folders", scopes=[scopes.WS_READ_WRITE], title="Create a folder", kind="write", idempotent=False
 )
+@short_references
 async def create_folder(
     ctx: Context[Any],
     parent: Annotated[

@@ -31,13 +31,14 @@ from wrike_mcp.tools.folders import (
     people_refs,
     project_info,
     query_key,
+    short_references,
     show_title,
     text_to_html,
     wrike_timestamp,
 )
 from wrike_mcp.tools.output import Model, Ref
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.wrike.errors import ReferenceNotFound
+from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import STATUS_GROUPS, Folder
 
 COUNT_PAGE_SIZE = 1000
@@ -128,6 +129,23 @@ async def status_change(deps: WrikeContext, ref: str, current: Folder | None = N
     return {"status": "Custom", "customStatusId": status_id}
 
 
+async def resolve_project(deps: WrikeContext, ref: str) -> str:
+    """A project's id; a reference to a plain folder gets an error saying so rather than "not found"."""
+    try:
+        return await deps.resolver.folder_id(ref, project_only=True)
+    except ReferenceNotFound:
+        try:
+            folder_id = await deps.resolver.folder_id(ref)
+        except BadReference:
+            folder_id = None
+        if folder_id is None:
+            raise
+        path = await deps.resolver.folder_path(folder_id)
+        raise ToolError(
+            f"{path[:120]!r} is a folder, not a project: give a project (list_projects lists them)"
+        ) from None
+
+
 async def person_ids(deps: WrikeContext, refs: list[str] | None) -> list[str]:
     return [await deps.resolver.person_id(ref) for ref in refs or []]
 
@@ -137,9 +155,9 @@ async def person_ids(deps: WrikeContext, refs: list[str] | None) -> list[str]:
 
 class ProjectItem(Model):
     id: str
-    title: str
+    title: str | None = None
     path: str | None = None
-    status: str = Field(description="project status or custom status name")
+    status: str | None = Field(default=None, description="project status or custom status name")
     owners: list[Ref] = Field(default_factory=list)
     start_date: date | None = None
     end_date: date | None = None
@@ -147,7 +165,7 @@ class ProjectItem(Model):
 
 
 class ProjectList(Model):
-    items: list[ProjectItem]
+    items: list[ProjectItem] = Field(default_factory=list)
     total: int = Field(
         description="projects matching the filters; Wrike does not page projects, so all were fetched and "
         "the pages are cut here"
@@ -164,6 +182,7 @@ def _in_range(value: date | None, start: date | None, end: date | None) -> bool:
 
 
 @wrike_tool(toolset="projects", scopes=[scopes.WS_READ_ONLY], title="List projects")
+@short_references
 async def list_projects(
     ctx: Context[Any],
     within: Annotated[
@@ -283,7 +302,9 @@ class StatusCount(Model):
 
 
 class TaskCounts(Model):
-    by_status_group: dict[str, int] = Field(description="tasks per status group: Active, Completed, …")
+    by_status_group: dict[str, int] = Field(
+        default_factory=dict, description="tasks per status group: Active, Completed, …"
+    )
     by_custom_status: list[StatusCount] = Field(default_factory=list)
     overdue: int = Field(description="Active tasks whose due date is before today (UTC)")
     counted_tasks: int = Field(description="tasks counted (with subtasks and tasks of subfolders)")
@@ -354,6 +375,7 @@ async def count_tasks(deps: WrikeContext, folder_id: str) -> TaskCounts:
 
 
 @wrike_tool(toolset="projects", scopes=[scopes.WS_READ_ONLY], title="Get a project with task counts")
+@short_references
 async def get_project(ctx: Context[Any], project: ProjectRef) -> ProjectDetails:
     """A project's details and health: path, permalink, description, owners, status, start/end dates, custom
     fields, child folders, plus its task counts by status group and custom status and the overdue count.
@@ -362,7 +384,7 @@ async def get_project(ctx: Context[Any], project: ProjectRef) -> ProjectDetails:
     whether that is all of them. Give the project by id, permalink, path or unique title (list_projects).
     """
     deps = wrike(ctx)
-    project_id = await deps.resolver.folder_id(project, project_only=True)
+    project_id = await resolve_project(deps, project)
     folder = await fetch_folder(deps, project_id)
     if folder.project is None:
         raise ToolError(f"{show_title(folder.title)!r} is a folder, not a project: use get_folder for it")
@@ -376,7 +398,7 @@ async def get_project(ctx: Context[Any], project: ProjectRef) -> ProjectDetails:
 
 class ProjectSummary(Model):
     id: str
-    title: str
+    title: str | None = None
     path: str | None = None
     permalink: str | None = None
     project: ProjectInfo | None = None
@@ -404,6 +426,7 @@ async def summary(deps: WrikeContext, folder: Folder, changed: list[str] | None 
     kind="write",
     idempotent=False,
 )
+@short_references
 async def create_project(
     ctx: Context[Any],
     parent: Annotated[
@@ -459,6 +482,7 @@ async def create_project(
 @wrike_tool(
     toolset="projects", scopes=[scopes.WS_READ_WRITE], title="Update a project", kind="write", idempotent=True
 )
+@short_references
 async def update_project(
     ctx: Context[Any],
     project: ProjectRef,
@@ -497,7 +521,7 @@ async def update_project(
             "nothing to update: give at least one of title, description, status, add_owners, remove_owners, "
             "start_date, end_date, clear_start_date, clear_end_date"
         )
-    project_id = await deps.resolver.folder_id(project, project_only=True)
+    project_id = await resolve_project(deps, project)
     current = await fetch_folder(deps, project_id)
     if current.project is None:
         raise ToolError(

@@ -1,0 +1,149 @@
+"""The `directory` toolset against the sandbox, in both protocol eras: find_people, list_workflows,
+list_custom_fields — results and bad input refused before any Wrike call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from mcp import Client
+from tests.tools import test_folders
+from tests.tools.conftest import call
+from tests.tools.test_folders import BIG, refused_up_front
+
+mcp = test_folders.mcp  # the `mcp` fixture, with the client held in one task
+
+
+async def test_directory_tools_are_read_only(mcp: Client) -> None:
+    tools = {tool.name: tool for tool in (await mcp.list_tools()).tools}
+    for name in ("find_people", "list_workflows", "list_custom_fields"):
+        tool = tools[name]
+        assert tool.title and tool.description
+        assert tool.annotations is not None and tool.annotations.read_only_hint is True
+        assert tool.meta is not None and tool.meta["wrike-mcp/toolset"] == "directory"
+        assert tool.meta["wrike-mcp/scopes"] == ["wsReadOnly"]
+        for prop, schema in tool.input_schema["properties"].items():
+            assert schema.get("description"), f"{name}.{prop} has no description"
+
+
+# ---- find_people ---------------------------------------------------------------------------------------
+
+
+async def test_find_people_by_name_fragment(mcp: Client, sandbox_state: Any) -> None:
+    result = await call(mcp, "find_people", query="ann")
+    ann = result["items"][0]
+    contact = next(c for c in sandbox_state.contacts.values() if c.name == "Ann Lee")
+    assert ann["id"] == contact.id
+    assert ann["name"] == "Ann Lee"
+    assert ann["email"] == "ann.lee@northwind.example"
+    assert ann["me"] is True
+    assert ann["timezone"] == contact.timezone
+    assert ann["role"] in ("Owner", "Admin", "User")
+
+
+async def test_find_people_me_and_email(mcp: Client) -> None:
+    me = await call(mcp, "find_people", query="me")
+    assert [item["name"] for item in me["items"]] == ["Ann Lee"]
+    by_email = await call(mcp, "find_people", query="ben.carter@northwind.example")
+    assert [item["name"] for item in by_email["items"]] == ["Ben Carter"]
+
+
+async def test_find_people_ambiguous_name_lists_both(mcp: Client) -> None:
+    result = await call(mcp, "find_people", query="Sam")
+    assert {item["name"] for item in result["items"]} == {"Sam Taylor", "Sam Turner"}
+    assert result["total"] == 2
+
+
+async def test_find_people_groups_and_deactivated_on_request(mcp: Client) -> None:
+    assert (await call(mcp, "find_people", query="Marketing Team"))["total"] == 0
+    groups = await call(mcp, "find_people", query="Marketing Team", include_groups=True)
+    team = groups["items"][0]
+    assert team["name"] == "Marketing Team" and team["type"] == "Group" and team["members"] > 0
+    assert (await call(mcp, "find_people", query="Old Contractor"))["total"] == 0
+    old = await call(mcp, "find_people", query="Old Contractor", include_deactivated=True)
+    assert old["items"][0]["deactivated"] is True
+
+
+async def test_find_people_lists_everyone_in_pages(mcp: Client, sandbox_state: Any) -> None:
+    seen: list[str] = []
+    cursor = None
+    for _ in range(20):
+        page = await call(mcp, "find_people", limit=5, **({"cursor": cursor} if cursor else {}))
+        seen.extend(item["id"] for item in page["items"])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    active_people = [c for c in sandbox_state.contacts.values() if c.type == "Person" and not c.deleted]
+    assert sorted(seen) == sorted(c.id for c in active_people)
+    assert page["total"] == len(active_people)
+
+
+async def test_find_people_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    cases: list[Any] = [
+        {"query": "   "},
+        {"query": BIG},
+        {"query": 12},
+        {"limit": 0},
+        {"limit": 10_000},
+        {"include_groups": "perhaps"},
+        {"cursor": "bogus"},
+    ]
+    for arguments in cases:
+        await refused_up_front(mcp, sandbox_http, "find_people", **arguments)
+
+
+# ---- list_workflows ------------------------------------------------------------------------------------
+
+
+async def test_list_workflows_with_statuses(mcp: Client) -> None:
+    result = await call(mcp, "list_workflows")
+    by_name = {item["name"]: item for item in result["items"]}
+    software = by_name["Software Development"]
+    groups = {status["name"]: status["group"] for status in software["statuses"]}
+    assert groups["Backlog"] == "Active"
+    assert groups["QA"] == "Active"
+    assert groups["Done"] == "Completed"
+    assert groups["Blocked"] == "Deferred"
+    assert groups["Won't Fix"] == "Cancelled"
+    assert all(status["id"] and status.get("color") for status in software["statuses"])
+    default = by_name["Default Workflow"]
+    assert default.get("standard") is True
+    assert {"New", "In Progress", "Completed", "On Hold", "Cancelled"} <= {
+        s["name"] for s in default["statuses"]
+    }
+    assert result["total"] == len(result["items"])
+
+
+async def test_list_workflows_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    await refused_up_front(mcp, sandbox_http, "list_workflows", include_hidden="yes please")
+
+
+# ---- list_custom_fields --------------------------------------------------------------------------------
+
+
+async def test_list_custom_fields(mcp: Client) -> None:
+    result = await call(mcp, "list_custom_fields")
+    by_title = {item["title"]: item for item in result["items"]}
+    assert {"Budget", "Story Points", "Channel", "Launch Date", "Reviewer", "Billable", "Notes"} <= set(
+        by_title
+    )
+    assert by_title["Channel"]["type"] == "DropDown"
+    assert by_title["Channel"]["options"] == ["Email", "Social", "Events", "Web"]
+    assert by_title["Budget"]["type"] == "Currency" and by_title["Budget"]["currency"] == "USD"
+    assert "options" not in by_title["Notes"]
+    shared = by_title["Notes"]["shared_with"]
+    assert shared and all(ref["name"] for ref in shared)
+
+
+async def test_list_custom_fields_filters(mcp: Client) -> None:
+    dates = await call(mcp, "list_custom_fields", type="Date")
+    assert [item["title"] for item in dates["items"]] == ["Launch Date"]
+    story = await call(mcp, "list_custom_fields", query="story")
+    assert [item["title"] for item in story["items"]] == ["Story Points"]
+    assert (await call(mcp, "list_custom_fields", query="no such field"))["total"] == 0
+
+
+async def test_list_custom_fields_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    cases: list[Any] = [{"type": "Fancy"}, {"query": BIG}, {"type": 3}]
+    for arguments in cases:
+        await refused_up_front(mcp, sandbox_http, "list_custom_fields", **arguments)
