@@ -463,3 +463,32 @@ async def test_no_canary_in_logs_or_errors(
     assert caplog.records  # the refresh was logged...
     for canary in (CANARY_ACCESS, CANARY_REFRESH, CANARY_SECRET):
         assert canary not in everything  # ...without any secret
+
+
+async def test_invalid_grant_after_another_process_rotated_is_not_a_logout(
+    settings: Settings, store: TokenStore, endpoint: TokenEndpoint, clock: Clock
+) -> None:
+    source = make_source(settings, store, endpoint, clock)
+    rotated = expired_grant(clock).model_copy(
+        update={"access_token": "theirs", "refresh_token": "their-refresh", "expires_at": clock.now + 3600}
+    )
+
+    async def race(request: httpx2.Request) -> httpx2.Response:
+        # the other process wins the race: it spends our refresh token and saves its result first
+        store.save(rotated)
+        return httpx2.Response(400, json={"error": "invalid_grant"})
+
+    source._transport = httpx2.MockTransport(race)
+    assert (await source.get_token()).value == "theirs"
+
+
+async def test_logout_elsewhere_is_not_undone_by_a_refresh(
+    settings: Settings, store: TokenStore, store_path: Path, endpoint: TokenEndpoint, clock: Clock
+) -> None:
+    source = make_source(settings, store, endpoint, clock)
+    store.delete("ACC1@app-eu.wrike.com")  # `wrike-mcp auth logout` in another process
+    with pytest.raises(AuthorizationExpired, match="logged out"):
+        await source.get_token()
+    with pytest.raises(AuthorizationExpired):
+        await source.get_token()
+    assert endpoint.requests == [] and snapshot(store_path) is None

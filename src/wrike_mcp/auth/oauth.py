@@ -329,7 +329,11 @@ class OAuthTokenSource:
             if not self._unsaved:
                 # another process (the CLI, a second server) may have refreshed and rotated already
                 stored = await anyio.to_thread.run_sync(self._store.load, current.key)
-                if stored is not None and stored.refresh_token != current.refresh_token:
+                if stored is None:
+                    # `auth logout` ran meanwhile: refreshing would write the grant back, undoing it
+                    self._revoked = current.refresh_token or ""
+                    raise AuthorizationExpired("logged out of Wrike: run `wrike-mcp auth login`")
+                if stored.refresh_token != current.refresh_token:
                     current = self._grant = stored
                     if current.access_token != stale and not self._needs_refresh(current):
                         return self._token(current)
@@ -357,6 +361,12 @@ class OAuthTokenSource:
             )
         except TokenEndpointRejected as exc:
             if exc.error in {"invalid_grant", "invalid_token", "unauthorized_client"}:
+                # another process may have spent this refresh token a moment ago and saved the rotated grant
+                stored = await anyio.to_thread.run_sync(self._store.load, current.key)
+                if stored is not None and stored.refresh_token != current.refresh_token:
+                    log.info("another process refreshed %s first; using its tokens", current.key)
+                    self._grant = stored
+                    return self._token(stored)
                 # a positive "no": the grant is gone; say so now and on every later call
                 self._revoked = current.refresh_token
                 log.warning("Wrike refused the refresh token for %s (%s)", current.key, exc.error)
