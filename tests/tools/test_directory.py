@@ -131,8 +131,18 @@ async def test_list_custom_fields(mcp: Client) -> None:
     assert by_title["Channel"]["options"] == ["Email", "Social", "Events", "Web"]
     assert by_title["Budget"]["type"] == "Currency" and by_title["Budget"]["currency"] == "USD"
     assert "options" not in by_title["Notes"]
-    shared = by_title["Notes"]["shared_with"]
-    assert shared and all(ref["name"] for ref in shared)
+    assert by_title["Notes"]["shared_with_everyone"] is True
+    assert by_title["Notes"]["shared_count"] >= 12
+    assert "shared_with" not in by_title["Notes"]
+
+
+async def test_list_custom_fields_names_who_shares_it(mcp: Client, sandbox_state: Any) -> None:
+    field = next(f for f in sandbox_state.custom_fields.values() if f.title == "Notes")
+    ben = next(c for c in sandbox_state.contacts.values() if c.name == "Ben Carter")
+    field.shared_ids = [ben.id]
+    result = await call(mcp, "list_custom_fields", query="notes")
+    assert result["items"][0]["shared_with"] == [{"id": ben.id, "name": "Ben Carter"}]
+    assert "shared_with_everyone" not in result["items"][0]
 
 
 async def test_list_custom_fields_filters(mcp: Client) -> None:

@@ -16,6 +16,7 @@ from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.models import Contact
 
 OPTIONS_SHOWN = 50
+SHARED_SHOWN = 20
 
 
 def _fold(text: str) -> str:
@@ -220,7 +221,11 @@ class CustomFieldItem(Model):
     options_truncated: bool | None = None
     allow_other_values: bool | None = None
     currency: str | None = None
-    shared_with: list[Ref] = Field(default_factory=list, description="spaces or people it is shared with")
+    shared_with_everyone: bool | None = Field(default=None, description="true when every active user has it")
+    shared_with: list[Ref] = Field(
+        default_factory=list, description=f"spaces or people it is shared with (first {SHARED_SHOWN})"
+    )
+    shared_count: int | None = Field(default=None, description="how many spaces or people it is shared with")
 
 
 class CustomFieldList(Model):
@@ -259,6 +264,7 @@ async def list_custom_fields(
     definitions = await deps.resolver.custom_fields()
     tree = await deps.resolver.folder_tree()
     people = {c.id: c for c in await deps.resolver.contacts()}
+    active = {ident for ident, c in people.items() if c.type == "Person" and not c.deleted}
     items = []
     for definition in definitions:
         if wanted and wanted not in _fold(definition.title):
@@ -273,7 +279,8 @@ async def list_custom_fields(
             else []
         )
         shared: list[Ref] = []
-        for ident in definition.shared_ids:
+        everyone = bool(active) and active <= set(definition.shared_ids)
+        for ident in [] if everyone else definition.shared_ids[:SHARED_SHOWN]:
             if ident in tree.space_ids:
                 shared.append(Ref(id=ident, name=show_title(tree.nodes[ident].title)))
             elif ident in people:
@@ -291,7 +298,9 @@ async def list_custom_fields(
                 if definition.type in ("DropDown", "Multiple")
                 else None,
                 currency=settings.get("currency") if definition.type == "Currency" else None,
+                shared_with_everyone=True if everyone else None,
                 shared_with=shared,
+                shared_count=len(definition.shared_ids) if definition.shared_ids else None,
             )
         )
     return CustomFieldList(items=items, total=len(items))
