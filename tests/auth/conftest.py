@@ -7,13 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from auth_helpers import CANARY_SECRET
 
 from wrike_mcp.auth.store import TokenStore
 from wrike_mcp.config import Settings
-
-CANARY_ACCESS = "canary-access-7f3a9c"
-CANARY_REFRESH = "canary-refresh-b81e44"
-CANARY_SECRET = "canary-client-secret-5d20aa"
 
 
 @pytest.fixture(autouse=True)

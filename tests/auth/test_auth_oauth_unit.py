@@ -12,7 +12,7 @@ import anyio
 import httpx
 import httpx2
 import pytest
-from conftest import CANARY_ACCESS, CANARY_REFRESH, CANARY_SECRET
+from auth_helpers import CANARY_ACCESS, CANARY_REFRESH, CANARY_SECRET
 
 from wrike_mcp.auth import (
     AuthorizationExpired,
