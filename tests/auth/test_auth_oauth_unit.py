@@ -12,7 +12,7 @@ import anyio
 import httpx
 import httpx2
 import pytest
-from auth_helpers import CANARY_ACCESS, CANARY_REFRESH, CANARY_SECRET
+from tests.auth.auth_helpers import CANARY_ACCESS, CANARY_REFRESH, CANARY_SECRET
 
 from wrike_mcp.auth import (
     AuthorizationExpired,

@@ -11,7 +11,7 @@ from typing import Any
 import keyring
 import keyring.backend
 import pytest
-from auth_helpers import CANARY_ACCESS, CANARY_REFRESH
+from tests.auth.auth_helpers import CANARY_ACCESS, CANARY_REFRESH
 
 from wrike_mcp.auth.commands import run_auth_command
 from wrike_mcp.auth.errors import TokenStoreError

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from sandbox_helpers import BASE_URL, TOKEN, bearer
+from tests.sandbox.sandbox_helpers import BASE_URL, TOKEN, bearer
 from starlette.applications import Starlette
 
 from wrike_mcp.sandbox import SandboxConfig, SandboxState, create_app

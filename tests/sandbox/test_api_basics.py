@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sandbox_helpers import BASE_URL, NOAUDIT, READONLY, TOKEN, bearer, folder_id
+from tests.sandbox.sandbox_helpers import BASE_URL, NOAUDIT, READONLY, TOKEN, bearer, folder_id
 from starlette.applications import Starlette
 
 from wrike_mcp.sandbox import SandboxConfig, SandboxState, create_app

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_helpers import BASE_URL, TOKEN, bearer, folder_id
+from tests.sandbox.sandbox_helpers import BASE_URL, TOKEN, bearer, folder_id
 from starlette.applications import Starlette
 
 from wrike_mcp.sandbox import SandboxState, create_app

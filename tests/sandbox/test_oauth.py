@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sandbox_helpers import bearer
+from tests.sandbox.sandbox_helpers import bearer
 
 from wrike_mcp.sandbox import SandboxState
 
