@@ -1,10 +1,9 @@
-"""Fidelity against Wrike's 2020 API reference data (/work/shared/reference or $WRIKE_REFERENCE_JSON):
+"""Fidelity against Wrike's 2020 API reference data (vendored in tests/data):
 every route's scopes and parameter names, and every field name, type and enum value the sandbox returns."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,7 @@ from tests.sandbox.sandbox_helpers import contact_id, folder_id, task_id
 from wrike_mcp.sandbox import SandboxState
 from wrike_mcp.sandbox.routes import all_routes
 
-REFERENCE = Path(
-    os.environ.get("WRIKE_REFERENCE_JSON", "/work/shared/reference/wrike-api-v4-reference-2020.json")
-)
-pytestmark = pytest.mark.skipif(not REFERENCE.exists(), reason="Wrike reference JSON not available")
+REFERENCE = Path(__file__).parent.parent / "data" / "wrike-api-v4-reference-2020.json"
 
 # Fields the sandbox emits that the 2020 response model lacks, each with the reason.
 ALLOWED_EXTRA = {

@@ -1,8 +1,10 @@
-"""Fixtures for tool tests: the sandbox app, a Wrike client on it, the MCP server, and MCP clients in both eras."""
+"""Fixtures for tool tests: the sandbox, a Wrike client on it, the MCP server, MCP clients in both eras."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -69,8 +71,37 @@ def server(make_server: Callable[..., WrikeMCPServer]) -> WrikeMCPServer:
 @pytest.fixture(params=["auto", "legacy"])
 async def mcp(request: pytest.FixtureRequest, server: WrikeMCPServer) -> AsyncIterator[Client]:
     """An in-memory MCP client in each protocol era: 2026-07-28 (auto) and 2025-11-25 (legacy)."""
-    async with Client(server, mode=request.param) as client:
+    async with own_task_client(server, mode=request.param) as client:
         yield client
+
+
+@asynccontextmanager
+async def own_task_client(server: WrikeMCPServer, **options: Any) -> AsyncIterator[Client]:
+    """An MCP client opened and closed by one task of its own.
+
+    pytest-asyncio runs an async fixture's setup and teardown in different tasks, and the client's anyio
+    task group must be exited by the task that entered it.
+    """
+    ready, stop = asyncio.Event(), asyncio.Event()
+    holder: list[Client] = []
+
+    async def hold() -> None:
+        async with Client(server, **options) as client:
+            holder.append(client)
+            ready.set()
+            await stop.wait()
+
+    task = asyncio.create_task(hold())
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if not holder:
+        waiter.cancel()
+        await task  # raises what went wrong while connecting
+    try:
+        yield holder[0]
+    finally:
+        stop.set()
+        await task
 
 
 async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,51 +11,15 @@ from typing import Any
 import httpx
 import pytest
 from mcp import Client
-from tests.tools.conftest import SANDBOX_BASE_URL, call, call_error, requests_log
 
+from tests.tools.conftest import SANDBOX_BASE_URL, call, call_error, own_task_client, requests_log
 from wrike_mcp.config import Settings
 from wrike_mcp.server import WrikeMCPServer, create_server
 from wrike_mcp.tools import app_activity
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource
 
-
-@pytest.fixture(params=["auto", "legacy"])
-async def mcp(request: pytest.FixtureRequest, server: WrikeMCPServer) -> AsyncIterator[Client]:
-    """conftest's `mcp`, with the client opened and closed in one task of its own.
-
-    pytest-asyncio runs an async fixture's setup and teardown in different tasks, and the client's anyio
-    task group must be exited by the task that entered it (conftest's version fails at teardown).
-    """
-    async with own_task_client(server, mode=request.param) as client:
-        yield client
-
-
-@asynccontextmanager
-async def own_task_client(server: WrikeMCPServer, **options: Any) -> AsyncIterator[Client]:
-    ready, stop = asyncio.Event(), asyncio.Event()
-    holder: list[Client] = []
-
-    async def hold() -> None:
-        async with Client(server, **options) as client:
-            holder.append(client)
-            ready.set()
-            await stop.wait()
-
-    task = asyncio.create_task(hold())
-    waiter = asyncio.create_task(ready.wait())
-    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    if not holder:
-        waiter.cancel()
-        await task  # raises what went wrong while connecting
-    try:
-        yield holder[0]
-    finally:
-        stop.set()
-        await task
-
-
-REFERENCE_JSON = Path("/work/shared/reference/wrike-api-v4-reference-2020.json")
+REFERENCE_JSON = Path(__file__).parent.parent / "data" / "wrike-api-v4-reference-2020.json"
 APP_TOOLS = {"list_app_activity", "list_audit_log"}
 
 

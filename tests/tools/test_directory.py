@@ -7,11 +7,9 @@ from typing import Any
 
 import httpx
 from mcp import Client
-from tests.tools import test_folders
+
 from tests.tools.conftest import call
 from tests.tools.test_folders import BIG, refused_up_front
-
-mcp = test_folders.mcp  # the `mcp` fixture, with the client held in one task
 
 
 async def test_directory_tools_are_read_only(mcp: Client) -> None:

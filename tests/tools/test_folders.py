@@ -3,46 +3,14 @@ create_folder — results, the sandbox's state after writes, and bad input refus
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from mcp import Client
+
 from tests.tools.conftest import call, call_error, error_text, requests_log
 
-from wrike_mcp.server import WrikeMCPServer
-
 BIG = "x" * 100_000
-
-
-@pytest.fixture(params=["auto", "legacy"])
-async def mcp(request: pytest.FixtureRequest, server: WrikeMCPServer) -> AsyncIterator[Client]:
-    """conftest's `mcp`, with the client opened and closed in one task of its own.
-
-    pytest-asyncio runs an async fixture's setup and teardown in different tasks, and the client's anyio
-    task group refuses to be exited from another task than the one that entered it.
-    """
-    ready = asyncio.Event()
-    stop = asyncio.Event()
-    holder: list[Client] = []
-
-    async def hold() -> None:
-        async with Client(server, mode=request.param) as client:
-            holder.append(client)
-            ready.set()
-            await stop.wait()
-
-    task = asyncio.create_task(hold())
-    waiter = asyncio.create_task(ready.wait())
-    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    if not holder:
-        waiter.cancel()
-        await task  # raises what went wrong while connecting
-    yield holder[0]
-    stop.set()
-    await task
 
 
 async def api_calls(sandbox_http: httpx.AsyncClient) -> list[tuple[str, str]]:

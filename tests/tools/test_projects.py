@@ -9,13 +9,10 @@ from typing import Any
 import httpx
 import pytest
 from mcp import Client
-from tests.tools import test_folders
+
 from tests.tools.conftest import call, call_error
 from tests.tools.test_folders import BIG, api_calls, failure, refused_up_front, state_folder
-
 from wrike_mcp.tools import projects as projects_module
-
-mcp = test_folders.mcp  # the `mcp` fixture, with the client held in one task
 
 
 def state_projects(sandbox_state: Any) -> list[Any]:

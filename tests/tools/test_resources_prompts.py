@@ -2,55 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from mcp import Client, MCPError
 from mcp.types import INVALID_PARAMS, PromptReference, ResourceTemplateReference, TextContent
+
 from tests.tools.conftest import requests_log
-
 from wrike_mcp.server import WrikeMCPServer
-
-
-@pytest.fixture(params=["auto", "legacy"])
-async def mcp(request: pytest.FixtureRequest, server: WrikeMCPServer) -> AsyncIterator[Client]:
-    """conftest's `mcp`, with the client opened and closed in one task of its own.
-
-    pytest-asyncio runs an async fixture's setup and teardown in different tasks, and the client's anyio
-    task group must be exited by the task that entered it (conftest's version fails at teardown).
-    """
-    async with own_task_client(server, mode=request.param) as client:
-        yield client
-
-
-@asynccontextmanager
-async def own_task_client(server: WrikeMCPServer, **options: Any) -> AsyncIterator[Client]:
-    ready, stop = asyncio.Event(), asyncio.Event()
-    holder: list[Client] = []
-
-    async def hold() -> None:
-        async with Client(server, **options) as client:
-            holder.append(client)
-            ready.set()
-            await stop.wait()
-
-    task = asyncio.create_task(hold())
-    waiter = asyncio.create_task(ready.wait())
-    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    if not holder:
-        waiter.cancel()
-        await task  # raises what went wrong while connecting
-    try:
-        yield holder[0]
-    finally:
-        stop.set()
-        await task
-
 
 TOKEN = {"Authorization": "Bearer wrike-sandbox-token"}
 

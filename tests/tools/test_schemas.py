@@ -11,11 +11,9 @@ and review the diff: every schema change is an API change for the models using t
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,42 +23,6 @@ from mcp.types import Tool
 
 from wrike_mcp.server import WrikeMCPServer
 from wrike_mcp.tools.registry import META_SCOPES, META_TOOLSET, ToolFilter, all_tools
-
-
-@pytest.fixture(params=["auto", "legacy"])
-async def mcp(request: pytest.FixtureRequest, server: WrikeMCPServer) -> AsyncIterator[Client]:
-    """conftest's `mcp`, with the client opened and closed in one task of its own.
-
-    pytest-asyncio runs an async fixture's setup and teardown in different tasks, and the client's anyio
-    task group must be exited by the task that entered it (conftest's version fails at teardown).
-    """
-    async with own_task_client(server, mode=request.param) as client:
-        yield client
-
-
-@asynccontextmanager
-async def own_task_client(server: WrikeMCPServer, **options: Any) -> AsyncIterator[Client]:
-    ready, stop = asyncio.Event(), asyncio.Event()
-    holder: list[Client] = []
-
-    async def hold() -> None:
-        async with Client(server, **options) as client:
-            holder.append(client)
-            ready.set()
-            await stop.wait()
-
-    task = asyncio.create_task(hold())
-    waiter = asyncio.create_task(ready.wait())
-    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    if not holder:
-        waiter.cancel()
-        await task  # raises what went wrong while connecting
-    try:
-        yield holder[0]
-    finally:
-        stop.set()
-        await task
-
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 GRANTS_FILE = SNAPSHOTS / "_tool_names_by_grant.json"

@@ -4,8 +4,7 @@ refused before any Wrike call."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,8 +13,8 @@ import pytest
 from mcp import Client
 from mcp.client.context import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
-from tests.tools.conftest import SANDBOX_BASE_URL, call, call_error, requests_log
 
+from tests.tools.conftest import SANDBOX_BASE_URL, call, call_error, requests_log
 from wrike_mcp.config import Settings
 from wrike_mcp.server import WrikeMCPServer, create_server
 from wrike_mcp.wrike.client import WrikeClient
@@ -23,34 +22,6 @@ from wrike_mcp.wrike.tokens import StaticTokenSource
 
 BIG = "x" * 100_000
 Q3 = "Marketing/Campaigns/Q3 Launch"
-
-
-@pytest.fixture(params=["auto", "legacy"])
-async def mcp(request: pytest.FixtureRequest, server: WrikeMCPServer) -> AsyncIterator[Client]:
-    """conftest's `mcp`, with the client opened and closed in one task of its own.
-
-    pytest-asyncio runs an async fixture's setup and teardown in different tasks, and the client's anyio
-    task group refuses to be exited from another task than the one that entered it.
-    """
-    ready = asyncio.Event()
-    stop = asyncio.Event()
-    holder: list[Client] = []
-
-    async def hold() -> None:
-        async with Client(server, mode=request.param) as client:
-            holder.append(client)
-            ready.set()
-            await stop.wait()
-
-    task = asyncio.create_task(hold())
-    waiter = asyncio.create_task(ready.wait())
-    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    if not holder:
-        waiter.cancel()
-        await task  # raises what went wrong while connecting
-    yield holder[0]
-    stop.set()
-    await task
 
 
 async def api_calls(sandbox_http: httpx.AsyncClient) -> list[tuple[str, str]]:
