@@ -16,8 +16,12 @@ def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--toolsets", help="comma-separated toolsets to offer (default: all)")
     parser.add_argument("--tools", help="comma-separated tool names to offer (default: all)")
     parser.add_argument("--exclude-tools", help="comma-separated tool names to hide")
-    parser.add_argument("--allow-delete", action="store_true", default=None,
-                        help="offer delete_task to clients that cannot confirm through elicitation")
+    parser.add_argument(
+        "--allow-delete",
+        action="store_true",
+        default=None,
+        help="offer delete_task to clients that cannot confirm through elicitation",
+    )
     parser.add_argument("--scopes", help="granted Wrike scopes for a permanent token, comma-separated")
     parser.add_argument("--sandbox", action="store_true", help="run against the built-in Wrike sandbox")
 
@@ -51,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     auth = commands.add_parser("auth", help="OAuth login, status, logout")
     auth_commands = auth.add_subparsers(dest="auth_command", required=True)
     login = auth_commands.add_parser("login", help="authorize wrike-mcp with your Wrike account")
-    login.add_argument("--no-browser", action="store_true", help="print the URL and read the redirect from stdin")
+    login.add_argument(
+        "--no-browser", action="store_true", help="print the URL and read the redirect from stdin"
+    )
     login.add_argument("--scopes", help="scopes to request, comma-separated")
     auth_commands.add_parser("status", help="who is logged in, scopes, expiry (never a token)")
     auth_commands.add_parser("logout", help="delete the stored tokens")
@@ -70,13 +76,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             from wrike_mcp.sandbox.serve import run_sandbox
 
-            return run_sandbox(host=args.host, port=args.port, token_ttl=args.token_ttl, rate_limit=args.rate_limit)
+            return run_sandbox(
+                host=args.host, port=args.port, token_ttl=args.token_ttl, rate_limit=args.rate_limit
+            )
         from wrike_mcp.config import Settings
 
         settings = Settings(**settings_overrides(args))  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        print(f"wrike-mcp: invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
+        print(
+            f"wrike-mcp: invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr
+        )
         return EXIT_USAGE
     if args.command == "auth":
         from wrike_mcp.auth.commands import run_auth_command

@@ -67,7 +67,9 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
         listed = await super()._handle_list_tools(ctx, params)
         if self.allow_unconfirmed_delete or client_can_elicit(ctx):
             return listed
-        return ListToolsResult(tools=[tool for tool in listed.tools if tool.name not in CONFIRMED_DELETE_TOOLS])
+        return ListToolsResult(
+            tools=[tool for tool in listed.tools if tool.name not in CONFIRMED_DELETE_TOOLS]
+        )
 
 
 def client_can_elicit(ctx: ServerRequestContext[Any]) -> bool:

@@ -20,7 +20,7 @@ from wrike_mcp.wrike.errors import WrikeError
 EXIT_TOOL_ERROR = 1
 EXIT_USAGE = 2
 
-SANDBOX_TOKEN = "wrike-sandbox-token"  # documented demo credential of the emulator, not a secret
+SANDBOX_TOKEN = "wrike-sandbox-token"  # noqa: S105  (the emulator's documented demo token)
 SANDBOX_BASE_URL = "http://127.0.0.1/api/v4"  # in-process: requests never leave the process
 
 NO_CREDENTIALS = """\
@@ -127,7 +127,9 @@ async def serve(args: argparse.Namespace, settings: Settings) -> None:
         app = server.streamable_http_app(
             stateless_http=args.stateless, json_response=args.stateless, host=args.host
         )
-        print(f"wrike-mcp: streamable HTTP on http://{args.host}:{args.port}/mcp", file=sys.stderr, flush=True)
+        print(
+            f"wrike-mcp: streamable HTTP on http://{args.host}:{args.port}/mcp", file=sys.stderr, flush=True
+        )
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
         await uvicorn.Server(config).serve()
 

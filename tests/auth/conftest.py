@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.auth.auth_helpers import CANARY_SECRET
 
+from tests.auth.auth_helpers import CANARY_SECRET
 from wrike_mcp.auth.store import TokenStore
 from wrike_mcp.config import Settings
 

@@ -12,8 +12,8 @@ import anyio
 import httpx
 import httpx2
 import pytest
-from tests.auth.auth_helpers import CANARY_ACCESS, CANARY_REFRESH, CANARY_SECRET
 
+from tests.auth.auth_helpers import CANARY_ACCESS, CANARY_REFRESH, CANARY_SECRET
 from wrike_mcp.auth import (
     AuthorizationExpired,
     LoginError,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.auth.auth_helpers import CANARY_ACCESS
 
+from tests.auth.auth_helpers import CANARY_ACCESS
 from wrike_mcp.auth import (
     NoCredentialsError,
     OAuthTokenSource,

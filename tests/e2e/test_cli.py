@@ -7,6 +7,7 @@ import subprocess
 from typing import Any
 
 import pytest
+
 from tests.e2e.conftest import WRIKE_MCP
 
 pytestmark = pytest.mark.slow

@@ -15,6 +15,7 @@ import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+
 from tests.e2e.conftest import WRIKE_MCP, free_port
 
 pytestmark = pytest.mark.slow

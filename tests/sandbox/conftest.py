@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from tests.sandbox.sandbox_helpers import BASE_URL, TOKEN, bearer
 from starlette.applications import Starlette
 
+from tests.sandbox.sandbox_helpers import BASE_URL, TOKEN, bearer
 from wrike_mcp.sandbox import SandboxConfig, SandboxState, create_app
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from tests.sandbox.sandbox_helpers import BASE_URL, NOAUDIT, READONLY, TOKEN, bearer, folder_id
 from starlette.applications import Starlette
 
+from tests.sandbox.sandbox_helpers import BASE_URL, NOAUDIT, READONLY, TOKEN, bearer, folder_id
 from wrike_mcp.sandbox import SandboxConfig, SandboxState, create_app
 from wrike_mcp.sandbox.errors import ERROR_STATUS
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import httpx
-from tests.sandbox.sandbox_helpers import contact_id, folder_id, task_id
 
+from tests.sandbox.sandbox_helpers import contact_id, folder_id, task_id
 from wrike_mcp.sandbox import SandboxState
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.sandbox.sandbox_helpers import BASE_URL, TOKEN, bearer, folder_id
 from starlette.applications import Starlette
 
+from tests.sandbox.sandbox_helpers import BASE_URL, TOKEN, bearer, folder_id
 from wrike_mcp.sandbox import SandboxState, create_app
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 

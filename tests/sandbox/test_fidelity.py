@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.sandbox.sandbox_helpers import contact_id, folder_id, task_id
 
+from tests.sandbox.sandbox_helpers import contact_id, folder_id, task_id
 from wrike_mcp.sandbox import SandboxState
 from wrike_mcp.sandbox.routes import all_routes
 

@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from tests.sandbox.sandbox_helpers import bearer
 
+from tests.sandbox.sandbox_helpers import bearer
 from wrike_mcp.sandbox import SandboxState
 
 CLIENT = {"client_id": "sandbox-client", "client_secret": "sandbox-secret"}

@@ -6,8 +6,8 @@ import json
 from datetime import date, timedelta
 
 import httpx
-from tests.sandbox.sandbox_helpers import contact_id, folder_id, task_id
 
+from tests.sandbox.sandbox_helpers import contact_id, folder_id, task_id
 from wrike_mcp.sandbox import SandboxState
 from wrike_mcp.sandbox.state import Task
 

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from tests.wrike.wrike_helpers import DEMO_TOKEN, FAST, SANDBOX_BASE_URL, SANDBOX_ORIGIN, MakeClient
 
+from tests.wrike.wrike_helpers import DEMO_TOKEN, FAST, SANDBOX_BASE_URL, SANDBOX_ORIGIN, MakeClient
 from wrike_mcp.sandbox import SandboxConfig, create_app
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource, TokenSource

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.wrike.wrike_helpers import DEMO_TOKEN, READONLY_TOKEN, MakeClient, add_fault, api_requests
 
+from tests.wrike.wrike_helpers import DEMO_TOKEN, READONLY_TOKEN, MakeClient, add_fault, api_requests
 from wrike_mcp.sandbox import SandboxConfig
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import (

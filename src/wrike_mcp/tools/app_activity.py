@@ -25,9 +25,10 @@ from pydantic import Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
-from wrike_mcp.tools.output import TITLE_LIMIT, Model, Ref, clean_text, truncate
+from wrike_mcp.tools.output import TITLE_LIMIT, Model, Ref, truncate
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.models import Contact
+from wrike_mcp.wrike.text import strip_invisible
 
 TOOLSET = "app_activity"
 AUDIT_LOG_PATH = "/audit_log"
@@ -253,29 +254,31 @@ def _iso(value: Any) -> str | None:
     try:
         return datetime.fromisoformat(text).astimezone(UTC).strftime(WRIKE_TIMESTAMP)
     except ValueError:
-        return clean_text(text)[:40]
+        return strip_invisible(text)[:40]
 
 
 def _name(value: Any) -> str | None:
     if not value:
         return None
-    text, _ = truncate(" ".join(clean_text(str(value)).split()), TITLE_LIMIT)
+    text, _ = truncate(" ".join(strip_invisible(str(value)).split()), TITLE_LIMIT)
     return text or None
 
 
 def _clean_details(value: Any, depth: int = 0) -> Any:
     """Wrike's free-form `details`, with text cleaned and cut; deep nesting is flattened to text."""
     if isinstance(value, str):
-        return truncate(clean_text(value), DETAIL_TEXT_LIMIT)[0]
+        return truncate(strip_invisible(value), DETAIL_TEXT_LIMIT)[0]
     if isinstance(value, bool | int | float) or value is None:
         return value
     if depth >= 3:
-        return truncate(clean_text(json.dumps(value, default=str)), DETAIL_TEXT_LIMIT)[0]
+        return truncate(strip_invisible(json.dumps(value, default=str)), DETAIL_TEXT_LIMIT)[0]
     if isinstance(value, dict):
-        return {clean_text(str(key))[:100]: _clean_details(item, depth + 1) for key, item in value.items()}
+        return {
+            strip_invisible(str(key))[:100]: _clean_details(item, depth + 1) for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_clean_details(item, depth + 1) for item in value[:50]]
-    return truncate(clean_text(str(value)), DETAIL_TEXT_LIMIT)[0]
+    return truncate(strip_invisible(str(value)), DETAIL_TEXT_LIMIT)[0]
 
 
 # ---- people --------------------------------------------------------------------------------------------

@@ -11,16 +11,17 @@ from pydantic import Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import wrike
 from wrike_mcp.tools.folders import decode_cursor, page_slice, query_key, show_title
-from wrike_mcp.tools.output import Model, Ref, clean_text
+from wrike_mcp.tools.output import Model, Ref
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.models import Contact
+from wrike_mcp.wrike.text import strip_invisible
 
 OPTIONS_SHOWN = 50
 SHARED_SHOWN = 20
 
 
 def _fold(text: str) -> str:
-    return " ".join(clean_text(text).split()).casefold()
+    return " ".join(strip_invisible(text).split()).casefold()
 
 
 # ---- find_people -------------------------------------------------------------------------------------------

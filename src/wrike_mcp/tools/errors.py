@@ -16,7 +16,9 @@ def _short(text: str, limit: int = 160) -> str:
 
 def tool_error_message(exc: BaseException, tool: str, scopes: Sequence[str]) -> str | None:
     """The tool-error text for a known failure, or None for an unexpected one (logged by the caller)."""
-    if isinstance(exc, wrike_errors.BadReference | wrike_errors.UnknownOutcome | wrike_errors.AuthorizationExpired):
+    if isinstance(
+        exc, wrike_errors.BadReference | wrike_errors.UnknownOutcome | wrike_errors.AuthorizationExpired
+    ):
         return exc.message
     if isinstance(exc, wrike_errors.ResourceNotFound):
         return f"not found: {_short(exc.description)}. Check the id or look it up first (e.g. search_tasks, list_folders)"
@@ -27,16 +29,18 @@ def tool_error_message(exc: BaseException, tool: str, scopes: Sequence[str]) -> 
             "(and access to the item); grant it to the token or app"
         )
     if isinstance(exc, wrike_errors.NotAuthorized):
-        return (
-            "Wrike rejected the credentials (401): check WRIKE_ACCESS_TOKEN or run `wrike-mcp auth login`"
-        )
+        return "Wrike rejected the credentials (401): check WRIKE_ACCESS_TOKEN or run `wrike-mcp auth login`"
     if isinstance(exc, wrike_errors.RateLimited):
         wait = f"{exc.retry_after:.0f} s" if exc.retry_after else "a minute"
         return f"rate limited by Wrike: retry after {wait}"
-    if isinstance(exc, wrike_errors.InvalidParameter | wrike_errors.ParameterRequired | wrike_errors.InvalidRequest):
+    if isinstance(
+        exc, wrike_errors.InvalidParameter | wrike_errors.ParameterRequired | wrike_errors.InvalidRequest
+    ):
         return f"Wrike rejected the request: {_short(exc.description)}"
     if isinstance(exc, wrike_errors.MethodNotFound):
-        return "Wrike does not know this API method: check WRIKE_HOST (your data centre, e.g. app-eu.wrike.com)"
+        return (
+            "Wrike does not know this API method: check WRIKE_HOST (your data centre, e.g. app-eu.wrike.com)"
+        )
     if isinstance(exc, wrike_errors.ServerError):
         return f"Wrike had a server error ({exc.status}) and retries did not help; try again later"
     if isinstance(exc, wrike_errors.WrikeTimeout):

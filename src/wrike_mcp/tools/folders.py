@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import html
 import json
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
@@ -22,11 +21,12 @@ from pydantic import Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
-from wrike_mcp.tools.output import DESCRIPTION_LIMIT, TITLE_LIMIT, Model, Ref, clean_text, plain, truncate
+from wrike_mcp.tools.output import DESCRIPTION_LIMIT, TITLE_LIMIT, Model, Ref, plain, truncate
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.wrike.errors import AmbiguousReference, BadReference, ReferenceNotFound, ResourceNotFound
+from wrike_mcp.wrike.errors import ResourceNotFound
 from wrike_mcp.wrike.models import Folder
 from wrike_mcp.wrike.resolve import FolderTree
+from wrike_mcp.wrike.text import quoted, strip_invisible
 
 # ---- input limits (refused before any Wrike call) ----------------------------------------------------------
 
@@ -60,49 +60,6 @@ R = TypeVar("R")
 FIRST_LINE = 150  # the SDK prefixes "Error executing tool <name>: "; the whole first line stays under 200
 
 
-def reference_message(exc: BadReference) -> str:
-    """A reference error with a short first line; candidates or hints on the lines below."""
-    if isinstance(exc, AmbiguousReference):
-        lines = [
-            f"{exc.kind} {_shown(exc.reference, 60)} is ambiguous ({len(exc.candidates)} matches): "
-            "pass one of these ids, or a more specific name"
-        ]
-        lines += [f"- {clean_text(label)[:200]} (id {ident})" for ident, label in exc.candidates[:10]]
-        if len(exc.candidates) > 10:
-            lines.append(f"- … and {len(exc.candidates) - 10} more")
-        return "\n".join(lines)
-    if isinstance(exc, ReferenceNotFound):
-        head = f"{exc.kind} {_shown(exc.reference, 60)} not found"
-        _, _, hint = exc.message.partition(" not found; ")
-        if not hint:
-            return head
-        if len(head) + 2 + len(hint) <= FIRST_LINE:
-            return f"{head}; {hint}"
-        return f"{head}; see below\n{hint}"
-    if len(exc.message) <= FIRST_LINE:
-        return exc.message
-    return exc.message[: FIRST_LINE - 1] + "…\n" + exc.message
-
-
-def short_references(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Reference errors (ambiguous, not found) as tool errors whose first line is short and actionable."""
-
-    @functools.wraps(fn)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await fn(*args, **kwargs)
-        except BadReference as exc:
-            raise ToolError(reference_message(exc)) from None
-
-    return wrapper
-
-
-def _shown(value: str, limit: int = 40) -> str:
-    """A user value quoted in an error message, kept short (it may be 100 kB)."""
-    text = " ".join(clean_text(value).split())
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
 def parse_day(value: str | None, name: str) -> date | None:
     """An ISO date (`YYYY-MM-DD`, or a datetime whose date part is taken); ToolError when impossible."""
     if value is None:
@@ -116,10 +73,10 @@ def parse_day(value: str | None, name: str) -> date | None:
         )
     except ValueError:
         raise ToolError(
-            f"{name} {_shown(value)} is not a valid date: use YYYY-MM-DD, e.g. 2026-03-31"
+            f"{name} {quoted(value, 40)} is not a valid date: use YYYY-MM-DD, e.g. 2026-03-31"
         ) from None
     if not 1970 <= parsed.year < 2100:
-        raise ToolError(f"{name} {_shown(value)} is out of Wrike's range: use a date from 1970 to 2099")
+        raise ToolError(f"{name} {quoted(value, 40)} is out of Wrike's range: use a date from 1970 to 2099")
     return parsed
 
 
@@ -136,12 +93,12 @@ def parse_instant(value: str | None, name: str) -> datetime | None:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ToolError(
-            f"{name} {_shown(value)} is not a valid date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
+            f"{name} {quoted(value, 40)} is not a valid date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     if not 1970 <= parsed.year < 2100:
-        raise ToolError(f"{name} {_shown(value)} is out of Wrike's range: use a date from 1970 to 2099")
+        raise ToolError(f"{name} {quoted(value, 40)} is out of Wrike's range: use a date from 1970 to 2099")
     return parsed.astimezone(UTC)
 
 
@@ -158,7 +115,7 @@ def check_range(start: date | None, end: date | None, start_name: str, end_name:
 
 def clean_title(value: str, what: str) -> str:
     """A title as Wrike stores it: one line, control characters removed; ToolError when nothing is left."""
-    title = " ".join(clean_text(value).split())
+    title = " ".join(strip_invisible(value).split())
     if not title:
         raise ToolError(f"the {what} title is empty: give a non-blank title (up to {MAX_TITLE} characters)")
     return title
@@ -166,7 +123,7 @@ def clean_title(value: str, what: str) -> str:
 
 def text_to_html(text: str) -> str:
     """Plain text from a model → Wrike's HTML description (escaped, line breaks kept)."""
-    lines = html.escape(clean_text(text).strip()).splitlines()
+    lines = html.escape(strip_invisible(text).strip()).splitlines()
     return "<br>".join(lines)
 
 
@@ -214,7 +171,7 @@ def page_slice(items: Sequence[Any], offset: int, limit: int, key: str) -> tuple
 
 def show_title(value: str | None) -> str:
     """A title written by a Wrike user, for output: invisible characters removed, cut at TITLE_LIMIT."""
-    text, _ = truncate(" ".join(clean_text(value or "").split()), TITLE_LIMIT)
+    text, _ = truncate(" ".join(strip_invisible(value or "").split()), TITLE_LIMIT)
     return text
 
 
@@ -382,7 +339,6 @@ def _node_status(folder: Folder) -> str | None:
 
 
 @wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="List folders and projects")
-@short_references
 async def list_folders(
     ctx: Context[Any],
     parent: Annotated[
@@ -546,7 +502,7 @@ async def custom_field_values(deps: WrikeContext, folder: Folder) -> list[Custom
             ids = json.loads(text) if text.startswith("[") else text.split(",")
             people = await people_refs(deps, [str(i).strip() for i in ids if str(i).strip()])
             text = None
-        shown = truncate(clean_text(text), 500)[0] if text is not None else None
+        shown = truncate(strip_invisible(text), 500)[0] if text is not None else None
         values.append(
             CustomFieldValue(
                 id=item.id,
@@ -615,7 +571,6 @@ async def folder_details(deps: WrikeContext, folder: Folder) -> FolderDetails:
 
 
 @wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="Get a folder, project or space")
-@short_references
 async def get_folder(ctx: Context[Any], folder: FolderRef) -> FolderDetails:
     """Details of one folder, project or space: full path, permalink, description as plain text, custom field
     values by name, project info (owners, status, custom status, start/end dates) and direct child folders.
@@ -655,7 +610,6 @@ class CreatedFolder(Model):
 @wrike_tool(
     toolset="folders", scopes=[scopes.WS_READ_WRITE], title="Create a folder", kind="write", idempotent=False
 )
-@short_references
 async def create_folder(
     ctx: Context[Any],
     parent: Annotated[

@@ -7,19 +7,37 @@ with `truncated: true`.
 
 from __future__ import annotations
 
+import json
 import re
-import unicodedata
 from html.parser import HTMLParser
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+from pydantic_core import to_jsonable_python
+
+from wrike_mcp.wrike.text import strip_invisible
 
 DESCRIPTION_LIMIT = 4000
 COMMENT_LIMIT = 1500
 TITLE_LIMIT = 300
 
-# Zero-width, bidi embedding/override/isolate marks, BOM, soft hyphen, and other format characters.
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
-_BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol"}
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "ul",
+    "ol",
+}
 
 
 class Model(BaseModel):
@@ -60,18 +78,12 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
-def clean_text(text: str) -> str:
-    """Remove invisible/bidi control characters and other non-printing format characters."""
-    text = _INVISIBLE.sub("", text)
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf"))
-
-
 def html_to_text(html: str) -> str:
     """Wrike's HTML (descriptions, comments) as plain text, whitespace tidied."""
     parser = _TextExtractor()
     parser.feed(html)
     parser.close()
-    text = clean_text("".join(parser.parts))
+    text = strip_invisible("".join(parser.parts))
     lines = [" ".join(line.split()) for line in text.splitlines()]
     text = "\n".join(lines)
     text = re.sub(r"\n{3,}", "\n\n", text)
@@ -91,3 +103,40 @@ def plain(html: str | None, limit: int) -> tuple[str | None, bool | None]:
         return None, None
     text, cut = truncate(html_to_text(html), limit)
     return text or None, (True if cut else None)
+
+
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
+def compact(model: BaseModel) -> dict[str, Any]:
+    """A result model as JSON data with optional empty fields omitted (DESIGN §5).
+
+    Optional fields that are None, "", [] or {} are dropped, recursively; required fields always appear, so
+    an empty list result still says `"items": []` and the data always matches the published outputSchema.
+    """
+    data: dict[str, Any] = {}
+    for name, field in type(model).model_fields.items():
+        value = _compact_value(getattr(model, name))
+        if field.is_required() or not _is_empty(value):
+            data[field.alias or name] = value
+    return data
+
+
+def _compact_value(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return compact(value)
+    if isinstance(value, list | tuple):
+        return [_compact_value(item) for item in value]
+    if isinstance(value, dict):
+        items = ((key, _compact_value(item)) for key, item in value.items())
+        return {key: item for key, item in items if not _is_empty(item)}
+    return to_jsonable_python(value)
+
+
+def _is_empty(value: Any) -> bool:
+    return any(value is empty or (type(value) is type(empty) and value == empty) for empty in _EMPTY)
+
+
+def compact_json(model: BaseModel) -> str:
+    """`compact(model)` as one line of JSON: the text form of a tool result or resource."""
+    return json.dumps(compact(model), ensure_ascii=False, separators=(",", ":"))

@@ -31,7 +31,6 @@ from wrike_mcp.tools.folders import (
     people_refs,
     project_info,
     query_key,
-    short_references,
     show_title,
     text_to_html,
     wrike_timestamp,
@@ -182,7 +181,6 @@ def _in_range(value: date | None, start: date | None, end: date | None) -> bool:
 
 
 @wrike_tool(toolset="projects", scopes=[scopes.WS_READ_ONLY], title="List projects")
-@short_references
 async def list_projects(
     ctx: Context[Any],
     within: Annotated[
@@ -375,7 +373,6 @@ async def count_tasks(deps: WrikeContext, folder_id: str) -> TaskCounts:
 
 
 @wrike_tool(toolset="projects", scopes=[scopes.WS_READ_ONLY], title="Get a project with task counts")
-@short_references
 async def get_project(ctx: Context[Any], project: ProjectRef) -> ProjectDetails:
     """A project's details and health: path, permalink, description, owners, status, start/end dates, custom
     fields, child folders, plus its task counts by status group and custom status and the overdue count.
@@ -426,7 +423,6 @@ async def summary(deps: WrikeContext, folder: Folder, changed: list[str] | None 
     kind="write",
     idempotent=False,
 )
-@short_references
 async def create_project(
     ctx: Context[Any],
     parent: Annotated[
@@ -482,7 +478,6 @@ async def create_project(
 @wrike_tool(
     toolset="projects", scopes=[scopes.WS_READ_WRITE], title="Update a project", kind="write", idempotent=True
 )
-@short_references
 async def update_project(
     ctx: Context[Any],
     project: ProjectRef,

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.tools.errors import tool_error_message
+from wrike_mcp.tools.output import compact
 
 logger = logging.getLogger("wrike_mcp.tools")
 
@@ -141,21 +142,8 @@ class ToolFilter:
         return problems
 
 
-def compact(value: Any) -> Any:
-    """Drop None, empty strings, lists and dicts recursively (the output contract, DESIGN §5).
-
-    False and 0 are kept: they carry meaning ("truncated": false is dropped by the models instead).
-    """
-    if isinstance(value, dict):
-        out = {key: compact(item) for key, item in value.items()}
-        return {key: item for key, item in out.items() if item not in (None, "", [], {})}
-    if isinstance(value, list):
-        return [compact(item) for item in value]
-    return value
-
-
 def to_result(model: BaseModel) -> CallToolResult:
-    data = compact(model.model_dump(mode="json", by_alias=True))
+    data = compact(model)
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 

@@ -11,7 +11,6 @@ Completion (one handler per server) serves prompt arguments (`folder`, `project`
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,11 +29,11 @@ from pydantic import BaseModel, Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.tools.errors import tool_error_message
-from wrike_mcp.tools.output import TITLE_LIMIT, Model, Ref, clean_text, truncate
-from wrike_mcp.tools.registry import compact
+from wrike_mcp.tools.output import TITLE_LIMIT, Model, Ref, compact_json, truncate
 from wrike_mcp.wrike.errors import InvalidParameter, InvalidRequest, ResourceNotFound, WrikeError
 from wrike_mcp.wrike.models import Folder
 from wrike_mcp.wrike.resolve import FolderTree
+from wrike_mcp.wrike.text import strip_invisible
 
 if TYPE_CHECKING:
     from wrike_mcp.tools.folders import FolderDetails
@@ -84,14 +83,8 @@ class WorkflowsResource(Model):
 # ---- helpers -------------------------------------------------------------------------------------------
 
 
-def to_json(model: BaseModel) -> str:
-    return json.dumps(
-        compact(model.model_dump(mode="json", by_alias=True)), ensure_ascii=False, separators=(",", ":")
-    )
-
-
 def _title(value: str | None) -> str:
-    return truncate(" ".join(clean_text(value or "").split()), TITLE_LIMIT)[0]
+    return truncate(" ".join(strip_invisible(value or "").split()), TITLE_LIMIT)[0]
 
 
 async def _guarded(kind: str, ident: str, read: Callable[[], Awaitable[str]]) -> str:
@@ -196,7 +189,7 @@ def path_candidates(tree: FolderTree, prefix: str, *, projects_only: bool) -> li
     for ident, folder in tree.nodes.items():
         if ident in tree.root_ids or (projects_only and not folder.is_project):
             continue
-        parts = [" ".join(clean_text(part).split()) for part in tree.path(ident)]
+        parts = [" ".join(strip_invisible(part).split()) for part in tree.path(ident)]
         path = "/".join(parts)
         if not path:
             continue
@@ -235,7 +228,7 @@ async def complete_person(state: WrikeContext, prefix: str) -> Completion:
     values = ["me"] if "me".startswith(wanted) else []
     matches = []
     for contact in contacts:
-        name = " ".join(clean_text(contact.name).split())
+        name = " ".join(strip_invisible(contact.name).split())
         email = contact.email or ""
         if _fold(name).startswith(wanted) or _fold(contact.last_name).startswith(wanted):
             # a full name two people share would be ambiguous: offer the email instead
@@ -334,4 +327,4 @@ def register(server: MCPServer[Any], state: WrikeContext) -> None:
 
 
 async def _render(model: Awaitable[BaseModel]) -> str:
-    return to_json(await model)
+    return compact_json(await model)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import html
 import json
 import math
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
@@ -33,13 +32,13 @@ from wrike_mcp.tools.output import (
     TITLE_LIMIT,
     Model,
     Ref,
-    clean_text,
     plain,
     truncate,
 )
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.wrike.errors import AmbiguousReference, InvalidParameter, ReferenceNotFound, WrikeError
+from wrike_mcp.wrike.errors import BadReference, InvalidParameter, ReferenceNotFound, WrikeError
 from wrike_mcp.wrike.models import STATUS_GROUPS, CustomField
+from wrike_mcp.wrike.text import quoted, strip_invisible
 
 TOOLSET = "tasks"
 
@@ -107,43 +106,6 @@ def people_field(what: str) -> Any:
 # ---- small helpers --------------------------------------------------------------------------------------
 
 
-def _shown(value: str, limit: int = 60) -> str:
-    """A user value quoted in an error message: short (it may be 100 kB), control characters removed."""
-    text = " ".join(clean_text(value).split())
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
-def friendly_references(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Reference errors with a short first line; an ambiguity lists its candidates on the following lines."""
-
-    @functools.wraps(fn)
-    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await fn(*args, **kwargs)
-        except (AmbiguousReference, ReferenceNotFound) as exc:
-            raise reference_error(exc) from None
-
-    return call
-
-
-def reference_error(exc: AmbiguousReference | ReferenceNotFound) -> ToolError:
-    """A short first line naming the reference; an ambiguity lists its candidates on the following lines."""
-    if isinstance(exc, ReferenceNotFound):
-        message = exc.message.replace(repr(exc.reference), _shown(exc.reference), 1)
-        head, _, hint = message.partition("; ")
-        return ToolError(message if len(message) < 190 or not hint else f"{head}\n{hint}")
-    lines = [
-        f"{exc.kind} {_shown(exc.reference)} is ambiguous ({len(exc.candidates)} matches): "
-        "pass one of these ids or a more specific name"
-    ]
-    lines += [
-        f"- {ident}: {' '.join(clean_text(label).split())[:160]}" for ident, label in exc.candidates[:10]
-    ]
-    if len(exc.candidates) > 10:
-        lines.append(f"- … and {len(exc.candidates) - 10} more")
-    return ToolError("\n".join(lines))
-
-
 def parse_day(value: str | None, name: str) -> date | None:
     """An ISO date (`YYYY-MM-DD`, or a datetime whose date part is taken), 'today' or 'tomorrow'."""
     if value is None:
@@ -160,10 +122,10 @@ def parse_day(value: str | None, name: str) -> date | None:
         )
     except ValueError:
         raise ToolError(
-            f"{name} {_shown(value)} is not a valid date: use YYYY-MM-DD, e.g. 2026-03-31"
+            f"{name} {quoted(value, 60)} is not a valid date: use YYYY-MM-DD, e.g. 2026-03-31"
         ) from None
     if not 1970 <= parsed.year < 2100:
-        raise ToolError(f"{name} {_shown(value)} is out of Wrike's range: use a date from 1970 to 2099")
+        raise ToolError(f"{name} {quoted(value, 60)} is out of Wrike's range: use a date from 1970 to 2099")
     return parsed
 
 
@@ -175,7 +137,7 @@ def check_range(start: date | None, end: date | None, start_name: str, end_name:
 
 
 def clean_title(value: str) -> str:
-    title = " ".join(clean_text(value).split())
+    title = " ".join(strip_invisible(value).split())
     if not title:
         raise ToolError(f"the task title is empty: give a non-blank title (up to {MAX_TITLE} characters)")
     return title
@@ -183,11 +145,11 @@ def clean_title(value: str) -> str:
 
 def text_to_html(text: str) -> str:
     """Plain text from a model → Wrike HTML: escaped, so it can never inject markup; line breaks kept."""
-    return "<br>".join(html.escape(clean_text(text).strip()).splitlines())
+    return "<br>".join(html.escape(strip_invisible(text).strip()).splitlines())
 
 
 def show_title(value: Any) -> str:
-    text, _ = truncate(" ".join(clean_text(str(value or "")).split()), TITLE_LIMIT)
+    text, _ = truncate(" ".join(strip_invisible(str(value or "")).split()), TITLE_LIMIT)
     return text
 
 
@@ -403,7 +365,6 @@ def _read_search_cursor(cursor: str, key: str) -> tuple[str | None, int, int]:
 
 
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="Search tasks")
-@friendly_references
 async def search_tasks(
     ctx: Context[Any],
     text: Annotated[
@@ -506,7 +467,7 @@ async def search_tasks(
     updated_from = parse_day(updated_after, "updated_after")
     updated_to = parse_day(updated_before, "updated_before")
     check_range(updated_from, updated_to, "updated_after", "updated_before")
-    words = " ".join(clean_text(text).split()) if text is not None else None
+    words = " ".join(strip_invisible(text).split()) if text is not None else None
     if text is not None and not words:
         raise ToolError("text is empty: give words the title contains, or omit text")
     group = status_group(status) if status else None
@@ -541,7 +502,7 @@ async def search_tasks(
         groups = {g for _, g in matches}
         if overdue and "Active" not in groups:
             raise ToolError(
-                f"overdue means Active tasks, but status {_shown(status)} is not an Active status"
+                f"overdue means Active tasks, but status {quoted(status, 60)} is not an Active status"
             )
         params["customStatuses"] = [ident for ident, _ in matches]
     if group or overdue:
@@ -719,7 +680,7 @@ async def render_custom_fields(
         elif kind == "Date":
             value = text[:10]
         else:
-            shown, flag = truncate(clean_text(text), FIELD_TEXT_LIMIT)
+            shown, flag = truncate(strip_invisible(text), FIELD_TEXT_LIMIT)
             value, cut = shown, (True if flag else None)
         currency = None
         if kind == "Currency" and meta is not None and meta.settings:
@@ -854,7 +815,6 @@ async def task_detail(deps: WrikeContext, task: Mapping[str, Any], comments: int
 
 
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="Get task details")
-@friendly_references
 async def get_task(
     ctx: Context[Any],
     task: TaskRef,
@@ -895,7 +855,7 @@ async def encode_custom_fields(
         field_id = await deps.resolver.custom_field_id(name)
         meta: CustomField | None = fields.get(field_id)
         kind = meta.type if meta else None
-        label = _shown(name, 40)
+        label = quoted(name, 40)
         if value is None or value == "" or value == []:
             out.append({"id": field_id, "value": None})
             continue
@@ -932,13 +892,13 @@ async def encode_custom_fields(
             if isinstance(value, list):
                 if kind != "Multiple":
                     raise ToolError(f"custom field {label} takes one text value, not a list")
-                encoded = ",".join(clean_text(str(v)).strip() for v in value)
+                encoded = ",".join(strip_invisible(str(v)).strip() for v in value)
             elif isinstance(value, bool):
                 encoded = "true" if value else "false"
             elif isinstance(value, float):
                 encoded = str(int(value)) if value.is_integer() else repr(value)
             else:
-                encoded = clean_text(value).strip()
+                encoded = strip_invisible(value).strip()
             if kind == "DropDown" and meta is not None:
                 options = [str(o) for o in (meta.settings or {}).get("values") or []]
                 exact = [o for o in options if o.casefold() == encoded.casefold()]
@@ -947,7 +907,7 @@ async def encode_custom_fields(
                 elif options and (meta.settings or {}).get("allowOtherValues") is False:
                     listed = ", ".join(show_title(o) for o in options[:15])
                     raise ToolError(
-                        f"custom field {label} has no option {_shown(encoded, 40)}; options: {listed}"[:400]
+                        f"custom field {label} has no option {quoted(encoded, 40)}; options: {listed}"[:400]
                     )
         if len(encoded) > MAX_FIELD_VALUE:
             raise ToolError(f"custom field {label} value is too long: at most {MAX_FIELD_VALUE} characters")
@@ -960,9 +920,9 @@ def check_custom_field_input(values: Mapping[str, Any] | None) -> None:
         if not name.strip():
             raise ToolError("a custom field name is empty: use the field's name or id (list_custom_fields)")
         if isinstance(value, list) and (len(value) > MAX_PEOPLE or any(len(str(v)) > MAX_REF for v in value)):
-            raise ToolError(f"custom field {_shown(name, 40)} has too many or too long values")
+            raise ToolError(f"custom field {quoted(name, 40)} has too many or too long values")
         if isinstance(value, float) and not math.isfinite(value):
-            raise ToolError(f"custom field {_shown(name, 40)} must be a finite number")
+            raise ToolError(f"custom field {quoted(name, 40)} must be a finite number")
 
 
 def task_dates(start: date | None, due: date | None) -> dict[str, Any]:
@@ -978,7 +938,6 @@ def task_dates(start: date | None, due: date | None) -> dict[str, Any]:
 
 
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Create a task", kind="write")
-@friendly_references
 async def create_task(
     ctx: Context[Any],
     title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="the task title")],
@@ -1081,7 +1040,6 @@ async def create_task(
 @wrike_tool(
     toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Update a task", kind="write", idempotent=True
 )
-@friendly_references
 async def update_task(
     ctx: Context[Any],
     task: TaskRef,
@@ -1244,8 +1202,8 @@ async def confirm_delete(task: str, ctx: Context) -> Elicit[DeleteConfirmation] 
         task_id = await deps.resolver.task_id(task)
         found = await deps.client.get_one(f"/tasks/{task_id}")
         where = ", ".join(ref.name or ref.id for ref in await folder_refs(deps, found.get("parentIds") or []))
-    except (AmbiguousReference, ReferenceNotFound) as exc:
-        raise reference_error(exc) from None
+    except BadReference as exc:
+        raise ToolError(exc.message) from None
     except WrikeError as exc:  # never ask about a task that cannot be read
         message = tool_error_message(exc, "delete_task", [scopes.WS_READ_WRITE])
         raise ToolError(message or "delete_task could not read the task; try again") from None
@@ -1260,7 +1218,6 @@ async def confirm_delete(task: str, ctx: Context) -> Elicit[DeleteConfirmation] 
 @wrike_tool(
     toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Delete a task", kind="destructive", idempotent=True
 )
-@friendly_references
 async def delete_task(
     ctx: Context[Any],
     task: TaskRef,
@@ -1301,7 +1258,6 @@ class CommentList(Model):
 
 
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="List task comments")
-@friendly_references
 async def list_comments(
     ctx: Context[Any],
     task: TaskRef,
@@ -1331,7 +1287,6 @@ async def list_comments(
 
 
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Comment on a task", kind="write")
-@friendly_references
 async def add_comment(
     ctx: Context[Any],
     task: TaskRef,
@@ -1342,7 +1297,7 @@ async def add_comment(
     `task` is an id, permalink or unique title.
     """
     deps = wrike(ctx)
-    if not clean_text(text).strip():
+    if not strip_invisible(text).strip():
         raise ToolError("the comment text is empty: give some text")
     task_id = await deps.resolver.task_id(task)
     created = await deps.client.post(f"/tasks/{task_id}/comments", {"text": text_to_html(text)})
@@ -1386,7 +1341,7 @@ async def timelog_items(deps: WrikeContext, raw: Sequence[Mapping[str, Any]]) ->
     )
     items = []
     for entry in raw:
-        text, cut = truncate(clean_text(str(entry.get("comment") or "")).strip(), TIMELOG_COMMENT_LIMIT)
+        text, cut = truncate(strip_invisible(str(entry.get("comment") or "")).strip(), TIMELOG_COMMENT_LIMIT)
         task_id = str(entry["taskId"]) if entry.get("taskId") else None
         user = str(entry["userId"]) if entry.get("userId") else None
         items.append(
@@ -1404,7 +1359,6 @@ async def timelog_items(deps: WrikeContext, raw: Sequence[Mapping[str, Any]]) ->
 
 
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="List time logs")
-@friendly_references
 async def list_timelogs(
     ctx: Context[Any],
     task: Annotated[
@@ -1463,7 +1417,6 @@ async def list_timelogs(
 
 
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Log time on a task", kind="write")
-@friendly_references
 async def log_time(
     ctx: Context[Any],
     task: TaskRef,
@@ -1487,7 +1440,9 @@ async def log_time(
     body: dict[str, Any] = {
         "hours": round(hours, 2),
         "trackedDate": day.isoformat(),
-        "comment": clean_text(comment or "").strip(),  # Wrike's reference marks it required; empty is fine
+        "comment": strip_invisible(
+            comment or ""
+        ).strip(),  # Wrike's reference marks it required; empty is fine
         "plainText": True,
     }
     created = await deps.client.post(f"/tasks/{task_id}/timelogs", body)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from wrike_mcp.wrike.text import quoted, strip_invisible
+
 
 class WrikeError(Exception):
     """Base of every error the Wrike client raises."""
@@ -148,26 +150,43 @@ class AuthorizationExpired(WrikeError):
 
 
 class BadReference(WrikeError):
-    """A reference (id, permalink, path, name) given by a person could not be turned into one Wrike id."""
+    """A reference (id, permalink, path, name) given by a person could not be turned into one Wrike id.
+
+    The message's first line is short (it is what a model reads first); candidates and hints follow it.
+    """
+
+
+FIRST_LINE_LIMIT = 150  # MCP clients prefix "Error executing tool <name>: "; the line stays under 200
 
 
 class ReferenceNotFound(BadReference):
     def __init__(self, kind: str, reference: str, hint: str = "") -> None:
         self.kind = kind
         self.reference = reference
-        super().__init__(f"{kind} {reference!r} not found" + (f"; {hint}" if hint else ""))
+        self.hint = hint
+        head = f"{kind} {quoted(reference)} not found"
+        if hint and len(head) + 2 + len(hint) <= FIRST_LINE_LIMIT:
+            message = f"{head}; {hint}"
+        else:
+            message = f"{head}\n{hint}" if hint else head
+        super().__init__(message)
 
 
 class AmbiguousReference(BadReference):
     """A name matched several entities; the candidates are listed, nothing is guessed."""
 
+    SHOWN = 10
+
     def __init__(self, kind: str, reference: str, candidates: Sequence[tuple[str, str]]) -> None:
         self.kind = kind
         self.reference = reference
         self.candidates = list(candidates)
-        listed = "; ".join(f"{label} (id {ident})" for ident, label in self.candidates[:10])
-        more = f"; and {len(self.candidates) - 10} more" if len(self.candidates) > 10 else ""
-        super().__init__(
-            f"{kind} {reference!r} is ambiguous: {len(self.candidates)} matches — {listed}{more}. "
-            "Pass an id or a more specific name"
-        )
+        lines = [
+            f"{kind} {quoted(reference)} is ambiguous ({len(self.candidates)} matches): "
+            "pass one of these ids or a more specific name"
+        ]
+        for ident, label in self.candidates[: self.SHOWN]:
+            lines.append(f"- {' '.join(strip_invisible(label).split())[:160]} (id {ident})")
+        if len(self.candidates) > self.SHOWN:
+            lines.append(f"- … and {len(self.candidates) - self.SHOWN} more")
+        super().__init__("\n".join(lines))
