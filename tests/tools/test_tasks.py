@@ -149,7 +149,7 @@ async def test_search_by_title_words_status_and_sort(mcp: Client) -> None:
     subtasks = await call(mcp, "search_tasks", folder=Q3, text="headline options", include_subtasks=True)
     assert subtasks["items"][0]["subtask_of"][0]["name"] == "Draft launch announcement"
     # an empty list is compacted away (DESIGN §5); total says there is nothing
-    assert await call(mcp, "search_tasks", folder=Q3, text="headline options") == {"total": 0}
+    assert await call(mcp, "search_tasks", folder=Q3, text="headline options") == {"items": [], "total": 0}
 
     completed = await call(mcp, "search_tasks", status="completed", space="Engineering", limit=10)
     assert completed["items"] and all(item["status"] == "Completed" for item in completed["items"])

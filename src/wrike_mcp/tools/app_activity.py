@@ -146,7 +146,7 @@ class AppActivity(Model):
 
 
 class AppActivityList(Model):
-    items: list[AppActivity] = Field(default_factory=list, description="one row per app; absent when none")
+    items: list[AppActivity] = Field(description="one row per app")
     total: int = Field(description="number of apps listed")
     unknown_columns: list[str] = Field(description="panel columns the API cannot tell; always null")
     notes: list[str] = Field(description="how the table was built (written by wrike-mcp, not Wrike data)")
@@ -171,7 +171,7 @@ class AuditEvent(Model):
 
 
 class AuditLogPage(Model):
-    items: list[AuditEvent] = Field(default_factory=list, description="events; absent when none match")
+    items: list[AuditEvent] = Field(description="matching audit-log events")
     next_cursor: str | None = Field(default=None, description="pass back as `cursor` for more; absent at end")
     total: int | None = Field(default=None, description="matching events as Wrike counts them, when it says")
 

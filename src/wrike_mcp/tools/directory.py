@@ -44,7 +44,7 @@ class Person(Model):
 
 
 class PeopleList(Model):
-    items: list[Person] = Field(default_factory=list)
+    items: list[Person]
     total: int = Field(description="matches in all pages")
     next_cursor: str | None = None
 
@@ -170,7 +170,7 @@ class WorkflowItem(Model):
 
 
 class WorkflowList(Model):
-    items: list[WorkflowItem] = Field(default_factory=list)
+    items: list[WorkflowItem]
     total: int
 
 
@@ -230,7 +230,7 @@ class CustomFieldItem(Model):
 
 
 class CustomFieldList(Model):
-    items: list[CustomFieldItem] = Field(default_factory=list)
+    items: list[CustomFieldItem]
     total: int
 
 

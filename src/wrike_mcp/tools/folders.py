@@ -249,7 +249,7 @@ class SpaceItem(Model):
 
 
 class SpaceList(Model):
-    items: list[SpaceItem] = Field(default_factory=list)
+    items: list[SpaceItem]
     total: int
 
 
@@ -297,7 +297,7 @@ class FolderNode(Model):
 
 class FolderList(Model):
     parent: Ref | None = Field(default=None, description="the listed parent, named by its path; absent: root")
-    items: list[FolderNode] = Field(default_factory=list)
+    items: list[FolderNode]
     total: int = Field(description="folders and projects within `depth` that match (all pages)")
     next_cursor: str | None = Field(default=None, description="flat layout: pass back for the next page")
 

@@ -164,7 +164,7 @@ class ProjectItem(Model):
 
 
 class ProjectList(Model):
-    items: list[ProjectItem] = Field(default_factory=list)
+    items: list[ProjectItem]
     total: int = Field(
         description="projects matching the filters; Wrike does not page projects, so all were fetched and "
         "the pages are cut here"

@@ -288,7 +288,7 @@ class TaskItem(Model):
 
 
 class TaskList(Model):
-    items: list[TaskItem] = Field(default_factory=list)
+    items: list[TaskItem]
     total: int | None = Field(
         default=None,
         description="all matching tasks as Wrike counts them (absent when titles are filtered here)",
@@ -1252,7 +1252,7 @@ async def delete_task(
 
 class CommentList(Model):
     task: Ref
-    items: list[CommentItem] = Field(default_factory=list)
+    items: list[CommentItem]
     total: int
     next_cursor: str | None = None
 
@@ -1322,7 +1322,7 @@ class TimelogItem(Model):
 
 
 class TimelogList(Model):
-    items: list[TimelogItem] = Field(default_factory=list)
+    items: list[TimelogItem]
     total: int
     total_hours: float = Field(description="sum of hours over all matching entries (all pages)")
     next_cursor: str | None = None
