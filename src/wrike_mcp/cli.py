@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address")
     serve.add_argument("--port", type=int, default=8000, help="HTTP port")
     serve.add_argument("--stateless", action="store_true", help="stateless JSON mode for HTTP")
+    serve.add_argument(
+        "--allowed-hosts", help="HTTP Host values to accept, comma-separated (default: loopback)"
+    )
+    serve.add_argument("--allowed-origins", help="HTTP Origin values to accept, comma-separated")
     _add_filter_flags(serve)
 
     tools = commands.add_parser("tools", help="list the tools this configuration offers")
@@ -66,7 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_overrides(args: argparse.Namespace) -> dict[str, object]:
     """CLI flags that map onto Settings fields; unset flags leave env vars in charge."""
-    names = ("read_only", "toolsets", "tools", "exclude_tools", "allow_delete", "scopes")
+    names = (
+        "read_only",
+        "toolsets",
+        "tools",
+        "exclude_tools",
+        "allow_delete",
+        "scopes",
+        "allowed_hosts",
+        "allowed_origins",
+    )
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 

@@ -64,9 +64,19 @@ class Settings(BaseSettings):
     exclude_tools: CommaList = Field(default_factory=list)
     allow_delete: bool = False
 
+    # HTTP transport: Host/Origin allow-lists (DNS-rebinding protection); loopback only when unset
+    allowed_hosts: CommaList = Field(
+        default_factory=list, description="Host header values, e.g. mcp.example.com"
+    )
+    allowed_origins: CommaList = Field(
+        default_factory=list, description="Origin values, e.g. https://mcp.example.com"
+    )
+
     log_level: str = Field(default="WARNING", description="log level of the server's own log (stderr)")
 
-    _split = field_validator("scopes", "toolsets", "tools", "exclude_tools", mode="before")(split_commas)
+    _split = field_validator(
+        "scopes", "toolsets", "tools", "exclude_tools", "allowed_hosts", "allowed_origins", mode="before"
+    )(split_commas)
 
     @field_validator("host")
     @classmethod

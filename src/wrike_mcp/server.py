@@ -7,8 +7,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from mcp.server.context import ServerRequestContext
-from mcp.server.mcpserver import MCPServer
-from mcp.types import ListToolsResult, PaginatedRequestParams
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.types import (
+    CallToolResult,
+    EmptyResult,
+    InputRequiredResult,
+    ListToolsResult,
+    PaginatedRequestParams,
+    SetLevelRequestParams,
+)
+from pydantic import ValidationError
 
 from wrike_mcp import __version__
 from wrike_mcp.config import Settings
@@ -56,7 +65,12 @@ def offered_tools(settings: Settings, granted_scopes: frozenset[str] | None = No
 
 
 class WrikeMCPServer(MCPServer[WrikeContext]):
-    """MCPServer that hides confirm-first tools from clients that cannot confirm (no elicitation)."""
+    """MCPServer with wrike-mcp's protocol-level behaviour.
+
+    - Confirm-first tools are hidden from clients that cannot confirm (no elicitation) unless allowed.
+    - Arguments that fail the input schema get an error whose first line names the parameter and the rule,
+      never the rejected value (it may be 100 kB, or a secret pasted by mistake).
+    """
 
     allow_unconfirmed_delete: bool = False
     wrike: WrikeContext  # what the tools reach through their context; also for resources and benchmarks
@@ -70,6 +84,34 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
         return ListToolsResult(
             tools=[tool for tool in listed.tools if tool.name not in CONFIRMED_DELETE_TOOLS]
         )
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[WrikeContext, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc, UnexpectedToolError) or not isinstance(exc.__cause__, ValidationError):
+                raise
+            raise ToolError(argument_errors(name, exc.__cause__)) from exc.__cause__
+
+
+def argument_errors(tool: str, error: ValidationError) -> str:
+    """One line per rejected argument: where and which rule, without the rejected value."""
+    problems = []
+    for detail in error.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in detail["loc"]) or "arguments"
+        problems.append(f"{where}: {detail['msg']}")
+    first = f"Error executing tool {tool}: invalid argument {problems[0]}"
+    return "\n".join([first[:190], *(f"- {problem[:200]}" for problem in problems[1:10])])
+
+
+async def accept_log_level(ctx: ServerRequestContext[Any], params: SetLevelRequestParams) -> EmptyResult:
+    """`logging/setLevel`: accepted so clients and the conformance suite can set it.
+
+    The server sends no log notifications (MCP logging is deprecated, SEP-2577); its own log goes to stderr.
+    """
+    return EmptyResult()
 
 
 def client_can_elicit(ctx: ServerRequestContext[Any]) -> bool:
@@ -105,6 +147,7 @@ def create_server(
         website_url="https://github.com/wrike-mcp/wrike-mcp",
         lifespan=lifespan,
     )
+    server._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, accept_log_level)
     server.allow_unconfirmed_delete = settings.allow_delete
     server.wrike = state
     register(server, offered_tools(settings, granted_scopes))

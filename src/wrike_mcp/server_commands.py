@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import anyio
+from mcp.server.transport_security import TransportSecuritySettings
 
 from wrike_mcp.config import Settings
 from wrike_mcp.server import create_server, offered_tools, tool_filter
@@ -125,13 +126,37 @@ async def serve(args: argparse.Namespace, settings: Settings) -> None:
         import uvicorn
 
         app = server.streamable_http_app(
-            stateless_http=args.stateless, json_response=args.stateless, host=args.host
+            stateless_http=args.stateless,
+            json_response=args.stateless,
+            host=args.host,
+            transport_security=transport_security(settings),
         )
         print(
             f"wrike-mcp: streamable HTTP on http://{args.host}:{args.port}/mcp", file=sys.stderr, flush=True
         )
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
         await uvicorn.Server(config).serve()
+
+
+LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """Host/Origin checks stay on whatever the bind address: loopback names unless others are allowed.
+
+    (The SDK turns the checks off when bound to a non-loopback address; a container bound to 0.0.0.0 and
+    published on 127.0.0.1 still receives loopback Host headers, so this default keeps it safe.)
+    """
+    hosts = settings.allowed_hosts or LOOPBACK_HOSTS
+    origins = settings.allowed_origins or (
+        LOOPBACK_ORIGINS
+        if not settings.allowed_hosts
+        else [f"https://{host}" for host in settings.allowed_hosts]
+    )
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
 
 
 async def call_tool(args: argparse.Namespace, settings: Settings) -> int:

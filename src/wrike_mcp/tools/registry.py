@@ -92,19 +92,15 @@ def wrike_tool(
     return decorator
 
 
-# One module per toolset, in the order a model should see them.
+# One module per toolset, named after it, in the order a model should see them.
 TOOLSET_MODULES = ("context", "folders", "projects", "tasks", "directory", "app_activity")
 
 
 def all_tools() -> list[ToolSpec]:
-    """Every declared tool, in declaration order (importing the toolset modules registers them)."""
+    """Every declared tool: toolsets in TOOLSET_MODULES order, tools in declaration order within each."""
     for module in TOOLSET_MODULES:
-        try:
-            importlib.import_module(f"wrike_mcp.tools.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"wrike_mcp.tools.{module}":
-                raise
-    return list(REGISTRY.values())
+        importlib.import_module(f"wrike_mcp.tools.{module}")  # declaring registers
+    return sorted(REGISTRY.values(), key=lambda spec: TOOLSET_MODULES.index(spec.toolset))
 
 
 def toolset_names() -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
@@ -29,15 +29,13 @@ from pydantic import BaseModel, Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.tools.errors import tool_error_message
+from wrike_mcp.tools.folders import FolderDetails, fetch_folder, folder_details
 from wrike_mcp.tools.output import TITLE_LIMIT, Model, Ref, compact_json, truncate
+from wrike_mcp.tools.tasks import TaskDetail, task_detail
 from wrike_mcp.wrike.errors import InvalidParameter, InvalidRequest, ResourceNotFound, WrikeError
 from wrike_mcp.wrike.models import Folder
 from wrike_mcp.wrike.resolve import FolderTree
 from wrike_mcp.wrike.text import strip_invisible
-
-if TYPE_CHECKING:
-    from wrike_mcp.tools.folders import FolderDetails
-    from wrike_mcp.tools.tasks import TaskDetail
 
 JSON = "application/json"
 COMPLETION_LIMIT = 20
@@ -139,16 +137,10 @@ async def workflows_resource(state: WrikeContext) -> WorkflowsResource:
 
 
 async def task_resource(state: WrikeContext, task_id: str) -> TaskDetail:
-    from wrike_mcp.tools.tasks import task_detail  # lazily: see folder_resource
-
     return await task_detail(state, await state.client.get_one(f"/tasks/{task_id}"))
 
 
 async def folder_resource(state: WrikeContext, folder_id: str) -> FolderDetails:
-    # Imported here, not at module level: importing a toolset module registers its tools, and the registry
-    # keeps the order of TOOLSET_MODULES only if the toolsets are first imported by `all_tools()`.
-    from wrike_mcp.tools.folders import fetch_folder, folder_details
-
     try:
         found = await fetch_folder(state, folder_id)
     except ResourceNotFound:
