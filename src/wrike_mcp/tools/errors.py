@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from wrike_mcp.wrike import errors as wrike_errors
@@ -31,7 +32,8 @@ def tool_error_message(exc: BaseException, tool: str, scopes: Sequence[str]) -> 
     if isinstance(exc, wrike_errors.NotAuthorized):
         return "Wrike rejected the credentials (401): check WRIKE_ACCESS_TOKEN or run `wrike-mcp auth login`"
     if isinstance(exc, wrike_errors.RateLimited):
-        wait = f"{exc.retry_after:.0f} s" if exc.retry_after else "a minute"
+        # Retry-After may be an HTTP date that has (almost) passed: say "1 s", never "0 s" or "a minute"
+        wait = f"{max(1, math.ceil(exc.retry_after))} s" if exc.retry_after is not None else "a minute"
         return f"rate limited by Wrike: retry after {wait}"
     if isinstance(
         exc, wrike_errors.InvalidParameter | wrike_errors.ParameterRequired | wrike_errors.InvalidRequest

@@ -136,9 +136,13 @@ class UnknownOutcome(WrikeError):
         self.method = method
         self.path = path
         self.cause = cause
+        # The first line is what a model reads first (and MCP clients prefix it with the tool name): keep it
+        # short and about what to do; the cause goes on the next line.
+        where = path if len(path) <= 60 else path[:59] + "…"
         super().__init__(
-            f"outcome unknown: {method} {path} may or may not have been applied ({cause}); "
-            "it was not retried — check Wrike before trying again"
+            f"outcome unknown: {method} {where} may or may not have been applied; "
+            "it was not retried — check Wrike before trying again\n"
+            f"cause: {cause}"
         )
 
 
