@@ -9,14 +9,11 @@ app and whether it has a permanent access token — so they are always null and 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import difflib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -25,7 +22,17 @@ from pydantic import Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
-from wrike_mcp.tools.output import TITLE_LIMIT, Model, Ref, truncate
+from wrike_mcp.tools.inputs import (
+    BAD_CURSOR,
+    OTHER_QUERY,
+    PagePosition,
+    page_cursor,
+    parse_instant,
+    read_page_cursor,
+    wrike_range,
+    wrike_timestamp,
+)
+from wrike_mcp.tools.output import Model, Ref, show_title, truncate
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.models import Contact
 from wrike_mcp.wrike.text import strip_invisible
@@ -35,7 +42,6 @@ AUDIT_LOG_PATH = "/audit_log"
 OAUTH_GRANTED = "Oauth2AccessGranted"
 OAUTH_REVOKED = "Oauth2AccessRevoked"
 OAUTH_OBJECT_TYPE = "Oauth2Client"
-WRIKE_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 APP_SCAN_PAGE_SIZE = 1000  # Wrike's maximum page size
 APP_SCAN_MAX_PAGES = 100  # 100 000 OAuth events; beyond that the result says it stopped
@@ -88,8 +94,6 @@ UNKNOWN_COLUMNS_NOTE = (
 ONLY_OAUTH_APPS_NOTE = (
     "Only apps with at least one OAuth grant or revocation in the audit log (within since/until) are listed."
 )
-
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 SinceArg = Annotated[
     str | None,
@@ -179,54 +183,12 @@ class AuditLogPage(Model):
 # ---- argument checks -----------------------------------------------------------------------------------
 
 
-def parse_moment(value: str | None, name: str, *, end: bool) -> datetime | None:
-    """A since/until argument as an aware UTC datetime; a date-only `until` covers its whole day.
-
-    Raises ToolError (before any Wrike call) for blank, malformed or impossible dates.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        raise ToolError(f"{name} is empty: give a date as YYYY-MM-DD or an ISO datetime, or leave it out")
-    if _DATE_ONLY.match(text):
-        try:
-            day = date.fromisoformat(text)
-        except ValueError as exc:
-            raise ToolError(f"{name} {text!r} is not a real date ({exc}); use YYYY-MM-DD") from None
-        if end:
-            return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(seconds=1)
-        return datetime.combine(day, time.min, tzinfo=UTC)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        shown = text if len(text) <= 40 else text[:40] + "…"
-        raise ToolError(
-            f"{name} {shown!r} is not a date: use YYYY-MM-DD or an ISO datetime such as 2026-03-01T09:00:00Z"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0)
-
-
 def date_range(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
-    start = parse_moment(since, "since", end=False)
-    stop = parse_moment(until, "until", end=True)
+    start = parse_instant(since, "since")
+    stop = parse_instant(until, "until", end_of_day=True)
     if start and stop and start > stop:
         raise ToolError(f"since ({start:%Y-%m-%d %H:%M}) is after until ({stop:%Y-%m-%d %H:%M}): swap them")
     return start, stop
-
-
-def event_date_filter(start: datetime | None, stop: datetime | None) -> dict[str, str] | None:
-    """Wrike's `eventDate` range object (UTC timestamps), or None for no range."""
-    if start is None and stop is None:
-        return None
-    span: dict[str, str] = {}
-    if start is not None:
-        span["start"] = start.strftime(WRIKE_TIMESTAMP)
-    if stop is not None:
-        span["end"] = stop.strftime(WRIKE_TIMESTAMP)
-    return span
 
 
 def check_operations(operations: Sequence[str] | None) -> list[str] | None:
@@ -252,16 +214,13 @@ def _iso(value: Any) -> str | None:
         return None
     text = str(value)
     try:
-        return datetime.fromisoformat(text).astimezone(UTC).strftime(WRIKE_TIMESTAMP)
+        return wrike_timestamp(datetime.fromisoformat(text))
     except ValueError:
         return strip_invisible(text)[:40]
 
 
 def _name(value: Any) -> str | None:
-    if not value:
-        return None
-    text, _ = truncate(" ".join(strip_invisible(str(value)).split()), TITLE_LIMIT)
-    return text or None
+    return show_title(value) or None
 
 
 def _clean_details(value: Any, depth: int = 0) -> Any:
@@ -393,7 +352,7 @@ async def list_app_activity(
         raise ToolError("app is blank: give an API app's name or client id, or leave it out")
     deps = wrike(ctx)
     params: dict[str, Any] = {"operations": [OAUTH_GRANTED, OAUTH_REVOKED]}
-    span = event_date_filter(start, stop)
+    span = wrike_range(start, stop)
     if span:
         params["eventDate"] = span
 
@@ -451,8 +410,8 @@ async def list_app_activity(
         total=len(rows),
         unknown_columns=UNKNOWN_COLUMNS,
         notes=notes,
-        since=start.strftime(WRIKE_TIMESTAMP) if start else None,
-        until=stop.strftime(WRIKE_TIMESTAMP) if stop else None,
+        since=wrike_timestamp(start) if start else None,
+        until=wrike_timestamp(stop) if stop else None,
         events_scanned=scanned,
         incomplete=True if incomplete else None,
     )
@@ -486,46 +445,6 @@ def _app_row(state: _AppState, people: dict[str, Contact]) -> AppActivity:
 
 
 # ---- list_audit_log ------------------------------------------------------------------------------------
-
-
-@dataclass
-class AuditCursor:
-    """Where the next page starts: Wrike's page token, the offset in that page, and the query it is for."""
-
-    query: dict[str, Any]
-    token: str | None
-    skip: int
-    page_size: int
-
-    def encode(self) -> str:
-        raw = json.dumps(
-            {"q": self.query, "t": self.token, "s": self.skip, "p": self.page_size}, separators=(",", ":")
-        )
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, text: str) -> AuditCursor:
-        problem = ToolError(
-            "cursor is not valid: pass next_cursor exactly as a previous list_audit_log returned it"
-        )
-        try:
-            raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
-            data = json.loads(raw)
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            raise problem from None
-        if not isinstance(data, dict):
-            raise problem
-        query, token, skip, size = data.get("q"), data.get("t"), data.get("s"), data.get("p")
-        if (
-            not isinstance(query, dict)
-            or not (token is None or isinstance(token, str))
-            or not isinstance(skip, int)
-            or not isinstance(size, int)
-            or skip < 0
-            or not 1 <= size <= 1000
-        ):
-            raise problem
-        return cls(query=query, token=token, skip=skip, page_size=size)
 
 
 def _audit_item(event: dict[str, Any], people: dict[str, Contact]) -> AuditEvent:
@@ -595,30 +514,29 @@ async def list_audit_log(
     matcher = await person_matcher(deps, user) if user is not None else None
     query: dict[str, Any] = {
         "operations": ops,
-        "eventDate": event_date_filter(start, stop),
+        "eventDate": wrike_range(start, stop),
         "user": matcher.key if matcher else None,
     }
     query = {key: value for key, value in query.items() if value is not None}
     if cursor is not None:
-        position = AuditCursor.decode(cursor)
-        if any(position.query.get(key) != value for key, value in query.items()):
-            raise ToolError(
-                "cursor belongs to a different query: repeat the filters of the call that returned it, "
-                "or leave them out"
-            )
-        query = position.query
+        # The cursor carries its query: filters left out continue it, filters given must be the same.
+        position, fields = read_page_cursor(cursor, None)
+        saved = fields.get("q")
+        if not isinstance(saved, dict):
+            raise ToolError(BAD_CURSOR)
+        if any(saved.get(key) != value for key, value in query.items()):
+            raise ToolError(OTHER_QUERY)
+        query = saved
         if query.get("user") and matcher is None:
             matcher = await person_matcher(deps, str(query["user"]))
     else:
-        position = AuditCursor(
-            query=query, token=None, skip=0, page_size=AUDIT_SCAN_PAGE_SIZE if matcher else limit
-        )
+        position = PagePosition(token=None, skip=0, page_size=AUDIT_SCAN_PAGE_SIZE if matcher else limit)
 
     params: dict[str, Any] = {key: query[key] for key in ("operations", "eventDate") if key in query}
     people = _people_index(await deps.resolver.contacts())
     found: list[dict[str, Any]] = []
     token, skip = position.token, position.skip
-    next_position: AuditCursor | None = None
+    next_position: PagePosition | None = None
     total: int | None = None
     for pages in range(1, AUDIT_SCAN_MAX_PAGES + 1):
         page = await deps.client.get_page(
@@ -635,17 +553,17 @@ async def list_audit_log(
                     stop_at = index + 1
                     break
         if stop_at is not None and stop_at < len(page.items):
-            next_position = AuditCursor(query, token, stop_at, position.page_size)
+            next_position = PagePosition(token, stop_at, position.page_size)
             break
         if page.is_last:
             break
         token, skip = page.next_page_token, 0
         if len(found) == limit or pages == AUDIT_SCAN_MAX_PAGES:
-            next_position = AuditCursor(query, token, 0, position.page_size)
+            next_position = PagePosition(token, 0, position.page_size)
             break
 
     return AuditLogPage(
         items=[_audit_item(event, people) for event in found],
-        next_cursor=next_position.encode() if next_position else None,
+        next_cursor=page_cursor(next_position, None, q=query) if next_position else None,
         total=total,
     )

@@ -10,18 +10,13 @@ from pydantic import Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import wrike
-from wrike_mcp.tools.folders import decode_cursor, page_slice, query_key, show_title
-from wrike_mcp.tools.output import Model, Ref
+from wrike_mcp.tools.inputs import fold, page_slice, query_key, read_offset_cursor
+from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.models import Contact
-from wrike_mcp.wrike.text import strip_invisible
 
 OPTIONS_SHOWN = 50
 SHARED_SHOWN = 20
-
-
-def _fold(text: str) -> str:
-    return " ".join(strip_invisible(text).split()).casefold()
 
 
 # ---- find_people -------------------------------------------------------------------------------------------
@@ -62,15 +57,15 @@ def _role(contact: Contact) -> str | None:
 
 def _rank(contact: Contact, query: str) -> int | None:
     """How well a contact matches (0 best), or None when it does not."""
-    name = _fold(contact.name)
-    emails = [_fold(e) for e in contact.emails]
+    name = fold(contact.name)
+    emails = [fold(e) for e in contact.emails]
     if query in (name, *emails):
         return 0
     words = query.split()
     parts = name.split()
     if any(part.startswith(query) for part in parts) or any(e.startswith(query) for e in emails):
         return 1
-    haystack = " ".join([name, *emails, _fold(contact.title or "")])
+    haystack = " ".join([name, *emails, fold(contact.title or "")])
     if all(word in haystack for word in words):
         return 2
     return None
@@ -101,13 +96,13 @@ async def find_people(
     owners), name, email, job title, role and timezone. Best matches come first.
     """
     deps = wrike(ctx)
-    wanted = _fold(query) if query is not None else ""
+    wanted = fold(query) if query is not None else ""
     if query is not None and not wanted:
         raise ToolError(
             "query is blank: give part of a name or email, or `me`, or omit query to list everyone"
         )
     key = query_key(query=wanted, groups=include_groups, deactivated=include_deactivated)
-    offset = decode_cursor(cursor, key)
+    offset = read_offset_cursor(cursor, key)
     me = await deps.resolver.me()
     contacts = await deps.resolver.contacts()
     ranked: list[tuple[int, str, Contact]] = []
@@ -125,9 +120,9 @@ async def find_people(
         else:
             rank = 0
         if rank is not None:
-            ranked.append((rank, _fold(contact.name), contact))
+            ranked.append((rank, fold(contact.name), contact))
     if wanted == "me" and not ranked:
-        ranked.append((0, _fold(me.name), me))
+        ranked.append((0, fold(me.name), me))
     ranked.sort(key=lambda item: (item[0], item[1], item[2].id))
     page, next_cursor = page_slice(ranked, offset, limit, key)
     items = [
@@ -261,14 +256,14 @@ async def list_custom_fields(
     Use it to learn what the custom fields shown by get_task/get_folder mean and which values are allowed.
     """
     deps = wrike(ctx)
-    wanted = _fold(query) if query is not None else ""
+    wanted = fold(query) if query is not None else ""
     definitions = await deps.resolver.custom_fields()
     tree = await deps.resolver.folder_tree()
     people = {c.id: c for c in await deps.resolver.contacts()}
     active = {ident for ident, c in people.items() if c.type == "Person" and not c.deleted}
     items = []
     for definition in definitions:
-        if wanted and wanted not in _fold(definition.title):
+        if wanted and wanted not in fold(definition.title):
             continue
         if type is not None and definition.type != type:
             continue

@@ -1,19 +1,15 @@
 """The `folders` toolset: spaces, the folder tree, folder details and creating folders.
 
-Also home of the small helpers the `projects` and `directory` toolsets share: date parsing, local paging
-cursors, plain text → Wrike HTML, and the shaping of folders and projects for output.
+Also home of the shaping of folders and projects for output, which the `projects` toolset and the
+`wrike://folder/{id}` resource share.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import html
 import json
-from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal, ParamSpec, TypeVar
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -21,19 +17,32 @@ from pydantic import Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
-from wrike_mcp.tools.output import DESCRIPTION_LIMIT, TITLE_LIMIT, Model, Ref, plain, truncate
+from wrike_mcp.tools.inputs import (
+    MAX_REF,
+    MAX_TEXT,
+    MAX_TITLE,
+    clean_title,
+    page_slice,
+    query_key,
+    read_offset_cursor,
+    text_to_html,
+)
+from wrike_mcp.tools.output import (
+    DESCRIPTION_LIMIT,
+    Model,
+    Ref,
+    names_of,
+    people_refs,
+    plain,
+    show_title,
+    truncate,
+)
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.errors import ResourceNotFound
 from wrike_mcp.wrike.models import Folder
 from wrike_mcp.wrike.resolve import FolderTree
-from wrike_mcp.wrike.text import quoted, strip_invisible
+from wrike_mcp.wrike.text import strip_invisible
 
-# ---- input limits (refused before any Wrike call) ----------------------------------------------------------
-
-MAX_TITLE = 500
-MAX_TEXT = 20_000
-MAX_REF = 1000  # an id, permalink, path or name
-MAX_DATE = 40
 SNIPPET_LIMIT = 200
 TREE_NODE_LIMIT = 300  # nodes one list_folders tree answer may hold
 CHILDREN_SHOWN = 100
@@ -53,136 +62,13 @@ FolderRef = Annotated[
 ]
 
 
-# ---- helpers shared by the folders, projects and directory toolsets ----------------------------------------
-
-P = ParamSpec("P")
-R = TypeVar("R")
-FIRST_LINE = 150  # the SDK prefixes "Error executing tool <name>: "; the whole first line stays under 200
-
-
-def parse_day(value: str | None, name: str) -> date | None:
-    """An ISO date (`YYYY-MM-DD`, or a datetime whose date part is taken); ToolError when impossible."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        parsed = (
-            date.fromisoformat(text)
-            if len(text) == 10
-            else datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-        )
-    except ValueError:
-        raise ToolError(
-            f"{name} {quoted(value, 40)} is not a valid date: use YYYY-MM-DD, e.g. 2026-03-31"
-        ) from None
-    if not 1970 <= parsed.year < 2100:
-        raise ToolError(f"{name} {quoted(value, 40)} is out of Wrike's range: use a date from 1970 to 2099")
-    return parsed
-
-
-def parse_instant(value: str | None, name: str) -> datetime | None:
-    """An ISO date or datetime as an aware UTC datetime (a bare date means its midnight UTC)."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            parsed = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        else:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ToolError(
-            f"{name} {quoted(value, 40)} is not a valid date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    if not 1970 <= parsed.year < 2100:
-        raise ToolError(f"{name} {quoted(value, 40)} is out of Wrike's range: use a date from 1970 to 2099")
-    return parsed.astimezone(UTC)
-
-
-def wrike_timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def check_range(start: date | None, end: date | None, start_name: str, end_name: str) -> None:
-    if start and end and end < start:
-        raise ToolError(
-            f"{end_name} {end.isoformat()} is before {start_name} {start.isoformat()}: swap or fix them"
-        )
-
-
-def clean_title(value: str, what: str) -> str:
-    """A title as Wrike stores it: one line, control characters removed; ToolError when nothing is left."""
-    title = " ".join(strip_invisible(value).split())
-    if not title:
-        raise ToolError(f"the {what} title is empty: give a non-blank title (up to {MAX_TITLE} characters)")
-    return title
-
-
-def text_to_html(text: str) -> str:
-    """Plain text from a model → Wrike's HTML description (escaped, line breaks kept)."""
-    lines = html.escape(strip_invisible(text).strip()).splitlines()
-    return "<br>".join(lines)
-
-
-def query_key(**values: Any) -> str:
-    """A short fingerprint of a list query, bound into its cursors."""
-    canonical = json.dumps(values, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
-
-
-def encode_cursor(offset: int, key: str) -> str:
-    raw = json.dumps({"o": offset, "k": key}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, key: str) -> int:
-    """The offset a cursor stands for; ToolError when it is not one of ours or belongs to another query."""
-    if not cursor:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw)
-        offset = data["o"]
-        same_query = data["k"] == key
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise ToolError(
-            "cursor is not valid: pass the next_cursor of the previous answer unchanged, or omit it"
-        ) from None
-    if not isinstance(offset, int) or offset < 0:
-        raise ToolError(
-            "cursor is not valid: pass the next_cursor of the previous answer unchanged, or omit it"
-        )
-    if not same_query:
-        raise ToolError(
-            "cursor belongs to a query with other filters: repeat the same filters, or omit the cursor"
-        )
-    return offset
-
-
-def page_slice(items: Sequence[Any], offset: int, limit: int, key: str) -> tuple[list[Any], str | None]:
-    """One page of a list held in full, and the cursor of the next page (None at the end)."""
-    chunk = list(items[offset : offset + limit])
-    following = offset + limit
-    return chunk, (encode_cursor(following, key) if following < len(items) else None)
-
-
-def show_title(value: str | None) -> str:
-    """A title written by a Wrike user, for output: invisible characters removed, cut at TITLE_LIMIT."""
-    text, _ = truncate(" ".join(strip_invisible(value or "").split()), TITLE_LIMIT)
-    return text
+# ---- helpers shared with the projects toolset and the resources ----------------------------------------------
 
 
 def kind_of(tree: FolderTree, folder: Folder) -> Literal["space", "folder", "project"]:
     if folder.id in tree.space_ids:
         return "space"
     return "project" if folder.is_project else "folder"
-
-
-async def people_refs(deps: WrikeContext, ids: Iterable[str]) -> list[Ref]:
-    return [Ref(id=ident, name=await deps.resolver.person_name(ident)) for ident in dict.fromkeys(ids)]
 
 
 # ---- project info as every tool shows it -------------------------------------------------------------------
@@ -218,17 +104,13 @@ async def project_info(deps: WrikeContext, folder: Folder) -> ProjectInfo | None
         group = found[0].group if found else None
         if name and status in ("Custom", ""):
             status = name
-    author = (
-        Ref(id=project.author_id, name=await deps.resolver.person_name(project.author_id))
-        if project.author_id
-        else None
-    )
+    names = await names_of(deps, [*project.owner_ids, project.author_id or ""])
     return ProjectInfo(
         status=status,
         custom_status=custom,
         status_group=group,
-        owners=await people_refs(deps, project.owner_ids),
-        author=author,
+        owners=await people_refs(deps, project.owner_ids, names),
+        author=Ref(id=project.author_id, name=names.get(project.author_id)) if project.author_id else None,
         start_date=project.start_date,
         end_date=project.end_date,
         created=project.created_date,
@@ -376,7 +258,7 @@ async def list_folders(
     if cursor and layout != "flat":
         raise ToolError("cursor only pages the flat layout: pass layout='flat' with it, or omit the cursor")
     key = query_key(parent=parent, depth=depth, projects_only=projects_only)
-    offset = decode_cursor(cursor, key)
+    offset = read_offset_cursor(cursor, key)
     parent_id = await deps.resolver.folder_id(parent) if parent is not None else None
     tree = await deps.resolver.folder_tree()
     kids = children_map(tree)
@@ -519,6 +401,23 @@ async def fetch_folder(deps: WrikeContext, folder_id: str) -> Folder:
     return Folder.model_validate(await deps.client.get_one(f"/folders/{folder_id}"))
 
 
+async def load_folder(deps: WrikeContext, folder_id: str) -> Folder:
+    """A folder or project by id; a space (which /folders does not return) as a folder holding its children."""
+    try:
+        return await fetch_folder(deps, folder_id)
+    except ResourceNotFound:
+        tree = await deps.resolver.folder_tree()
+        if folder_id not in tree.space_ids:
+            raise
+        space = await deps.client.get_one(f"/spaces/{folder_id}")
+        return Folder(
+            id=folder_id,
+            title=str(space.get("title") or ""),
+            description=space.get("description"),
+            child_ids=tree.nodes[folder_id].child_ids,
+        )
+
+
 async def folder_details(deps: WrikeContext, folder: Folder) -> FolderDetails:
     tree = await deps.resolver.folder_tree()
     kind = kind_of(tree, folder)
@@ -579,24 +478,39 @@ async def get_folder(ctx: Context[Any], folder: FolderRef) -> FolderDetails:
     from list_folders, list_projects or search results. For a project's task counts use get_project.
     """
     deps = wrike(ctx)
-    folder_id = await deps.resolver.folder_id(folder)
-    try:
-        found = await fetch_folder(deps, folder_id)
-    except ResourceNotFound:
-        tree = await deps.resolver.folder_tree()
-        if folder_id not in tree.space_ids:
-            raise
-        space = await deps.client.get_one(f"/spaces/{folder_id}")
-        found = Folder(
-            id=folder_id,
-            title=str(space.get("title") or ""),
-            description=space.get("description"),
-            child_ids=tree.nodes[folder_id].child_ids,
-        )
-    return await folder_details(deps, found)
+    return await folder_details(deps, await load_folder(deps, await deps.resolver.folder_id(folder)))
 
 
 # ---- create_folder -----------------------------------------------------------------------------------------
+
+
+NewParent = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_REF,
+        description="space or folder to create it in: id, permalink, path ('Marketing/Campaigns') or title",
+    ),
+]
+NewDescription = Annotated[
+    str | None, Field(max_length=MAX_TEXT, description="plain-text description (line breaks are kept)")
+]
+
+
+async def post_folder(
+    deps: WrikeContext,
+    parent_id: str,
+    title: str,
+    description: str | None,
+    project: dict[str, Any] | None = None,
+) -> Folder:
+    """Create a folder (or, with `project` fields, a project) in `parent_id`; a blank description is left out."""
+    body: dict[str, Any] = {"title": title}
+    if project is not None:
+        body["project"] = project
+    if description is not None and description.strip():
+        body["description"] = text_to_html(description)
+    return Folder.model_validate((await deps.client.post(f"/folders/{parent_id}/folders", body))[0])
 
 
 class CreatedFolder(Model):
@@ -612,20 +526,9 @@ class CreatedFolder(Model):
 )
 async def create_folder(
     ctx: Context[Any],
-    parent: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=MAX_REF,
-            description=(
-                "space or folder to create it in: id, permalink, path ('Marketing/Campaigns') or title"
-            ),
-        ),
-    ],
+    parent: NewParent,
     title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="the new folder's title")],
-    description: Annotated[
-        str | None, Field(max_length=MAX_TEXT, description="plain-text description (line breaks are kept)")
-    ] = None,
+    description: NewDescription = None,
 ) -> CreatedFolder:
     """Create a folder (not a project: use create_project for that) inside a space or folder.
 
@@ -635,10 +538,7 @@ async def create_folder(
     deps = wrike(ctx)
     clean = clean_title(title, "folder")
     parent_id = await deps.resolver.folder_id(parent)
-    body: dict[str, Any] = {"title": clean}
-    if description is not None and description.strip():
-        body["description"] = text_to_html(description)
-    created = Folder.model_validate((await deps.client.post(f"/folders/{parent_id}/folders", body))[0])
+    created = await post_folder(deps, parent_id, clean, description)
     parent_path = await deps.resolver.folder_path(parent_id)
     deps.resolver.invalidate()
     return CreatedFolder(

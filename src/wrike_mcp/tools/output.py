@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic_core import to_jsonable_python
 
+from wrike_mcp.wrike.errors import WrikeError
 from wrike_mcp.wrike.text import strip_invisible
+
+if TYPE_CHECKING:
+    from wrike_mcp.tools.deps import WrikeContext
 
 DESCRIPTION_LIMIT = 4000
 COMMENT_LIMIT = 1500
@@ -97,12 +102,48 @@ def truncate(text: str, limit: int) -> tuple[str, bool]:
     return text[:limit].rstrip() + "…", True
 
 
+def one_line(text: str) -> str:
+    """Text on one line: invisible characters removed, runs of whitespace (line breaks too) made one space."""
+    return " ".join(strip_invisible(text).split())
+
+
+def show_title(value: Any) -> str:
+    """A title or name written by a Wrike user, for output: one line, invisible characters removed, cut at
+    TITLE_LIMIT ("" when absent)."""
+    return truncate(one_line(str(value or "")), TITLE_LIMIT)[0]
+
+
 def plain(html: str | None, limit: int) -> tuple[str | None, bool | None]:
     """HTML → (plain text cut at limit, True if cut else None): ready for `text` + `truncated` fields."""
     if not html:
         return None, None
     text, cut = truncate(html_to_text(html), limit)
     return text or None, (True if cut else None)
+
+
+async def names_of(deps: WrikeContext, ids: Iterable[str]) -> dict[str, str | None]:
+    """Contact id → name, from the cached contact list (one batched lookup for ids outside it)."""
+    wanted = [ident for ident in dict.fromkeys(ids) if ident]
+    known = {contact.id: contact.name for contact in await deps.resolver.contacts()}
+    found: dict[str, str | None] = {ident: known.get(ident) for ident in wanted}
+    missing = [ident for ident in wanted if ident not in known]
+    if missing:
+        try:
+            for contact in await deps.client.get_many("/contacts/{ids}", missing):
+                name = " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
+                found[str(contact.get("id"))] = name or None
+        except WrikeError:
+            pass  # names are a courtesy; the ids stand on their own
+    return found
+
+
+async def people_refs(
+    deps: WrikeContext, ids: Iterable[str], names: Mapping[str, str | None] | None = None
+) -> list[Ref]:
+    """People as `{id, name}`, duplicates dropped; `names` from one `names_of` call for a whole result."""
+    ids = list(dict.fromkeys(ids))
+    names = names if names is not None else await names_of(deps, ids)
+    return [Ref(id=ident, name=names.get(ident)) for ident in ids]
 
 
 _EMPTY: tuple[Any, ...] = (None, "", [], {})

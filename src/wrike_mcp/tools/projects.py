@@ -13,32 +13,38 @@ from pydantic import Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.folders import (
+    PROJECT_STATUSES,
+    FolderDetails,
+    NewDescription,
+    NewParent,
+    ProjectInfo,
+    fetch_folder,
+    folder_details,
+    post_folder,
+    project_info,
+)
+from wrike_mcp.tools.inputs import (
     MAX_DATE,
     MAX_REF,
     MAX_TEXT,
     MAX_TITLE,
-    PROJECT_STATUSES,
-    FolderDetails,
-    ProjectInfo,
     check_range,
     clean_title,
-    decode_cursor,
-    fetch_folder,
-    folder_details,
     page_slice,
     parse_day,
     parse_instant,
-    people_refs,
-    project_info,
+    person_ids,
     query_key,
-    show_title,
+    read_offset_cursor,
+    status_group,
+    statuses_named,
     text_to_html,
-    wrike_timestamp,
+    wrike_range,
 )
-from wrike_mcp.tools.output import Model, Ref
+from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
-from wrike_mcp.wrike.models import STATUS_GROUPS, Folder
+from wrike_mcp.wrike.models import Folder
 
 COUNT_PAGE_SIZE = 1000
 COUNT_MAX_PAGES = 20  # 20 000 tasks counted at most; beyond that the counts say they are incomplete
@@ -82,13 +88,7 @@ def project_status(ref: str) -> str | None:
 
 async def custom_status_ids(deps: WrikeContext, name: str) -> set[str]:
     """Ids of every custom status with this name or id (for filtering: the same name in several workflows)."""
-    wanted = " ".join(name.split()).casefold()
-    found = {
-        status.id
-        for workflow in await deps.resolver.workflows()
-        for status in workflow.custom_statuses
-        if status.id == name.strip() or " ".join(status.name.split()).casefold() == wanted
-    }
+    found = {ident for ident, _ in statuses_named(name, await deps.resolver.workflows(), include_hidden=True)}
     if not found:
         names = sorted(
             {s.name for w in await deps.resolver.workflows() for s in w.custom_statuses if not s.hidden}
@@ -106,7 +106,7 @@ async def status_change(deps: WrikeContext, ref: str, current: Folder | None = N
     plain_status = project_status(ref)
     if plain_status is not None:
         return {"status": plain_status}
-    if " ".join(ref.split()).casefold() in {g.casefold() for g in STATUS_GROUPS}:
+    if status_group(ref) is not None:
         raise ToolError(
             f"{ref.strip()!r} is a task status group; a project's status is Green, Yellow, Red, Completed, "
             "OnHold, Cancelled or a custom status name"
@@ -145,10 +145,6 @@ async def resolve_project(deps: WrikeContext, ref: str) -> str:
         ) from None
 
 
-async def person_ids(deps: WrikeContext, refs: list[str] | None) -> list[str]:
-    return [await deps.resolver.person_id(ref) for ref in refs or []]
-
-
 # ---- list_projects -----------------------------------------------------------------------------------------
 
 
@@ -170,6 +166,13 @@ class ProjectList(Model):
         "the pages are cut here"
     )
     next_cursor: str | None = Field(default=None, description="pass back to get the next page")
+
+
+def project_dates(
+    start: str | None, end: str | None, start_name: str, end_name: str
+) -> tuple[date | None, date | None]:
+    """Two date arguments of the projects toolset: strictly YYYY-MM-DD (no 'today'), as its schema says."""
+    return parse_day(start, start_name, relative=False), parse_day(end, end_name, relative=False)
 
 
 def _in_range(value: date | None, start: date | None, end: date | None) -> bool:
@@ -219,8 +222,8 @@ async def list_projects(
     YYYY-MM-DD; `start_from`/`start_to` bound the project's start date, `end_from`/`end_to` its end date.
     """
     deps = wrike(ctx)
-    starts = (parse_day(start_from, "start_from"), parse_day(start_to, "start_to"))
-    ends = (parse_day(end_from, "end_from"), parse_day(end_to, "end_to"))
+    starts = project_dates(start_from, start_to, "start_from", "start_to")
+    ends = project_dates(end_from, end_to, "end_from", "end_to")
     check_range(*starts, "start_from", "start_to")
     check_range(*ends, "end_from", "end_to")
     since = parse_instant(updated_since, "updated_since")
@@ -230,14 +233,14 @@ async def list_projects(
     key = query_key(
         within=within, status=status, owner=owner, text=text, starts=starts, ends=ends, since=since
     )
-    offset = decode_cursor(cursor, key)
+    offset = read_offset_cursor(cursor, key)
 
     plain_status = project_status(status) if status else None
     custom_ids = await custom_status_ids(deps, status) if status and plain_status is None else None
     owner_id = await deps.resolver.person_id(owner) if owner is not None else None
     params: dict[str, Any] = {"project": True}
     if since is not None:
-        params["updatedDate"] = {"start": wrike_timestamp(since)}
+        params["updatedDate"] = wrike_range(since, None)
     path = "/folders"
     if within is not None:
         path = f"/folders/{await deps.resolver.folder_id(within)}/folders"
@@ -268,21 +271,17 @@ async def list_projects(
     page, next_cursor = page_slice(matches, offset, limit, key)
     items = []
     for folder in page:
-        project = folder.project
-        assert project is not None
-        status_name = project.status or "Green"
-        if project.custom_status_id:
-            found = await deps.resolver.status_by_id(project.custom_status_id)
-            status_name = show_title(found[0].name) if found else status_name
+        info = await project_info(deps, folder)
+        assert info is not None
         items.append(
             ProjectItem(
                 id=folder.id,
                 title=show_title(folder.title),
                 path=paths[folder.id] if paths[folder.id] != folder.id else None,
-                status=status_name,
-                owners=await people_refs(deps, project.owner_ids),
-                start_date=project.start_date,
-                end_date=project.end_date,
+                status=info.status,
+                owners=info.owners,
+                start_date=info.start_date,
+                end_date=info.end_date,
                 updated=folder.updated_date,
             )
         )
@@ -425,20 +424,9 @@ async def summary(deps: WrikeContext, folder: Folder, changed: list[str] | None 
 )
 async def create_project(
     ctx: Context[Any],
-    parent: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=MAX_REF,
-            description=(
-                "space or folder to create it in: id, permalink, path ('Marketing/Campaigns') or title"
-            ),
-        ),
-    ],
+    parent: NewParent,
     title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="the project's title")],
-    description: Annotated[
-        str | None, Field(max_length=MAX_TEXT, description="plain-text description (line breaks are kept)")
-    ] = None,
+    description: NewDescription = None,
     owners: PeopleArg = None,
     status: StatusArg = None,
     start_date: DateArg = None,
@@ -452,10 +440,10 @@ async def create_project(
     """
     deps = wrike(ctx)
     clean = clean_title(title, "project")
-    start, end = parse_day(start_date, "start_date"), parse_day(end_date, "end_date")
+    start, end = project_dates(start_date, end_date, "start_date", "end_date")
     check_range(start, end, "start_date", "end_date")
     parent_id = await deps.resolver.folder_id(parent)
-    owner_ids = list(dict.fromkeys(await person_ids(deps, owners)))
+    owner_ids = await person_ids(deps, owners)
     project: dict[str, Any] = {}
     if owner_ids:
         project["ownerIds"] = owner_ids
@@ -465,11 +453,7 @@ async def create_project(
         project["startDate"] = start.isoformat()
     if end is not None:
         project["endDate"] = end.isoformat()
-    body: dict[str, Any] = {"title": clean, "project": project}
-    if description is not None and description.strip():
-        body["description"] = text_to_html(description)
-    created = Folder.model_validate((await deps.client.post(f"/folders/{parent_id}/folders", body))[0])
-    return await summary(deps, created)
+    return await summary(deps, await post_folder(deps, parent_id, clean, description, project))
 
 
 # ---- update_project ----------------------------------------------------------------------------------------
@@ -502,7 +486,7 @@ async def update_project(
     """
     deps = wrike(ctx)
     new_title = clean_title(title, "project") if title is not None else None
-    start, end = parse_day(start_date, "start_date"), parse_day(end_date, "end_date")
+    start, end = project_dates(start_date, end_date, "start_date", "end_date")
     if start is not None and clear_start_date:
         raise ToolError("start_date and clear_start_date contradict each other: give one of them")
     if end is not None and clear_end_date:
@@ -527,8 +511,8 @@ async def update_project(
     effective_end = None if clear_end_date else (end or existing.end_date)
     check_range(effective_start, effective_end, "start date", "end date")
 
-    adding = list(dict.fromkeys(await person_ids(deps, add_owners)))
-    removing = list(dict.fromkeys(await person_ids(deps, remove_owners)))
+    adding = await person_ids(deps, add_owners)
+    removing = await person_ids(deps, remove_owners)
     both = set(adding) & set(removing)
     if both:
         raise ToolError("the same person is in add_owners and remove_owners: keep them in one list only")

@@ -17,8 +17,8 @@ from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
 from wrike_mcp.tools.deps import WrikeContext, wrike
+from wrike_mcp.tools.output import one_line
 from wrike_mcp.wrike.errors import BadReference, WrikeError
-from wrike_mcp.wrike.text import strip_invisible
 
 MAX_ARGUMENT = 500
 
@@ -50,7 +50,7 @@ def _argument(value: str | None, name: str, *, required: bool) -> str | None:
                 code=INVALID_PARAMS, message=f"{name} is required: give a path, an id or a permalink"
             )
         return None
-    text = " ".join(strip_invisible(value).split())
+    text = one_line(value)
     if len(text) > MAX_ARGUMENT:
         raise MCPError(code=INVALID_PARAMS, message=f"{name} is too long (over {MAX_ARGUMENT} characters)")
     return text
@@ -73,7 +73,7 @@ async def _folder(deps: WrikeContext, ref: str, *, project_only: bool) -> tuple[
         raise _bad_reference(exc) from None
     node = tree.nodes.get(folder_id)
     path = "/".join(tree.path(folder_id)) if node else folder_id
-    return folder_id, " ".join(strip_invisible(path).split()), bool(node and node.is_project)
+    return folder_id, one_line(path), bool(node and node.is_project)
 
 
 async def _person(deps: WrikeContext, ref: str) -> tuple[str, str]:
@@ -82,7 +82,7 @@ async def _person(deps: WrikeContext, ref: str) -> tuple[str, str]:
     except BadReference as exc:
         raise _bad_reference(exc) from None
     name = await deps.resolver.person_name(person_id)
-    return person_id, " ".join(strip_invisible(name or person_id).split())
+    return person_id, one_line(name or person_id)
 
 
 def _steps(lines: list[str]) -> str:

@@ -29,13 +29,12 @@ from pydantic import BaseModel, Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.tools.errors import tool_error_message
-from wrike_mcp.tools.folders import FolderDetails, fetch_folder, folder_details
-from wrike_mcp.tools.output import TITLE_LIMIT, Model, Ref, compact_json, truncate
+from wrike_mcp.tools.folders import FolderDetails, folder_details, load_folder
+from wrike_mcp.tools.inputs import fold
+from wrike_mcp.tools.output import Model, Ref, compact_json, one_line, show_title
 from wrike_mcp.tools.tasks import TaskDetail, task_detail
 from wrike_mcp.wrike.errors import InvalidParameter, InvalidRequest, ResourceNotFound, WrikeError
-from wrike_mcp.wrike.models import Folder
 from wrike_mcp.wrike.resolve import FolderTree
-from wrike_mcp.wrike.text import strip_invisible
 
 JSON = "application/json"
 COMPLETION_LIMIT = 20
@@ -81,10 +80,6 @@ class WorkflowsResource(Model):
 # ---- helpers -------------------------------------------------------------------------------------------
 
 
-def _title(value: str | None) -> str:
-    return truncate(" ".join(strip_invisible(value or "").split()), TITLE_LIMIT)[0]
-
-
 async def _guarded(kind: str, ident: str, read: Callable[[], Awaitable[str]]) -> str:
     """Run a resource read; Wrike failures become the SDK's resource errors with an actionable message."""
     try:
@@ -108,10 +103,10 @@ async def me_resource(state: WrikeContext) -> MeResource:
     me = await state.resolver.me()
     account = await state.client.get_one("/account")
     return MeResource(
-        user=Ref(id=me.id, name=_title(me.name) or None),
+        user=Ref(id=me.id, name=show_title(me.name) or None),
         email=me.email,
         timezone=me.timezone,
-        account=Ref(id=str(account["id"]), name=_title(account.get("name")) or None),
+        account=Ref(id=str(account["id"]), name=show_title(account.get("name")) or None),
         api_host=state.client.base_url,
         granted_scopes=sorted(state.granted_scopes) if state.granted_scopes is not None else None,
         mode=state.mode,
@@ -122,10 +117,10 @@ async def workflows_resource(state: WrikeContext) -> WorkflowsResource:
     items = [
         WorkflowItem(
             id=workflow.id,
-            name=_title(workflow.name),
+            name=show_title(workflow.name),
             standard=workflow.standard,
             statuses=[
-                StatusItem(id=status.id, name=_title(status.name), group=status.group)
+                StatusItem(id=status.id, name=show_title(status.name), group=status.group)
                 for status in workflow.custom_statuses
                 if not status.hidden
             ],
@@ -141,27 +136,10 @@ async def task_resource(state: WrikeContext, task_id: str) -> TaskDetail:
 
 
 async def folder_resource(state: WrikeContext, folder_id: str) -> FolderDetails:
-    try:
-        found = await fetch_folder(state, folder_id)
-    except ResourceNotFound:
-        tree = await state.resolver.folder_tree()
-        if folder_id not in tree.space_ids:
-            raise
-        space = await state.client.get_one(f"/spaces/{folder_id}")
-        found = Folder(
-            id=folder_id,
-            title=str(space.get("title") or ""),
-            description=space.get("description"),
-            child_ids=tree.nodes[folder_id].child_ids,
-        )
-    return await folder_details(state, found)
+    return await folder_details(state, await load_folder(state, folder_id))
 
 
 # ---- completion ----------------------------------------------------------------------------------------
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.split()).casefold()
 
 
 def _finish(values: list[str]) -> Completion:
@@ -176,17 +154,17 @@ def path_candidates(tree: FolderTree, prefix: str, *, projects_only: bool) -> li
 
     Best matches first: the whole path, then the title, then any later path segment.
     """
-    wanted = _fold(prefix.strip().strip("/"))
+    wanted = fold(prefix.strip().strip("/"))
     ranked: list[tuple[int, str, str]] = []
     for ident, folder in tree.nodes.items():
         if ident in tree.root_ids or (projects_only and not folder.is_project):
             continue
-        parts = [" ".join(strip_invisible(part).split()) for part in tree.path(ident)]
+        parts = [one_line(part) for part in tree.path(ident)]
         path = "/".join(parts)
         if not path:
             continue
-        folded = [_fold(part) for part in parts]
-        if _fold(path).startswith(wanted):
+        folded = [fold(part) for part in parts]
+        if fold(path).startswith(wanted):
             rank = 0
         elif folded[-1].startswith(wanted):
             rank = 1
@@ -212,19 +190,19 @@ async def complete_folder_id(state: WrikeContext, prefix: str) -> Completion:
 
 
 async def complete_person(state: WrikeContext, prefix: str) -> Completion:
-    wanted = _fold(prefix)
+    wanted = fold(prefix)
     contacts = [c for c in await state.resolver.contacts() if c.type == "Person" and not c.deleted and c.name]
     counts: dict[str, int] = {}
     for contact in contacts:
-        counts[_fold(contact.name)] = counts.get(_fold(contact.name), 0) + 1
+        counts[fold(contact.name)] = counts.get(fold(contact.name), 0) + 1
     values = ["me"] if "me".startswith(wanted) else []
     matches = []
     for contact in contacts:
-        name = " ".join(strip_invisible(contact.name).split())
+        name = one_line(contact.name)
         email = contact.email or ""
-        if _fold(name).startswith(wanted) or _fold(contact.last_name).startswith(wanted):
+        if fold(name).startswith(wanted) or fold(contact.last_name).startswith(wanted):
             # a full name two people share would be ambiguous: offer the email instead
-            matches.append(email if counts[_fold(name)] > 1 and email else name)
+            matches.append(email if counts[fold(name)] > 1 and email else name)
         elif email.casefold().startswith(wanted):
             matches.append(email)
     values.extend(sorted(matches, key=str.casefold))

@@ -8,15 +8,10 @@ fields (titles, descriptions, comments, custom field values), never in the messa
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import html
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal, ParamSpec, TypeVar
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -26,29 +21,52 @@ from pydantic import BaseModel, Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.errors import tool_error_message
+from wrike_mcp.tools.inputs import (
+    MAX_DATE,
+    MAX_REF,
+    MAX_TEXT,
+    MAX_TITLE,
+    PagePosition,
+    check_range,
+    check_status,
+    clean_title,
+    day_end,
+    day_start,
+    page_cursor,
+    page_slice,
+    parse_day,
+    person_ids,
+    query_key,
+    read_offset_cursor,
+    read_page_cursor,
+    status_group,
+    statuses_named,
+    text_to_html,
+    today,
+    wrike_range,
+)
 from wrike_mcp.tools.output import (
     COMMENT_LIMIT,
     DESCRIPTION_LIMIT,
-    TITLE_LIMIT,
     Model,
     Ref,
+    names_of,
+    one_line,
+    people_refs,
     plain,
+    show_title,
     truncate,
 )
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.errors import BadReference, InvalidParameter, ReferenceNotFound, WrikeError
-from wrike_mcp.wrike.models import STATUS_GROUPS, CustomField
+from wrike_mcp.wrike.models import CustomField
 from wrike_mcp.wrike.text import quoted, strip_invisible
 
 TOOLSET = "tasks"
 
 # ---- input limits (refused before any Wrike call) -------------------------------------------------------
 
-MAX_TITLE = 500
-MAX_TEXT = 20_000
-MAX_REF = 1000  # an id, permalink, path, title, email or name
 MAX_SEARCH_TEXT = 500
-MAX_DATE = 40
 MAX_PEOPLE = 50
 MAX_CUSTOM_FIELDS = 50
 MAX_FIELD_VALUE = 2000  # Wrike stores custom field values as text of at most 2000 characters
@@ -62,8 +80,6 @@ TIMELOG_COMMENT_LIMIT = 500
 LIST_FIELDS = ["responsibleIds", "parentIds", "superParentIds", "superTaskIds"]
 
 Importance = Literal["High", "Normal", "Low"]
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 # ---- references in input --------------------------------------------------------------------------------
@@ -106,122 +122,9 @@ def people_field(what: str) -> Any:
 # ---- small helpers --------------------------------------------------------------------------------------
 
 
-def parse_day(value: str | None, name: str) -> date | None:
-    """An ISO date (`YYYY-MM-DD`, or a datetime whose date part is taken), 'today' or 'tomorrow'."""
-    if value is None:
-        return None
-    text = value.strip()
-    lowered = text.casefold()
-    if lowered in ("today", "tomorrow", "yesterday"):
-        return date.today() + timedelta(days={"today": 0, "tomorrow": 1, "yesterday": -1}[lowered])
-    try:
-        parsed = (
-            date.fromisoformat(text)
-            if len(text) == 10
-            else datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-        )
-    except ValueError:
-        raise ToolError(
-            f"{name} {quoted(value, 60)} is not a valid date: use YYYY-MM-DD, e.g. 2026-03-31"
-        ) from None
-    if not 1970 <= parsed.year < 2100:
-        raise ToolError(f"{name} {quoted(value, 60)} is out of Wrike's range: use a date from 1970 to 2099")
-    return parsed
-
-
-def check_range(start: date | None, end: date | None, start_name: str, end_name: str) -> None:
-    if start and end and end < start:
-        raise ToolError(
-            f"{end_name} {end.isoformat()} is before {start_name} {start.isoformat()}: swap or fix them"
-        )
-
-
-def clean_title(value: str) -> str:
-    title = " ".join(strip_invisible(value).split())
-    if not title:
-        raise ToolError(f"the task title is empty: give a non-blank title (up to {MAX_TITLE} characters)")
-    return title
-
-
-def text_to_html(text: str) -> str:
-    """Plain text from a model → Wrike HTML: escaped, so it can never inject markup; line breaks kept."""
-    return "<br>".join(html.escape(strip_invisible(text).strip()).splitlines())
-
-
-def show_title(value: Any) -> str:
-    text, _ = truncate(" ".join(strip_invisible(str(value or "")).split()), TITLE_LIMIT)
-    return text
-
-
 def day_of(value: Any) -> str | None:
     """The date part of a Wrike task date (`2026-03-31T17:00:00` → `2026-03-31`)."""
     return str(value)[:10] if value else None
-
-
-def _b64(data: Mapping[str, Any]) -> str:
-    raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-BAD_CURSOR = "cursor is not valid: pass the next_cursor of the previous answer unchanged, or omit it"
-
-
-def _unb64(cursor: str) -> dict[str, Any]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ToolError(BAD_CURSOR) from None
-    if not isinstance(data, dict):
-        raise ToolError(BAD_CURSOR)
-    return data
-
-
-def query_key(**values: Any) -> str:
-    """A short fingerprint of a list query, bound into its cursors."""
-    canonical = json.dumps(values, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
-
-
-def offset_cursor(offset: int, key: str) -> str:
-    return _b64({"o": offset, "k": key})
-
-
-def read_offset_cursor(cursor: str | None, key: str) -> int:
-    if not cursor:
-        return 0
-    data = _unb64(cursor)
-    offset = data.get("o")
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0 or "k" not in data:
-        raise ToolError(BAD_CURSOR)
-    if data["k"] != key:
-        raise ToolError(
-            "cursor belongs to a query with other arguments: repeat the same ones, or omit the cursor"
-        )
-    return offset
-
-
-async def names_of(deps: WrikeContext, ids: Iterable[str]) -> dict[str, str | None]:
-    """Contact id → name, from the cached contact list (one batched lookup for ids outside it)."""
-    wanted = [ident for ident in dict.fromkeys(ids) if ident]
-    known = {contact.id: contact.name for contact in await deps.resolver.contacts()}
-    found: dict[str, str | None] = {ident: known.get(ident) for ident in wanted}
-    missing = [ident for ident in wanted if ident not in known]
-    if missing:
-        try:
-            for contact in await deps.client.get_many("/contacts/{ids}", missing):
-                name = " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
-                found[str(contact.get("id"))] = name or None
-        except WrikeError:
-            pass  # names are a courtesy; the ids stand on their own
-    return found
-
-
-async def people(
-    deps: WrikeContext, ids: Iterable[str], names: Mapping[str, str | None] | None = None
-) -> list[Ref]:
-    ids = list(dict.fromkeys(ids))
-    names = names if names is not None else await names_of(deps, ids)
-    return [Ref(id=ident, name=names.get(ident)) for ident in ids]
 
 
 async def folder_refs(deps: WrikeContext, ids: Iterable[str]) -> list[Ref]:
@@ -236,35 +139,11 @@ async def folder_refs(deps: WrikeContext, ids: Iterable[str]) -> list[Ref]:
     return refs
 
 
-async def resolve_people(deps: WrikeContext, refs: Sequence[str] | None) -> list[str]:
-    return list(dict.fromkeys([await deps.resolver.person_id(ref) for ref in refs or []]))
-
-
 async def status_name(deps: WrikeContext, custom_status_id: Any) -> str | None:
     if not custom_status_id:
         return None
     found = await deps.resolver.status_by_id(str(custom_status_id))
     return show_title(found[0].name) if found else None
-
-
-def _statuses_named(ref: str, workflows: Sequence[Any]) -> list[tuple[str, str]]:
-    """(custom status id, group) of every visible status with this name (or id), in the given workflows."""
-    wanted = " ".join(ref.split()).casefold()
-    found = []
-    for workflow in workflows:
-        for status in workflow.custom_statuses:
-            if status.hidden and status.id != ref:
-                continue
-            if status.id == ref or " ".join(status.name.split()).casefold() == wanted:
-                found.append((status.id, status.group or "Active"))
-    return found
-
-
-def status_group(ref: str) -> str | None:
-    for group in STATUS_GROUPS:
-        if ref.strip().casefold() == group.casefold():
-            return group
-    return None
 
 
 # ---- output models --------------------------------------------------------------------------------------
@@ -319,7 +198,7 @@ async def task_items(deps: WrikeContext, raw: Sequence[Mapping[str, Any]]) -> li
                 importance=task.get("importance"),
                 start=day_of(dates.get("start")),
                 due=day_of(dates.get("due")),
-                assignees=await people(deps, task.get("responsibleIds") or [], names),
+                assignees=await people_refs(deps, task.get("responsibleIds") or [], names),
                 parents=await folder_refs(deps, parents),
                 subtask_of=[
                     Ref(id=ident, name=titles.get(ident)) for ident in task.get("superTaskIds") or []
@@ -340,28 +219,6 @@ SORT_FIELDS = {
     "importance": "Importance",
     "title": "Title",
 }
-
-
-def _search_cursor(token: str | None, skip: int, page_size: int, key: str) -> str:
-    return _b64({"t": token, "s": skip, "p": page_size, "k": key})
-
-
-def _read_search_cursor(cursor: str, key: str) -> tuple[str | None, int, int]:
-    data = _unb64(cursor)
-    token, skip, size = data.get("t"), data.get("s"), data.get("p")
-    if (
-        not (token is None or isinstance(token, str))
-        or not isinstance(skip, int)
-        or not isinstance(size, int)
-        or skip < 0
-        or not 1 <= size <= 1000
-    ):
-        raise ToolError(BAD_CURSOR)
-    if data.get("k") != key:
-        raise ToolError(
-            "cursor belongs to a search with other filters: repeat the same filters, or omit the cursor"
-        )
-    return token, skip, size
 
 
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="Search tasks")
@@ -461,26 +318,27 @@ async def search_tasks(
     due_from = parse_day(due_after, "due_after")
     due_to = parse_day(due_before, "due_before")
     if overdue:
-        yesterday = date.today() - timedelta(days=1)
+        yesterday = today() - timedelta(days=1)
         due_to = min(due_to, yesterday) if due_to else yesterday
     check_range(due_from, due_to, "due_after", "due_before" if not overdue else "due_before/overdue")
     updated_from = parse_day(updated_after, "updated_after")
     updated_to = parse_day(updated_before, "updated_before")
     check_range(updated_from, updated_to, "updated_after", "updated_before")
-    words = " ".join(strip_invisible(text).split()) if text is not None else None
+    words = one_line(text) if text is not None else None
     if text is not None and not words:
         raise ToolError("text is empty: give words the title contains, or omit text")
     group = status_group(status) if status else None
     if overdue and group and group != "Active":
         raise ToolError(f"overdue means Active tasks, but status is {group}: drop one of the two")
-    if status is not None and not status.strip():
-        raise ToolError("status is empty: give a status group or a custom status name, or omit it")
+    check_status(status)
     key = query_key(
         text=words, folder=folder, space=space, status=status, assignee=assignee, author=author,
         importance=importance, due=(due_from, due_to), updated=(updated_from, updated_to),
         subtasks=include_subtasks, type=type, sort=sort, order=order,
     )  # fmt: skip
-    token, skip, page_size = _read_search_cursor(cursor, key) if cursor else (None, 0, 0)
+    position = (
+        read_page_cursor(cursor, key)[0] if cursor else PagePosition(token=None, skip=0, page_size=limit)
+    )
 
     # ---- references → ids
     params: dict[str, Any] = {"fields": LIST_FIELDS, "subTasks": include_subtasks}
@@ -494,7 +352,7 @@ async def search_tasks(
         path = f"/spaces/{await deps.resolver.space_id(space)}/tasks"
         params["descendants"] = True
     if status is not None and group is None:
-        matches = _statuses_named(status, await deps.resolver.workflows())
+        matches = statuses_named(status, await deps.resolver.workflows(), include_hidden=False)
         if not matches:
             raise ReferenceNotFound(
                 "status", status, "use Active, Completed, Deferred, Cancelled or a name from list_workflows"
@@ -514,16 +372,11 @@ async def search_tasks(
     if importance:
         params["importance"] = importance
     if due_from or due_to:
-        params["dueDate"] = {
-            k: v.isoformat() for k, v in (("start", due_from), ("end", due_to)) if v is not None
-        }
+        params["dueDate"] = wrike_range(due_from, due_to)
     if updated_from or updated_to:
-        window: dict[str, str] = {}
-        if updated_from:
-            window["start"] = f"{updated_from.isoformat()}T00:00:00Z"
-        if updated_to:
-            window["end"] = f"{updated_to.isoformat()}T23:59:59Z"
-        params["updatedDate"] = window
+        params["updatedDate"] = wrike_range(
+            day_start(updated_from) if updated_from else None, day_end(updated_to) if updated_to else None
+        )
     if type:
         params["type"] = type
     if sort:
@@ -534,7 +387,7 @@ async def search_tasks(
         params["sortOrder"] = order.title()
 
     # ---- pages: a continuation keeps the page size it started with, so its skip count stays meaningful
-    page_size = page_size or limit
+    token, skip, page_size = position.token, position.skip, position.page_size
     found: list[dict[str, Any]] = []
     total: int | None = None
     next_cursor: str | None = None
@@ -554,16 +407,16 @@ async def search_tasks(
         used = skip + len(taken)
         if len(found) >= limit:
             if used < len(page.items):
-                next_cursor = _search_cursor(token, used, page_size, key)
+                next_cursor = page_cursor(PagePosition(token, used, page_size), key)
             elif not page.is_last:
-                next_cursor = _search_cursor(page.next_page_token, 0, page_size, key)
+                next_cursor = page_cursor(PagePosition(page.next_page_token, 0, page_size), key)
             break
         if page.is_last:
             break
         token, skip = page.next_page_token, 0
         if pages >= SEARCH_MAX_PAGES:
             # bounded work per call: say where to go on instead of cutting the list silently
-            next_cursor = _search_cursor(token, 0, page_size, key)
+            next_cursor = page_cursor(PagePosition(token, 0, page_size), key)
             break
         await ctx.report_progress(len(found), total=limit, message=f"read {pages} pages of tasks")
     if pages > 1:
@@ -796,9 +649,9 @@ async def task_detail(deps: WrikeContext, task: Mapping[str, Any], comments: int
         duration_days=round(duration / 480, 2) if isinstance(duration, int | float) and duration else None,
         description=description,
         description_truncated=cut,
-        assignees=await people(deps, task.get("responsibleIds") or [], names),
+        assignees=await people_refs(deps, task.get("responsibleIds") or [], names),
         author=Ref(id=authors[0], name=names.get(authors[0])) if authors else None,
-        followers=await people(deps, task.get("followerIds") or [], names),
+        followers=await people_refs(deps, task.get("followerIds") or [], names),
         parents=await folder_refs(deps, parents),
         subtask_of=[ref(ident) for ident in super_ids],
         subtasks=subtasks,
@@ -887,7 +740,7 @@ async def encode_custom_fields(
             refs = value if isinstance(value, list) else [p for p in str(value).split(",")]
             if any(not isinstance(r, str) or not r.strip() for r in refs) or isinstance(value, bool):
                 raise ToolError(f"custom field {label} takes people: a list of names, emails or 'me'")
-            encoded = ",".join(await resolve_people(deps, [r.strip() for r in refs]))
+            encoded = ",".join(await person_ids(deps, [r.strip() for r in refs]))
         else:
             if isinstance(value, list):
                 if kind != "Multiple":
@@ -932,6 +785,34 @@ def task_dates(start: date | None, due: date | None) -> dict[str, Any]:
         return {"type": "Planned", "start": due.isoformat(), "due": due.isoformat()}
     assert start is not None
     return {"type": "Planned", "start": start.isoformat(), "due": start.isoformat()}
+
+
+async def task_fields(
+    deps: WrikeContext,
+    *,
+    title: str | None,
+    description: str | None,
+    status: str | None,
+    importance: str | None,
+    folder_id: str | None = None,
+    workflow_id: str | None = None,
+) -> dict[str, Any]:
+    """The part of a task body create_task and update_task share: title, description (plain text → HTML;
+    "" clears it), status (a group, or a custom status name looked up in the workflow of `workflow_id` or of
+    the folder `folder_id`) and importance; absent values are left out."""
+    body: dict[str, Any] = {}
+    if title is not None:
+        body["title"] = title
+    if description is not None:
+        body["description"] = text_to_html(description)
+    if status is not None:
+        custom_id, group = await deps.resolver.custom_status(
+            status, workflow_id=workflow_id, folder_id=folder_id
+        )
+        body |= {"customStatus": custom_id} if custom_id else {"status": group}
+    if importance:
+        body["importance"] = importance
+    return body
 
 
 # ---- create_task ----------------------------------------------------------------------------------------
@@ -987,14 +868,13 @@ async def create_task(
     are given by name. Without dates the task is a Backlog task; with only a due date it starts that day.
     """
     deps = wrike(ctx)
-    name = clean_title(title)
+    name = clean_title(title, "task")
     start = parse_day(start_date, "start_date")
     due = parse_day(due_date, "due_date")
     check_range(start, due, "start_date", "due_date")
     if folder is None and parent_task is None:
         raise ToolError("say where the task goes: give folder (a folder or project) or parent_task")
-    if status is not None and not status.strip():
-        raise ToolError("status is empty: give a status group or a custom status name, or omit it")
+    check_status(status)
     check_custom_field_input(custom_fields)
 
     super_id = await deps.resolver.task_id(parent_task) if parent_task is not None else None
@@ -1007,21 +887,18 @@ async def create_task(
         if not homes:
             raise ToolError("the parent task lies in no folder: give folder as well")
         folder_id = str(homes[0])
-    body: dict[str, Any] = {"title": name}
-    if description is not None and description.strip():
-        body["description"] = text_to_html(description)
-    if status is not None:
-        custom_id, group = await deps.resolver.custom_status(status, folder_id=folder_id)
-        if custom_id:
-            body["customStatus"] = custom_id
-        else:
-            body["status"] = group
-    if importance:
-        body["importance"] = importance
+    body = await task_fields(
+        deps,
+        title=name,
+        description=description if description is not None and description.strip() else None,
+        status=status,
+        importance=importance,
+        folder_id=folder_id,
+    )
     if start or due:
         body["dates"] = task_dates(start, due)
     if assignees:
-        body["responsibles"] = await resolve_people(deps, assignees)
+        body["responsibles"] = await person_ids(deps, assignees)
     if super_id:
         body["superTasks"] = [super_id]
     if custom_fields:
@@ -1094,11 +971,10 @@ async def update_task(
     deps = wrike(ctx)
     if clear_dates and (start_date or due_date):
         raise ToolError("give new dates or clear_dates, not both")
-    new_title = clean_title(title) if title is not None else None
+    new_title = clean_title(title, "task") if title is not None else None
     start = parse_day(start_date, "start_date")
     due = parse_day(due_date, "due_date")
-    if status is not None and not status.strip():
-        raise ToolError("status is empty: give a status group or a custom status name, or omit it")
+    check_status(status)
     check_custom_field_input(custom_fields)
     changes = [
         title, description, status, importance, start, due, clear_dates or None, add_assignees,
@@ -1111,28 +987,20 @@ async def update_task(
         )
     task_id = await deps.resolver.task_id(task)
     current = await deps.client.get_one(f"/tasks/{task_id}")
-    body: dict[str, Any] = {}
-    if restore:
-        body["restore"] = True
-    if new_title is not None:
-        body["title"] = new_title
-    if description is not None:
-        body["description"] = text_to_html(description)
-    if status is not None:
-        workflow = (
-            await deps.resolver.workflow_of_status(str(current["customStatusId"]))
-            if current.get("customStatusId")
-            else None
-        )
-        custom_id, group = await deps.resolver.custom_status(
-            status, workflow_id=workflow.id if workflow else None
-        )
-        if custom_id:
-            body["customStatus"] = custom_id
-        else:
-            body["status"] = group
-    if importance:
-        body["importance"] = importance
+    workflow = (
+        await deps.resolver.workflow_of_status(str(current["customStatusId"]))
+        if status is not None and current.get("customStatusId")
+        else None
+    )
+    body: dict[str, Any] = {"restore": True} if restore else {}
+    body |= await task_fields(
+        deps,
+        title=new_title,
+        description=description,
+        status=status,
+        importance=importance,
+        workflow_id=workflow.id if workflow else None,
+    )
     if clear_dates:
         body["dates"] = {"type": "Backlog"}
     elif start or due:
@@ -1148,11 +1016,11 @@ async def update_task(
         check_range(new_start, new_due, "start_date", "due_date")
         body["dates"] = task_dates(new_start, new_due)
     if add_assignees:
-        body["addResponsibles"] = await resolve_people(deps, add_assignees)
+        body["addResponsibles"] = await person_ids(deps, add_assignees)
     if remove_assignees:
-        body["removeResponsibles"] = await resolve_people(deps, remove_assignees)
+        body["removeResponsibles"] = await person_ids(deps, remove_assignees)
     if add_followers:
-        body["addFollowers"] = await resolve_people(deps, add_followers)
+        body["addFollowers"] = await person_ids(deps, add_followers)
     if add_parents:
         body["addParents"] = list(dict.fromkeys([await deps.resolver.folder_id(ref) for ref in add_parents]))
     if remove_parents:
@@ -1276,13 +1144,9 @@ async def list_comments(
     offset = read_offset_cursor(cursor, key)
     task_id = await deps.resolver.task_id(task)
     raw = await recent_comments(deps, task_id)
-    chunk = raw[offset : offset + limit]
-    following = offset + limit
+    chunk, next_cursor = page_slice(raw, offset, limit, key)
     return CommentList(
-        task=Ref(id=task_id),
-        items=await comment_items(deps, chunk),
-        total=len(raw),
-        next_cursor=offset_cursor(following, key) if following < len(raw) else None,
+        task=Ref(id=task_id), items=await comment_items(deps, chunk), total=len(raw), next_cursor=next_cursor
     )
 
 
@@ -1393,9 +1257,7 @@ async def list_timelogs(
     offset = read_offset_cursor(cursor, key)
     params: dict[str, Any] = {"plainText": True}
     if start or end:
-        params["trackedDate"] = {
-            k: v.isoformat() for k, v in (("start", start), ("end", end)) if v is not None
-        }
+        params["trackedDate"] = wrike_range(start, end)
     person_id = await deps.resolver.person_id(person) if person is not None else None
     if task is not None:
         raw = await deps.client.get(f"/tasks/{await deps.resolver.task_id(task)}/timelogs", params)
@@ -1406,13 +1268,12 @@ async def list_timelogs(
     else:
         raw = await deps.client.get("/timelogs", params)
     raw.sort(key=lambda t: (str(t.get("trackedDate") or ""), str(t.get("createdDate") or "")), reverse=True)
-    chunk = raw[offset : offset + limit]
-    following = offset + limit
+    chunk, next_cursor = page_slice(raw, offset, limit, key)
     return TimelogList(
         items=await timelog_items(deps, chunk),
         total=len(raw),
         total_hours=round(sum(float(t.get("hours") or 0) for t in raw), 2),
-        next_cursor=offset_cursor(following, key) if following < len(raw) else None,
+        next_cursor=next_cursor,
     )
 
 
@@ -1433,7 +1294,7 @@ async def log_time(
 ) -> TimelogItem:
     """Log time worked on a task for the current user and return the time log entry."""
     deps = wrike(ctx)
-    day = parse_day(date, "date") or _today()
+    day = parse_day(date, "date") or today()
     if not math.isfinite(hours) or round(hours, 2) <= 0:
         raise ToolError("hours must be at least 0.01 and at most 24, e.g. 1.5")
     task_id = await deps.resolver.task_id(task)
@@ -1451,7 +1312,3 @@ async def log_time(
             "Wrike accepted the time log but returned nothing: check list_timelogs before retrying"
         )
     return (await timelog_items(deps, created))[0]
-
-
-def _today() -> date:
-    return date.today()

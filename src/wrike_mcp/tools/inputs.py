@@ -1,0 +1,288 @@
+"""Arguments as every toolset takes them: the one implementation of each check and conversion.
+
+Dates and instants, ranges, titles, plain text → Wrike HTML, status groups and names, people references,
+and the opaque list cursors. Whatever can be refused here is refused with a ToolError before any Wrike call,
+in the server's own words: a value a person gave is only ever quoted (one line, cut), never echoed raw.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import html
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeGuard
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+from wrike_mcp.tools.deps import WrikeContext
+from wrike_mcp.tools.output import one_line
+from wrike_mcp.wrike.models import STATUS_GROUPS, Workflow
+from wrike_mcp.wrike.text import quoted, strip_invisible
+
+# ---- input limits (refused by the schema, before any Wrike call) ------------------------------------------
+
+MAX_TITLE = 500
+MAX_TEXT = 20_000
+MAX_REF = 1000  # an id, permalink, path, title, email or name
+MAX_DATE = 40
+
+# ---- dates and instants ------------------------------------------------------------------------------------
+
+WRIKE_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "yesterday": -1}
+
+
+def today() -> date:
+    return date.today()
+
+
+def _check_year(year: int, value: str, name: str) -> None:
+    if not 1970 <= year < 2100:
+        raise ToolError(f"{name} {quoted(value, 60)} is out of Wrike's range: use a date from 1970 to 2099")
+
+
+def parse_day(value: str | None, name: str, *, relative: bool = True) -> date | None:
+    """An ISO date (`YYYY-MM-DD`, or a datetime whose date part is taken) or, when `relative`, 'today',
+    'tomorrow' or 'yesterday'; ToolError when it is none of these or outside 1970–2099."""
+    if value is None:
+        return None
+    text = value.strip()
+    lowered = text.casefold()
+    if relative and lowered in _RELATIVE_DAYS:
+        return today() + timedelta(days=_RELATIVE_DAYS[lowered])
+    try:
+        parsed = (
+            date.fromisoformat(text)
+            if len(text) == 10
+            else datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        )
+    except ValueError:
+        raise ToolError(
+            f"{name} {quoted(value, 60)} is not a valid date: use YYYY-MM-DD, e.g. 2026-03-31"
+        ) from None
+    _check_year(parsed.year, value, name)
+    return parsed
+
+
+def day_start(day: date) -> datetime:
+    """The first second of a day, UTC."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def day_end(day: date) -> datetime:
+    """The last second of a day, UTC."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+def parse_instant(value: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:
+    """An ISO date or datetime as an aware UTC datetime, to the second (Wrike's resolution).
+
+    A bare date is its first second, or with `end_of_day` its last one (an `until` covers the whole day);
+    a datetime without a zone is UTC. ToolError for blank, malformed, impossible or out-of-range values.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        raise ToolError(f"{name} is empty: give a date as YYYY-MM-DD or an ISO datetime, or leave it out")
+    if _DATE_ONLY.match(text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError as exc:
+            raise ToolError(f"{name} {quoted(text, 40)} is not a real date ({exc}); use YYYY-MM-DD") from None
+        _check_year(day.year, text, name)
+        return day_end(day) if end_of_day else day_start(day)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ToolError(
+            f"{name} {quoted(text, 40)} is not a date: use YYYY-MM-DD or an ISO datetime such as "
+            "2026-03-01T09:00:00Z"
+        ) from None
+    _check_year(moment.year, text, name)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def wrike_timestamp(value: datetime) -> str:
+    """Wrike's timestamp format, `yyyy-MM-ddTHH:mm:ssZ` (UTC)."""
+    return value.astimezone(UTC).strftime(WRIKE_TIMESTAMP)
+
+
+def wrike_range(start: date | None, end: date | None) -> dict[str, str] | None:
+    """Wrike's range filter object (`{"start": …, "end": …}`, bounds optional), or None for no range.
+
+    Dates are written as `YYYY-MM-DD`, datetimes as Wrike timestamps.
+    """
+    if start is None and end is None:
+        return None
+
+    def text(value: date) -> str:
+        return wrike_timestamp(value) if isinstance(value, datetime) else value.isoformat()
+
+    return {key: text(value) for key, value in (("start", start), ("end", end)) if value is not None}
+
+
+def check_range(start: date | None, end: date | None, start_name: str, end_name: str) -> None:
+    if start and end and end < start:
+        raise ToolError(
+            f"{end_name} {end.isoformat()} is before {start_name} {start.isoformat()}: swap or fix them"
+        )
+
+
+# ---- text ----------------------------------------------------------------------------------------------------
+
+
+def clean_title(value: str, what: str) -> str:
+    """A title as Wrike stores it: one line, control characters removed; ToolError when nothing is left."""
+    title = one_line(value)
+    if not title:
+        raise ToolError(f"the {what} title is empty: give a non-blank title (up to {MAX_TITLE} characters)")
+    return title
+
+
+def text_to_html(text: str) -> str:
+    """Plain text from a model → Wrike HTML: escaped, so it can never inject markup; line breaks kept."""
+    return "<br>".join(html.escape(strip_invisible(text).strip()).splitlines())
+
+
+def fold(text: str) -> str:
+    """Text for matching a name: one line, invisible characters removed, case folded."""
+    return one_line(text).casefold()
+
+
+# ---- statuses and people -------------------------------------------------------------------------------------
+
+
+def check_status(status: str | None) -> None:
+    if status is not None and not status.strip():
+        raise ToolError("status is empty: give a status group or a custom status name, or omit it")
+
+
+def status_group(ref: str) -> str | None:
+    """The task status group (Active, Completed, Deferred, Cancelled) a reference names, if it names one."""
+    wanted = " ".join(ref.split()).casefold()
+    for group in STATUS_GROUPS:
+        if wanted == group.casefold():
+            return group
+    return None
+
+
+def statuses_named(ref: str, workflows: Sequence[Workflow], *, include_hidden: bool) -> list[tuple[str, str]]:
+    """(custom status id, group) of every status with this name (or id) in the given workflows.
+
+    A hidden status matches by id always, by name only with `include_hidden`.
+    """
+    ident = ref.strip()
+    wanted = " ".join(ref.split()).casefold()
+    found = []
+    for workflow in workflows:
+        for status in workflow.custom_statuses:
+            if status.id == ident or (
+                (include_hidden or not status.hidden) and " ".join(status.name.split()).casefold() == wanted
+            ):
+                found.append((status.id, status.group or "Active"))
+    return found
+
+
+async def person_ids(deps: WrikeContext, refs: Iterable[str] | None) -> list[str]:
+    """Contact ids for people references ('me', emails, names, ids), duplicates dropped, order kept."""
+    return list(dict.fromkeys([await deps.resolver.person_id(ref) for ref in refs or []]))
+
+
+# ---- list cursors ----------------------------------------------------------------------------------------------
+# A cursor is base64 JSON the server wrote; it carries the fingerprint (`query_key`) of the query it pages, so
+# a cursor passed with other filters is refused instead of silently paging another list.
+
+BAD_CURSOR = "cursor is not valid: pass the next_cursor of the previous answer unchanged, or omit it"
+OTHER_QUERY = "cursor belongs to a different query (other filters or arguments): repeat the same ones, or omit the cursor"
+
+
+def query_key(**values: Any) -> str:
+    """A short fingerprint of a list query, bound into its cursors."""
+    canonical = json.dumps(values, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def encode_cursor(key: str | None, **fields: Any) -> str:
+    data = dict(fields) if key is None else {**fields, "k": key}
+    raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, key: str | None) -> dict[str, Any]:
+    """The fields of a cursor this server wrote for the query `key` (None: the caller checks the query)."""
+    text = cursor.strip()
+    try:
+        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ToolError(BAD_CURSOR) from None
+    if not isinstance(data, dict):
+        raise ToolError(BAD_CURSOR)
+    if key is not None:
+        if not isinstance(data.get("k"), str):
+            raise ToolError(BAD_CURSOR)
+        if data["k"] != key:
+            raise ToolError(OTHER_QUERY)
+    return data
+
+
+def _count(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def offset_cursor(offset: int, key: str) -> str:
+    """The cursor of a list held in full, at `offset`."""
+    return encode_cursor(key, o=offset)
+
+
+def read_offset_cursor(cursor: str | None, key: str) -> int:
+    """The offset a cursor stands for (0 without one); ToolError when it is not ours or pages another query."""
+    if not cursor:
+        return 0
+    offset = decode_cursor(cursor, key).get("o")
+    if not _count(offset):
+        raise ToolError(BAD_CURSOR)
+    return offset
+
+
+def page_slice(items: Sequence[Any], offset: int, limit: int, key: str) -> tuple[list[Any], str | None]:
+    """One page of a list held in full, and the cursor of the next page (None at the end)."""
+    following = offset + limit
+    return list(items[offset:following]), (offset_cursor(following, key) if following < len(items) else None)
+
+
+@dataclass(frozen=True)
+class PagePosition:
+    """Where a list Wrike pages goes on: Wrike's page token, the items of that page already given, and the
+    page size it is read with (a continuation keeps it, so the skip count stays meaningful)."""
+
+    token: str | None
+    skip: int
+    page_size: int
+
+
+def page_cursor(position: PagePosition, key: str | None, **extra: Any) -> str:
+    return encode_cursor(key, t=position.token, s=position.skip, p=position.page_size, **extra)
+
+
+def read_page_cursor(cursor: str, key: str | None) -> tuple[PagePosition, Mapping[str, Any]]:
+    """The position a page cursor stands for, and all its fields; ToolError when it is not ours."""
+    data = decode_cursor(cursor, key)
+    token, skip, size = data.get("t"), data.get("s"), data.get("p")
+    if (
+        not (token is None or isinstance(token, str))
+        or not _count(skip)
+        or not _count(size)
+        or not 1 <= size <= 1000
+    ):
+        raise ToolError(BAD_CURSOR)
+    return PagePosition(token=token, skip=skip, page_size=size), data
