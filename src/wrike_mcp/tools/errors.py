@@ -52,3 +52,18 @@ def tool_error_message(exc: BaseException, tool: str, scopes: Sequence[str]) -> 
     if isinstance(exc, wrike_errors.WrikeError):
         return _short(exc.message, MAX_FIRST_LINE)
     return None
+
+
+def fit_first_line(message: str, tool: str) -> str:
+    """The message with its first line short enough that the client's whole first line stays under
+    MAX_FIRST_LINE characters (the SDK prefixes "Error executing tool <tool>: "). What does not fit moves to
+    the next line, cut at a space, so nothing is lost; a message that fits is returned unchanged."""
+    budget = MAX_FIRST_LINE - len(f"Error executing tool {tool}: ") - 3  # room for " …", and under
+    first, newline, rest = message.partition("\n")
+    if len(first) <= budget:
+        return message
+    cut = first.rfind(" ", budget // 2, budget)
+    if cut <= 0:
+        cut = budget
+    head, tail = first[:cut].rstrip() + " …", first[cut:].strip()
+    return "\n".join(part for part in (head, tail, rest) if part)

@@ -23,7 +23,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from wrike_mcp import scopes as scope_rules
-from wrike_mcp.tools.errors import tool_error_message
+from wrike_mcp.tools.errors import fit_first_line, tool_error_message
 from wrike_mcp.tools.output import compact
 
 logger = logging.getLogger("wrike_mcp.tools")
@@ -156,14 +156,17 @@ def _adapt(spec: ToolSpec) -> Callable[..., Awaitable[CallToolResult]]:
     async def call(*args: Any, **kwargs: Any) -> CallToolResult:
         try:
             return to_result(await fn(*args, **kwargs))
-        except ToolError:
-            raise
+        except ToolError as exc:
+            fitted = fit_first_line(str(exc), spec.name)
+            if fitted == str(exc):
+                raise
+            raise ToolError(fitted) from exc.__cause__
         except Exception as exc:
             message = tool_error_message(exc, spec.name, spec.scopes)
             if message is None:
                 logger.exception("tool %s failed unexpectedly", spec.name)
                 message = f"{spec.name} failed unexpectedly; the error was logged. Try again or report it."
-            raise ToolError(message) from None
+            raise ToolError(fit_first_line(message, spec.name)) from None
 
     returns = Annotated[CallToolResult, output_model]
     call.__signature__ = signature.replace(parameters=parameters, return_annotation=returns)  # type: ignore[attr-defined]

@@ -1,0 +1,120 @@
+"""Fuzzing every tool through the MCP client: arguments generated from its inputSchema, half valid and half
+with one violation. Every call must end as a result (never a protocol error), and every failure must be an
+isError result whose first line is under 200 characters and not the "failed unexpectedly" of an uncaught
+exception. The sandbox runs in process (ASGI) for speed; each tool gets a fresh one."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import anyio.from_thread
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from mcp import Client, MCPError
+from mcp.types import Tool
+
+from tests.hardening.helpers import CANARY_TOKEN, FIRST_LINE_MAX, leaks, text_of
+from tests.hardening.schema_strategies import arguments
+from tests.tools.conftest import SANDBOX_BASE_URL
+from wrike_mcp.config import Settings
+from wrike_mcp.sandbox import create_app
+from wrike_mcp.sandbox.state import DEMO_TOKEN
+from wrike_mcp.server import create_server
+from wrike_mcp.tools.registry import all_tools
+from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.tokens import StaticTokenSource
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
+# The 2026-07-28 era dispatches in memory; the 2025-11-25 era ("legacy") goes through JSON-RPC messages, where
+# a protocol error would show. Every tool gets EXAMPLES cases in the first and half as many in the second.
+MODES = {"auto": EXAMPLES, "legacy": EXAMPLES // 2}
+TOOLS = [spec.name for spec in all_tools()]
+PREFIX = re.compile(r"^Error executing tool \w+: ")
+
+
+class Harness:
+    """An MCP client on a fresh in-process sandbox, kept open on an event loop in a helper thread so that
+    hypothesis (synchronous) can drive it example by example."""
+
+    def __init__(
+        self, portal: anyio.from_thread.BlockingPortal, client: Client, tools: dict[str, Tool], examples: int
+    ) -> None:
+        self.examples = examples
+        self.portal = portal
+        self.client = client
+        self.tools = tools
+
+    def call(self, name: str, args: dict[str, Any]) -> Any:
+        return self.portal.call(self.client.call_tool, name, args)
+
+
+@pytest.fixture(params=list(MODES))
+def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    app = create_app()
+    state = app.state.sandbox
+    state.access_tokens[CANARY_TOKEN] = dataclasses.replace(
+        state.access_tokens[DEMO_TOKEN], value=CANARY_TOKEN
+    )
+    state.config = dataclasses.replace(state.config, rate_limit=1_000_000)  # fuzzing is not a rate test
+    wrike = WrikeClient(
+        StaticTokenSource(CANARY_TOKEN),
+        base_url=SANDBOX_BASE_URL,
+        transport=httpx.ASGITransport(app=app),
+        rate_limit_per_minute=1_000_000,
+        max_retries=0,
+    )
+    server = create_server(Settings(base_url=SANDBOX_BASE_URL, allow_delete=True), wrike, mode="sandbox")
+    with anyio.from_thread.start_blocking_portal() as portal:
+        with portal.wrap_async_context_manager(Client(server, mode=request.param)) as client:
+            tools = {tool.name: tool for tool in portal.call(client.list_tools).tools}
+            yield Harness(portal, client, tools, MODES[request.param])
+        portal.call(wrike.aclose)
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_fuzz_tool(tool: str, harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)  # DEBUG for thousands of calls is slow; errors and warnings still count
+    assert tool in harness.tools, f"{tool} is not offered"
+    schema = harness.tools[tool].input_schema
+    seen = {"ok": 0, "error": 0}
+
+    @settings(
+        max_examples=harness.examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+        ],
+    )
+    @given(arguments(schema))
+    def one_call(args: dict[str, Any]) -> None:
+        try:
+            result = harness.call(tool, args)
+        except MCPError as exc:  # a JSON-RPC error instead of a result
+            raise AssertionError(f"protocol error {exc.error.code}: {exc.error.message[:300]}") from None
+        text = text_of(result)
+        assert not leaks({CANARY_TOKEN}, text), "the token in a result"
+        if not result.is_error:
+            seen["ok"] += 1
+            assert result.structured_content is not None, text[:300]
+            return
+        seen["error"] += 1
+        line = text.split("\n", 1)[0]
+        assert len(line) < FIRST_LINE_MAX, f"first line of {len(line)} characters: {line[:300]}"
+        message = PREFIX.sub("", line)
+        assert message.strip(), f"an error with no message: {line!r}"
+        assert "failed unexpectedly" not in line, line
+        assert "Traceback" not in text, text[:500]
+
+    one_call()
+    unexpected = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not unexpected, unexpected[:3]
+    print(f"{tool}: {seen['ok']} ok, {seen['error']} errors")
