@@ -23,6 +23,12 @@ def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
         help="offer delete_task to clients that cannot confirm through elicitation",
     )
     parser.add_argument("--scopes", help="granted Wrike scopes for a permanent token, comma-separated")
+    parser.add_argument(
+        "--output-schemas",
+        action="store_true",
+        default=None,
+        help="publish each tool's outputSchema in tools/list (larger; results are typed anyway)",
+    )
     parser.add_argument("--sandbox", action="store_true", help="run against the built-in Wrike sandbox")
 
 
@@ -49,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tools = commands.add_parser("tools", help="list the tools this configuration offers")
     tools.add_argument("--json", action="store_true", help="machine-readable output")
+    tools.add_argument("--markdown", action="store_true", help="a Markdown table (as in the README)")
     _add_filter_flags(tools)
 
     call = commands.add_parser("call", help="call one tool and print its result as JSON")
@@ -76,6 +83,7 @@ def settings_overrides(args: argparse.Namespace) -> dict[str, object]:
         "tools",
         "exclude_tools",
         "allow_delete",
+        "output_schemas",
         "scopes",
         "allowed_hosts",
         "allowed_origins",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from wrike_mcp import scopes as scope_names
 
 CommaList = Annotated[list[str], NoDecode]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 DEFAULT_HOST = "www.wrike.com"
 DEFAULT_LOGIN_URL = "https://login.wrike.com"
@@ -63,6 +64,9 @@ class Settings(BaseSettings):
     tools: CommaList | None = None
     exclude_tools: CommaList = Field(default_factory=list)
     allow_delete: bool = False
+    output_schemas: bool = Field(
+        default=False, description="publish each tool's outputSchema (results are structured either way)"
+    )
 
     # HTTP transport: Host/Origin allow-lists (DNS-rebinding protection); loopback only when unset
     allowed_hosts: CommaList = Field(
@@ -72,11 +76,16 @@ class Settings(BaseSettings):
         default_factory=list, description="Origin values, e.g. https://mcp.example.com"
     )
 
-    log_level: str = Field(default="WARNING", description="log level of the server's own log (stderr)")
+    log_level: LogLevel = Field(default="WARNING", description="level of the server's own log (stderr)")
 
     _split = field_validator(
         "scopes", "toolsets", "tools", "exclude_tools", "allowed_hosts", "allowed_origins", mode="before"
     )(split_commas)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("host")
     @classmethod

@@ -146,11 +146,12 @@ def create_server(
         instructions=INSTRUCTIONS,
         website_url="https://github.com/wrike-mcp/wrike-mcp",
         lifespan=lifespan,
+        log_level=settings.log_level,
     )
     server._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, accept_log_level)
     server.allow_unconfirmed_delete = settings.allow_delete
     server.wrike = state
-    register(server, offered_tools(settings, granted_scopes))
+    register(server, offered_tools(settings, granted_scopes), output_schemas=settings.output_schemas)
     resources.register(server, state)
     prompts.register(server)
     return server

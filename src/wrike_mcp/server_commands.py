@@ -15,6 +15,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from wrike_mcp.config import Settings
 from wrike_mcp.server import create_server, offered_tools, tool_filter
+from wrike_mcp.tools.registry import ToolSpec
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import WrikeError
 
@@ -75,9 +76,11 @@ def configure_logging(settings: Settings) -> None:
     """Logs go to stderr only: stdout is the stdio transport's wire."""
     logging.basicConfig(
         stream=sys.stderr,
-        level=settings.log_level.upper(),
+        level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # httpx logs every URL at INFO, search words included; wrike_mcp.wrike logs requests at DEBUG instead
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def run_server_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -87,7 +90,7 @@ def run_server_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"wrike-mcp: {'; '.join(problems)}", file=sys.stderr)
         return EXIT_USAGE
     if args.command == "tools":
-        return list_tools(settings, as_json=args.json)
+        return list_tools(settings, as_json=args.json, as_markdown=args.markdown)
     try:
         if args.command == "serve":
             anyio.run(serve, args, settings)
@@ -100,8 +103,21 @@ def run_server_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
 
-def list_tools(settings: Settings, *, as_json: bool) -> int:
+def tools_markdown(specs: list[ToolSpec]) -> str:
+    """The tool table of the README (kept current by a test)."""
+    rows = ["| tool | toolset | Wrike scopes | read-only | what it does |", "|---|---|---|---|---|"]
+    for spec in specs:
+        summary = " ".join(spec.description.split("\n\n", 1)[0].split())
+        flag = "yes" if spec.read_only else ("no (destructive)" if spec.kind == "destructive" else "no")
+        rows.append(f"| `{spec.name}` | {spec.toolset} | {', '.join(spec.scopes)} | {flag} | {summary} |")
+    return "\n".join(rows) + "\n"
+
+
+def list_tools(settings: Settings, *, as_json: bool, as_markdown: bool = False) -> int:
     specs = offered_tools(settings)
+    if as_markdown:
+        print(tools_markdown(specs), end="")
+        return 0
     rows: list[dict[str, object]] = [
         {"name": spec.name, "toolset": spec.toolset, "scopes": list(spec.scopes), "read_only": spec.read_only}
         for spec in specs

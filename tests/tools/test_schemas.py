@@ -22,7 +22,14 @@ from mcp import Client
 from mcp.types import Tool
 
 from wrike_mcp.server import WrikeMCPServer
-from wrike_mcp.tools.registry import META_SCOPES, META_TOOLSET, ToolFilter, all_tools
+from wrike_mcp.tools.registry import (
+    META_SCOPES,
+    META_TOOLSET,
+    REGISTRY,
+    ToolFilter,
+    all_tools,
+    result_schema,
+)
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 GRANTS_FILE = SNAPSHOTS / "_tool_names_by_grant.json"
@@ -43,7 +50,11 @@ WRITE_KINDS = {"create_", "update_", "delete_", "add_", "log_"}
 
 
 def snapshot_of(tool: Tool) -> dict[str, Any]:
-    """What a client sees of a tool, in a stable, reviewable shape."""
+    """What a client sees of a tool, in a stable, reviewable shape, plus the schema of its results.
+
+    The result schema is published only with --output-schemas, but it is the contract of every result, so a
+    change to it must be as deliberate as a change to what `tools/list` shows.
+    """
     wire = tool.model_dump(mode="json", by_alias=True, exclude_none=True)
     return {
         "name": wire["name"],
@@ -53,6 +64,7 @@ def snapshot_of(tool: Tool) -> dict[str, Any]:
         "outputSchema": wire.get("outputSchema"),
         "annotations": wire.get("annotations"),
         "_meta": wire.get("_meta"),
+        "resultSchema": result_schema(REGISTRY[wire["name"]]),
     }
 
 
@@ -126,7 +138,7 @@ async def test_every_tool_is_fully_described(mcp: Client) -> None:
         properties = tool.input_schema.get("properties", {})
         undescribed = [prop for prop, schema in properties.items() if not schema.get("description")]
         assert not undescribed, f"{name}: no description on {undescribed}"
-        assert tool.output_schema is not None and tool.output_schema.get("type") == "object", name
+        assert tool.output_schema is None, f"{name}: outputSchema is published only with --output-schemas"
         hints = tool.annotations
         assert hints is not None, name
         for hint in ("read_only_hint", "destructive_hint", "idempotent_hint", "open_world_hint"):
@@ -203,3 +215,16 @@ async def test_delete_needs_elicitation_or_allow_delete(
     async with Client(make_server(allow_delete=allow_delete), mode="legacy") as client:
         names = set(await listed_tools(client))
     assert ("delete_task" in names) is allow_delete
+
+
+async def test_output_schemas_are_published_on_request(make_server: Callable[..., WrikeMCPServer]) -> None:
+    async with Client(make_server(allow_delete=True, output_schemas=True), mode="legacy") as client:
+        tools = await listed_tools(client)
+        for name, tool in tools.items():
+            assert tool.output_schema == result_schema(REGISTRY[name]), name
+            assert tool.output_schema.get("type") == "object", name
+            properties = tool.output_schema.get("properties", {}).values()
+            assert not any("title" in prop for prop in properties), f"{name}: auto titles left in"
+        # results still validate against the published schema
+        result = await client.call_tool("search_tasks", {"folder": "Q3 Launch", "limit": 3})
+        assert not result.is_error and result.structured_content

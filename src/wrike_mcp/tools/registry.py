@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.tools.errors import fit_first_line, tool_error_message
 from wrike_mcp.tools.output import compact
+from wrike_mcp.tools.schemas import slim
 
 logger = logging.getLogger("wrike_mcp.tools")
 
@@ -144,7 +145,7 @@ def to_result(model: BaseModel) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
-def _adapt(spec: ToolSpec) -> Callable[..., Awaitable[CallToolResult]]:
+def _adapt(spec: ToolSpec, *, output_schema: bool) -> Callable[..., Awaitable[CallToolResult]]:
     """Wrap a tool function: compact result, Wrike errors → actionable ToolError, same input schema."""
     fn = spec.fn
     hints = typing.get_type_hints(fn, include_extras=True)
@@ -168,19 +169,37 @@ def _adapt(spec: ToolSpec) -> Callable[..., Awaitable[CallToolResult]]:
                 message = f"{spec.name} failed unexpectedly; the error was logged. Try again or report it."
             raise ToolError(fit_first_line(message, spec.name)) from None
 
-    returns = Annotated[CallToolResult, output_model]
+    # Without a published schema the SDK passes our CallToolResult through and skips building one.
+    returns = Annotated[CallToolResult, output_model] if output_schema else CallToolResult
     call.__signature__ = signature.replace(parameters=parameters, return_annotation=returns)  # type: ignore[attr-defined]
     call.__annotations__ = {**hints, "return": returns}
     return call
 
 
-def register(server: MCPServer[Any], specs: Iterable[ToolSpec]) -> None:
+def register(server: MCPServer[Any], specs: Iterable[ToolSpec], *, output_schemas: bool = False) -> None:
+    """Add the tools to the server with lean schemas (see tools/schemas.py).
+
+    Results are always structured (typed pydantic models). Their outputSchema is published only when asked
+    for (`--output-schemas`): it would more than double `tools/list`, which every conversation pays for.
+    """
     for spec in specs:
         server.add_tool(
-            _adapt(spec),
+            _adapt(spec, output_schema=output_schemas),
             name=spec.name,
             title=spec.title,
             description=spec.description,
             annotations=spec.annotations,
             meta=spec.meta,
         )
+        tool = server._tool_manager.get_tool(spec.name)
+        assert tool is not None
+        tool.parameters = slim(tool.parameters)
+        if output_schemas:
+            tool.fn_metadata.output_schema = slim(tool.fn_metadata.output_schema)
+
+
+def result_schema(spec: ToolSpec) -> dict[str, Any]:
+    """The JSON schema of a tool's result model, as `--output-schemas` publishes it."""
+    model = typing.get_type_hints(spec.fn)["return"]
+    schema: dict[str, Any] = slim(model.model_json_schema())
+    return schema
