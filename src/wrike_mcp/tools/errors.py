@@ -59,7 +59,7 @@ def fit_first_line(message: str, tool: str) -> str:
     MAX_FIRST_LINE characters (the SDK prefixes "Error executing tool <tool>: "). What does not fit moves to
     the next line, cut at a space, so nothing is lost; a message that fits is returned unchanged."""
     budget = MAX_FIRST_LINE - len(f"Error executing tool {tool}: ") - 3  # room for " …", and under
-    first, newline, rest = message.partition("\n")
+    first, _, rest = message.partition("\n")
     if len(first) <= budget:
         return message
     cut = first.rfind(" ", budget // 2, budget)
