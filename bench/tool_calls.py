@@ -26,7 +26,10 @@ TYPICAL_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("create_folder", {"parent": "Marketing/Planning", "title": "Bench folder"}),
     ("create_project", {"parent": "Marketing/Planning", "title": "Bench project", "owners": ["me"]}),
     ("update_project", {"project": "Bench project", "status": "Yellow"}),
-    ("create_task", {"folder": Q3, "title": "Bench task", "assignees": ["Diego Alvarez"], "due_date": "2030-01-04"}),
+    (
+        "create_task",
+        {"folder": Q3, "title": "Bench task", "assignees": ["Diego Alvarez"], "due_date": "2030-01-04"},
+    ),
     ("update_task", {"task": "Bench task", "status": "In Progress"}),
     ("add_comment", {"task": TASK, "text": "Benchmark comment"}),
     ("log_time", {"task": TASK, "hours": 1.5}),
