@@ -76,7 +76,7 @@ async def test_http_server_never_logs_the_token(sandbox: BackgroundSandbox, tmp_
     try:
         async with (
             httpx2.AsyncClient(timeout=30) as http,
-            Client(streamable_http_client(served.url, http_client=http), mode="legacy") as client,  # type: ignore[arg-type]
+            Client(streamable_http_client(served.url, http_client=http), mode="legacy") as client,
         ):
             ok = await client.call_tool("get_task", {"task": TASK})
             assert not ok.is_error

@@ -221,6 +221,8 @@ async def call_once(
     assert watch.elapsed < deadline, (
         f"{tool} took {watch.elapsed:.2f} s, over its deadline of {deadline:.2f} s"
     )
+    outcome = first_line(result) if result.is_error else "ok"
+    print(f"observed: {tool} in {watch.elapsed:.2f} s (deadline {deadline:.1f} s): {outcome}")  # -s shows it
     return result, watch.elapsed
 
 
@@ -260,6 +262,7 @@ async def test_fault_matrix(row: Row, kind: str, sandbox: BackgroundSandbox, sec
             result, _ = await call_once(client, "get_task", {"task": task}, READ_DEADLINE)
             check_outcome(result, row.read, secrets)
             sent = len(requests_to(sandbox, "GET", f"/api/v4/tasks/{task}"))
+            print(f"observed: {sent} GETs")
             low, high = row.read_attempts
             assert low <= sent <= high, f"{sent} GETs, expected {low}..{high}"
         else:
