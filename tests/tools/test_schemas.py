@@ -48,6 +48,11 @@ GRANTS: dict[str, frozenset[str] | None] = {
 
 WRITE_KINDS = {"create_", "update_", "delete_", "add_", "log_"}
 
+# `tools/list` of the full default server, in estimated tokens (compact JSON bytes / 4). Every conversation of
+# every user pays it before the first word, so it is a headline figure: raise it only deliberately. The
+# reference conventions (ids, paths, people, statuses, dates, cursors) live once in the server's instructions.
+TOKEN_BUDGET = 6_000
+
 
 def snapshot_of(tool: Tool) -> dict[str, Any]:
     """What a client sees of a tool, in a stable, reviewable shape, plus the schema of its results.
@@ -103,6 +108,18 @@ async def test_tool_snapshots(mcp: Client) -> None:
             tools[name]
         ), f"{name} changed: {HOW_TO_UPDATE}"
     assert not changed, f"{changed} changed: {HOW_TO_UPDATE}"
+
+
+async def test_tools_list_fits_its_token_budget(mcp: Client) -> None:
+    tools = [
+        t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in (await mcp.list_tools()).tools
+    ]
+    size = len(json.dumps({"tools": tools}, separators=(",", ":")))
+    tokens = size / 4
+    assert tokens <= TOKEN_BUDGET, (
+        f"tools/list is {size} bytes ≈ {tokens:.0f} tokens, over the budget of {TOKEN_BUDGET} tokens "
+        f"({TOKEN_BUDGET * 4} bytes): tighten descriptions (conventions belong in the server's instructions)"
+    )
 
 
 async def test_every_registered_tool_is_offered_by_the_full_server(mcp: Client) -> None:

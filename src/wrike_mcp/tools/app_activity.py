@@ -100,7 +100,7 @@ SinceArg = Annotated[
     Field(
         default=None,
         max_length=40,
-        description="Only events at or after this moment: YYYY-MM-DD (start of day, UTC) or an ISO datetime.",
+        description="date (from its start) or datetime",
     ),
 ]
 UntilArg = Annotated[
@@ -108,7 +108,7 @@ UntilArg = Annotated[
     Field(
         default=None,
         max_length=40,
-        description="Only events up to this moment: YYYY-MM-DD (the whole day, UTC) or an ISO datetime.",
+        description="date (to its end) or datetime",
     ),
 ]
 
@@ -330,22 +330,17 @@ async def list_app_activity(
             default=None,
             min_length=1,
             max_length=200,
-            description="Only this API app: its name (any case; a unique part is enough) or its client id.",
+            description="only this app: client id, or name or a unique part of it",
         ),
     ] = None,
     since: SinceArg = None,
     until: UntilArg = None,
 ) -> AppActivityList:
-    """Wrike's "App activity" panel: one row per API app (OAuth client) used in the account.
+    """Wrike's "App activity" panel: one row per API app (OAuth client), from the audit log's OAuth events.
 
-    Columns: app name, client id, created by, permanent access token, authorized users (names, emails and
-    a count: users whose latest OAuth event for the app is a grant) and last OAuth activity (the latest
-    grant or revocation, which one, by whom). Built from the audit log's OAuth events; `created_by` and
-    `permanent_access_token` are always null because Wrike's API cannot tell them (`unknown_columns` and
-    `notes` say so). Use it to review which integrations can reach the account and who authorized them.
-    By default the whole audit log is read, so authorized users are exact; since/until narrow the events
-    considered (authorized users then reflect only that period). Needs an admin token with the
-    amReadOnlyAuditLog scope; reports progress while reading many audit-log pages.
+    Row: name, client id, authorized users (latest event a grant), last OAuth activity (grant or revocation,
+    by whom); created_by and permanent_access_token are always null (the API cannot tell). Reads the whole
+    log unless since/until narrow it (authorized users then reflect only that period). Admins only.
     """
     start, stop = date_range(since, until)
     if app is not None and not app.strip():
@@ -474,9 +469,8 @@ async def list_audit_log(
             default=None,
             max_length=50,
             description=(
-                "Only these operations, Wrike's names (case-insensitive), e.g. UserLoggedIn, UserFailLogin, "
-                "TaskDeleted, TaskStatusChanged, UserDeactivated, GroupMemberAdded, Oauth2AccessGranted, "
-                "Oauth2AccessRevoked. An unknown name is refused with suggestions."
+                "Wrike's names, e.g. UserLoggedIn, UserFailLogin, TaskDeleted, TaskStatusChanged, "
+                "Oauth2AccessGranted (an unknown one gets suggestions)"
             ),
         ),
     ] = None,
@@ -485,28 +479,25 @@ async def list_audit_log(
         Field(
             default=None,
             max_length=200,
-            description="Only events by this person: me, an email, a full name or a contact id.",
+            description="only events by this person",
         ),
     ] = None,
     since: SinceArg = None,
     until: UntilArg = None,
-    limit: Annotated[int, Field(ge=1, le=1000, description="Events per call (1–1000).")] = 100,
+    limit: Annotated[int, Field(ge=1, le=1000, description="events per call")] = 100,
     cursor: Annotated[
         str | None,
         Field(
             default=None,
             max_length=CURSOR_MAX_LENGTH,
-            description="next_cursor of a previous call, to continue the same query.",
+            description="from next_cursor",
         ),
     ] = None,
 ) -> AuditLogPage:
-    """Read the Wrike account's audit log: who did what, when, from which IP, to which object.
+    """Read the account's audit log: who did what, when, from which IP, to which object.
 
-    Filter by operation names, by user (matched locally on each event's user id and email) and by a
-    date range; results come in Wrike's order, `limit` per call, with `next_cursor` to continue (the
-    cursor keeps the filters; with a user filter a call may return fewer than `limit` events and still
-    give a cursor). Objects are named as Wrike logged them. For API-app activity per app, use
-    list_app_activity. Needs an admin token with the amReadOnlyAuditLog scope.
+    Events come in Wrike's order. With `user`, a page may hold fewer than `limit` events and still have a
+    cursor. Per-app OAuth activity: list_app_activity. Admins only.
     """
     ops = check_operations(operations)
     start, stop = date_range(since, until)

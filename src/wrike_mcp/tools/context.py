@@ -27,10 +27,7 @@ class Me(Model):
 
 @wrike_tool(toolset="context", scopes=[scopes.WS_READ_ONLY], title="Who am I in Wrike")
 async def get_me(ctx: Context[Any]) -> Me:
-    """Who the assistant acts as in Wrike: user, email, account, API host, granted scopes and server mode.
-
-    Call it first when you need the current user's id (for "my tasks") or to check which scopes are granted.
-    """
+    """Who you act as in Wrike: user, email, role, account, API host, granted scopes and server mode."""
     deps = wrike(ctx)
     me = await deps.client.get_one("/contacts", {"me": True})
     account = await deps.client.get_one("/account")

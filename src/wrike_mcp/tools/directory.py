@@ -78,22 +78,17 @@ async def find_people(
         str | None,
         Field(
             max_length=200,
-            description="part of a name or email, or `me`; omit to list everyone",
+            description="part of a name or email, or me; omit for everyone",
         ),
     ] = None,
-    include_groups: Annotated[
-        bool, Field(description="also match user groups (e.g. 'Marketing Team')")
-    ] = False,
-    include_deactivated: Annotated[bool, Field(description="also match deactivated users")] = False,
+    include_groups: Annotated[bool, Field(description="also user groups")] = False,
+    include_deactivated: Annotated[bool, Field(description="also deactivated users")] = False,
     limit: Annotated[int, Field(ge=1, le=200, description="people per page")] = 50,
-    cursor: Annotated[
-        str | None, Field(max_length=200, description="`next_cursor` of the previous page")
-    ] = None,
+    cursor: Annotated[str | None, Field(max_length=200, description="from next_cursor")] = None,
 ) -> PeopleList:
-    """Find people (and optionally groups) in the Wrike account by part of their name or email, or `me`.
+    """Find people (optionally groups) by part of a name or email; best matches first.
 
-    Each result has the contact id (use it, or the name/email, wherever a tool takes a person: assignees,
-    owners), name, email, job title, role and timezone. Best matches come first.
+    Items: contact id, name, email, job title, role, timezone.
     """
     deps = wrike(ctx)
     wanted = fold(query) if query is not None else ""
@@ -172,12 +167,10 @@ class WorkflowList(Model):
 @wrike_tool(toolset="directory", scopes=[scopes.WS_READ_ONLY], title="List workflows and statuses")
 async def list_workflows(
     ctx: Context[Any],
-    include_hidden: Annotated[bool, Field(description="also list hidden workflows")] = False,
+    include_hidden: Annotated[bool, Field(description="also hidden workflows")] = False,
 ) -> WorkflowList:
-    """List the account's workflows with their custom statuses (id, name, status group, color, hidden).
-
-    Use it to learn which status names a task or project accepts (a custom status belongs to the workflow of
-    its folder) and which group (Active, Completed, Deferred, Cancelled) each name implies.
+    """List workflows and their custom statuses (id, name, group, color): the status names tasks and projects
+    accept, by the workflow of their folder.
     """
     deps = wrike(ctx)
     items = []
@@ -232,7 +225,7 @@ class CustomFieldList(Model):
 @wrike_tool(toolset="directory", scopes=[scopes.WS_READ_ONLY], title="List custom fields")
 async def list_custom_fields(
     ctx: Context[Any],
-    query: Annotated[str | None, Field(max_length=200, description="part of the field's title")] = None,
+    query: Annotated[str | None, Field(max_length=200, description="part of the title")] = None,
     type: Annotated[
         Literal[
             "Text",
@@ -250,10 +243,9 @@ async def list_custom_fields(
         Field(description="only fields of this type"),
     ] = None,
 ) -> CustomFieldList:
-    """List the account's custom fields: id, title, type, the options of dropdown fields, currency, and where
-    the field is shared (spaces or people) when Wrike says.
+    """List custom fields: id, title, type, dropdown options, currency and where shared.
 
-    Use it to learn what the custom fields shown by get_task/get_folder mean and which values are allowed.
+    Explains custom field values and what `custom_fields` of create_task/update_task accepts.
     """
     deps = wrike(ctx)
     wanted = fold(query) if query is not None else ""

@@ -54,10 +54,7 @@ FolderRef = Annotated[
     Field(
         min_length=1,
         max_length=MAX_REF,
-        description=(
-            "a folder, project or space: its Wrike id, a permalink (https://www.wrike.com/open.htm?id=…), "
-            "a path such as 'Marketing/Campaigns', or a unique title"
-        ),
+        description="id, permalink, path or title",
     ),
 ]
 
@@ -138,13 +135,11 @@ class SpaceList(Model):
 @wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="List Wrike spaces")
 async def list_spaces(
     ctx: Context[Any],
-    include_archived: Annotated[bool, Field(description="also list archived spaces")] = False,
+    include_archived: Annotated[bool, Field(description="also archived spaces")] = False,
 ) -> SpaceList:
-    """List the spaces of the Wrike account: id, title, access type and a short description.
+    """List the account's spaces, the top of the folder tree: id, title, access type, short description.
 
-    Spaces are the top level of Wrike's folder tree. Use a space's id or title as `parent` of list_folders
-    or create_folder, or as `within` of list_projects. All spaces are returned at once (Wrike does not page
-    them).
+    All at once (not paged).
     """
     deps = wrike(ctx)
     raw = await deps.client.get("/spaces", {"withArchived": True} if include_archived else None)
@@ -227,32 +222,24 @@ async def list_folders(
         str | None,
         Field(
             max_length=MAX_REF,
-            description=(
-                "space, folder or project whose children to list: id, permalink, path "
-                "('Marketing/Campaigns') or unique title; omit for the top level (the spaces)"
-            ),
+            description="space, folder or project; omit for the top level (spaces)",
         ),
     ] = None,
-    depth: Annotated[int, Field(ge=1, le=3, description="levels below `parent` to include (1–3)")] = 1,
+    depth: Annotated[int, Field(ge=1, le=3, description="levels below parent")] = 1,
     projects_only: Annotated[
-        bool, Field(description="only projects (in the tree, folders are kept only to hold projects)")
+        bool, Field(description="only projects (a tree keeps the folders holding them)")
     ] = False,
     layout: Annotated[
         Literal["tree", "flat"],
-        Field(description="tree: nested `children`; flat: one list with full paths, paged with `cursor`"),
+        Field(description="tree: nested children; flat: one paged list with paths"),
     ] = "tree",
-    limit: Annotated[int, Field(ge=1, le=500, description="flat layout: items per page")] = 100,
-    cursor: Annotated[
-        str | None, Field(max_length=200, description="flat layout: `next_cursor` of the previous page")
-    ] = None,
+    limit: Annotated[int, Field(ge=1, le=500, description="flat layout: page size")] = 100,
+    cursor: Annotated[str | None, Field(max_length=200, description="flat layout only")] = None,
 ) -> FolderList:
-    """List the folders and projects below a space, a folder or the top level, `depth` levels deep.
+    """List the folders and projects below a space, folder or the top level, `depth` levels deep.
 
-    Each entry has its id, title, kind (space, folder or project), its number of direct children and, for
-    projects, the project status. Use it to browse the account's structure and to find ids for other tools.
-    `layout="flat"` gives one list with paths ('Marketing/Campaigns/Q3 Launch') and pages with `cursor`;
-    the tree layout is refused when it would exceed 300 entries (then use flat, a smaller depth or a deeper
-    parent).
+    Entries: id, title, kind, direct child count, project status. A tree over 300 entries is refused: use
+    layout="flat", a smaller depth or a deeper parent.
     """
     deps = wrike(ctx)
     if cursor and layout != "flat":
@@ -471,11 +458,9 @@ async def folder_details(deps: WrikeContext, folder: Folder) -> FolderDetails:
 
 @wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="Get a folder, project or space")
 async def get_folder(ctx: Context[Any], folder: FolderRef) -> FolderDetails:
-    """Details of one folder, project or space: full path, permalink, description as plain text, custom field
-    values by name, project info (owners, status, custom status, start/end dates) and direct child folders.
+    """A folder, project or space: path, permalink, description, custom fields, project info, children.
 
-    The folder may be given by id, permalink, path ('Marketing/Campaigns/Q3 Launch') or unique title; ids come
-    from list_folders, list_projects or search results. For a project's task counts use get_project.
+    For a project's task counts use get_project.
     """
     deps = wrike(ctx)
     return await folder_details(deps, await load_folder(deps, await deps.resolver.folder_id(folder)))
@@ -489,12 +474,10 @@ NewParent = Annotated[
     Field(
         min_length=1,
         max_length=MAX_REF,
-        description="space or folder to create it in: id, permalink, path ('Marketing/Campaigns') or title",
+        description="space or folder to create it in",
     ),
 ]
-NewDescription = Annotated[
-    str | None, Field(max_length=MAX_TEXT, description="plain-text description (line breaks are kept)")
-]
+NewDescription = Annotated[str | None, Field(max_length=MAX_TEXT, description="plain text")]
 
 
 async def post_folder(
@@ -527,14 +510,10 @@ class CreatedFolder(Model):
 async def create_folder(
     ctx: Context[Any],
     parent: NewParent,
-    title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="the new folder's title")],
+    title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="folder title")],
     description: NewDescription = None,
 ) -> CreatedFolder:
-    """Create a folder (not a project: use create_project for that) inside a space or folder.
-
-    Returns the new folder's id, path and permalink. Wrike allows several folders with the same title in
-    one parent, so check with list_folders first if the folder may already exist. Not retried on failure.
-    """
+    """Create a folder (not a project: see create_project) in a space or folder; returns id, path, permalink."""
     deps = wrike(ctx)
     clean = clean_title(title, "folder")
     parent_id = await deps.resolver.folder_id(parent)

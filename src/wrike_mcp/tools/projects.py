@@ -55,27 +55,21 @@ ProjectRef = Annotated[
     Field(
         min_length=1,
         max_length=MAX_REF,
-        description=(
-            "the project: its Wrike id, a permalink, a path such as 'Marketing/Campaigns/Q3 Launch', "
-            "or a unique title"
-        ),
+        description="id, permalink, path or title",
     ),
 ]
-DateArg = Annotated[str | None, Field(max_length=MAX_DATE, description="ISO date YYYY-MM-DD")]
+DateArg = Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")]
 StatusArg = Annotated[
     str | None,
     Field(
         min_length=1,
         max_length=128,
-        description=(
-            "project status Green, Yellow, Red, Completed, OnHold or Cancelled, or a custom status name "
-            "(list_workflows lists them)"
-        ),
+        description="Green, Yellow, Red, Completed, OnHold, Cancelled or a custom status name",
     ),
 ]
 PeopleArg = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
-    Field(max_length=MAX_PEOPLE, description="people: `me`, an email, a full name or a contact id"),
+    Field(max_length=MAX_PEOPLE, description="people"),
 ]
 
 _STATUS_ALIASES = {s.casefold(): s for s in PROJECT_STATUSES} | {"on hold": "OnHold", "canceled": "Cancelled"}
@@ -190,36 +184,26 @@ async def list_projects(
         str | None,
         Field(
             max_length=MAX_REF,
-            description=(
-                "space or folder to search in, with everything below it: id, permalink, path or title"
-            ),
+            description="space or folder",
         ),
     ] = None,
     status: StatusArg = None,
-    owner: Annotated[
-        str | None, Field(max_length=200, description="project owner: `me`, an email, a full name or an id")
-    ] = None,
-    text: Annotated[
-        str | None, Field(min_length=1, max_length=200, description="words the title contains (any case)")
-    ] = None,
+    owner: Annotated[str | None, Field(max_length=200, description="person")] = None,
+    text: Annotated[str | None, Field(min_length=1, max_length=200, description="words in the title")] = None,
     start_from: DateArg = None,
     start_to: DateArg = None,
     end_from: DateArg = None,
     end_to: DateArg = None,
     updated_since: Annotated[
-        str | None, Field(max_length=MAX_DATE, description="ISO date or UTC datetime: changed since then")
+        str | None, Field(max_length=MAX_DATE, description="changed since: date or datetime")
     ] = None,
     limit: Annotated[int, Field(ge=1, le=200, description="projects per page")] = 50,
-    cursor: Annotated[
-        str | None, Field(max_length=200, description="`next_cursor` of the previous page")
-    ] = None,
+    cursor: Annotated[str | None, Field(max_length=200, description="from next_cursor")] = None,
 ) -> ProjectList:
-    """Find projects by place (a space or folder, including everything below it), status, owner, title text,
-    start/end date ranges or last update; sorted by path.
+    """Find projects by place, status, owner, title words, start/end dates or last update; sorted by path.
 
-    Each item has the project's id, title, path, status (or custom status name), owners with ids, and
-    start/end dates. Use the id with get_project for task counts, or update_project to change it. Dates are
-    YYYY-MM-DD; `start_from`/`start_to` bound the project's start date, `end_from`/`end_to` its end date.
+    Items: id, title, path, status, owners, start/end dates. start_from/start_to bound the start date,
+    end_from/end_to the end date.
     """
     deps = wrike(ctx)
     starts = project_dates(start_from, start_to, "start_from", "start_to")
@@ -373,11 +357,9 @@ async def count_tasks(deps: WrikeContext, folder_id: str) -> TaskCounts:
 
 @wrike_tool(toolset="projects", scopes=[scopes.WS_READ_ONLY], title="Get a project with task counts")
 async def get_project(ctx: Context[Any], project: ProjectRef) -> ProjectDetails:
-    """A project's details and health: path, permalink, description, owners, status, start/end dates, custom
-    fields, child folders, plus its task counts by status group and custom status and the overdue count.
+    """A project as get_folder shows it, plus task counts by status group and custom status, and overdue.
 
-    Counts include subtasks and tasks in subfolders; `counted_tasks` says how many were counted and `complete`
-    whether that is all of them. Give the project by id, permalink, path or unique title (list_projects).
+    Counts include subtasks and subfolders' tasks; `complete` says whether all were counted.
     """
     deps = wrike(ctx)
     project_id = await resolve_project(deps, project)
@@ -425,19 +407,14 @@ async def summary(deps: WrikeContext, folder: Folder, changed: list[str] | None 
 async def create_project(
     ctx: Context[Any],
     parent: NewParent,
-    title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="the project's title")],
+    title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="project title")],
     description: NewDescription = None,
     owners: PeopleArg = None,
     status: StatusArg = None,
     start_date: DateArg = None,
     end_date: DateArg = None,
 ) -> ProjectSummary:
-    """Create a project in a space or folder, with owners (by name, email, `me` or id), status (Green, Yellow,
-    Red, Completed, OnHold, Cancelled or a custom status name) and start/end dates (YYYY-MM-DD).
-
-    Returns the new project's id, path, permalink and project info. Wrike allows duplicate titles, so check
-    with list_projects first if it may exist. Not retried on failure.
-    """
+    """Create a project in a space or folder with owners, status and dates; returns id, path, permalink."""
     deps = wrike(ctx)
     clean = clean_title(title, "project")
     start, end = project_dates(start_date, end_date, "start_date", "end_date")
@@ -468,7 +445,7 @@ async def update_project(
     title: Annotated[str | None, Field(min_length=1, max_length=MAX_TITLE, description="new title")] = None,
     description: Annotated[
         str | None,
-        Field(max_length=MAX_TEXT, description="new plain-text description (replaces it; '' clears it)"),
+        Field(max_length=MAX_TEXT, description="replaces it; '' clears it"),
     ] = None,
     status: StatusArg = None,
     add_owners: PeopleArg = None,
@@ -478,11 +455,9 @@ async def update_project(
     clear_start_date: Annotated[bool, Field(description="remove the start date")] = False,
     clear_end_date: Annotated[bool, Field(description="remove the end date")] = False,
 ) -> ProjectSummary:
-    """Change a project: title, description, status (Green, Yellow, Red, Completed, OnHold, Cancelled or a
-    custom status name), owners to add or remove (names, emails, `me`, ids), start/end dates (set or clear).
+    """Change a project's title, description, status, owners (add/remove) or dates (set/clear).
 
-    Only the fields given change. Returns the project as it is afterwards and the list of changes. Give the
-    project by id, permalink, path ('Marketing/Campaigns/Q3 Launch') or unique title.
+    Returns the project afterwards and what changed.
     """
     deps = wrike(ctx)
     new_title = clean_title(title, "project") if title is not None else None
