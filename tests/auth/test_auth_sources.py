@@ -53,6 +53,9 @@ async def test_permanent_token(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_stored_login_wins_for_its_login_server(monkeypatch: pytest.MonkeyPatch, store: TokenStore) -> None:
     monkeypatch.setenv("WRIKE_ACCESS_TOKEN", CANARY_ACCESS)
     store.save(grant())
+    # without the app's client id a stored grant could not be refreshed: the permanent token is used
+    assert isinstance(token_source_from_settings(Settings()), PermanentTokenSource)
+    monkeypatch.setenv("WRIKE_CLIENT_ID", "app-client-id")
     source = token_source_from_settings(Settings())
     assert isinstance(source, OAuthTokenSource)
     assert granted_scopes(source) == {"wsReadOnly"} and source.api_base_url == "https://www.wrike.com/api/v4"

@@ -48,7 +48,7 @@ _BLOCK_TAGS = {
 class Model(BaseModel):
     """Base of every tool result model: forbids unknown fields so the schema is exact."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Ref(Model):

@@ -17,7 +17,9 @@ from pydantic.alias_generators import to_camel
 
 
 class WrikeModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="allow", defer_build=True
+    )
 
 
 class CustomFieldValue(WrikeModel):
