@@ -88,6 +88,7 @@ def start_server(sandbox: BackgroundSandbox, limit: int) -> tuple[subprocess.Pop
         WRIKE_BASE_URL=sandbox.api_url,
         WRIKE_ACCESS_TOKEN=TOKEN,
         WRIKE_RATE_LIMIT_PER_MINUTE=str(limit),
+        WRIKE_MAX_QUEUE_WAIT="600",  # the governed phase queues 20 clients for minutes on purpose
         WRIKE_MCP_KEYRING="0",
         WRIKE_MCP_TOKEN_STORE="/nonexistent/tokens.json",
     )

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=400, gt=0, le=10_000)
     max_retries: int = Field(default=3, ge=0, le=10)
     retry_budget: float = Field(default=30.0, gt=0, description="seconds a read may spend retrying")
+    max_queue_wait: float = Field(
+        default=45.0, gt=0, description="seconds a call may wait for the rate governor before failing fast"
+    )
 
     # tool filters
     read_only: bool = False

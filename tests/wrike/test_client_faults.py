@@ -9,9 +9,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.wrike.wrike_helpers import DEMO_TOKEN, READONLY_TOKEN, MakeClient, add_fault, api_requests
+from tests.wrike.wrike_helpers import (
+    DEMO_TOKEN,
+    READONLY_TOKEN,
+    SANDBOX_BASE_URL,
+    MakeClient,
+    add_fault,
+    api_requests,
+)
 from wrike_mcp.sandbox import SandboxConfig
-from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.client import LOCAL_RATE_LIMIT, WrikeClient
 from wrike_mcp.wrike.errors import (
     AccessForbidden,
     ConnectionFailed,
@@ -275,3 +282,24 @@ async def test_rate_limited_write_is_not_retried(make_client: MakeClient, contro
         await client.post(f"/tasks/{task['id']}/comments", {"text": "too fast"})
     assert caught.value.retry_after is not None and caught.value.retry_after > 1
     assert len(await api_requests(control, "POST", "/api/v4/tasks")) == 1
+
+
+async def test_a_call_waits_for_the_governor_only_so_long(sandbox_app: Any) -> None:
+    """Past max_queue_wait a call fails fast with a retry hint instead of outlasting the MCP client's timeout."""
+    client = WrikeClient(
+        StaticTokenSource(DEMO_TOKEN),
+        base_url=SANDBOX_BASE_URL,
+        transport=httpx.ASGITransport(app=sandbox_app),
+        governor=RateGovernor(2, window=30.0),
+        max_queue_wait=0.2,
+    )
+    async with client:
+        await client.get("/contacts", {"me": True})
+        await client.get("/contacts", {"me": True})
+        started = time.monotonic()
+        with pytest.raises(RateLimited) as refused:
+            await client.get("/contacts", {"me": True})
+        assert time.monotonic() - started < 2
+        assert refused.value.code == LOCAL_RATE_LIMIT
+        assert refused.value.retry_after is not None and 25 <= refused.value.retry_after <= 30
+        assert client.request_count == 2  # the held-back request never went out

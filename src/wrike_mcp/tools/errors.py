@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 from wrike_mcp.wrike import errors as wrike_errors
+from wrike_mcp.wrike.client import LOCAL_RATE_LIMIT
 
 MAX_FIRST_LINE = 200
 
@@ -34,6 +35,8 @@ def tool_error_message(exc: BaseException, tool: str, scopes: Sequence[str]) -> 
     if isinstance(exc, wrike_errors.RateLimited):
         # Retry-After may be an HTTP date that has (almost) passed: say "1 s", never "0 s" or "a minute"
         wait = f"{max(1, math.ceil(exc.retry_after))} s" if exc.retry_after is not None else "a minute"
+        if exc.code == LOCAL_RATE_LIMIT:
+            return f"rate limited: wrike-mcp keeps under Wrike's request limit; retry after {wait}"
         return f"rate limited by Wrike: retry after {wait}"
     if isinstance(
         exc, wrike_errors.InvalidParameter | wrike_errors.ParameterRequired | wrike_errors.InvalidRequest

@@ -120,6 +120,9 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+LOCAL_RATE_LIMIT = "local_rate_limit"  # the error code of a request our own governor held back too long
+
+
 class _Failure(Exception):
     """One attempt failed; carries the typed error and what the failure tells about retrying."""
 
@@ -152,6 +155,7 @@ class WrikeClient:
         retry_after_cap: float = 30.0,
         governor: RateGovernor | None = None,
         max_response_bytes: int = 64 * 1024 * 1024,
+        max_queue_wait: float = 45.0,
     ) -> None:
         self._tokens = token_source
         self._base_url = _check_base_url(base_url) if base_url else None
@@ -164,6 +168,9 @@ class WrikeClient:
         self.backoff_max = backoff_max
         self.retry_after_cap = retry_after_cap
         self.max_response_bytes = max_response_bytes
+        # How long a call may wait for the rate governor: past it, the call fails fast with "retry after N s"
+        # instead of outlasting the MCP client's own timeout (commonly 60 s) in a queue.
+        self.max_queue_wait = max_queue_wait
         # One governor per client, i.e. per token source: Wrike counts requests per token (and per IP), and a
         # refreshed token belongs to the same user and the same budget.
         self.governor = governor or RateGovernor(rate_limit_per_minute)
@@ -192,6 +199,7 @@ class WrikeClient:
             rate_limit_per_minute=settings.rate_limit_per_minute,
             max_retries=settings.max_retries,
             retry_budget=settings.retry_budget,
+            max_queue_wait=settings.max_queue_wait,
             transport=transport,
         )
 
@@ -355,7 +363,21 @@ class WrikeClient:
         self, method: Method, path: str, query: dict[str, str], form: dict[str, str] | None, token: Token
     ) -> dict[str, Any]:
         url = self.api_base_url(token) + path
-        slot = await self.governor.acquire()
+        try:
+            with anyio.fail_after(self.max_queue_wait):
+                slot = await self.governor.acquire()
+        except TimeoutError:
+            wait = max(1.0, self.governor.wait_estimate())
+            limited = RateLimited(
+                429,
+                LOCAL_RATE_LIMIT,
+                f"wrike-mcp held this request back for {self.max_queue_wait:g} s to stay under "
+                f"{self.governor.limit} requests per {self.governor.window:g} s; retry after {wait:.0f} s",
+                method=method,
+                path=path,
+            )
+            limited.retry_after = wait
+            raise _Failure(limited, retryable=False, maybe_applied=False) from None
         self.request_count += 1
         started = time.perf_counter()
         status: int | str = "no answer"

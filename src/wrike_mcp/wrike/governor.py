@@ -69,6 +69,16 @@ class RateGovernor:
                 else:
                     await self._sleep(wait)
 
+    def wait_estimate(self) -> float:
+        """Seconds until one more request could be sent if nobody else were waiting (0 when it could now)."""
+        now = self._clock()
+        live = [slot.done_at for slot in self._slots if slot.done_at > now - self.window]
+        wait = self._paused_until - now
+        if len(live) >= self.limit:
+            oldest = min(live)
+            wait = max(wait, (oldest if math.isfinite(oldest) else now) + self.window - now)
+        return max(0.0, wait)
+
     def release(self, slot: Slot) -> None:
         """The request finished (with or without an answer); its slot expires one window from now."""
         slot.done_at = self._clock()
