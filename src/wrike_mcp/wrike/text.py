@@ -10,6 +10,8 @@ def strip_invisible(text: str) -> str:
 
     Such characters can hide text from a human reviewer of what a model reads.
     """
+    if text.isprintable():  # the common case, checked in C: no control, format or separator characters
+        return text
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
