@@ -13,12 +13,13 @@
 #   docker run -it --rm -e WRIKE_CLIENT_ID -e WRIKE_CLIENT_SECRET -v wrike-mcp-tokens:/home/wrike/.wrike-mcp --entrypoint wrike-mcp wrike-mcp auth login --no-browser
 #   docker run -i --rm -e WRIKE_CLIENT_ID -e WRIKE_CLIENT_SECRET -v wrike-mcp-tokens:/home/wrike/.wrike-mcp wrike-mcp
 #
-# Security of the HTTP mode: inside a container the server must bind 0.0.0.0 to be reachable, and a
-# non-loopback bind turns OFF the MCP SDK's automatic DNS-rebinding protection (Host/Origin allowlist).
-# wrike-mcp has no allowed-hosts setting yet, and the HTTP endpoint has no client authentication:
-# whoever reaches the port acts with the configured Wrike token. So publish the port on loopback only
-# (-p 127.0.0.1:8000:8000, as above), or put it behind a reverse proxy that terminates TLS,
-# authenticates callers and only forwards requests whose Host and Origin it expects.
+# Security of the HTTP mode: inside a container the server must bind 0.0.0.0 to be reachable. wrike-mcp
+# keeps its Host/Origin checks (DNS-rebinding protection) on whatever the bind address: by default only
+# loopback names (127.0.0.1, localhost) are accepted, which is what a port published on 127.0.0.1 receives.
+# Serving a real host name needs -e WRIKE_ALLOWED_HOSTS=mcp.example.com (and WRIKE_ALLOWED_ORIGINS). The
+# HTTP endpoint has no client authentication: whoever reaches the port acts with the configured Wrike
+# token. So publish the port on loopback only (-p 127.0.0.1:8000:8000, as above), or put it behind a
+# reverse proxy that terminates TLS and authenticates callers.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
