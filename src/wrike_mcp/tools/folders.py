@@ -21,6 +21,7 @@ from wrike_mcp.tools.inputs import (
     MAX_REF,
     MAX_TEXT,
     MAX_TITLE,
+    FolderRef,
     clean_title,
     page_slice,
     query_key,
@@ -48,15 +49,6 @@ TREE_NODE_LIMIT = 300  # nodes one list_folders tree answer may hold
 CHILDREN_SHOWN = 100
 
 PROJECT_STATUSES = ("Green", "Yellow", "Red", "Completed", "OnHold", "Cancelled")
-
-FolderRef = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=MAX_REF,
-        description="id, permalink, path or title",
-    ),
-]
 
 
 # ---- helpers shared with the projects toolset and the resources ----------------------------------------------

@@ -16,9 +16,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeGuard
+from typing import Annotated, Any, TypeGuard
 
 from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
 
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.tools.output import one_line
@@ -31,6 +32,11 @@ MAX_TITLE = 500
 MAX_TEXT = 20_000
 MAX_REF = 1000  # an id, permalink, path, title, email or name
 MAX_DATE = 40
+
+# A folder, project or space as a person would give it (see the server's instructions).
+FolderRef = Annotated[
+    str, Field(min_length=1, max_length=MAX_REF, description="id, permalink, path or title")
+]
 
 # ---- dates and instants ------------------------------------------------------------------------------------
 

@@ -92,14 +92,6 @@ TaskRef = Annotated[
         description="id, permalink or exact title",
     ),
 ]
-FolderRef = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=MAX_REF,
-        description="id, permalink, path or title",
-    ),
-]
 Name = Annotated[str, Field(min_length=1, max_length=MAX_REF)]
 FieldValue = Annotated[str, Field(max_length=MAX_FIELD_VALUE)] | float | bool | list[Name] | None
 CUSTOM_FIELDS_HELP = (
