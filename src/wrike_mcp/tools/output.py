@@ -74,7 +74,7 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self._skip = max(0, self._skip - 1)
-        elif tag in _BLOCK_TAGS:
+        elif tag in _BLOCK_TAGS and tag != "li":  # the next item starts its own line: no blank between items
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
