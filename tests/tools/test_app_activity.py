@@ -77,8 +77,8 @@ async def test_app_activity_has_one_row_per_app_with_the_panel_columns(mcp: Clie
 
     slack = rows["Slack Sync"]
     assert slack["client_id"] == "slk7Q2mVx9"
-    # never invented: the columns the API cannot tell are absent (null), never a guess or a token value
-    assert "created_by" not in slack and "permanent_access_token" not in slack
+    # never invented: the columns the API cannot tell are null, never a guess or a token value
+    assert slack["created_by"] is None and slack["permanent_access_token"] is None
     assert slack["authorized_user_count"] == 3
     assert {u["name"] for u in slack["authorized_users"]} == {"Ann Lee", "Chloe Martin", "Emma Rossi"}
     assert {u["email"] for u in slack["authorized_users"]} == {

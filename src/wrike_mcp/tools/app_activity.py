@@ -133,9 +133,10 @@ class AppActivity(Model):
 
     name: str = Field(description="app name as the audit log records it (latest event)")
     client_id: str = Field(description="the app's OAuth client id")
-    created_by: Ref | None = Field(default=None, description="always null: the audit log does not tell")
+    # Panel columns Wrike's API cannot tell: always present, always null — never guessed.
+    created_by: Ref | None = Field(description="always null: the audit log does not tell")
     permanent_access_token: bool | None = Field(
-        default=None, description="always null: Wrike's API does not tell whether the app has one"
+        description="always null: Wrike's API does not tell whether the app has one"
     )
     authorized_users: list[Person] = Field(
         default_factory=list, description="users whose latest event for the app is a grant"
@@ -430,6 +431,8 @@ def _app_row(state: _AppState, people: dict[str, Contact]) -> AppActivity:
     return AppActivity(
         name=state.name or state.client_id,
         client_id=state.client_id,
+        created_by=None,
+        permanent_access_token=None,
         authorized_users=users[:AUTHORIZED_USERS_SHOWN],
         authorized_users_truncated=True if len(users) > AUTHORIZED_USERS_SHOWN else None,
         authorized_user_count=len(authorized),
