@@ -14,8 +14,16 @@ def test_html_becomes_plain_text_with_lists_and_breaks() -> None:
 
 
 def test_scripts_styles_and_markup_never_reach_the_text() -> None:
-    html = '<style>p{}</style><script>alert(1)</script><a href="https://x.example">link</a> <b>bold</b>'
-    assert html_to_text(html) == "link bold"
+    html = "<style>p{}</style><script>alert(1)</script><b>bold</b> <i>text</i>"
+    assert html_to_text(html) == "bold text"
+
+
+def test_links_keep_their_web_address() -> None:
+    html = (
+        'See the <a href="https://wiki.example/tone">tone guide</a>, '
+        '<a href="https://x.example">https://x.example</a> and <a href="javascript:alert(1)">this</a>.'
+    )
+    assert html_to_text(html) == "See the tone guide (https://wiki.example/tone), https://x.example and this."
 
 
 def test_invisible_and_bidi_characters_are_removed() -> None:

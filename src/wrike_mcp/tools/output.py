@@ -62,10 +62,15 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
+        self._links: list[tuple[str | None, int]] = []  # open <a>: its web address, where its text starts
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self._skip += 1
+        elif tag == "a":
+            href = dict(attrs).get("href") or ""
+            web = href if href.startswith(("https://", "http://")) else None
+            self._links.append((web, len(self.parts)))
         elif tag == "li":
             self.parts.append("\n- ")
         elif tag in _BLOCK_TAGS:
@@ -74,6 +79,12 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self._skip = max(0, self._skip - 1)
+        elif tag == "a" and self._links:
+            # Keep where a link points (it is often the point of the sentence), unless the text already says it
+            href, start = self._links.pop()
+            text = "".join(self.parts[start:]).strip()
+            if href and href != text:
+                self.parts.append(f" ({href})")
         elif tag in _BLOCK_TAGS and tag != "li":  # the next item starts its own line: no blank between items
             self.parts.append("\n")
 
