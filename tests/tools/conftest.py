@@ -129,3 +129,26 @@ async def requests_log(sandbox_http: httpx.AsyncClient) -> list[dict[str, Any]]:
     response.raise_for_status()
     body = response.json()
     return list(body["requests"] if isinstance(body, dict) else body)
+
+
+BIG = "x" * 100_000  # a 100 kB argument
+
+
+async def api_calls(sandbox_http: httpx.AsyncClient) -> list[tuple[str, str]]:
+    """(method, path) of every Wrike API request the sandbox received so far."""
+    return [
+        (str(entry["method"]), str(entry["path"]))
+        for entry in await requests_log(sandbox_http)
+        if "/api/v4" in str(entry["path"])
+    ]
+
+
+async def refused_up_front(
+    client: Client, sandbox_http: httpx.AsyncClient, tool: str, **arguments: Any
+) -> str:
+    """Call a tool that must fail without reaching Wrike; return its first error line."""
+    before = len(await api_calls(sandbox_http))
+    message = await call_error(client, tool, **arguments)
+    assert len(await api_calls(sandbox_http)) == before, f"{tool} called Wrike for bad input {arguments}"
+    assert len(message) < 200, message
+    return message

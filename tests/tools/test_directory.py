@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 from mcp import Client
 
-from tests.tools.conftest import call
-from tests.tools.test_folders import BIG, refused_up_front
+from tests.tools.conftest import BIG, call, refused_up_front
 
 
 async def test_directory_tools_are_read_only(mcp: Client) -> None:

@@ -8,29 +8,7 @@ from typing import Any
 import httpx
 from mcp import Client
 
-from tests.tools.conftest import call, call_error, error_text, requests_log
-
-BIG = "x" * 100_000
-
-
-async def api_calls(sandbox_http: httpx.AsyncClient) -> list[tuple[str, str]]:
-    """(method, path) of every Wrike API request the sandbox received so far."""
-    return [
-        (str(entry["method"]), str(entry["path"]))
-        for entry in await requests_log(sandbox_http)
-        if "/api/v4" in str(entry["path"])
-    ]
-
-
-async def refused_up_front(
-    client: Client, sandbox_http: httpx.AsyncClient, tool: str, **arguments: Any
-) -> str:
-    """Call a tool that must fail without reaching Wrike; return its first error line."""
-    before = len(await api_calls(sandbox_http))
-    message = await call_error(client, tool, **arguments)
-    assert len(await api_calls(sandbox_http)) == before, f"{tool} called Wrike for bad input {arguments}"
-    assert len(message) < 200, message
-    return message
+from tests.tools.conftest import BIG, api_calls, call, call_error, error_text, refused_up_front
 
 
 async def failure(client: Client, tool: str, **arguments: Any) -> tuple[str, str]:

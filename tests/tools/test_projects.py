@@ -10,8 +10,8 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.conftest import call, call_error
-from tests.tools.test_folders import BIG, api_calls, failure, refused_up_front, state_folder
+from tests.tools.conftest import BIG, api_calls, call, call_error, refused_up_front
+from tests.tools.test_folders import failure, state_folder
 from wrike_mcp.tools import projects as projects_module
 
 

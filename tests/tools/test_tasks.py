@@ -14,34 +14,20 @@ from mcp import Client
 from mcp.client.context import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
 
-from tests.tools.conftest import SANDBOX_BASE_URL, call, call_error, requests_log
+from tests.tools.conftest import (
+    BIG,
+    SANDBOX_BASE_URL,
+    api_calls,
+    call,
+    call_error,
+    refused_up_front,
+)
 from wrike_mcp.config import Settings
 from wrike_mcp.server import WrikeMCPServer, create_server
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource
 
-BIG = "x" * 100_000
 Q3 = "Marketing/Campaigns/Q3 Launch"
-
-
-async def api_calls(sandbox_http: httpx.AsyncClient) -> list[tuple[str, str]]:
-    """(method, path) of every Wrike API request the sandbox received so far."""
-    return [
-        (str(entry["method"]), str(entry["path"]))
-        for entry in await requests_log(sandbox_http)
-        if "/api/v4" in str(entry["path"])
-    ]
-
-
-async def refused_up_front(
-    client: Client, sandbox_http: httpx.AsyncClient, tool: str, **arguments: Any
-) -> str:
-    """Call a tool that must fail without reaching Wrike; return its first error line."""
-    before = len(await api_calls(sandbox_http))
-    message = await call_error(client, tool, **arguments)
-    assert len(await api_calls(sandbox_http)) == before, f"{tool} called Wrike for bad input {arguments}"
-    assert len(message) < 200, message
-    return message
 
 
 async def refused(client: Client, tool: str, **arguments: Any) -> str:
