@@ -77,8 +77,10 @@ async def test_status_filter_forms(api: httpx.AsyncClient, state: SandboxState) 
 async def test_other_filters(api: httpx.AsyncClient, state: SandboxState) -> None:
     high = (await api.get("/tasks", params={"importance": "High"})).json()["data"]
     assert high and all(t["importance"] == "High" for t in high)
-    title = (await api.get("/tasks", params={"title": "launch ANNOUNCEMENT"})).json()["data"]
+    title = (await api.get("/tasks", params={"title": "Draft launch announcement"})).json()["data"]
     assert [t["title"] for t in title] == ["Draft launch announcement"]
+    for partial in ("launch announcement", "draft launch announcement"):  # "Title filter, exact match"
+        assert not (await api.get("/tasks", params={"title": partial})).json()["data"]
     milestones = (await api.get("/tasks", params={"type": "Milestone"})).json()["data"]
     assert milestones and all(t["dates"]["type"] == "Milestone" for t in milestones)
     task = state.tasks[task_id(state, "Draft launch announcement")]

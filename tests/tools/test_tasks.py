@@ -21,6 +21,7 @@ from tests.tools.conftest import (
     call,
     call_error,
     refused_up_front,
+    requests_log,
 )
 from wrike_mcp.config import Settings
 from wrike_mcp.server import WrikeMCPServer, create_server
@@ -115,6 +116,28 @@ async def test_search_overdue_tasks_of_a_person_in_a_project(mcp: Client, sandbo
     assert first["parents"] == [{"id": state_folder(sandbox_state, Q3).id, "name": Q3}]
     assert first["importance"] == "High"
     assert "next_cursor" not in result
+
+
+async def test_title_words_are_matched_here_in_any_order_and_case(
+    mcp: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    """Wrike's `title` filter is an exact match, so search_tasks never sends words as `title`."""
+    found = await call(mcp, "search_tasks", text="announcement DRAFT")
+    assert [item["title"] for item in found["items"]] == ["Draft launch announcement"]
+    assert found["total"] == 1
+    assert not any("title" in str(entry.get("query")) for entry in await requests_log(sandbox_http))
+    everything = await call(mcp, "search_tasks", text="launch", limit=200, include_subtasks=True)
+    assert len(everything["items"]) >= 3 and "next_cursor" not in everything
+    pages: list[str] = []
+    cursor: str | None = None
+    while True:
+        arguments: dict[str, Any] = {"text": "launch", "limit": 1, "include_subtasks": True}
+        page = await call(mcp, "search_tasks", **arguments, **({"cursor": cursor} if cursor else {}))
+        pages += [item["id"] for item in page["items"]]
+        if "next_cursor" not in page:
+            break
+        cursor = page["next_cursor"]
+    assert pages == [item["id"] for item in everything["items"]]  # no task lost or repeated across pages
 
 
 async def test_search_by_title_words_status_and_sort(mcp: Client) -> None:

@@ -48,12 +48,14 @@ async def test_task_by_id_permalink_number_and_title(client: WrikeClient, resolv
     assert client.request_count == before  # a classic id needs no lookup
     assert await resolver.task_id(full["permalink"]) == task["id"]
     assert await resolver.task_id(full["permalink"].rsplit("=", 1)[1]) == task["id"]
-    assert await resolver.task_id("  draft LAUNCH announcement ") == task["id"]
+    assert await resolver.task_id("  Draft launch  announcement ") == task["id"]
+    with pytest.raises(ReferenceNotFound, match="title must be exact"):  # Wrike's title filter is exact
+        await resolver.task_id("draft LAUNCH announcement")
 
 
 async def test_task_title_ambiguity_lists_paths(resolver: Resolver) -> None:
     with pytest.raises(AmbiguousReference) as caught:
-        await resolver.task_id("weekly sync notes")
+        await resolver.task_id("Weekly sync notes")
     labels = [label for _, label in caught.value.candidates]
     assert len(labels) == 2
     assert any("Marketing/Campaigns/Spring Campaign" in label for label in labels)

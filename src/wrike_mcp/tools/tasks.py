@@ -74,6 +74,7 @@ MAX_CURSOR = 2000
 MAX_TIMELOG_COMMENT = 2000
 
 SEARCH_MAX_PAGES = 10  # pages one search_tasks call may read before it answers with a cursor
+TEXT_SEARCH_PAGE = 500  # Wrike page size while matching title words locally (Wrike allows up to 1000)
 FIELD_TEXT_LIMIT = 500  # custom field text shown in output
 TIMELOG_COMMENT_LIMIT = 500
 
@@ -155,7 +156,7 @@ class TaskList(Model):
     items: list[TaskItem]
     total: int | None = Field(
         default=None,
-        description="all matching tasks as Wrike counts them (absent when titles are filtered here)",
+        description="number of matching tasks; absent when unknown (title words matched over several pages)",
     )
     next_cursor: str | None = Field(default=None, description="more results exist: pass it back as `cursor`")
 
@@ -300,14 +301,16 @@ async def search_tasks(
         importance=importance, due=(due_from, due_to), updated=(updated_from, updated_to),
         subtasks=include_subtasks, type=type, sort=sort, order=order,
     )  # fmt: skip
+    first_page = TEXT_SEARCH_PAGE if words else limit  # scanning for words reads bigger pages
     position = (
-        read_page_cursor(cursor, key)[0] if cursor else PagePosition(token=None, skip=0, page_size=limit)
+        read_page_cursor(cursor, key)[0] if cursor else PagePosition(token=None, skip=0, page_size=first_page)
     )
 
     # ---- references → ids
     params: dict[str, Any] = {"fields": LIST_FIELDS, "subTasks": include_subtasks}
-    if words:
-        params["title"] = words  # Wrike matches it as a case-insensitive part of the title
+    # Wrike's `title` filter is an exact match of the whole title, so title words are matched here, page by
+    # page; Wrike's total then counts the other filters only and is not reported.
+    wanted = [word.casefold() for word in words.split()] if words else []
     path = "/tasks"
     if folder is not None:
         path = f"/folders/{await deps.resolver.folder_id(folder)}/tasks"
@@ -364,11 +367,16 @@ async def search_tasks(
                 raise ToolError("the cursor has expired: repeat the search without cursor") from None
             raise
         pages += 1
-        if page.response_size is not None:
+        if page.response_size is not None and not wanted:
             total = page.response_size
-        taken = page.items[skip : skip + limit - len(found)]
-        found.extend(taken)
-        used = skip + len(taken)
+        used = skip
+        for item in page.items[skip:]:
+            if len(found) >= limit:
+                break
+            used += 1
+            title = str(item.get("title") or "").casefold()
+            if all(word in title for word in wanted):
+                found.append(item)
         if len(found) >= limit:
             if used < len(page.items):
                 next_cursor = page_cursor(PagePosition(token, used, page_size), key)
@@ -385,6 +393,8 @@ async def search_tasks(
         await ctx.report_progress(len(found), total=limit, message=f"read {pages} pages of tasks")
     if pages > 1:
         await ctx.report_progress(len(found), total=limit, message=f"read {pages} pages of tasks")
+    if wanted and cursor is None and next_cursor is None:
+        total = len(found)  # every task was looked at in this one answer
     return TaskList(items=await task_items(deps, found), total=total, next_cursor=next_cursor)
 
 

@@ -220,12 +220,16 @@ class Resolver:
         return await self._task_by_title(ref)
 
     async def _task_by_title(self, title: str) -> str:
+        # Wrike's title filter is an exact match of the whole title ("Title filter, exact match")
+        title = " ".join(title.split())
         found = await self.client.get("/tasks", {"title": title, "fields": ["parentIds"]})
         matches = [task for task in found if _fold(str(task.get("title", ""))) == _fold(title)]
         if len(matches) == 1:
             return str(matches[0]["id"])
         if not matches:
-            raise ReferenceNotFound("task", title, "search_tasks finds tasks by text, folder or assignee")
+            raise ReferenceNotFound(
+                "task", title, "a title must be exact; search_tasks finds tasks by words in the title"
+            )
         tree = await self.folder_tree()
         candidates = []
         for task in matches:

@@ -212,8 +212,9 @@ def _filters(ctx: Ctx, params: Params) -> list[Callable[[Task], bool]]:
     checks: list[Callable[[Task], bool]] = []
     title = params.string("title")
     if title is not None:
-        needle = title.casefold()
-        checks.append(lambda t: needle in t.title.casefold())
+        # Wrike's reference: "Title filter, exact match". Case-sensitive, the strictest reading, so that
+        # nothing that passes here relies on a leniency Wrike may not have.
+        checks.append(lambda t: t.title == title)
     statuses = params.enum_list("status", STATUSES, comma=True)
     if statuses:
         checks.append(lambda t: t.status in statuses)
