@@ -42,13 +42,13 @@ free_port() {
     "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_server PORT [extra serve flags...]: the MCP server over streamable HTTP against the sandbox.
+# start_server PORT [extra serve flags...]: the MCP server over streamable HTTP against the sandbox,
+# started exactly as `make run` starts it (scripts/run.sh), so CI proves the quick start too.
 start_server() {
     local port=$1
     shift
     SERVER_LOG="$WORK/server-$port.log"
-    "$WRIKE_MCP" serve --sandbox --transport http --host 127.0.0.1 --port "$port" "$@" \
-        </dev/null >"$SERVER_LOG" 2>&1 &
+    PORT="$port" RUN_FLAGS="--sandbox $*" "$ROOT/scripts/run.sh" </dev/null >"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
     SERVER_URL="http://127.0.0.1:$port/mcp"
     local deadline=$((SECONDS + ${SERVER_START_TIMEOUT:-60}))
