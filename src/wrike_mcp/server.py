@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from wrike_mcp import __version__
 from wrike_mcp.config import Settings
 from wrike_mcp.tools import prompts, resources
-from wrike_mcp.tools.deps import WrikeContext
+from wrike_mcp.tools.deps import WrikeContext, can_elicit
 from wrike_mcp.tools.registry import ToolFilter, ToolSpec, all_tools, register
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.resolve import Resolver
@@ -91,7 +91,7 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
         self, ctx: ServerRequestContext[WrikeContext], params: PaginatedRequestParams | None
     ) -> ListToolsResult:
         listed = await super()._handle_list_tools(ctx, params)
-        if self.allow_unconfirmed_delete or client_can_elicit(ctx):
+        if self.allow_unconfirmed_delete or can_elicit(ctx.session.client_capabilities):
             return listed
         return ListToolsResult(
             tools=[tool for tool in listed.tools if tool.name not in CONFIRMED_DELETE_TOOLS]
@@ -124,11 +124,6 @@ async def accept_log_level(ctx: ServerRequestContext[Any], params: SetLevelReque
     The server sends no log notifications (MCP logging is deprecated, SEP-2577); its own log goes to stderr.
     """
     return EmptyResult()
-
-
-def client_can_elicit(ctx: ServerRequestContext[Any]) -> bool:
-    capabilities = ctx.session.client_capabilities
-    return capabilities is not None and capabilities.elicitation is not None
 
 
 def create_server(

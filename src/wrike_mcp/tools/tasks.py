@@ -19,7 +19,7 @@ from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, Elicitatio
 from pydantic import BaseModel, Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.deps import WrikeContext, wrike
+from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
 from wrike_mcp.tools.errors import tool_error_message
 from wrike_mcp.tools.inputs import (
     MAX_DATE,
@@ -995,16 +995,10 @@ class DeleteResult(Model):
     outcome: str = Field(description="what happened, in the server's words")
 
 
-def client_can_elicit(ctx: Context) -> bool:
-    capabilities = ctx.client_capabilities
-    elicitation = capabilities.elicitation if capabilities is not None else None
-    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
-
-
 async def confirm_delete(task: str, ctx: Context) -> Elicit[DeleteConfirmation] | DeleteConfirmation:
     """Ask the user before deleting; without elicitation, go on only when the server has --allow-delete."""
     deps = wrike(ctx)
-    if not client_can_elicit(ctx):
+    if not can_elicit(ctx.client_capabilities):
         if deps.settings.allow_delete:
             return DeleteConfirmation(confirm=True)
         raise ToolError(
