@@ -166,6 +166,11 @@ def compact(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
+def json_text(data: Any) -> str:
+    """Result data as one line of JSON: the text block that goes beside `structuredContent`."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def compact_json(model: BaseModel) -> str:
     """`compact(model)` as one line of JSON: the text form of a tool result or resource."""
-    return json.dumps(compact(model), ensure_ascii=False, separators=(",", ":"))
+    return json_text(compact(model))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-import json
 import logging
 import typing
 from collections.abc import Awaitable, Callable, Iterable
@@ -24,7 +23,7 @@ from pydantic import BaseModel
 
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.tools.errors import fit_first_line, tool_error_message
-from wrike_mcp.tools.output import compact
+from wrike_mcp.tools.output import compact, json_text
 from wrike_mcp.tools.schemas import slim
 
 logger = logging.getLogger("wrike_mcp.tools")
@@ -141,8 +140,7 @@ class ToolFilter:
 
 def to_result(model: BaseModel) -> CallToolResult:
     data = compact(model)
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+    return CallToolResult(content=[TextContent(type="text", text=json_text(data))], structured_content=data)
 
 
 def _adapt(spec: ToolSpec, *, output_schema: bool) -> Callable[..., Awaitable[CallToolResult]]:
