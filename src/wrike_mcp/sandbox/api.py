@@ -11,10 +11,10 @@ import logging
 import math
 import re
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -23,6 +23,8 @@ from starlette.responses import JSONResponse, Response
 from wrike_mcp.sandbox.errors import SandboxError, invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import Params
 from wrike_mcp.sandbox.state import AccessToken, Contact, SandboxState
+
+T = TypeVar("T")
 
 log = logging.getLogger("wrike_mcp.sandbox")
 
@@ -87,6 +89,16 @@ class Ctx:
         if len(values) > MAX_IDS:
             raise invalid_parameter(name, f"accepts up to {MAX_IDS} IDs, got {len(values)}")
         return [part.strip() for part in values]
+
+    def entities(self, name: str, table: Mapping[str, T], label: str) -> list[T]:
+        """The entities a multi-id path segment names, in its order; 404 naming the first unknown id."""
+        found = []
+        for ident in self.ids(name):
+            entity = table.get(ident)
+            if entity is None:
+                raise wrike_error("resource_not_found", f"{label} '{ident}' not found")
+            found.append(entity)
+        return found
 
     def one_id(self, name: str) -> str:
         value = self.path[name]

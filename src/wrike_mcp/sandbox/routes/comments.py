@@ -81,13 +81,7 @@ def list_folder_comments(ctx: Ctx) -> list[dict[str, Any]]:
 @route("GET", "/comments/{commentIds}", "comments", READ, ["plainText"])
 def get_comments(ctx: Ctx) -> list[dict[str, Any]]:
     as_plain = bool(ctx.params.boolean("plainText", False))
-    found = []
-    for comment_id in ctx.ids("commentIds"):
-        comment = ctx.state.comments.get(comment_id)
-        if comment is None:
-            raise wrike_error("resource_not_found", f"Comment '{comment_id}' not found")
-        found.append(render_comment(comment, as_plain))
-    return found
+    return [render_comment(c, as_plain) for c in ctx.entities("commentIds", ctx.state.comments, "Comment")]
 
 
 def _text(ctx: Ctx) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import READ, WORKFLOW_READ, Ctx, route
-from wrike_mcp.sandbox.errors import parameter_required, wrike_error
+from wrike_mcp.sandbox.errors import parameter_required
 from wrike_mcp.sandbox.state import CustomField, Workflow
 
 ID_TYPES = (
@@ -64,13 +64,8 @@ def list_custom_fields(ctx: Ctx) -> list[dict[str, Any]]:
 
 @route("GET", "/customfields/{customfieldIds}", "customfields", READ)
 def get_custom_fields(ctx: Ctx) -> list[dict[str, Any]]:
-    found = []
-    for field_id in ctx.ids("customfieldIds"):
-        field = ctx.state.custom_fields.get(field_id)
-        if field is None:
-            raise wrike_error("resource_not_found", f"Custom field '{field_id}' not found")
-        found.append(render_custom_field(field))
-    return found
+    fields = ctx.entities("customfieldIds", ctx.state.custom_fields, "Custom field")
+    return [render_custom_field(field) for field in fields]
 
 
 @route("GET", "/ids", "ids", READ, ["type", "ids"])

@@ -719,13 +719,8 @@ def list_dependencies(ctx: Ctx) -> list[dict[str, Any]]:
 
 @route("GET", "/dependencies/{dependencyIds}", "dependencies", READ)
 def get_dependencies(ctx: Ctx) -> list[dict[str, Any]]:
-    found = []
-    for dependency_id in ctx.ids("dependencyIds"):
-        dependency = ctx.state.dependencies.get(dependency_id)
-        if dependency is None:
-            raise wrike_error("resource_not_found", f"Dependency '{dependency_id}' not found")
-        found.append(render_dependency(dependency))
-    return found
+    dependencies = ctx.entities("dependencyIds", ctx.state.dependencies, "Dependency")
+    return [render_dependency(dependency) for dependency in dependencies]
 
 
 @route(

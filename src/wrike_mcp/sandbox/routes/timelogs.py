@@ -141,13 +141,7 @@ def list_contact_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
 def get_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
     as_plain = bool(ctx.params.boolean("plainText", False))
     ctx.params.fields(["billingType"])
-    found = []
-    for timelog_id in ctx.ids("timelogIds"):
-        timelog = ctx.state.timelogs.get(timelog_id)
-        if timelog is None:
-            raise wrike_error("resource_not_found", f"Timelog '{timelog_id}' not found")
-        found.append(render_timelog(timelog, as_plain))
-    return found
+    return [render_timelog(t, as_plain) for t in ctx.entities("timelogIds", ctx.state.timelogs, "Timelog")]
 
 
 def _hours(ctx: Ctx, required: bool) -> float | None:
