@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--allowed-hosts", help="HTTP Host values to accept, comma-separated (default: loopback)"
     )
     serve.add_argument("--allowed-origins", help="HTTP Origin values to accept, comma-separated")
+    serve.add_argument(
+        "--auth",
+        choices=["none", "oauth"],
+        help="HTTP client authentication: oauth = multi-user, wrike-mcp's own OAuth in front of Wrike's",
+    )
+    serve.add_argument("--public-url", help="the server's public base URL (with --auth oauth)")
     _add_filter_flags(serve)
 
     tools = commands.add_parser("tools", help="list the tools this configuration offers")
@@ -72,6 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument("--scopes", help="scopes to request, comma-separated")
     auth_commands.add_parser("status", help="who is logged in, scopes, expiry (never a token)")
     auth_commands.add_parser("logout", help="delete the stored tokens")
+
+    admin = commands.add_parser("admin", help="remote mode: users, clients, revocation, key rotation")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    admin_commands.add_parser("users", help="signed-in users (never a token)")
+    admin_commands.add_parser("clients", help="registered MCP clients")
+    revoke = admin_commands.add_parser("revoke", help="end a user's or a client's access")
+    target = revoke.add_mutually_exclusive_group(required=True)
+    target.add_argument("--user", help="the user's email or Wrike contact id")
+    target.add_argument("--client", help="the MCP client id")
+    admin_commands.add_parser("rotate-key", help="re-encrypt stored secrets with the newest key")
     return parser
 
 
@@ -87,6 +103,8 @@ def settings_overrides(args: argparse.Namespace) -> dict[str, object]:
         "scopes",
         "allowed_hosts",
         "allowed_origins",
+        "auth",
+        "public_url",
     )
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
@@ -113,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wrike_mcp.auth.commands import run_auth_command
 
         return run_auth_command(args, settings)
+    if args.command == "admin":
+        from wrike_mcp.remote.admin import run_admin_command
+
+        return run_admin_command(args, settings)
     from wrike_mcp.server_commands import run_server_command
 
     return run_server_command(args, settings)

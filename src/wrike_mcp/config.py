@@ -81,6 +81,58 @@ class Settings(BaseSettings):
 
     log_level: LogLevel = Field(default="WARNING", description="level of the server's own log (stderr)")
 
+    # remote, multi-user mode (`serve --transport http --auth oauth`; docs/REMOTE.md)
+    auth: Literal["none", "oauth"] = Field(
+        default="none",
+        validation_alias=AliasChoices("WRIKE_MCP_AUTH", "auth"),
+        description="HTTP client auth",
+    )
+    public_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("WRIKE_MCP_PUBLIC_URL", "public_url"),
+        description="the server's public base URL, e.g. https://mcp.example.com (the OAuth issuer)",
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("WRIKE_MCP_DATABASE_URL", "database_url"),
+        description="sqlite:///path or postgresql://user@host:port/db; default: SQLite in the data directory",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("WRIKE_MCP_SECRET_KEY", "secret_key"),
+        description="Fernet keys encrypting Wrike tokens at rest, comma-separated, newest first",
+    )
+    access_token_ttl: int = Field(
+        default=3600, gt=0, validation_alias=AliasChoices("WRIKE_MCP_ACCESS_TOKEN_TTL", "access_token_ttl")
+    )
+    refresh_token_ttl: int = Field(
+        default=30 * 86400,
+        gt=0,
+        validation_alias=AliasChoices("WRIKE_MCP_REFRESH_TOKEN_TTL", "refresh_token_ttl"),
+    )
+    registration_ttl: int = Field(
+        default=86400,
+        gt=0,
+        validation_alias=AliasChoices("WRIKE_MCP_REGISTRATION_TTL", "registration_ttl"),
+        description="seconds an unused dynamic client registration is kept",
+    )
+    user_rate_limit: int = Field(
+        default=120,
+        gt=0,
+        validation_alias=AliasChoices("WRIKE_MCP_USER_RATE_LIMIT", "user_rate_limit"),
+        description="MCP requests per minute per user (per replica)",
+    )
+    access_log: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("WRIKE_MCP_ACCESS_LOG", "access_log"),
+        description="file for the JSON access log of tool calls; default stderr",
+    )
+    cimd_allow_loopback: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("WRIKE_MCP_CIMD_ALLOW_LOOPBACK", "cimd_allow_loopback"),
+        description="test mode: fetch client ID metadata documents from loopback http URLs",
+    )
+
     _split = field_validator(
         "scopes", "toolsets", "tools", "exclude_tools", "allowed_hosts", "allowed_origins", mode="before"
     )(split_commas)
@@ -108,6 +160,13 @@ class Settings(BaseSettings):
         if login.scheme != "https" and self.login_url != DEFAULT_LOGIN_URL and self.base_url is None:
             # a plain-http login server only makes sense against a local emulator
             raise ValueError("WRIKE_LOGIN_URL must be https unless WRIKE_BASE_URL points at a local server")
+        if self.public_url is not None:
+            public = urlsplit(self.public_url)
+            local = public.hostname in {"127.0.0.1", "localhost", "::1"}
+            if public.scheme != "https" and not (public.scheme == "http" and local):
+                raise ValueError("WRIKE_MCP_PUBLIC_URL must be https (http only on loopback)")
+            if public.query or public.fragment or public.path not in ("", "/"):
+                raise ValueError("WRIKE_MCP_PUBLIC_URL is a base URL such as https://mcp.example.com")
         return self
 
     @property

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from mcp.server.context import ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import (
@@ -20,10 +20,11 @@ from mcp.types import (
 from pydantic import ValidationError
 
 from wrike_mcp import __version__
+from wrike_mcp import scopes as scope_rules
 from wrike_mcp.config import Settings
 from wrike_mcp.tools import prompts, resources
-from wrike_mcp.tools.deps import WrikeContext, can_elicit
-from wrike_mcp.tools.registry import ToolFilter, ToolSpec, all_tools, register
+from wrike_mcp.tools.deps import REQUEST_CONTEXT, REQUEST_CONTEXT_KEY, WrikeContext, can_elicit
+from wrike_mcp.tools.registry import REGISTRY, ToolFilter, ToolSpec, all_tools, register
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.resolve import Resolver
 
@@ -91,21 +92,48 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
         self, ctx: ServerRequestContext[WrikeContext], params: PaginatedRequestParams | None
     ) -> ListToolsResult:
         listed = await super()._handle_list_tools(ctx, params)
-        if self.allow_unconfirmed_delete or can_elicit(ctx.session.client_capabilities):
-            return listed
+        confirmable = self.allow_unconfirmed_delete or can_elicit(ctx.session.client_capabilities)
         return ListToolsResult(
-            tools=[tool for tool in listed.tools if tool.name not in CONFIRMED_DELETE_TOOLS]
+            tools=[
+                tool
+                for tool in listed.tools
+                if self._granted(tool.name) and (confirmable or tool.name not in CONFIRMED_DELETE_TOOLS)
+            ]
         )
+
+    def _granted(self, tool: str) -> bool:
+        """Whether this request's user (remote mode) was granted the tool's scopes; always so otherwise."""
+        state = REQUEST_CONTEXT.get()
+        spec = REGISTRY.get(tool)
+        if state is None or state.granted_scopes is None or spec is None:
+            return True
+        return scope_rules.satisfies(state.granted_scopes, spec.scopes)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[WrikeContext, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        if not self._granted(name):
+            # the HTTP gate answers 403 insufficient_scope first; this holds for any other path
+            raise ToolError(f"Unknown tool: {name}")
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             if isinstance(exc, UnexpectedToolError) or not isinstance(exc.__cause__, ValidationError):
                 raise
             raise ToolError(argument_errors(name, exc.__cause__)) from exc.__cause__
+
+
+async def user_context(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    """Remote mode: make the HTTP request's user context the one every handler of this request sees."""
+    scope = getattr(ctx.request, "scope", None)
+    state = scope.get(REQUEST_CONTEXT_KEY) if isinstance(scope, dict) else None
+    if not isinstance(state, WrikeContext):
+        return await call_next(ctx)
+    token = REQUEST_CONTEXT.set(state)
+    try:
+        return await call_next(ctx)
+    finally:
+        REQUEST_CONTEXT.reset(token)
 
 
 def argument_errors(tool: str, error: ValidationError) -> str:
@@ -128,22 +156,33 @@ async def accept_log_level(ctx: ServerRequestContext[Any], params: SetLevelReque
 
 def create_server(
     settings: Settings,
-    client: WrikeClient,
+    client: WrikeClient | None,
     *,
     granted_scopes: frozenset[str] | None = None,
     mode: str = "permanent token",
+    middleware: list[ServerMiddleware[Any]] | None = None,
 ) -> WrikeMCPServer:
-    """Build the server. The caller owns `client` (and closes it); the server never closes it."""
-    state = WrikeContext(
-        settings=settings,
-        client=client,
-        resolver=Resolver(client),
-        granted_scopes=granted_scopes,
-        mode=mode,
+    """Build the server. The caller owns `client` (and closes it); the server never closes it.
+
+    Without a client (remote mode) every request brings its signed-in user's context (see `user_context`),
+    every tool is registered, and each user sees those their granted scopes cover.
+    """
+    state = (
+        WrikeContext(
+            settings=settings,
+            client=client,
+            resolver=Resolver(client),
+            granted_scopes=granted_scopes,
+            mode=mode,
+        )
+        if client is not None
+        else None
     )
+    if client is None:
+        granted_scopes = scope_rules.KNOWN_SCOPES
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[WrikeContext]) -> AsyncIterator[WrikeContext]:
+    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[WrikeContext | None]:
         yield state
 
     server = WrikeMCPServer(
@@ -152,12 +191,14 @@ def create_server(
         version=__version__,
         instructions=INSTRUCTIONS,
         website_url="https://github.com/wrike-mcp/wrike-mcp",
-        lifespan=lifespan,
+        lifespan=lifespan,  # type: ignore[arg-type]
         log_level=settings.log_level,
+        middleware=[user_context, *(middleware or [])],
     )
     server._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, accept_log_level)
     server.allow_unconfirmed_delete = settings.allow_delete
-    server.wrike = state
+    if state is not None:
+        server.wrike = state
     register(server, offered_tools(settings, granted_scopes), output_schemas=settings.output_schemas)
     resources.register(server, state)
     prompts.register(server)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import anyio
 from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import SecretStr
 
 from wrike_mcp.config import Settings
 from wrike_mcp.server import create_server, offered_tools, tool_filter
@@ -99,6 +100,9 @@ def run_server_command(args: argparse.Namespace, settings: Settings) -> int:
     except NoCredentials as exc:
         print(str(exc) or NO_CREDENTIALS, file=sys.stderr)
         return EXIT_USAGE
+    except RemoteStartError as exc:
+        print(f"wrike-mcp: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 0
 
@@ -134,6 +138,9 @@ def list_tools(settings: Settings, *, as_json: bool, as_markdown: bool = False) 
 
 
 async def serve(args: argparse.Namespace, settings: Settings) -> None:
+    if settings.auth == "oauth":
+        await serve_remote(args, settings)
+        return
     async with connect(settings, sandbox=args.sandbox) as conn:
         server = create_server(settings, conn.client, granted_scopes=conn.granted_scopes, mode=conn.mode)
         if args.transport == "stdio":
@@ -152,6 +159,60 @@ async def serve(args: argparse.Namespace, settings: Settings) -> None:
         )
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
         await uvicorn.Server(config).serve()
+
+
+class RemoteStartError(Exception):
+    pass
+
+
+async def serve_remote(args: argparse.Namespace, settings: Settings) -> None:
+    """Multi-user HTTP: wrike-mcp's own OAuth in front of Wrike's (docs/REMOTE.md)."""
+    import uvicorn
+
+    from wrike_mcp.remote.app import RemoteConfigError, build_remote_server
+
+    if args.transport != "http":
+        raise RemoteStartError("--auth oauth serves HTTP: add --transport http")
+    if not settings.public_url and args.sandbox:
+        settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{args.port}"})
+    sandbox = None
+    if args.sandbox:
+        from wrike_mcp.sandbox.serve import BackgroundSandbox
+        from wrike_mcp.sandbox.state import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+        # A real loopback port: the browser must reach the sandbox's sign-in page, as it would Wrike's.
+        sandbox = BackgroundSandbox().start()
+        settings = settings.model_copy(
+            update={
+                "base_url": sandbox.api_url,
+                "login_url": sandbox.base_url,
+                "client_id": DEMO_CLIENT_ID,
+                "client_secret": SecretStr(DEMO_CLIENT_SECRET),
+            }
+        )
+    try:
+        try:
+            remote = await build_remote_server(settings, stateless=args.stateless)
+        except RemoteConfigError as exc:
+            raise RemoteStartError(str(exc)) from None
+        public = (settings.public_url or "").rstrip("/")
+        print(
+            f"wrike-mcp: multi-user streamable HTTP on http://{args.host}:{args.port}/mcp (public: {public}/mcp)\n"
+            f"  register this redirect URI in your Wrike app: {public}/oauth/wrike/callback",
+            file=sys.stderr,
+            flush=True,
+        )
+        config = uvicorn.Config(
+            remote.app,
+            host=args.host,
+            port=args.port,
+            log_level=settings.log_level.lower(),
+            proxy_headers=False,
+        )
+        await uvicorn.Server(config).serve()
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
 
 
 LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]

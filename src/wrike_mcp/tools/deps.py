@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,20 @@ def can_elicit(capabilities: ClientCapabilities | None) -> bool:
     return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
-def wrike(ctx: Context[Any]) -> WrikeContext:
-    state = ctx.request_context.lifespan_context
-    assert isinstance(state, WrikeContext), "the server's lifespan yields a WrikeContext"
+# Multi-user serving (remote mode) puts the signed-in user's context in the HTTP request's ASGI scope under
+# this key; the server copies it into REQUEST_CONTEXT for the duration of each MCP request.
+REQUEST_CONTEXT_KEY = "wrike_mcp.context"
+REQUEST_CONTEXT: ContextVar[WrikeContext | None] = ContextVar("wrike_mcp_request_context", default=None)
+
+
+def current(default: WrikeContext | None) -> WrikeContext:
+    """This request's user's context (remote mode), else the server's own."""
+    state = REQUEST_CONTEXT.get() or default
+    if state is None:
+        raise RuntimeError("no Wrike context for this request (remote mode serves authenticated HTTP only)")
     return state
+
+
+def wrike(ctx: Context[Any]) -> WrikeContext:
+    default = ctx.request_context.lifespan_context
+    return current(default if isinstance(default, WrikeContext) else None)

@@ -27,7 +27,7 @@ from mcp.types import (
 from pydantic import BaseModel, Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.deps import WrikeContext
+from wrike_mcp.tools.deps import WrikeContext, current
 from wrike_mcp.tools.errors import tool_error_message
 from wrike_mcp.tools.folders import FolderDetails, folder_details, load_folder
 from wrike_mcp.tools.inputs import fold
@@ -232,8 +232,11 @@ async def complete(state: WrikeContext, kind: CompletionKind, value: str) -> Com
 # ---- registration --------------------------------------------------------------------------------------
 
 
-def register(server: MCPServer[Any], state: WrikeContext) -> None:
-    """Add the resources, the resource templates and the completion handler."""
+def register(server: MCPServer[Any], default: WrikeContext | None) -> None:
+    """Add the resources, the resource templates and the completion handler.
+
+    `default` serves every request of a single-user server; in remote mode each request brings its user's.
+    """
 
     @server.resource(
         ME_URI,
@@ -243,7 +246,7 @@ def register(server: MCPServer[Any], state: WrikeContext) -> None:
         mime_type=JSON,
     )
     async def read_me() -> str:
-        return await _guarded("user", "me", lambda: _render(me_resource(state)))
+        return await _guarded("user", "me", lambda: _render(me_resource(current(default))))
 
     @server.resource(
         WORKFLOWS_URI,
@@ -253,7 +256,7 @@ def register(server: MCPServer[Any], state: WrikeContext) -> None:
         mime_type=JSON,
     )
     async def read_workflows() -> str:
-        return await _guarded("workflows", "list", lambda: _render(workflows_resource(state)))
+        return await _guarded("workflows", "list", lambda: _render(workflows_resource(current(default))))
 
     @server.resource(
         TASK_URI,
@@ -266,7 +269,7 @@ def register(server: MCPServer[Any], state: WrikeContext) -> None:
     )
     async def read_task(id: str) -> str:
         task_id = _check_id("task", id)
-        return await _guarded("task", task_id, lambda: _render(task_resource(state, task_id)))
+        return await _guarded("task", task_id, lambda: _render(task_resource(current(default), task_id)))
 
     @server.resource(
         FOLDER_URI,
@@ -279,7 +282,9 @@ def register(server: MCPServer[Any], state: WrikeContext) -> None:
     )
     async def read_folder(id: str) -> str:
         folder_id = _check_id("folder", id)
-        return await _guarded("folder", folder_id, lambda: _render(folder_resource(state, folder_id)))
+        return await _guarded(
+            "folder", folder_id, lambda: _render(folder_resource(current(default), folder_id))
+        )
 
     @server.completion()  # type: ignore[no-untyped-call, untyped-decorator]
     async def handle_completion(
@@ -291,7 +296,7 @@ def register(server: MCPServer[Any], state: WrikeContext) -> None:
         if kind is None:
             return None
         try:
-            return await complete(state, kind, argument.value)
+            return await complete(current(default), kind, argument.value)
         except WrikeError:
             return Completion(values=[], total=0, has_more=False)  # completion is best-effort
 

@@ -15,6 +15,7 @@ import random
 import re
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextvars import ContextVar
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Final, Literal, NoReturn
@@ -42,6 +43,10 @@ from wrike_mcp.wrike.pagination import MAX_PAGE_SIZE, Page, iterate_pages
 from wrike_mcp.wrike.tokens import Token, TokenSource
 
 logger = logging.getLogger("wrike_mcp.wrike")
+
+# The Wrike requests made within one tool call, when the caller counts them (the remote access log):
+# set a list, and each request appends its path.
+REQUEST_TALLY: ContextVar[list[str] | None] = ContextVar("wrike_request_tally", default=None)
 
 Method = Literal["GET", "POST", "PUT", "DELETE"]
 MULTI_ID_BATCH = 100  # Wrike's limit for /tasks/{id},{id},...
@@ -190,11 +195,13 @@ class WrikeClient:
         token_source: TokenSource,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        host: str | None = None,
     ) -> WrikeClient:
+        """A client configured by the settings; `host` overrides WRIKE_HOST (a remote user's data centre)."""
         return cls(
             token_source,
             base_url=settings.base_url,
-            host=settings.host,
+            host=host or settings.host,
             timeout=settings.timeout,
             rate_limit_per_minute=settings.rate_limit_per_minute,
             max_retries=settings.max_retries,
@@ -379,6 +386,9 @@ class WrikeClient:
             limited.retry_after = wait
             raise _Failure(limited, retryable=False, maybe_applied=False) from None
         self.request_count += 1
+        tally = REQUEST_TALLY.get()
+        if tally is not None:
+            tally.append(path)
         started = time.perf_counter()
         status: int | str = "no answer"
         try:

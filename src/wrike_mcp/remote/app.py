@@ -1,0 +1,285 @@
+"""The remote, multi-user HTTP application: authorization server, consent, Wrike callback and the gated /mcp.
+
+Routes (the public URL is the issuer; the protected resource is `{public-url}/mcp`):
+- `/.well-known/oauth-protected-resource[/mcp]` (RFC 9728), `/.well-known/oauth-authorization-server` and
+  `/.well-known/openid-configuration` (RFC 8414)
+- `/authorize`, `/token`, `/register`, `/revoke`: the SDK's handlers over `WrikeMCPAuthProvider`; every
+  redirect from `/authorize` back to a client names our issuer (`iss`, RFC 9207), and an unknown client id
+  answers 401 `invalid_client` so clients register again
+- `/consent` (GET page, POST decision), `/oauth/wrike/callback`
+- `/mcp`: `McpGate`, then the SDK's streamable HTTP transport
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import httpx2
+from mcp.server.auth.routes import cors_middleware, create_auth_routes
+from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
+from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import AnyHttpUrl
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wrike_mcp import scopes as scope_rules
+from wrike_mcp.auth.oauth import authorize_endpoint
+from wrike_mcp.config import Settings
+from wrike_mcp.remote.access_log import configure_access_log, log_tool_calls
+from wrike_mcp.remote.consent import ConsentPages, UpstreamAuthorize, with_query
+from wrike_mcp.remote.crypto import load_keyring
+from wrike_mcp.remote.gate import McpGate, UserRateLimit
+from wrike_mcp.remote.provider import CONSENT_PATH, AuthServerConfig, WrikeMCPAuthProvider
+from wrike_mcp.remote.store import Store, sqlite_path
+from wrike_mcp.remote.upstream import CALLBACK_PATH, WrikeCallback
+from wrike_mcp.remote.users import UserClients
+from wrike_mcp.server import WrikeMCPServer, create_server
+
+# What a client may ask for: the scopes our tools need (DESIGN §3), not every Wrike scope.
+SCOPES_SUPPORTED = (scope_rules.WS_READ_ONLY, scope_rules.WS_READ_WRITE, scope_rules.AUDIT_LOG)
+LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+
+
+class RemoteConfigError(Exception):
+    """Remote mode cannot start as configured (the message says what to set)."""
+
+
+@dataclass
+class RemoteServer:
+    app: Starlette
+    server: WrikeMCPServer
+    store: Store
+    users: UserClients
+    provider: WrikeMCPAuthProvider
+
+
+def server_config(settings: Settings) -> AuthServerConfig:
+    if not settings.public_url:
+        raise RemoteConfigError(
+            "--auth oauth needs --public-url (WRIKE_MCP_PUBLIC_URL), e.g. https://mcp.example.com"
+        )
+    issuer = settings.public_url.rstrip("/")
+    requested = [s for s in settings.scopes or [scope_rules.WS_READ_WRITE] if s in SCOPES_SUPPORTED]
+    return AuthServerConfig(
+        issuer=issuer,
+        resource=f"{issuer}/mcp",
+        scopes_supported=SCOPES_SUPPORTED,
+        default_scopes=tuple(requested or [scope_rules.WS_READ_WRITE]),
+        access_token_ttl=settings.access_token_ttl,
+        refresh_token_ttl=settings.refresh_token_ttl,
+        registration_ttl=settings.registration_ttl,
+        cimd_allow_loopback=settings.cimd_allow_loopback,
+    )
+
+
+def remote_transport_security(settings: Settings, issuer: str) -> TransportSecuritySettings:
+    """Host/Origin checks: the public URL's host and origin, loopback (health checks), and any allowed extra."""
+    public = urlsplit(issuer)
+    hosts = [public.netloc, f"{public.hostname}:*", *LOOPBACK_HOSTS, *settings.allowed_hosts]
+    origins = [f"{public.scheme}://{public.netloc}", *LOOPBACK_ORIGINS, *settings.allowed_origins]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=list(dict.fromkeys(hosts)),
+        allowed_origins=list(dict.fromkeys(origins)),
+    )
+
+
+def authorization_server_metadata(config: AuthServerConfig) -> dict[str, Any]:
+    issuer = config.issuer
+    auth_methods = ["none", "client_secret_post", "client_secret_basic"]
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/authorize",
+        "token_endpoint": f"{issuer}/token",
+        "registration_endpoint": f"{issuer}/register",
+        "revocation_endpoint": f"{issuer}/revoke",
+        "scopes_supported": list(config.scopes_supported),
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "code_challenge_methods_supported": ["S256"],
+        "client_id_metadata_document_supported": True,
+        "authorization_response_iss_parameter_supported": True,
+    }
+
+
+def protected_resource_metadata(config: AuthServerConfig) -> dict[str, Any]:
+    return {
+        "resource": config.resource,
+        "authorization_servers": [config.issuer],
+        "scopes_supported": list(config.scopes_supported),
+        "bearer_methods_supported": ["header"],
+        "resource_name": "wrike-mcp",
+    }
+
+
+def json_route(path: str, document: dict[str, Any]) -> Route:
+    async def serve(_: Request) -> Response:
+        return JSONResponse(document, headers={"Cache-Control": "public, max-age=3600"})
+
+    return Route(path, endpoint=cors_middleware(serve, ["GET", "OPTIONS"]), methods=["GET", "OPTIONS"])
+
+
+class AuthorizeGuard:
+    """Around the SDK's /authorize: 401 `invalid_client` for an unknown client; `iss` on redirects back."""
+
+    def __init__(self, app: ASGIApp, provider: WrikeMCPAuthProvider) -> None:
+        self.app = app
+        self.provider = provider
+        self.consent_url = provider.config.issuer + CONSENT_PATH
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        client_id = query.get("client_id")
+        if scope.get("method") == "GET" and client_id and await self.provider.get_client(client_id) is None:
+            response = JSONResponse(
+                {"error": "invalid_client", "error_description": "unknown client_id; register again"},
+                status_code=401,
+                headers={"Cache-Control": "no-store"},
+            )
+            await response(scope, receive, send)
+            return
+
+        async def send_with_iss(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (name, self._with_iss(value) if name.lower() == b"location" else value)
+                    for name, value in message.get("headers", [])
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_iss)
+
+    def _with_iss(self, location: bytes) -> bytes:
+        text = location.decode("latin-1")
+        if text.startswith(self.consent_url):
+            return location
+        return with_query(text, {"iss": self.provider.config.issuer}).encode("latin-1")
+
+
+async def build_remote_server(
+    settings: Settings,
+    *,
+    stateless: bool,
+    api_transport: httpx.AsyncBaseTransport | None = None,
+    login_transport: httpx2.AsyncBaseTransport | None = None,
+) -> RemoteServer:
+    """Open and migrate the store, load the keys and assemble the application. Raises RemoteConfigError."""
+    if not settings.client_id or not settings.client_secret:
+        raise RemoteConfigError(
+            "--auth oauth signs users in with your Wrike app: set WRIKE_CLIENT_ID and WRIKE_CLIENT_SECRET"
+        )
+    config = server_config(settings)
+    try:
+        store = Store.open(settings.database_url)
+    except ValueError as exc:
+        raise RemoteConfigError(str(exc)) from None
+    from wrike_mcp.remote.crypto import SecretKeyError
+
+    try:
+        keyring = load_keyring(
+            settings.secret_key.get_secret_value() if settings.secret_key else None,
+            sqlite_file=sqlite_path(settings.database_url),
+            is_postgres=store.is_postgres,
+        )
+        await store.migrate()
+    except SecretKeyError as exc:
+        await store.close()
+        raise RemoteConfigError(str(exc)) from None
+    except Exception:
+        await store.close()
+        raise
+    configure_access_log(settings.access_log)
+    provider = WrikeMCPAuthProvider(store, keyring, config)
+    users = UserClients(
+        store, keyring, settings, api_transport=api_transport, login_transport=login_transport
+    )
+    upstream = UpstreamAuthorize(
+        authorize_url=authorize_endpoint(settings),
+        client_id=settings.client_id,
+        redirect_uri=config.issuer + CALLBACK_PATH,
+    )
+    pages = ConsentPages(provider, store, keyring, upstream)
+    callback = WrikeCallback(
+        pages, users, settings, api_transport=api_transport, login_transport=login_transport
+    )
+    server = create_server(settings, None, mode="oauth (remote, multi-user)", middleware=[log_tool_calls])
+    transport = server.streamable_http_app(
+        stateless_http=stateless,
+        json_response=stateless,
+        transport_security=remote_transport_security(settings, config.issuer),
+    )
+    gate = McpGate(transport, provider, users, UserRateLimit(settings.user_rate_limit))
+    app = Starlette(
+        routes=_routes(config, provider, pages, callback, gate),
+        lifespan=_lifespan(server, store, users),
+    )
+    return RemoteServer(app=app, server=server, store=store, users=users, provider=provider)
+
+
+def _routes(
+    config: AuthServerConfig,
+    provider: WrikeMCPAuthProvider,
+    pages: ConsentPages,
+    callback: WrikeCallback,
+    gate: McpGate,
+) -> list[BaseRoute]:
+    sdk_routes = create_auth_routes(
+        provider,
+        issuer_url=AnyHttpUrl(config.issuer),
+        client_registration_options=ClientRegistrationOptions(
+            enabled=True,
+            valid_scopes=list(config.scopes_supported),
+            default_scopes=list(config.default_scopes),
+        ),
+        revocation_options=RevocationOptions(enabled=True),
+    )
+    routes: list[BaseRoute] = []
+    for route in sdk_routes:
+        if route.path == "/.well-known/oauth-authorization-server":
+            continue  # ours below: it also states CIMD, `iss` and the `none` auth method
+        if route.path == "/authorize":
+            route = Route("/authorize", endpoint=AuthorizeGuard(route.app, provider), methods=["GET", "POST"])
+        routes.append(route)
+    as_metadata = authorization_server_metadata(config)
+    pr_metadata = protected_resource_metadata(config)
+    return [
+        json_route("/.well-known/oauth-authorization-server", as_metadata),
+        json_route("/.well-known/openid-configuration", as_metadata),
+        json_route("/.well-known/oauth-protected-resource/mcp", pr_metadata),
+        json_route("/.well-known/oauth-protected-resource", pr_metadata),
+        *routes,
+        Route(CONSENT_PATH, endpoint=pages.show, methods=["GET"]),
+        Route(CONSENT_PATH, endpoint=pages.decide, methods=["POST"]),
+        Route(CALLBACK_PATH, endpoint=callback.handle, methods=["GET"]),
+        Route("/mcp", endpoint=gate, methods=["GET", "POST", "DELETE"]),
+    ]
+
+
+def _lifespan(server: WrikeMCPServer, store: Store, users: UserClients) -> Any:
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        try:
+            async with server.session_manager.run():
+                yield
+        finally:
+            await users.aclose()
+            await store.close()
+
+    return lifespan
+
+
+def describe(config: AuthServerConfig) -> str:
+    return json.dumps({"issuer": config.issuer, "resource": config.resource})

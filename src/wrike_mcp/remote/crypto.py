@@ -1,0 +1,95 @@
+"""Encryption at rest for users' Wrike tokens and clients' secrets: Fernet keys with rotation.
+
+`WRIKE_MCP_SECRET_KEY` holds one or more Fernet keys, comma-separated, newest first: the first encrypts,
+every one decrypts, so a new key can be put in front while the old one still reads what it wrote. With
+SQLite and no key, one is generated into `secret.key` (mode 0600) beside the database; PostgreSQL means
+replicas, which must share a key, so there it is required.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+KEY_FILE = "secret.key"
+
+
+class SecretKeyError(Exception):
+    """The secret key is missing or unusable (message says what to do)."""
+
+
+class KeyRing:
+    def __init__(self, keys: list[bytes]) -> None:
+        if not keys:
+            raise SecretKeyError("no secret key")
+        try:
+            self._fernets = [Fernet(key) for key in keys]
+        except (ValueError, TypeError):
+            raise SecretKeyError(
+                "WRIKE_MCP_SECRET_KEY must be Fernet keys (32 url-safe base64 bytes), comma-separated; "
+                'make one with: python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"'
+            ) from None
+        self._multi = MultiFernet(self._fernets)
+        # A separate key for signing cookies, derived so the encryption key is never used for two purposes.
+        self.signing_key = hashlib.sha256(b"wrike-mcp cookie signing\0" + keys[0]).digest()
+
+    def __repr__(self) -> str:
+        return f"KeyRing(<{len(self._fernets)} key(s) hidden>)"
+
+    def encrypt(self, plaintext: str) -> str:
+        return self._multi.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, ciphertext: str) -> str:
+        try:
+            return self._multi.decrypt(ciphertext.encode()).decode()
+        except InvalidToken:
+            raise SecretKeyError(
+                "stored credentials cannot be decrypted with WRIKE_MCP_SECRET_KEY (wrong or dropped key)"
+            ) from None
+
+    def is_current(self, ciphertext: str) -> bool:
+        """Whether the newest key wrote this (else `rotate` should re-encrypt it)."""
+        try:
+            self._fernets[0].decrypt(ciphertext.encode())
+        except InvalidToken:
+            return False
+        return True
+
+    def rotate(self, ciphertext: str) -> str:
+        return self._multi.rotate(ciphertext.encode()).decode()
+
+    def sign(self, value: str) -> str:
+        return hmac.new(self.signing_key, value.encode(), hashlib.sha256).hexdigest()
+
+    def verify(self, value: str, signature: str) -> bool:
+        return hmac.compare_digest(self.sign(value), signature)
+
+
+def parse_keys(text: str) -> list[bytes]:
+    return [part.strip().encode() for part in text.split(",") if part.strip()]
+
+
+def load_keyring(secret_key: str | None, *, sqlite_file: Path | None, is_postgres: bool) -> KeyRing:
+    """The configured keys; for SQLite without one, the generated key file beside the database."""
+    if secret_key:
+        return KeyRing(parse_keys(secret_key))
+    if is_postgres or sqlite_file is None:
+        raise SecretKeyError(
+            "WRIKE_MCP_SECRET_KEY is required with PostgreSQL (every replica must use the same key); "
+            'make one with: python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"'
+        )
+    path = sqlite_file.parent / KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(Fernet.generate_key())
+    if path.stat().st_mode & 0o077:
+        raise SecretKeyError(f"{path} must be readable by its owner only (chmod 600)")
+    return KeyRing(parse_keys(path.read_text()))

@@ -1,0 +1,307 @@
+"""wrike-mcp as an OAuth authorization server: the SDK's provider protocol over our store.
+
+The SDK's handlers do the protocol checks (PKCE S256 against the verifier, exact redirect URI, code expiry,
+client authentication); this module decides what exists: registrations (DCR, or client ID metadata documents
+fetched on first use), consent transactions, codes, and our own access and refresh tokens, which are bound
+to the resource and the granted scopes, stored hashed, and rotated; a reused refresh token or a replayed code
+revokes its whole family.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from mcp.server.auth.provider import (
+    AccessToken,
+    AuthorizationCode,
+    AuthorizationParams,
+    AuthorizeError,
+    IdentityAssertionParams,
+    RefreshToken,
+    RegistrationError,
+    TokenError,
+)
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+
+from wrike_mcp.remote import cimd
+from wrike_mcp.remote.crypto import KeyRing
+from wrike_mcp.remote.store import Store, digest
+
+log = logging.getLogger(__name__)
+
+CONSENT_PATH = "/consent"
+TRANSACTION_TTL = 600.0  # consent + Wrike sign-in must finish within 10 minutes
+CODE_TTL = 300.0
+CIMD_CACHE_TTL = 3600.0
+ACCESS_PREFIX = "wmcp_at_"
+REFRESH_PREFIX = "wmcp_rt_"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+@dataclass(frozen=True)
+class AuthServerConfig:
+    issuer: str  # the public URL, no trailing slash
+    resource: str  # {issuer}/mcp
+    scopes_supported: tuple[str, ...]
+    default_scopes: tuple[str, ...]
+    access_token_ttl: int
+    refresh_token_ttl: int
+    registration_ttl: int
+    cimd_allow_loopback: bool = False
+
+
+def redirect_uri_problem(uri: str) -> str | None:
+    """Why a redirect URI may not be registered (https anywhere, http only on loopback), or None."""
+    parts = urlsplit(uri)
+    if parts.fragment or parts.username or parts.password:
+        return "redirect URIs may not carry a fragment or user info"
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        return None
+    return f"redirect URI {uri[:100]!r} must be https, or http on a loopback address"
+
+
+def canonical_resource(value: str) -> str:
+    return value.rstrip("/")
+
+
+class WrikeMCPAuthProvider:
+    """`OAuthAuthorizationServerProvider` for the SDK's /authorize, /token, /register and /revoke routes."""
+
+    def __init__(
+        self,
+        store: Store,
+        keyring: KeyRing,
+        config: AuthServerConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.keyring = keyring
+        self.config = config
+        self.clock = clock
+
+    # ---- clients ------------------------------------------------------------------------------------
+
+    async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        if len(client_id) > 2048:
+            return None
+        row = await self.store.get_client(client_id)
+        now = self.clock()
+        if row is not None and (row.expires_at is None or row.expires_at >= now):
+            secret = self.keyring.decrypt(row.secret) if row.secret else None
+            return OAuthClientInformationFull.model_validate({**row.info, "client_secret": secret})
+        if not cimd.is_metadata_url(client_id):
+            return None
+        try:
+            client = await cimd.fetch_document(client_id, allow_loopback=self.config.cimd_allow_loopback)
+        except cimd.MetadataDocumentError as exc:
+            log.warning("client metadata document refused: %s", exc)
+            return None
+        for uri in client.redirect_uris or []:
+            if redirect_uri_problem(str(uri)):
+                log.warning("client metadata document refused: %s", redirect_uri_problem(str(uri)))
+                return None
+        info = client.model_dump(mode="json", exclude_none=True)
+        await self.store.save_client(client_id, info, None, "cimd", now, now + CIMD_CACHE_TTL)
+        return client
+
+    async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        for uri in client_info.redirect_uris or []:
+            problem = redirect_uri_problem(str(uri))
+            if problem:
+                raise RegistrationError("invalid_redirect_uri", problem)
+        if not client_info.redirect_uris:
+            raise RegistrationError("invalid_redirect_uri", "at least one redirect URI is required")
+        now = self.clock()
+        await self.store.purge_expired(now)
+        info = client_info.model_dump(mode="json", exclude_none=True, exclude={"client_secret"})
+        secret = self.keyring.encrypt(client_info.client_secret) if client_info.client_secret else None
+        await self.store.save_client(
+            client_info.client_id or "", info, secret, "dcr", now, now + self.config.registration_ttl
+        )
+
+    # ---- authorization ------------------------------------------------------------------------------
+
+    async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
+        if params.resource is not None and canonical_resource(params.resource) != self.config.resource:
+            raise AuthorizeError(
+                "invalid_target", f"this server only issues tokens for {self.config.resource}"
+            )
+        scopes = params.scopes or list(self.config.default_scopes)
+        unknown = [scope for scope in scopes if scope not in self.config.scopes_supported]
+        if unknown:
+            raise AuthorizeError("invalid_scope", f"unknown scope {unknown[0][:60]!r}")
+        txn = secrets.token_urlsafe(32)
+        await self.store.save_pending(
+            txn,
+            client.client_id or "",
+            {
+                "redirect_uri": str(params.redirect_uri),
+                "redirect_uri_provided_explicitly": params.redirect_uri_provided_explicitly,
+                "code_challenge": params.code_challenge,
+                "state": params.state,
+                "scopes": scopes,
+                "resource": self.config.resource,
+            },
+            self.clock() + TRANSACTION_TTL,
+        )
+        return f"{self.config.issuer}{CONSENT_PATH}?txn={txn}"
+
+    async def issue_code(self, client_id: str, user_id: str, params: dict[str, Any]) -> str:
+        code = secrets.token_urlsafe(32)
+        await self.store.save_code(code, client_id, user_id, params, self.clock() + CODE_TTL)
+        return code
+
+    async def load_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: str
+    ) -> AuthorizationCode | None:
+        found = await self.store.get_code(authorization_code)
+        if found is None:
+            return None
+        client_id, user_id, params, expires_at, used = found
+        if used:
+            # a replayed code: whatever it produced may be in an attacker's hands (RFC 6749 §4.1.2)
+            await self.store.revoke_family(digest(authorization_code))
+            return None
+        return AuthorizationCode(
+            code=authorization_code,
+            scopes=params["scopes"],
+            expires_at=expires_at,
+            client_id=client_id,
+            code_challenge=params["code_challenge"],
+            redirect_uri=params["redirect_uri"],
+            redirect_uri_provided_explicitly=params["redirect_uri_provided_explicitly"],
+            resource=params["resource"],
+            subject=user_id,
+        )
+
+    async def exchange_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
+    ) -> OAuthToken:
+        if not await self.store.spend_code(authorization_code.code):
+            await self.store.revoke_family(digest(authorization_code.code))
+            raise TokenError("invalid_grant", "authorization code was already used")
+        return await self._issue(
+            client_id=authorization_code.client_id,
+            user_id=authorization_code.subject or "",
+            scopes=authorization_code.scopes,
+            resource=authorization_code.resource or self.config.resource,
+            family=digest(authorization_code.code),
+        )
+
+    # ---- tokens -------------------------------------------------------------------------------------
+
+    async def _issue(
+        self,
+        *,
+        client_id: str,
+        user_id: str,
+        scopes: list[str],
+        resource: str,
+        family: str,
+        spent_refresh: str | None = None,
+    ) -> OAuthToken:
+        now = self.clock()
+        access = ACCESS_PREFIX + secrets.token_urlsafe(32)
+        refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
+        common = {
+            "family": family,
+            "client_id": client_id,
+            "user_id": user_id,
+            "scopes": " ".join(scopes),
+            "resource": resource,
+            "used": False,
+            "revoked": False,
+            "created_at": now,
+        }
+        rows = [
+            {**common, "token": access, "kind": "access", "expires_at": now + self.config.access_token_ttl},
+            {
+                **common,
+                "token": refresh,
+                "kind": "refresh",
+                "expires_at": now + self.config.refresh_token_ttl,
+            },
+        ]
+        if not await self.store.save_tokens(rows, spend_refresh=spent_refresh):
+            await self.store.revoke_family(family)
+            raise TokenError("invalid_grant", "refresh token was already used; sign in again")
+        await self.store.mark_client_used(client_id, now)
+        return OAuthToken(
+            access_token=access,
+            token_type="Bearer",  # noqa: S106 - the token kind, not a secret
+            expires_in=self.config.access_token_ttl,
+            scope=" ".join(scopes),
+            refresh_token=refresh,
+        )
+
+    async def load_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: str
+    ) -> RefreshToken | None:
+        row = await self.store.get_token(refresh_token)
+        if row is None or row.kind != "refresh":
+            return None
+        if row.used and not row.revoked:
+            # rotation means a refresh token works once: a second use is theft or a bug, end the family
+            log.warning("refresh token reused for client %s; revoking its grant", row.client_id[:80])
+            await self.store.revoke_family(row.family)
+            return None
+        if row.revoked or row.expires_at < self.clock():
+            return None
+        return RefreshToken(
+            token=refresh_token,
+            client_id=row.client_id,
+            scopes=row.scopes,
+            expires_at=int(row.expires_at),
+            resource=row.resource,
+            subject=row.user_id,
+        )
+
+    async def exchange_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
+    ) -> OAuthToken:
+        row = await self.store.get_token(refresh_token.token)
+        if row is None:
+            raise TokenError("invalid_grant", "refresh token does not exist")
+        return await self._issue(
+            client_id=row.client_id,
+            user_id=row.user_id,
+            scopes=scopes,
+            resource=row.resource,
+            family=row.family,
+            spent_refresh=refresh_token.token,
+        )
+
+    async def load_access_token(self, token: str) -> AccessToken | None:
+        if not token.startswith(ACCESS_PREFIX) or len(token) > 200:
+            return None  # not ours: a Wrike token, another server's, or garbage (never passed anywhere)
+        row = await self.store.get_token(token)
+        if row is None or row.kind != "access" or row.revoked or row.expires_at < self.clock():
+            return None
+        return AccessToken(
+            token=token,
+            client_id=row.client_id,
+            scopes=row.scopes,
+            expires_at=int(row.expires_at),
+            resource=row.resource,
+            subject=row.user_id,
+            claims={"iss": self.config.issuer},
+        )
+
+    async def exchange_identity_assertion(
+        self, client: OAuthClientInformationFull, params: IdentityAssertionParams
+    ) -> OAuthToken:
+        raise TokenError("unsupported_grant_type", "the JWT bearer grant is not supported")
+
+    async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
+        row = await self.store.get_token(token.token)
+        if row is not None:
+            await self.store.revoke_family(row.family)

@@ -1,0 +1,612 @@
+"""The remote mode's store: clients, consents, pending authorizations, codes, tokens and users' Wrike grants.
+
+One SQL code path (SQLAlchemy Core, async) for an embedded SQLite file and for PostgreSQL shared by replicas.
+Secrets are never stored as given: our own codes and tokens as SHA-256 hashes, Wrike tokens and client secrets
+encrypted by the caller (remote/crypto.py). The schema is versioned and migrated on start (`migrate`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import platformdirs
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+SCHEMA_VERSION = 1
+MIGRATION_LOCK = 0x77726B6D6370  # PostgreSQL advisory lock id while migrating ("wrkmcp")
+
+metadata = MetaData()
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+
+clients = Table(
+    "oauth_clients",
+    metadata,
+    Column("client_id", String(2048), primary_key=True),
+    Column("info", Text, nullable=False),  # the registration as JSON, secret left out
+    Column("secret", Text),  # encrypted; None for public clients
+    Column("kind", String(8), nullable=False),  # "dcr" or "cimd"
+    Column("created_at", Float, nullable=False),
+    Column("used_at", Float),  # first token issued
+    Column("expires_at", Float),  # unused DCR registrations and cached CIMD documents expire
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", String(64), primary_key=True),  # Wrike contact id
+    Column("email", String(320)),
+    Column("name", String(255)),
+    Column("host", String(255), nullable=False),  # the user's Wrike data-centre host
+    Column("grant", Text, nullable=False),  # encrypted JSON: Wrike access/refresh tokens, expiry
+    Column("scopes", Text, nullable=False),  # Wrike scopes granted, comma-separated
+    Column("revoked", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("client_id", String(2048), primary_key=True),
+    Column("scopes", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+pending = Table(
+    "pending_authorizations",
+    metadata,
+    Column("txn", String(64), primary_key=True),  # hash of the consent transaction id
+    Column("client_id", String(2048), nullable=False),
+    Column("params", Text, nullable=False),  # JSON: redirect URI, PKCE challenge, state, scopes, resource
+    Column("browser", String(64)),  # hash of the browser-binding cookie, set on the first consent view
+    Column("upstream_state", String(64), unique=True),  # hash of the state sent to Wrike, after consent
+    Column("expires_at", Float, nullable=False),
+)
+
+codes = Table(
+    "authorization_codes",
+    metadata,
+    Column("code", String(64), primary_key=True),  # hash
+    Column("client_id", String(2048), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used", Boolean, nullable=False, default=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token", String(64), primary_key=True),  # hash
+    Column("kind", String(8), nullable=False),  # "access" or "refresh"
+    Column("family", String(64), nullable=False),  # one authorization: its code's hash
+    Column("client_id", String(2048), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("scopes", Text, nullable=False),  # space-separated
+    Column("resource", Text, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used", Boolean, nullable=False, default=False),  # a refresh token spent by rotation
+    Column("revoked", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Index("tokens_family", "family"),
+    Index("tokens_user", "user_id"),
+)
+
+
+def _create_v1(connection: Connection) -> None:
+    metadata.create_all(connection, tables=[clients, users, consents, pending, codes, tokens])
+
+
+# Migration N brings the schema from version N-1 to N; append, never edit.
+MIGRATIONS: Sequence[Callable[[Connection], None]] = (_create_v1,)
+
+
+def digest(secret: str) -> str:
+    """How our own codes and tokens are stored (they are 256-bit random: a plain hash is enough)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def default_database_path() -> Path:
+    return Path(platformdirs.user_data_dir("wrike-mcp")) / "remote.sqlite3"
+
+
+def engine_url(database_url: str | None) -> str:
+    """SQLAlchemy's async URL for what a user writes: `sqlite:///path`, `postgresql://user@host/db`."""
+    if not database_url:
+        path = default_database_path()
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return f"sqlite+aiosqlite:///{path}"
+    scheme, sep, rest = database_url.partition("://")
+    if not sep:
+        raise ValueError("WRIKE_MCP_DATABASE_URL must look like sqlite:///path or postgresql://host/db")
+    driver = {
+        "sqlite": "sqlite+aiosqlite",
+        "postgresql": "postgresql+asyncpg",
+        "postgres": "postgresql+asyncpg",
+    }.get(scheme.split("+")[0])
+    if driver is None:
+        raise ValueError(f"unsupported database {scheme!r}: use sqlite:/// or postgresql://")
+    return f"{driver}://{rest}"
+
+
+def sqlite_path(database_url: str | None) -> Path | None:
+    """The SQLite file of a database URL (None for PostgreSQL or in-memory)."""
+    url = engine_url(database_url)
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[1]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def lock_key(name: str) -> int:
+    """A signed 64-bit PostgreSQL advisory-lock key for a name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    kind: str
+    family: str
+    client_id: str
+    user_id: str
+    scopes: list[str]
+    resource: str
+    expires_at: float
+    used: bool
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class UserRow:
+    user_id: str
+    email: str | None
+    name: str | None
+    host: str
+    grant: str  # encrypted
+    scopes: list[str]
+    revoked: bool
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    client_id: str
+    info: dict[str, Any]
+    secret: str | None  # encrypted
+    kind: str
+    created_at: float
+    used_at: float | None
+    expires_at: float | None
+
+
+def _user(row: Row[Any]) -> UserRow:
+    return UserRow(
+        user_id=row.user_id,
+        email=row.email,
+        name=row.name,
+        host=row.host,
+        grant=row.grant,
+        scopes=[s for s in row.scopes.split(",") if s],
+        revoked=bool(row.revoked),
+        updated_at=row.updated_at,
+    )
+
+
+def _client(row: Row[Any]) -> ClientRow:
+    return ClientRow(
+        client_id=row.client_id,
+        info=json.loads(row.info),
+        secret=row.secret,
+        kind=row.kind,
+        created_at=row.created_at,
+        used_at=row.used_at,
+        expires_at=row.expires_at,
+    )
+
+
+class Store:
+    """The store's operations. Every method is one short transaction unless it takes a connection."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.is_postgres = engine.dialect.name == "postgresql"
+        self._process_locks: dict[str, anyio.Lock] = {}
+
+    @classmethod
+    def open(cls, database_url: str | None) -> Store:
+        url = engine_url(database_url)
+        if url.startswith("sqlite"):
+            engine = create_async_engine(url, connect_args={"timeout": 30})
+
+            @event.listens_for(engine.sync_engine, "connect")
+            def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA busy_timeout=30000")
+                cursor.close()
+
+            path = sqlite_path(database_url)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        else:
+            engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # ---- schema -------------------------------------------------------------------------------------
+
+    async def migrate(self) -> int:
+        """Bring the schema to SCHEMA_VERSION; replicas starting together take turns. Returns the version."""
+        async with self.engine.begin() as conn:
+            if self.is_postgres:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            await conn.run_sync(lambda sync: schema_version.create(sync, checkfirst=True))
+            current = (await conn.execute(select(schema_version.c.version))).scalar()
+            if current is None:
+                await conn.execute(insert(schema_version).values(version=0))
+                current = 0
+            if current > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"the database schema is version {current}, newer than this wrike-mcp ({SCHEMA_VERSION})"
+                )
+            for migration in MIGRATIONS[current:]:
+                await conn.run_sync(migration)
+            await conn.execute(update(schema_version).values(version=SCHEMA_VERSION))
+        return SCHEMA_VERSION
+
+    # ---- locks --------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def locked(self, name: str) -> AsyncIterator[AsyncConnection]:
+        """A write transaction holding a lock on `name` across every replica (PostgreSQL advisory lock)
+        or, with SQLite (one process by design), across this process."""
+        if self.is_postgres:
+            async with self.engine.begin() as conn:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
+                yield conn
+            return
+        lock = self._process_locks.setdefault(name, anyio.Lock())
+        async with lock, self.engine.begin() as conn:
+            yield conn
+
+    # ---- clients ------------------------------------------------------------------------------------
+
+    async def save_client(
+        self,
+        client_id: str,
+        info: dict[str, Any],
+        secret: str | None,
+        kind: str,
+        now: float,
+        expires_at: float,
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(clients).where(clients.c.client_id == client_id))
+            await conn.execute(
+                insert(clients).values(
+                    client_id=client_id,
+                    info=json.dumps(info),
+                    secret=secret,
+                    kind=kind,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+
+    async def get_client(self, client_id: str) -> ClientRow | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(clients).where(clients.c.client_id == client_id))).first()
+        return _client(row) if row is not None else None
+
+    async def mark_client_used(self, client_id: str, now: float) -> None:
+        """A client that obtained a token is kept (DCR) until revoked; CIMD entries stay a cache."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(clients)
+                .where(clients.c.client_id == client_id, clients.c.used_at.is_(None))
+                .values(used_at=now)
+            )
+            await conn.execute(
+                update(clients)
+                .where(clients.c.client_id == client_id, clients.c.kind == "dcr")
+                .values(expires_at=None)
+            )
+
+    async def purge_expired(self, now: float) -> None:
+        """Drop unused registrations, stale CIMD cache entries, and expired codes and transactions."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(clients).where(clients.c.expires_at.is_not(None), clients.c.expires_at < now)
+            )
+            await conn.execute(delete(pending).where(pending.c.expires_at < now))
+            await conn.execute(delete(codes).where(codes.c.expires_at < now - 3600))
+            await conn.execute(delete(tokens).where(tokens.c.expires_at < now - 86400))
+
+    async def list_clients(self) -> list[ClientRow]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(clients).order_by(clients.c.created_at))).all()
+        return [_client(row) for row in rows]
+
+    async def delete_client(self, client_id: str) -> bool:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(tokens).where(tokens.c.client_id == client_id).values(revoked=True))
+            await conn.execute(delete(consents).where(consents.c.client_id == client_id))
+            result = await conn.execute(delete(clients).where(clients.c.client_id == client_id))
+        return bool(result.rowcount)
+
+    # ---- consent transactions -----------------------------------------------------------------------
+
+    async def save_pending(self, txn: str, client_id: str, params: dict[str, Any], expires_at: float) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(pending).values(
+                    txn=digest(txn), client_id=client_id, params=json.dumps(params), expires_at=expires_at
+                )
+            )
+
+    async def get_pending(self, txn: str, now: float) -> tuple[str, dict[str, Any], str | None] | None:
+        """(client id, params, browser hash) of a live transaction not yet sent to Wrike."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(pending).where(
+                        pending.c.txn == digest(txn),
+                        pending.c.expires_at >= now,
+                        pending.c.upstream_state.is_(None),
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return row.client_id, json.loads(row.params), row.browser
+
+    async def bind_pending(self, txn: str, browser: str) -> bool:
+        """Tie a transaction to the first browser that opens its consent page; False if another did."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(pending)
+                .where(pending.c.txn == digest(txn), pending.c.browser.is_(None))
+                .values(browser=digest(browser))
+            )
+            bound = (
+                await conn.execute(select(pending.c.browser).where(pending.c.txn == digest(txn)))
+            ).scalar()
+        return bound == digest(browser)
+
+    async def approve_pending(self, txn: str, upstream_state: str) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(pending)
+                .where(pending.c.txn == digest(txn), pending.c.upstream_state.is_(None))
+                .values(upstream_state=digest(upstream_state))
+            )
+        return bool(result.rowcount)
+
+    async def delete_pending(self, txn: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(pending).where(pending.c.txn == digest(txn)))
+
+    async def take_pending(
+        self, upstream_state: str, now: float
+    ) -> tuple[str, dict[str, Any], str | None] | None:
+        """The approved transaction Wrike's callback names, removed so it works once."""
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    delete(pending)
+                    .where(pending.c.upstream_state == digest(upstream_state))
+                    .returning(pending.c.client_id, pending.c.params, pending.c.browser, pending.c.expires_at)
+                )
+            ).first()
+        if row is None or row.expires_at < now:
+            return None
+        return row.client_id, json.loads(row.params), row.browser
+
+    # ---- authorization codes ------------------------------------------------------------------------
+
+    async def save_code(
+        self, code: str, client_id: str, user_id: str, params: dict[str, Any], expires_at: float
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(codes).values(
+                    code=digest(code),
+                    client_id=client_id,
+                    user_id=user_id,
+                    params=json.dumps(params),
+                    expires_at=expires_at,
+                    used=False,
+                )
+            )
+
+    async def get_code(self, code: str) -> tuple[str, str, dict[str, Any], float, bool] | None:
+        """(client id, user id, params, expiry, used) of a code."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(codes).where(codes.c.code == digest(code)))).first()
+        if row is None:
+            return None
+        return row.client_id, row.user_id, json.loads(row.params), row.expires_at, bool(row.used)
+
+    async def spend_code(self, code: str) -> bool:
+        """Mark a code used; False when it already was (a replay)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(codes).where(codes.c.code == digest(code), codes.c.used.is_(False)).values(used=True)
+            )
+        return bool(result.rowcount)
+
+    # ---- tokens -------------------------------------------------------------------------------------
+
+    async def save_tokens(self, rows: list[dict[str, Any]], *, spend_refresh: str | None = None) -> bool:
+        """Store new tokens; with `spend_refresh`, only if that refresh token is still unspent (rotation)."""
+        async with self.engine.begin() as conn:
+            if spend_refresh is not None:
+                result = await conn.execute(
+                    update(tokens)
+                    .where(
+                        tokens.c.token == digest(spend_refresh),
+                        tokens.c.used.is_(False),
+                        tokens.c.revoked.is_(False),
+                    )
+                    .values(used=True)
+                )
+                if not result.rowcount:
+                    return False
+            await conn.execute(insert(tokens), [{**row, "token": digest(row["token"])} for row in rows])
+        return True
+
+    async def get_token(self, value: str) -> TokenRow | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(tokens).where(tokens.c.token == digest(value)))).first()
+        if row is None:
+            return None
+        return TokenRow(
+            kind=row.kind,
+            family=row.family,
+            client_id=row.client_id,
+            user_id=row.user_id,
+            scopes=[s for s in row.scopes.split(" ") if s],
+            resource=row.resource,
+            expires_at=row.expires_at,
+            used=bool(row.used),
+            revoked=bool(row.revoked),
+        )
+
+    async def revoke_family(self, family: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(tokens).where(tokens.c.family == family).values(revoked=True))
+
+    async def revoke_user(self, user_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(tokens).where(tokens.c.user_id == user_id).values(revoked=True))
+
+    # ---- users and their Wrike grants ---------------------------------------------------------------
+
+    async def save_user(
+        self,
+        user_id: str,
+        *,
+        email: str | None,
+        name: str | None,
+        host: str,
+        grant: str,
+        scopes: list[str],
+        now: float,
+    ) -> None:
+        values = {
+            "email": email,
+            "name": name,
+            "host": host,
+            "grant": grant,
+            "scopes": ",".join(scopes),
+            "revoked": False,
+            "updated_at": now,
+        }
+        async with self.locked(f"user:{user_id}") as conn:
+            result = await conn.execute(update(users).where(users.c.user_id == user_id).values(**values))
+            if not result.rowcount:
+                await conn.execute(insert(users).values(user_id=user_id, created_at=now, **values))
+
+    async def get_user(self, user_id: str, conn: AsyncConnection | None = None) -> UserRow | None:
+        query = select(users).where(users.c.user_id == user_id)
+        if conn is not None:
+            row = (await conn.execute(query)).first()
+        else:
+            async with self.engine.connect() as own:
+                row = (await own.execute(query)).first()
+        return _user(row) if row is not None else None
+
+    async def update_grant(self, conn: AsyncConnection, user_id: str, grant: str, now: float) -> None:
+        await conn.execute(
+            update(users).where(users.c.user_id == user_id).values(grant=grant, updated_at=now)
+        )
+
+    async def revoke_grant(self, conn: AsyncConnection, user_id: str, now: float) -> None:
+        """Wrike refused the user's grant: their MCP tokens go with it, so the next request gets a 401."""
+        await conn.execute(
+            update(users).where(users.c.user_id == user_id).values(revoked=True, updated_at=now)
+        )
+        await conn.execute(update(tokens).where(tokens.c.user_id == user_id).values(revoked=True))
+
+    async def list_users(self) -> list[UserRow]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(users).order_by(users.c.email))).all()
+        return [_user(row) for row in rows]
+
+    async def find_users(self, who: str) -> list[UserRow]:
+        """Users by email (case-insensitive) or Wrike contact id."""
+        return [
+            u for u in await self.list_users() if u.user_id == who or (u.email or "").lower() == who.lower()
+        ]
+
+    async def all_grants(self) -> list[tuple[str, str]]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(users.c.user_id, users.c.grant))).all()
+        return [(row.user_id, row.grant) for row in rows]
+
+    async def all_client_secrets(self) -> list[tuple[str, str]]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(clients.c.client_id, clients.c.secret).where(clients.c.secret.is_not(None))
+                )
+            ).all()
+        return [(row.client_id, row.secret) for row in rows]
+
+    async def set_client_secret(self, client_id: str, secret: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(clients).where(clients.c.client_id == client_id).values(secret=secret))
+
+    # ---- consents -----------------------------------------------------------------------------------
+
+    async def save_consent(self, user_id: str, client_id: str, scopes: list[str], now: float) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(consents).where(consents.c.user_id == user_id, consents.c.client_id == client_id)
+            )
+            await conn.execute(
+                insert(consents).values(
+                    user_id=user_id, client_id=client_id, scopes=" ".join(scopes), created_at=now
+                )
+            )
+
+    async def consents_of(self, user_id: str) -> list[tuple[str, list[str]]]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(consents).where(consents.c.user_id == user_id))).all()
+        return [(row.client_id, row.scopes.split()) for row in rows]
+
+    async def forget_user(self, user_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(tokens).where(tokens.c.user_id == user_id).values(revoked=True))
+            await conn.execute(delete(consents).where(consents.c.user_id == user_id))
+            await conn.execute(update(users).where(users.c.user_id == user_id).values(revoked=True))

@@ -1,0 +1,223 @@
+"""Each signed-in user's own Wrike client: their tokens, their data-centre host, their own rate governor.
+
+A user's Wrike access token is refreshed single-flight across every replica: callers in this process queue
+on a local lock, then the one that refreshes holds the store's lock on the user (a PostgreSQL advisory lock,
+or a process lock and a write transaction with SQLite), re-reads the grant (another replica may have
+refreshed it already), calls Wrike, and commits the rotated refresh token before anyone uses the new access
+token. A grant Wrike refuses ends the user's MCP tokens, so their client gets a 401 and signs in again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+import httpx
+import httpx2
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from wrike_mcp.auth.errors import AuthorizationExpired
+from wrike_mcp.auth.oauth import TokenEndpointRejected, grant_from_response, post_token_request
+from wrike_mcp.auth.store import Grant
+from wrike_mcp.config import Settings
+from wrike_mcp.remote.crypto import KeyRing
+from wrike_mcp.remote.store import Store
+from wrike_mcp.tools.deps import WrikeContext
+from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.resolve import Resolver
+from wrike_mcp.wrike.tokens import Token
+
+log = logging.getLogger(__name__)
+
+SIGN_IN_AGAIN = "your Wrike authorization ended (revoked or expired): sign in to wrike-mcp again"
+REFUSED_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_token", "unauthorized_client"})
+MAX_MARGIN = 60.0
+
+
+def seal_grant(keyring: KeyRing, grant: Grant) -> str:
+    return keyring.encrypt(grant.model_dump_json())
+
+
+def open_grant(keyring: KeyRing, sealed: str) -> Grant:
+    return Grant.model_validate_json(keyring.decrypt(sealed))
+
+
+class StoredGrantSource:
+    """A TokenSource over one user's Wrike grant in the shared store."""
+
+    def __init__(
+        self,
+        store: Store,
+        keyring: KeyRing,
+        settings: Settings,
+        user_id: str,
+        grant: Grant,
+        *,
+        login_transport: httpx2.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._keyring = keyring
+        self._settings = settings
+        self._user_id = user_id
+        self._grant = grant
+        self._login_transport = login_transport
+        self._clock = clock
+        self._lock = anyio.Lock()
+
+    def __repr__(self) -> str:
+        return f"StoredGrantSource({self._user_id}, <tokens hidden>)"
+
+    def _token(self, grant: Grant) -> Token:
+        scopes = frozenset(grant.scopes) if grant.scopes is not None else None
+        return Token(value=grant.access_token, host=grant.host, scopes=scopes)
+
+    def _stale(self, grant: Grant) -> bool:
+        if grant.expires_at is None:
+            return False
+        margin = min(MAX_MARGIN, grant.lifetime / 4) if grant.lifetime else MAX_MARGIN
+        return self._clock() >= grant.expires_at - margin
+
+    async def get_token(self) -> Token:
+        grant = self._grant
+        if not self._stale(grant):
+            return self._token(grant)
+        return await self._refresh(grant.access_token)
+
+    async def refresh_after_401(self, rejected: Token) -> Token | None:
+        return await self._refresh(rejected.value)
+
+    async def _refresh(self, stale: str) -> Token:
+        async with self._lock:
+            current = self._grant
+            if current.access_token != stale and not self._stale(current):
+                return self._token(current)  # refreshed by another caller in this process meanwhile
+            async with self._store.locked(f"user:{self._user_id}") as conn:
+                row = await self._store.get_user(self._user_id, conn)
+                if row is None or row.revoked:
+                    raise AuthorizationExpired(SIGN_IN_AGAIN)
+                stored = open_grant(self._keyring, row.grant)
+                if stored.access_token != stale and not self._stale(stored):
+                    self._grant = stored  # another replica refreshed it
+                    return self._token(stored)
+                fresh = await self._call_wrike(conn, stored)
+                await self._store.update_grant(
+                    conn, self._user_id, seal_grant(self._keyring, fresh), self._clock()
+                )
+            # committed: the rotated refresh token is safe before the new access token is used
+            self._grant = fresh
+            log.info("refreshed the Wrike token of user %s", self._user_id)
+            return self._token(fresh)
+
+    async def _call_wrike(self, conn: AsyncConnection, stored: Grant) -> Grant:
+        if not stored.refresh_token:
+            await self._store.revoke_grant(conn, self._user_id, self._clock())
+            raise AuthorizationExpired(SIGN_IN_AGAIN)
+        try:
+            response = await post_token_request(
+                self._settings,
+                grant_type="refresh_token",
+                params={"refresh_token": stored.refresh_token},
+                transport=self._login_transport,
+            )
+        except TokenEndpointRejected as exc:
+            if exc.error not in REFUSED_GRANT_ERRORS:
+                raise
+            log.warning("Wrike refused the refresh token of user %s (%s)", self._user_id, exc.error)
+            await self._store.revoke_grant(conn, self._user_id, self._clock())
+            raise AuthorizationExpired(SIGN_IN_AGAIN) from None
+        return grant_from_response(
+            response, self._settings, requested_scopes=None, previous=stored, now=self._clock()
+        )
+
+
+@dataclass
+class _UserClient:
+    client: WrikeClient
+    resolver: Resolver
+
+
+class UserClients:
+    """The Wrike client of each recently active user (least recently used ones are closed)."""
+
+    def __init__(
+        self,
+        store: Store,
+        keyring: KeyRing,
+        settings: Settings,
+        *,
+        api_transport: httpx.AsyncBaseTransport | None = None,
+        login_transport: httpx2.AsyncBaseTransport | None = None,
+        capacity: int = 1000,
+    ) -> None:
+        self._store = store
+        self._keyring = keyring
+        self._settings = settings
+        self._api_transport = api_transport
+        self._login_transport = login_transport
+        self._capacity = capacity
+        self._clients: OrderedDict[str, _UserClient] = OrderedDict()
+        self._lock = anyio.Lock()
+
+    async def context_for(self, user_id: str, scopes: frozenset[str]) -> WrikeContext:
+        """What the tools see for this user and this token's scopes."""
+        entry = self._clients.get(user_id)
+        if entry is None:
+            entry = await self._open(user_id)
+        self._clients.move_to_end(user_id)
+        return WrikeContext(
+            settings=self._settings,
+            client=entry.client,
+            resolver=entry.resolver,
+            granted_scopes=scopes,
+            mode="oauth (remote, multi-user)",
+        )
+
+    async def _open(self, user_id: str) -> _UserClient:
+        async with self._lock:
+            if user_id in self._clients:
+                return self._clients[user_id]
+            row = await self._store.get_user(user_id)
+            if row is None or row.revoked:
+                raise AuthorizationExpired(SIGN_IN_AGAIN)
+            if not self._keyring.is_current(row.grant):
+                await self._rewrap(user_id)
+                row = await self._store.get_user(user_id) or row
+            grant = open_grant(self._keyring, row.grant)
+            source = StoredGrantSource(
+                self._store,
+                self._keyring,
+                self._settings,
+                user_id,
+                grant,
+                login_transport=self._login_transport,
+            )
+            client = WrikeClient.from_settings(
+                self._settings, source, transport=self._api_transport, host=row.host
+            )
+            entry = _UserClient(client=client, resolver=Resolver(client))
+            self._clients[user_id] = entry
+            while len(self._clients) > self._capacity:
+                _, evicted = self._clients.popitem(last=False)
+                await evicted.client.aclose()
+            return entry
+
+    async def _rewrap(self, user_id: str) -> None:
+        """Key rotation on use: re-encrypt a grant written with an older key."""
+        async with self._store.locked(f"user:{user_id}") as conn:
+            row = await self._store.get_user(user_id, conn)
+            if row is not None and not self._keyring.is_current(row.grant):
+                await self._store.update_grant(conn, user_id, self._keyring.rotate(row.grant), row.updated_at)
+
+    def forget(self, user_id: str) -> None:
+        """Drop a user's cached client (after a new sign-in or a revocation); closed when collected."""
+        self._clients.pop(user_id, None)
+
+    async def aclose(self) -> None:
+        for entry in self._clients.values():
+            await entry.client.aclose()
+        self._clients.clear()
