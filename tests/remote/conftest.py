@@ -1,0 +1,70 @@
+"""Fixtures for remote mode: a throwaway database on SQLite and on the real PostgreSQL, a sandbox on a port."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from wrike_mcp.sandbox.config import SandboxConfig
+from wrike_mcp.sandbox.serve import BackgroundSandbox
+
+POSTGRES_ADMIN_URL = os.environ.get("WRIKE_MCP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+async def _postgres_admin() -> object | None:
+    import asyncpg
+
+    try:
+        return await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI and not reachable at {POSTGRES_ADMIN_URL}: {exc}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES_ADMIN_URL} ({type(exc).__name__}); CI runs these")
+    return None
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    admin = await _postgres_admin()
+    name = f"wrike_mcp_test_{secrets.token_hex(6)}"
+    await admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[attr-defined]
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
+        await admin.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'remote.sqlite3'}"
+        return
+    admin = await _postgres_admin()
+    name = f"wrike_mcp_test_{secrets.token_hex(6)}"
+    await admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[attr-defined]
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
+        await admin.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def sandbox() -> Iterator[BackgroundSandbox]:
+    with BackgroundSandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def short_token_sandbox() -> Iterator[BackgroundSandbox]:
+    """Wrike access tokens that live 2 s (`wrike-mcp sandbox --token-ttl 2`)."""
+    with BackgroundSandbox(SandboxConfig(token_ttl=2)) as running:
+        yield running

@@ -1,0 +1,249 @@
+"""Remote mode under test: a sandbox on a real port, wrike-mcp replicas as subprocesses, a scripted browser,
+and the MCP SDK's own OAuth client signing people in."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from html import unescape
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import anyio
+import httpx
+import httpx2
+from mcp.client.auth import OAuthClientProvider
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+
+WRIKE_MCP = Path(sys.executable).parent / "wrike-mcp"
+SECRET_KEY = "hQ3l7c0gQ5bH9c2kq1m0K1Q2d4y8T6cJm3QeV0zWbXo="  # a Fernet key for tests only
+REDIRECT_URI = "http://127.0.0.1:53682/callback"  # never listened on: the scripted browser stops there
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}: {log.read_text()[-3000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {log.read_text()[-3000:]}") from None
+            time.sleep(0.1)
+
+
+def base_env(tmp_path: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("WRIKE_")}
+    env.update(
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        WRIKE_MCP_KEYRING="0",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@dataclass
+class Replica:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.base_url}/mcp"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def access_log(self) -> list[str]:
+        path = self.log.with_suffix(".access")
+        return path.read_text().splitlines() if path.exists() else []
+
+
+def start_replica(
+    tmp_path: Path,
+    sandbox_url: str,
+    database_url: str,
+    *,
+    public_url: str | None = None,
+    port: int | None = None,
+    name: str = "a",
+    extra_args: tuple[str, ...] = (),
+    extra_env: dict[str, str] | None = None,
+) -> Replica:
+    port = port or free_port()
+    log = tmp_path / f"replica-{name}.log"
+    env = base_env(tmp_path)
+    env.update(
+        WRIKE_BASE_URL=f"{sandbox_url}/api/v4",
+        WRIKE_LOGIN_URL=sandbox_url,
+        WRIKE_CLIENT_ID="sandbox-client",
+        WRIKE_CLIENT_SECRET="sandbox-secret",  # noqa: S105 - the sandbox's documented demo secret
+        WRIKE_MCP_DATABASE_URL=database_url,
+        WRIKE_MCP_SECRET_KEY=SECRET_KEY,
+        WRIKE_MCP_ACCESS_LOG=str(log.with_suffix(".access")),
+        WRIKE_MCP_CIMD_ALLOW_LOOPBACK="1",
+        **(extra_env or {}),
+    )
+    args = [
+        str(WRIKE_MCP),
+        "serve",
+        "--transport",
+        "http",
+        "--auth",
+        "oauth",
+        "--port",
+        str(port),
+        "--public-url",
+        public_url or f"http://127.0.0.1:{port}",
+        *extra_args,
+    ]
+    with log.open("wb") as handle:
+        process = subprocess.Popen(args, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    replica = Replica(process, port, log)
+    wait_for_port(port, process, log)
+    return replica
+
+
+# ---- the scripted browser ----------------------------------------------------------------------------
+
+
+@dataclass
+class Browser:
+    """Follows redirects like a browser (cookies per host), submits the consent form, stops at the client."""
+
+    user: str | None = None  # the sandbox seed user to sign in as (email)
+    decision: str = "allow"
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30, follow_redirects=False))
+    pages: list[str] = field(default_factory=list)
+
+    def authorize(self, url: str) -> dict[str, str]:
+        """From the client's authorize URL to its redirect URI; returns the redirect's query parameters."""
+        response = self.client.get(url)
+        for _ in range(10):
+            if response.status_code in (301, 302, 303, 307):
+                location = response.headers["location"]
+                if location.startswith(REDIRECT_URI) or not location.startswith("http://127.0.0.1"):
+                    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+                if "/oauth2/authorize/v4" in location and self.user:
+                    location += "&" + urlencode({"user": self.user})
+                response = self.client.get(location)
+                continue
+            if response.status_code == 200 and "<form" in response.text:
+                self.pages.append(response.text)
+                response = self.submit_consent(response)
+                continue
+            raise AssertionError(f"unexpected {response.status_code}: {response.text[:500]}")
+        raise AssertionError("too many redirects")
+
+    def submit_consent(self, page: httpx.Response) -> httpx.Response:
+        fields = dict(re.findall(r'name="(txn|csrf)" value="([^"]*)"', page.text))
+        action = str(page.url.copy_with(query=None))
+        return self.client.post(action, data={**{k: unescape(v) for k, v in fields.items()}, "decision": self.decision})
+
+
+class MemoryStorage:
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client_info: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client_info
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client_info = client_info
+
+
+def oauth_provider(
+    mcp_url: str,
+    browser: Browser,
+    *,
+    scope: str | None = None,
+    client_name: str = "Test Client",
+    client_metadata_url: str | None = None,
+    storage: MemoryStorage | None = None,
+) -> tuple[OAuthClientProvider, MemoryStorage]:
+    """The SDK's OAuth client; its 'browser' is the scripted one."""
+    storage = storage or MemoryStorage()
+    pending: dict[str, str] = {}
+
+    async def redirect_handler(url: str) -> None:
+        pending["url"] = url
+
+    async def callback_handler() -> AuthorizationCodeResult:
+        result = await anyio.to_thread.run_sync(browser.authorize, pending.pop("url"))
+        if "code" not in result:
+            raise RuntimeError(f"authorization failed: {result}")
+        return AuthorizationCodeResult(code=result["code"], state=result.get("state"), iss=result.get("iss"))
+
+    metadata = OAuthClientMetadata(
+        client_name=client_name,
+        redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]
+        grant_types=["authorization_code", "refresh_token"],
+        response_types=["code"],
+        token_endpoint_auth_method="none",
+        scope=scope,
+    )
+    provider = OAuthClientProvider(
+        server_url=mcp_url,
+        client_metadata=metadata,
+        storage=storage,
+        redirect_handler=redirect_handler,
+        callback_handler=callback_handler,
+        client_metadata_url=client_metadata_url,
+    )
+    return provider, storage
+
+
+def structured(result: Any) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    data: dict[str, Any] = result.structured_content
+    return data
+
+
+async def retry(fn: Callable[[], Awaitable[Any]], attempts: int = 3) -> Any:
+    for attempt in range(attempts):
+        try:
+            return await fn()
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            await anyio.sleep(0.5)
+    return None
+
+
+__all__ = ["httpx2"]
