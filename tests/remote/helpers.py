@@ -142,6 +142,7 @@ class Browser:
 
     user: str | None = None  # the sandbox seed user to sign in as (email)
     decision: str = "allow"
+    untick: tuple[str, ...] = ()  # scopes to untick on the consent page
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30, follow_redirects=False))
     pages: list[str] = field(default_factory=list)
 
@@ -166,8 +167,10 @@ class Browser:
 
     def submit_consent(self, page: httpx.Response) -> httpx.Response:
         fields = dict(re.findall(r'name="(txn|csrf)" value="([^"]*)"', page.text))
+        scopes = [s for s in re.findall(r'name="scope" value="([^"]*)" checked', page.text) if s not in self.untick]
         action = str(page.url.copy_with(query=None))
-        return self.client.post(action, data={**{k: unescape(v) for k, v in fields.items()}, "decision": self.decision})
+        data = {**{k: unescape(v) for k, v in fields.items()}, "decision": self.decision, "scope": scopes}
+        return self.client.post(action, data=data)
 
 
 class MemoryStorage:

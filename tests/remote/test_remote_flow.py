@@ -38,3 +38,54 @@ async def test_sign_in_with_dcr_then_use_tools(tmp_path: Path, sandbox: Backgrou
         assert not any(storage.tokens.access_token in line for line in log)
     finally:
         replica.stop()
+
+
+async def _session(url: str, browser: Browser, **kwargs: object) -> tuple[set[str], dict[str, object], str]:
+    provider, storage = oauth_provider(url, browser, **kwargs)  # type: ignore[arg-type]
+    async with (
+        httpx2.AsyncClient(auth=provider, timeout=30) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,  # type: ignore[arg-type]
+    ):
+        tools = {tool.name for tool in (await client.list_tools()).tools}
+        me = structured(await client.call_tool("get_me", {}))
+    assert storage.tokens is not None
+    return tools, me, storage.tokens.access_token
+
+
+async def test_two_users_at_once_see_their_own_identity_and_tools(
+    tmp_path: Path, sandbox: BackgroundSandbox
+) -> None:
+    replica = start_replica(
+        tmp_path,
+        sandbox.base_url,
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        extra_env={"WRIKE_SCOPES": "wsReadWrite,amReadOnlyAuditLog"},
+    )
+    try:
+        ann_tools, ann, _ = await _session(replica.mcp_url, Browser(user="ann.lee@northwind.example"))
+        # Ben unticks write access and the audit log on the consent page: read-only
+        ben_browser = Browser(user="ben.carter@northwind.example", untick=("wsReadWrite", "amReadOnlyAuditLog"))
+        ben_tools, ben, ben_token = await _session(replica.mcp_url, ben_browser)
+        assert ann["user"]["name"] == "Ann Lee" and ben["user"]["name"] == "Ben Carter"  # type: ignore[index]
+        assert {"create_task", "update_task", "list_audit_log"} <= ann_tools
+        assert "search_tasks" in ben_tools and not {"create_task", "update_task", "list_audit_log"} & ben_tools
+        assert ben["granted_scopes"] == ["wsReadOnly"]
+        # a write tool with the read-only token: HTTP 403 step-up challenge naming every scope the call needs
+        call = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "create_task", "arguments": {"title": "x", "folder": "Marketing"}},
+        }
+        response = httpx.post(
+            replica.mcp_url,
+            json=call,
+            headers={"Authorization": f"Bearer {ben_token}", "Accept": "application/json, text/event-stream"},
+        )
+        assert response.status_code == 403
+        challenge = response.headers["www-authenticate"]
+        assert 'error="insufficient_scope"' in challenge
+        assert 'scope="wsReadOnly wsReadWrite"' in challenge
+        assert f'resource_metadata="{replica.base_url}/.well-known/oauth-protected-resource/mcp"' in challenge
+    finally:
+        replica.stop()

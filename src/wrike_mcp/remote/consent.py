@@ -31,7 +31,7 @@ MAX_REMEMBERED = 20
 
 SCOPE_TEXT = {
     "wsReadOnly": "read your spaces, folders, projects, tasks, comments and time logs",
-    "wsReadWrite": "read and change your spaces, folders, projects, tasks, comments and time logs",
+    "wsReadWrite": "change your spaces, folders, projects, tasks, comments and time logs",
     "Default": "read and change your workspace data",
     "amReadOnlyAuditLog": "read the account's audit log (admins only)",
 }
@@ -156,13 +156,16 @@ class ConsentPages:
             return client_redirect(params, self.provider.config.issuer, {"error": "access_denied"})
         if decision != "allow":
             return error_page(400, "Choose Allow or Deny.")
-        response = await self._to_wrike(txn, params)
+        kept = kept_scopes(params["scopes"], [str(value) for value in form.getlist("scope")])
+        if not kept:
+            return error_page(400, "Keep at least one permission, or choose Deny.")
+        response = await self._to_wrike(txn, {**params, "scopes": kept})
         self._remember(request, response, client_id)
         return response
 
     async def _to_wrike(self, txn: str, params: dict[str, Any]) -> Response:
         state = secrets.token_urlsafe(32)
-        if not await self.store.approve_pending(txn, state):
+        if not await self.store.approve_pending(txn, state, params):
             return error_page(400, "This sign-in was already sent to Wrike. Start again from your app.")
         location = with_query(
             self.upstream.authorize_url,
@@ -175,6 +178,14 @@ class ConsentPages:
             },
         )
         return RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+def kept_scopes(requested: list[str], ticked: list[str]) -> list[str]:
+    """The requested scopes the person left ticked; unticking write access keeps read access."""
+    kept = [scope for scope in requested if scope in ticked]
+    if "wsReadWrite" in requested and "wsReadWrite" not in kept and "wsReadOnly" not in kept:
+        kept.insert(0, "wsReadOnly")
+    return kept
 
 
 def _origin(uri: str) -> str:
@@ -225,7 +236,8 @@ def consent_page(
             "Allow only if you started this sign-in yourself in an app on this computer.</p>"
         )
     items = "".join(
-        f"<li><b>{esc(scope)}</b>: {esc(SCOPE_TEXT.get(scope, 'Wrike permission ' + scope))}</li>"
+        f'<li><label><input type="checkbox" name="scope" value="{esc(scope)}" checked> <b>{esc(scope)}</b>: '
+        f"{esc(SCOPE_TEXT.get(scope, 'Wrike permission ' + scope))}</label></li>"
         for scope in scopes
     )
     body = f"""<!doctype html>
@@ -236,10 +248,11 @@ def consent_page(
 <p>The authorization will be sent to:</p>
 <p class="host" id="redirect-host">{esc(host)}</p>
 {warning}
-<p>It asks for these Wrike permissions:</p>
+<form method="post" action="consent">
+<p>It asks for these Wrike permissions (untick any you do not want to give; without write access it can
+still read):</p>
 <ul id="scopes">{items}</ul>
 <p>Client id: <code>{esc(client_id[:300])}</code></p>
-<form method="post" action="consent">
 <input type="hidden" name="txn" value="{esc(txn)}">
 <input type="hidden" name="csrf" value="{esc(csrf)}">
 <button type="submit" name="decision" value="allow">Allow</button>

@@ -403,12 +403,13 @@ class Store:
             ).scalar()
         return bound == digest(browser)
 
-    async def approve_pending(self, txn: str, upstream_state: str) -> bool:
+    async def approve_pending(self, txn: str, upstream_state: str, params: dict[str, Any]) -> bool:
+        """Record the approval (with the scopes the person kept) and the state sent to Wrike; once only."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(pending)
                 .where(pending.c.txn == digest(txn), pending.c.upstream_state.is_(None))
-                .values(upstream_state=digest(upstream_state))
+                .values(upstream_state=digest(upstream_state), params=json.dumps(params))
             )
         return bool(result.rowcount)
 
