@@ -12,7 +12,9 @@ import pytest
 from wrike_mcp.sandbox.config import SandboxConfig
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
-POSTGRES_ADMIN_URL = os.environ.get("WRIKE_MCP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "WRIKE_MCP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 async def _postgres_admin() -> object | None:

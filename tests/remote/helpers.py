@@ -20,7 +20,12 @@ import anyio
 import httpx
 import httpx2
 from mcp.client.auth import OAuthClientProvider
-from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.shared.auth import (
+    AuthorizationCodeResult,
+    OAuthClientInformationFull,
+    OAuthClientMetadata,
+    OAuthToken,
+)
 
 WRIKE_MCP = Path(sys.executable).parent / "wrike-mcp"
 SECRET_KEY = "hQ3l7c0gQ5bH9c2kq1m0K1Q2d4y8T6cJm3QeV0zWbXo="  # a Fernet key for tests only
@@ -167,7 +172,9 @@ class Browser:
 
     def submit_consent(self, page: httpx.Response) -> httpx.Response:
         fields = dict(re.findall(r'name="(txn|csrf)" value="([^"]*)"', page.text))
-        scopes = [s for s in re.findall(r'name="scope" value="([^"]*)" checked', page.text) if s not in self.untick]
+        scopes = [
+            s for s in re.findall(r'name="scope" value="([^"]*)" checked', page.text) if s not in self.untick
+        ]
         action = str(page.url.copy_with(query=None))
         data = {**{k: unescape(v) for k, v in fields.items()}, "decision": self.decision, "scope": scopes}
         return self.client.post(action, data=data)

@@ -64,11 +64,15 @@ async def test_two_users_at_once_see_their_own_identity_and_tools(
     try:
         ann_tools, ann, _ = await _session(replica.mcp_url, Browser(user="ann.lee@northwind.example"))
         # Ben unticks write access and the audit log on the consent page: read-only
-        ben_browser = Browser(user="ben.carter@northwind.example", untick=("wsReadWrite", "amReadOnlyAuditLog"))
+        ben_browser = Browser(
+            user="ben.carter@northwind.example", untick=("wsReadWrite", "amReadOnlyAuditLog")
+        )
         ben_tools, ben, ben_token = await _session(replica.mcp_url, ben_browser)
         assert ann["user"]["name"] == "Ann Lee" and ben["user"]["name"] == "Ben Carter"  # type: ignore[index]
         assert {"create_task", "update_task", "list_audit_log"} <= ann_tools
-        assert "search_tasks" in ben_tools and not {"create_task", "update_task", "list_audit_log"} & ben_tools
+        assert (
+            "search_tasks" in ben_tools and not {"create_task", "update_task", "list_audit_log"} & ben_tools
+        )
         assert ben["granted_scopes"] == ["wsReadOnly"]
         # a write tool with the read-only token: HTTP 403 step-up challenge naming every scope the call needs
         call = {
