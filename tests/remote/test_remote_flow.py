@@ -93,3 +93,96 @@ async def test_two_users_at_once_see_their_own_identity_and_tools(
         assert f'resource_metadata="{replica.base_url}/.well-known/oauth-protected-resource/mcp"' in challenge
     finally:
         replica.stop()
+
+
+def _https_document_server(tmp_path: Path, document: dict[str, object]) -> tuple[str, Path, object]:
+    """Serve one JSON document over https on loopback with a fresh self-signed certificate."""
+    import datetime as dt
+    import http.server
+    import ipaddress
+    import json
+    import ssl
+    import threading
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cimd-cert.pem", tmp_path / "cimd-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    holder: dict[str, str] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({**document, "client_id": holder["url"]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    holder["url"] = f"https://127.0.0.1:{server.server_address[1]}/oauth/client.json"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return holder["url"], cert_path, server
+
+
+async def test_sign_in_with_a_client_id_metadata_document(tmp_path: Path, sandbox: BackgroundSandbox) -> None:
+    from tests.remote.helpers import REDIRECT_URI
+
+    url, cert, server = _https_document_server(
+        tmp_path,
+        {
+            "client_name": "Metadata Document Client",
+            "redirect_uris": [REDIRECT_URI],
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+        },
+    )
+    # test mode: the replica fetches documents from loopback and trusts the test certificate
+    replica = start_replica(
+        tmp_path,
+        sandbox.base_url,
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        extra_env={"SSL_CERT_FILE": str(cert)},
+    )
+    try:
+        browser = Browser(user="farah.khan@northwind.example")
+        tools, me, _ = await _session(replica.mcp_url, browser, client_metadata_url=url)
+        assert me["user"]["name"] == "Farah Khan"  # type: ignore[index]
+        assert "search_tasks" in tools
+        assert "Metadata Document Client" in browser.pages[0]
+        assert url in browser.pages[0]  # the client id shown is the document's URL: no registration happened
+    finally:
+        replica.stop()
+        server.shutdown()  # type: ignore[attr-defined]

@@ -109,6 +109,9 @@ class WrikeMCPAuthProvider:
             if redirect_uri_problem(str(uri)):
                 log.warning("client metadata document refused: %s", redirect_uri_problem(str(uri)))
                 return None
+        if client.scope is None:
+            # a document that names no scope may ask for any we support; the consent page still decides
+            client.scope = " ".join(self.config.scopes_supported)
         info = client.model_dump(mode="json", exclude_none=True)
         await self.store.save_client(client_id, info, None, "cimd", now, now + CIMD_CACHE_TTL)
         return client
