@@ -257,3 +257,43 @@ async def retry(fn: Callable[[], Awaitable[Any]], attempts: int = 3) -> Any:
 
 
 __all__ = ["httpx2"]
+
+
+def sign_in_raw(base_url: str, user: str, *, client_name: str = "Bench Client") -> dict[str, Any]:
+    """Register a public client, walk the consent and the sandbox sign-in, exchange the code: the tokens."""
+    import base64
+    import hashlib
+    import secrets
+
+    registered = httpx.post(
+        f"{base_url}/register",
+        json={
+            "client_name": client_name,
+            "redirect_uris": [REDIRECT_URI],
+            "token_endpoint_auth_method": "none",
+        },
+    ).json()
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    query = urlencode(
+        {
+            "client_id": registered["client_id"],
+            "response_type": "code",
+            "redirect_uri": REDIRECT_URI,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "state": secrets.token_urlsafe(8),
+        }
+    )
+    result = Browser(user=user).authorize(f"{base_url}/authorize?{query}")
+    tokens: dict[str, Any] = httpx.post(
+        f"{base_url}/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": result["code"],
+            "redirect_uri": REDIRECT_URI,
+            "client_id": registered["client_id"],
+            "code_verifier": verifier,
+        },
+    ).json()
+    return tokens

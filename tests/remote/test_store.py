@@ -180,20 +180,22 @@ async def test_pending_transaction_lifecycle(store: Store) -> None:
     assert await store.bind_pending("txn-1", "browser-b") is False
     assert await store.get_pending("txn-1", NOW) == ("client-1", PARAMS, digest("browser-a"))
 
-    # approved once: the Wrike state is recorded, and the transaction no longer shows a consent page
-    assert await store.approve_pending("txn-1", "upstream-state") is True
-    assert await store.approve_pending("txn-1", "another-state") is False
+    # approved once, with the scopes the person kept: the Wrike state is recorded, and the transaction
+    # no longer shows a consent page
+    approved = {**PARAMS, "scopes": ["wsReadOnly"]}
+    assert await store.approve_pending("txn-1", "upstream-state", approved) is True
+    assert await store.approve_pending("txn-1", "another-state", PARAMS) is False
     assert await store.get_pending("txn-1", NOW) is None
 
     # Wrike's callback takes it exactly once, and only by the state that was sent
     assert await store.take_pending("another-state", NOW) is None
-    assert await store.take_pending("upstream-state", NOW) == ("client-1", PARAMS, digest("browser-a"))
+    assert await store.take_pending("upstream-state", NOW) == ("client-1", approved, digest("browser-a"))
     assert await store.take_pending("upstream-state", NOW) is None
 
 
 async def test_pending_transactions_stored_hashed_expire_and_can_be_deleted(store: Store) -> None:
     await store.save_pending("txn-late", "client-1", PARAMS, NOW + 600)
-    await store.approve_pending("txn-late", "late-state")
+    await store.approve_pending("txn-late", "late-state", PARAMS)
     assert await store.take_pending("late-state", NOW + 601) is None  # too late: gone and refused
     assert await store.take_pending("late-state", NOW) is None
 
@@ -225,6 +227,28 @@ async def test_two_browsers_racing_for_one_transaction(store: Store) -> None:
     assert sorted(outcomes.values()) == [False, False, True]
     winner = next(browser for browser, won in outcomes.items() if won)
     assert await store.get_pending("txn-race", NOW) == ("client-1", PARAMS, digest(winner))
+
+
+async def test_racing_approvals_and_callbacks_win_once(store: Store) -> None:
+    await store.save_pending("txn-race", "client-1", PARAMS, NOW + 600)
+    approvals: list[bool] = []
+    taken: list[object] = []
+
+    async def approve(n: int) -> None:
+        approvals.append(await store.approve_pending("txn-race", f"state-{n}", PARAMS))
+
+    async with anyio.create_task_group() as group:
+        for n in range(3):
+            group.start_soon(approve, n)
+    assert sorted(approvals) == [False, False, True]
+
+    async def take(n: int) -> None:
+        taken.append(await store.take_pending(f"state-{n}", NOW))
+
+    async with anyio.create_task_group() as group:
+        for n in (0, 1, 2, 0, 1, 2):
+            group.start_soon(take, n)
+    assert [found for found in taken if found is not None] == [("client-1", PARAMS, None)]
 
 
 # ---- authorization codes ------------------------------------------------------------------------------
