@@ -162,7 +162,7 @@ def sqlite_path(database_url: str | None) -> Path | None:
     url = engine_url(database_url)
     if not url.startswith("sqlite"):
         return None
-    path = url.split(":///", 1)[1]
+    path = url.partition(":///")[2]
     return Path(path) if path and path != ":memory:" else None
 
 
