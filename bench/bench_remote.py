@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.remote.helpers import (  # noqa: E402
-    SECRET_KEY,
     WRIKE_MCP,
     base_env,
     free_port,
@@ -36,6 +35,7 @@ from tests.remote.helpers import (  # noqa: E402
     start_replica,
     wait_for_port,
 )
+
 from wrike_mcp.sandbox.config import SandboxConfig  # noqa: E402
 from wrike_mcp.sandbox.seed import EMAIL_DOMAIN, PEOPLE  # noqa: E402
 from wrike_mcp.sandbox.serve import BackgroundSandbox  # noqa: E402
@@ -160,7 +160,7 @@ async def load(users: int, per_user: int) -> dict[str, Any]:
                 tokens = [
                     sign_in_raw(a.base_url, people[n % len(people)])["access_token"] for n in range(users)
                 ]
-                httpx.delete(f"{sandbox.base_url}/_sandbox/requests")
+                httpx.delete(f"{sandbox.base_url}/_sandbox/requests")  # noqa: ASYNC210 - outside the timed part
                 times: list[float] = []
                 errors = 0
 
@@ -177,7 +177,7 @@ async def load(users: int, per_user: int) -> dict[str, Any]:
                 async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=100)) as http:
                     await asyncio.gather(*(user(n, http) for n in range(users)))
                 wall = time.perf_counter() - started
-                log = httpx.get(f"{sandbox.base_url}/_sandbox/requests").json()
+                log = httpx.get(f"{sandbox.base_url}/_sandbox/requests").json()  # noqa: ASYNC210 - outside the timed part
                 refreshes = sum(
                     1
                     for e in log

@@ -111,13 +111,13 @@ def start_replica(
         WRIKE_BASE_URL=f"{sandbox_url}/api/v4",
         WRIKE_LOGIN_URL=sandbox_url,
         WRIKE_CLIENT_ID="sandbox-client",
-        WRIKE_CLIENT_SECRET="sandbox-secret",  # noqa: S105 - the sandbox's documented demo secret
+        WRIKE_CLIENT_SECRET="sandbox-secret",
         WRIKE_MCP_DATABASE_URL=database_url,
         WRIKE_MCP_SECRET_KEY=SECRET_KEY,
         WRIKE_MCP_ACCESS_LOG=str(log.with_suffix(".access")),
         WRIKE_MCP_CIMD_ALLOW_LOOPBACK="1",
-        **(extra_env or {}),
     )
+    env.update(extra_env or {})
     args = [
         str(WRIKE_MCP),
         "serve",

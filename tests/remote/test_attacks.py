@@ -15,7 +15,6 @@ import hashlib
 import json
 import re
 import secrets
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -82,26 +81,15 @@ def replica(workdir: Path, module_sandbox: BackgroundSandbox, database: str) -> 
         running.stop()
 
 
-def start_replica_overriding(
-    tmp_path: Path, sandbox_url: str, database_url: str, *, name: str, env: dict[str, str]
-) -> Replica:
-    """`start_replica` with `env` winning over the variables it sets itself (its `extra_env` cannot repeat
-    one of those, e.g. WRIKE_MCP_CIMD_ALLOW_LOOPBACK: `dict.update` gets the keyword twice)."""
-    popen = subprocess.Popen
-
-    def popen_with_env(args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
-        return popen(args, **{**kwargs, "env": {**kwargs["env"], **env}})
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(subprocess, "Popen", popen_with_env)  # what start_replica calls
-        return start_replica(tmp_path, sandbox_url, database_url, name=name)
-
-
 @pytest.fixture(scope="module")
 def other_replica(workdir: Path, module_sandbox: BackgroundSandbox, database: str) -> Iterator[Replica]:
     """Same database and keys, another public URL (its own port), and CIMD as in production: no loopback."""
-    running = start_replica_overriding(
-        workdir, module_sandbox.base_url, database, name="other", env={"WRIKE_MCP_CIMD_ALLOW_LOOPBACK": "0"}
+    running = start_replica(
+        workdir,
+        module_sandbox.base_url,
+        database,
+        name="other",
+        extra_env={"WRIKE_MCP_CIMD_ALLOW_LOOPBACK": "0"},
     )
     try:
         yield running
@@ -585,12 +573,6 @@ def test_revoked_token_is_refused(replica: Replica) -> None:
     assert_invalid_grant(refresh(replica.base_url, tokens.client, tokens.refresh))  # the whole grant
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MCP SDK 2.3.0: RevocationRequest.client_secret is `str | None` without a default, so a public "
-    "client's RFC 7009 request (token + client_id) gets 400 'client_secret: Field required' "
-    "(modelcontextprotocol/python-sdk#3508, fix proposed in #3512)",
-)
 def test_public_client_revokes_with_token_and_client_id(replica: Replica) -> None:
     tokens = sign_in(replica.base_url)
     response = revoke(replica.base_url, tokens.client, tokens.access)

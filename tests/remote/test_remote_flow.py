@@ -81,7 +81,7 @@ async def test_two_users_at_once_see_their_own_identity_and_tools(
             "method": "tools/call",
             "params": {"name": "create_task", "arguments": {"title": "x", "folder": "Marketing"}},
         }
-        response = httpx.post(
+        response = httpx.post(  # noqa: ASYNC210 - one request, nothing else runs
             replica.mcp_url,
             json=call,
             headers={"Authorization": f"Bearer {ben_token}", "Accept": "application/json, text/event-stream"},

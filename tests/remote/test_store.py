@@ -586,6 +586,7 @@ def test_engine_url_defaults_to_sqlite_in_the_user_data_dir(
 def test_sqlite_path() -> None:
     assert sqlite_path("sqlite:////srv/db.sqlite3") == Path("/srv/db.sqlite3")
     assert sqlite_path("sqlite:///:memory:") is None
+    assert sqlite_path("sqlite://") is None  # in-memory too (was an IndexError)
     assert sqlite_path("postgresql://db/wrike") is None
 
 

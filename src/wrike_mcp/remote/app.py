@@ -169,6 +169,44 @@ class AuthorizeGuard:
         return with_query(text, {"iss": self.provider.config.issuer}).encode("latin-1")
 
 
+class PublicClientRevocation:
+    """The SDK's /revoke requires a `client_secret` field (python-sdk#3508); RFC 7009 public clients send none.
+
+    An empty one is added when absent: a public client has no secret to check, and a confidential client's
+    real secret is still required by the SDK's client authentication.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+        if scope.get("method") != "POST" or not content_type.startswith(b"application/x-www-form-urlencoded"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False) and sum(map(len, chunks)) <= 64 * 1024
+        body = b"".join(chunks)
+        if "client_secret" not in dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True)):
+            body += b"&client_secret=" if body else b"client_secret="
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await self.app({**scope, "headers": headers}, replay, send)
+
+
 async def build_remote_server(
     settings: Settings,
     *,
@@ -252,6 +290,8 @@ def _routes(
             continue  # ours below: it also states CIMD, `iss` and the `none` auth method
         if route.path == "/authorize":
             route = Route("/authorize", endpoint=AuthorizeGuard(route.app, provider), methods=["GET", "POST"])
+        if route.path == "/revoke":
+            route = Route("/revoke", endpoint=PublicClientRevocation(route.app), methods=["POST", "OPTIONS"])
         routes.append(route)
     as_metadata = authorization_server_metadata(config)
     pr_metadata = protected_resource_metadata(config)
