@@ -6,6 +6,8 @@ import os
 import re
 from pathlib import Path
 
+from pydantic import AliasChoices
+
 from wrike_mcp.config import Settings
 from wrike_mcp.server_commands import tools_markdown
 from wrike_mcp.tools.registry import all_tools
@@ -30,7 +32,8 @@ def test_tool_table_is_the_registry() -> None:
 def test_every_setting_is_documented() -> None:
     text = README.read_text(encoding="utf-8")
     for name, field in Settings.model_fields.items():
-        env = "WRIKE_MCP_TOKEN_STORE" if name == "token_store" else f"WRIKE_{name.upper()}"
+        alias = field.validation_alias
+        env = str(alias.choices[0]) if isinstance(alias, AliasChoices) else f"WRIKE_{name.upper()}"
         assert f"`{env}`" in text or env in text, (
             f"{env} ({field.description or name}) missing from the README"
         )
