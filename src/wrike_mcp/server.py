@@ -9,6 +9,7 @@ from typing import Any
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.request_state import RequestStateSecurity
 from mcp.types import (
     CallToolResult,
     EmptyResult,
@@ -161,6 +162,7 @@ def create_server(
     granted_scopes: frozenset[str] | None = None,
     mode: str = "permanent token",
     middleware: list[ServerMiddleware[Any]] | None = None,
+    request_state_keys: list[bytes] | None = None,
 ) -> WrikeMCPServer:
     """Build the server. The caller owns `client` (and closes it); the server never closes it.
 
@@ -194,6 +196,7 @@ def create_server(
         lifespan=lifespan,  # type: ignore[arg-type]
         log_level=settings.log_level,
         middleware=[user_context, *(middleware or [])],
+        request_state_security=RequestStateSecurity(keys=request_state_keys) if request_state_keys else None,
     )
     server._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, accept_log_level)
     server.allow_unconfirmed_delete = settings.allow_delete

@@ -253,7 +253,13 @@ async def build_remote_server(
     callback = WrikeCallback(
         pages, users, settings, api_transport=api_transport, login_transport=login_transport
     )
-    server = create_server(settings, None, mode="oauth (remote, multi-user)", middleware=[log_tool_calls])
+    server = create_server(
+        settings,
+        None,
+        mode="oauth (remote, multi-user)",
+        middleware=[log_tool_calls],
+        request_state_keys=keyring.request_state_keys,
+    )
     transport = server.streamable_http_app(
         stateless_http=stateless,
         json_response=stateless,

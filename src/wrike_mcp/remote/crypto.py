@@ -37,6 +37,11 @@ class KeyRing:
         self._multi = MultiFernet(self._fernets)
         # A separate key for signing cookies, derived so the encryption key is never used for two purposes.
         self.signing_key = hashlib.sha256(b"wrike-mcp cookie signing\0" + keys[0]).digest()
+        # Sealing MCP request state (2026-era multi-round-trip requests, e.g. delete confirmation) with keys
+        # every replica shares, so a round trip started on one replica can finish on another.
+        self.request_state_keys = [
+            hashlib.sha256(b"wrike-mcp request state\0" + key).digest() for key in keys
+        ]
 
     def __repr__(self) -> str:
         return f"KeyRing(<{len(self._fernets)} key(s) hidden>)"
