@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
@@ -18,7 +17,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import anyio
 import httpx
-import httpx2
 from mcp.client.auth import OAuthClientProvider
 from mcp.shared.auth import (
     AuthorizationCodeResult,
@@ -243,20 +241,6 @@ def structured(result: Any) -> dict[str, Any]:
     assert not result.is_error, result.content
     data: dict[str, Any] = result.structured_content
     return data
-
-
-async def retry(fn: Callable[[], Awaitable[Any]], attempts: int = 3) -> Any:
-    for attempt in range(attempts):
-        try:
-            return await fn()
-        except Exception:
-            if attempt == attempts - 1:
-                raise
-            await anyio.sleep(0.5)
-    return None
-
-
-__all__ = ["httpx2"]
 
 
 def sign_in_raw(base_url: str, user: str, *, client_name: str = "Bench Client") -> dict[str, Any]:

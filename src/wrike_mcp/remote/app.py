@@ -13,7 +13,6 @@ Routes (the public URL is the issuer; the protected resource is `{public-url}/mc
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -325,7 +324,3 @@ def _lifespan(server: WrikeMCPServer, store: Store, users: UserClients) -> Any:
             await store.close()
 
     return lifespan
-
-
-def describe(config: AuthServerConfig) -> str:
-    return json.dumps({"issuer": config.issuer, "resource": config.resource})
