@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -29,9 +30,9 @@ async def _postgres_admin() -> object | None:
     return None
 
 
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
+@contextlib.asynccontextmanager
+async def throwaway_postgres() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards (skipped without PostgreSQL, failed with CI=true)."""
     admin = await _postgres_admin()
     name = f"wrike_mcp_test_{secrets.token_hex(6)}"
     await admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[attr-defined]
@@ -41,6 +42,12 @@ async def postgres_url() -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
         await admin.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    async with throwaway_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -48,15 +55,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'remote.sqlite3'}"
         return
-    admin = await _postgres_admin()
-    name = f"wrike_mcp_test_{secrets.token_hex(6)}"
-    await admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[attr-defined]
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
-        await admin.close()  # type: ignore[attr-defined]
+    async with throwaway_postgres() as url:
+        yield url
 
 
 @pytest.fixture

@@ -228,6 +228,24 @@ def grant_from_response(
     )
 
 
+def grant_token(grant: Grant) -> Token:
+    """The token a grant gives the Wrike client (value, data-centre host, scopes)."""
+    scopes = frozenset(grant.scopes) if grant.scopes is not None else None
+    return Token(value=grant.access_token, host=grant.host, scopes=scopes)
+
+
+def refresh_due(grant: Grant, now: float) -> bool:
+    """Whether to refresh before using the grant: within a margin of its expiry.
+
+    The margin is a minute, or a quarter of the lifetime for short-lived tokens, so a 2 s token is not
+    refreshed on every call.
+    """
+    if grant.expires_at is None:
+        return False
+    margin = min(MAX_REFRESH_MARGIN, grant.lifetime / 4) if grant.lifetime else MAX_REFRESH_MARGIN
+    return now >= grant.expires_at - margin
+
+
 class OAuthTokenSource:
     """A TokenSource over a stored OAuth grant: refreshes before expiry and after a 401, single-flight.
 
@@ -273,15 +291,10 @@ class OAuthTokenSource:
         return api_base_url(self._settings, self._grant.host)
 
     def _token(self, grant: Grant) -> Token:
-        scopes = frozenset(grant.scopes) if grant.scopes is not None else None
-        return Token(value=grant.access_token, host=grant.host, scopes=scopes)
-
-    def _margin(self, grant: Grant) -> float:
-        # a quarter of the lifetime for short-lived tokens, so a 2 s token is not refreshed on every call
-        return min(MAX_REFRESH_MARGIN, grant.lifetime / 4) if grant.lifetime else MAX_REFRESH_MARGIN
+        return grant_token(grant)
 
     def _needs_refresh(self, grant: Grant) -> bool:
-        return grant.expires_at is not None and self._clock() >= grant.expires_at - self._margin(grant)
+        return refresh_due(grant, self._clock())
 
     def _expired(self, grant: Grant) -> bool:
         return grant.expires_at is not None and self._clock() >= grant.expires_at

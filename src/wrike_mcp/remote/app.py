@@ -36,17 +36,16 @@ from wrike_mcp.config import Settings
 from wrike_mcp.remote.access_log import configure_access_log, log_tool_calls
 from wrike_mcp.remote.consent import ConsentPages, UpstreamAuthorize, with_query
 from wrike_mcp.remote.crypto import load_keyring
-from wrike_mcp.remote.gate import McpGate, UserRateLimit
+from wrike_mcp.remote.gate import MAX_BODY, McpGate, UserRateLimit, read_body, replay_body
 from wrike_mcp.remote.provider import CONSENT_PATH, AuthServerConfig, WrikeMCPAuthProvider
 from wrike_mcp.remote.store import Store, sqlite_path
 from wrike_mcp.remote.upstream import CALLBACK_PATH, WrikeCallback
 from wrike_mcp.remote.users import UserClients
 from wrike_mcp.server import WrikeMCPServer, create_server
+from wrike_mcp.server_commands import LOOPBACK_HOSTS, LOOPBACK_ORIGINS
 
 # What a client may ask for: the scopes our tools need (DESIGN §3), not every Wrike scope.
 SCOPES_SUPPORTED = (scope_rules.WS_READ_ONLY, scope_rules.WS_READ_WRITE, scope_rules.AUDIT_LOG)
-LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
-LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
 
 
 class RemoteConfigError(Exception):
@@ -183,27 +182,15 @@ class PublicClientRevocation:
         if scope.get("method") != "POST" or not content_type.startswith(b"application/x-www-form-urlencoded"):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        more = True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False) and sum(map(len, chunks)) <= 64 * 1024
-        body = b"".join(chunks)
+        body = await read_body(receive, MAX_BODY)
+        if body is None:
+            await JSONResponse({"error": "invalid_request"}, status_code=413)(scope, receive, send)
+            return
         if "client_secret" not in dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True)):
             body += b"&client_secret=" if body else b"client_secret="
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
         headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
-        await self.app({**scope, "headers": headers}, replay, send)
+        await self.app({**scope, "headers": headers}, replay_body(body, receive), send)
 
 
 async def build_remote_server(

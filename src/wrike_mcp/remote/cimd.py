@@ -21,11 +21,12 @@ import httpx
 from mcp.shared.auth import OAuthClientInformationFull
 from pydantic import ValidationError
 
+from wrike_mcp.auth.oauth import LOOPBACK_HOSTS
+
 log = logging.getLogger(__name__)
 
 MAX_DOCUMENT_BYTES = 5 * 1024
 FETCH_TIMEOUT = 5.0
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class MetadataDocumentError(Exception):
@@ -39,7 +40,7 @@ def is_metadata_url(client_id: str) -> bool:
 def _check_url(url: str, *, allow_loopback: bool) -> tuple[str, int, str]:
     parts = urlsplit(url)
     host = parts.hostname or ""
-    loopback_http = allow_loopback and parts.scheme == "http" and host in LOOPBACK_NAMES
+    loopback_http = allow_loopback and parts.scheme == "http" and host in LOOPBACK_HOSTS
     if parts.scheme != "https" and not loopback_http:
         raise MetadataDocumentError("client_id URL must be https")
     if parts.username or parts.password or parts.fragment or not host:

@@ -20,8 +20,9 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from wrike_mcp.auth.oauth import LOOPBACK_HOSTS
 from wrike_mcp.remote.crypto import KeyRing
-from wrike_mcp.remote.provider import LOOPBACK_HOSTS, WrikeMCPAuthProvider
+from wrike_mcp.remote.provider import WrikeMCPAuthProvider
 from wrike_mcp.remote.store import Store, digest
 
 BROWSER_COOKIE = "wrike-mcp-browser"

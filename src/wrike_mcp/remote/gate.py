@@ -96,7 +96,7 @@ class McpGate:
             return
         body: bytes | None = None
         if scope["method"] == "POST":
-            body = await _read_body(receive, MAX_BODY)
+            body = await read_body(receive, MAX_BODY)
             if body is None:
                 await self._respond(send, 413, {"error": "request_too_large"}, [])
                 return
@@ -118,7 +118,7 @@ class McpGate:
         scope["user"] = AuthenticatedUser(token)
         scope["auth"] = AuthCredentials(token.scopes)
         scope[REQUEST_CONTEXT_KEY] = context
-        await self.app(scope, _replay(body, receive) if body is not None else receive, send)
+        await self.app(scope, replay_body(body, receive) if body is not None else receive, send)
 
     async def _verify(self, authorization: list[str]) -> AccessToken | None:
         if len(authorization) != 1:
@@ -184,7 +184,8 @@ def _missing_scopes(body: bytes, granted: list[str]) -> list[str]:
     return sorted(set(granted) | set(spec.scopes))
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
+async def read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None when it exceeds `limit` bytes."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -200,7 +201,8 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the already-read body to the next app, then defers to the real one."""
     sent = False
 
     async def replay() -> Message:

@@ -29,6 +29,7 @@ from mcp.server.auth.provider import (
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
+from wrike_mcp.auth.oauth import LOOPBACK_HOSTS
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.store import Store, digest
@@ -41,7 +42,6 @@ CODE_TTL = 300.0
 CIMD_CACHE_TTL = 3600.0
 ACCESS_PREFIX = "wmcp_at_"
 REFRESH_PREFIX = "wmcp_rt_"
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,13 @@ import httpx2
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wrike_mcp.auth.errors import AuthorizationExpired
-from wrike_mcp.auth.oauth import TokenEndpointRejected, grant_from_response, post_token_request
+from wrike_mcp.auth.oauth import (
+    TokenEndpointRejected,
+    grant_from_response,
+    grant_token,
+    post_token_request,
+    refresh_due,
+)
 from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
 from wrike_mcp.remote.crypto import KeyRing
@@ -35,7 +41,6 @@ log = logging.getLogger(__name__)
 
 SIGN_IN_AGAIN = "your Wrike authorization ended (revoked or expired): sign in to wrike-mcp again"
 REFUSED_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_token", "unauthorized_client"})
-MAX_MARGIN = 60.0
 
 
 def seal_grant(keyring: KeyRing, grant: Grant) -> str:
@@ -72,20 +77,13 @@ class StoredGrantSource:
     def __repr__(self) -> str:
         return f"StoredGrantSource({self._user_id}, <tokens hidden>)"
 
-    def _token(self, grant: Grant) -> Token:
-        scopes = frozenset(grant.scopes) if grant.scopes is not None else None
-        return Token(value=grant.access_token, host=grant.host, scopes=scopes)
-
     def _stale(self, grant: Grant) -> bool:
-        if grant.expires_at is None:
-            return False
-        margin = min(MAX_MARGIN, grant.lifetime / 4) if grant.lifetime else MAX_MARGIN
-        return self._clock() >= grant.expires_at - margin
+        return refresh_due(grant, self._clock())
 
     async def get_token(self) -> Token:
         grant = self._grant
         if not self._stale(grant):
-            return self._token(grant)
+            return grant_token(grant)
         return await self._refresh(grant.access_token)
 
     async def refresh_after_401(self, rejected: Token) -> Token | None:
@@ -95,7 +93,7 @@ class StoredGrantSource:
         async with self._lock:
             current = self._grant
             if current.access_token != stale and not self._stale(current):
-                return self._token(current)  # refreshed by another caller in this process meanwhile
+                return grant_token(current)  # refreshed by another caller in this process meanwhile
             async with self._store.locked(f"user:{self._user_id}") as conn:
                 row = await self._store.get_user(self._user_id, conn)
                 if row is None or row.revoked:
@@ -103,7 +101,7 @@ class StoredGrantSource:
                 stored = open_grant(self._keyring, row.grant)
                 if stored.access_token != stale and not self._stale(stored):
                     self._grant = stored  # another replica refreshed it
-                    return self._token(stored)
+                    return grant_token(stored)
                 fresh = await self._call_wrike(conn, stored)
                 await self._store.update_grant(
                     conn, self._user_id, seal_grant(self._keyring, fresh), self._clock()
@@ -111,7 +109,7 @@ class StoredGrantSource:
             # committed: the rotated refresh token is safe before the new access token is used
             self._grant = fresh
             log.info("refreshed the Wrike token of user %s", self._user_id)
-            return self._token(fresh)
+            return grant_token(fresh)
 
     async def _call_wrike(self, conn: AsyncConnection, stored: Grant) -> Grant:
         if not stored.refresh_token:
