@@ -18,9 +18,8 @@ from dataclasses import dataclass
 import anyio
 import httpx
 import httpx2
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from wrike_mcp.auth.errors import AuthorizationExpired
+from wrike_mcp.auth.errors import AuthError, AuthorizationExpired
 from wrike_mcp.auth.oauth import (
     TokenEndpointRejected,
     grant_from_response,
@@ -40,7 +39,11 @@ from wrike_mcp.wrike.tokens import Token
 log = logging.getLogger(__name__)
 
 SIGN_IN_AGAIN = "your Wrike authorization ended (revoked or expired): sign in to wrike-mcp again"
-REFUSED_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_token", "unauthorized_client"})
+REFUSED_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_token"})
+APP_REFUSED = (
+    "Wrike refused wrike-mcp's app credentials (unauthorized_client): the administrator should check "
+    "WRIKE_CLIENT_ID and WRIKE_CLIENT_SECRET; your sign-in is kept"
+)
 
 
 def seal_grant(keyring: KeyRing, grant: Grant) -> str:
@@ -102,19 +105,25 @@ class StoredGrantSource:
                 if stored.access_token != stale and not self._stale(stored):
                     self._grant = stored  # another replica refreshed it
                     return grant_token(stored)
-                fresh = await self._call_wrike(conn, stored)
-                await self._store.update_grant(
-                    conn, self._user_id, seal_grant(self._keyring, fresh), self._clock()
-                )
+                fresh = await self._call_wrike(stored)
+                if fresh is None:
+                    # inside the lock and committed with it, so no replica refreshes a grant Wrike refused
+                    await self._store.revoke_grant(conn, self._user_id, self._clock())
+                else:
+                    await self._store.update_grant(
+                        conn, self._user_id, seal_grant(self._keyring, fresh), self._clock()
+                    )
+            if fresh is None:
+                raise AuthorizationExpired(SIGN_IN_AGAIN)
             # committed: the rotated refresh token is safe before the new access token is used
             self._grant = fresh
             log.info("refreshed the Wrike token of user %s", self._user_id)
             return grant_token(fresh)
 
-    async def _call_wrike(self, conn: AsyncConnection, stored: Grant) -> Grant:
+    async def _call_wrike(self, stored: Grant) -> Grant | None:
+        """The refreshed grant; None when Wrike refused the grant itself (revoked or expired)."""
         if not stored.refresh_token:
-            await self._store.revoke_grant(conn, self._user_id, self._clock())
-            raise AuthorizationExpired(SIGN_IN_AGAIN)
+            return None
         try:
             response = await post_token_request(
                 self._settings,
@@ -123,11 +132,14 @@ class StoredGrantSource:
                 transport=self._login_transport,
             )
         except TokenEndpointRejected as exc:
+            if exc.error == "unauthorized_client":
+                # Wrike's answer to an app secret that does not match (live observation): the server's
+                # configuration is wrong, the user's grant is not; keep it
+                raise AuthError(APP_REFUSED) from None
             if exc.error not in REFUSED_GRANT_ERRORS:
                 raise
             log.warning("Wrike refused the refresh token of user %s (%s)", self._user_id, exc.error)
-            await self._store.revoke_grant(conn, self._user_id, self._clock())
-            raise AuthorizationExpired(SIGN_IN_AGAIN) from None
+            return None
         return grant_from_response(
             response, self._settings, requested_scopes=None, previous=stored, now=self._clock()
         )
