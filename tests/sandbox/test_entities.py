@@ -56,8 +56,10 @@ async def test_folder_tree_and_filters(api: httpx.AsyncClient, state: SandboxSta
     assert sum(1 for e in entries if e["scope"] == "WsFolder" and not e.get("space")) >= 25
     projects = (await api.get("/folders", params={"project": "true"})).json()
     assert projects["kind"] == "folders"
-    statuses = {p["project"]["status"] for p in projects["data"]}
-    assert statuses == {"Green", "Yellow", "Red", "Completed", "OnHold", "Cancelled"}
+    classic = {p["project"]["status"] for p in projects["data"] if "status" in p["project"]}
+    assert classic == {"Green", "Yellow", "Red", "Cancelled"}  # Engineering keeps classic statuses
+    in_workflow = [p for p in projects["data"] if "status" not in p["project"]]
+    assert len(in_workflow) == 9 and all(p["project"]["customStatusId"] for p in in_workflow)
     assert all("description" not in p for p in projects["data"])
     campaigns = folder_id(state, "Marketing/Campaigns")
     direct = (await api.get(f"/folders/{campaigns}/folders", params={"descendants": "false"})).json()["data"]
@@ -88,7 +90,7 @@ async def test_get_folders_by_id(api: httpx.AsyncClient, state: SandboxState) ->
 
 
 async def test_create_update_delete_restore_project(api: httpx.AsyncClient, state: SandboxState) -> None:
-    parent = folder_id(state, "Operations/Hiring")
+    parent = folder_id(state, "Engineering/Planning")  # a space on classic project statuses
     julia, ben = contact_id(state, "Julia Novak"), contact_id(state, "Ben Carter")
     created = await api.post(
         f"/folders/{parent}/folders",
@@ -160,6 +162,8 @@ async def test_workflows_and_custom_fields(api: httpx.AsyncClient) -> None:
         "Reviewer": "Contacts",
         "Billable": "Checkbox",
         "Notes": "Text",
+        "Sprint": "DropDown",  # Engineering's own field
+        "Old Priority": "Text",  # archived
     }
     two = (await api.get(f"/customfields/{fields[0]['id']},{fields[1]['id']}")).json()["data"]
     assert len(two) == 2

@@ -69,9 +69,10 @@ def seed(state: SandboxState) -> None:
     now = state.now()
     people = _seed_contacts(state)
     _seed_tokens(state, people["Ann Lee"])
-    default_wf, software_wf = _seed_workflows(state)
+    default_wf, software_wf, project_wf = _seed_workflows(state)
     fields = _seed_custom_fields(state, people)
-    folders = _seed_folders(state, people, default_wf, software_wf, today, now)
+    folders = _seed_folders(state, people, (default_wf, software_wf, project_wf), today, now)
+    _seed_space_fields(state, people, folders, now)
     tasks = _seed_tasks(state, rng, people, folders, fields, today, now)
     _seed_comments(state, rng, people, tasks, folders, now)
     _seed_timelogs(state, rng, people, tasks, today, now)
@@ -131,9 +132,11 @@ def _seed_tokens(state: SandboxState, ann: Contact) -> None:
         state.access_tokens[value] = AccessToken(value=value, user_id=ann.id, scopes=scopes, expires_at=None)
 
 
-def _seed_workflows(state: SandboxState) -> tuple[Workflow, Workflow]:
-    def workflow(name: str, standard: bool, statuses: list[tuple[str, str, str, bool]]) -> Workflow:
-        wf = Workflow(id=state.new_id(ids.WORKFLOW), name=name, standard=standard)
+def _seed_workflows(state: SandboxState) -> tuple[Workflow, Workflow, Workflow]:
+    def workflow(
+        name: str, standard: bool, statuses: list[tuple[str, str, str, bool]], for_projects: bool = False
+    ) -> Workflow:
+        wf = Workflow(id=state.new_id(ids.WORKFLOW), name=name, standard=standard, for_projects=for_projects)
         seen_groups: set[str] = set()
         for status_name, group, color, standard_name in statuses:
             wf.statuses.append(
@@ -175,7 +178,21 @@ def _seed_workflows(state: SandboxState) -> tuple[Workflow, Workflow]:
             ("Won't Fix", "Cancelled", "Brown", False),
         ],
     )
-    return default_wf, software_wf
+    # Projects follow project workflows (2026 sample); "In Progress" is also a task status on purpose.
+    project_wf = workflow(
+        "Default Project Workflow",
+        False,
+        [
+            ("Planning", "Active", "Gray", False),
+            ("In Progress", "Active", "Blue", False),
+            ("On Hold", "Deferred", "Yellow", False),
+            ("Done", "Completed", "Green", False),
+            ("Cancelled", "Cancelled", "Red", False),
+        ],
+        for_projects=True,
+    )
+    project_wf.description = "Stages of a project, from planning to done"
+    return default_wf, software_wf, project_wf
 
 
 def _seed_custom_fields(state: SandboxState, people: dict[str, Contact]) -> dict[str, CustomField]:
@@ -196,6 +213,12 @@ def _seed_custom_fields(state: SandboxState, people: dict[str, Contact]) -> dict
             "DropDown",
             {
                 "values": ["Email", "Social", "Events", "Web"],
+                "options": [
+                    {"value": "Email", "color": "Blue"},
+                    {"value": "Social", "color": "Purple"},
+                    {"value": "Events", "color": "Orange"},
+                    {"value": "Web", "color": "Green"},
+                ],
                 "allowOtherValues": False,
                 "inheritanceType": "All",
             },
@@ -258,11 +281,11 @@ FOLDER_DESCRIPTIONS = {
 def _seed_folders(
     state: SandboxState,
     people: dict[str, Contact],
-    default_wf: Workflow,
-    software_wf: Workflow,
+    workflows: tuple[Workflow, Workflow, Workflow],
     today: date,
     now: datetime,
 ) -> dict[str, Folder]:
+    default_wf, software_wf, project_wf = workflows
     ann = people["Ann Lee"]
     created = _at(today - timedelta(days=400), 9)
     everyone = [c.id for c in people.values() if c.type == "Person" and not c.deleted]
@@ -294,6 +317,13 @@ def _seed_folders(
                 access_type="Public" if index != 1 else "Private",
                 members=members,
                 guest_role_id=role_ids[2] if index != 1 else None,
+                # Engineering stands for a space still on classic project statuses (Green, Red, …).
+                default_project_workflow_id=project_wf.id if index != 1 else None,
+                suggested_project_workflow_ids=[project_wf.id] if index != 1 else [],
+                default_task_workflow_id=default_wf.id,
+                suggested_task_workflow_ids=[default_wf.id, software_wf.id]
+                if index == 1
+                else [default_wf.id],
             ),
             description=f"<p>{space_title} space</p>",
         )
@@ -316,6 +346,9 @@ def _seed_folders(
                 created_date=made,
                 completed_date=made + timedelta(days=100) if status == "Completed" else None,
             )
+            if state.project_workflow_for(parent) is not None:
+                project.status = None
+                project.custom_status_id = _project_status_in(project_wf, status).id
         folder = Folder(
             id=state.new_id(ids.FOLDER),
             legacy_id=state.new_legacy_id("ApiV2Folder"),
@@ -337,6 +370,57 @@ def _seed_folders(
     old = by_path["Engineering/Old Experiments"]
     old.deleted, old.deleted_batch = True, state.delete_batches
     return by_path
+
+
+# How a classic project status of FOLDER_SPECS reads in the project workflow.
+CLASSIC_TO_PROJECT_STATUS = {
+    "Green": "In Progress",
+    "Yellow": "Planning",
+    "Red": "In Progress",
+    "Completed": "Done",
+    "OnHold": "On Hold",
+    "Cancelled": "Cancelled",
+}
+
+
+def _project_status_in(workflow: Workflow, classic: str) -> CustomStatus:
+    return next(s for s in workflow.statuses if s.name == CLASSIC_TO_PROJECT_STATUS[classic])
+
+
+def _seed_space_fields(
+    state: SandboxState, people: dict[str, Contact], folders: dict[str, Folder], now: datetime
+) -> None:
+    """A space-level field and an archived one, as 2026 accounts have them."""
+    everyone = [c.id for c in people.values() if c.type == "Person" and not c.deleted]
+    sprint = CustomField(
+        id=state.new_id(ids.CUSTOM_FIELD),
+        title="Sprint",
+        type="DropDown",
+        settings={
+            "values": ["Sprint 41", "Sprint 42", "Sprint 43"],
+            "options": [
+                {"value": "Sprint 41", "color": "Gray"},
+                {"value": "Sprint 42", "color": "Blue"},
+                {"value": "Sprint 43", "color": "Green"},
+            ],
+            "allowOtherValues": False,
+            "inheritanceType": "All",
+        },
+        shared_ids=list(everyone),
+        space_id=folders["Engineering"].id,
+        description="Engineering sprint the work is planned in",
+    )
+    legacy = CustomField(
+        id=state.new_id(ids.CUSTOM_FIELD),
+        title="Old Priority",
+        type="Text",
+        settings={"inheritanceType": "All"},
+        shared_ids=list(everyone),
+        archived_by=people["Ann Lee"].id,
+        archived_on=now - timedelta(days=90),
+    )
+    for field in (sprint, legacy):
+        state.custom_fields[field.id] = field
 
 
 # Title material per space: verbs x objects give varied, believable task names.

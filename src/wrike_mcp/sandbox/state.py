@@ -10,7 +10,7 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.config import SandboxConfig
-from wrike_mcp.sandbox.errors import not_found
+from wrike_mcp.sandbox.errors import invalid_parameter, not_found, parameter_required
 
 # Every scope name Wrike documents; the all-scopes demo token holds them all.
 ALL_SCOPES = frozenset(
@@ -35,6 +35,16 @@ ALL_SCOPES = frozenset(
         "dataExportFull",
     }
 )
+
+# Classic project statuses and the status group each stands for.
+CLASSIC_PROJECT_STATUSES = {
+    "Green": "Active",
+    "Yellow": "Active",
+    "Red": "Active",
+    "Completed": "Completed",
+    "OnHold": "Deferred",
+    "Cancelled": "Cancelled",
+}
 
 # Documented demo credentials of a local emulator, not secrets.
 DEMO_TOKEN = "wrike-sandbox-token"  # noqa: S105
@@ -88,6 +98,10 @@ class Workflow:
     standard: bool
     statuses: list[CustomStatus] = field(default_factory=list)
     hidden: bool = False
+    description: str = ""
+    # Wrike's workflow model has no kind; a project workflow is one a space names as such. The sandbox
+    # keeps the kind to refuse a task status for a project and a project status for a task.
+    for_projects: bool = False
 
     def default_status(self, group: str) -> CustomStatus:
         candidates = [s for s in self.statuses if s.group == group]
@@ -101,6 +115,14 @@ class CustomField:
     type: str
     settings: dict[str, Any] = field(default_factory=dict)
     shared_ids: list[str] = field(default_factory=list)
+    space_id: str | None = None  # a space-level field (2026); None: account-level
+    archived_by: str | None = None
+    archived_on: datetime | None = None
+    description: str = ""
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_on is not None
 
 
 @dataclass
@@ -111,12 +133,19 @@ class SpaceInfo:
         default_factory=list
     )  # (contact id, access role id, manager)
     guest_role_id: str | None = None
+    default_project_workflow_id: str | None = None  # None: the space's projects keep classic statuses
+    default_task_workflow_id: str | None = None
+    suggested_project_workflow_ids: list[str] = field(default_factory=list)
+    suggested_task_workflow_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Project:
+    """A project follows either a project workflow (`custom_status_id`, no `status`, as in 2026) or the
+    classic statuses (`status`: Green, Yellow, Red, Completed, OnHold, Cancelled)."""
+
     owner_ids: list[str]
-    status: str = "Green"
+    status: str | None = "Green"
     author_id: str | None = None
     custom_status_id: str | None = None
     start_date: str | None = None  # yyyy-MM-dd
@@ -448,6 +477,62 @@ class SandboxState:
 
     def default_workflow(self) -> Workflow:
         return next(w for w in self.workflows.values() if w.standard)
+
+    # -- projects ---------------------------------------------------------------------------------------
+    def project_workflow_for(self, parent: Folder) -> Workflow | None:
+        """The project workflow a new project under `parent` follows: its space's default, if it has one."""
+        space = self.space_of(parent)
+        workflow_id = space.space.default_project_workflow_id if space and space.space else None
+        return self.workflows.get(workflow_id) if workflow_id else None
+
+    def new_project(self, parent: Folder, owner_ids: list[str], author_id: str) -> Project:
+        project = Project(owner_ids=owner_ids, author_id=author_id, created_date=self.now())
+        workflow = self.project_workflow_for(parent)
+        if workflow is not None:
+            project.status, project.custom_status_id = None, workflow.default_status("Active").id
+        return project
+
+    def set_project_status(self, project: Project, status: str | None, custom_status_id: str | None) -> None:
+        """Apply a request's `project.status` / `project.customStatusId`, keeping `completedDate` in step."""
+        if custom_status_id is not None:
+            custom = self.custom_status(custom_status_id)
+            if custom is None or not self.workflows[custom.workflow_id].for_projects:
+                raise invalid_parameter(
+                    "project.customStatusId",
+                    f"'{custom_status_id}' is not a custom status of a project workflow",
+                )
+            if status not in (None, "Custom"):
+                raise invalid_parameter("project.status", "cannot be combined with project.customStatusId")
+            self._stamp_completion(project, custom.group)
+            project.status, project.custom_status_id = None, custom.id
+            return
+        if status is None:
+            return
+        if project.custom_status_id is not None:
+            raise invalid_parameter(
+                "project.status",
+                "is not available for a project in a project workflow: set project.customStatusId",
+            )
+        if status == "Custom":
+            raise parameter_required("project.customStatusId")
+        if status not in CLASSIC_PROJECT_STATUSES:
+            raise invalid_parameter(
+                "project.status", f"must be one of: {', '.join(CLASSIC_PROJECT_STATUSES)}"
+            )
+        self._stamp_completion(project, CLASSIC_PROJECT_STATUSES[status])
+        project.status = status
+
+    def project_group(self, project: Project) -> str:
+        if project.custom_status_id is not None:
+            custom = self.custom_status(project.custom_status_id)
+            return custom.group if custom else "Active"
+        return CLASSIC_PROJECT_STATUSES.get(project.status or "", "Active")
+
+    def _stamp_completion(self, project: Project, group: str) -> None:
+        if group != "Completed":
+            project.completed_date = None
+        elif self.project_group(project) != "Completed" or project.completed_date is None:
+            project.completed_date = self.now()
 
     def dependency_ids(self, task_id: str) -> list[str]:
         return [d.id for d in self.dependencies.values() if task_id in (d.predecessor_id, d.successor_id)]

@@ -23,6 +23,7 @@ def render_comment(comment: Comment, as_plain_text: bool) -> dict[str, Any]:
         "authorId": comment.author_id,
         "text": plain_text(comment.text) if as_plain_text else comment.text,
         "createdDate": timestamp(comment.created),
+        "updatedDate": timestamp(comment.updated),
     }
     if comment.task_id:
         body["taskId"] = comment.task_id
@@ -35,18 +36,28 @@ def _ordered(comments: list[Comment]) -> list[Comment]:
     return sorted(comments, key=lambda c: (c.created, c.id))
 
 
-@route("GET", "/comments", "comments", READ, ["plainText", "updatedDate", "limit"])
+@route(
+    "GET",
+    "/comments",
+    "comments",
+    READ,
+    ["plainText", "types", "updatedDate", "createdDate", "limit", "fields"],
+)
 def list_comments(ctx: Ctx) -> list[dict[str, Any]]:
     as_plain = bool(ctx.params.boolean("plainText", False))
     limit = ctx.params.integer("limit", minimum=1, maximum=1000) or 1000
-    window = timestamp_range(ctx.params, "updatedDate") or TimestampRange()
+    ctx.params.enum_list("types", ["Email", "Regular"])
+    ctx.params.fields(["type"])
+    # The 2026 digest: the deprecated `updatedDate` filters by created date too, as `createdDate` does.
+    name = "createdDate" if ctx.params.present("createdDate") else "updatedDate"
+    window = timestamp_range(ctx.params, name) or TimestampRange()
     now = ctx.state.now()
     end = window.end or now
     start = window.start or end - ACCOUNT_WINDOW
     if end - start > ACCOUNT_WINDOW:
-        raise invalid_parameter("updatedDate", "range must not be longer than 7 days")
+        raise invalid_parameter(name, "range must not be longer than 7 days")
     window = TimestampRange(start, end)
-    found = [c for c in ctx.state.comments.values() if window.contains(c.updated) and _visible(ctx, c)]
+    found = [c for c in ctx.state.comments.values() if window.contains(c.created) and _visible(ctx, c)]
     return [render_comment(c, as_plain) for c in _ordered(found)[:limit]]
 
 

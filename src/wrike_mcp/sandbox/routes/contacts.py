@@ -31,6 +31,7 @@ def render_contact(contact: Contact, me: Contact, fields: set[str]) -> dict[str,
                 "external": contact.external,
                 "admin": contact.admin,
                 "owner": contact.owner,
+                "active": not contact.deleted,
             }
         ],
         "avatarUrl": f"https://www.wrike.com/avatars/{contact.id}.png",

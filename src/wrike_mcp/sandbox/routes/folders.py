@@ -6,7 +6,7 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
-from wrike_mcp.sandbox.errors import invalid_parameter, parameter_required, wrike_error
+from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import parse_date, timestamp_range
 from wrike_mcp.sandbox.routes.common import (
     CustomFieldFilter,
@@ -19,7 +19,6 @@ from wrike_mcp.sandbox.routes.common import (
 from wrike_mcp.sandbox.routes.contacts import apply_metadata, metadata_filter, metadata_matches
 from wrike_mcp.sandbox.state import Folder, Project, SandboxState, Task
 
-PROJECT_STATUSES = ("Green", "Yellow", "Red", "Completed", "OnHold", "Cancelled", "Custom")
 LIST_FIELDS = (
     "metadata",
     "hasAttachments",
@@ -41,6 +40,7 @@ TREE_PARAMS = [
     "updatedDate",
     "project",
     "contractTypes",
+    "customStatuses",
     "fields",
 ]
 # Any of these switches a tree query from folder-tree entries to the Folder model.
@@ -53,6 +53,7 @@ FILTER_PARAMS = (
     "project",
     "deleted",
     "contractTypes",
+    "customStatuses",
     "fields",
 )
 
@@ -66,7 +67,9 @@ def folder_scope(folder: Folder) -> str:
 
 
 def render_project(project: Project) -> dict[str, Any]:
-    body: dict[str, Any] = {"ownerIds": list(project.owner_ids), "status": project.status}
+    body: dict[str, Any] = {"ownerIds": list(project.owner_ids)}
+    if project.status is not None:  # a project in a project workflow has only customStatusId (2026 sample)
+        body["status"] = project.status
     if project.author_id:
         body["authorId"] = project.author_id
     if project.custom_status_id:
@@ -169,6 +172,7 @@ def _query_folders(ctx: Ctx, below: str | None) -> list[dict[str, Any]]:
     wanted_metadata = metadata_filter(ctx)
     custom_field = CustomFieldFilter(params, state)
     params.enum("contractTypes", ["Billable", "NonBillable"])
+    custom_statuses = params.string_list("customStatuses")
     found = []
     for folder in candidates:
         if folder.deleted != deleted and below is None:
@@ -178,6 +182,10 @@ def _query_folders(ctx: Ctx, below: str | None) -> list[dict[str, Any]]:
         if only_projects is not None and (folder.project is not None) != only_projects:
             continue
         if updated is not None and not updated.contains(folder.updated):
+            continue
+        if custom_statuses is not None and (
+            folder.project is None or folder.project.custom_status_id not in custom_statuses
+        ):
             continue
         if not metadata_matches(folder.metadata, wanted_metadata) or not custom_field.matches(
             folder.custom_fields
@@ -240,27 +248,6 @@ def _project_dates(raw: dict[str, Any], project: Project) -> None:
         raise invalid_parameter("project.endDate", "must not be before project.startDate")
 
 
-def _project_status(ctx: Ctx, raw: dict[str, Any], project: Project) -> None:
-    status = raw.get("status")
-    custom_status_id = raw.get("customStatusId")
-    if custom_status_id is not None:
-        # The sandbox models no project workflows, so no project custom status exists.
-        raise invalid_parameter(
-            "project.customStatusId", f"refers to unknown custom status '{custom_status_id}'"
-        )
-    if status is None:
-        return
-    if status not in PROJECT_STATUSES:
-        raise invalid_parameter("project.status", f"must be one of: {', '.join(PROJECT_STATUSES)}")
-    if status == "Custom":
-        raise parameter_required("project.customStatusId")
-    if status == "Completed" and project.status != "Completed":
-        project.completed_date = ctx.state.now()
-    elif status != "Completed":
-        project.completed_date = None
-    project.status = status
-
-
 def _known_people(ctx: Ctx, values: Any, name: str) -> list[str]:
     if values is None:
         return []
@@ -312,12 +299,9 @@ def create_folder(ctx: Ctx) -> list[dict[str, Any]]:
         for key in project_raw:
             if key not in ("ownerIds", "status", "customStatusId", "startDate", "endDate", "contractType"):
                 raise invalid_parameter(f"project.{key}", "is not supported when creating a project")
-        project = Project(
-            owner_ids=_known_people(ctx, project_raw.get("ownerIds"), "project.ownerIds"),
-            author_id=ctx.user.id,
-            created_date=now,
-        )
-        _project_status(ctx, project_raw, project)
+        owners = _known_people(ctx, project_raw.get("ownerIds"), "project.ownerIds")
+        project = state.new_project(parent, owners, ctx.user.id)
+        state.set_project_status(project, project_raw.get("status"), project_raw.get("customStatusId"))
         _project_dates(project_raw, project)
         folder.project = project
     ctx.params.fields(["contractType"])
@@ -404,13 +388,13 @@ def _update_project(ctx: Ctx, folder: Folder) -> None:
             "contractType",
         ):
             raise invalid_parameter(f"project.{key}", "is not supported when updating a project")
-    project = folder.project or Project(owner_ids=[], author_id=ctx.user.id, created_date=ctx.state.now())
+    project = folder.project or ctx.state.new_project(folder, [], ctx.user.id)
     for owner in _known_people(ctx, raw.get("ownersAdd"), "project.ownersAdd"):
         if owner not in project.owner_ids:
             project.owner_ids.append(owner)
     removed = set(_known_people(ctx, raw.get("ownersRemove"), "project.ownersRemove"))
     project.owner_ids = [o for o in project.owner_ids if o not in removed]
-    _project_status(ctx, raw, project)
+    ctx.state.set_project_status(project, raw.get("status"), raw.get("customStatusId"))
     _project_dates(raw, project)
     folder.project = project
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wrike_mcp.sandbox import ids
-from wrike_mcp.sandbox.api import READ, WORKFLOW_READ, Ctx, route
+from wrike_mcp.sandbox.api import READ, WORKFLOW_READ, Ctx, route, timestamp
 from wrike_mcp.sandbox.errors import parameter_required
 from wrike_mcp.sandbox.state import CustomField, Workflow
 
@@ -26,6 +26,7 @@ def render_workflow(workflow: Workflow) -> dict[str, Any]:
         "name": workflow.name,
         "standard": workflow.standard,
         "hidden": workflow.hidden,
+        "description": workflow.description,
         "customStatuses": [
             {
                 "id": s.id,
@@ -42,14 +43,22 @@ def render_workflow(workflow: Workflow) -> dict[str, Any]:
 
 
 def render_custom_field(field: CustomField) -> dict[str, Any]:
-    return {
+    body: dict[str, Any] = {
         "id": field.id,
         "accountId": ids.ACCOUNT_ID,
         "title": field.title,
         "type": field.type,
         "sharedIds": list(field.shared_ids),
         "settings": dict(field.settings),
+        "description": field.description,
+        "archived": field.archived,
     }
+    if field.space_id is not None:
+        body["spaceId"] = field.space_id
+    if field.archived_on is not None:
+        body["archivedBy"] = field.archived_by
+        body["archivedOn"] = timestamp(field.archived_on)
+    return body
 
 
 @route("GET", "/workflows", "workflows", WORKFLOW_READ)
@@ -57,13 +66,47 @@ def list_workflows(ctx: Ctx) -> list[dict[str, Any]]:
     return [render_workflow(w) for w in ctx.state.workflows.values()]
 
 
-@route("GET", "/customfields", "customfields", READ)
+CUSTOM_FIELD_TYPES = (
+    "CalculatedDate",
+    "CalculatedNumeric",
+    "Checkbox",
+    "Contacts",
+    "Currency",
+    "Date",
+    "DropDown",
+    "Duration",
+    "LinkToDatabase",
+    "Multiple",
+    "Numeric",
+    "Percentage",
+    "Text",
+)
+
+
+@route(
+    "GET",
+    "/customfields",
+    "customfields",
+    READ,
+    ["applicableEntityTypes", "types", "inheritanceTypes", "title", "fields"],
+)
 def list_custom_fields(ctx: Ctx) -> list[dict[str, Any]]:
-    return [render_custom_field(f) for f in ctx.state.custom_fields.values()]
+    params = ctx.params
+    params.fields(["dataUsageStatistics"])
+    params.enum_list("applicableEntityTypes", ["User", "WorkItem"])
+    params.enum_list("inheritanceTypes", ["All", "Tasks", "Projects", "Folders"])
+    types = params.enum_list("types", CUSTOM_FIELD_TYPES)
+    title = params.string("title")
+    return [
+        render_custom_field(f)
+        for f in ctx.state.custom_fields.values()
+        if (types is None or f.type in types) and (title is None or f.title == title)
+    ]
 
 
-@route("GET", "/customfields/{customfieldIds}", "customfields", READ)
+@route("GET", "/customfields/{customfieldIds}", "customfields", READ, ["applicableEntityTypes", "fields"])
 def get_custom_fields(ctx: Ctx) -> list[dict[str, Any]]:
+    ctx.params.fields(["dataUsageStatistics"])
     fields = ctx.entities("customfieldIds", ctx.state.custom_fields, "Custom field")
     return [render_custom_field(field) for field in fields]
 

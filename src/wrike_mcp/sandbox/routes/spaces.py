@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wrike_mcp.sandbox.api import READ, Ctx, route
+from wrike_mcp.sandbox.api import READ, WORKFLOW_READ, Ctx, route
+from wrike_mcp.sandbox.routes.meta import render_custom_field, render_workflow
 from wrike_mcp.sandbox.state import Folder
 
 
@@ -17,7 +18,14 @@ def render_space(space: Folder, fields: set[str]) -> dict[str, Any]:
         "avatarUrl": f"https://www.wrike.com/static/spaceicons2/v3/{space.legacy_id % 9}.png",
         "accessType": info.access_type,
         "archived": info.archived,
+        "description": space.description,
+        "defaultProjectWorkflowId": info.default_project_workflow_id,
+        "defaultTaskWorkflowId": info.default_task_workflow_id or space.workflow_id,
+        "suggestedProjectWorkflowIds": list(info.suggested_project_workflow_ids),
+        "suggestedTaskWorkflowIds": list(info.suggested_task_workflow_ids),
     }
+    if body["defaultProjectWorkflowId"] is None:  # a space still on classic project statuses
+        del body["defaultProjectWorkflowId"]
     if "members" in fields:
         body["members"] = [
             {"id": contact_id, "accessRoleId": role_id, "isManager": manager}
@@ -55,4 +63,21 @@ def get_space(ctx: Ctx) -> list[dict[str, Any]]:
     return [render_space(ctx.state.space(ctx.one_id("spaceId")), fields)]
 
 
-ROUTES = [list_spaces, get_space]
+@route("GET", "/spaces/{spaceId}/workflows", "workflows", WORKFLOW_READ, ["fields"])
+def list_space_workflows(ctx: Ctx) -> list[dict[str, Any]]:
+    ctx.state.space(ctx.one_id("spaceId"))
+    ctx.params.fields(["dataUsageStatistics"])
+    # The sandbox has account-level workflows only, and every space may use them (assumption).
+    return [render_workflow(w) for w in ctx.state.workflows.values()]
+
+
+@route("GET", "/spaces/{spaceId}/customfields", "customfields", READ, ["applicableEntityTypes", "fields"])
+def list_space_custom_fields(ctx: Ctx) -> list[dict[str, Any]]:
+    space = ctx.state.space(ctx.one_id("spaceId"))
+    ctx.params.fields(["dataUsageStatistics"])
+    ctx.params.string_list("applicableEntityTypes")
+    # The space's own fields; account-level fields come from GET /customfields (assumption).
+    return [render_custom_field(f) for f in ctx.state.custom_fields.values() if f.space_id == space.id]
+
+
+ROUTES = [list_spaces, get_space, list_space_workflows, list_space_custom_fields]

@@ -441,6 +441,10 @@ def resolve_status(
         custom = state.custom_status(custom_status_id)
         if custom is None:
             raise invalid_parameter("customStatus", f"refers to unknown custom status '{custom_status_id}'")
+        if state.workflows[custom.workflow_id].for_projects:
+            raise invalid_parameter(
+                "customStatus", f"'{custom_status_id}' is a project status, not a task status"
+            )
         if status is not None and status != custom.group:
             raise invalid_parameter(
                 "status", f"'{status}' does not match custom status group '{custom.group}'"
