@@ -109,6 +109,15 @@ async def test_list_workflows_with_statuses(mcp: Client) -> None:
         s["name"] for s in default["statuses"]
     }
     assert result["total"] == len(result["items"])
+    projects = by_name["Default Project Workflow"]
+    assert projects["for_projects"] is True and "for_projects" not in software
+    assert [s["name"] for s in projects["statuses"]] == [
+        "Planning",
+        "In Progress",
+        "On Hold",
+        "Done",
+        "Cancelled",
+    ]
 
 
 async def test_list_workflows_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
@@ -148,6 +157,16 @@ async def test_list_custom_fields_filters(mcp: Client) -> None:
     story = await call(mcp, "list_custom_fields", query="story")
     assert [item["title"] for item in story["items"]] == ["Story Points"]
     assert (await call(mcp, "list_custom_fields", query="no such field"))["total"] == 0
+
+
+async def test_list_custom_fields_space_level_and_archived(mcp: Client, sandbox_state: Any) -> None:
+    listed = {item["title"]: item for item in (await call(mcp, "list_custom_fields"))["items"]}
+    assert "Old Priority" not in listed  # archived fields are hidden unless asked for
+    engineering = next(f for f in sandbox_state.folders.values() if f.title == "Engineering")
+    assert listed["Sprint"]["space"] == {"id": engineering.id, "name": "Engineering"}
+    assert listed["Sprint"]["options"] == ["Sprint 41", "Sprint 42", "Sprint 43"]
+    everything = await call(mcp, "list_custom_fields", include_archived=True, query="priority")
+    assert [(i["title"], i["archived"]) for i in everything["items"]] == [("Old Priority", True)]
 
 
 async def test_list_custom_fields_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:

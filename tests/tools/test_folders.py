@@ -92,7 +92,7 @@ async def test_list_folders_tree_depth(mcp: Client) -> None:
     kids = {child["title"]: child for child in campaigns["children"]}
     assert set(kids) == {"Spring Campaign", "Q3 Launch", "Holiday Promo"}
     assert kids["Q3 Launch"]["kind"] == "project"
-    assert kids["Q3 Launch"]["status"] == "Yellow"
+    assert kids["Q3 Launch"]["status"] == "Planning"
     assert kids["Q3 Launch"]["child_count"] == 1  # Launch Assets, below the requested depth
     assert "children" not in kids["Q3 Launch"]
     assert result["total"] == 3 + 3 + 1 + 1  # Campaigns, Planning, Content + their children
@@ -199,7 +199,8 @@ async def test_get_folder_project_by_path(mcp: Client, sandbox_state: Any) -> No
     assert "- Messaging" in result["description"] and "<" not in result["description"]
     assert "truncated" not in result
     project = result["project"]
-    assert project["status"] == "Yellow"
+    assert (project["status"], project["status_group"]) == ("Planning", "Active")
+    assert project["workflow"] == "Default Project Workflow"
     assert [owner["name"] for owner in project["owners"]] == ["Chloe Martin"]
     assert project["start_date"] == q3.project.start_date
     assert project["end_date"] == q3.project.end_date

@@ -3,6 +3,7 @@ counts over every page), create_project and update_project — results, sandbox 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -10,13 +11,18 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.conftest import BIG, api_calls, call, call_error, refused_up_front
+from tests.tools.conftest import BIG, api_calls, call, call_error, refused_up_front, requests_log
 from tests.tools.test_folders import failure, state_folder
 from wrike_mcp.tools import projects as projects_module
 
 
 def state_projects(sandbox_state: Any) -> list[Any]:
     return [f for f in sandbox_state.folders.values() if f.project is not None and not f.deleted]
+
+
+def project_status_id(sandbox_state: Any, name: str) -> str:
+    workflow = next(w for w in sandbox_state.workflows.values() if w.name == "Default Project Workflow")
+    return str(next(s.id for s in workflow.statuses if s.name == name))
 
 
 def person(sandbox_state: Any, name: str) -> Any:
@@ -49,7 +55,9 @@ async def test_list_projects_all_pages(mcp: Client, sandbox_state: Any) -> None:
     assert paths == sorted(paths, key=str.casefold)
     q3 = next(item for item in items if item["title"] == "Q3 Launch")
     assert q3["path"] == "Marketing/Campaigns/Q3 Launch"
-    assert q3["status"] == "Yellow"
+    assert q3["status"] == "Planning"  # a status of the project workflow, never a classic default
+    api_revamp = next(item for item in items if item["title"] == "API Revamp")
+    assert api_revamp["status"] == "Red"  # Engineering keeps classic statuses
     assert q3["owners"] == [{"id": person(sandbox_state, "Chloe Martin").id, "name": "Chloe Martin"}]
     assert q3["start_date"] and q3["end_date"]
 
@@ -65,7 +73,7 @@ async def test_list_projects_within_a_space_or_folder(mcp: Client) -> None:
 async def test_list_projects_by_status_owner_and_text(mcp: Client) -> None:
     on_hold = await call(mcp, "list_projects", status="on hold")
     assert {item["title"] for item in on_hold["items"]} == {"Brand Refresh", "Vendor Review"}
-    assert {item["status"] for item in on_hold["items"]} == {"OnHold"}
+    assert {item["status"] for item in on_hold["items"]} == {"On Hold"}
     mine = await call(mcp, "list_projects", owner="me")
     assert {item["title"] for item in mine["items"]} == {"Brand Refresh", "Vendor Review", "Annual Budget"}
     by_email = await call(mcp, "list_projects", owner="ben.carter@northwind.example")
@@ -74,6 +82,22 @@ async def test_list_projects_by_status_owner_and_text(mcp: Client) -> None:
     assert [item["title"] for item in text["items"]] == ["Q3 Launch"]
     combined = await call(mcp, "list_projects", owner="Ann Lee", status="Completed")
     assert [item["title"] for item in combined["items"]] == ["Annual Budget"]
+
+
+async def test_list_projects_by_workflow_status_group_and_classic_status(mcp: Client) -> None:
+    async def titles(status: str) -> set[str]:
+        return {
+            item["title"] for item in (await call(mcp, "list_projects", status=status, limit=200))["items"]
+        }
+
+    # "In Progress" is also a task status in two task workflows: only the project workflow's counts.
+    assert await titles("in progress") == {"Spring Campaign", "Blog Calendar", "Office Move", "Q4 Hiring"}
+    assert await titles("Done") == {"Holiday Promo", "Annual Budget"}
+    assert await titles("Red") == {"API Revamp"}
+    assert await titles("Cancelled") == {"Legacy Portal"}  # classic Cancelled; no project is in "Cancelled"
+    active = await titles("Active")  # a status group covers both kinds
+    assert {"Q3 Launch", "Spring Campaign", "API Revamp", "Infrastructure", "Mobile App"} <= active
+    assert not active & {"Holiday Promo", "Brand Refresh", "Legacy Portal"}
 
 
 async def test_list_projects_date_ranges_and_updated_since(mcp: Client, sandbox_state: Any) -> None:
@@ -212,7 +236,7 @@ async def test_create_project_writes_owners_status_and_dates(mcp: Client, sandbo
         title="Winter Push",
         description="Goals:\n- more leads",
         owners=["Ben Carter", "emma.rossi@northwind.example", "me"],
-        status="Yellow",
+        status="In Progress",
         start_date="2026-11-02",
         end_date="2027-01-15",
     )
@@ -224,11 +248,14 @@ async def test_create_project_writes_owners_status_and_dates(mcp: Client, sandbo
         person(sandbox_state, "Emma Rossi").id,
         person(sandbox_state, "Ann Lee").id,
     ]
-    assert created.project.status == "Yellow"
+    assert created.project.status is None
+    assert created.project.custom_status_id == project_status_id(sandbox_state, "In Progress")
     assert (created.project.start_date, created.project.end_date) == ("2026-11-02", "2027-01-15")
     assert created.description == "Goals:<br>- more leads"
     assert result["path"] == "Marketing/Campaigns/Winter Push"
-    assert result["project"]["status"] == "Yellow"
+    assert result["project"]["status"] == "In Progress"
+    assert result["project"]["status_group"] == "Active"
+    assert result["project"]["workflow"] == "Default Project Workflow"
     assert [o["name"] for o in result["project"]["owners"]] == ["Ben Carter", "Emma Rossi", "Ann Lee"]
     assert result["permalink"] == created.permalink
     listed = await call(mcp, "list_projects", within="Marketing/Campaigns", text="winter")
@@ -238,15 +265,24 @@ async def test_create_project_writes_owners_status_and_dates(mcp: Client, sandbo
 async def test_create_project_minimal(mcp: Client, sandbox_state: Any) -> None:
     result = await call(mcp, "create_project", parent="Operations", title="Audit 2027")
     created = sandbox_state.folders[result["id"]]
-    assert created.project is not None and created.project.status == "Green"
+    assert created.project.custom_status_id == project_status_id(sandbox_state, "Planning")
+    assert result["project"]["status"] == "Planning"
+    classic = await call(mcp, "create_project", parent="Engineering", title="Audit 2028")
+    assert sandbox_state.folders[classic["id"]].project.status == "Green"
+    assert classic["project"]["status"] == "Green" and "workflow" not in classic["project"]
 
 
-async def test_create_project_custom_status_goes_to_wrike(mcp: Client, sandbox_state: Any) -> None:
-    # "In Review" is a unique custom status name; the sandbox has no project workflows and says so (400).
-    before = len(sandbox_state.folders)
-    message = await call_error(mcp, "create_project", parent="Operations", title="X", status="In Review")
-    assert "Wrike rejected the request" in message and "customStatusId" in message
-    assert len(sandbox_state.folders) == before
+async def test_create_project_in_a_classic_space_by_classic_or_workflow_status(
+    mcp: Client, sandbox_state: Any
+) -> None:
+    red = await call(mcp, "create_project", parent="Engineering", title="Firefight", status="red")
+    assert sandbox_state.folders[red["id"]].project.status == "Red"
+    planned = await call(mcp, "create_project", parent="Engineering", title="Roadmap", status="Planning")
+    assert sandbox_state.folders[planned["id"]].project.custom_status_id == project_status_id(
+        sandbox_state, "Planning"
+    )
+    message = await call_error(mcp, "create_project", parent="Engineering", title="X", status="In Review")
+    assert "not a project status" in message and "Planning" in message  # a task status is not offered
 
 
 async def test_create_project_bad_input(
@@ -279,9 +315,9 @@ async def test_create_project_bad_references_create_nothing(
     cases: list[Any] = [
         ({"owners": ["Sam"]}, "ambiguous"),
         ({"owners": ["Nobody Atall"]}, "not found"),
-        ({"status": "Active"}, "status group"),
-        ({"status": "In Progress"}, "ambiguous"),
-        ({"status": "Sparkly"}, "not found"),
+        ({"status": "Sparkly"}, "not a status of the project workflow 'Default Project Workflow'"),
+        ({"status": "In Review"}, "use Planning, In Progress, On Hold, Done, Cancelled"),
+        ({"status": "Green"}, "a classic status"),
         ({"parent": "Planning"}, "ambiguous"),
     ]
     for arguments, expected in cases:
@@ -290,7 +326,7 @@ async def test_create_project_bad_references_create_nothing(
             mcp, "create_project", **{"parent": "Operations", "title": "T", **arguments}
         )
         assert expected in message
-        assert len(message) < 200
+        assert len(message) < 220
         assert len(sandbox_state.folders) == before
         assert not [c for c in await api_calls(sandbox_http) if c[0] == "POST"]
 
@@ -326,8 +362,24 @@ async def test_update_project_clears_dates_and_description(mcp: Client, sandbox_
     assert q3.project.end_date is not None
     assert q3.description == ""
     await call(mcp, "update_project", project=q3.permalink, status="OnHold", description="New <plan>")
-    assert q3.project.status == "OnHold"
+    assert q3.project.custom_status_id == project_status_id(sandbox_state, "On Hold")
     assert q3.description == "New &lt;plan&gt;"
+
+
+async def test_update_project_in_a_workflow_sends_its_custom_status(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    q3 = state_folder(sandbox_state, "Marketing/Campaigns/Q3 Launch")
+    result = await call(mcp, "update_project", project="Q3 Launch", status="In Progress")
+    assert q3.project.custom_status_id == project_status_id(sandbox_state, "In Progress")
+    assert result["project"]["status"] == "In Progress" and result["changed"] == ["status"]
+    done = await call(mcp, "update_project", project="Q3 Launch", status="completed")  # a group: its status
+    assert done["project"]["status"] == "Done" and done["project"]["completed"]
+    puts = [entry for entry in await requests_log(sandbox_http) if entry["method"] == "PUT"]
+    assert len(puts) == 2
+    for entry in puts:
+        sent = json.dumps(entry["body"])
+        assert "customStatusId" in sent and '"status"' not in sent
 
 
 async def test_update_project_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
@@ -368,7 +420,7 @@ async def test_update_project_bad_references_change_nothing(
         ({"project": "Nowhere", "status": "Green"}, "not found"),
         ({"add_owners": ["Sam"]}, "ambiguous"),
         ({"add_owners": ["Ben Carter"], "remove_owners": ["ben.carter@northwind.example"]}, "add_owners"),
-        ({"status": "Purple Rain"}, "not found"),
+        ({"status": "Purple Rain"}, "not a status of the project workflow"),
     ]
     for arguments, expected in cases:
         message = await call_error(

@@ -14,6 +14,7 @@ from wrike_mcp.tools.inputs import fold, page_slice, query_key, read_offset_curs
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.models import Contact
+from wrike_mcp.wrike.resolve import FolderTree
 
 OPTIONS_SHOWN = 50
 SHARED_SHOWN = 20
@@ -156,6 +157,9 @@ class WorkflowItem(Model):
     name: str | None = None
     standard: bool | None = Field(default=None, description="true for Wrike's default workflow")
     hidden: bool | None = None
+    for_projects: bool | None = Field(
+        default=None, description="true for a project workflow (projects' statuses)"
+    )
     statuses: list[StatusItem] = Field(default_factory=list)
 
 
@@ -169,10 +173,11 @@ async def list_workflows(
     ctx: Context[Any],
     include_hidden: Annotated[bool, Field(description="also hidden workflows")] = False,
 ) -> WorkflowList:
-    """List workflows and their custom statuses (id, name, group, color): the status names tasks and projects
-    accept, by the workflow of their folder.
+    """List workflows and their custom statuses (id, name, group, color): the status names tasks accept, by
+    the workflow of their folder, and projects accept, by their project workflow (for_projects).
     """
     deps = wrike(ctx)
+    for_projects = await deps.resolver.project_workflow_ids()
     items = []
     for workflow in await deps.resolver.workflows():
         if workflow.hidden and not include_hidden:
@@ -183,6 +188,7 @@ async def list_workflows(
                 name=show_title(workflow.name),
                 standard=True if workflow.standard else None,
                 hidden=True if workflow.hidden else None,
+                for_projects=True if workflow.id in for_projects else None,
                 statuses=[
                     StatusItem(
                         id=status.id,
@@ -215,6 +221,8 @@ class CustomFieldItem(Model):
         default_factory=list, description=f"spaces or people it is shared with (first {SHARED_SHOWN})"
     )
     shared_count: int | None = Field(default=None, description="how many spaces or people it is shared with")
+    space: Ref | None = Field(default=None, description="the space a space-level field belongs to")
+    archived: bool | None = Field(default=None, description="true for an archived field (kept for history)")
 
 
 class CustomFieldList(Model):
@@ -238,10 +246,14 @@ async def list_custom_fields(
             "Checkbox",
             "Contacts",
             "Multiple",
+            "CalculatedNumeric",
+            "CalculatedDate",
+            "LinkToDatabase",
         ]
         | None,
         Field(description="only fields of this type"),
     ] = None,
+    include_archived: Annotated[bool, Field(description="also archived fields")] = False,
 ) -> CustomFieldList:
     """List custom fields: id, title, type, dropdown options, currency and where shared.
 
@@ -259,13 +271,10 @@ async def list_custom_fields(
             continue
         if type is not None and definition.type != type:
             continue
+        if definition.archived and not include_archived:
+            continue
         settings = definition.settings or {}
-        raw_options = settings.get("values") or settings.get("options") or []
-        options = (
-            [show_title(str(v)) for v in raw_options if str(v).strip()]
-            if isinstance(raw_options, list)
-            else []
-        )
+        options = _option_values(settings)
         shared: list[Ref] = []
         everyone = bool(active) and active <= set(definition.shared_ids)
         for ident in [] if everyone else definition.shared_ids[:SHARED_SHOWN]:
@@ -289,6 +298,24 @@ async def list_custom_fields(
                 shared_with_everyone=True if everyone else None,
                 shared_with=shared,
                 shared_count=len(definition.shared_ids) if definition.shared_ids else None,
+                space=Ref(id=definition.space_id, name=_space_title(tree, definition.space_id))
+                if definition.space_id
+                else None,
+                archived=True if definition.archived else None,
             )
         )
     return CustomFieldList(items=items, total=len(items))
+
+
+def _option_values(settings: dict[str, Any]) -> list[str]:
+    """A dropdown's values: `values` (strings) or, in 2026 settings, `options` ({value, color})."""
+    raw = settings.get("values") or settings.get("options") or []
+    if not isinstance(raw, list):
+        return []
+    values = [str(v.get("value", "")) if isinstance(v, dict) else str(v) for v in raw]
+    return [show_title(v) for v in values if v.strip()]
+
+
+def _space_title(tree: FolderTree, space_id: str) -> str | None:
+    node = tree.nodes.get(space_id)
+    return show_title(node.title) if node is not None else None

@@ -38,6 +38,7 @@ from wrike_mcp.tools.output import (
     show_title,
     truncate,
 )
+from wrike_mcp.tools.project_status import shown_names, shown_status
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.errors import ResourceNotFound
 from wrike_mcp.wrike.models import Folder
@@ -47,8 +48,6 @@ from wrike_mcp.wrike.text import strip_invisible
 SNIPPET_LIMIT = 200
 TREE_NODE_LIMIT = 300  # nodes one list_folders tree answer may hold
 CHILDREN_SHOWN = 100
-
-PROJECT_STATUSES = ("Green", "Yellow", "Red", "Completed", "OnHold", "Cancelled")
 
 
 # ---- helpers shared with the projects toolset and the resources ----------------------------------------------
@@ -64,13 +63,13 @@ def kind_of(tree: FolderTree, folder: Folder) -> Literal["space", "folder", "pro
 
 
 class ProjectInfo(Model):
-    status: str = Field(
-        description="Green, Yellow, Red, Completed, OnHold, Cancelled, or the custom status name"
+    status: str | None = Field(
+        description="the project workflow status (2026 accounts) or the classic status (Green, Yellow, Red, "
+        "Completed, OnHold, Cancelled); null when Wrike gives neither"
     )
-    custom_status: Ref | None = Field(default=None, description="the custom status when status is custom")
-    status_group: str | None = Field(
-        default=None, description="group of the custom status (Active, Completed…)"
-    )
+    status_group: str | None = Field(default=None, description="Active, Completed, Deferred or Cancelled")
+    custom_status: Ref | None = Field(default=None, description="the project workflow status")
+    workflow: str | None = Field(default=None, description="the project workflow the project follows")
     owners: list[Ref] = Field(default_factory=list)
     author: Ref | None = None
     start_date: date | None = None
@@ -83,21 +82,15 @@ async def project_info(deps: WrikeContext, folder: Folder) -> ProjectInfo | None
     project = folder.project
     if project is None:
         return None
-    status = project.status or "Green"
-    custom: Ref | None = None
-    group: str | None = None
-    if project.custom_status_id:
-        found = await deps.resolver.status_by_id(project.custom_status_id)
-        name = show_title(found[0].name) if found else None
-        custom = Ref(id=project.custom_status_id, name=name)
-        group = found[0].group if found else None
-        if name and status in ("Custom", ""):
-            status = name
+    shown = await shown_status(deps, project)
     names = await names_of(deps, [*project.owner_ids, project.author_id or ""])
     return ProjectInfo(
-        status=status,
-        custom_status=custom,
-        status_group=group,
+        status=show_title(shown.name) if shown.name else None,
+        status_group=shown.group,
+        custom_status=Ref(id=project.custom_status_id, name=show_title(shown.name) if shown.custom else None)
+        if project.custom_status_id
+        else None,
+        workflow=show_title(shown.workflow.name) if shown.workflow else None,
         owners=await people_refs(deps, project.owner_ids, names),
         author=Ref(id=project.author_id, name=names.get(project.author_id)) if project.author_id else None,
         start_date=project.start_date,
@@ -201,12 +194,6 @@ def root_children(tree: FolderTree, kids: dict[str, list[str]]) -> list[str]:
     return list(dict.fromkeys(top))
 
 
-def _node_status(folder: Folder) -> str | None:
-    if folder.project is None:
-        return None
-    return folder.project.status or None
-
-
 @wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="List folders and projects")
 async def list_folders(
     ctx: Context[Any],
@@ -252,6 +239,7 @@ async def list_folders(
             )
     top = kids.get(parent_id, []) if parent_id is not None else root_children(tree, kids)
     base_path = await deps.resolver.folder_path(parent_id) if parent_id is not None else ""
+    statuses = await shown_names(deps, tree.nodes.values())
 
     def build(ident: str, level: int, path: str, seen: frozenset[str]) -> FolderNode | None:
         folder = tree.nodes[ident]
@@ -269,7 +257,7 @@ async def list_folders(
             title=title,
             kind=kind_of(tree, folder),
             path=full_path,
-            status=_node_status(folder),
+            status=show_title(statuses[ident]) if ident in statuses else None,
             child_count=len(kids.get(ident, [])),
             children=children,
         )

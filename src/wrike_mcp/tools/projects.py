@@ -13,7 +13,6 @@ from pydantic import Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.folders import (
-    PROJECT_STATUSES,
     FolderDetails,
     NewDescription,
     NewParent,
@@ -36,12 +35,11 @@ from wrike_mcp.tools.inputs import (
     person_ids,
     query_key,
     read_offset_cursor,
-    status_group,
-    statuses_named,
     text_to_html,
     wrike_range,
 )
 from wrike_mcp.tools.output import Model, Ref, show_title
+from wrike_mcp.tools.project_status import group_of_statuses, status_change, status_filter
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import Folder
@@ -64,62 +62,14 @@ StatusArg = Annotated[
     Field(
         min_length=1,
         max_length=128,
-        description="Green, Yellow, Red, Completed, OnHold, Cancelled or a custom status name",
+        description="a status of the project's workflow (e.g. In Progress), a status group (Completed…) "
+        "or, for projects without a workflow, Green, Yellow, Red, Completed, OnHold, Cancelled",
     ),
 ]
 PeopleArg = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
     Field(max_length=MAX_PEOPLE, description="people"),
 ]
-
-_STATUS_ALIASES = {s.casefold(): s for s in PROJECT_STATUSES} | {"on hold": "OnHold", "canceled": "Cancelled"}
-
-
-def project_status(ref: str) -> str | None:
-    """The project status for a name such as 'on hold', or None when it is not one."""
-    return _STATUS_ALIASES.get(" ".join(ref.split()).casefold())
-
-
-async def custom_status_ids(deps: WrikeContext, name: str) -> set[str]:
-    """Ids of every custom status with this name or id (for filtering: the same name in several workflows)."""
-    found = {ident for ident, _ in statuses_named(name, await deps.resolver.workflows(), include_hidden=True)}
-    if not found:
-        names = sorted(
-            {s.name for w in await deps.resolver.workflows() for s in w.custom_statuses if not s.hidden}
-        )
-        listed = ", ".join(names)
-        raise ToolError(
-            f"status {name.strip()[:60]!r} is unknown: use {', '.join(PROJECT_STATUSES)} or a custom status "
-            f"({listed[:80]}{'…' if len(listed) > 80 else ''}; list_workflows lists all)"
-        )
-    return found
-
-
-async def status_change(deps: WrikeContext, ref: str, current: Folder | None = None) -> dict[str, Any]:
-    """The `project` fields that set a status: {status} or {status: Custom, customStatusId}."""
-    plain_status = project_status(ref)
-    if plain_status is not None:
-        return {"status": plain_status}
-    if status_group(ref) is not None:
-        raise ToolError(
-            f"{ref.strip()!r} is a task status group; a project's status is Green, Yellow, Red, Completed, "
-            "OnHold, Cancelled or a custom status name"
-        )
-    workflow_id = None
-    if current is not None and current.project is not None and current.project.custom_status_id:
-        workflow = await deps.resolver.workflow_of_status(current.project.custom_status_id)
-        workflow_id = workflow.id if workflow else None
-    try:
-        status_id, _group = await deps.resolver.custom_status(ref, workflow_id=workflow_id)
-    except ReferenceNotFound:
-        if workflow_id is None:
-            raise
-        status_id, _group = await deps.resolver.custom_status(ref)
-    if status_id is None:  # a status group slipped through
-        raise ToolError(
-            f"{ref.strip()!r} is not a project status: use Green, Yellow, Red, Completed, OnHold…"
-        )
-    return {"status": "Custom", "customStatusId": status_id}
 
 
 async def resolve_project(deps: WrikeContext, ref: str) -> str:
@@ -219,8 +169,6 @@ async def list_projects(
     )
     offset = read_offset_cursor(cursor, key)
 
-    plain_status = project_status(status) if status else None
-    custom_ids = await custom_status_ids(deps, status) if status and plain_status is None else None
     owner_id = await deps.resolver.person_id(owner) if owner is not None else None
     params: dict[str, Any] = {"project": True}
     if since is not None:
@@ -229,15 +177,16 @@ async def list_projects(
     if within is not None:
         path = f"/folders/{await deps.resolver.folder_id(within)}/folders"
     projects = [Folder.model_validate(item) for item in await deps.client.get(path, params)]
+    in_projects = [folder.project for folder in projects if folder.project is not None]
+    wanted_status = await status_filter(deps, status, in_projects) if status else None
+    group_of = await group_of_statuses(deps, in_projects) if status else {}
 
     matches: list[Folder] = []
     for folder in projects:
         project = folder.project
         if project is None or (folder.scope or "").startswith("Rb"):
             continue
-        if plain_status is not None and project.status != plain_status:
-            continue
-        if custom_ids is not None and project.custom_status_id not in custom_ids:
+        if wanted_status is not None and not wanted_status.matches(project, group_of):
             continue
         if owner_id is not None and owner_id not in project.owner_ids:
             continue
@@ -425,7 +374,7 @@ async def create_project(
     if owner_ids:
         project["ownerIds"] = owner_ids
     if status is not None:
-        project |= await status_change(deps, status)
+        project |= await status_change(deps, status, None, parent_id)
     if start is not None:
         project["startDate"] = start.isoformat()
     if end is not None:
@@ -495,7 +444,7 @@ async def update_project(
     changes: dict[str, Any] = {}
     changed: list[str] = []
     if status is not None:
-        changes |= await status_change(deps, status, current)
+        changes |= await status_change(deps, status, current, None)
         changed.append("status")
     if adding:
         changes["ownersAdd"] = adding

@@ -319,7 +319,7 @@ async def search_tasks(
         path = f"/spaces/{await deps.resolver.space_id(space)}/tasks"
         params["descendants"] = True
     if status is not None and group is None:
-        matches = statuses_named(status, await deps.resolver.workflows(), include_hidden=False)
+        matches = statuses_named(status, await deps.resolver.task_workflows(), include_hidden=False)
         if not matches:
             raise ReferenceNotFound(
                 "status", status, "use Active, Completed, Deferred, Cancelled or a name from list_workflows"

@@ -120,12 +120,36 @@ class Space(WrikeModel):
     members: list[SpaceMember] = Field(default_factory=list)
     guest_role_id: str | None = None
     description: str | None = None
+    # Project workflows (2026): a space names the workflows its projects follow; absent on older accounts.
+    default_project_workflow_id: str | None = None
+    default_task_workflow_id: str | None = None
+    suggested_project_workflow_ids: list[str] = Field(default_factory=list)
+    suggested_task_workflow_ids: list[str] = Field(default_factory=list)
+
+    @property
+    def project_workflow_ids(self) -> list[str]:
+        named = [self.default_project_workflow_id, *self.suggested_project_workflow_ids]
+        return list(dict.fromkeys(w for w in named if w))
+
+
+# The classic project statuses (before project workflows) and the status group each stands for.
+CLASSIC_PROJECT_STATUSES = {
+    "Green": "Active",
+    "Yellow": "Active",
+    "Red": "Active",
+    "Completed": "Completed",
+    "OnHold": "Deferred",
+    "Cancelled": "Cancelled",
+}
 
 
 class Project(WrikeModel):
+    """A project follows a project workflow (`custom_status_id` set, no `status`: 2026 accounts) or has a
+    classic `status` (Green, Yellow, Red, Completed, OnHold, Cancelled; `Custom` with a custom status)."""
+
     author_id: str | None = None
     owner_ids: list[str] = Field(default_factory=list)
-    status: str | None = None  # Green | Yellow | Red | Completed | OnHold | Cancelled | Custom
+    status: str | None = None
     custom_status_id: str | None = None
     start_date: date | None = None
     end_date: date | None = None
@@ -270,6 +294,12 @@ class Workflow(WrikeModel):
     standard: bool | None = None
     hidden: bool = False
     custom_statuses: list[CustomStatus] = Field(default_factory=list)
+    description: str | None = None
+
+    def default_status(self, group: str) -> CustomStatus | None:
+        """The status Wrike picks for a status group: the group's standard one, else its first visible one."""
+        in_group = [s for s in self.custom_statuses if s.group == group and not s.hidden]
+        return next((s for s in in_group if s.standard), in_group[0] if in_group else None)
 
 
 class CustomField(WrikeModel):
@@ -279,6 +309,9 @@ class CustomField(WrikeModel):
     type: str | None = None  # Text | DropDown | Numeric | Currency | Percentage | Date | Duration | ...
     shared_ids: list[str] = Field(default_factory=list)
     settings: dict[str, Any] | None = None
+    space_id: str | None = None  # a space-level field (2026); None: account-level
+    archived: bool = False
+    description: str | None = None
 
 
 # ---- audit log and ids -----------------------------------------------------------------------------------

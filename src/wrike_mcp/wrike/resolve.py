@@ -139,10 +139,18 @@ class Resolver:
         self._custom_fields = _Cached(self._fetch_custom_fields, ttl, clock)
         self._tree = _Cached(self._fetch_tree, ttl, clock)
         self._me = _Cached(self._fetch_me, ttl, clock)
+        self._spaces = _Cached(self._fetch_spaces, ttl, clock)
 
     def invalidate(self) -> None:
         """Forget every cached list (after a write that changes people, workflows, fields or folders)."""
-        for cache in (self._contacts, self._workflows, self._custom_fields, self._tree, self._me):
+        for cache in (
+            self._contacts,
+            self._workflows,
+            self._custom_fields,
+            self._tree,
+            self._me,
+            self._spaces,
+        ):
             cache.clear()
 
     # ---- cached lists --------------------------------------------------------------------------------
@@ -161,6 +169,12 @@ class Resolver:
 
     async def me(self) -> Contact:
         return await self._me.get()
+
+    async def spaces(self) -> list[Space]:
+        return await self._spaces.get()
+
+    async def _fetch_spaces(self) -> list[Space]:
+        return [Space.model_validate(item) for item in await self.client.get("/spaces")]
 
     async def _fetch_contacts(self) -> list[Contact]:
         return [Contact.model_validate(item) for item in await self.client.get("/contacts")]
@@ -189,8 +203,7 @@ class Resolver:
             for child in folder.child_ids:
                 tree.parents.setdefault(child, []).append(folder.id)
         if not tree.space_ids:  # a tree without space markers: ask for the spaces
-            for item in await self.client.get("/spaces"):
-                space = Space.model_validate(item)
+            for space in await self.spaces():
                 tree.space_ids.add(space.id)
                 tree.nodes.setdefault(space.id, Folder(id=space.id, title=space.title))
         return tree
@@ -433,7 +446,7 @@ class Resolver:
                 return None, group
         if workflow_id is None and folder_id is not None:
             workflow_id = await self.workflow_of_folder(folder_id)
-        workflows = await self.workflows()
+        workflows = await self.task_workflows()
         scope = [w for w in workflows if w.id == workflow_id] if workflow_id else workflows
         if not scope:
             scope = workflows  # the workflow is unknown to us (hidden, deleted): search them all
@@ -453,6 +466,28 @@ class Resolver:
             raise ReferenceNotFound("status", ref, hint)
         candidates = [(s.id, f"{s.name} [{s.group}] in workflow {w.name}") for w, s in visible]
         raise AmbiguousReference("status", ref, candidates)
+
+    async def project_workflow_ids(self) -> set[str]:
+        """Workflows the spaces name for projects (Wrike's workflow model itself has no kind)."""
+        return {w for space in await self.spaces() for w in space.project_workflow_ids}
+
+    async def task_workflows(self) -> list[Workflow]:
+        """Workflows for tasks: every workflow but the project workflows, so "In Progress" of a project
+        never competes with a task's "In Progress"."""
+        for_projects = await self.project_workflow_ids()
+        return [w for w in await self.workflows() if w.id not in for_projects]
+
+    async def project_workflows(self) -> list[Workflow]:
+        for_projects = await self.project_workflow_ids()
+        return [w for w in await self.workflows() if w.id in for_projects]
+
+    async def space_workflow_for_projects(self, folder_id: str) -> Workflow | None:
+        """The project workflow a new project under `folder_id` follows: its space's default, if any."""
+        space_id = await self.space_of(folder_id)
+        space = next((s for s in await self.spaces() if s.id == space_id), None)
+        if space is None or not space.default_project_workflow_id:
+            return None
+        return next((w for w in await self.workflows() if w.id == space.default_project_workflow_id), None)
 
     async def workflow_of_folder(self, folder_id: str) -> str | None:
         """The folder's or project's `workflowId`, when Wrike gives one."""
