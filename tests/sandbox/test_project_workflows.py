@@ -125,3 +125,18 @@ async def test_comments_carry_updated_date_and_filter_by_created_date(
     window = json.dumps({"start": f"{day}T00:00:00Z", "end": f"{day}T23:59:59Z"})
     created = (await api.get("/comments", params={"createdDate": window})).json()["data"]
     assert newest.id in {c["id"] for c in created}
+
+
+async def test_bulk_update_changes_several_tasks_at_once(api: httpx.AsyncClient, state: SandboxState) -> None:
+    first, second = task_id(state, "Draft launch announcement"), task_id(state, "Book launch venue")
+    ben = contact_id(state, "Ben Carter")
+    done = _status_id(state, "Default Workflow", "Completed")
+    response = await api.put(
+        f"/tasks/{first},{second}", json={"addResponsibles": [ben], "customStatus": done}
+    )
+    assert response.status_code == 200, response.text
+    assert [t["id"] for t in response.json()["data"]] == [first, second]
+    for ident in (first, second):
+        assert ben in state.tasks[ident].responsible_ids and state.tasks[ident].status == "Completed"
+    refused = await api.put(f"/tasks/{first},{second}", json={"title": "Same title"})
+    assert refused.status_code == 400 and "several tasks" in refused.json()["errorDescription"]

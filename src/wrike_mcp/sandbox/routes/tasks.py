@@ -606,10 +606,33 @@ def _merge(current: list[str], add: list[str], remove: list[str]) -> list[str]:
     return merged + [item for item in add if item not in merged]
 
 
-@route("PUT", "/tasks/{taskId}", "tasks", WRITE, UPDATE_PARAMS)
-def update_task(ctx: Ctx) -> list[dict[str, Any]]:
+# What PUT /tasks/{id},{id},… accepts (2026 digest, "Update Tasks (Bulk)").
+BULK_UPDATE_PARAMS = (
+    "customFields",
+    "effortAllocation",
+    "addParents",
+    "removeParents",
+    "addResponsibles",
+    "removeResponsibles",
+    "customStatus",
+)
+
+
+@route("PUT", "/tasks/{taskIds}", "tasks", WRITE, UPDATE_PARAMS)
+def update_tasks(ctx: Ctx) -> list[dict[str, Any]]:
+    tasks = ctx.entities("taskIds", ctx.state.tasks, "Task")
+    if len(tasks) == 1:
+        return [_update_task(ctx, tasks[0])]
+    for name in UPDATE_PARAMS:
+        if ctx.params.present(name) and name not in BULK_UPDATE_PARAMS:
+            raise invalid_parameter(name, "is not available when updating several tasks at once")
+    # The bulk parameters are checked the same way for every task, so the first task's update validates
+    # them all before any other task changes.
+    return [_update_task(ctx, task) for task in tasks]
+
+
+def _update_task(ctx: Ctx, task: Task) -> dict[str, Any]:
     state, params = ctx.state, ctx.params
-    task = state.task(ctx.one_id("taskId"))
     _reject_resource_only(ctx)
     params.fields(WRITE_FIELDS)
     # Validate everything before changing anything: a 400 leaves the task untouched.
@@ -671,7 +694,7 @@ def update_task(ctx: Ctx) -> list[dict[str, Any]]:
     if priority is not None:
         task.priority = priority
     task.updated = state.now()
-    return [render_task(state, task, set(), full=True, me=ctx.user.id)]
+    return render_task(state, task, set(), full=True, me=ctx.user.id)
 
 
 def _ancestors(state: SandboxState, task: Task) -> set[str]:
@@ -765,7 +788,7 @@ ROUTES = [
     list_space_tasks,
     get_tasks,
     create_task,
-    update_task,
+    update_tasks,
     delete_task,
     list_dependencies,
     get_dependencies,
