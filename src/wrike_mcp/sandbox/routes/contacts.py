@@ -10,7 +10,15 @@ from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
 from wrike_mcp.sandbox.seed import ACCOUNT_NAME
 from wrike_mcp.sandbox.state import Contact, SandboxState
 
-CONTACT_FIELDS = ("metadata", "workScheduleId")
+# 2026 digest adds rates, job roles and contact custom fields: accepted, never emitted (not modelled here).
+CONTACT_FIELDS = (
+    "metadata",
+    "workScheduleId",
+    "currentBillRate",
+    "currentCostRate",
+    "customFields",
+    "jobRoleId",
+)
 ACCOUNT_FIELDS = ("subscription", "metadata", "customFields")
 WORK_SCHEDULE_ID = ids.entity_id("KM", 1)
 

@@ -30,8 +30,20 @@ LIST_FIELDS = (
     "superParentIds",
     "space",
     "contractType",
+    # 2026 digest; no custom item types or finance here: accepted, never emitted.
+    "customItemTypeId",
+    "finance",
 )
-GET_FIELDS = ("briefDescription", "customColumnIds", "attachmentCount", "contractType")
+GET_FIELDS = (
+    "briefDescription",
+    "customColumnIds",
+    "attachmentCount",
+    "contractType",
+    "customItemTypeId",
+    "finance",
+    "accessRoles",
+    "cascadingFields",
+)
 TREE_PARAMS = [
     "permalink",
     "descendants",

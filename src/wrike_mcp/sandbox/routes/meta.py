@@ -17,6 +17,7 @@ ID_TYPES = (
     "ApiV2Comment",
     "ApiV2Attachment",
     "ApiV2Timelog",
+    "ApiV2RequestForm",  # 2026 digest; the sandbox has no request forms, so none converts
 )
 
 

@@ -40,9 +40,15 @@ def _is_member(space: Folder, contact_id: str) -> bool:
     return space.space is not None and any(member[0] == contact_id for member in space.space.members)
 
 
+# Work schedules are not modelled: workScheduleId is accepted and never emitted. The suggested workflow
+# ids are always in a space (2026 sample), so asking for them changes nothing.
+SPACE_FIELDS = ("members", "workScheduleId")
+SPACE_BY_ID_FIELDS = (*SPACE_FIELDS, "suggestedProjectWorkflows", "suggestedTaskWorkflows")
+
+
 @route("GET", "/spaces", "spaces", READ, ["withArchived", "userIsMember", "fields"])
 def list_spaces(ctx: Ctx) -> list[dict[str, Any]]:
-    fields = ctx.params.fields(["members"])
+    fields = ctx.params.fields(SPACE_FIELDS)
     with_archived = ctx.params.boolean("withArchived", False)
     member_only = ctx.params.boolean("userIsMember", False)
     found = []
@@ -59,7 +65,7 @@ def list_spaces(ctx: Ctx) -> list[dict[str, Any]]:
 
 @route("GET", "/spaces/{spaceId}", "spaces", READ, ["fields"])
 def get_space(ctx: Ctx) -> list[dict[str, Any]]:
-    fields = ctx.params.fields(["members"])
+    fields = ctx.params.fields(SPACE_BY_ID_FIELDS)
     return [render_space(ctx.state.space(ctx.one_id("spaceId")), fields)]
 
 

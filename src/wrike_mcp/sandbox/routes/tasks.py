@@ -35,6 +35,7 @@ SORT_FIELDS = (
     "Importance",
     "Title",
     "LastAccessDate",
+    "StartFinishInterval",
 )
 RELATION_TYPES = ("StartToStart", "StartToFinish", "FinishToStart", "FinishToFinish")
 LIST_FIELDS = (
@@ -55,10 +56,32 @@ LIST_FIELDS = (
     "customFields",
     "effortAllocation",
     "billingType",
+    "followerIds",
+    # 2026 digest; the sandbox has no custom item types, placeholders, work schedules or finance, so these
+    # are accepted and never emitted.
+    "customItemTypeId",
+    "responsiblePlaceholderIds",
+    "workScheduleId",
+    "finance",
 )
-# customItemTypeId is newer than the 2020 reference: accepted, never emitted (no custom item types here).
-GET_FIELDS = ("recurrent", "attachmentCount", "effortAllocation", "billingType", "customItemTypeId")
-WRITE_FIELDS = ("effortAllocation", "billingType")
+GET_FIELDS = (
+    "recurrent",
+    "attachmentCount",
+    "effortAllocation",
+    "billingType",
+    "customItemTypeId",
+    "cascadingFields",
+    "finance",
+    "responsiblePlaceholderIds",
+    "workScheduleId",
+)
+WRITE_FIELDS = (
+    "effortAllocation",
+    "billingType",
+    "customItemTypeId",
+    "responsiblePlaceholderIds",
+    "workScheduleId",
+)
 QUERY_PARAMS = [
     "descendants",
     "title",
@@ -143,7 +166,7 @@ def render_task(state: SandboxState, task: Task, fields: set[str], *, full: bool
         body["attachmentCount"] = 0
     body["permalink"] = task.permalink
     body["priority"] = f"{task.priority:016x}"
-    if full:
+    if wanted("followerIds"):
         body["followedByMe"] = me in task.follower_ids
         body["followerIds"] = list(task.follower_ids)
     if "recurrent" in fields:
@@ -281,6 +304,7 @@ def _sorted(tasks: list[Task], params: Params) -> list[Task]:
         "Importance": lambda t: IMPORTANCES.index(t.importance),
         "Title": lambda t: t.title.casefold(),
         "LastAccessDate": lambda t: t.last_access or t.updated,
+        "StartFinishInterval": lambda t: (t.dates.start, t.dates.due) if t.dates.start else None,
     }
     key = keys[field]
     with_value = sorted(

@@ -25,6 +25,11 @@ QUERY_PARAMS = [
 ]
 
 
+# Timesheets, locks, exports and finance are not modelled (billingType is Wrike Resource only): the 2026
+# digest's optional fields are accepted and never present.
+READ_FIELDS = ("billingType", "approvalStatus", "lockStatus", "exportStatus", "finance")
+
+
 def render_timelog(timelog: Timelog, as_plain: bool) -> dict[str, Any]:
     return {
         "id": timelog.id,
@@ -63,7 +68,7 @@ def _query(ctx: Ctx, tasks: set[str] | None, user_id: str | None) -> list[dict[s
     as_plain = bool(params.boolean("plainText", False))
     params.string_list("timelogCategories")
     params.enum_list("billingTypes", ["Billable", "NonBillable"])
-    params.fields(["billingType"])  # Wrike Resource only: accepted, never present here
+    params.fields(READ_FIELDS)
     found = []
     for timelog in ctx.state.timelogs.values():
         if tasks is not None and timelog.task_id not in tasks:
@@ -140,7 +145,7 @@ def list_contact_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
 @route("GET", "/timelogs/{timelogIds}", "timelogs", READ, ["plainText", "fields"])
 def get_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
     as_plain = bool(ctx.params.boolean("plainText", False))
-    ctx.params.fields(["billingType"])
+    ctx.params.fields(READ_FIELDS)
     return [render_timelog(t, as_plain) for t in ctx.entities("timelogIds", ctx.state.timelogs, "Timelog")]
 
 
