@@ -1,0 +1,115 @@
+"""One test per fact of `wrike-live-observations.md` (what real Wrike accounts were seen to do in 2026): the
+sandbox must behave so. Each test names the observation it checks; docs/FIDELITY.md lists them."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.sandbox.sandbox_helpers import contact_id, folder_id, task_id
+from wrike_mcp.sandbox import SandboxState
+
+# ---- Folders, projects, spaces, workflows -----------------------------------------------------------------
+
+
+async def test_projects_are_folders_carrying_a_custom_status(
+    api: httpx.AsyncClient, state: SandboxState
+) -> None:
+    """[live] Projects were read as folders carrying project.customStatusId."""
+    projects = (await api.get("/folders", params={"project": "true"})).json()["data"]
+    assert any(p["project"].get("customStatusId") for p in projects)
+
+
+async def test_a_project_in_the_tree_has_no_status_field(api: httpx.AsyncClient, state: SandboxState) -> None:
+    """[sample] project: {authorId, ownerIds, customStatusId, createdDate}, no status."""
+    spring = folder_id(state, "Marketing/Campaigns/Spring Campaign")
+    entry = next(e for e in (await api.get("/folders")).json()["data"] if e["id"] == spring)
+    assert {"authorId", "ownerIds", "customStatusId", "createdDate"} <= set(entry["project"])
+    assert "status" not in entry["project"]
+
+
+async def test_spaces_name_their_default_workflows(api: httpx.AsyncClient) -> None:
+    """[sample] GET /spaces items carry defaultProjectWorkflowId and defaultTaskWorkflowId (ver154 adds the
+    suggested lists and description)."""
+    marketing = next(s for s in (await api.get("/spaces")).json()["data"] if s["title"] == "Marketing")
+    assert {
+        "defaultProjectWorkflowId",
+        "defaultTaskWorkflowId",
+        "suggestedProjectWorkflowIds",
+        "suggestedTaskWorkflowIds",
+        "description",
+    } <= set(marketing)
+
+
+async def test_tree_scopes(api: httpx.AsyncClient) -> None:
+    """[sample] The folder tree's root entry has scope WsRoot; folders and projects WsFolder."""
+    entries = (await api.get("/folders")).json()["data"]
+    assert entries[0]["scope"] == "WsRoot"
+    assert {e["scope"] for e in entries if "project" in e} == {"WsFolder"}
+
+
+async def test_space_workflows_and_custom_fields_exist(api: httpx.AsyncClient, state: SandboxState) -> None:
+    """[sample] GET /spaces/{id}/workflows and GET /spaces/{id}/customfields exist."""
+    space = folder_id(state, "Engineering")
+    assert (await api.get(f"/spaces/{space}/workflows")).status_code == 200
+    assert (await api.get(f"/spaces/{space}/customfields")).status_code == 200
+
+
+async def test_custom_statuses_fields(api: httpx.AsyncClient) -> None:
+    """[sample] A workflow's custom statuses carry id, name, color, group, hidden."""
+    for workflow in (await api.get("/workflows")).json()["data"]:
+        for status in workflow["customStatuses"]:
+            assert {"id", "name", "color", "group", "hidden"} <= set(status)
+
+
+# ---- Tasks -------------------------------------------------------------------------------------------------
+
+ZONELESS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+
+
+async def test_task_dates_are_zoneless_with_duration(api: httpx.AsyncClient) -> None:
+    """[sample] dates is {type, duration, start, due} with date-times without zone, duration in minutes."""
+    tasks = (await api.get("/tasks", params={"type": "Planned"})).json()["data"]
+    assert tasks
+    for task in tasks:
+        dates = task["dates"]
+        assert {"type", "duration", "start", "due"} <= set(dates)
+        assert ZONELESS.match(dates["start"]) and ZONELESS.match(dates["due"])
+        assert isinstance(dates["duration"], int)
+
+
+async def test_tasks_carry_custom_status_and_scope(api: httpx.AsyncClient) -> None:
+    """[sample] Tasks carry customStatusId next to status, and scope WsTask."""
+    for task in (await api.get("/tasks")).json()["data"]:
+        assert task["customStatusId"] and task["status"] and task["scope"] == "WsTask"
+
+
+async def test_bulk_task_update(api: httpx.AsyncClient, state: SandboxState) -> None:
+    """[sample] PUT /tasks/{id},{id},… updates several tasks at once."""
+    first, second = task_id(state, "Draft launch announcement"), task_id(state, "Book launch venue")
+    ben = contact_id(state, "Ben Carter")
+    response = await api.put(f"/tasks/{first},{second}", json={"addResponsibles": [ben]})
+    assert response.status_code == 200
+    assert all(ben in state.tasks[t].responsible_ids for t in (first, second))
+
+
+# ---- Contacts, groups, custom fields ------------------------------------------------------------------------
+
+
+async def test_contact_profiles(api: httpx.AsyncClient) -> None:
+    """[sample] A contact's profiles[] entries: accountId, email, role, external, admin, owner, active."""
+    person = next(c for c in (await api.get("/contacts")).json()["data"] if c["type"] == "Person")
+    assert {"accountId", "email", "role", "external", "admin", "owner", "active"} <= set(
+        person["profiles"][0]
+    )
+
+
+async def test_custom_field_shape(api: httpx.AsyncClient) -> None:
+    """[sample] A custom field: id, accountId, title, type, spaceId, settings {values, options [{value,
+    color}]} (ver154 adds archived, archivedBy, archivedOn)."""
+    fields = {f["title"]: f for f in (await api.get("/customfields")).json()["data"]}
+    sprint = fields["Sprint"]
+    assert {"id", "accountId", "title", "type", "spaceId", "settings", "archived"} <= set(sprint)
+    assert sprint["settings"]["values"] and set(sprint["settings"]["options"][0]) == {"value", "color"}
+    assert {"archivedBy", "archivedOn"} <= set(fields["Old Priority"])
