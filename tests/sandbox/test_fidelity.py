@@ -288,6 +288,7 @@ def _url(api_route: Any, state: SandboxState) -> str:
         "commentId": next(iter(state.comments)),
         "dependencyId": next(iter(state.dependencies)),
         "customfieldId": next(iter(state.custom_fields)),
+        "groupId": contact_id(state, "Marketing Team"),
     }
     return re.sub(r"\{(\w+?)s?\}", lambda m: examples[m.group(1)], api_route.path)
 

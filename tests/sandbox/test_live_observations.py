@@ -105,6 +105,14 @@ async def test_contact_profiles(api: httpx.AsyncClient) -> None:
     )
 
 
+async def test_groups(api: httpx.AsyncClient, state: SandboxState) -> None:
+    """[sample] GET /groups: id, accountId, title, memberIds, childIds, parentIds, myTeam."""
+    groups = (await api.get("/groups")).json()["data"]
+    team = next(g for g in groups if g["title"] == "Marketing Team")
+    assert {"id", "accountId", "title", "memberIds", "childIds", "parentIds", "myTeam"} <= set(team)
+    assert team["myTeam"] is True and contact_id(state, "Ann Lee") in team["memberIds"]
+
+
 async def test_custom_field_shape(api: httpx.AsyncClient) -> None:
     """[sample] A custom field: id, accountId, title, type, spaceId, settings {values, options [{value,
     color}]} (ver154 adds archived, archivedBy, archivedOn)."""
