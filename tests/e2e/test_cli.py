@@ -68,7 +68,7 @@ def test_call_app_activity(clean_env: dict[str, str]) -> None:
     ("args", "code", "expected"),
     [
         (["call", "get_task", '{"task": "IEAAAAAAAAAAAAAA"}', "--sandbox"], 1, "not found"),
-        (["call", "list_audit_log", '{"operations": ["TaskDelete"]}', "--sandbox"], 1, "did you mean"),
+        (["call", "list_audit_log", '{"operations": ["task delete"]}', "--sandbox"], 1, "did you mean"),
         (["call", "no_such_tool", "{}", "--sandbox"], 1, "no_such_tool"),
         (["call", "get_me", "{not json", "--sandbox"], 2, "not JSON"),
         (["call", "get_me", "[1, 2]", "--sandbox"], 2, "JSON object"),

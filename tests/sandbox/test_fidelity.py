@@ -17,6 +17,7 @@ from tests.sandbox import wrike_digest
 from tests.sandbox.sandbox_helpers import contact_id, folder_id, task_id
 from wrike_mcp.sandbox import SandboxState
 from wrike_mcp.sandbox.routes import all_routes
+from wrike_mcp.wrike.audit_log import AUDIT_OBJECT_TYPES, AUDIT_OPERATIONS
 
 REFERENCE = Path(__file__).parent.parent / "data" / "wrike-api-v4-reference-2020.json"
 
@@ -35,6 +36,17 @@ ALLOWED_EXTRA = {
         for name in ("description", "archived", "spaceId", "archivedBy", "archivedOn")
     ),
 }
+
+
+def _newer_values() -> dict[tuple[str, str], set[str]]:
+    """Enum values of response fields that the 2026 digest adds to the 2020 reference."""
+    digest = wrike_digest.load()
+    audit = digest.endpoint("GET", "/audit_log")
+    assert audit is not None
+    return {
+        ("Audit Log", "operation"): set(digest.audit_operations),
+        ("Audit Log", "objectType"): set(audit.params["objectType"]),
+    }
 
 
 def _load() -> tuple[dict[str, Any], list[tuple[str, str, list[str], str | None, str | None]]]:
@@ -74,6 +86,14 @@ def test_every_route_is_documented_with_its_scopes_and_parameters() -> None:
         allowed = {p["name"] for m in matches if m[3] for p in models[m[3]]["params"]}
         allowed |= set(documented.params) if documented else set()
         assert api_route.params <= allowed, (api_route.method, api_route.path, api_route.params - allowed)
+
+
+def test_the_audit_vocabulary_is_the_digest_s() -> None:
+    digest = wrike_digest.load()
+    audit = digest.endpoint("GET", "/audit_log")
+    assert audit is not None
+    assert set(AUDIT_OPERATIONS) == set(digest.audit_operations)
+    assert set(AUDIT_OBJECT_TYPES) == set(audit.params["objectType"])
 
 
 def test_the_digest_is_read_whole() -> None:
@@ -127,6 +147,8 @@ def check_model(
         if expected is not None:
             assert isinstance(item, expected), f"{where}.{name}: {item!r} is not {spec['type']}"
         enum = _enum(spec["comment"])
+        if enum is not None:
+            enum = [*enum, *_newer_values().get((model.get("name"), name), set())]
         values = item if isinstance(item, list) else [item]
         if enum is not None:
             for entry in values:
@@ -293,6 +315,15 @@ def _url(api_route: Any, state: SandboxState) -> str:
     return re.sub(r"\{(\w+?)s?\}", lambda m: examples[m.group(1)], api_route.path)
 
 
+# Parameters the digest says another one needs ("objectType requires both eventDate and operations").
+COMPANIONS = {
+    ("/audit_log", "objectType"): {
+        "eventDate": json.dumps({"start": "2020-01-01T00:00:00Z", "end": "2030-01-01T00:00:00Z"}),
+        "operations": json.dumps(["TaskCreated"]),
+    },
+}
+
+
 def _refused_for(response: httpx.Response, name: str) -> bool:
     return response.status_code == 400 and name in response.json().get("errorDescription", "")
 
@@ -304,9 +335,11 @@ async def test_every_documented_enum_value_is_accepted(api: httpx.AsyncClient, s
             if name not in api_route.params or name == "fields" or not values:
                 continue
             for value in values:
-                as_list = json.dumps([value])
-                plain = await api.get(_url(api_route, state), params={name: value})
-                listed = await api.get(_url(api_route, state), params={name: as_list})
+                companions = COMPANIONS.get((api_route.path, name), {})
+                plain = await api.get(_url(api_route, state), params={name: value, **companions})
+                listed = await api.get(
+                    _url(api_route, state), params={name: json.dumps([value]), **companions}
+                )
                 assert not (_refused_for(plain, name) and _refused_for(listed, name)), (
                     api_route.path,
                     name,

@@ -285,30 +285,35 @@ async def test_operations_filter_case_insensitive(mcp: Client, sandbox_http: htt
     assert "UserFailLogin" in json.dumps(request["query"])
 
 
-async def test_user_filter_by_name_email_and_me(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+async def test_users_filter_by_name_email_and_me(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
     everything = await raw_audit_log(sandbox_http)
     diego = [e for e in everything if e["userEmail"] == email("Diego Alvarez")]
-    by_name = await call(mcp, "list_audit_log", user="Diego Alvarez", limit=1000)
+    by_name = await call(mcp, "list_audit_log", users=["Diego Alvarez"], limit=1000)
     assert {item["id"] for item in by_name["items"]} == {e["id"] for e in diego}
     assert all(item["user"]["name"] == "Diego Alvarez" for item in by_name["items"])
-    assert "total" not in by_name  # Wrike's count would not be the filtered count
-    by_email = await call(mcp, "list_audit_log", user=email("Diego Alvarez").upper(), limit=1000)
+    assert by_name["total"] == len(diego)  # Wrike filters, so its count is the filtered count
+    by_email = await call(mcp, "list_audit_log", users=[email("Diego Alvarez").upper()], limit=1000)
     assert {item["id"] for item in by_email["items"]} == {e["id"] for e in diego}
-    mine = await call(mcp, "list_audit_log", user="me", operations=["TaskStatusChanged"])
+    mine = await call(mcp, "list_audit_log", users=["me"], operations=["TaskStatusChanged"])
     assert len(mine["items"]) == 6
+    both = await call(mcp, "list_audit_log", users=["Diego Alvarez", "Ben Carter"], limit=1000)
+    assert {item["user"]["name"] for item in both["items"]} == {"Diego Alvarez", "Ben Carter"}
+    [request] = (await audit_requests(sandbox_http))[-1:]
+    assert "users" in request["query"]  # filtered by Wrike, not by reading the whole log
 
 
-async def test_user_filter_pages_with_a_cursor(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+async def test_users_filter_pages_with_a_cursor(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
     everything = await raw_audit_log(sandbox_http)
     expected = {e["id"] for e in everything if e["userEmail"] == email("Ann Lee")}
     assert len(expected) > 3
     seen: list[str] = []
     cursor: str | None = None
     for _ in range(50):
-        arguments: dict[str, Any] = {"user": "Ann Lee", "limit": 3}
+        arguments: dict[str, Any] = {"users": ["Ann Lee"], "limit": 3}
         if cursor:
             arguments["cursor"] = cursor
         page = await call(mcp, "list_audit_log", **arguments)
+        assert len(page["items"]) == 3 or "next_cursor" not in page
         seen.extend(item["id"] for item in page["items"])
         cursor = page.get("next_cursor")
         if not cursor:
@@ -334,14 +339,23 @@ async def test_date_range(mcp: Client) -> None:
     ("arguments", "expected"),
     [
         (
-            {"operations": ["TaskDelete"]},
-            "unknown audit-log operation 'TaskDelete': did you mean TaskDeleted",
+            {"operations": ["task delete"]},
+            "unknown audit-log operation 'task delete': did you mean TaskDeleted",
         ),
         ({"operations": ["Nonsense"]}, "unknown audit-log operation 'Nonsense'"),
+        ({"operations": ["TASK_CREATED"]}, "did you mean TaskCreated"),
+        ({"object_type": "Tsk", "operations": ["TaskCreated"], "since": "2026-01-01"}, "did you mean Task"),
+        ({"object_type": "Task", "since": "2026-01-01"}, "object_type needs operations too"),
+        (
+            {"object_type": "Comment", "since": "2026-01-01"},
+            "operations=[TaskCommentChanged, TaskCommentDeleted]",
+        ),
+        ({"object_type": "Task", "operations": ["TaskCreated"]}, "object_type needs since or until"),
+        ({"object_ids": ["IEAAAAAAKQAAAAAB"]}, "object_ids needs object_type"),
         ({"since": "2026-04-31"}, "since '2026-04-31' is not a real date"),
         ({"until": "31/12/2026"}, "until '31/12/2026' is not a date"),
         ({"cursor": "not-a-cursor"}, "cursor is not valid"),
-        ({"user": "   "}, "user is empty"),
+        ({"users": ["   "]}, "users has a blank entry"),
     ],
 )
 async def test_audit_log_bad_input_is_refused_before_wrike(
@@ -361,7 +375,11 @@ async def test_audit_log_bad_input_is_refused_before_wrike(
         {"limit": "ten"},
         {"operations": "UserLoggedIn"},
         {"operations": ["x" * 100_000]},
-        {"user": "y" * 100_000},
+        {"users": ["y" * 100_000]},
+        {"users": "Ann Lee"},
+        {"users": [f"person{n}@example.com" for n in range(11)]},
+        {"object_ids": [f"IEAAAAAAKQAAAA{n:02d}" for n in range(11)]},
+        {"object_type": "T" * 100},
         {"cursor": "z" * 100_000},
     ],
 )
@@ -375,11 +393,11 @@ async def test_audit_log_schema_violations(
 
 
 async def test_ambiguous_and_unknown_people(mcp: Client) -> None:
-    assert "ambiguous" in await failure(mcp, "list_audit_log", user="Sam")
-    result = await mcp.call_tool("list_audit_log", {"user": "Sam"})
+    assert "ambiguous" in await failure(mcp, "list_audit_log", users=["Sam"])
+    result = await mcp.call_tool("list_audit_log", {"users": ["Sam"]})
     candidates = error_text(result)  # listed on the lines after the first
     assert "Sam Taylor" in candidates and "Sam Turner" in candidates
-    error = await failure(mcp, "list_audit_log", user="Nobody Atall")
+    error = await failure(mcp, "list_audit_log", users=["Ann Lee", "Nobody Atall"])
     assert "not found" in error
 
 
@@ -412,7 +430,8 @@ async def test_untrusted_text_is_cleaned(
     assert item["details"]["note"].startswith("abccc") and len(item["details"]["note"]) <= 301
 
 
-def test_operations_match_wrikes_reference() -> None:
+def test_operations_are_wrikes_2026_list_and_keep_the_2020_one() -> None:
+    assert len(app_activity.AUDIT_OPERATIONS) == 157 and "TaskCreated" in app_activity.AUDIT_OPERATIONS
     if not REFERENCE_JSON.exists():
         pytest.skip("Wrike's API reference JSON is not available here")
     data = json.loads(REFERENCE_JSON.read_text())
@@ -421,6 +440,69 @@ def test_operations_match_wrikes_reference() -> None:
             for param in body.get("params") or []:
                 if param["name"] == "operations" and "Enum:" in (param.get("comment") or ""):
                     names = [name.strip() for name in param["comment"].split("Enum:")[1].split(",")]
-                    assert tuple(names) == app_activity.AUDIT_OPERATIONS
+                    assert set(names) <= set(app_activity.AUDIT_OPERATIONS)
+                    assert all(
+                        app_activity.OPERATION_NAME.fullmatch(name) for name in app_activity.AUDIT_OPERATIONS
+                    )
                     return
     pytest.fail("no operations enum in the reference")
+
+
+# ---- 2026 operations and filters -----------------------------------------------------------------------
+
+
+async def test_task_created_is_found(mcp: Client, sandbox_state: Any) -> None:
+    created = await call(mcp, "create_task", folder="Marketing/Campaigns/Q3 Launch", title="Audit trail test")
+    page = await call(mcp, "list_audit_log", operations=["taskcreated"])
+    [item] = page["items"]
+    assert item["operation"] == "TaskCreated" and item["object_type"] == "Task"
+    assert item["object"] == {"id": created["id"], "name": "Audit trail test"}
+    assert item["user"]["name"] == "Ann Lee"
+    assert "notes" not in page  # a known name needs no remark
+
+
+async def test_an_unknown_camel_case_operation_is_passed_on_with_suggestions(
+    mcp: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    page = await call(mcp, "list_audit_log", operations=["TaskDelete", "UserFailLogin"])
+    [request] = (await audit_requests(sandbox_http))[-1:]
+    assert json.loads(request["query"]["operations"]) == ["TaskDelete", "UserFailLogin"]  # sent as given
+    assert {item["operation"] for item in page["items"]} == {"UserFailLogin"}  # Wrike matched the known one
+    [note] = page["notes"]
+    assert note.startswith("TaskDelete is not among the 157 audit-log operations") and "TaskDeleted" in note
+    follow = await call(mcp, "list_audit_log", operations=["TaskDelete", "UserFailLogin"], limit=1)
+    more = await call(mcp, "list_audit_log", cursor=follow["next_cursor"], limit=1)
+    assert more["notes"] == [note]  # the remark stays with the query
+
+
+async def test_wrike_refusing_an_unknown_operation_gets_the_suggestion(
+    mcp: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    fault = {
+        "path": "/api/v4/audit_log",
+        "status": 400,
+        "error": "invalid_parameter",
+        "description": "Parameter 'operations' value is invalid",
+    }
+    assert (await sandbox_http.post("/_sandbox/faults", json=fault)).status_code < 300
+    error = await failure(mcp, "list_audit_log", operations=["TaskRestord"])
+    assert "TaskRestord: did you mean TaskRestored" in error
+
+
+async def test_object_type_and_ids_filter(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    since = (datetime.now(UTC) - timedelta(days=365)).date().isoformat()
+    operations = ["TaskStatusChanged", "UserLoggedIn", "Oauth2AccessGranted"]
+    everything = await call(mcp, "list_audit_log", operations=operations, since=since, limit=1000)
+    assert {item["object_type"] for item in everything["items"]} == {"Task", "User", "Oauth2Client"}
+    tasks = await call(
+        mcp, "list_audit_log", operations=operations, since=since, object_type="task", limit=1000
+    )
+    assert tasks["items"] and {item["object_type"] for item in tasks["items"]} == {"Task"}
+    assert tasks["total"] == len([i for i in everything["items"] if i["object_type"] == "Task"])
+    [request] = (await audit_requests(sandbox_http))[-1:]
+    assert request["query"]["objectType"] == "Task"
+    one = tasks["items"][0]["object"]["id"]
+    picked = await call(
+        mcp, "list_audit_log", operations=operations, since=since, object_type="Task", object_ids=[one]
+    )
+    assert picked["items"] and {item["object"]["id"] for item in picked["items"]} == {one}

@@ -11,6 +11,8 @@ from typing import Any
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.config import SandboxConfig
 from wrike_mcp.sandbox.errors import invalid_parameter, not_found, parameter_required
+from wrike_mcp.sandbox.params import TimestampRange
+from wrike_mcp.wrike.audit_log import AUDIT_OBJECT_TYPES, AUDIT_OPERATIONS
 
 # Every scope name Wrike documents; the all-scopes demo token holds them all.
 ALL_SCOPES = frozenset(
@@ -265,6 +267,27 @@ class AuditEvent:
     object_name: str
     object_id: str
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """The filters of GET /audit_log, already validated; None means "not filtered on"."""
+
+    window: TimestampRange | None = None  # over eventDate
+    operations: frozenset[str] | None = None  # a name Wrike does not know simply matches nothing
+    object_type: str | None = None
+    object_ids: frozenset[str] | None = None
+    users: frozenset[str] | None = None
+
+    def matches(self, event: AuditEvent) -> bool:
+        checks = (
+            self.window is None or self.window.contains(event.event_date),
+            self.operations is None or event.operation in self.operations,
+            self.object_type is None or event.object_type == self.object_type,
+            self.object_ids is None or event.object_id in self.object_ids,
+            self.users is None or event.user_id in self.users,
+        )
+        return all(checks)
 
 
 @dataclass
@@ -547,6 +570,9 @@ class SandboxState:
         details: dict[str, Any] | None = None,
         ip_address: str = "127.0.0.1",
     ) -> AuditEvent:
+        # The emulator only ever logs what Wrike documents, so clients are tested against real names.
+        if operation not in AUDIT_OPERATIONS or object_type not in AUDIT_OBJECT_TYPES:
+            raise ValueError(f"not a documented audit-log operation/object type: {operation}/{object_type}")
         event = AuditEvent(
             id=self.new_id(ids.AUDIT),
             operation=operation,
@@ -561,3 +587,14 @@ class SandboxState:
         )
         self.audit.append(event)
         return event
+
+    def record_task_audit(
+        self, operation: str, user: Contact, task: Task, details: dict[str, Any] | None = None
+    ) -> AuditEvent:
+        return self.record_audit(operation, user, "Task", task.title, task.id, details)
+
+    def audit_log(self, query: AuditQuery) -> list[AuditEvent]:
+        """The events matching `query`, newest first; events of the same second in reverse order of logging."""
+        found = [(event.event_date, n, event) for n, event in enumerate(self.audit) if query.matches(event)]
+        found.sort(key=lambda row: row[:2], reverse=True)
+        return [event for _, _, event in found]

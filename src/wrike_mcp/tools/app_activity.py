@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ from wrike_mcp.tools.inputs import (
 )
 from wrike_mcp.tools.output import Model, Ref, show_title, truncate
 from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.wrike.audit_log import AUDIT_FILTER_MAX_IDS, AUDIT_OBJECT_TYPES, AUDIT_OPERATIONS
+from wrike_mcp.wrike.errors import InvalidParameter
 from wrike_mcp.wrike.models import Contact
 from wrike_mcp.wrike.text import strip_invisible
 
@@ -45,45 +48,17 @@ OAUTH_OBJECT_TYPE = "Oauth2Client"
 
 APP_SCAN_PAGE_SIZE = 1000  # Wrike's maximum page size
 APP_SCAN_MAX_PAGES = 100  # 100 000 OAuth events; beyond that the result says it stopped
-AUDIT_SCAN_PAGE_SIZE = 500  # pages read when filtering by user locally
-AUDIT_SCAN_MAX_PAGES = 20  # per call when filtering locally; the cursor continues
+AUDIT_SCAN_MAX_PAGES = 20  # per call, when a cursor's page size is smaller than `limit`; the cursor continues
 AUTHORIZED_USERS_SHOWN = 50  # names listed per app; the count is always exact
 DETAIL_TEXT_LIMIT = 300
 CURSOR_MAX_LENGTH = 4000
 
-# Audit-log operations, from Wrike's API v4 reference (GET /audit_log, `operations`; 2020 snapshot).
-AUDIT_OPERATIONS: tuple[str, ...] = (
-    "UserLoggedIn", "UserFailLogin", "UserLogout", "AdminLoggedInAsUser", "OneTimePasswordCreated",
-    "OneTimePasswordUsed", "OneTimePasswordRevoked", "UserRoleChanged", "UserAdminPermissionsChanged",
-    "UserGrantAdmin", "UserRevokeAdmin", "UserDeactivated", "UserActivated", "UsersAndGroupsExported",
-    "InvitationSend", "InvitationAccepted", "AttachUploaded", "AttachDeleted", "GroupCreated",
-    "GroupMemberAdded", "GroupMemberRemoved", "GroupRenamed", "GroupDeleted", "GroupParentAdded",
-    "GroupParentRemoved", "TaskParentAdded", "TaskParentRemoved", "TaskShared", "TaskUnshared",
-    "TaskAssigned", "TaskUnassigned", "TaskDeleted", "TaskErased", "TimelogLocked", "TimelogUnlocked",
-    "TaskCommentChanged", "TaskCommentDeleted", "RecycleBinErased", "TaskStatusChanged",
-    "TaskDuplication", "UserDeleted", "UserRestored", "ApproverAdded", "ApproverRemoved",
-    "ApprovalDescriptionChanged", "ApprovalDueDateChanged", "ApprovalCreated", "ApprovalFinished",
-    "ApprovalCanceled", "ApprovalDecisionMade", "CustomFieldCreated", "CustomFieldModified",
-    "CustomFieldRemoved", "CustomFieldRestored", "CustomFieldAddedToFolder",
-    "CustomFieldRemovedFromFolder", "SecondFactorEnabled", "SecondFactorDisabled",
-    "SecondFactorUsageReportCreated", "AuditReportCreated", "AccountBackupCreated", "AccountModified",
-    "AccountDeleted", "Oauth2AccessGranted", "Oauth2AccessRevoked", "FeedCreated", "ExcelExportCreated",
-    "AccessAuditReportCsvExport", "UserProfileUpdated", "PasswordChanged", "PasswordPolicyModified",
-    "ApprovedIpRangesOrSubnetsChanged", "InvitationPolicyChanged", "RequestFormCreated",
-    "RequestFormModified", "RequestFormDeleted", "AccessRoleCreated", "AccessRoleModified",
-    "AccessRoleDeleted", "WorkflowCreated", "WorkflowDeleted", "WorkflowModified",
-    "CalendarExternalLinksDeactivated", "CalendarExternalLinksActivated", "CalendarExternalLinkCreated",
-    "CalendarExternalLinkDeleted", "AnalyzePublicLinkCreated", "AnalyzePublicLinkDeleted",
-    "AnalyzePublicLinkAccessed", "GuestReviewerInvited", "GuestReviewerChanged", "GuestReviewerRevoked",
-    "GuestReviewAccepted", "GuestReviewRejected", "GuestReviewAccountSettingsChanged",
-    "GanttSnapshotCreated", "GanttSnapshotDeleted", "UserTaskGroupRolesChanged",
-    "AccountDataExportRequested", "AccountDataExportGenerated", "SamlSSOEnabled", "SamlSSODisabled",
-    "SamlSSOSettingsChanged", "SamlSSOMetadataChanged", "SamlClearPasswordForSamlUsers",
-    "OneTimePasswordStatusSwitched", "AccessCodeGenerated", "AccessCodeAccepted", "AccessCodeDeclined",
-    "ApprovedDomainsChanged", "AdminMailSettingsChanged", "SpaceCreated", "SpaceDeleted",
-    "SpaceArchivedUnarchived", "UserJoinedSpace", "UserLeftSpace",
-)  # fmt: skip
+# Operation names are folded for lookups: any case is accepted, Wrike's spelling is sent.
 _OPERATIONS_BY_FOLD = {name.casefold(): name for name in AUDIT_OPERATIONS}
+_OBJECT_TYPES_BY_FOLD = {name.casefold(): name for name in AUDIT_OBJECT_TYPES}
+# Two or more capitalised words, letters and digits only (Oauth2AccessGranted, SamlSSOEnabled): the shape of
+# every name Wrike lists, so a newer name of that shape is passed on rather than refused.
+OPERATION_NAME = re.compile(r"(?=.*[a-z])[A-Z][a-z0-9]*(?:[A-Z][a-z0-9]*)+")
 
 UNKNOWN_COLUMNS = ["created_by", "permanent_access_token"]
 UNKNOWN_COLUMNS_NOTE = (
@@ -179,6 +154,10 @@ class AuditLogPage(Model):
     items: list[AuditEvent] = Field(description="matching audit-log events")
     next_cursor: str | None = Field(default=None, description="pass back as `cursor` for more; absent at end")
     total: int | None = Field(default=None, description="matching events as Wrike counts them, when it says")
+    notes: list[str] | None = Field(
+        default=None,
+        description="remarks on the query by wrike-mcp (not Wrike data), e.g. an unknown operation",
+    )
 
 
 # ---- argument checks -----------------------------------------------------------------------------------
@@ -193,20 +172,85 @@ def date_range(since: str | None, until: str | None) -> tuple[datetime | None, d
 
 
 def check_operations(operations: Sequence[str] | None) -> list[str] | None:
-    """Operation names in Wrike's spelling (any case in); an unknown one → ToolError with suggestions."""
+    """Operation names as Wrike spells them (any case in). A CamelCase name Wrike's list lacks is kept as
+    given (Wrike adds operations; see unknown_operations); anything else → ToolError with suggestions."""
     if not operations:
         return None
     chosen: list[str] = []
     for raw in operations:
-        name = _OPERATIONS_BY_FOLD.get(raw.strip().casefold())
+        text = raw.strip()
+        name = _OPERATIONS_BY_FOLD.get(text.casefold())
         if name is None:
-            close = difflib.get_close_matches(raw.strip(), AUDIT_OPERATIONS, n=3, cutoff=0.6)
-            hint = f"did you mean {', '.join(close)}?" if close else "e.g. UserLoggedIn, TaskDeleted"
-            shown = raw if len(raw) <= 60 else raw[:60] + "…"
-            raise ToolError(f"unknown audit-log operation {shown!r}: {hint} (Wrike's operation names)")
+            if not OPERATION_NAME.fullmatch(text):
+                close = similar_operations(text)
+                hint = f"did you mean {', '.join(close)}?" if close else "e.g. TaskCreated, UserLoggedIn"
+                shown = text if len(text) <= 60 else text[:60] + "…"
+                raise ToolError(
+                    f"unknown audit-log operation {shown!r}: {hint} (Wrike's names are CamelCase words)"
+                )
+            name = text
         if name not in chosen:
             chosen.append(name)
     return chosen
+
+
+def unknown_operations(operations: Sequence[str]) -> list[str]:
+    return [name for name in operations if name not in AUDIT_OPERATIONS]
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+_OPERATIONS_BY_LETTERS = {_letters(name): name for name in AUDIT_OPERATIONS}
+
+
+def similar_operations(text: str) -> list[str]:
+    """Up to three known names close to `text`, compared without case, spaces or punctuation."""
+    close = difflib.get_close_matches(_letters(text), _OPERATIONS_BY_LETTERS, n=3, cutoff=0.6)
+    return [_OPERATIONS_BY_LETTERS[key] for key in close]
+
+
+def unknown_operation_note(name: str) -> str:
+    close = similar_operations(name)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    return (
+        f"{name} is not among the {len(AUDIT_OPERATIONS)} audit-log operations wrike-mcp knows (Wrike's API "
+        f"description, 2026); it was sent to Wrike as given, in case Wrike added it since.{hint}"
+    )
+
+
+def check_object_type(object_type: str | None) -> str | None:
+    """Wrike's spelling of an object type (any case in); an unknown one → ToolError listing them all."""
+    if object_type is None:
+        return None
+    name = _OBJECT_TYPES_BY_FOLD.get(object_type.strip().casefold())
+    if name is None:
+        close = difflib.get_close_matches(object_type.strip(), AUDIT_OBJECT_TYPES, n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}?" if close else "e.g. Task, User, Oauth2Client"
+        raise ToolError(
+            f"unknown object_type {object_type.strip()[:60]!r}: {hint}\n"
+            f"Wrike's object types: {', '.join(AUDIT_OBJECT_TYPES)}"
+        )
+    return name
+
+
+def check_object_filters(
+    object_type: str | None, object_ids: Sequence[str] | None, operations: Sequence[str] | None, dated: bool
+) -> None:
+    """Wrike's rules (API description ver154): objectType needs operations and eventDate; objectIds needs
+    objectType. Said up front, with the operations that go with the type, rather than as Wrike's 400."""
+    if object_ids and object_type is None:
+        raise ToolError("object_ids needs object_type too (Wrike filters ids within one object type)")
+    if object_type is None:
+        return
+    if not operations:
+        related = [name for name in AUDIT_OPERATIONS if object_type in name][:4] or ["TaskCreated"]
+        raise ToolError(
+            f"object_type needs operations too (Wrike's rule), e.g. operations=[{', '.join(related)}]"
+        )
+    if not dated:
+        raise ToolError("object_type needs since or until too (Wrike's rule: a date range with object types)")
 
 
 def _iso(value: Any) -> str | None:
@@ -244,33 +288,16 @@ def _clean_details(value: Any, depth: int = 0) -> Any:
 # ---- people --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class PersonMatcher:
-    """Which events belong to the `user` argument: by contact id or by email (case-insensitive)."""
-
-    ids: frozenset[str] = frozenset()
-    emails: frozenset[str] = frozenset()
-    key: str = ""
-
-    def matches(self, event: dict[str, Any]) -> bool:
-        if str(event.get("userId") or "") in self.ids:
-            return True
-        return str(event.get("userEmail") or "").casefold() in self.emails
-
-
-async def person_matcher(deps: WrikeContext, user: str) -> PersonMatcher:
-    ref = user.strip()
-    if not ref:
-        raise ToolError("user is empty: give me, an email, a full name or a contact id, or leave it out")
-    if "@" in ref:
-        # Wrike logs the user's email with every event: match it directly, even for people no longer listed.
-        return PersonMatcher(emails=frozenset({ref.casefold()}), key=ref.casefold())
-    person_id = await deps.resolver.person_id(ref)
-    emails = frozenset(
-        email.casefold() for contact in await deps.resolver.contacts() if contact.id == person_id
-        for email in contact.emails
-    )  # fmt: skip
-    return PersonMatcher(ids=frozenset({person_id}), emails=emails, key=person_id)
+async def person_ids(deps: WrikeContext, people: Sequence[str]) -> list[str]:
+    """Contact ids for `users`: each one me, an email, a full name or an id (ambiguous → ToolError)."""
+    found: list[str] = []
+    for ref in people:
+        if not ref.strip():
+            raise ToolError("users has a blank entry: give me, an email, a full name or a contact id")
+        person_id = await deps.resolver.person_id(ref)
+        if person_id not in found:
+            found.append(person_id)
+    return found
 
 
 def _people_index(contacts: Sequence[Contact]) -> dict[str, Contact]:
@@ -463,6 +490,9 @@ def _audit_item(event: dict[str, Any], people: dict[str, Contact]) -> AuditEvent
     )
 
 
+IdArg = Annotated[str, Field(min_length=1, max_length=100)]
+
+
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.AUDIT_LOG], title="Search the audit log")
 async def list_audit_log(
     ctx: Context[Any],
@@ -472,17 +502,38 @@ async def list_audit_log(
             default=None,
             max_length=50,
             description=(
-                "Wrike's names, e.g. UserLoggedIn, UserFailLogin, TaskDeleted, TaskStatusChanged, "
-                "Oauth2AccessGranted (an unknown one gets suggestions)"
+                "Wrike's operation names, e.g. TaskCreated, TaskDeleted, TaskRestored, TaskStatusChanged, "
+                "TaskCommentChanged, AttachDownloaded, UserLoggedIn, UserFailLogin, Oauth2AccessGranted, "
+                "TimesheetCreated (157 known; a CamelCase name not known is sent as given, with a note)"
             ),
         ),
     ] = None,
-    user: Annotated[
+    users: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
+        Field(
+            default=None,
+            max_length=AUDIT_FILTER_MAX_IDS,
+            description="only events by these people (up to 10): me, an email, a full name or a contact id",
+        ),
+    ] = None,
+    object_type: Annotated[
         str | None,
         Field(
             default=None,
-            max_length=200,
-            description="only events by this person",
+            max_length=60,
+            description=(
+                "only events on this kind of object: Task, Folder, Project, Space, Comment, Attachment, User, "
+                "Group, CustomField, Workflow, Oauth2Client, Timesheet, … (Wrike's 27). "
+                "Wrike requires operations and since/until with it"
+            ),
+        ),
+    ] = None,
+    object_ids: Annotated[
+        list[IdArg] | None,
+        Field(
+            default=None,
+            max_length=AUDIT_FILTER_MAX_IDS,
+            description="only events on these objects (up to 10 Wrike ids, e.g. task ids); needs object_type",
         ),
     ] = None,
     since: SinceArg = None,
@@ -499,17 +550,22 @@ async def list_audit_log(
 ) -> AuditLogPage:
     """Read the account's audit log: who did what, when, from which IP, to which object.
 
-    Events come in Wrike's order. With `user`, a page may hold fewer than `limit` events and still have a
-    cursor. Per-app OAuth activity: list_app_activity. Admins only.
+    Events come in Wrike's order, filtered by Wrike (operations, users, object type and ids, dates). To see
+    what happened to one task: object_type=Task, object_ids=[its id], operations and since. Per-app OAuth
+    activity: list_app_activity. Admins only.
     """
     ops = check_operations(operations)
+    kind = check_object_type(object_type)
     start, stop = date_range(since, until)
+    if cursor is None:
+        check_object_filters(kind, object_ids, ops, dated=start is not None or stop is not None)
     deps = wrike(ctx)
-    matcher = await person_matcher(deps, user) if user is not None else None
     query: dict[str, Any] = {
         "operations": ops,
         "eventDate": wrike_range(start, stop),
-        "user": matcher.key if matcher else None,
+        "users": await person_ids(deps, users) if users else None,
+        "objectType": kind,
+        "objectIds": list(dict.fromkeys(object_ids)) if object_ids else None,
     }
     query = {key: value for key, value in query.items() if value is not None}
     if cursor is not None:
@@ -521,43 +577,53 @@ async def list_audit_log(
         if any(saved.get(key) != value for key, value in query.items()):
             raise ToolError(OTHER_QUERY)
         query = saved
-        if query.get("user") and matcher is None:
-            matcher = await person_matcher(deps, str(query["user"]))
     else:
-        position = PagePosition(token=None, skip=0, page_size=AUDIT_SCAN_PAGE_SIZE if matcher else limit)
+        position = PagePosition(token=None, skip=0, page_size=limit)
 
-    params: dict[str, Any] = {key: query[key] for key in ("operations", "eventDate") if key in query}
-    people = _people_index(await deps.resolver.contacts())
-    found: list[dict[str, Any]] = []
-    token, skip = position.token, position.skip
-    next_position: PagePosition | None = None
-    total: int | None = None
-    for pages in range(1, AUDIT_SCAN_MAX_PAGES + 1):
-        page = await deps.client.get_page(
-            AUDIT_LOG_PATH, params, page_size=position.page_size, page_token=token
+    unknown = unknown_operations(query.get("operations") or [])
+    try:
+        found, next_position, total = await _read_audit_log(deps, query, position, limit)
+    except InvalidParameter as exc:
+        if not unknown:
+            raise
+        hints = "; ".join(
+            f"{name}: did you mean {', '.join(similar_operations(name)) or '?'}" for name in unknown
         )
-        if matcher is None and token is None and skip == 0:
-            total = page.response_size
-        stop_at: int | None = None
-        for index in range(skip, len(page.items)):
-            event = page.items[index]
-            if matcher is None or matcher.matches(event):
-                found.append(event)
-                if len(found) == limit:
-                    stop_at = index + 1
-                    break
-        if stop_at is not None and stop_at < len(page.items):
-            next_position = PagePosition(token, stop_at, position.page_size)
-            break
-        if page.is_last:
-            break
-        token, skip = page.next_page_token, 0
-        if len(found) == limit or pages == AUDIT_SCAN_MAX_PAGES:
-            next_position = PagePosition(token, 0, position.page_size)
-            break
-
+        # Wrike may not know a name wrike-mcp does not know either: its refusal then gets the suggestions.
+        raise ToolError(
+            f"Wrike rejected the request ({' '.join(exc.description.split())[:80]}); "
+            f"operations not in wrike-mcp's list: {hints}"
+        ) from exc
+    people = _people_index(await deps.resolver.contacts())
     return AuditLogPage(
         items=[_audit_item(event, people) for event in found],
         next_cursor=page_cursor(next_position, None, q=query) if next_position else None,
         total=total,
+        notes=[unknown_operation_note(name) for name in unknown] or None,
     )
+
+
+async def _read_audit_log(
+    deps: WrikeContext, query: dict[str, Any], position: PagePosition, limit: int
+) -> tuple[list[dict[str, Any]], PagePosition | None, int | None]:
+    """Up to `limit` events from `position` on, where the next call goes on, and Wrike's count of matches
+    (only known on a first page). A cursor keeps its page size, so one call may read several pages."""
+    found: list[dict[str, Any]] = []
+    token, skip = position.token, position.skip
+    total: int | None = None
+    for pages in range(1, AUDIT_SCAN_MAX_PAGES + 1):
+        page = await deps.client.get_page(
+            AUDIT_LOG_PATH, query, page_size=position.page_size, page_token=token
+        )
+        if token is None and skip == 0:
+            total = page.response_size
+        wanted = limit - len(found)
+        found.extend(page.items[skip : skip + wanted])
+        if skip + wanted < len(page.items):
+            return found, PagePosition(token, skip + wanted, position.page_size), total
+        if page.is_last:
+            return found, None, total
+        token, skip = page.next_page_token, 0
+        if len(found) == limit or pages == AUDIT_SCAN_MAX_PAGES:
+            break
+    return found, PagePosition(token, 0, position.page_size), total

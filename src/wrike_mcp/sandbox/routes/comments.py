@@ -118,7 +118,19 @@ def _add(ctx: Ctx, task_id: str | None, folder_id: str | None) -> list[dict[str,
         folder_id=folder_id,
     )
     state.comments[comment.id] = comment
+    _audit(ctx, "TaskCommentChanged", comment)
     return [render_comment(comment, False)]
+
+
+def _audit(ctx: Ctx, operation: str, comment: Comment) -> None:
+    """Log a task comment's change (Wrike's list has no operation for folder comments).
+
+    Assumption: the event's object is the comment (objectType `Comment`), named after its task, whose id
+    goes in `details`; ver154 lists the operations and object types but not which goes with which.
+    """
+    task = ctx.state.tasks.get(comment.task_id or "")
+    if task is not None:
+        ctx.state.record_audit(operation, ctx.user, "Comment", task.title, comment.id, {"taskId": task.id})
 
 
 @route("POST", "/tasks/{taskId}/comments", "comments", WRITE, ["text", "plainText"])
@@ -155,6 +167,7 @@ def update_comment(ctx: Ctx) -> list[dict[str, Any]]:
         raise wrike_error("not_allowed", "A comment can be edited only within 5 minutes of its creation")
     comment.text = text
     comment.updated = ctx.state.now()
+    _audit(ctx, "TaskCommentChanged", comment)
     return [render_comment(comment, False)]
 
 
@@ -162,6 +175,7 @@ def update_comment(ctx: Ctx) -> list[dict[str, Any]]:
 def delete_comment(ctx: Ctx) -> list[dict[str, Any]]:
     comment = _own_comment(ctx)
     del ctx.state.comments[comment.id]
+    _audit(ctx, "TaskCommentDeleted", comment)
     return []
 
 

@@ -594,6 +594,7 @@ def create_task(ctx: Ctx) -> list[dict[str, Any]]:
     apply_metadata(task.metadata, params.obj_list("metadata"))
     apply_custom_fields(task.custom_fields, [(k, v) for k, v in updates if v is not None])
     state.tasks[task.id] = task
+    state.record_task_audit("TaskCreated", ctx.user, task)
     return [render_task(state, task, set(), full=True, me=ctx.user.id)]
 
 
@@ -692,13 +693,17 @@ def _update_task(ctx: Ctx, task: Task) -> dict[str, Any]:
 
     if restore and task.deleted:
         restore_batch(state, task.deleted_batch)
+        state.record_task_audit("TaskRestored", ctx.user, task)
     if title is not None:
         task.title = title
     if description is not None:
         task.description = description
     if importance is not None:
         task.importance = importance
+    status_before = (task.status, task.custom_status_id)
     _set_status(state, task, resolved)
+    if (task.status, task.custom_status_id) != status_before:
+        state.record_task_audit("TaskStatusChanged", ctx.user, task, {"status": task.status})
     if new_dates is not None:
         task.dates = new_dates
     task.parent_ids = _merge(task.parent_ids, add_parents, remove_parents)
@@ -749,6 +754,7 @@ def delete_task(ctx: Ctx) -> list[dict[str, Any]]:
             current.deleted, current.deleted_batch = True, batch
             pending.extend(state.sub_task_ids(current.id))
     task.updated = state.now()
+    state.record_task_audit("TaskDeleted", ctx.user, task)
     return [render_task(state, task, set(), full=True, me=ctx.user.id)]
 
 
