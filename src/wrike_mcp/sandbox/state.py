@@ -334,6 +334,7 @@ class SandboxState:
         self.rate_windows: dict[str, deque[float]] = {}
         self.counters: dict[str, int] = {}
         self.delete_batches = 0
+        self.short_ids_since = self.now() - ids.SHORT_IDS_AGE
         self.faults = []
         self.requests = []
         seed(self)
@@ -347,6 +348,23 @@ class SandboxState:
 
     def new_legacy_id(self, legacy_type: str) -> int:
         return ids.LEGACY_BASE[legacy_type] + self.next_number(legacy_type) * 7
+
+    def new_task_ids(self, created: datetime) -> tuple[str, int]:
+        """(id, legacy id) of a task created at `created`: a short id after Wrike's 2025 switch."""
+        return self._new_ids(ids.SHORT_TASK, ids.TASK, "ApiV2Task", created)
+
+    def new_folder_ids(self, created: datetime) -> tuple[str, int]:
+        """(id, legacy id) of a folder, project or space created at `created`, as for tasks."""
+        return self._new_ids(ids.SHORT_FOLDER, ids.FOLDER, "ApiV2Folder", created)
+
+    def _new_ids(self, kind: int, marker: str, legacy_type: str, created: datetime) -> tuple[str, int]:
+        # The classic numbers are drawn either way, so the seed's classic ids and permalinks stay the same
+        # whichever of their neighbours get short ids.
+        classic = ids.entity_id(marker, self.next_number(marker)), self.new_legacy_id(legacy_type)
+        if created < self.short_ids_since:
+            return classic
+        legacy_id = ids.SHORT_LEGACY_BASE + self.next_number("short") * 7
+        return ids.short_id(kind, legacy_id), legacy_id
 
     # -- lookups that answer 404 the Wrike way -----------------------------------------------------------
     def contact(self, contact_id: str) -> Contact:

@@ -295,9 +295,10 @@ def create_folder(ctx: Ctx) -> list[dict[str, Any]]:
     updates = custom_field_updates(ctx)
     project_raw = ctx.params.obj("project")
     now = state.now()
+    folder_id, legacy_id = state.new_folder_ids(now)
     folder = Folder(
-        id=state.new_id(ids.FOLDER),
-        legacy_id=state.new_legacy_id("ApiV2Folder"),
+        id=folder_id,
+        legacy_id=legacy_id,
         title=title,
         parent_ids=[parent.id],
         created=now,

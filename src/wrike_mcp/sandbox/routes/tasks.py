@@ -539,9 +539,10 @@ def create_task(ctx: Ctx) -> list[dict[str, Any]]:
     updates = custom_field_updates(ctx)
     priority = _priority(ctx)
     now = state.now()
+    task_id, legacy_id = state.new_task_ids(now)
     task = Task(
-        id=state.new_id(ids.TASK),
-        legacy_id=state.new_legacy_id("ApiV2Task"),
+        id=task_id,
+        legacy_id=legacy_id,
         title=title,
         parent_ids=list(dict.fromkeys([folder.id, *extra_parents])),
         author_id=ctx.user.id,
