@@ -308,8 +308,9 @@ async def search_tasks(
 
     # ---- references → ids
     params: dict[str, Any] = {"fields": LIST_FIELDS, "subTasks": include_subtasks}
-    # Wrike's `title` filter is an exact match of the whole title, so title words are matched here, page by
-    # page; Wrike's total then counts the other filters only and is not reported.
+    # Wrike's `title` filter matches one string contained in the title, in an undocumented case; words in
+    # any order and any case are matched here, page by page, and Wrike's total (which counts the other
+    # filters only) is not reported.
     wanted = [word.casefold() for word in words.split()] if words else []
     path = "/tasks"
     if folder is not None:

@@ -222,7 +222,8 @@ class Resolver:
         return await self._task_by_title(ref)
 
     async def _task_by_title(self, title: str) -> str:
-        # Wrike's title filter is an exact match of the whole title ("Title filter, exact match")
+        # Wrike's title filter is a contains match (case undocumented): it only narrows the scan to a few
+        # tasks, and the exact title ("Launch", not "Launch plan") is checked here, ignoring case.
         title = " ".join(title.split())
         found = await self.client.get("/tasks", {"title": title, "fields": ["parentIds"]})
         matches = [task for task in found if _fold(str(task.get("title", ""))) == _fold(title)]

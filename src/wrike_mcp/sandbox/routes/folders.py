@@ -15,6 +15,7 @@ from wrike_mcp.sandbox.routes.common import (
     custom_field_updates,
     people,
     render_custom_fields,
+    title_contains,
 )
 from wrike_mcp.sandbox.routes.contacts import apply_metadata, metadata_filter, metadata_matches
 from wrike_mcp.sandbox.state import Folder, Project, SandboxState, Task
@@ -42,6 +43,7 @@ TREE_PARAMS = [
     "project",
     "contractTypes",
     "fields",
+    "title",
 ]
 # Any of these switches a tree query from folder-tree entries to the Folder model.
 FILTER_PARAMS = (
@@ -54,6 +56,7 @@ FILTER_PARAMS = (
     "deleted",
     "contractTypes",
     "fields",
+    "title",
 )
 
 
@@ -169,11 +172,14 @@ def _query_folders(ctx: Ctx, below: str | None) -> list[dict[str, Any]]:
     wanted_metadata = metadata_filter(ctx)
     custom_field = CustomFieldFilter(params, state)
     params.enum("contractTypes", ["Billable", "NonBillable"])
+    title = params.string("title", non_empty=True)  # "accepts non-blank values only" (ver154)
     found = []
     for folder in candidates:
         if folder.deleted != deleted and below is None:
             continue
         if permalink is not None and folder.permalink != permalink:
+            continue
+        if title is not None and not title_contains(folder.title, title):
             continue
         if only_projects is not None and (folder.project is not None) != only_projects:
             continue

@@ -18,6 +18,7 @@ from wrike_mcp.sandbox.routes.common import (
     custom_field_updates,
     people,
     render_custom_fields,
+    title_contains,
 )
 from wrike_mcp.sandbox.routes.contacts import apply_metadata, metadata_filter, metadata_matches
 from wrike_mcp.sandbox.routes.folders import _writable_parent, restore_batch
@@ -212,9 +213,7 @@ def _filters(ctx: Ctx, params: Params) -> list[Callable[[Task], bool]]:
     checks: list[Callable[[Task], bool]] = []
     title = params.string("title")
     if title is not None:
-        # Wrike's reference: "Title filter, exact match". Case-sensitive, the strictest reading, so that
-        # nothing that passes here relies on a leniency Wrike may not have.
-        checks.append(lambda t: t.title == title)
+        checks.append(lambda t: title_contains(t.title, title))
     statuses = params.enum_list("status", STATUSES, comma=True)
     if statuses:
         checks.append(lambda t: t.status in statuses)
