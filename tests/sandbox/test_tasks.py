@@ -336,3 +336,42 @@ async def test_folder_and_space_title_filters(api: httpx.AsyncClient, state: San
     for path in ("/folders", "/spaces"):
         blank = (await api.get(path, params={"title": " "})).json()
         assert blank["error"] == "invalid_parameter", path  # "accepts non-blank values only"
+
+
+async def test_restoring_a_task_brings_back_it_and_its_subtasks_deleted_with_it(
+    api: httpx.AsyncClient, state: SandboxState
+) -> None:
+    parent = task_id(state, "Draft launch announcement")
+    early, *others = state.sub_task_ids(parent)
+    await api.delete(f"/tasks/{early}")  # one subtask goes first, on its own
+    await api.delete(f"/tasks/{parent}")
+    assert all(state.tasks[t].deleted for t in [parent, early, *others])
+    restored = (await api.put(f"/tasks/{parent}", data={"restore": "true"})).json()["data"][0]
+    assert restored["scope"] == "WsTask" and sorted(restored["subTaskIds"]) == sorted(others)
+    assert state.tasks[early].deleted  # deleted by an earlier DELETE: it stays in the Recycle Bin
+
+
+async def test_restore_brings_back_what_was_asked_not_the_whole_delete(
+    api: httpx.AsyncClient, state: SandboxState
+) -> None:
+    q3 = folder_id(state, "Marketing/Campaigns/Q3 Launch")
+    assets = folder_id(state, "Marketing/Campaigns/Q3 Launch/Launch Assets")
+    venue, press = task_id(state, "Book launch venue"), task_id(state, "Approve press kit")
+    await api.delete(f"/folders/{q3}")
+    assert all(state.tasks[t].deleted for t in (venue, press)) and state.folders[assets].deleted
+
+    one = (await api.put(f"/tasks/{venue}", data={"restore": "true"})).json()["data"][0]
+    assert one["scope"] == "WsTask"
+    assert one["parentIds"] == ["IEAAB2CDI7777777"]  # its folder is still in the Recycle Bin: the root
+    assert state.tasks[press].deleted and state.folders[q3].deleted and state.folders[assets].deleted
+
+    sub = (await api.put(f"/folders/{assets}", data={"restore": "true"})).json()["data"][0]
+    assert sub["scope"] == "WsFolder" and sub["parentIds"] == ["IEAAB2CDI7777777"]
+    assert state.folders[q3].deleted and state.tasks[press].deleted
+    assets_tasks = [t for t in state.tasks.values() if assets in t.parent_ids]
+    assert assets_tasks and not any(t.deleted for t in assets_tasks)
+
+    whole = (await api.put(f"/folders/{q3}", data={"restore": "true"})).json()["data"][0]
+    assert whole["scope"] == "WsFolder" and not state.tasks[press].deleted
+    titles = {t["title"] for t in (await api.get(f"/folders/{q3}/tasks")).json()["data"]}
+    assert "Approve press kit" in titles and "Book launch venue" not in titles  # restored elsewhere before

@@ -349,9 +349,7 @@ def _seed_folders(
             folder.custom_fields = {}
         state.folders[folder.id] = folder
         by_path[path] = folder
-    state.delete_batches += 1
-    old = by_path["Engineering/Old Experiments"]
-    old.deleted, old.deleted_batch = True, state.delete_batches
+    state.recycle_folder(by_path["Engineering/Old Experiments"])
     return by_path
 
 
@@ -645,8 +643,7 @@ def _seed_tasks(
 
     # A few tasks already sit in the Recycle Bin.
     for victim in tasks[40:200:40]:
-        state.delete_batches += 1
-        victim.deleted, victim.deleted_batch = True, state.delete_batches
+        state.recycle_task(victim)
     return tasks
 
 

@@ -18,7 +18,7 @@ from wrike_mcp.sandbox.routes.common import (
     title_contains,
 )
 from wrike_mcp.sandbox.routes.contacts import apply_metadata, metadata_filter, metadata_matches
-from wrike_mcp.sandbox.state import Folder, Project, SandboxState, Task
+from wrike_mcp.sandbox.state import Folder, Project, SandboxState
 
 PROJECT_STATUSES = ("Green", "Yellow", "Red", "Completed", "OnHold", "Cancelled", "Custom")
 LIST_FIELDS = (
@@ -355,7 +355,7 @@ def update_folder(ctx: Ctx) -> list[dict[str, Any]]:
     if folder.id in (ids.ROOT_FOLDER_ID, ids.RECYCLE_BIN_ID):
         raise wrike_error("invalid_request", "The root folder and the Recycle Bin cannot be modified")
     if params.boolean("restore", False) and folder.deleted:
-        restore_batch(state, folder.deleted_batch)
+        state.restore_folder(folder)
     title = params.string("title", non_empty=True)
     if title is not None:
         folder.title = title
@@ -422,16 +422,6 @@ def _update_project(ctx: Ctx, folder: Folder) -> None:
     folder.project = project
 
 
-def restore_batch(state: SandboxState, batch: int | None) -> None:
-    """Bring back everything one DELETE put in the Recycle Bin."""
-    if batch is None:
-        return
-    items: list[Folder | Task] = [*state.folders.values(), *state.tasks.values()]
-    for item in items:
-        if item.deleted and item.deleted_batch == batch:
-            item.deleted, item.deleted_batch = False, None
-
-
 @route("DELETE", "/folders/{folderId}", "folders", WRITE)
 def delete_folder(ctx: Ctx) -> list[dict[str, Any]]:
     state = ctx.state
@@ -440,32 +430,7 @@ def delete_folder(ctx: Ctx) -> list[dict[str, Any]]:
         raise wrike_error("invalid_request", f"Folder '{folder.id}' cannot be deleted through this method")
     if folder.deleted:
         raise wrike_error("invalid_request", f"Folder '{folder.id}' is already in the Recycle Bin")
-    state.delete_batches += 1
-    batch = state.delete_batches
-    doomed = {folder.id, *state.descendant_folder_ids(folder.id)}
-    # A descendant that also lives somewhere outside the deleted subtree stays where it is.
-    for folder_id in list(doomed):
-        other = state.folders[folder_id]
-        if folder_id != folder.id and any(p not in doomed for p in other.parent_ids):
-            doomed.discard(folder_id)
-    for folder_id in doomed:
-        state.folders[folder_id].deleted = True
-        state.folders[folder_id].deleted_batch = batch
-    for task in state.tasks.values():
-        if not task.deleted and task.parent_ids and all(p in doomed for p in task.parent_ids):
-            task.deleted, task.deleted_batch = True, batch
-    # Subtasks without folders of their own follow their super tasks.
-    changed = True
-    while changed:
-        changed = False
-        for task in state.tasks.values():
-            if (
-                not task.deleted
-                and not task.parent_ids
-                and task.super_task_ids
-                and all(state.tasks[s].deleted for s in task.super_task_ids if s in state.tasks)
-            ):
-                task.deleted, task.deleted_batch, changed = True, batch, True
+    state.recycle_folder(folder)
     folder.updated = state.now()
     return [render_folder(state, folder, set(), by_id=True)]
 

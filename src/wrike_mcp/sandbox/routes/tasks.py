@@ -21,7 +21,7 @@ from wrike_mcp.sandbox.routes.common import (
     title_contains,
 )
 from wrike_mcp.sandbox.routes.contacts import apply_metadata, metadata_filter, metadata_matches
-from wrike_mcp.sandbox.routes.folders import _writable_parent, restore_batch
+from wrike_mcp.sandbox.routes.folders import _writable_parent
 from wrike_mcp.sandbox.state import Dependency, Folder, PageQuery, SandboxState, Task, TaskDates, Workflow
 
 STATUSES = ("Active", "Completed", "Deferred", "Cancelled")
@@ -640,7 +640,7 @@ def update_task(ctx: Ctx) -> list[dict[str, Any]]:
     priority = _priority(ctx)
 
     if restore and task.deleted:
-        restore_batch(state, task.deleted_batch)
+        state.restore_task(task)
     if title is not None:
         task.title = title
     if description is not None:
@@ -689,14 +689,7 @@ def delete_task(ctx: Ctx) -> list[dict[str, Any]]:
     task = state.task(ctx.one_id("taskId"))
     if task.deleted:
         raise wrike_error("invalid_request", f"Task '{task.id}' is already in the Recycle Bin")
-    state.delete_batches += 1
-    batch = state.delete_batches
-    pending = [task.id]
-    while pending:  # subtasks go to the Recycle Bin with their super task
-        current = state.tasks[pending.pop()]
-        if not current.deleted:
-            current.deleted, current.deleted_batch = True, batch
-            pending.extend(state.sub_task_ids(current.id))
+    state.recycle_task(task)
     task.updated = state.now()
     return [render_task(state, task, set(), full=True, me=ctx.user.id)]
 
