@@ -36,7 +36,7 @@ wrike-mcp connects you to one Wrike account: spaces, folders, projects, tasks, c
 workflows, custom fields and (for admins) the audit log and API-app activity.
 
 Conventions of every tool (their descriptions do not repeat them):
-- Task, folder, project, space: a Wrike id (e.g. IEAAB2CDKQAAAAAB) or a permalink
+- Task, folder, project, space: a Wrike id (e.g. IEAAB2CDKQAAAAAB or MAAAAAEFzzde) or a permalink
   (https://www.wrike.com/open.htm?id=123456). A folder, project or space also by path
   ("Marketing/Campaigns/Q3 Launch"; levels may be skipped: "Marketing/Q3 Launch") or unique title; a task by
   its exact title when unique. A folder or space filter includes everything below it.

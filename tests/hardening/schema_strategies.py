@@ -22,11 +22,14 @@ SAMPLES = [
     "Sam",
     "IEAAB2CDKQAAAAAE",
     "IEAAB2CDI4AAAAAG",
+    "MAAAAAEFzrS_",  # a 2025-style short id: "Finalize launch checklist"
+    "MQAAAAEFzrSO",  # "Operations/Office Move"
     "KUAAAAAB",
     "Marketing",
     "Marketing/Campaigns/Q3 Launch",
     "Engineering/Planning",
-    "https://www.wrike.com/open.htm?id=520000007",
+    "https://www.wrike.com/open.htm?id=4392400063",
+    "https://www.wrike.com/open.htm?id=520000028",
     "Draft launch announcement",
     "Weekly sync notes",
     "In Review",
@@ -59,11 +62,18 @@ SAMPLES = [
 ]
 
 # Values that make a valid call likely to succeed, by parameter name, so that valid cases reach Wrike writes.
-TASKS = ["IEAAB2CDKQAAAAAE", "Draft launch announcement", "https://www.wrike.com/open.htm?id=520000007"]
+TASKS = [
+    "IEAAB2CDKQAAAAAE",
+    "MAAAAAEFzrS_",
+    "Draft launch announcement",
+    "https://www.wrike.com/open.htm?id=520000028",
+    "https://www.wrike.com/open.htm?id=4392400063",
+]
 FOLDERS = [
     "Marketing/Campaigns/Q3 Launch",
     "Marketing/Campaigns",
     "IEAAB2CDI4AAAAAG",
+    "MQAAAAEFzrSO",
     "Engineering/Mobile App",
 ]
 PEOPLE = ["me", "Ann Lee", "ben.carter@northwind.example", "KUAAAAAB", "Sam"]

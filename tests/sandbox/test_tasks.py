@@ -79,8 +79,6 @@ async def test_other_filters(api: httpx.AsyncClient, state: SandboxState) -> Non
     assert high and all(t["importance"] == "High" for t in high)
     title = (await api.get("/tasks", params={"title": "Draft launch announcement"})).json()["data"]
     assert [t["title"] for t in title] == ["Draft launch announcement"]
-    for partial in ("launch announcement", "draft launch announcement"):  # "Title filter, exact match"
-        assert not (await api.get("/tasks", params={"title": partial})).json()["data"]
     milestones = (await api.get("/tasks", params={"type": "Milestone"})).json()["data"]
     assert milestones and all(t["dates"]["type"] == "Milestone" for t in milestones)
     task = state.tasks[task_id(state, "Draft launch announcement")]
@@ -304,3 +302,76 @@ async def test_dependencies(api: httpx.AsyncClient, state: SandboxState) -> None
     assert made.json()["data"][0]["successorId"] == a
     full = (await api.get(f"/tasks/{a}")).json()["data"][0]
     assert made.json()["data"][0]["id"] in full["dependencyIds"]
+
+
+async def test_title_filter_is_a_contains_match_ignoring_case(
+    api: httpx.AsyncClient, state: SandboxState
+) -> None:
+    """ver154: "Title filter, contains match" (the 2020 reference said exact); case: [assumption]."""
+    q3 = folder_id(state, "Marketing/Campaigns/Q3 Launch")
+    expected = {
+        "Finalize launch checklist", "Book launch venue", "Draft launch announcement",
+    }  # fmt: skip
+    for path in ("/tasks", f"/folders/{q3}/tasks", f"/spaces/{folder_id(state, 'Marketing')}/tasks"):
+        found = (await api.get(path, params={"title": "LAUNCH"})).json()["data"]
+        titles = {t["title"] for t in found}
+        assert expected <= titles, path
+        assert all("launch" in title.casefold() for title in titles), path
+    deleted = next(t for t in state.tasks.values() if t.deleted)
+    found = (await api.get("/tasks", params={"title": deleted.title})).json()["data"]
+    assert deleted.id not in {t["id"] for t in found}  # the Recycle Bin stays out of normal queries
+
+
+async def test_folder_and_space_title_filters(api: httpx.AsyncClient, state: SandboxState) -> None:
+    planning = (await api.get("/folders", params={"title": "plan"})).json()
+    assert planning["kind"] == "folders"
+    assert sorted(f["title"] for f in planning["data"]) == ["Planning", "Planning"]
+    marketing = folder_id(state, "Marketing")
+    below = (await api.get(f"/folders/{marketing}/folders", params={"title": "LAUNCH"})).json()["data"]
+    assert sorted(f["title"] for f in below) == ["Launch Assets", "Q3 Launch"]
+    in_space = (await api.get(f"/spaces/{marketing}/folders", params={"title": "campaign"})).json()["data"]
+    assert sorted(f["title"] for f in in_space) == ["Campaigns", "Spring Campaign"]
+    spaces = (await api.get("/spaces", params={"title": "OPER"})).json()["data"]
+    assert [s["title"] for s in spaces] == ["Operations"]
+    for path in ("/folders", "/spaces"):
+        blank = (await api.get(path, params={"title": " "})).json()
+        assert blank["error"] == "invalid_parameter", path  # "accepts non-blank values only"
+
+
+async def test_restoring_a_task_brings_back_it_and_its_subtasks_deleted_with_it(
+    api: httpx.AsyncClient, state: SandboxState
+) -> None:
+    parent = task_id(state, "Draft launch announcement")
+    early, *others = state.sub_task_ids(parent)
+    await api.delete(f"/tasks/{early}")  # one subtask goes first, on its own
+    await api.delete(f"/tasks/{parent}")
+    assert all(state.tasks[t].deleted for t in [parent, early, *others])
+    restored = (await api.put(f"/tasks/{parent}", data={"restore": "true"})).json()["data"][0]
+    assert restored["scope"] == "WsTask" and sorted(restored["subTaskIds"]) == sorted(others)
+    assert state.tasks[early].deleted  # deleted by an earlier DELETE: it stays in the Recycle Bin
+
+
+async def test_restore_brings_back_what_was_asked_not_the_whole_delete(
+    api: httpx.AsyncClient, state: SandboxState
+) -> None:
+    q3 = folder_id(state, "Marketing/Campaigns/Q3 Launch")
+    assets = folder_id(state, "Marketing/Campaigns/Q3 Launch/Launch Assets")
+    venue, press = task_id(state, "Book launch venue"), task_id(state, "Approve press kit")
+    await api.delete(f"/folders/{q3}")
+    assert all(state.tasks[t].deleted for t in (venue, press)) and state.folders[assets].deleted
+
+    one = (await api.put(f"/tasks/{venue}", data={"restore": "true"})).json()["data"][0]
+    assert one["scope"] == "WsTask"
+    assert one["parentIds"] == ["IEAAB2CDI7777777"]  # its folder is still in the Recycle Bin: the root
+    assert state.tasks[press].deleted and state.folders[q3].deleted and state.folders[assets].deleted
+
+    sub = (await api.put(f"/folders/{assets}", data={"restore": "true"})).json()["data"][0]
+    assert sub["scope"] == "WsFolder" and sub["parentIds"] == ["IEAAB2CDI7777777"]
+    assert state.folders[q3].deleted and state.tasks[press].deleted
+    assets_tasks = [t for t in state.tasks.values() if assets in t.parent_ids]
+    assert assets_tasks and not any(t.deleted for t in assets_tasks)
+
+    whole = (await api.put(f"/folders/{q3}", data={"restore": "true"})).json()["data"][0]
+    assert whole["scope"] == "WsFolder" and not state.tasks[press].deleted
+    titles = {t["title"] for t in (await api.get(f"/folders/{q3}/tasks")).json()["data"]}
+    assert "Approve press kit" in titles and "Book launch venue" not in titles  # restored elsewhere before

@@ -584,6 +584,24 @@ async def test_delete_task_asks_first_and_deletes_on_accept(
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
+@pytest.mark.parametrize("elicitation", [True, False])
+async def test_delete_task_refuses_a_task_already_in_the_recycle_bin(
+    mode: str, elicitation: bool, server: WrikeMCPServer, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    """Wrike does not document a DELETE of something in the Recycle Bin: none is sent, nobody is asked."""
+    task = next(t for t in sandbox_state.tasks.values() if t.deleted)
+    asked, callback = answering("accept")
+    options: dict[str, Any] = {"elicitation_callback": callback} if elicitation else {}
+    async with Client(server, mode=mode, **options) as client:
+        for ref in (task.id, task.permalink):
+            message = await call_error(client, "delete_task", task=ref)
+            assert f"task {task.id} is already in the Recycle Bin" in message and "restore=true" in message
+    assert not asked
+    assert not [c for c in await api_calls(sandbox_http) if c[0] == "DELETE"]
+    assert task.deleted
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_delete_task_not_confirmed_deletes_nothing(
     mode: str, server: WrikeMCPServer, sandbox_state: Any, sandbox_http: httpx.AsyncClient
 ) -> None:

@@ -109,6 +109,10 @@ async def test_comments(client: WrikeClient) -> None:
     assert added.task_id == task["id"]
     after = [Comment.model_validate(c) for c in await client.get(f"/tasks/{task['id']}/comments")]
     assert len(after) == len(before) + 1
+    # [live] Wrike answers a comment's DELETE with an empty data list; a later read finds nothing.
+    assert await client.delete(f"/comments/{added.id}") == []
+    with pytest.raises(ResourceNotFound):
+        await client.get(f"/comments/{added.id}")
 
 
 async def test_timelogs(client: WrikeClient) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import anyio
+import httpx
 import pytest
 
+from tests.wrike.wrike_helpers import api_requests
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import AmbiguousReference, ReferenceNotFound
 from wrike_mcp.wrike.resolve import Resolver, legacy_id_from_permalink
@@ -49,8 +51,31 @@ async def test_task_by_id_permalink_number_and_title(client: WrikeClient, resolv
     assert await resolver.task_id(full["permalink"]) == task["id"]
     assert await resolver.task_id(full["permalink"].rsplit("=", 1)[1]) == task["id"]
     assert await resolver.task_id("  Draft launch  announcement ") == task["id"]
-    with pytest.raises(ReferenceNotFound, match="title must be exact"):  # Wrike's title filter is exact
-        await resolver.task_id("draft LAUNCH announcement")
+    assert await resolver.task_id("draft LAUNCH announcement") == task["id"]  # exact title, any case
+    with pytest.raises(ReferenceNotFound, match="title must be exact"):
+        await resolver.task_id("launch announcement")  # contained in the title, but not the title
+
+
+async def test_task_by_short_id_and_its_permalink(client: WrikeClient, resolver: Resolver) -> None:
+    task = (await client.get("/tasks", {"title": "Finalize launch checklist"}))[0]
+    assert len(task["id"]) == 12 and not task["id"].isupper()  # a 2025-style id in the seed
+    assert await resolver.task_id(task["id"]) == task["id"]
+    assert await resolver.task_id(task["permalink"]) == task["id"]
+
+
+async def test_exact_title_is_checked_over_wrikes_contains_filter(
+    client: WrikeClient, resolver: Resolver, control: httpx.AsyncClient
+) -> None:
+    """Wrike's title filter is a contains match: it narrows the scan, the exact title is checked locally."""
+    folder = (await client.get("/folders", {"title": "Q4 Hiring"}))[0]["id"]
+    plan = (await client.post(f"/folders/{folder}/tasks", {"title": "Launch plan"}))[0]["id"]
+    with pytest.raises(ReferenceNotFound, match="title must be exact"):
+        await resolver.task_id("Launch")  # "Launch plan" and the seed's "… launch …" tasks contain it
+    launch = (await client.post(f"/folders/{folder}/tasks", {"title": "Launch"}))[0]["id"]
+    assert await resolver.task_id("launch") == launch
+    assert await resolver.task_id("Launch plan") == plan
+    scans = [r for r in await api_requests(control, "GET", "/api/v4/tasks") if r["path"] == "/api/v4/tasks"]
+    assert scans and all("title" in str(r["query"]) for r in scans)  # narrowed by Wrike, never a full scan
 
 
 async def test_task_title_ambiguity_lists_paths(resolver: Resolver) -> None:

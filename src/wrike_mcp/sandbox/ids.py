@@ -3,9 +3,21 @@
 Classic Wrike v4 ids are the 8-character account id, a 2-character entity marker and 6 base32
 characters (`IEAAB2CDKQAAAAAB` is a task); contacts are 8 characters (`KUAAAAAB`). Clients must treat
 them as opaque, but looking real keeps the sandbox honest about what clients will receive.
+
+Since 2025 Wrike gives new tasks, folders and spaces short mixed-case ids of 12 characters instead
+([sample]: a task `MAAAAAEFzzde`, a space `MQAAAAEFzzdO`); a real account holds both kinds. Those two
+samples decode as base64 to nine bytes: one kind byte (`0x30` task, `0x31` space) and a 64-bit
+big-endian number (4392433502, 4392433486) of the size of today's permalink numbers, sixteen apart as if
+tasks and folders shared one sequence. The sandbox builds its short ids that way [assumption]: the number
+inside is the entity's legacy id (the one in its permalink), folders and projects share the spaces' kind
+byte (a space is a folder in API v4), and the alphabet is base64's URL-safe one (`-`, `_`), since ids
+travel in URL paths.
 """
 
 from __future__ import annotations
+
+import base64
+from datetime import timedelta
 
 ACCOUNT_ID = "IEAAB2CD"
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -35,6 +47,22 @@ LEGACY_BASE = {
     "ApiV2Attachment": 740000000,
     "ApiV2Timelog": 850000000,
 }
+
+
+# Kind bytes of short (2025-style) ids, from the samples; the folder one covers projects and spaces.
+SHORT_TASK = 0x30
+SHORT_FOLDER = 0x31
+# Wrike switched to short ids on 2025-01-01. The seed is dated relative to the day of the reset, so the
+# sandbox places the switch this long before the reset: the same seed entities carry short ids on every
+# start, whatever the calendar says. Everything created through the API is newer and gets a short id.
+SHORT_IDS_AGE = timedelta(days=100)
+# Legacy numbers of entities with short ids come from one sequence for tasks and folders, near the samples'.
+SHORT_LEGACY_BASE = 4392400000
+
+
+def short_id(kind: int, legacy_id: int) -> str:
+    """A 2025-style id: base64 (URL-safe) of the kind byte and the 64-bit legacy number, 12 characters."""
+    return base64.urlsafe_b64encode(bytes([kind]) + legacy_id.to_bytes(8, "big")).decode("ascii")
 
 
 def base32(number: int, width: int) -> str:

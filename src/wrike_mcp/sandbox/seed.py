@@ -278,6 +278,18 @@ FOLDER_DESCRIPTIONS = {
 }
 
 
+# The Operations space was opened after Wrike's 2025 id switch (ids.SHORT_IDS_AGE before the reset): it,
+# its folders and projects and every task in them have short ids; the older spaces keep classic ids, and
+# so do their tasks created before the switch. A real account in 2026 holds both kinds.
+OPERATIONS_OPENED_DAYS_AGO = 90
+
+
+def _space_opened(title: str, planned: datetime, today: date) -> datetime:
+    if title == "Operations":
+        return _at(today - timedelta(days=OPERATIONS_OPENED_DAYS_AGO), 9)
+    return planned
+
+
 def _seed_folders(
     state: SandboxState,
     people: dict[str, Contact],
@@ -304,13 +316,15 @@ def _seed_folders(
     role_ids = [ids.entity_id(ids.ACCESS_ROLE, n) for n in (1, 2, 3)]
     for index, space_title in enumerate(("Marketing", "Engineering", "Operations")):
         members = [(cid, role_ids[0] if cid == ann.id else role_ids[1], cid == ann.id) for cid in everyone]
+        opened = _space_opened(space_title, created + timedelta(days=index), today)
+        space_id, space_legacy_id = state.new_folder_ids(opened)
         space = Folder(
-            id=state.new_id(ids.FOLDER),
-            legacy_id=state.new_legacy_id("ApiV2Folder"),
+            id=space_id,
+            legacy_id=space_legacy_id,
             title=space_title,
             parent_ids=[ids.ROOT_FOLDER_ID],
-            created=created + timedelta(days=index),
-            updated=created + timedelta(days=index + 30),
+            created=opened,
+            updated=min(now, opened + timedelta(days=30)),
             workflow_id=default_wf.id,
             shared_ids=list(everyone),
             space=SpaceInfo(
@@ -332,7 +346,8 @@ def _seed_folders(
     for index, (path, owner, status, software, color) in enumerate(FOLDER_SPECS):
         parent_path, _, title = path.rpartition("/")
         parent = by_path[parent_path]
-        made = created + timedelta(days=40 + index * 5)
+        # A folder is never older than its space (Operations opened late), nor two of them made at once.
+        made = max(created + timedelta(days=40 + index * 5), parent.created + timedelta(hours=1))
         project = None
         if owner is not None:
             start = today - timedelta(days=60 - index * 3)
@@ -349,9 +364,10 @@ def _seed_folders(
             if state.project_workflow_for(parent) is not None:
                 project.status = None
                 project.custom_status_id = _project_status_in(project_wf, status).id
+        folder_id, folder_legacy_id = state.new_folder_ids(made)
         folder = Folder(
-            id=state.new_id(ids.FOLDER),
-            legacy_id=state.new_legacy_id("ApiV2Folder"),
+            id=folder_id,
+            legacy_id=folder_legacy_id,
             title=title,
             parent_ids=[parent.id],
             created=made,
@@ -366,9 +382,7 @@ def _seed_folders(
             folder.custom_fields = {}
         state.folders[folder.id] = folder
         by_path[path] = folder
-    state.delete_batches += 1
-    old = by_path["Engineering/Old Experiments"]
-    old.deleted, old.deleted_batch = True, state.delete_batches
+    state.recycle_folder(by_path["Engineering/Old Experiments"])
     return by_path
 
 
@@ -584,11 +598,13 @@ def _seed_tasks(
         in_group = [s for s in workflow.statuses if s.group == chosen_group]
         status = next((s for s in in_group if s.name == custom_status_name), None) or rng.choice(in_group)
         created = now - timedelta(days=rng.randint(20, 240), hours=rng.randint(0, 8))
+        created = max(created, folder.created + timedelta(hours=1))  # a task is younger than its folder
         updated = created + (now - created) * rng.random()
         author = rng.choice(persons)
+        task_id, legacy_id = state.new_task_ids(created)
         task = Task(
-            id=state.new_id(ids.TASK),
-            legacy_id=state.new_legacy_id("ApiV2Task"),
+            id=task_id,
+            legacy_id=legacy_id,
             title=title,
             parent_ids=[] if super_task else [folder.id],
             author_id=author.id,
@@ -711,8 +727,7 @@ def _seed_tasks(
 
     # A few tasks already sit in the Recycle Bin.
     for victim in tasks[40:200:40]:
-        state.delete_batches += 1
-        victim.deleted, victim.deleted_batch = True, state.delete_batches
+        state.recycle_task(victim)
     return tasks
 
 

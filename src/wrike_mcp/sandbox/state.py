@@ -173,9 +173,8 @@ class Folder:
     custom_fields: dict[str, str] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
     deleted: bool = False
-    deleted_batch: int | None = (
-        None  # which DELETE put it in the Recycle Bin, so restore brings back the same set
-    )
+    # Which DELETE put it in the Recycle Bin: restoring an item brings back only what went there with it.
+    deleted_batch: int | None = None
 
     @property
     def permalink(self) -> str:
@@ -386,6 +385,7 @@ class SandboxState:
         self.rate_windows: dict[str, deque[float]] = {}
         self.counters: dict[str, int] = {}
         self.delete_batches = 0
+        self.short_ids_since = self.now() - ids.SHORT_IDS_AGE
         self.faults = []
         self.requests = []
         seed(self)
@@ -399,6 +399,23 @@ class SandboxState:
 
     def new_legacy_id(self, legacy_type: str) -> int:
         return ids.LEGACY_BASE[legacy_type] + self.next_number(legacy_type) * 7
+
+    def new_task_ids(self, created: datetime) -> tuple[str, int]:
+        """(id, legacy id) of a task created at `created`: a short id after Wrike's 2025 switch."""
+        return self._new_ids(ids.SHORT_TASK, ids.TASK, "ApiV2Task", created)
+
+    def new_folder_ids(self, created: datetime) -> tuple[str, int]:
+        """(id, legacy id) of a folder, project or space created at `created`, as for tasks."""
+        return self._new_ids(ids.SHORT_FOLDER, ids.FOLDER, "ApiV2Folder", created)
+
+    def _new_ids(self, kind: int, marker: str, legacy_type: str, created: datetime) -> tuple[str, int]:
+        # The classic numbers are drawn either way, so the seed's classic ids and permalinks stay the same
+        # whichever of their neighbours get short ids.
+        classic = ids.entity_id(marker, self.next_number(marker)), self.new_legacy_id(legacy_type)
+        if created < self.short_ids_since:
+            return classic
+        legacy_id = ids.SHORT_LEGACY_BASE + self.next_number("short") * 7
+        return ids.short_id(kind, legacy_id), legacy_id
 
     # -- lookups that answer 404 the Wrike way -----------------------------------------------------------
     def contact(self, contact_id: str) -> Contact:
@@ -559,6 +576,85 @@ class SandboxState:
 
     def dependency_ids(self, task_id: str) -> list[str]:
         return [d.id for d in self.dependencies.values() if task_id in (d.predecessor_id, d.successor_id)]
+
+    # -- the Recycle Bin -------------------------------------------------------------------------------------
+    # [live] a deleted task or folder goes to the Recycle Bin with its subtree. Restoring (PUT … restore=true)
+    # brings back the item asked for with the part of its subtree that was deleted with it [assumption: Wrike
+    # documents only "Restore task/folder from Recycled Bin"], never the rest of an earlier DELETE.
+
+    def recycle_task(self, task: Task) -> None:
+        """Move a task and its subtasks to the Recycle Bin, as one delete."""
+        batch = self._next_delete_batch()
+        for current in [task, *self.subtask_tree(task.id)]:
+            if not current.deleted:
+                current.deleted, current.deleted_batch = True, batch
+
+    def recycle_folder(self, folder: Folder) -> None:
+        """Move a folder, its subfolders and the tasks that live only there to the Recycle Bin, as one delete."""
+        batch = self._next_delete_batch()
+        doomed = {folder.id, *self.descendant_folder_ids(folder.id)}
+        # A descendant that also lives somewhere outside the deleted subtree stays where it is.
+        for folder_id in list(doomed):
+            other = self.folders[folder_id]
+            if folder_id != folder.id and any(p not in doomed for p in other.parent_ids):
+                doomed.discard(folder_id)
+        for folder_id in doomed:
+            self.folders[folder_id].deleted, self.folders[folder_id].deleted_batch = True, batch
+        for task in [t for t in self.tasks.values() if t.parent_ids and set(t.parent_ids) <= doomed]:
+            for current in [task, *self.subtask_tree(task.id)]:
+                if not current.deleted and (current is task or not current.parent_ids):
+                    current.deleted, current.deleted_batch = True, batch
+
+    def restore_task(self, task: Task) -> None:
+        """Bring a task back from the Recycle Bin with the subtasks deleted together with it."""
+        batch = task.deleted_batch
+        for current in [task, *self.subtask_tree(task.id)]:
+            if current.deleted and (current is task or current.deleted_batch == batch):
+                current.deleted, current.deleted_batch = False, None
+        self._rehome_task(task)
+
+    def restore_folder(self, folder: Folder) -> None:
+        """Bring a folder back with its subfolders and tasks deleted together with it."""
+        batch = folder.deleted_batch
+        members = {folder.id, *self.descendant_folder_ids(folder.id)}
+        for folder_id in members:
+            current = self.folders[folder_id]
+            if current is folder or current.deleted_batch == batch:
+                current.deleted, current.deleted_batch = False, None
+        for task in [t for t in self.tasks.values() if t.deleted and set(t.parent_ids) & members]:
+            if task.deleted_batch == batch:
+                self.restore_task(task)
+        folder.parent_ids = [p for p in folder.parent_ids if not self._in_recycle_bin(p)] or [
+            ids.ROOT_FOLDER_ID
+        ]
+
+    def subtask_tree(self, task_id: str) -> list[Task]:
+        """Every task below this one through subtask links, in the Recycle Bin or not."""
+        found: list[Task] = []
+        pending = [task_id]
+        while pending:
+            current = pending.pop()
+            for task in self.tasks.values():
+                if current in task.super_task_ids and task not in found and task.id != task_id:
+                    found.append(task)
+                    pending.append(task.id)
+        return found
+
+    def _rehome_task(self, task: Task) -> None:
+        # A task brought back without its folder or super task (still in the Recycle Bin) drops those
+        # links, and one left with none lands in the root, where a task without a folder lives.
+        task.parent_ids = [p for p in task.parent_ids if not self._in_recycle_bin(p)]
+        task.super_task_ids = [s for s in task.super_task_ids if not self._in_recycle_bin(s)]
+        if not task.parent_ids and not task.super_task_ids:
+            task.parent_ids = [ids.ROOT_FOLDER_ID]
+
+    def _in_recycle_bin(self, entity_id: str) -> bool:
+        entity = self.folders.get(entity_id) or self.tasks.get(entity_id)
+        return entity is not None and entity.deleted
+
+    def _next_delete_batch(self) -> int:
+        self.delete_batches += 1
+        return self.delete_batches
 
     def record_audit(
         self,

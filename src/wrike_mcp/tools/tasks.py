@@ -125,6 +125,11 @@ async def folder_refs(deps: WrikeContext, ids: Iterable[str]) -> list[Ref]:
     return refs
 
 
+def in_recycle_bin(item: Mapping[str, Any]) -> bool:
+    """Whether Wrike reports the task or folder in the Recycle Bin (scope RbTask, RbFolder)."""
+    return str(item.get("scope") or "").startswith("Rb")
+
+
 async def status_name(deps: WrikeContext, custom_status_id: Any) -> str | None:
     if not custom_status_id:
         return None
@@ -190,7 +195,7 @@ async def task_items(deps: WrikeContext, raw: Sequence[Mapping[str, Any]]) -> li
                     Ref(id=ident, name=titles.get(ident)) for ident in task.get("superTaskIds") or []
                 ],
                 permalink=task.get("permalink"),
-                in_recycle_bin=True if str(task.get("scope") or "").startswith("Rb") else None,
+                in_recycle_bin=True if in_recycle_bin(task) else None,
             )
         )
     return items
@@ -308,8 +313,9 @@ async def search_tasks(
 
     # ---- references → ids
     params: dict[str, Any] = {"fields": LIST_FIELDS, "subTasks": include_subtasks}
-    # Wrike's `title` filter is an exact match of the whole title, so title words are matched here, page by
-    # page; Wrike's total then counts the other filters only and is not reported.
+    # Wrike's `title` filter matches one string contained in the title, in an undocumented case; words in
+    # any order and any case are matched here, page by page, and Wrike's total (which counts the other
+    # filters only) is not reported.
     wanted = [word.casefold() for word in words.split()] if words else []
     path = "/tasks"
     if folder is not None:
@@ -635,7 +641,7 @@ async def task_detail(deps: WrikeContext, task: Mapping[str, Any], comments: int
         created=task.get("createdDate"),
         updated=task.get("updatedDate"),
         completed=task.get("completedDate"),
-        in_recycle_bin=True if str(task.get("scope") or "").startswith("Rb") else None,
+        in_recycle_bin=True if in_recycle_bin(task) else None,
         comments=comment_list,
         comments_total=comments_total,
     )
@@ -995,6 +1001,20 @@ class DeleteResult(Model):
     outcome: str = Field(description="what happened, in the server's words")
 
 
+async def task_to_delete(deps: WrikeContext, task_id: str) -> dict[str, Any]:
+    """The task as it is now; ToolError when it is already in the Recycle Bin.
+
+    What Wrike does with a DELETE of something in the Recycle Bin is not documented, so none is ever sent.
+    """
+    found = await deps.client.get_one(f"/tasks/{task_id}")
+    if in_recycle_bin(found):
+        raise ToolError(
+            f"task {task_id} is already in the Recycle Bin: nothing was deleted; update_task with restore=true "
+            "brings it back"
+        )
+    return found
+
+
 async def confirm_delete(task: str, ctx: Context) -> Elicit[DeleteConfirmation] | DeleteConfirmation:
     """Ask the user before deleting; without elicitation, go on only when the server has --allow-delete."""
     deps = wrike(ctx)
@@ -1007,7 +1027,7 @@ async def confirm_delete(task: str, ctx: Context) -> Elicit[DeleteConfirmation] 
         )
     try:
         task_id = await deps.resolver.task_id(task)
-        found = await deps.client.get_one(f"/tasks/{task_id}")
+        found = await task_to_delete(deps, task_id)
         where = ", ".join(ref.name or ref.id for ref in await folder_refs(deps, found.get("parentIds") or []))
     except BadReference as exc:
         raise ToolError(exc.message) from None
@@ -1048,8 +1068,12 @@ async def delete_task(
         return DeleteResult(
             deleted=False, task=Ref(id=task_id), outcome="not deleted: the user did not confirm"
         )
+    # Read again right before the DELETE: the confirmation may be old, and a client without elicitation
+    # gets here without any read.
+    known = await task_to_delete(deps, task_id)
     removed = await deps.client.delete(f"/tasks/{task_id}")
-    title = show_title(removed[0].get("title")) if removed else None
+    # The title from what was known before: a DELETE answer may not echo the entity (comments' do not).
+    title = show_title((removed[0] if removed else known).get("title"))
     return DeleteResult(deleted=True, task=Ref(id=task_id, name=title), outcome="moved to the Recycle Bin")
 
 

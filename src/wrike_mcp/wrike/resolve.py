@@ -33,11 +33,13 @@ T = TypeVar("T")
 
 ONLY_WRIKE_LINKS = "only Wrike links such as https://www.wrike.com/open.htm?id=123 are understood"
 
-# Classic v4 ids of tasks and folders: 16 upper-case base32 characters (contacts: 8). Such a reference is
-# taken as an id without asking Wrike; anything else that could be an id (the newer format) is checked first.
+# Ids are opaque: an account holds classic 16-character upper-case ids and, since 2025, short mixed-case
+# ones (`MAAAAAEFzzde`), and neither shape is ever required. The classic shape only saves a request: no
+# task title looks like it, so such a reference is taken as a task id without asking Wrike (Wrike's 404
+# names it if it is wrong). Any other single token that could be an id (a short id, or a one-word title
+# such as "Deliverables") is tried as an id first, then as a title.
 _CLASSIC_ID = re.compile(r"^[A-Z0-9]{16}$")
-_CLASSIC_CONTACT_ID = re.compile(r"^[A-Z0-9]{8}$")
-_MAYBE_ID = re.compile(r"^[A-Za-z0-9\-_:.=]{6,256}$")
+_MAYBE_ID = re.compile(r"^[A-Za-z0-9\-_:.=]{1,256}$")
 _LEGACY_NUMBER = re.compile(r"^\d{1,19}$")
 
 
@@ -233,7 +235,8 @@ class Resolver:
         return await self._task_by_title(ref)
 
     async def _task_by_title(self, title: str) -> str:
-        # Wrike's title filter is an exact match of the whole title ("Title filter, exact match")
+        # Wrike's title filter is a contains match (case undocumented): it only narrows the scan to a few
+        # tasks, and the exact title ("Launch", not "Launch plan") is checked here, ignoring case.
         title = " ".join(title.split())
         found = await self.client.get("/tasks", {"title": title, "fields": ["parentIds"]})
         matches = [task for task in found if _fold(str(task.get("title", ""))) == _fold(title)]
@@ -400,8 +403,8 @@ class Resolver:
         partial = [c for c in people if _fold(ref) in _fold(c.name)]
         if partial:
             return self._one_person(ref, partial)
-        if _CLASSIC_CONTACT_ID.match(ref):
-            return ref  # an id not in the visible contact list; Wrike will say if it does not exist
+        if _MAYBE_ID.match(ref) and await self.person(ref) is not None:
+            return ref  # an id outside the visible contact list that Wrike knows
         raise ReferenceNotFound("person", ref, "find_people lists people by name or email")
 
     @staticmethod

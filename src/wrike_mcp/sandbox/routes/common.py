@@ -214,3 +214,13 @@ class CustomFieldFilter:
             return outcome
         except TypeError:  # a number compared with text never matches
             return False
+
+
+def title_contains(title: str, wanted: str) -> bool:
+    """The `title` filter of task, folder and space lists.
+
+    A contains match (Wrike's OpenAPI description, version 154; the 2020 reference said exact match). Its
+    case is not documented: the sandbox ignores case, as Wrike's own search does, and clients that need an
+    exact title re-check it themselves.
+    """
+    return wanted.casefold() in title.casefold()

@@ -15,9 +15,10 @@ from wrike_mcp.sandbox.routes.common import (
     custom_field_updates,
     people,
     render_custom_fields,
+    title_contains,
 )
 from wrike_mcp.sandbox.routes.contacts import apply_metadata, metadata_filter, metadata_matches
-from wrike_mcp.sandbox.state import Folder, Project, SandboxState, Task
+from wrike_mcp.sandbox.state import Folder, Project, SandboxState
 
 LIST_FIELDS = (
     "metadata",
@@ -54,6 +55,7 @@ TREE_PARAMS = [
     "contractTypes",
     "customStatuses",
     "fields",
+    "title",
 ]
 # Any of these switches a tree query from folder-tree entries to the Folder model.
 FILTER_PARAMS = (
@@ -67,6 +69,7 @@ FILTER_PARAMS = (
     "contractTypes",
     "customStatuses",
     "fields",
+    "title",
 )
 
 
@@ -185,11 +188,14 @@ def _query_folders(ctx: Ctx, below: str | None) -> list[dict[str, Any]]:
     custom_field = CustomFieldFilter(params, state)
     params.enum("contractTypes", ["Billable", "NonBillable"])
     custom_statuses = params.string_list("customStatuses")
+    title = params.string("title", non_empty=True)  # "accepts non-blank values only" (ver154)
     found = []
     for folder in candidates:
         if folder.deleted != deleted and below is None:
             continue
         if permalink is not None and folder.permalink != permalink:
+            continue
+        if title is not None and not title_contains(folder.title, title):
             continue
         if only_projects is not None and (folder.project is not None) != only_projects:
             continue
@@ -294,9 +300,10 @@ def create_folder(ctx: Ctx) -> list[dict[str, Any]]:
     updates = custom_field_updates(ctx)
     project_raw = ctx.params.obj("project")
     now = state.now()
+    folder_id, legacy_id = state.new_folder_ids(now)
     folder = Folder(
-        id=state.new_id(ids.FOLDER),
-        legacy_id=state.new_legacy_id("ApiV2Folder"),
+        id=folder_id,
+        legacy_id=legacy_id,
         title=title,
         parent_ids=[parent.id],
         created=now,
@@ -344,7 +351,7 @@ def update_folder(ctx: Ctx) -> list[dict[str, Any]]:
     if folder.id in (ids.ROOT_FOLDER_ID, ids.RECYCLE_BIN_ID):
         raise wrike_error("invalid_request", "The root folder and the Recycle Bin cannot be modified")
     if params.boolean("restore", False) and folder.deleted:
-        restore_batch(state, folder.deleted_batch)
+        state.restore_folder(folder)
     title = params.string("title", non_empty=True)
     if title is not None:
         folder.title = title
@@ -411,16 +418,6 @@ def _update_project(ctx: Ctx, folder: Folder) -> None:
     folder.project = project
 
 
-def restore_batch(state: SandboxState, batch: int | None) -> None:
-    """Bring back everything one DELETE put in the Recycle Bin."""
-    if batch is None:
-        return
-    items: list[Folder | Task] = [*state.folders.values(), *state.tasks.values()]
-    for item in items:
-        if item.deleted and item.deleted_batch == batch:
-            item.deleted, item.deleted_batch = False, None
-
-
 @route("DELETE", "/folders/{folderId}", "folders", WRITE)
 def delete_folder(ctx: Ctx) -> list[dict[str, Any]]:
     state = ctx.state
@@ -429,32 +426,7 @@ def delete_folder(ctx: Ctx) -> list[dict[str, Any]]:
         raise wrike_error("invalid_request", f"Folder '{folder.id}' cannot be deleted through this method")
     if folder.deleted:
         raise wrike_error("invalid_request", f"Folder '{folder.id}' is already in the Recycle Bin")
-    state.delete_batches += 1
-    batch = state.delete_batches
-    doomed = {folder.id, *state.descendant_folder_ids(folder.id)}
-    # A descendant that also lives somewhere outside the deleted subtree stays where it is.
-    for folder_id in list(doomed):
-        other = state.folders[folder_id]
-        if folder_id != folder.id and any(p not in doomed for p in other.parent_ids):
-            doomed.discard(folder_id)
-    for folder_id in doomed:
-        state.folders[folder_id].deleted = True
-        state.folders[folder_id].deleted_batch = batch
-    for task in state.tasks.values():
-        if not task.deleted and task.parent_ids and all(p in doomed for p in task.parent_ids):
-            task.deleted, task.deleted_batch = True, batch
-    # Subtasks without folders of their own follow their super tasks.
-    changed = True
-    while changed:
-        changed = False
-        for task in state.tasks.values():
-            if (
-                not task.deleted
-                and not task.parent_ids
-                and task.super_task_ids
-                and all(state.tasks[s].deleted for s in task.super_task_ids if s in state.tasks)
-            ):
-                task.deleted, task.deleted_batch, changed = True, batch, True
+    state.recycle_folder(folder)
     folder.updated = state.now()
     return [render_folder(state, folder, set(), by_id=True)]
 

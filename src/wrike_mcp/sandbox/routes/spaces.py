@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wrike_mcp.sandbox.api import READ, WORKFLOW_READ, Ctx, route
+from wrike_mcp.sandbox.routes.common import title_contains
 from wrike_mcp.sandbox.routes.meta import render_custom_field, render_workflow
 from wrike_mcp.sandbox.state import Folder
 
@@ -46,14 +47,17 @@ SPACE_FIELDS = ("members", "workScheduleId")
 SPACE_BY_ID_FIELDS = (*SPACE_FIELDS, "suggestedProjectWorkflows", "suggestedTaskWorkflows")
 
 
-@route("GET", "/spaces", "spaces", READ, ["withArchived", "userIsMember", "fields"])
+@route("GET", "/spaces", "spaces", READ, ["withArchived", "userIsMember", "fields", "title"])
 def list_spaces(ctx: Ctx) -> list[dict[str, Any]]:
     fields = ctx.params.fields(SPACE_FIELDS)
     with_archived = ctx.params.boolean("withArchived", False)
     member_only = ctx.params.boolean("userIsMember", False)
+    title = ctx.params.string("title", non_empty=True)  # "accepts non-blank values only" (ver154)
     found = []
     for folder in ctx.state.folders.values():
         if folder.space is None or folder.deleted:
+            continue
+        if title is not None and not title_contains(folder.title, title):
             continue
         if folder.space.archived and not with_archived:
             continue

@@ -18,9 +18,10 @@ from wrike_mcp.sandbox.routes.common import (
     custom_field_updates,
     people,
     render_custom_fields,
+    title_contains,
 )
 from wrike_mcp.sandbox.routes.contacts import apply_metadata, metadata_filter, metadata_matches
-from wrike_mcp.sandbox.routes.folders import _writable_parent, restore_batch
+from wrike_mcp.sandbox.routes.folders import _writable_parent
 from wrike_mcp.sandbox.state import Dependency, Folder, PageQuery, SandboxState, Task, TaskDates, Workflow
 
 STATUSES = ("Active", "Completed", "Deferred", "Cancelled")
@@ -235,9 +236,7 @@ def _filters(ctx: Ctx, params: Params) -> list[Callable[[Task], bool]]:
     checks: list[Callable[[Task], bool]] = []
     title = params.string("title")
     if title is not None:
-        # Wrike's reference: "Title filter, exact match". Case-sensitive, the strictest reading, so that
-        # nothing that passes here relies on a leniency Wrike may not have.
-        checks.append(lambda t: t.title == title)
+        checks.append(lambda t: title_contains(t.title, title))
     statuses = params.enum_list("status", STATUSES, comma=True)
     if statuses:
         checks.append(lambda t: t.status in statuses)
@@ -567,9 +566,10 @@ def create_task(ctx: Ctx) -> list[dict[str, Any]]:
     updates = custom_field_updates(ctx)
     priority = _priority(ctx)
     now = state.now()
+    task_id, legacy_id = state.new_task_ids(now)
     task = Task(
-        id=state.new_id(ids.TASK),
-        legacy_id=state.new_legacy_id("ApiV2Task"),
+        id=task_id,
+        legacy_id=legacy_id,
         title=title,
         parent_ids=list(dict.fromkeys([folder.id, *extra_parents])),
         author_id=ctx.user.id,
@@ -692,7 +692,7 @@ def _update_task(ctx: Ctx, task: Task) -> dict[str, Any]:
     priority = _priority(ctx)
 
     if restore and task.deleted:
-        restore_batch(state, task.deleted_batch)
+        state.restore_task(task)
         state.record_task_audit("TaskRestored", ctx.user, task)
     if title is not None:
         task.title = title
@@ -745,14 +745,7 @@ def delete_task(ctx: Ctx) -> list[dict[str, Any]]:
     task = state.task(ctx.one_id("taskId"))
     if task.deleted:
         raise wrike_error("invalid_request", f"Task '{task.id}' is already in the Recycle Bin")
-    state.delete_batches += 1
-    batch = state.delete_batches
-    pending = [task.id]
-    while pending:  # subtasks go to the Recycle Bin with their super task
-        current = state.tasks[pending.pop()]
-        if not current.deleted:
-            current.deleted, current.deleted_batch = True, batch
-            pending.extend(state.sub_task_ids(current.id))
+    state.recycle_task(task)
     task.updated = state.now()
     state.record_task_audit("TaskDeleted", ctx.user, task)
     return [render_task(state, task, set(), full=True, me=ctx.user.id)]

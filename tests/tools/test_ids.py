@@ -1,0 +1,121 @@
+"""Every tool that takes a task, folder, project or space takes a 2025-style short id and its permalink.
+
+The tools are enumerated from the server itself: a new tool with a reference parameter is covered by the
+parameter's name, and a new parameter name nobody classified fails `test_every_parameter_is_classified`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client
+
+from tests.tools.conftest import call, requests_log
+
+SHORT = re.compile(r"^[A-Za-z0-9_-]{12}$")
+
+# Parameter name -> which seeded entity (all with short ids) it refers to.
+REFERENCE_PARAMS = {
+    "task": "task",
+    "parent_task": "task",
+    "folder": "folder",
+    "parent": "folder",
+    "add_parents": "folder",
+    "remove_parents": "project",  # the short task below lives in this project
+    "project": "project",
+    "within": "space",
+    "space": "space",
+}
+# Parameters that take no task, folder, project or space (people keep classic contact ids).
+OTHER_PARAMS = {
+    "add_assignees", "add_followers", "add_owners", "app", "assignee", "assignees", "author",
+    "clear_dates", "clear_end_date", "clear_start_date", "comment", "cursor", "custom_fields", "date",
+    "depth", "description", "due_after", "due_before", "due_date", "end_date", "end_from", "end_to",
+    "hours", "importance", "include_archived", "include_comments", "include_deactivated",
+    "include_groups", "include_hidden", "include_subtasks", "layout", "limit", "operations", "order",
+    "overdue", "owner", "owners", "person", "projects_only", "query", "remove_assignees",
+    "remove_owners", "restore", "since", "sort", "start_date", "start_from", "start_to", "status",
+    "text", "title", "tracked_after", "tracked_before", "type", "until", "updated_after",
+    "updated_before", "updated_since", "user", "users", "object_type", "object_ids",
+}  # fmt: skip
+# What else a tool needs to make the call meaningful.
+EXTRA_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "add_comment": {"text": "noted"},
+    "log_time": {"hours": 1, "comment": "work"},
+    "create_folder": {"title": "New folder"},
+    "create_project": {"title": "New project"},
+    "create_task": {"title": "New task"},
+    "update_task": {"importance": "Low"},
+    "update_project": {"description": "changed"},
+}
+
+
+def _short_entities(state: Any) -> dict[str, Any]:
+    def folder(title: str) -> Any:
+        return next(f for f in state.folders.values() if f.title == title and not f.deleted)
+
+    project = folder("Office Move")
+    task = next(t for t in state.tasks.values() if project.id in t.parent_ids and not t.deleted)
+    found = {"task": task, "folder": folder("Hiring"), "project": project, "space": folder("Operations")}
+    assert all(SHORT.match(entity.id) for entity in found.values()), found
+    return found
+
+
+def _arguments(tool: str, param: str, ref: str, entity_ids: dict[str, str]) -> dict[str, Any]:
+    arguments = dict(EXTRA_ARGUMENTS.get(tool, {}))
+    if param in ("add_parents", "remove_parents"):
+        arguments["task"] = entity_ids["task"]
+        if param == "remove_parents":
+            arguments["add_parents"] = ["Marketing/Campaigns"]  # a move, so the task keeps a folder
+        arguments[param] = [ref]
+    else:
+        arguments[param] = ref
+    return arguments
+
+
+async def _reference_calls(client: Client) -> list[tuple[str, str]]:
+    tools = (await client.list_tools()).tools
+    calls = [
+        (tool.name, param)
+        for tool in tools
+        for param in (tool.input_schema.get("properties") or {})
+        if param in REFERENCE_PARAMS
+    ]
+    assert len(calls) >= 15, calls  # every reference parameter of today's tools, and any new one
+    return calls
+
+
+async def test_every_parameter_is_classified(mcp: Client) -> None:
+    for tool in (await mcp.list_tools()).tools:
+        for param in tool.input_schema.get("properties") or {}:
+            assert param in REFERENCE_PARAMS or param in OTHER_PARAMS, (
+                f"{tool.name}.{param}: does it take a task, folder, project or space? classify it here"
+            )
+
+
+async def test_short_ids_and_their_permalinks_work_in_every_tool(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    for tool, param in await _reference_calls(mcp):
+        for form in ("id", "permalink"):
+            sandbox_state.reset()  # each call starts from the seed (delete_task, update_task change it)
+            entities = _short_entities(sandbox_state)
+            entity = entities[REFERENCE_PARAMS[param]]
+            ref = entity.id if form == "id" else entity.permalink
+            arguments = _arguments(tool, param, ref, {k: v.id for k, v in entities.items()})
+            result = await call(mcp, tool, **arguments)
+            # The reference reached Wrike as the entity's id (a permalink is converted through /ids first).
+            sent = json.dumps(await requests_log(sandbox_http)) + json.dumps(result)
+            assert entity.id in sent, f"{tool}({param}={ref!r}) never used {entity.id}"
+
+
+@pytest.mark.parametrize("uri", ["wrike://task/{task}", "wrike://folder/{folder}", "wrike://folder/{space}"])
+async def test_resources_read_short_ids(mcp: Client, sandbox_state: Any, uri: str) -> None:
+    entities = {kind: entity.id for kind, entity in _short_entities(sandbox_state).items()}
+    result = await mcp.read_resource(uri.format(**entities))
+    text = " ".join(getattr(block, "text", "") for block in result.contents)
+    assert any(ident in text for ident in entities.values())
