@@ -121,3 +121,52 @@ async def test_custom_field_shape(api: httpx.AsyncClient) -> None:
     assert {"id", "accountId", "title", "type", "spaceId", "settings", "archived"} <= set(sprint)
     assert sprint["settings"]["values"] and set(sprint["settings"]["options"][0]) == {"value", "color"}
     assert {"archivedBy", "archivedOn"} <= set(fields["Old Priority"])
+
+
+# ---- Ids -----------------------------------------------------------------------------------------------------
+
+SHORT_ID = re.compile(r"^[A-Za-z0-9_-]{12}$")
+CLASSIC_ID = re.compile(r"^[A-Z0-9]{16}$")
+
+
+async def test_short_and_classic_ids_side_by_side(api: httpx.AsyncClient) -> None:
+    """[sample] Since 2025 new tasks, folders and spaces get short mixed-case 12-character ids, next to
+    classic 16-character upper-case ids; any real account has both kinds."""
+    tasks = (await api.get("/tasks", params={"pageSize": "1000"})).json()["data"]
+    assert any(SHORT_ID.match(t["id"]) for t in tasks) and any(CLASSIC_ID.match(t["id"]) for t in tasks)
+    spaces = (await api.get("/spaces")).json()["data"]
+    assert any(SHORT_ID.match(s["id"]) for s in spaces) and any(CLASSIC_ID.match(s["id"]) for s in spaces)
+    created = await api.post(f"/folders/{spaces[0]['id']}/tasks", data={"title": "Made in 2026"})
+    assert SHORT_ID.match(created.json()["data"][0]["id"])
+
+
+# ---- Titles --------------------------------------------------------------------------------------------------
+
+
+async def test_title_filter_is_a_contains_match(api: httpx.AsyncClient) -> None:
+    """[ver154] The title filter of task and folder lists is a contains match."""
+    tasks = (await api.get("/tasks", params={"title": "launch"})).json()["data"]
+    assert len({t["title"] for t in tasks}) > 1 and all("launch" in t["title"].casefold() for t in tasks)
+    folders = (await api.get("/folders", params={"title": "Launch"})).json()["data"]
+    assert {"Q3 Launch", "Launch Assets"} <= {f["title"] for f in folders}
+
+
+# ---- Deleting --------------------------------------------------------------------------------------------------
+
+
+async def test_deleting_a_comment_answers_empty_data(api: httpx.AsyncClient, state: SandboxState) -> None:
+    """[live] DELETE /comments/{id} succeeds with an empty data list; a later read answers not found."""
+    comment = next(iter(state.comments))
+    deleted = await api.delete(f"/comments/{comment}")
+    assert deleted.status_code == 200 and deleted.json()["data"] == []
+    assert (await api.get(f"/comments/{comment}")).status_code == 404
+
+
+async def test_deleting_a_folder_recycles_its_subtree(api: httpx.AsyncClient, state: SandboxState) -> None:
+    """[live] Deleting a folder moves it with its subtree to the Recycle Bin; its task is found there under
+    the deleted folder."""
+    folder = folder_id(state, "Marketing/Campaigns/Q3 Launch/Launch Assets")
+    task = next(t for t in state.tasks.values() if folder in t.parent_ids and not t.deleted)
+    assert (await api.delete(f"/folders/{folder}")).status_code == 200
+    recycled = (await api.get(f"/folders/{folder}/tasks")).json()["data"]
+    assert task.id in {t["id"] for t in recycled} and {t["scope"] for t in recycled} == {"RbTask"}
