@@ -336,6 +336,7 @@ class SandboxState:
         self.delete_batches = 0
         self.faults = []
         self.requests = []
+        self.refresh_omits: frozenset[str] = frozenset()  # fields refresh answers leave out (/_sandbox/oauth)
         seed(self)
 
     def next_number(self, kind: str) -> int:
