@@ -27,8 +27,9 @@ import httpx
 import httpx2
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 
-from wrike_mcp.auth.errors import LoginError, TokenRefreshUnavailable
+from wrike_mcp.auth.errors import AppCredentialsRejected, LoginError, TokenRefreshUnavailable
 from wrike_mcp.auth.oauth import (
+    APP_CREDENTIAL_ERRORS,
     TokenEndpointRejected,
     authorize_endpoint,
     grant_from_response,
@@ -128,6 +129,9 @@ class LoginFlow:
                 transport=self._oauth_transport,
             )
         except TokenEndpointRejected as exc:
+            if exc.error in APP_CREDENTIAL_ERRORS:
+                # a wrong secret fails every attempt the same way: logging in again would not help
+                raise AppCredentialsRejected(exc.error, "nothing was stored") from None
             raise LoginError(
                 f"Wrike refused the authorization code ({exc.error}); run `wrike-mcp auth login` again"
             ) from None
