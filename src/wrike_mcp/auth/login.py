@@ -1,8 +1,9 @@
 """`wrike-mcp auth login`: Wrike's authorization-code flow from a terminal.
 
 The browser is sent to Wrike's authorize URL and comes back to the redirect URI, where a one-shot local
-listener (plain http, or https with a throw-away self-signed certificate, since Wrike asks for https
-redirect URIs) catches the code. With `--no-browser` the user pastes the redirected URL instead.
+listener catches the code: plain http by default (`http://localhost:8765/callback`, which completed a real
+Wrike login), or https with a throw-away self-signed certificate for an app registered with an https
+loopback URI. With `--no-browser` the user pastes the redirected URL instead.
 """
 
 from __future__ import annotations
