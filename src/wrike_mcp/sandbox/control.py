@@ -38,7 +38,9 @@ async def _json(request: Request) -> dict[str, Any] | None:
 
 async def health(request: Request) -> Response:
     state = _state(request)
-    return JSONResponse({"status": "ok", "tasks": len(state.tasks), "faults": len(state.faults)})
+    return JSONResponse(
+        {"status": "ok", "plan": state.config.plan, "tasks": len(state.tasks), "faults": len(state.faults)}
+    )
 
 
 async def reset(request: Request) -> Response:
