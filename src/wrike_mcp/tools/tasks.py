@@ -766,18 +766,19 @@ async def task_fields(
     workflow_id: str | None = None,
 ) -> dict[str, Any]:
     """The part of a task body create_task and update_task share: title, description (plain text → HTML;
-    "" clears it), status (a group, or a custom status name looked up in the workflow of `workflow_id` or of
-    the folder `folder_id`) and importance; absent values are left out."""
+    "" clears it), status (a group or a custom status name, sent as the matching custom status of the
+    workflow `workflow_id`, or of a new task in the folder `folder_id`) and importance; absent values are
+    left out."""
     body: dict[str, Any] = {}
     if title is not None:
         body["title"] = title
     if description is not None:
         body["description"] = text_to_html(description)
     if status is not None:
-        custom_id, group = await deps.resolver.custom_status(
+        # always customStatus, never Wrike's `status`: the Team plan refuses that one (403 not_allowed)
+        body["customStatus"], _group = await deps.resolver.custom_status(
             status, workflow_id=workflow_id, folder_id=folder_id
         )
-        body |= {"customStatus": custom_id} if custom_id else {"status": group}
     if importance:
         body["importance"] = importance
     return body

@@ -419,21 +419,24 @@ class Resolver:
 
     async def custom_status(
         self, ref: str, *, workflow_id: str | None = None, folder_id: str | None = None
-    ) -> tuple[str | None, str]:
+    ) -> tuple[str, str]:
         """(customStatusId, status group) for a status group name or a custom status name (or id).
 
-        A status group (Active, Completed, Deferred, Cancelled) returns no custom status id: set `status`
-        and Wrike picks the group's default status of the task's workflow. A custom status name is looked up
-        in the given workflow (or the folder's `workflowId`), else in every workflow; across workflows the
-        same name is ambiguous unless all matches are the same status.
+        Always a custom status: wrike-mcp never sends Wrike's task `status` parameter, which the Team plan
+        refuses, while `customStatus` works on every plan. A status group (Active, Completed, Deferred,
+        Cancelled) becomes that group's default status in the task's workflow: `workflow_id`, else the
+        workflow a new task in `folder_id` gets, else the account's standard workflow. A custom status name is
+        looked up in that workflow when known, else in every workflow; across workflows the same name is
+        ambiguous unless all matches are the same status.
         """
         ref = ref.strip()
-        for group in STATUS_GROUPS:
-            if _fold(ref) == _fold(group):
-                return None, group
         if workflow_id is None and folder_id is not None:
-            workflow_id = await self.workflow_of_folder(folder_id)
+            workflow_id = await self.new_task_workflow(folder_id)
         workflows = await self.workflows()
+        group = next((g for g in STATUS_GROUPS if _fold(ref) == _fold(g)), None)
+        if group is not None:
+            status = _group_default(_workflow_or_standard(workflows, workflow_id), group)
+            return status.id, group
         scope = [w for w in workflows if w.id == workflow_id] if workflow_id else workflows
         if not scope:
             scope = workflows  # the workflow is unknown to us (hidden, deleted): search them all
@@ -454,13 +457,23 @@ class Resolver:
         candidates = [(s.id, f"{s.name} [{s.group}] in workflow {w.name}") for w, s in visible]
         raise AmbiguousReference("status", ref, candidates)
 
-    async def workflow_of_folder(self, folder_id: str) -> str | None:
-        """The folder's or project's `workflowId`, when Wrike gives one."""
+    async def new_task_workflow(self, folder_id: str) -> str | None:
+        """The workflow a task created in this folder or project gets, when Wrike tells: the folder's
+        `workflowId` (the 2020 model; the sandbox's rule), else its space's `defaultTaskWorkflowId`."""
         try:
             folder = await self.client.get_one(f"/folders/{folder_id}")
         except (ResourceNotFound, InvalidParameter, InvalidRequest):
             return None
-        value = folder.get("workflowId")
+        if folder.get("workflowId"):
+            return str(folder["workflowId"])
+        space_id = folder_id if folder.get("space") is True else await self.space_of(folder_id)
+        if space_id is None:
+            return None
+        try:
+            space = await self.client.get_one(f"/spaces/{space_id}")
+        except (ResourceNotFound, InvalidParameter, InvalidRequest):
+            return None
+        value = space.get("defaultTaskWorkflowId")
         return str(value) if value else None
 
     async def workflow_of_status(self, custom_status_id: str) -> Workflow | None:
@@ -491,6 +504,31 @@ class Resolver:
         if matches:
             raise AmbiguousReference("custom field", ref, [(f.id, f"{f.title} ({f.type})") for f in matches])
         raise ReferenceNotFound("custom field", ref, "list_custom_fields lists them")
+
+
+def _workflow_or_standard(workflows: Sequence[Workflow], workflow_id: str | None) -> Workflow:
+    """The workflow with this id; when it is unknown, the account's standard workflow (Wrike's default)."""
+    chosen = next((w for w in workflows if w.id == workflow_id), None) if workflow_id else None
+    chosen = chosen or next((w for w in workflows if w.standard), None)
+    if chosen is None and len(workflows) == 1:
+        chosen = workflows[0]
+    if chosen is None:
+        raise ReferenceNotFound(
+            "workflow", workflow_id or "standard", "name a custom status instead (list_workflows)"
+        )
+    return chosen
+
+
+def _group_default(workflow: Workflow, group: str) -> CustomStatus:
+    """The status a group stands for in a workflow: its default (`standard`) status, else its first one."""
+    in_group = [s for s in workflow.custom_statuses if s.group == group]
+    visible = [s for s in in_group if not s.hidden] or in_group
+    if not visible:
+        names = ", ".join(s.name for s in workflow.custom_statuses if not s.hidden)
+        raise ReferenceNotFound(
+            "status", group, f"workflow {workflow.name} has no such status; statuses: {names}"
+        )
+    return next((s for s in visible if s.standard), visible[0])
 
 
 def _is_subsequence(wanted: Sequence[Any], path: Sequence[Any]) -> bool:
