@@ -450,6 +450,19 @@ async def test_status_groups_work_on_a_team_plan_without_ever_sending_status(
         assert "status" not in (entry.get("body") or {}) and "status" not in entry["query"], entry
 
 
+@TEAM_PLAN
+async def test_plan_limited_time_log_leads_with_wrikes_description(mcp: Client, sandbox_state: Any) -> None:
+    task = state_task(sandbox_state, "Draft launch announcement")
+    message = await refused(mcp, "log_time", task=task.id, hours=1, comment="Venue calls")
+    message = message.removeprefix("Error executing tool log_time: ")
+    assert message.startswith("Time tracking is not available for the Team plan (Wrike 403 not_allowed)")
+    assert "check the account's Wrike plan and licence, and your permissions in Wrike" in message
+    assert "scope" not in message  # a plan limit, not a missing scope
+    assert not any(
+        t.task_id == task.id and t.comment == "Venue calls" for t in sandbox_state.timelogs.values()
+    )
+
+
 async def check_create_subtask_goes_where_its_parent_is(mcp: Client, sandbox_state: Any) -> None:
     parent = state_task(sandbox_state, "Draft launch announcement")
     created = await call(mcp, "create_task", title="Pick a photo", parent_task="Draft launch announcement")
