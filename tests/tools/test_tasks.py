@@ -728,6 +728,10 @@ async def test_log_time_and_list_timelogs(mcp: Client, sandbox_state: Any) -> No
 
     earlier = await call(mcp, "log_time", task=task.id, hours=2, date="2026-01-05")
     assert sandbox_state.timelogs[earlier["id"]].tracked_date == date(2026, 1, 5)
+    # Wrike requires a comment (the sandbox refuses a blank one): without one, a neutral default goes
+    assert sandbox_state.timelogs[earlier["id"]].comment == "Logged via wrike-mcp"
+    blank = await call(mcp, "log_time", task=task.id, hours=0.5, comment=" \u200b ")
+    assert sandbox_state.timelogs[blank["id"]].comment == "Logged via wrike-mcp"
 
     on_task = await call(mcp, "list_timelogs", task="Draft launch announcement")
     ids = [item["id"] for item in on_task["items"]]
