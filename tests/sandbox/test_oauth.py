@@ -169,6 +169,11 @@ async def test_token_endpoint_errors(raw: httpx.AsyncClient) -> None:
             "unauthorized_client",  # live Wrike's answer to a secret that does not match the app
         ),
         ({"client_id": "other-app", "client_secret": "x", "grant_type": "password"}, 401, "invalid_client"),
+        (
+            {"client_id": "sandbox-client", "grant_type": "authorization_code", "code": code},
+            401,
+            "invalid_client",
+        ),
         ({**CLIENT, "grant_type": "password"}, 400, "unsupported_grant_type"),
         ({**CLIENT}, 400, "invalid_request"),
         ({**CLIENT, "grant_type": "authorization_code"}, 400, "invalid_request"),

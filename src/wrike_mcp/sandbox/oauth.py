@@ -174,9 +174,9 @@ async def token(request: Request) -> Response:
         return _oauth_error(400, "invalid_request", "The token request must be form-encoded")
     form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
     client_id, client_secret = _client_credentials(request, form)
-    if not client_id or CLIENTS.get(client_id) is None:
+    if not client_id or CLIENTS.get(client_id) is None or not client_secret:
         return _oauth_error(401, "invalid_client", "Client authentication failed")
-    if not secrets.compare_digest(CLIENTS[client_id], client_secret or ""):
+    if not secrets.compare_digest(CLIENTS[client_id], client_secret):
         # Live Wrike answers a secret that does not match the app with unauthorized_client (400 as RFC 6749
         # §5.2 gives it; the live status was not recorded)
         return _oauth_error(
