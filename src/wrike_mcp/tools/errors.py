@@ -56,7 +56,8 @@ def tool_error_message(exc: BaseException, tool: str, scopes: Sequence[str]) -> 
 
 def refused_message(exc: wrike_errors.WrikeAPIError, tool: str, scopes: Sequence[str]) -> str:
     """A 403, led by Wrike's own description. `not_allowed` is mostly the plan, licence or permissions (seen
-    live), so a scope is named only when the token's granted scopes are known and really lack it."""
+    live), so it names a scope only when the token's granted scopes are known and really lack it;
+    `access_forbidden` (the user or the token) also names the tool's scope when the granted ones are unknown."""
     # the tool's name is in the client's own prefix ("Error executing tool <tool>: "): the line is for Wrike
     head = f"{_short(exc.description, 120)} (Wrike {exc.status} {exc.code})"
     granted = exc.granted_scopes
@@ -67,7 +68,12 @@ def refused_message(exc: wrike_errors.WrikeAPIError, tool: str, scopes: Sequence
         )
     if isinstance(exc, wrike_errors.NotAllowed):
         return f"{head}: check the account's Wrike plan and licence, and your permissions in Wrike"
-    return f"{head}: check your permissions in Wrike (access to this item)"
+    permissions = f"{head}: check your permissions in Wrike (access to this item)"
+    if granted is None and scopes:
+        # access_forbidden is about the user or the token (Wrike's error table): with the token's scopes
+        # unknown (a permanent token), the scope stays a suspect worth naming
+        return f"{permissions} and that the token has {', '.join(scopes)}"
+    return permissions
 
 
 def fit_first_line(message: str, tool: str) -> str:
