@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8100)
     sandbox.add_argument("--token-ttl", type=int, default=3600, help="OAuth access-token lifetime, seconds")
     sandbox.add_argument("--rate-limit", type=int, default=400, help="requests per minute per token")
+    sandbox.add_argument(
+        "--plan",
+        choices=["enterprise", "team"],
+        default="enterprise",
+        help="the account's Wrike plan; team refuses task `status`, time logging and account-wide comments",
+    )
 
     serve = commands.add_parser("serve", help="run the MCP server (stdio by default)")
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
@@ -116,7 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from wrike_mcp.sandbox.serve import run_sandbox
 
             return run_sandbox(
-                host=args.host, port=args.port, token_ttl=args.token_ttl, rate_limit=args.rate_limit
+                host=args.host,
+                port=args.port,
+                token_ttl=args.token_ttl,
+                rate_limit=args.rate_limit,
+                plan=args.plan,
             )
         from wrike_mcp.config import Settings
 

@@ -18,6 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
+from mcp import Client
+from mcp.types import CallToolResult
+from pydantic import SecretStr
 
 from wrike_mcp.auth import (
     AuthorizationExpired,
@@ -30,6 +33,7 @@ from wrike_mcp.auth.commands import run_auth_command
 from wrike_mcp.config import Settings
 from wrike_mcp.sandbox import SandboxConfig
 from wrike_mcp.sandbox.serve import BackgroundSandbox
+from wrike_mcp.server import create_server
 from wrike_mcp.wrike.client import WrikeClient
 
 CLIENT_SECRET = "sandbox-secret"
@@ -376,3 +380,67 @@ def test_no_secret_in_any_output(
     assert len(secrets) >= 5  # client secret, two access and two refresh tokens
     for secret in secrets:
         assert secret not in everything
+
+
+# ---- the app's own credentials refused (unauthorized_client), and refresh answers that leave fields out ----
+
+
+def test_wrong_client_secret_at_login_says_to_check_the_secret(
+    sandbox: BackgroundSandbox, store_path: Path
+) -> None:
+    settings = settings_for(sandbox).model_copy(update={"client_secret": SecretStr("not-the-apps-secret")})
+    out, err = io.StringIO(), io.StringIO()
+    code = run_auth_command(
+        login_args(no_browser=True), settings, out=out, err=err, stdin=PastingUser(out.getvalue)
+    )
+    message = err.getvalue()
+    assert code == 1 and "unauthorized_client" in message
+    assert "WRIKE_CLIENT_SECRET" in message and "registered in Wrike" in message
+    assert "auth login" not in message and "again" not in message  # a new login would fail the same way
+    assert "not-the-apps-secret" not in message + out.getvalue()
+    assert not store_path.exists()
+
+
+def test_wrong_client_secret_at_refresh_is_a_tool_error_that_keeps_the_login(
+    sandbox: BackgroundSandbox, store_path: Path
+) -> None:
+    settings = settings_for(sandbox)
+    login(settings)
+    before = store_path.read_bytes()
+    control(sandbox, "clock", {"advance": 4000})  # the access token has expired: the next call refreshes
+    wrong = settings.model_copy(update={"client_secret": SecretStr("not-the-apps-secret")})
+
+    async def get_me(with_settings: Settings) -> CallToolResult:
+        source = token_source_from_settings(with_settings)
+        async with WrikeClient.from_settings(with_settings, source) as client:
+            server = create_server(with_settings, client, granted_scopes=source.granted_scopes, mode="oauth")
+            async with Client(server) as mcp:
+                return await mcp.call_tool("get_me", {})
+
+    refused = asyncio.run(get_me(wrong))
+    message = " ".join(block.text for block in refused.content if block.type == "text")
+    assert refused.is_error and "unauthorized_client" in message and "WRIKE_CLIENT_SECRET" in message
+    assert "auth login" not in message and "revoked" not in message
+    assert store_path.read_bytes() == before  # the grant is kept...
+    fixed = asyncio.run(get_me(settings))  # ...so fixing the secret (and restarting) is all it takes
+    assert not fixed.is_error, fixed.content
+
+
+def test_refresh_answer_without_scope_or_refresh_token_keeps_both(
+    sandbox: BackgroundSandbox, store_path: Path
+) -> None:
+    settings = settings_for(sandbox)
+    out = io.StringIO()
+    args = login_args(no_browser=True, scopes="wsReadOnly")
+    assert run_auth_command(args, settings, out=out, stdin=PastingUser(out.getvalue)) == 0
+    first = TokenStore.from_settings(settings).current(settings.login_url)
+    assert first is not None and first.scopes == ["wsReadOnly"]
+    control(sandbox, "oauth", {"refresh_omits": ["scope", "refresh_token"]})
+    for _ in range(2):  # the second refresh works only if the first kept the refresh token
+        control(sandbox, "clock", {"advance": 4000})
+        assert asyncio.run(whoami(settings))["firstName"] == "Ann"
+    refreshes = token_requests(sandbox, "refresh_token")
+    assert [entry["status"] for entry in refreshes] == [200, 200]
+    kept = TokenStore.from_settings(settings).current(settings.login_url)
+    assert kept is not None and kept.access_token != first.access_token
+    assert kept.refresh_token == first.refresh_token and kept.scopes == ["wsReadOnly"]

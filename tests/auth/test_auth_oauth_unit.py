@@ -15,6 +15,7 @@ import pytest
 
 from tests.auth.auth_helpers import CANARY_ACCESS, CANARY_REFRESH, CANARY_SECRET
 from wrike_mcp.auth import (
+    AppCredentialsRejected,
     AuthorizationExpired,
     LoginError,
     OAuthTokenSource,
@@ -211,6 +212,22 @@ async def test_invalid_grant_is_sticky_and_leaves_the_store_alone(
     store.save(expired_grant(clock).model_copy(update={"refresh_token": "fresh-login-refresh"}))
     token = await source.get_token()
     assert token.value == f"{CANARY_ACCESS}-1"
+
+
+@pytest.mark.parametrize("error", ["unauthorized_client", "invalid_client"])
+async def test_app_credentials_refused_is_not_sticky_and_keeps_the_grant(
+    settings: Settings, store: TokenStore, store_path: Path, endpoint: TokenEndpoint, clock: Clock, error: str
+) -> None:
+    endpoint.fail_with = lambda: httpx2.Response(400, json={"error": error})
+    source = make_source(settings, store, endpoint, clock)
+    before = snapshot(store_path)
+    with pytest.raises(AppCredentialsRejected) as refused:
+        await source.get_token()
+    assert not isinstance(refused.value, AuthorizationExpired)
+    assert "WRIKE_CLIENT_SECRET" in str(refused.value) and "auth login" not in str(refused.value)
+    assert snapshot(store_path) == before
+    endpoint.fail_with = None  # the secret was fixed: the same grant refreshes
+    assert (await source.get_token()).value == f"{CANARY_ACCESS}-1"
 
 
 @pytest.mark.parametrize(

@@ -162,8 +162,9 @@ MATRIX = [
     Row(
         "F13-403",
         {"status": 403, "description": "Access to the task is denied"},
-        r"^Wrike refused get_task: .* scope wsReadOnly",
-        r"^Wrike refused add_comment: .* scope wsReadWrite",
+        # Wrike's description first; the token's scopes are unknown, so no scope is blamed
+        r"^Access to the task is denied \(Wrike 403 not_allowed\): check the account's Wrike plan(?!.*scope)",
+        r"^Access to the task is denied \(Wrike 403 not_allowed\): check the account's Wrike plan(?!.*scope)",
         (1, 1),
         0,
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -15,23 +16,27 @@ from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
 from wrike_mcp.remote.crypto import KeyRing, parse_keys
 from wrike_mcp.remote.store import Store
-from wrike_mcp.remote.users import StoredGrantSource, seal_grant
+from wrike_mcp.remote.users import StoredGrantSource, open_grant, seal_grant
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 
 async def _source_with_expired_grant(
-    tmp_path: Path, sandbox: BackgroundSandbox
+    tmp_path: Path,
+    sandbox: BackgroundSandbox,
+    *,
+    client_secret: str = "sandbox-secret",
+    grant: Grant | None = None,
 ) -> tuple[Store, StoredGrantSource]:
     settings = Settings(
         base_url=sandbox.api_url,
         login_url=sandbox.base_url,
         client_id="sandbox-client",
-        client_secret="sandbox-secret",  # type: ignore[arg-type]
+        client_secret=client_secret,  # type: ignore[arg-type]
     )
     keyring = KeyRing(parse_keys(SECRET_KEY))
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     await store.migrate()
-    grant = Grant(
+    grant = grant or Grant(
         access_token="expired-access",
         refresh_token="refresh-wrike-does-not-know",
         expires_at=time.time() - 10,
@@ -65,11 +70,8 @@ async def test_refused_refresh_token_ends_the_sign_in(tmp_path: Path, sandbox: B
 async def test_app_credentials_refused_keeps_the_users_grant(
     tmp_path: Path, sandbox: BackgroundSandbox
 ) -> None:
-    store, source = await _source_with_expired_grant(tmp_path, sandbox)
-    httpx.post(  # noqa: ASYNC210 - test set-up, nothing else runs
-        f"{sandbox.base_url}/_sandbox/faults",
-        json={"method": "POST", "path": "/oauth2/token", "status": 400, "error": "unauthorized_client"},
-    ).raise_for_status()
+    # the sandbox answers a secret that does not match the app as live Wrike does: unauthorized_client
+    store, source = await _source_with_expired_grant(tmp_path, sandbox, client_secret="not-the-apps-secret")
     try:
         with pytest.raises(AuthError) as raised:
             await source.get_token()
@@ -79,3 +81,55 @@ async def test_app_credentials_refused_keeps_the_users_grant(
         assert user is not None and not user.revoked
     finally:
         await store.close()
+
+
+async def test_refresh_answer_without_scope_or_refresh_token_keeps_both(
+    tmp_path: Path, sandbox: BackgroundSandbox
+) -> None:
+    wrike_tokens = _sign_in_at_the_sandbox(sandbox, scope="wsReadOnly")
+    expired = Grant(
+        access_token=wrike_tokens["access_token"],
+        refresh_token=wrike_tokens["refresh_token"],
+        expires_at=time.time() - 10,
+        lifetime=3600,
+        host=f"127.0.0.1:{sandbox.port}",
+        scopes=["wsReadOnly"],
+        login_url=sandbox.base_url,
+    )
+    store, source = await _source_with_expired_grant(tmp_path, sandbox, grant=expired)
+    httpx.post(  # noqa: ASYNC210 - test set-up, nothing else runs
+        f"{sandbox.base_url}/_sandbox/oauth", json={"refresh_omits": ["scope", "refresh_token"]}
+    ).raise_for_status()
+    try:
+        token = await source.get_token()
+        assert token.value != expired.access_token and token.scopes == frozenset({"wsReadOnly"})
+        user = await store.get_user("KUSER1")
+        assert user is not None and not user.revoked
+        kept = open_grant(KeyRing(parse_keys(SECRET_KEY)), user.grant)
+        assert kept.refresh_token == expired.refresh_token and kept.scopes == ["wsReadOnly"]
+    finally:
+        await store.close()
+
+
+def _sign_in_at_the_sandbox(sandbox: BackgroundSandbox, scope: str) -> dict[str, str]:
+    """Wrike tokens for the demo user, through the sandbox's authorize and token endpoints."""
+    redirect = "http://localhost:8765/callback"
+    authorized = httpx.get(
+        f"{sandbox.base_url}/oauth2/authorize/v4",
+        params={
+            "client_id": "sandbox-client",
+            "response_type": "code",
+            "redirect_uri": redirect,
+            "scope": scope,
+        },
+    )
+    code = parse_qs(urlsplit(authorized.headers["location"]).query)["code"][0]
+    form = {
+        "client_id": "sandbox-client",
+        "client_secret": "sandbox-secret",
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect,
+    }
+    tokens: dict[str, str] = httpx.post(f"{sandbox.base_url}/oauth2/token", data=form).json()
+    return tokens

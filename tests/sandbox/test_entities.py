@@ -225,9 +225,18 @@ async def test_timelogs(api: httpx.AsyncClient, state: SandboxState) -> None:
     assert entry["id"] in [t["id"] for t in (await api.get(f"/tasks/{task}/timelogs")).json()["data"]]
     assert entry["id"] in [t["id"] for t in (await api.get("/contacts/KUAAAAAB/timelogs")).json()["data"]]
     too_many = await api.post(
-        f"/tasks/{task}/timelogs", data={"hours": "25", "trackedDate": "2030-03-04", "comment": ""}
+        f"/tasks/{task}/timelogs", data={"hours": "25", "trackedDate": "2030-03-04", "comment": "x"}
     )
     assert "hours" in too_many.json()["errorDescription"]
+    # trackedDate and a comment are required: 400 invalid_parameter as live Wrike answers a missing date
+    for missing in ("trackedDate", "comment"):
+        form = {"hours": "1", "trackedDate": "2030-03-04", "comment": "Drafting"}
+        del form[missing]
+        refused = await api.post(f"/tasks/{task}/timelogs", data=form)
+        assert (refused.status_code, refused.json()["error"]) == (400, "invalid_parameter")
+        assert missing in refused.json()["errorDescription"]
+    blank = {"hours": "1", "trackedDate": "2030-03-04", "comment": "  "}
+    assert (await api.post(f"/tasks/{task}/timelogs", data=blank)).status_code == 400
     changed = await api.put(f"/timelogs/{entry['id']}", json={"hours": 2})
     assert changed.json()["data"][0]["hours"] == 2
     assert (await api.delete(f"/timelogs/{entry['id']}")).json()["data"] == []

@@ -107,6 +107,44 @@ async def test_authorize_refusals_never_redirect(raw: httpx.AsyncClient, params:
     assert response.status_code == 400 and "location" not in response.headers
 
 
+async def test_unregistered_redirect_uri_gets_wrikes_400_page(raw: httpx.AsyncClient) -> None:
+    params = {
+        "client_id": "sandbox-client",
+        "response_type": "code",
+        "redirect_uri": "https://evil.example/cb",
+    }
+    response = await raw.get("/oauth2/authorize/v4", params=params)
+    assert response.status_code == 400 and "location" not in response.headers
+    assert "Redirect uri is missing or invalid" in response.text
+
+
+@pytest.mark.parametrize(
+    "redirect", ["http://localhost:8765/callback", "https://127.0.0.1:9999/cb", "http://localhost/x"]
+)
+async def test_demo_app_counts_any_loopback_redirect_as_registered(
+    raw: httpx.AsyncClient, redirect: str
+) -> None:
+    params = {"client_id": "sandbox-client", "response_type": "code", "redirect_uri": redirect}
+    response = await raw.get("/oauth2/authorize/v4", params=params)
+    assert response.status_code == 302 and response.headers["location"].startswith(redirect)
+
+
+async def test_refresh_answers_can_leave_out_scope_and_refresh_token(raw: httpx.AsyncClient) -> None:
+    tokens = (await exchange(raw, await authorize(raw, scope="wsReadOnly"))).json()
+    switched = await raw.post("/_sandbox/oauth", json={"refresh_omits": ["scope", "refresh_token"]})
+    assert switched.json() == {"refresh_omits": ["refresh_token", "scope"]}
+    refresh = {**CLIENT, "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    first = (await raw.post("/oauth2/token", data=refresh)).json()
+    assert "scope" not in first and "refresh_token" not in first
+    second = await raw.post("/oauth2/token", data=refresh)  # not rotated: the old one still works
+    assert second.status_code == 200
+    assert (
+        await raw.get("/api/v4/account", headers=bearer(second.json()["access_token"]))
+    ).status_code == 200
+    refused = await raw.post("/_sandbox/oauth", json={"refresh_omits": ["host"]})
+    assert refused.status_code == 400
+
+
 async def test_authorize_errors_redirect(raw: httpx.AsyncClient) -> None:
     for params, error in [
         ({"response_type": "token"}, "unsupported_response_type"),
@@ -127,6 +165,12 @@ async def test_token_endpoint_errors(raw: httpx.AsyncClient) -> None:
                 "grant_type": "authorization_code",
                 "code": code,
             },
+            400,
+            "unauthorized_client",  # live Wrike's answer to a secret that does not match the app
+        ),
+        ({"client_id": "other-app", "client_secret": "x", "grant_type": "password"}, 401, "invalid_client"),
+        (
+            {"client_id": "sandbox-client", "grant_type": "authorization_code", "code": code},
             401,
             "invalid_client",
         ),

@@ -13,7 +13,7 @@ from mcp import Client
 from mcp.types import CallToolResult
 
 from wrike_mcp.config import Settings
-from wrike_mcp.sandbox import create_app
+from wrike_mcp.sandbox import SandboxConfig, create_app
 from wrike_mcp.server import WrikeMCPServer, create_server
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource
@@ -22,8 +22,16 @@ SANDBOX_BASE_URL = "http://127.0.0.1:8100/api/v4"
 
 
 @pytest.fixture
-def sandbox_app() -> Any:
-    return create_app()
+def sandbox_config(request: pytest.FixtureRequest) -> SandboxConfig:
+    """The sandbox's settings; a test picks others with
+    `@pytest.mark.parametrize("sandbox_config", [SandboxConfig(plan="team")], indirect=True)`."""
+    config: SandboxConfig = getattr(request, "param", None) or SandboxConfig()
+    return config
+
+
+@pytest.fixture
+def sandbox_app(sandbox_config: SandboxConfig) -> Any:
+    return create_app(sandbox_config)
 
 
 @pytest.fixture

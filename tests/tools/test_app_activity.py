@@ -239,9 +239,27 @@ async def unscoped_mcp(request: pytest.FixtureRequest, sandbox_app: Any) -> Asyn
 
 
 @pytest.mark.parametrize("tool", sorted(APP_TOOLS))
-async def test_wrike_403_names_the_scope(unscoped_mcp: Client, tool: str) -> None:
+async def test_wrike_403_leads_with_wrikes_description(unscoped_mcp: Client, tool: str) -> None:
     error = (await call_error(unscoped_mcp, tool)).removeprefix(f"Error executing tool {tool}: ")
-    assert error.startswith(f"Wrike refused {tool}") and "amReadOnlyAuditLog" in error
+    # the token's scopes are unknown: Wrike's own description (here naming the scope) comes first, and
+    # wrike-mcp blames no scope of its own
+    assert error.startswith("The access token has none of the scopes") and "amReadOnlyAuditLog" in error
+    assert "(Wrike 403 not_allowed)" in error and "granted scopes lack" not in error
+
+
+async def test_wrike_403_names_the_scope_the_grant_really_lacks(sandbox_app: Any) -> None:
+    client = WrikeClient(
+        StaticTokenSource("wrike-sandbox-noaudit", scopes=frozenset({"Default"})),
+        base_url=SANDBOX_BASE_URL,
+        transport=httpx.ASGITransport(app=sandbox_app),
+    )
+    async with client:
+        server = create_server(Settings(base_url=SANDBOX_BASE_URL), client, mode="sandbox")
+        async with own_task_client(server) as mcp_client:
+            result = await mcp_client.call_tool("list_audit_log", {})
+    assert result.is_error
+    unwrapped = " ".join(error_text(result).replace(" …\n", " ").split())  # a long first line wraps
+    assert "the granted scopes lack amReadOnlyAuditLog for list_audit_log; grant it to the token" in unwrapped
 
 
 # ---- list_audit_log ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from tests.tools.conftest import (
     requests_log,
 )
 from wrike_mcp.config import Settings
+from wrike_mcp.sandbox import SandboxConfig
 from wrike_mcp.server import WrikeMCPServer, create_server
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource
@@ -416,6 +417,52 @@ async def test_create_task_resolves_status_in_the_destination_workflow(
     await check_create_subtask_goes_where_its_parent_is(mcp, sandbox_state)
 
 
+TEAM_PLAN = pytest.mark.parametrize(
+    "sandbox_config", [SandboxConfig(plan="team")], indirect=True, ids=["team"]
+)
+
+
+@TEAM_PLAN
+async def test_status_groups_work_on_a_team_plan_without_ever_sending_status(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: Any
+) -> None:
+    """Wrike's Team plan refuses `status` on task writes (the sandbox answers 403 not_allowed): a status
+    group becomes the matching custom status of the task's own workflow."""
+    fix = next(  # an Active task following the Software Development workflow
+        t
+        for t in sandbox_state.tasks.values()
+        if t.status == "Active" and not t.deleted and status_of(sandbox_state, t).name == "Backlog"
+    )
+    done = await call(mcp, "update_task", task=fix.id, status="Completed")
+    assert (done["status"], done["custom_status"]) == ("Completed", "Done")
+    reopened = await call(mcp, "update_task", task=fix.id, status="active")
+    assert (reopened["status"], reopened["custom_status"]) == ("Active", "Backlog")
+    blocked = await call(mcp, "create_task", folder="API Revamp", title="Wait for vendor", status="Deferred")
+    assert (blocked["status"], blocked["custom_status"]) == ("Deferred", "Blocked")
+    dropped = await call(mcp, "create_task", folder=Q3, title="Skip the teaser", status="Cancelled")
+    assert (dropped["status"], dropped["custom_status"]) == ("Cancelled", "Cancelled")
+    named = await call(mcp, "update_task", task=dropped["id"], status="On Hold")  # names work as before
+    assert (named["status"], named["custom_status"]) == ("Deferred", "On Hold")
+
+    writes = [e for e in await requests_log(sandbox_http) if e["method"] in ("POST", "PUT")]
+    assert len(writes) == 5 and all(e["status"] == 200 for e in writes)
+    for entry in await requests_log(sandbox_http):
+        assert "status" not in (entry.get("body") or {}) and "status" not in entry["query"], entry
+
+
+@TEAM_PLAN
+async def test_plan_limited_time_log_leads_with_wrikes_description(mcp: Client, sandbox_state: Any) -> None:
+    task = state_task(sandbox_state, "Draft launch announcement")
+    message = await refused(mcp, "log_time", task=task.id, hours=1, comment="Venue calls")
+    message = message.removeprefix("Error executing tool log_time: ")
+    assert message.startswith("Time tracking is not available for the Team plan (Wrike 403 not_allowed)")
+    assert "check the account's Wrike plan and licence, and your permissions in Wrike" in message
+    assert "scope" not in message  # a plan limit, not a missing scope
+    assert not any(
+        t.task_id == task.id and t.comment == "Venue calls" for t in sandbox_state.timelogs.values()
+    )
+
+
 async def check_create_subtask_goes_where_its_parent_is(mcp: Client, sandbox_state: Any) -> None:
     parent = state_task(sandbox_state, "Draft launch announcement")
     created = await call(mcp, "create_task", title="Pick a photo", parent_task="Draft launch announcement")
@@ -699,6 +746,10 @@ async def test_log_time_and_list_timelogs(mcp: Client, sandbox_state: Any) -> No
 
     earlier = await call(mcp, "log_time", task=task.id, hours=2, date="2026-01-05")
     assert sandbox_state.timelogs[earlier["id"]].tracked_date == date(2026, 1, 5)
+    # Wrike requires a comment (the sandbox refuses a blank one): without one, a neutral default goes
+    assert sandbox_state.timelogs[earlier["id"]].comment == "Logged via wrike-mcp"
+    blank = await call(mcp, "log_time", task=task.id, hours=0.5, comment=" \u200b ")
+    assert sandbox_state.timelogs[blank["id"]].comment == "Logged via wrike-mcp"
 
     on_task = await call(mcp, "list_timelogs", task="Draft launch announcement")
     ids = [item["id"] for item in on_task["items"]]

@@ -198,8 +198,13 @@ async def test_deactivated_people_and_groups(resolver: Resolver) -> None:
 
 
 async def test_status_groups_and_custom_statuses(resolver: Resolver) -> None:
-    assert await resolver.custom_status("completed") == (None, "Completed")
-    assert await resolver.custom_status("Deferred") == (None, "Deferred")
+    # a group is the default status of that group in the standard workflow when no workflow is given
+    default = next(w for w in await resolver.workflows() if w.standard)
+    completed_id, group = await resolver.custom_status("completed")
+    assert group == "Completed" and completed_id == next(
+        s.id for s in default.custom_statuses if s.group == "Completed" and s.standard
+    )
+    assert (await resolver.custom_status("Deferred"))[1] == "Deferred"
     in_review, group = await resolver.custom_status("in review")
     assert in_review and group == "Active"
     on_hold = await resolver.custom_status("On Hold")
@@ -223,6 +228,17 @@ async def test_status_ambiguous_across_workflows(client: WrikeClient, resolver: 
     assert await resolver.custom_status("in progress", folder_id=api_revamp) == (status_id, group)
     workflow = await resolver.workflow_of_status(status_id)
     assert workflow is not None and workflow.id == software.id
+
+
+async def test_status_group_is_the_default_status_of_the_tasks_workflow(resolver: Resolver) -> None:
+    software = next(w for w in await resolver.workflows() if w.name == "Software Development")
+    done, group = await resolver.custom_status("Completed", workflow_id=software.id)
+    assert group == "Completed" and done == next(s.id for s in software.custom_statuses if s.name == "Done")
+    api_revamp = await resolver.folder_id("API Revamp")  # its tasks follow Software Development
+    assert await resolver.custom_status("cancelled", folder_id=api_revamp) == (
+        next(s.id for s in software.custom_statuses if s.name == "Won't Fix"),
+        "Cancelled",
+    )
 
 
 async def test_status_not_found_names_the_choices(resolver: Resolver) -> None:

@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from wrike_mcp.auth.errors import (
+    AppCredentialsRejected,
     AuthError,
     AuthorizationExpired,
     LoginError,
@@ -47,6 +48,7 @@ def __getattr__(name: str) -> Any:
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "AppCredentialsRejected",
     "AuthError",
     "AuthorizationExpired",
     "Grant",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from wrike_mcp.wrike.errors import AuthorizationExpired, WrikeError
 
 __all__ = [
+    "AppCredentialsRejected",
     "AuthError",
     "AuthorizationExpired",
     "LoginError",
@@ -46,6 +47,18 @@ class TokenStoreError(AuthError):
 
 class LoginError(AuthError):
     """The OAuth login did not complete (state mismatch, access denied, bad redirect, rejected code)."""
+
+
+class AppCredentialsRejected(AuthError):
+    """Wrike's token endpoint refused the app's own credentials (`unauthorized_client`, seen live for a client
+    secret that does not match the app; `invalid_client`): a configuration error, not an ended grant."""
+
+    def __init__(self, error: str, outcome: str) -> None:
+        self.error = error
+        super().__init__(
+            f"Wrike refused wrike-mcp's app credentials ({error}): check that WRIKE_CLIENT_SECRET and "
+            f"WRIKE_CLIENT_ID match the app registered in Wrike (Apps & Integrations → API); {outcome}"
+        )
 
 
 class UntrustedHost(AuthError):

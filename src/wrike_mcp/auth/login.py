@@ -1,8 +1,9 @@
 """`wrike-mcp auth login`: Wrike's authorization-code flow from a terminal.
 
 The browser is sent to Wrike's authorize URL and comes back to the redirect URI, where a one-shot local
-listener (plain http, or https with a throw-away self-signed certificate, since Wrike asks for https
-redirect URIs) catches the code. With `--no-browser` the user pastes the redirected URL instead.
+listener catches the code: plain http by default (`http://localhost:8765/callback`, which completed a real
+Wrike login), or https with a throw-away self-signed certificate for an app registered with an https
+loopback URI. With `--no-browser` the user pastes the redirected URL instead.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ import httpx
 import httpx2
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 
-from wrike_mcp.auth.errors import LoginError, TokenRefreshUnavailable
+from wrike_mcp.auth.errors import AppCredentialsRejected, LoginError, TokenRefreshUnavailable
 from wrike_mcp.auth.oauth import (
+    APP_CREDENTIAL_ERRORS,
     TokenEndpointRejected,
     authorize_endpoint,
     grant_from_response,
@@ -128,6 +130,9 @@ class LoginFlow:
                 transport=self._oauth_transport,
             )
         except TokenEndpointRejected as exc:
+            if exc.error in APP_CREDENTIAL_ERRORS:
+                # a wrong secret fails every attempt the same way: logging in again would not help
+                raise AppCredentialsRejected(exc.error, "nothing was stored") from None
             raise LoginError(
                 f"Wrike refused the authorization code ({exc.error}); run `wrike-mcp auth login` again"
             ) from None

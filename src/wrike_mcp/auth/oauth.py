@@ -23,6 +23,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from wrike_mcp import scopes as scope_names
 from wrike_mcp.auth.errors import (
+    AppCredentialsRejected,
     AuthError,
     AuthorizationExpired,
     TokenRefreshUnavailable,
@@ -39,6 +40,12 @@ AUTHORIZE_PATH = "/oauth2/authorize/v4"
 TOKEN_PATH = "/oauth2/token"  # noqa: S105 - a URL path, not a secret
 MAX_REFRESH_MARGIN = 60.0  # refresh this many seconds before expiry (less for very short-lived tokens)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Token-endpoint errors about the app's own credentials, not about the user's grant: Wrike answers a client
+# secret that does not match the app with unauthorized_client (live observation); RFC 6749 says
+# invalid_client for a failed client authentication. Neither means the grant is gone.
+APP_CREDENTIAL_ERRORS = frozenset({"unauthorized_client", "invalid_client"})
+# Refresh-token errors that do mean the grant is gone (revoked, expired, already spent).
+REFUSED_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_token"})
 _HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 
@@ -373,7 +380,13 @@ class OAuthTokenSource:
                 transport=self._transport,
             )
         except TokenEndpointRejected as exc:
-            if exc.error in {"invalid_grant", "invalid_token", "unauthorized_client"}:
+            if exc.error in APP_CREDENTIAL_ERRORS:
+                # the configuration is wrong, not the grant: keep it, so fixing the secret is enough
+                log.warning(
+                    "Wrike refused the app credentials while refreshing %s (%s)", current.key, exc.error
+                )
+                raise AppCredentialsRejected(exc.error, "the stored login is kept") from None
+            if exc.error in REFUSED_GRANT_ERRORS:
                 # another process may have spent this refresh token a moment ago and saved the rotated grant
                 stored = await anyio.to_thread.run_sync(self._store.load, current.key)
                 if stored is not None and stored.refresh_token != current.refresh_token:

@@ -21,6 +21,8 @@ import httpx2
 
 from wrike_mcp.auth.errors import AuthError, AuthorizationExpired
 from wrike_mcp.auth.oauth import (
+    APP_CREDENTIAL_ERRORS,
+    REFUSED_GRANT_ERRORS,
     TokenEndpointRejected,
     grant_from_response,
     grant_token,
@@ -39,10 +41,9 @@ from wrike_mcp.wrike.tokens import Token
 log = logging.getLogger(__name__)
 
 SIGN_IN_AGAIN = "your Wrike authorization ended (revoked or expired): sign in to wrike-mcp again"
-REFUSED_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_token"})
 APP_REFUSED = (
-    "Wrike refused wrike-mcp's app credentials (unauthorized_client): the administrator should check "
-    "WRIKE_CLIENT_ID and WRIKE_CLIENT_SECRET; your sign-in is kept"
+    "Wrike refused wrike-mcp's app credentials ({error}): the administrator should check that "
+    "WRIKE_CLIENT_ID and WRIKE_CLIENT_SECRET match the app registered in Wrike; your sign-in is kept"
 )
 
 
@@ -132,10 +133,10 @@ class StoredGrantSource:
                 transport=self._login_transport,
             )
         except TokenEndpointRejected as exc:
-            if exc.error == "unauthorized_client":
+            if exc.error in APP_CREDENTIAL_ERRORS:
                 # Wrike's answer to an app secret that does not match (live observation): the server's
                 # configuration is wrong, the user's grant is not; keep it
-                raise AuthError(APP_REFUSED) from None
+                raise AuthError(APP_REFUSED.format(error=exc.error)) from None
             if exc.error not in REFUSED_GRANT_ERRORS:
                 raise
             log.warning("Wrike refused the refresh token of user %s (%s)", self._user_id, exc.error)

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from wrike_mcp.sandbox import plans
 from wrike_mcp.sandbox.errors import SandboxError, invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import Params
 from wrike_mcp.sandbox.state import AccessToken, Contact, SandboxState
@@ -216,6 +217,7 @@ async def dispatch(request: Request, routes: list[ApiRoute]) -> Response:
             check_scopes(api_route, token)
         params = Params(query, body, is_json)
         params.reject_unknown(api_route.params)
+        plans.check_route(state.config.plan, api_route.method, api_route.path)
         ctx = Ctx(
             state=state,
             params=params,

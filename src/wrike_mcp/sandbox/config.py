@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wrike_mcp.sandbox.plans import ENTERPRISE, PLANS
+
 
 @dataclass(frozen=True)
 class SandboxConfig:
     token_ttl: int = 3600  # OAuth access-token lifetime in seconds (Wrike: 3600)
     rate_limit: int = 400  # requests per token per sliding 60-second window (Wrike: 400/min)
     code_ttl: int = 600  # authorization-code lifetime in seconds (10 minutes, as reported for Wrike)
+    plan: str = ENTERPRISE  # the account's Wrike plan: "enterprise" (everything) or "team" (see plans.py)
+
+    def __post_init__(self) -> None:
+        if self.plan not in PLANS:
+            raise ValueError(f"unknown sandbox plan {self.plan!r}: use one of {', '.join(PLANS)}")

@@ -38,7 +38,9 @@ async def _json(request: Request) -> dict[str, Any] | None:
 
 async def health(request: Request) -> Response:
     state = _state(request)
-    return JSONResponse({"status": "ok", "tasks": len(state.tasks), "faults": len(state.faults)})
+    return JSONResponse(
+        {"status": "ok", "plan": state.config.plan, "tasks": len(state.tasks), "faults": len(state.faults)}
+    )
 
 
 async def reset(request: Request) -> Response:
@@ -140,6 +142,22 @@ async def revoke(request: Request) -> Response:
     return JSONResponse({"ok": True, "revoked": revoked})
 
 
+REFRESH_OMITTABLE = frozenset({"scope", "refresh_token"})
+
+
+async def oauth_settings(request: Request) -> Response:
+    """How the token endpoint answers refreshes: `{"refresh_omits": ["scope", "refresh_token"]}` makes it
+    leave those out, as RFC 6749 §6 allows and Wrike may (the client must keep its previous values)."""
+    state = _state(request)
+    if request.method == "POST":
+        body = await _json(request)
+        omits = (body or {}).get("refresh_omits")
+        if not isinstance(omits, list) or not set(omits) <= REFRESH_OMITTABLE:
+            return _bad("'refresh_omits' must be a list of: " + ", ".join(sorted(REFRESH_OMITTABLE)))
+        state.refresh_omits = frozenset(omits)
+    return JSONResponse({"refresh_omits": sorted(state.refresh_omits)})
+
+
 async def clock(request: Request) -> Response:
     """Move the sandbox clock forward, so tests can expire tokens and codes without sleeping."""
     state = _state(request)
@@ -158,4 +176,5 @@ ROUTES = [
     Route("/_sandbox/requests", requests, methods=["GET", "DELETE"]),
     Route("/_sandbox/revoke", revoke, methods=["POST"]),
     Route("/_sandbox/clock", clock, methods=["POST"]),
+    Route("/_sandbox/oauth", oauth_settings, methods=["GET", "POST"]),
 ]

@@ -2,6 +2,10 @@
 
 The sandbox approves every authorization request at once (as the demo user, or `?user=` for tests),
 issues single-use codes valid for 10 minutes, and rotates refresh tokens on every use.
+
+Registered redirect URIs: the demo app counts every loopback URL (http or https, any port and path) as
+registered, so tests and local logins can use any free port. Real Wrike matches the app's registered list;
+an unregistered URI gets the same 400 page there and here (live observation).
 """
 
 from __future__ import annotations
@@ -68,8 +72,8 @@ async def authorize(request: Request) -> Response:
         return _page(400, "Unknown client_id.")
     redirect_uri = query.get("redirect_uri") or DEFAULT_REDIRECT_URI
     if not REDIRECT_RE.match(redirect_uri):
-        # Never redirect to an unregistered URI: an open redirector would leak the code.
-        return _page(400, "redirect_uri is not registered for this client.")
+        # Never redirect to an unregistered URI: an open redirector would leak the code. Wording as Wrike's.
+        return _page(400, "Redirect uri is missing or invalid")
     echo = {"state": query["state"]} if "state" in query else {}
     if query.get("response_type") != "code":
         return _redirect(redirect_uri, {"error": "unsupported_response_type", **echo})
@@ -115,7 +119,14 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | N
 
 
 def _issue(
-    state: SandboxState, request: Request, user_id: str, scopes: frozenset[str], client_id: str, grant_id: str
+    state: SandboxState,
+    request: Request,
+    user_id: str,
+    scopes: frozenset[str],
+    client_id: str,
+    grant_id: str,
+    *,
+    new_refresh_token: bool = True,
 ) -> dict[str, Any]:
     access = AccessToken(
         value=secrets.token_urlsafe(32),
@@ -125,24 +136,26 @@ def _issue(
         client_id=client_id,
         grant_id=grant_id,
     )
-    refresh = RefreshToken(
-        value=secrets.token_urlsafe(32),
-        user_id=user_id,
-        scopes=scopes,
-        client_id=client_id,
-        grant_id=grant_id,
-    )
     state.access_tokens[access.value] = access
-    state.refresh_tokens[refresh.value] = refresh
-    return {
+    body: dict[str, Any] = {
         "access_token": access.value,
-        "refresh_token": refresh.value,
         "token_type": "bearer",
         "expires_in": state.config.token_ttl,
         # The API host for this user, as Wrike reports its data-centre host; here: the sandbox itself.
         "host": request.headers.get("host") or f"{request.url.hostname}:{request.url.port}",
         "scope": ",".join(sorted(scopes)),
     }
+    if new_refresh_token:
+        refresh = RefreshToken(
+            value=secrets.token_urlsafe(32),
+            user_id=user_id,
+            scopes=scopes,
+            client_id=client_id,
+            grant_id=grant_id,
+        )
+        state.refresh_tokens[refresh.value] = refresh
+        body["refresh_token"] = refresh.value
+    return body
 
 
 def revoke_grant(state: SandboxState, grant_id: str, user_id: str, client_id: str) -> None:
@@ -161,12 +174,14 @@ async def token(request: Request) -> Response:
         return _oauth_error(400, "invalid_request", "The token request must be form-encoded")
     form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
     client_id, client_secret = _client_credentials(request, form)
-    if (
-        not client_id
-        or CLIENTS.get(client_id) is None
-        or not secrets.compare_digest(CLIENTS[client_id], client_secret or "")
-    ):
+    if not client_id or CLIENTS.get(client_id) is None or not client_secret:
         return _oauth_error(401, "invalid_client", "Client authentication failed")
+    if not secrets.compare_digest(CLIENTS[client_id], client_secret):
+        # Live Wrike answers a secret that does not match the app with unauthorized_client (400 as RFC 6749
+        # §5.2 gives it; the live status was not recorded)
+        return _oauth_error(
+            400, "unauthorized_client", "The client is not authorized: check the client secret"
+        )
     grant_type = form.get("grant_type")
     if not grant_type:
         return _oauth_error(400, "invalid_request", "grant_type is required")
@@ -230,6 +245,21 @@ def _refresh(state: SandboxState, request: Request, form: dict[str, str], client
     user = state.contacts.get(refresh.user_id)
     if user is None or user.deleted:
         return _oauth_error(400, "invalid_grant", "The user is deactivated")
-    del state.refresh_tokens[value]  # rotation: a refresh token works once
-    body = _issue(state, request, refresh.user_id, scopes, client_id, grant_id=refresh.grant_id)
+    # RFC 6749 §6 lets a refresh answer leave out `refresh_token` (the client keeps the old one, which then
+    # stays valid) and `scope` (unchanged): /_sandbox/oauth switches the sandbox to answering that way.
+    omits = state.refresh_omits
+    rotate = "refresh_token" not in omits
+    if rotate:
+        del state.refresh_tokens[value]  # rotation: a refresh token works once
+    body = _issue(
+        state,
+        request,
+        refresh.user_id,
+        scopes,
+        client_id,
+        grant_id=refresh.grant_id,
+        new_refresh_token=rotate,
+    )
+    if "scope" in omits:
+        del body["scope"]
     return JSONResponse(body, headers={"Cache-Control": "no-store"})

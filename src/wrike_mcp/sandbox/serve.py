@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from wrike_mcp.sandbox.app import create_app
 from wrike_mcp.sandbox.config import SandboxConfig
+from wrike_mcp.sandbox.plans import ENTERPRISE, SUBSCRIPTION_TYPES, TEAM
 from wrike_mcp.sandbox.state import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -43,13 +44,21 @@ def banner(host: str, port: int, config: SandboxConfig) -> str:
             f"                    {NOAUDIT_TOKEN} (Default, no audit log); user Ann Lee",
             f"  OAuth client:     {DEMO_CLIENT_ID} / {DEMO_CLIENT_SECRET}",
             f"  Token lifetime:   {config.token_ttl} s; rate limit: {config.rate_limit} requests/min/token",
+            f"  Wrike plan:       {SUBSCRIPTION_TYPES[config.plan]}"
+            + (
+                " (task `status`, time logging and account-wide comments answer 403)"
+                if config.plan == TEAM
+                else ""
+            ),
             "  Try: WRIKE_BASE_URL=" + f"{base}/api/v4 WRIKE_ACCESS_TOKEN={DEMO_TOKEN} wrike-mcp serve",
         ]
     )
 
 
-def run_sandbox(host: str, port: int, token_ttl: int = 3600, rate_limit: int = 400) -> int:
-    config = SandboxConfig(token_ttl=token_ttl, rate_limit=rate_limit)
+def run_sandbox(
+    host: str, port: int, token_ttl: int = 3600, rate_limit: int = 400, plan: str = ENTERPRISE
+) -> int:
+    config = SandboxConfig(token_ttl=token_ttl, rate_limit=rate_limit, plan=plan)
     app = create_app(config)
     print(banner(host, port, config), flush=True)
     if host not in LOOPBACK:

@@ -388,6 +388,7 @@ class SandboxState:
         self.short_ids_since = self.now() - ids.SHORT_IDS_AGE
         self.faults = []
         self.requests = []
+        self.refresh_omits: frozenset[str] = frozenset()  # fields refresh answers leave out (/_sandbox/oauth)
         seed(self)
 
     def next_number(self, kind: str) -> int:

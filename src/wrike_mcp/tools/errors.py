@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from wrike_mcp import scopes as scope_rules
 from wrike_mcp.wrike import errors as wrike_errors
 from wrike_mcp.wrike.client import LOCAL_RATE_LIMIT
 
@@ -25,11 +26,7 @@ def tool_error_message(exc: BaseException, tool: str, scopes: Sequence[str]) -> 
     if isinstance(exc, wrike_errors.ResourceNotFound):
         return f"not found: {_short(exc.description)}. Check the id or look it up first (e.g. search_tasks, list_folders)"
     if isinstance(exc, wrike_errors.AccessForbidden | wrike_errors.NotAllowed):
-        needed = ", ".join(scopes) or "none"
-        return (
-            f"Wrike refused {tool}: {_short(exc.description, 100)}. This tool needs the Wrike scope {needed} "
-            "(and access to the item); grant it to the token or app"
-        )
+        return refused_message(exc, tool, scopes)
     if isinstance(exc, wrike_errors.NotAuthorized):
         return "Wrike rejected the credentials (401): check WRIKE_ACCESS_TOKEN or run `wrike-mcp auth login`"
     if isinstance(exc, wrike_errors.RateLimited):
@@ -55,6 +52,28 @@ def tool_error_message(exc: BaseException, tool: str, scopes: Sequence[str]) -> 
     if isinstance(exc, wrike_errors.WrikeError):
         return _short(exc.message, MAX_FIRST_LINE)
     return None
+
+
+def refused_message(exc: wrike_errors.WrikeAPIError, tool: str, scopes: Sequence[str]) -> str:
+    """A 403, led by Wrike's own description. `not_allowed` is mostly the plan, licence or permissions (seen
+    live), so it names a scope only when the token's granted scopes are known and really lack it;
+    `access_forbidden` (the user or the token) also names the tool's scope when the granted ones are unknown."""
+    # the tool's name is in the client's own prefix ("Error executing tool <tool>: "): the line is for Wrike
+    head = f"{_short(exc.description, 120)} (Wrike {exc.status} {exc.code})"
+    granted = exc.granted_scopes
+    lacking = scope_rules.missing(granted, scopes) if granted is not None else []
+    if lacking:
+        return (
+            f"{head}: the granted scopes lack {', '.join(lacking)} for {tool}; grant it to the token or app"
+        )
+    if isinstance(exc, wrike_errors.NotAllowed):
+        return f"{head}: check the account's Wrike plan and licence, and your permissions in Wrike"
+    permissions = f"{head}: check your permissions in Wrike (access to this item)"
+    if granted is None and scopes:
+        # access_forbidden is about the user or the token (Wrike's error table): with the token's scopes
+        # unknown (a permanent token), the scope stays a suspect worth naming
+        return f"{permissions} and that the token has {', '.join(scopes)}"
+    return permissions
 
 
 def fit_first_line(message: str, tool: str) -> str:

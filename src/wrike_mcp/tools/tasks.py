@@ -772,18 +772,19 @@ async def task_fields(
     workflow_id: str | None = None,
 ) -> dict[str, Any]:
     """The part of a task body create_task and update_task share: title, description (plain text → HTML;
-    "" clears it), status (a group, or a custom status name looked up in the workflow of `workflow_id` or of
-    the folder `folder_id`) and importance; absent values are left out."""
+    "" clears it), status (a group or a custom status name, sent as the matching custom status of the
+    workflow `workflow_id`, or of a new task in the folder `folder_id`) and importance; absent values are
+    left out."""
     body: dict[str, Any] = {}
     if title is not None:
         body["title"] = title
     if description is not None:
         body["description"] = text_to_html(description)
     if status is not None:
-        custom_id, group = await deps.resolver.custom_status(
+        # always customStatus, never Wrike's `status`: the Team plan refuses that one (403 not_allowed)
+        body["customStatus"], _group = await deps.resolver.custom_status(
             status, workflow_id=workflow_id, folder_id=folder_id
         )
-        body |= {"customStatus": custom_id} if custom_id else {"status": group}
     if importance:
         body["importance"] = importance
     return body
@@ -1223,6 +1224,10 @@ async def list_timelogs(
     )
 
 
+# Wrike requires a time log comment; this one says where the entry came from when the user gave none.
+DEFAULT_TIMELOG_COMMENT = "Logged via wrike-mcp"
+
+
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Log time on a task", kind="write")
 async def log_time(
     ctx: Context[Any],
@@ -1231,10 +1236,16 @@ async def log_time(
     date: Annotated[str | None, Field(max_length=MAX_DATE, description="day worked (default: today)")] = None,
     comment: Annotated[
         str | None,
-        Field(max_length=MAX_TIMELOG_COMMENT, description="what the time was spent on"),
+        Field(
+            max_length=MAX_TIMELOG_COMMENT,
+            description=f"what the time was spent on (default: {DEFAULT_TIMELOG_COMMENT!r})",
+        ),
     ] = None,
 ) -> TimelogItem:
-    """Log time worked on a task as the current user; returns the time log entry."""
+    """Log time worked on a task as the current user; returns the time log entry.
+
+    Wrike requires a comment on every time log: without one, the entry says "Logged via wrike-mcp".
+    """
     deps = wrike(ctx)
     day = parse_day(date, "date") or today()
     if not math.isfinite(hours) or round(hours, 2) <= 0:
@@ -1242,10 +1253,9 @@ async def log_time(
     task_id = await deps.resolver.task_id(task)
     body: dict[str, Any] = {
         "hours": round(hours, 2),
-        "trackedDate": day.isoformat(),
-        "comment": strip_invisible(
-            comment or ""
-        ).strip(),  # Wrike's reference marks it required; empty is fine
+        "trackedDate": day.isoformat(),  # required: Wrike answers 400 without it (live)
+        # required too, and whether Wrike takes an empty one is unknown: never send one
+        "comment": strip_invisible(comment or "").strip() or DEFAULT_TIMELOG_COMMENT,
         "plainText": True,
     }
     created = await deps.client.post(f"/tasks/{task_id}/timelogs", body)

@@ -520,7 +520,9 @@ class WrikeClient:
                 description = f"Wrike answered HTTP {status} without its error details"
         # Never let a token back out through an error message, even if an upstream echoes it.
         description = description.replace(token.value, "<token>")[:500]
-        return api_error(status, code, description, method=method, path=path)
+        error = api_error(status, code, description, method=method, path=path)
+        error.granted_scopes = token.scopes  # lets a 403 name a scope only when the grant really lacks it
+        return error
 
 
 def _check_base_url(base_url: str) -> str:

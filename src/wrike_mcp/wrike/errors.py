@@ -24,6 +24,8 @@ class WrikeAPIError(WrikeError):
 
     status: int = 0
     code: str = ""
+    # the scopes the refused token was granted, when known (an OAuth grant, WRIKE_SCOPES); None: unknown
+    granted_scopes: frozenset[str] | None = None
 
     def __init__(self, status: int, code: str, description: str, *, method: str = "", path: str = "") -> None:
         self.status = status
@@ -52,11 +54,13 @@ class NotAuthorized(WrikeAPIError):
 
 
 class AccessForbidden(WrikeAPIError):
-    """403 access_forbidden: the user or the token's scopes do not allow this."""
+    """403 access_forbidden: the user's permissions (or the token's scopes) do not allow this."""
 
 
 class NotAllowed(WrikeAPIError):
-    """403 not_allowed: licence, quota or scope."""
+    """403 not_allowed: the account's plan or licence, a quota, or the user's permissions do not allow this
+    (seen live for time logs and account-wide comments on a plan without them). Rarely the token's scopes:
+    only the granted scopes, when known, can tell."""
 
 
 class ResourceNotFound(WrikeAPIError):

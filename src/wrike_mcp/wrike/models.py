@@ -297,9 +297,10 @@ class Workflow(WrikeModel):
     description: str | None = None
 
     def default_status(self, group: str) -> CustomStatus | None:
-        """The status Wrike picks for a status group: the group's standard one, else its first visible one."""
-        in_group = [s for s in self.custom_statuses if s.group == group and not s.hidden]
-        return next((s for s in in_group if s.standard), in_group[0] if in_group else None)
+        """The status a group stands for: the group's standard (default) one, else its first visible one."""
+        in_group = [s for s in self.custom_statuses if s.group == group]
+        visible = [s for s in in_group if not s.hidden] or in_group
+        return next((s for s in visible if s.standard), visible[0] if visible else None)
 
 
 class CustomField(WrikeModel):

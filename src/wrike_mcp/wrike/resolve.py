@@ -435,21 +435,30 @@ class Resolver:
 
     async def custom_status(
         self, ref: str, *, workflow_id: str | None = None, folder_id: str | None = None
-    ) -> tuple[str | None, str]:
+    ) -> tuple[str, str]:
         """(customStatusId, status group) for a status group name or a custom status name (or id).
 
-        A status group (Active, Completed, Deferred, Cancelled) returns no custom status id: set `status`
-        and Wrike picks the group's default status of the task's workflow. A custom status name is looked up
-        in the given workflow (or the folder's `workflowId`), else in every workflow; across workflows the
-        same name is ambiguous unless all matches are the same status.
+        Always a custom status: wrike-mcp never sends Wrike's task `status` parameter, which the Team plan
+        refuses, while `customStatus` works on every plan. A status group (Active, Completed, Deferred,
+        Cancelled) becomes that group's default status in the task's workflow: `workflow_id`, else the
+        workflow a new task in `folder_id` gets, else the account's standard workflow. A custom status name is
+        looked up in that workflow when known, else in every workflow; across workflows the same name is
+        ambiguous unless all matches are the same status.
         """
         ref = ref.strip()
-        for group in STATUS_GROUPS:
-            if _fold(ref) == _fold(group):
-                return None, group
         if workflow_id is None and folder_id is not None:
-            workflow_id = await self.workflow_of_folder(folder_id)
+            workflow_id = await self.new_task_workflow(folder_id)
         workflows = await self.task_workflows()
+        group = next((g for g in STATUS_GROUPS if _fold(ref) == _fold(g)), None)
+        if group is not None:
+            workflow = _workflow_or_standard(workflows, workflow_id)
+            status = workflow.default_status(group)
+            if status is None:
+                listed = ", ".join(s.name for s in workflow.custom_statuses if not s.hidden)
+                raise ReferenceNotFound(
+                    "status", group, f"workflow {workflow.name} has no such status; statuses: {listed}"
+                )
+            return status.id, group
         scope = [w for w in workflows if w.id == workflow_id] if workflow_id else workflows
         if not scope:
             scope = workflows  # the workflow is unknown to us (hidden, deleted): search them all
@@ -492,14 +501,18 @@ class Resolver:
             return None
         return next((w for w in await self.workflows() if w.id == space.default_project_workflow_id), None)
 
-    async def workflow_of_folder(self, folder_id: str) -> str | None:
-        """The folder's or project's `workflowId`, when Wrike gives one."""
+    async def new_task_workflow(self, folder_id: str) -> str | None:
+        """The workflow a task created in this folder or project gets, when Wrike tells: the folder's
+        `workflowId` (the 2020 model; the sandbox's rule), else its space's `defaultTaskWorkflowId`."""
         try:
             folder = await self.client.get_one(f"/folders/{folder_id}")
         except (ResourceNotFound, InvalidParameter, InvalidRequest):
             return None
-        value = folder.get("workflowId")
-        return str(value) if value else None
+        if folder.get("workflowId"):
+            return str(folder["workflowId"])
+        space_id = folder_id if folder.get("space") is True else await self.space_of(folder_id)
+        space = next((s for s in await self.spaces() if s.id == space_id), None)
+        return space.default_task_workflow_id if space is not None else None
 
     async def workflow_of_status(self, custom_status_id: str) -> Workflow | None:
         """The workflow a custom status belongs to (a task's workflow, from its `customStatusId`)."""
@@ -529,6 +542,19 @@ class Resolver:
         if matches:
             raise AmbiguousReference("custom field", ref, [(f.id, f"{f.title} ({f.type})") for f in matches])
         raise ReferenceNotFound("custom field", ref, "list_custom_fields lists them")
+
+
+def _workflow_or_standard(workflows: Sequence[Workflow], workflow_id: str | None) -> Workflow:
+    """The workflow with this id; when it is unknown, the account's standard workflow (Wrike's default)."""
+    chosen = next((w for w in workflows if w.id == workflow_id), None) if workflow_id else None
+    chosen = chosen or next((w for w in workflows if w.standard), None)
+    if chosen is None and len(workflows) == 1:
+        chosen = workflows[0]
+    if chosen is None:
+        raise ReferenceNotFound(
+            "workflow", workflow_id or "standard", "name a custom status instead (list_workflows)"
+        )
+    return chosen
 
 
 def _is_subsequence(wanted: Sequence[Any], path: Sequence[Any]) -> bool:

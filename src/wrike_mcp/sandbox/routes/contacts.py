@@ -7,6 +7,7 @@ from typing import Any
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
 from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
+from wrike_mcp.sandbox.plans import SUBSCRIPTION_TYPES
 from wrike_mcp.sandbox.seed import ACCOUNT_NAME
 from wrike_mcp.sandbox.state import Contact, SandboxState
 
@@ -142,7 +143,10 @@ def render_account(state: SandboxState, fields: set[str], user: Contact) -> dict
         "joinedDate": timestamp(state.folders[ids.ROOT_FOLDER_ID].created),
     }
     if "subscription" in fields:
-        subscription: dict[str, Any] = {"type": "Enterprise", "suspended": False}
+        subscription: dict[str, Any] = {
+            "type": SUBSCRIPTION_TYPES[state.config.plan],
+            "suspended": False,
+        }
         if user.admin:  # paid and userLimit are shown to admins only
             subscription.update(paid=True, userLimit=50)
         body["subscription"] = subscription

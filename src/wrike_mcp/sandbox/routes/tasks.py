@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from wrike_mcp.sandbox import ids
+from wrike_mcp.sandbox import ids, plans
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, task_datetime, timestamp
 from wrike_mcp.sandbox.errors import invalid_parameter, parameter_required, wrike_error
 from wrike_mcp.sandbox.params import Params, date_match, parse_task_datetime, timestamp_range
@@ -547,6 +547,7 @@ CREATE_PARAMS = [
 @route("POST", "/folders/{folderId}/tasks", "tasks", WRITE, CREATE_PARAMS)
 def create_task(ctx: Ctx) -> list[dict[str, Any]]:
     state, params = ctx.state, ctx.params
+    plans.check_task_status_parameter(state.config.plan, params.present("status"))
     folder = _writable_parent(state, ctx.one_id("folderId"), "folderId")
     title = params.string("title", required=True, non_empty=True)
     assert title is not None
@@ -658,6 +659,7 @@ def update_tasks(ctx: Ctx) -> list[dict[str, Any]]:
 
 def _update_task(ctx: Ctx, task: Task) -> dict[str, Any]:
     state, params = ctx.state, ctx.params
+    plans.check_task_status_parameter(state.config.plan, params.present("status"))
     _reject_resource_only(ctx)
     params.fields(WRITE_FIELDS)
     # Validate everything before changing anything: a 400 leaves the task untouched.

@@ -161,6 +161,13 @@ def _category(ctx: Ctx) -> None:
         raise invalid_parameter("categoryId", f"refers to unknown timelog category '{category}'")
 
 
+def _required_text(ctx: Ctx, name: str) -> str:
+    value = ctx.params.string(name)
+    if value is None or not value.strip():
+        raise invalid_parameter(name, "is required and must not be empty")
+    return value
+
+
 @route(
     "POST",
     "/tasks/{taskId}/timelogs",
@@ -174,13 +181,15 @@ def create_timelog(ctx: Ctx) -> list[dict[str, Any]]:
     if task.deleted:
         raise wrike_error("invalid_request", f"Task '{task.id}' is in the Recycle Bin")
     hours = _hours(ctx, required=True)
-    tracked = parse_date(ctx.params.string("trackedDate", required=True), "trackedDate")
-    # The 2020 reference marks comment as required; an empty comment is fine.
-    comment = ctx.params.string("comment", required=True)
+    # Live Wrike answers a missing trackedDate with 400 invalid_parameter (not parameter_required); the
+    # 2020 reference marks comment required too. Whether an empty comment passes is unknown: refused here,
+    # the strict reading, so a client that might send one finds out.
+    tracked = parse_date(_required_text(ctx, "trackedDate"), "trackedDate")
+    comment = _required_text(ctx, "comment")
     _category(ctx)
     ctx.params.boolean("plainText")
     ctx.params.fields(["billingType"])
-    assert hours is not None and comment is not None
+    assert hours is not None
     now = state.now()
     timelog = Timelog(
         id=state.new_id(ids.TIMELOG),
