@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
 from wrike_mcp.sandbox import SandboxState
 
 BASE_URL = "http://127.0.0.1:8100"
@@ -32,3 +36,30 @@ def contact_id(state: SandboxState, name: str) -> str:
 
 def task_id(state: SandboxState, title: str) -> str:
     return next(t.id for t in state.tasks.values() if t.title == title and not t.deleted)
+
+
+# ---- OAuth against the demo app ----
+
+CLIENT = {"client_id": "sandbox-client", "client_secret": "sandbox-secret"}
+REDIRECT = "http://127.0.0.1:8765/callback"
+
+
+async def authorize(raw: httpx.AsyncClient, **extra: str) -> str:
+    params = {
+        "client_id": "sandbox-client",
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "state": "s1",
+        **extra,
+    }
+    response = await raw.get("/oauth2/authorize/v4", params=params)
+    assert response.status_code == 302
+    location = urlsplit(response.headers["location"])
+    query = parse_qs(location.query)
+    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT and query["state"] == ["s1"]
+    return query["code"][0]
+
+
+async def exchange(raw: httpx.AsyncClient, code: str, **extra: str) -> httpx.Response:
+    form = {**CLIENT, "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, **extra}
+    return await raw.post("/oauth2/token", data=form)

@@ -1,14 +1,30 @@
 """One test per fact of `wrike-live-observations.md` (what real Wrike accounts were seen to do in 2026): the
-sandbox must behave so. Each test names the observation it checks; docs/FIDELITY.md lists them."""
+sandbox must behave so. Each test quotes the observation it checks; docs/FIDELITY.md lists them.
+
+Not here: attachments (the X-File-Name rule and the attachment fields) — the sandbox has no attachments yet
+(issue 12); the comparison with Wrike's own MCP server, which is not a behaviour of Wrike's API."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 
-from tests.sandbox.sandbox_helpers import contact_id, folder_id, task_id
-from wrike_mcp.sandbox import SandboxState
+from tests.sandbox.sandbox_helpers import (
+    BASE_URL,
+    CLIENT,
+    REDIRECT,
+    TOKEN,
+    authorize,
+    bearer,
+    contact_id,
+    exchange,
+    folder_id,
+    task_id,
+)
+from wrike_mcp.sandbox import SandboxConfig, SandboxState, create_app
 
 # ---- Folders, projects, spaces, workflows -----------------------------------------------------------------
 
@@ -170,3 +186,92 @@ async def test_deleting_a_folder_recycles_its_subtree(api: httpx.AsyncClient, st
     assert (await api.delete(f"/folders/{folder}")).status_code == 200
     recycled = (await api.get(f"/folders/{folder}/tasks")).json()["data"]
     assert task.id in {t["id"] for t in recycled} and {t["scope"] for t in recycled} == {"RbTask"}
+
+
+# ---- Errors and plans ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def team_api() -> AsyncIterator[httpx.AsyncClient]:
+    """The demo user on a sandbox started with --plan team."""
+    app = create_app(SandboxConfig(plan="team"))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url=f"{BASE_URL}/api/v4", headers=bearer(TOKEN)
+    ) as client:
+        yield client
+
+
+async def test_plan_limits_answer_403_not_allowed(team_api: httpx.AsyncClient) -> None:
+    """[live] What a plan does not include answers 403 not_allowed (account-wide GET /comments, POST
+    /tasks/{id}/timelogs with complete inputs), while a comment created in the same run stays readable."""
+    task = (await team_api.get("/tasks", params={"pageSize": "1"})).json()["data"][0]["id"]
+    comments = await team_api.get("/comments")
+    assert comments.status_code == 403 and comments.json()["error"] == "not_allowed"
+    timelog = await team_api.post(
+        f"/tasks/{task}/timelogs", data={"hours": "1", "trackedDate": "2026-08-06", "comment": "work"}
+    )
+    assert timelog.status_code == 403 and timelog.json()["error"] == "not_allowed"
+    made = (await team_api.post(f"/tasks/{task}/comments", data={"text": "still readable"})).json()["data"][0]
+    assert (await team_api.get(f"/comments/{made['id']}")).status_code == 200
+
+
+async def test_team_plan_refuses_task_status_and_takes_custom_status(
+    team_api: httpx.AsyncClient, state: SandboxState
+) -> None:
+    """[OpenAPI ver154] status on task create/update is not available on the Team plan; customStatus is."""
+    task = (await team_api.get("/tasks", params={"pageSize": "1"})).json()["data"][0]
+    refused = await team_api.put(f"/tasks/{task['id']}", data={"status": "Completed"})
+    assert refused.status_code == 403 and refused.json()["error"] == "not_allowed"
+    workflows = (await team_api.get("/workflows")).json()["data"]
+    done = next(
+        s["id"] for w in workflows if w["standard"] for s in w["customStatuses"] if s["group"] == "Completed"
+    )
+    assert (await team_api.put(f"/tasks/{task['id']}", data={"customStatus": done})).status_code == 200
+
+
+async def test_timelog_needs_tracked_date_and_comment(api: httpx.AsyncClient, state: SandboxState) -> None:
+    """[live] POST /tasks/{id}/timelogs without trackedDate answers 400 invalid_parameter; trackedDate and
+    comment are both required."""
+    task = task_id(state, "Draft launch announcement")
+    no_date = await api.post(f"/tasks/{task}/timelogs", data={"hours": "1", "comment": "work"})
+    assert no_date.status_code == 400 and no_date.json()["error"] == "invalid_parameter"
+    no_comment = await api.post(f"/tasks/{task}/timelogs", data={"hours": "1", "trackedDate": "2026-08-06"})
+    assert no_comment.status_code == 400 and "comment" in no_comment.json()["errorDescription"]
+
+
+# ---- OAuth --------------------------------------------------------------------------------------------------
+
+
+async def test_unregistered_redirect_uri_gets_400(raw: httpx.AsyncClient) -> None:
+    """[live] The authorize endpoint answers HTTP 400 "Redirect uri is missing or invalid" for a redirect URI
+    not registered for the app."""
+    params = {
+        "client_id": "sandbox-client",
+        "response_type": "code",
+        "redirect_uri": "https://evil.example/cb",
+    }
+    response = await raw.get("/oauth2/authorize/v4", params=params)
+    assert response.status_code == 400 and "Redirect uri is missing or invalid" in response.text
+
+
+async def test_plain_http_loopback_redirect_completes_the_flow(raw: httpx.AsyncClient) -> None:
+    """[live] A plain-HTTP loopback redirect URI completed the whole flow."""
+    assert REDIRECT.startswith("http://127.0.0.1:")
+    tokens = (await exchange(raw, await authorize(raw))).json()
+    assert (await raw.get("/api/v4/account", headers=bearer(tokens["access_token"]))).status_code == 200
+
+
+async def test_wrong_client_secret_answers_unauthorized_client(raw: httpx.AsyncClient) -> None:
+    """[live] With a valid code but a client secret that does not match the app, the token endpoint answers
+    unauthorized_client."""
+    response = await exchange(raw, await authorize(raw), client_secret="not-the-secret")
+    assert response.json()["error"] == "unauthorized_client"
+
+
+async def test_refresh_answers_may_omit_scope_and_refresh_token(raw: httpx.AsyncClient) -> None:
+    """Refresh responses may omit scope or refresh_token (RFC 6749 §5.1, §6): the sandbox can be told to."""
+    tokens = (await exchange(raw, await authorize(raw))).json()
+    await raw.post("/_sandbox/oauth", json={"refresh_omits": ["scope", "refresh_token"]})
+    form = {**CLIENT, "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    refreshed = (await raw.post("/oauth2/token", data=form)).json()
+    assert refreshed["access_token"] and "scope" not in refreshed and "refresh_token" not in refreshed

@@ -2,37 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 import httpx
 import pytest
 
-from tests.sandbox.sandbox_helpers import bearer
+from tests.sandbox.sandbox_helpers import CLIENT, REDIRECT, authorize, bearer, exchange
 from wrike_mcp.sandbox import SandboxState
-
-CLIENT = {"client_id": "sandbox-client", "client_secret": "sandbox-secret"}
-REDIRECT = "http://127.0.0.1:8765/callback"
-
-
-async def authorize(raw: httpx.AsyncClient, **extra: str) -> str:
-    params = {
-        "client_id": "sandbox-client",
-        "response_type": "code",
-        "redirect_uri": REDIRECT,
-        "state": "s1",
-        **extra,
-    }
-    response = await raw.get("/oauth2/authorize/v4", params=params)
-    assert response.status_code == 302
-    location = urlsplit(response.headers["location"])
-    query = parse_qs(location.query)
-    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT and query["state"] == ["s1"]
-    return query["code"][0]
-
-
-async def exchange(raw: httpx.AsyncClient, code: str, **extra: str) -> httpx.Response:
-    form = {**CLIENT, "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, **extra}
-    return await raw.post("/oauth2/token", data=form)
 
 
 async def test_code_flow_and_refresh_rotation(raw: httpx.AsyncClient, state: SandboxState) -> None:
