@@ -9,7 +9,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from tests.sandbox.sandbox_helpers import BASE_URL, TOKEN, bearer
+from tests.sandbox.sandbox_helpers import BASE_URL, api_client
 from wrike_mcp.sandbox import SandboxConfig, SandboxState, create_app
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
@@ -35,9 +35,20 @@ async def raw(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def api(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     """The demo user (Ann Lee) with the all-scopes permanent token, based at /api/v4."""
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=f"{BASE_URL}/api/v4", headers=bearer(TOKEN)
-    ) as client:
+    async with api_client(app) as client:
+        yield client
+
+
+@pytest.fixture
+def team_app() -> Starlette:
+    """A sandbox started with --plan team."""
+    return create_app(SandboxConfig(plan="team"))
+
+
+@pytest.fixture
+async def team(team_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """The demo user on the Team-plan sandbox."""
+    async with api_client(team_app) as client:
         yield client
 
 

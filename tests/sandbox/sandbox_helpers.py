@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from starlette.applications import Starlette
 
 from wrike_mcp.sandbox import SandboxState
 
@@ -16,6 +17,13 @@ NOAUDIT = "wrike-sandbox-noaudit"
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def api_client(app: Starlette, token: str = TOKEN) -> httpx.AsyncClient:
+    """A client of the app's API (/api/v4) with a token, over ASGI."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url=f"{BASE_URL}/api/v4", headers=bearer(token)
+    )
 
 
 def folder_id(state: SandboxState, path: str) -> str:

@@ -7,16 +7,12 @@ Not here: attachments (the X-File-Name rule and the attachment fields) — the s
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from tests.sandbox.sandbox_helpers import (
-    BASE_URL,
     CLIENT,
     REDIRECT,
-    TOKEN,
     authorize,
     bearer,
     contact_id,
@@ -24,7 +20,7 @@ from tests.sandbox.sandbox_helpers import (
     folder_id,
     task_id,
 )
-from wrike_mcp.sandbox import SandboxConfig, SandboxState, create_app
+from wrike_mcp.sandbox import SandboxState
 
 # ---- Folders, projects, spaces, workflows -----------------------------------------------------------------
 
@@ -191,42 +187,32 @@ async def test_deleting_a_folder_recycles_its_subtree(api: httpx.AsyncClient, st
 # ---- Errors and plans ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def team_api() -> AsyncIterator[httpx.AsyncClient]:
-    """The demo user on a sandbox started with --plan team."""
-    app = create_app(SandboxConfig(plan="team"))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=f"{BASE_URL}/api/v4", headers=bearer(TOKEN)
-    ) as client:
-        yield client
-
-
-async def test_plan_limits_answer_403_not_allowed(team_api: httpx.AsyncClient) -> None:
+async def test_plan_limits_answer_403_not_allowed(team: httpx.AsyncClient) -> None:
     """[live] What a plan does not include answers 403 not_allowed (account-wide GET /comments, POST
     /tasks/{id}/timelogs with complete inputs), while a comment created in the same run stays readable."""
-    task = (await team_api.get("/tasks", params={"pageSize": "1"})).json()["data"][0]["id"]
-    comments = await team_api.get("/comments")
+    task = (await team.get("/tasks", params={"pageSize": "1"})).json()["data"][0]["id"]
+    comments = await team.get("/comments")
     assert comments.status_code == 403 and comments.json()["error"] == "not_allowed"
-    timelog = await team_api.post(
+    timelog = await team.post(
         f"/tasks/{task}/timelogs", data={"hours": "1", "trackedDate": "2026-08-06", "comment": "work"}
     )
     assert timelog.status_code == 403 and timelog.json()["error"] == "not_allowed"
-    made = (await team_api.post(f"/tasks/{task}/comments", data={"text": "still readable"})).json()["data"][0]
-    assert (await team_api.get(f"/comments/{made['id']}")).status_code == 200
+    made = (await team.post(f"/tasks/{task}/comments", data={"text": "still readable"})).json()["data"][0]
+    assert (await team.get(f"/comments/{made['id']}")).status_code == 200
 
 
 async def test_team_plan_refuses_task_status_and_takes_custom_status(
-    team_api: httpx.AsyncClient, state: SandboxState
+    team: httpx.AsyncClient, state: SandboxState
 ) -> None:
     """[OpenAPI ver154] status on task create/update is not available on the Team plan; customStatus is."""
-    task = (await team_api.get("/tasks", params={"pageSize": "1"})).json()["data"][0]
-    refused = await team_api.put(f"/tasks/{task['id']}", data={"status": "Completed"})
+    task = (await team.get("/tasks", params={"pageSize": "1"})).json()["data"][0]
+    refused = await team.put(f"/tasks/{task['id']}", data={"status": "Completed"})
     assert refused.status_code == 403 and refused.json()["error"] == "not_allowed"
-    workflows = (await team_api.get("/workflows")).json()["data"]
+    workflows = (await team.get("/workflows")).json()["data"]
     done = next(
         s["id"] for w in workflows if w["standard"] for s in w["customStatuses"] if s["group"] == "Completed"
     )
-    assert (await team_api.put(f"/tasks/{task['id']}", data={"customStatus": done})).status_code == 200
+    assert (await team.put(f"/tasks/{task['id']}", data={"customStatus": done})).status_code == 200
 
 
 async def test_timelog_needs_tracked_date_and_comment(api: httpx.AsyncClient, state: SandboxState) -> None:

@@ -3,30 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from starlette.applications import Starlette
 
-from tests.sandbox.sandbox_helpers import BASE_URL, TOKEN, bearer, folder_id, task_id
+from tests.sandbox.sandbox_helpers import folder_id, task_id
 from wrike_mcp.cli import build_parser
-from wrike_mcp.sandbox import SandboxConfig, SandboxState, create_app
+from wrike_mcp.sandbox import SandboxConfig, SandboxState
 
 Q3 = "Marketing/Campaigns/Q3 Launch"
-
-
-@pytest.fixture
-def team_app() -> Starlette:
-    return create_app(SandboxConfig(plan="team"))
-
-
-@pytest.fixture
-async def team(team_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=team_app), base_url=f"{BASE_URL}/api/v4", headers=bearer(TOKEN)
-    ) as client:
-        yield client
 
 
 def refused_by_plan(response: httpx.Response, words: str) -> None:
