@@ -25,7 +25,7 @@ TYPICAL_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("list_audit_log", {"operations": ["Oauth2AccessGranted"], "limit": 20}),
     ("create_folder", {"parent": "Marketing/Planning", "title": "Bench folder"}),
     ("create_project", {"parent": "Marketing/Planning", "title": "Bench project", "owners": ["me"]}),
-    ("update_project", {"project": "Bench project", "status": "Yellow"}),
+    ("update_project", {"project": "Bench project", "status": "In Progress"}),  # its project workflow
     (
         "create_task",
         {"folder": Q3, "title": "Bench task", "assignees": ["Diego Alvarez"], "due_date": "2030-01-04"},

@@ -16,7 +16,14 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.tools.inputs import status_group, statuses_named
-from wrike_mcp.wrike.models import CLASSIC_PROJECT_STATUSES, CustomStatus, Folder, Project, Workflow
+from wrike_mcp.wrike.models import (
+    CLASSIC_PROJECT_STATUSES,
+    STATUS_GROUPS,
+    CustomStatus,
+    Folder,
+    Project,
+    Workflow,
+)
 
 _CLASSIC_ALIASES = {s.casefold(): s for s in CLASSIC_PROJECT_STATUSES} | {
     "on hold": "OnHold",
@@ -137,8 +144,9 @@ class StatusFilter:
     classic: str | None = None
     custom_ids: set[str] = field(default_factory=set)
     group: str | None = None
+    group_of: dict[str, str] = field(default_factory=dict)  # custom status id → its status group
 
-    def matches(self, project: Project, group_of: dict[str, str]) -> bool:
+    def matches(self, project: Project) -> bool:
         if self.classic is not None and project.status == self.classic:
             return True
         if project.custom_status_id and project.custom_status_id in self.custom_ids:
@@ -146,7 +154,7 @@ class StatusFilter:
         if self.group is None:
             return False
         if project.custom_status_id:
-            return group_of.get(project.custom_status_id) == self.group
+            return self.group_of.get(project.custom_status_id) == self.group
         return CLASSIC_PROJECT_STATUSES.get(project.status or "") == self.group
 
 
@@ -156,21 +164,16 @@ async def status_filter(deps: WrikeContext, name: str, projects: Iterable[Projec
         classic=classic_status(name),
         custom_ids={ident for ident, _ in statuses_named(name, workflows, include_hidden=True)},
         group=status_group(name),
+        group_of={s.id: s.group or "Active" for w in workflows for s in w.custom_statuses},
     )
     if wanted.classic is None and not wanted.custom_ids and wanted.group is None:
         names = sorted({s.name for w in workflows for s in w.custom_statuses if not s.hidden})
         raise ToolError(
             f"status {name.strip()[:60]!r} is unknown: use {', '.join(CLASSIC_PROJECT_STATUSES)}, a status "
-            f"group (Active, Completed, Deferred, Cancelled)"
+            f"group ({', '.join(STATUS_GROUPS)})"
             + (f" or a project workflow status ({', '.join(names)})" if names else "")
         )
     return wanted
-
-
-async def group_of_statuses(deps: WrikeContext, projects: Iterable[Project]) -> dict[str, str]:
-    """custom status id → status group, for the projects' workflows."""
-    workflows = await _workflows_of_projects(deps, projects)
-    return {s.id: s.group or "Active" for w in workflows for s in w.custom_statuses}
 
 
 async def _workflows_of_projects(deps: WrikeContext, projects: Iterable[Project]) -> list[Workflow]:

@@ -39,7 +39,7 @@ from wrike_mcp.tools.inputs import (
     wrike_range,
 )
 from wrike_mcp.tools.output import Model, Ref, show_title
-from wrike_mcp.tools.project_status import group_of_statuses, status_change, status_filter
+from wrike_mcp.tools.project_status import status_change, status_filter
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import Folder
@@ -179,14 +179,13 @@ async def list_projects(
     projects = [Folder.model_validate(item) for item in await deps.client.get(path, params)]
     in_projects = [folder.project for folder in projects if folder.project is not None]
     wanted_status = await status_filter(deps, status, in_projects) if status else None
-    group_of = await group_of_statuses(deps, in_projects) if status else {}
 
     matches: list[Folder] = []
     for folder in projects:
         project = folder.project
         if project is None or (folder.scope or "").startswith("Rb"):
             continue
-        if wanted_status is not None and not wanted_status.matches(project, group_of):
+        if wanted_status is not None and not wanted_status.matches(project):
             continue
         if owner_id is not None and owner_id not in project.owner_ids:
             continue
