@@ -118,7 +118,6 @@ def _read_line(
         return
     if line.startswith("- shared list parameters"):
         current.params.update(shared)
-        current.params.pop("fields", None)
         current.params["fields"] = []
         current.fields |= {"approvalStatus", "lockStatus", "exportStatus", "billingType"}
         if "fields include `finance`" in line:
