@@ -26,6 +26,7 @@ from wrike_mcp.wrike.errors import (
     WrikeTimeout,
 )
 from wrike_mcp.wrike.governor import RateGovernor
+from wrike_mcp.wrike.models import Comment, Task
 from wrike_mcp.wrike.tokens import StaticTokenSource, Token
 
 TOKEN = "secret-token-value-123"
@@ -424,3 +425,35 @@ async def test_oversized_answers_are_refused() -> None:
         with pytest.raises(MalformedResponse) as caught:
             await client.get("/tasks")
     assert "exceeded" in str(caught.value) and len(seen) == 1
+
+
+async def test_entities_parse_into_models_where_they_enter() -> None:
+    raw = {"id": "T1", "title": "Brief", "responsibleIds": ["U1"], "newField2027": {"x": 1}}
+    client, _ = make_client(lambda r: ok([raw], nextPageToken="N"))
+    async with client:
+        task = await client.get_one("/tasks/T1", model=Task)
+        page = await client.get_page("/tasks", page_size=10, model=Task)
+        many = await client.get_many("/tasks/{ids}", ["T1"], model=Task)
+    assert (task.id, task.title, task.responsible_ids) == ("T1", "Brief", ["U1"])
+    assert task.model_extra == {"newField2027": {"x": 1}}  # what Wrike adds later is kept, not refused
+    assert [item.title for item in page.items] == ["Brief"] and page.next_page_token == "N"
+    assert [item.id for item in many] == ["T1"]
+
+
+async def test_an_entity_that_is_not_a_model_is_a_malformed_answer_not_a_traceback() -> None:
+    client, seen = make_client(lambda r: ok([{"title": "no id"}]), max_retries=0)
+    async with client:
+        with pytest.raises(MalformedResponse) as caught:
+            await client.get("/tasks", model=Task)
+    assert str(caught.value) == "Wrike's answer to GET /tasks is not a valid Task: id: Field required"
+    assert len(seen) == 1
+
+
+async def test_an_unreadable_answer_to_a_write_says_the_write_was_applied() -> None:
+    client, seen = make_client(lambda r: ok([{"id": "C1", "text": ["not", "text"]}]))
+    async with client:
+        with pytest.raises(MalformedResponse) as caught:
+            await client.post("/tasks/T1/comments", {"text": "hi"}, model=Comment)
+    assert "(the change was applied; do not repeat it)" in str(caught.value)
+    assert "text: Input should be a valid string" in str(caught.value)
+    assert len(seen) == 1

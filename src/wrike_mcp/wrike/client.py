@@ -18,11 +18,12 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextvars import ContextVar
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Final, Literal, NoReturn
+from typing import Any, Final, Literal, NoReturn, TypeVar, overload
 from urllib.parse import quote, urlsplit
 
 import anyio
 import httpx
+from pydantic import ValidationError
 
 from wrike_mcp import __version__
 from wrike_mcp.config import DEFAULT_HOST, Settings, is_wrike_host
@@ -39,6 +40,7 @@ from wrike_mcp.wrike.errors import (
     api_error,
 )
 from wrike_mcp.wrike.governor import RateGovernor
+from wrike_mcp.wrike.models import WrikeModel
 from wrike_mcp.wrike.pagination import MAX_PAGE_SIZE, Page, iterate_pages
 from wrike_mcp.wrike.tokens import Token, TokenSource
 
@@ -50,6 +52,7 @@ REQUEST_TALLY: ContextVar[list[str] | None] = ContextVar("wrike_request_tally", 
 
 Method = Literal["GET", "POST", "PUT", "DELETE"]
 MULTI_ID_BATCH = 100  # Wrike's limit for /tasks/{id},{id},...
+M = TypeVar("M", bound=WrikeModel)
 
 _HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 # httpx errors raised before any byte of the request left this machine: safe to report as "not applied".
@@ -235,22 +238,52 @@ class WrikeClient:
 
     # ---- public API -------------------------------------------------------------------------------------
 
-    async def get(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """GET and return the envelope's `data`."""
-        return _data(await self.request("GET", path, params=params))
+    @overload
+    async def get(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]: ...
+    @overload
+    async def get(self, path: str, params: Mapping[str, Any] | None = None, *, model: type[M]) -> list[M]: ...
+    async def get(
+        self, path: str, params: Mapping[str, Any] | None = None, *, model: type[M] | None = None
+    ) -> list[dict[str, Any]] | list[M]:
+        """GET and return the envelope's `data`, parsed into `model` when one is given."""
+        return _parsed(model, "GET", path, _data(await self.request("GET", path, params=params)))
 
-    async def get_one(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    @overload
+    async def get_one(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
+    @overload
+    async def get_one(self, path: str, params: Mapping[str, Any] | None = None, *, model: type[M]) -> M: ...
+    async def get_one(
+        self, path: str, params: Mapping[str, Any] | None = None, *, model: type[M] | None = None
+    ) -> dict[str, Any] | M:
         """GET and return `data[0]`; `ResourceNotFound` when Wrike returns no entity."""
         data = await self.get(path, params)
         if not data:
             raise ResourceNotFound(
                 404, "resource_not_found", "Wrike returned nothing", method="GET", path=path
             )
-        return data[0]
+        return _parsed(model, "GET", path, data[:1])[0]
 
+    @overload
     async def get_many(
         self, path_template: str, ids: Sequence[str], params: Mapping[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[dict[str, Any]]: ...
+    @overload
+    async def get_many(
+        self,
+        path_template: str,
+        ids: Sequence[str],
+        params: Mapping[str, Any] | None = None,
+        *,
+        model: type[M],
+    ) -> list[M]: ...
+    async def get_many(
+        self,
+        path_template: str,
+        ids: Sequence[str],
+        params: Mapping[str, Any] | None = None,
+        *,
+        model: type[M] | None = None,
+    ) -> list[dict[str, Any]] | list[M]:
         """GET entities by id through a multi-id path such as `/tasks/{ids}`, 100 ids per request.
 
         Returns them in the order of `ids` (duplicates once); ids Wrike did not return are left out.
@@ -263,8 +296,9 @@ class WrikeClient:
             batch = unique[start : start + MULTI_ID_BATCH]
             for item in await self.get(path_template.replace("{ids}", ",".join(batch)), params):
                 by_id[str(item.get("id"))] = item
-        return [by_id[ident] for ident in unique if ident in by_id]
+        return _parsed(model, "GET", path_template, [by_id[ident] for ident in unique if ident in by_id])
 
+    @overload
     async def get_page(
         self,
         path: str,
@@ -272,31 +306,82 @@ class WrikeClient:
         *,
         page_size: int,
         page_token: str | None = None,
-    ) -> Page:
-        """One page of a paged list (`pageSize`, `nextPageToken`)."""
+    ) -> Page[dict[str, Any]]: ...
+    @overload
+    async def get_page(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        model: type[M],
+    ) -> Page[M]: ...
+    async def get_page(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int,
+        page_token: str | None = None,
+        model: type[M] | None = None,
+    ) -> Page[dict[str, Any]] | Page[M]:
+        """One page of a paged list (`pageSize`, `nextPageToken`), its items parsed into `model` when given."""
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         query = {**(params or {}), "pageSize": page_size, "nextPageToken": page_token}
         envelope = await self.request("GET", path, params=query)
         token = envelope.get("nextPageToken")
         size = envelope.get("responseSize")
+        items: list[Any] = _parsed(model, "GET", path, _data(envelope))
         return Page(
-            items=_data(envelope),
+            items=items,
             next_page_token=str(token) if token else None,
             response_size=size if isinstance(size, int) and not isinstance(size, bool) else None,
         )
 
+    @overload
     def iter_pages(
         self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int = 500
-    ) -> AsyncIterator[Page]:
+    ) -> AsyncIterator[Page[dict[str, Any]]]: ...
+    @overload
+    def iter_pages(
+        self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int = 500, model: type[M]
+    ) -> AsyncIterator[Page[M]]: ...
+    def iter_pages(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = 500,
+        model: type[M] | None = None,
+    ) -> AsyncIterator[Page[dict[str, Any]]] | AsyncIterator[Page[M]]:
         """Every page, following `nextPageToken` to the end (or to an empty page)."""
-        return iterate_pages(lambda token: self.get_page(path, params, page_size=page_size, page_token=token))
+        if model is None:
+            return iterate_pages(
+                lambda token: self.get_page(path, params, page_size=page_size, page_token=token)
+            )
+        return iterate_pages(
+            lambda token: self.get_page(path, params, page_size=page_size, page_token=token, model=model)
+        )
 
-    async def post(self, path: str, data: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        return _data(await self.request("POST", path, data=data))
+    @overload
+    async def post(self, path: str, data: Mapping[str, Any] | None = None) -> list[dict[str, Any]]: ...
+    @overload
+    async def post(self, path: str, data: Mapping[str, Any] | None = None, *, model: type[M]) -> list[M]: ...
+    async def post(
+        self, path: str, data: Mapping[str, Any] | None = None, *, model: type[M] | None = None
+    ) -> list[dict[str, Any]] | list[M]:
+        return _parsed(model, "POST", path, _data(await self.request("POST", path, data=data)))
 
-    async def put(self, path: str, data: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        return _data(await self.request("PUT", path, data=data))
+    @overload
+    async def put(self, path: str, data: Mapping[str, Any] | None = None) -> list[dict[str, Any]]: ...
+    @overload
+    async def put(self, path: str, data: Mapping[str, Any] | None = None, *, model: type[M]) -> list[M]: ...
+    async def put(
+        self, path: str, data: Mapping[str, Any] | None = None, *, model: type[M] | None = None
+    ) -> list[dict[str, Any]] | list[M]:
+        return _parsed(model, "PUT", path, _data(await self.request("PUT", path, data=data)))
 
     async def delete(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         return _data(await self.request("DELETE", path, params=params))
@@ -536,3 +621,29 @@ def _data(envelope: dict[str, Any]) -> list[dict[str, Any]]:
     data = envelope["data"]  # checked by _envelope: a list of dicts
     assert isinstance(data, list)
     return data
+
+
+@overload
+def _parsed(model: None, method: Method, path: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+@overload
+def _parsed(model: type[M], method: Method, path: str, items: list[dict[str, Any]]) -> list[M]: ...
+def _parsed(
+    model: type[M] | None, method: Method, path: str, items: list[dict[str, Any]]
+) -> list[dict[str, Any]] | list[M]:
+    """Wrike's entities as `model`s: where Wrike data enters, so the type checker guards every field after it.
+
+    An entity that does not fit (a missing id, a list where a text belongs) is a malformed answer, never a
+    traceback; after a write the message says the write was applied, so nobody repeats it.
+    """
+    if model is None:
+        return items
+    try:
+        return [model.model_validate(item) for item in items]
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "the entity"
+        applied = " (the change was applied; do not repeat it)" if method != "GET" else ""
+        raise MalformedResponse(
+            f"Wrike's answer to {method} {path} is not a valid {model.__name__}{applied}: "
+            f"{where}: {problem['msg']}"
+        ) from None
