@@ -15,8 +15,9 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any, TypeGuard
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
@@ -33,6 +34,17 @@ MAX_TEXT = 20_000
 MAX_REF = 1000  # an id, permalink, path, title, email or name
 MAX_DATE = 40
 
+MAX_CURSOR = 2000
+
+# A task as a person would give it.
+TaskRef = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_REF,
+        description="id, permalink or exact title",
+    ),
+]
 # A folder, project or space as a person would give it (see the server's instructions).
 FolderRef = Annotated[
     str, Field(min_length=1, max_length=MAX_REF, description="id, permalink, path or title")
@@ -45,8 +57,16 @@ _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "yesterday": -1}
 
 
-def today() -> date:
-    return date.today()
+async def today(deps: WrikeContext) -> date:
+    """Today for the user: the date in their Wrike time zone (the `timezone` of `me`), UTC when Wrike names
+    none this machine knows. Every due, overdue and relative date counts from it, never from the server's
+    clock zone."""
+    name = (await deps.resolver.me()).timezone
+    try:
+        zone: tzinfo = ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    return datetime.now(zone).date()
 
 
 def _check_year(year: int, value: str, name: str) -> None:
@@ -54,15 +74,15 @@ def _check_year(year: int, value: str, name: str) -> None:
         raise ToolError(f"{name} {quoted(value, 60)} is out of Wrike's range: use a date from 1970 to 2099")
 
 
-def parse_day(value: str | None, name: str, *, relative: bool = True) -> date | None:
-    """An ISO date (`YYYY-MM-DD`, or a datetime whose date part is taken) or, when `relative`, 'today',
+def parse_day(value: str | None, name: str, *, today: date | None = None) -> date | None:
+    """An ISO date (`YYYY-MM-DD`, or a datetime whose date part is taken) or, given `today`, 'today',
     'tomorrow' or 'yesterday'; ToolError when it is none of these or outside 1970–2099."""
     if value is None:
         return None
     text = value.strip()
     lowered = text.casefold()
-    if relative and lowered in _RELATIVE_DAYS:
-        return today() + timedelta(days=_RELATIVE_DAYS[lowered])
+    if today is not None and lowered in _RELATIVE_DAYS:
+        return today + timedelta(days=_RELATIVE_DAYS[lowered])
     try:
         parsed = (
             date.fromisoformat(text)
@@ -75,6 +95,13 @@ def parse_day(value: str | None, name: str, *, relative: bool = True) -> date | 
         ) from None
     _check_year(parsed.year, value, name)
     return parsed
+
+
+async def parse_user_day(deps: WrikeContext, value: str | None, name: str) -> date | None:
+    """`parse_day` with 'today', 'tomorrow' and 'yesterday' counted from the user's `today` (asked for only
+    when one of them is given)."""
+    relative = value is not None and value.strip().casefold() in _RELATIVE_DAYS
+    return parse_day(value, name, today=await today(deps) if relative else None)
 
 
 def day_start(day: date) -> datetime:

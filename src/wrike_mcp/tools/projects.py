@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -27,6 +27,7 @@ from wrike_mcp.tools.inputs import (
     MAX_REF,
     MAX_TEXT,
     MAX_TITLE,
+    PagePosition,
     check_range,
     clean_title,
     page_slice,
@@ -38,7 +39,9 @@ from wrike_mcp.tools.inputs import (
     text_to_html,
     wrike_range,
 )
+from wrike_mcp.tools.inputs import today as user_today
 from wrike_mcp.tools.output import Model, Ref, show_title
+from wrike_mcp.tools.pages import scan_pages
 from wrike_mcp.tools.project_status import status_change, status_filter
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
@@ -116,7 +119,7 @@ def project_dates(
     start: str | None, end: str | None, start_name: str, end_name: str
 ) -> tuple[date | None, date | None]:
     """Two date arguments of the projects toolset: strictly YYYY-MM-DD (no 'today'), as its schema says."""
-    return parse_day(start, start_name, relative=False), parse_day(end, end_name, relative=False)
+    return parse_day(start, start_name), parse_day(end, end_name)
 
 
 def _in_range(value: date | None, start: date | None, end: date | None) -> bool:
@@ -235,7 +238,7 @@ class TaskCounts(Model):
         default_factory=dict, description="tasks per status group: Active, Completed, …"
     )
     by_custom_status: list[StatusCount] = Field(default_factory=list)
-    overdue: int = Field(description="Active tasks whose due date is before today (UTC)")
+    overdue: int = Field(description="Active tasks due before today in the user's Wrike time zone")
     counted_tasks: int = Field(description="tasks counted (with subtasks and tasks of subfolders)")
     complete: bool = Field(description="false when the project has more tasks than were counted")
     total_reported: int | None = Field(default=None, description="Wrike's own total of matching tasks")
@@ -250,38 +253,33 @@ async def count_tasks(deps: WrikeContext, folder_id: str) -> TaskCounts:
     by_status: Counter[str] = Counter()
     overdue = 0
     counted = 0
-    reported: int | None = None
-    today = datetime.now(UTC).date()
-    token: str | None = None
-    complete = False
-    for _ in range(COUNT_MAX_PAGES):
-        page = await deps.client.get_page(
+    today = await user_today(deps)
+    scan = await scan_pages(
+        lambda token: deps.client.get_page(
             f"/folders/{folder_id}/tasks",
             {"descendants": True, "subTasks": True},
             page_size=COUNT_PAGE_SIZE,
             page_token=token,
-        )
-        if page.response_size is not None:
-            reported = page.response_size
-        for task in page.items:
-            counted += 1
-            group = str(task.get("status") or "Active")
-            groups[group] += 1
-            if task.get("customStatusId"):
-                by_status[str(task["customStatusId"])] += 1
-            due = (task.get("dates") or {}).get("due")
-            if group == "Active" and due:
-                try:
-                    if date.fromisoformat(str(due)[:10]) < today:
-                        overdue += 1
-                except ValueError:
-                    pass
-        if page.is_last or page.next_page_token == token:
-            complete = True
-            break
-        token = page.next_page_token
-    if reported is not None and counted < reported:
-        complete = False
+        ),
+        PagePosition(token=None, skip=0, page_size=COUNT_PAGE_SIZE),
+        want=COUNT_MAX_PAGES * COUNT_PAGE_SIZE,
+        max_pages=COUNT_MAX_PAGES,
+    )
+    reported = scan.total
+    for task in scan.items:
+        counted += 1
+        group = str(task.get("status") or "Active")
+        groups[group] += 1
+        if task.get("customStatusId"):
+            by_status[str(task["customStatusId"])] += 1
+        due = (task.get("dates") or {}).get("due")
+        if group == "Active" and due:
+            try:
+                if date.fromisoformat(str(due)[:10]) < today:
+                    overdue += 1
+            except ValueError:
+                pass
+    complete = scan.next is None and (reported is None or counted >= reported)
     statuses = []
     for status_id, count in by_status.most_common():
         found = await deps.resolver.status_by_id(status_id)

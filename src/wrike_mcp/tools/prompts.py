@@ -8,7 +8,7 @@ that a bad one is a JSON-RPC invalid-params error whose message says what to fix
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from mcp import MCPError
@@ -17,6 +17,7 @@ from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
 from wrike_mcp.tools.deps import WrikeContext, wrike
+from wrike_mcp.tools.inputs import today as user_today
 from wrike_mcp.tools.output import one_line
 from wrike_mcp.wrike.errors import BadReference, WrikeError
 
@@ -99,6 +100,7 @@ async def triage_tasks(ctx: Context[Any], folder: FolderArg, person: PersonArg =
     try:
         folder_id, path, is_project = await _folder(deps, folder_ref, project_only=False)
         who = await _person(deps, person_ref) if person_ref else None
+        today = (await user_today(deps)).isoformat()
     except WrikeError as exc:
         raise MCPError(code=INVALID_PARAMS, message=exc.message[:500]) from None
     offered = await _offered(ctx)
@@ -110,7 +112,6 @@ async def triage_tasks(ctx: Context[Any], folder: FolderArg, person: PersonArg =
     kind = "project" if is_project else "folder"
     scope = f'{kind} "{path}" (id {folder_id})'
     assignee = f", assigned to {who[1]} (contact id {who[0]})" if who else ""
-    today = datetime.now(UTC).date().isoformat()
     filters = f'folder="{folder_id}", status="Active"' + (f', assignee="{who[0]}"' if who else "")
     steps = [
         f"Call search_tasks with {filters} (subfolders are included) and include_subtasks=true. "
@@ -118,7 +119,7 @@ async def triage_tasks(ctx: Context[Any], folder: FolderArg, person: PersonArg =
         "Call get_task for tasks whose title alone does not tell what is needed."
         if "get_task" in offered
         else "Work from the search results (get_task is not offered here).",
-        f"Sort the tasks into: overdue (due before {today}), due within 7 days, no due date, no assignee, "
+        f"Sort the tasks into: overdue (due before {today}, today in my Wrike time zone), due within 7 days, no due date, no assignee, "
         "and high importance. A task may be in several groups.",
         "Propose one action per task — keep, reschedule, reassign, change importance, or close — with a "
         "one-line reason, as a table (task, due, assignee, status, proposal).",
@@ -141,6 +142,7 @@ async def project_status_report(ctx: Context[Any], project: ProjectArg) -> str:
     deps = wrike(ctx)
     try:
         project_id, path, _ = await _folder(deps, project_ref, project_only=True)
+        today_date = await user_today(deps)
     except WrikeError as exc:
         raise MCPError(code=INVALID_PARAMS, message=exc.message[:500]) from None
     offered = await _offered(ctx)
@@ -152,7 +154,6 @@ async def project_status_report(ctx: Context[Any], project: ProjectArg) -> str:
             code=INVALID_PARAMS,
             message="a status report needs get_project or search_tasks; this configuration offers neither",
         )
-    today_date = datetime.now(UTC).date()
     today, two_weeks_ago = today_date.isoformat(), (today_date - timedelta(days=14)).isoformat()
     steps = []
     if overview == "get_project":
@@ -163,7 +164,7 @@ async def project_status_report(ctx: Context[Any], project: ProjectArg) -> str:
         steps.append(f'Call get_folder with folder="{project_id}": owners, status and dates.')
     if "search_tasks" in offered:
         steps.append(
-            f'Call search_tasks with folder="{project_id}" three times: overdue=true (as of {today}); '
+            f'Call search_tasks with folder="{project_id}" three times: overdue=true (as of {today}, my Wrike time zone); '
             f'status="Completed" with updated_after="{two_weeks_ago}"; and status="Active" with '
             'importance="High". Follow next_cursor.'
         )

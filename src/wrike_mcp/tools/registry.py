@@ -92,15 +92,24 @@ def wrike_tool(
     return decorator
 
 
-# One module per toolset, named after it, in the order a model should see them.
-TOOLSET_MODULES = ("context", "folders", "projects", "tasks", "directory", "app_activity")
+# The toolsets in the order a model should see them, each with the modules declaring its tools (each tool
+# names its toolset); a toolset's tools come in module order, then in declaration order.
+TOOLSET_MODULES = {
+    "context": ("context",),
+    "folders": ("folders",),
+    "projects": ("projects",),
+    "tasks": ("tasks", "comments", "timelogs"),
+    "directory": ("directory",),
+    "app_activity": ("app_activity",),
+}
+TOOL_MODULES = [f"wrike_mcp.tools.{module}" for modules in TOOLSET_MODULES.values() for module in modules]
 
 
 def all_tools() -> list[ToolSpec]:
-    """Every declared tool: toolsets in TOOLSET_MODULES order, tools in declaration order within each."""
-    for module in TOOLSET_MODULES:
-        importlib.import_module(f"wrike_mcp.tools.{module}")  # declaring registers
-    return sorted(REGISTRY.values(), key=lambda spec: TOOLSET_MODULES.index(spec.toolset))
+    """Every declared tool: modules in TOOL_MODULES order, tools in declaration order within each."""
+    for module in TOOL_MODULES:
+        importlib.import_module(module)  # declaring registers
+    return sorted(REGISTRY.values(), key=lambda spec: TOOL_MODULES.index(spec.fn.__module__))
 
 
 def toolset_names() -> list[str]:

@@ -34,6 +34,7 @@ from wrike_mcp.tools.inputs import fold
 from wrike_mcp.tools.output import Model, Ref, compact_json, one_line, show_title
 from wrike_mcp.tools.tasks import TaskDetail, task_detail
 from wrike_mcp.wrike.errors import InvalidParameter, InvalidRequest, ResourceNotFound, WrikeError
+from wrike_mcp.wrike.models import Task
 from wrike_mcp.wrike.resolve import FolderTree
 
 JSON = "application/json"
@@ -132,7 +133,7 @@ async def workflows_resource(state: WrikeContext) -> WorkflowsResource:
 
 
 async def task_resource(state: WrikeContext, task_id: str) -> TaskDetail:
-    return await task_detail(state, await state.client.get_one(f"/tasks/{task_id}"))
+    return await task_detail(state, await state.client.get_one(f"/tasks/{task_id}", model=Task))
 
 
 async def folder_resource(state: WrikeContext, folder_id: str) -> FolderDetails:

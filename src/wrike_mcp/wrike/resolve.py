@@ -27,7 +27,16 @@ from wrike_mcp.wrike.errors import (
     ReferenceNotFound,
     ResourceNotFound,
 )
-from wrike_mcp.wrike.models import STATUS_GROUPS, Contact, CustomField, CustomStatus, Folder, Space, Workflow
+from wrike_mcp.wrike.models import (
+    STATUS_GROUPS,
+    Contact,
+    CustomField,
+    CustomStatus,
+    Folder,
+    Space,
+    Task,
+    Workflow,
+)
 
 T = TypeVar("T")
 
@@ -232,16 +241,32 @@ class Resolver:
             return ref
         if _MAYBE_ID.match(ref) and await self._exists(f"/tasks/{ref}"):
             return ref
-        return await self._task_by_title(ref)
+        return (await self._task_by_title(ref)).id
 
-    async def _task_by_title(self, title: str) -> str:
+    async def task(self, ref: str, fields: Sequence[str] = ()) -> Task:
+        """The task a reference names, read by the request that finds it: an id's `GET /tasks/{id}` (Wrike's
+        full model), or a title's search, which also asks for the optional `fields` (a permalink adds the
+        request converting it)."""
+        ref = ref.strip()
+        maybe_title = ref and legacy_id_from_permalink(ref) is None and not _is_link(ref)
+        if maybe_title and not _CLASSIC_ID.match(ref):
+            if _MAYBE_ID.match(ref):
+                try:
+                    return await self.client.get_one(f"/tasks/{ref}", model=Task)
+                except (ResourceNotFound, InvalidParameter, InvalidRequest):
+                    pass  # not an id: a one-word title
+            return await self._task_by_title(ref, fields)
+        return await self.client.get_one(f"/tasks/{await self.task_id(ref)}", model=Task)
+
+    async def _task_by_title(self, title: str, fields: Sequence[str] = ()) -> Task:
         # Wrike's title filter is a contains match (case undocumented): it only narrows the scan to a few
         # tasks, and the exact title ("Launch", not "Launch plan") is checked here, ignoring case.
         title = " ".join(title.split())
-        found = await self.client.get("/tasks", {"title": title, "fields": ["parentIds"]})
-        matches = [task for task in found if _fold(str(task.get("title", ""))) == _fold(title)]
+        wanted = list(dict.fromkeys(["parentIds", *fields]))
+        found = await self.client.get("/tasks", {"title": title, "fields": wanted}, model=Task)
+        matches = [task for task in found if _fold(task.title) == _fold(title)]
         if len(matches) == 1:
-            return str(matches[0]["id"])
+            return matches[0]
         if not matches:
             raise ReferenceNotFound(
                 "task", title, "a title must be exact; search_tasks finds tasks by words in the title"
@@ -249,9 +274,9 @@ class Resolver:
         tree = await self.folder_tree()
         candidates = []
         for task in matches:
-            parent_ids = [p for p in task.get("parentIds") or [] if p in tree.nodes]
+            parent_ids = [p for p in task.parent_ids if p in tree.nodes]
             where = f" in {'/'.join(tree.path(parent_ids[0]))}" if parent_ids else ""
-            candidates.append((str(task["id"]), f"{task.get('title', '')}{where}"))
+            candidates.append((task.id, f"{task.title}{where}"))
         raise AmbiguousReference("task", title, candidates)
 
     async def _convert_legacy(self, kind: str, legacy: str) -> str | None:

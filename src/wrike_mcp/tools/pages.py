@@ -1,0 +1,66 @@
+"""Reading a list Wrike pages (`nextPageToken`) until enough items are found: the one page scanner."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from wrike_mcp.tools.inputs import PagePosition
+from wrike_mcp.wrike.pagination import Page
+
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class Scan(Generic[Item]):
+    items: list[Item]  # the kept items, at most `want`
+    next: PagePosition | None  # where the list goes on; None when it was read to its end
+    total: int | None  # Wrike's count of the whole list, when it gave one
+    pages: int  # pages read
+
+
+async def scan_pages(
+    fetch: Callable[[str | None], Awaitable[Page[Item]]],
+    start: PagePosition,
+    *,
+    want: int,
+    max_pages: int,
+    keep: Callable[[Item], bool] = lambda _: True,
+    on_page: Callable[[int, int], Awaitable[None]] | None = None,
+) -> Scan[Item]:
+    """Read pages from `start` (`fetch(token)` reads one, always at `start.page_size`) and keep the items
+    `keep` accepts, until `want` are kept, the list ends, or `max_pages` were read (bounded work per call).
+
+    `next` points just past the last item looked at, so a continuation neither repeats nor skips one.
+    `on_page(pages, kept)` runs after each page that is not the last one read.
+    """
+    token, skip, size = start.token, start.skip, start.page_size
+    found: list[Item] = []
+    total: int | None = None
+    pages = 0
+    while True:
+        page = await fetch(token)
+        pages += 1
+        if page.response_size is not None:
+            total = page.response_size
+        used = skip
+        for item in page.items[skip:]:
+            if len(found) >= want:
+                break
+            used += 1
+            if keep(item):
+                found.append(item)
+        if len(found) >= want:
+            if used < len(page.items):
+                return Scan(found, PagePosition(token, used, size), total, pages)
+            if not page.is_last:
+                return Scan(found, PagePosition(page.next_page_token, 0, size), total, pages)
+            return Scan(found, None, total, pages)
+        if page.is_last or page.next_page_token == token:  # an unchanged token would loop forever
+            return Scan(found, None, total, pages)
+        token, skip = page.next_page_token, 0
+        if pages >= max_pages:
+            return Scan(found, PagePosition(token, 0, size), total, pages)
+        if on_page is not None:
+            await on_page(pages, len(found))
