@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -25,9 +25,10 @@ from wrike_mcp.tools.inputs import (
     today,
     wrike_range,
 )
-from wrike_mcp.tools.output import Model, Ref, names_of, show_title, truncate
+from wrike_mcp.tools.output import Model, Ref, names_of, truncate
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.wrike.models import Task, Timelog
+from wrike_mcp.tools.tasks import task_titles
+from wrike_mcp.wrike.models import Timelog
 from wrike_mcp.wrike.text import strip_invisible
 
 TOOLSET = "tasks"
@@ -53,16 +54,10 @@ class TimelogList(Model):
     next_cursor: str | None = None
 
 
-async def timelog_items(
-    deps: WrikeContext, timelogs: Sequence[Timelog], known: Mapping[str, str] | None = None
-) -> list[TimelogItem]:
-    """Time logs → items; task titles from `known` (id → title) or else one multi-id request."""
+async def timelog_items(deps: WrikeContext, timelogs: Sequence[Timelog]) -> list[TimelogItem]:
+    """Time logs → items, their tasks' titles read in one multi-id request."""
     names = await names_of(deps, [t.user_id for t in timelogs if t.user_id])
-    titles = dict(known or {})
-    missing = [t.task_id for t in timelogs if t.task_id and t.task_id not in titles]
-    if missing:
-        found = await deps.client.get_many("/tasks/{ids}", missing, model=Task)
-        titles |= {task.id: show_title(task.title) for task in found}
+    titles = await task_titles(deps, [t.task_id for t in timelogs if t.task_id])
     items = []
     for entry in timelogs:
         text, cut = truncate(strip_invisible(entry.comment or "").strip(), TIMELOG_COMMENT_LIMIT)
@@ -110,11 +105,9 @@ async def list_timelogs(
     if start or end:
         params["trackedDate"] = wrike_range(start, end)
     person_id = await deps.resolver.person_id(person) if person is not None else None
-    known: dict[str, str] = {}
     if task is not None:
-        found = await deps.resolver.task(task)
-        known[found.id] = show_title(found.title)
-        timelogs = await deps.client.get(f"/tasks/{found.id}/timelogs", params, model=Timelog)
+        task_id = await deps.resolver.task_id(task)
+        timelogs = await deps.client.get(f"/tasks/{task_id}/timelogs", params, model=Timelog)
         if person_id:
             timelogs = [entry for entry in timelogs if entry.user_id == person_id]
     elif person_id is not None:
@@ -127,7 +120,7 @@ async def list_timelogs(
     )
     chunk, next_cursor = page_slice(timelogs, offset, limit, key)
     return TimelogList(
-        items=await timelog_items(deps, chunk, known),
+        items=await timelog_items(deps, chunk),
         total=len(timelogs),
         total_hours=round(sum(t.hours for t in timelogs), 2),
         next_cursor=next_cursor,
@@ -160,7 +153,7 @@ async def log_time(
     if not math.isfinite(hours) or round(hours, 2) <= 0:
         raise ToolError("hours must be at least 0.01 and at most 24, e.g. 1.5")
     day = await parse_user_day(deps, date, "date") or await today(deps)
-    found = await deps.resolver.task(task)  # its title names the entry without another request
+    task_id = await deps.resolver.task_id(task)
     body: dict[str, Any] = {
         "hours": round(hours, 2),
         "trackedDate": day.isoformat(),  # required: Wrike answers 400 without it (live)
@@ -168,9 +161,9 @@ async def log_time(
         "comment": strip_invisible(comment or "").strip() or DEFAULT_TIMELOG_COMMENT,
         "plainText": True,
     }
-    created = await deps.client.post(f"/tasks/{found.id}/timelogs", body, model=Timelog)
+    created = await deps.client.post(f"/tasks/{task_id}/timelogs", body, model=Timelog)
     if not created:
         raise ToolError(
             "Wrike accepted the time log but returned nothing: check list_timelogs before retrying"
         )
-    return (await timelog_items(deps, created, {found.id: show_title(found.title)}))[0]
+    return (await timelog_items(deps, created))[0]

@@ -151,6 +151,8 @@ class Resolver:
         self._tree = _Cached(self._fetch_tree, ttl, clock)
         self._me = _Cached(self._fetch_me, ttl, clock)
         self._spaces = _Cached(self._fetch_spaces, ttl, clock)
+        self._clock = clock
+        self._task_titles: dict[str, tuple[str, float]] = {}  # folded title -> (task id, when found)
 
     def invalidate(self) -> None:
         """Forget every cached list (after a write that changes people, workflows, fields or folders)."""
@@ -163,6 +165,11 @@ class Resolver:
             self._spaces,
         ):
             cache.clear()
+        self.forget_task_titles()
+
+    def forget_task_titles(self) -> None:
+        """Forget which task each title named (after a write that creates, renames or deletes a task)."""
+        self._task_titles.clear()
 
     # ---- cached lists --------------------------------------------------------------------------------
 
@@ -239,6 +246,9 @@ class Resolver:
             raise ReferenceNotFound("task", ref, ONLY_WRIKE_LINKS)
         if _CLASSIC_ID.match(ref):
             return ref
+        remembered = self._titled_task(ref)
+        if remembered is not None:
+            return remembered
         if _MAYBE_ID.match(ref) and await self._exists(f"/tasks/{ref}"):
             return ref
         return (await self._task_by_title(ref)).id
@@ -249,7 +259,7 @@ class Resolver:
         request converting it)."""
         ref = ref.strip()
         maybe_title = ref and legacy_id_from_permalink(ref) is None and not _is_link(ref)
-        if maybe_title and not _CLASSIC_ID.match(ref):
+        if maybe_title and not _CLASSIC_ID.match(ref) and self._titled_task(ref) is None:
             if _MAYBE_ID.match(ref):
                 try:
                     return await self.client.get_one(f"/tasks/{ref}", model=Task)
@@ -266,6 +276,7 @@ class Resolver:
         found = await self.client.get("/tasks", {"title": title, "fields": wanted}, model=Task)
         matches = [task for task in found if _fold(task.title) == _fold(title)]
         if len(matches) == 1:
+            self._task_titles[_fold(title)] = (matches[0].id, self._clock())
             return matches[0]
         if not matches:
             raise ReferenceNotFound(
@@ -278,6 +289,14 @@ class Resolver:
             where = f" in {'/'.join(tree.path(parent_ids[0]))}" if parent_ids else ""
             candidates.append((task.id, f"{task.title}{where}"))
         raise AmbiguousReference("task", title, candidates)
+
+    def _titled_task(self, title: str) -> str | None:
+        """The task a title named within the last `ttl` seconds, like the folder tree names folders: a title
+        given again (list_comments after get_task, say) costs no search."""
+        found = self._task_titles.get(_fold(title))
+        if found is None or self._clock() - found[1] >= self.ttl:
+            return None
+        return found[0]
 
     async def _convert_legacy(self, kind: str, legacy: str) -> str | None:
         try:

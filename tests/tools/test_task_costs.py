@@ -1,0 +1,141 @@
+"""What the tasks toolset costs Wrike and whose day it counts in: requests per call on a warm server, read
+from the sandbox's request log, and "today" as the user's Wrike time zone has it, not the server's."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from mcp import Client
+
+from tests.tools.conftest import api_calls, call
+
+TASK = "Draft launch announcement"  # has subtasks, a parent task, a dependency, comments and time logs
+PLAIN_TASK = "Verify budget figures"  # no subtasks, parent task or dependencies
+
+# ---- requests per call, warm caches ---------------------------------------------------------------------
+
+# A call ran once before (contacts, workflows, custom fields, the folder tree, `me` and the task's title are
+# known); then each call costs exactly this many Wrike requests.
+WARM_REQUESTS = [
+    # the task with the optional fields it shows, its dependency, then its subtasks, parent task and the
+    # dependency's other task in one multi-id request
+    ("get_task", {"task": TASK}, 3),
+    ("get_task", {"task": "Schedule insurance"}, 2),  # no dependency: the task, then its subtasks
+    ("get_task", {"task": PLAIN_TASK}, 1),  # nothing related to name
+    ("list_comments", {"task": TASK}, 1),  # the comments; their authors are known contacts
+    ("list_timelogs", {"task": TASK}, 2),  # the time logs, then the titles of their tasks (it and a subtask)
+    ("log_time", {"task": TASK, "hours": 0.5}, 2),  # the POST, then the title of its task
+]
+
+
+@pytest.mark.parametrize(("tool", "arguments", "requests"), WARM_REQUESTS)
+async def test_requests_per_call_on_a_warm_server(
+    mcp: Client, sandbox_http: httpx.AsyncClient, tool: str, arguments: dict[str, Any], requests: int
+) -> None:
+    await call(mcp, tool, **arguments)
+    before = len(await api_calls(sandbox_http))
+    await call(mcp, tool, **arguments)
+    made = (await api_calls(sandbox_http))[before:]
+    assert len(made) == requests, made
+
+
+async def test_a_task_write_forgets_which_task_a_title_names(
+    mcp: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    """A title remembered from one call may name another task after a rename: the next call searches again."""
+    first = await call(mcp, "list_comments", task=PLAIN_TASK)
+    await call(mcp, "update_task", task=first["task"]["id"], title="Book the launch venue")
+    before = len(await api_calls(sandbox_http))
+    renamed = await call(mcp, "list_comments", task="Book the launch venue")
+    assert renamed["task"]["id"] == first["task"]["id"]
+    made = (await api_calls(sandbox_http))[before:]
+    assert [path for _, path in made] == [
+        "/api/v4/tasks",  # the title search
+        f"/api/v4/tasks/{first['task']['id']}/comments",
+    ]
+
+
+# ---- the user's today -----------------------------------------------------------------------------------
+
+# 25 hours apart: at any moment, today in Kiritimati is one or two days after today in Pago Pago.
+KIRITIMATI, PAGO_PAGO = "Pacific/Kiritimati", "Pacific/Pago_Pago"
+
+
+@pytest.fixture
+def server_clock_zone(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The server process runs in the zone given as the parameter (its local date is not the user's)."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+def set_my_zone(sandbox_state: Any, zone: str) -> None:
+    me = sandbox_state.access_tokens["wrike-sandbox-token"].user_id
+    sandbox_state.contacts[me].timezone = zone
+
+
+@pytest.mark.parametrize(
+    ("zone", "server_clock_zone"),
+    [(KIRITIMATI, PAGO_PAGO), (PAGO_PAGO, KIRITIMATI)],
+    indirect=["server_clock_zone"],
+)
+@pytest.mark.usefixtures("server_clock_zone")
+async def test_overdue_and_relative_dates_count_in_the_users_time_zone(
+    mcp: Client, sandbox_state: Any, zone: str
+) -> None:
+    set_my_zone(sandbox_state, zone)
+    pago_pago_today = datetime.now(ZoneInfo(PAGO_PAGO)).date()
+    assert date.today() != datetime.now(ZoneInfo(zone)).date()  # the server's own day is another one
+    project = await call(mcp, "create_project", parent="Marketing/Planning", title="Time zone probe")
+    for title, due in (
+        ("Due today in Pago Pago", pago_pago_today),
+        ("Due before", pago_pago_today - timedelta(1)),
+    ):
+        await call(mcp, "create_task", folder=project["id"], title=title, due_date=due.isoformat())
+
+    overdue = await call(mcp, "search_tasks", folder=project["id"], overdue=True)
+    counts = (await call(mcp, "get_project", project=project["id"]))["task_counts"]
+    logged = await call(mcp, "log_time", task="Due before", hours=1, date="yesterday")
+    logged_today = await call(mcp, "log_time", task="Due before", hours=1)
+
+    users_today = datetime.now(ZoneInfo(zone)).date()
+    if zone == KIRITIMATI:  # a day or two after Pago Pago's: both tasks are past due
+        assert {item["title"] for item in overdue["items"]} == {"Due today in Pago Pago", "Due before"}
+        assert counts["overdue"] == 2
+    else:  # the user's today is Pago Pago's: a task due today is not overdue yet
+        assert [item["title"] for item in overdue["items"]] == ["Due before"]
+        assert counts["overdue"] == 1
+    assert logged["date"] == (users_today - timedelta(days=1)).isoformat()
+    assert logged_today["date"] == users_today.isoformat()
+
+
+@pytest.mark.parametrize("zone", [KIRITIMATI, PAGO_PAGO])
+async def test_prompts_date_their_steps_by_the_users_day(mcp: Client, sandbox_state: Any, zone: str) -> None:
+    set_my_zone(sandbox_state, zone)
+    result = await mcp.get_prompt("project_status_report", {"project": "API Revamp"})
+    text = str(result.messages[0].content.text)  # type: ignore[union-attr]
+    users_today = datetime.now(ZoneInfo(zone)).date().isoformat()
+    assert f"overdue=true (as of {users_today}, my Wrike time zone)" in text
+
+
+async def test_a_zone_wrike_names_that_this_machine_does_not_know_counts_as_utc(
+    mcp: Client, sandbox_state: Any
+) -> None:
+    set_my_zone(sandbox_state, "Mars/Olympus_Mons")
+    logged = await call(mcp, "log_time", task=PLAIN_TASK, hours=1)
+    assert logged["date"] == datetime.now(ZoneInfo("UTC")).date().isoformat()
