@@ -246,6 +246,7 @@ class Dependency(WrikeModel):
     predecessor_id: str | None = None
     successor_id: str | None = None
     relation_type: str | None = None  # StartToStart | StartToFinish | FinishToStart | FinishToFinish
+    lag_time: float | None = None  # minutes; negative is lead time (2026 digest)
 
 
 class Comment(WrikeModel):
@@ -336,3 +337,76 @@ class IdMapping(WrikeModel):
 
     id: str
     api_v2_id: str | int | None = Field(default=None, alias="apiV2Id")
+
+
+# ---- blueprints, async jobs, attachments, approvals (2026 digest) --------------------------------------
+
+
+class Blueprint(WrikeModel):
+    """A folder/project blueprint or a task blueprint: a template that `launch_async` copies into real work."""
+
+    id: str
+    title: str = ""
+    child_ids: list[str] = Field(default_factory=list)
+    scope: str | None = None  # e.g. BpRoot, BpFolder, BpTask
+    permalink: str | None = None
+    custom_fields: list[CustomFieldValue] = Field(default_factory=list)
+
+
+class AsyncJob(WrikeModel):
+    """Wrike's record of long work (blueprint launches, folder copies): poll `GET /async_job/{id}`."""
+
+    id: str
+    type: str | None = None
+    status: str | None = None  # InProgress | Completed | Failed (per the 2026 digest's async-job record)
+    progress_percent: float | None = None
+    processed_count: float | None = None
+    total_count: float | None = None
+    error_message: str | None = None
+    result: dict[str, Any] | None = None
+
+
+class Attachment(WrikeModel):
+    id: str
+    author_id: str | None = None
+    name: str = ""
+    created_date: datetime | None = None
+    version: float | None = None
+    type: str | None = None  # Wrike | Google | DropBox | Box | OneDrive | External
+    content_type: str | None = None
+    size: float | None = None
+    task_id: str | None = None
+    folder_id: str | None = None
+    comment_id: str | None = None
+    url: str | None = None  # only with `withUrls`: valid for 24 hours
+    preview_url: str | None = None
+    current_attachment_id: str | None = None
+    origin_version_id: str | None = None
+    width: float | None = None
+    height: float | None = None
+
+
+class ApprovalDecision(WrikeModel):
+    approver_id: str | None = None
+    status: str | None = None  # Pending | Approved | Rejected
+    comment: str | None = None
+    updated_date: datetime | None = None
+
+
+class Approval(WrikeModel):
+    id: str
+    title: str | None = None
+    description: str | None = None
+    type: str | None = None  # Regular | FilesOnly
+    status: str | None = None  # Draft | Pending | Approved | Rejected | Cancelled
+    author_id: str | None = None
+    task_id: str | None = None
+    folder_id: str | None = None
+    due_date: date | None = None
+    updated_date: datetime | None = None
+    finished: bool | None = None
+    finisher_id: str | None = None
+    decisions: list[ApprovalDecision] = Field(default_factory=list)
+    attachment_ids: list[str] = Field(default_factory=list)
+    auto_finish_on_approve: bool | None = None
+    auto_finish_on_reject: bool | None = None
