@@ -87,7 +87,9 @@ async def test_a_request_for_another_host_does_not_end_the_login() -> None:
                 f"http://127.0.0.1:{port}/cb?code=forged&state=s1", headers={"Host": f"evil.example:{port}"}
             )
             assert rebound.status_code == 400 and "not localhost" in rebound.text
-            await browser.get(f"http://127.0.0.1:{port}/cb?code=c1&state=s1", headers={"Host": f"[::1]:{port}"})
+            await browser.get(
+                f"http://127.0.0.1:{port}/cb?code=c1&state=s1", headers={"Host": f"[::1]:{port}"}
+            )
         assert await listener.wait() == f"http://127.0.0.1:{port}/cb?code=c1&state=s1"
 
 
