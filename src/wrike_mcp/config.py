@@ -163,10 +163,3 @@ class Settings(BaseSettings):
             if public.query or public.fragment or public.path not in ("", "/"):
                 raise ValueError("WRIKE_MCP_PUBLIC_URL is a base URL such as https://mcp.example.com")
         return self
-
-    @property
-    def api_base_url(self) -> str:
-        """The API base URL for the configured host; the token source may override the host later."""
-        if self.base_url:
-            return self.base_url.rstrip("/")
-        return f"https://{self.host}/api/v4"
