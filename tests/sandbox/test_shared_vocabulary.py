@@ -4,6 +4,8 @@ and of the loopback names. These tests hold each copy equal to the package's rul
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,13 @@ def test_every_accepted_scope_list_follows_the_packages_implications(source: str
 
 def test_the_sandbox_loopback_names_are_the_packages() -> None:
     assert LOOPBACK_HOSTS == hosts.LOOPBACK_HOSTS
+
+
+def test_the_running_sandbox_loads_nothing_else_of_the_package() -> None:
+    # the static import check is in test_audit_log.py; this one catches a package __init__ that drags more in
+    probe = (
+        "import sys, wrike_mcp.sandbox.serve; "
+        "print(sorted(m for m in sys.modules if m.startswith('wrike_mcp') and not m.startswith('wrike_mcp.sandbox')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == str(["wrike_mcp", "wrike_mcp.wrike", "wrike_mcp.wrike.audit_log"])
