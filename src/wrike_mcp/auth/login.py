@@ -198,10 +198,11 @@ class RedirectListener:
         self._result: asyncio.Future[str] | None = None
 
     async def __aenter__(self) -> RedirectListener:
+        app = Starlette(routes=[Route(self.path, self._callback, methods=["GET"])])
+        server = _Server(self._config(app))
         sockets = self._listen()
         self._result = asyncio.get_running_loop().create_future()
-        app = Starlette(routes=[Route(self.path, self._callback, methods=["GET"])])
-        self._server = _Server(self._config(app))
+        self._server = server
         self._serving = asyncio.create_task(self._server.serve(sockets=sockets))
         while not self._server.started:
             if self._serving.done():  # failed to start: its exception, not a hang
