@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from wrike_mcp.auth.oauth import api_base_url
 from wrike_mcp.cli import build_parser
 from wrike_mcp.config import Settings
 
@@ -347,7 +348,7 @@ def test_env_example_names_real_settings_and_validates(monkeypatch: pytest.Monke
             monkeypatch.setenv(key, value)
     settings = Settings()
     assert settings.access_token is None  # the example carries no token
-    assert settings.api_base_url == "https://www.wrike.com/api/v4"
+    assert api_base_url(settings, settings.host) == "https://www.wrike.com/api/v4"
 
 
 # --- Makefile, CI, scripts -------------------------------------------------------------------------------

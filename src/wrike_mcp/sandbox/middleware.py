@@ -20,6 +20,8 @@ from wrike_mcp.sandbox.errors import ERROR_STATUS
 from wrike_mcp.sandbox.masking import mask_token, mask_values
 from wrike_mcp.sandbox.state import Fault, SandboxState
 
+# The sandbox's own copy of wrike_mcp.hosts.LOOPBACK_HOSTS (it imports nothing from the package; a test
+# holds the two equal).
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 WRITE_METHODS = ("POST", "PUT", "DELETE", "PATCH")
 MALFORMED_BODY = b'{"kind": "tasks", "data": [{"id": "IEAAB2CDKQ", "title": <<broken>>, ]'

@@ -54,8 +54,6 @@ PEOPLE = [
     ("Sam", "Turner", "QA Analyst", False),
 ]
 
-AVATAR = "https://www.wrike.com/avatars/{}.png"
-
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     from datetime import UTC

@@ -317,7 +317,6 @@ class AuthCode:
     scopes: frozenset[str]
     expires_at: float
     used: bool = False
-    issued: list[str] = field(default_factory=list)  # tokens minted from it, revoked if the code is replayed
 
 
 @dataclass

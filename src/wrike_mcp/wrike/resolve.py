@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import anyio
 
-from wrike_mcp.config import is_wrike_host
+from wrike_mcp.hosts import wrike_host
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import (
     AmbiguousReference,
@@ -56,7 +56,7 @@ def legacy_id_from_permalink(ref: str) -> str | None:
     if "wrike.com/" in ref and "://" not in ref:
         ref = "https://" + ref
     parts = urlsplit(ref)
-    if parts.scheme not in ("http", "https") or not parts.hostname or not is_wrike_host(parts.hostname):
+    if parts.scheme not in ("http", "https") or not parts.hostname or wrike_host(parts.hostname) is None:
         return None
     values = parse_qs(parts.query).get("id") or parse_qs(parts.fragment.partition("?")[2]).get("id") or []
     return values[0] if values and _LEGACY_NUMBER.match(values[0]) else None
