@@ -31,7 +31,10 @@ def is_wrike_host(host: str) -> bool:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WRIKE_", extra="ignore", populate_by_name=True)
+    # An empty variable is an unset one: MCP Bundles and install links pass optional fields left blank as "".
+    model_config = SettingsConfigDict(
+        env_prefix="WRIKE_", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     # Wrike connection
     access_token: SecretStr | None = Field(default=None, description="permanent access token")
