@@ -25,7 +25,10 @@ def split_commas(value: object) -> object:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WRIKE_", extra="ignore", populate_by_name=True)
+    # An empty variable is an unset one: MCP Bundles and install links pass optional fields left blank as "".
+    model_config = SettingsConfigDict(
+        env_prefix="WRIKE_", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     # Wrike connection
     access_token: SecretStr | None = Field(default=None, description="permanent access token")

@@ -181,6 +181,7 @@ class WrikeClient:
         # refreshed token belongs to the same user and the same budget.
         self.governor = governor or RateGovernor(rate_limit_per_minute)
         self.request_count = 0
+        self.server_date: str | None = None  # the Date header of the latest answer (doctor's clock check)
         self._last_token: Token | None = None
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -464,6 +465,7 @@ class WrikeClient:
                 except httpx.HTTPError as exc:
                     self._transport_failure(method, path, exc)
                 status = response.status_code
+                self.server_date = response.headers.get("date")
                 try:
                     body = await self._read_body(method, path, response)
                 except httpx.HTTPError as exc:
