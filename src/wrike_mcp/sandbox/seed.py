@@ -32,6 +32,8 @@ from wrike_mcp.sandbox.state import (
     Workflow,
 )
 
+from wrike_mcp.sandbox.seed_work import seed_work
+
 if TYPE_CHECKING:
     from wrike_mcp.sandbox.state import SandboxState
 
@@ -77,6 +79,7 @@ def seed(state: SandboxState) -> None:
     _seed_comments(state, rng, people, tasks, folders, now)
     _seed_timelogs(state, rng, people, tasks, today, now)
     _seed_audit(state, rng, people, tasks, now)
+    seed_work(state, people, folders, today, now)
 
 
 def _seed_contacts(state: SandboxState) -> dict[str, Contact]:
