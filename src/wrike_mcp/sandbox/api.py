@@ -40,7 +40,6 @@ AUDIT_READ = frozenset({"amReadOnlyAuditLog"})
 MAX_IDS = 100  # multi-id paths take up to 100 ids
 
 
-
 @dataclass(frozen=True)
 class FileBody:
     """A handler's answer that is a file, not Wrike's JSON envelope (attachment downloads)."""

@@ -102,7 +102,9 @@ def _shift(entries: list[Blueprint], options: LaunchOptions) -> timedelta:
     """How far every date moves: the anchor (earliest start, or latest due for End) to reschedule_date."""
     if options.reschedule_date is None:
         return timedelta(0)
-    starts = [d for b in entries if b.kind == "task" for d in (b.dates.start or b.dates.due,) if d is not None]
+    starts = [
+        d for b in entries if b.kind == "task" for d in (b.dates.start or b.dates.due,) if d is not None
+    ]
     dues = [b.dates.due for b in entries if b.kind == "task" and b.dates.due is not None]
     anchors = starts if options.reschedule_mode == "Start" else dues
     if not anchors:

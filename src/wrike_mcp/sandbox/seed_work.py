@@ -118,7 +118,9 @@ def _seed_blueprints(
 
     def add(spec: _Spec, parent_id: str | None, space_id: str | None) -> None:
         marker, legacy_type = (
-            (ids.BLUEPRINT_FOLDER, "ApiV2Folder") if spec.kind == "folder" else (ids.BLUEPRINT_TASK, "ApiV2Task")
+            (ids.BLUEPRINT_FOLDER, "ApiV2Folder")
+            if spec.kind == "folder"
+            else (ids.BLUEPRINT_TASK, "ApiV2Task")
         )
         blueprint = Blueprint(
             id=state.new_id(marker),
@@ -218,7 +220,9 @@ def _task_titled(state: SandboxState, title: str) -> str:
 def _seed_approvals(
     state: SandboxState, people: dict[str, Contact], folders: dict[str, Folder], today: date, now: datetime
 ) -> None:
-    ann, ben, chloe, diego = (people[n].id for n in ("Ann Lee", "Ben Carter", "Chloe Martin", "Diego Alvarez"))
+    ann, ben, chloe, diego = (
+        people[n].id for n in ("Ann Lee", "Ben Carter", "Chloe Martin", "Diego Alvarez")
+    )
     brief = next(a.id for a in state.attachments.values() if a.name == "launch-brief.md")
     decided = now - timedelta(days=1)
 
@@ -291,6 +295,13 @@ def _seed_approvals(
 
 
 def _approval(
-    state: SandboxState, title: str, *, task_id: str | None = None, folder_id: str | None = None, **values: object
+    state: SandboxState,
+    title: str,
+    *,
+    task_id: str | None = None,
+    folder_id: str | None = None,
+    **values: object,
 ) -> Approval:
-    return Approval(id=state.new_id(ids.APPROVAL), title=title, task_id=task_id, folder_id=folder_id, **values)  # type: ignore[arg-type]
+    return Approval(
+        id=state.new_id(ids.APPROVAL), title=title, task_id=task_id, folder_id=folder_id, **values
+    )  # type: ignore[arg-type]

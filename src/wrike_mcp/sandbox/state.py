@@ -387,7 +387,10 @@ RELATION_DATE_TYPES = {
 
 def check_relation(relation_type: str, predecessor: Task, successor: Task) -> None:
     allowed_before, allowed_after = RELATION_DATE_TYPES[relation_type]
-    for task, allowed, role in ((predecessor, allowed_before, "predecessor"), (successor, allowed_after, "successor")):
+    for task, allowed, role in (
+        (predecessor, allowed_before, "predecessor"),
+        (successor, allowed_after, "successor"),
+    ):
         if task.dates.type not in allowed:
             raise invalid_parameter(
                 "relationType",
@@ -724,11 +727,14 @@ class SandboxState:
     ) -> Dependency:
         """Link two tasks; `name` is the request parameter that named the other task, for the errors."""
         if predecessor.id == successor.id:
-            raise invalid_parameter(name, f"refers to task '{predecessor.id}' itself: a task cannot depend on itself")
+            raise invalid_parameter(
+                name, f"refers to task '{predecessor.id}' itself: a task cannot depend on itself"
+            )
         for existing in self.dependencies.values():
             if (existing.predecessor_id, existing.successor_id) == (predecessor.id, successor.id):
                 raise invalid_parameter(
-                    name, f"duplicates dependency '{existing.id}' between these tasks ({existing.relation_type})"
+                    name,
+                    f"duplicates dependency '{existing.id}' between these tasks ({existing.relation_type})",
                 )
         if predecessor.id in self._successors_of(successor.id):
             raise invalid_parameter(name, "would make a circular dependency between these tasks")
@@ -743,7 +749,9 @@ class SandboxState:
         self.dependencies[dependency.id] = dependency
         return dependency
 
-    def update_dependency(self, dependency: Dependency, relation_type: str | None, lag_time: int | None) -> None:
+    def update_dependency(
+        self, dependency: Dependency, relation_type: str | None, lag_time: int | None
+    ) -> None:
         if relation_type is not None:
             check_relation(
                 relation_type, self.tasks[dependency.predecessor_id], self.tasks[dependency.successor_id]
@@ -775,7 +783,8 @@ class SandboxState:
         found = [
             a
             for a in self.attachments.values()
-            if (task_id is not None and a.task_id == task_id) or (folder_id is not None and a.folder_id == folder_id)
+            if (task_id is not None and a.task_id == task_id)
+            or (folder_id is not None and a.folder_id == folder_id)
         ]
         return sorted(found, key=lambda a: (a.created, a.id))
 
@@ -796,7 +805,9 @@ class SandboxState:
                 f"{self.config.max_attachment_bytes} bytes",
             )
         if not name.strip():
-            raise invalid_parameter("X-File-Name", "cannot be empty: send the file name in the X-File-Name header")
+            raise invalid_parameter(
+                "X-File-Name", "cannot be empty: send the file name in the X-File-Name header"
+            )
         attachment = Attachment(
             id=self.new_id(ids.ATTACHMENT),
             legacy_id=self.new_legacy_id("ApiV2Attachment"),

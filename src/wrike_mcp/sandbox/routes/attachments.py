@@ -65,7 +65,9 @@ def _listed(ctx: Ctx, attachments: list[Attachment]) -> list[dict[str, Any]]:
     window = timestamp_range(ctx.params, "createdDate")
     with_urls = bool(ctx.params.boolean("withUrls", False))
     return [
-        render_attachment(ctx, a, with_urls) for a in attachments if window is None or window.contains(a.created)
+        render_attachment(ctx, a, with_urls)
+        for a in attachments
+        if window is None or window.contains(a.created)
     ]
 
 

@@ -81,13 +81,13 @@ def _filtered(ctx: Ctx, params: Params, found: list[Blueprint]) -> list[Blueprin
         for entry in wanted:
             if entry.get("id") not in ctx.state.custom_fields:
                 raise invalid_parameter("customFields", f"refers to unknown custom field '{entry.get('id')}'")
-        found = [
-            b for b in found if all(b.custom_fields.get(e["id"]) == e.get("value") for e in wanted)
-        ]
+        found = [b for b in found if all(b.custom_fields.get(e["id"]) == e.get("value") for e in wanted)]
     return found
 
 
-@route("GET", "/folder_blueprints", "folderBlueprints", READ, ["permalink", "title", "customFields", "fields"])
+@route(
+    "GET", "/folder_blueprints", "folderBlueprints", READ, ["permalink", "title", "customFields", "fields"]
+)
 def list_folder_blueprints(ctx: Ctx) -> list[dict[str, Any]]:
     fields = ctx.params.fields(["customFields"])
     found = _filtered(ctx, ctx.params, _listed(ctx.state, "folder", None))

@@ -241,7 +241,9 @@ def resumed_params(ctx: Ctx, route_key: str) -> tuple[Params, int]:
     return Params.from_snapshot(saved.params), saved.offset
 
 
-def paged(ctx: Ctx, route_key: str, params: Params, found: list[T], offset: int, limit_cap: int = 1000) -> list[T]:
+def paged(
+    ctx: Ctx, route_key: str, params: Params, found: list[T], offset: int, limit_cap: int = 1000
+) -> list[T]:
     """One page of `found` when `pageSize` asks for paging (adding responseSize and nextPageToken), else
     the first `limit` (default `limit_cap`) items, as Wrike's `limit` is "ignored if pagination is requested"."""
     page_size = params.integer("pageSize", minimum=1, maximum=1000)
