@@ -289,7 +289,12 @@ async def test_responses_use_only_reference_fields_and_values(
         ("GET", f"/spaces/{space}/task_blueprints", None, None),
         ("POST", f"/folder_blueprints/{folder_blueprint}/launch_async", None, {"parent": q3, "title": "L"}),
         ("POST", f"/task_blueprints/{task_blueprint}/launch_async", None, {"parentId": q3, "title": "B"}),
-        ("POST", f"/tasks/{task}/dependencies", None, {"successorId": other_task, "relationType": "StartToStart"}),
+        (
+            "POST",
+            f"/tasks/{task}/dependencies",
+            None,
+            {"successorId": other_task, "relationType": "StartToStart"},
+        ),
         ("PUT", f"/dependencies/{dependency}", None, {"lagTime": 480}),
         ("DELETE", f"/dependencies/{dependency}", None, None),
         ("DELETE", f"/tasks/{task}", None, None),
