@@ -227,7 +227,7 @@ async def test_bad_launches_are_refused_before_any_job(
     q3 = folder_id(state, "Marketing/Campaigns/Q3 Launch")
     cases: list[tuple[str, dict[str, Any], int, str]] = [
         (
-            f"/folder_blueprints/IEAAB2CDI5ZZZZZZ/launch_async",
+            "/folder_blueprints/IEAAB2CDI5ZZZZZZ/launch_async",
             {"parent": q3, "title": "T"},
             404,
             "resource_not_found",

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from wrike_mcp.sandbox import ids
+from wrike_mcp.sandbox.seed_work import seed_work
 from wrike_mcp.sandbox.state import (
     ALL_SCOPES,
     DEMO_TOKEN,
@@ -31,8 +32,6 @@ from wrike_mcp.sandbox.state import (
     Timelog,
     Workflow,
 )
-
-from wrike_mcp.sandbox.seed_work import seed_work
 
 if TYPE_CHECKING:
     from wrike_mcp.sandbox.state import SandboxState

@@ -226,15 +226,11 @@ def _seed_approvals(
     brief = next(a.id for a in state.attachments.values() if a.name == "launch-brief.md")
     decided = now - timedelta(days=1)
 
-    def task_approval(title: str, **values: object) -> Approval:
-        return _approval(state, title, task_id=_task_titled(state, title), **values)
-
-    def folder_approval(path: str, **values: object) -> Approval:
-        return _approval(state, folders[path].title, folder_id=folders[path].id, **values)
-
     approvals = [
-        task_approval(
-            "Approve press kit",
+        Approval(
+            id="",
+            title="Approve press kit",
+            task_id=_task_titled(state, "Approve press kit"),
             author_id=diego,
             updated=now - timedelta(days=2),
             due_date=today + timedelta(days=2),
@@ -244,8 +240,10 @@ def _seed_approvals(
                 ApprovalDecision(chloe, "Approved", "Looks good", decided),
             ],
         ),
-        task_approval(
-            "Draft launch announcement",
+        Approval(
+            id="",
+            title="Draft launch announcement",
+            task_id=_task_titled(state, "Draft launch announcement"),
             author_id=chloe,
             updated=now - timedelta(days=3),
             due_date=today + timedelta(days=5),
@@ -254,16 +252,20 @@ def _seed_approvals(
             type="FilesOnly",
             attachment_ids=[brief],
         ),
-        folder_approval(
-            "Marketing/Campaigns/Q3 Launch",
+        Approval(
+            id="",
+            title=folders["Marketing/Campaigns/Q3 Launch"].title,
+            folder_id=folders["Marketing/Campaigns/Q3 Launch"].id,
             author_id=chloe,
             updated=now - timedelta(days=8),
             due_date=today - timedelta(days=1),
             description="Sign off the Q3 launch plan",
             decisions=[ApprovalDecision(ann), ApprovalDecision(diego, "Approved", "", decided)],
         ),
-        task_approval(
-            "Regression test release build",
+        Approval(
+            id="",
+            title="Regression test release build",
+            task_id=_task_titled(state, "Regression test release build"),
             author_id=ann,
             updated=decided,
             due_date=today - timedelta(days=3),
@@ -271,16 +273,20 @@ def _seed_approvals(
             finisher_id=ben,
             decisions=[ApprovalDecision(ben, "Approved", "All green", decided)],
         ),
-        task_approval(
-            "Fix crash on login",
+        Approval(
+            id="",
+            title="Fix crash on login",
+            task_id=_task_titled(state, "Fix crash on login"),
             author_id=people["Sam Taylor"].id,
             updated=decided,
             status="Rejected",
             finisher_id=ann,
             decisions=[ApprovalDecision(ann, "Rejected", "Still crashes on Android 14", decided)],
         ),
-        folder_approval(
-            "Engineering/Mobile App",
+        Approval(
+            id="",
+            title=folders["Engineering/Mobile App"].title,
+            folder_id=folders["Engineering/Mobile App"].id,
             author_id=ben,
             updated=now - timedelta(days=12),
             due_date=today - timedelta(days=10),
@@ -291,17 +297,5 @@ def _seed_approvals(
         ),
     ]
     for approval in approvals:
+        approval.id = state.new_id(ids.APPROVAL)
         state.approvals[approval.id] = approval
-
-
-def _approval(
-    state: SandboxState,
-    title: str,
-    *,
-    task_id: str | None = None,
-    folder_id: str | None = None,
-    **values: object,
-) -> Approval:
-    return Approval(
-        id=state.new_id(ids.APPROVAL), title=title, task_id=task_id, folder_id=folder_id, **values
-    )  # type: ignore[arg-type]
