@@ -346,6 +346,7 @@ class CustomField(WrikeModel):
     archived: bool = False
     archived_by: str | None = None  # 2026
     archived_on: datetime | None = None  # 2026
+    sharing: dict[str, Any] | None = None  # 2026, shape undocumented
     description: str | None = None
 
 
