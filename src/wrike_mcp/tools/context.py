@@ -10,7 +10,7 @@ from pydantic import Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import wrike
 from wrike_mcp.tools.directory import role_of
-from wrike_mcp.tools.output import Model, Ref
+from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.models import Account
 
@@ -34,10 +34,10 @@ async def get_me(ctx: Context[Any]) -> Me:
     me = await deps.resolver.me()
     account = await deps.client.get_one("/account", model=Account)
     return Me(
-        user=Ref(id=me.id, name=me.name or None),
-        email=me.profiles[0].email if me.profiles else None,
+        user=Ref(id=me.id, name=show_title(me.name) or None),
+        email=me.email,
         role=role_of(me),
-        account=Ref(id=account.id, name=account.name or None),
+        account=Ref(id=account.id, name=show_title(account.name) or None),
         api_host=deps.client.base_url,
         granted_scopes=sorted(deps.granted_scopes) if deps.granted_scopes is not None else None,
         mode=deps.mode,
