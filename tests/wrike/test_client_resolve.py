@@ -6,7 +6,7 @@ import anyio
 import httpx
 import pytest
 
-from tests.wrike.wrike_helpers import api_requests
+from tests.wrike.wrike_helpers import add_fault, api_requests
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import AmbiguousReference, ReferenceNotFound
 from wrike_mcp.wrike.models import Comment, Contact, CustomField, Folder, Space, Task
@@ -343,6 +343,22 @@ async def test_folder_created_after_the_tree_was_cached(client: WrikeClient, res
         await resolver.folder_id("Marketing/Planning/Offsite")  # paths come from the cached tree
     resolver.forget_folder_tree()
     assert await resolver.folder_id("Marketing/Planning/Offsite") == created["id"]
+
+
+async def test_a_folder_write_during_a_read_of_the_tree_is_not_lost(
+    client: WrikeClient, control: httpx.AsyncClient, resolver: Resolver
+) -> None:
+    planning = await resolver.folder_id("Marketing/Planning")
+    created = (await client.post(f"/folders/{planning}/folders", {"title": "Offsite"}, model=Folder))[0]
+    resolver.forget_folder_tree()
+    await add_fault(control, method="GET", path="/api/v4/folders", times=1, delay_ms=300)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(resolver.folder_tree)  # a read that may or may not see the new folder
+        await anyio.sleep(0.1)
+        resolver.written(created)
+    before = client.request_count
+    assert await resolver.folder_id("Marketing/Planning/Offsite") == created.id
+    assert client.request_count == before + 1  # that read was not kept: the tree was read again
 
 
 async def test_a_folder_write_goes_into_the_cached_tree(client: WrikeClient, resolver: Resolver) -> None:

@@ -79,7 +79,11 @@ def _is_link(ref: str) -> bool:
 
 
 class _Cached(Generic[T]):
-    """A value fetched at most once per TTL; concurrent callers during a fetch wait for that one fetch."""
+    """A value fetched at most once per TTL; concurrent callers during a fetch wait for that one fetch.
+
+    A `clear()` while a fetch is under way wins: that fetch may predate what made the value stale, so its
+    answer serves the caller that started it but is not kept.
+    """
 
     def __init__(self, fetch: Callable[[], Awaitable[T]], ttl: float, clock: Callable[[], float]) -> None:
         self._fetch = fetch
@@ -87,6 +91,7 @@ class _Cached(Generic[T]):
         self._clock = clock
         self._value: T | None = None
         self._fetched_at: float | None = None
+        self._generation = 0  # counts clears
         self._lock = anyio.Lock()
 
     def _fresh(self) -> bool:
@@ -96,8 +101,9 @@ class _Cached(Generic[T]):
         if not self._fresh():
             async with self._lock:
                 if not self._fresh():  # another caller may have fetched while we waited
+                    generation = self._generation
                     self._value = await self._fetch()
-                    self._fetched_at = self._clock()
+                    self._fetched_at = self._clock() if generation == self._generation else None
         assert self._value is not None
         return self._value
 
@@ -108,6 +114,7 @@ class _Cached(Generic[T]):
     def clear(self) -> None:
         self._fetched_at = None
         self._value = None
+        self._generation += 1
 
 
 @dataclass
@@ -194,6 +201,8 @@ class Resolver:
             tree = self._tree.peek()
             if tree is not None:
                 tree.put(entity)
+            else:
+                self._tree.clear()  # a read of the tree under way may predate the write
         elif isinstance(entity, Space):
             self._spaces.clear()
             self._tree.clear()
