@@ -103,5 +103,5 @@ class WrikeCallback:
         async with client_from_settings(
             self.settings, source, transport=self.api_transport, host=grant.host
         ) as client:
-            me = Contact.model_validate(await client.get_one("/contacts", {"me": True}))
+            me = await client.get_one("/contacts", {"me": True}, model=Contact)
         return grant, me
