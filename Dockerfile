@@ -47,5 +47,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import http.client, sys; from wrike_mcp.cli import build_parser; a = open('/proc/1/cmdline', 'rb').read().decode().split('\\0')[:-1]; o = build_parser().parse_args(a[a.index('serve'):]) if 'serve' in a else None; sys.exit(0) if o is None or o.transport != 'http' else None; c = http.client.HTTPConnection('127.0.0.1', o.port, timeout=4); c.request('GET', '/mcp'); c.getresponse()"]
 
+# The MCP Registry checks that the image belongs to the server named in server.json.
+LABEL io.modelcontextprotocol.server.name="io.github.wrike-mcp/wrike-mcp"
 ENTRYPOINT ["wrike-mcp", "serve"]
 CMD []

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test check lint typecheck format run sandbox inspect conformance node22 ci docker clean
+.PHONY: install test check lint typecheck format run sandbox inspect conformance node22 ci docker dist mcpb clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -56,5 +56,15 @@ ci:
 docker:
 	docker build -t wrike-mcp .
 
+# The sdist and wheel (what `pip install`, `uvx` and `pipx run` take) into dist/.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+dist: $(STAMP)
+	rm -f dist/wrike_mcp-*
+	$(BIN)/python -m build --outdir dist .
+
+# The MCP Bundle for Claude Desktop (dependencies vendored, checked and packed with the official mcpb CLI).
+mcpb: dist
+	$(BIN)/python scripts/build_mcpb.py --wheel dist/wrike_mcp-$(VERSION)-py3-none-any.whl --out dist/wrike-mcp.mcpb
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .node22
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .node22 dist build

@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from wrike_mcp.cli import build_parser
+from tests.shipping_helpers import parse_cli, setting_env_names
+from wrike_mcp.auth.oauth import api_base_url
 from wrike_mcp.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,26 +33,6 @@ SANDBOX_HTTP_URL = "http://127.0.0.1:8000/mcp"
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-
-
-def parse_cli(argv: list[str]) -> Any:
-    """Parse argv (without the program name) with the real CLI parser; a usage error fails the test."""
-    try:
-        return build_parser().parse_args(argv)
-    except SystemExit as exc:  # argparse exits on bad flags
-        pytest.fail(f"wrike-mcp rejects {shlex.join(argv)!r} (exit {exc.code})")
-
-
-def setting_env_names() -> set[str]:
-    """The environment variables Settings reads: WRIKE_<FIELD> plus explicit WRIKE_* aliases."""
-    names = set()
-    for name, field in Settings.model_fields.items():
-        names.add(f"WRIKE_{name.upper()}")
-        alias = field.validation_alias
-        for choice in getattr(alias, "choices", [alias]):
-            if isinstance(choice, str) and choice.startswith("WRIKE_"):
-                names.add(choice)
-    return names
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -347,7 +328,7 @@ def test_env_example_names_real_settings_and_validates(monkeypatch: pytest.Monke
             monkeypatch.setenv(key, value)
     settings = Settings()
     assert settings.access_token is None  # the example carries no token
-    assert settings.api_base_url == "https://www.wrike.com/api/v4"
+    assert api_base_url(settings, settings.host) == "https://www.wrike.com/api/v4"
 
 
 # --- Makefile, CI, scripts -------------------------------------------------------------------------------

@@ -33,7 +33,10 @@ def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from wrike_mcp import __version__
+
     parser = argparse.ArgumentParser(prog="wrike-mcp", description="MCP server for Wrike")
+    parser.add_argument("--version", action="version", version=f"wrike-mcp {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     sandbox = commands.add_parser("sandbox", help="serve the Wrike API v4 emulator on loopback")
@@ -74,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("tool")
     call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments")
     _add_filter_flags(call)
+
+    doctor = commands.add_parser("doctor", help="check the configuration and say what to fix (no secrets)")
+    _add_filter_flags(doctor)
 
     auth = commands.add_parser("auth", help="OAuth login, status, logout")
     auth_commands = auth.add_subparsers(dest="auth_command", required=True)
@@ -141,6 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wrike_mcp.auth.commands import run_auth_command
 
         return run_auth_command(args, settings)
+    if args.command == "doctor":
+        from wrike_mcp.doctor import run_doctor
+
+        return run_doctor(settings, sandbox=args.sandbox, out=sys.stdout)
     if args.command == "admin":
         from wrike_mcp.remote.admin import run_admin_command
 

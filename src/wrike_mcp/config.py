@@ -10,11 +10,11 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from wrike_mcp import scopes as scope_names
+from wrike_mcp.hosts import DEFAULT_HOST, is_loopback_host, wrike_host
 
 CommaList = Annotated[list[str], NoDecode]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
-DEFAULT_HOST = "www.wrike.com"
 DEFAULT_LOGIN_URL = "https://login.wrike.com"
 
 
@@ -24,14 +24,11 @@ def split_commas(value: object) -> object:
     return value
 
 
-def is_wrike_host(host: str) -> bool:
-    """Only Wrike's own data-centre hosts may receive a token unless a base URL is set explicitly."""
-    host = host.lower().rstrip(".")
-    return host == "wrike.com" or host.endswith(".wrike.com")
-
-
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WRIKE_", extra="ignore", populate_by_name=True)
+    # An empty variable is an unset one: MCP Bundles and install links pass optional fields left blank as "".
+    model_config = SettingsConfigDict(
+        env_prefix="WRIKE_", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     # Wrike connection
     access_token: SecretStr | None = Field(default=None, description="permanent access token")
@@ -152,7 +149,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_urls(self) -> Settings:
-        if self.base_url is None and not is_wrike_host(self.host):
+        # only Wrike's own data-centre hosts may receive a token unless a base URL is set explicitly
+        if self.base_url is None and wrike_host(self.host) is None:
             raise ValueError(
                 f"WRIKE_HOST {self.host!r} is not a *.wrike.com host; set WRIKE_BASE_URL to use another server"
             )
@@ -162,16 +160,9 @@ class Settings(BaseSettings):
             raise ValueError("WRIKE_LOGIN_URL must be https unless WRIKE_BASE_URL points at a local server")
         if self.public_url is not None:
             public = urlsplit(self.public_url)
-            local = public.hostname in {"127.0.0.1", "localhost", "::1"}
-            if public.scheme != "https" and not (public.scheme == "http" and local):
+            local_http = public.scheme == "http" and is_loopback_host(public.hostname)
+            if public.scheme != "https" and not local_http:
                 raise ValueError("WRIKE_MCP_PUBLIC_URL must be https (http only on loopback)")
             if public.query or public.fragment or public.path not in ("", "/"):
                 raise ValueError("WRIKE_MCP_PUBLIC_URL is a base URL such as https://mcp.example.com")
         return self
-
-    @property
-    def api_base_url(self) -> str:
-        """The API base URL for the configured host; the token source may override the host later."""
-        if self.base_url:
-            return self.base_url.rstrip("/")
-        return f"https://{self.host}/api/v4"

@@ -11,14 +11,17 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import anyio
+import httpx
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import SecretStr
 
 from wrike_mcp.config import Settings
+from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS
 from wrike_mcp.server import create_server, offered_tools, tool_filter
 from wrike_mcp.tools.registry import ToolSpec
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import WrikeError
+from wrike_mcp.wrike.tokens import TokenSource
 
 EXIT_TOOL_ERROR = 1
 EXIT_USAGE = 2
@@ -44,19 +47,38 @@ class NoCredentials(Exception):
     pass
 
 
+def client_from_settings(
+    settings: Settings,
+    token_source: TokenSource,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    host: str | None = None,
+) -> WrikeClient:
+    """A Wrike client configured by the settings; `host` overrides WRIKE_HOST (a remote user's data centre)."""
+    return WrikeClient(
+        token_source,
+        base_url=settings.base_url,
+        host=host or settings.host,
+        timeout=settings.timeout,
+        rate_limit_per_minute=settings.rate_limit_per_minute,
+        max_retries=settings.max_retries,
+        retry_budget=settings.retry_budget,
+        max_queue_wait=settings.max_queue_wait,
+        transport=transport,
+    )
+
+
 @asynccontextmanager
 async def connect(settings: Settings, *, sandbox: bool) -> AsyncIterator[Connection]:
     """A Wrike client for these settings: the in-process sandbox, OAuth, or a permanent token."""
     from wrike_mcp.wrike.tokens import StaticTokenSource
 
     if sandbox:
-        import httpx
-
         from wrike_mcp.sandbox import create_app
 
         transport = httpx.ASGITransport(app=create_app())
         settings = settings.model_copy(update={"base_url": SANDBOX_BASE_URL})
-        client = WrikeClient.from_settings(settings, StaticTokenSource(SANDBOX_TOKEN), transport=transport)
+        client = client_from_settings(settings, StaticTokenSource(SANDBOX_TOKEN), transport=transport)
         async with client:
             yield Connection(client, granted_scopes=None, mode="sandbox")
         return
@@ -69,7 +91,7 @@ async def connect(settings: Settings, *, sandbox: bool) -> AsyncIterator[Connect
         raise NoCredentials(str(exc)) from None
     granted = getattr(source, "granted_scopes", None)
     mode = "permanent token" if isinstance(source, StaticTokenSource) else "oauth"
-    async with WrikeClient.from_settings(settings, source) as client:
+    async with client_from_settings(settings, source) as client:
         yield Connection(client, granted_scopes=granted, mode=mode)
 
 
@@ -215,17 +237,13 @@ async def serve_remote(args: argparse.Namespace, settings: Settings) -> None:
             sandbox.stop()
 
 
-LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
-LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
-
-
 def transport_security(settings: Settings) -> TransportSecuritySettings:
     """Host/Origin checks stay on whatever the bind address: loopback names unless others are allowed.
 
     (The SDK turns the checks off when bound to a non-loopback address; a container bound to 0.0.0.0 and
     published on 127.0.0.1 still receives loopback Host headers, so this default keeps it safe.)
     """
-    hosts = settings.allowed_hosts or LOOPBACK_HOSTS
+    hosts = settings.allowed_hosts or LOOPBACK_HOST_HEADERS
     origins = settings.allowed_origins or (
         LOOPBACK_ORIGINS
         if not settings.allowed_hosts

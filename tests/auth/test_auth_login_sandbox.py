@@ -34,7 +34,7 @@ from wrike_mcp.config import Settings
 from wrike_mcp.sandbox import SandboxConfig
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 from wrike_mcp.server import create_server
-from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.server_commands import client_from_settings
 
 CLIENT_SECRET = "sandbox-secret"
 
@@ -141,7 +141,7 @@ def control(sandbox: BackgroundSandbox, path: str, body: dict[str, Any]) -> None
 
 async def whoami(settings: Settings, source: Any | None = None) -> dict[str, Any]:
     source = source or token_source_from_settings(settings)
-    async with WrikeClient.from_settings(settings, source) as client:
+    async with client_from_settings(settings, source) as client:
         return await client.get_one("/contacts", {"me": True})
 
 
@@ -247,7 +247,7 @@ def test_expired_token_twenty_concurrent_calls_one_refresh(
 
     async def twenty() -> list[dict[str, Any]]:
         source = token_source_from_settings(settings)
-        async with WrikeClient.from_settings(settings, source) as client:
+        async with client_from_settings(settings, source) as client:
             return await asyncio.gather(*(client.get_one("/contacts", {"me": True}) for _ in range(20)))
 
     results = asyncio.run(twenty())
@@ -268,7 +268,7 @@ def test_rejected_token_twenty_concurrent_401s_one_refresh(
 
     async def twenty() -> list[dict[str, Any]]:
         source = token_source_from_settings(settings)
-        async with WrikeClient.from_settings(settings, source) as client:
+        async with client_from_settings(settings, source) as client:
             return await asyncio.gather(*(client.get_one("/contacts", {"me": True}) for _ in range(20)))
 
     assert len(asyncio.run(twenty())) == 20
@@ -290,7 +290,7 @@ def test_revoked_refresh_token_needs_a_new_login(sandbox: BackgroundSandbox, sto
     async def calls() -> list[BaseException]:
         source = token_source_from_settings(settings)
         errors: list[BaseException] = []
-        async with WrikeClient.from_settings(settings, source) as client:
+        async with client_from_settings(settings, source) as client:
             for _ in range(3):
                 with pytest.raises(AuthorizationExpired) as info:
                     await client.get("/contacts", {"me": True})
@@ -314,7 +314,7 @@ def test_transient_token_endpoint_failure_keeps_tokens(sandbox: BackgroundSandbo
 
     async def two_calls() -> tuple[BaseException, dict[str, Any]]:
         source = token_source_from_settings(settings)
-        async with WrikeClient.from_settings(settings, source) as client:
+        async with client_from_settings(settings, source) as client:
             with pytest.raises(TokenRefreshUnavailable) as info:
                 await client.get_one("/contacts", {"me": True})
             assert snapshot(store_path) == before
@@ -412,7 +412,7 @@ def test_wrong_client_secret_at_refresh_is_a_tool_error_that_keeps_the_login(
 
     async def get_me(with_settings: Settings) -> CallToolResult:
         source = token_source_from_settings(with_settings)
-        async with WrikeClient.from_settings(with_settings, source) as client:
+        async with client_from_settings(with_settings, source) as client:
             server = create_server(with_settings, client, granted_scopes=source.granted_scopes, mode="oauth")
             async with Client(server) as mcp:
                 return await mcp.call_tool("get_me", {})

@@ -175,7 +175,8 @@ async def test_get_by_ids_full_model(api: httpx.AsyncClient, state: SandboxState
     extra = (await api.get(f"/tasks/{task}", params={"fields": '["attachmentCount","recurrent"]'})).json()[
         "data"
     ][0]
-    assert extra["attachmentCount"] == 0 and extra["recurrent"] is False
+    # The seed attaches launch-brief.md and press-contacts.csv to this task.
+    assert extra["attachmentCount"] == 2 and extra["recurrent"] is False
     sub = (await api.get(f"/tasks/{full['subTaskIds'][0]}")).json()["data"][0]
     assert sub["superTaskIds"] == [task] and sub["superParentIds"] == [
         folder_id(state, "Marketing/Campaigns/Q3 Launch")

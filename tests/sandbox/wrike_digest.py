@@ -102,6 +102,8 @@ def _read_line(
     other = endpoints.get((same.group(1), normalise(same.group(2)))) if same else None
     if line.startswith("- returns:"):
         text = line.removeprefix("- returns:").strip()
+        text = re.sub(r"\s*(\[[^\]]*\]|\(above\))$", "", text)  # the digest's editorial notes
+        text = re.sub(r"^async-job record(?::|\s*\()\s*(.*?)\)?$", r"\1", text)  # "async-job record: a: t, …"
         kind = re.match(r"^([\w ]+?) fields$", text)
         if other is not None:
             current.returns |= other.returns

@@ -8,8 +8,10 @@ from mcp import Client
 
 from tests.tools.conftest import call_error, error_text, own_task_client, requests_log
 from wrike_mcp.config import Settings
+from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS
 from wrike_mcp.server import WrikeMCPServer
-from wrike_mcp.server_commands import LOOPBACK_HOSTS, transport_security
+from wrike_mcp.server_commands import client_from_settings, transport_security
+from wrike_mcp.wrike.tokens import StaticTokenSource
 
 
 async def test_argument_errors_name_the_parameter_not_the_value(
@@ -40,9 +42,20 @@ async def test_logging_set_level_is_accepted_in_the_2025_era(server: WrikeMCPSer
         await legacy.set_logging_level("info")
 
 
+def test_client_from_settings() -> None:
+    settings = Settings(
+        base_url="http://127.0.0.1:9/api/v4", timeout=3, max_retries=1, retry_budget=2, max_queue_wait=4
+    )
+    client = client_from_settings(settings, StaticTokenSource("t"))
+    assert client.base_url == "http://127.0.0.1:9/api/v4"
+    assert (client.timeout, client.max_retries, client.retry_budget, client.max_queue_wait) == (3, 1, 2, 4)
+    eu = client_from_settings(Settings(), StaticTokenSource("t"), host="app-eu.wrike.com")
+    assert eu.base_url == "https://app-eu.wrike.com/api/v4"  # a remote user's data centre wins
+
+
 def test_host_and_origin_checks_stay_on_for_any_bind_address() -> None:
     default = transport_security(Settings())
-    assert default.enable_dns_rebinding_protection and default.allowed_hosts == LOOPBACK_HOSTS
+    assert default.enable_dns_rebinding_protection and default.allowed_hosts == LOOPBACK_HOST_HEADERS
     public = transport_security(Settings(allowed_hosts="mcp.example.com"))
     assert public.allowed_hosts == ["mcp.example.com"]
     assert public.allowed_origins == ["https://mcp.example.com"]

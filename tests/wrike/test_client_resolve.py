@@ -6,9 +6,10 @@ import anyio
 import httpx
 import pytest
 
-from tests.wrike.wrike_helpers import api_requests
+from tests.wrike.wrike_helpers import add_fault, api_requests
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import AmbiguousReference, ReferenceNotFound
+from wrike_mcp.wrike.models import Comment, Contact, CustomField, Folder, Space, Task
 from wrike_mcp.wrike.resolve import Resolver, legacy_id_from_permalink
 
 
@@ -277,9 +278,44 @@ async def test_lookups_are_cached_for_the_ttl(client: WrikeClient) -> None:
     await resolver.person_id("chloe")
     assert client.request_count == warm + 1  # contacts fetched again after the TTL
 
-    resolver.invalidate()
-    await resolver.custom_status("Done")
-    assert client.request_count == warm + 3  # workflows, and the spaces that say which are for projects
+
+async def test_a_write_empties_only_the_cache_of_its_kind(client: WrikeClient, resolver: Resolver) -> None:
+    ben = await resolver.person_id("Ben Carter")
+    await resolver.person_id("me")
+    await resolver.folder_id("Q3 Launch")
+    await resolver.custom_status("In Review")
+    await resolver.custom_field_id("Channel")
+    warm = client.request_count
+    task = await client.get_one(f"/tasks/{await resolver.task_id('Draft launch announcement')}", model=Task)
+    resolver.written(task)  # a task is in no cached list
+    resolver.written(Comment(id="IEAAB2CDIMAAAAAA", text="hi"))
+    await resolver.person_id("Ben Carter")
+    await resolver.folder_id("Q3 Launch")
+    await resolver.custom_status("In Review")
+    await resolver.custom_field_id("Channel")
+    assert client.request_count == warm + 2  # only the task's title lookup and the task itself
+
+    resolver.written(Contact(id=ben))
+    assert await resolver.person_id("me") != ben
+    await resolver.person_id("Ben Carter")
+    await resolver.folder_id("Q3 Launch")
+    await resolver.custom_status("In Review")
+    assert client.request_count == warm + 4  # `me` and the contacts, nothing else
+
+    resolver.written(CustomField(id="IEAAB2CDJUAAAAAA"))
+    await resolver.custom_field_id("Channel")
+    await resolver.custom_status("In Review")
+    assert client.request_count == warm + 5  # the custom fields only
+
+    resolver.written((await resolver.workflows())[0])
+    await resolver.custom_status("In Review")
+    await resolver.custom_field_id("Channel")
+    assert client.request_count == warm + 6  # the workflows only
+
+    resolver.written(Space(id=await resolver.space_id("Marketing")))
+    await resolver.folder_id("Q3 Launch")
+    await resolver.custom_status("In Review")
+    assert client.request_count == warm + 8  # the spaces and the tree that holds them
 
 
 async def test_concurrent_cold_lookups_share_one_fetch(client: WrikeClient) -> None:
@@ -305,5 +341,49 @@ async def test_folder_created_after_the_tree_was_cached(client: WrikeClient, res
         await resolver.folder_id(created["id"], project_only=True)
     with pytest.raises(ReferenceNotFound):
         await resolver.folder_id("Marketing/Planning/Offsite")  # paths come from the cached tree
-    resolver.invalidate()
+    resolver.forget_folder_tree()
     assert await resolver.folder_id("Marketing/Planning/Offsite") == created["id"]
+
+
+async def test_a_folder_write_during_a_read_of_the_tree_is_not_lost(
+    client: WrikeClient, control: httpx.AsyncClient, resolver: Resolver
+) -> None:
+    planning = await resolver.folder_id("Marketing/Planning")
+    created = (await client.post(f"/folders/{planning}/folders", {"title": "Offsite"}, model=Folder))[0]
+    resolver.forget_folder_tree()
+    await add_fault(control, method="GET", path="/api/v4/folders", times=1, delay_ms=300)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(resolver.folder_tree)  # a read that may or may not see the new folder
+        await anyio.sleep(0.1)
+        resolver.written(created)
+    before = client.request_count
+    assert await resolver.folder_id("Marketing/Planning/Offsite") == created.id
+    assert client.request_count == before + 1  # that read was not kept: the tree was read again
+
+
+async def test_a_folder_write_goes_into_the_cached_tree(client: WrikeClient, resolver: Resolver) -> None:
+    planning = await resolver.folder_id("Marketing/Planning")
+    launch = await resolver.folder_id("Marketing/Campaigns/Q3 Launch")
+    before = client.request_count
+    created = (await client.post(f"/folders/{planning}/folders", {"title": "Offsite"}, model=Folder))[0]
+    resolver.written(created)
+    assert await resolver.folder_id("Marketing/Planning/Offsite") == created.id
+    assert planning in (await resolver.folder_tree()).parents[created.id]
+
+    moved = await client.put(
+        f"/folders/{created.id}",
+        {"title": "Retreat", "addParents": [launch], "removeParents": [planning]},
+        model=Folder,
+    )
+    resolver.written(moved[0])
+    assert await resolver.folder_path(created.id) == "Marketing/Campaigns/Q3 Launch/Retreat"
+    tree = await resolver.folder_tree()
+    assert created.id in tree.nodes[launch].child_ids
+    assert created.id not in tree.nodes[planning].child_ids
+    with pytest.raises(ReferenceNotFound):
+        await resolver.folder_id("Marketing/Planning/Offsite")
+
+    deleted = await client.delete(f"/folders/{created.id}")
+    resolver.written(Folder.model_validate(deleted[0]))  # now in the Recycle Bin: out of the tree
+    assert created.id not in tree.nodes and created.id not in tree.nodes[launch].child_ids
+    assert client.request_count == before + 3  # the three writes; the tree was never read again

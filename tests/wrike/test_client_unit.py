@@ -12,7 +12,6 @@ import anyio
 import httpx
 import pytest
 
-from wrike_mcp.config import Settings
 from wrike_mcp.wrike.client import NULL, UntrustedHost, WrikeClient, clean_path, parse_retry_after
 from wrike_mcp.wrike.errors import (
     ConnectionFailed,
@@ -117,13 +116,6 @@ async def test_explicit_base_url_allows_the_sandbox() -> None:
     async with client:
         await client.get("/contacts")
     assert str(seen[0].url) == "http://127.0.0.1:8100/api/v4/contacts"
-
-
-def test_from_settings() -> None:
-    settings = Settings(base_url="http://127.0.0.1:9/api/v4", timeout=3, max_retries=1, retry_budget=2)
-    client = WrikeClient.from_settings(settings, StaticTokenSource(TOKEN))
-    assert client.base_url == "http://127.0.0.1:9/api/v4"
-    assert (client.timeout, client.max_retries, client.retry_budget) == (3, 1, 2)
 
 
 async def test_redirects_are_not_followed() -> None:

@@ -15,18 +15,23 @@ import ipaddress
 import logging
 import os
 import secrets
-import ssl
+import socket
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 import anyio.to_thread
 import httpx
 import httpx2
+import uvicorn
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
 from wrike_mcp.auth.errors import AppCredentialsRejected, LoginError, TokenRefreshUnavailable
 from wrike_mcp.auth.oauth import (
@@ -39,17 +44,13 @@ from wrike_mcp.auth.oauth import (
 )
 from wrike_mcp.auth.store import Grant, TokenStore
 from wrike_mcp.config import Settings
+from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.wrike.errors import WrikeError
 from wrike_mcp.wrike.tokens import StaticTokenSource
 
 log = logging.getLogger(__name__)
 
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 REDIRECT_TIMEOUT = 300.0
-_PAGE = (
-    "<!doctype html><meta charset=utf-8><title>wrike-mcp</title>"
-    "<p>wrike-mcp received Wrike's answer. You can close this tab and return to the terminal.</p>"
-)
 
 
 class LoginFlow:
@@ -147,13 +148,11 @@ class LoginFlow:
 
     async def _identity(self, grant: Grant) -> tuple[dict[str, str] | None, dict[str, str] | None]:
         """Who logged in and into which account; a failure here only costs the labels, not the login."""
-        from wrike_mcp.wrike.client import WrikeClient
+        from wrike_mcp.server_commands import client_from_settings
 
         source = StaticTokenSource(grant.access_token, host=grant.host)
         try:
-            async with WrikeClient.from_settings(
-                self.settings, source, transport=self._api_transport
-            ) as client:
+            async with client_from_settings(self.settings, source, transport=self._api_transport) as client:
                 me = await client.get_one("/contacts", {"me": True})
                 account = await client.get_one("/account")
         except WrikeError as exc:
@@ -169,11 +168,16 @@ class LoginFlow:
 
 
 class RedirectListener:
-    """Serves the redirect URI on loopback until the browser comes back once with the answer."""
+    """Serves the redirect URI on loopback until the browser comes back once with the answer.
+
+    A one-route Starlette app on uvicorn, bound to loopback sockets opened here (so a busy port is a clear
+    error before the browser opens). Any other path is a 404, so a favicon request does not end the login;
+    the first GET on the redirect path is the answer, and the `state` in it is checked by `LoginFlow`.
+    """
 
     def __init__(self, redirect_uri: str, *, wait_seconds: float = REDIRECT_TIMEOUT) -> None:
         parts = urlsplit(redirect_uri)
-        if parts.scheme not in {"http", "https"} or parts.hostname not in LOOPBACK_NAMES:
+        if parts.scheme not in {"http", "https"} or not is_loopback_host(parts.hostname):
             raise LoginError(
                 f"the redirect URI {redirect_uri} is not on localhost, so wrike-mcp cannot catch it; "
                 "use `wrike-mcp auth login --no-browser`"
@@ -189,34 +193,29 @@ class RedirectListener:
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.path = parts.path or "/"
         self.fingerprint: str | None = None  # of the self-signed certificate, for https
-        self._server: asyncio.Server | None = None
+        self._server: uvicorn.Server | None = None
+        self._serving: asyncio.Task[None] | None = None
         self._result: asyncio.Future[str] | None = None
 
     async def __aenter__(self) -> RedirectListener:
-        context = None
-        if self.scheme == "https":
-            context, self.fingerprint = self_signed_tls_context()
+        app = Starlette(routes=[Route(self.path, self._callback, methods=["GET"])])
+        server = _Server(self._config(app))
+        sockets = self._listen()
         self._result = asyncio.get_running_loop().create_future()
-        error = OSError("not bound")
-        for hosts in self._bind:
-            try:
-                self._server = await asyncio.start_server(self._handle, hosts, self.port, ssl=context)
-                break
-            except OSError as exc:
-                error = exc
-        if self._server is None:
-            raise LoginError(
-                f"cannot listen on {self.host}:{self.port} for the redirect ({error.strerror}); "
-                "is another login running? Free the port or use --no-browser"
-            ) from None
+        self._server = server
+        self._serving = asyncio.create_task(self._server.serve(sockets=sockets))
+        while not self._server.started:
+            if self._serving.done():  # failed to start: its exception, not a hang
+                await self._serving
+            await asyncio.sleep(0.01)
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+        if self._server is not None and self._serving is not None:
+            self._server.should_exit = True
+            await self._serving
 
     async def wait(self) -> str:
         """The full URL the browser was redirected to (LoginError after `wait_seconds`)."""
@@ -229,37 +228,85 @@ class RedirectListener:
                 "(or use --no-browser)"
             ) from None
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request_line = await asyncio.wait_for(reader.readline(), 10)
-            for _ in range(100):  # drain the headers; nothing in them matters
-                line = await asyncio.wait_for(reader.readline(), 10)
-                if line in {b"\r\n", b"\n", b""}:
-                    break
-            method, target, *_ = [*request_line.decode("latin-1").split(" "), "", ""]
-            if method == "GET" and urlsplit(target).path == self.path:
-                if self._result is not None and not self._result.done():
-                    self._result.set_result(f"{self.scheme}://{self.netloc}{target}")
-                status, body = "200 OK", _PAGE
-            else:
-                status, body = "404 Not Found", "not found"  # a favicon request must not end the login
-            data = body.encode()
-            head = (
-                f"HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {len(data)}"
-                "\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n"
+    def _listen(self) -> list[socket.socket]:
+        """Loopback sockets on the redirect URI's port, or LoginError when the port is taken."""
+        error = OSError("not bound")
+        for hosts in self._bind:
+            sockets: list[socket.socket] = []
+            try:
+                for host in hosts:
+                    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+                    sockets.append(socket.create_server((host, self.port), family=family))
+                return sockets
+            except OSError as exc:
+                error = exc
+                for sock in sockets:
+                    sock.close()
+        raise LoginError(
+            f"cannot listen on {self.host}:{self.port} for the redirect ({error.strerror}); "
+            "is another login running? Free the port or use --no-browser"
+        )
+
+    def _config(self, app: Starlette) -> uvicorn.Config:
+        # no access log: the redirect's query holds the authorization code
+        options: dict[str, Any] = {
+            "log_config": None,
+            "log_level": "warning",
+            "access_log": False,
+            "lifespan": "off",
+            "server_header": False,
+            "timeout_graceful_shutdown": 1,
+        }
+        if self.scheme == "http":
+            config = uvicorn.Config(app, **options)
+            config.load()
+            return config
+        certificate, key, self.fingerprint = self_signed_certificate()
+        # uvicorn only loads certificates from files: write them to a private temp dir, load, delete
+        with tempfile.TemporaryDirectory(prefix="wrike-mcp-tls-") as directory:
+            cert_path, key_path = Path(directory, "cert.pem"), Path(directory, "key.pem")
+            cert_path.write_bytes(certificate)
+            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(key)
+            config = uvicorn.Config(app, ssl_certfile=str(cert_path), ssl_keyfile=str(key_path), **options)
+            config.load()
+        return config
+
+    async def _callback(self, request: Request) -> Response:
+        if not is_loopback_host(request.url.hostname):
+            # a page elsewhere that rebound its name to loopback must not end (or forge) the login
+            return HTMLResponse(_page("This address is not localhost; wrike-mcp ignored the request."), 400)
+        assert self._result is not None
+        if self._result.done():
+            return HTMLResponse(
+                _page("wrike-mcp already received Wrike's answer for this login; this one was ignored."), 409
             )
-            writer.write(head.encode() + data)
-            await writer.drain()
-        except (TimeoutError, OSError, ssl.SSLError, ValueError):
-            pass  # a browser probing or refusing the certificate: wait for the next connection
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError, ssl.SSLError):
-                await writer.wait_closed()
+        query = request.url.query
+        self._result.set_result(f"{self.scheme}://{self.netloc}{self.path}{'?' + query if query else ''}")
+        error = request.query_params.get("error")
+        if error == "access_denied":
+            message = "Access was denied in Wrike; nothing was stored."
+        elif error or not request.query_params.get("code"):
+            message = "Wrike's answer is an error; the terminal says which, and nothing was stored."
+        else:
+            message = "wrike-mcp received Wrike's answer."
+        return HTMLResponse(_page(message + " You can close this tab and return to the terminal."))
 
 
-def self_signed_tls_context() -> tuple[ssl.SSLContext, str]:
-    """A TLS server context with a fresh one-day certificate for localhost; and its SHA-256 fingerprint."""
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # Ctrl-C stops the whole login (KeyboardInterrupt), not only this listener
+        yield
+
+
+def _page(message: str) -> str:
+    return f"<!doctype html><meta charset=utf-8><title>wrike-mcp</title><p>{message}</p>"
+
+
+def self_signed_certificate() -> tuple[bytes, bytes, str]:
+    """A fresh one-day certificate for localhost, PEM, its private key, PEM, and its SHA-256 fingerprint."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -288,22 +335,11 @@ def self_signed_tls_context() -> tuple[ssl.SSLContext, str]:
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(key, hashes.SHA256())
     )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    # `ssl` only loads certificates from files: write them to a private temp dir, load, delete
-    with tempfile.TemporaryDirectory(prefix="wrike-mcp-tls-") as directory:
-        cert_path, key_path = Path(directory, "cert.pem"), Path(directory, "key.pem")
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(
-                key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
-            )
-        context.load_cert_chain(cert_path, key_path)
-    return context, cert.fingerprint(hashes.SHA256()).hex(":").upper()
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fingerprint = cert.fingerprint(hashes.SHA256()).hex(":").upper()
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem, fingerprint
 
 
 async def login_with_listener(

@@ -9,7 +9,6 @@ share one single-flight lock keyed on the token that went stale.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -31,7 +30,8 @@ from wrike_mcp.auth.errors import (
     UntrustedHost,
 )
 from wrike_mcp.auth.store import Grant, TokenStore
-from wrike_mcp.config import Settings, is_wrike_host
+from wrike_mcp.config import Settings
+from wrike_mcp.hosts import is_loopback_host, is_loopback_url, wrike_host
 from wrike_mcp.wrike.tokens import Token
 
 log = logging.getLogger(__name__)
@@ -39,14 +39,12 @@ log = logging.getLogger(__name__)
 AUTHORIZE_PATH = "/oauth2/authorize/v4"
 TOKEN_PATH = "/oauth2/token"  # noqa: S105 - a URL path, not a secret
 MAX_REFRESH_MARGIN = 60.0  # refresh this many seconds before expiry (less for very short-lived tokens)
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # Token-endpoint errors about the app's own credentials, not about the user's grant: Wrike answers a client
 # secret that does not match the app with unauthorized_client (live observation); RFC 6749 says
 # invalid_client for a failed client authentication. Neither means the grant is gone.
 APP_CREDENTIAL_ERRORS = frozenset({"unauthorized_client", "invalid_client"})
 # Refresh-token errors that do mean the grant is gone (revoked, expired, already spent).
 REFUSED_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_token"})
-_HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 
 def authorize_endpoint(settings: Settings) -> str:
@@ -60,10 +58,6 @@ def token_endpoint(settings: Settings) -> str:
 def join_scopes(scopes: Iterable[str]) -> str:
     """Wrike wants commas; authlib would join a list with spaces, so it always gets this string."""
     return ",".join(scopes)
-
-
-def is_loopback_url(url: str | None) -> bool:
-    return bool(url) and urlsplit(url or "").hostname in LOOPBACK_HOSTS
 
 
 def loopback_allowed(settings: Settings) -> bool:
@@ -92,13 +86,12 @@ def check_token_host(host: object, settings: Settings) -> str:
         if scheme != "https":
             raise refused
         text = text.rstrip("/")
-    if loopback_allowed(settings):
-        name = urlsplit(f"//{text}").hostname
-        if name in LOOPBACK_HOSTS:
-            return text
-    if not _HOSTNAME.match(text) or not is_wrike_host(text):
+    if loopback_allowed(settings) and is_loopback_host(urlsplit(f"//{text}").hostname):
+        return text
+    name = wrike_host(text)
+    if name is None:
         raise refused
-    return text
+    return name
 
 
 def api_base_url(settings: Settings, host: str) -> str:

@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.auth.oauth import authorize_endpoint
 from wrike_mcp.config import Settings
+from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS
 from wrike_mcp.remote.access_log import configure_access_log, log_tool_calls
 from wrike_mcp.remote.consent import ConsentPages, UpstreamAuthorize, with_query
 from wrike_mcp.remote.crypto import load_keyring
@@ -42,7 +43,6 @@ from wrike_mcp.remote.store import Store, sqlite_path
 from wrike_mcp.remote.upstream import CALLBACK_PATH, WrikeCallback
 from wrike_mcp.remote.users import UserClients
 from wrike_mcp.server import WrikeMCPServer, create_server
-from wrike_mcp.server_commands import LOOPBACK_HOSTS, LOOPBACK_ORIGINS
 
 # What a client may ask for: the scopes our tools need (DESIGN §3), not every Wrike scope.
 SCOPES_SUPPORTED = (scope_rules.WS_READ_ONLY, scope_rules.WS_READ_WRITE, scope_rules.AUDIT_LOG)
@@ -83,7 +83,7 @@ def server_config(settings: Settings) -> AuthServerConfig:
 def remote_transport_security(settings: Settings, issuer: str) -> TransportSecuritySettings:
     """Host/Origin checks: the public URL's host and origin, loopback (health checks), and any allowed extra."""
     public = urlsplit(issuer)
-    hosts = [public.netloc, f"{public.hostname}:*", *LOOPBACK_HOSTS, *settings.allowed_hosts]
+    hosts = [public.netloc, f"{public.hostname}:*", *LOOPBACK_HOST_HEADERS, *settings.allowed_hosts]
     origins = [f"{public.scheme}://{public.netloc}", *LOOPBACK_ORIGINS, *settings.allowed_origins]
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,

@@ -21,7 +21,7 @@ import httpx
 from mcp.shared.auth import OAuthClientInformationFull
 from pydantic import ValidationError
 
-from wrike_mcp.auth.oauth import LOOPBACK_HOSTS
+from wrike_mcp.hosts import is_loopback_host
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def is_metadata_url(client_id: str) -> bool:
 def _check_url(url: str, *, allow_loopback: bool) -> tuple[str, int, str]:
     parts = urlsplit(url)
     host = parts.hostname or ""
-    loopback_http = allow_loopback and parts.scheme == "http" and host in LOOPBACK_HOSTS
+    loopback_http = allow_loopback and parts.scheme == "http" and is_loopback_host(host)
     if parts.scheme != "https" and not loopback_http:
         raise MetadataDocumentError("client_id URL must be https")
     if parts.username or parts.password or parts.fragment or not host:

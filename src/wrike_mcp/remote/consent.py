@@ -20,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from wrike_mcp.auth.oauth import LOOPBACK_HOSTS
+from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.provider import WrikeMCPAuthProvider
 from wrike_mcp.remote.store import Store, digest
@@ -231,7 +231,7 @@ def consent_page(
     esc = html.escape
     host = urlsplit(redirect_uri).hostname or redirect_uri
     warning = ""
-    if host in LOOPBACK_HOSTS:
+    if is_loopback_host(host):
         warning = (
             '<p class="warn">This app receives the authorization <b>on this computer</b> (localhost). '
             "Allow only if you started this sign-in yourself in an app on this computer.</p>"

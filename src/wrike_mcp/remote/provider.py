@@ -29,7 +29,7 @@ from mcp.server.auth.provider import (
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
-from wrike_mcp.auth.oauth import LOOPBACK_HOSTS
+from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.store import Store, digest
@@ -63,7 +63,7 @@ def redirect_uri_problem(uri: str) -> str | None:
         return "redirect URIs may not carry a fragment or user info"
     if parts.scheme == "https" and parts.hostname:
         return None
-    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+    if parts.scheme == "http" and is_loopback_host(parts.hostname):
         return None
     return f"redirect URI {uri[:100]!r} must be https, or http on a loopback address"
 

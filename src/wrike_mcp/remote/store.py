@@ -507,10 +507,6 @@ class Store:
         async with self.engine.begin() as conn:
             await conn.execute(update(tokens).where(tokens.c.family == family).values(revoked=True))
 
-    async def revoke_user(self, user_id: str) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(update(tokens).where(tokens.c.user_id == user_id).values(revoked=True))
-
     # ---- users and their Wrike grants ---------------------------------------------------------------
 
     async def save_user(

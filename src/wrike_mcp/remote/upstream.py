@@ -21,7 +21,7 @@ from wrike_mcp.config import Settings
 from wrike_mcp.remote.consent import ConsentPages, client_redirect, error_page
 from wrike_mcp.remote.store import digest
 from wrike_mcp.remote.users import UserClients, seal_grant
-from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.server_commands import client_from_settings
 from wrike_mcp.wrike.errors import WrikeError
 from wrike_mcp.wrike.models import Contact
 from wrike_mcp.wrike.tokens import StaticTokenSource
@@ -100,8 +100,8 @@ class WrikeCallback:
         )
         grant = grant_from_response(response, self.settings, requested_scopes=requested)
         source = StaticTokenSource(grant.access_token, host=grant.host)
-        async with WrikeClient.from_settings(
+        async with client_from_settings(
             self.settings, source, transport=self.api_transport, host=grant.host
         ) as client:
-            me = Contact.model_validate(await client.get_one("/contacts", {"me": True}))
+            me = await client.get_one("/contacts", {"me": True}, model=Contact)
         return grant, me

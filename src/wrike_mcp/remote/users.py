@@ -33,6 +33,7 @@ from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.store import Store
+from wrike_mcp.server_commands import client_from_settings
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.resolve import Resolver
@@ -207,7 +208,7 @@ class UserClients:
                 grant,
                 login_transport=self._login_transport,
             )
-            client = WrikeClient.from_settings(
+            client = client_from_settings(
                 self._settings, source, transport=self._api_transport, host=row.host
             )
             entry = _UserClient(client=client, resolver=Resolver(client))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -39,7 +39,17 @@ AUDIT_READ = frozenset({"amReadOnlyAuditLog"})
 
 MAX_IDS = 100  # multi-id paths take up to 100 ids
 
-Handler = Callable[["Ctx"], list[dict[str, Any]]]
+
+@dataclass(frozen=True)
+class FileBody:
+    """A handler's answer that is a file, not Wrike's JSON envelope (attachment downloads)."""
+
+    content: bytes
+    content_type: str
+    name: str
+
+
+Handler = Callable[["Ctx"], list[dict[str, Any]] | FileBody]
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,7 @@ class ApiRoute:
     kind: str
     scopes: frozenset[str] | None  # None: callable with no token (GET /version)
     params: frozenset[str] = frozenset()
+    raw_body: bool = False  # the body is the payload itself (an upload), not parameters
     pattern: re.Pattern[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -63,9 +74,11 @@ def route(
     kind: str,
     scopes: frozenset[str] | None,
     params: Iterable[str] = (),
+    *,
+    raw_body: bool = False,
 ) -> Callable[[Handler], ApiRoute]:
     def wrap(handler: Handler) -> ApiRoute:
-        return ApiRoute(method, path, handler, kind, scopes, frozenset(params))
+        return ApiRoute(method, path, handler, kind, scopes, frozenset(params), raw_body)
 
     return wrap
 
@@ -81,6 +94,9 @@ class Ctx:
     token: AccessToken | None
     method: str
     extra: dict[str, Any] = field(default_factory=dict)  # top-level keys beside kind/data (paging)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""  # the raw body of a raw_body route
+    base_url: str = ""  # scheme://host:port of the request, for links the sandbox hands out
 
     def ids(self, name: str) -> list[str]:
         """A multi-id path segment: comma-separated, up to 100 ids."""
@@ -199,6 +215,11 @@ def error_response(error: SandboxError, echo_state: str | None = None) -> JSONRe
     return JSONResponse(body, status_code=error.status, headers=error.headers)
 
 
+def file_response(file: FileBody) -> Response:
+    disposition = f"attachment; filename*=UTF-8''{quote(file.name, safe='')}"
+    return Response(file.content, media_type=file.content_type, headers={"Content-Disposition": disposition})
+
+
 async def dispatch(request: Request, routes: list[ApiRoute]) -> Response:
     state: SandboxState = request.app.state.sandbox
     query = dict(request.query_params)
@@ -207,7 +228,11 @@ async def dispatch(request: Request, routes: list[ApiRoute]) -> Response:
     try:
         api_route, path_params = find_route(routes, request.method, subpath)
         raw_body = await request.body()
-        body, is_json = parse_body(request.headers.get("content-type", ""), raw_body)
+        body, is_json = (
+            ({}, False)
+            if api_route.raw_body
+            else parse_body(request.headers.get("content-type", ""), raw_body)
+        )
         token_value = bearer_token(request, query) or (body.get("access_token") if not is_json else None)
         token: AccessToken | None = None
         user: Contact | None = None
@@ -225,6 +250,9 @@ async def dispatch(request: Request, routes: list[ApiRoute]) -> Response:
             user=user or state.contacts[next(iter(state.contacts))],
             token=token,
             method=request.method,
+            headers=request.headers,
+            body=raw_body if api_route.raw_body else b"",
+            base_url=str(request.base_url).rstrip("/"),
         )
         data = api_route.handler(ctx)
     except SandboxError as error:
@@ -233,6 +261,8 @@ async def dispatch(request: Request, routes: list[ApiRoute]) -> Response:
         # Never a traceback on the wire: the sandbox answers like Wrike's generic server_error.
         log.exception("sandbox handler failed for %s %s", request.method, request.url.path)
         return error_response(wrike_error("server_error", "Internal server error"), echo_state)
+    if isinstance(data, FileBody):
+        return file_response(data)
     result: dict[str, Any] = {"kind": api_route.kind, "data": data, **ctx.extra}
     if echo_state is not None:
         result["state"] = echo_state

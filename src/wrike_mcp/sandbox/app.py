@@ -12,7 +12,7 @@ from wrike_mcp.sandbox import control, oauth
 from wrike_mcp.sandbox.api import dispatch
 from wrike_mcp.sandbox.config import SandboxConfig
 from wrike_mcp.sandbox.middleware import SandboxMiddleware
-from wrike_mcp.sandbox.routes import all_routes
+from wrike_mcp.sandbox.routes import all_routes, attachments
 from wrike_mcp.sandbox.state import SandboxState
 
 API_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
@@ -46,6 +46,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             Route("/api/v4/{path:path}", api, methods=API_METHODS),
             Route("/oauth2/authorize/v4", oauth.authorize, methods=["GET"]),
             Route("/oauth2/token", oauth.token, methods=["POST"]),
+            Route("/files/{token}/{name}", attachments.linked_file, methods=["GET"]),
             *control.ROUTES,
             Route("/{path:path}", unknown, methods=API_METHODS),
         ]

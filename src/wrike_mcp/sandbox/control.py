@@ -169,6 +169,27 @@ async def clock(request: Request) -> Response:
     return JSONResponse({"ok": True, "now": state.now().strftime("%Y-%m-%dT%H:%M:%SZ")})
 
 
+async def async_jobs(request: Request) -> Response:
+    """How blueprint launches run: `{"polls": N}` makes a new job answer N reads of GET /async_job as still
+    in progress before it completes (default 2; 0 completes on the first read), and `{"fail_next": "why"}`
+    makes the next job fail with that errorMessage instead of creating anything."""
+    state = _state(request)
+    if request.method == "POST":
+        body = await _json(request)
+        if body is None or set(body) - {"polls", "fail_next"}:
+            return _bad("send a JSON object with 'polls' and/or 'fail_next'")
+        polls = body.get("polls", state.async_job_polls)
+        if not isinstance(polls, int) or isinstance(polls, bool) or not 0 <= polls <= 1000:
+            return _bad("'polls' must be an integer from 0 to 1000")
+        fail_next = body.get("fail_next")
+        if fail_next is not None and (not isinstance(fail_next, str) or not fail_next):
+            return _bad("'fail_next' must be a non-empty error message")
+        state.async_job_polls = polls
+        if "fail_next" in body:
+            state.async_job_failure = fail_next
+    return JSONResponse({"polls": state.async_job_polls, "fail_next": state.async_job_failure})
+
+
 ROUTES = [
     Route("/_sandbox/health", health, methods=["GET"]),
     Route("/_sandbox/reset", reset, methods=["POST"]),
@@ -177,4 +198,5 @@ ROUTES = [
     Route("/_sandbox/revoke", revoke, methods=["POST"]),
     Route("/_sandbox/clock", clock, methods=["POST"]),
     Route("/_sandbox/oauth", oauth_settings, methods=["GET", "POST"]),
+    Route("/_sandbox/async_jobs", async_jobs, methods=["GET", "POST"]),
 ]

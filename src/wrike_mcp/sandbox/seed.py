@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from wrike_mcp.sandbox import ids
+from wrike_mcp.sandbox.seed_work import seed_work
 from wrike_mcp.sandbox.state import (
     ALL_SCOPES,
     DEMO_TOKEN,
@@ -54,8 +55,6 @@ PEOPLE = [
     ("Sam", "Turner", "QA Analyst", False),
 ]
 
-AVATAR = "https://www.wrike.com/avatars/{}.png"
-
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     from datetime import UTC
@@ -77,6 +76,7 @@ def seed(state: SandboxState) -> None:
     _seed_comments(state, rng, people, tasks, folders, now)
     _seed_timelogs(state, rng, people, tasks, today, now)
     _seed_audit(state, rng, people, tasks, now)
+    seed_work(state, people, folders, today, now)
 
 
 def _seed_contacts(state: SandboxState) -> dict[str, Contact]:

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from wrike_mcp.sandbox.app import create_app
 from wrike_mcp.sandbox.config import SandboxConfig
+from wrike_mcp.sandbox.middleware import LOOPBACK_HOSTS
 from wrike_mcp.sandbox.plans import ENTERPRISE, SUBSCRIPTION_TYPES, TEAM
 from wrike_mcp.sandbox.state import (
     DEMO_CLIENT_ID,
@@ -20,8 +21,6 @@ from wrike_mcp.sandbox.state import (
     NOAUDIT_TOKEN,
     READONLY_TOKEN,
 )
-
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 def _uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
@@ -61,7 +60,7 @@ def run_sandbox(
     config = SandboxConfig(token_ttl=token_ttl, rate_limit=rate_limit, plan=plan)
     app = create_app(config)
     print(banner(host, port, config), flush=True)
-    if host not in LOOPBACK:
+    if host not in LOOPBACK_HOSTS:
         print(
             f"  warning: listening on {host}; the control plane still answers loopback clients only",
             flush=True,

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.config import SandboxConfig
-from wrike_mcp.sandbox.errors import invalid_parameter, not_found, parameter_required
+from wrike_mcp.sandbox.errors import (
+    SandboxError,
+    invalid_parameter,
+    not_found,
+    parameter_required,
+    wrike_error,
+)
 from wrike_mcp.sandbox.params import TimestampRange
 from wrike_mcp.wrike.audit_log import AUDIT_OBJECT_TYPES, AUDIT_OPERATIONS
 
@@ -47,6 +55,11 @@ CLASSIC_PROJECT_STATUSES = {
     "OnHold": "Deferred",
     "Cancelled": "Cancelled",
 }
+
+# How many GET /async_job reads see a new job still in progress before it completes; /_sandbox/async_jobs
+# changes it, so tests of polling clients are deterministic.
+DEFAULT_ASYNC_JOB_POLLS = 2
+DOWNLOAD_LINK_TTL = 24 * 3600  # an attachment URL is valid for 24 hours (2026 digest, withUrls)
 
 # Documented demo credentials of a local emulator, not secrets.
 DEMO_TOKEN = "wrike-sandbox-token"  # noqa: S105
@@ -227,6 +240,101 @@ class Dependency:
     predecessor_id: str
     successor_id: str
     relation_type: str = "FinishToStart"
+    lag_time: int = 0  # minutes; negative is lead time (2026 digest)
+
+
+@dataclass
+class Attachment:
+    """A file uploaded to a task or folder (exactly one of `task_id`, `folder_id`)."""
+
+    id: str
+    legacy_id: int
+    author_id: str
+    name: str
+    content: bytes
+    content_type: str
+    created: datetime
+    task_id: str | None = None
+    folder_id: str | None = None
+    version: int = 1
+
+
+@dataclass
+class ApprovalDecision:
+    approver_id: str
+    status: str = "Pending"  # Pending | Approved | Rejected
+    comment: str = ""
+    updated: datetime | None = None
+
+
+@dataclass
+class Approval:
+    """An approval on a task or folder; `status` is its final state (Pending while it runs)."""
+
+    id: str
+    author_id: str
+    title: str
+    updated: datetime
+    decisions: list[ApprovalDecision]
+    status: str = "Pending"  # Pending | Approved | Rejected | Cancelled | Draft
+    description: str = ""
+    due_date: date | None = None
+    type: str = "Regular"  # Regular | FilesOnly
+    task_id: str | None = None
+    folder_id: str | None = None
+    attachment_ids: list[str] = field(default_factory=list)
+    auto_finish_on_approve: bool = True
+    auto_finish_on_reject: bool = False
+    finisher_id: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("Approved", "Rejected", "Cancelled")
+
+    def pending_approver_ids(self) -> list[str]:
+        if self.status != "Pending":
+            return []
+        return [d.approver_id for d in self.decisions if d.status == "Pending"]
+
+
+@dataclass
+class Blueprint:
+    """A folder/project blueprint or a task blueprint. Blueprints form their own trees (`parent_id`): a
+    folder blueprint holds subfolder blueprints and the task blueprints launched with it, a task blueprint
+    holds its subtask blueprints. Dates are real dates, as in Wrike; launching may shift them."""
+
+    id: str
+    legacy_id: int
+    title: str
+    kind: str  # "folder" | "task"
+    created: datetime
+    parent_id: str | None = None  # None: the top of a blueprint tree
+    space_id: str | None = None  # None: an account-level blueprint
+    project: bool = False
+    description: str = ""
+    importance: str = "Normal"
+    dates: TaskDates = field(default_factory=TaskDates)
+    responsible_ids: list[str] = field(default_factory=list)
+    custom_fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def permalink(self) -> str:
+        return ids.permalink(self.legacy_id)
+
+
+@dataclass
+class AsyncJob:
+    """A blueprint launch in flight: it reports progress for `polls_left` reads, then runs `finish`."""
+
+    id: str
+    type: str
+    total_count: int
+    polls_left: int
+    finish: Callable[[], dict[str, Any]]  # creates the work; returns the job's result
+    status: str = "InProgress"  # InQueue | InProgress | Completed | Failed
+    processed_count: int = 0
+    result: dict[str, Any] | None = None
+    error_message: str | None = None
 
 
 @dataclass
@@ -266,6 +374,28 @@ class AuditEvent:
     object_name: str
     object_id: str
     details: dict[str, Any] = field(default_factory=dict)
+
+
+# Which dates a relation type needs (2026 digest, relationType completer): predecessor, successor.
+RELATION_DATE_TYPES = {
+    "FinishToFinish": (("Planned", "Milestone"), ("Planned", "Milestone")),
+    "StartToStart": (("Planned",), ("Planned",)),
+    "StartToFinish": (("Planned",), ("Planned", "Milestone")),
+    "FinishToStart": (("Planned", "Milestone"), ("Planned",)),
+}
+
+
+def check_relation(relation_type: str, predecessor: Task, successor: Task) -> None:
+    allowed_before, allowed_after = RELATION_DATE_TYPES[relation_type]
+    for task, allowed, role in (
+        (predecessor, allowed_before, "predecessor"),
+        (successor, allowed_after, "successor"),
+    ):
+        if task.dates.type not in allowed:
+            raise invalid_parameter(
+                "relationType",
+                f"{relation_type} needs a {' or '.join(allowed)} {role}; task '{task.id}' is {task.dates.type}",
+            )
 
 
 @dataclass(frozen=True)
@@ -317,7 +447,6 @@ class AuthCode:
     scopes: frozenset[str]
     expires_at: float
     used: bool = False
-    issued: list[str] = field(default_factory=list)  # tokens minted from it, revoked if the code is replayed
 
 
 @dataclass
@@ -374,6 +503,13 @@ class SandboxState:
         self.folders: dict[str, Folder] = {}
         self.tasks: dict[str, Task] = {}
         self.dependencies: dict[str, Dependency] = {}
+        self.attachments: dict[str, Attachment] = {}
+        self.download_links: dict[str, tuple[str, float]] = {}  # token: (attachment id, expiry)
+        self.approvals: dict[str, Approval] = {}
+        self.blueprints: dict[str, Blueprint] = {}
+        self.async_jobs: dict[str, AsyncJob] = {}
+        self.async_job_polls = DEFAULT_ASYNC_JOB_POLLS  # reads of a new job that still see it running
+        self.async_job_failure: str | None = None  # the next job fails with this message (control plane)
         self.comments: dict[str, Comment] = {}
         self.timelogs: dict[str, Timelog] = {}
         self.audit: list[AuditEvent] = []
@@ -577,6 +713,188 @@ class SandboxState:
 
     def dependency_ids(self, task_id: str) -> list[str]:
         return [d.id for d in self.dependencies.values() if task_id in (d.predecessor_id, d.successor_id)]
+
+    # -- dependencies ------------------------------------------------------------------------------------
+    def dependency(self, dependency_id: str) -> Dependency:
+        found = self.dependencies.get(dependency_id)
+        if found is None:
+            raise not_found("Dependency", dependency_id)
+        return found
+
+    def add_dependency(
+        self, predecessor: Task, successor: Task, relation_type: str, lag_time: int, name: str
+    ) -> Dependency:
+        """Link two tasks; `name` is the request parameter that named the other task, for the errors."""
+        if predecessor.id == successor.id:
+            raise invalid_parameter(
+                name, f"refers to task '{predecessor.id}' itself: a task cannot depend on itself"
+            )
+        for existing in self.dependencies.values():
+            if (existing.predecessor_id, existing.successor_id) == (predecessor.id, successor.id):
+                raise invalid_parameter(
+                    name,
+                    f"duplicates dependency '{existing.id}' between these tasks ({existing.relation_type})",
+                )
+        if predecessor.id in self._successors_of(successor.id):
+            raise invalid_parameter(name, "would make a circular dependency between these tasks")
+        check_relation(relation_type, predecessor, successor)
+        dependency = Dependency(
+            id=self.new_id(ids.DEPENDENCY),
+            predecessor_id=predecessor.id,
+            successor_id=successor.id,
+            relation_type=relation_type,
+            lag_time=lag_time,
+        )
+        self.dependencies[dependency.id] = dependency
+        return dependency
+
+    def update_dependency(
+        self, dependency: Dependency, relation_type: str | None, lag_time: int | None
+    ) -> None:
+        if relation_type is not None:
+            check_relation(
+                relation_type, self.tasks[dependency.predecessor_id], self.tasks[dependency.successor_id]
+            )
+            dependency.relation_type = relation_type
+        if lag_time is not None:
+            dependency.lag_time = lag_time
+
+    def _successors_of(self, task_id: str) -> set[str]:
+        found: set[str] = set()
+        pending = [task_id]
+        while pending:
+            current = pending.pop()
+            for dependency in self.dependencies.values():
+                if dependency.predecessor_id == current and dependency.successor_id not in found:
+                    found.add(dependency.successor_id)
+                    pending.append(dependency.successor_id)
+        return found
+
+    # -- attachments -------------------------------------------------------------------------------------
+    def attachment(self, attachment_id: str) -> Attachment:
+        found = self.attachments.get(attachment_id)
+        if found is None:
+            raise not_found("Attachment", attachment_id)
+        return found
+
+    def attachments_of(self, *, task_id: str | None = None, folder_id: str | None = None) -> list[Attachment]:
+        """A task's or folder's attachments, oldest first."""
+        found = [
+            a
+            for a in self.attachments.values()
+            if (task_id is not None and a.task_id == task_id)
+            or (folder_id is not None and a.folder_id == folder_id)
+        ]
+        return sorted(found, key=lambda a: (a.created, a.id))
+
+    def add_attachment(
+        self,
+        user: Contact,
+        name: str,
+        content: bytes,
+        content_type: str,
+        *,
+        task_id: str | None = None,
+        folder_id: str | None = None,
+    ) -> Attachment:
+        if len(content) > self.config.max_attachment_bytes:
+            raise wrike_error(
+                "invalid_request",
+                f"The file is {len(content)} bytes; attachments may be at most "
+                f"{self.config.max_attachment_bytes} bytes",
+            )
+        if not name.strip():
+            raise invalid_parameter(
+                "X-File-Name", "cannot be empty: send the file name in the X-File-Name header"
+            )
+        attachment = Attachment(
+            id=self.new_id(ids.ATTACHMENT),
+            legacy_id=self.new_legacy_id("ApiV2Attachment"),
+            author_id=user.id,
+            name=name,
+            content=content,
+            content_type=content_type,
+            created=self.now(),
+            task_id=task_id,
+            folder_id=folder_id,
+        )
+        self.attachments[attachment.id] = attachment
+        owner = self.tasks[task_id] if task_id is not None else self.folders[folder_id or ""]
+        self.record_audit(
+            "AttachUploaded",
+            user,
+            "Attachment",
+            name,
+            attachment.id,
+            {"taskId" if task_id else "folderId": owner.id},
+        )
+        return attachment
+
+    def delete_attachment(self, attachment: Attachment, user: Contact) -> None:
+        del self.attachments[attachment.id]
+        self.record_audit("AttachDeleted", user, "Attachment", attachment.name, attachment.id)
+
+    def attachment_count(self, *, task_id: str | None = None, folder_id: str | None = None) -> int:
+        return len(self.attachments_of(task_id=task_id, folder_id=folder_id))
+
+    def download_link(self, attachment: Attachment) -> str:
+        """A new token for a download link that needs no access token and works for 24 hours."""
+        token = secrets.token_urlsafe(24)
+        self.download_links[token] = (attachment.id, self.clock() + DOWNLOAD_LINK_TTL)
+        return token
+
+    def linked_attachment(self, token: str) -> Attachment | None:
+        """The attachment a download link stands for, if the link is known, unexpired and the file still there."""
+        attachment_id, expires_at = self.download_links.get(token, ("", 0.0))
+        if self.clock() >= expires_at:
+            return None
+        return self.attachments.get(attachment_id)
+
+    # -- blueprints and async jobs ---------------------------------------------------------------------
+    def blueprint(self, blueprint_id: str, kind: str) -> Blueprint:
+        found = self.blueprints.get(blueprint_id)
+        if found is None or found.kind != kind:
+            raise not_found("Folder blueprint" if kind == "folder" else "Task blueprint", blueprint_id)
+        return found
+
+    def blueprint_children(self, blueprint_id: str, kind: str) -> list[Blueprint]:
+        return [b for b in self.blueprints.values() if b.parent_id == blueprint_id and b.kind == kind]
+
+    def start_job(self, job_type: str, total_count: int, finish: Callable[[], dict[str, Any]]) -> AsyncJob:
+        job = AsyncJob(
+            id=self.new_id(ids.ASYNC_JOB),
+            type=job_type,
+            total_count=total_count,
+            polls_left=self.async_job_polls,
+            finish=finish,
+        )
+        if self.async_job_failure is not None:
+            job.error_message, self.async_job_failure = self.async_job_failure, None
+        self.async_jobs[job.id] = job
+        return job
+
+    def poll_job(self, job_id: str) -> AsyncJob:
+        """Read a job: while polls are left it advances its progress; then it finishes (or fails)."""
+        job = self.async_jobs.get(job_id)
+        if job is None:
+            raise not_found("Async job", job_id)
+        if job.status not in ("InQueue", "InProgress"):
+            return job
+        if job.polls_left > 0:
+            job.polls_left -= 1
+            done = self.async_job_polls - job.polls_left
+            job.processed_count = job.total_count * done // (self.async_job_polls + 1)
+            return job
+        if job.error_message is not None:
+            job.status = "Failed"
+            return job
+        try:
+            job.result = job.finish()
+        except SandboxError as error:  # the target went away while the job waited
+            job.status, job.error_message = "Failed", error.description
+            return job
+        job.status, job.processed_count = "Completed", job.total_count
+        return job
 
     # -- the Recycle Bin -------------------------------------------------------------------------------------
     # [live] a deleted task or folder goes to the Recycle Bin with its subtree. Restoring (PUT … restore=true)

@@ -37,7 +37,7 @@ from wrike_mcp.tools.output import Model, Ref, show_title, truncate
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.audit_log import AUDIT_FILTER_MAX_IDS, AUDIT_OBJECT_TYPES, AUDIT_OPERATIONS
 from wrike_mcp.wrike.errors import InvalidParameter
-from wrike_mcp.wrike.models import Contact
+from wrike_mcp.wrike.models import AuditLogEvent, Contact
 from wrike_mcp.wrike.text import strip_invisible
 
 TOOLSET = "app_activity"
@@ -253,18 +253,12 @@ def check_object_filters(
         raise ToolError("object_type needs since or until too (Wrike's rule: a date range with object types)")
 
 
-def _iso(value: Any) -> str | None:
-    """Wrike's `yyyy-MM-ddTHH:mm:ssZ` as ISO text (unchanged when already fine, None when absent)."""
-    if not value:
-        return None
-    text = str(value)
-    try:
-        return wrike_timestamp(datetime.fromisoformat(text))
-    except ValueError:
-        return strip_invisible(text)[:40]
+def _when(event: AuditLogEvent) -> str | None:
+    """When the event happened, as Wrike's `yyyy-MM-ddTHH:mm:ssZ` (UTC)."""
+    return wrike_timestamp(event.event_date) if event.event_date else None
 
 
-def _name(value: Any) -> str | None:
+def _name(value: str | None) -> str | None:
     return show_title(value) or None
 
 
@@ -304,16 +298,14 @@ def _people_index(contacts: Sequence[Contact]) -> dict[str, Contact]:
     return {contact.id: contact for contact in contacts}
 
 
-def _person(event: dict[str, Any], people: dict[str, Contact]) -> Person | None:
-    user_id = event.get("userId")
-    email = event.get("userEmail") or None
-    if not user_id:
+def _person(event: AuditLogEvent, people: dict[str, Contact]) -> Person | None:
+    if not event.user_id:
         return None
-    contact = people.get(str(user_id))
+    contact = people.get(event.user_id)
     return Person(
-        id=str(user_id),
+        id=event.user_id,
         name=_name(contact.name) if contact else None,
-        email=email or (contact.email if contact else None),
+        email=event.user_email or (contact.email if contact else None),
     )
 
 
@@ -326,15 +318,12 @@ class _AppState:
     name: str = ""
     grants: int = 0
     revocations: int = 0
-    latest: dict[str, Any] | None = None
-    latest_by_user: dict[str, dict[str, Any]] = field(default_factory=dict)
+    latest: AuditLogEvent | None = None
+    latest_by_user: dict[str, AuditLogEvent] = field(default_factory=dict)
 
 
-def _event_moment(event: dict[str, Any]) -> datetime:
-    try:
-        return datetime.fromisoformat(str(event.get("eventDate"))).astimezone(UTC)
-    except ValueError:
-        return datetime.min.replace(tzinfo=UTC)
+def _event_moment(event: AuditLogEvent) -> datetime:
+    return event.event_date.astimezone(UTC) if event.event_date else datetime.min.replace(tzinfo=UTC)
 
 
 def _match_app(apps: dict[str, _AppState], wanted: str) -> list[_AppState]:
@@ -382,26 +371,28 @@ async def list_app_activity(
     apps: dict[str, _AppState] = {}
     scanned = pages = 0
     incomplete = False
-    async for page in deps.client.iter_pages(AUDIT_LOG_PATH, params, page_size=APP_SCAN_PAGE_SIZE):
+    pages_read = deps.client.iter_pages(
+        AUDIT_LOG_PATH, params, page_size=APP_SCAN_PAGE_SIZE, model=AuditLogEvent
+    )
+    async for page in pages_read:
         pages += 1
         for event in page.items:
-            if event.get("objectType") not in (None, OAUTH_OBJECT_TYPE):
+            if event.object_type not in (None, OAUTH_OBJECT_TYPE):
                 continue
-            operation = event.get("operation")
-            client_id = str(event.get("objectId") or "")
-            if operation not in (OAUTH_GRANTED, OAUTH_REVOKED) or not client_id:
+            client_id = event.object_id or ""
+            if event.operation not in (OAUTH_GRANTED, OAUTH_REVOKED) or not client_id:
                 continue
             scanned += 1
             state = apps.setdefault(client_id, _AppState(client_id=client_id))
-            if operation == OAUTH_GRANTED:
+            if event.operation == OAUTH_GRANTED:
                 state.grants += 1
             else:
                 state.revocations += 1
             moment = _event_moment(event)
             if state.latest is None or moment >= _event_moment(state.latest):
                 state.latest = event
-                state.name = _name(event.get("objectName")) or state.name
-            user_key = str(event.get("userId") or event.get("userEmail") or "")
+                state.name = _name(event.object_name) or state.name
+            user_key = event.user_id or event.user_email or ""
             if user_key:
                 previous = state.latest_by_user.get(user_key)
                 if previous is None or moment >= _event_moment(previous):
@@ -444,15 +435,15 @@ def _app_row(state: _AppState, people: dict[str, Contact]) -> AppActivity:
     authorized = [
         event
         for event in sorted(state.latest_by_user.values(), key=_event_moment, reverse=True)
-        if event.get("operation") == OAUTH_GRANTED
+        if event.operation == OAUTH_GRANTED
     ]
     users = [person for event in authorized if (person := _person(event, people)) is not None]
     latest = state.latest
     last = None
     if latest is not None:
         last = OAuthActivity(
-            date=_iso(latest.get("eventDate")) or "",
-            event="granted" if latest.get("operation") == OAUTH_GRANTED else "revoked",
+            date=_when(latest) or "",
+            event="granted" if latest.operation == OAUTH_GRANTED else "revoked",
             user=_person(latest, people),
         )
     return AppActivity(
@@ -472,21 +463,18 @@ def _app_row(state: _AppState, people: dict[str, Contact]) -> AppActivity:
 # ---- list_audit_log ------------------------------------------------------------------------------------
 
 
-def _audit_item(event: dict[str, Any], people: dict[str, Contact]) -> AuditEvent:
-    user_id = event.get("userId")
-    contact = people.get(str(user_id)) if user_id else None
-    object_id = event.get("objectId")
-    details = event.get("details")
+def _audit_item(event: AuditLogEvent, people: dict[str, Contact]) -> AuditEvent:
+    contact = people.get(event.user_id) if event.user_id else None
     return AuditEvent(
-        id=str(event.get("id") or ""),
-        date=_iso(event.get("eventDate")),
-        operation=str(event.get("operation") or ""),
-        user=Ref(id=str(user_id), name=_name(contact.name) if contact else None) if user_id else None,
-        user_email=_name(event.get("userEmail")),
-        object_type=_name(event.get("objectType")),
-        object=Ref(id=str(object_id), name=_name(event.get("objectName"))) if object_id else None,
-        ip_address=_name(event.get("ipAddress")),
-        details=_clean_details(details) if isinstance(details, dict) and details else None,
+        id=event.id,
+        date=_when(event),
+        operation=event.operation,
+        user=Ref(id=event.user_id, name=_name(contact.name) if contact else None) if event.user_id else None,
+        user_email=_name(event.user_email),
+        object_type=_name(event.object_type),
+        object=Ref(id=event.object_id, name=_name(event.object_name)) if event.object_id else None,
+        ip_address=_name(event.ip_address),
+        details=_clean_details(event.details) if event.details else None,
     )
 
 
@@ -605,15 +593,15 @@ async def list_audit_log(
 
 async def _read_audit_log(
     deps: WrikeContext, query: dict[str, Any], position: PagePosition, limit: int
-) -> tuple[list[dict[str, Any]], PagePosition | None, int | None]:
+) -> tuple[list[AuditLogEvent], PagePosition | None, int | None]:
     """Up to `limit` events from `position` on, where the next call goes on, and Wrike's count of matches
     (only known on a first page). A cursor keeps its page size, so one call may read several pages."""
-    found: list[dict[str, Any]] = []
+    found: list[AuditLogEvent] = []
     token, skip = position.token, position.skip
     total: int | None = None
     for pages in range(1, AUDIT_SCAN_MAX_PAGES + 1):
         page = await deps.client.get_page(
-            AUDIT_LOG_PATH, query, page_size=position.page_size, page_token=token
+            AUDIT_LOG_PATH, query, page_size=position.page_size, page_token=token, model=AuditLogEvent
         )
         if token is None and skip == 0:
             total = page.response_size

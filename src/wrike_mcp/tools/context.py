@@ -9,8 +9,10 @@ from pydantic import Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import wrike
-from wrike_mcp.tools.output import Model, Ref
+from wrike_mcp.tools.directory import role_of
+from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.wrike.models import Account
 
 
 class Me(Model):
@@ -29,20 +31,13 @@ class Me(Model):
 async def get_me(ctx: Context[Any]) -> Me:
     """Who you act as in Wrike: user, email, role, account, API host, granted scopes and server mode."""
     deps = wrike(ctx)
-    me = await deps.client.get_one("/contacts", {"me": True})
-    account = await deps.client.get_one("/account")
-    profile: dict[str, Any] = next(iter(me.get("profiles") or []), {})
-    role = profile.get("role")
-    if profile.get("owner"):
-        role = "Owner"
-    elif profile.get("admin"):
-        role = "Admin"
-    full_name = " ".join(part for part in (me.get("firstName"), me.get("lastName")) if part)
+    me = await deps.resolver.me()
+    account = await deps.client.get_one("/account", model=Account)
     return Me(
-        user=Ref(id=me["id"], name=full_name or None),
-        email=profile.get("email"),
-        role=role,
-        account=Ref(id=account["id"], name=account.get("name")),
+        user=Ref(id=me.id, name=show_title(me.name) or None),
+        email=me.email,
+        role=role_of(me),
+        account=Ref(id=account.id, name=show_title(account.name) or None),
         api_host=deps.client.base_url,
         granted_scopes=sorted(deps.granted_scopes) if deps.granted_scopes is not None else None,
         mode=deps.mode,

@@ -13,7 +13,7 @@ from wrike_mcp.tools.deps import wrike
 from wrike_mcp.tools.inputs import fold, page_slice, query_key, read_offset_cursor
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.wrike.models import Contact
+from wrike_mcp.wrike.models import Contact, CustomFieldSettings
 from wrike_mcp.wrike.resolve import FolderTree
 
 OPTIONS_SHOWN = 50
@@ -45,7 +45,8 @@ class PeopleList(Model):
     next_cursor: str | None = None
 
 
-def _role(contact: Contact) -> str | None:
+def role_of(contact: Contact) -> str | None:
+    """Owner, Admin, or the role of the contact's first profile (User, Collaborator)."""
     profile = contact.profiles[0] if contact.profiles else None
     if profile is None:
         return None
@@ -128,7 +129,7 @@ async def find_people(
             type="Group" if contact.type == "Group" else None,
             email=contact.email,
             title=show_title(contact.title) or None,
-            role=_role(contact) if contact.type == "Person" else None,
+            role=role_of(contact) if contact.type == "Person" else None,
             external=True if contact.profiles and contact.profiles[0].external else None,
             timezone=contact.timezone,
             deactivated=True if contact.deleted else None,
@@ -273,8 +274,8 @@ async def list_custom_fields(
             continue
         if definition.archived and not include_archived:
             continue
-        settings = definition.settings or {}
-        options = _option_values(settings)
+        settings = definition.settings or CustomFieldSettings()
+        options = [show_title(value) for value in settings.option_values if value.strip()]
         shared: list[Ref] = []
         everyone = bool(active) and active <= set(definition.shared_ids)
         for ident in [] if everyone else definition.shared_ids[:SHARED_SHOWN]:
@@ -291,10 +292,10 @@ async def list_custom_fields(
                 type=definition.type,
                 options=options[:OPTIONS_SHOWN],
                 options_truncated=True if len(options) > OPTIONS_SHOWN else None,
-                allow_other_values=settings.get("allowOtherValues")
+                allow_other_values=settings.allow_other_values
                 if definition.type in ("DropDown", "Multiple")
                 else None,
-                currency=settings.get("currency") if definition.type == "Currency" else None,
+                currency=settings.currency if definition.type == "Currency" else None,
                 shared_with_everyone=True if everyone else None,
                 shared_with=shared,
                 shared_count=len(definition.shared_ids) if definition.shared_ids else None,
@@ -305,15 +306,6 @@ async def list_custom_fields(
             )
         )
     return CustomFieldList(items=items, total=len(items))
-
-
-def _option_values(settings: dict[str, Any]) -> list[str]:
-    """A dropdown's values: `values` (strings) or, in 2026 settings, `options` ({value, color})."""
-    raw = settings.get("values") or settings.get("options") or []
-    if not isinstance(raw, list):
-        return []
-    values = [str(v.get("value", "")) if isinstance(v, dict) else str(v) for v in raw]
-    return [show_title(v) for v in values if v.strip()]
 
 
 def _space_title(tree: FolderTree, space_id: str) -> str | None:

@@ -41,7 +41,7 @@ from wrike_mcp.tools.output import (
 from wrike_mcp.tools.project_status import shown_names, shown_status
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.errors import ResourceNotFound
-from wrike_mcp.wrike.models import Folder
+from wrike_mcp.wrike.models import Folder, Space
 from wrike_mcp.wrike.resolve import FolderTree
 from wrike_mcp.wrike.text import strip_invisible
 
@@ -127,16 +127,20 @@ async def list_spaces(
     All at once (not paged).
     """
     deps = wrike(ctx)
-    raw = await deps.client.get("/spaces", {"withArchived": True} if include_archived else None)
+    spaces = (
+        await deps.client.get("/spaces", {"withArchived": True}, model=Space)
+        if include_archived
+        else await deps.resolver.spaces()
+    )
     items = []
-    for space in raw:
-        text, cut = plain(space.get("description"), SNIPPET_LIMIT)
+    for space in spaces:
+        text, cut = plain(space.description, SNIPPET_LIMIT)
         items.append(
             SpaceItem(
-                id=str(space["id"]),
-                title=show_title(space.get("title")),
-                access_type=space.get("accessType"),
-                archived=True if space.get("archived") else None,
+                id=space.id,
+                title=show_title(space.title),
+                access_type=space.access_type,
+                archived=True if space.archived else None,
                 description=text,
                 truncated=cut,
             )
@@ -230,7 +234,7 @@ async def list_folders(
     kids = children_map(tree)
     if parent_id is not None and parent_id not in tree.nodes:
         # The cached tree may predate the folder (just created elsewhere): ask Wrike afresh once.
-        deps.resolver.invalidate()
+        deps.resolver.forget_folder_tree()
         tree = await deps.resolver.folder_tree()
         kids = children_map(tree)
         if parent_id not in tree.nodes:
@@ -365,7 +369,7 @@ async def custom_field_values(deps: WrikeContext, folder: Folder) -> list[Custom
 
 
 async def fetch_folder(deps: WrikeContext, folder_id: str) -> Folder:
-    return Folder.model_validate(await deps.client.get_one(f"/folders/{folder_id}"))
+    return await deps.client.get_one(f"/folders/{folder_id}", model=Folder)
 
 
 async def load_folder(deps: WrikeContext, folder_id: str) -> Folder:
@@ -376,11 +380,11 @@ async def load_folder(deps: WrikeContext, folder_id: str) -> Folder:
         tree = await deps.resolver.folder_tree()
         if folder_id not in tree.space_ids:
             raise
-        space = await deps.client.get_one(f"/spaces/{folder_id}")
+        space = await deps.client.get_one(f"/spaces/{folder_id}", model=Space)
         return Folder(
             id=folder_id,
-            title=str(space.get("title") or ""),
-            description=space.get("description"),
+            title=space.title,
+            description=space.description,
             child_ids=tree.nodes[folder_id].child_ids,
         )
 
@@ -394,10 +398,7 @@ async def folder_details(deps: WrikeContext, folder: Folder) -> FolderDetails:
     shown_ids = child_ids[:CHILDREN_SHOWN]
     missing = [c for c in shown_ids if c not in tree.nodes]
     fetched = (
-        {
-            item["id"]: Folder.model_validate(item)
-            for item in await deps.client.get_many("/folders/{ids}", missing)
-        }
+        {item.id: item for item in await deps.client.get_many("/folders/{ids}", missing, model=Folder)}
         if missing
         else {}
     )
@@ -473,7 +474,7 @@ async def post_folder(
         body["project"] = project
     if description is not None and description.strip():
         body["description"] = text_to_html(description)
-    return Folder.model_validate((await deps.client.post(f"/folders/{parent_id}/folders", body))[0])
+    return (await deps.client.post(f"/folders/{parent_id}/folders", body, model=Folder))[0]
 
 
 class CreatedFolder(Model):
@@ -499,7 +500,7 @@ async def create_folder(
     parent_id = await deps.resolver.folder_id(parent)
     created = await post_folder(deps, parent_id, clean, description)
     parent_path = await deps.resolver.folder_path(parent_id)
-    deps.resolver.invalidate()
+    deps.resolver.written(created)
     return CreatedFolder(
         id=created.id,
         title=show_title(created.title),

@@ -179,7 +179,7 @@ async def list_projects(
     path = "/folders"
     if within is not None:
         path = f"/folders/{await deps.resolver.folder_id(within)}/folders"
-    projects = [Folder.model_validate(item) for item in await deps.client.get(path, params)]
+    projects = await deps.client.get(path, params, model=Folder)
     in_projects = [folder.project for folder in projects if folder.project is not None]
     wanted_status = await status_filter(deps, status, in_projects) if status else None
 
@@ -330,7 +330,8 @@ class ProjectSummary(Model):
 
 
 async def summary(deps: WrikeContext, folder: Folder, changed: list[str] | None = None) -> ProjectSummary:
-    deps.resolver.invalidate()
+    """The project as a write's answer shows it (no re-read), which also goes into the resolver's tree."""
+    deps.resolver.written(folder)
     path = await deps.resolver.folder_path(folder.id)
     info = await project_info(deps, folder)
     return ProjectSummary(
@@ -464,5 +465,5 @@ async def update_project(
         changed.append("description")
     if changes:
         body["project"] = changes
-    updated = Folder.model_validate((await deps.client.put(f"/folders/{project_id}", body))[0])
+    updated = (await deps.client.put(f"/folders/{project_id}", body, model=Folder))[0]
     return await summary(deps, updated, changed)

@@ -565,7 +565,7 @@ async def render_custom_fields(
             value, cut = shown, (True if flag else None)
         currency = None
         if kind == "Currency" and meta is not None and meta.settings:
-            currency = meta.settings.get("currency")
+            currency = meta.settings.currency
         out.append(
             CustomFieldOut(
                 id=ident,
@@ -739,11 +739,11 @@ async def encode_custom_fields(
             else:
                 encoded = strip_invisible(value).strip()
             if kind == "DropDown" and meta is not None:
-                options = [str(o) for o in (meta.settings or {}).get("values") or []]
+                options = meta.settings.values if meta.settings else []
                 exact = [o for o in options if o.casefold() == encoded.casefold()]
                 if exact:
                     encoded = exact[0]
-                elif options and (meta.settings or {}).get("allowOtherValues") is False:
+                elif options and meta.settings and meta.settings.allow_other_values is False:
                     listed = ", ".join(show_title(o) for o in options[:15])
                     raise ToolError(
                         f"custom field {label} has no option {quoted(encoded, 40)}; options: {listed}"[:400]

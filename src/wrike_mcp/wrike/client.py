@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import re
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextvars import ContextVar
@@ -26,7 +25,7 @@ import httpx
 from pydantic import ValidationError
 
 from wrike_mcp import __version__
-from wrike_mcp.config import DEFAULT_HOST, Settings, is_wrike_host
+from wrike_mcp.hosts import DEFAULT_HOST, wrike_host
 from wrike_mcp.wrike.errors import (
     ConnectionFailed,
     MalformedResponse,
@@ -54,7 +53,6 @@ Method = Literal["GET", "POST", "PUT", "DELETE"]
 MULTI_ID_BATCH = 100  # Wrike's limit for /tasks/{id},{id},...
 M = TypeVar("M", bound=WrikeModel)
 
-_HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 # httpx errors raised before any byte of the request left this machine: safe to report as "not applied".
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
@@ -91,8 +89,8 @@ def encode_fields(values: Mapping[str, Any] | None) -> dict[str, str]:
 
 def check_api_host(host: str) -> str:
     """The host, normalised, if Wrike's token may be sent to it; `UntrustedHost` otherwise."""
-    normalised = host.strip().lower().rstrip(".")
-    if not _HOST_NAME.match(normalised) or not is_wrike_host(normalised):
+    normalised = wrike_host(host)
+    if normalised is None:
         raise UntrustedHost(
             f"refusing to send the Wrike token to {host!r}: only https *.wrike.com hosts are accepted "
             "(set WRIKE_BASE_URL explicitly to use another server such as the sandbox)"
@@ -183,34 +181,13 @@ class WrikeClient:
         # refreshed token belongs to the same user and the same budget.
         self.governor = governor or RateGovernor(rate_limit_per_minute)
         self.request_count = 0
+        self.server_date: str | None = None  # the Date header of the latest answer (doctor's clock check)
         self._last_token: Token | None = None
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,  # a redirect could carry the Authorization header to another host
             headers={"Accept": "application/json", "User-Agent": f"wrike-mcp/{__version__}"},
-        )
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        token_source: TokenSource,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        host: str | None = None,
-    ) -> WrikeClient:
-        """A client configured by the settings; `host` overrides WRIKE_HOST (a remote user's data centre)."""
-        return cls(
-            token_source,
-            base_url=settings.base_url,
-            host=host or settings.host,
-            timeout=settings.timeout,
-            rate_limit_per_minute=settings.rate_limit_per_minute,
-            max_retries=settings.max_retries,
-            retry_budget=settings.retry_budget,
-            max_queue_wait=settings.max_queue_wait,
-            transport=transport,
         )
 
     async def __aenter__(self) -> WrikeClient:
@@ -488,6 +465,7 @@ class WrikeClient:
                 except httpx.HTTPError as exc:
                     self._transport_failure(method, path, exc)
                 status = response.status_code
+                self.server_date = response.headers.get("date")
                 try:
                     body = await self._read_body(method, path, response)
                 except httpx.HTTPError as exc:

@@ -88,9 +88,3 @@ class RateGovernor:
     def pause_for(self, seconds: float) -> None:
         """Hold every later request for `seconds` (Wrike's `Retry-After`); never shortens a longer pause."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
-
-    @property
-    def in_window(self) -> int:
-        """Requests that count against the limit now (for tests and diagnostics)."""
-        now = self._clock()
-        return sum(1 for slot in self._slots if slot.done_at > now - self.window)

@@ -42,6 +42,7 @@ class Profile(WrikeModel):
     external: bool | None = None
     admin: bool | None = None
     owner: bool | None = None
+    active: bool | None = None
 
 
 class Contact(WrikeModel):
@@ -63,6 +64,11 @@ class Contact(WrikeModel):
     location: str | None = None
     primary_email: str | None = None
     metadata: list[Metadata] = Field(default_factory=list)
+    custom_fields: list[CustomFieldValue] = Field(default_factory=list)
+    job_role_id: str | None = None  # 2026
+    work_schedule_id: str | None = None  # 2026
+    current_bill_rate: dict[str, Any] | None = None  # 2026, shape undocumented
+    current_cost_rate: dict[str, Any] | None = None  # 2026, shape undocumented
 
     @property
     def name(self) -> str:
@@ -125,6 +131,7 @@ class Space(WrikeModel):
     default_task_workflow_id: str | None = None
     suggested_project_workflow_ids: list[str] = Field(default_factory=list)
     suggested_task_workflow_ids: list[str] = Field(default_factory=list)
+    work_schedule_id: str | None = None  # 2026, with fields=["workScheduleId"]
 
     @property
     def project_workflow_ids(self) -> list[str]:
@@ -183,6 +190,7 @@ class Folder(WrikeModel):
     custom_column_ids: list[str] = Field(default_factory=list)
     project: Project | None = None
     space: Any = None  # tree entries carry a space marker whose shape varies
+    custom_item_type_id: str | None = None  # 2026: a project made from a custom item type
 
     @property
     def is_project(self) -> bool:
@@ -246,6 +254,7 @@ class Dependency(WrikeModel):
     predecessor_id: str | None = None
     successor_id: str | None = None
     relation_type: str | None = None  # StartToStart | StartToFinish | FinishToStart | FinishToFinish
+    lag_time: float | None = None  # minutes; negative is lead time (2026 digest)
 
 
 class Comment(WrikeModel):
@@ -303,15 +312,42 @@ class Workflow(WrikeModel):
         return next((s for s in visible if s.standard), visible[0] if visible else None)
 
 
+class DropDownOption(WrikeModel):
+    value: str = ""
+    color: str | None = None
+
+
+class CustomFieldSettings(WrikeModel):
+    """A custom field's settings; which keys appear depends on its type."""
+
+    inheritance_type: str | None = None  # All | Tasks | Projects | Folders (2026)
+    decimal_places: int | None = None
+    use_thousands_separator: bool | None = None
+    currency: str | None = None
+    aggregation: str | None = None
+    values: list[str] = Field(default_factory=list)  # DropDown, Multiple
+    options: list[DropDownOption] = Field(default_factory=list)  # 2026: the values with their colours
+    allow_other_values: bool | None = None
+    contacts: list[str] = Field(default_factory=list)  # Contacts fields: the people allowed
+
+    @property
+    def option_values(self) -> list[str]:
+        """A dropdown's allowed values: `values`, else (2026) the values of `options`."""
+        return self.values or [option.value for option in self.options]
+
+
 class CustomField(WrikeModel):
     id: str
     account_id: str | None = None
     title: str = ""
     type: str | None = None  # Text | DropDown | Numeric | Currency | Percentage | Date | Duration | ...
     shared_ids: list[str] = Field(default_factory=list)
-    settings: dict[str, Any] | None = None
+    settings: CustomFieldSettings | None = None
     space_id: str | None = None  # a space-level field (2026); None: account-level
     archived: bool = False
+    archived_by: str | None = None  # 2026
+    archived_on: datetime | None = None  # 2026
+    sharing: dict[str, Any] | None = None  # 2026, shape undocumented
     description: str | None = None
 
 
@@ -336,3 +372,76 @@ class IdMapping(WrikeModel):
 
     id: str
     api_v2_id: str | int | None = Field(default=None, alias="apiV2Id")
+
+
+# ---- blueprints, async jobs, attachments, approvals (2026 digest) --------------------------------------
+
+
+class Blueprint(WrikeModel):
+    """A folder/project blueprint or a task blueprint: a template that `launch_async` copies into real work."""
+
+    id: str
+    title: str = ""
+    child_ids: list[str] = Field(default_factory=list)
+    scope: str | None = None  # e.g. BpRoot, BpFolder, BpTask
+    permalink: str | None = None
+    custom_fields: list[CustomFieldValue] = Field(default_factory=list)
+
+
+class AsyncJob(WrikeModel):
+    """Wrike's record of long work (blueprint launches, folder copies): poll `GET /async_job/{id}`."""
+
+    id: str
+    type: str | None = None
+    status: str | None = None  # InProgress | Completed | Failed (per the 2026 digest's async-job record)
+    progress_percent: float | None = None
+    processed_count: float | None = None
+    total_count: float | None = None
+    error_message: str | None = None
+    result: dict[str, Any] | None = None
+
+
+class Attachment(WrikeModel):
+    id: str
+    author_id: str | None = None
+    name: str = ""
+    created_date: datetime | None = None
+    version: float | None = None
+    type: str | None = None  # Wrike | Google | DropBox | Box | OneDrive | External
+    content_type: str | None = None
+    size: float | None = None
+    task_id: str | None = None
+    folder_id: str | None = None
+    comment_id: str | None = None
+    url: str | None = None  # only with `withUrls`: valid for 24 hours
+    preview_url: str | None = None
+    current_attachment_id: str | None = None
+    origin_version_id: str | None = None
+    width: float | None = None
+    height: float | None = None
+
+
+class ApprovalDecision(WrikeModel):
+    approver_id: str | None = None
+    status: str | None = None  # Pending | Approved | Rejected
+    comment: str | None = None
+    updated_date: datetime | None = None
+
+
+class Approval(WrikeModel):
+    id: str
+    title: str | None = None
+    description: str | None = None
+    type: str | None = None  # Regular | FilesOnly
+    status: str | None = None  # Draft | Pending | Approved | Rejected | Cancelled
+    author_id: str | None = None
+    task_id: str | None = None
+    folder_id: str | None = None
+    due_date: date | None = None
+    updated_date: datetime | None = None
+    finished: bool | None = None
+    finisher_id: str | None = None
+    decisions: list[ApprovalDecision] = Field(default_factory=list)
+    attachment_ids: list[str] = Field(default_factory=list)
+    auto_finish_on_approve: bool | None = None
+    auto_finish_on_reject: bool | None = None

@@ -3,8 +3,9 @@
 Every lookup either returns exactly one id or raises: `ReferenceNotFound` when nothing matches and
 `AmbiguousReference`, listing the candidates, when several do. Nothing is guessed.
 
-The contacts, workflows, custom fields and the folder tree are cached for `ttl` seconds; concurrent cold
-lookups share one fetch. Call `invalidate()` after a write that changes them.
+The contacts, workflows, spaces, custom fields and the folder tree are cached for `ttl` seconds; concurrent
+cold lookups share one fetch. After a write, `written(entity)` with Wrike's answer keeps the caches true: see
+its rule.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import anyio
 
-from wrike_mcp.config import is_wrike_host
+from wrike_mcp.hosts import wrike_host
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import (
     AmbiguousReference,
@@ -33,9 +34,11 @@ from wrike_mcp.wrike.models import (
     CustomField,
     CustomStatus,
     Folder,
+    IdMapping,
     Space,
     Task,
     Workflow,
+    WrikeModel,
 )
 
 T = TypeVar("T")
@@ -65,7 +68,7 @@ def legacy_id_from_permalink(ref: str) -> str | None:
     if "wrike.com/" in ref and "://" not in ref:
         ref = "https://" + ref
     parts = urlsplit(ref)
-    if parts.scheme not in ("http", "https") or not parts.hostname or not is_wrike_host(parts.hostname):
+    if parts.scheme not in ("http", "https") or not parts.hostname or wrike_host(parts.hostname) is None:
         return None
     values = parse_qs(parts.query).get("id") or parse_qs(parts.fragment.partition("?")[2]).get("id") or []
     return values[0] if values and _LEGACY_NUMBER.match(values[0]) else None
@@ -76,7 +79,11 @@ def _is_link(ref: str) -> bool:
 
 
 class _Cached(Generic[T]):
-    """A value fetched at most once per TTL; concurrent callers during a fetch wait for that one fetch."""
+    """A value fetched at most once per TTL; concurrent callers during a fetch wait for that one fetch.
+
+    A `clear()` while a fetch is under way wins: that fetch may predate what made the value stale, so its
+    answer serves the caller that started it but is not kept.
+    """
 
     def __init__(self, fetch: Callable[[], Awaitable[T]], ttl: float, clock: Callable[[], float]) -> None:
         self._fetch = fetch
@@ -84,6 +91,7 @@ class _Cached(Generic[T]):
         self._clock = clock
         self._value: T | None = None
         self._fetched_at: float | None = None
+        self._generation = 0  # counts clears
         self._lock = anyio.Lock()
 
     def _fresh(self) -> bool:
@@ -93,14 +101,20 @@ class _Cached(Generic[T]):
         if not self._fresh():
             async with self._lock:
                 if not self._fresh():  # another caller may have fetched while we waited
+                    generation = self._generation
                     self._value = await self._fetch()
-                    self._fetched_at = self._clock()
+                    self._fetched_at = self._clock() if generation == self._generation else None
         assert self._value is not None
         return self._value
+
+    def peek(self) -> T | None:
+        """The cached value while fresh, without fetching."""
+        return self._value if self._fresh() else None
 
     def clear(self) -> None:
         self._fetched_at = None
         self._value = None
+        self._generation += 1
 
 
 @dataclass
@@ -136,6 +150,29 @@ class FolderTree:
                 return ident
         return None
 
+    def put(self, folder: Folder) -> None:
+        """Place a folder or project where a write's answer says it lies (`parentIds`, kept when the answer
+        lacks them); one moved to the Recycle Bin leaves the tree."""
+        old_parents = self.parents.pop(folder.id, [])
+        in_bin = bool(folder.scope and folder.scope.startswith("Rb"))
+        new_parents = [] if in_bin else (folder.parent_ids or old_parents)
+        for parent_id in (p for p in old_parents if p not in new_parents and p in self.nodes):
+            parent = self.nodes[parent_id]
+            kept = [c for c in parent.child_ids if c != folder.id]
+            self.nodes[parent_id] = parent.model_copy(update={"child_ids": kept})
+        if in_bin:
+            self.nodes.pop(folder.id, None)
+            return
+        self.nodes[folder.id] = folder
+        self.parents[folder.id] = [p for p in old_parents if p in new_parents] + [
+            p for p in new_parents if p not in old_parents
+        ]
+        for parent_id in new_parents:
+            parent_node = self.nodes.get(parent_id)
+            if parent_node is not None and folder.id not in parent_node.child_ids:
+                added = [*parent_node.child_ids, folder.id]
+                self.nodes[parent_id] = parent_node.model_copy(update={"child_ids": added})
+
 
 class Resolver:
     """Resolves references for the tools; one per client."""
@@ -154,18 +191,35 @@ class Resolver:
         self._clock = clock
         self._task_titles: dict[str, tuple[str, float]] = {}  # folded title -> (task id, when found)
 
-    def invalidate(self) -> None:
-        """Forget every cached list (after a write that changes people, workflows, fields or folders)."""
-        for cache in (
-            self._contacts,
-            self._workflows,
-            self._custom_fields,
-            self._tree,
-            self._me,
-            self._spaces,
-        ):
-            cache.clear()
-        self.forget_task_titles()
+    def written(self, entity: WrikeModel) -> None:
+        """Keep the caches true after a write, given Wrike's answer to it.
+
+        The rule: a write changes only the cached list of its own kind. A folder or project goes into the
+        cached folder tree as the answer shows it (no re-read); a written space empties the spaces and the
+        tree (which holds them), a workflow the workflows, a custom field the custom fields, a contact the
+        contacts and `me`; a task, comment, timelog or dependency changes nothing cached (a task write, which
+        may make a title name another task, calls `forget_task_titles`).
+        """
+        if isinstance(entity, Folder):
+            tree = self._tree.peek()
+            if tree is not None:
+                tree.put(entity)
+            else:
+                self._tree.clear()  # a read of the tree under way may predate the write
+        elif isinstance(entity, Space):
+            self._spaces.clear()
+            self._tree.clear()
+        elif isinstance(entity, Workflow):
+            self._workflows.clear()
+        elif isinstance(entity, CustomField):
+            self._custom_fields.clear()
+        elif isinstance(entity, Contact):
+            self._contacts.clear()
+            self._me.clear()
+
+    def forget_folder_tree(self) -> None:
+        """Read the tree afresh next time: it may predate a folder someone else made."""
+        self._tree.clear()
 
     def forget_task_titles(self) -> None:
         """Forget which task each title named (after a write that creates, renames or deletes a task)."""
@@ -192,24 +246,23 @@ class Resolver:
         return await self._spaces.get()
 
     async def _fetch_spaces(self) -> list[Space]:
-        return [Space.model_validate(item) for item in await self.client.get("/spaces")]
+        return await self.client.get("/spaces", model=Space)
 
     async def _fetch_contacts(self) -> list[Contact]:
-        return [Contact.model_validate(item) for item in await self.client.get("/contacts")]
+        return await self.client.get("/contacts", model=Contact)
 
     async def _fetch_me(self) -> Contact:
-        return Contact.model_validate(await self.client.get_one("/contacts", {"me": True}))
+        return await self.client.get_one("/contacts", {"me": True}, model=Contact)
 
     async def _fetch_workflows(self) -> list[Workflow]:
-        return [Workflow.model_validate(item) for item in await self.client.get("/workflows")]
+        return await self.client.get("/workflows", model=Workflow)
 
     async def _fetch_custom_fields(self) -> list[CustomField]:
-        return [CustomField.model_validate(item) for item in await self.client.get("/customfields")]
+        return await self.client.get("/customfields", model=CustomField)
 
     async def _fetch_tree(self) -> FolderTree:
         tree = FolderTree()
-        for item in await self.client.get("/folders"):
-            folder = Folder.model_validate(item)
+        for folder in await self.client.get("/folders", model=Folder):
             if folder.scope in ("WsRoot", "RbRoot"):
                 tree.root_ids.add(folder.id)
             elif folder.scope and folder.scope.startswith("Rb"):
@@ -300,10 +353,10 @@ class Resolver:
 
     async def _convert_legacy(self, kind: str, legacy: str) -> str | None:
         try:
-            found = await self.client.get("/ids", {"type": kind, "ids": [legacy]})
+            found = await self.client.get("/ids", {"type": kind, "ids": [legacy]}, model=IdMapping)
         except (ResourceNotFound, InvalidParameter, InvalidRequest):
             return None
-        return str(found[0]["id"]) if found and found[0].get("id") else None
+        return found[0].id if found and found[0].id else None
 
     async def _exists(self, path: str) -> bool:
         try:
@@ -349,7 +402,7 @@ class Resolver:
             if "/" in ref or not _MAYBE_ID.match(ref):
                 raise
             try:
-                folder = Folder.model_validate(await self.client.get_one(f"/folders/{ref}"))
+                folder = await self.client.get_one(f"/folders/{ref}", model=Folder)
             except (ResourceNotFound, InvalidParameter, InvalidRequest):
                 raise ReferenceNotFound(kind, ref, "list_folders shows the tree") from None
             if project_only and not folder.is_project:
@@ -466,7 +519,7 @@ class Resolver:
             if contact.id == contact_id:
                 return contact
         try:
-            return Contact.model_validate(await self.client.get_one(f"/contacts/{contact_id}"))
+            return await self.client.get_one(f"/contacts/{contact_id}", model=Contact)
         except (ResourceNotFound, InvalidParameter, InvalidRequest):
             return None
 
@@ -549,12 +602,12 @@ class Resolver:
         """The workflow a task created in this folder or project gets, when Wrike tells: the folder's
         `workflowId` (the 2020 model; the sandbox's rule), else its space's `defaultTaskWorkflowId`."""
         try:
-            folder = await self.client.get_one(f"/folders/{folder_id}")
+            folder = await self.client.get_one(f"/folders/{folder_id}", model=Folder)
         except (ResourceNotFound, InvalidParameter, InvalidRequest):
             return None
-        if folder.get("workflowId"):
-            return str(folder["workflowId"])
-        space_id = folder_id if folder.get("space") is True else await self.space_of(folder_id)
+        if folder.workflow_id:
+            return folder.workflow_id
+        space_id = folder_id if folder.space is True else await self.space_of(folder_id)
         space = next((s for s in await self.spaces() if s.id == space_id), None)
         return space.default_task_workflow_id if space is not None else None
 

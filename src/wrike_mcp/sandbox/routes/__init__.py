@@ -7,9 +7,13 @@ from wrike_mcp.sandbox.api import ApiRoute
 
 def all_routes() -> list[ApiRoute]:
     from wrike_mcp.sandbox.routes import (
+        approvals,
+        attachments,
         audit,
+        blueprints,
         comments,
         contacts,
+        dependencies,
         folders,
         groups,
         meta,
@@ -19,6 +23,7 @@ def all_routes() -> list[ApiRoute]:
     )
 
     routes: list[ApiRoute] = []
-    for module in (contacts, groups, spaces, folders, tasks, comments, timelogs, meta, audit):
+    modules = (contacts, groups, spaces, folders, tasks, dependencies, comments, timelogs, meta, audit)
+    for module in (*modules, attachments, approvals, blueprints):
         routes.extend(module.ROUTES)
     return routes

@@ -5,12 +5,15 @@ from __future__ import annotations
 import html
 import re
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
+from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import Ctx
 from wrike_mcp.sandbox.errors import invalid_parameter
 from wrike_mcp.sandbox.params import Params
-from wrike_mcp.sandbox.state import CustomField, SandboxState
+from wrike_mcp.sandbox.state import CustomField, PageQuery, SandboxState
+
+T = TypeVar("T")
 
 COMPARATORS = (
     "EqualTo",
@@ -224,3 +227,34 @@ def title_contains(title: str, wanted: str) -> bool:
     exact title re-check it themselves.
     """
     return wanted.casefold() in title.casefold()
+
+
+def resumed_params(ctx: Ctx, route_key: str) -> tuple[Params, int]:
+    """The query's parameters and offset: a nextPageToken stands for the whole earlier query ("overrides
+    any other parameters in request")."""
+    token = ctx.params.string("nextPageToken")
+    if token is None:
+        return ctx.params, 0
+    saved = ctx.state.page_tokens.get(token)
+    if saved is None or saved.route != route_key:
+        raise invalid_parameter("nextPageToken", "is invalid or expired")
+    return Params.from_snapshot(saved.params), saved.offset
+
+
+def paged(
+    ctx: Ctx, route_key: str, params: Params, found: list[T], offset: int, limit_cap: int = 1000
+) -> list[T]:
+    """One page of `found` when `pageSize` asks for paging (adding responseSize and nextPageToken), else
+    the first `limit` (default `limit_cap`) items, as Wrike's `limit` is "ignored if pagination is requested"."""
+    page_size = params.integer("pageSize", minimum=1, maximum=1000)
+    limit = params.integer("limit", minimum=1) if params.present("limit") else None
+    if page_size is None:
+        return found[: min(limit or limit_cap, limit_cap)]
+    ctx.extra["responseSize"] = len(found)
+    if offset + page_size < len(found):
+        snapshot = params.snapshot()
+        snapshot.pop("nextPageToken", None)
+        next_token = f"{ids.ACCOUNT_ID}PG{ids.base32(ctx.state.next_number('page'), 8)}"
+        ctx.state.page_tokens[next_token] = PageQuery(route_key, snapshot, offset + page_size)
+        ctx.extra["nextPageToken"] = next_token
+    return found[offset : offset + page_size]

@@ -138,10 +138,12 @@ def render_folder(state: SandboxState, folder: Folder, fields: set[str], *, by_i
     if by_id or "superParentIds" in fields:
         body["superParentIds"] = []
     body["scope"] = folder_scope(folder)
-    if by_id or "hasAttachments" in fields:
-        body["hasAttachments"] = False
-    if "attachmentCount" in fields:
-        body["attachmentCount"] = 0
+    if by_id or "hasAttachments" in fields or "attachmentCount" in fields:
+        count = state.attachment_count(folder_id=folder.id)
+        if by_id or "hasAttachments" in fields:
+            body["hasAttachments"] = count > 0
+        if "attachmentCount" in fields:
+            body["attachmentCount"] = count
     body["permalink"] = folder.permalink
     body["workflowId"] = folder.workflow_id
     if by_id or "metadata" in fields:

@@ -1,5 +1,4 @@
-"""Tasks: queries with every documented filter and paging, get by ids, create, update, delete, restore,
-and task dependencies."""
+"""Tasks: queries with every documented filter and paging, get by ids, create, update, delete, restore."""
 
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ from wrike_mcp.sandbox.routes.common import (
 )
 from wrike_mcp.sandbox.routes.contacts import apply_metadata, metadata_filter, metadata_matches
 from wrike_mcp.sandbox.routes.folders import _writable_parent
-from wrike_mcp.sandbox.state import Dependency, Folder, PageQuery, SandboxState, Task, TaskDates, Workflow
+from wrike_mcp.sandbox.state import Folder, PageQuery, SandboxState, Task, TaskDates, Workflow
 
 STATUSES = ("Active", "Completed", "Deferred", "Cancelled")
 IMPORTANCES = ("High", "Normal", "Low")
@@ -38,7 +37,6 @@ SORT_FIELDS = (
     "LastAccessDate",
     "StartFinishInterval",
 )
-RELATION_TYPES = ("StartToStart", "StartToFinish", "FinishToStart", "FinishToFinish")
 LIST_FIELDS = (
     "authorIds",
     "hasAttachments",
@@ -161,10 +159,12 @@ def render_task(state: SandboxState, task: Task, fields: set[str], *, full: bool
     if wanted("authorIds"):
         body["authorIds"] = [task.author_id]
     body["customStatusId"] = task.custom_status_id
-    if wanted("hasAttachments"):
-        body["hasAttachments"] = False
-    if "attachmentCount" in fields:
-        body["attachmentCount"] = 0
+    if wanted("hasAttachments") or "attachmentCount" in fields:
+        count = state.attachment_count(task_id=task.id)
+        if wanted("hasAttachments"):
+            body["hasAttachments"] = count > 0
+        if "attachmentCount" in fields:
+            body["attachmentCount"] = count
     body["permalink"] = task.permalink
     body["priority"] = f"{task.priority:016x}"
     if wanted("followerIds"):
@@ -753,60 +753,6 @@ def delete_task(ctx: Ctx) -> list[dict[str, Any]]:
     return [render_task(state, task, set(), full=True, me=ctx.user.id)]
 
 
-# -- dependencies -----------------------------------------------------------------------------------------
-def render_dependency(dependency: Dependency) -> dict[str, Any]:
-    return {
-        "id": dependency.id,
-        "predecessorId": dependency.predecessor_id,
-        "successorId": dependency.successor_id,
-        "relationType": dependency.relation_type,
-    }
-
-
-@route("GET", "/tasks/{taskId}/dependencies", "dependencies", READ)
-def list_dependencies(ctx: Ctx) -> list[dict[str, Any]]:
-    task = ctx.state.task(ctx.one_id("taskId"))
-    return [render_dependency(ctx.state.dependencies[d]) for d in ctx.state.dependency_ids(task.id)]
-
-
-@route("GET", "/dependencies/{dependencyIds}", "dependencies", READ)
-def get_dependencies(ctx: Ctx) -> list[dict[str, Any]]:
-    dependencies = ctx.entities("dependencyIds", ctx.state.dependencies, "Dependency")
-    return [render_dependency(dependency) for dependency in dependencies]
-
-
-@route(
-    "POST",
-    "/tasks/{taskId}/dependencies",
-    "dependencies",
-    WRITE,
-    ["predecessorId", "successorId", "relationType"],
-)
-def create_dependency(ctx: Ctx) -> list[dict[str, Any]]:
-    state = ctx.state
-    task = state.task(ctx.one_id("taskId"))
-    predecessor = ctx.params.string("predecessorId")
-    successor = ctx.params.string("successorId")
-    if (predecessor is None) == (successor is None):
-        raise invalid_parameter("predecessorId", "or successorId must be given, exactly one of them")
-    other_id = predecessor or successor
-    assert other_id is not None
-    if other_id not in state.tasks or other_id == task.id:
-        raise invalid_parameter(
-            "predecessorId" if predecessor else "successorId", f"refers to task '{other_id}'"
-        )
-    relation = ctx.params.enum("relationType", RELATION_TYPES, required=True)
-    assert relation is not None
-    dependency = Dependency(
-        id=state.new_id(ids.DEPENDENCY),
-        predecessor_id=predecessor or task.id,
-        successor_id=task.id if predecessor else other_id,
-        relation_type=relation,
-    )
-    state.dependencies[dependency.id] = dependency
-    return [render_dependency(dependency)]
-
-
 ROUTES = [
     list_tasks,
     list_folder_tasks,
@@ -815,7 +761,4 @@ ROUTES = [
     create_task,
     update_tasks,
     delete_task,
-    list_dependencies,
-    get_dependencies,
-    create_dependency,
 ]
