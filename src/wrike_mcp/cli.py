@@ -20,7 +20,7 @@ def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
         "--allow-delete",
         action="store_true",
         default=None,
-        help="offer delete_task to clients that cannot confirm through elicitation",
+        help="offer destructive tools (delete_task) to clients that cannot confirm through elicitation",
     )
     parser.add_argument("--scopes", help="granted Wrike scopes for a permanent token, comma-separated")
     parser.add_argument(

@@ -2,34 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
+from mcp import MCPError
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
 from mcp.server.request_state import RequestStateSecurity
 from mcp.types import (
+    INVALID_PARAMS,
     CallToolResult,
     EmptyResult,
+    GetPromptResult,
     InputRequiredResult,
-    ListToolsResult,
-    PaginatedRequestParams,
     SetLevelRequestParams,
 )
-from pydantic import ValidationError
+from mcp.types import Prompt as MCPPrompt
+from mcp.types import Resource as MCPResource
+from mcp.types import ResourceTemplate as MCPResourceTemplate
+from mcp.types import Tool as MCPTool
+from pydantic import AnyUrl, ValidationError
 
 from wrike_mcp import __version__
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.config import Settings
+from wrike_mcp.sdk_adapter import add_request_handler
 from wrike_mcp.tools import prompts, resources
-from wrike_mcp.tools.deps import REQUEST_CONTEXT, REQUEST_CONTEXT_KEY, WrikeContext, can_elicit
-from wrike_mcp.tools.registry import REGISTRY, ToolFilter, ToolSpec, all_tools, register
+from wrike_mcp.tools.deps import (
+    CLIENT_CAPABILITIES,
+    REQUEST_CONTEXT,
+    REQUEST_CONTEXT_KEY,
+    WrikeContext,
+    can_elicit,
+)
+from wrike_mcp.tools.registry import READS, ToolFilter, ToolSpec, all_tools, register
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.resolve import Resolver
-
-CONFIRMED_DELETE_TOOLS = frozenset({"delete_task"})
 
 INSTRUCTIONS = """\
 wrike-mcp connects you to one Wrike account: spaces, folders, projects, tasks, comments, time logs, people,
@@ -81,41 +94,87 @@ def offered_tools(settings: Settings, granted_scopes: frozenset[str] | None = No
 class WrikeMCPServer(MCPServer[WrikeContext]):
     """MCPServer with wrike-mcp's protocol-level behaviour.
 
-    - Confirm-first tools are hidden from clients that cannot confirm (no elicitation) unless allowed.
+    - Each request sees the tools, resources, resource templates and prompts its filter offers: the
+      configuration's (flags, granted scopes) narrowed, in remote mode, to the signed-in user's scopes.
+    - Destructive tools are hidden from clients that cannot confirm (no elicitation) unless allowed.
     - Arguments that fail the input schema get an error whose first line names the parameter and the rule,
       never the rejected value (it may be 100 kB, or a secret pasted by mistake).
     """
 
     allow_unconfirmed_delete: bool = False
+    offer_filter: ToolFilter = ToolFilter()
     wrike: WrikeContext  # what the tools reach through their context; also for resources and benchmarks
 
-    async def _handle_list_tools(
-        self, ctx: ServerRequestContext[WrikeContext], params: PaginatedRequestParams | None
-    ) -> ListToolsResult:
-        listed = await super()._handle_list_tools(ctx, params)
-        confirmable = self.allow_unconfirmed_delete or can_elicit(ctx.session.client_capabilities)
-        return ListToolsResult(
-            tools=[
-                tool
-                for tool in listed.tools
-                if self._granted(tool.name) and (confirmable or tool.name not in CONFIRMED_DELETE_TOOLS)
-            ]
-        )
+    tool_specs: Mapping[str, ToolSpec] = MappingProxyType({})  # the declarations of the tools added
 
-    def _granted(self, tool: str) -> bool:
-        """Whether this request's user (remote mode) was granted the tool's scopes; always so otherwise."""
+    def add_wrike_tools(self, specs: Iterable[ToolSpec], *, output_schemas: bool = False) -> None:
+        chosen = list(specs)
+        register(self, chosen, output_schemas=output_schemas)
+        self.tool_specs = {**self.tool_specs, **{spec.name: spec for spec in chosen}}
+
+    def request_filter(self) -> ToolFilter:
+        """The filter of this request: the configuration's, with the remote user's granted scopes if any."""
         state = REQUEST_CONTEXT.get()
-        spec = REGISTRY.get(tool)
-        if state is None or state.granted_scopes is None or spec is None:
-            return True
-        return scope_rules.satisfies(state.granted_scopes, spec.scopes)
+        if state is None or state.granted_scopes is None:
+            return self.offer_filter
+        return replace(self.offer_filter, granted_scopes=state.granted_scopes)
+
+    def offers_tool(self, name: str) -> bool:
+        spec = self.tool_specs.get(name)
+        if spec is None or not self.request_filter().allows(spec):
+            return False
+        return not spec.destructive or self.can_confirm()
+
+    def offers(self, name: str) -> bool:
+        """Whether this request sees the resource, resource template or prompt `name` (see READS)."""
+        return self.request_filter().offers(READS[name])
+
+    def can_confirm(self) -> bool:
+        return self.allow_unconfirmed_delete or can_elicit(CLIENT_CAPABILITIES.get())
+
+    async def list_tools(self) -> list[MCPTool]:
+        return [tool for tool in await super().list_tools() if self.offers_tool(tool.name)]
+
+    async def list_resources(self) -> list[MCPResource]:
+        return [item for item in await super().list_resources() if self.offers(str(item.uri))]
+
+    async def list_resource_templates(self) -> list[MCPResourceTemplate]:
+        return [item for item in await super().list_resource_templates() if self.offers(item.uri_template)]
+
+    async def list_prompts(self) -> list[MCPPrompt]:
+        return [item for item in await super().list_prompts() if self.offers(item.name)]
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[WrikeContext, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        declared = resources.declared_uri(str(uri))
+        if declared is not None and not self.offers(declared):
+            raise ResourceNotFoundError(f"Unknown resource: {uri}")  # as for one never registered
+        return await super().read_resource(uri, context)
+
+    async def get_prompt(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        context: Context[WrikeContext, Any] | None = None,
+    ) -> GetPromptResult | InputRequiredResult:
+        if name not in READS or not self.offers(name):
+            # -32602 like an unknown resource (the SDK would answer an internal error)
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name}")
+        return await super().get_prompt(name, arguments, context)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[WrikeContext, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        if not self._granted(name):
+        spec = self.tool_specs.get(name)
+        if spec is not None and not self.request_filter().allows(spec):
             # the HTTP gate answers 403 insufficient_scope first; this holds for any other path
             raise ToolError(f"Unknown tool: {name}")
+        if spec is not None and spec.destructive and not self.can_confirm():
+            raise ToolError(
+                f"{name} needs the user's confirmation, but this client cannot ask (no elicitation support); "
+                "do it in Wrike, or run the server with --allow-delete"
+            )
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -124,17 +183,19 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
             raise ToolError(argument_errors(name, exc.__cause__)) from exc.__cause__
 
 
-async def user_context(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-    """Remote mode: make the HTTP request's user context the one every handler of this request sees."""
+async def request_scope(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    """Make what decides this request's offer visible to every handler of it: the client's capabilities and,
+    in remote mode, the HTTP request's user context."""
     scope = getattr(ctx.request, "scope", None)
     state = scope.get(REQUEST_CONTEXT_KEY) if isinstance(scope, dict) else None
-    if not isinstance(state, WrikeContext):
-        return await call_next(ctx)
-    token = REQUEST_CONTEXT.set(state)
+    capabilities = CLIENT_CAPABILITIES.set(ctx.session.client_capabilities)
+    user = REQUEST_CONTEXT.set(state) if isinstance(state, WrikeContext) else None
     try:
         return await call_next(ctx)
     finally:
-        REQUEST_CONTEXT.reset(token)
+        if user is not None:
+            REQUEST_CONTEXT.reset(user)
+        CLIENT_CAPABILITIES.reset(capabilities)
 
 
 def argument_errors(tool: str, error: ValidationError) -> str:
@@ -166,7 +227,7 @@ def create_server(
 ) -> WrikeMCPServer:
     """Build the server. The caller owns `client` (and closes it); the server never closes it.
 
-    Without a client (remote mode) every request brings its signed-in user's context (see `user_context`),
+    Without a client (remote mode) every request brings its signed-in user's context (see `request_scope`),
     every tool is registered, and each user sees those their granted scopes cover.
     """
     state = (
@@ -195,14 +256,15 @@ def create_server(
         website_url="https://github.com/wrike-mcp/wrike-mcp",
         lifespan=lifespan,  # type: ignore[arg-type]
         log_level=settings.log_level,
-        middleware=[user_context, *(middleware or [])],
+        middleware=[request_scope, *(middleware or [])],
         request_state_security=RequestStateSecurity(keys=request_state_keys) if request_state_keys else None,
     )
-    server._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, accept_log_level)
+    add_request_handler(server, "logging/setLevel", SetLevelRequestParams, accept_log_level)
     server.allow_unconfirmed_delete = settings.allow_delete
+    server.offer_filter = tool_filter(settings, granted_scopes)
     if state is not None:
         server.wrike = state
-    register(server, offered_tools(settings, granted_scopes), output_schemas=settings.output_schemas)
-    resources.register(server, state)
-    prompts.register(server)
+    server.add_wrike_tools(offered_tools(settings, granted_scopes), output_schemas=settings.output_schemas)
+    resources.register(server, state, offered=server.offers)
+    prompts.register(server, offered=server.offers)
     return server

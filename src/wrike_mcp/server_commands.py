@@ -14,6 +14,7 @@ import anyio
 import httpx
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import SecretStr
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wrike_mcp.config import Settings
 from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS
@@ -74,9 +75,7 @@ async def connect(settings: Settings, *, sandbox: bool) -> AsyncIterator[Connect
     from wrike_mcp.wrike.tokens import StaticTokenSource
 
     if sandbox:
-        from wrike_mcp.sandbox import create_app
-
-        transport = httpx.ASGITransport(app=create_app())
+        transport = httpx.ASGITransport(app=SandboxOnFirstRequest())
         settings = settings.model_copy(update={"base_url": SANDBOX_BASE_URL})
         client = client_from_settings(settings, StaticTokenSource(SANDBOX_TOKEN), transport=transport)
         async with client:
@@ -93,6 +92,24 @@ async def connect(settings: Settings, *, sandbox: bool) -> AsyncIterator[Connect
     mode = "permanent token" if isinstance(source, StaticTokenSource) else "oauth"
     async with client_from_settings(settings, source) as client:
         yield Connection(client, granted_scopes=granted, mode=mode)
+
+
+class SandboxOnFirstRequest:
+    """The in-process sandbox, imported and seeded at the first Wrike request rather than at start-up.
+
+    Answering `initialize` and `tools/list` needs no Wrike data, and building the emulator would otherwise
+    be a good part of the stdio cold start.
+    """
+
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            from wrike_mcp.sandbox import create_app
+
+            self.app = create_app()
+        await self.app(scope, receive, send)
 
 
 def configure_logging(settings: Settings) -> None:

@@ -33,6 +33,10 @@ def can_elicit(capabilities: ClientCapabilities | None) -> bool:
 # this key; the server copies it into REQUEST_CONTEXT for the duration of each MCP request.
 REQUEST_CONTEXT_KEY = "wrike_mcp.context"
 REQUEST_CONTEXT: ContextVar[WrikeContext | None] = ContextVar("wrike_mcp_request_context", default=None)
+# The capabilities of the client of the MCP request being handled (whether it can confirm a delete, say).
+CLIENT_CAPABILITIES: ContextVar[ClientCapabilities | None] = ContextVar(
+    "wrike_mcp_client_capabilities", default=None
+)
 
 
 def current(default: WrikeContext | None) -> WrikeContext:

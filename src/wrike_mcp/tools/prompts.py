@@ -8,6 +8,7 @@ that a bad one is a JSON-RPC invalid-params error whose message says what to fix
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -179,7 +180,9 @@ async def project_status_report(ctx: Context[Any], project: ProjectArg) -> str:
     return f"{heading}\n\n{_steps(steps)}\n\n{DATA_NOT_INSTRUCTIONS}"
 
 
-def register(server: MCPServer[Any]) -> None:
-    """Add the prompts. Their arguments complete through the handler in `resources.py`."""
-    server.prompt(name="triage_tasks", title="Triage tasks")(triage_tasks)
-    server.prompt(name="project_status_report", title="Project status report")(project_status_report)
+def register(server: MCPServer[Any], *, offered: Callable[[str], bool]) -> None:
+    """Add the prompts `offered` names (see READS). Their arguments complete through `resources.py`."""
+    if offered("triage_tasks"):
+        server.prompt(name="triage_tasks", title="Triage tasks")(triage_tasks)
+    if offered("project_status_report"):
+        server.prompt(name="project_status_report", title="Project status report")(project_status_report)

@@ -22,6 +22,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from wrike_mcp import scopes as scope_rules
+from wrike_mcp.sdk_adapter import registered_tool
 from wrike_mcp.tools.errors import fit_first_line, tool_error_message
 from wrike_mcp.tools.output import compact, json_text
 from wrike_mcp.tools.schemas import slim
@@ -50,6 +51,11 @@ class ToolSpec:
         return self.kind == "read"
 
     @property
+    def destructive(self) -> bool:
+        """Destructive tools are offered only where the user can confirm (elicitation) or `--allow-delete`."""
+        return self.kind == "destructive"
+
+    @property
     def description(self) -> str:
         return inspect.cleandoc(self.fn.__doc__ or "")
 
@@ -57,7 +63,7 @@ class ToolSpec:
     def annotations(self) -> ToolAnnotations:
         return ToolAnnotations(
             read_only_hint=self.read_only,
-            destructive_hint=self.kind == "destructive",
+            destructive_hint=self.destructive,
             idempotent_hint=self.idempotent or self.read_only,
             open_world_hint=True,  # Wrike is a remote service holding other people's content
         )
@@ -91,6 +97,17 @@ def wrike_tool(
 
     return decorator
 
+
+# What each resource, resource template and prompt reads, as the tools that read the same Wrike data: it is
+# offered exactly when one of those tools is, so flags and granted scopes decide for all of them alike.
+READS: dict[str, tuple[str, ...]] = {
+    "wrike://me": ("get_me",),
+    "wrike://workflows": ("list_workflows",),
+    "wrike://task/{id}": ("get_task",),
+    "wrike://folder/{id}": ("get_folder",),
+    "triage_tasks": ("search_tasks",),
+    "project_status_report": ("get_project", "get_folder", "search_tasks"),
+}
 
 # The toolsets in the order a model should see them, each with the modules declaring its tools (each tool
 # names its toolset); a toolset's tools come in module order, then in declaration order.
@@ -136,6 +153,11 @@ class ToolFilter:
         if spec.name in self.exclude_tools:
             return False
         return self.granted_scopes is None or scope_rules.satisfies(self.granted_scopes, spec.scopes)
+
+    def offers(self, reads: Iterable[str]) -> bool:
+        """Whether a resource or prompt that reads what these tools read is offered: when one of them is."""
+        all_tools()  # declaring registers
+        return any(self.allows(REGISTRY[name]) for name in reads)
 
     def validate_names(self) -> list[str]:
         """Unknown toolset or tool names in the filter, as messages (a typo should not silently hide tools)."""
@@ -198,8 +220,7 @@ def register(server: MCPServer[Any], specs: Iterable[ToolSpec], *, output_schema
             annotations=spec.annotations,
             meta=spec.meta,
         )
-        tool = server._tool_manager.get_tool(spec.name)
-        assert tool is not None
+        tool = registered_tool(server, spec.name)
         tool.parameters = slim(tool.parameters)
         if output_schemas:
             tool.fn_metadata.output_schema = slim(tool.fn_metadata.output_schema)

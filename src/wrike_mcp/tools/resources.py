@@ -213,6 +213,7 @@ async def complete_person(state: WrikeContext, prefix: str) -> Completion:
 CompletionKind = Literal["folder", "project", "person", "folder_id"]
 
 PROMPT_ARGUMENTS: dict[str, CompletionKind] = {"folder": "folder", "project": "project", "person": "person"}
+COMPLETING_PROMPTS = ("triage_tasks", "project_status_report")  # the prompts with such arguments
 
 
 def completion_kind(ref: PromptReference | ResourceTemplateReference, argument: str) -> CompletionKind | None:
@@ -233,12 +234,36 @@ async def complete(state: WrikeContext, kind: CompletionKind, value: str) -> Com
 # ---- registration --------------------------------------------------------------------------------------
 
 
-def register(server: MCPServer[Any], default: WrikeContext | None) -> None:
-    """Add the resources, the resource templates and the completion handler.
+def declared_uri(uri: str) -> str | None:
+    """The resource URI or URI template (as in `READS`) that `uri` is read through; None when none is."""
+    if uri in (ME_URI, WORKFLOWS_URI):
+        return uri
+    for template in (TASK_URI, FOLDER_URI):
+        if uri.startswith(template.removesuffix("{id}")):
+            return template
+    return None
+
+
+def register(server: MCPServer[Any], default: WrikeContext | None, *, offered: Callable[[str], bool]) -> None:
+    """Add the resources and resource templates `offered` names, and completion for those that complete.
 
     `default` serves every request of a single-user server; in remote mode each request brings its user's.
+    `offered(uri or prompt name)` says whether the configuration, and at request time the request's user,
+    is offered it; completion answers only for prompts and templates so offered.
     """
+    if offered(ME_URI):
+        _register_me(server, default)
+    if offered(WORKFLOWS_URI):
+        _register_workflows(server, default)
+    if offered(TASK_URI):
+        _register_task(server, default)
+    if offered(FOLDER_URI):
+        _register_folder(server, default)
+    if any(offered(name) for name in (FOLDER_URI, *COMPLETING_PROMPTS)):
+        _register_completion(server, default, offered)
 
+
+def _register_me(server: MCPServer[Any], default: WrikeContext | None) -> None:
     @server.resource(
         ME_URI,
         name="me",
@@ -249,6 +274,8 @@ def register(server: MCPServer[Any], default: WrikeContext | None) -> None:
     async def read_me() -> str:
         return await _guarded("user", "me", lambda: _render(me_resource(current(default))))
 
+
+def _register_workflows(server: MCPServer[Any], default: WrikeContext | None) -> None:
     @server.resource(
         WORKFLOWS_URI,
         name="workflows",
@@ -259,6 +286,8 @@ def register(server: MCPServer[Any], default: WrikeContext | None) -> None:
     async def read_workflows() -> str:
         return await _guarded("workflows", "list", lambda: _render(workflows_resource(current(default))))
 
+
+def _register_task(server: MCPServer[Any], default: WrikeContext | None) -> None:
     @server.resource(
         TASK_URI,
         name="task",
@@ -272,6 +301,8 @@ def register(server: MCPServer[Any], default: WrikeContext | None) -> None:
         task_id = _check_id("task", id)
         return await _guarded("task", task_id, lambda: _render(task_resource(current(default), task_id)))
 
+
+def _register_folder(server: MCPServer[Any], default: WrikeContext | None) -> None:
     @server.resource(
         FOLDER_URI,
         name="folder",
@@ -287,6 +318,10 @@ def register(server: MCPServer[Any], default: WrikeContext | None) -> None:
             "folder", folder_id, lambda: _render(folder_resource(current(default), folder_id))
         )
 
+
+def _register_completion(
+    server: MCPServer[Any], default: WrikeContext | None, offered: Callable[[str], bool]
+) -> None:
     @server.completion()  # type: ignore[no-untyped-call, untyped-decorator]
     async def handle_completion(
         ref: PromptReference | ResourceTemplateReference,
@@ -294,7 +329,7 @@ def register(server: MCPServer[Any], default: WrikeContext | None) -> None:
         context: CompletionContext | None,
     ) -> Completion | None:
         kind = completion_kind(ref, argument.name)
-        if kind is None:
+        if kind is None or not offered(ref.uri if isinstance(ref, ResourceTemplateReference) else ref.name):
             return None
         try:
             return await complete(current(default), kind, argument.value)
