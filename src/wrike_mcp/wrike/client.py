@@ -13,11 +13,12 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Final, Literal, NoReturn, TypeVar, overload
+from typing import Any, Final, Generic, Literal, NoReturn, TypeVar, overload
 from urllib.parse import quote, urlsplit
 
 import anyio
@@ -52,6 +53,7 @@ REQUEST_TALLY: ContextVar[list[str] | None] = ContextVar("wrike_request_tally", 
 Method = Literal["GET", "POST", "PUT", "DELETE"]
 MULTI_ID_BATCH = 100  # Wrike's limit for /tasks/{id},{id},...
 M = TypeVar("M", bound=WrikeModel)
+T = TypeVar("T")
 
 # httpx errors raised before any byte of the request left this machine: safe to report as "not applied".
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -69,6 +71,18 @@ class _JsonNull:
 
 
 NULL: Final = _JsonNull()
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A request body sent as is (a file upload) with the headers that describe it, e.g. `X-File-Name`."""
+
+    content: bytes
+    headers: Mapping[str, str]
+
+
+# What goes in a request body: form fields, raw bytes, or nothing.
+Body = dict[str, str] | RawBody | None
 
 
 def encode_value(value: Any) -> str:
@@ -363,6 +377,17 @@ class WrikeClient:
     async def delete(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         return _data(await self.request("DELETE", path, params=params))
 
+    async def post_raw(self, path: str, body: RawBody, *, model: type[M]) -> list[M]:
+        """POST a raw body (an upload), sent once like every write; Wrike's answer parsed into `model`."""
+        path = clean_path(path)
+        envelope = await self._send("POST", path, {}, body, self._envelope)
+        return _parsed(model, "POST", path, _data(envelope))
+
+    async def download(self, path: str, *, max_bytes: int) -> bytes:
+        """GET a file's bytes (retried like every read); more than `max_bytes` is refused, not read."""
+        path = clean_path(path)
+        return await self._send("GET", path, {}, None, lambda method, path, body: body, max_bytes=max_bytes)
+
     async def request(
         self,
         method: Method,
@@ -372,17 +397,29 @@ class WrikeClient:
         data: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Send one API call; return the whole envelope (`kind`, `data`, `nextPageToken` when paged)."""
-        path = clean_path(path)
-        query = encode_fields(params)
         form = encode_fields(data) if method in ("POST", "PUT") else None
+        return await self._send(method, clean_path(path), encode_fields(params), form, self._envelope)
+
+    async def _send(
+        self,
+        method: Method,
+        path: str,
+        query: dict[str, str],
+        body: Body,
+        decode: Callable[[Method, str, bytes], T],
+        *,
+        max_bytes: int | None = None,
+    ) -> T:
+        """One call, its answer's body decoded by `decode` (inside the retries, so a malformed read is retried)."""
+        exchange = _Exchange(method, path, query, body, decode, max_bytes or self.max_response_bytes)
         token = await self._tokens.get_token()
         self._last_token = token
         replayed = False
         while True:
             try:
                 if method == "GET":
-                    return await self._read(path, query, token)
-                return await self._write(method, path, query, form, token)
+                    return await self._read(exchange, token)
+                return await self._write(exchange, token)
             except NotAuthorized:
                 # A 401 means Wrike applied nothing: one replay with a refreshed token is safe for any method.
                 if replayed:
@@ -395,30 +432,30 @@ class WrikeClient:
 
     # ---- retries ----------------------------------------------------------------------------------------
 
-    async def _read(self, path: str, query: dict[str, str], token: Token) -> dict[str, Any]:
+    async def _read(self, exchange: _Exchange[T], token: Token) -> T:
         deadline = time.monotonic() + self.retry_budget
         attempt = 0
         while True:
             try:
-                return await self._attempt("GET", path, query, None, token)
+                return await self._attempt(exchange, token)
             except _Failure as failure:
                 if not failure.retryable or attempt >= self.max_retries:
                     raise failure.error from None
                 delay = failure.retry_after if failure.retry_after is not None else self._backoff(attempt)
                 if time.monotonic() + delay > deadline:
                     raise failure.error from None
-                logger.debug("retrying GET %s in %.2f s (%s)", path, delay, type(failure.error).__name__)
+                logger.debug(
+                    "retrying GET %s in %.2f s (%s)", exchange.path, delay, type(failure.error).__name__
+                )
                 await anyio.sleep(delay)
                 attempt += 1
 
-    async def _write(
-        self, method: Method, path: str, query: dict[str, str], form: dict[str, str] | None, token: Token
-    ) -> dict[str, Any]:
+    async def _write(self, exchange: _Exchange[T], token: Token) -> T:
         try:
-            return await self._attempt(method, path, query, form, token)
+            return await self._attempt(exchange, token)
         except _Failure as failure:
             if failure.maybe_applied:
-                raise UnknownOutcome(method, path, failure.error.message) from None
+                raise UnknownOutcome(exchange.method, exchange.path, failure.error.message) from None
             raise failure.error from None
 
     def _backoff(self, attempt: int) -> float:
@@ -428,9 +465,8 @@ class WrikeClient:
 
     # ---- one HTTP exchange ------------------------------------------------------------------------------
 
-    async def _attempt(
-        self, method: Method, path: str, query: dict[str, str], form: dict[str, str] | None, token: Token
-    ) -> dict[str, Any]:
+    async def _attempt(self, exchange: _Exchange[T], token: Token) -> T:
+        method, path = exchange.method, exchange.path
         url = self.api_base_url(token) + path
         try:
             with anyio.fail_after(self.max_queue_wait):
@@ -457,9 +493,7 @@ class WrikeClient:
             # One deadline over the whole exchange, body included: httpx's timeouts are per read, so a server
             # dripping bytes could otherwise outlast them.
             with anyio.fail_after(self.timeout):
-                request = self._http.build_request(
-                    method, url, params=query, data=form, headers={"Authorization": f"Bearer {token.value}"}
-                )
+                request = self._build_request(exchange, url, token)
                 try:
                     response = await self._http.send(request, stream=True)
                 except httpx.HTTPError as exc:
@@ -467,7 +501,7 @@ class WrikeClient:
                 status = response.status_code
                 self.server_date = response.headers.get("date")
                 try:
-                    body = await self._read_body(method, path, response)
+                    body = await self._read_body(method, path, response, exchange.max_bytes)
                 except httpx.HTTPError as exc:
                     if isinstance(exc, httpx.TimeoutException):
                         self._transport_failure(method, path, exc)
@@ -491,19 +525,32 @@ class WrikeClient:
             self.governor.release(slot)
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.debug("%s %s -> %s in %.0f ms", method, path, status, elapsed_ms)
-        return self._interpret(method, path, response, body, token)
+        self._check_status(method, path, response, body, token)
+        return exchange.decode(method, path, body)
 
-    async def _read_body(self, method: Method, path: str, response: httpx.Response) -> bytes:
-        """The body, refusing more than `max_response_bytes` so a runaway answer cannot exhaust memory."""
+    def _build_request(self, exchange: _Exchange[Any], url: str, token: Token) -> httpx.Request:
+        headers = {"Authorization": f"Bearer {token.value}"}
+        if isinstance(exchange.body, RawBody):
+            return self._http.build_request(
+                exchange.method,
+                url,
+                params=exchange.query,
+                content=exchange.body.content,
+                headers={**exchange.body.headers, **headers},
+            )
+        return self._http.build_request(
+            exchange.method, url, params=exchange.query, data=exchange.body, headers=headers
+        )
+
+    async def _read_body(self, method: Method, path: str, response: httpx.Response, limit: int) -> bytes:
+        """The body, refusing more than `limit` bytes so a runaway answer cannot exhaust memory."""
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
-            if size > self.max_response_bytes:
+            if size > limit:
                 raise _Failure(
-                    MalformedResponse(
-                        f"Wrike's answer to {method} {path} exceeded {self.max_response_bytes} bytes"
-                    ),
+                    MalformedResponse(f"Wrike's answer to {method} {path} exceeded {limit} bytes"),
                     retryable=False,
                     maybe_applied=True,
                 )
@@ -522,12 +569,12 @@ class WrikeClient:
             error = ConnectionFailed(f"could not connect to Wrike for {method} {path} ({type(exc).__name__})")
         raise _Failure(error, retryable=True, maybe_applied=sent) from None
 
-    def _interpret(
+    def _check_status(
         self, method: Method, path: str, response: httpx.Response, body: bytes, token: Token
-    ) -> dict[str, Any]:
+    ) -> None:
         status = response.status_code
         if 200 <= status < 300:
-            return self._envelope(method, path, body)
+            return
         error = self._api_error(method, path, status, body, token)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429:
@@ -544,7 +591,8 @@ class WrikeClient:
             raise _Failure(error, retryable=True, maybe_applied=True, retry_after=retry_after)
         raise error  # 3xx and 4xx: Wrike refused the request as sent; repeating it changes nothing
 
-    def _envelope(self, method: Method, path: str, body: bytes) -> dict[str, Any]:
+    @staticmethod
+    def _envelope(method: Method, path: str, body: bytes) -> dict[str, Any]:
         try:
             envelope = json.loads(body)
         except ValueError:
@@ -586,6 +634,18 @@ class WrikeClient:
         error = api_error(status, code, description, method=method, path=path)
         error.granted_scopes = token.scopes  # lets a 403 name a scope only when the grant really lacks it
         return error
+
+
+@dataclass(frozen=True)
+class _Exchange(Generic[T]):
+    """One API call as every attempt sends it, and how its answer's body is read."""
+
+    method: Method
+    path: str
+    query: dict[str, str]
+    body: Body
+    decode: Callable[[Method, str, bytes], T]
+    max_bytes: int
 
 
 def _check_base_url(base_url: str) -> str:

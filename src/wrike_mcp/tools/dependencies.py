@@ -1,0 +1,166 @@
+"""Task dependencies, part of the `tasks` toolset: link two tasks, or remove the link after the user confirms."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, ElicitationResult, Resolve
+from pydantic import BaseModel, Field
+
+from wrike_mcp import scopes
+from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
+from wrike_mcp.tools.errors import tool_error_message
+from wrike_mcp.tools.inputs import MAX_REF, fold
+from wrike_mcp.tools.output import Model, Ref
+from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.tools.tasks import task_titles
+from wrike_mcp.wrike.errors import BadReference, WrikeError
+from wrike_mcp.wrike.models import Dependency
+
+TOOLSET = "tasks"
+
+DAY_MINUTES = 480  # Wrike counts lag, like task durations, in minutes of 8-hour working days
+MAX_LAG_DAYS = 1000
+
+Relation = Literal["FinishToStart", "StartToStart", "FinishToFinish", "StartToFinish"]
+Predecessor = Annotated[str, Field(min_length=1, max_length=MAX_REF, description="the task that comes first")]
+Successor = Annotated[str, Field(min_length=1, max_length=MAX_REF, description="the task that waits")]
+
+
+class DependencyItem(Model):
+    id: str
+    predecessor: Ref
+    successor: Ref
+    relation: str | None = None
+    lag_days: float | None = None
+
+
+class RemoveResult(Model):
+    removed: bool
+    predecessor: Ref
+    successor: Ref
+    outcome: str = Field(description="what happened, in the server's words")
+
+
+async def task_pair(deps: WrikeContext, predecessor: str, successor: str) -> tuple[str, str]:
+    """The two tasks' ids; ToolError when both name the same task (refused before any request when the
+    references are the same text)."""
+    same = "a task cannot depend on itself: give two different tasks"
+    if fold(predecessor) == fold(successor):
+        raise ToolError(same)
+    first, then = await deps.resolver.task_id(predecessor), await deps.resolver.task_id(successor)
+    if first == then:
+        raise ToolError(same)
+    return first, then
+
+
+async def dependency_item(deps: WrikeContext, dependency: Dependency) -> DependencyItem:
+    ids = [i for i in (dependency.predecessor_id, dependency.successor_id) if i]
+    titles = await task_titles(deps, ids)
+    lag = dependency.lag_time
+    return DependencyItem(
+        id=dependency.id,
+        predecessor=Ref(id=dependency.predecessor_id or "", name=titles.get(dependency.predecessor_id or "")),
+        successor=Ref(id=dependency.successor_id or "", name=titles.get(dependency.successor_id or "")),
+        relation=dependency.relation_type,
+        lag_days=round(lag / DAY_MINUTES, 2) if lag else None,
+    )
+
+
+@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Link two tasks", kind="write")
+async def add_dependency(
+    ctx: Context[Any],
+    predecessor: Predecessor,
+    successor: Successor,
+    relation: Relation = "FinishToStart",
+    lag_days: Annotated[
+        int, Field(ge=-MAX_LAG_DAYS, le=MAX_LAG_DAYS, description="working days; negative is lead time")
+    ] = 0,
+) -> DependencyItem:
+    """Make one task depend on another and return the link."""
+    deps = wrike(ctx)
+    first, then = await task_pair(deps, predecessor, successor)
+    created = await deps.client.post(
+        f"/tasks/{then}/dependencies",
+        {"predecessorId": first, "relationType": relation, "lagTime": lag_days * DAY_MINUTES},
+        model=Dependency,
+    )
+    if not created:
+        raise ToolError("Wrike accepted the link but returned nothing: check get_task before retrying")
+    deps.resolver.written(created[0])
+    return await dependency_item(deps, created[0])
+
+
+# ---- remove_dependency ----------------------------------------------------------------------------------
+
+
+class RemoveConfirmation(BaseModel):
+    confirm: bool = Field(title="Remove the link", description="Yes: remove the dependency between the tasks")
+
+
+async def link_between(deps: WrikeContext, first: str, then: str) -> Dependency:
+    """The dependency of `then` on `first`; ToolError when there is none."""
+    for dependency in await deps.client.get(f"/tasks/{then}/dependencies", model=Dependency):
+        if dependency.predecessor_id == first and dependency.successor_id == then:
+            return dependency
+    raise ToolError(
+        f"task {then} does not depend on task {first}: nothing was removed (get_task lists its dependencies)"
+    )
+
+
+async def confirm_remove(
+    predecessor: str, successor: str, ctx: Context
+) -> Elicit[RemoveConfirmation] | RemoveConfirmation:
+    """Ask the user before removing; without elicitation, go on only when the server has --allow-delete."""
+    deps = wrike(ctx)
+    if not can_elicit(ctx.client_capabilities):
+        if deps.settings.allow_delete:
+            return RemoveConfirmation(confirm=True)
+        raise ToolError(
+            "remove_dependency needs the user's confirmation, but this client cannot ask (no elicitation "
+            "support); remove it in Wrike, or run the server with --allow-delete"
+        )
+    try:
+        first, then = await task_pair(deps, predecessor, successor)
+        link = await link_between(deps, first, then)
+        titles = await task_titles(deps, [first, then])
+    except BadReference as exc:
+        raise ToolError(exc.message) from None
+    except WrikeError as exc:  # never ask about a link that cannot be read
+        message = tool_error_message(exc, "remove_dependency", [scopes.WS_READ_WRITE])
+        raise ToolError(message or "remove_dependency could not read the tasks; try again") from None
+    before, after = titles.get(first, first)[:120], titles.get(then, then)[:120]
+    return Elicit(
+        f"Remove the {link.relation_type or ''} link: “{after}” ({then}) waits for “{before}” ({first})?",
+        RemoveConfirmation,
+    )
+
+
+@wrike_tool(
+    toolset=TOOLSET,
+    scopes=[scopes.WS_READ_WRITE],
+    title="Unlink two tasks",
+    kind="destructive",
+    idempotent=True,
+)
+async def remove_dependency(
+    ctx: Context[Any],
+    predecessor: Predecessor,
+    successor: Successor,
+    confirmation: Annotated[ElicitationResult[RemoveConfirmation], Resolve(confirm_remove)],
+) -> RemoveResult:
+    """Remove the dependency between two tasks after the user confirms."""
+    deps = wrike(ctx)
+    first, then = await task_pair(deps, predecessor, successor)
+    pair = {"predecessor": Ref(id=first), "successor": Ref(id=then)}
+    if not isinstance(confirmation, AcceptedElicitation):
+        declined = "declined" if confirmation.action == "decline" else "cancelled the confirmation"
+        return RemoveResult(removed=False, outcome=f"not removed: the user {declined}", **pair)
+    if not confirmation.data.confirm:
+        return RemoveResult(removed=False, outcome="not removed: the user did not confirm", **pair)
+    # Look again right before the DELETE: the confirmation may be old, and without elicitation nothing was read.
+    link = await link_between(deps, first, then)
+    await deps.client.delete(f"/dependencies/{link.id}")
+    return RemoveResult(removed=True, outcome=f"the {link.relation_type or ''} link is removed", **pair)
