@@ -55,7 +55,9 @@ async def test_list_attachments_with_links_that_expire_in_a_day(
     fetched = await sandbox_http.get(links["login-screen.png"])  # the link itself is the credential
     assert fetched.status_code == 200 and fetched.content == tiny_png()
     [(method, path, query)] = [
-        (e["method"], e["path"], e["query"]) for e in await requests_log(sandbox_http) if "/attachments" in e["path"]
+        (e["method"], e["path"], e["query"])
+        for e in await requests_log(sandbox_http)
+        if "/attachments" in e["path"]
     ][:1]
     assert (method, query) == ("GET", {"withUrls": "true"}) and path.endswith("/attachments")
 
@@ -90,7 +92,11 @@ async def test_read_attachment_refuses_bytes_that_are_not_utf8_text(
     mcp: Client, sandbox_http: httpx.AsyncClient
 ) -> None:
     added = await call(
-        mcp, "add_attachment", task="Book launch venue", name="data.txt", base64=base64.b64encode(tiny_png()).decode()
+        mcp,
+        "add_attachment",
+        task="Book launch venue",
+        name="data.txt",
+        base64=base64.b64encode(tiny_png()).decode(),
     )
     assert added["content_type"] == "text/plain"
     result = await mcp.call_tool("read_attachment", {"attachment": added["id"]})
@@ -107,13 +113,15 @@ async def test_read_attachment_of_html_gives_plain_text_and_cuts_long_text(
     long = "line of the log\n" * (TEXT_LIMIT // 10)
     big = await call(mcp, "add_attachment", task="Book launch venue", name="long.log.txt", text=long)
     cut = await call(mcp, "read_attachment", attachment=big["id"])
-    assert cut["truncated"] is True and len(cut["text"]) == TEXT_LIMIT + 1 and cut["text"].endswith("…")
+    assert cut["truncated"] is True and cut["text"] == long[:TEXT_LIMIT].rstrip() + "…"
 
 
 async def test_read_attachment_refuses_a_text_file_over_the_read_cap(
     mcp: Client, sandbox_http: httpx.AsyncClient
 ) -> None:
-    added = await call(mcp, "add_attachment", task="Book launch venue", name="huge.csv", text="a,b\n" * (MAX_READ_BYTES // 3))
+    added = await call(
+        mcp, "add_attachment", task="Book launch venue", name="huge.csv", text="a,b\n" * (MAX_READ_BYTES // 3)
+    )
     message = await call_error_after_metadata(mcp, sandbox_http, added["id"])
     assert f"over the {MAX_READ_BYTES // 1024} KB read_attachment reads" in message
 
@@ -155,7 +163,11 @@ async def test_add_attachment_with_text_and_read_it_back(
 
 async def test_add_attachment_with_base64_to_a_folder(mcp: Client, sandbox_state: Any) -> None:
     added = await call(
-        mcp, "add_attachment", folder="Engineering", name="logo.png", base64=base64.b64encode(tiny_png()).decode()
+        mcp,
+        "add_attachment",
+        folder="Engineering",
+        name="logo.png",
+        base64=base64.b64encode(tiny_png()).decode(),
     )
     stored = sandbox_state.attachments[added["id"]]
     assert stored.content == tiny_png() and stored.content_type == "image/png" and stored.folder_id
@@ -168,18 +180,30 @@ async def test_add_attachment_bad_input_is_refused_before_any_request(
     count = len(sandbox_state.attachments)
     ten_mb = base64.b64encode(b"\0" * (10 * 1024 * 1024)).decode()
     cases: list[tuple[dict[str, Any], str]] = [
-        ({"task": "Book launch venue", "name": "big.bin", "base64": ten_mb}, "attachments are limited to 5 MB"),
-        ({"task": "Book launch venue", "name": "big.txt", "text": "x" * (6 * 1024 * 1024)}, "limited to 5 MB"),
+        (
+            {"task": "Book launch venue", "name": "big.bin", "base64": ten_mb},
+            "attachments are limited to 5 MB",
+        ),
+        (
+            {"task": "Book launch venue", "name": "big.txt", "text": "x" * (6 * 1024 * 1024)},
+            "limited to 5 MB",
+        ),
         ({"task": "Book launch venue", "name": "notes/venues.md", "text": "x"}, "bare file name"),
         ({"task": "Book launch venue", "name": "..\\evil.md", "text": "x"}, "bare file name"),
         ({"task": "Book launch venue", "name": "a\r\nX-Injected: 1.md", "text": "x"}, "control"),
         ({"task": "Book launch venue", "name": "résumé.md", "text": "x"}, "ASCII"),
         ({"task": "Book launch venue", "name": "..", "text": "x"}, "file name"),
-        ({"task": "Book launch venue", "name": "a.md", "text": "x", "base64": "eA=="}, "exactly one of text or base64"),
+        (
+            {"task": "Book launch venue", "name": "a.md", "text": "x", "base64": "eA=="},
+            "exactly one of text or base64",
+        ),
         ({"task": "Book launch venue", "name": "a.md"}, "exactly one of text or base64"),
         ({"task": "Book launch venue", "name": "a.bin", "base64": "not base64!"}, "not valid base64"),
         ({"name": "a.md", "text": "x"}, "exactly one of task or folder"),
-        ({"task": "Book launch venue", "folder": "Engineering", "name": "a.md", "text": "x"}, "exactly one of task"),
+        (
+            {"task": "Book launch venue", "folder": "Engineering", "name": "a.md", "text": "x"},
+            "exactly one of task",
+        ),
         ({"task": "Book launch venue", "name": "x" * 256 + ".md", "text": "x"}, "name"),
     ]
     for arguments, expected in cases:
