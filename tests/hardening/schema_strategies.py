@@ -78,6 +78,19 @@ FOLDERS = [
 ]
 PEOPLE = ["me", "Ann Lee", "ben.carter@northwind.example", "KUAAAAAB", "Sam"]
 DATES = ["2026-05-01", "2026-06-30", "2025-01-01T00:00:00Z"]
+# Planned tasks, which any dependency may link (the first two pairs are linked in the seed).
+PLANNED_TASKS = [
+    "MAAAAAEFzrS_",
+    "IEAAB2CDKQAAAAAC",
+    "Approve press kit",
+    "IEAAB2CDKQAAAAAE",
+    "IEAAB2CDKQAAAAAF",
+    "IEAAB2CDKQAAAAAL",
+    "Fix crash on login",
+    "MAAAAAEFzrTN",
+    "MAAAAAEFzrTU",
+    "IEAAB2CDKQAAAAAT",
+]
 HINTS: dict[str, list[str]] = {
     "task": TASKS,
     "parent_task": TASKS,
@@ -93,6 +106,13 @@ HINTS: dict[str, list[str]] = {
     "user": PEOPLE,
     "status": ["Active", "Completed", "In Progress", "Green", "OnHold", "In Review"],
     "app": ["Slack Sync", "zpb4Hn8cLw"],
+    "pending_approver": PEOPLE,
+    "predecessor": PLANNED_TASKS,
+    "successor": PLANNED_TASKS,
+    # the seeded attachments: launch-brief.md, press-contacts.csv, crash-log.txt, login-screen.png, q3-budget.csv
+    "attachment": [f"IEAAB2CDIYAAAAA{last}" for last in "BCDEF"],
+    "name": ["notes.md", "venues.csv", "brief.txt", "data.json", "page.html"],
+    "base64": ["aGVsbG8gd29ybGQK", "eyJvayI6IHRydWV9", ""],
 }
 DATE_WORDS = ("date", "_after", "_before", "since", "until", "_from", "_to")
 
@@ -129,7 +149,7 @@ def valid(schema: dict[str, Any], name: str = "") -> st.SearchStrategy[Any]:
         return st.sampled_from(schema["enum"])
     for key in ("anyOf", "oneOf"):
         if key in schema:
-            return st.one_of([valid(option) for option in schema[key]])
+            return st.one_of([valid(option, name) for option in schema[key]])
     kind = schema.get("type")
     if isinstance(kind, list):
         return st.one_of([valid({**schema, "type": one}) for one in kind])

@@ -118,7 +118,7 @@ async def list_approvals(
     ctx: Context[Any],
     task: OptionalTask = None,
     folder: OptionalFolder = None,
-    status: ApprovalStatus | None = None,
+    status: Annotated[ApprovalStatus | None, Field(description="only approvals in this state")] = None,
     pending_approver: Annotated[
         str | None, Field(min_length=1, max_length=MAX_REF, description="waiting for this person, e.g. me")
     ] = None,

@@ -74,7 +74,7 @@ async def add_dependency(
     ctx: Context[Any],
     predecessor: Predecessor,
     successor: Successor,
-    relation: Relation = "FinishToStart",
+    relation: Annotated[Relation, Field(description="which ends are linked")] = "FinishToStart",
     lag_days: Annotated[
         int, Field(ge=-MAX_LAG_DAYS, le=MAX_LAG_DAYS, description="working days; negative is lead time")
     ] = 0,
