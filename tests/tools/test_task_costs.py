@@ -32,6 +32,12 @@ WARM_REQUESTS = [
     ("list_comments", {"task": TASK}, 1),  # the comments; their authors are known contacts
     ("list_timelogs", {"task": TASK}, 2),  # the time logs, then the titles of their tasks (it and a subtask)
     ("log_time", {"task": TASK, "hours": 0.5}, 2),  # the POST, then the title of its task
+    ("list_attachments", {"task": TASK}, 1),  # the attachments; their authors are known contacts
+    ("list_attachments", {"folder": "Marketing/Campaigns/Q3 Launch", "with_links": True}, 1),
+    ("read_attachment", {"attachment": "IEAAB2CDIYAAAAAB"}, 2),  # its metadata, then its bytes
+    ("add_attachment", {"task": TASK, "name": "notes.md", "text": "# Notes"}, 1),  # the upload
+    ("list_approvals", {"pending_approver": "me"}, 2),  # one page, then its tasks' titles (folders are known)
+    ("list_approvals", {"task": "Approve press kit"}, 2),  # the task's approvals, then its title
 ]
 
 
