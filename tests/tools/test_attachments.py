@@ -85,7 +85,7 @@ async def test_read_attachment_refuses_binary_before_downloading(
 ) -> None:
     png = attachment(sandbox_state, "login-screen.png")
     message = await call_error_after_metadata(mcp, sandbox_http, png.id)
-    assert f"attachment {png.id} (image/png) is not a text file" in message and "with_links=true" in message
+    assert f"attachment {png.id} ('image/png') is not a text file" in message and "with_links=true" in message
 
 
 async def test_read_attachment_refuses_bytes_that_are_not_utf8_text(

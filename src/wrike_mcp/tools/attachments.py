@@ -25,7 +25,7 @@ from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.tasks import folder_refs
 from wrike_mcp.wrike.client import RawBody
 from wrike_mcp.wrike.models import Attachment
-from wrike_mcp.wrike.text import strip_invisible
+from wrike_mcp.wrike.text import quoted, strip_invisible
 
 TOOLSET = "tasks"
 
@@ -119,7 +119,7 @@ def extension(name: str) -> str:
 
 
 def text_kind(attachment: Attachment) -> str | None:
-    """ "html", "text" or None (not text-like), by content type, or by extension when the type says nothing."""
+    """'html', 'text' or None (not text-like): by content type, or by extension when the type says nothing."""
     declared = (attachment.content_type or "").split(";")[0].strip().casefold()
     if declared in ("", OCTET_STREAM):
         declared = TEXT_TYPES.get(extension(attachment.name), "")
@@ -167,9 +167,10 @@ def wrike_now(deps: WrikeContext) -> datetime:
 
 def check_readable(attachment: Attachment) -> str:
     """The text kind of an attachment read_attachment may download; ToolError, before any download, if none."""
-    what = f"attachment {attachment.id} ({attachment.content_type or 'unknown type'})"
+    # The content type is whatever the uploader declared: quoted, like any value from outside.
+    what = f"attachment {attachment.id} ({quoted(attachment.content_type or 'unknown type', 40)})"
     if attachment.type not in (None, "Wrike"):
-        raise ToolError(f"{what} is stored in {attachment.type}, not Wrike: open it there")
+        raise ToolError(f"{what} is stored in {quoted(attachment.type, 20)}, not Wrike: open it there")
     kind = text_kind(attachment)
     if kind is None:
         raise ToolError(
