@@ -12,7 +12,7 @@ from tests.tools.conftest import api_calls, call, refused_up_front
 
 def contact(state: Any, name: str) -> str:
     first, last = name.split()
-    return next(c.id for c in state.contacts.values() if (c.first_name, c.last_name) == (first, last))
+    return str(next(c.id for c in state.contacts.values() if (c.first_name, c.last_name) == (first, last)))
 
 
 async def test_approvals_pending_me_account_wide(

@@ -16,7 +16,7 @@ from wrike_mcp.tools.dependencies import DAY_MINUTES
 
 
 def task_id(state: Any, title: str) -> str:
-    return next(t.id for t in state.tasks.values() if t.title == title and not t.deleted)
+    return str(next(t.id for t in state.tasks.values() if t.title == title and not t.deleted))
 
 
 def links_between(state: Any, predecessor: str, successor: str) -> list[Any]:
@@ -120,7 +120,7 @@ async def test_remove_dependency_asks_first_and_removes_on_accept(
     )
     [link] = links_between(sandbox_state, first, then)
     asked, callback = answering("accept")
-    async with Client(server, mode=mode, elicitation_callback=callback) as client:  # type: ignore[arg-type]
+    async with Client(server, mode=mode, elicitation_callback=callback) as client:
         result = await call(
             client,
             "remove_dependency",
@@ -159,7 +159,7 @@ async def test_remove_dependency_not_confirmed_removes_nothing(
         ("accept", False, "not removed: the user did not confirm"),
     ):
         asked, callback = answering(action, confirm)
-        async with Client(server, mode=mode, elicitation_callback=callback) as client:  # type: ignore[arg-type]
+        async with Client(server, mode=mode, elicitation_callback=callback) as client:
             result = await call(
                 client,
                 "remove_dependency",
@@ -177,7 +177,7 @@ async def test_remove_dependency_without_a_link_or_on_itself_asks_nothing(
 ) -> None:
     venue, press = task_id(sandbox_state, "Book launch venue"), task_id(sandbox_state, "Approve press kit")
     asked, callback = answering("accept")
-    async with Client(server, mode=mode, elicitation_callback=callback) as client:  # type: ignore[arg-type]
+    async with Client(server, mode=mode, elicitation_callback=callback) as client:
         missing = await call_error(client, "remove_dependency", predecessor=venue, successor=press)
         itself = await call_error(client, "remove_dependency", predecessor=press, successor=press)
     assert missing.endswith(
@@ -204,3 +204,15 @@ async def test_remove_dependency_without_elicitation(
     async with Client(make_server(allow_delete=True), mode=mode) as client:
         result = await call(client, "remove_dependency", predecessor=first, successor=then)
     assert result["removed"] is True and not links_between(sandbox_state, first, then)
+
+
+async def test_short_ids_and_permalinks_name_the_tasks(mcp: Client, sandbox_state: Any) -> None:
+    finalize = next(t for t in sandbox_state.tasks.values() if t.title == "Finalize launch checklist")
+    press = task_id(sandbox_state, "Approve press kit")
+    assert finalize.id == "MAAAAAEFzrS_"  # a 2025-style short id
+    added = await call(mcp, "add_dependency", predecessor=finalize.permalink, successor=press)
+    assert added["predecessor"] == {"id": finalize.id, "name": "Finalize launch checklist"}
+    assert len(links_between(sandbox_state, finalize.id, press)) == 1
+    venue = task_id(sandbox_state, "Book launch venue")
+    removed = await call(mcp, "remove_dependency", predecessor=finalize.id, successor=venue)
+    assert removed["removed"] is True and not links_between(sandbox_state, finalize.id, venue)

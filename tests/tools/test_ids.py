@@ -41,7 +41,11 @@ OTHER_PARAMS = {
     "remove_owners", "restore", "since", "sort", "start_date", "start_from", "start_to", "status",
     "text", "title", "tracked_after", "tracked_before", "type", "until", "updated_after",
     "updated_before", "updated_since", "user", "users", "object_type", "object_ids",
+    "with_links", "attachment", "name", "base64", "pending_approver", "relation", "lag_days",
 }  # fmt: skip
+# Tasks, but only as a pair two Planned tasks can be linked by (the short-id task above is a Backlog task):
+# their short ids and permalinks are proven in test_dependencies.py.
+TASK_PAIR_PARAMS = {"predecessor", "successor"}
 # What else a tool needs to make the call meaningful.
 EXTRA_ARGUMENTS: dict[str, dict[str, Any]] = {
     "add_comment": {"text": "noted"},
@@ -51,6 +55,7 @@ EXTRA_ARGUMENTS: dict[str, dict[str, Any]] = {
     "create_task": {"title": "New task"},
     "update_task": {"importance": "Low"},
     "update_project": {"description": "changed"},
+    "add_attachment": {"name": "notes.md", "text": "noted"},
 }
 
 
@@ -92,7 +97,7 @@ async def _reference_calls(client: Client) -> list[tuple[str, str]]:
 async def test_every_parameter_is_classified(mcp: Client) -> None:
     for tool in (await mcp.list_tools()).tools:
         for param in tool.input_schema.get("properties") or {}:
-            assert param in REFERENCE_PARAMS or param in OTHER_PARAMS, (
+            assert param in REFERENCE_PARAMS or param in OTHER_PARAMS or param in TASK_PAIR_PARAMS, (
                 f"{tool.name}.{param}: does it take a task, folder, project or space? classify it here"
             )
 
