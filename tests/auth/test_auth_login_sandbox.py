@@ -168,7 +168,7 @@ def test_login_with_local_listener(
     assert str(browser.final.url).startswith(f"{scheme}://localhost:")
     out = capsys.readouterr().out
     assert "Logged in as Ann Lee" in out
-    assert "amReadOnlyAuditLog, wsReadOnly" in out or "wsReadOnly, amReadOnlyAuditLog" in out
+    assert "amReadOnlyAuditLog, wsReadOnly" in out
     assert f"host {sandbox.host}:{sandbox.port}" in out and "expires at" in out
     assert ("self-signed" in out and "fingerprint" in out) == (scheme == "https")
     # the scope went out comma-separated, and the code exchange used the same redirect URI
