@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import WRIKE_MCP
+from tests.e2e.e2e_helpers import WRIKE_MCP
 
 pytestmark = pytest.mark.slow
 

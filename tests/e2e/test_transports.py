@@ -14,7 +14,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.e2e.conftest import WRIKE_MCP, free_port
+from tests.e2e.e2e_helpers import WRIKE_MCP, free_port
 
 pytestmark = pytest.mark.slow
 

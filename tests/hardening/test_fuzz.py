@@ -21,7 +21,7 @@ from mcp.types import Tool
 
 from tests.hardening.helpers import CANARY_TOKEN, FIRST_LINE_MAX, leaks, text_of
 from tests.hardening.schema_strategies import arguments
-from tests.tools.conftest import SANDBOX_BASE_URL
+from tests.tools.tool_helpers import SANDBOX_BASE_URL
 from wrike_mcp.config import Settings
 from wrike_mcp.sandbox import create_app
 from wrike_mcp.sandbox.state import DEMO_TOKEN, SandboxState

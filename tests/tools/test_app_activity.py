@@ -12,7 +12,14 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.conftest import SANDBOX_BASE_URL, call, call_error, error_text, own_task_client, requests_log
+from tests.tools.tool_helpers import (
+    SANDBOX_BASE_URL,
+    call,
+    call_error,
+    error_text,
+    own_task_client,
+    requests_log,
+)
 from wrike_mcp.config import Settings
 from wrike_mcp.server import WrikeMCPServer, create_server
 from wrike_mcp.tools import app_activity

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from mcp import Client
 
-from tests.tools.conftest import BIG, call, refused_up_front
+from tests.tools.tool_helpers import BIG, call, refused_up_front
 
 
 async def test_directory_tools_are_read_only(mcp: Client) -> None:

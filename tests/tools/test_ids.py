@@ -14,7 +14,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.conftest import call, requests_log
+from tests.tools.tool_helpers import call, requests_log
 
 SHORT = re.compile(r"^[A-Za-z0-9_-]{12}$")
 

@@ -11,8 +11,16 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.conftest import BIG, api_calls, call, call_error, refused_up_front, requests_log
-from tests.tools.test_folders import failure, state_folder
+from tests.tools.tool_helpers import (
+    BIG,
+    api_calls,
+    call,
+    call_error,
+    failure,
+    refused_up_front,
+    requests_log,
+    state_folder,
+)
 from wrike_mcp.tools import projects as projects_module
 
 

@@ -11,7 +11,7 @@ import pytest
 from mcp import Client, MCPError
 from mcp.types import INVALID_PARAMS, PromptReference, ResourceTemplateReference, TextContent
 
-from tests.tools.conftest import requests_log
+from tests.tools.tool_helpers import requests_log
 from wrike_mcp.server import WrikeMCPServer
 
 TOKEN = {"Authorization": "Bearer wrike-sandbox-token"}

@@ -14,7 +14,7 @@ from mcp import Client
 from mcp.client.context import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
 
-from tests.tools.conftest import (
+from tests.tools.tool_helpers import (
     BIG,
     SANDBOX_BASE_URL,
     api_calls,
