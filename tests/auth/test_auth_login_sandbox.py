@@ -27,6 +27,7 @@ from wrike_mcp.auth import (
     OAuthTokenSource,
     TokenRefreshUnavailable,
     TokenStore,
+    granted_scopes,
     token_source_from_settings,
 )
 from wrike_mcp.auth.commands import run_auth_command
@@ -108,7 +109,7 @@ class PastingUser(io.StringIO):
         self.printed = printed
         self.tamper = tamper
 
-    def readline(self, size: int | None = -1) -> str:
+    def readline(self, size: int | None = -1, /) -> str:  # type: ignore[override]  # typeshed: _IOBase says bytes
         url = re.search(r"https?://\S+/oauth2/authorize/v4\S*", self.printed())
         assert url, "the authorize URL was not printed"
         answer = httpx.get(url.group(0), follow_redirects=False, timeout=10)
@@ -413,7 +414,7 @@ def test_wrong_client_secret_at_refresh_is_a_tool_error_that_keeps_the_login(
     async def get_me(with_settings: Settings) -> CallToolResult:
         source = token_source_from_settings(with_settings)
         async with WrikeClient.from_settings(with_settings, source) as client:
-            server = create_server(with_settings, client, granted_scopes=source.granted_scopes, mode="oauth")
+            server = create_server(with_settings, client, granted_scopes=granted_scopes(source), mode="oauth")
             async with Client(server) as mcp:
                 return await mcp.call_tool("get_me", {})
 

@@ -23,6 +23,7 @@ from tests.tools.tool_helpers import (
 from wrike_mcp.config import Settings
 from wrike_mcp.server import WrikeMCPServer, create_server
 from wrike_mcp.tools import app_activity
+from wrike_mcp.wrike.audit_log import AUDIT_OPERATIONS
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource
 
@@ -161,10 +162,10 @@ async def test_progress_over_many_pages(
     monkeypatch.setattr(app_activity, "APP_SCAN_PAGE_SIZE", 2)
     seen: list[tuple[float, float | None, str | None]] = []
 
-    async def progress(value: float, total: float | None, message: str | None) -> None:
-        seen.append((value, total, message))
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
 
-    result = await mcp.call_tool("list_app_activity", {}, progress_callback=progress)
+    result = await mcp.call_tool("list_app_activity", {}, progress_callback=on_progress)
     assert not result.is_error
     assert result.structured_content == full
     pages = -(-full["events_scanned"] // 2)
@@ -460,17 +461,15 @@ async def test_untrusted_text_is_cleaned(
 
 
 def test_operations_are_wrikes_2026_list_and_keep_the_2020_one() -> None:
-    assert len(app_activity.AUDIT_OPERATIONS) == 157 and "TaskCreated" in app_activity.AUDIT_OPERATIONS
+    assert len(AUDIT_OPERATIONS) == 157 and "TaskCreated" in AUDIT_OPERATIONS
     data = json.loads(REFERENCE_JSON.read_text())
     for model in data["models"]:
         for body in model.values():
             for param in body.get("params") or []:
                 if param["name"] == "operations" and "Enum:" in (param.get("comment") or ""):
                     names = [name.strip() for name in param["comment"].split("Enum:")[1].split(",")]
-                    assert set(names) <= set(app_activity.AUDIT_OPERATIONS)
-                    assert all(
-                        app_activity.OPERATION_NAME.fullmatch(name) for name in app_activity.AUDIT_OPERATIONS
-                    )
+                    assert set(names) <= set(AUDIT_OPERATIONS)
+                    assert all(app_activity.OPERATION_NAME.fullmatch(name) for name in AUDIT_OPERATIONS)
                     return
     pytest.fail("no operations enum in the reference")
 

@@ -45,7 +45,7 @@ async def read_json(client: Client, uri: str) -> Any:
     [content] = result.contents
     assert content.mime_type == "application/json"
     assert isinstance(content, TextContent | object) and hasattr(content, "text")
-    return json.loads(content.text)  # type: ignore[union-attr]
+    return json.loads(content.text)
 
 
 def prompt_text(result: Any) -> str:

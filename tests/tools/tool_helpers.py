@@ -50,8 +50,9 @@ async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     """Call a tool that must succeed; return its structured result."""
     result = await client.call_tool(tool, arguments)
     assert not result.is_error, error_text(result)
-    assert result.structured_content is not None
-    return result.structured_content
+    content: dict[str, Any] | None = result.structured_content
+    assert content is not None
+    return content
 
 
 async def call_error(client: Client, tool: str, **arguments: Any) -> str:
