@@ -168,6 +168,12 @@ RULES: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
         lambda args: len(args) > 1,  # something to change
         lambda args: not (args.get("clear_dates") and ({"start_date", "due_date"} & set(args))),
     ],
+    "list_audit_log": [
+        lambda args: "object_ids" not in args or "object_type" in args,
+        lambda args: (
+            "object_type" not in args or bool(args.get("operations") and {"since", "until"} & set(args))
+        ),
+    ],
     "update_project": [
         lambda args: len(args) > 1,
         lambda args: not (args.get("clear_start_date") and "start_date" in args),
