@@ -115,6 +115,7 @@ def test_fuzz_tool(tool: str, harness: Harness, caplog: pytest.LogCaptureFixture
     assert tool in harness.tools, f"{tool} is not offered"
     schema = harness.tools[tool].input_schema
     seen = {"valid": 0, "valid ok": 0, "ok": 0, "error": 0}
+    valid_failures: list[str] = []  # why valid cases failed, for the message when too many do
 
     @settings(
         max_examples=harness.examples,
@@ -143,6 +144,8 @@ def test_fuzz_tool(tool: str, harness: Harness, caplog: pytest.LogCaptureFixture
             return
         seen["error"] += 1
         line = text.split("\n", 1)[0]
+        if is_valid and len(valid_failures) < 5:
+            valid_failures.append(f"{args!r:.200} -> {line[:200]}")
         assert len(line) < FIRST_LINE_MAX, f"first line of {len(line)} characters: {line[:300]}"
         message = PREFIX.sub("", line)
         assert message.strip(), f"an error with no message: {line!r}"
@@ -156,4 +159,6 @@ def test_fuzz_tool(tool: str, harness: Harness, caplog: pytest.LogCaptureFixture
     print(
         f"{tool}: {seen['valid ok']} of {seen['valid']} valid cases succeeded ({share:.0%}); {seen['error']} errors"
     )
-    assert share >= MIN_SUCCESS_SHARE, f"only {share:.0%} of the valid cases reach a success path"
+    assert share >= MIN_SUCCESS_SHARE, (
+        f"only {share:.0%} of the valid cases reach a success path; e.g. " + "\n".join(valid_failures)
+    )
