@@ -6,7 +6,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.conftest import call_error, error_text, own_task_client, requests_log
+from tests.tools.tool_helpers import call_error, error_text, own_task_client, requests_log
 from wrike_mcp.config import Settings
 from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS
 from wrike_mcp.server import WrikeMCPServer
