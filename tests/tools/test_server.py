@@ -28,6 +28,17 @@ async def test_argument_errors_name_the_parameter_not_the_value(
     assert len(await requests_log(sandbox_http)) == before  # refused before any Wrike call
 
 
+async def test_a_misspelt_argument_is_refused_before_any_wrike_call(
+    mcp: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    before = len(await requests_log(sandbox_http))
+    first = await call_error(mcp, "search_tasks", folder="Q3 Launch", asignee="me")
+    assert first.startswith(
+        "Error executing tool search_tasks: unknown argument 'asignee' (did you mean 'assignee'?); it takes: "
+    ), first
+    assert len(await requests_log(sandbox_http)) == before  # a widened search never ran
+
+
 async def test_several_bad_arguments_are_listed_one_per_line(mcp: Client) -> None:
     result = await mcp.call_tool("search_tasks", {"limit": 0, "importance": "Urgent"})
     lines = error_text(result).splitlines()
