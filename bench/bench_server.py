@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 from mcp import Client
 
-from bench_client import sandbox_on_loopback  # type: ignore[import-not-found]
+from bench_client import sandbox_on_loopback
 from wrike_mcp.config import Settings
 from wrike_mcp.server import create_server
 from wrike_mcp.tools.registry import all_tools
@@ -172,7 +172,7 @@ async def result_size(base: str) -> dict[str, Any]:
 
 async def requests_per_tool(base: str) -> dict[str, float]:
     """Wrike requests per call for each tool with warm caches: every read runs once before measuring."""
-    from tool_calls import TYPICAL_CALLS  # type: ignore[import-not-found]
+    from tool_calls import TYPICAL_CALLS
 
     counts: dict[str, float] = {}
     async with WrikeClient(StaticTokenSource(TOKEN), base_url=f"{base}/api/v4") as wrike:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from difflib import get_close_matches
 from types import MappingProxyType
 from typing import Any
 
@@ -31,7 +32,7 @@ from pydantic import AnyUrl, ValidationError
 from wrike_mcp import __version__
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.config import Settings
-from wrike_mcp.sdk_adapter import add_request_handler
+from wrike_mcp.sdk_adapter import add_request_handler, registered_tool
 from wrike_mcp.tools import prompts, resources
 from wrike_mcp.tools.deps import (
     CLIENT_CAPABILITIES,
@@ -175,6 +176,8 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
                 f"{name} needs the user's confirmation, but this client cannot ask (no elicitation support); "
                 "do it in Wrike, or run the server with --allow-delete"
             )
+        if spec is not None:
+            check_argument_names(name, registered_tool(self, name).parameters, arguments)
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -196,6 +199,25 @@ async def request_scope(ctx: ServerRequestContext[Any, Any], call_next: CallNext
         if user is not None:
             REQUEST_CONTEXT.reset(user)
         CLIENT_CAPABILITIES.reset(capabilities)
+
+
+def check_argument_names(tool: str, schema: dict[str, Any], arguments: dict[str, Any]) -> None:
+    """Refuse an argument the tool does not take: a misspelt filter silently ignored would widen a search or
+    an update's selection without anyone noticing."""
+    known = schema.get("properties") or {}
+    unknown = sorted(set(arguments) - set(known))
+    if unknown:
+        hints = [
+            f"{name!r} (did you mean {close[0]!r}?)"
+            if (close := get_close_matches(name, known, 1))
+            else repr(name)
+            for name in unknown
+        ]
+        raise ToolError(
+            f"Error executing tool {tool}: unknown argument {', '.join(hints)}; it takes: {', '.join(known)}"[
+                :400
+            ]
+        )
 
 
 def argument_errors(tool: str, error: ValidationError) -> str:

@@ -47,7 +47,9 @@ async def test_permanent_token(monkeypatch: pytest.MonkeyPatch) -> None:
     assert token.value == CANARY_ACCESS and token.host == "www.wrike.com"
     assert await source.refresh_after_401(token) is None
     monkeypatch.setenv("WRIKE_SCOPES", "wsReadOnly,amReadOnlyAuditLog")
-    assert granted_scopes(token_source_from_settings(Settings())) == {"wsReadOnly", "amReadOnlyAuditLog"}
+    assert granted_scopes(token_source_from_settings(Settings())) == frozenset(
+        {"wsReadOnly", "amReadOnlyAuditLog"}
+    )
 
 
 def test_stored_login_wins_for_its_login_server(monkeypatch: pytest.MonkeyPatch, store: TokenStore) -> None:
@@ -58,7 +60,10 @@ def test_stored_login_wins_for_its_login_server(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("WRIKE_CLIENT_ID", "app-client-id")
     source = token_source_from_settings(Settings())
     assert isinstance(source, OAuthTokenSource)
-    assert granted_scopes(source) == {"wsReadOnly"} and source.api_base_url == "https://www.wrike.com/api/v4"
+    assert (
+        granted_scopes(source) == frozenset({"wsReadOnly"})
+        and source.api_base_url == "https://www.wrike.com/api/v4"
+    )
     # a sandbox login server has no stored login: the permanent token is used there
     sandbox = Settings(base_url="http://127.0.0.1:8100/api/v4", login_url="http://127.0.0.1:8100")
     assert isinstance(token_source_from_settings(sandbox), PermanentTokenSource)

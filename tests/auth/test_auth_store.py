@@ -136,10 +136,10 @@ def test_delete_last_grant_removes_file(store: TokenStore, store_path: Path) -> 
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring is untyped
         self.items: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -172,7 +172,7 @@ def test_backend_choice(settings: Settings, monkeypatch: pytest.MonkeyPatch, mem
     assert isinstance(backend_from_settings(settings, use_keyring=False), FileBackend)
     from keyring.backends import fail
 
-    keyring.set_keyring(fail.Keyring())
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
     assert isinstance(backend_from_settings(settings), FileBackend)  # the `fail` backend is not usable
     monkeypatch.setenv("WRIKE_MCP_KEYRING", "1")
     with pytest.raises(TokenStoreError, match="no usable OS keyring"):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import WRIKE_MCP
+from tests.e2e.e2e_helpers import WRIKE_MCP
 
 pytestmark = pytest.mark.slow
 
@@ -83,10 +83,6 @@ def test_failing_calls(clean_env: dict[str, str], args: list[str], code: int, ex
 
 
 def test_serve_without_credentials(clean_env: dict[str, str]) -> None:
-    try:
-        from wrike_mcp.auth import NoCredentialsError, token_source_from_settings  # noqa: F401
-    except ImportError:
-        pytest.skip("waiting for wrike_mcp.auth.token_source_from_settings and NoCredentialsError")
     result = run(clean_env, "serve", timeout=30)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "WRIKE_ACCESS_TOKEN" in result.stderr

@@ -12,7 +12,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from tests.e2e.conftest import WRIKE_MCP, free_port
+from tests.e2e.e2e_helpers import WRIKE_MCP, free_port
 from wrike_mcp.doctor import MAX_CLOCK_SKEW, clock_check
 
 SANDBOX_TOKEN = "wrike-sandbox-token"

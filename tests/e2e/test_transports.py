@@ -14,7 +14,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.e2e.conftest import WRIKE_MCP, free_port
+from tests.e2e.e2e_helpers import WRIKE_MCP, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ async def exercise(client: Client) -> None:
 @pytest.mark.parametrize("mode", MODES)
 async def test_stdio(mode: str, clean_env: dict[str, str]) -> None:
     params = StdioServerParameters(command=str(WRIKE_MCP), args=["serve", "--sandbox"], env=clean_env)
-    async with Client(params, mode=mode) as client:  # type: ignore[arg-type]
+    async with Client(params, mode=mode) as client:
         await exercise(client)
         resource = await client.read_resource("wrike://me")
         assert json.loads(resource.contents[0].text)["user"]["name"] == "Ann Lee"  # type: ignore[union-attr]
@@ -88,6 +88,6 @@ def http_server(request: pytest.FixtureRequest, clean_env: dict[str, str]) -> It
 async def test_streamable_http(http_server: HttpServer, mode: str) -> None:
     async with (
         httpx2.AsyncClient(timeout=30) as http,
-        Client(streamable_http_client(http_server.url, http_client=http), mode=mode) as client,  # type: ignore[arg-type]
+        Client(streamable_http_client(http_server.url, http_client=http), mode=mode) as client,
     ):
         await exercise(client)

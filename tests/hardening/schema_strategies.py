@@ -10,6 +10,7 @@ half (one violation at a time) is the half that finds bugs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
@@ -61,11 +62,15 @@ SAMPLES = [
     "-1",
 ]
 
-# Values that make a valid call likely to succeed, by parameter name, so that valid cases reach Wrike writes.
+# Real references from the sandbox seed (src/wrike_mcp/sandbox/seed.py), by parameter name. A valid call
+# draws one of these most of the time, so that valid cases reach the success paths, Wrike writes included;
+# the rest of the time it draws any string the schema allows.
 TASKS = [
     "IEAAB2CDKQAAAAAE",
     "MAAAAAEFzrS_",
     "Draft launch announcement",
+    "Finalize launch checklist",
+    "Fix crash on login",
     "https://www.wrike.com/open.htm?id=520000028",
     "https://www.wrike.com/open.htm?id=4392400063",
 ]
@@ -75,15 +80,32 @@ FOLDERS = [
     "IEAAB2CDI4AAAAAG",
     "MQAAAAEFzrSO",
     "Engineering/Mobile App",
+    "Operations/Hiring",
 ]
-PEOPLE = ["me", "Ann Lee", "ben.carter@northwind.example", "KUAAAAAB", "Sam"]
+PROJECTS = [
+    "Marketing/Campaigns/Q3 Launch",
+    "Q3 Launch",
+    "Engineering/Mobile App",
+    "Operations/Office Move",
+    "MQAAAAEFzrSO",
+]
+PEOPLE = [
+    "me",
+    "Ann Lee",
+    "ben.carter@northwind.example",
+    "KUAAAAAB",
+    "Chloe Martin",
+    "Sam Taylor",
+    "diego.alvarez@northwind.example",
+]
+TASK_STATUSES = ["Active", "Completed", "In Progress", "New", "On Hold", "Cancelled"]
+PROJECT_STATUSES = ["Green", "Yellow", "Red", "OnHold", "Completed", "Planning", "In Progress", "Done"]
 DATES = ["2026-05-01", "2026-06-30", "2025-01-01T00:00:00Z"]
-# Planned tasks, which any dependency may link (the first two pairs are linked in the seed).
+# Planned tasks, which dependencies may link ("Finalize launch checklist" → "Book launch venue" is seeded).
 PLANNED_TASKS = [
     "MAAAAAEFzrS_",
     "IEAAB2CDKQAAAAAC",
     "Approve press kit",
-    "IEAAB2CDKQAAAAAE",
     "IEAAB2CDKQAAAAAF",
     "IEAAB2CDKQAAAAAL",
     "Fix crash on login",
@@ -91,30 +113,104 @@ PLANNED_TASKS = [
     "MAAAAAEFzrTU",
     "IEAAB2CDKQAAAAAT",
 ]
-HINTS: dict[str, list[str]] = {
+# Seeded ranges always run forwards: every start below comes before every end.
+STARTS = ["2025-01-01", "2025-06-01T00:00:00Z"]
+ENDS = ["2026-12-31", "2027-01-31T00:00:00Z"]
+WORDS = ["Launch plan", "Review the draft", "Notes from the sync", "Budget", "Q3"]
+Hints = dict[str, list[str]]
+HINTS: Hints = {
     "task": TASKS,
     "parent_task": TASKS,
+    "add_parents": FOLDERS,
+    "remove_parents": FOLDERS,
     "folder": FOLDERS,
     "parent": FOLDERS,
     "within": FOLDERS,
-    "project": ["Marketing/Campaigns/Q3 Launch", "Q3 Launch", "Engineering/Mobile App"],
-    "space": ["Marketing", "Engineering"],
+    "project": PROJECTS,
+    "space": ["Marketing", "Engineering", "Operations"],
     "assignee": PEOPLE,
     "author": PEOPLE,
     "person": PEOPLE,
     "owner": PEOPLE,
-    "user": PEOPLE,
-    "status": ["Active", "Completed", "In Progress", "Green", "OnHold", "In Review"],
-    "app": ["Slack Sync", "zpb4Hn8cLw"],
+    "owners": PEOPLE,
+    "add_owners": PEOPLE,
+    "remove_owners": PEOPLE,
+    "assignees": PEOPLE,
+    "add_assignees": PEOPLE,
+    "remove_assignees": PEOPLE,
+    "add_followers": PEOPLE,
+    "users": PEOPLE,
+    "status": TASK_STATUSES,
+    "app": ["Slack Sync", "zpb4Hn8cLw", "Reporting Bot"],
+    "object_type": ["Task", "Folder", "Group", "User", "Workflow"],
+    "operations": ["TaskCreated", "GroupMemberAdded", "UserDeactivated", "ApiAppAccessGranted"],
+    "object_ids": ["IEAAB2CDKQAAAAAE", "KUAAAAAB"],
+    "title": WORDS,
+    "text": WORDS,
+    "description": WORDS,
+    "comment": WORDS,
+    "query": ["Ann", "Lee", "carter", "Budget", "Channel"],
     "pending_approver": PEOPLE,
     "predecessor": PLANNED_TASKS,
     "successor": PLANNED_TASKS,
-    # the seeded attachments: launch-brief.md, press-contacts.csv, crash-log.txt, login-screen.png, q3-budget.csv
-    "attachment": [f"IEAAB2CDIYAAAAA{last}" for last in "BCDEF"],
+    # the seeded text attachments: launch-brief.md, press-contacts.csv, crash-log.txt, q3-budget.csv
+    "attachment": [f"IEAAB2CDIYAAAAA{last}" for last in "BCDF"],
     "name": ["notes.md", "venues.csv", "brief.txt", "data.json", "page.html"],
-    "base64": ["aGVsbG8gd29ybGQK", "eyJvayI6IHRydWV9", ""],
+    "base64": ["aGVsbG8gd29ybGQK", "eyJvayI6IHRydWV9"],
 }
+# Tools where a parameter name means something else than in HINTS.
+TOOL_HINTS: dict[str, Hints] = {
+    "create_project": {"status": PROJECT_STATUSES},
+    "update_project": {"status": PROJECT_STATUSES},
+    "list_projects": {"status": PROJECT_STATUSES, "text": ["Launch", "Q3", "Move"]},
+    "list_approvals": {"status": ["Pending", "Approved", "Rejected", "Cancelled"]},
+    # the seeded link, restored after each case (CHANGES_REFERENCES)
+    "remove_dependency": {"predecessor": ["Finalize launch checklist"], "successor": ["IEAAB2CDKQAAAAAC"]},
+}
+CUSTOM_FIELDS: dict[str, list[Any]] = {
+    "Budget": [1200, 99.5],
+    "Channel": ["Email", "Web"],
+    "Billable": [True, False],
+    "Reviewer": ["Ann Lee"],
+    "Launch Date": ["2026-05-01"],
+    "Notes": ["Checked"],
+}
+
+
+def _one_of_each(*groups: tuple[str, ...]) -> Callable[[dict[str, Any]], bool]:
+    """A rule: of each group of parameters, at most one is given."""
+    return lambda args: all(sum(name in args for name in group) <= 1 for group in groups)
+
+
+# The rules between parameters that tool descriptions state and a JSON Schema cannot: seeded calls keep them.
+RULES: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
+    "search_tasks": [_one_of_each(("folder", "space"))],
+    "create_task": [lambda args: "folder" in args or "parent_task" in args],
+    "update_task": [
+        lambda args: len(args) > 1,  # something to change
+        lambda args: not (args.get("clear_dates") and ({"start_date", "due_date"} & set(args))),
+    ],
+    "list_audit_log": [
+        lambda args: "object_ids" not in args or "object_type" in args,
+        lambda args: (
+            "object_type" not in args or bool(args.get("operations") and {"since", "until"} & set(args))
+        ),
+    ],
+    "update_project": [
+        lambda args: len(args) > 1,
+        lambda args: not (args.get("clear_start_date") and "start_date" in args),
+        lambda args: not (args.get("clear_end_date") and "end_date" in args),
+    ],
+}
+RULES["list_attachments"] = [lambda args: ("task" in args) != ("folder" in args)]
+RULES["add_attachment"] = [*RULES["list_attachments"], lambda args: ("text" in args) != ("base64" in args)]
+RULES["list_approvals"] = [_one_of_each(("task", "folder"))]
+RULES["add_dependency"] = [lambda args: args.get("predecessor") != args.get("successor")]
+# Parameters no seed value fits (a cursor comes from a previous answer): left out of seeded calls.
+UNGUESSABLE = {"cursor"}
 DATE_WORDS = ("date", "_after", "_before", "since", "until", "_from", "_to")
+START_WORDS = ("start_date", "_from", "_after", "since")
+END_WORDS = ("end_date", "due_date", "_to", "_before", "until")
 
 JSON_SCALARS = st.one_of(
     st.none(),
@@ -142,17 +238,26 @@ def _long(min_size: int, max_size: int) -> st.SearchStrategy[str]:
     return st.builds(lambda ch, n: ch * n, st.sampled_from("aé字 <\u200b"), st.integers(min_size, max_size))
 
 
-def valid(schema: dict[str, Any], name: str = "") -> st.SearchStrategy[Any]:
+def _mostly(real: st.SearchStrategy[Any], other: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """`real` three times in four, `other` otherwise."""
+    return st.sampled_from([real, real, real, other]).flatmap(lambda chosen: chosen)
+
+
+def valid(
+    schema: dict[str, Any], name: str = "", hints: Hints = HINTS, seeded: bool = False
+) -> st.SearchStrategy[Any]:
+    """A value that satisfies this schema. `seeded`: a string with hints is always one of them, the way a
+    model that read the account would call; otherwise any string the schema allows, a hint half the time."""
     if "const" in schema:
         return st.just(schema["const"])
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     for key in ("anyOf", "oneOf"):
         if key in schema:
-            return st.one_of([valid(option, name) for option in schema[key]])
+            return st.one_of([valid(option, name, hints, seeded) for option in schema[key]])
     kind = schema.get("type")
     if isinstance(kind, list):
-        return st.one_of([valid({**schema, "type": one}) for one in kind])
+        return st.one_of([valid({**schema, "type": one}, name, hints, seeded) for one in kind])
     if kind == "null":
         return st.none()
     if kind == "boolean":
@@ -182,34 +287,57 @@ def valid(schema: dict[str, Any], name: str = "") -> st.SearchStrategy[Any]:
             options.append(st.sampled_from(fits))
         if high > 40:
             options.append(_long(max(low, 41), high))
-        hints = HINTS.get(name) or (DATES if name.endswith(DATE_WORDS) else [])
-        if hints:
-            return st.one_of(st.sampled_from(hints), st.one_of(options))  # a hint half of the time
+        real = hints.get(name) or (DATES if name.endswith(DATE_WORDS) else [])
+        if seeded and name.endswith(START_WORDS):
+            real = STARTS
+        if seeded and name.endswith(END_WORDS):
+            real = ENDS
+        if real and seeded:
+            return st.sampled_from(real)
+        if real:
+            return st.one_of(st.sampled_from(real), st.one_of(options))
         return st.one_of(options)
     if kind == "array":
         return st.lists(
-            valid(schema.get("items", {}), "person" if "owner" in name or "assignee" in name else ""),
+            valid(schema.get("items", {}), name, hints, seeded),
             min_size=schema.get("minItems", 0),
             max_size=min(schema.get("maxItems", 5), 5),
         )
     if kind == "object" or "properties" in schema:
-        return valid_object(schema)
+        return valid_object(schema, hints, seeded)
     return ANY_JSON  # no type: anything goes
 
 
-def valid_object(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
-    properties: dict[str, Any] = schema.get("properties", {})
+def valid_object(
+    schema: dict[str, Any], hints: Hints = HINTS, seeded: bool = False
+) -> st.SearchStrategy[dict[str, Any]]:
+    properties: dict[str, Any] = {
+        name: sub
+        for name, sub in schema.get("properties", {}).items()
+        if not (seeded and name in UNGUESSABLE)
+    }
     required = set(schema.get("required", []))
     fixed = st.fixed_dictionaries(
-        {name: valid(sub, name) for name, sub in properties.items() if name in required},
-        optional={name: valid(sub, name) for name, sub in properties.items() if name not in required},
+        {name: valid(sub, name, hints, seeded) for name, sub in properties.items() if name in required},
+        optional={
+            name: valid(sub, name, hints, seeded) for name, sub in properties.items() if name not in required
+        },
     )
     extra = schema.get("additionalProperties")
     if properties or not isinstance(extra, dict):
         return fixed
+    size = min(schema.get("maxProperties", 4), 4)
+    if seeded:  # custom fields: the only free-form object tools take
+        return st.lists(
+            st.sampled_from(sorted(CUSTOM_FIELDS)).flatmap(
+                lambda field: st.tuples(st.just(field), st.sampled_from(CUSTOM_FIELDS[field]))
+            ),
+            max_size=size,
+            unique_by=lambda pair: pair[0],
+        ).map(dict)
     names = st.text(min_size=1, max_size=schema.get("propertyNames", {}).get("maxLength", 30))
-    names = st.one_of(names, st.sampled_from(["Budget", "Channel", "Billable", "Reviewer", "Launch Date"]))
-    return st.dictionaries(names, valid(extra), max_size=min(schema.get("maxProperties", 4), 4))
+    names = st.one_of(names, st.sampled_from(sorted(CUSTOM_FIELDS)))
+    return st.dictionaries(names, valid(extra), max_size=size)
 
 
 def invalid(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
@@ -266,12 +394,12 @@ def invalid(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     return st.one_of(options)
 
 
-def invalid_object(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+def invalid_object(schema: dict[str, Any], hints: Hints = HINTS) -> st.SearchStrategy[Any]:
     """An object with exactly one thing wrong: a required property missing, a property of the wrong shape,
     an unknown property, or too many properties."""
     properties: dict[str, Any] = schema.get("properties", {})
     required = list(schema.get("required", []))
-    base = valid_object(schema)
+    base = valid_object(schema, hints, seeded=True)
     options: list[st.SearchStrategy[Any]] = []
     if required:
         options.append(
@@ -307,6 +435,14 @@ def invalid_object(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     return st.one_of(options)
 
 
-def arguments(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
-    """Tool arguments: half valid, half with one violation (the arguments object itself stays an object)."""
-    return st.one_of(valid_object(schema), invalid_object(schema))
+def arguments(schema: dict[str, Any], tool: str) -> st.SearchStrategy[tuple[bool, dict[str, Any]]]:
+    """Tool arguments, each marked whether they satisfy the schema: half valid, half with one violation
+    (the arguments object itself stays an object)."""
+    hints = {**HINTS, **TOOL_HINTS.get(tool, {})}
+    rules = RULES.get(tool, [])
+    seeded = valid_object(schema, hints, seeded=True).filter(lambda args: all(rule(args) for rule in rules))
+    valid_args = _mostly(seeded, valid_object(schema, hints))
+    return st.one_of(
+        valid_args.map(lambda args: (True, args)),
+        invalid_object(schema, hints).map(lambda args: (False, args)),
+    )

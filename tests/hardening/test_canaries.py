@@ -14,16 +14,15 @@ import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.e2e.conftest import WRIKE_MCP
+from tests.e2e.e2e_helpers import WRIKE_MCP, isolated_env, start_server
 from tests.hardening.helpers import CANARY_TOKEN, add_fault, leaks
-from tests.hardening.test_http_transport import clean_env, start_server
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 TASK = "IEAAB2CDKQAAAAAE"  # "Draft launch announcement" in the seed
 
 
 def env_for(sandbox: BackgroundSandbox, home: Path) -> dict[str, str]:
-    return clean_env(
+    return isolated_env(
         home,
         WRIKE_ACCESS_TOKEN=CANARY_TOKEN,
         WRIKE_BASE_URL=sandbox.api_url,

@@ -4,10 +4,7 @@ and the default bind address. After every attack the server still answers a norm
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import WRIKE_MCP, free_port
+from tests.e2e.e2e_helpers import Served, isolated_env, start_server
 
 INITIALIZE: dict[str, Any] = {
     "jsonrpc": "2.0",
@@ -30,63 +27,9 @@ INITIALIZE: dict[str, Any] = {
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("WRIKE_")}
-    env.update(
-        HOME=str(home),
-        WRIKE_MCP_TOKEN_STORE=str(home / "tokens.json"),
-        WRIKE_MCP_KEYRING="0",
-        PYTHONUNBUFFERED="1",
-        **extra,
-    )
-    return env
-
-
-class Served:
-    def __init__(self, process: subprocess.Popen[bytes], port: int) -> None:
-        self.process = process
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}/mcp"
-
-    def stop(self) -> tuple[str, str]:
-        """Stop the server; its stdout and stderr."""
-        self.process.terminate()
-        try:
-            out, err = self.process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            out, err = self.process.communicate()
-        return out.decode(errors="replace"), err.decode(errors="replace")
-
-
-def start_server(args: list[str], env: dict[str, str]) -> Served:
-    port = free_port()
-    process = subprocess.Popen(
-        [str(WRIKE_MCP), "serve", "--transport", "http", "--port", str(port), *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        if process.poll() is not None:
-            assert process.stderr is not None
-            raise RuntimeError(
-                f"server exited {process.returncode}: {process.stderr.read().decode()[-2000:]}"
-            )
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return Served(process, port)
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("the HTTP server did not start within 20 s") from None
-            time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    served = start_server(["--sandbox"], clean_env(tmp_path_factory.mktemp("home")))
+    served = start_server(["--sandbox"], isolated_env(tmp_path_factory.mktemp("home")))
     yield served
     served.stop()
 

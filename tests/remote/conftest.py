@@ -7,6 +7,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
-async def _postgres_admin() -> object | None:
+async def _postgres_admin() -> Any:  # an asyncpg connection (asyncpg has no type hints)
     import asyncpg
 
     try:
@@ -27,7 +28,6 @@ async def _postgres_admin() -> object | None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required in CI and not reachable at {POSTGRES_ADMIN_URL}: {exc}")
         pytest.skip(f"no PostgreSQL at {POSTGRES_ADMIN_URL} ({type(exc).__name__}); CI runs these")
-    return None
 
 
 @contextlib.asynccontextmanager
@@ -35,13 +35,13 @@ async def throwaway_postgres() -> AsyncIterator[str]:
     """A fresh PostgreSQL database, dropped afterwards (skipped without PostgreSQL, failed with CI=true)."""
     admin = await _postgres_admin()
     name = f"wrike_mcp_test_{secrets.token_hex(6)}"
-    await admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[attr-defined]
+    await admin.execute(f'CREATE DATABASE "{name}"')
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
-        await admin.close()  # type: ignore[attr-defined]
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 @pytest.fixture

@@ -220,7 +220,7 @@ def oauth_provider(
 
     metadata = OAuthClientMetadata(
         client_name=client_name,
-        redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]
+        redirect_uris=[REDIRECT_URI],
         grant_types=["authorization_code", "refresh_token"],
         response_types=["code"],
         token_endpoint_auth_method="none",

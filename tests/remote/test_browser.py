@@ -183,7 +183,7 @@ async def list_tools_and_me(replica: Replica, access_token: str) -> tuple[set[st
     headers = {"Authorization": f"Bearer {access_token}"}
     async with (
         httpx2.AsyncClient(headers=headers, timeout=30) as http,
-        Client(streamable_http_client(replica.mcp_url, http_client=http)) as client,  # type: ignore[arg-type]
+        Client(streamable_http_client(replica.mcp_url, http_client=http)) as client,
     ):
         tools = {tool.name for tool in (await client.list_tools()).tools}
         me = structured(await client.call_tool("get_me", {}))

@@ -24,7 +24,7 @@ async def test_sign_in_with_dcr_then_use_tools(tmp_path: Path, sandbox: Backgrou
         provider, storage = oauth_provider(replica.mcp_url, browser)
         async with (
             httpx2.AsyncClient(auth=provider, timeout=30) as http,
-            Client(streamable_http_client(replica.mcp_url, http_client=http)) as client,  # type: ignore[arg-type]
+            Client(streamable_http_client(replica.mcp_url, http_client=http)) as client,
         ):
             tools = {tool.name for tool in (await client.list_tools()).tools}
             me = structured(await client.call_tool("get_me", {}))
@@ -44,7 +44,7 @@ async def _session(url: str, browser: Browser, **kwargs: object) -> tuple[set[st
     provider, storage = oauth_provider(url, browser, **kwargs)  # type: ignore[arg-type]
     async with (
         httpx2.AsyncClient(auth=provider, timeout=30) as http,
-        Client(streamable_http_client(url, http_client=http)) as client,  # type: ignore[arg-type]
+        Client(streamable_http_client(url, http_client=http)) as client,
     ):
         tools = {tool.name for tool in (await client.list_tools()).tools}
         me = structured(await client.call_tool("get_me", {}))

@@ -33,7 +33,7 @@ async def call(replica: Replica, token: str, tool: str, arguments: dict[str, Any
     headers = {"Authorization": f"Bearer {token}"}
     async with (
         httpx2.AsyncClient(headers=headers, timeout=30) as http,
-        Client(streamable_http_client(replica.mcp_url, http_client=http), mode="legacy") as client,  # type: ignore[arg-type]
+        Client(streamable_http_client(replica.mcp_url, http_client=http), mode="legacy") as client,
     ):
         return structured(await client.call_tool(tool, arguments))
 
@@ -60,7 +60,7 @@ async def sign_in(replica: Replica, user: str) -> str:
     provider, storage = oauth_provider(replica.mcp_url, Browser(user=user))
     async with (
         httpx2.AsyncClient(auth=provider, timeout=30) as http,
-        Client(streamable_http_client(replica.mcp_url, http_client=http)) as client,  # type: ignore[arg-type]
+        Client(streamable_http_client(replica.mcp_url, http_client=http)) as client,
     ):
         await client.list_tools()
     assert storage.tokens is not None

@@ -715,7 +715,7 @@ async def test_registered_client_secret_is_stored_encrypted(store: Store) -> Non
         client_id="confidential-1",
         client_secret="client-SECRET-value",
         client_name="Confidential App",
-        redirect_uris=["https://app.example/cb"],  # type: ignore[list-item]
+        redirect_uris=["https://app.example/cb"],
         token_endpoint_auth_method="client_secret_post",
     )
     await provider.register_client(client)

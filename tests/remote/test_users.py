@@ -31,7 +31,7 @@ async def _source_with_expired_grant(
         base_url=sandbox.api_url,
         login_url=sandbox.base_url,
         client_id="sandbox-client",
-        client_secret=client_secret,  # type: ignore[arg-type]
+        client_secret=client_secret,
     )
     keyring = KeyRing(parse_keys(SECRET_KEY))
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")

@@ -153,7 +153,7 @@ async def test_reschedule_end_mode_and_copy_options(api: httpx.AsyncClient, stat
     assert root.title == "Crash on resume" and root.description == "" and root.responsible_ids == []
     subtasks = [state.tasks[t] for t in done["result"]["taskIds"] if t != root.id]
     assert {t.title for t in subtasks} == {"Reproduce the bug", "Fix the bug", "Verify the fix"}
-    assert max(t.dates.due for t in [root, *subtasks] if t.dates.due).date() == friday  # type: ignore[type-var]
+    assert max(t.dates.due for t in [root, *subtasks] if t.dates.due).date() == friday
     assert all(t.super_task_ids == [root.id] for t in subtasks)
 
 

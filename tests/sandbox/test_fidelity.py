@@ -126,7 +126,7 @@ def test_the_digest_is_read_whole() -> None:
     assert folders_of_space is not None and "customStatuses" in folders_of_space.params
 
 
-TYPES = {
+TYPES: dict[str, type | tuple[type, ...]] = {
     "string": str,
     "boolean": bool,
     "optional boolean": bool,

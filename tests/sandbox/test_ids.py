@@ -9,6 +9,7 @@ import httpx
 
 from tests.sandbox.sandbox_helpers import folder_id, task_id
 from wrike_mcp.sandbox import SandboxState
+from wrike_mcp.sandbox.state import Folder, Task
 
 CLASSIC = re.compile(r"^[A-Z0-9]{16}$")
 SHORT = re.compile(r"^[A-Za-z0-9_-]{12}$")
@@ -20,7 +21,8 @@ def test_the_seed_holds_both_kinds_decided_by_creation_date(state: SandboxState)
     assert short_tasks and len(short_tasks) < len(tasks)
     assert all(CLASSIC.match(t.id) for t in tasks if t not in short_tasks)
     # Short exactly for what was created after the switch, whatever the kind.
-    for item in [*tasks, *state.folders.values()]:
+    items: list[Task | Folder] = [*tasks, *state.folders.values()]
+    for item in items:
         assert bool(SHORT.match(item.id)) == (item.created >= state.short_ids_since), item.title
     operations = state.folders[folder_id(state, "Operations")]
     project = state.folders[folder_id(state, "Operations/Office Move")]

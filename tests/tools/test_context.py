@@ -9,7 +9,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.conftest import call, own_task_client
+from tests.tools.tool_helpers import call, own_task_client
 from wrike_mcp.server import WrikeMCPServer
 
 TOKEN = {"Authorization": "Bearer wrike-sandbox-token"}

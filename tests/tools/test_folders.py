@@ -8,30 +8,7 @@ from typing import Any
 import httpx
 from mcp import Client
 
-from tests.tools.conftest import BIG, api_calls, call, call_error, error_text, refused_up_front
-
-
-async def failure(client: Client, tool: str, **arguments: Any) -> tuple[str, str]:
-    """Call a tool that must fail; return its first error line (short) and the whole text."""
-    result = await client.call_tool(tool, arguments)
-    assert result.is_error, f"{tool} unexpectedly succeeded: {result.structured_content}"
-    text = error_text(result)
-    first = text.splitlines()[0]
-    assert len(first) < 200, first
-    return first, text
-
-
-def state_folder(sandbox_state: Any, path: str) -> Any:
-    """The sandbox folder at a path of titles."""
-    parent: Any = None
-    for title in path.split("/"):
-        parent = next(
-            f
-            for f in sandbox_state.folders.values()
-            if f.title == title and not f.deleted and (parent is None or parent.id in f.parent_ids)
-        )
-    return parent
-
+from tests.tools.tool_helpers import BIG, api_calls, call, call_error, failure, refused_up_front, state_folder
 
 # ---- tool declarations ---------------------------------------------------------------------------------
 
@@ -263,7 +240,7 @@ async def test_get_folder_ambiguous_and_unknown(mcp: Client) -> None:
     unknown = await call_error(mcp, "get_folder", folder="Nowhere At All")
     assert "not found" in unknown
     missing_link = await call_error(mcp, "get_folder", folder="https://www.wrike.com/open.htm?id=1")
-    assert "not found" in missing_link or "permalink" in missing_link
+    assert "not found" in missing_link
 
 
 async def test_get_folder_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:

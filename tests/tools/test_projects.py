@@ -11,8 +11,16 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.conftest import BIG, api_calls, call, call_error, refused_up_front, requests_log
-from tests.tools.test_folders import failure, state_folder
+from tests.tools.tool_helpers import (
+    BIG,
+    api_calls,
+    call,
+    call_error,
+    failure,
+    refused_up_front,
+    requests_log,
+    state_folder,
+)
 from wrike_mcp.tools import projects as projects_module
 
 
@@ -212,11 +220,18 @@ async def test_get_project_says_when_counts_are_incomplete(
 
 async def test_get_project_refuses_a_plain_folder_and_unknowns(mcp: Client) -> None:
     folder = await call_error(mcp, "get_project", project="Marketing/Campaigns")
-    assert "not a project" in folder or "not found" in folder
-    ambiguous = await call_error(mcp, "get_project", project="Planning")
-    assert "not found" in ambiguous or "ambiguous" in ambiguous
+    assert "'Marketing/Campaigns' is a folder, not a project" in folder
+    plain_folders = await call_error(mcp, "get_project", project="Planning")  # two folders, no project
+    assert "project 'Planning' not found" in plain_folders
     unknown = await call_error(mcp, "get_project", project="No Such Project")
     assert "not found" in unknown
+
+
+async def test_get_project_ambiguous_name_lists_the_candidates(mcp: Client) -> None:
+    await call(mcp, "create_project", parent="Engineering/Planning", title="Q3 Launch")
+    first, text = await failure(mcp, "get_project", project="Q3 Launch")
+    assert "ambiguous" in first
+    assert "Marketing/Campaigns/Q3 Launch" in text and "Engineering/Planning/Q3 Launch" in text
 
 
 async def test_get_project_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:

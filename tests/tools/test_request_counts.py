@@ -13,7 +13,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.conftest import api_calls, call
+from tests.tools.tool_helpers import api_calls, call
 
 Q3 = "Marketing/Campaigns/Q3 Launch"
 PLANNING = "Marketing/Planning"

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.conftest import call_error, error_text, own_task_client, requests_log
+from tests.tools.tool_helpers import call_error, error_text, own_task_client, requests_log
 from wrike_mcp.config import Settings
 from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS
 from wrike_mcp.server import WrikeMCPServer
@@ -26,6 +26,17 @@ async def test_argument_errors_name_the_parameter_not_the_value(
     text = error_text(result)
     assert "invalid argument title:" in text.splitlines()[0] and huge[:500] not in text
     assert len(await requests_log(sandbox_http)) == before  # refused before any Wrike call
+
+
+async def test_a_misspelt_argument_is_refused_before_any_wrike_call(
+    mcp: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    before = len(await requests_log(sandbox_http))
+    first = await call_error(mcp, "search_tasks", folder="Q3 Launch", asignee="me")
+    assert first.startswith(
+        "Error executing tool search_tasks: unknown argument 'asignee' (did you mean 'assignee'?); it takes: "
+    ), first
+    assert len(await requests_log(sandbox_http)) == before  # a widened search never ran
 
 
 async def test_several_bad_arguments_are_listed_one_per_line(mcp: Client) -> None:

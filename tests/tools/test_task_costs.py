@@ -14,7 +14,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.conftest import api_calls, call
+from tests.tools.tool_helpers import api_calls, call
 
 TASK = "Draft launch announcement"  # has subtasks, a parent task, a dependency, comments and time logs
 PLAIN_TASK = "Verify budget figures"  # no subtasks, parent task or dependencies

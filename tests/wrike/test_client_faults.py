@@ -54,7 +54,8 @@ ERROR_CODES: list[tuple[int, str, type[WrikeAPIError]]] = [
 
 
 async def q3_launch_id(client: WrikeClient) -> str:
-    return next(f["id"] for f in await client.get("/folders") if f["title"] == "Q3 Launch")
+    ident: str = next(f["id"] for f in await client.get("/folders") if f["title"] == "Q3 Launch")
+    return ident
 
 
 @pytest.mark.parametrize(("status", "code", "error_class"), ERROR_CODES)

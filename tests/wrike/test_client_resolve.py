@@ -141,7 +141,7 @@ async def test_folder_not_found_and_project_only(resolver: Resolver) -> None:
         await resolver.folder_id("Campaigns", project_only=True)
     with pytest.raises(ReferenceNotFound) as caught:
         await resolver.folder_id("Marketing/Campaigns", project_only=True)
-    assert "not a project" in str(caught.value) or "not found" in str(caught.value)
+    assert str(caught.value).startswith("project 'Marketing/Campaigns' not found")
 
 
 async def test_spaces(client: WrikeClient, resolver: Resolver) -> None:

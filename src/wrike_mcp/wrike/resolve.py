@@ -217,6 +217,20 @@ class Resolver:
             self._contacts.clear()
             self._me.clear()
 
+    def forget_everything(self) -> None:
+        """Read every list afresh next time: the account changed in ways no single write tells (e.g. an
+        emulator reset under a running server)."""
+        for cached in (
+            self._contacts,
+            self._workflows,
+            self._custom_fields,
+            self._tree,
+            self._me,
+            self._spaces,
+        ):
+            cached.clear()
+        self._task_titles.clear()
+
     def forget_folder_tree(self) -> None:
         """Read the tree afresh next time: it may predate a folder someone else made."""
         self._tree.clear()
