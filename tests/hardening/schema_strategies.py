@@ -164,8 +164,21 @@ TOOL_HINTS: dict[str, Hints] = {
     "update_project": {"status": PROJECT_STATUSES},
     "list_projects": {"status": PROJECT_STATUSES, "text": ["Launch", "Q3", "Move"]},
     "list_approvals": {"status": ["Pending", "Approved", "Rejected", "Cancelled"]},
-    # the seeded link, restored after each case (CHANGES_REFERENCES)
-    "remove_dependency": {"predecessor": ["Finalize launch checklist"], "successor": ["IEAAB2CDKQAAAAAC"]},
+    # the seeded link, restored after each case (CHANGES_REFERENCES), each task in every form a person gives
+    "remove_dependency": {
+        "predecessor": [
+            "Finalize launch checklist",
+            "finalize launch checklist",
+            "MAAAAAEFzrS_",
+            "https://www.wrike.com/open.htm?id=4392400063",
+        ],
+        "successor": [
+            "Book launch venue",
+            "BOOK LAUNCH VENUE",
+            "IEAAB2CDKQAAAAAC",
+            "https://www.wrike.com/open.htm?id=520000014",
+        ],
+    },
 }
 CUSTOM_FIELDS: dict[str, list[Any]] = {
     "Budget": [1200, 99.5],

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from mcp import Client
 
-from tests.tools.conftest import api_calls, call, refused_up_front
+from tests.tools.tool_helpers import api_calls, call, refused_up_front
 
 
 def contact(state: Any, name: str) -> str:

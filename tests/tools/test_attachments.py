@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from mcp import Client
 
-from tests.tools.conftest import api_calls, call, refused_up_front, requests_log
+from tests.tools.tool_helpers import api_calls, call, refused_up_front, requests_log
 from wrike_mcp.sandbox.seed_work import LAUNCH_BRIEF, tiny_png
 from wrike_mcp.tools.attachments import MAX_READ_BYTES, TEXT_LIMIT, UNTRUSTED
 
