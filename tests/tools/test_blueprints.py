@@ -127,7 +127,9 @@ async def test_a_job_still_running_at_the_limit_is_handed_back_and_checked_with_
 ) -> None:
     await sandbox_http.post("/_sandbox/async_jobs", json={"polls": 4})
     monkeypatch.setattr(blueprints, "LAUNCH_TIME_LIMIT", 0.015)  # one poll fits, not a second
-    running = await call(mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering/Mobile App", title="B")
+    running = await call(
+        mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering/Mobile App", title="B"
+    )
     assert running["status"] == "in_progress" and "created" not in running
     assert f'job="{running["job"]}"' in running["check_again"]
     monkeypatch.setattr(blueprints, "LAUNCH_TIME_LIMIT", 5.0)
@@ -142,7 +144,9 @@ async def test_a_failed_job_is_a_tool_error_saying_nothing_was_created(
 ) -> None:
     await sandbox_http.post("/_sandbox/async_jobs", json={"fail_next": "Quota exceeded"})
     tasks = len(sandbox_state.tasks)
-    message = await call_error(mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering", title="C")
+    message = await call_error(
+        mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering", title="C"
+    )
     assert "'Quota exceeded'" in message and "nothing was created" in message
     assert len(sandbox_state.tasks) == tasks
     assert len(launch_posts(await requests_log(sandbox_http))) == 1  # never launched again
@@ -158,7 +162,9 @@ async def test_bad_references_are_refused_before_any_write(
     sandbox_state.blueprints[twin.id] = twin
     ambiguous = await call_error(mcp, "launch_blueprint", blueprint="bug report", parent=Q3, title="X")
     assert "blueprint 'bug report' is ambiguous (2 matches)" in ambiguous
-    no_parent = await call_error(mcp, "launch_blueprint", blueprint=twin.id, parent="No/Such/Folder", title="X")
+    no_parent = await call_error(
+        mcp, "launch_blueprint", blueprint=twin.id, parent="No/Such/Folder", title="X"
+    )
     assert "folder, project or task 'No/Such/Folder' not found" in no_parent
     assert launch_posts(await requests_log(sandbox_http)) == []
     for arguments in (
