@@ -93,6 +93,8 @@ HINTS: dict[str, list[str]] = {
     "user": PEOPLE,
     "status": ["Active", "Completed", "In Progress", "Green", "OnHold", "In Review"],
     "app": ["Slack Sync", "zpb4Hn8cLw"],
+    "blueprint": ["Bug report", "Product launch", "release checklist", "IEAAB2CDKRAAAAAK"],
+    "place": [*FOLDERS, "Marketing"],
 }
 DATE_WORDS = ("date", "_after", "_before", "since", "until", "_from", "_to")
 

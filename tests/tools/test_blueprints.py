@@ -122,7 +122,7 @@ async def test_a_task_blueprint_launched_under_a_task_becomes_its_subtask(
     assert launched["created"]["kind"] == "task" and launched["task_count"] == 4
 
 
-async def test_a_job_still_running_at_the_limit_is_handed_back_and_checked_with_job(
+async def test_a_job_still_running_at_the_limit_is_handed_back_and_checked_again(
     mcp: Client, sandbox_http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await sandbox_http.post("/_sandbox/async_jobs", json={"polls": 4})
@@ -131,9 +131,9 @@ async def test_a_job_still_running_at_the_limit_is_handed_back_and_checked_with_
         mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering/Mobile App", title="B"
     )
     assert running["status"] == "in_progress" and "created" not in running
-    assert f'job="{running["job"]}"' in running["check_again"]
+    assert running["check_again"].startswith(f'check_blueprint_launch job="{running["job"]}"')
     monkeypatch.setattr(blueprints, "LAUNCH_TIME_LIMIT", 5.0)
-    done = await call(mcp, "launch_blueprint", job=running["job"])
+    done = await call(mcp, "check_blueprint_launch", job=running["job"])
     assert done["status"] == "completed" and done["job"] == running["job"]
     assert done["created"]["title"] == "B"
     assert len(launch_posts(await requests_log(sandbox_http))) == 1
@@ -172,6 +172,7 @@ async def test_bad_references_are_refused_before_any_write(
         {"blueprint": "Bug report", "parent": Q3, "title": "  "},
         {"blueprint": "Bug report", "parent": Q3, "title": "X", "reschedule_mode": "End"},
         {"blueprint": "Bug report", "parent": Q3, "title": "X", "reschedule_date": "2026-02-30"},
-        {"job": "IEAAB2CDNAAAAAAB", "title": "X"},
     ):
         await refused_up_front(mcp, sandbox_http, "launch_blueprint", **arguments)
+    for job in ("../contacts", "A/B", " "):
+        await refused_up_front(mcp, sandbox_http, "check_blueprint_launch", job=job)

@@ -2,11 +2,12 @@
 
 A launch is one `launch_async` POST (never repeated), then `GET /async_job/{id}` polls with progress
 notifications until the job ends or LAUNCH_TIME_LIMIT passes; a job still running is handed back with its
-id, and `launch_blueprint(job=…)` follows it again without launching anything.
+id, and `check_blueprint_launch(job)` follows it again without launching anything.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,9 +31,10 @@ from wrike_mcp.wrike.text import quoted
 TOOLSET = "projects"
 
 LAUNCH_TIME_LIMIT = 25.0  # seconds one call follows a job before handing back its id
-POLL_DELAYS = (0.5, 1.0, 2.0, 3.0)  # seconds between polls; the last one repeats
+POLL_DELAYS = (0.25, 0.5, 1.0, 2.0, 3.0)  # seconds between polls; the last one repeats
 MAX_SPACES_LISTED = 10  # spaces whose own blueprint lists are read to tell which blueprints are theirs
 TASK_IDS_SHOWN = 50
+JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # it goes into the request path
 
 BlueprintKind = Literal["folder", "task"]
 LIST_PATHS: dict[BlueprintKind, str] = {"folder": "folder_blueprints", "task": "task_blueprints"}
@@ -262,7 +264,7 @@ async def launch_answer(ctx: Context[Any], deps: WrikeContext, job: AsyncJob) ->
             status="in_progress",
             job=job.id,
             progress_percent=job.progress_percent,
-            check_again=f'call launch_blueprint with only job="{job.id}" (launching again would copy twice)',
+            check_again=f'check_blueprint_launch job="{job.id}" (launching again would copy twice)',
         )
     tasks = job_ids(job, "taskIds")
     return LaunchResult(
@@ -277,34 +279,29 @@ async def launch_answer(ctx: Context[Any], deps: WrikeContext, job: AsyncJob) ->
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Launch a blueprint", kind="write")
 async def launch_blueprint(
     ctx: Context[Any],
-    blueprint: Annotated[str | None, Field(max_length=MAX_REF, description="id or exact title")] = None,
+    blueprint: Annotated[str, Field(min_length=1, max_length=MAX_REF, description="id or exact title")],
     parent: Annotated[
-        str | None,
-        Field(max_length=MAX_REF, description="folder or project; for a task blueprint also a task"),
-    ] = None,
-    title: Annotated[str | None, Field(max_length=MAX_TITLE, description="the new item's title")] = None,
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_REF,
+            description="folder or project; for a task blueprint also a task",
+        ),
+    ],
+    title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="the new item's title")],
     reschedule_date: Annotated[
         str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD: shift the blueprint's dates")
     ] = None,
     reschedule_mode: Annotated[
         Literal["Start", "End"] | None, Field(description="the date is the first (Start) or last (End) day")
     ] = None,
-    job: Annotated[
-        str | None, Field(max_length=MAX_REF, description="only this: check a running launch")
-    ] = None,
 ) -> LaunchResult:
     """Create a project, folder or task (with its subtasks) from a blueprint (list_blueprints) under parent.
 
-    Waits up to 25 s; a launch still running returns status in_progress and its job: then call again with
-    only job. Never launch twice for one request.
+    Waits up to 25 s; a launch still running returns status in_progress: then use check_blueprint_launch,
+    never launch again.
     """
     deps = wrike(ctx)
-    if job is not None:
-        if any(value is not None for value in (blueprint, parent, title, reschedule_date, reschedule_mode)):
-            raise ToolError("give only job to check a launch, or blueprint, parent and title to launch")
-        return await launch_answer(ctx, deps, await deps.client.get_one(f"/async_job/{job}", model=AsyncJob))
-    if blueprint is None or parent is None or title is None:
-        raise ToolError("give blueprint, parent and title (or only job, to check a launch)")
     name = clean_title(title, "new")
     if reschedule_mode is not None and reschedule_date is None:
         raise ToolError("reschedule_mode needs reschedule_date: give the date, or leave the mode out")
@@ -325,3 +322,17 @@ async def launch_blueprint(
             "Wrike accepted the launch but returned no job: check the parent before launching again"
         )
     return await launch_answer(ctx, deps, started[0])
+
+
+@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="Check a blueprint launch")
+async def check_blueprint_launch(
+    ctx: Context[Any],
+    job: Annotated[str, Field(min_length=1, max_length=100, description="from launch_blueprint")],
+) -> LaunchResult:
+    """Follow a launch_blueprint job that was still in progress; returns what it created once done."""
+    deps = wrike(ctx)
+    if not JOB_ID.match(job.strip()):
+        raise ToolError("job is not a job id: pass the job of an earlier launch_blueprint answer")
+    return await launch_answer(
+        ctx, deps, await deps.client.get_one(f"/async_job/{job.strip()}", model=AsyncJob)
+    )
