@@ -13,6 +13,7 @@ from mcp import Client
 
 from tests.sandbox.sandbox_helpers import folder_id
 from tests.tools.conftest import call, call_error, refused_up_front
+from tests.tools.test_request_counts import requests_of, warm
 from wrike_mcp.sandbox import SandboxConfig, SandboxState
 from wrike_mcp.sandbox.state import Task
 
@@ -180,3 +181,22 @@ async def test_bad_input_is_refused_before_any_request(
         {"category": "updated", "cursor": "not-a-cursor"},
     ):
         await refused_up_front(mcp, sandbox_http, "whats_changed", **arguments)
+
+
+async def test_a_warm_project_digest_makes_these_requests(
+    mcp: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    await warm(mcp)
+    await call(mcp, "whats_changed", place=Q3)
+    made, _ = await requests_of(mcp, sandbox_http, "whats_changed", {"place": Q3})
+    assert made == [
+        "GET /folders/{id}/tasks",  # updated since: created, completed, updated
+        "GET /folders/{id}/tasks",  # newly overdue
+        "GET /comments",  # 7 days and today's hours: two 7-day windows
+        "GET /comments",
+        "GET /tasks/{id}",  # where the commented tasks not read yet lie
+        "GET /folders/{id}/timelogs",
+        "GET /tasks/{id}",  # the titles of the tasks time was logged on
+    ]
+    paged, _ = await requests_of(mcp, sandbox_http, "whats_changed", {"place": Q3, "category": "overdue"})
+    assert paged == ["GET /folders/{id}/tasks"]

@@ -13,6 +13,7 @@ from mcp import Client
 
 from tests.sandbox.sandbox_helpers import folder_id
 from tests.tools.conftest import api_calls, call, call_error, refused_up_front, requests_log
+from tests.tools.test_request_counts import warm
 from wrike_mcp.sandbox import SandboxState
 from wrike_mcp.tools import blueprints
 
@@ -176,3 +177,42 @@ async def test_bad_references_are_refused_before_any_write(
         await refused_up_front(mcp, sandbox_http, "launch_blueprint", **arguments)
     for job in ("../contacts", "A/B", " "):
         await refused_up_front(mcp, sandbox_http, "check_blueprint_launch", job=job)
+
+
+async def test_a_launch_whose_answer_is_lost_is_never_sent_again(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    path = f"/api/v4/task_blueprints/{blueprint_id(sandbox_state, 'Bug report')}/launch_async"
+    fault = {"method": "POST", "path": path, "status": 500, "apply": True, "times": 5}
+    assert (await sandbox_http.post("/_sandbox/faults", json=fault)).status_code == 200
+    message = await call_error(
+        mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering", title="D"
+    )
+    assert "outcome unknown" in message
+    assert len(launch_posts(await requests_log(sandbox_http))) == 1
+
+
+async def test_a_poll_that_fails_once_is_read_again(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    await sandbox_http.post("/_sandbox/async_jobs", json={"polls": 0})
+    job = "IEAAB2CDNAAAAAAB"  # the first job of a fresh sandbox
+    fault = {"method": "GET", "path": f"/api/v4/async_job/{job}", "status": 503, "times": 1}
+    assert (await sandbox_http.post("/_sandbox/faults", json=fault)).status_code == 200
+    done = await call(mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering", title="E")
+    assert done["job"] == job and done["status"] == "completed" and done["created"]["title"] == "E"
+    polls = [e for e in await requests_log(sandbox_http) if str(e["path"]).endswith(f"/async_job/{job}")]
+    assert [e["status"] for e in polls] == [503, 200]
+
+
+async def test_a_warm_list_reads_the_account_lists_then_each_space_s(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    await warm(mcp)
+    await call(mcp, "list_blueprints")
+    before = len(await api_calls(sandbox_http))
+    await call(mcp, "list_blueprints")
+    made = [path.removeprefix("/api/v4") for _, path in (await api_calls(sandbox_http))[before:]]
+    spaces = sorted(f.id for f in sandbox_state.folders.values() if f.space is not None and not f.deleted)
+    per_space = [f"/spaces/{s}/{kind}" for s in spaces for kind in ("folder_blueprints", "task_blueprints")]
+    assert made == ["/folder_blueprints", "/task_blueprints", *per_space]
