@@ -8,6 +8,7 @@ category is counted in full; its most recent items come with a cursor for the re
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -40,6 +41,7 @@ from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.tasks import TaskQuery, homes, task_request
 from wrike_mcp.wrike.errors import AccessForbidden, NotAllowed
 from wrike_mcp.wrike.models import Comment, Task, Timelog
+from wrike_mcp.wrike.pagination import Page
 from wrike_mcp.wrike.resolve import FolderTree
 
 TOOLSET = "projects"
@@ -119,10 +121,10 @@ async def read_tasks(deps: WrikeContext, scope: Scope, **filters: Any) -> tuple[
         assignee=scope.person_id, author=None, importance=None, due=(None, None), updated=(None, None),
         subtasks=True, type=None, sort=None, order=None,
     )  # fmt: skip
-    path, params = await task_request(deps, _replace(query, **filters))
+    path, params = await task_request(deps, dataclasses.replace(query, **filters))
     params = {**params, "fields": [*params["fields"], "authorIds"]}
 
-    async def fetch(token: str | None) -> Any:
+    async def fetch(token: str | None) -> Page[Task]:
         return await deps.client.get_page(
             path, params, page_size=TASK_PAGE_SIZE, page_token=token, model=Task
         )
@@ -135,10 +137,6 @@ async def read_tasks(deps: WrikeContext, scope: Scope, **filters: Any) -> tuple[
     )
     scope.known.update({task.id: task for task in scan.items})
     return scan.items, scan.next is not None
-
-
-def _replace(query: TaskQuery, **changes: Any) -> TaskQuery:
-    return TaskQuery(**{**vars(query), **changes})
 
 
 def split_updated(tasks: Sequence[Task], since: datetime) -> dict[str, list[Task]]:
@@ -179,7 +177,7 @@ async def read_comments(deps: WrikeContext, scope: Scope) -> tuple[list[Comment]
 
 
 async def comments_in_place(deps: WrikeContext, scope: Scope, comments: list[Comment]) -> list[Comment]:
-    """The comments on tasks and folders in the place; the tasks not read yet are read in one request."""
+    """The comments on tasks and folders in the place; the tasks not read yet are read by id, 100 a request."""
     assert scope.place_id is not None
     unknown = [c.task_id for c in comments if c.task_id and c.task_id not in scope.known]
     if unknown:

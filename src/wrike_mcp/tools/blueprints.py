@@ -130,9 +130,9 @@ async def list_blueprints(
             id=entry.blueprint.id,
             title=show_title(entry.blueprint.title),
             kind=entry.kind,
-            space=Ref(id=entry.space_id, name=show_title(tree.nodes[entry.space_id].title))
-            if entry.space_id and entry.space_id in tree.nodes
-            else (Ref(id=entry.space_id) if entry.space_id else None),
+            space=Ref(id=entry.space_id, name=show_title("/".join(tree.path(entry.space_id))) or None)
+            if entry.space_id
+            else None,
             entries=entry_count(listed, entry),
         )
         for entry in roots(listed)
@@ -226,11 +226,10 @@ async def created_root(deps: WrikeContext, job: AsyncJob) -> Created | None:
     result = job.result or {}
     if result.get("folderId"):
         folder = await deps.client.get_one(f"/folders/{result['folderId']}", model=Folder)
-        deps.resolver.written(folder)  # list_folders and folder references see it at once
-        for child in job_ids(job, "folderIds"):
-            if child != folder.id:
-                deps.resolver.forget_folder_tree()  # subfolders came too: read the tree afresh
-                break
+        if len(job_ids(job, "folderIds")) > 1:
+            deps.resolver.forget_folder_tree()  # its subfolders came too: read the tree afresh
+        else:
+            deps.resolver.written(folder)  # list_folders and folder references see it at once
         return Created(
             id=folder.id,
             title=show_title(folder.title),
@@ -240,7 +239,6 @@ async def created_root(deps: WrikeContext, job: AsyncJob) -> Created | None:
         )
     if result.get("taskId"):
         task = await deps.client.get_one(f"/tasks/{result['taskId']}", model=Task)
-        deps.resolver.forget_task_titles()
         where = await folder_refs(deps, task.parent_ids or task.super_parent_ids)
         return Created(
             id=task.id,
@@ -267,6 +265,7 @@ async def launch_answer(ctx: Context[Any], deps: WrikeContext, job: AsyncJob) ->
             check_again=f'check_blueprint_launch job="{job.id}" (launching again would copy twice)',
         )
     tasks = job_ids(job, "taskIds")
+    deps.resolver.forget_task_titles()  # the copied tasks' titles may now name two tasks
     return LaunchResult(
         status="completed",
         job=job.id,
