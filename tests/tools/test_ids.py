@@ -29,6 +29,7 @@ REFERENCE_PARAMS = {
     "project": "project",
     "within": "space",
     "space": "space",
+    "place": "folder",
 }
 # Parameters that take no task, folder, project or space (people keep classic contact ids).
 OTHER_PARAMS = {
@@ -41,6 +42,7 @@ OTHER_PARAMS = {
     "remove_owners", "restore", "since", "sort", "start_date", "start_from", "start_to", "status",
     "text", "title", "tracked_after", "tracked_before", "type", "until", "updated_after",
     "updated_before", "updated_since", "user", "users", "object_type", "object_ids",
+    "kind", "blueprint", "reschedule_date", "reschedule_mode", "job", "category",
 }  # fmt: skip
 # What else a tool needs to make the call meaningful.
 EXTRA_ARGUMENTS: dict[str, dict[str, Any]] = {
@@ -51,6 +53,7 @@ EXTRA_ARGUMENTS: dict[str, dict[str, Any]] = {
     "create_task": {"title": "New task"},
     "update_task": {"importance": "Low"},
     "update_project": {"description": "changed"},
+    "launch_blueprint": {"blueprint": "Bug report", "title": "Launched"},
 }
 
 
