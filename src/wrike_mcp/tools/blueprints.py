@@ -23,7 +23,7 @@ from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import MAX_DATE, MAX_REF, MAX_TITLE, clean_title, fold, parse_user_day
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import folder_refs
+from wrike_mcp.tools.tasks import folder_refs, homes
 from wrike_mcp.wrike.errors import AmbiguousReference, BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import AsyncJob, Blueprint, Folder, Task
 from wrike_mcp.wrike.text import quoted
@@ -239,7 +239,7 @@ async def created_root(deps: WrikeContext, job: AsyncJob) -> Created | None:
         )
     if result.get("taskId"):
         task = await deps.client.get_one(f"/tasks/{result['taskId']}", model=Task)
-        where = await folder_refs(deps, task.parent_ids or task.super_parent_ids)
+        where = await folder_refs(deps, homes(task))
         return Created(
             id=task.id,
             title=show_title(task.title),
@@ -253,9 +253,13 @@ async def created_root(deps: WrikeContext, job: AsyncJob) -> Created | None:
 async def launch_answer(ctx: Context[Any], deps: WrikeContext, job: AsyncJob) -> LaunchResult:
     job = await follow_job(ctx, deps, job)
     if job.status == "Failed":
+        made = job_ids(job, "folderIds") + job_ids(job, "taskIds")
+        outcome = (
+            f"it created {len(made)} items first: {', '.join(made[:10])}" if made else "nothing was created"
+        )
         raise ToolError(
             f"the blueprint launch failed (job {job.id}): {quoted(job.error_message or 'no reason given', 160)}; "
-            "Wrike creates the work only when the job completes, so nothing was created"
+            f"{outcome}"
         )
     if job.status != "Completed":
         return LaunchResult(
