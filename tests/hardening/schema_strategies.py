@@ -157,6 +157,8 @@ HINTS: Hints = {
     "attachment": [f"IEAAB2CDIYAAAAA{last}" for last in "BCDF"],
     "name": ["notes.md", "venues.csv", "brief.txt", "data.json", "page.html"],
     "base64": ["aGVsbG8gd29ybGQK", "eyJvayI6IHRydWV9"],
+    "blueprint": ["Bug report", "Product launch", "release checklist", "IEAAB2CDKRAAAAAK"],
+    "place": [*FOLDERS, "Marketing"],
 }
 # Tools where a parameter name means something else than in HINTS.
 TOOL_HINTS: dict[str, Hints] = {

@@ -29,6 +29,7 @@ REFERENCE_PARAMS = {
     "project": "project",
     "within": "space",
     "space": "space",
+    "place": "folder",
 }
 # Parameters that take no task, folder, project or space (people keep classic contact ids).
 OTHER_PARAMS = {
@@ -42,6 +43,7 @@ OTHER_PARAMS = {
     "text", "title", "tracked_after", "tracked_before", "type", "until", "updated_after",
     "updated_before", "updated_since", "user", "users", "object_type", "object_ids",
     "with_links", "attachment", "name", "base64", "pending_approver", "relation", "lag_days",
+    "kind", "blueprint", "reschedule_date", "reschedule_mode", "job", "category",
 }  # fmt: skip
 # Tasks, but only as a pair two Planned tasks can be linked by (the short-id task above is a Backlog task):
 # their short ids and permalinks are proven in test_dependencies.py.
@@ -56,6 +58,7 @@ EXTRA_ARGUMENTS: dict[str, dict[str, Any]] = {
     "update_task": {"importance": "Low"},
     "update_project": {"description": "changed"},
     "add_attachment": {"name": "notes.md", "text": "noted"},
+    "launch_blueprint": {"blueprint": "Bug report", "title": "Launched"},
 }
 
 

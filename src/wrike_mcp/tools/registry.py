@@ -114,7 +114,7 @@ READS: dict[str, tuple[str, ...]] = {
 TOOLSET_MODULES = {
     "context": ("context",),
     "folders": ("folders",),
-    "projects": ("projects",),
+    "projects": ("projects", "blueprints", "activity"),
     "tasks": ("tasks", "comments", "timelogs", "attachments", "approvals", "dependencies"),
     "directory": ("directory",),
     "app_activity": ("app_activity",),

@@ -1,0 +1,218 @@
+"""list_blueprints and launch_blueprint against the sandbox, in both protocol eras: the launch's one POST, the
+job followed with progress notifications, a job still running, a failed job, references refused up front."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client
+
+from tests.sandbox.sandbox_helpers import folder_id
+from tests.tools.conftest import api_calls, call, call_error, refused_up_front, requests_log
+from tests.tools.test_request_counts import warm
+from wrike_mcp.sandbox import SandboxState
+from wrike_mcp.tools import blueprints
+
+Q3 = "Marketing/Campaigns/Q3 Launch"
+
+
+@pytest.fixture(autouse=True)
+def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(blueprints, "POLL_DELAYS", (0.01,))
+
+
+def launch_posts(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in log if e["method"] == "POST" and str(e["path"]).endswith("/launch_async")]
+
+
+def blueprint_id(state: SandboxState, title: str) -> str:
+    return next(b.id for b in state.blueprints.values() if b.title == title)
+
+
+async def test_list_blueprints_shows_roots_with_their_size_and_space(
+    mcp: Client, sandbox_state: SandboxState
+) -> None:
+    listed = await call(mcp, "list_blueprints")
+    by_title = {item["title"]: item for item in listed["items"]}
+    # Subfolder and subtask blueprints launch with their root: only the roots are listed.
+    assert set(by_title) == {"Product launch", "Campaign folder", "Bug report", "Release checklist"}
+    assert by_title["Product launch"] == {
+        "id": blueprint_id(sandbox_state, "Product launch"),
+        "title": "Product launch",
+        "kind": "folder",
+        "entries": 1,  # the subfolder "Launch assets": a folder blueprint's childIds name its folders
+    }
+    assert by_title["Bug report"]["kind"] == "task" and by_title["Bug report"]["entries"] == 3
+    assert "space" not in by_title["Bug report"]
+    marketing = folder_id(sandbox_state, "Marketing")
+    assert by_title["Campaign folder"]["space"] == {"id": marketing, "name": "Marketing"}
+    only = await call(mcp, "list_blueprints", kind="task", space="Engineering")
+    assert [(i["title"], i["entries"], i["space"]["name"]) for i in only["items"]] == [
+        ("Release checklist", 2, "Engineering")
+    ]
+
+
+async def test_a_blueprint_launched_into_a_folder_by_path_appears_with_its_tasks_rescheduled(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    state = sandbox_state
+    monday = state.today + timedelta(days=7 - state.today.weekday())
+    await call(mcp, "list_folders")  # the tree is cached: the launched project must join it
+    before = len(await requests_log(sandbox_http))
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def progress(value: float, total: float | None, message: str | None) -> None:
+        seen.append((value, total, message))
+
+    arguments = {
+        "blueprint": "PRODUCT LAUNCH",
+        "parent": Q3,
+        "title": "Launch: Mobile 3.0",
+        "reschedule_date": monday.isoformat(),
+    }
+    result = await mcp.call_tool("launch_blueprint", arguments, progress_callback=progress)
+    assert not result.is_error, result.content
+    launched = result.structured_content
+    assert launched is not None
+    log = (await requests_log(sandbox_http))[before:]
+    assert len(launch_posts(log)) == 1
+    assert launch_posts(log)[0]["body"] == {
+        "parent": folder_id(state, Q3),
+        "title": "Launch: Mobile 3.0",
+        "rescheduleDate": monday.isoformat(),
+        "rescheduleMode": "Start",
+    }
+    project = next(f for f in state.folders.values() if f.title == "Launch: Mobile 3.0")
+    assert project.parent_ids == [folder_id(state, Q3)]
+    assert launched["status"] == "completed"
+    assert launched["created"] == {
+        "id": project.id,
+        "title": "Launch: Mobile 3.0",
+        "kind": "project",
+        "path": f"{Q3}/Launch: Mobile 3.0",
+        "permalink": project.permalink,
+    }
+    made = [state.tasks[ident] for ident in launched["task_ids"]]
+    assert launched["task_count"] == 7 == len(made)
+    scope = next(t for t in made if t.title == "Define launch scope")
+    assert scope.dates.start is not None and scope.dates.start.date() == monday
+    assert min(t.dates.start for t in made if t.dates.start).date() == monday  # type: ignore[type-var]
+    # Two polls in progress, then completed: one notification per poll, rising to 100 %.
+    assert [value for value, _, _ in seen] == sorted(value for value, _, _ in seen)
+    assert len(seen) == 3 and seen[-1][:2] == (100.0, 100)
+    # The new project is in the cached tree: list_folders shows it without reading the tree again.
+    before = len(await api_calls(sandbox_http))
+    tree = await call(mcp, "list_folders", parent=Q3)
+    assert project.id in str(tree)
+    assert len(await api_calls(sandbox_http)) == before
+
+
+async def test_a_task_blueprint_launched_under_a_task_becomes_its_subtask(
+    mcp: Client, sandbox_state: SandboxState
+) -> None:
+    launched = await call(
+        mcp, "launch_blueprint", blueprint="Bug report", parent="Fix crash on login", title="Crash on resume"
+    )
+    root = sandbox_state.tasks[launched["created"]["id"]]
+    above = next(t for t in sandbox_state.tasks.values() if t.title == "Fix crash on login")
+    assert root.title == "Crash on resume" and root.super_task_ids == [above.id]
+    assert launched["created"]["kind"] == "task" and launched["task_count"] == 4
+
+
+async def test_a_job_still_running_at_the_limit_is_handed_back_and_checked_again(
+    mcp: Client, sandbox_http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await sandbox_http.post("/_sandbox/async_jobs", json={"polls": 4})
+    monkeypatch.setattr(blueprints, "LAUNCH_TIME_LIMIT", 0.015)  # one poll fits, not a second
+    running = await call(
+        mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering/Mobile App", title="B"
+    )
+    assert running["status"] == "in_progress" and "created" not in running
+    assert running["check_again"].startswith(f'check_blueprint_launch job="{running["job"]}"')
+    monkeypatch.setattr(blueprints, "LAUNCH_TIME_LIMIT", 5.0)
+    done = await call(mcp, "check_blueprint_launch", job=running["job"])
+    assert done["status"] == "completed" and done["job"] == running["job"]
+    assert done["created"]["title"] == "B"
+    assert len(launch_posts(await requests_log(sandbox_http))) == 1
+
+
+async def test_a_failed_job_is_a_tool_error_saying_nothing_was_created(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    await sandbox_http.post("/_sandbox/async_jobs", json={"fail_next": "Quota exceeded"})
+    tasks = len(sandbox_state.tasks)
+    message = await call_error(
+        mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering", title="C"
+    )
+    assert "'Quota exceeded'" in message and "nothing was created" in message
+    assert len(sandbox_state.tasks) == tasks
+    assert len(launch_posts(await requests_log(sandbox_http))) == 1  # never launched again
+
+
+async def test_bad_references_are_refused_before_any_write(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    unknown = await call_error(mcp, "launch_blueprint", blueprint="Nope", parent=Q3, title="X")
+    assert unknown.endswith("blueprint 'Nope' not found; list_blueprints lists them")
+    original = sandbox_state.blueprints[blueprint_id(sandbox_state, "Bug report")]
+    twin = dataclasses.replace(original, id="IEAAB2CDKRZZZZZZ", legacy_id=original.legacy_id + 9000)
+    sandbox_state.blueprints[twin.id] = twin
+    ambiguous = await call_error(mcp, "launch_blueprint", blueprint="bug report", parent=Q3, title="X")
+    assert "blueprint 'bug report' is ambiguous (2 matches)" in ambiguous
+    no_parent = await call_error(
+        mcp, "launch_blueprint", blueprint=twin.id, parent="No/Such/Folder", title="X"
+    )
+    assert "folder, project or task 'No/Such/Folder' not found" in no_parent
+    assert launch_posts(await requests_log(sandbox_http)) == []
+    for arguments in (
+        {"blueprint": "Bug report", "parent": Q3},
+        {"blueprint": "Bug report", "parent": Q3, "title": "  "},
+        {"blueprint": "Bug report", "parent": Q3, "title": "X", "reschedule_mode": "End"},
+        {"blueprint": "Bug report", "parent": Q3, "title": "X", "reschedule_date": "2026-02-30"},
+    ):
+        await refused_up_front(mcp, sandbox_http, "launch_blueprint", **arguments)
+    for job in ("../contacts", "A/B", " "):
+        await refused_up_front(mcp, sandbox_http, "check_blueprint_launch", job=job)
+
+
+async def test_a_launch_whose_answer_is_lost_is_never_sent_again(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    path = f"/api/v4/task_blueprints/{blueprint_id(sandbox_state, 'Bug report')}/launch_async"
+    fault = {"method": "POST", "path": path, "status": 500, "apply": True, "times": 5}
+    assert (await sandbox_http.post("/_sandbox/faults", json=fault)).status_code == 200
+    message = await call_error(
+        mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering", title="D"
+    )
+    assert "outcome unknown" in message
+    assert len(launch_posts(await requests_log(sandbox_http))) == 1
+
+
+async def test_a_poll_that_fails_once_is_read_again(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    await sandbox_http.post("/_sandbox/async_jobs", json={"polls": 0})
+    job = "IEAAB2CDNAAAAAAB"  # the first job of a fresh sandbox
+    fault = {"method": "GET", "path": f"/api/v4/async_job/{job}", "status": 503, "times": 1}
+    assert (await sandbox_http.post("/_sandbox/faults", json=fault)).status_code == 200
+    done = await call(mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering", title="E")
+    assert done["job"] == job and done["status"] == "completed" and done["created"]["title"] == "E"
+    polls = [e for e in await requests_log(sandbox_http) if str(e["path"]).endswith(f"/async_job/{job}")]
+    assert [e["status"] for e in polls] == [503, 200]
+
+
+async def test_a_warm_list_reads_the_account_lists_then_each_space_s(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    await warm(mcp)
+    await call(mcp, "list_blueprints")
+    before = len(await api_calls(sandbox_http))
+    await call(mcp, "list_blueprints")
+    made = [path.removeprefix("/api/v4") for _, path in (await api_calls(sandbox_http))[before:]]
+    spaces = sorted(f.id for f in sandbox_state.folders.values() if f.space is not None and not f.deleted)
+    per_space = [f"/spaces/{s}/{kind}" for s in spaces for kind in ("folder_blueprints", "task_blueprints")]
+    assert made == ["/folder_blueprints", "/task_blueprints", *per_space]
