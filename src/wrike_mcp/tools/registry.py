@@ -115,7 +115,7 @@ TOOLSET_MODULES = {
     "context": ("context",),
     "folders": ("folders",),
     "projects": ("projects",),
-    "tasks": ("tasks", "comments", "timelogs"),
+    "tasks": ("tasks", "comments", "timelogs", "bulk"),
     "directory": ("directory",),
     "app_activity": ("app_activity",),
 }
