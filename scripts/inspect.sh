@@ -12,7 +12,7 @@ source "$(dirname "$0")/_common.sh"
 # What the assertions look for (the sandbox's seed data and the tool surface of DESIGN.md §3).
 EXPECTED_TOOLS="get_me list_spaces list_folders get_folder create_folder list_projects get_project
 create_project update_project search_tasks get_task create_task update_task list_comments add_comment
-list_timelogs log_time find_people list_workflows list_custom_fields list_app_activity list_audit_log"
+list_timelogs log_time bulk_update_tasks find_people list_workflows list_custom_fields list_app_activity list_audit_log"
 SEARCH_ARGS='{"text": "launch checklist"}'
 SEED_TASK_TITLE="Finalize launch checklist"
 UNKNOWN_TASK_ID="IEAAAAAAKQZZZZZZ"

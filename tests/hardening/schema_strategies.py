@@ -287,6 +287,33 @@ def invalid_object(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     return st.one_of(options)
 
 
-def arguments(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
-    """Tool arguments: half valid, half with one violation (the arguments object itself stays an object)."""
-    return st.one_of(valid_object(schema), invalid_object(schema))
+def bulk_update_arguments() -> st.SearchStrategy[dict[str, Any]]:
+    """bulk_update_tasks succeeds only with one selection and one kind of change, which independent
+    optional properties rarely give: valid previews built that way."""
+    selection = st.one_of(
+        st.lists(st.sampled_from(TASKS), min_size=1, max_size=3).map(lambda refs: {"tasks": refs}),
+        st.sampled_from(FOLDERS).map(lambda folder: {"where": {"folder": folder}}),
+    )
+    change = st.one_of(
+        st.sampled_from(["Active", "Completed", "Deferred", "In Progress"]).map(lambda s: {"status": s}),
+        st.sampled_from(["High", "Normal", "Low"]).map(lambda i: {"importance": i}),
+        st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=2).map(lambda p: {"add_assignees": p}),
+        st.integers(-30, 30).filter(bool).map(lambda n: {"shift_days": n}),
+        st.sampled_from(FOLDERS).map(lambda f: {"add_parents": [f]}),
+    )
+    return st.builds(lambda picked, changed: {**picked, **changed}, selection, change)
+
+
+# Tools whose valid calls need a combination of optional arguments, with a strategy that builds them.
+FOCUSED = {"bulk_update_tasks": bulk_update_arguments}
+
+
+def arguments(schema: dict[str, Any], tool: str = "") -> st.SearchStrategy[dict[str, Any]]:
+    """Tool arguments: half valid, half with one violation (the arguments object itself stays an object);
+    a tool in FOCUSED also gets the valid calls its strategy builds."""
+    generic = st.one_of(valid_object(schema), invalid_object(schema))
+    focused = FOCUSED.get(tool)
+    if focused is None:
+        return generic
+    # three quarters built valid (a plain one_of lets hypothesis drift to the generic branch's many options)
+    return st.integers(0, 3).flatmap(lambda pick: generic if pick == 3 else focused())

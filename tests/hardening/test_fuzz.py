@@ -94,7 +94,7 @@ def test_fuzz_tool(tool: str, harness: Harness, caplog: pytest.LogCaptureFixture
             HealthCheck.data_too_large,
         ],
     )
-    @given(arguments(schema))
+    @given(arguments(schema, tool))
     def one_call(args: dict[str, Any]) -> None:
         try:
             result = harness.call(tool, args)

@@ -474,12 +474,12 @@ async def bulk_update_tasks(
     status: Annotated[
         str | None, Field(max_length=200, description="status group or name, per task workflow")
     ] = None,
-    importance: Importance | None = None,
+    importance: Annotated[Importance | None, Field(description="new importance")] = None,
     add_assignees: Annotated[list[Name] | None, people_field("people")] = None,
     remove_assignees: Annotated[list[Name] | None, people_field("people")] = None,
     shift_days: Annotated[int | None, Field(description="move start and due by N days")] = None,
-    start_date: Annotated[str | None, Field(max_length=MAX_DATE)] = None,
-    due_date: Annotated[str | None, Field(max_length=MAX_DATE)] = None,
+    start_date: Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")] = None,
+    due_date: Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")] = None,
     add_parents: Annotated[list[Name] | None, Field(max_length=20, description="folders/projects")] = None,
     remove_parents: Annotated[list[Name] | None, Field(max_length=20, description="folders/projects")] = None,
     dry_run: Annotated[bool, Field(description="true: preview only")] = True,

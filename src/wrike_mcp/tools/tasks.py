@@ -252,8 +252,7 @@ TypeFilter = Annotated[
 
 
 class TaskFilters(BaseModel):
-    """The filters of search_tasks, as one value."""
-
+    # no docstring: it would be the schema's description, paid in every tools/list
     model_config = ConfigDict(extra="forbid")
 
     text: SearchText = None
