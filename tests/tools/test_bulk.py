@@ -386,3 +386,24 @@ async def test_twenty_tasks_or_fewer_ask_nothing(server: WrikeMCPServer, sandbox
             client, "bulk_update_tasks", **arguments, dry_run=False, preview_token=preview["preview_token"]
         )
     assert not asked and result["applied"] is True
+
+
+async def test_requests_per_call_on_a_warm_server(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    """References of any id shape (and a title) are read in one multi-id GET; a uniform change is one PUT."""
+    others = [
+        t for t in sandbox_state.tasks.values() if not t.deleted and t.title != "Draft launch announcement"
+    ]
+    tasks = others[:60]
+    assert {len(t.id) for t in tasks} == {12, 16}  # both id shapes: neither costs an existence check
+    refs = [*(t.id for t in tasks), "Draft launch announcement"]
+    arguments = {"tasks": refs, "add_assignees": ["Hana Sato"]}
+    await call(mcp, "bulk_update_tasks", **arguments)  # warms the contacts and the title
+    before = len(await api_calls(sandbox_http))
+    preview = await call(mcp, "bulk_update_tasks", **arguments)
+    assert preview["count"] == 61
+    assert len(await api_calls(sandbox_http)) - before == 1
+    before = len(await api_calls(sandbox_http))
+    await call(mcp, "bulk_update_tasks", **arguments, dry_run=False, preview_token=preview["preview_token"])
+    assert [method for method, _ in (await api_calls(sandbox_http))[before:]] == ["GET", "PUT"]

@@ -299,11 +299,7 @@ async def select_tasks(
 ) -> list[Task]:
     """The tasks named, or matching the filters; ToolError above MAX_TASKS or for a task in the Recycle Bin."""
     if refs is not None:
-        ids = list(dict.fromkeys([await deps.resolver.task_id(ref) for ref in refs]))
-        found = await deps.client.get_many("/tasks/{ids}", ids, model=Task)
-        missing = [ident for ident in ids if ident not in {task.id for task in found}]
-        if missing:
-            raise ToolError(f"task(s) not found: {', '.join(missing[:10])}; nothing was changed")
+        found = await deps.resolver.tasks(refs)
         deleted = [task.id for task in found if in_recycle_bin(task)]
         if deleted:
             raise ToolError(
