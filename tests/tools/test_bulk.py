@@ -407,3 +407,44 @@ async def test_requests_per_call_on_a_warm_server(
     before = len(await api_calls(sandbox_http))
     await call(mcp, "bulk_update_tasks", **arguments, dry_run=False, preview_token=preview["preview_token"])
     assert [method for method, _ in (await api_calls(sandbox_http))[before:]] == ["GET", "PUT"]
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_a_failed_put_stops_no_other_and_each_task_has_its_outcome(
+    mode: str, server: WrikeMCPServer, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    first, refused_one, lost = [t for t in folder_tasks(sandbox_state, "Backend") if t.importance != "High"][
+        :3
+    ]
+    arguments = {"tasks": [first.id, refused_one.id, lost.id], "importance": "High"}
+    progress: list[tuple[float, float | None]] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append((done, total))
+
+    async with Client(server, mode=mode) as client:
+        preview = await call(client, "bulk_update_tasks", **arguments)
+        for fault in (
+            {"method": "PUT", "path": f"/api/v4/tasks/{refused_one.id}", "status": 403},
+            {"method": "PUT", "path": f"/api/v4/tasks/{lost.id}", "status": 500, "apply": True},
+        ):
+            (await sandbox_http.post("/_sandbox/faults", json=fault)).raise_for_status()
+        before = await log_size(sandbox_http)
+        result = await client.call_tool(
+            "bulk_update_tasks",
+            {**arguments, "dry_run": False, "preview_token": preview["preview_token"]},
+            progress_callback=on_progress,
+        )
+    applied = result.structured_content
+    assert not result.is_error and applied is not None
+    outcomes = {row["id"]: (row["outcome"], row.get("error", "")) for row in applied["items"]}
+    assert outcomes[first.id] == ("updated", "")
+    assert outcomes[refused_one.id][0] == "failed" and "403" in outcomes[refused_one.id][1]
+    assert outcomes[lost.id][0] == "unknown" and outcomes[lost.id][1].startswith("outcome unknown: PUT")
+    assert (applied["updated"], applied["failed"], applied["unknown"]) == (1, 1, 1)
+    sent = await writes(sandbox_http, before)
+    assert [str(entry["path"]) for entry in sent] == [
+        f"/api/v4/tasks/{t.id}" for t in (first, refused_one, lost)
+    ]
+    assert (first.importance, lost.importance) == ("High", "High") and refused_one.importance != "High"
+    assert progress == [(1, 3), (2, 3), (3, 3)]
