@@ -448,3 +448,18 @@ async def test_a_failed_put_stops_no_other_and_each_task_has_its_outcome(
     ]
     assert (first.importance, lost.importance) == ("High", "High") and refused_one.importance != "High"
     assert progress == [(1, 3), (2, 3), (3, 3)]
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_a_forged_token_is_refused_before_asking(
+    mode: str, server: WrikeMCPServer, sandbox_http: httpx.AsyncClient
+) -> None:
+    asked, callback = answering("accept")
+    async with Client(server, mode=mode, elicitation_callback=callback) as client:  # type: ignore[arg-type]
+        message = await call_error(
+            client, "bulk_update_tasks", **Q3_ARGUMENTS, dry_run=False, preview_token="e30.AAAA"
+        )
+    assert message.endswith(
+        "preview_token is not valid (not from this server, or altered): preview again with dry_run=true"
+    )
+    assert not asked and not await api_calls(sandbox_http)
