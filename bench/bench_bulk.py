@@ -13,22 +13,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 from mcp import Client
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_client import sandbox_on_loopback  # type: ignore[import-not-found]  # noqa: E402
-
-from wrike_mcp.config import Settings  # noqa: E402
-from wrike_mcp.server import create_server  # noqa: E402
-from wrike_mcp.wrike.client import WrikeClient  # noqa: E402
-from wrike_mcp.wrike.tokens import StaticTokenSource  # noqa: E402
+from bench_client import sandbox_on_loopback  # type: ignore[import-not-found]
+from wrike_mcp.config import Settings
+from wrike_mcp.server import create_server
+from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.tokens import StaticTokenSource
 
 TOKEN = "wrike-sandbox-token"
 CHANGES: dict[str, dict[str, Any]] = {
@@ -42,7 +38,12 @@ Run = Callable[[Client, list[str], dict[str, Any]], Awaitable[None]]
 async def bulk(client: Client, ids: list[str], change: dict[str, Any]) -> None:
     preview = await checked(client, "bulk_update_tasks", tasks=ids, **change)
     applied = await checked(
-        client, "bulk_update_tasks", tasks=ids, **change, dry_run=False, preview_token=preview["preview_token"]
+        client,
+        "bulk_update_tasks",
+        tasks=ids,
+        **change,
+        dry_run=False,
+        preview_token=preview["preview_token"],
     )
     assert applied["applied"] and not applied.get("failed"), applied
 
@@ -55,7 +56,7 @@ async def single(client: Client, ids: list[str], change: dict[str, Any]) -> None
 async def checked(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     result = await client.call_tool(tool, arguments)
     assert not result.is_error and result.structured_content is not None, result.content
-    return result.structured_content
+    return dict(result.structured_content)
 
 
 async def measure(run: Run, change: dict[str, Any], count: int) -> tuple[int, int, float]:
@@ -68,7 +69,9 @@ async def measure(run: Run, change: dict[str, Any], count: int) -> tuple[int, in
             assert len(ids) == count, len(ids)
             (await http.delete("/_sandbox/requests")).raise_for_status()
             api = f"{origin}/api/v4"
-            async with WrikeClient(StaticTokenSource(TOKEN), base_url=api, rate_limit_per_minute=1_000_000) as wrike:
+            async with WrikeClient(
+                StaticTokenSource(TOKEN), base_url=api, rate_limit_per_minute=1_000_000
+            ) as wrike:
                 server = create_server(Settings(base_url=api), wrike, mode="sandbox")
                 async with Client(server, mode="legacy") as client:
                     started = time.perf_counter()

@@ -417,10 +417,10 @@ async def test_a_failed_put_stops_no_other_and_each_task_has_its_outcome(
         :3
     ]
     arguments = {"tasks": [first.id, refused_one.id, lost.id], "importance": "High"}
-    progress: list[tuple[float, float | None]] = []
+    seen: list[tuple[float, float | None]] = []
 
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        progress.append((done, total))
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total))
 
     async with Client(server, mode=mode) as client:
         preview = await call(client, "bulk_update_tasks", **arguments)
@@ -447,7 +447,7 @@ async def test_a_failed_put_stops_no_other_and_each_task_has_its_outcome(
         f"/api/v4/tasks/{t.id}" for t in (first, refused_one, lost)
     ]
     assert (first.importance, lost.importance) == ("High", "High") and refused_one.importance != "High"
-    assert progress == [(1, 3), (2, 3), (3, 3)]
+    assert seen == [(1, 3), (2, 3), (3, 3)]
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
