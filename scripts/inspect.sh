@@ -14,7 +14,7 @@ EXPECTED_TOOLS="get_me list_spaces list_folders get_folder create_folder list_pr
 create_project update_project search_tasks get_task create_task update_task list_comments add_comment
 list_timelogs log_time list_attachments read_attachment add_attachment list_approvals add_dependency
 find_people list_workflows list_custom_fields list_app_activity list_audit_log
-list_blueprints launch_blueprint check_blueprint_launch whats_changed"
+list_blueprints launch_blueprint check_blueprint_launch whats_changed bulk_update_tasks"
 SEARCH_ARGS='{"text": "launch checklist"}'
 SEED_TASK_TITLE="Finalize launch checklist"
 UNKNOWN_TASK_ID="IEAAAAAAKQZZZZZZ"

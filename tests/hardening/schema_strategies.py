@@ -450,12 +450,39 @@ def invalid_object(schema: dict[str, Any], hints: Hints = HINTS) -> st.SearchStr
     return st.one_of(options)
 
 
+def bulk_update_arguments() -> st.SearchStrategy[dict[str, Any]]:
+    """bulk_update_tasks succeeds only with one selection and one kind of change, which independent
+    optional properties rarely give: valid previews built that way."""
+    selection = st.one_of(
+        st.lists(st.sampled_from(TASKS), min_size=1, max_size=3).map(lambda refs: {"tasks": refs}),
+        st.sampled_from(FOLDERS).map(lambda folder: {"where": {"folder": folder}}),
+    )
+    change = st.one_of(
+        st.sampled_from(["Active", "Completed", "Deferred", "In Progress"]).map(lambda s: {"status": s}),
+        st.sampled_from(["High", "Normal", "Low"]).map(lambda i: {"importance": i}),
+        st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=2).map(lambda p: {"add_assignees": p}),
+        st.integers(-30, 30).filter(bool).map(lambda n: {"shift_days": n}),
+        st.sampled_from(FOLDERS).map(lambda f: {"add_parents": [f]}),
+    )
+    return st.builds(lambda picked, changed: {**picked, **changed}, selection, change)
+
+
+# Tools whose valid calls need a combination of optional arguments, with a strategy that builds them.
+FOCUSED = {"bulk_update_tasks": bulk_update_arguments}
+
+
 def arguments(schema: dict[str, Any], tool: str) -> st.SearchStrategy[tuple[bool, dict[str, Any]]]:
     """Tool arguments, each marked whether they satisfy the schema: half valid, half with one violation
-    (the arguments object itself stays an object)."""
+    (the arguments object itself stays an object). A tool in FOCUSED gets its valid calls from its strategy."""
     hints = {**HINTS, **TOOL_HINTS.get(tool, {})}
     rules = RULES.get(tool, [])
-    seeded = valid_object(schema, hints, seeded=True).filter(lambda args: all(rule(args) for rule in rules))
+    focused = FOCUSED.get(tool)
+    if focused is not None:
+        seeded = focused()
+    else:
+        seeded = valid_object(schema, hints, seeded=True).filter(
+            lambda args: all(rule(args) for rule in rules)
+        )
     valid_args = _mostly(seeded, valid_object(schema, hints))
     return st.one_of(
         valid_args.map(lambda args: (True, args)),

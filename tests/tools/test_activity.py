@@ -12,8 +12,8 @@ import pytest
 from mcp import Client
 
 from tests.sandbox.sandbox_helpers import folder_id
-from tests.tools.conftest import call, call_error, refused_up_front
 from tests.tools.test_request_counts import requests_of, warm
+from tests.tools.tool_helpers import call, call_error, refused_up_front
 from wrike_mcp.sandbox import SandboxConfig, SandboxState
 from wrike_mcp.sandbox.state import Task
 

@@ -12,8 +12,8 @@ import pytest
 from mcp import Client
 
 from tests.sandbox.sandbox_helpers import folder_id
-from tests.tools.conftest import api_calls, call, call_error, refused_up_front, requests_log
 from tests.tools.test_request_counts import warm
+from tests.tools.tool_helpers import api_calls, call, call_error, refused_up_front, requests_log
 from wrike_mcp.sandbox import SandboxState
 from wrike_mcp.tools import blueprints
 
@@ -65,8 +65,8 @@ async def test_a_blueprint_launched_into_a_folder_by_path_appears_with_its_tasks
     before = len(await requests_log(sandbox_http))
     seen: list[tuple[float, float | None, str | None]] = []
 
-    async def progress(value: float, total: float | None, message: str | None) -> None:
-        seen.append((value, total, message))
+    async def progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
 
     arguments = {
         "blueprint": "PRODUCT LAUNCH",
@@ -100,7 +100,7 @@ async def test_a_blueprint_launched_into_a_folder_by_path_appears_with_its_tasks
     assert launched["task_count"] == 7 == len(made)
     scope = next(t for t in made if t.title == "Define launch scope")
     assert scope.dates.start is not None and scope.dates.start.date() == monday
-    assert min(t.dates.start for t in made if t.dates.start).date() == monday  # type: ignore[type-var]
+    assert min(t.dates.start for t in made if t.dates.start).date() == monday
     # Two polls in progress, then completed: one notification per poll, rising to 100 %.
     assert [value for value, _, _ in seen] == sorted(value for value, _, _ in seen)
     assert len(seen) == 3 and seen[-1][:2] == (100.0, 100)

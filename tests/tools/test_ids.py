@@ -21,6 +21,7 @@ SHORT = re.compile(r"^[A-Za-z0-9_-]{12}$")
 # Parameter name -> which seeded entity (all with short ids) it refers to.
 REFERENCE_PARAMS = {
     "task": "task",
+    "tasks": "task",  # a list of references (bulk_update_tasks)
     "parent_task": "task",
     "folder": "folder",
     "parent": "folder",
@@ -44,6 +45,7 @@ OTHER_PARAMS = {
     "updated_before", "updated_since", "user", "users", "object_type", "object_ids",
     "with_links", "attachment", "name", "base64", "pending_approver", "relation", "lag_days",
     "kind", "blueprint", "reschedule_date", "reschedule_mode", "job", "category",
+    "where", "shift_days", "dry_run", "preview_token",
 }  # fmt: skip
 # Tasks, but only as a pair two Planned tasks can be linked by (the short-id task above is a Backlog task):
 # their short ids and permalinks are proven in test_dependencies.py.
@@ -59,7 +61,9 @@ EXTRA_ARGUMENTS: dict[str, dict[str, Any]] = {
     "update_project": {"description": "changed"},
     "add_attachment": {"name": "notes.md", "text": "noted"},
     "launch_blueprint": {"blueprint": "Bug report", "title": "Launched"},
+    "bulk_update_tasks": {"importance": "Low"},
 }
+LIST_PARAMS = {"tasks"}
 
 
 def _short_entities(state: Any) -> dict[str, Any]:
@@ -76,12 +80,15 @@ def _short_entities(state: Any) -> dict[str, Any]:
 def _arguments(tool: str, param: str, ref: str, entity_ids: dict[str, str]) -> dict[str, Any]:
     arguments = dict(EXTRA_ARGUMENTS.get(tool, {}))
     if param in ("add_parents", "remove_parents"):
-        arguments["task"] = entity_ids["task"]
+        if tool == "bulk_update_tasks":  # one kind of change per call: the parents are the change
+            arguments = {"tasks": [entity_ids["task"]]}
+        else:
+            arguments["task"] = entity_ids["task"]
         if param == "remove_parents":
             arguments["add_parents"] = ["Marketing/Campaigns"]  # a move, so the task keeps a folder
         arguments[param] = [ref]
     else:
-        arguments[param] = ref
+        arguments[param] = [ref] if param in LIST_PARAMS else ref
     return arguments
 
 
@@ -116,6 +123,9 @@ async def test_short_ids_and_their_permalinks_work_in_every_tool(
             ref = entity.id if form == "id" else entity.permalink
             arguments = _arguments(tool, param, ref, {k: v.id for k, v in entities.items()})
             result = await call(mcp, tool, **arguments)
+            if "preview_token" in result:  # bulk_update_tasks previews first: apply, so the reference is sent
+                token = result["preview_token"]
+                result = await call(mcp, tool, **arguments, dry_run=False, preview_token=token)
             # The reference reached Wrike as the entity's id (a permalink is converted through /ids first).
             sent = json.dumps(await requests_log(sandbox_http)) + json.dumps(result)
             assert entity.id in sent, f"{tool}({param}={ref!r}) never used {entity.id}"

@@ -10,10 +10,11 @@ token. A grant Wrike refuses ends the user's MCP tokens, so their client gets a 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio
 import httpx
@@ -151,6 +152,7 @@ class StoredGrantSource:
 class _UserClient:
     client: WrikeClient
     resolver: Resolver
+    preview_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
 
 class UserClients:
@@ -187,6 +189,7 @@ class UserClients:
             resolver=entry.resolver,
             granted_scopes=scopes,
             mode="oauth (remote, multi-user)",
+            preview_key=entry.preview_key,
         )
 
     async def _open(self, user_id: str) -> _UserClient:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.mcpserver import Context
@@ -21,6 +22,8 @@ class WrikeContext:
     resolver: Resolver
     granted_scopes: frozenset[str] | None  # None: unknown (permanent token without WRIKE_SCOPES)
     mode: str  # "sandbox", "permanent token" or "oauth"
+    # Signs bulk update previews (tools/bulk.py); random per server (per user in remote mode), never sent out.
+    preview_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
 
 def can_elicit(capabilities: ClientCapabilities | None) -> bool:

@@ -115,7 +115,7 @@ TOOLSET_MODULES = {
     "context": ("context",),
     "folders": ("folders",),
     "projects": ("projects", "blueprints", "activity"),
-    "tasks": ("tasks", "comments", "timelogs", "attachments", "approvals", "dependencies"),
+    "tasks": ("tasks", "comments", "timelogs", "attachments", "approvals", "dependencies", "bulk"),
     "directory": ("directory",),
     "app_activity": ("app_activity",),
 }

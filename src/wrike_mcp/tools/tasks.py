@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, ElicitationResult, Resolve
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.comments import CommentItem, comment_items, recent_comments
@@ -61,7 +61,7 @@ from wrike_mcp.tools.output import (
     show_title,
     truncate,
 )
-from wrike_mcp.tools.pages import scan_pages
+from wrike_mcp.tools.pages import Scan, scan_pages
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.errors import BadReference, InvalidParameter, ReferenceNotFound, WrikeError
 from wrike_mcp.wrike.models import CustomField, CustomFieldValue, Dependency, Task, TaskDates
@@ -228,56 +228,66 @@ SORT_FIELDS = {
 }
 
 
+# The filters of search_tasks, one definition each: bulk_update_tasks selects tasks by the same ones.
+SearchText = Annotated[str | None, Field(max_length=MAX_SEARCH_TEXT, description="words in the title")]
+FolderFilter = Annotated[str | None, Field(max_length=MAX_REF, description="folder or project")]
+SpaceFilter = Annotated[str | None, Field(max_length=MAX_REF, description="space (instead of folder)")]
+StatusFilter = Annotated[
+    str | None,
+    Field(max_length=200, description="status group or custom status name (in any workflow)"),
+]
+AssigneeFilter = Annotated[str | None, Field(max_length=MAX_REF, description="person")]
+AuthorFilter = Annotated[str | None, Field(max_length=MAX_REF, description="creator (person)")]
+ImportanceFilter = Annotated[Importance | None, Field(description="task importance")]
+DayFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")]
+OverdueFilter = Annotated[
+    bool, Field(description="only Active tasks due before today in the user's Wrike time zone")
+]
+InstantFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="date or datetime")]
+SubtasksFilter = Annotated[bool, Field(description="also subtasks, not only top-level tasks")]
+TypeFilter = Annotated[
+    Literal["Planned", "Milestone", "Backlog"] | None,
+    Field(description="Planned (dated), Milestone or Backlog (undated)"),
+]
+
+
+class TaskFilters(BaseModel):
+    # no docstring: it would be the schema's description, paid in every tools/list
+    model_config = ConfigDict(extra="forbid")
+
+    text: SearchText = None
+    folder: FolderFilter = None
+    space: SpaceFilter = None
+    status: StatusFilter = None
+    assignee: AssigneeFilter = None
+    author: AuthorFilter = None
+    importance: ImportanceFilter = None
+    due_after: DayFilter = None
+    due_before: DayFilter = None
+    overdue: OverdueFilter = False
+    updated_after: InstantFilter = None
+    updated_before: InstantFilter = None
+    include_subtasks: SubtasksFilter = False
+    type: TypeFilter = None
+
+
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="Search tasks")
 async def search_tasks(
     ctx: Context[Any],
-    text: Annotated[
-        str | None,
-        Field(max_length=MAX_SEARCH_TEXT, description="words in the title"),
-    ] = None,
-    folder: Annotated[
-        str | None,
-        Field(
-            max_length=MAX_REF,
-            description="folder or project",
-        ),
-    ] = None,
-    space: Annotated[str | None, Field(max_length=MAX_REF, description="space (instead of folder)")] = None,
-    status: Annotated[
-        str | None,
-        Field(
-            max_length=200,
-            description="status group or custom status name (in any workflow)",
-        ),
-    ] = None,
-    assignee: Annotated[
-        str | None,
-        Field(max_length=MAX_REF, description="person"),
-    ] = None,
-    author: Annotated[
-        str | None,
-        Field(max_length=MAX_REF, description="creator (person)"),
-    ] = None,
-    importance: Annotated[Importance | None, Field(description="task importance")] = None,
-    due_after: Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")] = None,
-    due_before: Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")] = None,
-    overdue: Annotated[
-        bool,
-        Field(description="only Active tasks due before today in the user's Wrike time zone"),
-    ] = False,
-    updated_after: Annotated[
-        str | None,
-        Field(max_length=MAX_DATE, description="date or datetime"),
-    ] = None,
-    updated_before: Annotated[
-        str | None,
-        Field(max_length=MAX_DATE, description="date or datetime"),
-    ] = None,
-    include_subtasks: Annotated[bool, Field(description="also subtasks, not only top-level tasks")] = False,
-    type: Annotated[
-        Literal["Planned", "Milestone", "Backlog"] | None,
-        Field(description="Planned (dated), Milestone or Backlog (undated)"),
-    ] = None,
+    text: SearchText = None,
+    folder: FolderFilter = None,
+    space: SpaceFilter = None,
+    status: StatusFilter = None,
+    assignee: AssigneeFilter = None,
+    author: AuthorFilter = None,
+    importance: ImportanceFilter = None,
+    due_after: DayFilter = None,
+    due_before: DayFilter = None,
+    overdue: OverdueFilter = False,
+    updated_after: InstantFilter = None,
+    updated_before: InstantFilter = None,
+    include_subtasks: SubtasksFilter = False,
+    type: TypeFilter = None,
     sort: Annotated[
         Literal["due", "updated", "created", "importance", "title"] | None,
         Field(description="default: recently updated first"),
@@ -298,33 +308,15 @@ async def search_tasks(
     Items: id, title, status, importance, dates, assignees, parent folders, permalink.
     """
     deps = wrike(ctx)
-    # ---- everything that can be refused without Wrike (the user's today is asked for only when needed)
-    if folder is not None and space is not None:
-        raise ToolError("give either folder or space, not both (a folder already lies in one space)")
-    words = one_line(text) if text is not None else None
-    if text is not None and not words:
-        raise ToolError("text is empty: give words the title contains, or omit text")
-    group = status_group(status) if status else None
-    if overdue and group and group != "Active":
-        raise ToolError(f"overdue means Active tasks, but status is {group}: drop one of the two")
-    check_status(status)
-    due_from = await parse_user_day(deps, due_after, "due_after")
-    due_to = await parse_user_day(deps, due_before, "due_before")
-    check_range(due_from, due_to, "due_after", "due_before")
-    updated_from = await parse_user_day(deps, updated_after, "updated_after")
-    updated_to = await parse_user_day(deps, updated_before, "updated_before")
-    check_range(updated_from, updated_to, "updated_after", "updated_before")
-    if overdue:
-        yesterday = await today(deps) - timedelta(days=1)
-        due_to = min(due_to, yesterday) if due_to else yesterday
-        check_range(due_from, due_to, "due_after", "due_before/overdue")
-    query = TaskQuery(
-        words=words, folder=folder, space=space, status=status, group=group, overdue=overdue,
-        assignee=assignee, author=author, importance=importance, due=(due_from, due_to),
-        updated=(updated_from, updated_to), subtasks=include_subtasks, type=type, sort=sort, order=order,
+    filters = TaskFilters(
+        text=text, folder=folder, space=space, status=status, assignee=assignee, author=author,
+        importance=importance, due_after=due_after, due_before=due_before, overdue=overdue,
+        updated_after=updated_after, updated_before=updated_before, include_subtasks=include_subtasks,
+        type=type,
     )  # fmt: skip
+    query = await task_query(deps, filters, sort=sort, order=order)
     key = query_key(**vars(query))
-    first_page = TEXT_SEARCH_PAGE if words else limit  # scanning for words reads bigger pages
+    first_page = TEXT_SEARCH_PAGE if query.words else limit  # scanning for words reads bigger pages
     position = (
         read_page_cursor(cursor, key)[0] if cursor else PagePosition(token=None, skip=0, page_size=first_page)
     )
@@ -332,6 +324,38 @@ async def search_tasks(
     return await scan_tasks(
         ctx, deps, path, params, query, position, limit, key, continued=cursor is not None
     )
+
+
+async def task_query(
+    deps: WrikeContext, filters: TaskFilters, *, sort: str | None = None, order: str | None = None
+) -> TaskQuery:
+    """The checked query of these filters: everything that can be refused without Wrike is refused here (the
+    user's today is asked for only when needed)."""
+    f = filters
+    if f.folder is not None and f.space is not None:
+        raise ToolError("give either folder or space, not both (a folder already lies in one space)")
+    words = one_line(f.text) if f.text is not None else None
+    if f.text is not None and not words:
+        raise ToolError("text is empty: give words the title contains, or omit text")
+    group = status_group(f.status) if f.status else None
+    if f.overdue and group and group != "Active":
+        raise ToolError(f"overdue means Active tasks, but status is {group}: drop one of the two")
+    check_status(f.status)
+    due_from = await parse_user_day(deps, f.due_after, "due_after")
+    due_to = await parse_user_day(deps, f.due_before, "due_before")
+    check_range(due_from, due_to, "due_after", "due_before")
+    updated_from = await parse_user_day(deps, f.updated_after, "updated_after")
+    updated_to = await parse_user_day(deps, f.updated_before, "updated_before")
+    check_range(updated_from, updated_to, "updated_after", "updated_before")
+    if f.overdue:
+        yesterday = await today(deps) - timedelta(days=1)
+        due_to = min(due_to, yesterday) if due_to else yesterday
+        check_range(due_from, due_to, "due_after", "due_before/overdue")
+    return TaskQuery(
+        words=words, folder=f.folder, space=f.space, status=f.status, group=group, overdue=f.overdue,
+        assignee=f.assignee, author=f.author, importance=f.importance, due=(due_from, due_to),
+        updated=(updated_from, updated_to), subtasks=f.include_subtasks, type=f.type, sort=sort, order=order,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -426,6 +450,27 @@ async def scan_tasks(
 ) -> TaskList:
     """One answer of a search: pages from `position` until `limit` tasks match; a continuation keeps the
     page size it started with, so its skip count stays meaningful."""
+    scan = await scan_task_pages(ctx, deps, path, params, query, position, limit)
+    # Wrike's total counts the other filters only: with title words it is not the number of matches,
+    # unless every task was looked at in this one answer.
+    total = scan.total if not query.words else None
+    if query.words and not continued and scan.next is None:
+        total = len(scan.items)
+    next_cursor = page_cursor(scan.next, key) if scan.next is not None else None
+    return TaskList(items=await task_items(deps, scan.items), total=total, next_cursor=next_cursor)
+
+
+async def scan_task_pages(
+    ctx: Context[Any],
+    deps: WrikeContext,
+    path: str,
+    params: Mapping[str, Any],
+    query: TaskQuery,
+    position: PagePosition,
+    limit: int,
+) -> Scan[Task]:
+    """The tasks of a search from `position` until `limit` match (at most SEARCH_MAX_PAGES pages), with
+    progress notifications while several pages are read."""
     wanted = query.wanted_words
 
     async def fetch(token: str | None) -> Page[Task]:
@@ -451,13 +496,7 @@ async def scan_tasks(
     )
     if scan.pages > 1:
         await progress(scan.pages, len(scan.items))
-    # Wrike's total counts the other filters only: with title words it is not the number of matches,
-    # unless every task was looked at in this one answer.
-    total = scan.total if not wanted else None
-    if wanted and not continued and scan.next is None:
-        total = len(scan.items)
-    next_cursor = page_cursor(scan.next, key) if scan.next is not None else None
-    return TaskList(items=await task_items(deps, scan.items), total=total, next_cursor=next_cursor)
+    return scan
 
 
 # ---- get_task -------------------------------------------------------------------------------------------
@@ -802,6 +841,21 @@ async def task_fields(
     return body
 
 
+def moved_dates(current: TaskDates | None, start: date | None, due: date | None) -> dict[str, Any]:
+    """The `dates` body setting a new start and/or due date, the other kept from `current`."""
+    old = current or TaskDates()
+    old_start = parse_day(day_of(old.start), "current start")
+    old_due = parse_day(day_of(old.due), "current due")
+    new_start, new_due = start or old_start, due or old_due
+    if new_start and new_due and new_due < new_start:
+        if start and not due:
+            new_due = new_start  # moving the start past the old due date moves the due date along
+        elif due and not start:
+            new_start = new_due
+    check_range(new_start, new_due, "start_date", "due_date")
+    return task_dates(new_start, new_due)
+
+
 # ---- create_task ----------------------------------------------------------------------------------------
 
 
@@ -969,17 +1023,7 @@ async def update_task(
     if clear_dates:
         body["dates"] = {"type": "Backlog"}
     elif start or due:
-        old = current.dates or TaskDates()
-        old_start = parse_day(day_of(old.start), "current start")
-        old_due = parse_day(day_of(old.due), "current due")
-        new_start, new_due = start or old_start, due or old_due
-        if new_start and new_due and new_due < new_start:
-            if start and not due:
-                new_due = new_start  # moving the start past the old due date moves the due date along
-            elif due and not start:
-                new_start = new_due
-        check_range(new_start, new_due, "start_date", "due_date")
-        body["dates"] = task_dates(new_start, new_due)
+        body["dates"] = moved_dates(current.dates, start, due)
     if add_assignees:
         body["addResponsibles"] = await person_ids(deps, add_assignees)
     if remove_assignees:

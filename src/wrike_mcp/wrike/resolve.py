@@ -335,6 +335,25 @@ class Resolver:
             return await self._task_by_title(ref, fields)
         return await self.client.get_one(f"/tasks/{await self.task_id(ref)}", model=Task)
 
+    async def tasks(self, refs: Sequence[str]) -> list[Task]:
+        """The tasks several references name (duplicates once), ids of any shape read together in multi-id
+        GETs instead of one existence check each; titles and permalinks resolve one by one first. When the
+        GET refuses one of them (a one-word title shaped like an id), each reference resolves on its own."""
+        ids = [ref.strip() if self._id_shaped(ref) else await self.task_id(ref) for ref in refs]
+        unique = list(dict.fromkeys(ids))
+        try:
+            found = await self.client.get_many("/tasks/{ids}", unique, model=Task)
+        except (ResourceNotFound, InvalidParameter, InvalidRequest):
+            found = []
+        if len(found) == len(unique):
+            return found
+        resolved = list(dict.fromkeys([await self.task_id(ref) for ref in refs]))
+        return await self.client.get_many("/tasks/{ids}", resolved, model=Task)
+
+    def _id_shaped(self, ref: str) -> bool:
+        ref = ref.strip()
+        return bool(_MAYBE_ID.match(ref)) and self._titled_task(ref) is None and not _LEGACY_NUMBER.match(ref)
+
     async def _task_by_title(self, title: str, fields: Sequence[str] = ()) -> Task:
         # Wrike's title filter is a contains match (case undocumented): it only narrows the scan to a few
         # tasks, and the exact title ("Launch", not "Launch plan") is checked here, ignoring case.
