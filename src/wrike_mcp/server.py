@@ -207,17 +207,13 @@ def check_argument_names(tool: str, schema: dict[str, Any], arguments: dict[str,
     known = schema.get("properties") or {}
     unknown = sorted(set(arguments) - set(known))
     if unknown:
+        close = {name: get_close_matches(name, known, 1) for name in unknown}
         hints = [
-            f"{name!r} (did you mean {close[0]!r}?)"
-            if (close := get_close_matches(name, known, 1))
-            else repr(name)
-            for name in unknown
+            f"{name!r} (did you mean {close[name][0]!r}?)" if close[name] else repr(name) for name in unknown
         ]
-        raise ToolError(
-            f"Error executing tool {tool}: unknown argument {', '.join(hints)}; it takes: {', '.join(known)}"[
-                :400
-            ]
-        )
+        first = f"Error executing tool {tool}: unknown argument {', '.join(hints)}"
+        # the first line stays short (clients show it); the full list of what it takes goes on the next one
+        raise ToolError(f"{first[:190]}\nit takes: {', '.join(known)}")
 
 
 def argument_errors(tool: str, error: ValidationError) -> str:

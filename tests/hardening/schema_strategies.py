@@ -15,6 +15,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from wrike_mcp.sandbox import create_app
+
 # Strings a person or a confused model might paste: real seed references, dates, and hostile shapes.
 SAMPLES = [
     "me",
@@ -468,7 +470,40 @@ def bulk_update_arguments() -> st.SearchStrategy[dict[str, Any]]:
 
 
 # Tools whose valid calls need a combination of optional arguments, with a strategy that builds them.
-FOCUSED = {"bulk_update_tasks": bulk_update_arguments}
+def add_attachment_arguments() -> st.SearchStrategy[dict[str, Any]]:
+    """add_attachment needs exactly one of task/folder and one of text/base64: valid calls built that way."""
+    where = st.one_of(
+        st.sampled_from(TASKS).map(lambda task: {"task": task}),
+        st.sampled_from(FOLDERS).map(lambda folder: {"folder": folder}),
+    )
+    content = st.one_of(
+        st.sampled_from(HINTS["text"]).map(lambda text: {"text": text}),
+        st.sampled_from(HINTS["base64"]).map(lambda data: {"base64": data}),
+    )
+    name = st.sampled_from(HINTS["name"]).map(lambda value: {"name": value})
+    return st.builds(
+        lambda *parts: {key: value for part in parts for key, value in part.items()}, where, content, name
+    )
+
+
+def plant_jobs(state: Any) -> list[str]:
+    """Finished blueprint launches for check_blueprint_launch to find, planted after every (re)seed; a job id
+    comes only from an earlier answer, so the fuzzer needs real ones (sandbox ids are deterministic)."""
+    return [state.start_job("FolderBlueprintLaunch", 0, dict).id for _ in range(40)]
+
+
+PLANTED_JOBS = plant_jobs(create_app().state.sandbox)
+
+
+def check_launch_arguments() -> st.SearchStrategy[dict[str, Any]]:
+    return st.sampled_from(PLANTED_JOBS).map(lambda job: {"job": job})
+
+
+FOCUSED: dict[str, Callable[[], st.SearchStrategy[dict[str, Any]]]] = {
+    "bulk_update_tasks": bulk_update_arguments,
+    "add_attachment": add_attachment_arguments,
+    "check_blueprint_launch": check_launch_arguments,
+}
 
 
 def arguments(schema: dict[str, Any], tool: str) -> st.SearchStrategy[tuple[bool, dict[str, Any]]]:

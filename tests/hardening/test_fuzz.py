@@ -22,7 +22,7 @@ from mcp import Client, MCPError
 from mcp.types import Tool
 
 from tests.hardening.helpers import CANARY_TOKEN, FIRST_LINE_MAX, leaks, text_of
-from tests.hardening.schema_strategies import arguments
+from tests.hardening.schema_strategies import PLANTED_JOBS, arguments, plant_jobs
 from tests.tools.tool_helpers import SANDBOX_BASE_URL
 from wrike_mcp.config import Settings
 from wrike_mcp.sandbox import create_app
@@ -80,6 +80,11 @@ class Harness:
 def reseed(state: SandboxState) -> None:
     state.reset()
     plant_canary(state)
+    plant_job(state)
+
+
+def plant_job(state: SandboxState) -> None:
+    assert plant_jobs(state) == PLANTED_JOBS  # what the strategies offer is what the sandbox holds
 
 
 def plant_canary(state: SandboxState) -> None:
@@ -93,6 +98,7 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     app = create_app()
     state = app.state.sandbox
     plant_canary(state)
+    plant_job(state)
     state.config = dataclasses.replace(state.config, rate_limit=1_000_000)  # fuzzing is not a rate test
     state.async_job_polls = 0  # blueprint launches complete at their first poll
     wrike = WrikeClient(

@@ -33,9 +33,7 @@ async def test_a_misspelt_argument_is_refused_before_any_wrike_call(
 ) -> None:
     before = len(await requests_log(sandbox_http))
     first = await call_error(mcp, "search_tasks", folder="Q3 Launch", asignee="me")
-    assert first.startswith(
-        "Error executing tool search_tasks: unknown argument 'asignee' (did you mean 'assignee'?); it takes: "
-    ), first
+    assert first == "Error executing tool search_tasks: unknown argument 'asignee' (did you mean 'assignee'?)"
     assert len(await requests_log(sandbox_http)) == before  # a widened search never ran
 
 
