@@ -468,13 +468,11 @@ def task_filters(where: dict[str, Any] | None) -> TaskFilters | None:
         return TaskFilters.model_validate(where)
     except ValidationError as error:
         problems = [
-            f"{'.'.join(str(part) for part in detail['loc']) or 'where'}: {detail['msg']}"
+            f"{'.'.join(['where', *(str(part) for part in detail['loc'])])}: {detail['msg']}"
             for detail in error.errors(include_input=False, include_url=False)
         ]
         known = ", ".join(TaskFilters.model_fields)
-        raise ToolError(
-            f"where: {'; '.join(problems)[:300]} (it takes search_tasks' filters: {known})"
-        ) from None
+        raise ToolError(f"{'; '.join(problems)[:300]} (it takes search_tasks' filters: {known})") from None
 
 
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Update many tasks", kind="write")
