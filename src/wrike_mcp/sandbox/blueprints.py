@@ -135,21 +135,16 @@ class _Launch:
         self.task_ids: list[str] = []
 
     def folder(self, blueprint: Blueprint, parent: Folder, title: str) -> Folder:
-        state, now = self.state, self.state.now()
+        state = self.state
         first_task = len(self.task_ids)
-        folder_id, legacy_id = state.new_folder_ids(now)
-        folder = Folder(
-            id=folder_id,
-            legacy_id=legacy_id,
-            title=title,
-            parent_ids=[parent.id],
-            created=now,
-            updated=now,
-            workflow_id=parent.workflow_id,
+        folder = state.new_folder(
+            parent,
+            title,
             description=blueprint.description if self.options.copy_descriptions else "",
             shared_ids=[self.user.id],
-            custom_fields=dict(blueprint.custom_fields) if self.options.copy_custom_fields else {},
         )
+        if self.options.copy_custom_fields:
+            folder.custom_fields = dict(blueprint.custom_fields)
         state.folders[folder.id] = folder
         self.folder_ids.append(folder.id)
         for child in state.blueprint_children(blueprint.id, "folder"):

@@ -662,6 +662,22 @@ class SandboxState:
         workflow_id = space.space.default_project_workflow_id if space and space.space else None
         return self.workflows.get(workflow_id) if workflow_id else None
 
+    def new_folder(self, parent: Folder, title: str, *, description: str, shared_ids: list[str]) -> Folder:
+        """A folder made now under `parent`, in its workflow; not stored yet (the caller may still refuse)."""
+        now = self.now()
+        folder_id, legacy_id = self.new_folder_ids(now)
+        return Folder(
+            id=folder_id,
+            legacy_id=legacy_id,
+            title=title,
+            parent_ids=[parent.id],
+            created=now,
+            updated=now,
+            workflow_id=parent.workflow_id,
+            description=description,
+            shared_ids=shared_ids,
+        )
+
     def new_project(self, parent: Folder, owner_ids: list[str], author_id: str) -> Project:
         project = Project(owner_ids=owner_ids, author_id=author_id, created_date=self.now())
         workflow = self.project_workflow_for(parent)

@@ -301,16 +301,9 @@ def create_folder(ctx: Ctx) -> list[dict[str, Any]]:
     shareds = people(ctx, "shareds") or []
     updates = custom_field_updates(ctx)
     project_raw = ctx.params.obj("project")
-    now = state.now()
-    folder_id, legacy_id = state.new_folder_ids(now)
-    folder = Folder(
-        id=folder_id,
-        legacy_id=legacy_id,
-        title=title,
-        parent_ids=[parent.id],
-        created=now,
-        updated=now,
-        workflow_id=parent.workflow_id,
+    folder = state.new_folder(
+        parent,
+        title,
         description=ctx.params.string("description") or "",
         shared_ids=list(dict.fromkeys([ctx.user.id, *shareds])),
     )
