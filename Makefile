@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test check lint typecheck format run sandbox inspect conformance node22 ci docker dist mcpb clean
+.PHONY: install test check lint typecheck format snapshots run sandbox inspect conformance node22 ci docker dist mcpb clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -29,6 +29,13 @@ check: lint typecheck test
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
+
+# After changing what a model sees of a tool: the tool manifest, the schema snapshots and the README table.
+# Review the diff: every schema change is an API change for the models using the server.
+snapshots: $(STAMP)
+	$(BIN)/python -m wrike_mcp.tools.manifest
+	UPDATE_SNAPSHOTS=1 $(BIN)/python -m pytest -q tests/tools/test_schemas.py tests/tools/test_manifest.py
+	UPDATE_README=1 $(BIN)/python -m pytest -q tests/test_readme.py
 
 sandbox: $(STAMP)
 	$(BIN)/wrike-mcp sandbox

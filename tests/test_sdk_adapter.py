@@ -17,7 +17,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import EmptyResult, SetLevelRequestParams
 from packaging.requirements import Requirement
 
-from wrike_mcp.sdk_adapter import WRITTEN_FOR, add_request_handler, registered_tool
+from wrike_mcp.sdk_adapter import WRITTEN_FOR, add_request_handler, has_tool, registered_tool
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
@@ -49,6 +49,13 @@ def test_registered_tool_is_the_sdks_record_of_the_tool() -> None:
     assert tool.name == "echo" and set(tool.parameters["properties"]) == {"text"}
     with pytest.raises(KeyError, match="tool nope is not registered"):
         registered_tool(server, "nope")
+
+
+def test_has_tool_says_whether_a_tool_was_added() -> None:
+    server = MCPServer(name="adapter")
+    assert not has_tool(server, "echo")
+    server.add_tool(echo, name="echo")
+    assert has_tool(server, "echo") and not has_tool(server, "nope")
 
 
 async def test_a_schema_changed_in_the_record_is_what_clients_see() -> None:

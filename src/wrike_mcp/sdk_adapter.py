@@ -29,6 +29,11 @@ def registered_tool(server: MCPServer[Any], name: str) -> Tool:
     return tool
 
 
+def has_tool(server: MCPServer[Any], name: str) -> bool:
+    """Whether a tool of this name was added. Private: `MCPServer._tool_manager`."""
+    return server._tool_manager.get_tool(name) is not None
+
+
 def add_request_handler(
     server: MCPServer[Any], method: str, params_type: type[Any], handler: RequestHandler[Any, Any]
 ) -> None:

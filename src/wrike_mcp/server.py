@@ -32,7 +32,7 @@ from pydantic import AnyUrl, ValidationError
 from wrike_mcp import __version__
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.config import Settings
-from wrike_mcp.sdk_adapter import add_request_handler, registered_tool
+from wrike_mcp.sdk_adapter import add_request_handler, has_tool, registered_tool
 from wrike_mcp.tools import prompts, resources
 from wrike_mcp.tools.deps import (
     CLIENT_CAPABILITIES,
@@ -41,7 +41,16 @@ from wrike_mcp.tools.deps import (
     WrikeContext,
     can_elicit,
 )
-from wrike_mcp.tools.registry import READS, ToolFilter, ToolSpec, all_tools, register
+from wrike_mcp.tools.registry import (
+    READS,
+    ToolFilter,
+    ToolInfo,
+    ToolSpec,
+    declared_spec,
+    declared_tools,
+    listing_of,
+    register,
+)
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.resolve import Resolver
 
@@ -87,9 +96,9 @@ def tool_filter(settings: Settings, granted_scopes: frozenset[str] | None) -> To
     )
 
 
-def offered_tools(settings: Settings, granted_scopes: frozenset[str] | None = None) -> list[ToolSpec]:
+def offered_tools(settings: Settings, granted_scopes: frozenset[str] | None = None) -> list[ToolInfo]:
     chosen = tool_filter(settings, granted_scopes)
-    return [spec for spec in all_tools() if chosen.allows(spec)]
+    return [info for info in declared_tools() if chosen.allows(info)]
 
 
 class WrikeMCPServer(MCPServer[WrikeContext]):
@@ -106,12 +115,27 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
     offer_filter: ToolFilter = ToolFilter()
     wrike: WrikeContext  # what the tools reach through their context; also for resources and benchmarks
 
-    tool_specs: Mapping[str, ToolSpec] = MappingProxyType({})  # the declarations of the tools added
+    tool_infos: Mapping[str, ToolInfo] = MappingProxyType({})  # the tools added
+    output_schemas: bool = False
 
-    def add_wrike_tools(self, specs: Iterable[ToolSpec], *, output_schemas: bool = False) -> None:
-        chosen = list(specs)
-        register(self, chosen, output_schemas=output_schemas)
-        self.tool_specs = {**self.tool_specs, **{spec.name: spec for spec in chosen}}
+    def add_wrike_tools(self, infos: Iterable[ToolInfo], *, output_schemas: bool = False) -> None:
+        """Offer these tools. `tools/list` answers from the manifest, and each tool is imported and built at
+        its first call; built here are those given with their function (a ToolSpec, not in the manifest),
+        and all when output schemas are published (the manifest has none)."""
+        chosen = list(infos)
+        self.tool_infos = {**self.tool_infos, **{info.name: info for info in chosen}}
+        self.output_schemas = output_schemas
+        for info in chosen:
+            if output_schemas or isinstance(info, ToolSpec):
+                self.build_tool(info.name)
+
+    def build_tool(self, name: str) -> None:
+        """Import and register an added tool, once."""
+        if has_tool(self, name):
+            return
+        info = self.tool_infos[name]
+        spec = info if isinstance(info, ToolSpec) else declared_spec(name)
+        register(self, [spec], output_schemas=self.output_schemas)
 
     def request_filter(self) -> ToolFilter:
         """The filter of this request: the configuration's, with the remote user's granted scopes if any."""
@@ -121,10 +145,10 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
         return replace(self.offer_filter, granted_scopes=state.granted_scopes)
 
     def offers_tool(self, name: str) -> bool:
-        spec = self.tool_specs.get(name)
-        if spec is None or not self.request_filter().allows(spec):
+        info = self.tool_infos.get(name)
+        if info is None or not self.request_filter().allows(info):
             return False
-        return not spec.destructive or self.can_confirm()
+        return not info.destructive or self.can_confirm()
 
     def offers(self, name: str) -> bool:
         """Whether this request sees the resource, resource template or prompt `name` (see READS)."""
@@ -134,7 +158,8 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
         return self.allow_unconfirmed_delete or can_elicit(CLIENT_CAPABILITIES.get())
 
     async def list_tools(self) -> list[MCPTool]:
-        return [tool for tool in await super().list_tools() if self.offers_tool(tool.name)]
+        built = {tool.name: tool for tool in await super().list_tools()}
+        return [built.get(name) or listing_of(name) for name in self.tool_infos if self.offers_tool(name)]
 
     async def list_resources(self) -> list[MCPResource]:
         return [item for item in await super().list_resources() if self.offers(str(item.uri))]
@@ -167,16 +192,17 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[WrikeContext, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        spec = self.tool_specs.get(name)
-        if spec is not None and not self.request_filter().allows(spec):
+        info = self.tool_infos.get(name)
+        if info is not None and not self.request_filter().allows(info):
             # the HTTP gate answers 403 insufficient_scope first; this holds for any other path
             raise ToolError(f"Unknown tool: {name}")
-        if spec is not None and spec.destructive and not self.can_confirm():
+        if info is not None and info.destructive and not self.can_confirm():
             raise ToolError(
                 f"{name} needs the user's confirmation, but this client cannot ask (no elicitation support); "
                 "do it in Wrike, or run the server with --allow-delete"
             )
-        if spec is not None:
+        if info is not None:
+            self.build_tool(name)
             check_argument_names(name, registered_tool(self, name).parameters, arguments)
         try:
             return await super().call_tool(name, arguments, context)

@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from wrike_mcp.config import Settings
 from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS
 from wrike_mcp.server import create_server, offered_tools, tool_filter
-from wrike_mcp.tools.registry import ToolSpec
+from wrike_mcp.tools.registry import ToolInfo
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import WrikeError
 from wrike_mcp.wrike.tokens import TokenSource
@@ -146,7 +146,7 @@ def run_server_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
 
-def tools_markdown(specs: list[ToolSpec]) -> str:
+def tools_markdown(specs: Sequence[ToolInfo]) -> str:
     """The tool table of the README (kept current by a test)."""
     rows = ["| tool | toolset | Wrike scopes | read-only | what it does |", "|---|---|---|---|---|"]
     for spec in specs:

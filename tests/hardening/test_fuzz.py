@@ -28,7 +28,7 @@ from wrike_mcp.config import Settings
 from wrike_mcp.sandbox import create_app
 from wrike_mcp.sandbox.state import DEMO_TOKEN, SandboxState
 from wrike_mcp.server import create_server
-from wrike_mcp.tools.registry import all_tools
+from wrike_mcp.tools.registry import all_tools, enforced_input_schema
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.resolve import Resolver
 from wrike_mcp.wrike.tokens import StaticTokenSource
@@ -56,6 +56,7 @@ class Harness:
         portal: anyio.from_thread.BlockingPortal,
         client: Client,
         tools: dict[str, Tool],
+        schemas: dict[str, dict[str, Any]],
         examples: int,
         sandbox: SandboxState,
         resolver: Resolver,
@@ -64,6 +65,7 @@ class Harness:
         self.portal = portal
         self.client = client
         self.tools = tools
+        self.schemas = schemas  # as enforced: tools/list's inputSchema leaves out the length limits
         self.sandbox = sandbox
         self.resolver = resolver
 
@@ -112,7 +114,10 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     with anyio.from_thread.start_blocking_portal() as portal:
         with portal.wrap_async_context_manager(Client(server, mode=request.param)) as client:
             tools = {tool.name: tool for tool in portal.call(client.list_tools).tools}
-            yield Harness(portal, client, tools, MODES[request.param], state, server.wrike.resolver)
+            for name in tools:
+                server.build_tool(name)
+            schemas = {name: enforced_input_schema(server, name) for name in tools}
+            yield Harness(portal, client, tools, schemas, MODES[request.param], state, server.wrike.resolver)
         portal.call(wrike.aclose)
 
 
@@ -120,7 +125,7 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
 def test_fuzz_tool(tool: str, harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)  # DEBUG for thousands of calls is slow; errors and warnings still count
     assert tool in harness.tools, f"{tool} is not offered"
-    schema = harness.tools[tool].input_schema
+    schema = harness.schemas[tool]
     seen = {"valid": 0, "valid ok": 0, "ok": 0, "error": 0}
     valid_failures: list[str] = []  # why valid cases failed, for the message when too many do
 

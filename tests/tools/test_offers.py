@@ -153,6 +153,8 @@ PURGE = ToolSpec(
     title="Purge a thing",
     kind="destructive",
     idempotent=True,
+    description="Purge a thing for good.",
+    module=__name__,
     fn=purge_thing,
 )
 

@@ -25,7 +25,7 @@ from wrike_mcp import scopes as scope_rules
 from wrike_mcp.remote.provider import WrikeMCPAuthProvider, canonical_resource
 from wrike_mcp.remote.users import UserClients
 from wrike_mcp.tools.deps import REQUEST_CONTEXT_KEY
-from wrike_mcp.tools.registry import REGISTRY
+from wrike_mcp.tools.registry import declared_tool
 from wrike_mcp.wrike.errors import AuthorizationExpired
 
 MAX_BODY = 4 * 1024 * 1024  # the SDK's own limit for /mcp
@@ -178,10 +178,15 @@ def _missing_scopes(body: bytes, granted: list[str]) -> list[str]:
         return []
     params = message.get("params")
     name = params.get("name") if isinstance(params, dict) else None
-    spec = REGISTRY.get(name) if isinstance(name, str) else None
-    if spec is None or scope_rules.satisfies(granted, spec.scopes):
+    if not isinstance(name, str):
         return []
-    return sorted(set(granted) | set(spec.scopes))
+    try:
+        needed = declared_tool(name).scopes
+    except KeyError:
+        return []  # an unknown tool: the server answers it
+    if scope_rules.satisfies(granted, needed):
+        return []
+    return sorted(set(granted) | set(needed))
 
 
 async def read_body(receive: Receive, limit: int) -> bytes | None:

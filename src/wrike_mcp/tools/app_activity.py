@@ -347,17 +347,15 @@ async def list_app_activity(
             default=None,
             min_length=1,
             max_length=200,
-            description="only this app: client id, or name or a unique part of it",
+            description="only this app: client id or (part of) its name",
         ),
     ] = None,
     since: SinceArg = None,
     until: UntilArg = None,
 ) -> AppActivityList:
-    """Wrike's "App activity" panel: one row per API app (OAuth client), from the audit log's OAuth events.
-
-    Row: name, client id, authorized users (latest event a grant), last OAuth activity (grant or revocation,
-    by whom); created_by and permanent_access_token are always null (the API cannot tell). Reads the whole
-    log unless since/until narrow it (authorized users then reflect only that period). Admins only.
+    """Wrike's "App activity" panel from the audit log's OAuth events: per API app, name, client id,
+    authorized users, last OAuth activity. created_by and permanent_access_token are null (the API cannot
+    tell); since/until narrow the log read, and the users authorized then. Admins only.
     """
     start, stop = date_range(since, until)
     if app is not None and not app.strip():
@@ -490,9 +488,8 @@ async def list_audit_log(
             default=None,
             max_length=50,
             description=(
-                "Wrike's operation names, e.g. TaskCreated, TaskDeleted, TaskRestored, TaskStatusChanged, "
-                "TaskCommentChanged, AttachDownloaded, UserLoggedIn, UserFailLogin, Oauth2AccessGranted, "
-                "TimesheetCreated (157 known; a CamelCase name not known is sent as given, with a note)"
+                "Wrike's names, e.g. TaskCreated, TaskDeleted, TaskStatusChanged, AttachDownloaded, "
+                "UserLoggedIn, Oauth2AccessGranted (157 known; others are sent as given)"
             ),
         ),
     ] = None,
@@ -501,7 +498,7 @@ async def list_audit_log(
         Field(
             default=None,
             max_length=AUDIT_FILTER_MAX_IDS,
-            description="only events by these people (up to 10): me, an email, a full name or a contact id",
+            description="only events by these people",
         ),
     ] = None,
     object_type: Annotated[
@@ -510,9 +507,8 @@ async def list_audit_log(
             default=None,
             max_length=60,
             description=(
-                "only events on this kind of object: Task, Folder, Project, Space, Comment, Attachment, User, "
-                "Group, CustomField, Workflow, Oauth2Client, Timesheet, … (Wrike's 27). "
-                "Wrike requires operations and since/until with it"
+                "only on this kind: Task, Folder, Project, Comment, Attachment, User, Oauth2Client, … "
+                "(Wrike's 27); needs operations and since/until"
             ),
         ),
     ] = None,
@@ -521,7 +517,7 @@ async def list_audit_log(
         Field(
             default=None,
             max_length=AUDIT_FILTER_MAX_IDS,
-            description="only events on these objects (up to 10 Wrike ids, e.g. task ids); needs object_type",
+            description="only on these ids (e.g. task ids); needs object_type",
         ),
     ] = None,
     since: SinceArg = None,
@@ -536,11 +532,9 @@ async def list_audit_log(
         ),
     ] = None,
 ) -> AuditLogPage:
-    """Read the account's audit log: who did what, when, from which IP, to which object.
+    """The account's audit log: who did what, when, from which IP, to which object, in Wrike's order.
 
-    Events come in Wrike's order, filtered by Wrike (operations, users, object type and ids, dates). To see
-    what happened to one task: object_type=Task, object_ids=[its id], operations and since. Per-app OAuth
-    activity: list_app_activity. Admins only.
+    One task's history: object_type=Task, object_ids=[its id], operations and since. Admins only.
     """
     ops = check_operations(operations)
     kind = check_object_type(object_type)

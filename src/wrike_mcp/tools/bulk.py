@@ -501,8 +501,8 @@ async def bulk_update_tasks(
 ) -> BulkResult:
     """Apply one change to up to 100 tasks, given as references or selected by filters.
 
-    First call previews (before → after per task, writes nothing) and returns preview_token; then repeat the
-    same arguments with dry_run=false and the token. Refused if the tasks changed meanwhile.
+    First a preview (before → after per task, no writes) with a preview_token; then the same arguments with
+    dry_run=false and the token. Refused if the tasks changed meanwhile.
     """
     deps = wrike(ctx)
     change = check_change(

@@ -174,8 +174,8 @@ async def list_workflows(
     ctx: Context[Any],
     include_hidden: Annotated[bool, Field(description="also hidden workflows")] = False,
 ) -> WorkflowList:
-    """List workflows and their custom statuses (id, name, group, color): the status names tasks accept, by
-    the workflow of their folder, and projects accept, by their project workflow (for_projects).
+    """Workflows and their statuses (id, name, group, color): what tasks accept by their folder's
+    workflow, and projects by theirs (for_projects).
     """
     deps = wrike(ctx)
     for_projects = await deps.resolver.project_workflow_ids()
@@ -256,9 +256,8 @@ async def list_custom_fields(
     ] = None,
     include_archived: Annotated[bool, Field(description="also archived fields")] = False,
 ) -> CustomFieldList:
-    """List custom fields: id, title, type, dropdown options, currency and where shared.
-
-    Explains custom field values and what `custom_fields` of create_task/update_task accepts.
+    """List custom fields: id, title, type, dropdown options, currency and where shared: what
+    create_task/update_task's custom_fields accept.
     """
     deps = wrike(ctx)
     wanted = fold(query) if query is not None else ""

@@ -221,7 +221,7 @@ async def list_folders(
 ) -> FolderList:
     """List the folders and projects below a space, folder or the top level, `depth` levels deep.
 
-    Entries: id, title, kind, direct child count, project status. A tree over 300 entries is refused: use
+    Entries: id, title, kind, child count, project status. Trees over 300 entries are refused: use
     layout="flat", a smaller depth or a deeper parent.
     """
     deps = wrike(ctx)

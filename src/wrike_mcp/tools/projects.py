@@ -65,8 +65,8 @@ StatusArg = Annotated[
     Field(
         min_length=1,
         max_length=128,
-        description="a status of the project's workflow (e.g. In Progress), a status group (Completed…) "
-        "or, for projects without a workflow, Green, Yellow, Red, Completed, OnHold, Cancelled",
+        description="its workflow's status (e.g. In Progress) or group (Completed…); without a workflow: "
+        "Green, Yellow, Red, Completed, OnHold, Cancelled",
     ),
 ]
 PeopleArg = Annotated[
@@ -155,8 +155,7 @@ async def list_projects(
 ) -> ProjectList:
     """Find projects by place, status, owner, title words, start/end dates or last update; sorted by path.
 
-    Items: id, title, path, status, owners, start/end dates. start_from/start_to bound the start date,
-    end_from/end_to the end date.
+    Items: id, title, path, status, owners, start/end dates.
     """
     deps = wrike(ctx)
     starts = project_dates(start_from, start_to, "start_from", "start_to")
@@ -303,9 +302,8 @@ async def count_tasks(deps: WrikeContext, folder_id: str) -> TaskCounts:
 
 @wrike_tool(toolset="projects", scopes=[scopes.WS_READ_ONLY], title="Get a project with task counts")
 async def get_project(ctx: Context[Any], project: ProjectRef) -> ProjectDetails:
-    """A project as get_folder shows it, plus task counts by status group and custom status, and overdue.
-
-    Counts include subtasks and subfolders' tasks; `complete` says whether all were counted.
+    """A project as get_folder shows it, plus task counts by status group, custom status and overdue
+    (subtasks and subfolders' tasks included; `complete` says whether all were counted).
     """
     deps = wrike(ctx)
     project_id = await resolve_project(deps, project)

@@ -10,15 +10,17 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import json
 import logging
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, TextContent, Tool, ToolAnnotations
 from pydantic import BaseModel
 
 from wrike_mcp import scopes as scope_rules
@@ -37,14 +39,17 @@ ToolFn = Callable[..., Awaitable[BaseModel]]
 
 
 @dataclass(frozen=True)
-class ToolSpec:
+class ToolInfo:
+    """What is known of a tool without importing it: enough to filter, list and gate it (see manifest.py)."""
+
     name: str
     toolset: str
     scopes: tuple[str, ...]
     title: str
     kind: Kind
     idempotent: bool
-    fn: ToolFn = field(repr=False)
+    description: str  # model-facing: the function's docstring
+    module: str  # where it is declared, imported at its first call
 
     @property
     def read_only(self) -> bool:
@@ -54,10 +59,6 @@ class ToolSpec:
     def destructive(self) -> bool:
         """Destructive tools are offered only where the user can confirm (elicitation) or `--allow-delete`."""
         return self.kind == "destructive"
-
-    @property
-    def description(self) -> str:
-        return inspect.cleandoc(self.fn.__doc__ or "")
 
     @property
     def annotations(self) -> ToolAnnotations:
@@ -71,6 +72,13 @@ class ToolSpec:
     @property
     def meta(self) -> dict[str, Any]:
         return {META_TOOLSET: self.toolset, META_SCOPES: list(self.scopes)}
+
+
+@dataclass(frozen=True)
+class ToolSpec(ToolInfo):
+    """A declared tool: its information and its function."""
+
+    fn: ToolFn = field(repr=False, compare=False)
 
 
 REGISTRY: dict[str, ToolSpec] = {}
@@ -91,6 +99,8 @@ def wrike_tool(
             title=title,
             kind=kind,
             idempotent=idempotent,
+            description=inspect.cleandoc(fn.__doc__ or ""),
+            module=fn.__module__,
             fn=fn,
         )
         return fn
@@ -126,11 +136,74 @@ def all_tools() -> list[ToolSpec]:
     """Every declared tool: modules in TOOL_MODULES order, tools in declaration order within each."""
     for module in TOOL_MODULES:
         importlib.import_module(module)  # declaring registers
-    return sorted(REGISTRY.values(), key=lambda spec: TOOL_MODULES.index(spec.fn.__module__))
+    return sorted(REGISTRY.values(), key=lambda spec: TOOL_MODULES.index(spec.module))
+
+
+def declared_spec(name: str) -> ToolSpec:
+    """A declared tool with its function, importing only the module declaring it."""
+    importlib.import_module(declared_tool(name).module)
+    return REGISTRY[name]
+
+
+# ---- the manifest: `tools/list` without importing the tool modules -----------------------------------------
+#
+# Importing the tool modules and building their argument models is most of a cold start, and a client asks
+# for `tools/list` first. manifest.json holds each tool's wire form as `tools/list` gives it and the module
+# declaring it; a tool is imported and built at its first call. `python -m wrike_mcp.tools.manifest` writes
+# it, and tests/tools/test_manifest.py fails while it differs from the live declarations.
+
+MANIFEST = Path(__file__).with_name("manifest.json")
+
+
+@functools.cache
+def _manifest() -> tuple[tuple[ToolInfo, Tool], ...]:
+    entries = json.loads(MANIFEST.read_text(encoding="utf-8"))["tools"]
+    listings = [Tool.model_validate(entry["listing"]) for entry in entries]
+    return tuple(
+        (info_of(listing, entry["module"]), listing) for entry, listing in zip(entries, listings, strict=True)
+    )
+
+
+def info_of(listing: Tool, module: str) -> ToolInfo:
+    """A tool's information as its `tools/list` entry states it (annotations and `_meta`)."""
+    hints = listing.annotations or ToolAnnotations()
+    meta = listing.meta or {}
+    kind: Kind = "read" if hints.read_only_hint else "destructive" if hints.destructive_hint else "write"
+    return ToolInfo(
+        name=listing.name,
+        toolset=meta[META_TOOLSET],
+        scopes=tuple(meta[META_SCOPES]),
+        title=listing.title or "",
+        kind=kind,
+        idempotent=bool(hints.idempotent_hint),
+        description=listing.description or "",
+        module=module,
+    )
+
+
+def declared_tools() -> list[ToolInfo]:
+    """Every declared tool, in `all_tools()` order, from the manifest (no tool module is imported)."""
+    return [info for info, _ in _manifest()]
+
+
+def declared_tool(name: str) -> ToolInfo:
+    """KeyError for a name no tool has."""
+    for info, _ in _manifest():
+        if info.name == name:
+            return info
+    raise KeyError(name)
+
+
+def listing_of(name: str) -> Tool:
+    """A tool's `tools/list` entry as the manifest holds it (without outputSchema)."""
+    for info, listing in _manifest():
+        if info.name == name:
+            return listing
+    raise KeyError(name)
 
 
 def toolset_names() -> list[str]:
-    return list(dict.fromkeys(spec.toolset for spec in all_tools()))
+    return list(dict.fromkeys(info.toolset for info in declared_tools()))
 
 
 @dataclass(frozen=True)
@@ -143,7 +216,7 @@ class ToolFilter:
     exclude_tools: frozenset[str] = frozenset()
     granted_scopes: frozenset[str] | None = None  # None: unknown (permanent token) → offer all
 
-    def allows(self, spec: ToolSpec) -> bool:
+    def allows(self, spec: ToolInfo) -> bool:
         if self.read_only and not spec.read_only:
             return False
         if self.toolsets is not None and spec.toolset not in self.toolsets:
@@ -156,12 +229,11 @@ class ToolFilter:
 
     def offers(self, reads: Iterable[str]) -> bool:
         """Whether a resource or prompt that reads what these tools read is offered: when one of them is."""
-        all_tools()  # declaring registers
-        return any(self.allows(REGISTRY[name]) for name in reads)
+        return any(self.allows(declared_tool(name)) for name in reads)
 
     def validate_names(self) -> list[str]:
         """Unknown toolset or tool names in the filter, as messages (a typo should not silently hide tools)."""
-        known_tools = {spec.name for spec in all_tools()}
+        known_tools = {info.name for info in declared_tools()}
         known_sets = set(toolset_names())
         problems = [f"unknown toolset {name!r}" for name in sorted((self.toolsets or set()) - known_sets)]
         for name in sorted(((self.tools or set()) | self.exclude_tools) - known_tools):
@@ -224,6 +296,13 @@ def register(server: MCPServer[Any], specs: Iterable[ToolSpec], *, output_schema
         tool.parameters = slim(tool.parameters)
         if output_schemas:
             tool.fn_metadata.output_schema = slim(tool.fn_metadata.output_schema)
+
+
+def enforced_input_schema(server: MCPServer[Any], name: str) -> dict[str, Any]:
+    """A registered tool's arguments schema as the server enforces it: `inputSchema` with its length limits."""
+    model = registered_tool(server, name).fn_metadata.arg_model
+    schema: dict[str, Any] = slim(model.model_json_schema(by_alias=True), with_limits=True)
+    return schema
 
 
 def result_schema(spec: ToolSpec) -> dict[str, Any]:

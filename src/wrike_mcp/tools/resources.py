@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
@@ -29,13 +29,15 @@ from pydantic import BaseModel, Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, current
 from wrike_mcp.tools.errors import tool_error_message
-from wrike_mcp.tools.folders import FolderDetails, folder_details, load_folder
 from wrike_mcp.tools.inputs import fold
 from wrike_mcp.tools.output import Model, Ref, compact_json, one_line, show_title
-from wrike_mcp.tools.tasks import TaskDetail, task_detail
 from wrike_mcp.wrike.errors import InvalidParameter, InvalidRequest, ResourceNotFound, WrikeError
 from wrike_mcp.wrike.models import Task
 from wrike_mcp.wrike.resolve import FolderTree
+
+if TYPE_CHECKING:
+    from wrike_mcp.tools.folders import FolderDetails
+    from wrike_mcp.tools.tasks import TaskDetail
 
 JSON = "application/json"
 COMPLETION_LIMIT = 20
@@ -132,11 +134,19 @@ async def workflows_resource(state: WrikeContext) -> WorkflowsResource:
     return WorkflowsResource(items=items, total=len(items))
 
 
+# The task and folder resources render as get_task and get_folder do. Their toolset modules are imported at
+# the first read, like the tools themselves, to keep them out of a cold start (see the manifest, registry.py).
+
+
 async def task_resource(state: WrikeContext, task_id: str) -> TaskDetail:
+    from wrike_mcp.tools.tasks import task_detail
+
     return await task_detail(state, await state.client.get_one(f"/tasks/{task_id}", model=Task))
 
 
 async def folder_resource(state: WrikeContext, folder_id: str) -> FolderDetails:
+    from wrike_mcp.tools.folders import folder_details, load_folder
+
     return await folder_details(state, await load_folder(state, folder_id))
 
 

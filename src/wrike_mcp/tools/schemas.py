@@ -1,53 +1,76 @@
 """Leaner JSON schemas for `tools/list`: every byte there is paid in every conversation's context window.
 
 pydantic's schemas carry an auto-generated `title` on every property and model, and spell each optional
-field as `anyOf: [T, {"type": "null"}]` with `"default": null`. Results never contain null (empty fields
-are omitted), and arguments are validated by the server's pydantic models, not by this schema, so both
-can go without changing what is accepted or returned. Generous length limits (`maxLength` of 200 and
-more) are enforced by the server all the same, with a clear error; a model gains nothing from reading them.
+field as `anyOf: [T, {"type": "null"}]` with `"default": null`; a flag's `"default": false` says no more
+than leaving it out. Results never contain null (empty fields are omitted), and arguments are validated by
+the server's pydantic models, not by this schema, so all of these can go without changing what is accepted
+or returned. String length limits (every `maxLength`, and a `minLength` of 1) are sanity caps far from any
+meaningful value: the server enforces them all the same, with a clear error, and a model gains nothing from
+reading them. `with_limits=True` keeps them, for whoever needs the schema the server enforces (the fuzzing
+tests).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-QUIET_MAX_LENGTH = 200
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _SCHEMA_MAPS = ("properties", "$defs", "patternProperties")
-_SCHEMA_VALUES = ("items", "additionalProperties", "not")
+_SCHEMA_VALUES = ("items", "additionalProperties", "propertyNames", "not")
 
 
-def slim(schema: Any) -> Any:
-    """A copy of `schema` without auto titles, null alternatives and null defaults."""
+def slim(schema: Any, *, with_limits: bool = False) -> Any:
+    """A copy of `schema` without auto titles, null alternatives, null defaults and (unless `with_limits`)
+    string length limits."""
     if not isinstance(schema, dict):
         return schema
     out: dict[str, Any] = {}
     for key, value in schema.items():
         if key == "title" and isinstance(value, str):
             continue
-        if key == "default" and value is None:
+        if key == "default" and (value is None or (value is False and schema.get("type") == "boolean")):
             continue
-        if key == "maxLength" and isinstance(value, int) and value >= QUIET_MAX_LENGTH:
+        if not with_limits and _is_length_limit(key, value):
             continue
         if key in _SCHEMA_LISTS:
-            out[key] = [slim(item) for item in value]
+            out[key] = [slim(item, with_limits=with_limits) for item in value]
         elif key in _SCHEMA_MAPS:
-            out[key] = {name: slim(item) for name, item in value.items()}
+            out[key] = {name: slim(item, with_limits=with_limits) for name, item in value.items()}
         elif key in _SCHEMA_VALUES:
-            out[key] = slim(value)
+            sub = slim(value, with_limits=with_limits)
+            if sub != {} or key != "propertyNames":
+                out[key] = sub
         else:
             out[key] = value
-    return _drop_null_alternative(out)
+    return _drop_null_alternative(out, optional="default" in schema)
 
 
-def _drop_null_alternative(schema: dict[str, Any]) -> dict[str, Any]:
+def _is_length_limit(key: str, value: Any) -> bool:
+    return key == "maxLength" or (key == "minLength" and value == 1)
+
+
+def _drop_null_alternative(schema: dict[str, Any], *, optional: bool) -> dict[str, Any]:
+    """An optional argument's `anyOf: [T, null]` as T (leaving it out says null); elsewhere, as in a map's
+    values where null means "clear", a union of plain types as one `type` list."""
     options = schema.get("anyOf")
     if not isinstance(options, list):
         return schema
-    kept = [option for option in options if option != {"type": "null"}]
-    if len(kept) == len(options):
-        return schema
     rest = {key: value for key, value in schema.items() if key != "anyOf"}
+    kept = [option for option in options if not (optional and option == {"type": "null"})]
     if len(kept) == 1 and not set(rest) & set(kept[0]):
         return {**kept[0], **rest}
+    if _plain_types(kept) and "type" not in rest:
+        merged: dict[str, Any] = {"type": [option["type"] for option in kept]}
+        for option in kept:
+            merged.update({key: value for key, value in option.items() if key != "type"})
+        return {**merged, **rest}
     return {**rest, "anyOf": kept}
+
+
+def _plain_types(options: list[Any]) -> bool:
+    """Options that differ only by type (one array among them may say what its items are)."""
+    return (
+        all(isinstance(option, dict) and isinstance(option.get("type"), str) for option in options)
+        and all(set(option) <= {"type", "items"} for option in options)
+        and sum("items" in option for option in options) <= 1
+    )

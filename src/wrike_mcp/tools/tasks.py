@@ -101,8 +101,7 @@ Importance = Literal["High", "Normal", "Low"]
 Name = Annotated[str, Field(min_length=1, max_length=MAX_REF)]
 FieldValue = Annotated[str, Field(max_length=MAX_FIELD_VALUE)] | float | bool | list[Name] | None
 CUSTOM_FIELDS_HELP = (
-    'by field name or id, e.g. {"Budget": 1200, "Launch": "2026-05-01", "Reviewer": ["me"], "Billable": true}; '
-    "null clears (list_custom_fields)"
+    'by name or id, e.g. {"Budget": 1200, "Reviewer": ["me"]}; null clears (list_custom_fields)'
 )
 
 
@@ -240,9 +239,7 @@ AssigneeFilter = Annotated[str | None, Field(max_length=MAX_REF, description="pe
 AuthorFilter = Annotated[str | None, Field(max_length=MAX_REF, description="creator (person)")]
 ImportanceFilter = Annotated[Importance | None, Field(description="task importance")]
 DayFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")]
-OverdueFilter = Annotated[
-    bool, Field(description="only Active tasks due before today in the user's Wrike time zone")
-]
+OverdueFilter = Annotated[bool, Field(description="only Active tasks due before the user's today")]
 InstantFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="date or datetime")]
 SubtasksFilter = Annotated[bool, Field(description="also subtasks, not only top-level tasks")]
 TypeFilter = Annotated[
@@ -304,7 +301,6 @@ async def search_tasks(
 ) -> TaskList:
     """Find tasks by title words, folder or space, status, people, importance, dates and type.
 
-    Use it for "what is overdue in Q3 Launch for Diego", "my tasks due this week", or to find a task's id.
     Items: id, title, status, importance, dates, assignees, parent folders, permalink.
     """
     deps = wrike(ctx)
@@ -706,8 +702,8 @@ async def get_task(
     task: TaskRef,
     include_comments: Annotated[int, Field(ge=0, le=50, description="also this many recent comments")] = 0,
 ) -> TaskDetail:
-    """One task in full: description, status, importance, dates, people, parent folders, subtasks,
-    dependencies, custom fields, permalink, times; optionally recent comments.
+    """One task in full: description, status, dates, people, folders, subtasks, dependencies, custom
+    fields, permalink; optionally recent comments.
     """
     deps = wrike(ctx)
     return await task_detail(deps, await deps.resolver.task(task, DETAIL_FIELDS), include_comments)
@@ -893,8 +889,7 @@ async def create_task(
 ) -> TaskItem:
     """Create a task in a folder or project, or as a subtask; returns it with id and permalink.
 
-    Status names resolve in the destination's workflow. Without dates it is a Backlog task; with only a due
-    date it starts that day.
+    Without dates it is a Backlog task; with only a due date it starts that day.
     """
     deps = wrike(ctx)
     name = clean_title(title, "task")
@@ -969,7 +964,7 @@ async def update_task(
     clear_dates: Annotated[bool, Field(description="remove both dates (makes it Backlog)")] = False,
     add_assignees: Annotated[list[Name] | None, people_field("people to assign")] = None,
     remove_assignees: Annotated[list[Name] | None, people_field("people to unassign")] = None,
-    add_followers: Annotated[list[Name] | None, people_field("people to add as followers")] = None,
+    add_followers: Annotated[list[Name] | None, people_field("new followers")] = None,
     add_parents: Annotated[
         list[Name] | None,
         Field(max_length=20, description="folders or projects to also place it in"),

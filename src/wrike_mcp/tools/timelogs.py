@@ -141,14 +141,11 @@ async def log_time(
         str | None,
         Field(
             max_length=MAX_TIMELOG_COMMENT,
-            description=f"what the time was spent on (default: {DEFAULT_TIMELOG_COMMENT!r})",
+            description=f"what it was for (default: {DEFAULT_TIMELOG_COMMENT!r}; Wrike requires one)",
         ),
     ] = None,
 ) -> TimelogItem:
-    """Log time worked on a task as the current user; returns the time log entry.
-
-    Wrike requires a comment on every time log: without one, the entry says "Logged via wrike-mcp".
-    """
+    """Log time worked on a task as the current user; returns the time log entry."""
     deps = wrike(ctx)
     if not math.isfinite(hours) or round(hours, 2) <= 0:
         raise ToolError("hours must be at least 0.01 and at most 24, e.g. 1.5")
