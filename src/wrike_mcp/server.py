@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from difflib import get_close_matches
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp import MCPError
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
@@ -51,8 +51,9 @@ from wrike_mcp.tools.registry import (
     listing_of,
     register,
 )
-from wrike_mcp.wrike.client import WrikeClient
-from wrike_mcp.wrike.resolve import Resolver
+
+if TYPE_CHECKING:
+    from wrike_mcp.wrike.client import WrikeClient
 
 INSTRUCTIONS = """\
 wrike-mcp connects you to one Wrike account: spaces, folders, projects, tasks, comments, time logs, people,
@@ -278,7 +279,6 @@ def create_server(
         WrikeContext(
             settings=settings,
             client=client,
-            resolver=Resolver(client),
             granted_scopes=granted_scopes,
             mode=mode,
         )

@@ -105,7 +105,7 @@ def remote_server(wrike_client: WrikeClient, granted: set[str]) -> WrikeMCPServe
     user = WrikeContext(
         settings=settings,
         client=wrike_client,
-        resolver=Resolver(wrike_client),
+        given_resolver=Resolver(wrike_client),
         granted_scopes=frozenset(granted),
         mode="oauth",
     )

@@ -186,7 +186,7 @@ class UserClients:
         return WrikeContext(
             settings=self._settings,
             client=entry.client,
-            resolver=entry.resolver,
+            given_resolver=entry.resolver,
             granted_scopes=scopes,
             mode="oauth (remote, multi-user)",
             preview_key=entry.preview_key,

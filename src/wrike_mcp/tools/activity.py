@@ -19,7 +19,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.deps import WrikeContext, wrike
+from wrike_mcp.tools.deps import WrikeContext, today, wrike
 from wrike_mcp.tools.inputs import (
     MAX_CURSOR,
     MAX_DATE,
@@ -31,7 +31,6 @@ from wrike_mcp.tools.inputs import (
     parse_user_day,
     query_key,
     read_offset_cursor,
-    today,
     wrike_range,
     wrike_timestamp,
 )

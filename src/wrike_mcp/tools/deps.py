@@ -1,29 +1,55 @@
-"""What a tool reaches through its MCP context: the Wrike client, the resolver, the settings."""
+"""What a tool reaches through its MCP context: the Wrike client, the resolver, the settings, the user's today."""
 
 from __future__ import annotations
 
 import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, date, datetime, tzinfo
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.mcpserver import Context
 from mcp.types import ClientCapabilities
 
 from wrike_mcp.config import Settings
-from wrike_mcp.wrike.client import WrikeClient
-from wrike_mcp.wrike.resolve import Resolver
+
+if TYPE_CHECKING:
+    from wrike_mcp.wrike.client import WrikeClient
+    from wrike_mcp.wrike.resolve import Resolver
 
 
 @dataclass
 class WrikeContext:
     settings: Settings
     client: WrikeClient
-    resolver: Resolver
     granted_scopes: frozenset[str] | None  # None: unknown (permanent token without WRIKE_SCOPES)
     mode: str  # "sandbox", "permanent token" or "oauth"
     # Signs bulk update previews (tools/bulk.py); random per server (per user in remote mode), never sent out.
     preview_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    # The resolver and its caches; a remote user's outlives a request. Built at first use otherwise, so that
+    # its module and Wrike's models stay out of a cold start (the first tool call imports them).
+    given_resolver: Resolver | None = field(default=None, repr=False)
+
+    @property
+    def resolver(self) -> Resolver:
+        if self.given_resolver is None:
+            from wrike_mcp.wrike.resolve import Resolver
+
+            self.given_resolver = Resolver(self.client)
+        return self.given_resolver
+
+
+async def today(deps: WrikeContext) -> date:
+    """Today for the user: the date in their Wrike time zone (the `timezone` of `me`), UTC when Wrike names
+    none this machine knows. Every due, overdue and relative date counts from it, never from the server's
+    clock zone."""
+    name = (await deps.resolver.me()).timezone
+    try:
+        zone: tzinfo = ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    return datetime.now(zone).date()
 
 
 def can_elicit(capabilities: ClientCapabilities | None) -> bool:

@@ -15,14 +15,13 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, TypeGuard
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from wrike_mcp.tools.deps import WrikeContext
+from wrike_mcp.tools.deps import WrikeContext, today
 from wrike_mcp.tools.output import one_line
 from wrike_mcp.wrike.models import STATUS_GROUPS, Workflow
 from wrike_mcp.wrike.text import quoted, strip_invisible
@@ -55,18 +54,6 @@ FolderRef = Annotated[
 WRIKE_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "yesterday": -1}
-
-
-async def today(deps: WrikeContext) -> date:
-    """Today for the user: the date in their Wrike time zone (the `timezone` of `me`), UTC when Wrike names
-    none this machine knows. Every due, overdue and relative date counts from it, never from the server's
-    clock zone."""
-    name = (await deps.resolver.me()).timezone
-    try:
-        zone: tzinfo = ZoneInfo(name) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = UTC
-    return datetime.now(zone).date()
 
 
 def _check_year(year: int, value: str, name: str) -> None:
@@ -185,11 +172,6 @@ def clean_title(value: str, what: str) -> str:
 def text_to_html(text: str) -> str:
     """Plain text from a model → Wrike HTML: escaped, so it can never inject markup; line breaks kept."""
     return "<br>".join(html.escape(strip_invisible(text).strip()).splitlines())
-
-
-def fold(text: str) -> str:
-    """Text for matching a name: one line, invisible characters removed, case folded."""
-    return one_line(text).casefold()
 
 
 # ---- statuses and people -------------------------------------------------------------------------------------

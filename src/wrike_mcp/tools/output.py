@@ -117,6 +117,11 @@ def one_line(text: str) -> str:
     return " ".join(strip_invisible(text).split())
 
 
+def fold(text: str) -> str:
+    """Text for matching a name: one line, invisible characters removed, case folded."""
+    return one_line(text).casefold()
+
+
 def show_title(value: Any) -> str:
     """A title or name written by a Wrike user, for output: one line, invisible characters removed, cut at
     TITLE_LIMIT ("" when absent)."""

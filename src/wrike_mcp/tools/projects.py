@@ -12,6 +12,7 @@ from pydantic import Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
+from wrike_mcp.tools.deps import today as user_today
 from wrike_mcp.tools.folders import (
     FolderDetails,
     NewDescription,
@@ -39,7 +40,6 @@ from wrike_mcp.tools.inputs import (
     text_to_html,
     wrike_range,
 )
-from wrike_mcp.tools.inputs import today as user_today
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.pages import scan_pages
 from wrike_mcp.tools.project_status import status_change, status_filter

@@ -18,7 +18,7 @@ from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
 from wrike_mcp.tools.deps import WrikeContext, wrike
-from wrike_mcp.tools.inputs import today as user_today
+from wrike_mcp.tools.deps import today as user_today
 from wrike_mcp.tools.output import one_line
 from wrike_mcp.wrike.errors import BadReference, WrikeError
 

@@ -29,15 +29,13 @@ from pydantic import BaseModel, Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, current
 from wrike_mcp.tools.errors import tool_error_message
-from wrike_mcp.tools.inputs import fold
-from wrike_mcp.tools.output import Model, Ref, compact_json, one_line, show_title
+from wrike_mcp.tools.output import Model, Ref, compact_json, fold, one_line, show_title
 from wrike_mcp.wrike.errors import InvalidParameter, InvalidRequest, ResourceNotFound, WrikeError
-from wrike_mcp.wrike.models import Task
-from wrike_mcp.wrike.resolve import FolderTree
 
 if TYPE_CHECKING:
     from wrike_mcp.tools.folders import FolderDetails
     from wrike_mcp.tools.tasks import TaskDetail
+    from wrike_mcp.wrike.resolve import FolderTree
 
 JSON = "application/json"
 COMPLETION_LIMIT = 20
@@ -140,6 +138,7 @@ async def workflows_resource(state: WrikeContext) -> WorkflowsResource:
 
 async def task_resource(state: WrikeContext, task_id: str) -> TaskDetail:
     from wrike_mcp.tools.tasks import task_detail
+    from wrike_mcp.wrike.models import Task
 
     return await task_detail(state, await state.client.get_one(f"/tasks/{task_id}", model=Task))
 

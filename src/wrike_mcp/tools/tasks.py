@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.comments import CommentItem, comment_items, recent_comments
-from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
+from wrike_mcp.tools.deps import WrikeContext, can_elicit, today, wrike
 from wrike_mcp.tools.errors import tool_error_message
 from wrike_mcp.tools.inputs import (
     MAX_CURSOR,
@@ -46,7 +46,6 @@ from wrike_mcp.tools.inputs import (
     status_group,
     statuses_named,
     text_to_html,
-    today,
     wrike_range,
     wrike_timestamp,
 )

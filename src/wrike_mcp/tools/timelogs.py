@@ -11,7 +11,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.deps import WrikeContext, wrike
+from wrike_mcp.tools.deps import WrikeContext, today, wrike
 from wrike_mcp.tools.inputs import (
     MAX_CURSOR,
     MAX_DATE,
@@ -22,7 +22,6 @@ from wrike_mcp.tools.inputs import (
     parse_user_day,
     query_key,
     read_offset_cursor,
-    today,
     wrike_range,
 )
 from wrike_mcp.tools.output import Model, Ref, names_of, truncate

@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Final, Generic, Literal, NoReturn, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, NoReturn, TypeVar, overload
 from urllib.parse import quote, urlsplit
 
 import anyio
@@ -40,9 +40,11 @@ from wrike_mcp.wrike.errors import (
     api_error,
 )
 from wrike_mcp.wrike.governor import RateGovernor
-from wrike_mcp.wrike.models import WrikeModel
 from wrike_mcp.wrike.pagination import MAX_PAGE_SIZE, Page, iterate_pages
 from wrike_mcp.wrike.tokens import Token, TokenSource
+
+if TYPE_CHECKING:  # the models are imported by whoever parses with them, not at a cold start
+    from wrike_mcp.wrike.models import WrikeModel
 
 logger = logging.getLogger("wrike_mcp.wrike")
 
@@ -52,7 +54,7 @@ REQUEST_TALLY: ContextVar[list[str] | None] = ContextVar("wrike_request_tally", 
 
 Method = Literal["GET", "POST", "PUT", "DELETE"]
 MULTI_ID_BATCH = 100  # Wrike's limit for /tasks/{id},{id},...
-M = TypeVar("M", bound=WrikeModel)
+M = TypeVar("M", bound="WrikeModel")
 T = TypeVar("T")
 
 # httpx errors raised before any byte of the request left this machine: safe to report as "not applied".
