@@ -31,14 +31,21 @@ from pydantic import BaseModel, Field, ValidationError
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
 from wrike_mcp.tools.errors import tool_error_message
-from wrike_mcp.tools.inputs import MAX_CURSOR, MAX_DATE, PagePosition, check_status, parse_day, person_ids
+from wrike_mcp.tools.inputs import (
+    MAX_CURSOR,
+    MAX_DATE,
+    Name,
+    PagePosition,
+    check_status,
+    parse_day,
+    person_ids,
+)
 from wrike_mcp.tools.output import Model, names_of, show_title
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.tasks import (
     TEXT_SEARCH_PAGE,
     TOOLSET,
     Importance,
-    Name,
     TaskFilters,
     day_of,
     folder_refs,

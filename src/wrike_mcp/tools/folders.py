@@ -6,7 +6,6 @@ Also home of the shaping of folders and projects for output, which the `projects
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -16,6 +15,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp import scopes
+from wrike_mcp.tools.custom_fields import CustomFieldValue, custom_field_texts
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import (
     MAX_REF,
@@ -36,14 +36,12 @@ from wrike_mcp.tools.output import (
     people_refs,
     plain,
     show_title,
-    truncate,
 )
 from wrike_mcp.tools.project_status import shown_names, shown_status
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.errors import ResourceNotFound
 from wrike_mcp.wrike.models import Folder, Space
 from wrike_mcp.wrike.resolve import FolderTree
-from wrike_mcp.wrike.text import strip_invisible
 
 SNIPPET_LIMIT = 200
 TREE_NODE_LIMIT = 300  # nodes one list_folders tree answer may hold
@@ -304,14 +302,6 @@ async def list_folders(
 # ---- get_folder --------------------------------------------------------------------------------------------
 
 
-class CustomFieldValue(Model):
-    id: str
-    name: str | None = Field(default=None, description="the custom field's title")
-    type: str | None = None
-    value: str | None = None
-    people: list[Ref] = Field(default_factory=list, description="Contacts fields: the people named")
-
-
 class ChildItem(Model):
     id: str
     title: str | None = None
@@ -339,33 +329,6 @@ class FolderDetails(Model):
     )
     created: datetime | None = None
     updated: datetime | None = None
-
-
-async def custom_field_values(deps: WrikeContext, folder: Folder) -> list[CustomFieldValue]:
-    if not folder.custom_fields:
-        return []
-    definitions = {f.id: f for f in await deps.resolver.custom_fields()}
-    values = []
-    for item in folder.custom_fields:
-        definition = definitions.get(item.id)
-        raw = item.value
-        text = raw if isinstance(raw, str) else (None if raw is None else json.dumps(raw))
-        people: list[Ref] = []
-        if definition is not None and definition.type == "Contacts" and text:
-            ids = json.loads(text) if text.startswith("[") else text.split(",")
-            people = await people_refs(deps, [str(i).strip() for i in ids if str(i).strip()])
-            text = None
-        shown = truncate(strip_invisible(text), 500)[0] if text is not None else None
-        values.append(
-            CustomFieldValue(
-                id=item.id,
-                name=show_title(definition.title) if definition else None,
-                type=definition.type if definition else None,
-                value=shown,
-                people=people,
-            )
-        )
-    return values
 
 
 async def fetch_folder(deps: WrikeContext, folder_id: str) -> Folder:
@@ -427,7 +390,7 @@ async def folder_details(deps: WrikeContext, folder: Folder) -> FolderDetails:
         description=text,
         truncated=cut,
         project=await project_info(deps, folder),
-        custom_fields=await custom_field_values(deps, folder),
+        custom_fields=await custom_field_texts(deps, folder.custom_fields),
         workflow=workflow,
         children=children,
         child_count=len(child_ids),

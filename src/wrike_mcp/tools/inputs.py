@@ -48,6 +48,8 @@ TaskRef = Annotated[
 FolderRef = Annotated[
     str, Field(min_length=1, max_length=MAX_REF, description="id, permalink, path or title")
 ]
+# A reference in a list (people, folders, a Contacts field's value): described by the list holding it.
+Name = Annotated[str, Field(min_length=1, max_length=MAX_REF)]
 
 # ---- dates and instants ------------------------------------------------------------------------------------
 

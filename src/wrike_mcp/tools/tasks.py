@@ -9,7 +9,6 @@ fields (titles, descriptions, comments, custom field values), never in the messa
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,6 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.comments import CommentItem, comment_items, recent_comments
+from wrike_mcp.tools.custom_fields import (
+    CustomFieldOut,
+    CustomFieldsInput,
+    check_custom_field_input,
+    encode_custom_fields,
+    render_custom_fields,
+)
 from wrike_mcp.tools.deps import WrikeContext, can_elicit, today, wrike
 from wrike_mcp.tools.errors import tool_error_message
 from wrike_mcp.tools.inputs import (
@@ -30,6 +36,7 @@ from wrike_mcp.tools.inputs import (
     MAX_REF,
     MAX_TEXT,
     MAX_TITLE,
+    Name,
     PagePosition,
     TaskRef,
     check_range,
@@ -58,14 +65,13 @@ from wrike_mcp.tools.output import (
     people_refs,
     plain,
     show_title,
-    truncate,
 )
 from wrike_mcp.tools.pages import Scan, scan_pages
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.errors import BadReference, InvalidParameter, ReferenceNotFound, WrikeError
-from wrike_mcp.wrike.models import CustomField, CustomFieldValue, Dependency, Task, TaskDates
+from wrike_mcp.wrike.models import Dependency, Task, TaskDates
 from wrike_mcp.wrike.pagination import Page
-from wrike_mcp.wrike.text import quoted, strip_invisible
+from wrike_mcp.wrike.text import quoted
 
 TOOLSET = "tasks"
 
@@ -73,12 +79,9 @@ TOOLSET = "tasks"
 
 MAX_SEARCH_TEXT = 500
 MAX_PEOPLE = 50
-MAX_CUSTOM_FIELDS = 50
-MAX_FIELD_VALUE = 2000  # Wrike stores custom field values as text of at most 2000 characters
 
 SEARCH_MAX_PAGES = 10  # pages one search_tasks call may read before it answers with a cursor
 TEXT_SEARCH_PAGE = 500  # Wrike page size while matching title words locally (Wrike allows up to 1000)
-FIELD_TEXT_LIMIT = 500  # custom field text shown in output
 
 LIST_FIELDS = ["responsibleIds", "parentIds", "superParentIds", "superTaskIds"]
 # What get_task shows beyond Wrike's compact list model: a task found by title comes with all of it.
@@ -96,12 +99,6 @@ Importance = Literal["High", "Normal", "Low"]
 
 
 # ---- references in input --------------------------------------------------------------------------------
-
-Name = Annotated[str, Field(min_length=1, max_length=MAX_REF)]
-FieldValue = Annotated[str, Field(max_length=MAX_FIELD_VALUE)] | float | bool | list[Name] | None
-CUSTOM_FIELDS_HELP = (
-    'by name or id, e.g. {"Budget": 1200, "Reviewer": ["me"]}; null clears (list_custom_fields)'
-)
 
 
 def people_field(what: str) -> Any:
@@ -514,18 +511,6 @@ class DependencyItem(Model):
     task: Ref
 
 
-class CustomFieldOut(Model):
-    id: str
-    name: str | None = None
-    type: str | None = None
-    value: bool | float | str | list[Ref] | None = Field(
-        default=None,
-        description="by type: Checkbox → bool, numbers → number, Contacts → people, Date → YYYY-MM-DD",
-    )
-    currency: str | None = None
-    truncated: bool | None = None
-
-
 class TaskDetail(Model):
     id: str
     title: str = ""
@@ -555,62 +540,6 @@ class TaskDetail(Model):
     in_recycle_bin: bool | None = None
     comments: list[CommentItem] = Field(default_factory=list, description="most recent first")
     comments_total: int | None = None
-
-
-def _number(text: str) -> float | str:
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return value if math.isfinite(value) else text
-
-
-async def render_custom_fields(
-    deps: WrikeContext, values: Sequence[CustomFieldValue]
-) -> list[CustomFieldOut]:
-    fields = {f.id: f for f in await deps.resolver.custom_fields()}
-    contact_ids = []
-    for entry in values:
-        meta = fields.get(entry.id)
-        if meta is not None and meta.type == "Contacts" and entry.value:
-            contact_ids += [p.strip() for p in str(entry.value).split(",") if p.strip()]
-    names = await names_of(deps, contact_ids) if contact_ids else {}
-    out = []
-    for entry in values:
-        ident = entry.id
-        raw = entry.value
-        meta = fields.get(ident)
-        kind = meta.type if meta else None
-        value: bool | float | str | list[Ref] | None
-        cut: bool | None = None
-        if raw is None or raw == "":
-            continue
-        text = str(raw)
-        if kind == "Checkbox":
-            value = text.strip().casefold() == "true"
-        elif kind in ("Numeric", "Currency", "Percentage", "Duration"):
-            value = _number(text)
-        elif kind == "Contacts":
-            value = [Ref(id=p.strip(), name=names.get(p.strip())) for p in text.split(",") if p.strip()]
-        elif kind == "Date":
-            value = text[:10]
-        else:
-            shown, flag = truncate(strip_invisible(text), FIELD_TEXT_LIMIT)
-            value, cut = shown, (True if flag else None)
-        currency = None
-        if kind == "Currency" and meta is not None and meta.settings:
-            currency = meta.settings.currency
-        out.append(
-            CustomFieldOut(
-                id=ident,
-                name=show_title(meta.title) if meta else None,
-                type=kind,
-                value=value,
-                currency=currency,
-                truncated=cut,
-            )
-        )
-    return out
 
 
 async def task_detail(deps: WrikeContext, task: Task, comments: int = 0) -> TaskDetail:
@@ -708,96 +637,6 @@ async def get_task(
     return await task_detail(deps, await deps.resolver.task(task, DETAIL_FIELDS), include_comments)
 
 
-# ---- custom field input ---------------------------------------------------------------------------------
-
-
-def _is_number_text(text: str) -> bool:
-    try:
-        return math.isfinite(float(text))
-    except ValueError:
-        return False
-
-
-async def encode_custom_fields(
-    deps: WrikeContext, values: Mapping[str, str | float | bool | list[str] | None]
-) -> list[dict[str, Any]]:
-    """Custom field values by name → Wrike's `[{id, value}]`, each checked against the field's type."""
-    out: list[dict[str, Any]] = []
-    fields = {f.id: f for f in await deps.resolver.custom_fields()}
-    for name, value in values.items():
-        field_id = await deps.resolver.custom_field_id(name)
-        meta: CustomField | None = fields.get(field_id)
-        kind = meta.type if meta else None
-        label = quoted(name, 40)
-        if value is None or value == "" or value == []:
-            out.append({"id": field_id, "value": None})
-            continue
-        if kind == "Checkbox":
-            if isinstance(value, str) and value.strip().casefold() in (
-                "true",
-                "yes",
-                "1",
-                "false",
-                "no",
-                "0",
-            ):
-                value = value.strip().casefold() in ("true", "yes", "1")
-            if not isinstance(value, bool):
-                raise ToolError(f"custom field {label} is a checkbox: give true or false")
-            encoded = "true" if value else "false"
-        elif kind in ("Numeric", "Currency", "Percentage", "Duration"):
-            if isinstance(value, bool | list) or not _is_number_text(str(value)):
-                raise ToolError(f"custom field {label} is {kind}: give a number, e.g. 1200")
-            number = float(value)
-            encoded = str(int(number)) if number.is_integer() else repr(number)
-        elif kind == "Date":
-            if not isinstance(value, str):
-                raise ToolError(f"custom field {label} is a date: give YYYY-MM-DD")
-            parsed = parse_day(value, f"custom field {label}")
-            assert parsed is not None
-            encoded = parsed.isoformat()
-        elif kind == "Contacts":
-            refs = value if isinstance(value, list) else [p for p in str(value).split(",")]
-            if any(not isinstance(r, str) or not r.strip() for r in refs) or isinstance(value, bool):
-                raise ToolError(f"custom field {label} takes people: a list of names, emails or 'me'")
-            encoded = ",".join(await person_ids(deps, [r.strip() for r in refs]))
-        else:
-            if isinstance(value, list):
-                if kind != "Multiple":
-                    raise ToolError(f"custom field {label} takes one text value, not a list")
-                encoded = ",".join(strip_invisible(str(v)).strip() for v in value)
-            elif isinstance(value, bool):
-                encoded = "true" if value else "false"
-            elif isinstance(value, float):
-                encoded = str(int(value)) if value.is_integer() else repr(value)
-            else:
-                encoded = strip_invisible(value).strip()
-            if kind == "DropDown" and meta is not None:
-                options = meta.settings.values if meta.settings else []
-                exact = [o for o in options if o.casefold() == encoded.casefold()]
-                if exact:
-                    encoded = exact[0]
-                elif options and meta.settings and meta.settings.allow_other_values is False:
-                    listed = ", ".join(show_title(o) for o in options[:15])
-                    raise ToolError(
-                        f"custom field {label} has no option {quoted(encoded, 40)}; options: {listed}"[:400]
-                    )
-        if len(encoded) > MAX_FIELD_VALUE:
-            raise ToolError(f"custom field {label} value is too long: at most {MAX_FIELD_VALUE} characters")
-        out.append({"id": field_id, "value": encoded})
-    return out
-
-
-def check_custom_field_input(values: Mapping[str, Any] | None) -> None:
-    for name, value in (values or {}).items():
-        if not name.strip():
-            raise ToolError("a custom field name is empty: use the field's name or id (list_custom_fields)")
-        if isinstance(value, list) and (len(value) > MAX_PEOPLE or any(len(str(v)) > MAX_REF for v in value)):
-            raise ToolError(f"custom field {quoted(name, 40)} has too many or too long values")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ToolError(f"custom field {quoted(name, 40)} must be a finite number")
-
-
 def task_dates(start: date | None, due: date | None) -> dict[str, Any]:
     if start and due:
         return {"type": "Planned", "start": start.isoformat(), "due": due.isoformat()}
@@ -881,10 +720,7 @@ async def create_task(
         str | None,
         Field(max_length=MAX_REF, description="make it a subtask of this task"),
     ] = None,
-    custom_fields: Annotated[
-        dict[Annotated[str, Field(max_length=200)], FieldValue] | None,
-        Field(max_length=MAX_CUSTOM_FIELDS, description=CUSTOM_FIELDS_HELP),
-    ] = None,
+    custom_fields: CustomFieldsInput = None,
 ) -> TaskItem:
     """Create a task in a folder or project, or as a subtask; returns it with id and permalink.
 
@@ -972,10 +808,7 @@ async def update_task(
         list[Name] | None,
         Field(max_length=20, description="folders or projects to take it out of (with add_parents: move)"),
     ] = None,
-    custom_fields: Annotated[
-        dict[Annotated[str, Field(max_length=200)], FieldValue] | None,
-        Field(max_length=MAX_CUSTOM_FIELDS, description=CUSTOM_FIELDS_HELP),
-    ] = None,
+    custom_fields: CustomFieldsInput = None,
     restore: Annotated[bool, Field(description="restore it from the Recycle Bin")] = False,
 ) -> TaskItem:
     """Change a task's title, description, status, importance, dates, people, folders or custom fields.
