@@ -165,7 +165,8 @@ HINTS: Hints = {
 # Tools where a parameter name means something else than in HINTS.
 TOOL_HINTS: dict[str, Hints] = {
     "create_project": {"status": PROJECT_STATUSES},
-    "update_project": {"status": PROJECT_STATUSES},
+    # the seeded projects follow the project workflow (2026 accounts): its statuses and the status groups
+    "update_project": {"status": ["Planning", "In Progress", "On Hold", "Done", "Completed", "Cancelled"]},
     "list_projects": {"status": PROJECT_STATUSES, "text": ["Launch", "Q3", "Move"]},
     "list_approvals": {"status": ["Pending", "Approved", "Rejected", "Cancelled"]},
     # the seeded link, restored after each case (CHANGES_REFERENCES), each task in every form a person gives
@@ -199,12 +200,27 @@ def _one_of_each(*groups: tuple[str, ...]) -> Callable[[dict[str, Any]], bool]:
     return lambda args: all(sum(name in args for name in group) <= 1 for group in groups)
 
 
+def _changes_something(target: str) -> Callable[[dict[str, Any]], bool]:
+    """A rule: an update names something to change (a flag set to false or an empty list changes nothing)."""
+    return lambda args: any(
+        name != target and value is not False and value != [] for name, value in args.items()
+    )
+
+
+def _apart(*pairs: tuple[str, str]) -> Callable[[dict[str, Any]], bool]:
+    """A rule: no one is both added and removed."""
+    return lambda args: all(
+        not set(args.get(add) or []) & set(args.get(remove) or []) for add, remove in pairs
+    )
+
+
 # The rules between parameters that tool descriptions state and a JSON Schema cannot: seeded calls keep them.
 RULES: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
     "search_tasks": [_one_of_each(("folder", "space"))],
     "create_task": [lambda args: "folder" in args or "parent_task" in args],
     "update_task": [
-        lambda args: len(args) > 1,  # something to change
+        _changes_something("task"),
+        _apart(("add_assignees", "remove_assignees"), ("add_parents", "remove_parents")),
         lambda args: not (args.get("clear_dates") and ({"start_date", "due_date"} & set(args))),
     ],
     "list_audit_log": [
@@ -214,7 +230,8 @@ RULES: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
         ),
     ],
     "update_project": [
-        lambda args: len(args) > 1,
+        _changes_something("project"),
+        _apart(("add_owners", "remove_owners")),
         lambda args: not (args.get("clear_start_date") and "start_date" in args),
         lambda args: not (args.get("clear_end_date") and "end_date" in args),
     ],

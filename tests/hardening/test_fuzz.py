@@ -2,8 +2,9 @@
 with one violation. Every call must end as a result (never a protocol error), and every failure must be an
 isError result whose first line is under 200 characters and not the "failed unexpectedly" of an uncaught
 exception. Valid arguments mostly name real seed entities (tests/hardening/schema_strategies.py), and at least
-MIN_SUCCESS_SHARE of them must succeed, so the fuzz reaches every tool's success path, writes included. The
-sandbox runs in process (ASGI) for speed; each tool gets a fresh one."""
+MIN_SUCCESS_SHARE of them must succeed, so the fuzz reaches every tool's success path, writes included (on the
+same examples every run; FUZZ_RANDOM=1 draws new ones). The sandbox runs in process (ASGI) for speed; each
+tool gets a fresh one."""
 
 from __future__ import annotations
 
@@ -44,6 +45,11 @@ CHANGES_REFERENCES = {"update_task", "update_project", "delete_task", "add_depen
 # Valid arguments draw real references from the seed, so most of them must reach the tool's success path:
 # a fuzzer that only ever meets "not found" proves nothing about the code behind it.
 MIN_SUCCESS_SHARE = 0.30
+# The share is a property of a sample, and Hypothesis's random samples cluster (runs of near-identical cases):
+# measured on 9 to 77 valid cases per run, it swung from 6% to 90% for one tool. So the share is asserted on
+# the same examples every run (derandomised, as the CI profile does everywhere); FUZZ_RANDOM=1 draws new
+# examples, which still check every call's error contract, and reports the share without asserting it.
+RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
 PREFIX = re.compile(r"^Error executing tool \w+: ")
 
 
@@ -131,6 +137,8 @@ def test_fuzz_tool(tool: str, harness: Harness, caplog: pytest.LogCaptureFixture
 
     @settings(
         max_examples=harness.examples,
+        derandomize=not RANDOM,
+        database=None,
         suppress_health_check=[
             HealthCheck.function_scoped_fixture,
             HealthCheck.too_slow,
@@ -171,6 +179,6 @@ def test_fuzz_tool(tool: str, harness: Harness, caplog: pytest.LogCaptureFixture
     print(
         f"{tool}: {seen['valid ok']} of {seen['valid']} valid cases succeeded ({share:.0%}); {seen['error']} errors"
     )
-    assert share >= MIN_SUCCESS_SHARE, (
+    assert RANDOM or share >= MIN_SUCCESS_SHARE, (
         f"only {share:.0%} of the valid cases reach a success path; e.g. " + "\n".join(valid_failures)
     )
