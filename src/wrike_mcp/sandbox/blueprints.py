@@ -165,32 +165,27 @@ class _Launch:
         return folder
 
     def task(self, blueprint: Blueprint, folder: Folder | None, above: Task | None, title: str) -> Task:
-        state, now = self.state, self.state.now()
+        state = self.state
         if above is not None:
             workflow = state.task_workflow(above)
         else:
             assert folder is not None  # a task blueprint lands in a folder or under a task
             workflow = state.workflows[folder.workflow_id]
-        task_id, legacy_id = state.new_task_ids(now)
         responsibles = list(blueprint.responsible_ids) if self.options.copy_responsibles else []
-        task = Task(
-            id=task_id,
-            legacy_id=legacy_id,
-            title=title,
+        task = state.new_task(
+            title,
+            self.user.id,
+            workflow.default_status("Active").id,
             parent_ids=[folder.id] if folder is not None else [],
-            author_id=self.user.id,
-            created=now,
-            updated=now,
-            custom_status_id=workflow.default_status("Active").id,
-            importance=blueprint.importance,
-            description=blueprint.description if self.options.copy_descriptions else "",
-            dates=shifted(blueprint.dates, self.shift),
-            responsible_ids=responsibles,
-            shared_ids=list(dict.fromkeys([self.user.id, *responsibles])),
             super_task_ids=[above.id] if above is not None else [],
-            custom_fields=dict(blueprint.custom_fields) if self.options.copy_custom_fields else {},
-            priority=max((t.priority for t in state.tasks.values()), default=0) + 1024,
         )
+        task.importance = blueprint.importance
+        task.description = blueprint.description if self.options.copy_descriptions else ""
+        task.dates = shifted(blueprint.dates, self.shift)
+        task.responsible_ids = responsibles
+        task.shared_ids = list(dict.fromkeys([self.user.id, *responsibles]))
+        if self.options.copy_custom_fields:
+            task.custom_fields = dict(blueprint.custom_fields)
         state.tasks[task.id] = task
         self.task_ids.append(task.id)
         state.record_task_audit("TaskCreated", self.user, task)

@@ -646,6 +646,34 @@ class SandboxState:
             pending.extend(current.super_task_ids)
         return found
 
+    def new_task(
+        self,
+        title: str,
+        author_id: str,
+        custom_status_id: str,
+        *,
+        parent_ids: list[str],
+        super_task_ids: list[str],
+        priority: int | None = None,
+    ) -> Task:
+        """A task made now, last in priority order unless `priority` says where; not stored yet (the caller
+        sets what its request or blueprint says, and may still refuse)."""
+        now = self.now()
+        task_id, legacy_id = self.new_task_ids(now)
+        last = max((task.priority for task in self.tasks.values()), default=0)
+        return Task(
+            id=task_id,
+            legacy_id=legacy_id,
+            title=title,
+            parent_ids=parent_ids,
+            author_id=author_id,
+            created=now,
+            updated=now,
+            custom_status_id=custom_status_id,
+            super_task_ids=super_task_ids,
+            priority=last + 1024 if priority is None else priority,
+        )
+
     def task_workflow(self, task: Task) -> Workflow:
         status = self.custom_status(task.custom_status_id)
         if status is not None:

@@ -565,29 +565,19 @@ def create_task(ctx: Ctx) -> list[dict[str, Any]]:
     shareds = people(ctx, "shareds") or []
     super_tasks = _live_tasks(ctx, "superTasks")
     updates = custom_field_updates(ctx)
-    priority = _priority(ctx)
-    now = state.now()
-    task_id, legacy_id = state.new_task_ids(now)
-    task = Task(
-        id=task_id,
-        legacy_id=legacy_id,
-        title=title,
+    task = state.new_task(
+        title,
+        ctx.user.id,
+        resolved[1],
         parent_ids=list(dict.fromkeys([folder.id, *extra_parents])),
-        author_id=ctx.user.id,
-        created=now,
-        updated=now,
-        custom_status_id=resolved[1],
-        importance=params.enum("importance", IMPORTANCES) or "Normal",
-        description=params.string("description") or "",
-        dates=parse_dates(dates_raw) if dates_raw is not None else TaskDates(),
-        responsible_ids=list(dict.fromkeys(responsibles)),
-        shared_ids=list(dict.fromkeys([ctx.user.id, *shareds, *responsibles])),
         super_task_ids=[t.id for t in super_tasks],
-        priority=priority
-        if priority is not None
-        else max((t.priority for t in state.tasks.values()), default=0) + 1024,
+        priority=_priority(ctx),
     )
-    task.status = "Active"
+    task.importance = params.enum("importance", IMPORTANCES) or "Normal"
+    task.description = params.string("description") or ""
+    task.dates = parse_dates(dates_raw) if dates_raw is not None else TaskDates()
+    task.responsible_ids = list(dict.fromkeys(responsibles))
+    task.shared_ids = list(dict.fromkeys([ctx.user.id, *shareds, *responsibles]))
     _set_status(state, task, resolved)
     task.follower_ids = list(
         dict.fromkeys([*followers, *([ctx.user.id] if params.boolean("follow") else [])])
