@@ -20,6 +20,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/python -m wrike_mcp.tools.manifest --check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -33,7 +34,7 @@ format: $(STAMP)
 # After changing what a model sees of a tool: the tool manifest, the schema snapshots and the README table.
 # Review the diff: every schema change is an API change for the models using the server.
 snapshots: $(STAMP)
-	$(BIN)/python -m wrike_mcp.tools.manifest
+	$(BIN)/python -m wrike_mcp.tools.manifest  # first: tools/list, and so the snapshots, come from it
 	UPDATE_SNAPSHOTS=1 $(BIN)/python -m pytest -q tests/tools/test_schemas.py tests/tools/test_manifest.py
 	UPDATE_README=1 $(BIN)/python -m pytest -q tests/test_readme.py
 

@@ -117,21 +117,23 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
     wrike: WrikeContext  # what the tools reach through their context; also for resources and benchmarks
 
     tool_infos: Mapping[str, ToolInfo] = MappingProxyType({})  # the tools added
-    output_schemas: bool = False
+    output_schemas: bool = False  # publish each tool's outputSchema (`--output-schemas`)
 
-    def add_wrike_tools(self, infos: Iterable[ToolInfo], *, output_schemas: bool = False) -> None:
+    def add_wrike_tools(self, infos: Iterable[ToolInfo]) -> None:
         """Offer these tools. `tools/list` answers from the manifest, and each tool is imported and built at
-        its first call; built here are those given with their function (a ToolSpec, not in the manifest),
-        and all when output schemas are published (the manifest has none)."""
+        its first call; built here are those given with their function (a ToolSpec, not in the manifest; the
+        remote HTTP gate knows only the manifest's), and all when output schemas are published (the manifest
+        has none)."""
         chosen = list(infos)
         self.tool_infos = {**self.tool_infos, **{info.name: info for info in chosen}}
-        self.output_schemas = output_schemas
         for info in chosen:
-            if output_schemas or isinstance(info, ToolSpec):
+            if self.output_schemas or isinstance(info, ToolSpec):
                 self.build_tool(info.name)
 
     def build_tool(self, name: str) -> None:
-        """Import and register an added tool, once."""
+        """Import and register an added tool, once. Until then the SDK has no record of it, so its
+        `_tool_input_schema` (for the 2026 HTTP transport's Mcp-Param headers) finds none: no wrike-mcp schema
+        uses `x-mcp-header`."""
         if has_tool(self, name):
             return
         info = self.tool_infos[name]
@@ -273,7 +275,7 @@ def create_server(
     """Build the server. The caller owns `client` (and closes it); the server never closes it.
 
     Without a client (remote mode) every request brings its signed-in user's context (see `request_scope`),
-    every tool is registered, and each user sees those their granted scopes cover.
+    every tool is offered (each built at its first call), and each user sees those their granted scopes cover.
     """
     state = (
         WrikeContext(
@@ -308,7 +310,8 @@ def create_server(
     server.offer_filter = tool_filter(settings, granted_scopes)
     if state is not None:
         server.wrike = state
-    server.add_wrike_tools(offered_tools(settings, granted_scopes), output_schemas=settings.output_schemas)
+    server.output_schemas = settings.output_schemas
+    server.add_wrike_tools(offered_tools(settings, granted_scopes))
     resources.register(server, state, offered=server.offers)
     prompts.register(server, offered=server.offers)
     return server

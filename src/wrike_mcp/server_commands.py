@@ -146,13 +146,13 @@ def run_server_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
 
-def tools_markdown(specs: Sequence[ToolInfo]) -> str:
+def tools_markdown(infos: Sequence[ToolInfo]) -> str:
     """The tool table of the README (kept current by a test)."""
     rows = ["| tool | toolset | Wrike scopes | read-only | what it does |", "|---|---|---|---|---|"]
-    for spec in specs:
-        summary = " ".join(spec.description.split("\n\n", 1)[0].split())
-        flag = "yes" if spec.read_only else ("no (destructive)" if spec.kind == "destructive" else "no")
-        rows.append(f"| `{spec.name}` | {spec.toolset} | {', '.join(spec.scopes)} | {flag} | {summary} |")
+    for info in infos:
+        summary = " ".join(info.description.split("\n\n", 1)[0].split())
+        flag = "yes" if info.read_only else ("no (destructive)" if info.kind == "destructive" else "no")
+        rows.append(f"| `{info.name}` | {info.toolset} | {', '.join(info.scopes)} | {flag} | {summary} |")
     return "\n".join(rows) + "\n"
 
 

@@ -10,6 +10,7 @@ half (one violation at a time) is the half that finds bugs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -326,6 +327,14 @@ def valid(
             real = STARTS
         if seeded and name.endswith(END_WORDS):
             real = ENDS
+        if "pattern" in schema:  # an id's shape: the real ones (any other string of that shape names nothing)
+            matches = re.compile(schema["pattern"]).fullmatch
+            real = [value for value in real if matches(value)]
+            if real:
+                return st.sampled_from(real)
+            return st.from_regex(schema["pattern"], fullmatch=True).filter(
+                lambda text: low <= len(text) <= high
+            )
         if real and seeded:
             return st.sampled_from(real)
         if real:

@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio.from_thread
 import httpx
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from mcp import Client, MCPError
@@ -132,6 +133,7 @@ def test_fuzz_tool(tool: str, harness: Harness, caplog: pytest.LogCaptureFixture
     caplog.set_level(logging.WARNING)  # DEBUG for thousands of calls is slow; errors and warnings still count
     assert tool in harness.tools, f"{tool} is not offered"
     schema = harness.schemas[tool]
+    published = harness.tools[tool].input_schema
     seen = {"valid": 0, "valid ok": 0, "ok": 0, "error": 0}
     valid_failures: list[str] = []  # why valid cases failed, for the message when too many do
 
@@ -149,6 +151,8 @@ def test_fuzz_tool(tool: str, harness: Harness, caplog: pytest.LogCaptureFixture
     def one_call(case: tuple[bool, dict[str, Any]]) -> None:
         is_valid, args = case
         seen["valid"] += is_valid
+        if is_valid:  # what the server accepts, the schema clients see must admit
+            jsonschema.validate(args, published)
         try:
             result = harness.call(tool, args)
         except MCPError as exc:  # a JSON-RPC error instead of a result

@@ -12,20 +12,19 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
+import pytest
 from mcp import Client
 
-from tests.tools.tool_helpers import own_task_client
+from tests.tools.tool_helpers import error_text, own_task_client
 from wrike_mcp.sdk_adapter import has_tool
 from wrike_mcp.server import WrikeMCPServer
-from wrike_mcp.tools import manifest
-from wrike_mcp.tools.registry import MANIFEST, TOOL_MODULES, ToolInfo, all_tools, declared_tools
+from wrike_mcp.tools import manifest, registry
+from wrike_mcp.tools.registry import MANIFEST, TOOL_MODULES, all_tools, declared_tools, same_declaration
 
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
-
-
-def info_fields(info: ToolInfo) -> tuple[object, ...]:
-    return (info.name, info.toolset, info.scopes, info.title, info.kind, info.description, info.module)
 
 
 async def test_the_manifest_matches_the_declarations() -> None:
@@ -35,8 +34,7 @@ async def test_the_manifest_matches_the_declarations() -> None:
     assert MANIFEST.read_text(encoding="utf-8") == expected, (
         "src/wrike_mcp/tools/manifest.json is out of date: run `.venv/bin/python -m wrike_mcp.tools.manifest`"
     )
-    assert [info_fields(info) for info in declared_tools()] == [info_fields(spec) for spec in all_tools()]
-    assert [info.annotations for info in declared_tools()] == [spec.annotations for spec in all_tools()]
+    assert [same_declaration(info) for info in declared_tools()] == [same_declaration(s) for s in all_tools()]
 
 
 async def listed(server: WrikeMCPServer, mode: str) -> str:
@@ -56,6 +54,20 @@ async def test_tools_list_is_the_same_before_and_after_the_tools_are_built(
     after = {mode: await listed(server, mode) for mode in ("auto", "legacy")}
     assert after == before
     assert len(json.loads(before["auto"])) == len(all_tools())
+
+
+async def test_a_tool_whose_code_no_longer_matches_the_manifest_does_not_run(
+    server: WrikeMCPServer, monkeypatch: pytest.MonkeyPatch, sandbox_state: Any
+) -> None:
+    # As if create_task were listed as read-only by a stale manifest: `--read-only` would have let it through.
+    listed = registry.declared_tool("create_task")
+    monkeypatch.setattr(registry, "declared_tool", lambda name: replace(listed, kind="read"))
+    tasks_before = len(sandbox_state.tasks)
+    async with Client(server) as client:
+        result = await client.call_tool("create_task", {"title": "Stale", "folder": "Marketing"})
+    assert result.is_error
+    assert "tool manifest does not match its code" in error_text(result)
+    assert len(sandbox_state.tasks) == tasks_before
 
 
 async def test_a_tool_is_built_at_its_first_call(server: WrikeMCPServer) -> None:

@@ -140,9 +140,39 @@ def all_tools() -> list[ToolSpec]:
 
 
 def declared_spec(name: str) -> ToolSpec:
-    """A declared tool with its function, importing only the module declaring it."""
-    importlib.import_module(declared_tool(name).module)
-    return REGISTRY[name]
+    """A declared tool with its function, importing only the module declaring it.
+
+    ToolError if its declaration says other than the manifest: the server filtered, listed and gated the tool
+    by the manifest (kind, scopes, schema), so a stale one must not run the code behind it.
+    """
+    listed = declared_tool(name)
+    importlib.import_module(listed.module)
+    spec = REGISTRY.get(name)
+    if spec is None or same_declaration(spec) != same_declaration(listed):
+        logger.error(
+            "tool %s does not match the tool manifest (%s): run python -m wrike_mcp.tools.manifest",
+            name,
+            MANIFEST,
+        )
+        raise ToolError(
+            f"{name} is unavailable: this installation's tool manifest does not match its code; reinstall "
+            "wrike-mcp (in a checkout: python -m wrike_mcp.tools.manifest)"
+        )
+    return spec
+
+
+def same_declaration(info: ToolInfo) -> tuple[object, ...]:
+    """What the manifest and a declaration must agree on (a read tool's `idempotent` only shows as its hint)."""
+    return (
+        info.name,
+        info.toolset,
+        info.scopes,
+        info.title,
+        info.kind,
+        info.annotations,
+        info.description,
+        info.module,
+    )
 
 
 # ---- the manifest: `tools/list` without importing the tool modules -----------------------------------------
@@ -156,12 +186,14 @@ MANIFEST = Path(__file__).with_name("manifest.json")
 
 
 @functools.cache
-def _manifest() -> tuple[tuple[ToolInfo, Tool], ...]:
+def _manifest() -> dict[str, tuple[ToolInfo, Tool]]:
+    """Tool name → (information, `tools/list` entry), in `all_tools()` order."""
     entries = json.loads(MANIFEST.read_text(encoding="utf-8"))["tools"]
     listings = [Tool.model_validate(entry["listing"]) for entry in entries]
-    return tuple(
-        (info_of(listing, entry["module"]), listing) for entry, listing in zip(entries, listings, strict=True)
-    )
+    return {
+        listing.name: (info_of(listing, entry["module"]), listing)
+        for entry, listing in zip(entries, listings, strict=True)
+    }
 
 
 def info_of(listing: Tool, module: str) -> ToolInfo:
@@ -183,23 +215,17 @@ def info_of(listing: Tool, module: str) -> ToolInfo:
 
 def declared_tools() -> list[ToolInfo]:
     """Every declared tool, in `all_tools()` order, from the manifest (no tool module is imported)."""
-    return [info for info, _ in _manifest()]
+    return [info for info, _ in _manifest().values()]
 
 
 def declared_tool(name: str) -> ToolInfo:
     """KeyError for a name no tool has."""
-    for info, _ in _manifest():
-        if info.name == name:
-            return info
-    raise KeyError(name)
+    return _manifest()[name][0]
 
 
 def listing_of(name: str) -> Tool:
     """A tool's `tools/list` entry as the manifest holds it (without outputSchema)."""
-    for info, listing in _manifest():
-        if info.name == name:
-            return listing
-    raise KeyError(name)
+    return _manifest()[name][1]
 
 
 def toolset_names() -> list[str]:
@@ -216,16 +242,16 @@ class ToolFilter:
     exclude_tools: frozenset[str] = frozenset()
     granted_scopes: frozenset[str] | None = None  # None: unknown (permanent token) → offer all
 
-    def allows(self, spec: ToolInfo) -> bool:
-        if self.read_only and not spec.read_only:
+    def allows(self, info: ToolInfo) -> bool:
+        if self.read_only and not info.read_only:
             return False
-        if self.toolsets is not None and spec.toolset not in self.toolsets:
+        if self.toolsets is not None and info.toolset not in self.toolsets:
             return False
-        if self.tools is not None and spec.name not in self.tools:
+        if self.tools is not None and info.name not in self.tools:
             return False
-        if spec.name in self.exclude_tools:
+        if info.name in self.exclude_tools:
             return False
-        return self.granted_scopes is None or scope_rules.satisfies(self.granted_scopes, spec.scopes)
+        return self.granted_scopes is None or scope_rules.satisfies(self.granted_scopes, info.scopes)
 
     def offers(self, reads: Iterable[str]) -> bool:
         """Whether a resource or prompt that reads what these tools read is offered: when one of them is."""

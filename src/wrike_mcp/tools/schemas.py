@@ -2,9 +2,9 @@
 
 pydantic's schemas carry an auto-generated `title` on every property and model, and spell each optional
 field as `anyOf: [T, {"type": "null"}]` with `"default": null`; a flag's `"default": false` says no more
-than leaving it out. Results never contain null (empty fields are omitted), and arguments are validated by
-the server's pydantic models, not by this schema, so all of these can go without changing what is accepted
-or returned. String length limits (every `maxLength`, and a `minLength` of 1) are sanity caps far from any
+than leaving it out. A result leaves out its empty optional fields, and arguments are validated by the
+server's pydantic models, not by this schema, so all of these can go without changing what is accepted or
+returned. String length limits (every `maxLength`, and a `minLength` of 1) are sanity caps far from any
 meaningful value: the server enforces them all the same, with a clear error, and a model gains nothing from
 reading them. `with_limits=True` keeps them, for whoever needs the schema the server enforces (the fuzzing
 tests).
@@ -50,27 +50,16 @@ def _is_length_limit(key: str, value: Any) -> bool:
 
 
 def _drop_null_alternative(schema: dict[str, Any], *, optional: bool) -> dict[str, Any]:
-    """An optional argument's `anyOf: [T, null]` as T (leaving it out says null); elsewhere, as in a map's
-    values where null means "clear", a union of plain types as one `type` list."""
+    """An optional argument's `anyOf: [T, null]` as T: leaving it out says null. Elsewhere null stays (in a
+    map's values null means "clear"; a result field without a default can be null). Unions stay `anyOf`, never
+    a `type` list: some clients (Gemini's function declarations) refuse type lists."""
     options = schema.get("anyOf")
     if not isinstance(options, list):
         return schema
     rest = {key: value for key, value in schema.items() if key != "anyOf"}
     kept = [option for option in options if not (optional and option == {"type": "null"})]
+    if not kept:
+        return rest
     if len(kept) == 1 and not set(rest) & set(kept[0]):
         return {**kept[0], **rest}
-    if _plain_types(kept) and "type" not in rest:
-        merged: dict[str, Any] = {"type": [option["type"] for option in kept]}
-        for option in kept:
-            merged.update({key: value for key, value in option.items() if key != "type"})
-        return {**merged, **rest}
     return {**rest, "anyOf": kept}
-
-
-def _plain_types(options: list[Any]) -> bool:
-    """Options that differ only by type (one array among them may say what its items are)."""
-    return (
-        all(isinstance(option, dict) and isinstance(option.get("type"), str) for option in options)
-        and all(set(option) <= {"type", "items"} for option in options)
-        and sum("items" in option for option in options) <= 1
-    )
