@@ -22,6 +22,7 @@ from tests.tools.tool_helpers import (
     call_error,
     refused_up_front,
     requests_log,
+    state_folder,
 )
 from wrike_mcp.config import Settings
 from wrike_mcp.sandbox import SandboxConfig
@@ -36,17 +37,6 @@ async def refused(client: Client, tool: str, **arguments: Any) -> str:
     message = await call_error(client, tool, **arguments)
     assert len(message) < 200, message
     return message
-
-
-def state_folder(sandbox_state: Any, path: str) -> Any:
-    parent: Any = None
-    for title in path.split("/"):
-        parent = next(
-            f
-            for f in sandbox_state.folders.values()
-            if f.title == title and not f.deleted and (parent is None or parent.id in f.parent_ids)
-        )
-    return parent
 
 
 def state_task(sandbox_state: Any, title: str) -> Any:
