@@ -725,3 +725,61 @@ async def test_registered_client_secret_is_stored_encrypted(store: Store) -> Non
     assert keyring.decrypt(row.secret) == "client-SECRET-value"
     loaded = await provider.get_client("confidential-1")
     assert loaded is not None and loaded.client_secret == "client-SECRET-value"
+
+
+async def test_a_version_1_database_is_migrated_and_keeps_its_users(database_url: str) -> None:
+    """A database written by the previous release: v2 adds the shared counters and grant versions."""
+    opened = Store.open(database_url)
+    try:
+        async with opened.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "CREATE TABLE users (user_id VARCHAR(64) PRIMARY KEY, email VARCHAR(320), name VARCHAR(255), "
+                    'host VARCHAR(255) NOT NULL, "grant" TEXT NOT NULL, scopes TEXT NOT NULL, '
+                    "revoked BOOLEAN NOT NULL, created_at FLOAT NOT NULL, updated_at FLOAT NOT NULL)"
+                )
+            )
+            await conn.execute(text("CREATE TABLE schema_version (version INTEGER NOT NULL)"))
+            await conn.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
+            await conn.execute(
+                text(
+                    "INSERT INTO users VALUES ('KUAAOLD', 'old@example.com', 'Old', 'www.wrike.com', 'sealed', "
+                    "'wsReadOnly', false, 1.0, 1.0)"
+                )
+            )
+        assert await opened.migrate() == SCHEMA_VERSION
+        async with opened.engine.connect() as conn:
+            row = (await conn.execute(select(users.c.user_id, users.c.grant_version))).one()
+        assert (row.user_id, row.grant_version) == ("KUAAOLD", 0)
+        assert await opened.hit("k", 1, 60, NOW) is None
+    finally:
+        await opened.close()
+
+
+async def test_shared_counter_admits_the_limit_then_says_when_to_retry(store: Store) -> None:
+    assert [await store.hit("addr:register:198.51.100.7", 3, 60, NOW + i) for i in range(3)] == [None] * 3
+    wait = await store.hit("addr:register:198.51.100.7", 3, 60, NOW + 3)
+    # the first hit's 10-second bucket leaves the window 60 s after it started
+    bucket_start = int(NOW // 10) * 10
+    assert wait == pytest.approx(bucket_start + 60 - (NOW + 3))
+    assert await store.hit("addr:register:198.51.100.8", 3, 60, NOW + 3) is None  # another key counts apart
+    assert await store.hit("addr:register:198.51.100.7", 3, 60, bucket_start + 60) is None  # window moved
+
+
+async def test_shared_counter_holds_under_concurrent_replicas(database_url: str) -> None:
+    """Two stores on one database (two replicas) hitting one key at once never admit more than the limit."""
+    first, second = Store.open(database_url), Store.open(database_url)
+    try:
+        await first.migrate()
+        admitted: list[bool] = []
+
+        async def one(store: Store) -> None:
+            admitted.append(await store.hit("wrike:token", 25, 60, NOW) is None)
+
+        async with anyio.create_task_group() as group:
+            for number in range(60):
+                group.start_soon(one, first if number % 2 else second)
+        assert admitted.count(True) == 25
+    finally:
+        await first.close()
+        await second.close()

@@ -31,6 +31,7 @@ from sqlalchemy import (
     delete,
     event,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -38,7 +39,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+MAX_RATE_WINDOW = 3600  # seconds: no shared limit counts over a longer window
 MIGRATION_LOCK = 0x77726B6D6370  # PostgreSQL advisory lock id while migrating ("wrkmcp")
 
 metadata = MetaData()
@@ -69,6 +71,9 @@ users = Table(
     Column("revoked", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # bumped whenever the user's Wrike grant is replaced or revoked: each replica compares it with the one
+    # its cached client was built from, and drops the cache when it moved
+    Column("grant_version", Integer, nullable=False, server_default="0"),
 )
 
 consents = Table(
@@ -121,12 +126,30 @@ tokens = Table(
 )
 
 
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    # what is counted, e.g. "addr:register:203.0.113.9", "wrike:<token hash>", "user:<user key>"
+    Column("key", String(200), primary_key=True),
+    Column("bucket", Integer, primary_key=True),  # the epoch second its bucket starts
+    Column("hits", Integer, nullable=False),
+)
+
+
 def _create_v1(connection: Connection) -> None:
     metadata.create_all(connection, tables=[clients, users, consents, pending, codes, tokens])
 
 
+def _v2(connection: Connection) -> None:
+    """Shared rate counters (limits that hold across replicas) and users' grant versions."""
+    metadata.create_all(connection, tables=[rate_counters])
+    # a database made at v1 lacks the column; one made fresh got it from _create_v1's current table
+    if "grant_version" not in {column["name"] for column in inspect(connection).get_columns("users")}:
+        connection.execute(text("ALTER TABLE users ADD COLUMN grant_version INTEGER NOT NULL DEFAULT 0"))
+
+
 # Migration N brings the schema from version N-1 to N; append, never edit.
-MIGRATIONS: Sequence[Callable[[Connection], None]] = (_create_v1,)
+MIGRATIONS: Sequence[Callable[[Connection], None]] = (_create_v1, _v2)
 
 
 def digest(secret: str) -> str:
@@ -299,6 +322,42 @@ class Store:
         async with lock, self.engine.begin() as conn:
             yield conn
 
+    # ---- shared rate counters -----------------------------------------------------------------------
+
+    async def hit(self, key: str, limit: int, window: int, now: float, *, buckets: int = 6) -> float | None:
+        """Count one event under `key` unless `limit` were already counted in the last `window` seconds by
+        any replica sharing this store. None when counted; else the seconds until one more would fit.
+
+        The window slides in `buckets` steps, so it may admit events up to one step early, never more
+        than `limit` of them in any step-aligned window.
+        """
+        if window > MAX_RATE_WINDOW or limit < 1:
+            raise ValueError(f"a shared limit needs limit >= 1 and a window of at most {MAX_RATE_WINDOW} s")
+        step = max(1, window // buckets)
+        current = int(now // step) * step
+        oldest = current - step * (buckets - 1)
+        where_key = rate_counters.c.key == key
+        async with self.locked(f"rate:{key}") as conn:
+            await conn.execute(delete(rate_counters).where(where_key, rate_counters.c.bucket < oldest))
+            rows = (
+                await conn.execute(
+                    select(rate_counters.c.bucket, rate_counters.c.hits)
+                    .where(where_key)
+                    .order_by(rate_counters.c.bucket)
+                )
+            ).all()
+            if sum(row.hits for row in rows) >= limit:
+                return max(0.001, rows[0].bucket + step * buckets - now)
+            if rows and rows[-1].bucket == current:
+                await conn.execute(
+                    update(rate_counters)
+                    .where(where_key, rate_counters.c.bucket == current)
+                    .values(hits=rate_counters.c.hits + 1)
+                )
+            else:
+                await conn.execute(insert(rate_counters).values(key=key, bucket=current, hits=1))
+        return None
+
     # ---- clients ------------------------------------------------------------------------------------
 
     async def save_client(
@@ -351,6 +410,7 @@ class Store:
             await conn.execute(delete(pending).where(pending.c.expires_at < now))
             await conn.execute(delete(codes).where(codes.c.expires_at < now - 3600))
             await conn.execute(delete(tokens).where(tokens.c.expires_at < now - 86400))
+            await conn.execute(delete(rate_counters).where(rate_counters.c.bucket < now - MAX_RATE_WINDOW))
 
     async def list_clients(self) -> list[ClientRow]:
         async with self.engine.connect() as conn:
