@@ -347,7 +347,7 @@ class Store:
                 )
             ).all()
             if sum(row.hits for row in rows) >= limit:
-                return max(0.001, rows[0].bucket + step * buckets - now)
+                return max(0.001, float(rows[0].bucket + step * buckets - now))
             if rows and rows[-1].bucket == current:
                 await conn.execute(
                     update(rate_counters)
