@@ -33,6 +33,7 @@ from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.store import Store, digest
+from wrike_mcp.remote.token_cache import TokenCache
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class WrikeMCPAuthProvider:
         self.keyring = keyring
         self.config = config
         self.clock = clock
+        self.access_tokens = TokenCache(store)
 
     # ---- clients ------------------------------------------------------------------------------------
 
@@ -286,18 +288,25 @@ class WrikeMCPAuthProvider:
     async def load_access_token(self, token: str) -> AccessToken | None:
         if not token.startswith(ACCESS_PREFIX) or len(token) > 200:
             return None  # not ours: a Wrike token, another server's, or garbage (never passed anywhere)
-        row = await self.store.get_token(token)
-        if row is None or row.kind != "access" or row.revoked or row.expires_at < self.clock():
+        access = self.access_tokens.get(token)
+        if access is None:
+            revocations = self.access_tokens.revocations()
+            row = await self.store.get_token(token)
+            if row is None or row.kind != "access" or row.revoked:
+                return None
+            access = AccessToken(
+                token=token,
+                client_id=row.client_id,
+                scopes=row.scopes,
+                expires_at=int(row.expires_at),
+                resource=row.resource,
+                subject=row.user_id,
+                claims={"iss": self.config.issuer},
+            )
+            self.access_tokens.put(token, access, revocations)
+        if access.expires_at is None or access.expires_at < self.clock():
             return None
-        return AccessToken(
-            token=token,
-            client_id=row.client_id,
-            scopes=row.scopes,
-            expires_at=int(row.expires_at),
-            resource=row.resource,
-            subject=row.user_id,
-            claims={"iss": self.config.issuer},
-        )
+        return access
 
     async def exchange_identity_assertion(
         self, client: OAuthClientInformationFull, params: IdentityAssertionParams

@@ -262,6 +262,9 @@ class Store:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
         self._process_locks: dict[str, anyio.Lock] = {}
+        # tokens or grants revoked through this process: a change tells caches of verified tokens to forget
+        # (remote/token_cache.py); counted once the revocation is written
+        self.revocations = 0
 
     @classmethod
     def open(cls, database_url: str | None) -> Store:
@@ -422,6 +425,7 @@ class Store:
             await conn.execute(update(tokens).where(tokens.c.client_id == client_id).values(revoked=True))
             await conn.execute(delete(consents).where(consents.c.client_id == client_id))
             result = await conn.execute(delete(clients).where(clients.c.client_id == client_id))
+        self.revocations += 1
         return bool(result.rowcount)
 
     # ---- consent transactions -----------------------------------------------------------------------
@@ -566,6 +570,7 @@ class Store:
     async def revoke_family(self, family: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(tokens).where(tokens.c.family == family).values(revoked=True))
+        self.revocations += 1
 
     # ---- users and their Wrike grants ---------------------------------------------------------------
 
@@ -614,6 +619,7 @@ class Store:
             update(users).where(users.c.user_id == user_id).values(revoked=True, updated_at=now)
         )
         await conn.execute(update(tokens).where(tokens.c.user_id == user_id).values(revoked=True))
+        self.revocations += 1  # before the caller commits: a lookup racing it is bounded by the cache's TTL
 
     async def list_users(self) -> list[UserRow]:
         async with self.engine.connect() as conn:
@@ -667,3 +673,4 @@ class Store:
             await conn.execute(update(tokens).where(tokens.c.user_id == user_id).values(revoked=True))
             await conn.execute(delete(consents).where(consents.c.user_id == user_id))
             await conn.execute(update(users).where(users.c.user_id == user_id).values(revoked=True))
+        self.revocations += 1
