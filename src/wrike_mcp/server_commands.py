@@ -187,6 +187,9 @@ async def serve(args: argparse.Namespace, settings: Settings) -> None:
             return
         import uvicorn
 
+        from wrike_mcp.health import HEALTHZ_PATH, healthz
+
+        server.custom_route(HEALTHZ_PATH, methods=["GET"])(healthz)
         app = server.streamable_http_app(
             stateless_http=args.stateless,
             json_response=args.stateless,
