@@ -1,22 +1,29 @@
 """deploy/compose.yaml and its Caddyfile: the team deployment that docs/REMOTE.md describes.
 
 No Docker engine runs here; the test parses the compose file and checks that the two replicas share one
-PostgreSQL database and one secret key, run remote mode statelessly, and that their command line is one
-`wrike-mcp` accepts (the image's ENTRYPOINT plus the service's command).
+PostgreSQL database and one secret key, run remote mode statelessly, that their command line is one
+`wrike-mcp` accepts (the image's ENTRYPOINT plus the service's command), and that their healthcheck (run
+here against a stand-in) and the proxy's probe use /readyz within the replica's readiness timeout.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import shlex
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
 
 from wrike_mcp.cli import build_parser
+from wrike_mcp.remote.health import READY_TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -140,3 +147,72 @@ def test_proxy_config_exists_and_balances_both_replicas() -> None:
     assert "lb_policy round_robin" in caddyfile
     assert "{$WRIKE_MCP_DOMAIN}" in caddyfile
     assert "WRIKE_MCP_DOMAIN" in environment(proxy)
+
+
+# ---- health checks ----------------------------------------------------------------------------------------
+
+
+class Probed(BaseHTTPRequestHandler):
+    """A stand-in replica for the healthcheck command: /readyz answers the status the test sets."""
+
+    status = 200
+    paths: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        Probed.paths.append(self.path)
+        code = Probed.status if self.path == "/readyz" else 404
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def seconds(duration: str) -> float:
+    assert duration.endswith("s") and duration[:-1].isdigit(), f"expected a duration like 5s: {duration}"
+    return float(duration[:-1])
+
+
+@pytest.mark.parametrize("name", REPLICAS)
+def test_replica_healthcheck_probes_readyz_within_its_timeouts(name: str) -> None:
+    healthcheck = services()[name]["healthcheck"]
+    test = words(healthcheck["test"])
+    assert test[:2] == ["CMD", "python"], "the image has Python and no curl: exec form, no shell"
+    port = option_value(argv(services()[name]), "--port", "8000")
+    assert f"'127.0.0.1', {port}," in test[-1] and "'/readyz'" in test[-1], test
+    # the replica answers 503 within READY_TIMEOUT, the probe waits longer than that, Docker longer still
+    probe_timeout = float(re.search(r"timeout=(\d+)", test[-1]).group(1))  # type: ignore[union-attr]
+    assert READY_TIMEOUT < probe_timeout < seconds(healthcheck["timeout"])
+    assert seconds(healthcheck["interval"]) >= seconds(healthcheck["timeout"])
+    assert int(healthcheck["retries"]) >= 2 and seconds(healthcheck["start_period"]) >= 10
+
+
+def test_healthcheck_command_passes_only_on_200() -> None:
+    """Run the compose healthcheck command itself (with this Python) against a stand-in on a free port."""
+    test = words(services()[REPLICAS[0]]["healthcheck"]["test"])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Probed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    command = test[-1].replace("'127.0.0.1', 8000,", f"'127.0.0.1', {port},")
+
+    def exit_code() -> int:
+        return subprocess.run([sys.executable, "-c", command], timeout=30, check=False).returncode
+
+    try:
+        Probed.status = 200
+        assert exit_code() == 0
+        Probed.status = 503
+        assert exit_code() != 0
+        assert set(Probed.paths) == {"/readyz"}
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert exit_code() != 0  # nothing listening: unhealthy, not an error of the check
+
+
+def test_proxy_sends_traffic_only_to_ready_replicas() -> None:
+    caddyfile = (DEPLOY / "Caddyfile").read_text()
+    assert re.search(r"^\s*health_uri /readyz$", caddyfile, re.MULTILINE), caddyfile
+    timeout = re.search(r"^\s*health_timeout (\d+s)$", caddyfile, re.MULTILINE)
+    assert timeout and seconds(timeout.group(1)) > READY_TIMEOUT, "the proxy must wait for a 503"
