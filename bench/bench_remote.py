@@ -1,12 +1,17 @@
 """Remote mode: the cost of `--auth oauth` per call, and a multi-user load over two replicas on PostgreSQL.
 
-    .venv/bin/python bench/bench_remote.py [--calls 300] [--users 50] [--per-user 20]
+    .venv/bin/python bench/bench_remote.py [--calls 300] [--users 50] [--per-user 20] [--only overhead|load]
+
+The sandbox runs in its own process (`wrike-mcp sandbox`), so the benchmark's process is only the clients and
+the figures are the servers'.
 
 Overhead: the same `search_tasks` call, interleaved, against `serve --transport http --stateless` with a
 permanent token and against `serve --transport http --stateless --auth oauth` (SQLite store), both over real
 HTTP to one sandbox; p50 and p90 of each and their ratio. Load: `--users` sign-ins (spread over the sandbox's
-seed people; Wrike tokens live 5 s so refreshes happen under load) make `--per-user` calls each, spread
-round-robin over two replicas sharing a throwaway PostgreSQL database; errors, p50/p99, Wrike refreshes.
+seed people) make `--per-user` calls each, all at once, spread round-robin over `--replicas` stateless
+replicas sharing a throwaway PostgreSQL database. The sandbox limits each Wrike token to `--wrike-limit`
+requests a minute, as Wrike does, and each replica's own Wrike budget (`WRIKE_RATE_LIMIT_PER_MINUTE`) is that
+limit divided by the replicas, so that together they stay within it; errors, Wrike 429s, p50/p99, refreshes.
 """
 
 from __future__ import annotations
@@ -15,10 +20,15 @@ import argparse
 import asyncio
 import json
 import secrets
+import shlex
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +46,8 @@ from tests.remote.helpers import (  # noqa: E402
     wait_for_port,
 )
 
-from wrike_mcp.sandbox.config import SandboxConfig  # noqa: E402
 from wrike_mcp.sandbox.seed import EMAIL_DOMAIN, PEOPLE  # noqa: E402
-from wrike_mcp.sandbox.serve import BackgroundSandbox  # noqa: E402
+from wrike_mcp.sandbox.state import DEMO_TOKEN  # noqa: E402
 
 HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
 CALL = {
@@ -65,12 +74,43 @@ async def timed_call(http: httpx.AsyncClient, url: str, token: str | None) -> fl
     return elapsed
 
 
-def start_plain(tmp: Path, sandbox: BackgroundSandbox) -> tuple[Any, int]:
-    import subprocess
+@contextmanager
+def sandbox_process(tmp: Path, *, rate_limit: int, token_ttl: int = 3600) -> Iterator[str]:
+    """`wrike-mcp sandbox` in its own process; yields its base URL."""
+    port = free_port()
+    log = tmp / "sandbox.log"
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [
+                str(WRIKE_MCP),
+                "sandbox",
+                "--port",
+                str(port),
+                "--rate-limit",
+                str(rate_limit),
+                "--token-ttl",
+                str(token_ttl),
+            ],
+            env=base_env(tmp),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, process, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
+
+def start_plain(tmp: Path, sandbox_url: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = base_env(tmp)
-    env.update(WRIKE_BASE_URL=sandbox.api_url, WRIKE_ACCESS_TOKEN="wrike-sandbox-token")
+    env.update(
+        WRIKE_BASE_URL=f"{sandbox_url}/api/v4",
+        WRIKE_ACCESS_TOKEN=DEMO_TOKEN,
+        WRIKE_RATE_LIMIT_PER_MINUTE="10000",
+    )
     log = tmp / "plain.log"
     with log.open("wb") as handle:
         process = subprocess.Popen(
@@ -86,16 +126,16 @@ def start_plain(tmp: Path, sandbox: BackgroundSandbox) -> tuple[Any, int]:
 async def overhead(calls: int) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory() as directory,
-        BackgroundSandbox(SandboxConfig(rate_limit=100_000)) as sandbox,
+        sandbox_process(Path(directory), rate_limit=100_000) as sandbox_url,
     ):
         tmp = Path(directory)
-        plain, plain_port = start_plain(tmp, sandbox)
+        plain, plain_port = start_plain(tmp, sandbox_url)
         remote = start_replica(
             tmp,
-            sandbox.base_url,
+            sandbox_url,
             f"sqlite:///{tmp / 'db.sqlite3'}",
             extra_args=("--stateless",),
-            extra_env={"WRIKE_MCP_USER_RATE_LIMIT": "100000"},
+            extra_env={"WRIKE_MCP_USER_RATE_LIMIT": "100000", "WRIKE_RATE_LIMIT_PER_MINUTE": "10000"},
         )
         try:
             token = sign_in_raw(remote.base_url, f"ann.lee@{EMAIL_DOMAIN}")["access_token"]
@@ -110,6 +150,7 @@ async def overhead(calls: int) -> dict[str, Any]:
                     remote_times.append(await timed_call(http, remote.mcp_url, token))
         finally:
             plain.terminate()
+            plain.wait(timeout=10)
             remote.stop()
     return {
         "calls": calls,
@@ -121,53 +162,50 @@ async def overhead(calls: int) -> dict[str, Any]:
     }
 
 
-async def load(users: int, per_user: int) -> dict[str, Any]:
+async def load(users: int, per_user: int, replicas: int, wrike_limit: int) -> dict[str, Any]:
     import asyncpg
 
     admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
     name = f"wrike_mcp_bench_{secrets.token_hex(4)}"
     await admin.execute(f'CREATE DATABASE "{name}"')
     people = [f"{first.lower()}.{last.lower()}@{EMAIL_DOMAIN}" for first, last, _, _ in PEOPLE]
+    per_replica = wrike_limit // replicas  # until the Wrike budget is shared through the store
     try:
         with (
             tempfile.TemporaryDirectory() as directory,
-            BackgroundSandbox(SandboxConfig(token_ttl=5, rate_limit=100_000)) as sandbox,
+            sandbox_process(Path(directory), rate_limit=wrike_limit) as sandbox_url,
         ):
             tmp = Path(directory)
             database = f"postgresql://postgres@127.0.0.1:5432/{name}"
             port_a = free_port()
-            public = f"http://127.0.0.1:{port_a}"
-            a = start_replica(
-                tmp,
-                sandbox.base_url,
-                database,
-                public_url=public,
-                port=port_a,
-                name="a",
-                extra_args=("--stateless",),
-                extra_env={"WRIKE_MCP_USER_RATE_LIMIT": "10000"},
-            )
-            b = start_replica(
-                tmp,
-                sandbox.base_url,
-                database,
-                public_url=public,
-                name="b",
-                extra_args=("--stateless",),
-                extra_env={"WRIKE_MCP_USER_RATE_LIMIT": "10000"},
-            )
+            public = f"http://127.0.0.1:{port_a}"  # one public URL, as behind one proxy
+            env = {"WRIKE_MCP_USER_RATE_LIMIT": "10000", "WRIKE_RATE_LIMIT_PER_MINUTE": str(per_replica)}
+            running = [
+                start_replica(
+                    tmp,
+                    sandbox_url,
+                    database,
+                    public_url=public,
+                    port=port_a if n == 0 else None,
+                    name=chr(ord("a") + n),
+                    extra_args=("--stateless",),
+                    extra_env=env,
+                )
+                for n in range(replicas)
+            ]
             try:
                 tokens = [
-                    sign_in_raw(a.base_url, people[n % len(people)])["access_token"] for n in range(users)
+                    sign_in_raw(running[0].base_url, people[n % len(people)])["access_token"]
+                    for n in range(users)
                 ]
-                httpx.delete(f"{sandbox.base_url}/_sandbox/requests")  # noqa: ASYNC210 - outside the timed part
+                httpx.delete(f"{sandbox_url}/_sandbox/requests")  # noqa: ASYNC210 - outside the timed part
                 times: list[float] = []
                 errors = 0
 
                 async def user(number: int, http: httpx.AsyncClient) -> None:
                     nonlocal errors
                     for call in range(per_user):
-                        target = a if (number + call) % 2 == 0 else b
+                        target = running[(number + call) % replicas]
                         try:
                             times.append(await timed_call(http, target.mcp_url, tokens[number]))
                         except Exception:
@@ -177,31 +215,36 @@ async def load(users: int, per_user: int) -> dict[str, Any]:
                 async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=100)) as http:
                     await asyncio.gather(*(user(n, http) for n in range(users)))
                 wall = time.perf_counter() - started
-                log = httpx.get(f"{sandbox.base_url}/_sandbox/requests").json()  # noqa: ASYNC210 - outside the timed part
-                refreshes = sum(
-                    1
-                    for e in log
-                    if e["path"] == "/oauth2/token"
-                    and (e.get("body") or {}).get("grant_type") == "refresh_token"
-                )
+                log = httpx.get(f"{sandbox_url}/_sandbox/requests").json()  # noqa: ASYNC210 - outside the timed part
             finally:
-                a.stop()
-                b.stop()
+                for replica in running:
+                    replica.stop()
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
-    distinct = min(users, len(people))
+    api = [e for e in log if str(e["path"]).startswith("/api/v4/")]
+    per_token = Counter(str(e.get("token")) for e in api)
+    refreshes = sum(
+        1
+        for e in log
+        if e["path"] == "/oauth2/token" and (e.get("body") or {}).get("grant_type") == "refresh_token"
+    )
     return {
         "sign_ins": users,
-        "wrike_users": distinct,
+        "wrike_users": min(users, len(people)),
+        "replicas": replicas,
         "calls": users * per_user,
         "errors": errors,
-        "p50_ms": round(statistics.median(times), 1),
-        "p99_ms": round(percentile(times, 0.99), 1),
+        "wrike_429s": sum(1 for e in api if e.get("status") == 429),
+        "p50_ms": round(statistics.median(times), 1) if times else None,
+        "p99_ms": round(percentile(times, 0.99), 1) if times else None,
         "calls_per_s": round(len(times) / wall, 1),
         "wall_s": round(wall, 1),
+        "wrike_requests": len(api),
+        "busiest_wrike_token_requests": max(per_token.values(), default=0),
+        "wrike_limit_per_token_per_min": wrike_limit,
+        "replica_budget_per_min": per_replica,
         "wrike_refreshes": refreshes,
-        "refreshes_per_wrike_user_per_5s_token": round(refreshes / distinct / max(1.0, wall / 5), 2),
     }
 
 
@@ -210,9 +253,16 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--per-user", type=int, default=20)
+    parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument("--wrike-limit", type=int, default=400, help="the sandbox's requests/min per token")
+    parser.add_argument("--only", choices=["overhead", "load"])
     args = parser.parse_args()
-    print(json.dumps({"overhead": asyncio.run(overhead(args.calls))}, indent=2), flush=True)
-    print(json.dumps({"load": asyncio.run(load(args.users, args.per_user))}, indent=2), flush=True)
+    print("command: .venv/bin/python bench/bench_remote.py " + shlex.join(sys.argv[1:]), flush=True)
+    if args.only != "load":
+        print(json.dumps({"overhead": asyncio.run(overhead(args.calls))}, indent=2), flush=True)
+    if args.only != "overhead":
+        figures = asyncio.run(load(args.users, args.per_user, args.replicas, args.wrike_limit))
+        print(json.dumps({"load": figures}, indent=2), flush=True)
 
 
 if __name__ == "__main__":
