@@ -34,13 +34,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.auth.oauth import authorize_endpoint
 from wrike_mcp.config import Settings
-from wrike_mcp.health import HEALTHZ_PATH, healthz
 from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS
 from wrike_mcp.remote.access_log import configure_access_log, log_tool_calls
 from wrike_mcp.remote.consent import ConsentPages, UpstreamAuthorize, with_query
 from wrike_mcp.remote.crypto import load_keyring
 from wrike_mcp.remote.gate import MAX_BODY, McpGate, UserRateLimit, read_body, replay_body
-from wrike_mcp.remote.health import READYZ_PATH, Readiness
+from wrike_mcp.remote.health import health_routes
 from wrike_mcp.remote.provider import CONSENT_PATH, AuthServerConfig, WrikeMCPAuthProvider
 from wrike_mcp.remote.store import Store, sqlite_path
 from wrike_mcp.remote.upstream import CALLBACK_PATH, WrikeCallback
@@ -255,12 +254,8 @@ async def build_remote_server(
         transport_security=remote_transport_security(settings, config.issuer),
     )
     gate = McpGate(transport, provider, users, UserRateLimit(settings.user_rate_limit))
-    health = [
-        Route(HEALTHZ_PATH, endpoint=healthz, methods=["GET"]),
-        Route(READYZ_PATH, endpoint=Readiness(store).endpoint, methods=["GET"]),
-    ]
     app = Starlette(
-        routes=[*health, *_routes(config, provider, pages, callback, gate)],
+        routes=[*health_routes(store), *_routes(config, provider, pages, callback, gate)],
         lifespan=_lifespan(server, store, users),
     )
     return RemoteServer(app=app, server=server, store=store, users=users, provider=provider)

@@ -12,8 +12,9 @@ import anyio
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-from wrike_mcp.health import NO_STORE
+from wrike_mcp.health import HEALTHZ_PATH, NO_STORE, healthz
 from wrike_mcp.remote.store import SCHEMA_VERSION, Store, schema_version
 
 log = logging.getLogger(__name__)
@@ -56,3 +57,10 @@ class Readiness:
             f"the database schema is version {version}, newer than this wrike-mcp's ({SCHEMA_VERSION}): "
             "upgrade this replica"
         )
+
+
+def health_routes(store: Store) -> list[Route]:
+    return [
+        Route(HEALTHZ_PATH, endpoint=healthz, methods=["GET"]),
+        Route(READYZ_PATH, endpoint=Readiness(store).endpoint, methods=["GET"]),
+    ]
