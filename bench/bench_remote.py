@@ -200,19 +200,21 @@ async def load(users: int, per_user: int, replicas: int, wrike_limit: int) -> di
                 ]
                 httpx.delete(f"{sandbox_url}/_sandbox/requests")  # noqa: ASYNC210 - outside the timed part
                 times: list[float] = []
-                errors = 0
+                failures: Counter[str] = Counter()
 
                 async def user(number: int, http: httpx.AsyncClient) -> None:
-                    nonlocal errors
                     for call in range(per_user):
                         target = running[(number + call) % replicas]
                         try:
                             times.append(await timed_call(http, target.mcp_url, tokens[number]))
-                        except Exception:
-                            errors += 1
+                        except Exception as exc:
+                            failures[f"{type(exc).__name__}: {str(exc)[:160]}"] += 1
 
                 started = time.perf_counter()
-                async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=100)) as http:
+                # idle connections expire here before uvicorn's 5 s keep-alive closes them: reusing one the
+                # server is closing at that moment fails the request (httpx's own default is also 5 s)
+                limits = httpx.Limits(max_connections=100, keepalive_expiry=2.0)
+                async with httpx.AsyncClient(timeout=60, limits=limits) as http:
                     await asyncio.gather(*(user(n, http) for n in range(users)))
                 wall = time.perf_counter() - started
                 log = httpx.get(f"{sandbox_url}/_sandbox/requests").json()  # noqa: ASYNC210 - outside the timed part
@@ -234,7 +236,8 @@ async def load(users: int, per_user: int, replicas: int, wrike_limit: int) -> di
         "wrike_users": min(users, len(people)),
         "replicas": replicas,
         "calls": users * per_user,
-        "errors": errors,
+        "errors": sum(failures.values()),
+        "error_kinds": dict(failures),
         "wrike_429s": sum(1 for e in api if e.get("status") == 429),
         "p50_ms": round(statistics.median(times), 1) if times else None,
         "p99_ms": round(percentile(times, 0.99), 1) if times else None,

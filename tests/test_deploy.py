@@ -8,6 +8,7 @@ here against a stand-in) and the proxy's probe use /readyz within the replica's 
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import json
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+import uvicorn
 import yaml
 
 from wrike_mcp.cli import build_parser
@@ -216,3 +218,12 @@ def test_proxy_sends_traffic_only_to_ready_replicas() -> None:
     assert re.search(r"^\s*health_uri /readyz$", caddyfile, re.MULTILINE), caddyfile
     timeout = re.search(r"^\s*health_timeout (\d+s)$", caddyfile, re.MULTILINE)
     assert timeout and seconds(timeout.group(1)) > READY_TIMEOUT, "the proxy must wait for a 503"
+
+
+def test_proxy_closes_idle_connections_before_the_replicas_do() -> None:
+    """Otherwise the proxy now and then sends a request on a connection the replica is closing: a 502."""
+    caddyfile = (DEPLOY / "Caddyfile").read_text()
+    keepalive = re.search(r"^\s*keepalive (\d+s)$", caddyfile, re.MULTILINE)
+    assert keepalive, "the Caddyfile should set the upstream keepalive"
+    replica_keepalive = inspect.signature(uvicorn.Config).parameters["timeout_keep_alive"].default
+    assert seconds(keepalive.group(1)) < replica_keepalive
