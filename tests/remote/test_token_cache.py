@@ -116,10 +116,20 @@ async def test_a_revocation_through_this_store_empties_the_cache(store: Store) -
     await store.revoke_family("fam-revoked")
     assert await provider.load_access_token(revoked) is None
     assert await provider.load_access_token(kept) is not None  # read again from the store, still valid
-    for revocation in (store.delete_client("client-1"), store.forget_user("U1")):
+
+    async def wrike_refused_the_grant() -> None:  # as users.py does when Wrike refuses a refresh
+        async with store.locked("user:U1") as conn:
+            await store.revoke_grant(conn, "U1", time.time())
+
+    # then what `wrike-mcp admin revoke` does, should it run in a replica's process
+    for revoke in (
+        wrike_refused_the_grant,
+        lambda: store.delete_client("client-1"),
+        lambda: store.forget_user("U1"),
+    ):
         again = await new_token(store, "fam-again")
         assert await provider.load_access_token(again) is not None
-        await revocation
+        await revoke()
         assert await provider.load_access_token(again) is None
 
 
