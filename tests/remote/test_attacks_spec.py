@@ -164,14 +164,15 @@ def refresh_with(
 
 
 def foreign_resources(base: str) -> list[str | list[str]]:
-    """Resources this server does not serve: another host, another path or case of it, a fragment, a query;
-    and ours repeated with a foreign one (RFC 8707 allows several `resource` parameters)."""
+    """Resources this server does not serve: another host, another path or case of it, a fragment, a query,
+    a malformed URI; and ours repeated with a foreign one (RFC 8707 allows several `resource` parameters)."""
     return [
         "https://other.example/mcp",
         f"{base}/other",
         f"{base}/MCP",
         f"{base}/mcp#x",
         f"{base}/mcp?x=1",
+        "http://[::1/mcp",  # not even a URI
         [f"{base}/mcp", "https://other.example/mcp"],
     ]
 
@@ -221,13 +222,12 @@ def test_resource_scheme_and_host_compare_case_insensitively(server: str) -> Non
     response = refresh_with(base, client, tokens["refresh_token"], resource=f"http://LOCALHOST:{port}/mcp")
     assert response.status_code == 200, response.text
     assert get_me(base, response.json()["access_token"])["email"] == ANN
-    # the path is compared exactly
+    # the path is compared exactly; and a malformed resource is refused the same way, not a server error
     _, challenge = pkce()
-    state = secrets.token_urlsafe(8)
-    url = authorize_url(
-        base, client.client_id, challenge, state=state, resource=f"HTTP://LOCALHOST:{port}/MCP"
-    )
-    assert_error_redirect(httpx.get(url, timeout=TIMEOUT), base, "invalid_target", state)
+    for resource in (f"HTTP://LOCALHOST:{port}/MCP", f"http://[::1:{port}/mcp"):
+        state = secrets.token_urlsafe(8)
+        url = authorize_url(base, client.client_id, challenge, state=state, resource=resource)
+        assert_error_redirect(httpx.get(url, timeout=TIMEOUT), base, "invalid_target", state)
 
 
 # ---- discovery (RFC 9728, RFC 8414) -----------------------------------------------------------------------

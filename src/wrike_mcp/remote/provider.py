@@ -87,7 +87,10 @@ DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 def canonical_resource(value: str) -> str:
     """A resource URI compared the RFC 3986 §6.2.2-3 way: scheme and host lower-case, no default port, no
     trailing slash; the path (and anything else) exactly as given."""
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return value  # not a URI (e.g. an unclosed IPv6 bracket): then it names nothing we serve
     scheme = parts.scheme.lower()
     netloc = parts.netloc.lower()
     default_port = DEFAULT_PORTS.get(scheme)
