@@ -4,7 +4,7 @@ Resource indicators at `/token` (RFC 8707), scope narrowing on refresh (RFC 6749
 metadata at both well-known URLs (RFC 9728 §3.1), no OpenID discovery document, and multi-round-trip request
 state bound to the user who started it. The module's replica serves the public URL `http://localhost:PORT`
 (a host name, so its case can vary); a second replica on the same database with another public URL plays the
-other server; the request-state test runs two replicas of one public URL on PostgreSQL. docs/RELIABILITY.md
+other server; the request-state test runs two replicas of one public URL on PostgreSQL, stateful and stateless. docs/RELIABILITY.md
 "Remote mode" has one row per test here (OA70-OA84).
 """
 
@@ -44,7 +44,6 @@ from tests.remote.test_attacks import (
     sign_in,
     token_request,
 )
-from tests.remote.test_replicas import two_replicas
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow
@@ -343,10 +342,14 @@ def test_refresh_with_a_narrower_scope_narrows_only_that_access_token(server: st
 # ---- multi-round-trip request state --------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("mode", [(), ("--stateless",)], ids=["stateful", "stateless"])
 async def test_request_state_is_bound_to_the_user(
-    tmp_path: Path, sandbox: BackgroundSandbox, postgres_url: str
+    mode: tuple[str, ...], tmp_path: Path, sandbox: BackgroundSandbox, postgres_url: str
 ) -> None:
-    a, b = two_replicas(tmp_path, sandbox, postgres_url)  # one public URL, one database, one key
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"  # as behind one proxy: one public URL, one database, one key
+    a = start_replica(tmp_path, sandbox.base_url, postgres_url, public_url=public, port=port, extra_args=mode)
+    b = start_replica(tmp_path, sandbox.base_url, postgres_url, public_url=public, name="b", extra_args=mode)
     try:
         base = a.base_url
         client = new_client(base)  # one client for both people: only the user differs
