@@ -4,8 +4,8 @@ Resource indicators at `/token` (RFC 8707), scope narrowing on refresh (RFC 6749
 metadata at both well-known URLs (RFC 9728 §3.1), no OpenID discovery document, and multi-round-trip request
 state bound to the user who started it. The module's replica serves the public URL `http://localhost:PORT`
 (a host name, so its case can vary); a second replica on the same database with another public URL plays the
-other server; the request-state test runs two replicas of one public URL on PostgreSQL, stateful and stateless. docs/RELIABILITY.md
-"Remote mode" has one row per test here (OA70-OA84).
+other server; the request-state test runs two replicas of one public URL on PostgreSQL, stateful and
+stateless. docs/RELIABILITY.md "Remote mode" has one row per test here (OA70-OA76).
 """
 
 from __future__ import annotations
