@@ -606,19 +606,24 @@ def test_challenge_and_metadata(replica: Replica) -> None:
     assert challenge.startswith(f'Bearer resource_metadata="{base}/.well-known/oauth-protected-resource/mcp"')
     assert "error=" not in challenge, challenge
 
-    for path in ("/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"):
+    # RFC 9728 §3.1: each document names the resource its URL derives from (tests/remote/test_attacks_spec.py)
+    for path, resource in (
+        ("/.well-known/oauth-protected-resource/mcp", f"{base}/mcp"),
+        ("/.well-known/oauth-protected-resource", base),
+    ):
         document = httpx.get(base + path, timeout=TIMEOUT).json()
-        assert document["resource"] == f"{base}/mcp", document
+        assert document["resource"] == resource, document
         assert document["authorization_servers"] == [base], document
 
-    for path in ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"):
-        document = httpx.get(base + path, timeout=TIMEOUT).json()
-        assert document["issuer"] == base, document
-        assert document["code_challenge_methods_supported"] == ["S256"]
-        assert document["client_id_metadata_document_supported"] is True
-        assert document["authorization_response_iss_parameter_supported"] is True
-        methods = document["token_endpoint_auth_methods_supported"]
-        assert {"none", "client_secret_post", "client_secret_basic"} <= set(methods), methods
+    document = httpx.get(f"{base}/.well-known/oauth-authorization-server", timeout=TIMEOUT).json()
+    assert document["issuer"] == base, document
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["client_id_metadata_document_supported"] is True
+    assert document["authorization_response_iss_parameter_supported"] is True
+    methods = document["token_endpoint_auth_methods_supported"]
+    assert {"none", "client_secret_post", "client_secret_basic"} <= set(methods), methods
+    # no ID tokens, so no OpenID Connect discovery document
+    assert httpx.get(f"{base}/.well-known/openid-configuration", timeout=TIMEOUT).status_code == 404
 
 
 # ---- clients -----------------------------------------------------------------------------------------

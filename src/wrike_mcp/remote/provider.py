@@ -5,6 +5,19 @@ client authentication); this module decides what exists: registrations (DCR, or 
 fetched on first use), consent transactions, codes, and our own access and refresh tokens, which are bound
 to the resource and the granted scopes, stored hashed, and rotated; a reused refresh token or a replayed code
 revokes its whole family.
+
+Resource indicators (RFC 8707): this server protects one resource, `{public-url}/mcp`, and every token it issues
+is bound to it. A `resource` parameter at `/authorize` or `/token` (app.py checks the latter, the SDK's handler
+ignores it) must name that resource, or the public URL itself: the root protected-resource metadata describes
+the origin (RFC 9728 §3.1), and a client that discovered it, such as the MCP SDK's, which accepts any PRM
+`resource` that is a parent of the server URL, sends `resource={public-url}`. Both get tokens for
+`{public-url}/mcp`; anything else is `invalid_target`. Scheme and host compare case-insensitively, the path
+exactly, a trailing slash and a default port do not count. Codes and refresh tokens work only at the server
+whose resource they were issued for.
+
+Scopes on refresh (RFC 6749 §6): a refresh may ask for fewer scopes than the grant; that narrows the access
+token issued, not the grant. The refresh token row keeps the grant's scopes and the access token row the
+narrowed ones, so the next refresh without `scope` gets the whole grant back.
 """
 
 from __future__ import annotations
@@ -15,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from mcp.server.auth.provider import (
     AccessToken,
@@ -68,8 +81,22 @@ def redirect_uri_problem(uri: str) -> str | None:
     return f"redirect URI {uri[:100]!r} must be https, or http on a loopback address"
 
 
+DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
 def canonical_resource(value: str) -> str:
-    return value.rstrip("/")
+    """A resource URI compared the RFC 3986 §6.2.2-3 way: scheme and host lower-case, no default port, no
+    trailing slash; the path (and anything else) exactly as given."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return value  # not a URI (e.g. an unclosed IPv6 bracket): then it names nothing we serve
+    scheme = parts.scheme.lower()
+    netloc = parts.netloc.lower()
+    default_port = DEFAULT_PORTS.get(scheme)
+    if default_port and netloc.endswith(default_port):
+        netloc = netloc.removesuffix(default_port)
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), parts.query, parts.fragment))
 
 
 class WrikeMCPAuthProvider:
@@ -133,8 +160,20 @@ class WrikeMCPAuthProvider:
 
     # ---- authorization ------------------------------------------------------------------------------
 
+    def serves(self, resource: str) -> bool:
+        """Whether an RFC 8707 `resource` names this server's protected resource (module docstring)."""
+        return canonical_resource(resource) in (
+            canonical_resource(self.config.resource),
+            canonical_resource(self.config.issuer),
+        )
+
+    def _issued_here(self, resource: str | None) -> bool:
+        """Whether a grant (code or refresh token) was issued for this server's resource, not by another
+        server sharing the database under another public URL."""
+        return canonical_resource(resource or "") == canonical_resource(self.config.resource)
+
     async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
-        if params.resource is not None and canonical_resource(params.resource) != self.config.resource:
+        if params.resource is not None and not self.serves(params.resource):
             raise AuthorizeError(
                 "invalid_target", f"this server only issues tokens for {self.config.resource}"
             )
@@ -174,6 +213,8 @@ class WrikeMCPAuthProvider:
             # a replayed code: whatever it produced may be in an attacker's hands (RFC 6749 §4.1.2)
             await self.store.revoke_family(digest(authorization_code))
             return None
+        if not self._issued_here(params["resource"]):
+            return None
         return AuthorizationCode(
             code=authorization_code,
             scopes=params["scopes"],
@@ -196,6 +237,7 @@ class WrikeMCPAuthProvider:
             client_id=authorization_code.client_id,
             user_id=authorization_code.subject or "",
             scopes=authorization_code.scopes,
+            grant_scopes=authorization_code.scopes,
             resource=authorization_code.resource or self.config.resource,
             family=digest(authorization_code.code),
         )
@@ -208,10 +250,12 @@ class WrikeMCPAuthProvider:
         client_id: str,
         user_id: str,
         scopes: list[str],
+        grant_scopes: list[str],
         resource: str,
         family: str,
         spent_refresh: str | None = None,
     ) -> OAuthToken:
+        """An access token for `scopes` and a refresh token for the whole grant (`grant_scopes`)."""
         now = self.clock()
         access = ACCESS_PREFIX + secrets.token_urlsafe(32)
         refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
@@ -219,18 +263,24 @@ class WrikeMCPAuthProvider:
             "family": family,
             "client_id": client_id,
             "user_id": user_id,
-            "scopes": " ".join(scopes),
             "resource": resource,
             "used": False,
             "revoked": False,
             "created_at": now,
         }
         rows = [
-            {**common, "token": access, "kind": "access", "expires_at": now + self.config.access_token_ttl},
+            {
+                **common,
+                "token": access,
+                "kind": "access",
+                "scopes": " ".join(scopes),
+                "expires_at": now + self.config.access_token_ttl,
+            },
             {
                 **common,
                 "token": refresh,
                 "kind": "refresh",
+                "scopes": " ".join(grant_scopes),
                 "expires_at": now + self.config.refresh_token_ttl,
             },
         ]
@@ -257,7 +307,7 @@ class WrikeMCPAuthProvider:
             log.warning("refresh token reused for client %s; revoking its grant", row.client_id[:80])
             await self.store.revoke_family(row.family)
             return None
-        if row.revoked or row.expires_at < self.clock():
+        if row.revoked or row.expires_at < self.clock() or not self._issued_here(row.resource):
             return None
         return RefreshToken(
             token=refresh_token,
@@ -277,7 +327,8 @@ class WrikeMCPAuthProvider:
         return await self._issue(
             client_id=row.client_id,
             user_id=row.user_id,
-            scopes=scopes,
+            scopes=scopes,  # the SDK has checked they are among the grant's
+            grant_scopes=row.scopes,
             resource=row.resource,
             family=row.family,
             spent_refresh=refresh_token.token,
