@@ -425,33 +425,3 @@ async def test_scopeless_registration_may_narrow_then_step_up(replica: Replica) 
     assert 'error="insufficient_scope"' in challenge and "amReadOnlyAuditLog" in challenge, challenge
     wider = sign_in(replica, client, CLAUDE_REDIRECT, "ann", scope="wsReadOnly amReadOnlyAuditLog")
     await assert_signed_in(replica, wider, "ann", {"wsReadOnly", "amReadOnlyAuditLog"})
-
-
-async def test_registered_scope_still_bounds_the_client(replica: Replica) -> None:
-    """A client that named its scope at registration cannot ask for more later (the SDK's rule, kept)."""
-    client, info = register(
-        replica,
-        {
-            "client_name": "Scoped Client",
-            "redirect_uris": [CLAUDE_REDIRECT],
-            "token_endpoint_auth_method": "none",
-            "scope": "wsReadOnly",
-        },
-    )
-    assert info["scope"] == "wsReadOnly"
-    _, challenge = pkce()
-    params = {
-        "response_type": "code",
-        "client_id": client.client_id,
-        "redirect_uri": CLAUDE_REDIRECT,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "state": "s1",
-        "scope": "wsReadOnly amReadOnlyAuditLog",
-    }
-    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-        response = await http.get(f"{replica.base_url}/authorize?{urlencode(params)}")
-    assert response.status_code == 302, response.text
-    location = response.headers["location"]
-    assert location.startswith(CLAUDE_REDIRECT + "?"), location
-    assert parse_qs(urlsplit(location).query)["error"] == ["invalid_scope"], location
