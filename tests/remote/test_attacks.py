@@ -433,7 +433,7 @@ def test_unregistered_redirect_uri_gets_no_redirect(replica: Replica) -> None:
     _, challenge = pkce()
     for uri in (
         "http://127.0.0.1:53682/other",
-        "http://127.0.0.1:53683/callback",
+        "http://127.0.0.1:53683/other",  # any port may vary on loopback (RFC 8252 §7.3), not the path
         "http://localhost:53682/callback",
     ):
         response = httpx.get(

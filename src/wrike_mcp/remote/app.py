@@ -317,10 +317,10 @@ def _routes(
     sdk_routes = create_auth_routes(
         provider,
         issuer_url=AnyHttpUrl(config.issuer),
+        # No default_scopes: the SDK would write them into a registration that named no scope, and such a
+        # client could then never ask for another (provider.RegisteredClient); /authorize applies the default.
         client_registration_options=ClientRegistrationOptions(
-            enabled=True,
-            valid_scopes=list(config.scopes_supported),
-            default_scopes=list(config.default_scopes),
+            enabled=True, valid_scopes=list(config.scopes_supported), default_scopes=None
         ),
         revocation_options=RevocationOptions(enabled=True),
     )

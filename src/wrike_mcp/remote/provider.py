@@ -23,6 +23,7 @@ narrowed ones, so the next refresh without `scope` gets the whole grant back.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -41,6 +42,7 @@ from mcp.server.auth.provider import (
     TokenError,
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+from pydantic import AnyUrl
 
 from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.remote import cimd
@@ -69,8 +71,23 @@ class AuthServerConfig:
     cimd_allow_loopback: bool = False
 
 
-def redirect_uri_problem(uri: str) -> str | None:
-    """Why a redirect URI may not be registered (https anywhere, http only on loopback), or None."""
+# Schemes a browser gives a meaning of its own (script, inline content, files, the web), so they are never a
+# private-use scheme a native app claimed (RFC 8252 §7.1); http and https have their own rule.
+NOT_PRIVATE_USE = frozenset(
+    {"http", "https", "javascript", "vbscript", "data", "file", "blob", "filesystem", "about", "view-source"}
+    | {"ftp", "ws", "wss"}
+)
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*\Z")
+LOOPBACK_REDIRECT_RULE = "https, http on a loopback address"
+
+
+def redirect_uri_problem(uri: str, *, public: bool) -> str | None:
+    """Why a redirect URI may not be registered, or None.
+
+    https anywhere and http on loopback for every client; for a public client (no secret, so PKCE is what binds
+    the code to the app that started the flow) also a private-use scheme with an authority, such as Cursor's
+    `cursor://anysphere.cursor-mcp/oauth/callback` (RFC 8252 §7.1).
+    """
     parts = urlsplit(uri)
     if parts.fragment or parts.username or parts.password:
         return "redirect URIs may not carry a fragment or user info"
@@ -78,7 +95,63 @@ def redirect_uri_problem(uri: str) -> str | None:
         return None
     if parts.scheme == "http" and is_loopback_host(parts.hostname):
         return None
-    return f"redirect URI {uri[:100]!r} must be https, or http on a loopback address"
+    private_use = (
+        _SCHEME.match(parts.scheme) is not None and parts.scheme not in NOT_PRIVATE_USE and bool(parts.netloc)
+    )
+    if private_use and public:
+        return None
+    if private_use:
+        return (
+            f"redirect URI {uri[:100]!r}: a private-use scheme is for public clients only (auth method none)"
+        )
+    allowed = LOOPBACK_REDIRECT_RULE + (
+        ", or a private-use scheme with a host (app://host/path)" if public else ""
+    )
+    return f"redirect URI {uri[:100]!r} must be {allowed}"
+
+
+def redirect_uris_problem(client: OAuthClientInformationFull) -> str | None:
+    """Why a client's redirect URIs may not be registered (DCR) or used (a metadata document), or None."""
+    if not client.redirect_uris:
+        return "at least one redirect URI is required"
+    public = client.token_endpoint_auth_method == "none"  # noqa: S105 - a method name
+    for uri in client.redirect_uris:
+        problem = redirect_uri_problem(str(uri), public=public)
+        if problem:
+            return problem
+    return None
+
+
+def _loopback_key(uri: str) -> tuple[str, str, str, str] | None:
+    """What a loopback redirect URI is matched on: everything but the port (RFC 8252 §7.3), or None."""
+    parts = urlsplit(uri)
+    if parts.scheme != "http" or not is_loopback_host(parts.hostname):
+        return None
+    return (parts.scheme, parts.hostname or "", parts.path or "/", parts.query)
+
+
+class RegisteredClient(OAuthClientInformationFull):
+    """A client as the SDK's /authorize handler sees it, with two rules of ours.
+
+    - A loopback redirect URI matches a registered one on any port: native apps listen on whatever port is
+      free (RFC 8252 §7.3). The URI returned is the one requested, so the code carries it and /token's exact
+      comparison (RFC 6749 §4.1.3) holds the client to it.
+    - A client registered without `scope` may ask for any scope we support, narrower than the default or a
+      step-up after a 403; the consent page and the user's Wrike grant decide what it gets. A client that did
+      register a scope keeps the SDK's check: it said what it needs.
+    """
+
+    def validate_redirect_uri(self, redirect_uri: AnyUrl | None) -> AnyUrl:
+        if redirect_uri is not None and redirect_uri not in (self.redirect_uris or []):
+            key = _loopback_key(str(redirect_uri))
+            if key is not None and any(_loopback_key(str(uri)) == key for uri in self.redirect_uris or []):
+                return redirect_uri
+        return super().validate_redirect_uri(redirect_uri)
+
+    def validate_scope(self, requested_scope: str | None) -> list[str] | None:
+        if self.scope is None:
+            return None if requested_scope is None else requested_scope.split()
+        return super().validate_scope(requested_scope)
 
 
 DEFAULT_PORTS = {"http": ":80", "https": ":443"}
@@ -124,7 +197,7 @@ class WrikeMCPAuthProvider:
         now = self.clock()
         if row is not None and (row.expires_at is None or row.expires_at >= now):
             secret = self.keyring.decrypt(row.secret) if row.secret else None
-            return OAuthClientInformationFull.model_validate({**row.info, "client_secret": secret})
+            return RegisteredClient.model_validate({**row.info, "client_secret": secret})
         if not cimd.is_metadata_url(client_id):
             return None
         try:
@@ -132,24 +205,18 @@ class WrikeMCPAuthProvider:
         except cimd.MetadataDocumentError as exc:
             log.warning("client metadata document refused: %s", exc)
             return None
-        for uri in client.redirect_uris or []:
-            if redirect_uri_problem(str(uri)):
-                log.warning("client metadata document refused: %s", redirect_uri_problem(str(uri)))
-                return None
-        if client.scope is None:
-            # a document that names no scope may ask for any we support; the consent page still decides
-            client.scope = " ".join(self.config.scopes_supported)
+        problem = redirect_uris_problem(client)
+        if problem:
+            log.warning("client metadata document refused: %s", problem)
+            return None
         info = client.model_dump(mode="json", exclude_none=True)
         await self.store.save_client(client_id, info, None, "cimd", now, now + CIMD_CACHE_TTL)
-        return client
+        return RegisteredClient.model_validate(info)
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
-        for uri in client_info.redirect_uris or []:
-            problem = redirect_uri_problem(str(uri))
-            if problem:
-                raise RegistrationError("invalid_redirect_uri", problem)
-        if not client_info.redirect_uris:
-            raise RegistrationError("invalid_redirect_uri", "at least one redirect URI is required")
+        problem = redirect_uris_problem(client_info)
+        if problem:
+            raise RegistrationError("invalid_redirect_uri", problem)
         now = self.clock()
         await self.store.purge_expired(now)
         info = client_info.model_dump(mode="json", exclude_none=True, exclude={"client_secret"})
