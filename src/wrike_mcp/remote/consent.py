@@ -139,7 +139,10 @@ class ConsentPages:
 
     def user_of(self, request: Request) -> str | None:
         """The user this browser last signed in as (the signed user cookie), or None."""
-        encoded, issued, signature = (self._cookie(request, USER_COOKIE) or "..").split(".", 2)
+        parts = (self._cookie(request, USER_COOKIE) or "").split(".")
+        if len(parts) != 3:
+            return None
+        encoded, issued, signature = parts
         if not issued.isdigit() or not self.keyring.verify(f"user:{encoded}.{issued}", signature):
             return None
         if self.provider.clock() - int(issued) > REMEMBER_SECONDS:
