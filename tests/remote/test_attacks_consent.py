@@ -356,9 +356,12 @@ def test_admin_revoke_user_shows_the_page_again(replica: Replica, database: str,
     # Farah: a user no other test here signs in, so revoking her touches nobody else's consents
     farah = "farah.khan@northwind.example"
     sign_in(base, client.client_id, agent, farah, scope="wsReadWrite")
-    assert not authorize(base, client.client_id, agent, scope="wsReadWrite").page_shown  # remembered
+    skipped = authorize(base, client.client_id, agent, scope="wsReadWrite")
+    assert not skipped.page_shown  # remembered
     result = admin(database, workdir, "revoke", "--user", farah)
     assert "revoked" in result.stdout
+    # a skip already on its way to Wrike when the consent was revoked gets no code either
+    assert_refused_page(at_wrike(base, agent, skipped.consent, farah), 403, "has not approved this app")
     flow = authorize(base, client.client_id, agent, scope="wsReadWrite")
     assert flow.page_shown  # the same browser, cookie and all, is asked again
     code_of(at_wrike(base, agent, allow(base, flow), farah), flow)
@@ -388,7 +391,7 @@ def test_a_skip_for_one_user_gives_no_code_to_another(replica: Replica) -> None:
     flow = authorize(base, client.client_id, agent, scope="wsReadWrite")
     assert not flow.page_shown  # skipped for Ann ...
     answer = at_wrike(base, agent, flow.consent, BEN)  # ... but Wrike signs Ben in
-    assert_refused_page(answer, 403, "different person")
+    assert_refused_page(answer, 403, "has not approved this app")
     cleared = set_cookie_headers(answer)
     assert "Max-Age=0" in cleared["wrike-mcp-user"] or "expires=" in cleared["wrike-mcp-user"].lower()
     # Ben never approved this client: the next attempt in this browser shows him the page
@@ -455,7 +458,7 @@ def test_planted_binding_cookie_gets_no_code(replica: Replica, cookie_setter: Co
     ann = victim()
     cookie_setter.cookies = {**binding, "wrike-mcp-user": ben.cookies["wrike-mcp-user"]}
     ann.get(cookie_setter.url)
-    assert_refused_page(at_wrike(base, ann, to_wrike, ANN), 403, "different person")
+    assert_refused_page(at_wrike(base, ann, to_wrike, ANN), 403, "has not approved this app")
 
     # 3. an attacker with no user cookie (a fresh browser) and a victim who has one
     to_wrike, binding = attacker_allows(jar())

@@ -285,8 +285,9 @@ class ConsentPages:
             return None
         if approval.skipped or approval.approver not in (None, user_id):
             return (
-                "You signed in to Wrike as a different person from the one who approved this app here, "
-                "and that person has not approved it. Start again from your app to see the consent page."
+                "Wrike signed in a person who has not approved this app here (not the one who approved "
+                "it in this browser, or their approval was withdrawn). Start again from your app to see "
+                "the consent page."
             )
         return None
 
