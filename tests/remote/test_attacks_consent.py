@@ -657,3 +657,63 @@ def test_authorize_error_is_redirected_to_loopback_or_an_approved_client(replica
         assert answer.status_code == 302 and answer.headers["location"].startswith(APP_URI + "?"), answer.text
         assert query_of(answer.headers["location"])["error"] == error
         assert_refused_page(jar().get(url), 400, error)
+
+
+# ---- across replicas ---------------------------------------------------------------------------------
+
+
+def test_consent_and_binding_hold_across_replicas_on_postgresql(
+    tmp_path: Path, module_sandbox: BackgroundSandbox, postgres_url: str
+) -> None:
+    """Two replicas behind one public URL on one PostgreSQL: each hop of a sign-in may land on either."""
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    a = start_replica(
+        tmp_path, module_sandbox.base_url, postgres_url, public_url=public, port=port, name="pa"
+    )
+    b = start_replica(tmp_path, module_sandbox.base_url, postgres_url, public_url=public, name="pb")
+
+    def on(replica: Replica, url: str) -> str:
+        assert url.startswith(public), url
+        return replica.base_url + url.removeprefix(public)
+
+    try:
+        client = scoped_client(public)
+        agent = jar()
+        verifier, challenge = pkce()
+        query = {
+            "response_type": "code",
+            "client_id": client.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "state": "one",
+            "scope": "wsReadWrite",
+        }
+        # /authorize on B, the page on A, Allow on B, Wrike's callback on A
+        started = agent.get(f"{b.base_url}/authorize?" + urlencode(query))
+        flow = Flow(agent, client.client_id, verifier, "one", agent.get(on(a, started.headers["location"])))
+        assert flow.page_shown
+        to_wrike = agent.post(f"{b.base_url}/consent", data=flow.form(), headers={"Origin": public})
+        assert to_wrike.status_code == 302, to_wrike.text
+        signed_in = agent.get(to_wrike.headers["location"] + "&" + urlencode({"user": ANN}))
+        answer = agent.get(on(a, signed_in.headers["location"]))
+        assert exchange(public, client, code_of(answer, flow), verifier).status_code == 200
+
+        # remembered: /authorize on A, /consent on B skips (A's user cookie, the consent A recorded),
+        # Wrike's callback on B
+        verifier, challenge = pkce()
+        started = agent.get(
+            f"{a.base_url}/authorize?" + urlencode({**query, "state": "two", "code_challenge": challenge})
+        )
+        skipped = Flow(
+            agent, client.client_id, verifier, "two", agent.get(on(b, started.headers["location"]))
+        )
+        assert not skipped.page_shown and skipped.consent.status_code == 302
+        signed_in = agent.get(skipped.consent.headers["location"] + "&" + urlencode({"user": ANN}))
+        answer = agent.get(on(b, signed_in.headers["location"]))
+        second = exchange(public, client, code_of(answer, skipped), verifier)
+        assert second.status_code == 200, second.text
+    finally:
+        a.stop()
+        b.stop()

@@ -270,7 +270,8 @@ class ConsentPages:
             return "This sign-in was approved in another browser. Start again from your app."
         if self.user_of(request) != approval.approver:
             return (
-                "This browser is signed in here as someone other than the person who approved this sign-in."
+                "This browser is signed in here as someone other than the person who approved this sign-in. "
+                "Start again from your app."
             )
         return None
 
@@ -318,8 +319,13 @@ def kept_scopes(requested: list[str], ticked: list[str]) -> list[str]:
 
 
 def _origin(uri: str) -> str:
+    """The origin as a browser serializes it (RFC 6454): no default port, no user info, lower-case host."""
     parts = urlsplit(uri)
-    return f"{parts.scheme}://{parts.netloc}"
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{host}{port}"
 
 
 def security_headers(form_targets: list[str] = ()) -> dict[str, str]:  # type: ignore[assignment]
