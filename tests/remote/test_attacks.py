@@ -488,11 +488,13 @@ def test_consent_csrf_and_browser_binding(replica: Replica) -> None:
     no_cookie = httpx.post(f"{base}/consent", data={**fields, "decision": "allow"}, timeout=TIMEOUT)
     assert_no_redirect(no_cookie, 403)
     other_cookie = browser()
-    other_cookie.cookies.set("wrike-mcp-browser", secrets.token_urlsafe(32))
+    other_cookie.cookies.set("wrike-mcp-form", secrets.token_urlsafe(32))
     assert_no_redirect(other_cookie.post(f"{base}/consent", data={**fields, "decision": "allow"}), 403)
     second_browser = browser().get(str(started.page.url))
     assert_no_redirect(second_browser, 400)
-    assert "wrike-mcp-browser" not in second_browser.cookies
+    assert "wrike-mcp-form" not in second_browser.cookies
+    # the page view set the form cookie only: the browser binding is issued at Allow (OA37)
+    assert set(started.browser.cookies) == {"wrike-mcp-form"}
     # none of that spent the transaction: its own browser still completes
     answer = decide(base, started)
     assert answer["state"] == started.state and "code" in answer

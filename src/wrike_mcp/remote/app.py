@@ -37,9 +37,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.auth.oauth import authorize_endpoint
 from wrike_mcp.config import Settings
-from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS
+from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS, is_loopback_host
 from wrike_mcp.remote.access_log import configure_access_log, log_tool_calls
-from wrike_mcp.remote.consent import ConsentPages, UpstreamAuthorize, with_query
+from wrike_mcp.remote.consent import ConsentPages, UpstreamAuthorize, error_page, with_query
 from wrike_mcp.remote.crypto import load_keyring
 from wrike_mcp.remote.gate import MAX_BODY, McpGate, UserRateLimit, read_body, replay_body
 from wrike_mcp.remote.provider import (
@@ -139,12 +139,18 @@ def json_route(path: str, document: dict[str, Any]) -> Route:
 
 
 class AuthorizeGuard:
-    """Around the SDK's /authorize: 401 `invalid_client` for an unknown client; `iss` on redirects back."""
+    """Around the SDK's /authorize: 401 `invalid_client` for an unknown client; `iss` on redirects back.
 
-    def __init__(self, app: ASGIApp, provider: WrikeMCPAuthProvider) -> None:
+    An error is redirected back to the client (RFC 6749 §4.1.2.1) only when its redirect URI is on this
+    computer or this browser's user already approved that client; any other client could be an open
+    redirector's registration (RFC 9700 §4.11.2), so the person gets our own error page instead.
+    """
+
+    def __init__(self, app: ASGIApp, pages: ConsentPages) -> None:
         self.app = app
-        self.provider = provider
-        self.consent_url = provider.config.issuer + CONSENT_PATH
+        self.pages = pages
+        self.provider = pages.provider
+        self.consent_url = self.provider.config.issuer + CONSENT_PATH
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
@@ -158,22 +164,45 @@ class AuthorizeGuard:
             await response(scope, receive, send)
             return
 
-        async def send_with_iss(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    (name, self._with_iss(value) if name.lower() == b"location" else value)
-                    for name, value in message.get("headers", [])
-                ]
-                message = {**message, "headers": headers}
+        messages: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, keep)  # a redirect or a short JSON error: small enough to hold
+        start = messages[0] if messages else {}
+        headers = list(start.get("headers", []))
+        location = next((value for name, value in headers if name.lower() == b"location"), None)
+        if location is not None and not location.decode("latin-1").startswith(self.consent_url):
+            target = location.decode("latin-1")
+            if not await self._may_redirect(scope, client_id, target):
+                await self._error_page(target)(scope, receive, send)
+                return
+            start["headers"] = [
+                (name, self._with_iss(target) if name.lower() == b"location" else value)
+                for name, value in headers
+            ]
+        for message in messages:
             await send(message)
 
-        await self.app(scope, receive, send_with_iss)
+    async def _may_redirect(self, scope: Scope, client_id: str | None, target: str) -> bool:
+        if is_loopback_host(urlsplit(target).hostname):
+            return True
+        return await self.pages.approved_client(Request(scope), client_id)
 
-    def _with_iss(self, location: bytes) -> bytes:
-        text = location.decode("latin-1")
-        if text.startswith(self.consent_url):
-            return location
-        return with_query(text, {"iss": self.provider.config.issuer}).encode("latin-1")
+    def _with_iss(self, location: str) -> bytes:
+        return with_query(location, {"iss": self.provider.config.issuer}).encode("latin-1")
+
+    @staticmethod
+    def _error_page(target: str) -> Response:
+        answer = dict(parse_qsl(urlsplit(target).query))
+        error = answer.get("error", "invalid_request")
+        description = answer.get("error_description") or "the request was refused"
+        return error_page(
+            400,
+            f"The app's sign-in request cannot be completed ({error}: {description[:300]}). "
+            "Go back to the app and try again, or tell its maker.",
+        )
 
 
 class PublicClientRevocation:
@@ -329,7 +358,7 @@ def _routes(
         if route.path == "/.well-known/oauth-authorization-server":
             continue  # ours below: it also states CIMD, `iss` and the `none` auth method
         if route.path == "/authorize":
-            route = Route("/authorize", endpoint=AuthorizeGuard(route.app, provider), methods=["GET", "POST"])
+            route = Route("/authorize", endpoint=AuthorizeGuard(route.app, pages), methods=["GET", "POST"])
         if route.path == "/revoke":
             route = Route("/revoke", endpoint=PublicClientRevocation(route.app), methods=["POST", "OPTIONS"])
         if route.path == "/token":
