@@ -12,13 +12,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -132,13 +133,15 @@ def reaches_consent(replica: Replica, url: str) -> bool:
     return response.status_code == 302 and location.startswith(f"{replica.base_url}/consent?")
 
 
-def error_redirect(replica: Replica, url: str, redirect_uri: str) -> str:
-    """The `error` of a redirect back to `redirect_uri` (and nowhere else)."""
+def authorize_error(replica: Replica, url: str) -> str:
+    """The OAuth `error` of an /authorize refused for a client with an https redirect URI that this browser's
+    user never approved: wrike-mcp's own error page names it, and nothing is redirected (RFC 9700 §4.11.2)."""
     response = httpx.get(url, timeout=TIMEOUT)
-    assert response.status_code == 302, response.text
-    location = response.headers["location"]
-    assert location.startswith(redirect_uri + "?"), location
-    return parse_qs(urlsplit(location).query)["error"][0]
+    assert response.status_code == 400, response.text
+    assert "location" not in response.headers
+    found = re.search(r"\((\w+): ", response.text)
+    assert found, response.text
+    return found.group(1)
 
 
 def tokens_for(replica: Replica, client: str, redirect_uri: str, scope: str) -> dict[str, Any]:
@@ -324,7 +327,7 @@ def test_scopeless_client_cannot_ask_for_unknown_scopes(replica: Replica) -> Non
     client = client_id(replica, [HOSTED])
     for scope in ("Full", "wsReadWrite amReadWriteAuditLog", "wsReadOnly admin", "wsreadwrite"):
         url = authorize_url(replica, client, HOSTED, scope=scope)
-        assert error_redirect(replica, url, HOSTED) == "invalid_scope", scope
+        assert authorize_error(replica, url) == "invalid_scope", scope
 
 
 def test_scopeless_client_gets_what_it_asked_for_not_more(replica: Replica) -> None:
@@ -351,7 +354,7 @@ def test_registered_scope_still_bounds_the_client(replica: Replica) -> None:
     client = response.json()["client_id"]
     for scope in ("wsReadOnly amReadOnlyAuditLog", "wsReadWrite"):
         url = authorize_url(replica, client, HOSTED, scope=scope)
-        assert error_redirect(replica, url, HOSTED) == "invalid_scope", scope
+        assert authorize_error(replica, url) == "invalid_scope", scope
     assert reaches_consent(replica, authorize_url(replica, client, HOSTED, scope="wsReadOnly"))
     # registering a scope we do not have is refused outright
     refused = register(replica, [HOSTED], scope="wsReadOnly Full")
