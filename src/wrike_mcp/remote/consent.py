@@ -149,7 +149,7 @@ class ConsentPages:
         if (
             browser is None
             or bound_browser != digest(browser)
-            or not secrets.compare_digest(csrf, self._csrf(txn, browser))
+            or not secrets.compare_digest(csrf.encode(), self._csrf(txn, browser).encode())  # bytes: any text
         ):
             return error_page(403, "This form did not come from this browser's sign-in page. Start again.")
         if decision == "deny":
