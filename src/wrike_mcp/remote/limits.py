@@ -4,14 +4,16 @@
   replica on the same database shares one count. The address is the ASGI client host: uvicorn replaces it
   with the `X-Forwarded-For` client only when the connection comes from a trusted proxy
   (`FORWARDED_ALLOW_IPS`). IPv6 clients are counted per /64, the block one subscriber usually holds.
-- Bodies of at most 16 KiB (a registration, a token request or a consent form is well under 2 KiB).
+- Bodies of at most 16 KiB and query strings of at most 8 KiB (a registration, an authorization request, a
+  token request or a consent form is well under 3 KiB).
 - Parameters must be UTF-8 without control characters, and the OAuth endpoints take each parameter once
   (RFC 6749 §3.1): anything else is a 400 here rather than an error deeper in.
 - Caps on what an anonymous caller can make the server keep: unused registrations and sign-ins in progress.
 - Cookies that are not ASCII are dropped from every request: ours always are (RFC 6265 cookie-octets), so a
   non-ASCII one is another application's or forged, and nothing downstream has to cope with it.
 
-Refusals are JSON OAuth errors, or an HTML page on the browser routes; 429 and 503 carry `Retry-After`.
+Refusals are JSON OAuth errors, or an HTML page on the browser routes: 400, 413 (body), 414 (query),
+429 (rate) and 503 (a cap), the last two with `Retry-After`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from wrike_mcp.wrike.text import has_hidden
 
 WINDOW = 60  # seconds: every per-address limit is a count per minute
 MAX_BODY = 16 * 1024
+MAX_QUERY = 8 * 1024  # an authorization request is well under 3 KiB; its `state` is kept while it is pending
 CAPACITY_RETRY_AFTER = 60  # pending sign-ins expire within 10 minutes; asking again in a minute is fair
 BROWSER_PATHS = frozenset({CONSENT_PATH, CALLBACK_PATH})
 SINGLE_VALUED_PATHS = frozenset({"/authorize", "/token", "/revoke"})
@@ -137,6 +140,10 @@ class AbuseLimits:
             seconds = max(1, math.ceil(wait))
             await refuse(429, "rate_limited", f"too many requests; retry after {seconds} s", seconds)
             return
+        query: bytes = scope.get("query_string", b"")
+        if len(query) > MAX_QUERY:
+            await refuse(414, "invalid_request", f"the query string is longer than {MAX_QUERY // 1024} KiB")
+            return
         body: bytes | None = None
         if scope["method"] == "POST":
             body = await read_body(receive, MAX_BODY)
@@ -144,7 +151,7 @@ class AbuseLimits:
                 error = "invalid_client_metadata" if path == "/register" else "invalid_request"
                 await refuse(413, error, f"the request body is larger than {MAX_BODY // 1024} KiB")
                 return
-        problem = parameter_problem(scope.get("query_string", b""), single_valued=path in SINGLE_VALUED_PATHS)
+        problem = parameter_problem(query, single_valued=path in SINGLE_VALUED_PATHS)
         if problem is None and body is not None and _is_form(scope):
             problem = parameter_problem(body, single_valued=path in SINGLE_VALUED_PATHS)
         if problem is not None:
