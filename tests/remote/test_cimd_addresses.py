@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from wrike_mcp.remote.cimd import MetadataDocumentError, _check_url, address_refusal
+from wrike_mcp.remote.cimd import (
+    FAILURE_TTL,
+    MAX_REMEMBERED_FAILURES,
+    MetadataDocumentError,
+    RecentFailures,
+    _check_url,
+    address_refusal,
+)
 
 # (address, why it is refused — a word of the reason — or None when it may be fetched)
 TABLE = [
@@ -120,3 +127,20 @@ def test_is_global_alone_would_let_these_through() -> None:
 def test_malformed_client_id_urls_are_refused(url: str) -> None:
     with pytest.raises(MetadataDocumentError):
         _check_url(url, allow_loopback=False)
+
+
+def test_recent_failures_last_a_minute_and_are_bounded() -> None:
+    now = [1000.0]
+    failures = RecentFailures(clock=lambda: now[0])
+    failures.add("https://a.example/c.json")
+    assert failures.refused("https://a.example/c.json")
+    assert not failures.refused("https://b.example/c.json")
+    now[0] += FAILURE_TTL - 0.5
+    assert failures.refused("https://a.example/c.json")  # still within the minute: not fetched again
+    now[0] += 1
+    assert not failures.refused("https://a.example/c.json")  # a minute later it may be tried again
+    for n in range(MAX_REMEMBERED_FAILURES + 5):
+        failures.add(f"https://x.example/{n}.json")
+    assert not failures.refused("https://x.example/0.json")  # the oldest went first
+    assert failures.refused(f"https://x.example/{MAX_REMEMBERED_FAILURES + 4}.json")
+    assert len(failures._until) == MAX_REMEMBERED_FAILURES
