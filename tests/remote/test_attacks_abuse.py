@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html import unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -218,7 +218,7 @@ def test_register_flood_is_limited_per_address(limited: Replica) -> None:
 def test_every_unauthenticated_route_is_limited(limited: Replica) -> None:
     base = limited.base_url
     client_id = register(base, new_address()).json()["client_id"]
-    requests = {
+    requests: dict[str, Callable[[dict[str, str]], httpx.Response]] = {
         "/authorize": lambda h: authorize(base, client_id, h),
         "/token": lambda h: httpx.post(
             f"{base}/token",
