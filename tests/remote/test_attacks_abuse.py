@@ -570,6 +570,15 @@ def test_bad_encoding_and_control_characters_are_400(safe: Replica) -> None:
     for body in (b"txn=\xff&csrf=x&decision=allow", b"txn=%00&decision=allow"):
         assert_html_error(httpx.post(f"{base}/consent", content=body, headers=FORM, timeout=TIMEOUT), 400)
     assert_html_error(httpx.get(f"{base}/consent?txn=%FF", timeout=TIMEOUT), 400)
+    # form bodies only: no multipart (a missing boundary was a text/plain 400, and a 500 at /authorize)
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary=x", "application/json"):
+        headers = {"Content-Type": content_type}
+        for path in ("/authorize", "/token", "/revoke"):
+            response = httpx.post(f"{base}{path}", content=b"--x\r\n", headers=headers, timeout=TIMEOUT)
+            assert_json_error(response, 400, "invalid_request")
+        assert_html_error(
+            httpx.post(f"{base}/consent", content=b"--x", headers=headers, timeout=TIMEOUT), 400
+        )
     assert_html_error(httpx.get(f"{base}/oauth/wrike/callback?state=%FF&code=x", timeout=TIMEOUT), 400)
     invalid_json = httpx.post(f"{base}/register", content=b'{"client_name": "\xff"}', timeout=TIMEOUT)
     assert_json_error(invalid_json, 400, "invalid_client_metadata")

@@ -6,8 +6,9 @@
   (`FORWARDED_ALLOW_IPS`). IPv6 clients are counted per /64, the block one subscriber usually holds.
 - Bodies of at most 16 KiB and query strings of at most 8 KiB (a registration, an authorization request, a
   token request or a consent form is well under 3 KiB).
-- Parameters must be UTF-8 without control characters, and the OAuth endpoints take each parameter once
-  (RFC 6749 §3.1): anything else is a 400 here rather than an error deeper in.
+- Parameters must be UTF-8 without control characters, form bodies `application/x-www-form-urlencoded`, and
+  the OAuth endpoints take each parameter once (RFC 6749 §3.1): anything else is a 400 here rather than an
+  error deeper in.
 - Caps on what an anonymous caller can make the server keep: unused registrations and sign-ins in progress.
 - Cookies that are not ASCII are dropped from every request: ours always are (RFC 6265 cookie-octets), so a
   non-ASCII one is another application's or forged, and nothing downstream has to cope with it.
@@ -152,8 +153,11 @@ class AbuseLimits:
                 await refuse(413, error, f"the request body is larger than {MAX_BODY // 1024} KiB")
                 return
         problem = parameter_problem(query, single_valued=path in SINGLE_VALUED_PATHS)
-        if problem is None and body is not None and _is_form(scope):
-            problem = parameter_problem(body, single_valued=path in SINGLE_VALUED_PATHS)
+        if problem is None and body is not None and path != "/register":  # /register takes JSON
+            if _is_form(scope):
+                problem = parameter_problem(body, single_valued=path in SINGLE_VALUED_PATHS)
+            else:  # RFC 6749's encoding, and all a browser's form sends: no multipart parser to trip up
+                problem = "the body must be application/x-www-form-urlencoded"
         if problem is not None:
             await refuse(400, "invalid_request", problem)
             return
