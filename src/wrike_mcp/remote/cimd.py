@@ -216,8 +216,13 @@ def parse_document(url: str, body: bytes) -> OAuthClientInformationFull:
     if not isinstance(redirect_uris, list) or not redirect_uris:
         raise MetadataDocumentError("client metadata document lists no redirect_uris")
     method = document.get("token_endpoint_auth_method") or "none"
-    if method != "none":
-        raise MetadataDocumentError(f"token_endpoint_auth_method {method!r} is not supported (use none)")
+    # ChatGPT's document prefers private_key_jwt and lists `none` among the methods it can also use
+    # (token_endpoint_auth_methods_supported); it uses `none` with a server whose metadata offers no other.
+    also = document.get("token_endpoint_auth_methods_supported")
+    if method != "none" and not (isinstance(also, list) and "none" in also):
+        raise MetadataDocumentError(
+            f"token_endpoint_auth_method {str(method)[:40]!r} is not supported (use none)"
+        )
     fields = {
         key: document[key]
         for key in ("client_name", "client_uri", "logo_uri", "scope", "redirect_uris")

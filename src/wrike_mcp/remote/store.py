@@ -92,7 +92,9 @@ pending = Table(
     Column("txn", String(64), primary_key=True),  # hash of the consent transaction id
     Column("client_id", String(2048), nullable=False),
     Column("params", Text, nullable=False),  # JSON: redirect URI, PKCE challenge, state, scopes, resource
-    Column("browser", String(64)),  # hash of the browser-binding cookie, set on the first consent view
+    # hash of the browser's consent-form cookie from the first page view; at Allow (or a skip) replaced by
+    # the hash of the binding cookie issued then, which Wrike's callback checks
+    Column("browser", String(64)),
     Column("upstream_state", String(64), unique=True),  # hash of the state sent to Wrike, after consent
     Column("expires_at", Float, nullable=False),
 )
@@ -478,13 +480,18 @@ class Store:
             ).scalar()
         return bound == digest(browser)
 
-    async def approve_pending(self, txn: str, upstream_state: str, params: dict[str, Any]) -> bool:
-        """Record the approval (with the scopes the person kept) and the state sent to Wrike; once only."""
+    async def approve_pending(
+        self, txn: str, upstream_state: str, params: dict[str, Any], *, binding: str
+    ) -> bool:
+        """Record the approval (with the scopes the person kept), the state sent to Wrike and the browser
+        binding issued with it; once only."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(pending)
                 .where(pending.c.txn == digest(txn), pending.c.upstream_state.is_(None))
-                .values(upstream_state=digest(upstream_state), params=json.dumps(params))
+                .values(
+                    upstream_state=digest(upstream_state), params=json.dumps(params), browser=digest(binding)
+                )
             )
         return bool(result.rowcount)
 
@@ -671,6 +678,18 @@ class Store:
                     user_id=user_id, client_id=client_id, scopes=" ".join(scopes), created_at=now
                 )
             )
+
+    async def consent_of(self, user_id: str, client_id: str) -> list[str] | None:
+        """The scopes a user approved for a client, or None when they have not (or it was revoked)."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(consents.c.scopes).where(
+                        consents.c.user_id == user_id, consents.c.client_id == client_id
+                    )
+                )
+            ).first()
+        return row.scopes.split() if row is not None else None
 
     async def consents_of(self, user_id: str) -> list[tuple[str, list[str]]]:
         async with self.engine.connect() as conn:
