@@ -7,8 +7,8 @@
 - Bodies of at most 16 KiB and query strings of at most 8 KiB (a registration, an authorization request, a
   token request or a consent form is well under 3 KiB).
 - Parameters must be UTF-8 without control characters, form bodies `application/x-www-form-urlencoded`, and
-  the OAuth endpoints take each parameter once (RFC 6749 §3.1): anything else is a 400 here rather than an
-  error deeper in.
+  the OAuth endpoints take each parameter once (RFC 6749 §3.1; `resource` may repeat, RFC 8707): anything
+  else is a 400 here rather than an error deeper in.
 - Caps on what an anonymous caller can make the server keep: unused registrations and sign-ins in progress.
 - Cookies that are not ASCII are dropped from every request: ours always are (RFC 6265 cookie-octets), so a
   non-ASCII one is another application's or forged, and nothing downstream has to cope with it.
@@ -44,6 +44,7 @@ MAX_QUERY = 8 * 1024  # an authorization request is well under 3 KiB; its `state
 CAPACITY_RETRY_AFTER = 60  # pending sign-ins expire within 10 minutes; asking again in a minute is fair
 BROWSER_PATHS = frozenset({CONSENT_PATH, CALLBACK_PATH})
 SINGLE_VALUED_PATHS = frozenset({"/authorize", "/token", "/revoke"})
+MULTI_VALUED = frozenset({"resource"})  # RFC 8707 §2: a client may name several resources
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,9 @@ def parameter_problem(text: bytes, *, single_valued: bool) -> str | None:
     names = [name for name, _ in pairs]
     if any(has_hidden(name) or has_hidden(value) for name, value in pairs):
         return "parameters may not hold control characters"
-    if single_valued and len(set(names)) != len(names):
-        repeated = next(name for name in names if names.count(name) > 1)
-        return f"parameter {repeated[:40]!r} is given more than once"
+    repeated = [name for name in names if names.count(name) > 1 and name not in MULTI_VALUED]
+    if single_valued and repeated:
+        return f"parameter {repeated[0][:40]!r} is given more than once"
     return None
 
 
