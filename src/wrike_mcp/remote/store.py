@@ -340,7 +340,8 @@ class Store:
         current = int(now // step) * step
         oldest = current - step * (buckets - 1)
         where_key = rate_counters.c.key == key
-        async with self.locked(f"rate:{key}") as conn:
+        # one process lock for every SQLite key: a lock per key would keep one per client address forever
+        async with self.locked(f"rate:{key}" if self.is_postgres else "rate") as conn:
             await conn.execute(delete(rate_counters).where(where_key, rate_counters.c.bucket < oldest))
             rows = (
                 await conn.execute(
