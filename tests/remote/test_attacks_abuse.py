@@ -1,6 +1,6 @@
 """Abuse of the unauthenticated routes, against real replicas: floods, oversized and malformed input.
 
-Each test is a row OA50–OA69 of docs/RELIABILITY.md's Remote-mode table. Limits are set small through the
+Each test is a row (OA50–OA65) of docs/RELIABILITY.md's Remote-mode table. Limits are set small through the
 environment so that the tests are fast. The tests connect from loopback, which uvicorn trusts as a proxy by
 default, so a test can stand for several client addresses by sending `X-Forwarded-For`.
 """
@@ -91,7 +91,7 @@ async def _postgres(statement: str) -> None:
 
 @pytest.fixture(scope="module")
 def safe(tmp_path_factory: pytest.TempPathFactory, module_sandbox: BackgroundSandbox) -> Iterator[Replica]:
-    """Default limits on PostgreSQL, which refuses text holding NUL: malformed input goes all the way."""
+    """A replica on PostgreSQL, which refuses text holding NUL: malformed input goes all the way."""
     workdir = tmp_path_factory.mktemp("safe")
     name = f"wrike_mcp_test_{secrets.token_hex(6)}"
     anyio.run(_postgres, f'CREATE DATABASE "{name}"')
