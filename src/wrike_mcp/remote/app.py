@@ -29,6 +29,7 @@ from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOption
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -42,6 +43,7 @@ from wrike_mcp.remote.access_log import configure_access_log, log_tool_calls
 from wrike_mcp.remote.consent import ConsentPages, UpstreamAuthorize, error_page, with_query
 from wrike_mcp.remote.crypto import load_keyring
 from wrike_mcp.remote.gate import MAX_BODY, McpGate, UserRateLimit, read_body, replay_body
+from wrike_mcp.remote.limits import AbuseLimits, Limits
 from wrike_mcp.remote.provider import (
     CONSENT_PATH,
     AuthServerConfig,
@@ -331,6 +333,7 @@ async def build_remote_server(
     gate = McpGate(transport, provider, users, UserRateLimit(settings.user_rate_limit))
     app = Starlette(
         routes=_routes(config, provider, pages, callback, gate),
+        middleware=[Middleware(AbuseLimits, store=store, limits=Limits.from_settings(settings))],
         lifespan=_lifespan(server, store, users),
     )
     return RemoteServer(app=app, server=server, store=store, users=users, provider=provider)

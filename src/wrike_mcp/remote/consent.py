@@ -221,7 +221,9 @@ class ConsentPages:
         if (
             form_key is None
             or bound_form != digest(form_key)
-            or not secrets.compare_digest(csrf, self._csrf(txn, form_key))
+            or not secrets.compare_digest(
+                csrf.encode(), self._csrf(txn, form_key).encode()
+            )  # bytes: any text
         ):
             return error_page(403, "This form did not come from this browser's sign-in page. Start again.")
         if decision == "deny":

@@ -175,7 +175,7 @@ def _missing_scopes(body: bytes, granted: list[str]) -> list[str]:
     """For a `tools/call` of a tool the token does not cover: all scopes the call needs; else []."""
     try:
         message = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # too deeply nested for the parser: malformed all the same
         return []  # the transport answers malformed JSON itself
     if not isinstance(message, dict) or message.get("method") != "tools/call":
         return []

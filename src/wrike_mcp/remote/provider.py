@@ -48,6 +48,7 @@ from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.store import Store, digest
+from wrike_mcp.wrike.text import has_hidden
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,26 @@ CONSENT_PATH = "/consent"
 TRANSACTION_TTL = 600.0  # consent + Wrike sign-in must finish within 10 minutes
 CODE_TTL = 300.0
 CIMD_CACHE_TTL = 3600.0
+# A registration (DCR or metadata document) is small: what is kept of it, and its bounds.
+STORED_FIELDS = (
+    "client_id",
+    "client_id_issued_at",
+    "client_secret_expires_at",
+    "client_name",
+    "client_uri",
+    "logo_uri",
+    "redirect_uris",
+    "grant_types",
+    "response_types",
+    "token_endpoint_auth_method",
+    "scope",
+    "software_id",
+    "software_version",
+    "application_type",
+)
+MAX_CLIENT_NAME = 200
+MAX_REDIRECT_URIS = 10
+MAX_URI_LENGTH = 2000
 ACCESS_PREFIX = "wmcp_at_"
 REFRESH_PREFIX = "wmcp_rt_"
 
@@ -157,6 +178,31 @@ class RegisteredClient(OAuthClientInformationFull):
 DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 
+def stored_metadata(client: OAuthClientInformationFull) -> dict[str, Any]:
+    """What is kept of a registration or metadata document: the fields this server uses or shows, each
+    within bounds and free of control characters. Raises RegistrationError."""
+    info = client.model_dump(mode="json", exclude_none=True, include=set(STORED_FIELDS))
+    uris = info.get("redirect_uris") or []
+    if len(uris) > MAX_REDIRECT_URIS:
+        raise RegistrationError("invalid_redirect_uri", f"at most {MAX_REDIRECT_URIS} redirect URIs")
+    if any(len(uri) > MAX_URI_LENGTH for uri in uris):
+        raise RegistrationError(
+            "invalid_redirect_uri", f"redirect URIs are at most {MAX_URI_LENGTH} characters"
+        )
+    if len(info.get("client_name", "")) > MAX_CLIENT_NAME:
+        raise RegistrationError(
+            "invalid_client_metadata", f"client_name is at most {MAX_CLIENT_NAME} characters"
+        )
+    for key, value in info.items():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and (len(text) > MAX_URI_LENGTH or has_hidden(text)):
+                raise RegistrationError(
+                    "invalid_client_metadata",
+                    f"{key} is longer than {MAX_URI_LENGTH} characters or holds control characters",
+                )
+    return info
+
+
 def canonical_resource(value: str) -> str:
     """A resource URI compared the RFC 3986 §6.2.2-3 way: scheme and host lower-case, no default port, no
     trailing slash; the path (and anything else) exactly as given."""
@@ -187,39 +233,40 @@ class WrikeMCPAuthProvider:
         self.keyring = keyring
         self.config = config
         self.clock = clock
+        self.cimd_failures = cimd.RecentFailures()
 
     # ---- clients ------------------------------------------------------------------------------------
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
-        if len(client_id) > 2048:
-            return None
+        if len(client_id) > MAX_URI_LENGTH or has_hidden(client_id):
+            return None  # no such client could exist, and PostgreSQL refuses text holding NUL
         row = await self.store.get_client(client_id)
         now = self.clock()
         if row is not None and (row.expires_at is None or row.expires_at >= now):
             secret = self.keyring.decrypt(row.secret) if row.secret else None
             return RegisteredClient.model_validate({**row.info, "client_secret": secret})
-        if not cimd.is_metadata_url(client_id):
+        if not cimd.is_metadata_url(client_id) or self.cimd_failures.refused(client_id):
             return None
         try:
             client = await cimd.fetch_document(client_id, allow_loopback=self.config.cimd_allow_loopback)
-        except cimd.MetadataDocumentError as exc:
-            log.warning("client metadata document refused: %s", exc)
+            problem = redirect_uris_problem(client)
+            if problem:
+                raise cimd.MetadataDocumentError(problem)
+            info = stored_metadata(client)
+        except (cimd.MetadataDocumentError, RegistrationError) as exc:
+            self.cimd_failures.add(client_id)  # not fetched again for a minute, however often it is named
+            log.warning("client metadata document refused: %s", getattr(exc, "error_description", exc))
             return None
-        problem = redirect_uris_problem(client)
-        if problem:
-            log.warning("client metadata document refused: %s", problem)
-            return None
-        info = client.model_dump(mode="json", exclude_none=True)
         await self.store.save_client(client_id, info, None, "cimd", now, now + CIMD_CACHE_TTL)
         return RegisteredClient.model_validate(info)
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        info = stored_metadata(client_info)
         problem = redirect_uris_problem(client_info)
         if problem:
             raise RegistrationError("invalid_redirect_uri", problem)
         now = self.clock()
         await self.store.purge_expired(now)
-        info = client_info.model_dump(mode="json", exclude_none=True, exclude={"client_secret"})
         secret = self.keyring.encrypt(client_info.client_secret) if client_info.client_secret else None
         await self.store.save_client(
             client_info.client_id or "", info, secret, "dcr", now, now + self.config.registration_ttl

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     delete,
     event,
+    func,
     insert,
     inspect,
     select,
@@ -339,7 +340,8 @@ class Store:
         current = int(now // step) * step
         oldest = current - step * (buckets - 1)
         where_key = rate_counters.c.key == key
-        async with self.locked(f"rate:{key}") as conn:
+        # one process lock for every SQLite key: a lock per key would keep one per client address forever
+        async with self.locked(f"rate:{key}" if self.is_postgres else "rate") as conn:
             await conn.execute(delete(rate_counters).where(where_key, rate_counters.c.bucket < oldest))
             rows = (
                 await conn.execute(
@@ -414,6 +416,14 @@ class Store:
             await conn.execute(delete(tokens).where(tokens.c.expires_at < now - 86400))
             await conn.execute(delete(rate_counters).where(rate_counters.c.bucket < now - MAX_RATE_WINDOW))
 
+    async def unused_registrations(self, now: float) -> int:
+        """Dynamic registrations that have not expired and never obtained a token."""
+        query = select(func.count()).where(
+            clients.c.kind == "dcr", clients.c.used_at.is_(None), clients.c.expires_at >= now
+        )
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar() or 0)
+
     async def list_clients(self) -> list[ClientRow]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(clients).order_by(clients.c.created_at))).all()
@@ -435,6 +445,12 @@ class Store:
                     txn=digest(txn), client_id=client_id, params=json.dumps(params), expires_at=expires_at
                 )
             )
+
+    async def live_pending(self, now: float) -> int:
+        """Sign-ins in progress, after dropping the expired ones."""
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(pending).where(pending.c.expires_at < now))
+            return int((await conn.execute(select(func.count()).select_from(pending))).scalar() or 0)
 
     async def get_pending(self, txn: str, now: float) -> tuple[str, dict[str, Any], str | None] | None:
         """(client id, params, browser hash) of a live transaction not yet sent to Wrike."""
