@@ -119,6 +119,50 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("WRIKE_MCP_USER_RATE_LIMIT", "user_rate_limit"),
         description="MCP requests per minute per user (per replica)",
     )
+    # limits on the unauthenticated OAuth routes (docs/REMOTE.md "Limits"): requests per minute per client
+    # address, counted in the database so that every replica shares them
+    register_rate_limit: int = Field(
+        default=30,
+        gt=0,
+        validation_alias=AliasChoices("WRIKE_MCP_REGISTER_RATE_LIMIT", "register_rate_limit"),
+        description="/register requests per minute per client address",
+    )
+    authorize_rate_limit: int = Field(
+        default=60,
+        gt=0,
+        validation_alias=AliasChoices("WRIKE_MCP_AUTHORIZE_RATE_LIMIT", "authorize_rate_limit"),
+        description="/authorize requests per minute per client address",
+    )
+    token_rate_limit: int = Field(
+        default=300,
+        gt=0,
+        validation_alias=AliasChoices("WRIKE_MCP_TOKEN_RATE_LIMIT", "token_rate_limit"),
+        description="/token requests per minute per client address",
+    )
+    revoke_rate_limit: int = Field(
+        default=60,
+        gt=0,
+        validation_alias=AliasChoices("WRIKE_MCP_REVOKE_RATE_LIMIT", "revoke_rate_limit"),
+        description="/revoke requests per minute per client address",
+    )
+    sign_in_rate_limit: int = Field(
+        default=60,
+        gt=0,
+        validation_alias=AliasChoices("WRIKE_MCP_SIGN_IN_RATE_LIMIT", "sign_in_rate_limit"),
+        description="requests per minute per client address to the consent page, and to the Wrike callback",
+    )
+    max_unused_registrations: int = Field(
+        default=10_000,
+        gt=0,
+        validation_alias=AliasChoices("WRIKE_MCP_MAX_UNUSED_REGISTRATIONS", "max_unused_registrations"),
+        description="dynamic registrations kept that never obtained a token; more wait until some expire",
+    )
+    max_pending_authorizations: int = Field(
+        default=10_000,
+        gt=0,
+        validation_alias=AliasChoices("WRIKE_MCP_MAX_PENDING_AUTHORIZATIONS", "max_pending_authorizations"),
+        description="sign-ins in progress (each lives 10 minutes); more wait until some finish or expire",
+    )
     access_log: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("WRIKE_MCP_ACCESS_LOG", "access_log"),

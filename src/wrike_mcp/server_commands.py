@@ -249,7 +249,9 @@ async def serve_remote(args: argparse.Namespace, settings: Settings) -> None:
             host=args.host,
             port=args.port,
             log_level=settings.log_level.lower(),
-            proxy_headers=False,
+            # the client address of the per-address limits: X-Forwarded-For is believed only from the
+            # proxies in FORWARDED_ALLOW_IPS (uvicorn's default: loopback), docs/REMOTE.md "Limits"
+            proxy_headers=True,
         )
         await uvicorn.Server(config).serve()
     finally:

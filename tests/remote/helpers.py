@@ -114,6 +114,12 @@ def start_replica(
         WRIKE_MCP_SECRET_KEY=SECRET_KEY,
         WRIKE_MCP_ACCESS_LOG=str(log.with_suffix(".access")),
         WRIKE_MCP_CIMD_ALLOW_LOOPBACK="1",
+        # a test registers and signs in far faster than people do, all from loopback: the per-address limits
+        # (tested with their own values in test_attacks_abuse.py) stay out of the way of every other test
+        **{
+            f"WRIKE_MCP_{route}_RATE_LIMIT": "100000"
+            for route in ("REGISTER", "AUTHORIZE", "TOKEN", "REVOKE", "SIGN_IN")
+        },
     )
     env.update(extra_env or {})
     args = [

@@ -433,7 +433,7 @@ def test_unregistered_redirect_uri_gets_no_redirect(replica: Replica) -> None:
     _, challenge = pkce()
     for uri in (
         "http://127.0.0.1:53682/other",
-        "http://127.0.0.1:53683/callback",
+        "http://127.0.0.1:53683/other",  # any port may vary on loopback (RFC 8252 §7.3), not the path
         "http://localhost:53682/callback",
     ):
         response = httpx.get(
@@ -488,11 +488,13 @@ def test_consent_csrf_and_browser_binding(replica: Replica) -> None:
     no_cookie = httpx.post(f"{base}/consent", data={**fields, "decision": "allow"}, timeout=TIMEOUT)
     assert_no_redirect(no_cookie, 403)
     other_cookie = browser()
-    other_cookie.cookies.set("wrike-mcp-browser", secrets.token_urlsafe(32))
+    other_cookie.cookies.set("wrike-mcp-form", secrets.token_urlsafe(32))
     assert_no_redirect(other_cookie.post(f"{base}/consent", data={**fields, "decision": "allow"}), 403)
     second_browser = browser().get(str(started.page.url))
     assert_no_redirect(second_browser, 400)
-    assert "wrike-mcp-browser" not in second_browser.cookies
+    assert "wrike-mcp-form" not in second_browser.cookies
+    # the page view set the form cookie only: the browser binding is issued at Allow (OA37)
+    assert set(started.browser.cookies) == {"wrike-mcp-form"}
     # none of that spent the transaction: its own browser still completes
     answer = decide(base, started)
     assert answer["state"] == started.state and "code" in answer
@@ -606,19 +608,24 @@ def test_challenge_and_metadata(replica: Replica) -> None:
     assert challenge.startswith(f'Bearer resource_metadata="{base}/.well-known/oauth-protected-resource/mcp"')
     assert "error=" not in challenge, challenge
 
-    for path in ("/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"):
+    # RFC 9728 §3.1: each document names the resource its URL derives from (tests/remote/test_attacks_spec.py)
+    for path, resource in (
+        ("/.well-known/oauth-protected-resource/mcp", f"{base}/mcp"),
+        ("/.well-known/oauth-protected-resource", base),
+    ):
         document = httpx.get(base + path, timeout=TIMEOUT).json()
-        assert document["resource"] == f"{base}/mcp", document
+        assert document["resource"] == resource, document
         assert document["authorization_servers"] == [base], document
 
-    for path in ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"):
-        document = httpx.get(base + path, timeout=TIMEOUT).json()
-        assert document["issuer"] == base, document
-        assert document["code_challenge_methods_supported"] == ["S256"]
-        assert document["client_id_metadata_document_supported"] is True
-        assert document["authorization_response_iss_parameter_supported"] is True
-        methods = document["token_endpoint_auth_methods_supported"]
-        assert {"none", "client_secret_post", "client_secret_basic"} <= set(methods), methods
+    document = httpx.get(f"{base}/.well-known/oauth-authorization-server", timeout=TIMEOUT).json()
+    assert document["issuer"] == base, document
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["client_id_metadata_document_supported"] is True
+    assert document["authorization_response_iss_parameter_supported"] is True
+    methods = document["token_endpoint_auth_methods_supported"]
+    assert {"none", "client_secret_post", "client_secret_basic"} <= set(methods), methods
+    # no ID tokens, so no OpenID Connect discovery document
+    assert httpx.get(f"{base}/.well-known/openid-configuration", timeout=TIMEOUT).status_code == 404
 
 
 # ---- clients -----------------------------------------------------------------------------------------

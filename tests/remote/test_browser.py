@@ -116,7 +116,7 @@ def replica(tmp_path: Path, sandbox: BackgroundSandbox) -> Iterator[Replica]:
         running.stop()
 
 
-async def register(replica: Replica, redirect_uri: str) -> str:
+async def register(replica: Replica, redirect_uri: str, scope: str = "wsReadWrite") -> str:
     async with httpx.AsyncClient(timeout=30) as http:
         response = await http.post(
             f"{replica.base_url}/register",
@@ -126,6 +126,7 @@ async def register(replica: Replica, redirect_uri: str) -> str:
                 "grant_types": ["authorization_code", "refresh_token"],
                 "response_types": ["code"],
                 "token_endpoint_auth_method": "none",
+                "scope": scope,
             },
         )
     assert response.status_code == 201, response.text
@@ -198,7 +199,7 @@ async def test_consent_in_chromium_then_token_and_tools(
     tmp_path: Path, chromium: Any, replica: Replica, redirect_target: RedirectTarget
 ) -> None:
     redirect_uri = redirect_target.uri
-    client_id = await register(replica, redirect_uri)
+    client_id = await register(replica, redirect_uri, "wsReadOnly wsReadWrite amReadOnlyAuditLog")
     request = authorize_request(replica, client_id, redirect_uri, "wsReadWrite")
 
     context = await chromium.new_context()
@@ -213,7 +214,7 @@ async def test_consent_in_chromium_then_token_and_tools(
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert await page.title() == "Allow access to Wrike?"
     assert (await page.locator("#client-name").inner_text()).strip() == CLIENT_NAME
-    assert (await page.locator("#redirect-host").inner_text()).strip() == "127.0.0.1"
+    assert (await page.locator("#redirect-uri").inner_text()).strip() == redirect_uri  # in full
     assert "wsReadWrite" in await page.locator("#scopes").inner_text()
     assert await page.locator('#scopes input[name="scope"][value="wsReadWrite"]').is_checked()
     assert "on this computer" in await page.locator(".warn").inner_text()  # loopback redirect warning
@@ -241,13 +242,34 @@ async def test_consent_in_chromium_then_token_and_tools(
     assert {"search_tasks", "create_task", "get_me"} <= tools
     assert me["user"]["name"]
 
-    # the same browser is not asked again for the same client: straight through to the redirect URI
+    # the same person in the same browser is not asked again for the same client and the same (or fewer)
+    # permissions: straight through Wrike to the redirect URI, no page on the way
+    consent_answers: list[int] = []
+    page.on(
+        "response",
+        lambda answer: consent_answers.append(answer.status) if "/consent?" in answer.url else None,
+    )
     again = authorize_request(replica, client_id, redirect_uri, "wsReadWrite")
     await page.goto(again.url)
     await page.wait_for_url(f"{redirect_uri}?**", timeout=15_000)
     second = query_of(page.url)
     assert second["state"] == again.state and second["code"] != result["code"]
     assert len(redirect_target.received) == 2
+    assert consent_answers == [302], consent_answers  # /consent sent the browser on to Wrike: no page
+
+    # more than was approved (the audit log too): the page again, naming every permission asked for
+    broader = authorize_request(replica, client_id, redirect_uri, "wsReadWrite amReadOnlyAuditLog")
+    response = await page.goto(broader.url)
+    assert response is not None and response.status == 200
+    assert urlsplit(page.url).path == "/consent"
+    assert await page.locator('#scopes input[name="scope"]').count() == 2
+    assert "audit log" in await page.locator("#scopes").inner_text()
+    await page.get_by_role("button", name="Allow").click()
+    await page.wait_for_url(f"{redirect_uri}?**", timeout=15_000)
+    third = query_of(page.url)
+    assert third["state"] == broader.state and "code" in third
+    wider = await exchange(replica, client_id, redirect_uri, third["code"], broader.verifier)
+    assert wider["scope"] == "wsReadWrite amReadOnlyAuditLog"
 
     # the first code was spent: a replay is refused
     async with httpx.AsyncClient(timeout=30) as http:

@@ -183,19 +183,20 @@ async def test_pending_transaction_lifecycle(store: Store) -> None:
     # approved once, with the scopes the person kept: the Wrike state is recorded, and the transaction
     # no longer shows a consent page
     approved = {**PARAMS, "scopes": ["wsReadOnly"]}
-    assert await store.approve_pending("txn-1", "upstream-state", approved) is True
-    assert await store.approve_pending("txn-1", "another-state", PARAMS) is False
+    # with the binding issued at Allow, which replaces the page view's browser
+    assert await store.approve_pending("txn-1", "upstream-state", approved, binding="binding-1") is True
+    assert await store.approve_pending("txn-1", "another-state", PARAMS, binding="binding-2") is False
     assert await store.get_pending("txn-1", NOW) is None
 
     # Wrike's callback takes it exactly once, and only by the state that was sent
     assert await store.take_pending("another-state", NOW) is None
-    assert await store.take_pending("upstream-state", NOW) == ("client-1", approved, digest("browser-a"))
+    assert await store.take_pending("upstream-state", NOW) == ("client-1", approved, digest("binding-1"))
     assert await store.take_pending("upstream-state", NOW) is None
 
 
 async def test_pending_transactions_stored_hashed_expire_and_can_be_deleted(store: Store) -> None:
     await store.save_pending("txn-late", "client-1", PARAMS, NOW + 600)
-    await store.approve_pending("txn-late", "late-state", PARAMS)
+    await store.approve_pending("txn-late", "late-state", PARAMS, binding="binding")
     assert await store.take_pending("late-state", NOW + 601) is None  # too late: gone and refused
     assert await store.take_pending("late-state", NOW) is None
 
@@ -235,7 +236,7 @@ async def test_racing_approvals_and_callbacks_win_once(store: Store) -> None:
     taken: list[object] = []
 
     async def approve(n: int) -> None:
-        approvals.append(await store.approve_pending("txn-race", f"state-{n}", PARAMS))
+        approvals.append(await store.approve_pending("txn-race", f"state-{n}", PARAMS, binding=f"b-{n}"))
 
     async with anyio.create_task_group() as group:
         for n in range(3):
@@ -248,7 +249,8 @@ async def test_racing_approvals_and_callbacks_win_once(store: Store) -> None:
     async with anyio.create_task_group() as group:
         for n in (0, 1, 2, 0, 1, 2):
             group.start_soon(take, n)
-    assert [found for found in taken if found is not None] == [("client-1", PARAMS, None)]
+    winners = [found for found in taken if found is not None]
+    assert len(winners) == 1 and winners[0] in [("client-1", PARAMS, digest(f"b-{n}")) for n in range(3)]
 
 
 # ---- authorization codes ------------------------------------------------------------------------------
@@ -445,6 +447,9 @@ async def test_revoke_grant_and_forget_user_end_their_tokens(store: Store) -> No
     await store.save_consent("U1", "client-1", ["wsReadWrite"], NOW)
     await store.save_consent("U1", "client-1", ["wsReadOnly"], NOW + 1)  # replaced, not duplicated
     assert await store.consents_of("U1") == [("client-1", ["wsReadOnly"])]
+    assert await store.consent_of("U1", "client-1") == ["wsReadOnly"]
+    assert await store.consent_of("U1", "client-2") is None
+    assert await store.consent_of("U2", "client-1") is None
 
     async with store.engine.begin() as conn:
         await store.revoke_grant(conn, "U2", NOW)
@@ -456,6 +461,7 @@ async def test_revoke_grant_and_forget_user_end_their_tokens(store: Store) -> No
     u1_token = await store.get_token("u1-at")
     assert u1 is not None and u1.revoked and u1_token is not None and u1_token.revoked
     assert await store.consents_of("U1") == []
+    assert await store.consent_of("U1", "client-1") is None
 
 
 # ---- locks --------------------------------------------------------------------------------------------

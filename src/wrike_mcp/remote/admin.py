@@ -11,12 +11,20 @@ import anyio
 from wrike_mcp.config import Settings
 from wrike_mcp.remote.crypto import SecretKeyError, load_keyring
 from wrike_mcp.remote.store import Store, sqlite_path
+from wrike_mcp.wrike.text import escaped
 
 EXIT_USAGE = 2
 
 
 def _when(epoch: float | None) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M") if epoch else "-"
+
+
+def _row(*fields: str) -> str:
+    """One output line, fields tab-separated. Stored text comes from anyone who registered a client or signed
+    in, so its control, bidi and line-breaking characters are escaped: it can neither drive the terminal nor
+    forge a row."""
+    return "\t".join(escaped(field) for field in fields)
 
 
 def run_admin_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -37,16 +45,28 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 state = "revoked" if user.revoked else "active"
                 clients = ", ".join(client for client, _ in await store.consents_of(user.user_id)) or "-"
                 print(
-                    f"{user.email or '-'}\t{user.name or '-'}\t{user.user_id}\t{user.host}\t"
-                    f"{','.join(user.scopes)}\t{state}\tupdated {_when(user.updated_at)}\tclients: {clients}"
+                    _row(
+                        user.email or "-",
+                        user.name or "-",
+                        user.user_id,
+                        user.host,
+                        ",".join(user.scopes),
+                        state,
+                        f"updated {_when(user.updated_at)}",
+                        f"clients: {clients}",
+                    )
                 )
             return 0
         if command == "clients":
             for client in await store.list_clients():
-                name = client.info.get("client_name") or "-"
                 print(
-                    f"{client.client_id}\t{name}\t{client.kind}\tregistered {_when(client.created_at)}\t"
-                    f"first token {_when(client.used_at)}"
+                    _row(
+                        client.client_id,
+                        str(client.info.get("client_name") or "-"),
+                        client.kind,
+                        f"registered {_when(client.created_at)}",
+                        f"first token {_when(client.used_at)}",
+                    )
                 )
             return 0
         if command == "revoke":
@@ -69,7 +89,7 @@ async def _revoke(store: Store, args: argparse.Namespace) -> int:
         return 1
     for user in users:
         await store.forget_user(user.user_id)
-        print(f"revoked {user.email or user.user_id}: every client must sign in again")
+        print(f"revoked {escaped(user.email or user.user_id)}: every client must sign in again")
     return 0
 
 

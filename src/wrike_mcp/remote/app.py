@@ -1,11 +1,15 @@
 """The remote, multi-user HTTP application: authorization server, consent, Wrike callback and the gated /mcp.
 
 Routes (the public URL is the issuer; the protected resource is `{public-url}/mcp`):
-- `/.well-known/oauth-protected-resource[/mcp]` (RFC 9728), `/.well-known/oauth-authorization-server` and
-  `/.well-known/openid-configuration` (RFC 8414)
+- `/.well-known/oauth-protected-resource/mcp` (RFC 9728, what the 401 challenge names) describes
+  `{public-url}/mcp`; `/.well-known/oauth-protected-resource` describes the resource its URL derives from, the
+  origin `{public-url}` (§3.1), which the authorization server accepts as naming `{public-url}/mcp` (see
+  provider.py). `/.well-known/oauth-authorization-server` (RFC 8414). No `/.well-known/openid-configuration`:
+  wrike-mcp issues no ID tokens, so it is no OpenID provider; MCP clients ask for RFC 8414 metadata first.
 - `/authorize`, `/token`, `/register`, `/revoke`: the SDK's handlers over `WrikeMCPAuthProvider`; every
-  redirect from `/authorize` back to a client names our issuer (`iss`, RFC 9207), and an unknown client id
-  answers 401 `invalid_client` so clients register again
+  redirect from `/authorize` back to a client names our issuer (`iss`, RFC 9207), an unknown client id
+  answers 401 `invalid_client` so clients register again, and `/token` answers `invalid_target` for a
+  `resource` this server does not serve (RFC 8707)
 - `/consent` (GET page, POST decision), `/oauth/wrike/callback`
 - `/mcp`: `McpGate`, then the SDK's streamable HTTP transport
 - `/healthz` (alive), `/readyz` (database reachable, schema current): no authentication, any Host
@@ -26,6 +30,7 @@ from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOption
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -34,13 +39,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.auth.oauth import authorize_endpoint
 from wrike_mcp.config import Settings
-from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS
+from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS, is_loopback_host
 from wrike_mcp.remote.access_log import configure_access_log, log_tool_calls
-from wrike_mcp.remote.consent import ConsentPages, UpstreamAuthorize, with_query
+from wrike_mcp.remote.consent import ConsentPages, UpstreamAuthorize, error_page, with_query
 from wrike_mcp.remote.crypto import load_keyring
 from wrike_mcp.remote.gate import MAX_BODY, McpGate, UserRateLimit, read_body, replay_body
 from wrike_mcp.remote.health import health_routes
-from wrike_mcp.remote.provider import CONSENT_PATH, AuthServerConfig, WrikeMCPAuthProvider
+from wrike_mcp.remote.limits import AbuseLimits, Limits
+from wrike_mcp.remote.provider import (
+    CONSENT_PATH,
+    AuthServerConfig,
+    WrikeMCPAuthProvider,
+    canonical_resource,
+)
 from wrike_mcp.remote.store import Store, sqlite_path
 from wrike_mcp.remote.upstream import CALLBACK_PATH, WrikeCallback
 from wrike_mcp.remote.users import UserClients
@@ -72,7 +83,7 @@ def server_config(settings: Settings) -> AuthServerConfig:
     requested = [s for s in settings.scopes or [scope_rules.WS_READ_WRITE] if s in SCOPES_SUPPORTED]
     return AuthServerConfig(
         issuer=issuer,
-        resource=f"{issuer}/mcp",
+        resource=canonical_resource(f"{issuer}/mcp"),  # the form the gate compares tokens' audience in
         scopes_supported=SCOPES_SUPPORTED,
         default_scopes=tuple(requested or [scope_rules.WS_READ_WRITE]),
         access_token_ttl=settings.access_token_ttl,
@@ -114,9 +125,9 @@ def authorization_server_metadata(config: AuthServerConfig) -> dict[str, Any]:
     }
 
 
-def protected_resource_metadata(config: AuthServerConfig) -> dict[str, Any]:
+def protected_resource_metadata(config: AuthServerConfig, resource: str) -> dict[str, Any]:
     return {
-        "resource": config.resource,
+        "resource": resource,
         "authorization_servers": [config.issuer],
         "scopes_supported": list(config.scopes_supported),
         "bearer_methods_supported": ["header"],
@@ -132,12 +143,18 @@ def json_route(path: str, document: dict[str, Any]) -> Route:
 
 
 class AuthorizeGuard:
-    """Around the SDK's /authorize: 401 `invalid_client` for an unknown client; `iss` on redirects back."""
+    """Around the SDK's /authorize: 401 `invalid_client` for an unknown client; `iss` on redirects back.
 
-    def __init__(self, app: ASGIApp, provider: WrikeMCPAuthProvider) -> None:
+    An error is redirected back to the client (RFC 6749 §4.1.2.1) only when its redirect URI is on this
+    computer or this browser's user already approved that client; any other client could be an open
+    redirector's registration (RFC 9700 §4.11.2), so the person gets our own error page instead.
+    """
+
+    def __init__(self, app: ASGIApp, pages: ConsentPages) -> None:
         self.app = app
-        self.provider = provider
-        self.consent_url = provider.config.issuer + CONSENT_PATH
+        self.pages = pages
+        self.provider = pages.provider
+        self.consent_url = self.provider.config.issuer + CONSENT_PATH
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
@@ -151,22 +168,45 @@ class AuthorizeGuard:
             await response(scope, receive, send)
             return
 
-        async def send_with_iss(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    (name, self._with_iss(value) if name.lower() == b"location" else value)
-                    for name, value in message.get("headers", [])
-                ]
-                message = {**message, "headers": headers}
+        messages: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, keep)  # a redirect or a short JSON error: small enough to hold
+        start = messages[0] if messages else {}
+        headers = list(start.get("headers", []))
+        location = next((value for name, value in headers if name.lower() == b"location"), None)
+        if location is not None and not location.decode("latin-1").startswith(self.consent_url):
+            target = location.decode("latin-1")
+            if not await self._may_redirect(scope, client_id, target):
+                await self._error_page(target)(scope, receive, send)
+                return
+            start["headers"] = [
+                (name, self._with_iss(target) if name.lower() == b"location" else value)
+                for name, value in headers
+            ]
+        for message in messages:
             await send(message)
 
-        await self.app(scope, receive, send_with_iss)
+    async def _may_redirect(self, scope: Scope, client_id: str | None, target: str) -> bool:
+        if is_loopback_host(urlsplit(target).hostname):
+            return True
+        return await self.pages.approved_client(Request(scope), client_id)
 
-    def _with_iss(self, location: bytes) -> bytes:
-        text = location.decode("latin-1")
-        if text.startswith(self.consent_url):
-            return location
-        return with_query(text, {"iss": self.provider.config.issuer}).encode("latin-1")
+    def _with_iss(self, location: str) -> bytes:
+        return with_query(location, {"iss": self.provider.config.issuer}).encode("latin-1")
+
+    @staticmethod
+    def _error_page(target: str) -> Response:
+        answer = dict(parse_qsl(urlsplit(target).query))
+        error = answer.get("error", "invalid_request")
+        description = answer.get("error_description") or "the request was refused"
+        return error_page(
+            400,
+            f"The app's sign-in request cannot be completed ({error}: {description[:300]}). "
+            "Go back to the app and try again, or tell its maker.",
+        )
 
 
 class PublicClientRevocation:
@@ -193,6 +233,45 @@ class PublicClientRevocation:
         headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         await self.app({**scope, "headers": headers}, replay_body(body, receive), send)
+
+
+class TokenResourceCheck:
+    """Around the SDK's /token, whose handler ignores `resource` on the code and refresh grants: RFC 8707
+    `invalid_target` when one names a resource this server does not serve (any of them, if repeated)."""
+
+    def __init__(self, app: ASGIApp, provider: WrikeMCPAuthProvider) -> None:
+        self.app = app
+        self.provider = provider
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+        if scope.get("method") != "POST" or not content_type.startswith(b"application/x-www-form-urlencoded"):
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive, MAX_BODY)
+        if body is None:
+            await JSONResponse({"error": "invalid_request"}, status_code=413)(scope, receive, send)
+            return
+        form = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+        grant_types = {value for name, value in form if name == "grant_type"}
+        foreign = [value for name, value in form if name == "resource" and not self.provider.serves(value)]
+        if foreign and grant_types & {"authorization_code", "refresh_token"}:
+            response = JSONResponse(
+                {
+                    "error": "invalid_target",
+                    "error_description": f"this server only issues tokens for {self.provider.config.resource}",
+                },
+                status_code=400,
+                # as the SDK's own /token answers (CORS for browser-based clients)
+                headers={
+                    "Cache-Control": "no-store",
+                    "Pragma": "no-cache",
+                    "Access-Control-Allow-Origin": "*",
+                },
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, replay_body(body, receive), send)
 
 
 async def build_remote_server(
@@ -256,6 +335,7 @@ async def build_remote_server(
     gate = McpGate(transport, provider, users, UserRateLimit(settings.user_rate_limit))
     app = Starlette(
         routes=[*health_routes(store), *_routes(config, provider, pages, callback, gate)],
+        middleware=[Middleware(AbuseLimits, store=store, limits=Limits.from_settings(settings))],
         lifespan=_lifespan(server, store, users),
     )
     return RemoteServer(app=app, server=server, store=store, users=users, provider=provider)
@@ -271,10 +351,10 @@ def _routes(
     sdk_routes = create_auth_routes(
         provider,
         issuer_url=AnyHttpUrl(config.issuer),
+        # No default_scopes: the SDK would write them into a registration that named no scope, and such a
+        # client could then never ask for another (provider.RegisteredClient); /authorize applies the default.
         client_registration_options=ClientRegistrationOptions(
-            enabled=True,
-            valid_scopes=list(config.scopes_supported),
-            default_scopes=list(config.default_scopes),
+            enabled=True, valid_scopes=list(config.scopes_supported), default_scopes=None
         ),
         revocation_options=RevocationOptions(enabled=True),
     )
@@ -283,17 +363,23 @@ def _routes(
         if route.path == "/.well-known/oauth-authorization-server":
             continue  # ours below: it also states CIMD, `iss` and the `none` auth method
         if route.path == "/authorize":
-            route = Route("/authorize", endpoint=AuthorizeGuard(route.app, provider), methods=["GET", "POST"])
+            route = Route("/authorize", endpoint=AuthorizeGuard(route.app, pages), methods=["GET", "POST"])
         if route.path == "/revoke":
             route = Route("/revoke", endpoint=PublicClientRevocation(route.app), methods=["POST", "OPTIONS"])
+        if route.path == "/token":
+            route = Route(
+                "/token", endpoint=TokenResourceCheck(route.app, provider), methods=["POST", "OPTIONS"]
+            )
         routes.append(route)
-    as_metadata = authorization_server_metadata(config)
-    pr_metadata = protected_resource_metadata(config)
     return [
-        json_route("/.well-known/oauth-authorization-server", as_metadata),
-        json_route("/.well-known/openid-configuration", as_metadata),
-        json_route("/.well-known/oauth-protected-resource/mcp", pr_metadata),
-        json_route("/.well-known/oauth-protected-resource", pr_metadata),
+        json_route("/.well-known/oauth-authorization-server", authorization_server_metadata(config)),
+        # RFC 9728 §3.1: each document describes the resource its URL is derived from
+        json_route(
+            "/.well-known/oauth-protected-resource/mcp", protected_resource_metadata(config, config.resource)
+        ),
+        json_route(
+            "/.well-known/oauth-protected-resource", protected_resource_metadata(config, config.issuer)
+        ),
         *routes,
         Route(CONSENT_PATH, endpoint=pages.show, methods=["GET"]),
         Route(CONSENT_PATH, endpoint=pages.decide, methods=["POST"]),

@@ -13,6 +13,9 @@ import ipaddress
 import json
 import logging
 import socket
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,10 +30,32 @@ log = logging.getLogger(__name__)
 
 MAX_DOCUMENT_BYTES = 5 * 1024
 FETCH_TIMEOUT = 5.0
+FAILURE_TTL = 60.0  # a refused client_id URL is not fetched again for this long (per replica)
+MAX_REMEMBERED_FAILURES = 10_000
 
 
 class MetadataDocumentError(Exception):
     """The document could not be fetched or is not acceptable (the message says why; no secrets in it)."""
+
+
+class RecentFailures:
+    """Client ID URLs refused in the last FAILURE_TTL seconds, so that retrying one costs no fetch."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._until: OrderedDict[str, float] = OrderedDict()  # in expiry order: the TTL is constant
+
+    def refused(self, url: str) -> bool:
+        now = self.clock()
+        while self._until and next(iter(self._until.values())) <= now:
+            self._until.popitem(last=False)
+        return url in self._until
+
+    def add(self, url: str) -> None:
+        self._until.pop(url, None)
+        self._until[url] = self.clock() + FAILURE_TTL
+        while len(self._until) > MAX_REMEMBERED_FAILURES:
+            self._until.popitem(last=False)
 
 
 def is_metadata_url(client_id: str) -> bool:
@@ -38,8 +63,12 @@ def is_metadata_url(client_id: str) -> bool:
 
 
 def _check_url(url: str, *, allow_loopback: bool) -> tuple[str, int, str]:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a port out of range, a broken [IPv6] literal
+        raise MetadataDocumentError("client_id URL is malformed") from None
     loopback_http = allow_loopback and parts.scheme == "http" and is_loopback_host(host)
     if parts.scheme != "https" and not loopback_http:
         raise MetadataDocumentError("client_id URL must be https")
@@ -47,25 +76,97 @@ def _check_url(url: str, *, allow_loopback: bool) -> tuple[str, int, str]:
         raise MetadataDocumentError("client_id URL must have a host and no user info or fragment")
     if parts.path in ("", "/") or "/./" in parts.path or "/../" in parts.path:
         raise MetadataDocumentError("client_id URL must have a path without dot segments")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if not url.isascii() or any(ord(char) < 0x21 or char == "\x7f" for char in url):
+        raise MetadataDocumentError("client_id URL must be ASCII without spaces or control characters")
     return host, port, parts.scheme
+
+
+# Never fetched from, whatever `is_global` says: checked one by one so that a Python version's idea of
+# "global" cannot open a hole (3.11 calls 64:ff9b::/96 global whatever IPv4 address it carries).
+REFUSED_NETWORKS: tuple[tuple[str, str], ...] = (
+    ("0.0.0.0/8", "this-network"),
+    ("10.0.0.0/8", "private"),
+    ("100.64.0.0/10", "shared (CGNAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private"),
+    ("192.0.0.0/24", "IETF protocol assignments"),
+    ("192.0.2.0/24", "documentation"),
+    ("192.88.99.0/24", "6to4 relay"),
+    ("192.168.0.0/16", "private"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation"),
+    ("203.0.113.0/24", "documentation"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),  # with 255.255.255.255, broadcast
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("64:ff9b:1::/48", "local-use NAT64"),
+    ("100::/64", "discard-only"),
+    ("2001:db8::/32", "documentation"),
+    ("3fff::/20", "documentation"),
+    ("fc00::/7", "unique local (private)"),
+    ("fe80::/10", "link-local"),
+    ("fec0::/10", "site-local"),
+    ("ff00::/8", "multicast"),
+)
+_REFUSED = tuple((ipaddress.ip_network(net), why) for net, why in REFUSED_NETWORKS)
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _carried_ipv4(ip: ipaddress.IPv6Address) -> tuple[str, list[ipaddress.IPv4Address]] | None:
+    """The IPv4 addresses an IPv6 address leads to (mapped, compatible, NAT64, 6to4, Teredo), by form."""
+    if ip.ipv4_mapped is not None:
+        return "IPv4-mapped", [ip.ipv4_mapped]
+    if ip in _IPV4_COMPATIBLE:
+        return "IPv4-compatible", [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    if ip in _NAT64:
+        return "NAT64", [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    if ip.sixtofour is not None:
+        return "6to4", [ip.sixtofour]
+    if ip.teredo is not None:
+        return "Teredo", list(ip.teredo)
+    return None
+
+
+def address_refusal(address: str) -> str | None:
+    """Why a client-metadata document may not be fetched from `address`, or None for a public address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return f"{address[:60]!r} is not an IP address"
+    for network, why in _REFUSED:
+        if ip in network:
+            return f"{ip} is {why}"
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = _carried_ipv4(ip)
+        if carried is not None:
+            form, inner = carried
+            for v4 in inner:
+                problem = address_refusal(str(v4))
+                if problem:
+                    return f"{ip} is {form} of a refused address ({problem})"
+            return None
+    if not ip.is_global:  # the backstop for whatever special range the list above does not name
+        return f"{ip} is not globally reachable"
+    return None
 
 
 async def _public_address(host: str, port: int, *, allow_loopback: bool) -> str:
     """One address of `host` after checking that every address it resolves to may be fetched."""
     try:
         infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        raise MetadataDocumentError(f"cannot resolve {host}") from None
+    except (OSError, UnicodeError, ValueError):  # unknown names, and names IDNA cannot encode
+        raise MetadataDocumentError(f"cannot resolve {host[:100]}") from None
     addresses = [str(info[4][0]) for info in infos]
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if ip.is_loopback and allow_loopback:
+        if allow_loopback and ipaddress.ip_address(address.split("%", 1)[0]).is_loopback:
             continue
-        if not ip.is_global or ip.is_multicast:
-            raise MetadataDocumentError(f"{host} resolves to a non-public address")
+        if address_refusal(address):
+            raise MetadataDocumentError(f"{host[:100]} resolves to a non-public address")
     if not addresses:
-        raise MetadataDocumentError(f"cannot resolve {host}")
+        raise MetadataDocumentError(f"cannot resolve {host[:100]}")
     return addresses[0]
 
 
@@ -97,7 +198,7 @@ async def fetch_document(
                             raise MetadataDocumentError("client metadata document is larger than 5 KiB")
     except TimeoutError:
         raise MetadataDocumentError("client_id URL did not answer within 5 s") from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise MetadataDocumentError(f"cannot fetch client_id URL ({type(exc).__name__})") from None
     return parse_document(url, bytes(body))
 
@@ -115,8 +216,13 @@ def parse_document(url: str, body: bytes) -> OAuthClientInformationFull:
     if not isinstance(redirect_uris, list) or not redirect_uris:
         raise MetadataDocumentError("client metadata document lists no redirect_uris")
     method = document.get("token_endpoint_auth_method") or "none"
-    if method != "none":
-        raise MetadataDocumentError(f"token_endpoint_auth_method {method!r} is not supported (use none)")
+    # ChatGPT's document prefers private_key_jwt and lists `none` among the methods it can also use
+    # (token_endpoint_auth_methods_supported); it uses `none` with a server whose metadata offers no other.
+    also = document.get("token_endpoint_auth_methods_supported")
+    if method != "none" and not (isinstance(also, list) and "none" in also):
+        raise MetadataDocumentError(
+            f"token_endpoint_auth_method {str(method)[:40]!r} is not supported (use none)"
+        )
     fields = {
         key: document[key]
         for key in ("client_name", "client_uri", "logo_uri", "scope", "redirect_uris")

@@ -2,15 +2,28 @@
 
 This is the confused-deputy guard of the MCP security best practices: wrike-mcp holds one Wrike app, so a
 Wrike sign-in remembered by the browser must never silently hand a code to a client the person never saw.
-The page names the client, shows where the authorization will be sent (the redirect URI's host, with a
-warning when it is this computer), and the Wrike scopes. Its form is bound to the browser that opened it (a
-`__Host-` cookie over https, a plain one on loopback http) and carries a CSRF token derived from both; it
-cannot be framed. An approval is remembered in a signed cookie, so the same browser is not asked again for
-the same client.
+The page names the client (and, for a client ID metadata document, the host publishing it), shows the full
+redirect URI the authorization will be sent to (with a warning when it is this computer), and each Wrike
+scope in words. It cannot be framed.
+
+What is remembered is a server-side consent per (user, client, scopes), written when Wrike's callback
+completes. The user is known only then, so a signed user cookie set after a sign-in tells the next /consent
+whose consents to look at: a request for the same client and the same or narrower scopes skips the page, a
+broader one, a new client or anything after `wrike-mcp admin revoke` shows it. The transaction records who
+approved it (the user cookie's user at Allow or at the skip), and the callback refuses a code when Wrike
+signed in someone else who has not consented to that client themselves.
+
+Three cookies, each `__Host-` + `Secure` over https, `HttpOnly` and `SameSite=Lax`:
+- the form cookie, set when the page is viewed, guards only the form (with a token derived from it and the
+  `Origin` of the POST); nothing set at page view is trusted later;
+- the binding cookie, fresh per transaction and named after it, set at Allow (or at a skip) and checked at
+  the callback against the hash kept in the transaction;
+- the user cookie, set after a successful sign-in.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import secrets
 from dataclasses import dataclass
@@ -20,15 +33,17 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from wrike_mcp import scopes as scope_rules
 from wrike_mcp.hosts import is_loopback_host
+from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
-from wrike_mcp.remote.provider import WrikeMCPAuthProvider
+from wrike_mcp.remote.provider import TRANSACTION_TTL, WrikeMCPAuthProvider
 from wrike_mcp.remote.store import Store, digest
 
-BROWSER_COOKIE = "wrike-mcp-browser"
-CONSENT_COOKIE = "wrike-mcp-consent"
-REMEMBER_SECONDS = 90 * 86400
-MAX_REMEMBERED = 20
+FORM_COOKIE = "wrike-mcp-form"
+BINDING_COOKIE = "wrike-mcp-bind-"  # + a per-transaction suffix (binding_cookie)
+USER_COOKIE = "wrike-mcp-user"
+REMEMBER_SECONDS = 90 * 86400  # how long a browser remembers who signed in
 
 SCOPE_TEXT = {
     "wsReadOnly": "read your spaces, folders, projects, tasks, comments and time logs",
@@ -60,6 +75,31 @@ def client_redirect(params: dict[str, Any], issuer: str, values: dict[str, str |
     return RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
 
 
+@dataclass(frozen=True)
+class Approval:
+    """Who approved a transaction: the user cookie's user at Allow or at the skip (None for a browser that
+    has not signed in here before), and whether a remembered consent skipped the page."""
+
+    approver: str | None
+    skipped: bool
+
+
+APPROVAL_KEY = "approval"  # where the pending transaction's params keep its Approval
+
+
+def split_approval(params: dict[str, Any]) -> tuple[Approval, dict[str, Any]]:
+    """The Approval a transaction was sent to Wrike with, and its params without it (as codes keep them)."""
+    rest = {key: value for key, value in params.items() if key != APPROVAL_KEY}
+    recorded = params.get(APPROVAL_KEY) or {}
+    approver = recorded.get("approver")
+    return Approval(approver if isinstance(approver, str) else None, recorded.get("skipped") is True), rest
+
+
+def binding_cookie(upstream_state: str) -> str:
+    """The binding cookie's name for one transaction, found again from the state Wrike sends back."""
+    return BINDING_COOKIE + digest(upstream_state)[:16]
+
+
 class ConsentPages:
     def __init__(
         self, provider: WrikeMCPAuthProvider, store: Store, keyring: KeyRing, upstream: UpstreamAuthorize
@@ -69,10 +109,12 @@ class ConsentPages:
         self.keyring = keyring
         self.upstream = upstream
         self.secure = provider.config.issuer.startswith("https://")
+        self.origin = _origin(provider.config.issuer)
 
     # ---- cookies ------------------------------------------------------------------------------------
 
     def _cookie_name(self, name: str) -> str:
+        # `__Host-` over https: only this origin, over TLS, can set it (no other port or subdomain plants one)
         return f"__Host-{name}" if self.secure else name
 
     def _set_cookie(self, response: Response, name: str, value: str, max_age: int | None) -> None:
@@ -86,26 +128,52 @@ class ConsentPages:
             samesite="lax",
         )
 
-    def browser_of(self, request: Request) -> str | None:
-        value = request.cookies.get(self._cookie_name(BROWSER_COOKIE))
-        return value if value and len(value) <= 100 else None
-
-    def remembered(self, request: Request) -> list[str]:
-        raw = request.cookies.get(self._cookie_name(CONSENT_COOKIE), "")
-        digests, _, signature = raw.rpartition(".")
-        if not digests or not self.keyring.verify("consent:" + digests, signature):
-            return []
-        return digests.split(",")
-
-    def _remember(self, request: Request, response: Response, client_id: str) -> None:
-        kept = [d for d in self.remembered(request) if d != digest(client_id)][-(MAX_REMEMBERED - 1) :]
-        value = ",".join([*kept, digest(client_id)])
-        self._set_cookie(
-            response, CONSENT_COOKIE, f"{value}.{self.keyring.sign('consent:' + value)}", REMEMBER_SECONDS
+    def _delete_cookie(self, response: Response, name: str) -> None:
+        response.delete_cookie(
+            self._cookie_name(name), path="/", secure=self.secure, httponly=True, samesite="lax"
         )
 
-    def _csrf(self, txn: str, browser: str) -> str:
-        return self.keyring.sign(f"csrf:{txn}:{browser}")
+    def _cookie(self, request: Request, name: str) -> str | None:
+        value = request.cookies.get(self._cookie_name(name))
+        return value if value and len(value) <= 1000 else None
+
+    def user_of(self, request: Request) -> str | None:
+        """The user this browser last signed in as (the signed user cookie), or None."""
+        parts = (self._cookie(request, USER_COOKIE) or "").split(".")
+        if len(parts) != 3:
+            return None
+        encoded, issued, signature = parts
+        if not issued.isdigit() or not self.keyring.verify(f"user:{encoded}.{issued}", signature):
+            return None
+        if self.provider.clock() - int(issued) > REMEMBER_SECONDS:
+            return None
+        try:
+            return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def _remember_user(self, response: Response, user_id: str) -> None:
+        encoded = base64.urlsafe_b64encode(user_id.encode()).decode().rstrip("=")
+        issued = str(int(self.provider.clock()))
+        value = f"{encoded}.{issued}.{self.keyring.sign(f'user:{encoded}.{issued}')}"
+        self._set_cookie(response, USER_COOKIE, value, REMEMBER_SECONDS)
+
+    def _csrf(self, txn: str, form_key: str) -> str:
+        return self.keyring.sign(f"csrf:{txn}:{form_key}")
+
+    # ---- remembered consents ------------------------------------------------------------------------
+
+    async def covered(self, user_id: str, client_id: str, scopes: list[str]) -> bool:
+        """Whether the user already approved this client for these scopes or broader ones."""
+        consented = await self.store.consent_of(user_id, client_id)
+        return consented is not None and scope_rules.satisfies(consented, scopes)
+
+    async def approved_client(self, request: Request, client_id: str | None) -> bool:
+        """Whether this browser's user has approved this client before (for any scopes)."""
+        user = self.user_of(request)
+        if user is None or not client_id:
+            return False
+        return await self.store.consent_of(user, client_id) is not None
 
     # ---- pages --------------------------------------------------------------------------------------
 
@@ -117,39 +185,45 @@ class ConsentPages:
                 400, "This sign-in link has expired or was already used. Start again from your app."
             )
         client_id, params, _ = found
-        browser = self.browser_of(request) or secrets.token_urlsafe(32)
-        if not await self.store.bind_pending(txn, browser):
+        form_key = self._cookie(request, FORM_COOKIE) or secrets.token_urlsafe(32)
+        if not await self.store.bind_pending(txn, form_key):
             return error_page(400, "This sign-in was started in another browser. Start again from your app.")
         client = await self.provider.get_client(client_id)
         if client is None:
             return error_page(400, "The app that started this sign-in is no longer registered. Start again.")
-        if digest(client_id) in self.remembered(request):
-            response: Response = await self._to_wrike(txn, params)
-        else:
-            response = consent_page(
-                client_name=client.client_name or "An unnamed app",
-                client_id=client_id,
-                redirect_uri=params["redirect_uri"],
-                scopes=params["scopes"],
-                txn=txn,
-                csrf=self._csrf(txn, browser),
-                form_targets=[self.upstream.authorize_url, params["redirect_uri"]],
-            )
-        self._set_cookie(response, BROWSER_COOKIE, browser, None)
+        user = self.user_of(request)
+        if user is not None and await self.covered(user, client_id, params["scopes"]):
+            return await self._to_wrike(txn, params, Approval(user, skipped=True))
+        response = consent_page(
+            client_name=client.client_name or "An unnamed app",
+            client_id=client_id,
+            client_host=urlsplit(client_id).hostname if cimd.is_metadata_url(client_id) else None,
+            redirect_uri=params["redirect_uri"],
+            scopes=params["scopes"],
+            txn=txn,
+            csrf=self._csrf(txn, form_key),
+            form_targets=[self.upstream.authorize_url, params["redirect_uri"]],
+        )
+        self._set_cookie(response, FORM_COOKIE, form_key, None)
         return response
 
     async def decide(self, request: Request) -> Response:
+        origin = request.headers.get("origin")
+        if origin is not None and origin != self.origin:
+            return error_page(403, "This form was not sent from wrike-mcp's own page. Start again.")
         form = await request.form()
         txn, csrf, decision = (str(form.get(key, "")) for key in ("txn", "csrf", "decision"))
         found = await self.store.get_pending(txn, self.provider.clock()) if txn else None
         if found is None:
             return error_page(400, "This sign-in has expired or was already used. Start again from your app.")
-        client_id, params, bound_browser = found
-        browser = self.browser_of(request)
+        _, params, bound_form = found
+        form_key = self._cookie(request, FORM_COOKIE)
         if (
-            browser is None
-            or bound_browser != digest(browser)
-            or not secrets.compare_digest(csrf, self._csrf(txn, browser))
+            form_key is None
+            or bound_form != digest(form_key)
+            or not secrets.compare_digest(
+                csrf.encode(), self._csrf(txn, form_key).encode()
+            )  # bytes: any text
         ):
             return error_page(403, "This form did not come from this browser's sign-in page. Start again.")
         if decision == "deny":
@@ -160,13 +234,14 @@ class ConsentPages:
         kept = kept_scopes(params["scopes"], [str(value) for value in form.getlist("scope")])
         if not kept:
             return error_page(400, "Keep at least one permission, or choose Deny.")
-        response = await self._to_wrike(txn, {**params, "scopes": kept})
-        self._remember(request, response, client_id)
-        return response
+        approval = Approval(self.user_of(request), skipped=False)
+        return await self._to_wrike(txn, {**params, "scopes": kept}, approval)
 
-    async def _to_wrike(self, txn: str, params: dict[str, Any]) -> Response:
+    async def _to_wrike(self, txn: str, params: dict[str, Any], approval: Approval) -> Response:
         state = secrets.token_urlsafe(32)
-        if not await self.store.approve_pending(txn, state, params):
+        binding = secrets.token_urlsafe(32)  # fresh: nothing from the page view is trusted at the callback
+        approved = {**params, APPROVAL_KEY: {"approver": approval.approver, "skipped": approval.skipped}}
+        if not await self.store.approve_pending(txn, state, approved, binding=binding):
             return error_page(400, "This sign-in was already sent to Wrike. Start again from your app.")
         location = with_query(
             self.upstream.authorize_url,
@@ -178,7 +253,63 @@ class ConsentPages:
                 "scope": ",".join(params["scopes"]),
             },
         )
-        return RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
+        response = RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
+        self._set_cookie(response, binding_cookie(state), binding, int(TRANSACTION_TTL))
+        return response
+
+    # ---- at Wrike's callback ------------------------------------------------------------------------
+
+    def arrival_problem(
+        self, request: Request, state: str, bound: str | None, approval: Approval
+    ) -> str | None:
+        """Why this browser may not finish the transaction Wrike's `state` names (None: it may).
+
+        It must hold the binding cookie issued at Allow for this very transaction, and still be signed in
+        here as the user who approved it (a user cookie that changed or appeared since means another
+        browser's cookies, or another person)."""
+        binding = self._cookie(request, binding_cookie(state))
+        if binding is None or bound is None or not secrets.compare_digest(digest(binding), bound):
+            return "This sign-in was approved in another browser. Start again from your app."
+        if self.user_of(request) != approval.approver:
+            return (
+                "This browser is signed in here as someone other than the person who approved this sign-in. "
+                "Start again from your app."
+            )
+        return None
+
+    async def consent_problem(
+        self, approval: Approval, client_id: str, user_id: str, scopes: list[str]
+    ) -> str | None:
+        """Why the person Wrike signed in may not get a code for this client (None: they may).
+
+        A remembered consent skips the page only for the user it belongs to, and a page approved by one
+        signed-in user is not a consent of another: either needs the Wrike user's own covering consent."""
+        if await self.covered(user_id, client_id, scopes):
+            return None
+        if approval.skipped or approval.approver not in (None, user_id):
+            return (
+                "Wrike signed in a person who has not approved this app here (not the one who approved "
+                "it in this browser, or their approval was withdrawn). Start again from your app to see "
+                "the consent page."
+            )
+        return None
+
+    @staticmethod
+    def consented_here(approval: Approval, user_id: str) -> bool:
+        """Whether this transaction's page was approved by the user Wrike signed in (so it is their consent)."""
+        return not approval.skipped and approval.approver in (None, user_id)
+
+    def refuse(self, state: str, status: int, message: str) -> Response:
+        """The callback's error page: the transaction's cookie and the user cookie go (they did not match)."""
+        response = error_page(status, message)
+        self._delete_cookie(response, binding_cookie(state))
+        self._delete_cookie(response, USER_COOKIE)
+        return response
+
+    def signed_in(self, response: Response, state: str, user_id: str) -> None:
+        """After a code is issued: the transaction's cookie goes, the user cookie names who signed in."""
+        self._delete_cookie(response, binding_cookie(state))
+        self._remember_user(response, user_id)
 
 
 def kept_scopes(requested: list[str], ticked: list[str]) -> list[str]:
@@ -190,8 +321,13 @@ def kept_scopes(requested: list[str], ticked: list[str]) -> list[str]:
 
 
 def _origin(uri: str) -> str:
+    """The origin as a browser serializes it (RFC 6454): no default port, no user info, lower-case host."""
     parts = urlsplit(uri)
-    return f"{parts.scheme}://{parts.netloc}"
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{host}{port}"
 
 
 def security_headers(form_targets: list[str] = ()) -> dict[str, str]:  # type: ignore[assignment]
@@ -204,7 +340,8 @@ def security_headers(form_targets: list[str] = ()) -> dict[str, str]:  # type: i
         ).replace("  ", " "),
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        # not no-referrer: under it a browser sends `Origin: null` with the form's POST, which decide() checks
+        "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
     }
 
@@ -222,6 +359,7 @@ def consent_page(
     *,
     client_name: str,
     client_id: str,
+    client_host: str | None,
     redirect_uri: str,
     scopes: list[str],
     txn: str,
@@ -229,12 +367,17 @@ def consent_page(
     form_targets: list[str],
 ) -> HTMLResponse:
     esc = html.escape
-    host = urlsplit(redirect_uri).hostname or redirect_uri
     warning = ""
-    if is_loopback_host(host):
+    if is_loopback_host(urlsplit(redirect_uri).hostname):
         warning = (
             '<p class="warn">This app receives the authorization <b>on this computer</b> (localhost). '
             "Allow only if you started this sign-in yourself in an app on this computer.</p>"
+        )
+    publisher = ""
+    if client_host:
+        publisher = (
+            f'<p>This app is described by a document published at <b id="client-host">{esc(client_host)}</b> '
+            "(its client ID is a web address there).</p>"
         )
     items = "".join(
         f'<li><label><input type="checkbox" name="scope" value="{esc(scope)}" checked> <b>{esc(scope)}</b>: '
@@ -246,8 +389,9 @@ def consent_page(
 <title>Allow access to Wrike?</title><style>{STYLE}</style></head><body>
 <h1>Allow access to your Wrike account?</h1>
 <p><b id="client-name">{esc(client_name[:200])}</b> wants to use wrike-mcp to act in Wrike as you.</p>
-<p>The authorization will be sent to:</p>
-<p class="host" id="redirect-host">{esc(host)}</p>
+{publisher}
+<p>The authorization will be sent to this address:</p>
+<p class="host" id="redirect-uri">{esc(redirect_uri)}</p>
 {warning}
 <form method="post" action="consent">
 <p>It asks for these Wrike permissions (untick any you do not want to give; without write access it can
@@ -259,7 +403,8 @@ still read):</p>
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>
-<p>After you allow, Wrike asks you to sign in and confirm.</p>
+<p>After you allow, Wrike asks you to sign in and confirm. Next time this app asks for the same or fewer
+permissions, this page is skipped for you.</p>
 </body></html>"""
     return HTMLResponse(body, headers=security_headers(form_targets))
 

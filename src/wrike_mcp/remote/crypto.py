@@ -72,7 +72,8 @@ class KeyRing:
         return hmac.new(self.signing_key, value.encode(), hashlib.sha256).hexdigest()
 
     def verify(self, value: str, signature: str) -> bool:
-        return hmac.compare_digest(self.sign(value), signature)
+        # as bytes: compare_digest refuses str holding non-ASCII, and `signature` is whatever a request sent
+        return hmac.compare_digest(self.sign(value).encode(), signature.encode("utf-8", "surrogateescape"))
 
 
 def parse_keys(text: str) -> list[bytes]:

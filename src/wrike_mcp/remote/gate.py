@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from starlette.authentication import AuthCredentials
@@ -59,7 +60,9 @@ class McpGate:
         users: UserClients,
         rate_limit: UserRateLimit,
     ) -> None:
-        self.app = app
+        # The SDK's own middleware puts `scope["user"]` into its authenticated-user context, which binds
+        # sealed request state (multi-round-trip tool calls) to the user and client that started it.
+        self.app = AuthContextMiddleware(app)
         self.provider = provider
         self.users = users
         self.rate_limit = rate_limit
@@ -172,7 +175,7 @@ def _missing_scopes(body: bytes, granted: list[str]) -> list[str]:
     """For a `tools/call` of a tool the token does not cover: all scopes the call needs; else []."""
     try:
         message = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # too deeply nested for the parser: malformed all the same
         return []  # the transport answers malformed JSON itself
     if not isinstance(message, dict) or message.get("method") != "tools/call":
         return []

@@ -5,17 +5,31 @@ client authentication); this module decides what exists: registrations (DCR, or 
 fetched on first use), consent transactions, codes, and our own access and refresh tokens, which are bound
 to the resource and the granted scopes, stored hashed, and rotated; a reused refresh token or a replayed code
 revokes its whole family.
+
+Resource indicators (RFC 8707): this server protects one resource, `{public-url}/mcp`, and every token it issues
+is bound to it. A `resource` parameter at `/authorize` or `/token` (app.py checks the latter, the SDK's handler
+ignores it) must name that resource, or the public URL itself: the root protected-resource metadata describes
+the origin (RFC 9728 §3.1), and a client that discovered it, such as the MCP SDK's, which accepts any PRM
+`resource` that is a parent of the server URL, sends `resource={public-url}`. Both get tokens for
+`{public-url}/mcp`; anything else is `invalid_target`. Scheme and host compare case-insensitively, the path
+exactly, a trailing slash and a default port do not count. Codes and refresh tokens work only at the server
+whose resource they were issued for.
+
+Scopes on refresh (RFC 6749 §6): a refresh may ask for fewer scopes than the grant; that narrows the access
+token issued, not the grant. The refresh token row keeps the grant's scopes and the access token row the
+narrowed ones, so the next refresh without `scope` gets the whole grant back.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from mcp.server.auth.provider import (
     AccessToken,
@@ -28,12 +42,14 @@ from mcp.server.auth.provider import (
     TokenError,
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+from pydantic import AnyUrl
 
 from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.store import Store, digest
 from wrike_mcp.remote.token_cache import TokenCache
+from wrike_mcp.wrike.text import has_hidden
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +57,26 @@ CONSENT_PATH = "/consent"
 TRANSACTION_TTL = 600.0  # consent + Wrike sign-in must finish within 10 minutes
 CODE_TTL = 300.0
 CIMD_CACHE_TTL = 3600.0
+# A registration (DCR or metadata document) is small: what is kept of it, and its bounds.
+STORED_FIELDS = (
+    "client_id",
+    "client_id_issued_at",
+    "client_secret_expires_at",
+    "client_name",
+    "client_uri",
+    "logo_uri",
+    "redirect_uris",
+    "grant_types",
+    "response_types",
+    "token_endpoint_auth_method",
+    "scope",
+    "software_id",
+    "software_version",
+    "application_type",
+)
+MAX_CLIENT_NAME = 200
+MAX_REDIRECT_URIS = 10
+MAX_URI_LENGTH = 2000
 ACCESS_PREFIX = "wmcp_at_"
 REFRESH_PREFIX = "wmcp_rt_"
 
@@ -57,8 +93,23 @@ class AuthServerConfig:
     cimd_allow_loopback: bool = False
 
 
-def redirect_uri_problem(uri: str) -> str | None:
-    """Why a redirect URI may not be registered (https anywhere, http only on loopback), or None."""
+# Schemes a browser gives a meaning of its own (script, inline content, files, the web), so they are never a
+# private-use scheme a native app claimed (RFC 8252 §7.1); http and https have their own rule.
+NOT_PRIVATE_USE = frozenset(
+    {"http", "https", "javascript", "vbscript", "data", "file", "blob", "filesystem", "about", "view-source"}
+    | {"ftp", "ws", "wss"}
+)
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*\Z")
+LOOPBACK_REDIRECT_RULE = "https, http on a loopback address"
+
+
+def redirect_uri_problem(uri: str, *, public: bool) -> str | None:
+    """Why a redirect URI may not be registered, or None.
+
+    https anywhere and http on loopback for every client; for a public client (no secret, so PKCE is what binds
+    the code to the app that started the flow) also a private-use scheme with an authority, such as Cursor's
+    `cursor://anysphere.cursor-mcp/oauth/callback` (RFC 8252 §7.1).
+    """
     parts = urlsplit(uri)
     if parts.fragment or parts.username or parts.password:
         return "redirect URIs may not carry a fragment or user info"
@@ -66,11 +117,106 @@ def redirect_uri_problem(uri: str) -> str | None:
         return None
     if parts.scheme == "http" and is_loopback_host(parts.hostname):
         return None
-    return f"redirect URI {uri[:100]!r} must be https, or http on a loopback address"
+    private_use = (
+        _SCHEME.match(parts.scheme) is not None and parts.scheme not in NOT_PRIVATE_USE and bool(parts.netloc)
+    )
+    if private_use and public:
+        return None
+    if private_use:
+        return (
+            f"redirect URI {uri[:100]!r}: a private-use scheme is for public clients only (auth method none)"
+        )
+    allowed = LOOPBACK_REDIRECT_RULE + (
+        ", or a private-use scheme with a host (app://host/path)" if public else ""
+    )
+    return f"redirect URI {uri[:100]!r} must be {allowed}"
+
+
+def redirect_uris_problem(client: OAuthClientInformationFull) -> str | None:
+    """Why a client's redirect URIs may not be registered (DCR) or used (a metadata document), or None."""
+    if not client.redirect_uris:
+        return "at least one redirect URI is required"
+    public = client.token_endpoint_auth_method == "none"  # noqa: S105 - a method name
+    for uri in client.redirect_uris:
+        problem = redirect_uri_problem(str(uri), public=public)
+        if problem:
+            return problem
+    return None
+
+
+def _loopback_key(uri: str) -> tuple[str, str, str, str] | None:
+    """What a loopback redirect URI is matched on: everything but the port (RFC 8252 §7.3), or None."""
+    parts = urlsplit(uri)
+    if parts.scheme != "http" or not is_loopback_host(parts.hostname):
+        return None
+    return (parts.scheme, parts.hostname or "", parts.path or "/", parts.query)
+
+
+class RegisteredClient(OAuthClientInformationFull):
+    """A client as the SDK's /authorize handler sees it, with two rules of ours.
+
+    - A loopback redirect URI matches a registered one on any port: native apps listen on whatever port is
+      free (RFC 8252 §7.3). The URI returned is the one requested, so the code carries it and /token's exact
+      comparison (RFC 6749 §4.1.3) holds the client to it.
+    - A client registered without `scope` may ask for any scope we support, narrower than the default or a
+      step-up after a 403; the consent page and the user's Wrike grant decide what it gets. A client that did
+      register a scope keeps the SDK's check: it said what it needs.
+    """
+
+    def validate_redirect_uri(self, redirect_uri: AnyUrl | None) -> AnyUrl:
+        if redirect_uri is not None and redirect_uri not in (self.redirect_uris or []):
+            key = _loopback_key(str(redirect_uri))
+            if key is not None and any(_loopback_key(str(uri)) == key for uri in self.redirect_uris or []):
+                return redirect_uri
+        return super().validate_redirect_uri(redirect_uri)
+
+    def validate_scope(self, requested_scope: str | None) -> list[str] | None:
+        if self.scope is None:
+            return None if requested_scope is None else requested_scope.split()
+        return super().validate_scope(requested_scope)
+
+
+DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def stored_metadata(client: OAuthClientInformationFull) -> dict[str, Any]:
+    """What is kept of a registration or metadata document: the fields this server uses or shows, each
+    within bounds and free of control characters. Raises RegistrationError."""
+    info = client.model_dump(mode="json", exclude_none=True, include=set(STORED_FIELDS))
+    uris = info.get("redirect_uris") or []
+    if len(uris) > MAX_REDIRECT_URIS:
+        raise RegistrationError("invalid_redirect_uri", f"at most {MAX_REDIRECT_URIS} redirect URIs")
+    if any(len(uri) > MAX_URI_LENGTH for uri in uris):
+        raise RegistrationError(
+            "invalid_redirect_uri", f"redirect URIs are at most {MAX_URI_LENGTH} characters"
+        )
+    if len(info.get("client_name", "")) > MAX_CLIENT_NAME:
+        raise RegistrationError(
+            "invalid_client_metadata", f"client_name is at most {MAX_CLIENT_NAME} characters"
+        )
+    for key, value in info.items():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and (len(text) > MAX_URI_LENGTH or has_hidden(text)):
+                raise RegistrationError(
+                    "invalid_client_metadata",
+                    f"{key} is longer than {MAX_URI_LENGTH} characters or holds control characters",
+                )
+    return info
 
 
 def canonical_resource(value: str) -> str:
-    return value.rstrip("/")
+    """A resource URI compared the RFC 3986 §6.2.2-3 way: scheme and host lower-case, no default port, no
+    trailing slash; the path (and anything else) exactly as given."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return value  # not a URI (e.g. an unclosed IPv6 bracket): then it names nothing we serve
+    scheme = parts.scheme.lower()
+    netloc = parts.netloc.lower()
+    default_port = DEFAULT_PORTS.get(scheme)
+    if default_port and netloc.endswith(default_port):
+        netloc = netloc.removesuffix(default_port)
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), parts.query, parts.fragment))
 
 
 class WrikeMCPAuthProvider:
@@ -88,46 +234,41 @@ class WrikeMCPAuthProvider:
         self.keyring = keyring
         self.config = config
         self.clock = clock
+        self.cimd_failures = cimd.RecentFailures()
         self.access_tokens = TokenCache(store)
 
     # ---- clients ------------------------------------------------------------------------------------
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
-        if len(client_id) > 2048:
-            return None
+        if len(client_id) > MAX_URI_LENGTH or has_hidden(client_id):
+            return None  # no such client could exist, and PostgreSQL refuses text holding NUL
         row = await self.store.get_client(client_id)
         now = self.clock()
         if row is not None and (row.expires_at is None or row.expires_at >= now):
             secret = self.keyring.decrypt(row.secret) if row.secret else None
-            return OAuthClientInformationFull.model_validate({**row.info, "client_secret": secret})
-        if not cimd.is_metadata_url(client_id):
+            return RegisteredClient.model_validate({**row.info, "client_secret": secret})
+        if not cimd.is_metadata_url(client_id) or self.cimd_failures.refused(client_id):
             return None
         try:
             client = await cimd.fetch_document(client_id, allow_loopback=self.config.cimd_allow_loopback)
-        except cimd.MetadataDocumentError as exc:
-            log.warning("client metadata document refused: %s", exc)
+            problem = redirect_uris_problem(client)
+            if problem:
+                raise cimd.MetadataDocumentError(problem)
+            info = stored_metadata(client)
+        except (cimd.MetadataDocumentError, RegistrationError) as exc:
+            self.cimd_failures.add(client_id)  # not fetched again for a minute, however often it is named
+            log.warning("client metadata document refused: %s", getattr(exc, "error_description", exc))
             return None
-        for uri in client.redirect_uris or []:
-            if redirect_uri_problem(str(uri)):
-                log.warning("client metadata document refused: %s", redirect_uri_problem(str(uri)))
-                return None
-        if client.scope is None:
-            # a document that names no scope may ask for any we support; the consent page still decides
-            client.scope = " ".join(self.config.scopes_supported)
-        info = client.model_dump(mode="json", exclude_none=True)
         await self.store.save_client(client_id, info, None, "cimd", now, now + CIMD_CACHE_TTL)
-        return client
+        return RegisteredClient.model_validate(info)
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
-        for uri in client_info.redirect_uris or []:
-            problem = redirect_uri_problem(str(uri))
-            if problem:
-                raise RegistrationError("invalid_redirect_uri", problem)
-        if not client_info.redirect_uris:
-            raise RegistrationError("invalid_redirect_uri", "at least one redirect URI is required")
+        info = stored_metadata(client_info)
+        problem = redirect_uris_problem(client_info)
+        if problem:
+            raise RegistrationError("invalid_redirect_uri", problem)
         now = self.clock()
         await self.store.purge_expired(now)
-        info = client_info.model_dump(mode="json", exclude_none=True, exclude={"client_secret"})
         secret = self.keyring.encrypt(client_info.client_secret) if client_info.client_secret else None
         await self.store.save_client(
             client_info.client_id or "", info, secret, "dcr", now, now + self.config.registration_ttl
@@ -135,8 +276,20 @@ class WrikeMCPAuthProvider:
 
     # ---- authorization ------------------------------------------------------------------------------
 
+    def serves(self, resource: str) -> bool:
+        """Whether an RFC 8707 `resource` names this server's protected resource (module docstring)."""
+        return canonical_resource(resource) in (
+            canonical_resource(self.config.resource),
+            canonical_resource(self.config.issuer),
+        )
+
+    def _issued_here(self, resource: str | None) -> bool:
+        """Whether a grant (code or refresh token) was issued for this server's resource, not by another
+        server sharing the database under another public URL."""
+        return canonical_resource(resource or "") == canonical_resource(self.config.resource)
+
     async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
-        if params.resource is not None and canonical_resource(params.resource) != self.config.resource:
+        if params.resource is not None and not self.serves(params.resource):
             raise AuthorizeError(
                 "invalid_target", f"this server only issues tokens for {self.config.resource}"
             )
@@ -176,6 +329,8 @@ class WrikeMCPAuthProvider:
             # a replayed code: whatever it produced may be in an attacker's hands (RFC 6749 §4.1.2)
             await self.store.revoke_family(digest(authorization_code))
             return None
+        if not self._issued_here(params["resource"]):
+            return None
         return AuthorizationCode(
             code=authorization_code,
             scopes=params["scopes"],
@@ -198,6 +353,7 @@ class WrikeMCPAuthProvider:
             client_id=authorization_code.client_id,
             user_id=authorization_code.subject or "",
             scopes=authorization_code.scopes,
+            grant_scopes=authorization_code.scopes,
             resource=authorization_code.resource or self.config.resource,
             family=digest(authorization_code.code),
         )
@@ -210,10 +366,12 @@ class WrikeMCPAuthProvider:
         client_id: str,
         user_id: str,
         scopes: list[str],
+        grant_scopes: list[str],
         resource: str,
         family: str,
         spent_refresh: str | None = None,
     ) -> OAuthToken:
+        """An access token for `scopes` and a refresh token for the whole grant (`grant_scopes`)."""
         now = self.clock()
         access = ACCESS_PREFIX + secrets.token_urlsafe(32)
         refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
@@ -221,18 +379,24 @@ class WrikeMCPAuthProvider:
             "family": family,
             "client_id": client_id,
             "user_id": user_id,
-            "scopes": " ".join(scopes),
             "resource": resource,
             "used": False,
             "revoked": False,
             "created_at": now,
         }
         rows = [
-            {**common, "token": access, "kind": "access", "expires_at": now + self.config.access_token_ttl},
+            {
+                **common,
+                "token": access,
+                "kind": "access",
+                "scopes": " ".join(scopes),
+                "expires_at": now + self.config.access_token_ttl,
+            },
             {
                 **common,
                 "token": refresh,
                 "kind": "refresh",
+                "scopes": " ".join(grant_scopes),
                 "expires_at": now + self.config.refresh_token_ttl,
             },
         ]
@@ -259,7 +423,7 @@ class WrikeMCPAuthProvider:
             log.warning("refresh token reused for client %s; revoking its grant", row.client_id[:80])
             await self.store.revoke_family(row.family)
             return None
-        if row.revoked or row.expires_at < self.clock():
+        if row.revoked or row.expires_at < self.clock() or not self._issued_here(row.resource):
             return None
         return RefreshToken(
             token=refresh_token,
@@ -279,7 +443,8 @@ class WrikeMCPAuthProvider:
         return await self._issue(
             client_id=row.client_id,
             user_id=row.user_id,
-            scopes=scopes,
+            scopes=scopes,  # the SDK has checked they are among the grant's
+            grant_scopes=row.scopes,
             resource=row.resource,
             family=row.family,
             spent_refresh=refresh_token.token,

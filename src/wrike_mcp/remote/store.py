@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     delete,
     event,
+    func,
     insert,
     inspect,
     select,
@@ -91,7 +92,9 @@ pending = Table(
     Column("txn", String(64), primary_key=True),  # hash of the consent transaction id
     Column("client_id", String(2048), nullable=False),
     Column("params", Text, nullable=False),  # JSON: redirect URI, PKCE challenge, state, scopes, resource
-    Column("browser", String(64)),  # hash of the browser-binding cookie, set on the first consent view
+    # hash of the browser's consent-form cookie from the first page view; at Allow (or a skip) replaced by
+    # the hash of the binding cookie issued then, which Wrike's callback checks
+    Column("browser", String(64)),
     Column("upstream_state", String(64), unique=True),  # hash of the state sent to Wrike, after consent
     Column("expires_at", Float, nullable=False),
 )
@@ -340,7 +343,8 @@ class Store:
         current = int(now // step) * step
         oldest = current - step * (buckets - 1)
         where_key = rate_counters.c.key == key
-        async with self.locked(f"rate:{key}") as conn:
+        # one process lock for every SQLite key: a lock per key would keep one per client address forever
+        async with self.locked(f"rate:{key}" if self.is_postgres else "rate") as conn:
             await conn.execute(delete(rate_counters).where(where_key, rate_counters.c.bucket < oldest))
             rows = (
                 await conn.execute(
@@ -415,6 +419,14 @@ class Store:
             await conn.execute(delete(tokens).where(tokens.c.expires_at < now - 86400))
             await conn.execute(delete(rate_counters).where(rate_counters.c.bucket < now - MAX_RATE_WINDOW))
 
+    async def unused_registrations(self, now: float) -> int:
+        """Dynamic registrations that have not expired and never obtained a token."""
+        query = select(func.count()).where(
+            clients.c.kind == "dcr", clients.c.used_at.is_(None), clients.c.expires_at >= now
+        )
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar() or 0)
+
     async def list_clients(self) -> list[ClientRow]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(clients).order_by(clients.c.created_at))).all()
@@ -437,6 +449,12 @@ class Store:
                     txn=digest(txn), client_id=client_id, params=json.dumps(params), expires_at=expires_at
                 )
             )
+
+    async def live_pending(self, now: float) -> int:
+        """Sign-ins in progress, after dropping the expired ones."""
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(pending).where(pending.c.expires_at < now))
+            return int((await conn.execute(select(func.count()).select_from(pending))).scalar() or 0)
 
     async def get_pending(self, txn: str, now: float) -> tuple[str, dict[str, Any], str | None] | None:
         """(client id, params, browser hash) of a live transaction not yet sent to Wrike."""
@@ -467,13 +485,18 @@ class Store:
             ).scalar()
         return bound == digest(browser)
 
-    async def approve_pending(self, txn: str, upstream_state: str, params: dict[str, Any]) -> bool:
-        """Record the approval (with the scopes the person kept) and the state sent to Wrike; once only."""
+    async def approve_pending(
+        self, txn: str, upstream_state: str, params: dict[str, Any], *, binding: str
+    ) -> bool:
+        """Record the approval (with the scopes the person kept), the state sent to Wrike and the browser
+        binding issued with it; once only."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(pending)
                 .where(pending.c.txn == digest(txn), pending.c.upstream_state.is_(None))
-                .values(upstream_state=digest(upstream_state), params=json.dumps(params))
+                .values(
+                    upstream_state=digest(upstream_state), params=json.dumps(params), browser=digest(binding)
+                )
             )
         return bool(result.rowcount)
 
@@ -662,6 +685,18 @@ class Store:
                     user_id=user_id, client_id=client_id, scopes=" ".join(scopes), created_at=now
                 )
             )
+
+    async def consent_of(self, user_id: str, client_id: str) -> list[str] | None:
+        """The scopes a user approved for a client, or None when they have not (or it was revoked)."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(consents.c.scopes).where(
+                        consents.c.user_id == user_id, consents.c.client_id == client_id
+                    )
+                )
+            ).first()
+        return row.scopes.split() if row is not None else None
 
     async def consents_of(self, user_id: str) -> list[tuple[str, list[str]]]:
         async with self.engine.connect() as conn:

@@ -2,6 +2,8 @@
 
 The Wrike code is exchanged server-side, the user is read from `/contacts?me=true` with the new token, and
 the Wrike tokens are stored encrypted with the user; the MCP client gets only our code (no passthrough).
+Only the browser holding the binding cookie issued at Allow for this transaction gets that code, and only
+when the person Wrike signed in is the one who consented (remote/consent.py decides both).
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ from wrike_mcp.auth.errors import AuthError
 from wrike_mcp.auth.oauth import grant_from_response, post_token_request
 from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
-from wrike_mcp.remote.consent import ConsentPages, client_redirect, error_page
-from wrike_mcp.remote.store import digest
+from wrike_mcp.remote.consent import ConsentPages, client_redirect, error_page, split_approval
 from wrike_mcp.remote.users import UserClients, seal_grant
 from wrike_mcp.server_commands import client_from_settings
 from wrike_mcp.wrike.errors import WrikeError
@@ -55,10 +56,11 @@ class WrikeCallback:
             return error_page(
                 400, "This sign-in has expired or was already completed. Start again from your app."
             )
-        client_id, params, bound_browser = found
-        browser = self.pages.browser_of(request)
-        if browser is None or bound_browser != digest(browser):
-            return error_page(403, "This sign-in was started in another browser. Start again from your app.")
+        client_id, approved_params, bound_browser = found
+        approval, params = split_approval(approved_params)
+        problem = self.pages.arrival_problem(request, state, bound_browser, approval)
+        if problem is not None:
+            return self.pages.refuse(state, 403, problem)
         issuer = provider.config.issuer
         if request.query_params.get("error"):
             return client_redirect(params, issuer, {"error": "access_denied"})
@@ -76,6 +78,9 @@ class WrikeCallback:
         scopes = [scope for scope in params["scopes"] if scope_rules.satisfies(granted, [scope])]
         if not scopes:
             return client_redirect(params, issuer, {"error": "access_denied"})
+        problem = await self.pages.consent_problem(approval, client_id, user.id, params["scopes"])
+        if problem is not None:
+            return self.pages.refuse(state, 403, problem)
         now = provider.clock()
         await self.pages.store.save_user(
             user.id,
@@ -87,9 +92,12 @@ class WrikeCallback:
             now=now,
         )
         self.users.forget(user.id)
-        await self.pages.store.save_consent(user.id, client_id, scopes, now)
+        if self.pages.consented_here(approval, user.id):
+            await self.pages.store.save_consent(user.id, client_id, scopes, now)
         our_code = await provider.issue_code(client_id, user.id, {**params, "scopes": scopes})
-        return client_redirect(params, issuer, {"code": our_code})
+        response = client_redirect(params, issuer, {"code": our_code})
+        self.pages.signed_in(response, state, user.id)
+        return response
 
     async def _sign_in(self, code: str, requested: list[str]) -> tuple[Grant, Contact]:
         response = await post_token_request(

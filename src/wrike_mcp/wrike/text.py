@@ -15,6 +15,28 @@ def strip_invisible(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
+# Characters that change how a line reads rather than being read: control (C0, DEL, C1), format (bidi
+# overrides and isolates, zero-width), line/paragraph separators, and lone surrogates (not encodable).
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+
+def has_hidden(text: str) -> bool:
+    return not text.isprintable() and any(unicodedata.category(ch) in HIDDEN_CATEGORIES for ch in text)
+
+
+def escaped(text: str) -> str:
+    """`text` for a terminal or a log line: hidden characters as `\\x..`/`\\u..` escapes and backslashes doubled,
+    so that stored text can neither colour, move or reorder the output nor pass for another row."""
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join(
+        ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+        if ch == "\\" or unicodedata.category(ch) in HIDDEN_CATEGORIES
+        else ch
+        for ch in text
+    )
+
+
 def quoted(value: str, limit: int = 60) -> str:
     """A value a person gave, quoted in a message: one line, invisible characters removed, cut at `limit`."""
     text = " ".join(strip_invisible(value).split())

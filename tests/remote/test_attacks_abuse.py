@@ -1,0 +1,675 @@
+"""Abuse of the unauthenticated routes, against real replicas: floods, oversized and malformed input.
+
+Each test is a row (OA50–OA65) of docs/RELIABILITY.md's Remote-mode table. Limits are set small through the
+environment so that the tests are fast. The tests connect from loopback, which uvicorn trusts as a proxy by
+default, so a test can stand for several client addresses by sending `X-Forwarded-For`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from html import unescape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import anyio
+import httpx
+import pytest
+
+from tests.remote.conftest import POSTGRES_ADMIN_URL, _postgres_admin
+from tests.remote.helpers import (
+    REDIRECT_URI,
+    SECRET_KEY,
+    WRIKE_MCP,
+    Replica,
+    base_env,
+    sign_in_raw,
+    start_replica,
+)
+from wrike_mcp.remote.store import Store
+from wrike_mcp.sandbox.serve import BackgroundSandbox
+
+pytestmark = pytest.mark.slow
+
+ANN = "ann.lee@northwind.example"
+TIMEOUT = 15.0
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+# ---- fixtures and helpers ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def module_sandbox() -> Iterator[BackgroundSandbox]:
+    with BackgroundSandbox() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory, module_sandbox: BackgroundSandbox) -> Iterator[Replica]:
+    """Every per-address limit at 3 a minute; each test counts as its own addresses (X-Forwarded-For)."""
+    workdir = tmp_path_factory.mktemp("limited")
+    running = start_replica(
+        workdir,
+        module_sandbox.base_url,
+        f"sqlite:///{workdir / 'db.sqlite3'}",
+        name="limited",
+        extra_env={
+            "WRIKE_MCP_REGISTER_RATE_LIMIT": "3",
+            "WRIKE_MCP_AUTHORIZE_RATE_LIMIT": "3",
+            "WRIKE_MCP_TOKEN_RATE_LIMIT": "3",
+            "WRIKE_MCP_REVOKE_RATE_LIMIT": "3",
+            "WRIKE_MCP_SIGN_IN_RATE_LIMIT": "3",
+        },
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def _postgres(statement: str) -> None:
+    admin = await _postgres_admin()
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="module")
+def safe(tmp_path_factory: pytest.TempPathFactory, module_sandbox: BackgroundSandbox) -> Iterator[Replica]:
+    """A replica on PostgreSQL, which refuses text holding NUL: malformed input goes all the way."""
+    workdir = tmp_path_factory.mktemp("safe")
+    name = f"wrike_mcp_test_{secrets.token_hex(6)}"
+    anyio.run(_postgres, f'CREATE DATABASE "{name}"')
+    try:
+        url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+        running = start_replica(workdir, module_sandbox.base_url, url, name="safe")
+        try:
+            yield running
+        finally:
+            running.stop()
+    finally:
+        anyio.run(_postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+ADDRESSES = iter(f"203.0.113.{n}" for n in range(1, 255))
+
+
+def new_address() -> dict[str, str]:
+    """Headers making the request count as coming from a client address no other request used."""
+    return {"X-Forwarded-For": next(ADDRESSES)}
+
+
+def register(base: str, headers: dict[str, str] | None = None, **metadata: Any) -> httpx.Response:
+    body = {
+        "client_name": "Abuse test client",
+        "redirect_uris": [REDIRECT_URI],
+        "token_endpoint_auth_method": "none",
+        **metadata,
+    }
+    # json.dumps escapes what is not ASCII, so that even a lone surrogate travels as JSON allows
+    content = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    return httpx.post(f"{base}/register", content=content, headers=headers, timeout=TIMEOUT)
+
+
+def challenge() -> str:
+    verifier = secrets.token_urlsafe(48)
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
+def authorize(
+    base: str, client_id: str, headers: dict[str, str] | None = None, **extra: str
+) -> httpx.Response:
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT_URI,
+        "code_challenge": challenge(),
+        "code_challenge_method": "S256",
+        "state": secrets.token_urlsafe(8),
+        **extra,
+    }
+    return httpx.get(f"{base}/authorize?{urlencode(params)}", headers=headers, timeout=TIMEOUT)
+
+
+def consent_url(response: httpx.Response, base: str) -> str:
+    assert response.status_code == 302, response.text
+    location = response.headers["location"]
+    assert location.startswith(f"{base}/consent?txn="), location
+    return location
+
+
+def form_fields(page: httpx.Response) -> dict[str, str]:
+    found = dict(re.findall(r'name="(txn|csrf)" value="([^"]*)"', page.text))
+    assert set(found) == {"txn", "csrf"}, page.text[:300]
+    return {key: unescape(value) for key, value in found.items()}
+
+
+def assert_json_error(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["error"] == error, body
+    assert body.get("error_description"), body
+    return body
+
+
+def assert_html_error(response: httpx.Response, status: int) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("text/html"), response.headers
+    assert "Sign-in stopped" in response.text, response.text[:300]
+
+
+def assert_retry_after(response: httpx.Response, at_most: int = 60) -> None:
+    assert 1 <= int(response.headers["retry-after"]) <= at_most, response.headers
+
+
+def raw_request(replica: Replica, request: bytes) -> tuple[int, bytes]:
+    """Send bytes httpx would refuse to send (non-ASCII headers, huge request lines); (status, body)."""
+    with socket.create_connection(("127.0.0.1", replica.port), timeout=TIMEOUT) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def assert_no_server_errors(replica: Replica) -> None:
+    """Nothing reached the server's 500 handler (it logs a traceback for each)."""
+    log = replica.log.read_text()
+    assert "Traceback" not in log and "Exception in ASGI application" not in log, log[-3000:]
+
+
+def sqlite_rows(replica_db: Path, query: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(replica_db) as conn:
+        return conn.execute(query).fetchall()
+
+
+# ---- per-address rate limits -------------------------------------------------------------------------
+
+
+def test_register_flood_is_limited_per_address(limited: Replica) -> None:
+    first, second = new_address(), new_address()
+    for _ in range(3):
+        assert register(limited.base_url, first).status_code == 201
+    refused = register(limited.base_url, first)
+    assert_json_error(refused, 429, "rate_limited")
+    assert_retry_after(refused)
+    # per address: another client is not held back by the first one's flood
+    assert register(limited.base_url, second).status_code == 201
+
+
+def test_every_unauthenticated_route_is_limited(limited: Replica) -> None:
+    base = limited.base_url
+    client_id = register(base, new_address()).json()["client_id"]
+    requests: dict[str, Callable[[dict[str, str]], httpx.Response]] = {
+        "/authorize": lambda h: authorize(base, client_id, h),
+        "/token": lambda h: httpx.post(
+            f"{base}/token",
+            data={"grant_type": "refresh_token", "refresh_token": "x", "client_id": client_id},
+            headers=h,
+            timeout=TIMEOUT,
+        ),
+        "/revoke": lambda h: httpx.post(
+            f"{base}/revoke", data={"token": "x", "client_id": client_id}, headers=h, timeout=TIMEOUT
+        ),
+        "/consent": lambda h: httpx.get(f"{base}/consent?txn=nothing", headers=h, timeout=TIMEOUT),
+        "/oauth/wrike/callback": lambda h: httpx.get(
+            f"{base}/oauth/wrike/callback?state=x&code=y", headers=h, timeout=TIMEOUT
+        ),
+    }
+    for path, send in requests.items():
+        headers = new_address()
+        answers = [send(headers).status_code for _ in range(3)]
+        assert 429 not in answers, (path, answers)
+        refused = send(headers)
+        if path in ("/consent", "/oauth/wrike/callback"):
+            assert_html_error(refused, 429)  # browser routes: a page a person can read
+        else:
+            assert_json_error(refused, 429, "rate_limited")
+        assert_retry_after(refused)
+    # the consent form's POST shares the consent page's count
+    headers = new_address()
+    for _ in range(3):
+        httpx.get(f"{base}/consent?txn=nothing", headers=headers, timeout=TIMEOUT)
+    posted = httpx.post(f"{base}/consent", data={"txn": "x"}, headers=headers, timeout=TIMEOUT)
+    assert_html_error(posted, 429)
+
+
+def test_forwarded_for_is_believed_only_from_trusted_proxies(
+    tmp_path: Path, module_sandbox: BackgroundSandbox
+) -> None:
+    """With no trusted proxy, X-Forwarded-For cannot buy a fresh count: every request is the peer's."""
+    untrusting = start_replica(
+        tmp_path,
+        module_sandbox.base_url,
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        name="untrusting",
+        extra_env={"WRIKE_MCP_REGISTER_RATE_LIMIT": "2", "FORWARDED_ALLOW_IPS": "192.0.2.1"},
+    )
+    try:
+        answers = [register(untrusting.base_url, new_address()).status_code for _ in range(3)]
+        assert answers == [201, 201, 429]
+    finally:
+        untrusting.stop()
+
+
+async def test_limits_are_shared_by_replicas_on_one_database(
+    tmp_path: Path, module_sandbox: BackgroundSandbox, postgres_url: str
+) -> None:
+    """Two replicas on one PostgreSQL: a client alternating between them gets the limit once, not twice."""
+    env = {"WRIKE_MCP_REGISTER_RATE_LIMIT": "4", "WRIKE_MCP_AUTHORIZE_RATE_LIMIT": "4"}
+    replicas = [
+        start_replica(tmp_path, module_sandbox.base_url, postgres_url, name=name, extra_env=env)
+        for name in ("a", "b")
+    ]
+    try:
+        headers = new_address()
+        answers = [
+            (await anyio.to_thread.run_sync(register, replicas[n % 2].base_url, headers)).status_code
+            for n in range(6)
+        ]
+        assert answers == [201, 201, 201, 201, 429, 429], answers
+        client_id = register(replicas[0].base_url, new_address()).json()["client_id"]
+        headers = new_address()
+        answers = [authorize(replicas[n % 2].base_url, client_id, headers).status_code for n in range(5)]
+        assert answers == [302, 302, 302, 302, 429], answers
+    finally:
+        for replica in replicas:
+            replica.stop()
+
+
+# ---- registrations: size and number ------------------------------------------------------------------
+
+
+def test_registration_size_limits(safe: Replica) -> None:
+    base = safe.base_url
+    oversized = register(base, client_name="x", software_statement="y" * 17 * 1024)
+    assert_json_error(oversized, 413, "invalid_client_metadata")
+    assert register(base, client_name="n" * 200).status_code == 201
+    assert_json_error(register(base, client_name="n" * 201), 400, "invalid_client_metadata")
+    uris = [f"http://127.0.0.1:{53000 + n}/callback" for n in range(11)]
+    assert register(base, redirect_uris=uris[:10]).status_code == 201
+    assert_json_error(register(base, redirect_uris=uris), 400, "invalid_redirect_uri")
+    long_uri = "https://client.example/" + "p" * (2000 - len("https://client.example/"))
+    assert register(base, redirect_uris=[long_uri]).status_code == 201
+    assert_json_error(register(base, redirect_uris=[long_uri + "p"]), 400, "invalid_redirect_uri")
+    for name in ("nul\x00name", "escape\x1b[31m", "two\nlines", "bidi\u202eeman", "lone\ud800"):
+        assert_json_error(register(base, client_name=name), 400, "invalid_client_metadata")
+    assert_no_server_errors(safe)
+
+
+def test_registration_keeps_only_known_fields(limited: Replica) -> None:
+    headers = new_address()
+    response = register(
+        limited.base_url,
+        headers,
+        unknown_field="u" * 8000,
+        jwks={"keys": [{"k": "j" * 3000}]},
+        contacts=["c" * 2000],
+        software_id="app-1",
+    )
+    assert response.status_code == 201, response.text
+    client_id = response.json()["client_id"]
+    database = limited.log.parent / "db.sqlite3"
+    (info,) = sqlite_rows(database, f"SELECT info FROM oauth_clients WHERE client_id = '{client_id}'")[0]
+    stored = json.loads(info)
+    assert stored["software_id"] == "app-1" and stored["client_name"] == "Abuse test client"
+    assert not {"unknown_field", "jwks", "contacts"} & set(stored), stored
+    assert len(info) < 1000, len(info)
+
+
+def test_unused_registrations_are_capped(tmp_path: Path, module_sandbox: BackgroundSandbox) -> None:
+    capped = start_replica(
+        tmp_path,
+        module_sandbox.base_url,
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        name="capped",
+        extra_env={"WRIKE_MCP_MAX_UNUSED_REGISTRATIONS": "2"},
+    )
+    try:
+        base = capped.base_url
+        # a client that signed in is no longer "unused": it does not count against the cap
+        assert sign_in_raw(base, ANN)["access_token"].startswith("wmcp_at_")
+        assert register(base, new_address()).status_code == 201
+        assert register(base, new_address()).status_code == 201
+        full = register(base, new_address())
+        body = assert_json_error(full, 503, "temporarily_unavailable")
+        assert "registrations" in body["error_description"], body
+        assert_retry_after(full)
+        # expired registrations make room again (their TTL passed: aged in the database)
+        with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
+            conn.execute("UPDATE oauth_clients SET expires_at = 1 WHERE used_at IS NULL")
+        assert register(base, new_address()).status_code == 201
+    finally:
+        capped.stop()
+
+
+# ---- sign-ins in progress ----------------------------------------------------------------------------
+
+
+def test_pending_authorizations_expire_and_are_capped(
+    tmp_path: Path, module_sandbox: BackgroundSandbox
+) -> None:
+    database = tmp_path / "db.sqlite3"
+    capped = start_replica(
+        tmp_path,
+        module_sandbox.base_url,
+        f"sqlite:///{database}",
+        name="pending",
+        extra_env={"WRIKE_MCP_MAX_PENDING_AUTHORIZATIONS": "3"},
+    )
+    try:
+        base = capped.base_url
+        client_id = register(base).json()["client_id"]
+        started = time.time()
+        first, second, _ = (consent_url(authorize(base, client_id), base) for _ in range(3))
+        expiries = sqlite_rows(database, "SELECT expires_at FROM pending_authorizations")
+        ttls = [expires_at - started for (expires_at,) in expiries]
+        assert len(ttls) == 3 and all(595 <= ttl <= 605 for ttl in ttls), ttls  # TRANSACTION_TTL: 10 min
+        full = authorize(base, client_id)
+        body = assert_json_error(full, 503, "temporarily_unavailable")
+        assert "sign-ins in progress" in body["error_description"], body
+        assert_retry_after(full)
+
+        # one sign-in is sent on to Wrike, another waits on the consent page; then 10 minutes pass
+        agent = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        page = agent.get(first)
+        assert page.status_code == 200, page.text
+        to_wrike = agent.post(f"{base}/consent", data={**form_fields(page), "decision": "allow"})
+        assert to_wrike.status_code == 302 and "/oauth2/authorize/v4?" in to_wrike.headers["location"]
+        other_agent = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        waiting = other_agent.get(second)
+        assert waiting.status_code == 200, waiting.text
+        with sqlite3.connect(database) as conn:
+            conn.execute("UPDATE pending_authorizations SET expires_at = expires_at - 601")
+
+        # expired everywhere: the consent page, its form, and Wrike's callback
+        assert_html_error(other_agent.get(second), 400)
+        decision = {**form_fields(waiting), "decision": "allow"}
+        assert_html_error(other_agent.post(f"{base}/consent", data=decision), 400)
+        signed_in = agent.get(to_wrike.headers["location"] + "&" + urlencode({"user": ANN}))
+        assert signed_in.status_code == 302, signed_in.text
+        assert signed_in.headers["location"].startswith(f"{base}/oauth/wrike/callback?")
+        assert_html_error(agent.get(signed_in.headers["location"]), 400)
+
+        # and the expired rows are purged: room for three new sign-ins
+        for _ in range(3):
+            consent_url(authorize(base, client_id), base)
+        assert sqlite_rows(database, "SELECT COUNT(*) FROM pending_authorizations") == [(3,)]
+    finally:
+        capped.stop()
+
+
+# ---- client ID metadata documents --------------------------------------------------------------------
+
+
+class DocumentServer(ThreadingHTTPServer):
+    """Client ID metadata documents on loopback http, counting requests per path."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), DocumentHandler)
+        self.documents: dict[str, bytes] = {}
+        self.requests: Counter[str] = Counter()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+
+class DocumentHandler(BaseHTTPRequestHandler):
+    server: DocumentServer
+
+    def do_GET(self) -> None:
+        self.server.requests[self.path] += 1
+        body = self.server.documents.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def documents() -> Iterator[DocumentServer]:
+    server = DocumentServer()
+    thread = threading.Thread(target=server.serve_forever, name="cimd-documents", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_refused_client_id_urls_are_not_fetched_again_within_a_minute(
+    safe: Replica, documents: DocumentServer
+) -> None:
+    good = {"client_name": "CIMD client", "redirect_uris": [REDIRECT_URI]}
+    documents.documents["/good.json"] = json.dumps(
+        {**good, "client_id": documents.url("/good.json")}
+    ).encode()
+    documents.documents["/liar.json"] = json.dumps(
+        {**good, "client_id": documents.url("/good.json")}
+    ).encode()
+    for path in ("/missing.json", "/liar.json"):  # a 404, and a document claiming another URL
+        for _ in range(4):
+            refused = authorize(safe.base_url, documents.url(path))
+            assert_json_error(refused, 401, "invalid_client")
+        assert documents.requests[path] == 1, documents.requests
+    # the control: a proper document is fetched and accepted
+    consent_url(authorize(safe.base_url, documents.url("/good.json")), safe.base_url)
+    assert documents.requests["/good.json"] == 1
+
+
+def test_malformed_client_id_urls_are_invalid_client(safe: Replica) -> None:
+    for client_id in (
+        "https://a:99999/c.json",  # port out of range: was a 500
+        "https://a:-1/c.json",
+        "https://[::1/c.json",
+        "https://" + "a" * 300 + ".example/c.json",  # a label IDNA cannot encode
+        "https://a.example/c.json\\..\\x",
+        "https://a.example/%ZZ",
+    ):
+        refused = authorize(safe.base_url, client_id)
+        assert_json_error(refused, 401, "invalid_client")
+    assert_no_server_errors(safe)
+
+
+# ---- malformed requests ------------------------------------------------------------------------------
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "abuse", "version": "0"},
+    },
+}
+
+
+def test_deeply_nested_mcp_body_is_a_parse_error(safe: Replica) -> None:
+    access = sign_in_raw(safe.base_url, ANN)["access_token"]
+    headers = {
+        "Authorization": f"Bearer {access}",
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+    }
+    for body in (b"[" * 3000 + b"]" * 3000, b'{"a":' * 3000 + b"1" + b"}" * 3000):
+        response = httpx.post(safe.mcp_url, content=body, headers=headers, timeout=TIMEOUT)
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == -32700, response.text  # JSON-RPC parse error
+    works = httpx.post(safe.mcp_url, json=INITIALIZE, headers=headers, timeout=TIMEOUT)
+    assert works.status_code == 200 and '"serverInfo"' in works.text, works.text
+    assert_no_server_errors(safe)
+
+
+def test_non_ascii_cookies_and_csrf_are_refused_cleanly(safe: Replica) -> None:
+    base = safe.base_url
+    client_id = register(base).json()["client_id"]
+    consent = urlsplit(consent_url(authorize(base, client_id), base))
+    cookie = "wrike-mcp-consent=é,é.é; wrike-mcp-browser=é".encode()
+    request = (
+        f"GET {consent.path}?{consent.query} HTTP/1.1\r\nHost: 127.0.0.1:{safe.port}\r\n".encode()
+        + b"Cookie: "
+        + cookie
+        + b"\r\nConnection: close\r\n\r\n"
+    )
+    status, body = raw_request(safe, request)
+    assert status == 200 and b"<form" in body, body[:300]  # the non-ASCII cookies are ignored, not a 500
+    # a non-ASCII CSRF token from the browser the sign-in is bound to
+    agent = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    page = agent.get(consent_url(authorize(base, client_id), base))
+    fields = {**form_fields(page), "csrf": "é" * 64, "decision": "allow"}
+    assert_html_error(agent.post(f"{base}/consent", data=fields), 403)
+    # and at Wrike's callback
+    status, body = raw_request(
+        safe,
+        f"GET /oauth/wrike/callback?state=x&code=y HTTP/1.1\r\nHost: 127.0.0.1:{safe.port}\r\n".encode()
+        + b"Cookie: "
+        + cookie
+        + b"\r\nConnection: close\r\n\r\n",
+    )
+    assert status == 400 and b"Sign-in stopped" in body, body[:300]
+    assert_no_server_errors(safe)
+
+
+def test_bad_encoding_and_control_characters_are_400(safe: Replica) -> None:
+    base = safe.base_url
+    for query in ("client_id=%FF%FE", "client_id=%00", "client_id=a%0Ab", "state=%C3%28&client_id=x"):
+        assert_json_error(httpx.get(f"{base}/authorize?{query}", timeout=TIMEOUT), 400, "invalid_request")
+    for path in ("/token", "/revoke"):
+        for body in (b"grant_type=refresh_token&client_id=\xff\xfe", b"client_id=%00&token=x", b"token=%E9"):
+            response = httpx.post(f"{base}{path}", content=body, headers=FORM, timeout=TIMEOUT)
+            assert_json_error(response, 400, "invalid_request")
+    for body in (b"txn=\xff&csrf=x&decision=allow", b"txn=%00&decision=allow"):
+        assert_html_error(httpx.post(f"{base}/consent", content=body, headers=FORM, timeout=TIMEOUT), 400)
+    assert_html_error(httpx.get(f"{base}/consent?txn=%FF", timeout=TIMEOUT), 400)
+    # form bodies only: no multipart (a missing boundary was a text/plain 400, and a 500 at /authorize)
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary=x", "application/json"):
+        headers = {"Content-Type": content_type}
+        for path in ("/authorize", "/token", "/revoke"):
+            response = httpx.post(f"{base}{path}", content=b"--x\r\n", headers=headers, timeout=TIMEOUT)
+            assert_json_error(response, 400, "invalid_request")
+        assert_html_error(
+            httpx.post(f"{base}/consent", content=b"--x", headers=headers, timeout=TIMEOUT), 400
+        )
+    assert_html_error(httpx.get(f"{base}/oauth/wrike/callback?state=%FF&code=x", timeout=TIMEOUT), 400)
+    invalid_json = httpx.post(f"{base}/register", content=b'{"client_name": "\xff"}', timeout=TIMEOUT)
+    assert_json_error(invalid_json, 400, "invalid_client_metadata")
+    assert_no_server_errors(safe)
+
+
+def test_duplicate_oauth_parameters_are_400(safe: Replica) -> None:
+    base = safe.base_url
+    client_id = register(base).json()["client_id"]
+    twice = authorize(base, client_id).request.url.query.decode() + f"&client_id={client_id}"
+    assert_json_error(httpx.get(f"{base}/authorize?{twice}", timeout=TIMEOUT), 400, "invalid_request")
+    for path, body in (
+        ("/token", f"grant_type=authorization_code&code=a&code=b&client_id={client_id}"),
+        ("/revoke", f"token=a&token=b&client_id={client_id}"),
+    ):
+        response = httpx.post(f"{base}{path}", content=body.encode(), headers=FORM, timeout=TIMEOUT)
+        assert_json_error(response, 400, "invalid_request")
+    # the consent form's permission checkboxes legitimately repeat `scope`: not refused for that
+    agent = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    page = agent.get(consent_url(authorize(base, client_id), base))
+    fields = urlencode({**form_fields(page), "decision": "allow"}) + "&scope=wsReadOnly&scope=wsReadWrite"
+    response = agent.post(f"{base}/consent", content=fields.encode(), headers=FORM)
+    assert response.status_code == 302 and "/oauth2/authorize/v4?" in response.headers["location"]
+    assert_no_server_errors(safe)
+
+
+def test_huge_query_strings_are_refused(safe: Replica) -> None:
+    base = safe.base_url
+    client_id = register(base).json()["client_id"]
+    huge = authorize(base, client_id, state="s" * 9000)
+    assert_json_error(huge, 414, "invalid_request")
+    assert_html_error(httpx.get(f"{base}/consent?txn={'t' * 9000}", timeout=TIMEOUT), 414)
+    # a megabyte request line: refused by the HTTP server before the application, and it keeps serving
+    try:
+        status, _ = raw_request(
+            safe,
+            b"GET /authorize?x="
+            + b"a" * 1_000_000
+            + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        )
+        assert 400 <= status < 500, status
+    except ConnectionResetError:
+        pass  # uvicorn answered 400 and closed while the rest was still on its way
+    consent_url(authorize(base, client_id), base)
+    assert_no_server_errors(safe)
+
+
+# ---- admin output ------------------------------------------------------------------------------------
+
+
+async def test_admin_escapes_stored_text(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'admin.sqlite3'}"
+    forged = "Evil\x1b[31m\tdcr\tregistered 2020-01-01 00:00\tfirst token -\nforged-client\tTrusted App"
+    store = Store.open(database)
+    try:
+        await store.migrate()
+        now = time.time()
+        await store.save_client("evil-client", {"client_name": forged}, None, "dcr", now, now + 60)
+        await store.save_client("plain-client", {"client_name": "Plain"}, None, "dcr", now + 1, now + 60)
+        await store.save_user(
+            "KUSER1",
+            email="mallory@example.com\x1b]0;owned\x07",
+            name="Mallory\u202edrawkcab\x85",
+            host="www.wrike.com",
+            grant="sealed",
+            scopes=["wsReadOnly"],
+            now=now,
+        )
+    finally:
+        await store.close()
+    env = base_env(tmp_path)
+    env.update(WRIKE_MCP_DATABASE_URL=database, WRIKE_MCP_SECRET_KEY=SECRET_KEY)
+
+    def admin(command: str) -> str:
+        done = subprocess.run(
+            [str(WRIKE_MCP), "admin", command], env=env, capture_output=True, timeout=60, check=True
+        )
+        return done.stdout.decode("utf-8")
+
+    clients = admin("clients")
+    lines = clients.splitlines()
+    assert len(lines) == 2, clients  # one line per client: the newline and tabs did not forge a row
+    evil = next(line for line in lines if line.startswith("evil-client\t"))
+    assert evil.split("\t")[1] == (
+        "Evil\\x1b[31m\\tdcr\\tregistered 2020-01-01 00:00\\tfirst token -\\nforged-client\\tTrusted App"
+    ), evil
+    assert evil.count("\t") == 4, evil
+    assert not any(line.startswith("forged-client") for line in lines)
+    users = admin("users")
+    assert users.count("\n") == 1, users
+    assert "Mallory\\u202edrawkcab\\x85" in users and "mallory@example.com\\x1b]0;owned\\x07" in users, users
+    for output in (clients, users):
+        assert not any(ord(char) < 0x20 and char not in "\t\n" for char in output), output
+        assert "\u202e" not in output and "\x85" not in output

@@ -1,0 +1,145 @@
+"""Which addresses a client ID metadata document may be fetched from: an explicit table, case by case."""
+
+from __future__ import annotations
+
+import pytest
+
+from wrike_mcp.remote.cimd import (
+    FAILURE_TTL,
+    MAX_REMEMBERED_FAILURES,
+    MetadataDocumentError,
+    RecentFailures,
+    _check_url,
+    address_refusal,
+)
+
+# (address, why it is refused — a word of the reason — or None when it may be fetched)
+TABLE = [
+    # public: allowed
+    ("8.8.8.8", None),
+    ("1.1.1.1", None),
+    ("2606:4700::1111", None),
+    ("2a00:1450:4001:80b::200e", None),
+    ("64:ff9b::808:808", None),  # NAT64 of 8.8.8.8
+    ("::ffff:8.8.8.8", None),  # IPv4-mapped 8.8.8.8
+    ("2002:808:808::1", None),  # 6to4 of 8.8.8.8
+    # loopback
+    ("127.0.0.1", "loopback"),
+    ("127.255.255.254", "loopback"),
+    ("::1", "loopback"),
+    # private
+    ("10.0.0.1", "private"),
+    ("10.255.255.255", "private"),
+    ("172.16.0.1", "private"),
+    ("172.31.255.254", "private"),
+    ("192.168.1.1", "private"),
+    ("fc00::1", "private"),
+    ("fd12:3456:789a::1", "private"),
+    # just outside the private ranges: public
+    ("172.15.255.254", None),
+    ("172.32.0.1", None),
+    ("11.0.0.1", None),
+    # link-local, including the cloud metadata address
+    ("169.254.169.254", "link-local"),
+    ("169.254.0.1", "link-local"),
+    ("fe80::1", "link-local"),
+    ("fe80::1%eth0", "link-local"),
+    # shared address space (carrier-grade NAT)
+    ("100.64.0.1", "CGNAT"),
+    ("100.127.255.254", "CGNAT"),
+    ("100.128.0.1", None),
+    # multicast
+    ("224.0.0.1", "multicast"),
+    ("239.255.255.250", "multicast"),
+    ("ff02::1", "multicast"),
+    ("ff0e::1", "multicast"),
+    # reserved, unspecified, broadcast, this-network
+    ("0.0.0.0", "this-network"),
+    ("0.1.2.3", "this-network"),
+    ("240.0.0.1", "reserved"),
+    ("255.255.255.255", "reserved"),
+    ("::", "unspecified"),
+    ("192.0.0.8", "IETF"),
+    ("198.18.0.1", "benchmarking"),
+    ("100::1", "discard"),
+    ("fec0::1", "site-local"),
+    # documentation
+    ("192.0.2.1", "documentation"),
+    ("198.51.100.7", "documentation"),
+    ("203.0.113.9", "documentation"),
+    ("2001:db8::1", "documentation"),
+    ("3fff::1", "documentation"),
+    # NAT64 carrying a non-public IPv4; local-use NAT64 altogether
+    ("64:ff9b::7f00:1", "NAT64"),  # 127.0.0.1
+    ("64:ff9b::a00:1", "NAT64"),  # 10.0.0.1
+    ("64:ff9b::a9fe:a9fe", "NAT64"),  # 169.254.169.254
+    ("64:ff9b:1::808:808", "local-use NAT64"),
+    # 6to4 carrying a non-public IPv4
+    ("2002:7f00:1::1", "6to4"),  # 127.0.0.1
+    ("2002:a00:1::1", "6to4"),  # 10.0.0.1
+    ("2002:c0a8:101::1", "6to4"),  # 192.168.1.1
+    # Teredo carrying a non-public IPv4 (server 10.0.0.1; client 192.168.1.1 obfuscated by XOR)
+    ("2001:0:a00:1::3f57:fefe", "Teredo"),
+    # IPv4-mapped and IPv4-compatible forms
+    ("::ffff:10.0.0.1", "IPv4-mapped"),
+    ("::ffff:127.0.0.1", "IPv4-mapped"),
+    ("::ffff:169.254.169.254", "IPv4-mapped"),
+    ("::10.0.0.1", "IPv4-compatible"),
+    ("::127.0.0.1", "IPv4-compatible"),
+    ("::a9fe:a9fe", "IPv4-compatible"),
+    # not an address at all
+    ("example.com", "not an IP address"),
+]
+
+
+@pytest.mark.parametrize(("address", "why"), TABLE, ids=[address for address, _ in TABLE])
+def test_address_table(address: str, why: str | None) -> None:
+    refusal = address_refusal(address)
+    if why is None:
+        assert refusal is None, refusal
+    else:
+        assert refusal is not None and why in refusal, refusal
+
+
+def test_is_global_alone_would_let_these_through() -> None:
+    """The reason for the explicit table: Python's `is_global` calls these public."""
+    import ipaddress
+
+    for address in ("64:ff9b::a00:1", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe"):  # 10.0.0.1, 127.0.0.1, …
+        assert ipaddress.ip_address(address).is_global
+        assert address_refusal(address) is not None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://a:99999/c.json",  # port out of range
+        "https://[::1/c.json",  # broken IPv6 literal
+        "https://a.example/c json",
+        "https://a.example/c\x00.json",
+        "https://ä.example/c.json",
+        "http://a.example/c.json",
+        "https://user@a.example/c.json",
+        "https://a.example/",
+    ],
+)
+def test_malformed_client_id_urls_are_refused(url: str) -> None:
+    with pytest.raises(MetadataDocumentError):
+        _check_url(url, allow_loopback=False)
+
+
+def test_recent_failures_last_a_minute_and_are_bounded() -> None:
+    now = [1000.0]
+    failures = RecentFailures(clock=lambda: now[0])
+    failures.add("https://a.example/c.json")
+    assert failures.refused("https://a.example/c.json")
+    assert not failures.refused("https://b.example/c.json")
+    now[0] += FAILURE_TTL - 0.5
+    assert failures.refused("https://a.example/c.json")  # still within the minute: not fetched again
+    now[0] += 1
+    assert not failures.refused("https://a.example/c.json")  # a minute later it may be tried again
+    for n in range(MAX_REMEMBERED_FAILURES + 5):
+        failures.add(f"https://x.example/{n}.json")
+    assert not failures.refused("https://x.example/0.json")  # the oldest went first
+    assert failures.refused(f"https://x.example/{MAX_REMEMBERED_FAILURES + 4}.json")
+    assert len(failures._until) == MAX_REMEMBERED_FAILURES
