@@ -109,7 +109,9 @@ class WrikeCallback:
         if not code:
             return client_redirect(params, issuer, {"error": "server_error"})
         try:
-            grant, user, account = await self._sign_in(code, params.get("asked") or params["scopes"])
+            grant, user, account, requests = await self._sign_in(
+                code, params.get("asked") or params["scopes"]
+            )
         except (AuthError, WrikeError) as exc:
             log.warning("Wrike sign-in failed: %s", exc)
             return client_redirect(
@@ -142,13 +144,15 @@ class WrikeCallback:
                 now=now,
             )
             await self.users.forget(user_id)
+            await self.users.count_wrike_requests(user_id, requests)
         else:
             log.info("kept the wider stored Wrike grant of user %s; this client gets %s", user_id, scopes)
         await self.pages.store.save_consent(user_id, client_id, scopes, now)
         our_code = await provider.issue_code(client_id, user_id, {**params, "scopes": scopes})
         return client_redirect(params, issuer, {"code": our_code})
 
-    async def _sign_in(self, code: str, requested: list[str]) -> tuple[Grant, Contact, Account]:
+    async def _sign_in(self, code: str, requested: list[str]) -> tuple[Grant, Contact, Account, int]:
+        """The new grant, its person and account, and how many API requests were made with it."""
         response = await post_token_request(
             self.settings,
             grant_type="authorization_code",
@@ -163,4 +167,4 @@ class WrikeCallback:
             me = await client.get_one("/contacts", {"me": True}, model=Contact)
             # API v4 tokens reach one account: the one the person chose at Wrike's sign-in
             account = await client.get_one("/account", model=Account)
-        return grant, me, account
+        return grant, me, account, client.request_count

@@ -266,6 +266,12 @@ class UserClients:
                 await self._retire(evicted)
             return entry
 
+    async def count_wrike_requests(self, user_id: str, count: int) -> None:
+        """Count requests made with a new grant outside its client (at sign-in) in the user's budget."""
+        hit = self._shared_budget(user_id)
+        for _ in range(count):
+            await hit()
+
     def _shared_budget(self, user_id: str) -> SharedBudget:
         """The user's Wrike budget, counted in the store by every replica (one grant, one budget)."""
         key = f"wrike:{user_id}"
