@@ -175,7 +175,7 @@ async def test_the_per_user_limit_is_one_across_replicas(
     a, b = two_replicas(tmp_path, sandbox, postgres_url, {"WRIKE_MCP_USER_RATE_LIMIT": str(limit)})
     try:
         token = await sign_in(a, Browser(user=DIEGO))  # a few MCP requests of the limit
-        statuses = {a.port: [], b.port: []}  # type: dict[int, list[int]]
+        statuses: dict[int, list[int]] = {a.port: [], b.port: []}
         for replica in itertools.islice(itertools.cycle([a, b]), 2 * limit):
             statuses[replica.port].append(raw_call(replica, token, "get_me", {}).status_code)
         admitted = sum(status != 429 for codes in statuses.values() for status in codes)

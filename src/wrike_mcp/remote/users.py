@@ -251,7 +251,8 @@ class UserClients:
                 source,
                 transport=self._api_transport,
                 host=row.host,
-                shared_budget=self._shared_budget(user_id),
+                # SQLite means one replica: its own governor is the whole budget, no write per request
+                shared_budget=self._shared_budget(user_id) if self._store.is_postgres else None,
             )
             entry = _UserClient(
                 client=client,
@@ -268,6 +269,8 @@ class UserClients:
 
     async def count_wrike_requests(self, user_id: str, count: int) -> None:
         """Count requests made with a new grant outside its client (at sign-in) in the user's budget."""
+        if not self._store.is_postgres:
+            return
         hit = self._shared_budget(user_id)
         for _ in range(count):
             await hit()
