@@ -16,6 +16,7 @@ from wrike_mcp.auth.errors import AuthorizationExpired
 from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
 from wrike_mcp.remote.crypto import KeyRing, parse_keys
+from wrike_mcp.remote.gate import UserRateLimit
 from wrike_mcp.remote.store import Store
 from wrike_mcp.remote.upstream import wrike_scopes
 from wrike_mcp.remote.users import UserClients, seal_grant, user_key
@@ -144,3 +145,13 @@ def test_wrike_is_asked_for_the_stored_scopes_and_the_new_ones() -> None:
         "amReadOnlyAuditLog",
     ]
     assert wrike_scopes(None, ["wsReadOnly"]) == ["wsReadOnly"]
+
+
+async def test_the_per_user_limit_keeps_nothing_per_user_in_memory(store: Store) -> None:
+    limit = UserRateLimit(store, per_minute=2)
+    for number in range(50):
+        assert await limit.retry_after(f"acct/user{number}") is None
+    assert await limit.retry_after("acct/user7") is None
+    wait = await limit.retry_after("acct/user7")  # the third in a minute
+    assert wait is not None and 1 <= wait <= 60
+    assert not store._process_locks  # the counts live in the store; no lock outlives its use

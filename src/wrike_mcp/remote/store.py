@@ -323,8 +323,13 @@ class Store:
                 yield conn
             return
         lock = self._process_locks.setdefault(name, anyio.Lock())
-        async with lock, self.engine.begin() as conn:
-            yield conn
+        try:
+            async with lock, self.engine.begin() as conn:
+                yield conn
+        finally:
+            # one lock per user and rate key: drop it when nobody holds or awaits it, so they do not pile up
+            if not lock.locked() and not lock.statistics().tasks_waiting:
+                self._process_locks.pop(name, None)
 
     # ---- shared rate counters -----------------------------------------------------------------------
 
