@@ -62,9 +62,8 @@ clients = Table(
 users = Table(
     "users",
     metadata,
-    Column(
-        "user_id", String(64), primary_key=True
-    ),  # "{Wrike account id}/{Wrike contact id}" (users.user_key)
+    # one person in one Wrike account: "{account id}/{contact id}" (users.user_key)
+    Column("user_id", String(64), primary_key=True),
     Column("email", String(320)),
     Column("name", String(255)),
     Column("host", String(255), nullable=False),  # the user's Wrike data-centre host
