@@ -148,7 +148,8 @@ class WrikeCallback:
         else:
             log.info("kept the wider stored Wrike grant of user %s; this client gets %s", user_id, scopes)
         await self.pages.store.save_consent(user_id, client_id, scopes, now)
-        our_code = await provider.issue_code(client_id, user_id, {**params, "scopes": scopes})
+        kept = {key: value for key, value in params.items() if key != "asked"}
+        our_code = await provider.issue_code(client_id, user_id, {**kept, "scopes": scopes})
         return client_redirect(params, issuer, {"code": our_code})
 
     async def _sign_in(self, code: str, requested: list[str]) -> tuple[Grant, Contact, Account, int]:
