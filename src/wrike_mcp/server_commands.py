@@ -22,6 +22,7 @@ from wrike_mcp.server import create_server, offered_tools, tool_filter
 from wrike_mcp.tools.registry import ToolInfo
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import WrikeError
+from wrike_mcp.wrike.governor import SharedBudget
 from wrike_mcp.wrike.tokens import TokenSource
 
 EXIT_TOOL_ERROR = 1
@@ -54,8 +55,10 @@ def client_from_settings(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     host: str | None = None,
+    shared_budget: SharedBudget | None = None,
 ) -> WrikeClient:
-    """A Wrike client configured by the settings; `host` overrides WRIKE_HOST (a remote user's data centre)."""
+    """A Wrike client configured by the settings; `host` overrides WRIKE_HOST (a remote user's data centre),
+    `shared_budget` counts its requests where other processes with the same grant count theirs."""
     return WrikeClient(
         token_source,
         base_url=settings.base_url,
@@ -66,6 +69,7 @@ def client_from_settings(
         retry_budget=settings.retry_budget,
         max_queue_wait=settings.max_queue_wait,
         transport=transport,
+        shared_budget=shared_budget,
     )
 
 

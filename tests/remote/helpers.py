@@ -150,6 +150,7 @@ class Browser:
     """Follows redirects like a browser (cookies per host), submits the consent form, stops at the client."""
 
     user: str | None = None  # the sandbox seed user to sign in as (email)
+    account: str | None = None  # the Wrike account the user picks at sign-in (sandbox: `?account=`)
     decision: str = "allow"
     untick: tuple[str, ...] = ()  # scopes to untick on the consent page
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30, follow_redirects=False))
@@ -164,7 +165,8 @@ class Browser:
                 if location.startswith(REDIRECT_URI) or not location.startswith("http://127.0.0.1"):
                     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
                 if "/oauth2/authorize/v4" in location and self.user:
-                    location += "&" + urlencode({"user": self.user})
+                    picked = {"account": self.account} if self.account else {}
+                    location += "&" + urlencode({"user": self.user, **picked})
                 response = self.client.get(location)
                 continue
             if response.status_code == 200 and "<form" in response.text:

@@ -38,7 +38,9 @@ async def call(replica: Replica, token: str, tool: str, arguments: dict[str, Any
         return structured(await client.call_tool(tool, arguments))
 
 
-def two_replicas(tmp_path: Path, sandbox: BackgroundSandbox, database_url: str) -> tuple[Replica, Replica]:
+def two_replicas(
+    tmp_path: Path, sandbox: BackgroundSandbox, database_url: str, env: dict[str, str] | None = None
+) -> tuple[Replica, Replica]:
     port_a = free_port()
     public = f"http://127.0.0.1:{port_a}"  # as behind one proxy: both serve the same public URL
     a = start_replica(
@@ -49,9 +51,16 @@ def two_replicas(tmp_path: Path, sandbox: BackgroundSandbox, database_url: str) 
         port=port_a,
         name="a",
         extra_args=("--stateless",),
+        extra_env=env,
     )
     b = start_replica(
-        tmp_path, sandbox.base_url, database_url, public_url=public, name="b", extra_args=("--stateless",)
+        tmp_path,
+        sandbox.base_url,
+        database_url,
+        public_url=public,
+        name="b",
+        extra_args=("--stateless",),
+        extra_env=env,
     )
     return a, b
 
@@ -96,7 +105,8 @@ async def test_token_from_a_works_on_b_and_one_refresh_serves_both(
 async def test_losing_a_replica_mid_load_loses_nothing(
     tmp_path: Path, sandbox: BackgroundSandbox, postgres_url: str
 ) -> None:
-    a, b = two_replicas(tmp_path, sandbox, postgres_url)
+    # 30 calls of ~4 MCP requests each within seconds: over the default per-user limit, shared by both
+    a, b = two_replicas(tmp_path, sandbox, postgres_url, {"WRIKE_MCP_USER_RATE_LIMIT": "1000"})
     try:
         token = await sign_in(a, "emma.rossi@northwind.example")
         served = {"a": 0, "b": 0}

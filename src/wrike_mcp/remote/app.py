@@ -332,7 +332,7 @@ async def build_remote_server(
         json_response=stateless,
         transport_security=remote_transport_security(settings, config.issuer),
     )
-    gate = McpGate(transport, provider, users, UserRateLimit(settings.user_rate_limit))
+    gate = McpGate(transport, provider, users, UserRateLimit(store, settings.user_rate_limit))
     app = Starlette(
         routes=[*health_routes(store), *_routes(config, provider, pages, callback, gate)],
         middleware=[Middleware(AbuseLimits, store=store, limits=Limits.from_settings(settings))],

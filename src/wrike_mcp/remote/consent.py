@@ -243,18 +243,39 @@ class ConsentPages:
         approved = {**params, APPROVAL_KEY: {"approver": approval.approver, "skipped": approval.skipped}}
         if not await self.store.approve_pending(txn, state, approved, binding=binding):
             return error_page(400, "This sign-in was already sent to Wrike. Start again from your app.")
-        location = with_query(
+        location = self.wrike_location(state, params["scopes"])
+        response = RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
+        self._set_cookie(response, binding_cookie(state), binding, int(TRANSACTION_TTL))
+        return response
+
+    def wrike_location(self, state: str, scopes: list[str]) -> str:
+        """Wrike's sign-in for one transaction."""
+        return with_query(
             self.upstream.authorize_url,
             {
                 "client_id": self.upstream.client_id,
                 "response_type": "code",
                 "redirect_uri": self.upstream.redirect_uri,
                 "state": state,
-                "scope": ",".join(params["scopes"]),
+                "scope": ",".join(scopes),
             },
         )
-        response = RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
-        self._set_cookie(response, binding_cookie(state), binding, int(TRANSACTION_TTL))
+
+    async def ask_wrike_again(self, state: str, client_id: str, approved_params: dict[str, Any]) -> Response:
+        """Send an approved transaction back to Wrike for `approved_params["asked"]`, with a new state and a
+        new binding cookie for it (the old transaction's cookie goes)."""
+        again = secrets.token_urlsafe(32)
+        binding = secrets.token_urlsafe(32)
+        await self.store.save_approved_pending(
+            again, client_id, approved_params, digest(binding), self.provider.clock() + TRANSACTION_TTL
+        )
+        response = RedirectResponse(
+            self.wrike_location(again, approved_params["asked"]),
+            status_code=302,
+            headers={"Cache-Control": "no-store"},
+        )
+        self._delete_cookie(response, binding_cookie(state))
+        self._set_cookie(response, binding_cookie(again), binding, int(TRANSACTION_TTL))
         return response
 
     # ---- at Wrike's callback ------------------------------------------------------------------------

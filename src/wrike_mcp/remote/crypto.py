@@ -42,6 +42,13 @@ class KeyRing:
         self.request_state_keys = [
             hashlib.sha256(b"wrike-mcp request state\0" + key).digest() for key in keys
         ]
+        self._derivation_key = hashlib.sha256(b"wrike-mcp derived keys\0" + keys[0]).digest()
+
+    def derive(self, purpose: str, subject: str) -> bytes:
+        """A 32-byte key for one purpose and one subject (e.g. a user's bulk previews): the same on every
+        replica sharing the secret key, different for every other purpose or subject."""
+        message = purpose.encode() + b"\0" + subject.encode()
+        return hmac.new(self._derivation_key, message, hashlib.sha256).digest()
 
     def __repr__(self) -> str:
         return f"KeyRing(<{len(self._fernets)} key(s) hidden>)"

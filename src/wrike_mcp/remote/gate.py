@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.remote.provider import WrikeMCPAuthProvider, canonical_resource
+from wrike_mcp.remote.store import Store
 from wrike_mcp.remote.users import UserClients
 from wrike_mcp.tools.deps import REQUEST_CONTEXT_KEY
 from wrike_mcp.tools.registry import declared_tool
@@ -33,23 +33,18 @@ MAX_BODY = 4 * 1024 * 1024  # the SDK's own limit for /mcp
 
 
 class UserRateLimit:
-    """A sliding one-minute window of MCP requests per user (per replica)."""
+    """A sliding one-minute window of MCP requests per user, counted in the store: one limit across every
+    replica sharing it (and nothing kept in this process's memory)."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, store: Store, per_minute: int, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
         self.per_minute = per_minute
         self.clock = clock
-        self._windows: dict[str, deque[float]] = {}
 
-    def retry_after(self, user_id: str) -> int | None:
+    async def retry_after(self, user_id: str) -> int | None:
         """None when the request may go ahead (and is counted); else seconds to wait."""
-        now = self.clock()
-        window = self._windows.setdefault(user_id, deque())
-        while window and window[0] <= now - 60:
-            window.popleft()
-        if len(window) >= self.per_minute:
-            return max(1, math.ceil(window[0] + 60 - now))
-        window.append(now)
-        return None
+        wait = await self.store.hit(f"user:{user_id}", self.per_minute, 60, self.clock())
+        return None if wait is None else max(1, math.ceil(wait))
 
 
 class McpGate:
@@ -88,7 +83,7 @@ class McpGate:
             )
             return
         user_id = token.subject or ""
-        wait = self.rate_limit.retry_after(user_id)
+        wait = await self.rate_limit.retry_after(user_id)
         if wait is not None:
             await self._respond(
                 send,
@@ -113,15 +108,19 @@ class McpGate:
                     'error_description="this tool needs more Wrike permissions than this sign-in granted"',
                 )
                 return
+        leased = False
         try:
-            context = await self.users.context_for(user_id, frozenset(token.scopes))
+            # the lease keeps the user's Wrike client open until the request is done with it
+            async with self.users.lease(user_id, frozenset(token.scopes)) as context:
+                leased = True
+                scope["user"] = AuthenticatedUser(token)
+                scope["auth"] = AuthCredentials(token.scopes)
+                scope[REQUEST_CONTEXT_KEY] = context
+                await self.app(scope, replay_body(body, receive) if body is not None else receive, send)
         except AuthorizationExpired:
+            if leased:
+                raise  # from the request itself, whose response may have started
             await self._invalid_token(send, "the Wrike authorization behind this token ended; sign in again")
-            return
-        scope["user"] = AuthenticatedUser(token)
-        scope["auth"] = AuthCredentials(token.scopes)
-        scope[REQUEST_CONTEXT_KEY] = context
-        await self.app(scope, replay_body(body, receive) if body is not None else receive, send)
 
     async def _verify(self, authorization: list[str]) -> AccessToken | None:
         if len(authorization) != 1:

@@ -63,7 +63,8 @@ clients = Table(
 users = Table(
     "users",
     metadata,
-    Column("user_id", String(64), primary_key=True),  # Wrike contact id
+    # one person in one Wrike account: "{account id}/{contact id}" (users.user_key)
+    Column("user_id", String(64), primary_key=True),
     Column("email", String(320)),
     Column("name", String(255)),
     Column("host", String(255), nullable=False),  # the user's Wrike data-centre host
@@ -220,6 +221,7 @@ class UserRow:
     scopes: list[str]
     revoked: bool
     updated_at: float
+    grant_version: int
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,7 @@ def _user(row: Row[Any]) -> UserRow:
         scopes=[s for s in row.scopes.split(",") if s],
         revoked=bool(row.revoked),
         updated_at=row.updated_at,
+        grant_version=row.grant_version,
     )
 
 
@@ -325,8 +328,13 @@ class Store:
                 yield conn
             return
         lock = self._process_locks.setdefault(name, anyio.Lock())
-        async with lock, self.engine.begin() as conn:
-            yield conn
+        try:
+            async with lock, self.engine.begin() as conn:
+                yield conn
+        finally:
+            # one lock per user and rate key: drop it when nobody holds or awaits it, so they do not pile up
+            if not lock.locked() and not lock.statistics().tasks_waiting:
+                self._process_locks.pop(name, None)
 
     # ---- shared rate counters -----------------------------------------------------------------------
 
@@ -500,6 +508,22 @@ class Store:
             )
         return bool(result.rowcount)
 
+    async def save_approved_pending(
+        self, upstream_state: str, client_id: str, params: dict[str, Any], browser: str, expires_at: float
+    ) -> None:
+        """An approved transaction sent to Wrike again (`browser` is already a hash), awaiting its callback."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(pending).values(
+                    txn=digest(upstream_state + ":again"),
+                    client_id=client_id,
+                    params=json.dumps(params),
+                    browser=browser,
+                    upstream_state=digest(upstream_state),
+                    expires_at=expires_at,
+                )
+            )
+
     async def delete_pending(self, txn: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(delete(pending).where(pending.c.txn == digest(txn)))
@@ -618,7 +642,11 @@ class Store:
             "updated_at": now,
         }
         async with self.locked(f"user:{user_id}") as conn:
-            result = await conn.execute(update(users).where(users.c.user_id == user_id).values(**values))
+            result = await conn.execute(
+                update(users)
+                .where(users.c.user_id == user_id)
+                .values(**values, grant_version=users.c.grant_version + 1)
+            )
             if not result.rowcount:
                 await conn.execute(insert(users).values(user_id=user_id, created_at=now, **values))
 
@@ -631,7 +659,18 @@ class Store:
                 row = (await own.execute(query)).first()
         return _user(row) if row is not None else None
 
+    async def grant_version(self, user_id: str) -> int | None:
+        """The version of the user's grant; None when there is none to use (unknown user or revoked)."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(users.c.grant_version, users.c.revoked).where(users.c.user_id == user_id)
+                )
+            ).first()
+        return None if row is None or row.revoked else int(row.grant_version)
+
     async def update_grant(self, conn: AsyncConnection, user_id: str, grant: str, now: float) -> None:
+        """The same grant with refreshed or re-encrypted tokens (no new version: nothing cached goes stale)."""
         await conn.execute(
             update(users).where(users.c.user_id == user_id).values(grant=grant, updated_at=now)
         )
@@ -639,7 +678,9 @@ class Store:
     async def revoke_grant(self, conn: AsyncConnection, user_id: str, now: float) -> None:
         """Wrike refused the user's grant: their MCP tokens go with it, so the next request gets a 401."""
         await conn.execute(
-            update(users).where(users.c.user_id == user_id).values(revoked=True, updated_at=now)
+            update(users)
+            .where(users.c.user_id == user_id)
+            .values(revoked=True, updated_at=now, grant_version=users.c.grant_version + 1)
         )
         await conn.execute(update(tokens).where(tokens.c.user_id == user_id).values(revoked=True))
         self.revocations += 1  # before the caller commits: a lookup racing it is bounded by the cache's TTL
@@ -650,9 +691,11 @@ class Store:
         return [_user(row) for row in rows]
 
     async def find_users(self, who: str) -> list[UserRow]:
-        """Users by email (case-insensitive) or Wrike contact id."""
+        """Users by email (case-insensitive), Wrike contact id (every account of that person) or user id."""
         return [
-            u for u in await self.list_users() if u.user_id == who or (u.email or "").lower() == who.lower()
+            u
+            for u in await self.list_users()
+            if who in (u.user_id, u.user_id.rpartition("/")[2]) or (u.email or "").lower() == who.lower()
         ]
 
     async def all_grants(self) -> list[tuple[str, str]]:
@@ -707,5 +750,9 @@ class Store:
         async with self.engine.begin() as conn:
             await conn.execute(update(tokens).where(tokens.c.user_id == user_id).values(revoked=True))
             await conn.execute(delete(consents).where(consents.c.user_id == user_id))
-            await conn.execute(update(users).where(users.c.user_id == user_id).values(revoked=True))
+            await conn.execute(
+                update(users)
+                .where(users.c.user_id == user_id)
+                .values(revoked=True, grant_version=users.c.grant_version + 1)
+            )
         self.revocations += 1

@@ -1,14 +1,22 @@
 """`/oauth/wrike/callback`: Wrike's answer to the sign-in, turned into wrike-mcp's own authorization code.
 
-The Wrike code is exchanged server-side, the user is read from `/contacts?me=true` with the new token, and
-the Wrike tokens are stored encrypted with the user; the MCP client gets only our code (no passthrough).
-Only the browser holding the binding cookie issued at Allow for this transaction gets that code, and only
-when the person Wrike signed in is the one who consented (remote/consent.py decides both).
+The Wrike code is exchanged server-side, the user is read from `/contacts?me=true` and `/account` with the
+new token (a grant is for one person in one Wrike account), and the Wrike tokens are stored encrypted with
+the user; the MCP client gets only our code (no passthrough). Only the browser holding the binding cookie
+issued at Allow for this transaction gets that code, and only when the person Wrike signed in is the one
+who consented (remote/consent.py decides both).
+
+A person's later sign-in with another client never narrows the grant their earlier clients use: each
+client's tokens carry the scopes consented for it (enforced at the gate), and the stored Wrike grant is
+replaced only by one at least as wide. A narrower new grant is dropped when the stored one covers the new
+client; when neither covers the other, the person is sent to Wrike once more for the union of both.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from typing import Literal
 
 import httpx
 import httpx2
@@ -21,15 +29,36 @@ from wrike_mcp.auth.oauth import grant_from_response, post_token_request
 from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
 from wrike_mcp.remote.consent import ConsentPages, client_redirect, error_page, split_approval
-from wrike_mcp.remote.users import UserClients, seal_grant
+from wrike_mcp.remote.store import UserRow
+from wrike_mcp.remote.users import UserClients, seal_grant, user_key
 from wrike_mcp.server_commands import client_from_settings
 from wrike_mcp.wrike.errors import WrikeError
-from wrike_mcp.wrike.models import Contact
+from wrike_mcp.wrike.models import Account, Contact
 from wrike_mcp.wrike.tokens import StaticTokenSource
 
 log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/oauth/wrike/callback"
+
+
+def wrike_scopes(stored: Iterable[str] | None, consented: Iterable[str]) -> list[str]:
+    """The scopes to ask Wrike for: those consented for this client plus those the person's stored grant
+    already has, so that the new grant can replace the stored one without taking anything from the
+    person's other clients."""
+    return list(dict.fromkeys([*consented, *(stored or [])]))
+
+
+def grant_decision(
+    stored: UserRow | None, granted: list[str], client_scopes: list[str], *, asked_union: bool
+) -> Literal["replace", "keep", "widen"]:
+    """What a new Wrike grant does to the person's stored one: replace it, leave it (it already covers this
+    client, and the new one would take from the others), or first ask Wrike for the union of both."""
+    if stored is None or stored.revoked or scope_rules.satisfies(granted, stored.scopes):
+        return "replace"
+    if scope_rules.satisfies(stored.scopes, client_scopes):
+        return "keep"
+    # asked once: the person refused the union at Wrike (or chose another account), their choice stands
+    return "replace" if asked_union else "widen"
 
 
 class WrikeCallback:
@@ -68,7 +97,9 @@ class WrikeCallback:
         if not code:
             return client_redirect(params, issuer, {"error": "server_error"})
         try:
-            grant, user = await self._sign_in(code, params["scopes"])
+            grant, user, account, requests = await self._sign_in(
+                code, params.get("asked") or params["scopes"]
+            )
         except (AuthError, WrikeError) as exc:
             log.warning("Wrike sign-in failed: %s", exc)
             return client_redirect(
@@ -78,28 +109,40 @@ class WrikeCallback:
         scopes = [scope for scope in params["scopes"] if scope_rules.satisfies(granted, [scope])]
         if not scopes:
             return client_redirect(params, issuer, {"error": "access_denied"})
-        problem = await self.pages.consent_problem(approval, client_id, user.id, params["scopes"])
+        user_id = user_key(account.id, user.id)
+        problem = await self.pages.consent_problem(approval, client_id, user_id, params["scopes"])
         if problem is not None:
             return self.pages.refuse(state, 403, problem)
+        stored = await self.pages.store.get_user(user_id)
+        decision = grant_decision(stored, list(granted), scopes, asked_union="asked" in params)
+        if decision == "widen" and stored is not None:  # only a stored grant is widened
+            asked = wrike_scopes(stored.scopes, params["scopes"])
+            return await self.pages.ask_wrike_again(state, client_id, {**approved_params, "asked": asked})
         now = provider.clock()
-        await self.pages.store.save_user(
-            user.id,
-            email=user.primary_email or (user.emails[0] if user.emails else None),
-            name=user.name or None,
-            host=grant.host,
-            grant=seal_grant(self.pages.keyring, grant),
-            scopes=list(granted),
-            now=now,
-        )
-        self.users.forget(user.id)
-        if self.pages.consented_here(approval, user.id):
-            await self.pages.store.save_consent(user.id, client_id, scopes, now)
-        our_code = await provider.issue_code(client_id, user.id, {**params, "scopes": scopes})
+        if decision == "replace":
+            await self.pages.store.save_user(
+                user_id,
+                email=user.primary_email or (user.emails[0] if user.emails else None),
+                name=user.name or None,
+                host=grant.host,
+                grant=seal_grant(self.pages.keyring, grant),
+                scopes=list(granted),
+                now=now,
+            )
+            await self.users.forget(user_id)
+            await self.users.count_wrike_requests(user_id, requests)
+        else:
+            log.info("kept the wider stored Wrike grant of user %s; this client gets %s", user_id, scopes)
+        if self.pages.consented_here(approval, user_id):
+            await self.pages.store.save_consent(user_id, client_id, scopes, now)
+        kept = {key: value for key, value in params.items() if key != "asked"}
+        our_code = await provider.issue_code(client_id, user_id, {**kept, "scopes": scopes})
         response = client_redirect(params, issuer, {"code": our_code})
-        self.pages.signed_in(response, state, user.id)
+        self.pages.signed_in(response, state, user_id)
         return response
 
-    async def _sign_in(self, code: str, requested: list[str]) -> tuple[Grant, Contact]:
+    async def _sign_in(self, code: str, requested: list[str]) -> tuple[Grant, Contact, Account, int]:
+        """The new grant, its person and account, and how many API requests were made with it."""
         response = await post_token_request(
             self.settings,
             grant_type="authorization_code",
@@ -112,4 +155,6 @@ class WrikeCallback:
             self.settings, source, transport=self.api_transport, host=grant.host
         ) as client:
             me = await client.get_one("/contacts", {"me": True}, model=Contact)
-        return grant, me
+            # API v4 tokens reach one account: the one the person chose at Wrike's sign-in
+            account = await client.get_one("/account", model=Account)
+        return grant, me, account, client.request_count

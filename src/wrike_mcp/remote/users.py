@@ -10,15 +10,16 @@ token. A grant Wrike refuses ends the user's MCP tokens, so their client gets a 
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import anyio
 import httpx
 import httpx2
+from sqlalchemy.exc import SQLAlchemyError
 
 from wrike_mcp.auth.errors import AuthError, AuthorizationExpired
 from wrike_mcp.auth.oauth import (
@@ -37,6 +38,7 @@ from wrike_mcp.remote.store import Store
 from wrike_mcp.server_commands import client_from_settings
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.governor import SharedBudget
 from wrike_mcp.wrike.resolve import Resolver
 from wrike_mcp.wrike.tokens import Token
 
@@ -148,15 +150,34 @@ class StoredGrantSource:
         )
 
 
-@dataclass
+# Wrike counts 400 requests per token in a sliding minute, from when each request arrives. The shared count
+# is step-aligned (Store.hit), so it keeps each request for 70 s in 5 s steps: at least 65 s after it was
+# sent, which leaves 5 s for it to reach Wrike and never lets more than the limit into any 60 s of arrivals.
+WRIKE_WINDOW = 70
+WRIKE_WINDOW_STEPS = 14
+
+
+def user_key(account_id: str, contact_id: str) -> str:
+    """The store's key of a user: one person in one Wrike account (a person in two accounts has two grants)."""
+    return f"{account_id}/{contact_id}"
+
+
+@dataclass(eq=False)
 class _UserClient:
     client: WrikeClient
     resolver: Resolver
-    preview_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    preview_key: bytes = field(repr=False)
+    version: int  # the grant_version it was built from
+    leases: int = 0  # requests using it now
+    retired: bool = False  # dropped from the cache: closed when the last lease ends
 
 
 class UserClients:
-    """The Wrike client of each recently active user (least recently used ones are closed)."""
+    """The Wrike client of each recently active user (least recently used ones are closed).
+
+    A cached client is checked against the store's grant version on every request, so a new sign-in or a
+    revocation on any replica is seen at once; it is closed only when no request is using it any more.
+    """
 
     def __init__(
         self,
@@ -167,6 +188,7 @@ class UserClients:
         api_transport: httpx.AsyncBaseTransport | None = None,
         login_transport: httpx2.AsyncBaseTransport | None = None,
         capacity: int = 1000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._keyring = keyring
@@ -174,28 +196,41 @@ class UserClients:
         self._api_transport = api_transport
         self._login_transport = login_transport
         self._capacity = capacity
+        self._clock = clock
         self._clients: OrderedDict[str, _UserClient] = OrderedDict()
         self._lock = anyio.Lock()
 
-    async def context_for(self, user_id: str, scopes: frozenset[str]) -> WrikeContext:
-        """What the tools see for this user and this token's scopes."""
+    @asynccontextmanager
+    async def lease(self, user_id: str, scopes: frozenset[str]) -> AsyncIterator[WrikeContext]:
+        """What the tools see for this user and this token's scopes, for the length of one request."""
+        version = await self._store.grant_version(user_id)
+        if version is None:
+            await self.forget(user_id)
+            raise AuthorizationExpired(SIGN_IN_AGAIN)
         entry = self._clients.get(user_id)
-        if entry is None:
-            entry = await self._open(user_id)
+        if entry is None or entry.version != version:
+            entry = await self._open(user_id, version)
         self._clients.move_to_end(user_id)
-        return WrikeContext(
-            settings=self._settings,
-            client=entry.client,
-            given_resolver=entry.resolver,
-            granted_scopes=scopes,
-            mode="oauth (remote, multi-user)",
-            preview_key=entry.preview_key,
-        )
+        entry.leases += 1
+        try:
+            yield WrikeContext(
+                settings=self._settings,
+                client=entry.client,
+                given_resolver=entry.resolver,
+                granted_scopes=scopes,
+                mode="oauth (remote, multi-user)",
+                preview_key=entry.preview_key,
+            )
+        finally:
+            entry.leases -= 1
+            if entry.retired and entry.leases == 0:
+                await _close(entry)
 
-    async def _open(self, user_id: str) -> _UserClient:
+    async def _open(self, user_id: str, version: int) -> _UserClient:
         async with self._lock:
-            if user_id in self._clients:
-                return self._clients[user_id]
+            cached = self._clients.get(user_id)
+            if cached is not None and cached.version >= version:
+                return cached
             row = await self._store.get_user(user_id)
             if row is None or row.revoked:
                 raise AuthorizationExpired(SIGN_IN_AGAIN)
@@ -212,14 +247,57 @@ class UserClients:
                 login_transport=self._login_transport,
             )
             client = client_from_settings(
-                self._settings, source, transport=self._api_transport, host=row.host
+                self._settings,
+                source,
+                transport=self._api_transport,
+                host=row.host,
+                # SQLite means one replica: its own governor is the whole budget, no write per request
+                shared_budget=self._shared_budget(user_id) if self._store.is_postgres else None,
             )
-            entry = _UserClient(client=client, resolver=Resolver(client))
+            entry = _UserClient(
+                client=client,
+                resolver=Resolver(client),
+                preview_key=self._keyring.derive("bulk preview", user_id),
+                version=row.grant_version,
+            )
+            await self._retire(self._clients.pop(user_id, None))
             self._clients[user_id] = entry
             while len(self._clients) > self._capacity:
                 _, evicted = self._clients.popitem(last=False)
-                await evicted.client.aclose()
+                await self._retire(evicted)
             return entry
+
+    async def count_wrike_requests(self, user_id: str, count: int) -> None:
+        """Count requests made with a new grant outside its client (at sign-in) in the user's budget."""
+        if not self._store.is_postgres:
+            return
+        hit = self._shared_budget(user_id)
+        for _ in range(count):
+            await hit()
+
+    def _shared_budget(self, user_id: str) -> SharedBudget:
+        """The user's Wrike budget, counted in the store by every replica (one grant, one budget)."""
+        key = f"wrike:{user_id}"
+        limit = self._settings.rate_limit_per_minute
+
+        async def hit() -> float | None:
+            try:
+                return await self._store.hit(
+                    key, limit, WRIKE_WINDOW, self._clock(), buckets=WRIKE_WINDOW_STEPS
+                )
+            except SQLAlchemyError as exc:
+                # the store is down: this replica's own governor and Wrike's 429s still hold the line
+                log.warning("shared Wrike budget unavailable (%s); counting in this replica only", exc)
+                return None
+
+        return hit
+
+    async def _retire(self, entry: _UserClient | None) -> None:
+        if entry is None:
+            return
+        entry.retired = True
+        if entry.leases == 0:
+            await _close(entry)
 
     async def _rewrap(self, user_id: str) -> None:
         """Key rotation on use: re-encrypt a grant written with an older key."""
@@ -228,11 +306,17 @@ class UserClients:
             if row is not None and not self._keyring.is_current(row.grant):
                 await self._store.update_grant(conn, user_id, self._keyring.rotate(row.grant), row.updated_at)
 
-    def forget(self, user_id: str) -> None:
-        """Drop a user's cached client (after a new sign-in or a revocation); closed when collected."""
-        self._clients.pop(user_id, None)
+    async def forget(self, user_id: str) -> None:
+        """Drop a user's cached client here (other replicas see the grant version move); requests using it
+        finish with it, and the last one closes it."""
+        await self._retire(self._clients.pop(user_id, None))
 
     async def aclose(self) -> None:
         for entry in self._clients.values():
-            await entry.client.aclose()
+            await _close(entry)
         self._clients.clear()
+
+
+async def _close(entry: _UserClient) -> None:
+    with anyio.CancelScope(shield=True):
+        await entry.client.aclose()

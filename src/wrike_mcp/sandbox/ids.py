@@ -20,6 +20,10 @@ import base64
 from datetime import timedelta
 
 ACCOUNT_ID = "IEAAB2CD"
+# A second account the seed's people also belong to, chosen at sign-in with `?account=` (the account picker
+# of Wrike's sign-in); it shows the same data (docs/FIDELITY.md).
+SECOND_ACCOUNT_ID = "IEAAB2CE"
+ACCOUNT_IDS = (ACCOUNT_ID, SECOND_ACCOUNT_ID)
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 # Entity markers as seen in real Wrike ids.

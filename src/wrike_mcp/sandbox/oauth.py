@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from wrike_mcp.sandbox.ids import ACCOUNT_IDS
 from wrike_mcp.sandbox.state import (
     ALL_SCOPES,
     DEMO_APP_NAME,
@@ -80,6 +81,9 @@ async def authorize(request: Request) -> Response:
     scopes = parse_scopes(query.get("scope"))
     if scopes is None:
         return _redirect(redirect_uri, {"error": "invalid_scope", **echo})
+    account_id = query.get("account") or ACCOUNT_IDS[0]
+    if account_id not in ACCOUNT_IDS:
+        return _page(400, "No sandbox account with that id.")
     user = demo_user(state)
     wanted = query.get("user")
     if wanted:
@@ -94,6 +98,7 @@ async def authorize(request: Request) -> Response:
         redirect_uri=redirect_uri if "redirect_uri" in query else "",
         scopes=scopes,
         expires_at=state.clock() + state.config.code_ttl,
+        account_id=account_id,
     )
     state.codes[code.value] = code
     return _redirect(redirect_uri, {"code": code.value, **echo})
@@ -126,6 +131,7 @@ def _issue(
     client_id: str,
     grant_id: str,
     *,
+    account_id: str,
     new_refresh_token: bool = True,
 ) -> dict[str, Any]:
     access = AccessToken(
@@ -135,6 +141,7 @@ def _issue(
         expires_at=state.clock() + state.config.token_ttl,
         client_id=client_id,
         grant_id=grant_id,
+        account_id=account_id,
     )
     state.access_tokens[access.value] = access
     body: dict[str, Any] = {
@@ -152,6 +159,7 @@ def _issue(
             scopes=scopes,
             client_id=client_id,
             grant_id=grant_id,
+            account_id=account_id,
         )
         state.refresh_tokens[refresh.value] = refresh
         body["refresh_token"] = refresh.value
@@ -214,7 +222,9 @@ def _exchange_code(state: SandboxState, request: Request, form: dict[str, str], 
     user = state.contacts.get(code.user_id)
     if user is None or user.deleted:
         return _oauth_error(400, "invalid_grant", "The user is deactivated")
-    body = _issue(state, request, code.user_id, code.scopes, client_id, grant_id=code.value)
+    body = _issue(
+        state, request, code.user_id, code.scopes, client_id, grant_id=code.value, account_id=code.account_id
+    )
     state.record_audit(
         "Oauth2AccessGranted",
         user,
@@ -258,6 +268,7 @@ def _refresh(state: SandboxState, request: Request, form: dict[str, str], client
         scopes,
         client_id,
         grant_id=refresh.grant_id,
+        account_id=refresh.account_id,
         new_refresh_token=rotate,
     )
     if "scope" in omits:

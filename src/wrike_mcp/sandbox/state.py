@@ -427,6 +427,7 @@ class AccessToken:
     expires_at: float | None  # None: a permanent token
     client_id: str | None = None
     grant_id: str | None = None  # the OAuth grant (one authorization) this token belongs to
+    account_id: str = ids.ACCOUNT_ID  # the Wrike account the grant is for (one per token in API v4)
 
 
 @dataclass
@@ -436,6 +437,7 @@ class RefreshToken:
     scopes: frozenset[str]
     client_id: str
     grant_id: str
+    account_id: str = ids.ACCOUNT_ID  # the Wrike account the grant is for (one per token in API v4)
 
 
 @dataclass
@@ -447,6 +449,7 @@ class AuthCode:
     scopes: frozenset[str]
     expires_at: float
     used: bool = False
+    account_id: str = ids.ACCOUNT_ID  # the Wrike account the grant is for (one per token in API v4)
 
 
 @dataclass

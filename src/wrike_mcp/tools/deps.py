@@ -25,7 +25,8 @@ class WrikeContext:
     client: WrikeClient
     granted_scopes: frozenset[str] | None  # None: unknown (permanent token without WRIKE_SCOPES)
     mode: str  # "sandbox", "permanent token" or "oauth"
-    # Signs bulk update previews (tools/bulk.py); random per server (per user in remote mode), never sent out.
+    # Signs bulk update previews (tools/bulk.py), never sent out: random per server; in remote mode derived per
+    # user from the secret key, so a preview made on one replica is applied on another.
     preview_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     # The resolver and its caches; a remote user's outlives a request. Built at first use otherwise, so that
     # its module and Wrike's models stay out of a cold start (the first tool call imports them).

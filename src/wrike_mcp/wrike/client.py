@@ -39,7 +39,7 @@ from wrike_mcp.wrike.errors import (
     WrikeTimeout,
     api_error,
 )
-from wrike_mcp.wrike.governor import RateGovernor
+from wrike_mcp.wrike.governor import RateGovernor, SharedBudget
 from wrike_mcp.wrike.pagination import MAX_PAGE_SIZE, Page, iterate_pages
 from wrike_mcp.wrike.tokens import Token, TokenSource
 
@@ -178,6 +178,7 @@ class WrikeClient:
         governor: RateGovernor | None = None,
         max_response_bytes: int = 64 * 1024 * 1024,
         max_queue_wait: float = 45.0,
+        shared_budget: SharedBudget | None = None,
     ) -> None:
         self._tokens = token_source
         self._base_url = _check_base_url(base_url) if base_url else None
@@ -194,8 +195,9 @@ class WrikeClient:
         # instead of outlasting the MCP client's own timeout (commonly 60 s) in a queue.
         self.max_queue_wait = max_queue_wait
         # One governor per client, i.e. per token source: Wrike counts requests per token (and per IP), and a
-        # refreshed token belongs to the same user and the same budget.
-        self.governor = governor or RateGovernor(rate_limit_per_minute)
+        # refreshed token belongs to the same user and the same budget. Other processes using the same grant
+        # (remote-mode replicas) count in `shared_budget` as well.
+        self.governor = governor or RateGovernor(rate_limit_per_minute, shared_budget=shared_budget)
         self.request_count = 0
         self.server_date: str | None = None  # the Date header of the latest answer (doctor's clock check)
         self._last_token: Token | None = None

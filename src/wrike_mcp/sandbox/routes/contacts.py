@@ -24,7 +24,9 @@ ACCOUNT_FIELDS = ("subscription", "metadata", "customFields")
 WORK_SCHEDULE_ID = ids.entity_id("KM", 1)
 
 
-def render_contact(contact: Contact, me: Contact, fields: set[str]) -> dict[str, Any]:
+def render_contact(
+    contact: Contact, me: Contact, fields: set[str], account_id: str = ids.ACCOUNT_ID
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": contact.id,
         "firstName": contact.first_name,
@@ -34,7 +36,7 @@ def render_contact(contact: Contact, me: Contact, fields: set[str]) -> dict[str,
         if contact.type == "Group"
         else [
             {
-                "accountId": ids.ACCOUNT_ID,
+                "accountId": account_id,
                 "email": contact.email,
                 "role": contact.role,
                 "external": contact.external,
@@ -93,7 +95,7 @@ def list_contacts(ctx: Ctx) -> list[dict[str, Any]]:
             continue
         if not metadata_matches(contact.metadata, wanted):
             continue
-        found.append(render_contact(contact, ctx.user, fields))
+        found.append(render_contact(contact, ctx.user, fields, account_of(ctx)))
     return found
 
 
@@ -102,7 +104,11 @@ def get_contacts(ctx: Ctx) -> list[dict[str, Any]]:
     fields = ctx.params.fields(CONTACT_FIELDS)
     wanted = metadata_filter(ctx)
     contacts = [ctx.state.contact(contact_id) for contact_id in ctx.ids("contactIds")]
-    return [render_contact(c, ctx.user, fields) for c in contacts if metadata_matches(c.metadata, wanted)]
+    return [
+        render_contact(c, ctx.user, fields, account_of(ctx))
+        for c in contacts
+        if metadata_matches(c.metadata, wanted)
+    ]
 
 
 def apply_metadata(
@@ -127,12 +133,19 @@ def update_contact(ctx: Ctx) -> list[dict[str, Any]]:
     if contact.id != ctx.user.id and not (ctx.user.admin and contact.type == "Group"):
         raise wrike_error("access_forbidden", "A user may change only their own contact metadata")
     apply_metadata(contact.metadata, ctx.params.obj_list("metadata"))
-    return [render_contact(contact, ctx.user, {"metadata"})]
+    return [render_contact(contact, ctx.user, {"metadata"}, account_of(ctx))]
 
 
-def render_account(state: SandboxState, fields: set[str], user: Contact) -> dict[str, Any]:
+def account_of(ctx: Ctx) -> str:
+    """The account the request's token was granted for."""
+    return ctx.token.account_id if ctx.token is not None else ids.ACCOUNT_ID
+
+
+def render_account(
+    state: SandboxState, fields: set[str], user: Contact, account_id: str = ids.ACCOUNT_ID
+) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "id": ids.ACCOUNT_ID,
+        "id": account_id,
         "name": ACCOUNT_NAME,
         "dateFormat": "dd/MM/yyyy",
         "firstDayOfWeek": "Mon",
@@ -164,7 +177,7 @@ def get_account(ctx: Ctx) -> list[dict[str, Any]]:
     fields = ctx.params.fields(ACCOUNT_FIELDS)
     if not metadata_matches(ctx.state.account_metadata, metadata_filter(ctx)):
         return []
-    return [render_account(ctx.state, fields, ctx.user)]
+    return [render_account(ctx.state, fields, ctx.user, account_of(ctx))]
 
 
 @route("PUT", "/account", "accounts", WRITE, ["metadata"])
@@ -172,7 +185,7 @@ def update_account(ctx: Ctx) -> list[dict[str, Any]]:
     if not ctx.user.admin:
         raise wrike_error("access_forbidden", "Only account admins may change account metadata")
     apply_metadata(ctx.state.account_metadata, ctx.params.obj_list("metadata"))
-    return [render_account(ctx.state, {"metadata"}, ctx.user)]
+    return [render_account(ctx.state, {"metadata"}, ctx.user, account_of(ctx))]
 
 
 ROUTES = [list_contacts, get_contacts, update_contact, get_account, update_account]
