@@ -10,8 +10,8 @@ permanent token and against `serve --transport http --stateless --auth oauth` (S
 HTTP to one sandbox; p50 and p90 of each and their ratio. Load: `--users` sign-ins (spread over the sandbox's
 seed people) make `--per-user` calls each, all at once, spread round-robin over `--replicas` stateless
 replicas sharing a throwaway PostgreSQL database. The sandbox limits each Wrike token to `--wrike-limit`
-requests a minute, as Wrike does, and each replica's own Wrike budget (`WRIKE_RATE_LIMIT_PER_MINUTE`) is that
-limit divided by the replicas, so that together they stay within it; errors, Wrike 429s, p50/p99, refreshes.
+requests a minute, as Wrike does, and the replicas share one Wrike budget of that size per grant through the
+store (`WRIKE_RATE_LIMIT_PER_MINUTE`); errors, Wrike 429s, p50/p99, refreshes.
 """
 
 from __future__ import annotations
@@ -169,7 +169,6 @@ async def load(users: int, per_user: int, replicas: int, wrike_limit: int) -> di
     name = f"wrike_mcp_bench_{secrets.token_hex(4)}"
     await admin.execute(f'CREATE DATABASE "{name}"')
     people = [f"{first.lower()}.{last.lower()}@{EMAIL_DOMAIN}" for first, last, _, _ in PEOPLE]
-    per_replica = wrike_limit // replicas  # until the Wrike budget is shared through the store
     try:
         with (
             tempfile.TemporaryDirectory() as directory,
@@ -179,7 +178,8 @@ async def load(users: int, per_user: int, replicas: int, wrike_limit: int) -> di
             database = f"postgresql://postgres@127.0.0.1:5432/{name}"
             port_a = free_port()
             public = f"http://127.0.0.1:{port_a}"  # one public URL, as behind one proxy
-            env = {"WRIKE_MCP_USER_RATE_LIMIT": "10000", "WRIKE_RATE_LIMIT_PER_MINUTE": str(per_replica)}
+            # one Wrike budget per grant, counted in the store by every replica: Wrike's limit itself
+            env = {"WRIKE_MCP_USER_RATE_LIMIT": "10000", "WRIKE_RATE_LIMIT_PER_MINUTE": str(wrike_limit)}
             running = [
                 start_replica(
                     tmp,
@@ -246,7 +246,7 @@ async def load(users: int, per_user: int, replicas: int, wrike_limit: int) -> di
         "wrike_requests": len(api),
         "busiest_wrike_token_requests": max(per_token.values(), default=0),
         "wrike_limit_per_token_per_min": wrike_limit,
-        "replica_budget_per_min": per_replica,
+        "shared_budget_per_grant_per_min": wrike_limit,
         "wrike_refreshes": refreshes,
     }
 
