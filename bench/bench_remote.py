@@ -68,8 +68,7 @@ async def timed_call(http: httpx.AsyncClient, url: str, token: str | None) -> fl
     started = time.perf_counter()
     response = await http.post(url, json=CALL, headers=headers)
     elapsed = (time.perf_counter() - started) * 1000
-    body = response.json()
-    if response.status_code != 200 or body.get("result", {}).get("isError"):
+    if response.status_code != 200 or response.json().get("result", {}).get("isError"):
         raise RuntimeError(f"call failed: {response.status_code} {response.text[:300]}")
     return elapsed
 

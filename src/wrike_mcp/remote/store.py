@@ -363,7 +363,9 @@ class Store:
             ).all()
             if sum(row.hits for row in rows) >= limit:
                 return max(0.001, float(rows[0].bucket + step * buckets - now))
-            if rows and rows[-1].bucket == current:
+            # not only the newest bucket: a caller that waited for the lock may carry an older `now` than
+            # one that went before it (a duplicate key here was a 500 under load)
+            if any(row.bucket == current for row in rows):
                 await conn.execute(
                     update(rate_counters)
                     .where(where_key, rate_counters.c.bucket == current)
