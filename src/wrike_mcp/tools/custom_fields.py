@@ -18,7 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp.tools.deps import WrikeContext
-from wrike_mcp.tools.inputs import MAX_REF, Name, parse_day, person_ids
+from wrike_mcp.tools.inputs import MAX_REF, Name, parse_day
 from wrike_mcp.tools.output import Model, Ref, names_of, people_refs, show_title, truncate
 from wrike_mcp.wrike.models import CustomField
 from wrike_mcp.wrike.models import CustomFieldValue as WrikeFieldValue
@@ -115,7 +115,7 @@ async def encode_custom_fields(
             refs = value if isinstance(value, list) else [p for p in str(value).split(",")]
             if any(not isinstance(r, str) or not r.strip() for r in refs) or isinstance(value, bool):
                 raise ToolError(f"custom field {label} takes people: a list of names, emails or 'me'")
-            encoded = ",".join(await person_ids(deps, [r.strip() for r in refs]))
+            encoded = ",".join(await deps.resolver.person_ids([r.strip() for r in refs]))
         else:
             if isinstance(value, list):
                 if kind != "Multiple":

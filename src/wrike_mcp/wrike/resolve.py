@@ -40,6 +40,8 @@ from wrike_mcp.wrike.models import (
     Workflow,
     WrikeModel,
 )
+from wrike_mcp.wrike.rules import status_group, statuses_named
+from wrike_mcp.wrike.text import fold
 
 T = TypeVar("T")
 
@@ -53,11 +55,6 @@ ONLY_WRIKE_LINKS = "only Wrike links such as https://www.wrike.com/open.htm?id=1
 _CLASSIC_ID = re.compile(r"^[A-Z0-9]{16}$")
 _MAYBE_ID = re.compile(r"^[A-Za-z0-9\-_:.=]{1,256}$")
 _LEGACY_NUMBER = re.compile(r"^\d{1,19}$")
-
-
-def _fold(text: str) -> str:
-    """Case- and spacing-insensitive form for comparing names."""
-    return " ".join(text.split()).casefold()
 
 
 def legacy_id_from_permalink(ref: str) -> str | None:
@@ -360,9 +357,9 @@ class Resolver:
         title = " ".join(title.split())
         wanted = list(dict.fromkeys(["parentIds", *fields]))
         found = await self.client.get("/tasks", {"title": title, "fields": wanted}, model=Task)
-        matches = [task for task in found if _fold(task.title) == _fold(title)]
+        matches = [task for task in found if fold(task.title) == fold(title)]
         if len(matches) == 1:
-            self._task_titles[_fold(title)] = (matches[0].id, self._clock())
+            self._task_titles[fold(title)] = (matches[0].id, self._clock())
             return matches[0]
         if not matches:
             raise ReferenceNotFound(
@@ -379,7 +376,7 @@ class Resolver:
     def _titled_task(self, title: str) -> str | None:
         """The task a title named within the last `ttl` seconds, like the folder tree names folders: a title
         given again (list_comments after get_task, say) costs no search."""
-        found = self._task_titles.get(_fold(title))
+        found = self._task_titles.get(fold(title))
         if found is None or self._clock() - found[1] >= self.ttl:
             return None
         return found[0]
@@ -454,7 +451,7 @@ class Resolver:
             if found in tree.space_ids:
                 assert found is not None
                 return found
-        matches = [ident for ident in tree.space_ids if _fold(tree.nodes[ident].title) == _fold(ref)]
+        matches = [ident for ident in tree.space_ids if fold(tree.nodes[ident].title) == fold(ref)]
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -480,11 +477,11 @@ class Resolver:
 
     @staticmethod
     def _match_path(tree: FolderTree, ref: str, candidates: Iterable[str], kind: str) -> str:
-        wanted = [_fold(segment) for segment in ref.split("/") if segment.strip()]
+        wanted = [fold(segment) for segment in ref.split("/") if segment.strip()]
         exact: list[str] = []
         shortcut: list[str] = []
         for ident in candidates:
-            path = [_fold(title) for title in tree.path(ident)]
+            path = [fold(title) for title in tree.path(ident)]
             if not path or path[-1] != wanted[-1]:
                 continue
             if path == wanted or (path[1:] == wanted and tree.space_of(ident) is not None):
@@ -511,31 +508,36 @@ class Resolver:
         Deactivated people are matched only by id or email; groups only when `include_groups`.
         """
         ref = ref.strip()
-        if not ref:
+        if not fold(ref):
             raise ReferenceNotFound("person", ref, "give me, an email, a name or a contact id")
-        if ref.casefold() == "me":
+        if fold(ref) == "me":
             return (await self.me()).id
         contacts = await self.contacts()
         for contact in contacts:
             if contact.id == ref:
                 return contact.id
         if "@" in ref:
-            by_email = [c for c in contacts if any(_fold(e) == _fold(ref) for e in c.emails)]
+            by_email = [c for c in contacts if any(fold(e) == fold(ref) for e in c.emails)]
             return self._one_person(ref, by_email)
         kinds = {"Person", "Group"} if include_groups else {"Person"}
         people = [c for c in contacts if not c.deleted and c.type in kinds]
-        full = [c for c in people if _fold(c.name) == _fold(ref)]
+        full = [c for c in people if fold(c.name) == fold(ref)]
         if full:
             return self._one_person(ref, full)
-        named = [c for c in people if _fold(ref) in (_fold(c.first_name), _fold(c.last_name))]
+        named = [c for c in people if fold(ref) in (fold(c.first_name), fold(c.last_name))]
         if named:
             return self._one_person(ref, named)
-        partial = [c for c in people if _fold(ref) in _fold(c.name)]
+        partial = [c for c in people if fold(ref) in fold(c.name)]
         if partial:
             return self._one_person(ref, partial)
         if _MAYBE_ID.match(ref) and await self.person(ref) is not None:
             return ref  # an id outside the visible contact list that Wrike knows
         raise ReferenceNotFound("person", ref, "find_people lists people by name or email")
+
+    async def person_ids(self, refs: Iterable[str] | None) -> list[str]:
+        """Contact ids for several people references, each as `person_id` takes it (a blank one is refused
+        like any other unknown person), duplicates dropped, order kept."""
+        return list(dict.fromkeys([await self.person_id(ref) for ref in refs or []]))
 
     @staticmethod
     def _one_person(ref: str, matches: Sequence[Contact]) -> str:
@@ -579,7 +581,7 @@ class Resolver:
         if workflow_id is None and folder_id is not None:
             workflow_id = await self.new_task_workflow(folder_id)
         workflows = await self.task_workflows()
-        group = next((g for g in STATUS_GROUPS if _fold(ref) == _fold(g)), None)
+        group = status_group(ref)
         if group is not None:
             workflow = _workflow_or_standard(workflows, workflow_id)
             status = workflow.default_status(group)
@@ -592,21 +594,15 @@ class Resolver:
         scope = [w for w in workflows if w.id == workflow_id] if workflow_id else workflows
         if not scope:
             scope = workflows  # the workflow is unknown to us (hidden, deleted): search them all
-        matches = [
-            (workflow, status)
-            for workflow in scope
-            for status in workflow.custom_statuses
-            if status.id == ref or _fold(status.name) == _fold(ref)
-        ]
-        visible = [(w, s) for w, s in matches if not s.hidden] or matches
-        if len(visible) == 1:
-            status = visible[0][1]
+        named = statuses_named(ref, scope)
+        if len(named) == 1:
+            status = named[0][1]
             return status.id, status.group or "Active"
-        if not visible:
+        if not named:
             names = sorted({s.name for w in scope for s in w.custom_statuses if not s.hidden})
             hint = "status groups: " + ", ".join(STATUS_GROUPS) + ("; statuses: " + ", ".join(names))
             raise ReferenceNotFound("status", ref, hint)
-        candidates = [(s.id, f"{s.name} [{s.group}] in workflow {w.name}") for w, s in visible]
+        candidates = [(s.id, f"{s.name} [{s.group}] in workflow {w.name}") for w, s in named]
         raise AmbiguousReference("status", ref, candidates)
 
     async def project_workflow_ids(self) -> set[str]:
@@ -666,7 +662,7 @@ class Resolver:
         for custom_field in fields:
             if custom_field.id == ref:
                 return ref
-        matches = [f for f in fields if _fold(f.title) == _fold(ref)]
+        matches = [f for f in fields if fold(f.title) == fold(ref)]
         if len(matches) == 1:
             return matches[0].id
         if matches:
