@@ -442,16 +442,11 @@ async def apply(ctx: Context[Any], deps: WrikeContext, change: Change, plans: li
     rows = {plan.task.id: row(plan, "unchanged") for plan in plans if plan.body is None}
     todo = [plan for plan in plans if plan.body is not None]
     done = 0
-    try:
-        for batch in batches(change, todo):
-            for result in await send(deps, batch):
-                rows[result.id] = result
-            done += len(batch)
-            await ctx.report_progress(
-                done, total=len(todo), message=f"sent {done} of {len(todo)} task updates"
-            )
-    finally:
-        deps.resolver.forget_task_titles()  # the rule for task writes (resolve.py `written`)
+    for batch in batches(change, todo):
+        for result in await send(deps, batch):
+            rows[result.id] = result
+        done += len(batch)
+        await ctx.report_progress(done, total=len(todo), message=f"sent {done} of {len(todo)} task updates")
     return [rows[plan.task.id] for plan in plans]
 
 

@@ -90,7 +90,6 @@ async def add_dependency(
     )
     if not created:
         raise ToolError("Wrike accepted the link but returned nothing: check get_task before retrying")
-    deps.resolver.written(created[0])
     return await dependency_item(deps, created[0])
 
 

@@ -324,8 +324,7 @@ class ProjectSummary(Model):
 
 
 async def summary(deps: WrikeContext, folder: Folder, changed: list[str] | None = None) -> ProjectSummary:
-    """The project as a write's answer shows it (no re-read), which also goes into the resolver's tree."""
-    deps.resolver.written(folder)
+    """The project as a write's answer shows it (no re-read; the resolver's tree has it from the write)."""
     path = await deps.resolver.folder_path(folder.id)
     info = await project_info(deps, folder)
     return ProjectSummary(

@@ -761,10 +761,7 @@ async def create_task(
         body["superTasks"] = [super_id]
     if custom_fields:
         body["customFields"] = await encode_custom_fields(deps, custom_fields)
-    try:
-        created = await deps.client.post(f"/folders/{folder_id}/tasks", body, model=Task)
-    finally:
-        deps.resolver.forget_task_titles()  # its title may now name two tasks
+    created = await deps.client.post(f"/folders/{folder_id}/tasks", body, model=Task)
     if not created:
         raise ToolError(
             "Wrike accepted the task but returned nothing: look it up with search_tasks before retrying"
@@ -865,10 +862,7 @@ async def update_task(
         )
     if custom_fields:
         body["customFields"] = await encode_custom_fields(deps, custom_fields)
-    try:
-        updated = await deps.client.put(f"/tasks/{current.id}", body, model=Task)
-    finally:
-        deps.resolver.forget_task_titles()  # a title may have moved to it, or off it
+    updated = await deps.client.put(f"/tasks/{current.id}", body, model=Task)
     if not updated:
         raise ToolError("Wrike accepted the update but returned nothing: check the task with get_task")
     return (await task_items(deps, updated))[0]
@@ -959,10 +953,7 @@ async def delete_task(
     # Read again right before the DELETE: the confirmation may be old, and a client without elicitation
     # gets here without any read.
     known = await task_to_delete(deps, task_id)
-    try:
-        await deps.client.delete(f"/tasks/{task_id}")
-    finally:
-        deps.resolver.forget_task_titles()  # its title names no task now
+    await deps.client.delete(f"/tasks/{task_id}")
     # The title as read right before: a DELETE answer may not echo the entity (comments' do not).
     title = show_title(known.title)
     return DeleteResult(deleted=True, task=Ref(id=task_id, name=title), outcome="moved to the Recycle Bin")

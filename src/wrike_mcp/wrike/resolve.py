@@ -4,12 +4,13 @@ Every lookup either returns exactly one id or raises: `ReferenceNotFound` when n
 `AmbiguousReference`, listing the candidates, when several do. Nothing is guessed.
 
 The contacts, workflows, spaces, custom fields and the folder tree are cached for `ttl` seconds; concurrent
-cold lookups share one fetch. After a write, `written(entity)` with Wrike's answer keeps the caches true: see
-its rule.
+cold lookups share one fetch. The resolver hears of every write made through its client (a write hook), and
+`written(entity)` with Wrike's answer keeps the caches true: see its rule. No tool has to remember to.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -18,9 +19,10 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
+from pydantic import ValidationError
 
 from wrike_mcp.hosts import wrike_host
-from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.client import WrikeClient, Written
 from wrike_mcp.wrike.errors import (
     AmbiguousReference,
     InvalidParameter,
@@ -57,6 +59,16 @@ _MAYBE_ID = re.compile(r"^[A-Za-z0-9\-_:.=]{1,256}$")
 _LEGACY_NUMBER = re.compile(r"^\d{1,19}$")
 
 
+# The answers to writes that change a cached list, by Wrike's `kind`, as the models `written` takes.
+_CACHED_KINDS: dict[str, type[WrikeModel]] = {
+    "folders": Folder,
+    "spaces": Space,
+    "workflows": Workflow,
+    "customfields": CustomField,
+    "contacts": Contact,
+}
+
+
 def legacy_id_from_permalink(ref: str) -> str | None:
     """The legacy numeric id in a permalink (`https://www.wrike.com/open.htm?id=123`) or a bare number."""
     ref = ref.strip()
@@ -79,11 +91,11 @@ class _Cached(Generic[T]):
     """A value fetched at most once per TTL; concurrent callers during a fetch wait for that one fetch.
 
     A `clear()` while a fetch is under way wins: that fetch may predate what made the value stale, so its
-    answer serves the caller that started it but is not kept.
+    answer serves the caller that started it but is not kept. The fetch is the caller's (`get(fetch)`), so
+    that a resolver `bound` to another client view fetches through that view.
     """
 
-    def __init__(self, fetch: Callable[[], Awaitable[T]], ttl: float, clock: Callable[[], float]) -> None:
-        self._fetch = fetch
+    def __init__(self, ttl: float, clock: Callable[[], float]) -> None:
         self._ttl = ttl
         self._clock = clock
         self._value: T | None = None
@@ -94,12 +106,12 @@ class _Cached(Generic[T]):
     def _fresh(self) -> bool:
         return self._fetched_at is not None and self._clock() - self._fetched_at < self._ttl
 
-    async def get(self) -> T:
+    async def get(self, fetch: Callable[[], Awaitable[T]]) -> T:
         if not self._fresh():
             async with self._lock:
                 if not self._fresh():  # another caller may have fetched while we waited
                     generation = self._generation
-                    self._value = await self._fetch()
+                    self._value = await fetch()
                     self._fetched_at = self._clock() if generation == self._generation else None
         assert self._value is not None
         return self._value
@@ -179,14 +191,41 @@ class Resolver:
     ) -> None:
         self.client = client
         self.ttl = ttl
-        self._contacts = _Cached(self._fetch_contacts, ttl, clock)
-        self._workflows = _Cached(self._fetch_workflows, ttl, clock)
-        self._custom_fields = _Cached(self._fetch_custom_fields, ttl, clock)
-        self._tree = _Cached(self._fetch_tree, ttl, clock)
-        self._me = _Cached(self._fetch_me, ttl, clock)
-        self._spaces = _Cached(self._fetch_spaces, ttl, clock)
+        self._contacts: _Cached[list[Contact]] = _Cached(ttl, clock)
+        self._workflows: _Cached[list[Workflow]] = _Cached(ttl, clock)
+        self._custom_fields: _Cached[list[CustomField]] = _Cached(ttl, clock)
+        self._tree: _Cached[FolderTree] = _Cached(ttl, clock)
+        self._me: _Cached[Contact] = _Cached(ttl, clock)
+        self._spaces: _Cached[list[Space]] = _Cached(ttl, clock)
         self._clock = clock
         self._task_titles: dict[str, tuple[str, float]] = {}  # folded title -> (task id, when found)
+        client.write_hooks.append(self._heard)
+
+    def bound(self, client: WrikeClient) -> Resolver:
+        """This resolver, its caches shared, reading through `client` (a `hooked` view of its own client)."""
+        view = copy.copy(self)
+        view.client = client
+        return view
+
+    def _heard(self, write: Written) -> None:
+        """The write hook: Wrike's answer to a write made through the client, as the entities `written`
+        takes. A write whose outcome is unknown, or whose answer does not parse, may have changed anything."""
+        if write.entities is None:
+            self.forget_everything()
+            return
+        if write.kind == "tasks":
+            self.forget_task_titles()  # a created, renamed or deleted task: a title may name another task now
+            return
+        model = _CACHED_KINDS.get(write.kind or "")
+        if model is None:
+            return
+        try:
+            entities = [model.model_validate(item) for item in write.entities]
+        except ValidationError:
+            self.forget_everything()
+            return
+        for entity in entities:
+            self.written(entity)
 
     def written(self, entity: WrikeModel) -> None:
         """Keep the caches true after a write, given Wrike's answer to it.
@@ -194,8 +233,8 @@ class Resolver:
         The rule: a write changes only the cached list of its own kind. A folder or project goes into the
         cached folder tree as the answer shows it (no re-read); a written space empties the spaces and the
         tree (which holds them), a workflow the workflows, a custom field the custom fields, a contact the
-        contacts and `me`; a task, comment, timelog or dependency changes nothing cached (a task write, which
-        may make a title name another task, calls `forget_task_titles`).
+        contacts and `me`; a task, comment, timelog or dependency changes no cached list (a task write, which
+        may make a title name another task, forgets the titles: see `_heard`).
         """
         if isinstance(entity, Folder):
             tree = self._tree.peek()
@@ -239,22 +278,22 @@ class Resolver:
     # ---- cached lists --------------------------------------------------------------------------------
 
     async def contacts(self) -> list[Contact]:
-        return await self._contacts.get()
+        return await self._contacts.get(self._fetch_contacts)
 
     async def workflows(self) -> list[Workflow]:
-        return await self._workflows.get()
+        return await self._workflows.get(self._fetch_workflows)
 
     async def custom_fields(self) -> list[CustomField]:
-        return await self._custom_fields.get()
+        return await self._custom_fields.get(self._fetch_custom_fields)
 
     async def folder_tree(self) -> FolderTree:
-        return await self._tree.get()
+        return await self._tree.get(self._fetch_tree)
 
     async def me(self) -> Contact:
-        return await self._me.get()
+        return await self._me.get(self._fetch_me)
 
     async def spaces(self) -> list[Space]:
-        return await self._spaces.get()
+        return await self._spaces.get(self._fetch_spaces)
 
     async def _fetch_spaces(self) -> list[Space]:
         return await self.client.get("/spaces", model=Space)
