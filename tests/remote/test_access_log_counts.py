@@ -23,9 +23,10 @@ from wrike_mcp.sandbox.serve import BackgroundSandbox
 pytestmark = pytest.mark.slow
 
 
-def api_requests(sandbox: BackgroundSandbox) -> int:
+async def api_requests(sandbox: BackgroundSandbox) -> int:
     """Wrike API requests the sandbox has received (the sign-in's own OAuth requests are not API ones)."""
-    body = httpx.get(f"{sandbox.base_url}/_sandbox/requests").json()
+    async with httpx.AsyncClient() as control:
+        body = (await control.get(f"{sandbox.base_url}/_sandbox/requests")).json()
     entries = body["requests"] if isinstance(body, dict) else body
     return sum(1 for entry in entries if "/api/v4" in str(entry.get("path")))
 
@@ -49,32 +50,35 @@ async def test_each_call_counts_its_own_wrike_requests(tmp_path: Path, sandbox: 
                     )
                 )
             client = sessions[0]
-            cold = api_requests(sandbox)
+            cold = await api_requests(sandbox)
             found = structured(await client.call_tool("search_tasks", {"limit": 2}))
-            searched = api_requests(sandbox) - cold
+            searched = await api_requests(sandbox) - cold
             task_id = found["items"][0]["id"]
             structured(await client.call_tool("get_task", {"task": task_id}))  # the resolver's caches fill
-            warming = api_requests(sandbox) - cold - searched
-            before = api_requests(sandbox)
+            warming = await api_requests(sandbox) - cold - searched
+            before = await api_requests(sandbox)
             structured(await client.call_tool("get_task", {"task": task_id}))
-            alone = api_requests(sandbox) - before
+            alone = await api_requests(sandbox) - before
             assert 1 <= alone < warming
 
             # three calls at once, one per session: each one's read of the task is held back half a second,
             # so that all three are under way together
             fault = {"method": "GET", "path": f"/api/v4/tasks/{task_id}", "times": 3, "delay_ms": 500}
-            httpx.post(f"{sandbox.base_url}/_sandbox/faults", json=fault).raise_for_status()
+            async with httpx.AsyncClient() as control:
+                (await control.post(f"{sandbox.base_url}/_sandbox/faults", json=fault)).raise_for_status()
             started = time.monotonic()
             async with anyio.create_task_group() as calls:
                 for session in sessions:
                     calls.start_soon(session.call_tool, "get_task", {"task": task_id})
             assert time.monotonic() - started < 1.4  # they did overlap
-            together = api_requests(sandbox) - before - alone
+            together = await api_requests(sandbox) - before - alone
         assert together == 3 * alone
 
         counts = [entry["wrike_requests"] for entry in logged(replica.access_log(), "get_task")]
         # each call its own requests, the resolver's among them, and not its neighbours'
         assert counts == [warming, alone, alone, alone, alone]
-        assert [entry["wrike_requests"] for entry in logged(replica.access_log(), "search_tasks")] == [searched]
+        assert [entry["wrike_requests"] for entry in logged(replica.access_log(), "search_tasks")] == [
+            searched
+        ]
     finally:
         replica.stop()

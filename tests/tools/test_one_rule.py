@@ -39,7 +39,11 @@ async def test_a_name_with_a_zero_width_character_is_the_same_name_everywhere(
 
 async def test_a_hidden_status_is_found_by_search_as_by_update(mcp: Client, sandbox_state: Any) -> None:
     qa = next(
-        s for w in sandbox_state.workflows.values() if not w.for_projects for s in w.statuses if s.name == "QA"
+        s
+        for w in sandbox_state.workflows.values()
+        if not w.for_projects
+        for s in w.statuses
+        if s.name == "QA"
     )
     qa.hidden = True  # taken off the workflow's choices; tasks may still hold it
     task = next(

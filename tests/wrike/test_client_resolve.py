@@ -333,9 +333,7 @@ async def test_concurrent_cold_lookups_share_one_fetch(client: WrikeClient) -> N
     assert client.request_count == before + 1
 
 
-async def test_folder_created_after_the_tree_was_cached(
-    make_client: MakeClient, resolver: Resolver
-) -> None:
+async def test_folder_created_after_the_tree_was_cached(make_client: MakeClient, resolver: Resolver) -> None:
     planning = await resolver.folder_id("Marketing/Planning")
     someone_else = make_client()  # a write the resolver's own client did not make, so no hook told it
     created = (await someone_else.post(f"/folders/{planning}/folders", {"title": "Offsite"}))[0]
