@@ -77,3 +77,13 @@ async def test_a_bound_resolver_reads_through_its_view_and_shares_the_caches(cli
     before = client.request_count
     await resolver.person_id("Ben Carter")  # cached by the view's read
     assert client.request_count == before
+
+
+async def test_a_write_through_a_hooked_view_reaches_the_resolver(client: WrikeClient) -> None:
+    resolver = Resolver(client)
+    planning = await resolver.folder_id("Marketing/Planning")  # the tree is cached
+    view = client.hooked(lambda *_: None)  # one remote call's client
+    created = await view.post(f"/folders/{planning}/folders", {"title": "Offsite"})
+    before = client.request_count
+    assert await resolver.folder_id("Marketing/Planning/Offsite") == created[0]["id"]
+    assert client.request_count == before  # the write hook put it in the cached tree: no read
