@@ -385,7 +385,7 @@ async def test_date_range(mcp: Client) -> None:
         ({"since": "2026-04-31"}, "since '2026-04-31' is not a real date"),
         ({"until": "31/12/2026"}, "until '31/12/2026' is not a date"),
         ({"cursor": "not-a-cursor"}, "cursor is not valid"),
-        ({"users": ["   "]}, "users has a blank entry"),
+        ({"users": ["   "]}, "person '' not found; give me, an email"),
     ],
 )
 async def test_audit_log_bad_input_is_refused_before_wrike(

@@ -6,7 +6,7 @@ import anyio
 import httpx
 import pytest
 
-from tests.wrike.wrike_helpers import add_fault, api_requests
+from tests.wrike.wrike_helpers import MakeClient, add_fault, api_requests
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import AmbiguousReference, ReferenceNotFound
 from wrike_mcp.wrike.models import Comment, Contact, CustomField, Folder, Space, Task
@@ -333,9 +333,10 @@ async def test_concurrent_cold_lookups_share_one_fetch(client: WrikeClient) -> N
     assert client.request_count == before + 1
 
 
-async def test_folder_created_after_the_tree_was_cached(client: WrikeClient, resolver: Resolver) -> None:
+async def test_folder_created_after_the_tree_was_cached(make_client: MakeClient, resolver: Resolver) -> None:
     planning = await resolver.folder_id("Marketing/Planning")
-    created = (await client.post(f"/folders/{planning}/folders", {"title": "Offsite"}))[0]
+    someone_else = make_client()  # a write the resolver's own client did not make, so no hook told it
+    created = (await someone_else.post(f"/folders/{planning}/folders", {"title": "Offsite"}))[0]
     assert await resolver.folder_id(created["id"]) == created["id"]  # not in the cached tree: asked Wrike
     with pytest.raises(ReferenceNotFound):
         await resolver.folder_id(created["id"], project_only=True)

@@ -62,4 +62,8 @@ class AppCredentialsRejected(AuthError):
 
 
 class UntrustedHost(AuthError):
-    """The token response named an API host outside the allow-list; no token is sent there."""
+    """The token response named an API host outside the allow-list; no token is sent there.
+
+    Not the client's `wrike.UntrustedHost` (a WrikeError, checked on every request): this one stops a sign-in
+    or a refresh before its grant is stored, and is handled where AuthErrors are. One host rule serves both
+    (`hosts.wrike_host`)."""

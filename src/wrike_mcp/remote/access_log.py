@@ -14,7 +14,7 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.types import CallToolResult
 
-from wrike_mcp.wrike.client import REQUEST_TALLY
+from wrike_mcp.tools.deps import REQUEST_CONTEXT
 
 access_logger = logging.getLogger("wrike_mcp.access")
 
@@ -38,8 +38,15 @@ async def log_tool_calls(ctx: ServerRequestContext[Any, Any], call_next: CallNex
     scope = getattr(ctx.request, "scope", None)
     user = scope.get("user") if isinstance(scope, dict) else None
     token = user.access_token if isinstance(user, AuthenticatedUser) else None
-    tally: list[str] = []
-    reset = REQUEST_TALLY.set(tally)
+    requests = 0
+
+    def count(method: str, path: str) -> None:
+        nonlocal requests
+        requests += 1
+
+    # The user's context for this call only, its Wrike client telling `count` of each request it sends.
+    state = REQUEST_CONTEXT.get()
+    counting = REQUEST_CONTEXT.set(state.hooked(count)) if state is not None else None
     started = time.perf_counter()
     outcome = "error"
     try:
@@ -49,7 +56,8 @@ async def log_tool_calls(ctx: ServerRequestContext[Any, Any], call_next: CallNex
             outcome = "tool_error"
         return result
     finally:
-        REQUEST_TALLY.reset(reset)
+        if counting is not None:
+            REQUEST_CONTEXT.reset(counting)
         access_logger.info(
             json.dumps(
                 {
@@ -59,7 +67,7 @@ async def log_tool_calls(ctx: ServerRequestContext[Any, Any], call_next: CallNex
                     "tool": (tool or "")[:100],
                     "outcome": outcome,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    "wrike_requests": len(tally),
+                    "wrike_requests": requests,
                 }
             )
         )

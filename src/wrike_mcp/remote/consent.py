@@ -23,7 +23,6 @@ Three cookies, each `__Host-` + `Secure` over https, `HttpOnly` and `SameSite=La
 
 from __future__ import annotations
 
-import base64
 import html
 import secrets
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from wrike_mcp import scopes as scope_rules
+from wrike_mcp.encoding import b64url, unb64url
 from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
@@ -148,12 +148,12 @@ class ConsentPages:
         if self.provider.clock() - int(issued) > REMEMBER_SECONDS:
             return None
         try:
-            return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+            return unb64url(encoded).decode()
         except (ValueError, UnicodeDecodeError):
             return None
 
     def _remember_user(self, response: Response, user_id: str) -> None:
-        encoded = base64.urlsafe_b64encode(user_id.encode()).decode().rstrip("=")
+        encoded = b64url(user_id.encode())
         issued = str(int(self.provider.clock()))
         value = f"{encoded}.{issued}.{self.keyring.sign(f'user:{encoded}.{issued}')}"
         self._set_cookie(response, USER_COOKIE, value, REMEMBER_SECONDS)

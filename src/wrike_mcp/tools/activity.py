@@ -42,6 +42,7 @@ from wrike_mcp.wrike.errors import AccessForbidden, NotAllowed
 from wrike_mcp.wrike.models import Comment, Task, Timelog
 from wrike_mcp.wrike.pagination import Page
 from wrike_mcp.wrike.resolve import FolderTree
+from wrike_mcp.wrike.rules import last_overdue_day
 
 TOOLSET = "projects"
 
@@ -300,10 +301,10 @@ async def whats_changed(
         lists |= split_updated(updated, day_start(start))
         answer.incomplete = capped or None
     if "overdue" in wanted:
-        yesterday = until - timedelta(days=1)
+        last = last_overdue_day(until)
         overdue, capped = (
-            await read_tasks(deps, scope, group="Active", overdue=True, due=(start, yesterday))
-            if start <= yesterday
+            await read_tasks(deps, scope, group="Active", overdue=True, due=(start, last))
+            if start <= last
             else ([], False)
         )
         lists["overdue"] = sorted(

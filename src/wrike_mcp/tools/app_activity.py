@@ -34,11 +34,12 @@ from wrike_mcp.tools.inputs import (
     wrike_timestamp,
 )
 from wrike_mcp.tools.output import Model, Ref, show_title, truncate
+from wrike_mcp.tools.pages import scan_pages
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.audit_log import AUDIT_FILTER_MAX_IDS, AUDIT_OBJECT_TYPES, AUDIT_OPERATIONS
 from wrike_mcp.wrike.errors import InvalidParameter
 from wrike_mcp.wrike.models import AuditLogEvent, Contact
-from wrike_mcp.wrike.text import strip_invisible
+from wrike_mcp.wrike.text import fold, strip_invisible
 
 TOOLSET = "app_activity"
 AUDIT_LOG_PATH = "/audit_log"
@@ -282,18 +283,6 @@ def _clean_details(value: Any, depth: int = 0) -> Any:
 # ---- people --------------------------------------------------------------------------------------------
 
 
-async def person_ids(deps: WrikeContext, people: Sequence[str]) -> list[str]:
-    """Contact ids for `users`: each one me, an email, a full name or an id (ambiguous → ToolError)."""
-    found: list[str] = []
-    for ref in people:
-        if not ref.strip():
-            raise ToolError("users has a blank entry: give me, an email, a full name or a contact id")
-        person_id = await deps.resolver.person_id(ref)
-        if person_id not in found:
-            found.append(person_id)
-    return found
-
-
 def _people_index(contacts: Sequence[Contact]) -> dict[str, Contact]:
     return {contact.id: contact for contact in contacts}
 
@@ -327,15 +316,11 @@ def _event_moment(event: AuditLogEvent) -> datetime:
 
 
 def _match_app(apps: dict[str, _AppState], wanted: str) -> list[_AppState]:
-    folded = " ".join(wanted.split()).casefold()
-    exact = [
-        app
-        for app in apps.values()
-        if folded in (app.client_id.casefold(), " ".join(app.name.split()).casefold())
-    ]
+    folded = fold(wanted)
+    exact = [app for app in apps.values() if folded in (app.client_id.casefold(), fold(app.name))]
     if exact:
         return exact
-    return [app for app in apps.values() if folded in app.name.casefold()]
+    return [app for app in apps.values() if folded in fold(app.name)]
 
 
 @wrike_tool(toolset=TOOLSET, scopes=[scopes.AUDIT_LOG], title="List API-app activity")
@@ -545,7 +530,7 @@ async def list_audit_log(
     query: dict[str, Any] = {
         "operations": ops,
         "eventDate": wrike_range(start, stop),
-        "users": await person_ids(deps, users) if users else None,
+        "users": await deps.resolver.person_ids(users) if users else None,
         "objectType": kind,
         "objectIds": list(dict.fromkeys(object_ids)) if object_ids else None,
     }
@@ -590,22 +575,13 @@ async def _read_audit_log(
 ) -> tuple[list[AuditLogEvent], PagePosition | None, int | None]:
     """Up to `limit` events from `position` on, where the next call goes on, and Wrike's count of matches
     (only known on a first page). A cursor keeps its page size, so one call may read several pages."""
-    found: list[AuditLogEvent] = []
-    token, skip = position.token, position.skip
-    total: int | None = None
-    for pages in range(1, AUDIT_SCAN_MAX_PAGES + 1):
-        page = await deps.client.get_page(
+    scan = await scan_pages(
+        lambda token: deps.client.get_page(
             AUDIT_LOG_PATH, query, page_size=position.page_size, page_token=token, model=AuditLogEvent
-        )
-        if token is None and skip == 0:
-            total = page.response_size
-        wanted = limit - len(found)
-        found.extend(page.items[skip : skip + wanted])
-        if skip + wanted < len(page.items):
-            return found, PagePosition(token, skip + wanted, position.page_size), total
-        if page.is_last:
-            return found, None, total
-        token, skip = page.next_page_token, 0
-        if len(found) == limit or pages == AUDIT_SCAN_MAX_PAGES:
-            break
-    return found, PagePosition(token, 0, position.page_size), total
+        ),
+        position,
+        want=limit,
+        max_pages=AUDIT_SCAN_MAX_PAGES,
+    )
+    first = position.token is None and position.skip == 0
+    return scan.items, scan.next, scan.total if first else None

@@ -268,5 +268,4 @@ async def add_attachment(
         raise ToolError(
             "Wrike accepted the file but returned nothing: check list_attachments before retrying"
         )
-    deps.resolver.written(created[0])
     return (await attachment_items(deps, created))[0]

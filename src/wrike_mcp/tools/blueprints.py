@@ -21,12 +21,12 @@ from pydantic import Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import MAX_DATE, MAX_REF, MAX_TITLE, clean_title, parse_user_day
-from wrike_mcp.tools.output import Model, Ref, fold, show_title
+from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.tasks import folder_refs, homes
 from wrike_mcp.wrike.errors import AmbiguousReference, BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import AsyncJob, Blueprint, Folder, Task
-from wrike_mcp.wrike.text import quoted
+from wrike_mcp.wrike.text import fold, quoted
 
 TOOLSET = "projects"
 
@@ -222,14 +222,12 @@ def job_ids(job: AsyncJob, key: str) -> list[str]:
 
 
 async def created_root(deps: WrikeContext, job: AsyncJob) -> Created | None:
-    """The folder, project or task the job created, read once, its folder put in the cached tree."""
+    """The folder, project or task the job created, read once; the cached tree is read afresh when a folder
+    came (the job made it after the launch, a write the resolver heard of before anything existed)."""
     result = job.result or {}
     if result.get("folderId"):
         folder = await deps.client.get_one(f"/folders/{result['folderId']}", model=Folder)
-        if len(job_ids(job, "folderIds")) > 1:
-            deps.resolver.forget_folder_tree()  # its subfolders came too: read the tree afresh
-        else:
-            deps.resolver.written(folder)  # list_folders and folder references see it at once
+        deps.resolver.forget_folder_tree()  # list_folders and folder references see it and its subfolders
         return Created(
             id=folder.id,
             title=show_title(folder.title),

@@ -12,7 +12,6 @@ every task gets its own outcome.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
@@ -29,6 +28,7 @@ from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, Elicitatio
 from pydantic import BaseModel, Field, ValidationError
 
 from wrike_mcp import scopes
+from wrike_mcp.encoding import b64url, fingerprint, unb64url
 from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
 from wrike_mcp.tools.errors import tool_error_message
 from wrike_mcp.tools.inputs import (
@@ -38,7 +38,6 @@ from wrike_mcp.tools.inputs import (
     PagePosition,
     check_status,
     parse_day,
-    person_ids,
 )
 from wrike_mcp.tools.output import Model, names_of, show_title
 from wrike_mcp.tools.registry import wrike_tool
@@ -122,8 +121,7 @@ class Change:
     @property
     def key(self) -> str:
         """A fingerprint of the change as asked for, bound into the preview token."""
-        canonical = json.dumps(vars(self), sort_keys=True, default=str, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+        return digest(vars(self))
 
     def describe(self) -> str:
         if self.kind == "status":
@@ -206,7 +204,10 @@ class Ids:
 
 async def resolve_ids(deps: WrikeContext, change: Change) -> Ids:
     if change.kind == "assignees":
-        return Ids(tuple(await person_ids(deps, change.add)), tuple(await person_ids(deps, change.remove)))
+        return Ids(
+            tuple(await deps.resolver.person_ids(change.add)),
+            tuple(await deps.resolver.person_ids(change.remove)),
+        )
     if change.kind == "parents":
         add = [await deps.resolver.folder_id(ref) for ref in change.add]
         remove = [await deps.resolver.folder_id(ref) for ref in change.remove]
@@ -335,8 +336,7 @@ INVALID_PREVIEW = (
 
 
 def digest(value: Any) -> str:
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+    return fingerprint(value, 24)
 
 
 def selection_digest(plans: Sequence[Plan]) -> str:
@@ -349,24 +349,16 @@ def state_digest(plans: Sequence[Plan]) -> str:
     return digest(sorted((p.task.id, str(p.task.updated_date), p.after, p.body) for p in plans))
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def sign_token(key: bytes, payload: dict[str, Any]) -> str:
     raw = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    return f"{_b64(raw)}.{_b64(hmac.new(key, raw, hashlib.sha256).digest())}"
+    return f"{b64url(raw)}.{b64url(hmac.new(key, raw, hashlib.sha256).digest())}"
 
 
 def read_token(key: bytes, token: str) -> dict[str, Any]:
     """The payload of a token this server signed and that has not expired; ToolError otherwise."""
     body, _, mac = token.strip().partition(".")
     try:
-        raw, given = _unb64(body), _unb64(mac)
+        raw, given = unb64url(body), unb64url(mac)
     except (binascii.Error, ValueError):
         raise ToolError(INVALID_PREVIEW) from None
     if not hmac.compare_digest(hmac.new(key, raw, hashlib.sha256).digest(), given):
@@ -450,16 +442,11 @@ async def apply(ctx: Context[Any], deps: WrikeContext, change: Change, plans: li
     rows = {plan.task.id: row(plan, "unchanged") for plan in plans if plan.body is None}
     todo = [plan for plan in plans if plan.body is not None]
     done = 0
-    try:
-        for batch in batches(change, todo):
-            for result in await send(deps, batch):
-                rows[result.id] = result
-            done += len(batch)
-            await ctx.report_progress(
-                done, total=len(todo), message=f"sent {done} of {len(todo)} task updates"
-            )
-    finally:
-        deps.resolver.forget_task_titles()  # the rule for task writes (resolve.py `written`)
+    for batch in batches(change, todo):
+        for result in await send(deps, batch):
+            rows[result.id] = result
+        done += len(batch)
+        await ctx.report_progress(done, total=len(todo), message=f"sent {done} of {len(todo)} task updates")
     return [rows[plan.task.id] for plan in plans]
 
 

@@ -18,11 +18,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp.tools.deps import WrikeContext
-from wrike_mcp.tools.inputs import MAX_REF, Name, parse_day, person_ids
+from wrike_mcp.tools.inputs import MAX_REF, Name, parse_day
 from wrike_mcp.tools.output import Model, Ref, names_of, people_refs, show_title, truncate
 from wrike_mcp.wrike.models import CustomField
 from wrike_mcp.wrike.models import CustomFieldValue as WrikeFieldValue
-from wrike_mcp.wrike.text import quoted, strip_invisible
+from wrike_mcp.wrike.text import fold, quoted, strip_invisible
 
 MAX_CUSTOM_FIELDS = 50
 MAX_FIELD_VALUE = 2000  # Wrike stores custom field values as text of at most 2000 characters
@@ -115,7 +115,7 @@ async def encode_custom_fields(
             refs = value if isinstance(value, list) else [p for p in str(value).split(",")]
             if any(not isinstance(r, str) or not r.strip() for r in refs) or isinstance(value, bool):
                 raise ToolError(f"custom field {label} takes people: a list of names, emails or 'me'")
-            encoded = ",".join(await person_ids(deps, [r.strip() for r in refs]))
+            encoded = ",".join(await deps.resolver.person_ids([r.strip() for r in refs]))
         else:
             if isinstance(value, list):
                 if kind != "Multiple":
@@ -129,7 +129,7 @@ async def encode_custom_fields(
                 encoded = strip_invisible(value).strip()
             if kind == "DropDown" and meta is not None:
                 options = meta.settings.values if meta.settings else []
-                exact = [o for o in options if o.casefold() == encoded.casefold()]
+                exact = [o for o in options if fold(o) == fold(encoded)]
                 if exact:
                     encoded = exact[0]
                 elif options and meta.settings and meta.settings.allow_other_values is False:

@@ -13,11 +13,12 @@ from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
 from wrike_mcp.tools.errors import tool_error_message
 from wrike_mcp.tools.inputs import MAX_REF
-from wrike_mcp.tools.output import Model, Ref, fold
+from wrike_mcp.tools.output import Model, Ref
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.tasks import task_titles
 from wrike_mcp.wrike.errors import BadReference, WrikeError
 from wrike_mcp.wrike.models import Dependency
+from wrike_mcp.wrike.text import fold
 
 TOOLSET = "tasks"
 
@@ -89,7 +90,6 @@ async def add_dependency(
     )
     if not created:
         raise ToolError("Wrike accepted the link but returned nothing: check get_task before retrying")
-    deps.resolver.written(created[0])
     return await dependency_item(deps, created[0])
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
@@ -39,6 +41,12 @@ class WrikeContext:
 
             self.given_resolver = Resolver(self.client)
         return self.given_resolver
+
+    def hooked(self, on_request: Callable[[str, str], None]) -> WrikeContext:
+        """This context for one call, whose Wrike requests (the resolver's too) `on_request` hears: the
+        access log's count. The client and the resolver's caches stay shared."""
+        client = self.client.hooked(on_request)
+        return dataclasses.replace(self, client=client, given_resolver=self.resolver.bound(client))
 
 
 async def today(deps: WrikeContext) -> date:

@@ -11,10 +11,11 @@ from pydantic import Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import wrike
 from wrike_mcp.tools.inputs import page_slice, query_key, read_offset_cursor
-from wrike_mcp.tools.output import Model, Ref, fold, show_title
+from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.models import Contact, CustomFieldSettings
 from wrike_mcp.wrike.resolve import FolderTree
+from wrike_mcp.wrike.text import fold
 
 OPTIONS_SHOWN = 50
 SHARED_SHOWN = 20

@@ -463,7 +463,6 @@ async def create_folder(
     parent_id = await deps.resolver.folder_id(parent)
     created = await post_folder(deps, parent_id, clean, description)
     parent_path = await deps.resolver.folder_path(parent_id)
-    deps.resolver.written(created)
     return CreatedFolder(
         id=created.id,
         title=show_title(created.title),

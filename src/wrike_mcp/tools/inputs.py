@@ -7,13 +7,11 @@ in the server's own words: a value a person gave is only ever quoted (one line, 
 
 from __future__ import annotations
 
-import base64
 import binascii
-import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, TypeGuard
@@ -21,10 +19,9 @@ from typing import Annotated, Any, TypeGuard
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from wrike_mcp.encoding import b64url, fingerprint, unb64url
 from wrike_mcp.tools.deps import WrikeContext, today
-from wrike_mcp.tools.output import one_line
-from wrike_mcp.wrike.models import STATUS_GROUPS, Workflow
-from wrike_mcp.wrike.text import quoted, strip_invisible
+from wrike_mcp.wrike.text import one_line, quoted, strip_invisible
 
 # ---- input limits (refused by the schema, before any Wrike call) ------------------------------------------
 
@@ -184,37 +181,6 @@ def check_status(status: str | None) -> None:
         raise ToolError("status is empty: give a status group or a custom status name, or omit it")
 
 
-def status_group(ref: str) -> str | None:
-    """The task status group (Active, Completed, Deferred, Cancelled) a reference names, if it names one."""
-    wanted = " ".join(ref.split()).casefold()
-    for group in STATUS_GROUPS:
-        if wanted == group.casefold():
-            return group
-    return None
-
-
-def statuses_named(ref: str, workflows: Sequence[Workflow], *, include_hidden: bool) -> list[tuple[str, str]]:
-    """(custom status id, group) of every status with this name (or id) in the given workflows.
-
-    A hidden status matches by id always, by name only with `include_hidden`.
-    """
-    ident = ref.strip()
-    wanted = " ".join(ref.split()).casefold()
-    found = []
-    for workflow in workflows:
-        for status in workflow.custom_statuses:
-            if status.id == ident or (
-                (include_hidden or not status.hidden) and " ".join(status.name.split()).casefold() == wanted
-            ):
-                found.append((status.id, status.group or "Active"))
-    return found
-
-
-async def person_ids(deps: WrikeContext, refs: Iterable[str] | None) -> list[str]:
-    """Contact ids for people references ('me', emails, names, ids), duplicates dropped, order kept."""
-    return list(dict.fromkeys([await deps.resolver.person_id(ref) for ref in refs or []]))
-
-
 # ---- list cursors ----------------------------------------------------------------------------------------------
 # A cursor is base64 JSON the server wrote; it carries the fingerprint (`query_key`) of the query it pages, so
 # a cursor passed with other filters is refused instead of silently paging another list.
@@ -225,21 +191,20 @@ OTHER_QUERY = "cursor belongs to a different query (other filters or arguments):
 
 def query_key(**values: Any) -> str:
     """A short fingerprint of a list query, bound into its cursors."""
-    canonical = json.dumps(values, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    return fingerprint(values, 12)
 
 
 def encode_cursor(key: str | None, **fields: Any) -> str:
     data = dict(fields) if key is None else {**fields, "k": key}
     raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return b64url(raw)
 
 
 def decode_cursor(cursor: str, key: str | None) -> dict[str, Any]:
     """The fields of a cursor this server wrote for the query `key` (None: the caller checks the query)."""
     text = cursor.strip()
     try:
-        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        data = json.loads(unb64url(text))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise ToolError(BAD_CURSOR) from None
     if not isinstance(data, dict):

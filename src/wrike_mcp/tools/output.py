@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from wrike_mcp.wrike.errors import WrikeError
-from wrike_mcp.wrike.text import strip_invisible
+from wrike_mcp.wrike.text import one_line, strip_invisible
 
 if TYPE_CHECKING:
     from wrike_mcp.tools.deps import WrikeContext
@@ -110,16 +110,6 @@ def truncate(text: str, limit: int) -> tuple[str, bool]:
     if len(text) <= limit:
         return text, False
     return text[:limit].rstrip() + "…", True
-
-
-def one_line(text: str) -> str:
-    """Text on one line: invisible characters removed, runs of whitespace (line breaks too) made one space."""
-    return " ".join(strip_invisible(text).split())
-
-
-def fold(text: str) -> str:
-    """Text for matching a name: one line, invisible characters removed, case folded."""
-    return one_line(text).casefold()
 
 
 def show_title(value: Any) -> str:

@@ -15,7 +15,6 @@ from typing import Any
 from mcp.server.mcpserver.exceptions import ToolError
 
 from wrike_mcp.tools.deps import WrikeContext
-from wrike_mcp.tools.inputs import status_group, statuses_named
 from wrike_mcp.wrike.models import (
     CLASSIC_PROJECT_STATUSES,
     STATUS_GROUPS,
@@ -24,6 +23,8 @@ from wrike_mcp.wrike.models import (
     Project,
     Workflow,
 )
+from wrike_mcp.wrike.rules import status_group, statuses_named
+from wrike_mcp.wrike.text import fold
 
 _CLASSIC_ALIASES = {s.casefold(): s for s in CLASSIC_PROJECT_STATUSES} | {
     "on hold": "OnHold",
@@ -35,7 +36,7 @@ _GROUP_OF_CLASSIC_WORD = {"Completed": "Completed", "OnHold": "Deferred", "Cance
 
 def classic_status(ref: str) -> str | None:
     """The classic project status a name such as 'on hold' stands for, if it stands for one."""
-    return _CLASSIC_ALIASES.get(" ".join(ref.split()).casefold())
+    return _CLASSIC_ALIASES.get(fold(ref))
 
 
 @dataclass
@@ -84,10 +85,7 @@ async def status_change(
     classic = classic_status(ref)
     if classic is not None:
         return {"status": classic}
-    matches = {
-        ident
-        for ident, _ in statuses_named(ref, await deps.resolver.project_workflows(), include_hidden=False)
-    }
+    matches = {status.id for _, status in statuses_named(ref, await deps.resolver.project_workflows())}
     if len(matches) == 1:
         return {"customStatusId": matches.pop()}
     if matches:
@@ -114,9 +112,9 @@ async def _workflow_of(deps: WrikeContext, current: Folder | None, parent_id: st
 def _status_in_workflow(ref: str, workflow: Workflow) -> CustomStatus:
     """A status of the project's workflow by name (or id), else the default status of a group named by
     its group ('Completed') or by a classic word standing for one ('OnHold')."""
-    named = statuses_named(ref, [workflow], include_hidden=False)
+    named = statuses_named(ref, [workflow])
     if named:
-        return next(s for s in workflow.custom_statuses if s.id == named[0][0])
+        return named[0][1]
     classic = classic_status(ref)
     group = status_group(ref) or _GROUP_OF_CLASSIC_WORD.get(classic or "")
     chosen = workflow.default_status(group) if group else None
@@ -162,7 +160,7 @@ async def status_filter(deps: WrikeContext, name: str, projects: Iterable[Projec
     workflows = await _workflows_of_projects(deps, projects)
     wanted = StatusFilter(
         classic=classic_status(name),
-        custom_ids={ident for ident, _ in statuses_named(name, workflows, include_hidden=True)},
+        custom_ids={status.id for _, status in statuses_named(name, workflows)},
         group=status_group(name),
         group_of={s.id: s.group or "Active" for w in workflows for s in w.custom_statuses},
     )

@@ -34,7 +34,6 @@ from wrike_mcp.tools.inputs import (
     page_slice,
     parse_day,
     parse_instant,
-    person_ids,
     query_key,
     read_offset_cursor,
     text_to_html,
@@ -46,6 +45,8 @@ from wrike_mcp.tools.project_status import status_change, status_filter
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import Folder
+from wrike_mcp.wrike.rules import is_overdue
+from wrike_mcp.wrike.text import fold
 
 COUNT_PAGE_SIZE = 1000
 COUNT_MAX_PAGES = 20  # 20 000 tasks counted at most; beyond that the counts say they are incomplete
@@ -163,7 +164,7 @@ async def list_projects(
     check_range(*starts, "start_from", "start_to")
     check_range(*ends, "end_from", "end_to")
     since = parse_instant(updated_since, "updated_since")
-    wanted_words = text.casefold().split() if text else []
+    wanted_words = fold(text).split() if text else []
     if text is not None and not wanted_words:
         raise ToolError("text is blank: give words the project title contains, or omit text")
     key = query_key(
@@ -191,7 +192,7 @@ async def list_projects(
             continue
         if owner_id is not None and owner_id not in project.owner_ids:
             continue
-        title = folder.title.casefold()
+        title = fold(folder.title)
         if any(word not in title for word in wanted_words):
             continue
         if not _in_range(project.start_date, *starts) or not _in_range(project.end_date, *ends):
@@ -271,13 +272,8 @@ async def count_tasks(deps: WrikeContext, folder_id: str) -> TaskCounts:
         groups[group] += 1
         if task.get("customStatusId"):
             by_status[str(task["customStatusId"])] += 1
-        due = (task.get("dates") or {}).get("due")
-        if group == "Active" and due:
-            try:
-                if date.fromisoformat(str(due)[:10]) < today:
-                    overdue += 1
-            except ValueError:
-                pass
+        if is_overdue(group, str((task.get("dates") or {}).get("due") or ""), today):
+            overdue += 1
     complete = scan.next is None and (reported is None or counted >= reported)
     statuses = []
     for status_id, count in by_status.most_common():
@@ -328,8 +324,7 @@ class ProjectSummary(Model):
 
 
 async def summary(deps: WrikeContext, folder: Folder, changed: list[str] | None = None) -> ProjectSummary:
-    """The project as a write's answer shows it (no re-read), which also goes into the resolver's tree."""
-    deps.resolver.written(folder)
+    """The project as a write's answer shows it (no re-read; the resolver's tree has it from the write)."""
     path = await deps.resolver.folder_path(folder.id)
     info = await project_info(deps, folder)
     return ProjectSummary(
@@ -365,7 +360,7 @@ async def create_project(
     start, end = project_dates(start_date, end_date, "start_date", "end_date")
     check_range(start, end, "start_date", "end_date")
     parent_id = await deps.resolver.folder_id(parent)
-    owner_ids = await person_ids(deps, owners)
+    owner_ids = await deps.resolver.person_ids(owners)
     project: dict[str, Any] = {}
     if owner_ids:
         project["ownerIds"] = owner_ids
@@ -431,8 +426,8 @@ async def update_project(
     effective_end = None if clear_end_date else (end or existing.end_date)
     check_range(effective_start, effective_end, "start date", "end date")
 
-    adding = await person_ids(deps, add_owners)
-    removing = await person_ids(deps, remove_owners)
+    adding = await deps.resolver.person_ids(add_owners)
+    removing = await deps.resolver.person_ids(remove_owners)
     both = set(adding) & set(removing)
     if both:
         raise ToolError("the same person is in add_owners and remove_owners: keep them in one list only")

@@ -19,8 +19,8 @@ from pydantic import Field
 
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.deps import today as user_today
-from wrike_mcp.tools.output import one_line
 from wrike_mcp.wrike.errors import BadReference, WrikeError
+from wrike_mcp.wrike.text import one_line
 
 MAX_ARGUMENT = 500
 

@@ -29,8 +29,9 @@ from pydantic import BaseModel, Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, current
 from wrike_mcp.tools.errors import tool_error_message
-from wrike_mcp.tools.output import Model, Ref, compact_json, fold, one_line, show_title
+from wrike_mcp.tools.output import Model, Ref, compact_json, show_title
 from wrike_mcp.wrike.errors import InvalidParameter, InvalidRequest, ResourceNotFound, WrikeError
+from wrike_mcp.wrike.text import fold, one_line
 
 if TYPE_CHECKING:
     from wrike_mcp.tools.folders import FolderDetails

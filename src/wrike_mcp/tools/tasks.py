@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -47,11 +47,8 @@ from wrike_mcp.tools.inputs import (
     page_cursor,
     parse_day,
     parse_user_day,
-    person_ids,
     query_key,
     read_page_cursor,
-    status_group,
-    statuses_named,
     text_to_html,
     wrike_range,
     wrike_timestamp,
@@ -61,7 +58,6 @@ from wrike_mcp.tools.output import (
     Model,
     Ref,
     names_of,
-    one_line,
     people_refs,
     plain,
     show_title,
@@ -71,7 +67,8 @@ from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.errors import BadReference, InvalidParameter, ReferenceNotFound, WrikeError
 from wrike_mcp.wrike.models import Dependency, Task, TaskDates
 from wrike_mcp.wrike.pagination import Page
-from wrike_mcp.wrike.text import quoted
+from wrike_mcp.wrike.rules import last_overdue_day, status_group, statuses_named
+from wrike_mcp.wrike.text import fold, one_line, quoted
 
 TOOLSET = "tasks"
 
@@ -340,8 +337,8 @@ async def task_query(
     updated_to = await parse_user_day(deps, f.updated_before, "updated_before")
     check_range(updated_from, updated_to, "updated_after", "updated_before")
     if f.overdue:
-        yesterday = await today(deps) - timedelta(days=1)
-        due_to = min(due_to, yesterday) if due_to else yesterday
+        last = last_overdue_day(await today(deps))
+        due_to = min(due_to, last) if due_to else last
         check_range(due_from, due_to, "due_after", "due_before/overdue")
     return TaskQuery(
         words=words, folder=f.folder, space=f.space, status=f.status, group=group, overdue=f.overdue,
@@ -372,7 +369,7 @@ class TaskQuery:
 
     @property
     def wanted_words(self) -> list[str]:
-        return [word.casefold() for word in self.words.split()] if self.words else []
+        return fold(self.words).split() if self.words else []
 
 
 async def task_request(deps: WrikeContext, query: TaskQuery) -> tuple[str, dict[str, Any]]:
@@ -390,7 +387,10 @@ async def task_request(deps: WrikeContext, query: TaskQuery) -> tuple[str, dict[
         path = f"/spaces/{await deps.resolver.space_id(query.space)}/tasks"
         params["descendants"] = True
     if query.status is not None and query.group is None:
-        matches = statuses_named(query.status, await deps.resolver.task_workflows(), include_hidden=False)
+        matches = [
+            (status.id, status.group or "Active")
+            for _, status in statuses_named(query.status, await deps.resolver.task_workflows())
+        ]
         if not matches:
             raise ReferenceNotFound(
                 "status",
@@ -483,7 +483,7 @@ async def scan_task_pages(
         position,
         want=limit,
         max_pages=SEARCH_MAX_PAGES,
-        keep=lambda task: all(word in task.title.casefold() for word in wanted),
+        keep=lambda task: all(word in fold(task.title) for word in wanted),
         on_page=progress,
     )
     if scan.pages > 1:
@@ -756,15 +756,12 @@ async def create_task(
     if start or due:
         body["dates"] = task_dates(start, due)
     if assignees:
-        body["responsibles"] = await person_ids(deps, assignees)
+        body["responsibles"] = await deps.resolver.person_ids(assignees)
     if super_id:
         body["superTasks"] = [super_id]
     if custom_fields:
         body["customFields"] = await encode_custom_fields(deps, custom_fields)
-    try:
-        created = await deps.client.post(f"/folders/{folder_id}/tasks", body, model=Task)
-    finally:
-        deps.resolver.forget_task_titles()  # its title may now name two tasks
+    created = await deps.client.post(f"/folders/{folder_id}/tasks", body, model=Task)
     if not created:
         raise ToolError(
             "Wrike accepted the task but returned nothing: look it up with search_tasks before retrying"
@@ -852,11 +849,11 @@ async def update_task(
     elif start or due:
         body["dates"] = moved_dates(current.dates, start, due)
     if add_assignees:
-        body["addResponsibles"] = await person_ids(deps, add_assignees)
+        body["addResponsibles"] = await deps.resolver.person_ids(add_assignees)
     if remove_assignees:
-        body["removeResponsibles"] = await person_ids(deps, remove_assignees)
+        body["removeResponsibles"] = await deps.resolver.person_ids(remove_assignees)
     if add_followers:
-        body["addFollowers"] = await person_ids(deps, add_followers)
+        body["addFollowers"] = await deps.resolver.person_ids(add_followers)
     if add_parents:
         body["addParents"] = list(dict.fromkeys([await deps.resolver.folder_id(ref) for ref in add_parents]))
     if remove_parents:
@@ -865,10 +862,7 @@ async def update_task(
         )
     if custom_fields:
         body["customFields"] = await encode_custom_fields(deps, custom_fields)
-    try:
-        updated = await deps.client.put(f"/tasks/{current.id}", body, model=Task)
-    finally:
-        deps.resolver.forget_task_titles()  # a title may have moved to it, or off it
+    updated = await deps.client.put(f"/tasks/{current.id}", body, model=Task)
     if not updated:
         raise ToolError("Wrike accepted the update but returned nothing: check the task with get_task")
     return (await task_items(deps, updated))[0]
@@ -959,10 +953,7 @@ async def delete_task(
     # Read again right before the DELETE: the confirmation may be old, and a client without elicitation
     # gets here without any read.
     known = await task_to_delete(deps, task_id)
-    try:
-        await deps.client.delete(f"/tasks/{task_id}")
-    finally:
-        deps.resolver.forget_task_titles()  # its title names no task now
+    await deps.client.delete(f"/tasks/{task_id}")
     # The title as read right before: a DELETE answer may not echo the entity (comments' do not).
     title = show_title(known.title)
     return DeleteResult(deleted=True, task=Ref(id=task_id, name=title), outcome="moved to the Recycle Bin")

@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from wrike_mcp.wrike.client import NULL, REQUEST_TALLY, UntrustedHost, WrikeClient
+    from wrike_mcp.wrike.client import NULL, UntrustedHost, WrikeClient, Written
     from wrike_mcp.wrike.errors import (
         AccessForbidden,
         AmbiguousReference,
@@ -75,7 +75,6 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_PAGE_SIZE",
     "NULL",
-    "REQUEST_TALLY",
     "STATUS_GROUPS",
     "AccessForbidden",
     "Account",
@@ -136,6 +135,7 @@ __all__ = [
     "WrikeError",
     "WrikeModel",
     "WrikeTimeout",
+    "Written",
     "legacy_id_from_permalink",
 ]
 

@@ -9,12 +9,12 @@ The one replay for every method is after a 401, which means Wrike applied nothin
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -48,10 +48,6 @@ if TYPE_CHECKING:  # the models are imported by whoever parses with them, not at
 
 logger = logging.getLogger("wrike_mcp.wrike")
 
-# The Wrike requests made within one tool call, when the caller counts them (the remote access log):
-# set a list, and each request appends its path.
-REQUEST_TALLY: ContextVar[list[str] | None] = ContextVar("wrike_request_tally", default=None)
-
 Method = Literal["GET", "POST", "PUT", "DELETE"]
 MULTI_ID_BATCH = 100  # Wrike's limit for /tasks/{id},{id},...
 M = TypeVar("M", bound="WrikeModel")
@@ -62,7 +58,33 @@ _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
 
 
 class UntrustedHost(WrikeError):
-    """The API host is not an https `*.wrike.com` host, so the token is not sent there."""
+    """The API host is not an https `*.wrike.com` host, so the token is not sent there.
+
+    The client's last line: it guards every request, whatever its configuration or token says. The login's
+    `auth.UntrustedHost` (an AuthError) is an earlier, different refusal: a token response naming a foreign
+    host, so that no grant holding it is stored. Both ask `hosts.wrike_host`; they are separate classes
+    because their callers differ (a tool call's WrikeError handling, the sign-in flow's AuthError handling).
+    """
+
+
+@dataclass(frozen=True)
+class Written:
+    """A write Wrike answered, as the client's write hooks receive it.
+
+    `kind` is Wrike's name of the entities (`folders`, `tasks`, ...: the answer's `kind`); `entities` its
+    `data` as parsed JSON, or None when the outcome is unknown (no clean answer: it may have been applied).
+    """
+
+    method: Method
+    path: str
+    kind: str | None
+    entities: list[dict[str, Any]] | None
+
+
+# Called with (method, path) as each request is sent, retries included.
+RequestHook = Callable[[str, str], None]
+# Called after each write (POST, PUT, DELETE) that Wrike answered, and after one whose outcome is unknown.
+WriteHook = Callable[[Written], None]
 
 
 class _JsonNull:
@@ -199,6 +221,10 @@ class WrikeClient:
         # (remote-mode replicas) count in `shared_budget` as well.
         self.governor = governor or RateGovernor(rate_limit_per_minute, shared_budget=shared_budget)
         self.request_count = 0
+        # Event hooks, like httpx's: whoever keeps something derived from Wrike's data (the resolver's caches)
+        # registers a write hook; whoever counts requests (the access log) a request hook on a `hooked` view.
+        self.request_hooks: list[RequestHook] = []
+        self.write_hooks: list[WriteHook] = []
         self.server_date: str | None = None  # the Date header of the latest answer (doctor's clock check)
         self._last_token: Token | None = None
         self._http = httpx.AsyncClient(
@@ -218,6 +244,13 @@ class WrikeClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def hooked(self, on_request: RequestHook) -> WrikeClient:
+        """This client with one more request hook, for one caller (a tool call): it shares the connections,
+        the token source, the rate governor and the write hooks, so closing stays the original's job."""
+        view = copy.copy(self)
+        view.request_hooks = [*self.request_hooks, on_request]
+        return view
 
     @property
     def base_url(self) -> str:
@@ -384,7 +417,7 @@ class WrikeClient:
     async def post_raw(self, path: str, body: RawBody, *, model: type[M]) -> list[M]:
         """POST a raw body (an upload), sent once like every write; Wrike's answer parsed into `model`."""
         path = clean_path(path)
-        envelope = await self._send("POST", path, {}, body, self._envelope)
+        envelope = await self._announced("POST", path, self._send("POST", path, {}, body, self._envelope))
         return _parsed(model, "POST", path, _data(envelope))
 
     async def download(self, path: str, *, max_bytes: int) -> bytes:
@@ -402,7 +435,31 @@ class WrikeClient:
     ) -> dict[str, Any]:
         """Send one API call; return the whole envelope (`kind`, `data`, `nextPageToken` when paged)."""
         form = encode_fields(data) if method in ("POST", "PUT") else None
-        return await self._send(method, clean_path(path), encode_fields(params), form, self._envelope)
+        path = clean_path(path)
+        if method == "GET":
+            return await self._send(method, path, encode_fields(params), form, self._envelope)
+        return await self._announced(
+            method, path, self._send(method, path, encode_fields(params), form, self._envelope)
+        )
+
+    async def _announced(
+        self, method: Method, path: str, sending: Awaitable[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """A write's envelope, after telling the write hooks what Wrike answered (or that nobody knows)."""
+        try:
+            envelope = await sending
+        except (UnknownOutcome, anyio.get_cancelled_exc_class()):
+            self._tell_write_hooks(Written(method, path, None, None))  # it may have been applied
+            raise
+        kind = envelope.get("kind")
+        self._tell_write_hooks(
+            Written(method, path, kind if isinstance(kind, str) else None, _data(envelope))
+        )
+        return envelope
+
+    def _tell_write_hooks(self, written: Written) -> None:
+        for hook in self.write_hooks:
+            hook(written)
 
     async def _send(
         self,
@@ -488,9 +545,8 @@ class WrikeClient:
             limited.retry_after = wait
             raise _Failure(limited, retryable=False, maybe_applied=False) from None
         self.request_count += 1
-        tally = REQUEST_TALLY.get()
-        if tally is not None:
-            tally.append(path)
+        for hook in self.request_hooks:
+            hook(method, path)
         started = time.perf_counter()
         status: int | str = "no answer"
         try:

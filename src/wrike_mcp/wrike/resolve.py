@@ -4,12 +4,13 @@ Every lookup either returns exactly one id or raises: `ReferenceNotFound` when n
 `AmbiguousReference`, listing the candidates, when several do. Nothing is guessed.
 
 The contacts, workflows, spaces, custom fields and the folder tree are cached for `ttl` seconds; concurrent
-cold lookups share one fetch. After a write, `written(entity)` with Wrike's answer keeps the caches true: see
-its rule.
+cold lookups share one fetch. The resolver hears of every write made through its client (a write hook), and
+`written(entity)` with Wrike's answer keeps the caches true: see its rule. No tool has to remember to.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -18,9 +19,10 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
+from pydantic import ValidationError
 
 from wrike_mcp.hosts import wrike_host
-from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.client import WrikeClient, Written
 from wrike_mcp.wrike.errors import (
     AmbiguousReference,
     InvalidParameter,
@@ -40,6 +42,8 @@ from wrike_mcp.wrike.models import (
     Workflow,
     WrikeModel,
 )
+from wrike_mcp.wrike.rules import status_group, statuses_named
+from wrike_mcp.wrike.text import fold
 
 T = TypeVar("T")
 
@@ -55,9 +59,14 @@ _MAYBE_ID = re.compile(r"^[A-Za-z0-9\-_:.=]{1,256}$")
 _LEGACY_NUMBER = re.compile(r"^\d{1,19}$")
 
 
-def _fold(text: str) -> str:
-    """Case- and spacing-insensitive form for comparing names."""
-    return " ".join(text.split()).casefold()
+# The answers to writes that change a cached list, by Wrike's `kind`, as the models `written` takes.
+_CACHED_KINDS: dict[str, type[WrikeModel]] = {
+    "folders": Folder,
+    "spaces": Space,
+    "workflows": Workflow,
+    "customfields": CustomField,
+    "contacts": Contact,
+}
 
 
 def legacy_id_from_permalink(ref: str) -> str | None:
@@ -82,11 +91,11 @@ class _Cached(Generic[T]):
     """A value fetched at most once per TTL; concurrent callers during a fetch wait for that one fetch.
 
     A `clear()` while a fetch is under way wins: that fetch may predate what made the value stale, so its
-    answer serves the caller that started it but is not kept.
+    answer serves the caller that started it but is not kept. The fetch is the caller's (`get(fetch)`), so
+    that a resolver `bound` to another client view fetches through that view.
     """
 
-    def __init__(self, fetch: Callable[[], Awaitable[T]], ttl: float, clock: Callable[[], float]) -> None:
-        self._fetch = fetch
+    def __init__(self, ttl: float, clock: Callable[[], float]) -> None:
         self._ttl = ttl
         self._clock = clock
         self._value: T | None = None
@@ -97,12 +106,12 @@ class _Cached(Generic[T]):
     def _fresh(self) -> bool:
         return self._fetched_at is not None and self._clock() - self._fetched_at < self._ttl
 
-    async def get(self) -> T:
+    async def get(self, fetch: Callable[[], Awaitable[T]]) -> T:
         if not self._fresh():
             async with self._lock:
                 if not self._fresh():  # another caller may have fetched while we waited
                     generation = self._generation
-                    self._value = await self._fetch()
+                    self._value = await fetch()
                     self._fetched_at = self._clock() if generation == self._generation else None
         assert self._value is not None
         return self._value
@@ -182,14 +191,41 @@ class Resolver:
     ) -> None:
         self.client = client
         self.ttl = ttl
-        self._contacts = _Cached(self._fetch_contacts, ttl, clock)
-        self._workflows = _Cached(self._fetch_workflows, ttl, clock)
-        self._custom_fields = _Cached(self._fetch_custom_fields, ttl, clock)
-        self._tree = _Cached(self._fetch_tree, ttl, clock)
-        self._me = _Cached(self._fetch_me, ttl, clock)
-        self._spaces = _Cached(self._fetch_spaces, ttl, clock)
+        self._contacts: _Cached[list[Contact]] = _Cached(ttl, clock)
+        self._workflows: _Cached[list[Workflow]] = _Cached(ttl, clock)
+        self._custom_fields: _Cached[list[CustomField]] = _Cached(ttl, clock)
+        self._tree: _Cached[FolderTree] = _Cached(ttl, clock)
+        self._me: _Cached[Contact] = _Cached(ttl, clock)
+        self._spaces: _Cached[list[Space]] = _Cached(ttl, clock)
         self._clock = clock
         self._task_titles: dict[str, tuple[str, float]] = {}  # folded title -> (task id, when found)
+        client.write_hooks.append(self._heard)
+
+    def bound(self, client: WrikeClient) -> Resolver:
+        """This resolver, its caches shared, reading through `client` (a `hooked` view of its own client)."""
+        view = copy.copy(self)
+        view.client = client
+        return view
+
+    def _heard(self, write: Written) -> None:
+        """The write hook: Wrike's answer to a write made through the client, as the entities `written`
+        takes. A write whose outcome is unknown, or whose answer does not parse, may have changed anything."""
+        if write.entities is None:
+            self.forget_everything()
+            return
+        if write.kind == "tasks":
+            self.forget_task_titles()  # a created, renamed or deleted task: a title may name another task now
+            return
+        model = _CACHED_KINDS.get(write.kind or "")
+        if model is None:
+            return
+        try:
+            entities = [model.model_validate(item) for item in write.entities]
+        except ValidationError:
+            self.forget_everything()
+            return
+        for entity in entities:
+            self.written(entity)
 
     def written(self, entity: WrikeModel) -> None:
         """Keep the caches true after a write, given Wrike's answer to it.
@@ -197,8 +233,8 @@ class Resolver:
         The rule: a write changes only the cached list of its own kind. A folder or project goes into the
         cached folder tree as the answer shows it (no re-read); a written space empties the spaces and the
         tree (which holds them), a workflow the workflows, a custom field the custom fields, a contact the
-        contacts and `me`; a task, comment, timelog or dependency changes nothing cached (a task write, which
-        may make a title name another task, calls `forget_task_titles`).
+        contacts and `me`; a task, comment, timelog or dependency changes no cached list (a task write, which
+        may make a title name another task, forgets the titles: see `_heard`).
         """
         if isinstance(entity, Folder):
             tree = self._tree.peek()
@@ -242,22 +278,22 @@ class Resolver:
     # ---- cached lists --------------------------------------------------------------------------------
 
     async def contacts(self) -> list[Contact]:
-        return await self._contacts.get()
+        return await self._contacts.get(self._fetch_contacts)
 
     async def workflows(self) -> list[Workflow]:
-        return await self._workflows.get()
+        return await self._workflows.get(self._fetch_workflows)
 
     async def custom_fields(self) -> list[CustomField]:
-        return await self._custom_fields.get()
+        return await self._custom_fields.get(self._fetch_custom_fields)
 
     async def folder_tree(self) -> FolderTree:
-        return await self._tree.get()
+        return await self._tree.get(self._fetch_tree)
 
     async def me(self) -> Contact:
-        return await self._me.get()
+        return await self._me.get(self._fetch_me)
 
     async def spaces(self) -> list[Space]:
-        return await self._spaces.get()
+        return await self._spaces.get(self._fetch_spaces)
 
     async def _fetch_spaces(self) -> list[Space]:
         return await self.client.get("/spaces", model=Space)
@@ -360,9 +396,9 @@ class Resolver:
         title = " ".join(title.split())
         wanted = list(dict.fromkeys(["parentIds", *fields]))
         found = await self.client.get("/tasks", {"title": title, "fields": wanted}, model=Task)
-        matches = [task for task in found if _fold(task.title) == _fold(title)]
+        matches = [task for task in found if fold(task.title) == fold(title)]
         if len(matches) == 1:
-            self._task_titles[_fold(title)] = (matches[0].id, self._clock())
+            self._task_titles[fold(title)] = (matches[0].id, self._clock())
             return matches[0]
         if not matches:
             raise ReferenceNotFound(
@@ -379,7 +415,7 @@ class Resolver:
     def _titled_task(self, title: str) -> str | None:
         """The task a title named within the last `ttl` seconds, like the folder tree names folders: a title
         given again (list_comments after get_task, say) costs no search."""
-        found = self._task_titles.get(_fold(title))
+        found = self._task_titles.get(fold(title))
         if found is None or self._clock() - found[1] >= self.ttl:
             return None
         return found[0]
@@ -454,7 +490,7 @@ class Resolver:
             if found in tree.space_ids:
                 assert found is not None
                 return found
-        matches = [ident for ident in tree.space_ids if _fold(tree.nodes[ident].title) == _fold(ref)]
+        matches = [ident for ident in tree.space_ids if fold(tree.nodes[ident].title) == fold(ref)]
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -480,11 +516,11 @@ class Resolver:
 
     @staticmethod
     def _match_path(tree: FolderTree, ref: str, candidates: Iterable[str], kind: str) -> str:
-        wanted = [_fold(segment) for segment in ref.split("/") if segment.strip()]
+        wanted = [fold(segment) for segment in ref.split("/") if segment.strip()]
         exact: list[str] = []
         shortcut: list[str] = []
         for ident in candidates:
-            path = [_fold(title) for title in tree.path(ident)]
+            path = [fold(title) for title in tree.path(ident)]
             if not path or path[-1] != wanted[-1]:
                 continue
             if path == wanted or (path[1:] == wanted and tree.space_of(ident) is not None):
@@ -511,31 +547,36 @@ class Resolver:
         Deactivated people are matched only by id or email; groups only when `include_groups`.
         """
         ref = ref.strip()
-        if not ref:
+        if not fold(ref):
             raise ReferenceNotFound("person", ref, "give me, an email, a name or a contact id")
-        if ref.casefold() == "me":
+        if fold(ref) == "me":
             return (await self.me()).id
         contacts = await self.contacts()
         for contact in contacts:
             if contact.id == ref:
                 return contact.id
         if "@" in ref:
-            by_email = [c for c in contacts if any(_fold(e) == _fold(ref) for e in c.emails)]
+            by_email = [c for c in contacts if any(fold(e) == fold(ref) for e in c.emails)]
             return self._one_person(ref, by_email)
         kinds = {"Person", "Group"} if include_groups else {"Person"}
         people = [c for c in contacts if not c.deleted and c.type in kinds]
-        full = [c for c in people if _fold(c.name) == _fold(ref)]
+        full = [c for c in people if fold(c.name) == fold(ref)]
         if full:
             return self._one_person(ref, full)
-        named = [c for c in people if _fold(ref) in (_fold(c.first_name), _fold(c.last_name))]
+        named = [c for c in people if fold(ref) in (fold(c.first_name), fold(c.last_name))]
         if named:
             return self._one_person(ref, named)
-        partial = [c for c in people if _fold(ref) in _fold(c.name)]
+        partial = [c for c in people if fold(ref) in fold(c.name)]
         if partial:
             return self._one_person(ref, partial)
         if _MAYBE_ID.match(ref) and await self.person(ref) is not None:
             return ref  # an id outside the visible contact list that Wrike knows
         raise ReferenceNotFound("person", ref, "find_people lists people by name or email")
+
+    async def person_ids(self, refs: Iterable[str] | None) -> list[str]:
+        """Contact ids for several people references, each as `person_id` takes it (a blank one is refused
+        like any other unknown person), duplicates dropped, order kept."""
+        return list(dict.fromkeys([await self.person_id(ref) for ref in refs or []]))
 
     @staticmethod
     def _one_person(ref: str, matches: Sequence[Contact]) -> str:
@@ -579,7 +620,7 @@ class Resolver:
         if workflow_id is None and folder_id is not None:
             workflow_id = await self.new_task_workflow(folder_id)
         workflows = await self.task_workflows()
-        group = next((g for g in STATUS_GROUPS if _fold(ref) == _fold(g)), None)
+        group = status_group(ref)
         if group is not None:
             workflow = _workflow_or_standard(workflows, workflow_id)
             status = workflow.default_status(group)
@@ -592,21 +633,15 @@ class Resolver:
         scope = [w for w in workflows if w.id == workflow_id] if workflow_id else workflows
         if not scope:
             scope = workflows  # the workflow is unknown to us (hidden, deleted): search them all
-        matches = [
-            (workflow, status)
-            for workflow in scope
-            for status in workflow.custom_statuses
-            if status.id == ref or _fold(status.name) == _fold(ref)
-        ]
-        visible = [(w, s) for w, s in matches if not s.hidden] or matches
-        if len(visible) == 1:
-            status = visible[0][1]
+        named = statuses_named(ref, scope)
+        if len(named) == 1:
+            status = named[0][1]
             return status.id, status.group or "Active"
-        if not visible:
+        if not named:
             names = sorted({s.name for w in scope for s in w.custom_statuses if not s.hidden})
             hint = "status groups: " + ", ".join(STATUS_GROUPS) + ("; statuses: " + ", ".join(names))
             raise ReferenceNotFound("status", ref, hint)
-        candidates = [(s.id, f"{s.name} [{s.group}] in workflow {w.name}") for w, s in visible]
+        candidates = [(s.id, f"{s.name} [{s.group}] in workflow {w.name}") for w, s in named]
         raise AmbiguousReference("status", ref, candidates)
 
     async def project_workflow_ids(self) -> set[str]:
@@ -666,7 +701,7 @@ class Resolver:
         for custom_field in fields:
             if custom_field.id == ref:
                 return ref
-        matches = [f for f in fields if _fold(f.title) == _fold(ref)]
+        matches = [f for f in fields if fold(f.title) == fold(ref)]
         if len(matches) == 1:
             return matches[0].id
         if matches:

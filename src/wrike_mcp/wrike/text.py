@@ -37,7 +37,21 @@ def escaped(text: str) -> str:
     )
 
 
+def one_line(text: str) -> str:
+    """Text on one line: invisible characters removed, runs of whitespace (line breaks too) made one space."""
+    return " ".join(strip_invisible(text).split())
+
+
+def fold(text: str) -> str:
+    """The form in which two names are the same name: one line, invisible characters removed, case folded.
+
+    The one rule for every name comparison (references, searches, completion), so that a name pasted with a
+    zero-width character is found by all of them or by none.
+    """
+    return one_line(text).casefold()
+
+
 def quoted(value: str, limit: int = 60) -> str:
     """A value a person gave, quoted in a message: one line, invisible characters removed, cut at `limit`."""
-    text = " ".join(strip_invisible(value).split())
+    text = one_line(value)
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
