@@ -20,8 +20,9 @@ NOW = 1_800_000_000.0  # a multiple of the 10 s step of a 60 s window in 6 bucke
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    opened = Store.open(database_url)
+async def store(postgres_url: str) -> AsyncIterator[Store]:
+    """PostgreSQL only: there the counts are rows every replica shares (SQLite's live in its one process)."""
+    opened = Store.open(postgres_url)
     try:
         assert await opened.migrate() == SCHEMA_VERSION
         yield opened

@@ -772,9 +772,9 @@ async def test_shared_counter_admits_the_limit_then_says_when_to_retry(store: St
     assert await store.hit("addr:register:198.51.100.7", 3, 60, bucket_start + 60) is None  # window moved
 
 
-async def test_shared_counter_holds_under_concurrent_replicas(database_url: str) -> None:
+async def test_shared_counter_holds_under_concurrent_replicas(postgres_url: str) -> None:
     """Two stores on one database (two replicas) hitting one key at once never admit more than the limit."""
-    first, second = Store.open(database_url), Store.open(database_url)
+    first, second = Store.open(postgres_url), Store.open(postgres_url)
     try:
         await first.migrate()
         admitted: list[bool] = []
@@ -789,3 +789,21 @@ async def test_shared_counter_holds_under_concurrent_replicas(database_url: str)
     finally:
         await first.close()
         await second.close()
+
+
+async def test_sqlite_counts_in_the_process_and_keeps_them_bounded(tmp_path: Path) -> None:
+    """SQLite is one process by design: its counts live there (no transaction per request), with the same
+    window rule as the table, and no more keys than the capacity."""
+    store = Store.open(f"sqlite:///{tmp_path / 'one.sqlite3'}")
+    try:
+        await store.migrate()
+        assert [await store.hit("user:a", 2, 60, NOW + i) for i in range(2)] == [None, None]
+        assert await store.hit("user:a", 2, 60, NOW + 2) == pytest.approx(int(NOW // 10) * 10 + 60 - NOW - 2)
+        store._process_counts.capacity = 3
+        for number in range(10):
+            assert await store.hit(f"addr:{number}", 1, 60, NOW) is None
+        assert len(store._process_counts) == 3
+        async with store.engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM rate_counters"))).scalar() == 0
+    finally:
+        await store.close()

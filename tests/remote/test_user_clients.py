@@ -147,11 +147,11 @@ def test_wrike_is_asked_for_the_stored_scopes_and_the_new_ones() -> None:
     assert wrike_scopes(None, ["wsReadOnly"]) == ["wsReadOnly"]
 
 
-async def test_the_per_user_limit_keeps_nothing_per_user_in_memory(store: Store) -> None:
+async def test_the_per_user_limit_keeps_no_lock_per_user(store: Store) -> None:
     limit = UserRateLimit(store, per_minute=2)
     for number in range(50):
         assert await limit.retry_after(f"acct/user{number}") is None
     assert await limit.retry_after("acct/user7") is None
     wait = await limit.retry_after("acct/user7")  # the third in a minute
     assert wait is not None and 1 <= wait <= 60
-    assert not store._process_locks  # the counts live in the store; no lock outlives its use
+    assert not store._process_locks  # no lock outlives its use

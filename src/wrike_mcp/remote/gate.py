@@ -22,7 +22,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wrike_mcp import scopes as scope_rules
-from wrike_mcp.remote.provider import WrikeMCPAuthProvider, canonical_resource
+from wrike_mcp.remote.provider import GRANT_VERSION_CLAIM, WrikeMCPAuthProvider, canonical_resource
 from wrike_mcp.remote.store import Store
 from wrike_mcp.remote.users import UserClients
 from wrike_mcp.tools.deps import REQUEST_CONTEXT_KEY
@@ -111,7 +111,8 @@ class McpGate:
         leased = False
         try:
             # the lease keeps the user's Wrike client open until the request is done with it
-            async with self.users.lease(user_id, frozenset(token.scopes)) as context:
+            version = (token.claims or {}).get(GRANT_VERSION_CLAIM)
+            async with self.users.lease(user_id, frozenset(token.scopes), version) as context:
                 leased = True
                 scope["user"] = AuthenticatedUser(token)
                 scope["auth"] = AuthCredentials(token.scopes)

@@ -79,6 +79,9 @@ MAX_REDIRECT_URIS = 10
 MAX_URI_LENGTH = 2000
 ACCESS_PREFIX = "wmcp_at_"
 REFRESH_PREFIX = "wmcp_rt_"
+# the user's grant version read with the token: the gate hands it to UserClients.lease, so a replica's
+# cached client is checked on every request without another query (stale by at most the token cache's TTL)
+GRANT_VERSION_CLAIM = "wrike_mcp_grant_version"
 
 
 @dataclass(frozen=True)
@@ -466,7 +469,7 @@ class WrikeMCPAuthProvider:
                 expires_at=int(row.expires_at),
                 resource=row.resource,
                 subject=row.user_id,
-                claims={"iss": self.config.issuer},
+                claims={"iss": self.config.issuer, GRANT_VERSION_CLAIM: row.grant_version},
             )
             self.access_tokens.put(token, access, revocations)
         if access.expires_at is None or access.expires_at < self.clock():

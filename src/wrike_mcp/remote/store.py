@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -209,6 +211,8 @@ class TokenRow:
     expires_at: float
     used: bool
     revoked: bool
+    # the user's grant version when the token was read; None when the user is gone or revoked
+    grant_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -261,13 +265,43 @@ def _client(row: Row[Any]) -> ClientRow:
     )
 
 
+class ProcessCounts:
+    """`Store.hit`'s counts for a store only one process uses (SQLite): the same buckets as the table, kept in
+    memory, bounded (keys whose window is empty are dropped; past `capacity` keys the least recently counted
+    go first)."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self._buckets: OrderedDict[str, dict[int, int]] = OrderedDict()
+
+    def hit(self, key: str, limit: int, current: int, step: int, buckets: int, now: float) -> float | None:
+        oldest = current - step * (buckets - 1)
+        counts = {bucket: n for bucket, n in self._buckets.pop(key, {}).items() if bucket >= oldest}
+        try:
+            if sum(counts.values()) >= limit:
+                return max(0.001, float(min(counts) + step * buckets - now))
+            counts[current] = counts.get(current, 0) + 1
+            return None
+        finally:
+            if counts:
+                self._buckets[key] = counts
+                while len(self._buckets) > self.capacity:
+                    self._buckets.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
 class Store:
     """The store's operations. Every method is one short transaction unless it takes a connection."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
+        # the same upsert (ON CONFLICT … DO UPDATE) on both databases, each through its dialect's insert
+        self._insert = postgresql.insert if self.is_postgres else sqlite.insert
         self._process_locks: dict[str, anyio.Lock] = {}
+        self._process_counts = ProcessCounts()
         # tokens or grants revoked through this process: a change tells caches of verified tokens to forget
         # (remote/token_cache.py); counted once the revocation is written
         self.revocations = 0
@@ -344,15 +378,19 @@ class Store:
 
         The window slides in `buckets` steps, so it may admit events up to one step early, never more
         than `limit` of them in any step-aligned window.
+
+        With SQLite, one process by design, the counts are this process's (`ProcessCounts`): every caller
+        is in it, and the per-request cost is no database transaction at all.
         """
         if window > MAX_RATE_WINDOW or limit < 1:
             raise ValueError(f"a shared limit needs limit >= 1 and a window of at most {MAX_RATE_WINDOW} s")
         step = max(1, window // buckets)
         current = int(now // step) * step
         oldest = current - step * (buckets - 1)
+        if not self.is_postgres:
+            return self._process_counts.hit(key, limit, current, step, buckets, now)
         where_key = rate_counters.c.key == key
-        # one process lock for every SQLite key: a lock per key would keep one per client address forever
-        async with self.locked(f"rate:{key}" if self.is_postgres else "rate") as conn:
+        async with self.locked(f"rate:{key}") as conn:
             await conn.execute(delete(rate_counters).where(where_key, rate_counters.c.bucket < oldest))
             rows = (
                 await conn.execute(
@@ -600,8 +638,19 @@ class Store:
         return True
 
     async def get_token(self, value: str) -> TokenRow | None:
+        """A token and, read with it in the same query, its user's grant version (what a replica's cached
+        client of the user is checked against, at no extra round trip)."""
+        live_version = (
+            select(users.c.grant_version)
+            .where(users.c.user_id == tokens.c.user_id, users.c.revoked.is_(False))
+            .scalar_subquery()
+        )
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(tokens).where(tokens.c.token == digest(value)))).first()
+            row = (
+                await conn.execute(
+                    select(tokens, live_version.label("grant_version")).where(tokens.c.token == digest(value))
+                )
+            ).first()
         if row is None:
             return None
         return TokenRow(
@@ -614,6 +663,7 @@ class Store:
             expires_at=row.expires_at,
             used=bool(row.used),
             revoked=bool(row.revoked),
+            grant_version=row.grant_version,
         )
 
     async def revoke_family(self, family: str) -> None:

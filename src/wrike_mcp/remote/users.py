@@ -175,8 +175,10 @@ class _UserClient:
 class UserClients:
     """The Wrike client of each recently active user (least recently used ones are closed).
 
-    A cached client is checked against the store's grant version on every request, so a new sign-in or a
-    revocation on any replica is seen at once; it is closed only when no request is using it any more.
+    A cached client is checked against the user's grant version on every request (read with the access token,
+    so a new sign-in or a revocation on any replica is seen as soon as that token's lookup is: at once for a
+    new token, within the token cache's 2 s for one already cached); it is closed only when no request is
+    using it any more.
     """
 
     def __init__(
@@ -201,9 +203,15 @@ class UserClients:
         self._lock = anyio.Lock()
 
     @asynccontextmanager
-    async def lease(self, user_id: str, scopes: frozenset[str]) -> AsyncIterator[WrikeContext]:
-        """What the tools see for this user and this token's scopes, for the length of one request."""
-        version = await self._store.grant_version(user_id)
+    async def lease(
+        self, user_id: str, scopes: frozenset[str], version: int | None = None
+    ) -> AsyncIterator[WrikeContext]:
+        """What the tools see for this user and this token's scopes, for the length of one request.
+
+        `version` is the user's grant version as read with the access token (the gate passes it; None means
+        the user is gone or revoked, or the caller did not read it: then it is read here)."""
+        if version is None:
+            version = await self._store.grant_version(user_id)
         if version is None:
             await self.forget(user_id)
             raise AuthorizationExpired(SIGN_IN_AGAIN)
