@@ -21,9 +21,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from wrike_mcp.sandbox import plans
+from wrike_mcp.sandbox.entities import Contact
 from wrike_mcp.sandbox.errors import SandboxError, invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import Params
-from wrike_mcp.sandbox.state import AccessToken, Contact, SandboxState
+from wrike_mcp.sandbox.state import AccessToken, SandboxState
 
 T = TypeVar("T")
 

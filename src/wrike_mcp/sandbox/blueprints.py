@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from wrike_mcp.sandbox.entities import AsyncJob, Blueprint, Contact, Folder, Task, TaskDates
 from wrike_mcp.sandbox.errors import wrike_error
-from wrike_mcp.sandbox.state import AsyncJob, Blueprint, Contact, Folder, SandboxState, Task, TaskDates
+from wrike_mcp.sandbox.state import SandboxState
 
 FOLDER_JOB = "FolderBlueprintLaunch"
 TASK_JOB = "TaskBlueprintLaunch"

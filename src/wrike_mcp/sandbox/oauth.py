@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from wrike_mcp.sandbox.entities import Contact
 from wrike_mcp.sandbox.ids import ACCOUNT_IDS
 from wrike_mcp.sandbox.state import (
     ALL_SCOPES,
@@ -28,7 +29,6 @@ from wrike_mcp.sandbox.state import (
     DEMO_CLIENT_SECRET,
     AccessToken,
     AuthCode,
-    Contact,
     RefreshToken,
     SandboxState,
 )

@@ -12,13 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from wrike_mcp.sandbox import ids
-from wrike_mcp.sandbox.seed_work import seed_work
-from wrike_mcp.sandbox.state import (
-    ALL_SCOPES,
-    DEMO_TOKEN,
-    NOAUDIT_TOKEN,
-    READONLY_TOKEN,
-    AccessToken,
+from wrike_mcp.sandbox.entities import (
     Comment,
     Contact,
     CustomField,
@@ -32,6 +26,8 @@ from wrike_mcp.sandbox.state import (
     Timelog,
     Workflow,
 )
+from wrike_mcp.sandbox.seed_work import seed_work
+from wrike_mcp.sandbox.state import ALL_SCOPES, DEMO_TOKEN, NOAUDIT_TOKEN, READONLY_TOKEN, AccessToken
 
 if TYPE_CHECKING:
     from wrike_mcp.sandbox.state import SandboxState

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from wrike_mcp.sandbox import ids
-from wrike_mcp.sandbox.state import (
+from wrike_mcp.sandbox.entities import (
     Approval,
     ApprovalDecision,
     Attachment,

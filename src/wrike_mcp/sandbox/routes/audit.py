@@ -6,9 +6,9 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import AUDIT_READ, Ctx, route, timestamp
+from wrike_mcp.sandbox.entities import AuditEvent, AuditQuery, PageQuery
 from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import Params, timestamp_range
-from wrike_mcp.sandbox.state import AuditEvent, AuditQuery, PageQuery
 from wrike_mcp.wrike.audit_log import AUDIT_FILTER_MAX_IDS, AUDIT_OBJECT_TYPES
 
 

@@ -9,11 +9,12 @@ from typing import Any
 
 from wrike_mcp.sandbox import blueprints
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route
+from wrike_mcp.sandbox.entities import AsyncJob, Blueprint
 from wrike_mcp.sandbox.errors import invalid_parameter, parameter_required
 from wrike_mcp.sandbox.params import Params, parse_date
 from wrike_mcp.sandbox.routes.common import paged, render_custom_fields, resumed_params, title_contains
 from wrike_mcp.sandbox.routes.folders import _writable_parent
-from wrike_mcp.sandbox.state import AsyncJob, Blueprint, SandboxState
+from wrike_mcp.sandbox.state import SandboxState
 
 SCOPES = {"folder": "BpFolder", "task": "BpTask"}  # [assumption] after WsFolder/WsTask, RbFolder/RbTask
 MAX_CUSTOM_FIELD_FILTERS = 25

@@ -8,10 +8,10 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
+from wrike_mcp.sandbox.entities import Comment
 from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import TimestampRange, timestamp_range
 from wrike_mcp.sandbox.routes.common import plain_text
-from wrike_mcp.sandbox.state import Comment
 
 EDIT_WINDOW = timedelta(minutes=5)  # Wrike lets a comment be edited for 5 minutes after creation
 ACCOUNT_WINDOW = timedelta(days=7)  # /comments looks at most 7 days back

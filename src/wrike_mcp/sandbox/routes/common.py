@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import Ctx
+from wrike_mcp.sandbox.entities import CustomField, PageQuery
 from wrike_mcp.sandbox.errors import invalid_parameter
 from wrike_mcp.sandbox.params import Params
-from wrike_mcp.sandbox.state import CustomField, PageQuery, SandboxState
+from wrike_mcp.sandbox.state import SandboxState
 
 T = TypeVar("T")
 

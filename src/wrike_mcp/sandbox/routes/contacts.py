@@ -6,10 +6,11 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
+from wrike_mcp.sandbox.entities import Contact
 from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
 from wrike_mcp.sandbox.plans import SUBSCRIPTION_TYPES
 from wrike_mcp.sandbox.seed import ACCOUNT_NAME
-from wrike_mcp.sandbox.state import Contact, SandboxState
+from wrike_mcp.sandbox.state import SandboxState
 
 # 2026 digest adds rates, job roles and contact custom fields: accepted, never emitted (not modelled here).
 CONTACT_FIELDS = (

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route
+from wrike_mcp.sandbox.entities import RELATION_DATE_TYPES, Dependency
 from wrike_mcp.sandbox.errors import invalid_parameter
 from wrike_mcp.sandbox.params import Params
-from wrike_mcp.sandbox.state import RELATION_DATE_TYPES, Dependency
 
 RELATION_TYPES = tuple(RELATION_DATE_TYPES)
 MAX_LAG = 1800000  # minutes either way, the bound of a task's duration [assumption]

@@ -6,6 +6,7 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
+from wrike_mcp.sandbox.entities import Folder, Project
 from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import parse_date, timestamp_range
 from wrike_mcp.sandbox.routes.common import (
@@ -18,7 +19,7 @@ from wrike_mcp.sandbox.routes.common import (
     title_contains,
 )
 from wrike_mcp.sandbox.routes.contacts import apply_metadata, metadata_filter, metadata_matches
-from wrike_mcp.sandbox.state import Folder, Project, SandboxState
+from wrike_mcp.sandbox.state import SandboxState
 
 LIST_FIELDS = (
     "metadata",

@@ -8,6 +8,7 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids, plans
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, task_datetime, timestamp
+from wrike_mcp.sandbox.entities import Folder, PageQuery, Task, TaskDates, Workflow
 from wrike_mcp.sandbox.errors import invalid_parameter, parameter_required, wrike_error
 from wrike_mcp.sandbox.params import Params, date_match, parse_task_datetime, timestamp_range
 from wrike_mcp.sandbox.routes.common import (
@@ -21,7 +22,7 @@ from wrike_mcp.sandbox.routes.common import (
 )
 from wrike_mcp.sandbox.routes.contacts import apply_metadata, metadata_filter, metadata_matches
 from wrike_mcp.sandbox.routes.folders import _writable_parent
-from wrike_mcp.sandbox.state import Folder, PageQuery, SandboxState, Task, TaskDates, Workflow
+from wrike_mcp.sandbox.state import SandboxState
 
 STATUSES = ("Active", "Completed", "Deferred", "Cancelled")
 IMPORTANCES = ("High", "Normal", "Low")

@@ -6,10 +6,10 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
+from wrike_mcp.sandbox.entities import Task, Timelog
 from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import Params, parse_date, timestamp_range
 from wrike_mcp.sandbox.routes.common import plain_text
-from wrike_mcp.sandbox.state import Task, Timelog
 
 QUERY_PARAMS = [
     "createdDate",
