@@ -24,7 +24,8 @@ from wrike_mcp.sandbox import plans
 from wrike_mcp.sandbox.entities import Contact
 from wrike_mcp.sandbox.errors import SandboxError, invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import Params
-from wrike_mcp.sandbox.state import AccessToken, SandboxState
+from wrike_mcp.sandbox.state import SandboxState
+from wrike_mcp.sandbox.tokens import AccessToken
 
 T = TypeVar("T")
 
@@ -153,7 +154,7 @@ def bearer_token(request: Request, query: dict[str, str]) -> str | None:
 def authenticate(state: SandboxState, value: str | None) -> tuple[AccessToken, Contact]:
     if not value:
         raise wrike_error("not_authorized", "Authorization is required: send 'Authorization: Bearer <token>'")
-    token = state.access_tokens.get(value)
+    token = state.tokens.access.get(value)
     if token is None:
         raise wrike_error("not_authorized", "Access token is invalid")
     if token.expires_at is not None and state.clock() >= token.expires_at:
@@ -166,7 +167,7 @@ def authenticate(state: SandboxState, value: str | None) -> tuple[AccessToken, C
 
 def enforce_rate_limit(state: SandboxState, token_value: str) -> None:
     """A sliding 60-second window per token; over the limit answers 429 with Retry-After."""
-    window = state.rate_windows.setdefault(token_value, deque())
+    window = state.tokens.rate_windows.setdefault(token_value, deque())
     now = state.clock()
     while window and window[0] <= now - 60:
         window.popleft()

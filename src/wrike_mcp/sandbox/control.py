@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from wrike_mcp.sandbox.oauth import revoke_grant
 from wrike_mcp.sandbox.state import Fault, SandboxState
 
 FAULT_KEYS = {f.name for f in fields(Fault)}
@@ -113,29 +112,23 @@ async def revoke(request: Request) -> Response:
         return _bad("the body must be a JSON object")
     revoked = 0
     if body.get("all") is True:
-        grants = {(t.grant_id, t.user_id, t.client_id) for t in state.refresh_tokens.values()}
+        grants = {(t.grant_id, t.user_id, t.client_id) for t in state.tokens.refresh.values()}
         grants |= {
-            (t.grant_id, t.user_id, t.client_id or "") for t in state.access_tokens.values() if t.grant_id
+            (t.grant_id, t.user_id, t.client_id or "") for t in state.tokens.access.values() if t.grant_id
         }
         for grant_id, user_id, client_id in grants:
             if grant_id:
-                revoke_grant(state, grant_id, user_id, client_id)
+                state.revoke_grant(grant_id, user_id, client_id)
                 revoked += 1
     elif isinstance(body.get("refresh_token"), str):
-        refresh = state.refresh_tokens.get(body["refresh_token"])
+        refresh = state.tokens.refresh.get(body["refresh_token"])
         if refresh is None:
             return _bad("unknown refresh_token")
-        revoke_grant(state, refresh.grant_id, refresh.user_id, refresh.client_id)
+        state.revoke_grant(refresh.grant_id, refresh.user_id, refresh.client_id)
         revoked = 1
     elif isinstance(body.get("access_token"), str):
-        access = state.access_tokens.pop(body["access_token"], None)
-        if access is None:
+        if state.revoke_access_token(body["access_token"]) is None:
             return _bad("unknown access_token")
-        user = state.contacts.get(access.user_id)
-        if user is not None and access.client_id:
-            from wrike_mcp.sandbox.state import DEMO_APP_NAME
-
-            state.record_audit("Oauth2AccessRevoked", user, "Oauth2Client", DEMO_APP_NAME, access.client_id)
         revoked = 1
     else:
         return _bad('send {"refresh_token": ...}, {"access_token": ...} or {"all": true}')
@@ -154,8 +147,8 @@ async def oauth_settings(request: Request) -> Response:
         omits = (body or {}).get("refresh_omits")
         if not isinstance(omits, list) or not set(omits) <= REFRESH_OMITTABLE:
             return _bad("'refresh_omits' must be a list of: " + ", ".join(sorted(REFRESH_OMITTABLE)))
-        state.refresh_omits = frozenset(omits)
-    return JSONResponse({"refresh_omits": sorted(state.refresh_omits)})
+        state.tokens.refresh_omits = frozenset(omits)
+    return JSONResponse({"refresh_omits": sorted(state.tokens.refresh_omits)})
 
 
 async def clock(request: Request) -> Response:

@@ -20,9 +20,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from wrike_mcp.sandbox.entities import Contact
 from wrike_mcp.sandbox.ids import ACCOUNT_IDS
-from wrike_mcp.sandbox.state import (
+from wrike_mcp.sandbox.state import SandboxState
+from wrike_mcp.sandbox.tokens import (
     ALL_SCOPES,
     DEMO_APP_NAME,
     DEMO_CLIENT_ID,
@@ -30,17 +30,12 @@ from wrike_mcp.sandbox.state import (
     AccessToken,
     AuthCode,
     RefreshToken,
-    SandboxState,
 )
 
 CLIENTS = {DEMO_CLIENT_ID: DEMO_CLIENT_SECRET}
 # Registered redirect URIs of the demo client: any loopback URL, http or https, any port and path.
 REDIRECT_RE = re.compile(r"^https?://(localhost|127\.0\.0\.1)(:\d+)?(/[^#]*)?$")
 DEFAULT_REDIRECT_URI = "http://localhost/callback"
-
-
-def demo_user(state: SandboxState) -> Contact:
-    return next(c for c in state.contacts.values() if c.admin and c.owner)
 
 
 def _page(status: int, message: str) -> HTMLResponse:
@@ -84,7 +79,7 @@ async def authorize(request: Request) -> Response:
     account_id = query.get("account") or ACCOUNT_IDS[0]
     if account_id not in ACCOUNT_IDS:
         return _page(400, "No sandbox account with that id.")
-    user = demo_user(state)
+    user = state.demo_user()
     wanted = query.get("user")
     if wanted:
         found = state.contacts.get(wanted) or state.user_by_email(wanted)
@@ -100,7 +95,7 @@ async def authorize(request: Request) -> Response:
         expires_at=state.clock() + state.config.code_ttl,
         account_id=account_id,
     )
-    state.codes[code.value] = code
+    state.tokens.codes[code.value] = code
     return _redirect(redirect_uri, {"code": code.value, **echo})
 
 
@@ -143,7 +138,7 @@ def _issue(
         grant_id=grant_id,
         account_id=account_id,
     )
-    state.access_tokens[access.value] = access
+    state.tokens.access[access.value] = access
     body: dict[str, Any] = {
         "access_token": access.value,
         "token_type": "bearer",
@@ -161,19 +156,9 @@ def _issue(
             grant_id=grant_id,
             account_id=account_id,
         )
-        state.refresh_tokens[refresh.value] = refresh
+        state.tokens.refresh[refresh.value] = refresh
         body["refresh_token"] = refresh.value
     return body
-
-
-def revoke_grant(state: SandboxState, grant_id: str, user_id: str, client_id: str) -> None:
-    for value in [v for v, t in state.access_tokens.items() if t.grant_id == grant_id]:
-        del state.access_tokens[value]
-    for value in [v for v, t in state.refresh_tokens.items() if t.grant_id == grant_id]:
-        del state.refresh_tokens[value]
-    user = state.contacts.get(user_id)
-    if user is not None:
-        state.record_audit("Oauth2AccessRevoked", user, "Oauth2Client", DEMO_APP_NAME, client_id)
 
 
 async def token(request: Request) -> Response:
@@ -204,13 +189,13 @@ def _exchange_code(state: SandboxState, request: Request, form: dict[str, str], 
     value = form.get("code")
     if not value:
         return _oauth_error(400, "invalid_request", "code is required")
-    code = state.codes.get(value)
+    code = state.tokens.codes.get(value)
     if code is None:
         return _oauth_error(400, "invalid_grant", "The authorization code is invalid")
     if code.used:
         # A replayed code revokes what it produced (RFC 6749 §4.1.2).
-        for access in [t for t in state.access_tokens.values() if t.grant_id == code.value]:
-            revoke_grant(state, code.value, access.user_id, client_id)
+        for access in [t for t in state.tokens.access.values() if t.grant_id == code.value]:
+            state.revoke_grant(code.value, access.user_id, client_id)
         return _oauth_error(400, "invalid_grant", "The authorization code has already been used")
     if state.clock() >= code.expires_at:
         return _oauth_error(400, "invalid_grant", "The authorization code has expired")
@@ -241,7 +226,7 @@ def _refresh(state: SandboxState, request: Request, form: dict[str, str], client
     value = form.get("refresh_token")
     if not value:
         return _oauth_error(400, "invalid_request", "refresh_token is required")
-    refresh = state.refresh_tokens.get(value)
+    refresh = state.tokens.refresh.get(value)
     if refresh is None:
         return _oauth_error(400, "invalid_grant", "The refresh token is invalid, used or revoked")
     if refresh.client_id != client_id:
@@ -257,10 +242,10 @@ def _refresh(state: SandboxState, request: Request, form: dict[str, str], client
         return _oauth_error(400, "invalid_grant", "The user is deactivated")
     # RFC 6749 §6 lets a refresh answer leave out `refresh_token` (the client keeps the old one, which then
     # stays valid) and `scope` (unchanged): /_sandbox/oauth switches the sandbox to answering that way.
-    omits = state.refresh_omits
+    omits = state.tokens.refresh_omits
     rotate = "refresh_token" not in omits
     if rotate:
-        del state.refresh_tokens[value]  # rotation: a refresh token works once
+        del state.tokens.refresh[value]  # rotation: a refresh token works once
     body = _issue(
         state,
         request,

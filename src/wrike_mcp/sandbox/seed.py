@@ -27,7 +27,6 @@ from wrike_mcp.sandbox.entities import (
     Workflow,
 )
 from wrike_mcp.sandbox.seed_work import seed_work
-from wrike_mcp.sandbox.state import ALL_SCOPES, DEMO_TOKEN, NOAUDIT_TOKEN, READONLY_TOKEN, AccessToken
 
 if TYPE_CHECKING:
     from wrike_mcp.sandbox.state import SandboxState
@@ -63,7 +62,6 @@ def seed(state: SandboxState) -> None:
     today = state.today
     now = state.now()
     people = _seed_contacts(state)
-    _seed_tokens(state, people["Ann Lee"])
     default_wf, software_wf, project_wf = _seed_workflows(state)
     fields = _seed_custom_fields(state, people)
     folders = _seed_folders(state, people, (default_wf, software_wf, project_wf), today, now)
@@ -117,15 +115,6 @@ def _seed_contacts(state: SandboxState) -> dict[str, Contact]:
     state.contacts[team.id] = team
     people[team.name] = team
     return people
-
-
-def _seed_tokens(state: SandboxState, ann: Contact) -> None:
-    for value, scopes in (
-        (DEMO_TOKEN, ALL_SCOPES),
-        (READONLY_TOKEN, frozenset({"wsReadOnly"})),
-        (NOAUDIT_TOKEN, frozenset({"Default"})),
-    ):
-        state.access_tokens[value] = AccessToken(value=value, user_id=ann.id, scopes=scopes, expires_at=None)
 
 
 def _seed_workflows(state: SandboxState) -> tuple[Workflow, Workflow, Workflow]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -39,34 +38,28 @@ from wrike_mcp.sandbox.errors import (
     parameter_required,
     wrike_error,
 )
+from wrike_mcp.sandbox.tokens import (
+    ALL_SCOPES,
+    DEMO_APP_NAME,
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_TOKEN,
+    AccessToken,
+    RefreshToken,
+    TokenStore,
+)
 from wrike_mcp.wrike.audit_log import AUDIT_OBJECT_TYPES, AUDIT_OPERATIONS
 
-# Older callers import these from here; they live in entities.py.
-__all__ = ["Folder", "SandboxState", "Task"]
-
-# Every scope name Wrike documents; the all-scopes demo token holds them all.
-ALL_SCOPES = frozenset(
-    {
-        "Default",
-        "wsReadOnly",
-        "wsReadWrite",
-        "amReadOnlyWorkflow",
-        "amReadWriteWorkflow",
-        "amReadOnlyInvitation",
-        "amReadWriteInvitation",
-        "amReadOnlyGroup",
-        "amReadWriteGroup",
-        "amReadOnlyUser",
-        "amReadWriteUser",
-        "amReadOnlyTimelogCategory",
-        "amReadWriteTimelogCategory",
-        "amReadOnlyAuditLog",
-        "amReadOnlyAccessRole",
-        "amReadOnlyWorkSchedule",
-        "amReadWriteWorkSchedule",
-        "dataExportFull",
-    }
-)
+# Older callers import these from here; they live in entities.py and tokens.py.
+__all__ = [
+    "ALL_SCOPES",
+    "DEMO_CLIENT_ID",
+    "DEMO_CLIENT_SECRET",
+    "DEMO_TOKEN",
+    "Folder",
+    "SandboxState",
+    "Task",
+]
 
 # Classic project statuses and the status group each stands for.
 CLASSIC_PROJECT_STATUSES = {
@@ -83,14 +76,6 @@ CLASSIC_PROJECT_STATUSES = {
 DEFAULT_ASYNC_JOB_POLLS = 2
 DOWNLOAD_LINK_TTL = 24 * 3600  # an attachment URL is valid for 24 hours (2026 digest, withUrls)
 
-# Documented demo credentials of a local emulator, not secrets.
-DEMO_TOKEN = "wrike-sandbox-token"  # noqa: S105
-READONLY_TOKEN = "wrike-sandbox-readonly"  # noqa: S105
-NOAUDIT_TOKEN = "wrike-sandbox-noaudit"  # noqa: S105
-DEMO_CLIENT_ID = "sandbox-client"
-DEMO_CLIENT_SECRET = "sandbox-secret"  # noqa: S105
-DEMO_APP_NAME = "Sandbox Demo App"
-
 
 def check_relation(relation_type: str, predecessor: Task, successor: Task) -> None:
     allowed_before, allowed_after = RELATION_DATE_TYPES[relation_type]
@@ -103,39 +88,6 @@ def check_relation(relation_type: str, predecessor: Task, successor: Task) -> No
                 "relationType",
                 f"{relation_type} needs a {' or '.join(allowed)} {role}; task '{task.id}' is {task.dates.type}",
             )
-
-
-@dataclass
-class AccessToken:
-    value: str
-    user_id: str
-    scopes: frozenset[str]
-    expires_at: float | None  # None: a permanent token
-    client_id: str | None = None
-    grant_id: str | None = None  # the OAuth grant (one authorization) this token belongs to
-    account_id: str = ids.ACCOUNT_ID  # the Wrike account the grant is for (one per token in API v4)
-
-
-@dataclass
-class RefreshToken:
-    value: str
-    user_id: str
-    scopes: frozenset[str]
-    client_id: str
-    grant_id: str
-    account_id: str = ids.ACCOUNT_ID  # the Wrike account the grant is for (one per token in API v4)
-
-
-@dataclass
-class AuthCode:
-    value: str
-    client_id: str
-    user_id: str
-    redirect_uri: str
-    scopes: frozenset[str]
-    expires_at: float
-    used: bool = False
-    account_id: str = ids.ACCOUNT_ID  # the Wrike account the grant is for (one per token in API v4)
 
 
 @dataclass
@@ -194,18 +146,42 @@ class SandboxState:
         self.timelogs: dict[str, Timelog] = {}
         self.audit: list[AuditEvent] = []
         self.account_metadata: dict[str, str] = {}
-        self.access_tokens: dict[str, AccessToken] = {}
-        self.refresh_tokens: dict[str, RefreshToken] = {}
-        self.codes: dict[str, AuthCode] = {}
+        self.tokens = TokenStore()
         self.page_tokens: dict[str, PageQuery] = {}
-        self.rate_windows: dict[str, deque[float]] = {}
         self.counters: dict[str, int] = {}
         self.delete_batches = 0
         self.short_ids_since = self.now() - ids.SHORT_IDS_AGE
         self.faults = []
         self.requests = []
-        self.refresh_omits: frozenset[str] = frozenset()  # fields refresh answers leave out (/_sandbox/oauth)
         seed(self)
+        self.tokens.add_demo_tokens(self.demo_user().id)
+
+    # -- tokens -------------------------------------------------------------------------------------------
+    @property
+    def access_tokens(self) -> dict[str, AccessToken]:
+        return self.tokens.access
+
+    @property
+    def refresh_tokens(self) -> dict[str, RefreshToken]:
+        return self.tokens.refresh
+
+    def demo_user(self) -> Contact:
+        """The account owner: the user of the demo tokens and of an authorization that names nobody."""
+        return next(c for c in self.contacts.values() if c.admin and c.owner)
+
+    def revoke_grant(self, grant_id: str, user_id: str, client_id: str) -> None:
+        self.tokens.drop_grant(grant_id)
+        user = self.contacts.get(user_id)
+        if user is not None:
+            self.record_audit("Oauth2AccessRevoked", user, "Oauth2Client", DEMO_APP_NAME, client_id)
+
+    def revoke_access_token(self, value: str) -> AccessToken | None:
+        """Forget one access token (its grant's other tokens stay); None: no such token."""
+        access = self.tokens.access.pop(value, None)
+        user = self.contacts.get(access.user_id) if access is not None else None
+        if access is not None and user is not None and access.client_id:
+            self.record_audit("Oauth2AccessRevoked", user, "Oauth2Client", DEMO_APP_NAME, access.client_id)
+        return access
 
     def next_number(self, kind: str) -> int:
         self.counters[kind] = self.counters.get(kind, 0) + 1
