@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from wrike_mcp.sandbox.state import Fault, SandboxState
+from wrike_mcp.sandbox.faults import Fault
+from wrike_mcp.sandbox.state import SandboxState
 
 FAULT_KEYS = {f.name for f in fields(Fault)}
 
@@ -93,7 +94,7 @@ async def faults(request: Request) -> Response:
     fault = _fault_from(body)
     if isinstance(fault, str):
         return _bad(fault)
-    state.faults.append(fault)
+    state.faults.add(fault)
     return JSONResponse({"ok": True, "fault": asdict(fault)})
 
 
@@ -102,7 +103,7 @@ async def requests(request: Request) -> Response:
     if request.method == "DELETE":
         state.requests.clear()
         return JSONResponse({"ok": True})
-    return JSONResponse(state.requests)
+    return JSONResponse(state.requests.entries)
 
 
 async def revoke(request: Request) -> Response:

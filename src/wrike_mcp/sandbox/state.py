@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -38,6 +37,8 @@ from wrike_mcp.sandbox.errors import (
     parameter_required,
     wrike_error,
 )
+from wrike_mcp.sandbox.faults import FaultPlan
+from wrike_mcp.sandbox.request_log import RequestLog
 from wrike_mcp.sandbox.tokens import (
     ALL_SCOPES,
     DEMO_APP_NAME,
@@ -90,30 +91,14 @@ def check_relation(relation_type: str, predecessor: Task, successor: Task) -> No
             )
 
 
-@dataclass
-class Fault:
-    path: str
-    method: str | None = None
-    times: int = 1
-    status: int | None = None
-    error: str | None = None
-    description: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_ms: int = 0
-    malformed: bool = False
-    truncate: bool = False
-    drop: bool = False
-    apply: bool = False
-
-
 class SandboxState:
     """Everything the sandbox knows. `reset()` restores the deterministic seed."""
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
         self.clock_offset = 0.0  # seconds added to the wall clock, moved by /_sandbox/clock for expiry tests
-        self.faults: list[Fault] = []
-        self.requests: list[dict[str, Any]] = []
+        self.faults = FaultPlan()
+        self.requests = RequestLog()
         self.reset()
 
     # -- time -------------------------------------------------------------------------------------------
@@ -151,8 +136,8 @@ class SandboxState:
         self.counters: dict[str, int] = {}
         self.delete_batches = 0
         self.short_ids_since = self.now() - ids.SHORT_IDS_AGE
-        self.faults = []
-        self.requests = []
+        self.faults = FaultPlan()
+        self.requests = RequestLog()
         seed(self)
         self.tokens.add_demo_tokens(self.demo_user().id)
 
