@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from wrike_mcp.sandbox.entities import (
     Folder,
     Project,
     Task,
+    TaskDates,
     Timelog,
     Workflow,
 )
@@ -72,6 +74,101 @@ def check_relation(relation_type: str, predecessor: Task, successor: Task) -> No
                 "relationType",
                 f"{relation_type} needs a {' or '.join(allowed)} {role}; task '{task.id}' is {task.dates.type}",
             )
+
+
+def merged(current: list[str], add: list[str], remove: list[str]) -> list[str]:
+    """`current` without `remove`, then whatever of `add` it lacks: Wrike's add…/remove… list parameters."""
+    kept = [item for item in current if item not in remove]
+    return kept + [item for item in add if item not in kept]
+
+
+def add_then_remove(current: list[str], add: list[str], remove: list[str]) -> list[str]:
+    """`current` with what it lacks of `add`, then without `remove`: an id in both ends up removed."""
+    result = list(current)
+    result += [item for item in dict.fromkeys(add) if item not in result]
+    return [item for item in result if item not in remove]
+
+
+def apply_entries(values: dict[str, str], updates: list[tuple[str, str | None]]) -> None:
+    """Set key/value entries (metadata, custom field values) in order; a None value removes the entry."""
+    for key, value in updates:
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+
+
+@dataclass
+class TaskDraft:
+    """A new task as POST /folders/{id}/tasks asks for it, its parameters already checked."""
+
+    title: str
+    parent_ids: list[str]
+    status: tuple[str, str]  # (status, customStatusId), consistent: see WrikeBackend.resolve_task_status
+    super_task_ids: list[str]
+    priority: int | None
+    importance: str
+    description: str
+    dates: TaskDates
+    responsible_ids: list[str]
+    follower_ids: list[str]
+    shared_ids: list[str]
+    follow: bool | None
+    metadata: list[tuple[str, str | None]]
+    custom_fields: list[tuple[str, str | None]]
+
+
+@dataclass
+class TaskChanges:
+    """What PUT /tasks/{id} asks to change, its parameters already checked; None or empty: leave as is."""
+
+    restore: bool = False
+    title: str | None = None
+    description: str | None = None
+    importance: str | None = None
+    status: tuple[str, str] | None = None
+    dates: TaskDates | None = None
+    add_parents: list[str] = field(default_factory=list)
+    remove_parents: list[str] = field(default_factory=list)
+    add_super_tasks: list[str] = field(default_factory=list)
+    remove_super_tasks: list[str] = field(default_factory=list)
+    add_shareds: list[str] = field(default_factory=list)
+    remove_shareds: list[str] = field(default_factory=list)
+    add_responsibles: list[str] = field(default_factory=list)
+    remove_responsibles: list[str] = field(default_factory=list)
+    add_followers: list[str] = field(default_factory=list)
+    follow: bool | None = None
+    metadata: list[tuple[str, str | None]] = field(default_factory=list)
+    custom_fields: list[tuple[str, str | None]] = field(default_factory=list)
+    priority: int | None = None
+
+
+@dataclass
+class ProjectChanges:
+    """A request's `project` object, its parameters already checked; None or empty: leave as is."""
+
+    owners_add: list[str] = field(default_factory=list)
+    owners_remove: list[str] = field(default_factory=list)
+    status: Any = None  # as sent: set_project_status judges it
+    custom_status_id: Any = None
+    dates: dict[str, str | None] = field(default_factory=dict)  # "start_date"/"end_date": ISO date or None
+
+
+@dataclass
+class FolderChanges:
+    """A new folder's fields or what PUT /folders/{id} asks to change; None or empty: leave as is."""
+
+    title: str | None = None
+    description: str | None = None
+    restore: bool = False
+    add_parents: list[str] = field(default_factory=list)
+    remove_parents: list[str] = field(default_factory=list)
+    add_shareds: list[str] = field(default_factory=list)
+    remove_shareds: list[str] = field(default_factory=list)
+    metadata: list[tuple[str, str | None]] = field(default_factory=list)
+    custom_fields: list[tuple[str, str | None]] = field(default_factory=list)
+    project: ProjectChanges | None = None
+    drop_project: bool = False  # project=null turns a project back into a folder
 
 
 class WrikeBackend:
@@ -273,6 +370,216 @@ class WrikeBackend:
 
     def default_workflow(self) -> Workflow:
         return next(w for w in self.workflows.values() if w.standard)
+
+    def update_metadata(self, entries: dict[str, str], updates: list[tuple[str, str | None]]) -> None:
+        """A contact's or the account's metadata (PUT /contacts/{id}, PUT /account)."""
+        apply_entries(entries, updates)
+
+    # -- tasks ----------------------------------------------------------------------------------------------
+    def resolve_task_status(
+        self, workflow: Workflow, status: str | None, custom_status_id: str | None
+    ) -> tuple[str, str] | None:
+        """Keep status and customStatusId consistent: a custom status implies its group; a group alone
+        picks the workflow's default custom status for it. None: neither was asked for."""
+        if custom_status_id is not None:
+            custom = self.custom_status(custom_status_id)
+            if custom is None:
+                raise invalid_parameter(
+                    "customStatus", f"refers to unknown custom status '{custom_status_id}'"
+                )
+            if self.workflows[custom.workflow_id].for_projects:
+                raise invalid_parameter(
+                    "customStatus", f"'{custom_status_id}' is a project status, not a task status"
+                )
+            if status is not None and status != custom.group:
+                raise invalid_parameter(
+                    "status", f"'{status}' does not match custom status group '{custom.group}'"
+                )
+            return custom.group, custom.id
+        if status is not None:
+            return status, workflow.default_status(status).id
+        return None
+
+    def check_super_tasks(self, task: Task, candidates: list[Task]) -> None:
+        """Refuse super tasks that would make `task` a subtask of itself."""
+        for candidate in candidates:
+            if candidate.id == task.id or task.id in self._ancestors(candidate):
+                raise invalid_parameter("addSuperTasks", f"would make task '{task.id}' a subtask of itself")
+
+    def _ancestors(self, task: Task) -> set[str]:
+        found: set[str] = set()
+        pending = list(task.super_task_ids)
+        while pending:
+            current = pending.pop()
+            if current not in found:
+                found.add(current)
+                parent = self.tasks.get(current)
+                if parent is not None:
+                    pending.extend(parent.super_task_ids)
+        return found
+
+    def _set_task_status(self, task: Task, resolved: tuple[str, str] | None) -> None:
+        if resolved is None:
+            return
+        status, custom_status_id = resolved
+        if status == "Completed" and task.status != "Completed":
+            task.completed = self.now()
+        elif status != "Completed":
+            task.completed = None
+        task.status, task.custom_status_id = status, custom_status_id
+
+    def create_task(self, user: Contact, draft: TaskDraft) -> Task:
+        """Store a new task: its author and responsibles share it, and it is logged."""
+        task = self.new_task(
+            draft.title,
+            user.id,
+            draft.status[1],
+            parent_ids=draft.parent_ids,
+            super_task_ids=draft.super_task_ids,
+            priority=draft.priority,
+        )
+        task.importance = draft.importance
+        task.description = draft.description
+        task.dates = draft.dates
+        task.responsible_ids = list(dict.fromkeys(draft.responsible_ids))
+        task.shared_ids = list(dict.fromkeys([user.id, *draft.shared_ids, *draft.responsible_ids]))
+        self._set_task_status(task, draft.status)
+        task.follower_ids = list(dict.fromkeys([*draft.follower_ids, *([user.id] if draft.follow else [])]))
+        apply_entries(task.metadata, draft.metadata)
+        apply_entries(task.custom_fields, [(k, v) for k, v in draft.custom_fields if v is not None])
+        self.tasks[task.id] = task
+        self.record_task_audit("TaskCreated", user, task)
+        return task
+
+    def update_task(self, task: Task, user: Contact, changes: TaskChanges) -> None:
+        if changes.restore and task.deleted:
+            self.restore_task(task)
+            self.record_task_audit("TaskRestored", user, task)
+        if changes.title is not None:
+            task.title = changes.title
+        if changes.description is not None:
+            task.description = changes.description
+        if changes.importance is not None:
+            task.importance = changes.importance
+        status_before = (task.status, task.custom_status_id)
+        self._set_task_status(task, changes.status)
+        if (task.status, task.custom_status_id) != status_before:
+            self.record_task_audit("TaskStatusChanged", user, task, {"status": task.status})
+        if changes.dates is not None:
+            task.dates = changes.dates
+        task.parent_ids = merged(task.parent_ids, changes.add_parents, changes.remove_parents)
+        task.super_task_ids = merged(task.super_task_ids, changes.add_super_tasks, changes.remove_super_tasks)
+        if not task.parent_ids and not task.super_task_ids:
+            task.parent_ids = [ids.ROOT_FOLDER_ID]  # a task always lives somewhere: the user's root at least
+        task.shared_ids = merged(
+            task.shared_ids, changes.add_shareds + changes.add_responsibles, changes.remove_shareds
+        )
+        task.responsible_ids = merged(
+            task.responsible_ids, changes.add_responsibles, changes.remove_responsibles
+        )
+        followers = merged(task.follower_ids, changes.add_followers, [])
+        if changes.follow is True:
+            followers = merged(followers, [user.id], [])
+        elif changes.follow is False:
+            followers = [f for f in followers if f != user.id]
+        task.follower_ids = followers
+        apply_entries(task.metadata, changes.metadata)
+        apply_entries(task.custom_fields, changes.custom_fields)
+        if changes.priority is not None:
+            task.priority = changes.priority
+        task.updated = self.now()
+
+    def delete_task(self, task: Task, user: Contact) -> None:
+        """Move a task (with its subtasks) to the Recycle Bin."""
+        if task.deleted:
+            raise wrike_error("invalid_request", f"Task '{task.id}' is already in the Recycle Bin")
+        self.recycle_task(task)
+        task.updated = self.now()
+        self.record_task_audit("TaskDeleted", user, task)
+
+    def mark_read(self, tasks: list[Task]) -> None:
+        """A read by id counts as an access (lastAccessDate sorting)."""
+        for task in tasks:
+            task.last_access = self.now()
+
+    # -- folders and projects -------------------------------------------------------------------------------
+    def writable_parent(self, folder_id: str, name: str) -> Folder:
+        """The live folder request parameter `name` names as a parent of something new or moved."""
+        if folder_id == ids.RECYCLE_BIN_ID:
+            raise invalid_parameter(name, "cannot be the Recycle Bin")
+        folder = self.folders.get(folder_id)
+        if folder is None:
+            raise invalid_parameter(name, f"refers to unknown folder '{folder_id}'")
+        if folder.deleted:
+            raise invalid_parameter(name, f"refers to folder '{folder_id}', which is in the Recycle Bin")
+        return folder
+
+    def modifiable_folder(self, folder_id: str) -> Folder:
+        folder = self.folder(folder_id)
+        if folder.id in (ids.ROOT_FOLDER_ID, ids.RECYCLE_BIN_ID):
+            raise wrike_error("invalid_request", "The root folder and the Recycle Bin cannot be modified")
+        return folder
+
+    def create_folder(self, user: Contact, parent: Folder, fields: FolderChanges) -> Folder:
+        """Store a new folder (a project when `fields.project` is set), shared with its author."""
+        folder = self.new_folder(
+            parent,
+            fields.title or "",
+            description=fields.description or "",
+            shared_ids=list(dict.fromkeys([user.id, *fields.add_shareds])),
+        )
+        apply_entries(folder.metadata, fields.metadata)
+        apply_entries(folder.custom_fields, [(k, v) for k, v in fields.custom_fields if v is not None])
+        if fields.project is not None:
+            project = self.new_project(parent, fields.project.owners_add, user.id)
+            self._change_project(project, fields.project)
+            folder.project = project
+        self.folders[folder.id] = folder
+        return folder
+
+    def update_folder(self, folder: Folder, user: Contact, changes: FolderChanges) -> None:
+        if changes.restore and folder.deleted:
+            self.restore_folder(folder)
+        if changes.title is not None:
+            folder.title = changes.title
+        if changes.description is not None:
+            folder.description = changes.description
+        for parent_id in changes.add_parents:
+            if parent_id == folder.id or parent_id in self.descendant_folder_ids(folder.id):
+                raise invalid_parameter("addParents", f"would put folder '{folder.id}' inside itself")
+        new_parents = merged(folder.parent_ids, changes.add_parents, changes.remove_parents)
+        if not new_parents:
+            raise invalid_parameter("removeParents", "would leave the folder without a parent")
+        folder.parent_ids = new_parents
+        folder.shared_ids = add_then_remove(folder.shared_ids, changes.add_shareds, changes.remove_shareds)
+        apply_entries(folder.metadata, changes.metadata)
+        apply_entries(folder.custom_fields, changes.custom_fields)
+        if changes.drop_project:
+            folder.project = None
+        elif changes.project is not None:
+            project = folder.project or self.new_project(folder, [], user.id)
+            self._change_project(project, changes.project)
+            folder.project = project
+        folder.updated = self.now()
+
+    def _change_project(self, project: Project, changes: ProjectChanges) -> None:
+        project.owner_ids = add_then_remove(project.owner_ids, changes.owners_add, changes.owners_remove)
+        self.set_project_status(project, changes.status, changes.custom_status_id)
+        for attribute, value in changes.dates.items():
+            setattr(project, attribute, value)
+        if project.start_date and project.end_date and project.end_date < project.start_date:
+            raise invalid_parameter("project.endDate", "must not be before project.startDate")
+
+    def delete_folder(self, folder: Folder) -> None:
+        """Move a folder (with what lives only inside it) to the Recycle Bin; spaces are not deleted here."""
+        if folder.id in (ids.ROOT_FOLDER_ID, ids.RECYCLE_BIN_ID) or folder.space is not None:
+            raise wrike_error(
+                "invalid_request", f"Folder '{folder.id}' cannot be deleted through this method"
+            )
+        if folder.deleted:
+            raise wrike_error("invalid_request", f"Folder '{folder.id}' is already in the Recycle Bin")
+        self.recycle_folder(folder)
+        folder.updated = self.now()
 
     # -- projects ---------------------------------------------------------------------------------------
     def project_workflow_for(self, parent: Folder) -> Workflow | None:

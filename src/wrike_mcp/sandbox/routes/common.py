@@ -114,14 +114,6 @@ def custom_field_updates(ctx: Ctx, name: str = "customFields") -> list[tuple[str
     return updates
 
 
-def apply_custom_fields(values: dict[str, str], updates: list[tuple[str, str | None]]) -> None:
-    for field_id, value in updates:
-        if value is None:
-            values.pop(field_id, None)
-        else:
-            values[field_id] = value
-
-
 def render_custom_fields(values: dict[str, str]) -> list[dict[str, str]]:
     return [{"id": field_id, "value": value} for field_id, value in values.items()]
 
