@@ -77,7 +77,7 @@ def update_dependency(ctx: Ctx) -> list[dict[str, Any]]:
 @route("DELETE", "/dependencies/{dependencyId}", "dependencies", WRITE)
 def delete_dependency(ctx: Ctx) -> list[dict[str, Any]]:
     dependency = ctx.state.dependency(ctx.one_id("dependencyId"))
-    del ctx.state.dependencies[dependency.id]
+    ctx.state.delete_dependency(dependency)
     return [render_dependency(dependency)]  # the digest: DELETE answers with the dependency's fields
 
 
