@@ -915,6 +915,12 @@ class WrikeBackend:
     def blueprint_children(self, blueprint_id: str, kind: str) -> list[Blueprint]:
         return [b for b in self.blueprints.values() if b.parent_id == blueprint_id and b.kind == kind]
 
+    def configure_async_jobs(self, polls: int, failure: str | None, *, set_failure: bool) -> None:
+        """The control plane's settings for new jobs (/_sandbox/async_jobs)."""
+        self.async_job_polls = polls
+        if set_failure:
+            self.async_job_failure = failure
+
     def start_job(self, job_type: str, total_count: int, finish: Callable[[], dict[str, Any]]) -> AsyncJob:
         job = AsyncJob(
             id=self.new_id(ids.ASYNC_JOB),

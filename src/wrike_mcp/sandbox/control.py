@@ -178,9 +178,7 @@ async def async_jobs(request: Request) -> Response:
         fail_next = body.get("fail_next")
         if fail_next is not None and (not isinstance(fail_next, str) or not fail_next):
             return _bad("'fail_next' must be a non-empty error message")
-        state.async_job_polls = polls
-        if "fail_next" in body:
-            state.async_job_failure = fail_next
+        state.configure_async_jobs(polls, fail_next, set_failure="fail_next" in body)
     return JSONResponse({"polls": state.async_job_polls, "fail_next": state.async_job_failure})
 
 

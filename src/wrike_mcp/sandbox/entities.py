@@ -345,12 +345,3 @@ class AuditQuery:
             self.users is None or event.user_id in self.users,
         )
         return all(checks)
-
-
-@dataclass
-class PageQuery:
-    """What a task or audit-log nextPageToken stands for: the whole query and where the next page starts."""
-
-    route: str
-    params: dict[str, Any]
-    offset: int

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from wrike_mcp.sandbox.backend import WrikeBackend
 from wrike_mcp.sandbox.config import SandboxConfig
-from wrike_mcp.sandbox.entities import Folder, PageQuery, Task
+from wrike_mcp.sandbox.entities import Folder, Task
 from wrike_mcp.sandbox.faults import FaultPlan
+from wrike_mcp.sandbox.paging import PageTokens
 from wrike_mcp.sandbox.request_log import RequestLog
 from wrike_mcp.sandbox.seed import seed
 from wrike_mcp.sandbox.tokens import (
@@ -42,7 +43,7 @@ class SandboxState(WrikeBackend):
     def reset(self) -> None:
         self.clear()
         self.tokens = TokenStore()
-        self.page_tokens: dict[str, PageQuery] = {}  # a nextPageToken: the query it continues
+        self.page_tokens = PageTokens()
         self.faults = FaultPlan()
         self.requests = RequestLog()
         seed(self)

@@ -9,7 +9,7 @@ from typing import Any
 from wrike_mcp.sandbox import ids, plans
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, task_datetime, timestamp
 from wrike_mcp.sandbox.backend import TaskChanges, TaskDraft
-from wrike_mcp.sandbox.entities import Folder, PageQuery, Task, TaskDates
+from wrike_mcp.sandbox.entities import Folder, Task, TaskDates
 from wrike_mcp.sandbox.errors import invalid_parameter, parameter_required, wrike_error
 from wrike_mcp.sandbox.params import Params, date_match, parse_task_datetime, timestamp_range
 from wrike_mcp.sandbox.routes.common import (
@@ -18,6 +18,7 @@ from wrike_mcp.sandbox.routes.common import (
     custom_field_updates,
     people,
     render_custom_fields,
+    resumed_params,
     title_contains,
 )
 from wrike_mcp.sandbox.routes.contacts import metadata_filter, metadata_matches, metadata_updates
@@ -315,15 +316,7 @@ def _sorted(tasks: list[Task], params: Params) -> list[Task]:
 
 def query_tasks(ctx: Ctx, route_key: str, container: Folder | None, capped: bool) -> list[dict[str, Any]]:
     state = ctx.state
-    params = ctx.params
-    token = params.string("nextPageToken")
-    offset = 0
-    if token is not None:
-        # The token stands for the whole query: other parameters in the request are ignored.
-        saved = state.page_tokens.get(token)
-        if saved is None or saved.route != route_key:
-            raise invalid_parameter("nextPageToken", "is invalid or expired")
-        params, offset = Params.from_snapshot(saved.params), saved.offset
+    params, offset = resumed_params(ctx, route_key)
     page_size = params.integer("pageSize", minimum=1, maximum=1000)
     limit = params.integer("limit", minimum=1)
     fields = params.fields(LIST_FIELDS)
@@ -341,11 +334,9 @@ def query_tasks(ctx: Ctx, route_key: str, container: Folder | None, capped: bool
         page = ordered[offset : offset + page_size]
         ctx.extra["responseSize"] = len(ordered)
         if offset + page_size < len(ordered):
-            snapshot = params.snapshot()
-            snapshot.pop("nextPageToken", None)
-            next_token = f"{ids.ACCOUNT_ID}PG{ids.base32(state.next_number('page'), 8)}"
-            state.page_tokens[next_token] = PageQuery(route_key, snapshot, offset + page_size)
-            ctx.extra["nextPageToken"] = next_token
+            ctx.extra["nextPageToken"] = state.page_tokens.save(
+                route_key, params.snapshot(), offset + page_size
+            )
     return [render_task(state, t, fields, full=False, me=ctx.user.id) for t in page]
 
 
