@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -167,18 +165,13 @@ def authenticate(state: SandboxState, value: str | None) -> tuple[AccessToken, C
 
 def enforce_rate_limit(state: SandboxState, token_value: str) -> None:
     """A sliding 60-second window per token; over the limit answers 429 with Retry-After."""
-    window = state.tokens.rate_windows.setdefault(token_value, deque())
-    now = state.clock()
-    while window and window[0] <= now - 60:
-        window.popleft()
-    if len(window) >= state.config.rate_limit:
-        retry_after = max(1, math.ceil(window[0] + 60 - now))
+    retry_after = state.tokens.hit(token_value, state.clock(), state.config.rate_limit)
+    if retry_after is not None:
         raise wrike_error(
             "rate_limit_exceeded",
             f"Rate limit exceeded: {state.config.rate_limit} requests per minute, try again later",
             headers={"Retry-After": str(retry_after)},
         )
-    window.append(now)
 
 
 def check_scopes(api_route: ApiRoute, token: AccessToken) -> None:

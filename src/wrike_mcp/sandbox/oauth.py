@@ -27,9 +27,6 @@ from wrike_mcp.sandbox.tokens import (
     DEMO_APP_NAME,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
-    AccessToken,
-    AuthCode,
-    RefreshToken,
 )
 
 CLIENTS = {DEMO_CLIENT_ID: DEMO_CLIENT_SECRET}
@@ -86,16 +83,14 @@ async def authorize(request: Request) -> Response:
         if found is None or found.type != "Person" or found.deleted:
             return _page(400, "No active sandbox user with that email or id.")
         user = found
-    code = AuthCode(
-        value=secrets.token_urlsafe(24),
-        client_id=client_id,
-        user_id=user.id,
-        redirect_uri=redirect_uri if "redirect_uri" in query else "",
-        scopes=scopes,
+    code = state.tokens.issue_code(
+        client_id,
+        user.id,
+        redirect_uri if "redirect_uri" in query else "",
+        scopes,
         expires_at=state.clock() + state.config.code_ttl,
         account_id=account_id,
     )
-    state.tokens.codes[code.value] = code
     return _redirect(redirect_uri, {"code": code.value, **echo})
 
 
@@ -129,16 +124,15 @@ def _issue(
     account_id: str,
     new_refresh_token: bool = True,
 ) -> dict[str, Any]:
-    access = AccessToken(
-        value=secrets.token_urlsafe(32),
-        user_id=user_id,
-        scopes=scopes,
-        expires_at=state.clock() + state.config.token_ttl,
-        client_id=client_id,
-        grant_id=grant_id,
+    access, refresh = state.tokens.issue(
+        user_id,
+        scopes,
+        client_id,
+        grant_id,
         account_id=account_id,
+        expires_at=state.clock() + state.config.token_ttl,
+        with_refresh_token=new_refresh_token,
     )
-    state.tokens.access[access.value] = access
     body: dict[str, Any] = {
         "access_token": access.value,
         "token_type": "bearer",
@@ -147,16 +141,7 @@ def _issue(
         "host": request.headers.get("host") or f"{request.url.hostname}:{request.url.port}",
         "scope": ",".join(sorted(scopes)),
     }
-    if new_refresh_token:
-        refresh = RefreshToken(
-            value=secrets.token_urlsafe(32),
-            user_id=user_id,
-            scopes=scopes,
-            client_id=client_id,
-            grant_id=grant_id,
-            account_id=account_id,
-        )
-        state.tokens.refresh[refresh.value] = refresh
+    if refresh is not None:
         body["refresh_token"] = refresh.value
     return body
 
@@ -203,7 +188,7 @@ def _exchange_code(state: SandboxState, request: Request, form: dict[str, str], 
         return _oauth_error(400, "invalid_grant", "The authorization code was issued to another client")
     if code.redirect_uri and form.get("redirect_uri") != code.redirect_uri:
         return _oauth_error(400, "invalid_grant", "redirect_uri does not match the authorization request")
-    code.used = True
+    state.tokens.redeem_code(code)
     user = state.contacts.get(code.user_id)
     if user is None or user.deleted:
         return _oauth_error(400, "invalid_grant", "The user is deactivated")
@@ -245,7 +230,7 @@ def _refresh(state: SandboxState, request: Request, form: dict[str, str], client
     omits = state.tokens.refresh_omits
     rotate = "refresh_token" not in omits
     if rotate:
-        del state.tokens.refresh[value]  # rotation: a refresh token works once
+        state.tokens.spend_refresh_token(value)
     body = _issue(
         state,
         request,

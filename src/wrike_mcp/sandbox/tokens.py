@@ -5,6 +5,8 @@ It knows nothing of the account: who a token's user is, and what an audit log re
 
 from __future__ import annotations
 
+import math
+import secrets
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -94,6 +96,81 @@ class TokenStore:
             (NOAUDIT_TOKEN, frozenset({"Default"})),
         ):
             self.access[value] = AccessToken(value=value, user_id=owner_id, scopes=scopes, expires_at=None)
+
+    def issue_code(
+        self,
+        client_id: str,
+        user_id: str,
+        redirect_uri: str,
+        scopes: frozenset[str],
+        expires_at: float,
+        account_id: str,
+    ) -> AuthCode:
+        code = AuthCode(
+            value=secrets.token_urlsafe(24),
+            client_id=client_id,
+            user_id=user_id,
+            redirect_uri=redirect_uri,
+            scopes=scopes,
+            expires_at=expires_at,
+            account_id=account_id,
+        )
+        self.codes[code.value] = code
+        return code
+
+    def redeem_code(self, code: AuthCode) -> None:
+        """A code works once; a second use revokes what the first produced (the caller's business)."""
+        code.used = True
+
+    def issue(
+        self,
+        user_id: str,
+        scopes: frozenset[str],
+        client_id: str,
+        grant_id: str,
+        *,
+        account_id: str,
+        expires_at: float,
+        with_refresh_token: bool,
+    ) -> tuple[AccessToken, RefreshToken | None]:
+        """A new access token of a grant, and a refresh token with it unless the old one stays in use."""
+        access = AccessToken(
+            value=secrets.token_urlsafe(32),
+            user_id=user_id,
+            scopes=scopes,
+            expires_at=expires_at,
+            client_id=client_id,
+            grant_id=grant_id,
+            account_id=account_id,
+        )
+        self.access[access.value] = access
+        if not with_refresh_token:
+            return access, None
+        refresh = RefreshToken(
+            value=secrets.token_urlsafe(32),
+            user_id=user_id,
+            scopes=scopes,
+            client_id=client_id,
+            grant_id=grant_id,
+            account_id=account_id,
+        )
+        self.refresh[refresh.value] = refresh
+        return access, refresh
+
+    def spend_refresh_token(self, value: str) -> None:
+        """Rotation: a refresh token works once."""
+        del self.refresh[value]
+
+    def hit(self, token_value: str, now: float, limit: int) -> int | None:
+        """Count a request in the token's sliding 60-second window; over `limit`: the seconds to wait
+        (the request is not counted), else None."""
+        window = self.rate_windows.setdefault(token_value, deque())
+        while window and window[0] <= now - 60:
+            window.popleft()
+        if len(window) >= limit:
+            return max(1, math.ceil(window[0] + 60 - now))
+        window.append(now)
+        return None
 
     def drop_grant(self, grant_id: str) -> None:
         """Forget every access and refresh token of one OAuth grant."""
