@@ -50,6 +50,7 @@ class SandboxState(WrikeBackend):
         self.tokens.add_demo_tokens(self.demo_user().id)
 
     # -- tokens -------------------------------------------------------------------------------------------
+    # Test suites plant and inspect tokens through these two names; the sandbox itself uses `tokens`.
     @property
     def access_tokens(self) -> dict[str, AccessToken]:
         return self.tokens.access
