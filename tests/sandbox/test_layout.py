@@ -84,7 +84,8 @@ def test_the_graph_is_read_from_the_real_modules() -> None:
     # Edges this layout is built on, so an empty or mis-resolved graph cannot pass the checks below.
     assert f"{PACKAGE}.backend" in graph[f"{PACKAGE}.seed"]
     assert {f"{PACKAGE}.backend", f"{PACKAGE}.seed", f"{PACKAGE}.tokens"} <= graph[f"{PACKAGE}.state"]
-    assert f"{PACKAGE}.entities" in graph[f"{PACKAGE}.backend"]
+    assert f"{PACKAGE}.entities" in graph[f"{PACKAGE}.backend.core"]
+    assert f"{PACKAGE}.backend.core" in graph[f"{PACKAGE}.backend.tasks"]
     assert f"{PACKAGE}.routes.tasks" in graph[f"{PACKAGE}.routes"]
 
 
