@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,9 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from wrike_mcp.sandbox import plans
+from wrike_mcp.sandbox.entities import Contact
 from wrike_mcp.sandbox.errors import SandboxError, invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import Params
-from wrike_mcp.sandbox.state import AccessToken, Contact, SandboxState
+from wrike_mcp.sandbox.state import SandboxState
+from wrike_mcp.sandbox.tokens import AccessToken
 
 T = TypeVar("T")
 
@@ -152,7 +152,7 @@ def bearer_token(request: Request, query: dict[str, str]) -> str | None:
 def authenticate(state: SandboxState, value: str | None) -> tuple[AccessToken, Contact]:
     if not value:
         raise wrike_error("not_authorized", "Authorization is required: send 'Authorization: Bearer <token>'")
-    token = state.access_tokens.get(value)
+    token = state.tokens.access.get(value)
     if token is None:
         raise wrike_error("not_authorized", "Access token is invalid")
     if token.expires_at is not None and state.clock() >= token.expires_at:
@@ -165,18 +165,13 @@ def authenticate(state: SandboxState, value: str | None) -> tuple[AccessToken, C
 
 def enforce_rate_limit(state: SandboxState, token_value: str) -> None:
     """A sliding 60-second window per token; over the limit answers 429 with Retry-After."""
-    window = state.rate_windows.setdefault(token_value, deque())
-    now = state.clock()
-    while window and window[0] <= now - 60:
-        window.popleft()
-    if len(window) >= state.config.rate_limit:
-        retry_after = max(1, math.ceil(window[0] + 60 - now))
+    retry_after = state.tokens.hit(token_value, state.clock(), state.config.rate_limit)
+    if retry_after is not None:
         raise wrike_error(
             "rate_limit_exceeded",
             f"Rate limit exceeded: {state.config.rate_limit} requests per minute, try again later",
             headers={"Retry-After": str(retry_after)},
         )
-    window.append(now)
 
 
 def check_scopes(api_route: ApiRoute, token: AccessToken) -> None:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from wrike_mcp.sandbox.backend import WrikeBackend
+from wrike_mcp.sandbox.entities import AsyncJob, Blueprint, Contact, Folder, Task, TaskDates
 from wrike_mcp.sandbox.errors import wrike_error
-from wrike_mcp.sandbox.state import AsyncJob, Blueprint, Contact, Folder, SandboxState, Task, TaskDates
 
 FOLDER_JOB = "FolderBlueprintLaunch"
 TASK_JOB = "TaskBlueprintLaunch"
@@ -32,7 +33,7 @@ class LaunchOptions:
     entry_limit: int = 250
 
 
-def subtree(state: SandboxState, blueprint: Blueprint) -> list[Blueprint]:
+def subtree(state: WrikeBackend, blueprint: Blueprint) -> list[Blueprint]:
     """The blueprint and everything below it (subfolders, tasks, subtasks), parents before children."""
     found = [blueprint]
     for current in found:
@@ -41,7 +42,7 @@ def subtree(state: SandboxState, blueprint: Blueprint) -> list[Blueprint]:
 
 
 def launch_folder(
-    state: SandboxState, blueprint: Blueprint, parent: Folder, user: Contact, options: LaunchOptions
+    state: WrikeBackend, blueprint: Blueprint, parent: Folder, user: Contact, options: LaunchOptions
 ) -> AsyncJob:
     entries = subtree(state, blueprint)
 
@@ -56,7 +57,7 @@ def launch_folder(
 
 
 def launch_task(
-    state: SandboxState,
+    state: WrikeBackend,
     blueprint: Blueprint,
     parent: Folder | None,
     super_task: Task | None,
@@ -84,14 +85,14 @@ def _check_limit(entries: list[Blueprint], options: LaunchOptions) -> None:
         )
 
 
-def _live_folder(state: SandboxState, folder_id: str) -> Folder:
+def _live_folder(state: WrikeBackend, folder_id: str) -> Folder:
     folder = state.folders.get(folder_id)
     if folder is None or folder.deleted:
         raise wrike_error("invalid_request", f"Parent folder '{folder_id}' is no longer available")
     return folder
 
 
-def _live_task(state: SandboxState, task_id: str) -> Task:
+def _live_task(state: WrikeBackend, task_id: str) -> Task:
     task = state.tasks.get(task_id)
     if task is None or task.deleted:
         raise wrike_error("invalid_request", f"Parent task '{task_id}' is no longer available")
@@ -129,7 +130,7 @@ def shifted(dates: TaskDates, by: timedelta) -> TaskDates:
 class _Launch:
     """Copies blueprint entries into the workspace, remembering what it made."""
 
-    def __init__(self, state: SandboxState, user: Contact, options: LaunchOptions, shift: timedelta) -> None:
+    def __init__(self, state: WrikeBackend, user: Contact, options: LaunchOptions, shift: timedelta) -> None:
         self.state, self.user, self.options, self.shift = state, user, options, shift
         self.folder_ids: list[str] = []
         self.task_ids: list[str] = []

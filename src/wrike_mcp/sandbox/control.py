@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from wrike_mcp.sandbox.oauth import revoke_grant
-from wrike_mcp.sandbox.state import Fault, SandboxState
+from wrike_mcp.sandbox.faults import Fault
+from wrike_mcp.sandbox.state import SandboxState
 
 FAULT_KEYS = {f.name for f in fields(Fault)}
 
@@ -94,7 +94,7 @@ async def faults(request: Request) -> Response:
     fault = _fault_from(body)
     if isinstance(fault, str):
         return _bad(fault)
-    state.faults.append(fault)
+    state.faults.add(fault)
     return JSONResponse({"ok": True, "fault": asdict(fault)})
 
 
@@ -103,7 +103,7 @@ async def requests(request: Request) -> Response:
     if request.method == "DELETE":
         state.requests.clear()
         return JSONResponse({"ok": True})
-    return JSONResponse(state.requests)
+    return JSONResponse(state.requests.entries)
 
 
 async def revoke(request: Request) -> Response:
@@ -113,29 +113,23 @@ async def revoke(request: Request) -> Response:
         return _bad("the body must be a JSON object")
     revoked = 0
     if body.get("all") is True:
-        grants = {(t.grant_id, t.user_id, t.client_id) for t in state.refresh_tokens.values()}
+        grants = {(t.grant_id, t.user_id, t.client_id) for t in state.tokens.refresh.values()}
         grants |= {
-            (t.grant_id, t.user_id, t.client_id or "") for t in state.access_tokens.values() if t.grant_id
+            (t.grant_id, t.user_id, t.client_id or "") for t in state.tokens.access.values() if t.grant_id
         }
         for grant_id, user_id, client_id in grants:
             if grant_id:
-                revoke_grant(state, grant_id, user_id, client_id)
+                state.revoke_grant(grant_id, user_id, client_id)
                 revoked += 1
     elif isinstance(body.get("refresh_token"), str):
-        refresh = state.refresh_tokens.get(body["refresh_token"])
+        refresh = state.tokens.refresh.get(body["refresh_token"])
         if refresh is None:
             return _bad("unknown refresh_token")
-        revoke_grant(state, refresh.grant_id, refresh.user_id, refresh.client_id)
+        state.revoke_grant(refresh.grant_id, refresh.user_id, refresh.client_id)
         revoked = 1
     elif isinstance(body.get("access_token"), str):
-        access = state.access_tokens.pop(body["access_token"], None)
-        if access is None:
+        if state.revoke_access_token(body["access_token"]) is None:
             return _bad("unknown access_token")
-        user = state.contacts.get(access.user_id)
-        if user is not None and access.client_id:
-            from wrike_mcp.sandbox.state import DEMO_APP_NAME
-
-            state.record_audit("Oauth2AccessRevoked", user, "Oauth2Client", DEMO_APP_NAME, access.client_id)
         revoked = 1
     else:
         return _bad('send {"refresh_token": ...}, {"access_token": ...} or {"all": true}')
@@ -154,8 +148,8 @@ async def oauth_settings(request: Request) -> Response:
         omits = (body or {}).get("refresh_omits")
         if not isinstance(omits, list) or not set(omits) <= REFRESH_OMITTABLE:
             return _bad("'refresh_omits' must be a list of: " + ", ".join(sorted(REFRESH_OMITTABLE)))
-        state.refresh_omits = frozenset(omits)
-    return JSONResponse({"refresh_omits": sorted(state.refresh_omits)})
+        state.tokens.refresh_omits = frozenset(omits)
+    return JSONResponse({"refresh_omits": sorted(state.tokens.refresh_omits)})
 
 
 async def clock(request: Request) -> Response:
@@ -184,9 +178,7 @@ async def async_jobs(request: Request) -> Response:
         fail_next = body.get("fail_next")
         if fail_next is not None and (not isinstance(fail_next, str) or not fail_next):
             return _bad("'fail_next' must be a non-empty error message")
-        state.async_job_polls = polls
-        if "fail_next" in body:
-            state.async_job_failure = fail_next
+        state.configure_async_jobs(polls, fail_next, set_failure="fail_next" in body)
     return JSONResponse({"polls": state.async_job_polls, "fail_next": state.async_job_failure})
 
 

@@ -8,7 +8,6 @@ fault close the socket without any response.
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import json
 from typing import Any
 from urllib.parse import parse_qsl
@@ -17,8 +16,9 @@ import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wrike_mcp.sandbox.errors import ERROR_STATUS
+from wrike_mcp.sandbox.faults import Fault
 from wrike_mcp.sandbox.masking import mask_token, mask_values
-from wrike_mcp.sandbox.state import Fault, SandboxState
+from wrike_mcp.sandbox.state import SandboxState
 
 # The sandbox's own copy of wrike_mcp.hosts.LOOPBACK_HOSTS (it imports nothing from the package; a test
 # holds the two equal).
@@ -38,20 +38,6 @@ def is_loopback(scope: Scope) -> bool:
     client = scope.get("client")
     host = client[0] if client else ""
     return host in LOOPBACK_HOSTS or host.startswith("127.")
-
-
-def take_fault(state: SandboxState, method: str, path: str) -> Fault | None:
-    for fault in state.faults:
-        if (
-            fault.times > 0
-            and (fault.method is None or fault.method.upper() == method)
-            and fnmatch.fnmatchcase(path, fault.path)
-        ):
-            fault.times -= 1
-            if fault.times <= 0:
-                state.faults.remove(fault)
-            return fault
-    return None
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -155,13 +141,13 @@ class SandboxMiddleware:
             "status": None,
             "token": _token_used(scope, query, body),
         }
-        self.state.requests.append(entry)
-        fault = take_fault(self.state, method, path)
+        self.state.requests.record(entry)
+        fault = self.state.faults.take(method, path)
         if fault is None:
             captured_status = await self._serve(scope, replay, send)
             entry["status"] = captured_status
             return
-        entry["fault"] = _describe(fault)
+        entry["fault"] = fault.describe()
         await self._serve_fault(fault, scope, replay, send, entry)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> int:
@@ -227,15 +213,6 @@ class SandboxMiddleware:
         description = fault.description or f"Injected fault: {code}"
         entry["status"] = status
         await _send_json(send, status, {"error": code, "errorDescription": description}, headers)
-
-
-def _describe(fault: Fault) -> str:
-    kinds = [name for name in ("drop", "truncate", "malformed") if getattr(fault, name)]
-    if fault.status is not None:
-        kinds.append(f"status {fault.status}")
-    if fault.delay_ms:
-        kinds.append(f"delay {fault.delay_ms} ms")
-    return ", ".join(kinds)
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -21,26 +21,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from wrike_mcp.sandbox.ids import ACCOUNT_IDS
-from wrike_mcp.sandbox.state import (
+from wrike_mcp.sandbox.state import SandboxState
+from wrike_mcp.sandbox.tokens import (
     ALL_SCOPES,
     DEMO_APP_NAME,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
-    AccessToken,
-    AuthCode,
-    Contact,
-    RefreshToken,
-    SandboxState,
 )
 
 CLIENTS = {DEMO_CLIENT_ID: DEMO_CLIENT_SECRET}
 # Registered redirect URIs of the demo client: any loopback URL, http or https, any port and path.
 REDIRECT_RE = re.compile(r"^https?://(localhost|127\.0\.0\.1)(:\d+)?(/[^#]*)?$")
 DEFAULT_REDIRECT_URI = "http://localhost/callback"
-
-
-def demo_user(state: SandboxState) -> Contact:
-    return next(c for c in state.contacts.values() if c.admin and c.owner)
 
 
 def _page(status: int, message: str) -> HTMLResponse:
@@ -84,23 +76,21 @@ async def authorize(request: Request) -> Response:
     account_id = query.get("account") or ACCOUNT_IDS[0]
     if account_id not in ACCOUNT_IDS:
         return _page(400, "No sandbox account with that id.")
-    user = demo_user(state)
+    user = state.demo_user()
     wanted = query.get("user")
     if wanted:
         found = state.contacts.get(wanted) or state.user_by_email(wanted)
         if found is None or found.type != "Person" or found.deleted:
             return _page(400, "No active sandbox user with that email or id.")
         user = found
-    code = AuthCode(
-        value=secrets.token_urlsafe(24),
-        client_id=client_id,
-        user_id=user.id,
-        redirect_uri=redirect_uri if "redirect_uri" in query else "",
-        scopes=scopes,
+    code = state.tokens.issue_code(
+        client_id,
+        user.id,
+        redirect_uri if "redirect_uri" in query else "",
+        scopes,
         expires_at=state.clock() + state.config.code_ttl,
         account_id=account_id,
     )
-    state.codes[code.value] = code
     return _redirect(redirect_uri, {"code": code.value, **echo})
 
 
@@ -134,16 +124,15 @@ def _issue(
     account_id: str,
     new_refresh_token: bool = True,
 ) -> dict[str, Any]:
-    access = AccessToken(
-        value=secrets.token_urlsafe(32),
-        user_id=user_id,
-        scopes=scopes,
-        expires_at=state.clock() + state.config.token_ttl,
-        client_id=client_id,
-        grant_id=grant_id,
+    access, refresh = state.tokens.issue(
+        user_id,
+        scopes,
+        client_id,
+        grant_id,
         account_id=account_id,
+        expires_at=state.clock() + state.config.token_ttl,
+        with_refresh_token=new_refresh_token,
     )
-    state.access_tokens[access.value] = access
     body: dict[str, Any] = {
         "access_token": access.value,
         "token_type": "bearer",
@@ -152,28 +141,9 @@ def _issue(
         "host": request.headers.get("host") or f"{request.url.hostname}:{request.url.port}",
         "scope": ",".join(sorted(scopes)),
     }
-    if new_refresh_token:
-        refresh = RefreshToken(
-            value=secrets.token_urlsafe(32),
-            user_id=user_id,
-            scopes=scopes,
-            client_id=client_id,
-            grant_id=grant_id,
-            account_id=account_id,
-        )
-        state.refresh_tokens[refresh.value] = refresh
+    if refresh is not None:
         body["refresh_token"] = refresh.value
     return body
-
-
-def revoke_grant(state: SandboxState, grant_id: str, user_id: str, client_id: str) -> None:
-    for value in [v for v, t in state.access_tokens.items() if t.grant_id == grant_id]:
-        del state.access_tokens[value]
-    for value in [v for v, t in state.refresh_tokens.items() if t.grant_id == grant_id]:
-        del state.refresh_tokens[value]
-    user = state.contacts.get(user_id)
-    if user is not None:
-        state.record_audit("Oauth2AccessRevoked", user, "Oauth2Client", DEMO_APP_NAME, client_id)
 
 
 async def token(request: Request) -> Response:
@@ -204,13 +174,13 @@ def _exchange_code(state: SandboxState, request: Request, form: dict[str, str], 
     value = form.get("code")
     if not value:
         return _oauth_error(400, "invalid_request", "code is required")
-    code = state.codes.get(value)
+    code = state.tokens.codes.get(value)
     if code is None:
         return _oauth_error(400, "invalid_grant", "The authorization code is invalid")
     if code.used:
         # A replayed code revokes what it produced (RFC 6749 §4.1.2).
-        for access in [t for t in state.access_tokens.values() if t.grant_id == code.value]:
-            revoke_grant(state, code.value, access.user_id, client_id)
+        for access in [t for t in state.tokens.access.values() if t.grant_id == code.value]:
+            state.revoke_grant(code.value, access.user_id, client_id)
         return _oauth_error(400, "invalid_grant", "The authorization code has already been used")
     if state.clock() >= code.expires_at:
         return _oauth_error(400, "invalid_grant", "The authorization code has expired")
@@ -218,7 +188,7 @@ def _exchange_code(state: SandboxState, request: Request, form: dict[str, str], 
         return _oauth_error(400, "invalid_grant", "The authorization code was issued to another client")
     if code.redirect_uri and form.get("redirect_uri") != code.redirect_uri:
         return _oauth_error(400, "invalid_grant", "redirect_uri does not match the authorization request")
-    code.used = True
+    state.tokens.redeem_code(code)
     user = state.contacts.get(code.user_id)
     if user is None or user.deleted:
         return _oauth_error(400, "invalid_grant", "The user is deactivated")
@@ -241,7 +211,7 @@ def _refresh(state: SandboxState, request: Request, form: dict[str, str], client
     value = form.get("refresh_token")
     if not value:
         return _oauth_error(400, "invalid_request", "refresh_token is required")
-    refresh = state.refresh_tokens.get(value)
+    refresh = state.tokens.refresh.get(value)
     if refresh is None:
         return _oauth_error(400, "invalid_grant", "The refresh token is invalid, used or revoked")
     if refresh.client_id != client_id:
@@ -257,10 +227,10 @@ def _refresh(state: SandboxState, request: Request, form: dict[str, str], client
         return _oauth_error(400, "invalid_grant", "The user is deactivated")
     # RFC 6749 §6 lets a refresh answer leave out `refresh_token` (the client keeps the old one, which then
     # stays valid) and `scope` (unchanged): /_sandbox/oauth switches the sandbox to answering that way.
-    omits = state.refresh_omits
+    omits = state.tokens.refresh_omits
     rotate = "refresh_token" not in omits
     if rotate:
-        del state.refresh_tokens[value]  # rotation: a refresh token works once
+        state.tokens.spend_refresh_token(value)
     body = _issue(
         state,
         request,

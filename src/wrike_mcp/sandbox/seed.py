@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wrike_mcp.sandbox import ids
-from wrike_mcp.sandbox.seed_work import seed_work
-from wrike_mcp.sandbox.state import (
-    ALL_SCOPES,
-    DEMO_TOKEN,
-    NOAUDIT_TOKEN,
-    READONLY_TOKEN,
-    AccessToken,
+from wrike_mcp.sandbox.backend import WrikeBackend
+from wrike_mcp.sandbox.entities import (
     Comment,
     Contact,
     CustomField,
@@ -32,9 +27,7 @@ from wrike_mcp.sandbox.state import (
     Timelog,
     Workflow,
 )
-
-if TYPE_CHECKING:
-    from wrike_mcp.sandbox.state import SandboxState
+from wrike_mcp.sandbox.seed_work import seed_work
 
 ACCOUNT_NAME = "Northwind Labs"
 EMAIL_DOMAIN = "northwind.example"
@@ -62,12 +55,11 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=UTC)
 
 
-def seed(state: SandboxState) -> None:
+def seed(state: WrikeBackend) -> None:
     rng = random.Random(20240611)  # noqa: S311 - seed data, not security: the same account on every start
     today = state.today
     now = state.now()
     people = _seed_contacts(state)
-    _seed_tokens(state, people["Ann Lee"])
     default_wf, software_wf, project_wf = _seed_workflows(state)
     fields = _seed_custom_fields(state, people)
     folders = _seed_folders(state, people, (default_wf, software_wf, project_wf), today, now)
@@ -79,7 +71,7 @@ def seed(state: SandboxState) -> None:
     seed_work(state, people, folders, today, now)
 
 
-def _seed_contacts(state: SandboxState) -> dict[str, Contact]:
+def _seed_contacts(state: WrikeBackend) -> dict[str, Contact]:
     people: dict[str, Contact] = {}
     for first, last, title, admin in PEOPLE:
         number = state.next_number("contact")
@@ -123,16 +115,7 @@ def _seed_contacts(state: SandboxState) -> dict[str, Contact]:
     return people
 
 
-def _seed_tokens(state: SandboxState, ann: Contact) -> None:
-    for value, scopes in (
-        (DEMO_TOKEN, ALL_SCOPES),
-        (READONLY_TOKEN, frozenset({"wsReadOnly"})),
-        (NOAUDIT_TOKEN, frozenset({"Default"})),
-    ):
-        state.access_tokens[value] = AccessToken(value=value, user_id=ann.id, scopes=scopes, expires_at=None)
-
-
-def _seed_workflows(state: SandboxState) -> tuple[Workflow, Workflow, Workflow]:
+def _seed_workflows(state: WrikeBackend) -> tuple[Workflow, Workflow, Workflow]:
     def workflow(
         name: str, standard: bool, statuses: list[tuple[str, str, str, bool]], for_projects: bool = False
     ) -> Workflow:
@@ -195,7 +178,7 @@ def _seed_workflows(state: SandboxState) -> tuple[Workflow, Workflow, Workflow]:
     return default_wf, software_wf, project_wf
 
 
-def _seed_custom_fields(state: SandboxState, people: dict[str, Contact]) -> dict[str, CustomField]:
+def _seed_custom_fields(state: WrikeBackend, people: dict[str, Contact]) -> dict[str, CustomField]:
     everyone = [c.id for c in people.values() if c.type == "Person" and not c.deleted]
     specs: list[tuple[str, str, dict[str, Any]]] = [
         (
@@ -291,7 +274,7 @@ def _space_opened(title: str, planned: datetime, today: date) -> datetime:
 
 
 def _seed_folders(
-    state: SandboxState,
+    state: WrikeBackend,
     people: dict[str, Contact],
     workflows: tuple[Workflow, Workflow, Workflow],
     today: date,
@@ -402,7 +385,7 @@ def _project_status_in(workflow: Workflow, classic: str) -> CustomStatus:
 
 
 def _seed_space_fields(
-    state: SandboxState, people: dict[str, Contact], folders: dict[str, Folder], now: datetime
+    state: WrikeBackend, people: dict[str, Contact], folders: dict[str, Folder], now: datetime
 ) -> None:
     """A space-level field and an archived one, as 2026 accounts have them."""
     everyone = [c.id for c in people.values() if c.type == "Person" and not c.deleted]
@@ -567,7 +550,7 @@ def _work_minutes(start: date, due: date) -> int:
 
 
 def _seed_tasks(
-    state: SandboxState,
+    state: WrikeBackend,
     rng: random.Random,
     people: dict[str, Contact],
     folders: dict[str, Folder],
@@ -757,7 +740,7 @@ COMMENT_TEXTS = [
 
 
 def _seed_comments(
-    state: SandboxState,
+    state: WrikeBackend,
     rng: random.Random,
     people: dict[str, Contact],
     tasks: list[Task],
@@ -801,7 +784,7 @@ def _seed_comments(
 
 
 def _seed_timelogs(
-    state: SandboxState,
+    state: WrikeBackend,
     rng: random.Random,
     people: dict[str, Contact],
     tasks: list[Task],
@@ -837,7 +820,7 @@ API_APPS = [
 
 
 def _seed_audit(
-    state: SandboxState, rng: random.Random, people: dict[str, Contact], tasks: list[Task], now: datetime
+    state: WrikeBackend, rng: random.Random, people: dict[str, Contact], tasks: list[Task], now: datetime
 ) -> None:
     events: list[tuple[datetime, str, Contact, str, str, str, dict[str, str]]] = []
     grants = [

@@ -10,10 +10,10 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from wrike_mcp.sandbox import ids
-from wrike_mcp.sandbox.state import (
+from wrike_mcp.sandbox.backend import WrikeBackend
+from wrike_mcp.sandbox.entities import (
     Approval,
     ApprovalDecision,
     Attachment,
@@ -22,9 +22,6 @@ from wrike_mcp.sandbox.state import (
     Folder,
     TaskDates,
 )
-
-if TYPE_CHECKING:
-    from wrike_mcp.sandbox.state import SandboxState
 
 
 @dataclass
@@ -103,7 +100,7 @@ BLUEPRINTS: list[tuple[str | None, _Spec]] = [
 
 
 def seed_work(
-    state: SandboxState, people: dict[str, Contact], folders: dict[str, Folder], today: date, now: datetime
+    state: WrikeBackend, people: dict[str, Contact], folders: dict[str, Folder], today: date, now: datetime
 ) -> None:
     _seed_blueprints(state, people, folders, today, now)
     _seed_attachments(state, people, folders, now)
@@ -111,7 +108,7 @@ def seed_work(
 
 
 def _seed_blueprints(
-    state: SandboxState, people: dict[str, Contact], folders: dict[str, Folder], today: date, now: datetime
+    state: WrikeBackend, people: dict[str, Contact], folders: dict[str, Folder], today: date, now: datetime
 ) -> None:
     day_zero = today - timedelta(days=280 + today.weekday())  # a Monday
     channel = next(f for f in state.custom_fields.values() if f.title == "Channel")
@@ -186,7 +183,7 @@ def tiny_png() -> bytes:
 
 
 def _seed_attachments(
-    state: SandboxState, people: dict[str, Contact], folders: dict[str, Folder], now: datetime
+    state: WrikeBackend, people: dict[str, Contact], folders: dict[str, Folder], now: datetime
 ) -> None:
     announcement = _task_titled(state, "Draft launch announcement")
     crash = _task_titled(state, "Fix crash on login")
@@ -213,12 +210,12 @@ def _seed_attachments(
         state.attachments[attachment.id] = attachment
 
 
-def _task_titled(state: SandboxState, title: str) -> str:
+def _task_titled(state: WrikeBackend, title: str) -> str:
     return next(t.id for t in state.tasks.values() if t.title == title and not t.deleted)
 
 
 def _seed_approvals(
-    state: SandboxState, people: dict[str, Contact], folders: dict[str, Folder], today: date, now: datetime
+    state: WrikeBackend, people: dict[str, Contact], folders: dict[str, Folder], today: date, now: datetime
 ) -> None:
     ann, ben, chloe, diego = (
         people[n].id for n in ("Ann Lee", "Ben Carter", "Chloe Martin", "Diego Alvarez")

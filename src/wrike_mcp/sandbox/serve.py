@@ -14,7 +14,7 @@ from wrike_mcp.sandbox.app import create_app
 from wrike_mcp.sandbox.config import SandboxConfig
 from wrike_mcp.sandbox.middleware import LOOPBACK_HOSTS
 from wrike_mcp.sandbox.plans import ENTERPRISE, SUBSCRIPTION_TYPES, TEAM
-from wrike_mcp.sandbox.state import (
+from wrike_mcp.sandbox.tokens import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_TOKEN,

@@ -7,9 +7,9 @@ from datetime import datetime, time
 from typing import Any
 
 from wrike_mcp.sandbox.api import READ, Ctx, route, timestamp
+from wrike_mcp.sandbox.entities import Approval, ApprovalDecision
 from wrike_mcp.sandbox.params import Params, date_match, timestamp_range
 from wrike_mcp.sandbox.routes.common import paged, resumed_params
-from wrike_mcp.sandbox.state import Approval, ApprovalDecision
 
 STATUSES = ("Approved", "Cancelled", "Draft", "Pending", "Rejected")
 TYPES = ("FilesOnly", "Regular")

@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, FileBody, file_response, route, timestamp
+from wrike_mcp.sandbox.entities import Attachment
 from wrike_mcp.sandbox.params import timestamp_range
-from wrike_mcp.sandbox.state import Attachment, SandboxState
+from wrike_mcp.sandbox.state import SandboxState
 
 LIST_PARAMS = ["versions", "createdDate", "withUrls"]
 # Content types by extension, for uploads sent as application/octet-stream (as Wrike's examples do); a

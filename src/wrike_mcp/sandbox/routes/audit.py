@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import AUDIT_READ, Ctx, route, timestamp
+from wrike_mcp.sandbox.entities import AuditEvent, AuditQuery
 from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import Params, timestamp_range
-from wrike_mcp.sandbox.state import AuditEvent, AuditQuery, PageQuery
+from wrike_mcp.sandbox.routes.common import resumed_params
 from wrike_mcp.wrike.audit_log import AUDIT_FILTER_MAX_IDS, AUDIT_OBJECT_TYPES
 
 
@@ -35,14 +35,7 @@ def list_audit_log(ctx: Ctx) -> list[dict[str, Any]]:
     state = ctx.state
     if not ctx.user.admin:
         raise wrike_error("access_forbidden", "The audit log is available to account admins only")
-    params = ctx.params
-    offset = 0
-    token = params.string("nextPageToken")
-    if token is not None:  # "overrides any other parameters in request"
-        saved = state.page_tokens.get(token)
-        if saved is None or saved.route != "audit_log":
-            raise invalid_parameter("nextPageToken", "is invalid or expired")
-        params, offset = Params.from_snapshot(saved.params), saved.offset
+    params, offset = resumed_params(ctx, "audit_log")
     found = state.audit_log(audit_query(params))
     page_size = params.integer("pageSize", minimum=1, maximum=1000)
     if page_size is None:
@@ -50,11 +43,9 @@ def list_audit_log(ctx: Ctx) -> list[dict[str, Any]]:
     page = found[offset : offset + page_size]
     ctx.extra["responseSize"] = len(found)
     if offset + page_size < len(found):
-        snapshot = params.snapshot()
-        snapshot.pop("nextPageToken", None)
-        next_token = f"{ids.ACCOUNT_ID}PG{ids.base32(state.next_number('page'), 8)}"
-        state.page_tokens[next_token] = PageQuery("audit_log", snapshot, offset + page_size)
-        ctx.extra["nextPageToken"] = next_token
+        ctx.extra["nextPageToken"] = state.page_tokens.save(
+            "audit_log", params.snapshot(), offset + page_size
+        )
     return [render_event(e) for e in page]
 
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from wrike_mcp.sandbox import blueprints
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route
+from wrike_mcp.sandbox.entities import AsyncJob, Blueprint
 from wrike_mcp.sandbox.errors import invalid_parameter, parameter_required
 from wrike_mcp.sandbox.params import Params, parse_date
 from wrike_mcp.sandbox.routes.common import paged, render_custom_fields, resumed_params, title_contains
-from wrike_mcp.sandbox.routes.folders import _writable_parent
-from wrike_mcp.sandbox.state import AsyncJob, Blueprint, SandboxState
+from wrike_mcp.sandbox.state import SandboxState
 
 SCOPES = {"folder": "BpFolder", "task": "BpTask"}  # [assumption] after WsFolder/WsTask, RbFolder/RbTask
 MAX_CUSTOM_FIELD_FILTERS = 25
@@ -178,7 +178,7 @@ def launch_folder_blueprint(ctx: Ctx) -> list[dict[str, Any]]:
     blueprint = state.blueprint(ctx.one_id("folderBlueprintId"), "folder")
     parent_id = ctx.params.string("parent", required=True, non_empty=True)
     assert parent_id is not None
-    parent = _writable_parent(state, parent_id, "parent")
+    parent = state.writable_parent(parent_id, "parent")
     options = _options(ctx.params)
     return [render_job(blueprints.launch_folder(state, blueprint, parent, ctx.user, options))]
 
@@ -199,7 +199,7 @@ def launch_task_blueprint(ctx: Ctx) -> list[dict[str, Any]]:
         raise parameter_required("parentId")
     if parent_id is not None and super_task_id is not None:
         raise invalid_parameter("superTaskId", "cannot be set together with parentId")
-    parent = _writable_parent(state, parent_id, "parentId") if parent_id is not None else None
+    parent = state.writable_parent(parent_id, "parentId") if parent_id is not None else None
     super_task = None
     if super_task_id is not None:
         super_task = state.tasks.get(super_task_id)

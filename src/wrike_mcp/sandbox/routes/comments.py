@@ -6,14 +6,12 @@ import html
 from datetime import timedelta
 from typing import Any
 
-from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
-from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
+from wrike_mcp.sandbox.entities import Comment
+from wrike_mcp.sandbox.errors import invalid_parameter
 from wrike_mcp.sandbox.params import TimestampRange, timestamp_range
 from wrike_mcp.sandbox.routes.common import plain_text
-from wrike_mcp.sandbox.state import Comment
 
-EDIT_WINDOW = timedelta(minutes=5)  # Wrike lets a comment be edited for 5 minutes after creation
 ACCOUNT_WINDOW = timedelta(days=7)  # /comments looks at most 7 days back
 
 
@@ -103,79 +101,31 @@ def _text(ctx: Ctx) -> str:
     return text
 
 
-def _add(ctx: Ctx, task_id: str | None, folder_id: str | None) -> list[dict[str, Any]]:
-    state = ctx.state
-    text = _text(ctx)
-    now = state.now()
-    comment = Comment(
-        id=state.new_id(ids.COMMENT),
-        legacy_id=state.new_legacy_id("ApiV2Comment"),
-        author_id=ctx.user.id,
-        text=text,
-        created=now,
-        updated=now,
-        task_id=task_id,
-        folder_id=folder_id,
-    )
-    state.comments[comment.id] = comment
-    _audit(ctx, "TaskCommentChanged", comment)
-    return [render_comment(comment, False)]
-
-
-def _audit(ctx: Ctx, operation: str, comment: Comment) -> None:
-    """Log a task comment's change (Wrike's list has no operation for folder comments).
-
-    Assumption: the event's object is the comment (objectType `Comment`), named after its task, whose id
-    goes in `details`; ver154 lists the operations and object types but not which goes with which.
-    """
-    task = ctx.state.tasks.get(comment.task_id or "")
-    if task is not None:
-        ctx.state.record_audit(operation, ctx.user, "Comment", task.title, comment.id, {"taskId": task.id})
-
-
 @route("POST", "/tasks/{taskId}/comments", "comments", WRITE, ["text", "plainText"])
 def add_task_comment(ctx: Ctx) -> list[dict[str, Any]]:
-    task = ctx.state.task(ctx.one_id("taskId"))
-    if task.deleted:
-        raise wrike_error("invalid_request", f"Task '{task.id}' is in the Recycle Bin")
-    return _add(ctx, task.id, None)
+    task = ctx.state.commentable_task(ctx.one_id("taskId"))
+    comment = ctx.state.add_comment(ctx.user, _text(ctx), task_id=task.id)
+    return [render_comment(comment, False)]
 
 
 @route("POST", "/folders/{folderId}/comments", "comments", WRITE, ["text", "plainText"])
 def add_folder_comment(ctx: Ctx) -> list[dict[str, Any]]:
-    folder = ctx.state.folder(ctx.one_id("folderId"))
-    if folder.id in (ids.ROOT_FOLDER_ID, ids.RECYCLE_BIN_ID):
-        raise wrike_error("invalid_request", "The root folder and the Recycle Bin cannot have comments")
-    return _add(ctx, None, folder.id)
-
-
-def _own_comment(ctx: Ctx) -> Comment:
-    comment_id = ctx.one_id("commentId")
-    comment = ctx.state.comments.get(comment_id)
-    if comment is None:
-        raise wrike_error("resource_not_found", f"Comment '{comment_id}' not found")
-    if comment.author_id != ctx.user.id and not ctx.user.admin:
-        raise wrike_error("access_forbidden", "Only the author can change this comment")
-    return comment
+    folder = ctx.state.commentable_folder(ctx.one_id("folderId"))
+    comment = ctx.state.add_comment(ctx.user, _text(ctx), folder_id=folder.id)
+    return [render_comment(comment, False)]
 
 
 @route("PUT", "/comments/{commentId}", "comments", WRITE, ["text", "plainText"])
 def update_comment(ctx: Ctx) -> list[dict[str, Any]]:
-    comment = _own_comment(ctx)
-    text = _text(ctx)
-    if ctx.state.now() - comment.created > EDIT_WINDOW:
-        raise wrike_error("not_allowed", "A comment can be edited only within 5 minutes of its creation")
-    comment.text = text
-    comment.updated = ctx.state.now()
-    _audit(ctx, "TaskCommentChanged", comment)
+    comment = ctx.state.own_comment(ctx.one_id("commentId"), ctx.user)
+    ctx.state.edit_comment(comment, ctx.user, _text(ctx))
     return [render_comment(comment, False)]
 
 
 @route("DELETE", "/comments/{commentId}", "comments", WRITE)
 def delete_comment(ctx: Ctx) -> list[dict[str, Any]]:
-    comment = _own_comment(ctx)
-    del ctx.state.comments[comment.id]
-    _audit(ctx, "TaskCommentDeleted", comment)
+    comment = ctx.state.own_comment(ctx.one_id("commentId"), ctx.user)
+    ctx.state.delete_comment(comment, ctx.user)
     return []
 
 

@@ -7,11 +7,11 @@ import re
 from datetime import date
 from typing import Any, TypeVar
 
-from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import Ctx
+from wrike_mcp.sandbox.entities import CustomField
 from wrike_mcp.sandbox.errors import invalid_parameter
 from wrike_mcp.sandbox.params import Params
-from wrike_mcp.sandbox.state import CustomField, PageQuery, SandboxState
+from wrike_mcp.sandbox.state import SandboxState
 
 T = TypeVar("T")
 
@@ -111,14 +111,6 @@ def custom_field_updates(ctx: Ctx, name: str = "customFields") -> list[tuple[str
         _check_value(field, value, name, ctx.state)
         updates.append((field.id, value))
     return updates
-
-
-def apply_custom_fields(values: dict[str, str], updates: list[tuple[str, str | None]]) -> None:
-    for field_id, value in updates:
-        if value is None:
-            values.pop(field_id, None)
-        else:
-            values[field_id] = value
 
 
 def render_custom_fields(values: dict[str, str]) -> list[dict[str, str]]:
@@ -235,9 +227,7 @@ def resumed_params(ctx: Ctx, route_key: str) -> tuple[Params, int]:
     token = ctx.params.string("nextPageToken")
     if token is None:
         return ctx.params, 0
-    saved = ctx.state.page_tokens.get(token)
-    if saved is None or saved.route != route_key:
-        raise invalid_parameter("nextPageToken", "is invalid or expired")
+    saved = ctx.state.page_tokens.resume(token, route_key)
     return Params.from_snapshot(saved.params), saved.offset
 
 
@@ -252,9 +242,7 @@ def paged(
         return found[: min(limit or limit_cap, limit_cap)]
     ctx.extra["responseSize"] = len(found)
     if offset + page_size < len(found):
-        snapshot = params.snapshot()
-        snapshot.pop("nextPageToken", None)
-        next_token = f"{ids.ACCOUNT_ID}PG{ids.base32(ctx.state.next_number('page'), 8)}"
-        ctx.state.page_tokens[next_token] = PageQuery(route_key, snapshot, offset + page_size)
-        ctx.extra["nextPageToken"] = next_token
+        ctx.extra["nextPageToken"] = ctx.state.page_tokens.save(
+            route_key, params.snapshot(), offset + page_size
+        )
     return found[offset : offset + page_size]

@@ -6,10 +6,11 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
+from wrike_mcp.sandbox.entities import Contact
 from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
 from wrike_mcp.sandbox.plans import SUBSCRIPTION_TYPES
 from wrike_mcp.sandbox.seed import ACCOUNT_NAME
-from wrike_mcp.sandbox.state import Contact, SandboxState
+from wrike_mcp.sandbox.state import SandboxState
 
 # 2026 digest adds rates, job roles and contact custom fields: accepted, never emitted (not modelled here).
 CONTACT_FIELDS = (
@@ -111,20 +112,20 @@ def get_contacts(ctx: Ctx) -> list[dict[str, Any]]:
     ]
 
 
-def apply_metadata(
-    entries: dict[str, str], updates: list[dict[str, Any]] | None, name: str = "metadata"
-) -> None:
-    for entry in updates or []:
+def metadata_updates(
+    entries: list[dict[str, Any]] | None, name: str = "metadata"
+) -> list[tuple[str, str | None]]:
+    """`[{key, value}]` as (key, value) pairs; a null value removes the entry."""
+    updates: list[tuple[str, str | None]] = []
+    for entry in entries or []:
         key = entry.get("key")
         if not isinstance(key, str) or not key:
             raise invalid_parameter(f"{name}.key", "is required")
         value = entry.get("value")
-        if value is None:
-            entries.pop(key, None)  # a null value removes the entry
-        elif isinstance(value, str):
-            entries[key] = value
-        else:
+        if value is not None and not isinstance(value, str):
             raise invalid_parameter(f"{name}.value", "must be a string or null")
+        updates.append((key, value))
+    return updates
 
 
 @route("PUT", "/contacts/{contactId}", "contacts", WRITE, ["metadata"])
@@ -132,7 +133,7 @@ def update_contact(ctx: Ctx) -> list[dict[str, Any]]:
     contact = ctx.state.contact(ctx.one_id("contactId"))
     if contact.id != ctx.user.id and not (ctx.user.admin and contact.type == "Group"):
         raise wrike_error("access_forbidden", "A user may change only their own contact metadata")
-    apply_metadata(contact.metadata, ctx.params.obj_list("metadata"))
+    ctx.state.update_metadata(contact.metadata, metadata_updates(ctx.params.obj_list("metadata")))
     return [render_contact(contact, ctx.user, {"metadata"}, account_of(ctx))]
 
 
@@ -184,7 +185,7 @@ def get_account(ctx: Ctx) -> list[dict[str, Any]]:
 def update_account(ctx: Ctx) -> list[dict[str, Any]]:
     if not ctx.user.admin:
         raise wrike_error("access_forbidden", "Only account admins may change account metadata")
-    apply_metadata(ctx.state.account_metadata, ctx.params.obj_list("metadata"))
+    ctx.state.update_metadata(ctx.state.account_metadata, metadata_updates(ctx.params.obj_list("metadata")))
     return [render_account(ctx.state, {"metadata"}, ctx.user, account_of(ctx))]
 
 

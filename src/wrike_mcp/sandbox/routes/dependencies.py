@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route
+from wrike_mcp.sandbox.entities import RELATION_DATE_TYPES, Dependency
 from wrike_mcp.sandbox.errors import invalid_parameter
 from wrike_mcp.sandbox.params import Params
-from wrike_mcp.sandbox.state import RELATION_DATE_TYPES, Dependency
 
 RELATION_TYPES = tuple(RELATION_DATE_TYPES)
 MAX_LAG = 1800000  # minutes either way, the bound of a task's duration [assumption]
@@ -77,7 +77,7 @@ def update_dependency(ctx: Ctx) -> list[dict[str, Any]]:
 @route("DELETE", "/dependencies/{dependencyId}", "dependencies", WRITE)
 def delete_dependency(ctx: Ctx) -> list[dict[str, Any]]:
     dependency = ctx.state.dependency(ctx.one_id("dependencyId"))
-    del ctx.state.dependencies[dependency.id]
+    ctx.state.delete_dependency(dependency)
     return [render_dependency(dependency)]  # the digest: DELETE answers with the dependency's fields
 
 

@@ -6,19 +6,20 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
-from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
+from wrike_mcp.sandbox.backend import FolderChanges, ProjectChanges
+from wrike_mcp.sandbox.entities import Folder, Project
+from wrike_mcp.sandbox.errors import invalid_parameter
 from wrike_mcp.sandbox.params import parse_date, timestamp_range
 from wrike_mcp.sandbox.routes.common import (
     CustomFieldFilter,
-    apply_custom_fields,
     brief,
     custom_field_updates,
     people,
     render_custom_fields,
     title_contains,
 )
-from wrike_mcp.sandbox.routes.contacts import apply_metadata, metadata_filter, metadata_matches
-from wrike_mcp.sandbox.state import Folder, Project, SandboxState
+from wrike_mcp.sandbox.routes.contacts import metadata_filter, metadata_matches, metadata_updates
+from wrike_mcp.sandbox.state import SandboxState
 
 LIST_FIELDS = (
     "metadata",
@@ -246,28 +247,6 @@ def get_folders(ctx: Ctx) -> list[dict[str, Any]]:
     return [render_folder(ctx.state, f, fields, by_id=True) for f in folders]
 
 
-def _writable_parent(state: SandboxState, folder_id: str, name: str) -> Folder:
-    if folder_id == ids.RECYCLE_BIN_ID:
-        raise invalid_parameter(name, "cannot be the Recycle Bin")
-    folder = state.folders.get(folder_id)
-    if folder is None:
-        raise invalid_parameter(name, f"refers to unknown folder '{folder_id}'")
-    if folder.deleted:
-        raise invalid_parameter(name, f"refers to folder '{folder_id}', which is in the Recycle Bin")
-    return folder
-
-
-def _project_dates(raw: dict[str, Any], project: Project) -> None:
-    for key, attribute in (("startDate", "start_date"), ("endDate", "end_date")):
-        if key in raw:
-            value = raw[key]
-            setattr(
-                project, attribute, None if value is None else parse_date(value, f"project.{key}").isoformat()
-            )
-    if project.start_date and project.end_date and project.end_date < project.start_date:
-        raise invalid_parameter("project.endDate", "must not be before project.startDate")
-
-
 def _known_people(ctx: Ctx, values: Any, name: str) -> list[str]:
     if values is None:
         return []
@@ -292,34 +271,38 @@ CREATE_PARAMS = [
 ]
 
 
+def _project_dates(raw: dict[str, Any]) -> dict[str, str | None]:
+    """The `startDate`/`endDate` a request's project sends, as ISO dates (None clears one)."""
+    dates: dict[str, str | None] = {}
+    for key, attribute in (("startDate", "start_date"), ("endDate", "end_date")):
+        if key in raw:
+            value = raw[key]
+            dates[attribute] = None if value is None else parse_date(value, f"project.{key}").isoformat()
+    return dates
+
+
 @route("POST", "/folders/{folderId}/folders", "folders", WRITE, CREATE_PARAMS)
 def create_folder(ctx: Ctx) -> list[dict[str, Any]]:
     state = ctx.state
-    parent = _writable_parent(state, ctx.one_id("folderId"), "folderId")
+    parent = state.writable_parent(ctx.one_id("folderId"), "folderId")
     title = ctx.params.string("title", required=True, non_empty=True)
-    assert title is not None
-    shareds = people(ctx, "shareds") or []
-    updates = custom_field_updates(ctx)
+    fields = FolderChanges(title=title, add_shareds=people(ctx, "shareds") or [])
+    fields.custom_fields = custom_field_updates(ctx)
     project_raw = ctx.params.obj("project")
-    folder = state.new_folder(
-        parent,
-        title,
-        description=ctx.params.string("description") or "",
-        shared_ids=list(dict.fromkeys([ctx.user.id, *shareds])),
-    )
-    apply_metadata(folder.metadata, ctx.params.obj_list("metadata"))
-    apply_custom_fields(folder.custom_fields, [(k, v) for k, v in updates if v is not None])
+    fields.description = ctx.params.string("description")
+    fields.metadata = metadata_updates(ctx.params.obj_list("metadata"))
     if project_raw is not None:
         for key in project_raw:
             if key not in ("ownerIds", "status", "customStatusId", "startDate", "endDate", "contractType"):
                 raise invalid_parameter(f"project.{key}", "is not supported when creating a project")
-        owners = _known_people(ctx, project_raw.get("ownerIds"), "project.ownerIds")
-        project = state.new_project(parent, owners, ctx.user.id)
-        state.set_project_status(project, project_raw.get("status"), project_raw.get("customStatusId"))
-        _project_dates(project_raw, project)
-        folder.project = project
+        fields.project = ProjectChanges(
+            owners_add=_known_people(ctx, project_raw.get("ownerIds"), "project.ownerIds"),
+            status=project_raw.get("status"),
+            custom_status_id=project_raw.get("customStatusId"),
+            dates=_project_dates(project_raw),
+        )
     ctx.params.fields(["contractType"])
-    state.folders[folder.id] = folder
+    folder = state.create_folder(ctx.user, parent, fields)
     return [render_folder(state, folder, set(), by_id=True)]
 
 
@@ -342,53 +325,35 @@ UPDATE_PARAMS = [
 @route("PUT", "/folders/{folderId}", "folders", WRITE, UPDATE_PARAMS)
 def update_folder(ctx: Ctx) -> list[dict[str, Any]]:
     state, params = ctx.state, ctx.params
-    folder = state.folder(ctx.one_id("folderId"))
-    if folder.id in (ids.ROOT_FOLDER_ID, ids.RECYCLE_BIN_ID):
-        raise wrike_error("invalid_request", "The root folder and the Recycle Bin cannot be modified")
-    if params.boolean("restore", False) and folder.deleted:
-        state.restore_folder(folder)
-    title = params.string("title", non_empty=True)
-    if title is not None:
-        folder.title = title
-    description = params.string("description")
-    if description is not None:
-        folder.description = description
-    add_parents = params.string_list("addParents") or []
-    remove_parents = params.string_list("removeParents") or []
-    for name, values in (("addParents", add_parents), ("removeParents", remove_parents)):
-        if ids.ROOT_FOLDER_ID in values and name == "removeParents" and folder.space is None:
-            pass  # moving out of the root is allowed only by adding another parent, checked below
+    folder = state.modifiable_folder(ctx.one_id("folderId"))
+    changes = FolderChanges(
+        restore=params.boolean("restore", False) is True,
+        title=params.string("title", non_empty=True),
+        description=params.string("description"),
+        add_parents=params.string_list("addParents") or [],
+        remove_parents=params.string_list("removeParents") or [],
+    )
+    for name, values in (("addParents", changes.add_parents), ("removeParents", changes.remove_parents)):
         for parent_id in values:
             if parent_id == ids.RECYCLE_BIN_ID:
                 raise invalid_parameter(name, "cannot contain the Recycle Bin")
             if parent_id != ids.ROOT_FOLDER_ID:
-                _writable_parent(state, parent_id, name)
-    for parent_id in add_parents:
-        if parent_id == folder.id or parent_id in state.descendant_folder_ids(folder.id):
-            raise invalid_parameter("addParents", f"would put folder '{folder.id}' inside itself")
-    new_parents = [p for p in folder.parent_ids if p not in remove_parents]
-    new_parents += [p for p in add_parents if p not in new_parents]
-    if not new_parents:
-        raise invalid_parameter("removeParents", "would leave the folder without a parent")
-    folder.parent_ids = new_parents
-    for contact_id in people(ctx, "addShareds") or []:
-        if contact_id not in folder.shared_ids:
-            folder.shared_ids.append(contact_id)
-    removed = set(people(ctx, "removeShareds") or [])
-    folder.shared_ids = [c for c in folder.shared_ids if c not in removed]
-    apply_metadata(folder.metadata, params.obj_list("metadata"))
-    apply_custom_fields(folder.custom_fields, custom_field_updates(ctx))
+                state.writable_parent(parent_id, name)
+    changes.add_shareds = people(ctx, "addShareds") or []
+    changes.remove_shareds = people(ctx, "removeShareds") or []
+    changes.metadata = metadata_updates(params.obj_list("metadata"))
+    changes.custom_fields = custom_field_updates(ctx)
     params.string_list("customColumns")
     if params.present("project"):
-        _update_project(ctx, folder)
+        _project_changes(ctx, changes)
     params.fields(["contractType"])
-    folder.updated = state.now()
+    state.update_folder(folder, ctx.user, changes)
     return [render_folder(state, folder, set(), by_id=True)]
 
 
-def _update_project(ctx: Ctx, folder: Folder) -> None:
+def _project_changes(ctx: Ctx, changes: FolderChanges) -> None:
     if ctx.params.is_null("project"):
-        folder.project = None  # project=null turns a project back into a folder
+        changes.drop_project = True
         return
     raw = ctx.params.obj("project") or {}
     for key in raw:
@@ -402,27 +367,20 @@ def _update_project(ctx: Ctx, folder: Folder) -> None:
             "contractType",
         ):
             raise invalid_parameter(f"project.{key}", "is not supported when updating a project")
-    project = folder.project or ctx.state.new_project(folder, [], ctx.user.id)
-    for owner in _known_people(ctx, raw.get("ownersAdd"), "project.ownersAdd"):
-        if owner not in project.owner_ids:
-            project.owner_ids.append(owner)
-    removed = set(_known_people(ctx, raw.get("ownersRemove"), "project.ownersRemove"))
-    project.owner_ids = [o for o in project.owner_ids if o not in removed]
-    ctx.state.set_project_status(project, raw.get("status"), raw.get("customStatusId"))
-    _project_dates(raw, project)
-    folder.project = project
+    changes.project = ProjectChanges(
+        owners_add=_known_people(ctx, raw.get("ownersAdd"), "project.ownersAdd"),
+        owners_remove=_known_people(ctx, raw.get("ownersRemove"), "project.ownersRemove"),
+        status=raw.get("status"),
+        custom_status_id=raw.get("customStatusId"),
+        dates=_project_dates(raw),
+    )
 
 
 @route("DELETE", "/folders/{folderId}", "folders", WRITE)
 def delete_folder(ctx: Ctx) -> list[dict[str, Any]]:
     state = ctx.state
     folder = state.folder(ctx.one_id("folderId"))
-    if folder.id in (ids.ROOT_FOLDER_ID, ids.RECYCLE_BIN_ID) or folder.space is not None:
-        raise wrike_error("invalid_request", f"Folder '{folder.id}' cannot be deleted through this method")
-    if folder.deleted:
-        raise wrike_error("invalid_request", f"Folder '{folder.id}' is already in the Recycle Bin")
-    state.recycle_folder(folder)
-    folder.updated = state.now()
+    state.delete_folder(folder)
     return [render_folder(state, folder, set(), by_id=True)]
 
 

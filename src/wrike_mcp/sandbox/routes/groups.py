@@ -6,8 +6,8 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import Ctx, route
+from wrike_mcp.sandbox.entities import Contact
 from wrike_mcp.sandbox.errors import not_found
-from wrike_mcp.sandbox.state import Contact
 
 # Accepted scopes of the groups method group in Wrike's 2020 reference.
 GROUP_READ = frozenset({"amReadOnlyGroup", "amReadWriteGroup"})

@@ -6,8 +6,8 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import READ, WORKFLOW_READ, Ctx, route, timestamp
+from wrike_mcp.sandbox.entities import CustomField, Workflow
 from wrike_mcp.sandbox.errors import parameter_required
-from wrike_mcp.sandbox.state import CustomField, Workflow
 
 ID_TYPES = (
     "ApiV2Account",

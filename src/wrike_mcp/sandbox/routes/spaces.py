@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from wrike_mcp.sandbox.api import READ, WORKFLOW_READ, Ctx, route
+from wrike_mcp.sandbox.entities import Folder
 from wrike_mcp.sandbox.routes.common import title_contains
 from wrike_mcp.sandbox.routes.meta import render_custom_field, render_workflow
-from wrike_mcp.sandbox.state import Folder
 
 
 def render_space(space: Folder, fields: set[str]) -> dict[str, Any]:

@@ -8,20 +8,21 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids, plans
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, task_datetime, timestamp
+from wrike_mcp.sandbox.backend import TaskChanges, TaskDraft
+from wrike_mcp.sandbox.entities import Folder, Task, TaskDates
 from wrike_mcp.sandbox.errors import invalid_parameter, parameter_required, wrike_error
 from wrike_mcp.sandbox.params import Params, date_match, parse_task_datetime, timestamp_range
 from wrike_mcp.sandbox.routes.common import (
     CustomFieldFilter,
-    apply_custom_fields,
     brief,
     custom_field_updates,
     people,
     render_custom_fields,
+    resumed_params,
     title_contains,
 )
-from wrike_mcp.sandbox.routes.contacts import apply_metadata, metadata_filter, metadata_matches
-from wrike_mcp.sandbox.routes.folders import _writable_parent
-from wrike_mcp.sandbox.state import Folder, PageQuery, SandboxState, Task, TaskDates, Workflow
+from wrike_mcp.sandbox.routes.contacts import metadata_filter, metadata_matches, metadata_updates
+from wrike_mcp.sandbox.state import SandboxState
 
 STATUSES = ("Active", "Completed", "Deferred", "Cancelled")
 IMPORTANCES = ("High", "Normal", "Low")
@@ -315,15 +316,7 @@ def _sorted(tasks: list[Task], params: Params) -> list[Task]:
 
 def query_tasks(ctx: Ctx, route_key: str, container: Folder | None, capped: bool) -> list[dict[str, Any]]:
     state = ctx.state
-    params = ctx.params
-    token = params.string("nextPageToken")
-    offset = 0
-    if token is not None:
-        # The token stands for the whole query: other parameters in the request are ignored.
-        saved = state.page_tokens.get(token)
-        if saved is None or saved.route != route_key:
-            raise invalid_parameter("nextPageToken", "is invalid or expired")
-        params, offset = Params.from_snapshot(saved.params), saved.offset
+    params, offset = resumed_params(ctx, route_key)
     page_size = params.integer("pageSize", minimum=1, maximum=1000)
     limit = params.integer("limit", minimum=1)
     fields = params.fields(LIST_FIELDS)
@@ -341,11 +334,9 @@ def query_tasks(ctx: Ctx, route_key: str, container: Folder | None, capped: bool
         page = ordered[offset : offset + page_size]
         ctx.extra["responseSize"] = len(ordered)
         if offset + page_size < len(ordered):
-            snapshot = params.snapshot()
-            snapshot.pop("nextPageToken", None)
-            next_token = f"{ids.ACCOUNT_ID}PG{ids.base32(state.next_number('page'), 8)}"
-            state.page_tokens[next_token] = PageQuery(route_key, snapshot, offset + page_size)
-            ctx.extra["nextPageToken"] = next_token
+            ctx.extra["nextPageToken"] = state.page_tokens.save(
+                route_key, params.snapshot(), offset + page_size
+            )
     return [render_task(state, t, fields, full=False, me=ctx.user.id) for t in page]
 
 
@@ -370,8 +361,7 @@ def list_space_tasks(ctx: Ctx) -> list[dict[str, Any]]:
 def get_tasks(ctx: Ctx) -> list[dict[str, Any]]:
     fields = ctx.params.fields(GET_FIELDS)
     tasks = [ctx.state.task(task_id) for task_id in ctx.ids("taskIds")]
-    for task in tasks:
-        task.last_access = ctx.state.now()
+    ctx.state.mark_read(tasks)
     return [render_task(ctx.state, t, fields, full=True, me=ctx.user.id) for t in tasks]
 
 
@@ -455,40 +445,6 @@ def parse_dates(raw: dict[str, Any], current: TaskDates | None = None) -> TaskDa
     return TaskDates(type="Planned", start=start, due=due, duration=duration, work_on_weekends=weekends)
 
 
-def resolve_status(
-    state: SandboxState, workflow: Workflow, status: str | None, custom_status_id: str | None
-) -> tuple[str, str] | None:
-    """Keep status and customStatusId consistent: a custom status implies its group; a group alone
-    picks the workflow's default custom status for it."""
-    if custom_status_id is not None:
-        custom = state.custom_status(custom_status_id)
-        if custom is None:
-            raise invalid_parameter("customStatus", f"refers to unknown custom status '{custom_status_id}'")
-        if state.workflows[custom.workflow_id].for_projects:
-            raise invalid_parameter(
-                "customStatus", f"'{custom_status_id}' is a project status, not a task status"
-            )
-        if status is not None and status != custom.group:
-            raise invalid_parameter(
-                "status", f"'{status}' does not match custom status group '{custom.group}'"
-            )
-        return custom.group, custom.id
-    if status is not None:
-        return status, workflow.default_status(status).id
-    return None
-
-
-def _set_status(state: SandboxState, task: Task, resolved: tuple[str, str] | None) -> None:
-    if resolved is None:
-        return
-    status, custom_status_id = resolved
-    if status == "Completed" and task.status != "Completed":
-        task.completed = state.now()
-    elif status != "Completed":
-        task.completed = None
-    task.status, task.custom_status_id = status, custom_status_id
-
-
 def _reject_resource_only(ctx: Ctx) -> None:
     for name in ("effortAllocation", "billingType"):
         if ctx.params.present(name):
@@ -548,44 +504,41 @@ CREATE_PARAMS = [
 def create_task(ctx: Ctx) -> list[dict[str, Any]]:
     state, params = ctx.state, ctx.params
     plans.check_task_status_parameter(state.config.plan, params.present("status"))
-    folder = _writable_parent(state, ctx.one_id("folderId"), "folderId")
+    folder = state.writable_parent(ctx.one_id("folderId"), "folderId")
     title = params.string("title", required=True, non_empty=True)
     assert title is not None
     _reject_resource_only(ctx)
     params.fields(WRITE_FIELDS)
-    extra_parents = [_writable_parent(state, p, "parents").id for p in params.string_list("parents") or []]
+    extra_parents = [state.writable_parent(p, "parents").id for p in params.string_list("parents") or []]
     status = params.enum("status", STATUSES)
     custom_status = params.string("customStatus")
     default_status = status if (status or custom_status) else "Active"  # Wrike's default status is Active
-    resolved = resolve_status(state, state.workflows[folder.workflow_id], default_status, custom_status)
+    resolved = state.resolve_task_status(state.workflows[folder.workflow_id], default_status, custom_status)
     assert resolved is not None
     dates_raw = params.obj("dates")
     responsibles = people(ctx, "responsibles", persons_only=True) or []
     followers = people(ctx, "followers") or []
     shareds = people(ctx, "shareds") or []
     super_tasks = _live_tasks(ctx, "superTasks")
-    updates = custom_field_updates(ctx)
-    task = state.new_task(
-        title,
-        ctx.user.id,
-        resolved[1],
+    custom_fields = custom_field_updates(ctx)
+    priority = _priority(ctx)
+    draft = TaskDraft(
+        title=title,
         parent_ids=list(dict.fromkeys([folder.id, *extra_parents])),
+        status=resolved,
         super_task_ids=[t.id for t in super_tasks],
-        priority=_priority(ctx),
+        priority=priority,
+        importance=params.enum("importance", IMPORTANCES) or "Normal",
+        description=params.string("description") or "",
+        dates=parse_dates(dates_raw) if dates_raw is not None else TaskDates(),
+        responsible_ids=responsibles,
+        follower_ids=followers,
+        shared_ids=shareds,
+        follow=params.boolean("follow"),
+        metadata=metadata_updates(params.obj_list("metadata")),
+        custom_fields=custom_fields,
     )
-    task.importance = params.enum("importance", IMPORTANCES) or "Normal"
-    task.description = params.string("description") or ""
-    task.dates = parse_dates(dates_raw) if dates_raw is not None else TaskDates()
-    task.responsible_ids = list(dict.fromkeys(responsibles))
-    task.shared_ids = list(dict.fromkeys([ctx.user.id, *shareds, *responsibles]))
-    _set_status(state, task, resolved)
-    task.follower_ids = list(
-        dict.fromkeys([*followers, *([ctx.user.id] if params.boolean("follow") else [])])
-    )
-    apply_metadata(task.metadata, params.obj_list("metadata"))
-    apply_custom_fields(task.custom_fields, [(k, v) for k, v in updates if v is not None])
-    state.tasks[task.id] = task
-    state.record_task_audit("TaskCreated", ctx.user, task)
+    task = state.create_task(ctx.user, draft)
     return [render_task(state, task, set(), full=True, me=ctx.user.id)]
 
 
@@ -615,11 +568,6 @@ UPDATE_PARAMS = [
     "billingType",
     "fields",
 ]
-
-
-def _merge(current: list[str], add: list[str], remove: list[str]) -> list[str]:
-    merged = [item for item in current if item not in remove]
-    return merged + [item for item in add if item not in merged]
 
 
 # What PUT /tasks/{id},{id},… accepts (2026 digest, "Update Tasks (Bulk)").
@@ -652,13 +600,13 @@ def _update_task(ctx: Ctx, task: Task) -> dict[str, Any]:
     plans.check_task_status_parameter(state.config.plan, params.present("status"))
     _reject_resource_only(ctx)
     params.fields(WRITE_FIELDS)
-    # Validate everything before changing anything: a 400 leaves the task untouched.
+    # Everything is checked before anything changes: a 400 leaves the task untouched.
     restore = params.boolean("restore", False)
     title = params.string("title", non_empty=True)
     description = params.string("description")
     importance = params.enum("importance", IMPORTANCES)
     status = params.enum("status", STATUSES)
-    resolved = resolve_status(state, state.task_workflow(task), status, params.string("customStatus"))
+    resolved = state.resolve_task_status(state.task_workflow(task), status, params.string("customStatus"))
     dates_raw = params.obj("dates")
     new_dates = parse_dates(dates_raw, task.dates) if dates_raw is not None else None
     for name in ("addParents", "removeParents"):
@@ -666,80 +614,39 @@ def _update_task(ctx: Ctx, task: Task) -> dict[str, Any]:
             if parent_id == ids.RECYCLE_BIN_ID:
                 raise invalid_parameter(name, "cannot contain the Recycle Bin")
             if name == "addParents":
-                _writable_parent(state, parent_id, name)
-    add_parents = params.string_list("addParents") or []
-    remove_parents = params.string_list("removeParents") or []
-    add_shareds = people(ctx, "addShareds") or []
-    remove_shareds = params.string_list("removeShareds") or []
-    add_responsibles = people(ctx, "addResponsibles", persons_only=True) or []
-    remove_responsibles = params.string_list("removeResponsibles") or []
-    add_followers = people(ctx, "addFollowers") or []
-    follow = params.boolean("follow")
+                state.writable_parent(parent_id, name)
+    changes = TaskChanges(
+        restore=restore is True,
+        title=title,
+        description=description,
+        importance=importance,
+        status=resolved,
+        dates=new_dates,
+        add_parents=params.string_list("addParents") or [],
+        remove_parents=params.string_list("removeParents") or [],
+        add_shareds=people(ctx, "addShareds") or [],
+        remove_shareds=params.string_list("removeShareds") or [],
+        add_responsibles=people(ctx, "addResponsibles", persons_only=True) or [],
+        remove_responsibles=params.string_list("removeResponsibles") or [],
+        add_followers=people(ctx, "addFollowers") or [],
+        follow=params.boolean("follow"),
+    )
     add_super = _live_tasks(ctx, "addSuperTasks")
-    remove_super = params.string_list("removeSuperTasks") or []
-    for candidate in add_super:
-        if candidate.id == task.id or task.id in _ancestors(state, candidate):
-            raise invalid_parameter("addSuperTasks", f"would make task '{task.id}' a subtask of itself")
-    updates = custom_field_updates(ctx)
-    priority = _priority(ctx)
-
-    if restore and task.deleted:
-        state.restore_task(task)
-        state.record_task_audit("TaskRestored", ctx.user, task)
-    if title is not None:
-        task.title = title
-    if description is not None:
-        task.description = description
-    if importance is not None:
-        task.importance = importance
-    status_before = (task.status, task.custom_status_id)
-    _set_status(state, task, resolved)
-    if (task.status, task.custom_status_id) != status_before:
-        state.record_task_audit("TaskStatusChanged", ctx.user, task, {"status": task.status})
-    if new_dates is not None:
-        task.dates = new_dates
-    task.parent_ids = _merge(task.parent_ids, add_parents, remove_parents)
-    task.super_task_ids = _merge(task.super_task_ids, [t.id for t in add_super], remove_super)
-    if not task.parent_ids and not task.super_task_ids:
-        task.parent_ids = [ids.ROOT_FOLDER_ID]  # a task always lives somewhere: the user's root at least
-    task.shared_ids = _merge(task.shared_ids, add_shareds + add_responsibles, remove_shareds)
-    task.responsible_ids = _merge(task.responsible_ids, add_responsibles, remove_responsibles)
-    followers = _merge(task.follower_ids, add_followers, [])
-    if follow is True:
-        followers = _merge(followers, [ctx.user.id], [])
-    elif follow is False:
-        followers = [f for f in followers if f != ctx.user.id]
-    task.follower_ids = followers
-    apply_metadata(task.metadata, params.obj_list("metadata"))
-    apply_custom_fields(task.custom_fields, updates)
-    if priority is not None:
-        task.priority = priority
-    task.updated = state.now()
+    changes.add_super_tasks = [t.id for t in add_super]
+    changes.remove_super_tasks = params.string_list("removeSuperTasks") or []
+    state.check_super_tasks(task, add_super)
+    changes.custom_fields = custom_field_updates(ctx)
+    changes.priority = _priority(ctx)
+    changes.metadata = metadata_updates(params.obj_list("metadata"))
+    state.update_task(task, ctx.user, changes)
     return render_task(state, task, set(), full=True, me=ctx.user.id)
-
-
-def _ancestors(state: SandboxState, task: Task) -> set[str]:
-    found: set[str] = set()
-    pending = list(task.super_task_ids)
-    while pending:
-        current = pending.pop()
-        if current not in found:
-            found.add(current)
-            parent = state.tasks.get(current)
-            if parent is not None:
-                pending.extend(parent.super_task_ids)
-    return found
 
 
 @route("DELETE", "/tasks/{taskId}", "tasks", WRITE)
 def delete_task(ctx: Ctx) -> list[dict[str, Any]]:
     state = ctx.state
     task = state.task(ctx.one_id("taskId"))
-    if task.deleted:
-        raise wrike_error("invalid_request", f"Task '{task.id}' is already in the Recycle Bin")
-    state.recycle_task(task)
-    task.updated = state.now()
-    state.record_task_audit("TaskDeleted", ctx.user, task)
+    state.delete_task(task, ctx.user)
     return [render_task(state, task, set(), full=True, me=ctx.user.id)]
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
+from wrike_mcp.sandbox.entities import Task, Timelog
 from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import Params, parse_date, timestamp_range
 from wrike_mcp.sandbox.routes.common import plain_text
-from wrike_mcp.sandbox.state import Task, Timelog
 
 QUERY_PARAMS = [
     "createdDate",
@@ -177,9 +176,7 @@ def _required_text(ctx: Ctx, name: str) -> str:
 )
 def create_timelog(ctx: Ctx) -> list[dict[str, Any]]:
     state = ctx.state
-    task = state.task(ctx.one_id("taskId"))
-    if task.deleted:
-        raise wrike_error("invalid_request", f"Task '{task.id}' is in the Recycle Bin")
+    task = state.timelog_task(ctx.one_id("taskId"))
     hours = _hours(ctx, required=True)
     # Live Wrike answers a missing trackedDate with 400 invalid_parameter (not parameter_required); the
     # 2020 reference marks comment required too. Whether an empty comment passes is unknown: refused here,
@@ -190,30 +187,8 @@ def create_timelog(ctx: Ctx) -> list[dict[str, Any]]:
     ctx.params.boolean("plainText")
     ctx.params.fields(["billingType"])
     assert hours is not None
-    now = state.now()
-    timelog = Timelog(
-        id=state.new_id(ids.TIMELOG),
-        legacy_id=state.new_legacy_id("ApiV2Timelog"),
-        task_id=task.id,
-        user_id=ctx.user.id,
-        hours=hours,
-        tracked_date=tracked,
-        comment=comment,
-        created=now,
-        updated=now,
-    )
-    state.timelogs[timelog.id] = timelog
+    timelog = state.add_timelog(ctx.user, task, hours, tracked, comment)
     return [render_timelog(timelog, False)]
-
-
-def _own_timelog(ctx: Ctx) -> Timelog:
-    timelog_id = ctx.one_id("timelogId")
-    timelog = ctx.state.timelogs.get(timelog_id)
-    if timelog is None:
-        raise wrike_error("resource_not_found", f"Timelog '{timelog_id}' not found")
-    if timelog.user_id != ctx.user.id and not ctx.user.admin:
-        raise wrike_error("access_forbidden", "Only the user who tracked this time can change it")
-    return timelog
 
 
 @route(
@@ -224,7 +199,7 @@ def _own_timelog(ctx: Ctx) -> Timelog:
     ["comment", "hours", "trackedDate", "plainText", "categoryId", "fields"],
 )
 def update_timelog(ctx: Ctx) -> list[dict[str, Any]]:
-    timelog = _own_timelog(ctx)
+    timelog = ctx.state.own_timelog(ctx.one_id("timelogId"), ctx.user)
     hours = _hours(ctx, required=False)
     tracked_text = ctx.params.string("trackedDate")
     tracked = parse_date(tracked_text, "trackedDate") if tracked_text is not None else None
@@ -232,20 +207,14 @@ def update_timelog(ctx: Ctx) -> list[dict[str, Any]]:
     _category(ctx)
     ctx.params.boolean("plainText")
     ctx.params.fields(["billingType"])
-    if hours is not None:
-        timelog.hours = hours
-    if tracked is not None:
-        timelog.tracked_date = tracked
-    if comment is not None:
-        timelog.comment = comment
-    timelog.updated = ctx.state.now()
+    ctx.state.update_timelog(timelog, hours, tracked, comment)
     return [render_timelog(timelog, False)]
 
 
 @route("DELETE", "/timelogs/{timelogId}", "timelogs", WRITE)
 def delete_timelog(ctx: Ctx) -> list[dict[str, Any]]:
-    timelog = _own_timelog(ctx)
-    del ctx.state.timelogs[timelog.id]
+    timelog = ctx.state.own_timelog(ctx.one_id("timelogId"), ctx.user)
+    ctx.state.delete_timelog(timelog)
     return []
 
 
