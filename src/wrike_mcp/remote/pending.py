@@ -38,7 +38,8 @@ class Approval(BaseModel):
     skipped: bool
 
 
-# A transaction sent to Wrike without a recorded approval; none is, but a row must not decide that.
+# What the callback assumes of a transaction without a recorded approval (every one sent to Wrike has one):
+# approved by a browser not signed in here, on the page.
 NO_APPROVAL = Approval(approver=None, skipped=False)
 
 
