@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/python -m wrike_mcp.tools.manifest --check
+	$(BIN)/lint-imports  # DESIGN §2's layers, the sandbox's independence, no import cycles (pyproject.toml)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

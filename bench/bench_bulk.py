@@ -23,6 +23,7 @@ from mcp import Client
 from bench_client import sandbox_on_loopback
 from wrike_mcp.config import Settings
 from wrike_mcp.server import create_server
+from wrike_mcp.tools.deps import StaticContext, WrikeContext
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource
 
@@ -72,7 +73,8 @@ async def measure(run: Run, change: dict[str, Any], count: int) -> tuple[int, in
             async with WrikeClient(
                 StaticTokenSource(TOKEN), base_url=api, rate_limit_per_minute=1_000_000
             ) as wrike:
-                server = create_server(Settings(base_url=api), wrike, mode="sandbox")
+                settings = Settings(base_url=api)
+                server = create_server(settings, StaticContext(WrikeContext(settings, wrike, mode="sandbox")))
                 async with Client(server, mode="legacy") as client:
                     started = time.perf_counter()
                     await run(client, ids, change)

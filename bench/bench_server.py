@@ -32,6 +32,7 @@ from mcp import Client
 from bench_client import sandbox_on_loopback
 from wrike_mcp.config import Settings
 from wrike_mcp.server import create_server
+from wrike_mcp.tools.deps import StaticContext, WrikeContext
 from wrike_mcp.tools.registry import all_tools
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource
@@ -108,7 +109,8 @@ def cold_start(runs: int) -> dict[str, Any]:
 
 async def tool_vs_raw(base: str, calls: int) -> dict[str, Any]:
     async with WrikeClient(StaticTokenSource(TOKEN), base_url=f"{base}/api/v4") as wrike:
-        server = create_server(Settings(base_url=f"{base}/api/v4"), wrike, mode="sandbox")
+        settings = Settings(base_url=f"{base}/api/v4")
+        server = create_server(settings, StaticContext(WrikeContext(settings, wrike, mode="sandbox")))
         async with Client(server, mode="legacy") as mcp, httpx.AsyncClient(base_url=base) as raw:
             project_id = await server_state(server).resolver.folder_id(PROJECT)
             raw_url = f"/api/v4/folders/{project_id}/tasks"
@@ -132,7 +134,7 @@ async def tool_vs_raw(base: str, calls: int) -> dict[str, Any]:
 
 def server_state(server: Any) -> Any:
     """The WrikeContext the server's lifespan yields (for resolving ids in the benchmark itself)."""
-    return server.wrike
+    return server.contexts.current()
 
 
 async def result_size(base: str) -> dict[str, Any]:
@@ -145,7 +147,8 @@ async def result_size(base: str) -> dict[str, Any]:
     from wrike_mcp.tools.tasks import LIST_FIELDS
 
     async with WrikeClient(StaticTokenSource(TOKEN), base_url=f"{base}/api/v4") as wrike:
-        server = create_server(Settings(base_url=f"{base}/api/v4"), wrike, mode="sandbox")
+        settings = Settings(base_url=f"{base}/api/v4")
+        server = create_server(settings, StaticContext(WrikeContext(settings, wrike, mode="sandbox")))
         async with Client(server, mode="legacy") as mcp:
             result = await mcp.call_tool("search_tasks", {"limit": 50})
             assert not result.is_error and result.structured_content is not None
@@ -176,7 +179,8 @@ async def requests_per_tool(base: str) -> dict[str, float]:
 
     counts: dict[str, float] = {}
     async with WrikeClient(StaticTokenSource(TOKEN), base_url=f"{base}/api/v4") as wrike:
-        server = create_server(Settings(base_url=f"{base}/api/v4", allow_delete=True), wrike, mode="sandbox")
+        settings = Settings(base_url=f"{base}/api/v4", allow_delete=True)
+        server = create_server(settings, StaticContext(WrikeContext(settings, wrike, mode="sandbox")))
         async with Client(server, mode="legacy") as mcp:
             for name, arguments in TYPICAL_CALLS:
                 if name in READ_TOOLS:

@@ -4,11 +4,36 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+    from wrike_mcp.runtime import SandboxSite
+
 EXIT_USAGE = 2
+
+
+class BuiltInSandbox:
+    """`--sandbox`: the emulator, as `runtime.Sandbox`. Only the CLI imports it (DESIGN §2), when used."""
+
+    def app(self) -> ASGIApp:
+        from wrike_mcp.sandbox import create_app
+
+        return create_app()
+
+    @contextmanager
+    def on_loopback(self) -> Iterator[SandboxSite]:
+        from wrike_mcp.runtime import SandboxSite
+        from wrike_mcp.sandbox.serve import BackgroundSandbox
+        from wrike_mcp.sandbox.state import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+        with BackgroundSandbox() as sandbox:
+            yield SandboxSite(sandbox.api_url, sandbox.base_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
 
 
 def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
@@ -144,17 +169,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     if args.command == "auth":
-        from wrike_mcp.auth.commands import run_auth_command
+        from wrike_mcp.auth_commands import run_auth_command
 
         return run_auth_command(args, settings)
-    if args.command == "doctor":
-        from wrike_mcp.doctor import run_doctor
-
-        return run_doctor(settings, sandbox=args.sandbox, out=sys.stdout)
     if args.command == "admin":
         from wrike_mcp.remote.admin import run_admin_command
 
         return run_admin_command(args, settings)
+    sandbox = BuiltInSandbox() if args.sandbox else None
+    if args.command == "doctor":
+        from wrike_mcp.doctor import run_doctor
+
+        return run_doctor(settings, sandbox=sandbox, out=sys.stdout)
     from wrike_mcp.server_commands import run_server_command
 
-    return run_server_command(args, settings)
+    return run_server_command(args, settings, sandbox)

@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal, TextIO
 
+from wrike_mcp.auth.errors import NoCredentialsError, TokenStoreError
 from wrike_mcp.config import Settings
-from wrike_mcp.server_commands import Connection, NoCredentials, connect
+from wrike_mcp.runtime import Sandbox, connect
+from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.wrike.errors import ConnectionFailed, NotAuthorized, WrikeError, WrikeTimeout
 from wrike_mcp.wrike.models import Contact
 
@@ -40,7 +42,6 @@ def credential_check(settings: Settings, *, sandbox: bool) -> Check:
     if sandbox:
         return Check("ok", "credential", "the built-in sandbox (no Wrike account used)")
     if settings.client_id:
-        from wrike_mcp.auth.errors import TokenStoreError
         from wrike_mcp.auth.store import TokenStore
 
         try:
@@ -59,7 +60,6 @@ def credential_check(settings: Settings, *, sandbox: bool) -> Check:
 
 
 def keyring_check(settings: Settings) -> Check:
-    from wrike_mcp.auth.errors import TokenStoreError
     from wrike_mcp.auth.store import KeyringBackend, backend_from_settings
 
     try:
@@ -73,7 +73,7 @@ def keyring_check(settings: Settings) -> Check:
     )
 
 
-def account_check(me: Contact, connection: Connection, elapsed: float) -> Check:
+def account_check(me: Contact, connection: WrikeContext, elapsed: float) -> Check:
     who = f"{me.name} <{me.email}>" if me.email else me.name
     return Check(
         "ok", "Wrike", f"signed in as {who} at {connection.client.base_url} ({elapsed * 1000:.0f} ms)"
@@ -93,7 +93,7 @@ def failure_check(error: WrikeError, settings: Settings, url: str) -> Check:
     return Check("fail", "Wrike", str(error).splitlines()[0])
 
 
-def scope_check(connection: Connection, settings: Settings) -> Check:
+def scope_check(connection: WrikeContext, settings: Settings) -> Check:
     if connection.mode == "oauth" and connection.granted_scopes is not None:
         return Check("ok", "scopes", ", ".join(sorted(connection.granted_scopes)) + " (granted by OAuth)")
     if settings.scopes:
@@ -136,9 +136,9 @@ def clock_check(server_date: str | None, now: Callable[[], float] = time.time) -
     return Check("ok", "clock", f"within {MAX_CLOCK_SKEW:.0f} s of Wrike's")
 
 
-async def diagnose(settings: Settings, *, sandbox: bool) -> list[Check]:
-    checks = [credential_check(settings, sandbox=sandbox)]
-    if not sandbox:
+async def diagnose(settings: Settings, *, sandbox: Sandbox | None) -> list[Check]:
+    checks = [credential_check(settings, sandbox=sandbox is not None)]
+    if sandbox is None:
         checks.append(keyring_check(settings))
     if checks[0].status == "fail":
         return checks
@@ -153,14 +153,14 @@ async def diagnose(settings: Settings, *, sandbox: bool) -> list[Check]:
             checks.append(scope_check(connection, settings))
             checks.append(tools_check(settings, connection.granted_scopes))
             checks.append(clock_check(connection.client.server_date))
-    except NoCredentials as exc:
+    except NoCredentialsError as exc:
         checks.append(Check("fail", "credential", str(exc).splitlines()[0]))
     except WrikeError as error:  # the token source itself (refresh) failed
         checks.append(failure_check(error, settings, settings.base_url or f"https://{settings.host}/api/v4"))
     return checks
 
 
-def run_doctor(settings: Settings, *, sandbox: bool, out: TextIO) -> int:
+def run_doctor(settings: Settings, *, sandbox: Sandbox | None, out: TextIO) -> int:
     import anyio
 
     checks = anyio.run(lambda: diagnose(settings, sandbox=sandbox))

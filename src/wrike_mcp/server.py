@@ -1,4 +1,4 @@
-"""`create_server(settings, client)`: the MCP server with the tools this configuration offers."""
+"""`create_server(settings, contexts)`: the MCP server with the tools this configuration offers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from difflib import get_close_matches
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mcp import MCPError
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
@@ -30,7 +30,6 @@ from mcp.types import Tool as MCPTool
 from pydantic import AnyUrl, ValidationError
 
 from wrike_mcp import __version__
-from wrike_mcp import scopes as scope_rules
 from wrike_mcp.config import Settings
 from wrike_mcp.sdk_adapter import add_request_handler, has_tool, registered_tool
 from wrike_mcp.tools import prompts, resources
@@ -38,6 +37,7 @@ from wrike_mcp.tools.deps import (
     CLIENT_CAPABILITIES,
     REQUEST_CONTEXT,
     REQUEST_CONTEXT_KEY,
+    ContextProvider,
     WrikeContext,
     can_elicit,
 )
@@ -51,9 +51,6 @@ from wrike_mcp.tools.registry import (
     listing_of,
     register,
 )
-
-if TYPE_CHECKING:
-    from wrike_mcp.wrike.client import WrikeClient
 
 INSTRUCTIONS = """\
 wrike-mcp connects you to one Wrike account: spaces, folders, projects, tasks, comments, time logs, people,
@@ -102,7 +99,7 @@ def offered_tools(settings: Settings, granted_scopes: frozenset[str] | None = No
     return [info for info in declared_tools() if chosen.allows(info)]
 
 
-class WrikeMCPServer(MCPServer[WrikeContext]):
+class WrikeMCPServer(MCPServer[ContextProvider]):
     """MCPServer with wrike-mcp's protocol-level behaviour.
 
     - Each request sees the tools, resources, resource templates and prompts its filter offers: the
@@ -112,12 +109,36 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
       never the rejected value (it may be 100 kB, or a secret pasted by mistake).
     """
 
-    allow_unconfirmed_delete: bool = False
-    offer_filter: ToolFilter = ToolFilter()
-    wrike: WrikeContext  # what the tools reach through their context; also for resources and benchmarks
+    def __init__(
+        self,
+        settings: Settings,
+        contexts: ContextProvider,
+        *,
+        middleware: list[ServerMiddleware[Any]] | None = None,
+        request_state_keys: list[bytes] | None = None,
+    ) -> None:
+        @asynccontextmanager
+        async def lifespan(_: MCPServer[Any]) -> AsyncIterator[ContextProvider]:
+            yield contexts  # what the tools' `wrike(ctx)` asks for this request's context
 
-    tool_infos: Mapping[str, ToolInfo] = MappingProxyType({})  # the tools added
-    output_schemas: bool = False  # publish each tool's outputSchema (`--output-schemas`)
+        super().__init__(
+            name="wrike-mcp",
+            title="Wrike",
+            version=__version__,
+            instructions=INSTRUCTIONS,
+            website_url="https://github.com/wrike-mcp/wrike-mcp",
+            lifespan=lifespan,
+            log_level=settings.log_level,
+            middleware=[request_scope, *(middleware or [])],
+            request_state_security=RequestStateSecurity(keys=request_state_keys)
+            if request_state_keys
+            else None,
+        )
+        self.contexts = contexts  # also for resources and benchmarks
+        self.allow_unconfirmed_delete = settings.allow_delete
+        self.offer_filter = tool_filter(settings, contexts.offered_scopes)
+        self.output_schemas = settings.output_schemas  # publish each tool's outputSchema (`--output-schemas`)
+        self.tool_infos: Mapping[str, ToolInfo] = MappingProxyType({})  # the tools added
 
     def add_wrike_tools(self, infos: Iterable[ToolInfo]) -> None:
         """Offer these tools. `tools/list` answers from the manifest, and each tool is imported and built at
@@ -174,7 +195,7 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
         return [item for item in await super().list_prompts() if self.offers(item.name)]
 
     async def read_resource(
-        self, uri: AnyUrl | str, context: Context[WrikeContext, Any] | None = None
+        self, uri: AnyUrl | str, context: Context[ContextProvider, Any] | None = None
     ) -> Iterable[ReadResourceContents] | InputRequiredResult:
         declared = resources.declared_uri(str(uri))
         if declared is not None and not self.offers(declared):
@@ -185,7 +206,7 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
         self,
         name: str,
         arguments: dict[str, Any] | None = None,
-        context: Context[WrikeContext, Any] | None = None,
+        context: Context[ContextProvider, Any] | None = None,
     ) -> GetPromptResult | InputRequiredResult:
         if name not in READS or not self.offers(name):
             # -32602 like an unknown resource (the SDK would answer an internal error)
@@ -193,7 +214,7 @@ class WrikeMCPServer(MCPServer[WrikeContext]):
         return await super().get_prompt(name, arguments, context)
 
     async def call_tool(
-        self, name: str, arguments: dict[str, Any], context: Context[WrikeContext, Any] | None = None
+        self, name: str, arguments: dict[str, Any], context: Context[ContextProvider, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         info = self.tool_infos.get(name)
         if info is not None and not self.request_filter().allows(info):
@@ -265,53 +286,21 @@ async def accept_log_level(ctx: ServerRequestContext[Any], params: SetLevelReque
 
 def create_server(
     settings: Settings,
-    client: WrikeClient | None,
+    contexts: ContextProvider,
     *,
-    granted_scopes: frozenset[str] | None = None,
-    mode: str = "permanent token",
     middleware: list[ServerMiddleware[Any]] | None = None,
     request_state_keys: list[bytes] | None = None,
 ) -> WrikeMCPServer:
-    """Build the server. The caller owns `client` (and closes it); the server never closes it.
+    """Build the server. Whoever built the contexts' Wrike clients owns them (and closes them); the server
+    never does.
 
-    Without a client (remote mode) every request brings its signed-in user's context (see `request_scope`),
-    every tool is offered (each built at its first call), and each user sees those their granted scopes cover.
+    A `StaticContext` serves every request; with `UserContexts` (remote mode) every request brings its
+    signed-in user's context (see `request_scope`), every tool is offered (each built at its first call), and
+    each user sees those their granted scopes cover.
     """
-    state = (
-        WrikeContext(
-            settings=settings,
-            client=client,
-            granted_scopes=granted_scopes,
-            mode=mode,
-        )
-        if client is not None
-        else None
-    )
-    if client is None:
-        granted_scopes = scope_rules.KNOWN_SCOPES
-
-    @asynccontextmanager
-    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[WrikeContext | None]:
-        yield state
-
-    server = WrikeMCPServer(
-        name="wrike-mcp",
-        title="Wrike",
-        version=__version__,
-        instructions=INSTRUCTIONS,
-        website_url="https://github.com/wrike-mcp/wrike-mcp",
-        lifespan=lifespan,  # type: ignore[arg-type]
-        log_level=settings.log_level,
-        middleware=[request_scope, *(middleware or [])],
-        request_state_security=RequestStateSecurity(keys=request_state_keys) if request_state_keys else None,
-    )
+    server = WrikeMCPServer(settings, contexts, middleware=middleware, request_state_keys=request_state_keys)
     add_request_handler(server, "logging/setLevel", SetLevelRequestParams, accept_log_level)
-    server.allow_unconfirmed_delete = settings.allow_delete
-    server.offer_filter = tool_filter(settings, granted_scopes)
-    if state is not None:
-        server.wrike = state
-    server.output_schemas = settings.output_schemas
-    server.add_wrike_tools(offered_tools(settings, granted_scopes))
-    resources.register(server, state, offered=server.offers)
+    server.add_wrike_tools(offered_tools(settings, contexts.offered_scopes))
+    resources.register(server, contexts, offered=server.offers)
     prompts.register(server, offered=server.offers)
     return server

@@ -1,119 +1,35 @@
-"""`wrike-mcp serve | tools | call`: connect to Wrike (or the in-process sandbox) and run the server."""
+"""`wrike-mcp serve | tools | call`: command-line glue. What runs is built by `runtime` (and `remote/`)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import anyio
-import httpx
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import SecretStr
-from starlette.types import ASGIApp, Receive, Scope, Send
 
+from wrike_mcp.auth.errors import NoCredentialsError
 from wrike_mcp.config import Settings
 from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS
+from wrike_mcp.runtime import Sandbox, connect
 from wrike_mcp.server import create_server, offered_tools, tool_filter
+from wrike_mcp.tools.deps import StaticContext
 from wrike_mcp.tools.registry import ToolInfo
-from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import WrikeError
-from wrike_mcp.wrike.governor import SharedBudget
-from wrike_mcp.wrike.tokens import TokenSource
 
 EXIT_TOOL_ERROR = 1
 EXIT_USAGE = 2
-
-SANDBOX_TOKEN = "wrike-sandbox-token"  # noqa: S105  (the emulator's documented demo token)
-SANDBOX_BASE_URL = "http://127.0.0.1/api/v4"  # in-process: requests never leave the process
 
 NO_CREDENTIALS = """\
 wrike-mcp: no Wrike credentials.
   - permanent token: export WRIKE_ACCESS_TOKEN=... (Wrike → Apps & Integrations → API)
   - OAuth: set WRIKE_CLIENT_ID and WRIKE_CLIENT_SECRET, then run `wrike-mcp auth login`
   - or try it without an account: wrike-mcp serve --sandbox"""
-
-
-@dataclass
-class Connection:
-    client: WrikeClient
-    granted_scopes: frozenset[str] | None
-    mode: str
-
-
-class NoCredentials(Exception):
-    pass
-
-
-def client_from_settings(
-    settings: Settings,
-    token_source: TokenSource,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    host: str | None = None,
-    shared_budget: SharedBudget | None = None,
-) -> WrikeClient:
-    """A Wrike client configured by the settings; `host` overrides WRIKE_HOST (a remote user's data centre),
-    `shared_budget` counts its requests where other processes with the same grant count theirs."""
-    return WrikeClient(
-        token_source,
-        base_url=settings.base_url,
-        host=host or settings.host,
-        timeout=settings.timeout,
-        rate_limit_per_minute=settings.rate_limit_per_minute,
-        max_retries=settings.max_retries,
-        retry_budget=settings.retry_budget,
-        max_queue_wait=settings.max_queue_wait,
-        transport=transport,
-        shared_budget=shared_budget,
-    )
-
-
-@asynccontextmanager
-async def connect(settings: Settings, *, sandbox: bool) -> AsyncIterator[Connection]:
-    """A Wrike client for these settings: the in-process sandbox, OAuth, or a permanent token."""
-    from wrike_mcp.wrike.tokens import StaticTokenSource
-
-    if sandbox:
-        transport = httpx.ASGITransport(app=SandboxOnFirstRequest())
-        settings = settings.model_copy(update={"base_url": SANDBOX_BASE_URL})
-        client = client_from_settings(settings, StaticTokenSource(SANDBOX_TOKEN), transport=transport)
-        async with client:
-            yield Connection(client, granted_scopes=None, mode="sandbox")
-        return
-
-    from wrike_mcp.auth import NoCredentialsError, token_source_from_settings
-
-    try:
-        source = token_source_from_settings(settings)
-    except NoCredentialsError as exc:
-        raise NoCredentials(str(exc)) from None
-    granted = getattr(source, "granted_scopes", None)
-    mode = "permanent token" if isinstance(source, StaticTokenSource) else "oauth"
-    async with client_from_settings(settings, source) as client:
-        yield Connection(client, granted_scopes=granted, mode=mode)
-
-
-class SandboxOnFirstRequest:
-    """The in-process sandbox, imported and seeded at the first Wrike request rather than at start-up.
-
-    Answering `initialize` and `tools/list` needs no Wrike data, and building the emulator would otherwise
-    be a good part of the stdio cold start.
-    """
-
-    def __init__(self) -> None:
-        self.app: ASGIApp | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.app is None:
-            from wrike_mcp.sandbox import create_app
-
-            self.app = create_app()
-        await self.app(scope, receive, send)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -127,7 +43,8 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
-def run_server_command(args: argparse.Namespace, settings: Settings) -> int:
+def run_server_command(args: argparse.Namespace, settings: Settings, sandbox: Sandbox | None) -> int:
+    """`serve`, `tools` or `call`; `sandbox` when run with --sandbox."""
     configure_logging(settings)
     problems = tool_filter(settings, None).validate_names()
     if problems:
@@ -137,10 +54,10 @@ def run_server_command(args: argparse.Namespace, settings: Settings) -> int:
         return list_tools(settings, as_json=args.json, as_markdown=args.markdown)
     try:
         if args.command == "serve":
-            anyio.run(serve, args, settings)
+            anyio.run(serve, args, settings, sandbox)
             return 0
-        return anyio.run(call_tool, args, settings)
-    except NoCredentials as exc:
+        return anyio.run(call_tool, args, settings, sandbox)
+    except NoCredentialsError as exc:
         print(str(exc) or NO_CREDENTIALS, file=sys.stderr)
         return EXIT_USAGE
     except RemoteStartError as exc:
@@ -180,12 +97,12 @@ def list_tools(settings: Settings, *, as_json: bool, as_markdown: bool = False) 
     return 0
 
 
-async def serve(args: argparse.Namespace, settings: Settings) -> None:
+async def serve(args: argparse.Namespace, settings: Settings, sandbox: Sandbox | None) -> None:
     if settings.auth == "oauth":
-        await serve_remote(args, settings)
+        await serve_remote(args, settings, sandbox)
         return
-    async with connect(settings, sandbox=args.sandbox) as conn:
-        server = create_server(settings, conn.client, granted_scopes=conn.granted_scopes, mode=conn.mode)
+    async with connect(settings, sandbox=sandbox) as context:
+        server = create_server(settings, StaticContext(context))
         if args.transport == "stdio":
             await server.run_stdio_async()
             return
@@ -211,7 +128,7 @@ class RemoteStartError(Exception):
     pass
 
 
-async def serve_remote(args: argparse.Namespace, settings: Settings) -> None:
+async def serve_remote(args: argparse.Namespace, settings: Settings, sandbox: Sandbox | None) -> None:
     """Multi-user HTTP: wrike-mcp's own OAuth in front of Wrike's (docs/REMOTE.md)."""
     import uvicorn
 
@@ -219,24 +136,20 @@ async def serve_remote(args: argparse.Namespace, settings: Settings) -> None:
 
     if args.transport != "http":
         raise RemoteStartError("--auth oauth serves HTTP: add --transport http")
-    if not settings.public_url and args.sandbox:
+    if not settings.public_url and sandbox is not None:
         settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{args.port}"})
-    sandbox = None
-    if args.sandbox:
-        from wrike_mcp.sandbox.serve import BackgroundSandbox
-        from wrike_mcp.sandbox.state import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-
-        # A real loopback port: the browser must reach the sandbox's sign-in page, as it would Wrike's.
-        sandbox = BackgroundSandbox().start()
-        settings = settings.model_copy(
-            update={
-                "base_url": sandbox.api_url,
-                "login_url": sandbox.base_url,
-                "client_id": DEMO_CLIENT_ID,
-                "client_secret": SecretStr(DEMO_CLIENT_SECRET),
-            }
-        )
-    try:
+    with contextlib.ExitStack() as stack:
+        if sandbox is not None:
+            # A real loopback port: the browser must reach the sandbox's sign-in page, as it would Wrike's.
+            site = stack.enter_context(sandbox.on_loopback())
+            settings = settings.model_copy(
+                update={
+                    "base_url": site.api_url,
+                    "login_url": site.login_url,
+                    "client_id": site.client_id,
+                    "client_secret": SecretStr(site.client_secret),
+                }
+            )
         try:
             remote = await build_remote_server(settings, stateless=args.stateless)
         except RemoteConfigError as exc:
@@ -258,9 +171,6 @@ async def serve_remote(args: argparse.Namespace, settings: Settings) -> None:
             proxy_headers=True,
         )
         await uvicorn.Server(config).serve()
-    finally:
-        if sandbox is not None:
-            sandbox.stop()
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
@@ -280,7 +190,7 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     )
 
 
-async def call_tool(args: argparse.Namespace, settings: Settings) -> int:
+async def call_tool(args: argparse.Namespace, settings: Settings, sandbox: Sandbox | None) -> int:
     from mcp import Client
 
     try:
@@ -291,8 +201,8 @@ async def call_tool(args: argparse.Namespace, settings: Settings) -> int:
     if not isinstance(arguments, dict):
         print("wrike-mcp: arguments must be a JSON object", file=sys.stderr)
         return EXIT_USAGE
-    async with connect(settings, sandbox=args.sandbox) as conn:
-        server = create_server(settings, conn.client, granted_scopes=conn.granted_scopes, mode=conn.mode)
+    async with connect(settings, sandbox=sandbox) as context:
+        server = create_server(settings, StaticContext(context))
         try:
             async with Client(server) as client:
                 result = await client.call_tool(args.tool, arguments)

@@ -30,12 +30,13 @@ from wrike_mcp.auth import (
     granted_scopes,
     token_source_from_settings,
 )
-from wrike_mcp.auth.commands import run_auth_command
+from wrike_mcp.auth_commands import run_auth_command
 from wrike_mcp.config import Settings
+from wrike_mcp.runtime import client_from_settings
 from wrike_mcp.sandbox import SandboxConfig
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 from wrike_mcp.server import create_server
-from wrike_mcp.server_commands import client_from_settings
+from wrike_mcp.tools.deps import StaticContext, WrikeContext
 
 CLIENT_SECRET = "sandbox-secret"
 
@@ -414,7 +415,8 @@ def test_wrong_client_secret_at_refresh_is_a_tool_error_that_keeps_the_login(
     async def get_me(with_settings: Settings) -> CallToolResult:
         source = token_source_from_settings(with_settings)
         async with client_from_settings(with_settings, source) as client:
-            server = create_server(with_settings, client, granted_scopes=granted_scopes(source), mode="oauth")
+            context = WrikeContext(with_settings, client, granted_scopes=granted_scopes(source), mode="oauth")
+            server = create_server(with_settings, StaticContext(context))
             async with Client(server) as mcp:
                 return await mcp.call_tool("get_me", {})
 

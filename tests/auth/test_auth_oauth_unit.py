@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,7 +29,9 @@ from wrike_mcp.auth.login import LoginFlow
 from wrike_mcp.auth.oauth import check_token_host
 from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
-from wrike_mcp.wrike.tokens import Token
+from wrike_mcp.runtime import client_from_settings
+from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.tokens import Token, TokenSource
 
 
 class TokenEndpoint:
@@ -378,8 +381,12 @@ def test_loopback_needs_both_urls_on_loopback() -> None:
         check_token_host("127.0.0.1:8100", half)
 
 
+def no_api(source: TokenSource) -> WrikeClient:
+    raise AssertionError("this login must not reach Wrike's API")
+
+
 def test_authorize_url_joins_scopes_with_commas(settings: Settings, store: TokenStore) -> None:
-    flow = LoginFlow(settings, ["wsReadOnly", "amReadOnlyAuditLog"], store)
+    flow = LoginFlow(settings, ["wsReadOnly", "amReadOnlyAuditLog"], store, open_client=no_api)
     url = flow.authorization_url()
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://login.wrike.com/oauth2/authorize/v4"
@@ -389,11 +396,11 @@ def test_authorize_url_joins_scopes_with_commas(settings: Settings, store: Token
     assert query["redirect_uri"] == ["http://localhost:8765/callback"]
     assert len(query["state"][0]) >= 32
     assert CANARY_SECRET not in url
-    assert LoginFlow(settings, ["wsReadOnly"], store).state != flow.state
+    assert LoginFlow(settings, ["wsReadOnly"], store, open_client=no_api).state != flow.state
 
 
 async def test_login_checks_state_and_errors(settings: Settings, store: TokenStore, store_path: Path) -> None:
-    flow = LoginFlow(settings, ["wsReadOnly"], store)
+    flow = LoginFlow(settings, ["wsReadOnly"], store, open_client=no_api)
     cb = "http://localhost:8765/callback"
     with pytest.raises(LoginError, match="`state` does not match"):
         await flow.complete(f"{cb}?code=abc&state=forged")
@@ -422,8 +429,8 @@ async def test_login_refuses_untrusted_host_and_sends_it_nothing(
         settings,
         ["wsReadOnly"],
         store,
+        open_client=partial(client_from_settings, settings, transport=httpx.MockTransport(api)),
         oauth_transport=httpx2.MockTransport(endpoint),
-        api_transport=httpx.MockTransport(api),
     )
     with pytest.raises(UntrustedHost):
         await flow.complete(f"http://localhost:8765/callback?code=abc&state={flow.state}")
@@ -442,7 +449,9 @@ async def test_login_with_rejected_code(settings: Settings, store: TokenStore, s
     def handler(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(400, json={"error": "invalid_grant", "error_description": "code expired"})
 
-    flow = LoginFlow(settings, ["wsReadOnly"], store, oauth_transport=httpx2.MockTransport(handler))
+    flow = LoginFlow(
+        settings, ["wsReadOnly"], store, open_client=no_api, oauth_transport=httpx2.MockTransport(handler)
+    )
     with pytest.raises(LoginError, match="refused the authorization code \\(invalid_grant\\)"):
         await flow.complete(f"http://localhost:8765/callback?code=abc&state={flow.state}")
     assert snapshot(store_path) is None

@@ -13,9 +13,9 @@ import keyring.backend
 import pytest
 
 from tests.auth.auth_helpers import CANARY_ACCESS, CANARY_REFRESH
-from wrike_mcp.auth.commands import run_auth_command
 from wrike_mcp.auth.errors import TokenStoreError
 from wrike_mcp.auth.store import FileBackend, Grant, KeyringBackend, TokenStore, backend_from_settings
+from wrike_mcp.auth_commands import run_auth_command
 from wrike_mcp.config import Settings
 
 

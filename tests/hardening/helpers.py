@@ -16,6 +16,7 @@ from wrike_mcp.config import Settings
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 from wrike_mcp.sandbox.state import DEMO_TOKEN
 from wrike_mcp.server import WrikeMCPServer, create_server
+from wrike_mcp.tools.deps import StaticContext, WrikeContext
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource, TokenSource
 
@@ -82,7 +83,7 @@ def make_client(sandbox: BackgroundSandbox, source: TokenSource | None = None, *
 
 def make_server(client: WrikeClient, **overrides: Any) -> WrikeMCPServer:
     settings = Settings(base_url=str(client.base_url), allow_delete=True, **overrides)
-    return create_server(settings, client, mode="permanent token")
+    return create_server(settings, StaticContext(WrikeContext(settings, client, mode="permanent token")))
 
 
 def text_of(result: CallToolResult) -> str:

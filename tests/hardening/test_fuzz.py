@@ -30,6 +30,7 @@ from wrike_mcp.config import Settings
 from wrike_mcp.sandbox import create_app
 from wrike_mcp.sandbox.state import DEMO_TOKEN, SandboxState
 from wrike_mcp.server import create_server
+from wrike_mcp.tools.deps import StaticContext, WrikeContext
 from wrike_mcp.tools.registry import all_tools, enforced_input_schema
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.resolve import Resolver
@@ -117,14 +118,23 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
         rate_limit_per_minute=1_000_000,
         max_retries=0,
     )
-    server = create_server(Settings(base_url=SANDBOX_BASE_URL, allow_delete=True), wrike, mode="sandbox")
+    settings = Settings(base_url=SANDBOX_BASE_URL, allow_delete=True)
+    server = create_server(settings, StaticContext(WrikeContext(settings, wrike, mode="sandbox")))
     with anyio.from_thread.start_blocking_portal() as portal:
         with portal.wrap_async_context_manager(Client(server, mode=request.param)) as client:
             tools = {tool.name: tool for tool in portal.call(client.list_tools).tools}
             for name in tools:
                 server.build_tool(name)
             schemas = {name: enforced_input_schema(server, name) for name in tools}
-            yield Harness(portal, client, tools, schemas, MODES[request.param], state, server.wrike.resolver)
+            yield Harness(
+                portal,
+                client,
+                tools,
+                schemas,
+                MODES[request.param],
+                state,
+                server.contexts.current().resolver,
+            )
         portal.call(wrike.aclose)
 
 

@@ -20,6 +20,7 @@ from mcp.shared.auth import OAuthClientInformationFull
 from sqlalchemy import select, text, update
 
 from wrike_mcp.remote.crypto import KEY_FILE, KeyRing, SecretKeyError, load_keyring
+from wrike_mcp.remote.pending import PendingAuthorization
 from wrike_mcp.remote.provider import AuthServerConfig, WrikeMCPAuthProvider
 from wrike_mcp.remote.store import (
     SCHEMA_VERSION,
@@ -35,13 +36,14 @@ from wrike_mcp.remote.store import (
 )
 
 NOW = 1_800_000_000.0
-PARAMS = {
-    "redirect_uri": "http://127.0.0.1:4567/cb",
-    "code_challenge": "x" * 43,
-    "state": "client-state",
-    "scopes": ["wsReadWrite"],
-    "resource": "https://mcp.example.com/mcp",
-}
+PARAMS = PendingAuthorization(
+    redirect_uri="http://127.0.0.1:4567/cb",
+    redirect_uri_provided_explicitly=True,
+    code_challenge="x" * 43,
+    state="client-state",
+    scopes=["wsReadWrite"],
+    resource="https://mcp.example.com/mcp",
+)
 
 
 @pytest.fixture
@@ -182,7 +184,7 @@ async def test_pending_transaction_lifecycle(store: Store) -> None:
 
     # approved once, with the scopes the person kept: the Wrike state is recorded, and the transaction
     # no longer shows a consent page
-    approved = {**PARAMS, "scopes": ["wsReadOnly"]}
+    approved = PARAMS.model_copy(update={"scopes": ["wsReadOnly"]})
     # with the binding issued at Allow, which replaces the page view's browser
     assert await store.approve_pending("txn-1", "upstream-state", approved, binding="binding-1") is True
     assert await store.approve_pending("txn-1", "another-state", PARAMS, binding="binding-2") is False
@@ -257,8 +259,14 @@ async def test_racing_approvals_and_callbacks_win_once(store: Store) -> None:
 
 
 async def test_codes_are_hashed_and_spend_once(store: Store) -> None:
-    await store.save_code("code-1", "client-1", "U1", PARAMS, NOW + 300)
-    assert await store.get_code("code-1") == ("client-1", "U1", PARAMS, NOW + 300, False)
+    await store.save_code("code-1", "client-1", "U1", PARAMS.request(["wsReadOnly"]), NOW + 300)
+    assert await store.get_code("code-1") == (
+        "client-1",
+        "U1",
+        PARAMS.request(["wsReadOnly"]),
+        NOW + 300,
+        False,
+    )
     assert await store.get_code("code-2") is None
 
     results: list[bool] = []
@@ -351,7 +359,7 @@ async def test_revoke_family_and_user(store: Store) -> None:
 
 
 async def test_purge_keeps_recent_codes_and_tokens(store: Store) -> None:
-    await store.save_code("code-old", "client-1", "U1", PARAMS, NOW)
+    await store.save_code("code-old", "client-1", "U1", PARAMS.request(["wsReadWrite"]), NOW)
     await store.save_tokens([{**token_row("at-old"), "expires_at": NOW}])
     await store.purge_expired(NOW + 60)  # expired, but kept a while so a replay is still recognised
     assert await store.get_code("code-old") is not None and await store.get_token("at-old") is not None

@@ -13,6 +13,7 @@ from tests.tools.tool_helpers import SANDBOX_BASE_URL, own_task_client
 from wrike_mcp.config import Settings
 from wrike_mcp.sandbox import SandboxConfig, create_app
 from wrike_mcp.server import WrikeMCPServer, create_server
+from wrike_mcp.tools.deps import StaticContext, WrikeContext
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource
 
@@ -62,7 +63,8 @@ def make_server(wrike_client: WrikeClient) -> Callable[..., WrikeMCPServer]:
 
     def make(granted_scopes: frozenset[str] | None = None, **overrides: Any) -> WrikeMCPServer:
         settings = Settings(base_url=SANDBOX_BASE_URL, **overrides)
-        return create_server(settings, wrike_client, granted_scopes=granted_scopes, mode="sandbox")
+        context = WrikeContext(settings, wrike_client, granted_scopes=granted_scopes, mode="sandbox")
+        return create_server(settings, StaticContext(context))
 
     return make
 

@@ -23,6 +23,7 @@ from tests.tools.tool_helpers import (
 from wrike_mcp.config import Settings
 from wrike_mcp.server import WrikeMCPServer, create_server
 from wrike_mcp.tools import app_activity
+from wrike_mcp.tools.deps import StaticContext, WrikeContext
 from wrike_mcp.wrike.audit_log import AUDIT_OPERATIONS
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource
@@ -242,7 +243,8 @@ async def unscoped_mcp(request: pytest.FixtureRequest, sandbox_app: Any) -> Asyn
         transport=httpx.ASGITransport(app=sandbox_app),
     )
     async with client:
-        server = create_server(Settings(base_url=SANDBOX_BASE_URL), client, mode="sandbox")
+        settings = Settings(base_url=SANDBOX_BASE_URL)
+        server = create_server(settings, StaticContext(WrikeContext(settings, client, mode="sandbox")))
         async with own_task_client(server) as mcp_client:
             yield mcp_client
 
@@ -263,7 +265,8 @@ async def test_wrike_403_names_the_scope_the_grant_really_lacks(sandbox_app: Any
         transport=httpx.ASGITransport(app=sandbox_app),
     )
     async with client:
-        server = create_server(Settings(base_url=SANDBOX_BASE_URL), client, mode="sandbox")
+        settings = Settings(base_url=SANDBOX_BASE_URL)
+        server = create_server(settings, StaticContext(WrikeContext(settings, client, mode="sandbox")))
         async with own_task_client(server) as mcp_client:
             result = await mcp_client.call_tool("list_audit_log", {})
     assert result.is_error

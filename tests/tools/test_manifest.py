@@ -95,12 +95,14 @@ import sys, anyio
 from mcp import Client
 from wrike_mcp.config import Settings
 from wrike_mcp.server import create_server
+from wrike_mcp.tools.deps import StaticContext, WrikeContext
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource
 
 async def main():
     client = WrikeClient(StaticTokenSource("t"), base_url="http://127.0.0.1:9/api/v4")
-    server = create_server(Settings(base_url="http://127.0.0.1:9/api/v4"), client)
+    settings = Settings(base_url="http://127.0.0.1:9/api/v4")
+    server = create_server(settings, StaticContext(WrikeContext(settings, client)))
     async with Client(server) as mcp:
         tools = (await mcp.list_tools()).tools
         await mcp.list_resources()

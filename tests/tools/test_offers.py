@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from wrike_mcp import scopes
 from wrike_mcp.config import Settings
 from wrike_mcp.server import WrikeMCPServer, create_server
-from wrike_mcp.tools.deps import REQUEST_CONTEXT, WrikeContext
+from wrike_mcp.tools.deps import REQUEST_CONTEXT, UserContexts, WrikeContext
 from wrike_mcp.tools.registry import READS, ToolSpec, all_tools
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.resolve import Resolver
@@ -109,7 +109,7 @@ def remote_server(wrike_client: WrikeClient, granted: set[str]) -> WrikeMCPServe
         granted_scopes=frozenset(granted),
         mode="oauth",
     )
-    return create_server(settings, None, mode="oauth", middleware=[as_user(user)])
+    return create_server(settings, UserContexts(), middleware=[as_user(user)])
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])

@@ -9,8 +9,9 @@ from mcp import Client
 from tests.tools.tool_helpers import call_error, error_text, own_task_client, requests_log
 from wrike_mcp.config import Settings
 from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS
+from wrike_mcp.runtime import client_from_settings
 from wrike_mcp.server import WrikeMCPServer
-from wrike_mcp.server_commands import client_from_settings, transport_security
+from wrike_mcp.server_commands import transport_security
 from wrike_mcp.wrike.tokens import StaticTokenSource
 
 

@@ -27,6 +27,7 @@ from tests.tools.tool_helpers import (
 from wrike_mcp.config import Settings
 from wrike_mcp.sandbox import SandboxConfig
 from wrike_mcp.server import WrikeMCPServer, create_server
+from wrike_mcp.tools.deps import StaticContext, WrikeContext
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource
 
@@ -818,7 +819,8 @@ async def test_read_only_token_gets_a_scope_error_on_writes(sandbox_app: Any, sa
         base_url=SANDBOX_BASE_URL,
         transport=httpx.ASGITransport(app=sandbox_app),
     ) as wrike_client:
-        server = create_server(Settings(base_url=SANDBOX_BASE_URL), wrike_client, mode="sandbox")
+        settings = Settings(base_url=SANDBOX_BASE_URL)
+        server = create_server(settings, StaticContext(WrikeContext(settings, wrike_client, mode="sandbox")))
         async with Client(server, mode="legacy") as client:
             assert (await call(client, "search_tasks", folder=Q3, limit=1))["items"]
             message = await call_error(client, "create_task", folder=Q3, title="Nope")

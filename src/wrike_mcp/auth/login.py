@@ -24,7 +24,6 @@ from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 import anyio.to_thread
-import httpx
 import httpx2
 import uvicorn
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
@@ -45,8 +44,9 @@ from wrike_mcp.auth.oauth import (
 from wrike_mcp.auth.store import Grant, TokenStore
 from wrike_mcp.config import Settings
 from wrike_mcp.hosts import is_loopback_host
+from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import WrikeError
-from wrike_mcp.wrike.tokens import StaticTokenSource
+from wrike_mcp.wrike.tokens import StaticTokenSource, TokenSource
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,10 @@ class LoginFlow:
         scopes: list[str],
         store: TokenStore,
         *,
+        open_client: Callable[[TokenSource], WrikeClient],
         oauth_transport: httpx2.AsyncBaseTransport | None = None,
-        api_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """`open_client` builds the Wrike client that reads who logged in (runtime.client_from_settings)."""
         if not settings.client_id or not settings.client_secret:
             raise LoginError(
                 "set WRIKE_CLIENT_ID and WRIKE_CLIENT_SECRET (your app in Wrike's App Console) "
@@ -75,7 +76,7 @@ class LoginFlow:
         self.store = store
         self.state = secrets.token_urlsafe(32)  # binds the redirect to this attempt (CSRF)
         self._oauth_transport = oauth_transport
-        self._api_transport = api_transport
+        self._open_client = open_client
 
     def authorization_url(self) -> str:
         url: str = prepare_grant_uri(
@@ -148,11 +149,9 @@ class LoginFlow:
 
     async def _identity(self, grant: Grant) -> tuple[dict[str, str] | None, dict[str, str] | None]:
         """Who logged in and into which account; a failure here only costs the labels, not the login."""
-        from wrike_mcp.server_commands import client_from_settings
-
         source = StaticTokenSource(grant.access_token, host=grant.host)
         try:
-            async with client_from_settings(self.settings, source, transport=self._api_transport) as client:
+            async with self._open_client(source) as client:
                 me = await client.get_one("/contacts", {"me": True})
                 account = await client.get_one("/account")
         except WrikeError as exc:

@@ -56,6 +56,7 @@ from wrike_mcp.remote.store import Store, sqlite_path
 from wrike_mcp.remote.upstream import CALLBACK_PATH, WrikeCallback
 from wrike_mcp.remote.users import UserClients
 from wrike_mcp.server import WrikeMCPServer, create_server
+from wrike_mcp.tools.deps import UserContexts
 
 # What a client may ask for: the scopes our tools need (DESIGN §3), not every Wrike scope.
 SCOPES_SUPPORTED = (scope_rules.WS_READ_ONLY, scope_rules.WS_READ_WRITE, scope_rules.AUDIT_LOG)
@@ -322,8 +323,7 @@ async def build_remote_server(
     )
     server = create_server(
         settings,
-        None,
-        mode="oauth (remote, multi-user)",
+        UserContexts(),  # each request's, which the gate leases from `users`
         middleware=[log_tool_calls],
         request_state_keys=keyring.request_state_keys,
     )

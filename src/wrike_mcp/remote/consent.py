@@ -26,7 +26,6 @@ from __future__ import annotations
 import html
 import secrets
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
@@ -37,6 +36,7 @@ from wrike_mcp.encoding import b64url, unb64url
 from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
+from wrike_mcp.remote.pending import Approval, AuthorizationRequest, PendingAuthorization
 from wrike_mcp.remote.provider import TRANSACTION_TTL, WrikeMCPAuthProvider
 from wrike_mcp.remote.store import Store, digest
 
@@ -69,30 +69,12 @@ def with_query(uri: str, values: dict[str, str | None]) -> str:
     return parts._replace(query=query).geturl()
 
 
-def client_redirect(params: dict[str, Any], issuer: str, values: dict[str, str | None]) -> RedirectResponse:
+def client_redirect(
+    request: AuthorizationRequest, issuer: str, values: dict[str, str | None]
+) -> RedirectResponse:
     """Back to the MCP client: the client's `state` echoed and our issuer named (RFC 9207)."""
-    location = with_query(params["redirect_uri"], {**values, "state": params.get("state"), "iss": issuer})
+    location = with_query(request.redirect_uri, {**values, "state": request.state, "iss": issuer})
     return RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
-
-
-@dataclass(frozen=True)
-class Approval:
-    """Who approved a transaction: the user cookie's user at Allow or at the skip (None for a browser that
-    has not signed in here before), and whether a remembered consent skipped the page."""
-
-    approver: str | None
-    skipped: bool
-
-
-APPROVAL_KEY = "approval"  # where the pending transaction's params keep its Approval
-
-
-def split_approval(params: dict[str, Any]) -> tuple[Approval, dict[str, Any]]:
-    """The Approval a transaction was sent to Wrike with, and its params without it (as codes keep them)."""
-    rest = {key: value for key, value in params.items() if key != APPROVAL_KEY}
-    recorded = params.get(APPROVAL_KEY) or {}
-    approver = recorded.get("approver")
-    return Approval(approver if isinstance(approver, str) else None, recorded.get("skipped") is True), rest
 
 
 def binding_cookie(upstream_state: str) -> str:
@@ -184,7 +166,7 @@ class ConsentPages:
             return error_page(
                 400, "This sign-in link has expired or was already used. Start again from your app."
             )
-        client_id, params, _ = found
+        client_id, pending, _ = found
         form_key = self._cookie(request, FORM_COOKIE) or secrets.token_urlsafe(32)
         if not await self.store.bind_pending(txn, form_key):
             return error_page(400, "This sign-in was started in another browser. Start again from your app.")
@@ -192,17 +174,17 @@ class ConsentPages:
         if client is None:
             return error_page(400, "The app that started this sign-in is no longer registered. Start again.")
         user = self.user_of(request)
-        if user is not None and await self.covered(user, client_id, params["scopes"]):
-            return await self._to_wrike(txn, params, Approval(user, skipped=True))
+        if user is not None and await self.covered(user, client_id, pending.scopes):
+            return await self._to_wrike(txn, pending, Approval(approver=user, skipped=True))
         response = consent_page(
             client_name=client.client_name or "An unnamed app",
             client_id=client_id,
             client_host=urlsplit(client_id).hostname if cimd.is_metadata_url(client_id) else None,
-            redirect_uri=params["redirect_uri"],
-            scopes=params["scopes"],
+            redirect_uri=pending.redirect_uri,
+            scopes=pending.scopes,
             txn=txn,
             csrf=self._csrf(txn, form_key),
-            form_targets=[self.upstream.authorize_url, params["redirect_uri"]],
+            form_targets=[self.upstream.authorize_url, pending.redirect_uri],
         )
         self._set_cookie(response, FORM_COOKIE, form_key, None)
         return response
@@ -216,7 +198,7 @@ class ConsentPages:
         found = await self.store.get_pending(txn, self.provider.clock()) if txn else None
         if found is None:
             return error_page(400, "This sign-in has expired or was already used. Start again from your app.")
-        _, params, bound_form = found
+        _, pending, bound_form = found
         form_key = self._cookie(request, FORM_COOKIE)
         if (
             form_key is None
@@ -228,22 +210,22 @@ class ConsentPages:
             return error_page(403, "This form did not come from this browser's sign-in page. Start again.")
         if decision == "deny":
             await self.store.delete_pending(txn)
-            return client_redirect(params, self.provider.config.issuer, {"error": "access_denied"})
+            return client_redirect(pending, self.provider.config.issuer, {"error": "access_denied"})
         if decision != "allow":
             return error_page(400, "Choose Allow or Deny.")
-        kept = kept_scopes(params["scopes"], [str(value) for value in form.getlist("scope")])
+        kept = kept_scopes(pending.scopes, [str(value) for value in form.getlist("scope")])
         if not kept:
             return error_page(400, "Keep at least one permission, or choose Deny.")
-        approval = Approval(self.user_of(request), skipped=False)
-        return await self._to_wrike(txn, {**params, "scopes": kept}, approval)
+        approval = Approval(approver=self.user_of(request), skipped=False)
+        return await self._to_wrike(txn, pending.model_copy(update={"scopes": kept}), approval)
 
-    async def _to_wrike(self, txn: str, params: dict[str, Any], approval: Approval) -> Response:
+    async def _to_wrike(self, txn: str, pending: PendingAuthorization, approval: Approval) -> Response:
         state = secrets.token_urlsafe(32)
         binding = secrets.token_urlsafe(32)  # fresh: nothing from the page view is trusted at the callback
-        approved = {**params, APPROVAL_KEY: {"approver": approval.approver, "skipped": approval.skipped}}
+        approved = pending.model_copy(update={"approval": approval})
         if not await self.store.approve_pending(txn, state, approved, binding=binding):
             return error_page(400, "This sign-in was already sent to Wrike. Start again from your app.")
-        location = self.wrike_location(state, params["scopes"])
+        location = self.wrike_location(state, pending.scopes)
         response = RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
         self._set_cookie(response, binding_cookie(state), binding, int(TRANSACTION_TTL))
         return response
@@ -261,16 +243,22 @@ class ConsentPages:
             },
         )
 
-    async def ask_wrike_again(self, state: str, client_id: str, approved_params: dict[str, Any]) -> Response:
-        """Send an approved transaction back to Wrike for `approved_params["asked"]`, with a new state and a
-        new binding cookie for it (the old transaction's cookie goes)."""
+    async def ask_wrike_again(
+        self, state: str, client_id: str, approved: PendingAuthorization, asked: list[str]
+    ) -> Response:
+        """Send an approved transaction back to Wrike for the scopes `asked`, with a new state and a new
+        binding cookie for it (the old transaction's cookie goes)."""
         again = secrets.token_urlsafe(32)
         binding = secrets.token_urlsafe(32)
         await self.store.save_approved_pending(
-            again, client_id, approved_params, digest(binding), self.provider.clock() + TRANSACTION_TTL
+            again,
+            client_id,
+            approved.model_copy(update={"asked": asked}),
+            digest(binding),
+            self.provider.clock() + TRANSACTION_TTL,
         )
         response = RedirectResponse(
-            self.wrike_location(again, approved_params["asked"]),
+            self.wrike_location(again, asked),
             status_code=302,
             headers={"Cache-Control": "no-store"},
         )

@@ -47,6 +47,7 @@ from pydantic import AnyUrl
 from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
+from wrike_mcp.remote.pending import AuthorizationRequest, PendingAuthorization
 from wrike_mcp.remote.store import Store, digest
 from wrike_mcp.remote.token_cache import TokenCache
 from wrike_mcp.wrike.text import has_hidden
@@ -301,22 +302,18 @@ class WrikeMCPAuthProvider:
         if unknown:
             raise AuthorizeError("invalid_scope", f"unknown scope {unknown[0][:60]!r}")
         txn = secrets.token_urlsafe(32)
-        await self.store.save_pending(
-            txn,
-            client.client_id or "",
-            {
-                "redirect_uri": str(params.redirect_uri),
-                "redirect_uri_provided_explicitly": params.redirect_uri_provided_explicitly,
-                "code_challenge": params.code_challenge,
-                "state": params.state,
-                "scopes": scopes,
-                "resource": self.config.resource,
-            },
-            self.clock() + TRANSACTION_TTL,
+        request = PendingAuthorization(
+            redirect_uri=str(params.redirect_uri),
+            redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly,
+            code_challenge=params.code_challenge,
+            state=params.state,
+            scopes=scopes,
+            resource=self.config.resource,
         )
+        await self.store.save_pending(txn, client.client_id or "", request, self.clock() + TRANSACTION_TTL)
         return f"{self.config.issuer}{CONSENT_PATH}?txn={txn}"
 
-    async def issue_code(self, client_id: str, user_id: str, params: dict[str, Any]) -> str:
+    async def issue_code(self, client_id: str, user_id: str, params: AuthorizationRequest) -> str:
         code = secrets.token_urlsafe(32)
         await self.store.save_code(code, client_id, user_id, params, self.clock() + CODE_TTL)
         return code
@@ -332,17 +329,17 @@ class WrikeMCPAuthProvider:
             # a replayed code: whatever it produced may be in an attacker's hands (RFC 6749 §4.1.2)
             await self.store.revoke_family(digest(authorization_code))
             return None
-        if not self._issued_here(params["resource"]):
+        if not self._issued_here(params.resource):
             return None
         return AuthorizationCode(
             code=authorization_code,
-            scopes=params["scopes"],
+            scopes=params.scopes,
             expires_at=expires_at,
             client_id=client_id,
-            code_challenge=params["code_challenge"],
-            redirect_uri=params["redirect_uri"],
-            redirect_uri_provided_explicitly=params["redirect_uri_provided_explicitly"],
-            resource=params["resource"],
+            code_challenge=params.code_challenge,
+            redirect_uri=AnyUrl(params.redirect_uri),
+            redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly,
+            resource=params.resource,
             subject=user_id,
         )
 

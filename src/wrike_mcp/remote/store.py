@@ -42,6 +42,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from wrike_mcp.remote.pending import AuthorizationRequest, PendingAuthorization
+
 SCHEMA_VERSION = 2
 MAX_RATE_WINDOW = 3600  # seconds: no shared limit counts over a longer window
 MIGRATION_LOCK = 0x77726B6D6370  # PostgreSQL advisory lock id while migrating ("wrkmcp")
@@ -94,7 +96,7 @@ pending = Table(
     metadata,
     Column("txn", String(64), primary_key=True),  # hash of the consent transaction id
     Column("client_id", String(2048), nullable=False),
-    Column("params", Text, nullable=False),  # JSON: redirect URI, PKCE challenge, state, scopes, resource
+    Column("params", Text, nullable=False),  # JSON: a PendingAuthorization (remote/pending.py)
     # hash of the browser's consent-form cookie from the first page view; at Allow (or a skip) replaced by
     # the hash of the binding cookie issued then, which Wrike's callback checks
     Column("browser", String(64)),
@@ -108,7 +110,7 @@ codes = Table(
     Column("code", String(64), primary_key=True),  # hash
     Column("client_id", String(2048), nullable=False),
     Column("user_id", String(64), nullable=False),
-    Column("params", Text, nullable=False),
+    Column("params", Text, nullable=False),  # JSON: an AuthorizationRequest (remote/pending.py)
     Column("expires_at", Float, nullable=False),
     Column("used", Boolean, nullable=False, default=False),
 )
@@ -490,11 +492,16 @@ class Store:
 
     # ---- consent transactions -----------------------------------------------------------------------
 
-    async def save_pending(self, txn: str, client_id: str, params: dict[str, Any], expires_at: float) -> None:
+    async def save_pending(
+        self, txn: str, client_id: str, params: PendingAuthorization, expires_at: float
+    ) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
                 insert(pending).values(
-                    txn=digest(txn), client_id=client_id, params=json.dumps(params), expires_at=expires_at
+                    txn=digest(txn),
+                    client_id=client_id,
+                    params=params.model_dump_json(),
+                    expires_at=expires_at,
                 )
             )
 
@@ -504,7 +511,7 @@ class Store:
             await conn.execute(delete(pending).where(pending.c.expires_at < now))
             return int((await conn.execute(select(func.count()).select_from(pending))).scalar() or 0)
 
-    async def get_pending(self, txn: str, now: float) -> tuple[str, dict[str, Any], str | None] | None:
+    async def get_pending(self, txn: str, now: float) -> tuple[str, PendingAuthorization, str | None] | None:
         """(client id, params, browser hash) of a live transaction not yet sent to Wrike."""
         async with self.engine.connect() as conn:
             row = (
@@ -518,7 +525,7 @@ class Store:
             ).first()
         if row is None:
             return None
-        return row.client_id, json.loads(row.params), row.browser
+        return row.client_id, PendingAuthorization.model_validate_json(row.params), row.browser
 
     async def bind_pending(self, txn: str, browser: str) -> bool:
         """Tie a transaction to the first browser that opens its consent page; False if another did."""
@@ -534,7 +541,7 @@ class Store:
         return bound == digest(browser)
 
     async def approve_pending(
-        self, txn: str, upstream_state: str, params: dict[str, Any], *, binding: str
+        self, txn: str, upstream_state: str, params: PendingAuthorization, *, binding: str
     ) -> bool:
         """Record the approval (with the scopes the person kept), the state sent to Wrike and the browser
         binding issued with it; once only."""
@@ -543,13 +550,20 @@ class Store:
                 update(pending)
                 .where(pending.c.txn == digest(txn), pending.c.upstream_state.is_(None))
                 .values(
-                    upstream_state=digest(upstream_state), params=json.dumps(params), browser=digest(binding)
+                    upstream_state=digest(upstream_state),
+                    params=params.model_dump_json(),
+                    browser=digest(binding),
                 )
             )
         return bool(result.rowcount)
 
     async def save_approved_pending(
-        self, upstream_state: str, client_id: str, params: dict[str, Any], browser: str, expires_at: float
+        self,
+        upstream_state: str,
+        client_id: str,
+        params: PendingAuthorization,
+        browser: str,
+        expires_at: float,
     ) -> None:
         """An approved transaction sent to Wrike again (`browser` is already a hash), awaiting its callback."""
         async with self.engine.begin() as conn:
@@ -557,7 +571,7 @@ class Store:
                 insert(pending).values(
                     txn=digest(upstream_state + ":again"),
                     client_id=client_id,
-                    params=json.dumps(params),
+                    params=params.model_dump_json(),
                     browser=browser,
                     upstream_state=digest(upstream_state),
                     expires_at=expires_at,
@@ -570,7 +584,7 @@ class Store:
 
     async def take_pending(
         self, upstream_state: str, now: float
-    ) -> tuple[str, dict[str, Any], str | None] | None:
+    ) -> tuple[str, PendingAuthorization, str | None] | None:
         """The approved transaction Wrike's callback names, removed so it works once."""
         async with self.engine.begin() as conn:
             row = (
@@ -582,12 +596,12 @@ class Store:
             ).first()
         if row is None or row.expires_at < now:
             return None
-        return row.client_id, json.loads(row.params), row.browser
+        return row.client_id, PendingAuthorization.model_validate_json(row.params), row.browser
 
     # ---- authorization codes ------------------------------------------------------------------------
 
     async def save_code(
-        self, code: str, client_id: str, user_id: str, params: dict[str, Any], expires_at: float
+        self, code: str, client_id: str, user_id: str, params: AuthorizationRequest, expires_at: float
     ) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -595,19 +609,20 @@ class Store:
                     code=digest(code),
                     client_id=client_id,
                     user_id=user_id,
-                    params=json.dumps(params),
+                    params=params.model_dump_json(),
                     expires_at=expires_at,
                     used=False,
                 )
             )
 
-    async def get_code(self, code: str) -> tuple[str, str, dict[str, Any], float, bool] | None:
+    async def get_code(self, code: str) -> tuple[str, str, AuthorizationRequest, float, bool] | None:
         """(client id, user id, params, expiry, used) of a code."""
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(codes).where(codes.c.code == digest(code)))).first()
         if row is None:
             return None
-        return row.client_id, row.user_id, json.loads(row.params), row.expires_at, bool(row.used)
+        params = AuthorizationRequest.model_validate_json(row.params)
+        return row.client_id, row.user_id, params, row.expires_at, bool(row.used)
 
     async def spend_code(self, code: str) -> bool:
         """Mark a code used; False when it already was (a replay)."""

@@ -28,10 +28,11 @@ from wrike_mcp.auth.errors import AuthError
 from wrike_mcp.auth.oauth import grant_from_response, post_token_request
 from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
-from wrike_mcp.remote.consent import ConsentPages, client_redirect, error_page, split_approval
+from wrike_mcp.remote.consent import ConsentPages, client_redirect, error_page
+from wrike_mcp.remote.pending import NO_APPROVAL
 from wrike_mcp.remote.store import UserRow
 from wrike_mcp.remote.users import UserClients, seal_grant, user_key
-from wrike_mcp.server_commands import client_from_settings
+from wrike_mcp.runtime import client_from_settings
 from wrike_mcp.wrike.errors import WrikeError
 from wrike_mcp.wrike.models import Account, Contact
 from wrike_mcp.wrike.tokens import StaticTokenSource
@@ -85,39 +86,37 @@ class WrikeCallback:
             return error_page(
                 400, "This sign-in has expired or was already completed. Start again from your app."
             )
-        client_id, approved_params, bound_browser = found
-        approval, params = split_approval(approved_params)
+        client_id, pending, bound_browser = found
+        approval = pending.approval or NO_APPROVAL
         problem = self.pages.arrival_problem(request, state, bound_browser, approval)
         if problem is not None:
             return self.pages.refuse(state, 403, problem)
         issuer = provider.config.issuer
         if request.query_params.get("error"):
-            return client_redirect(params, issuer, {"error": "access_denied"})
+            return client_redirect(pending, issuer, {"error": "access_denied"})
         code = request.query_params.get("code", "")
         if not code:
-            return client_redirect(params, issuer, {"error": "server_error"})
+            return client_redirect(pending, issuer, {"error": "server_error"})
         try:
-            grant, user, account, requests = await self._sign_in(
-                code, params.get("asked") or params["scopes"]
-            )
+            grant, user, account, requests = await self._sign_in(code, pending.asked or pending.scopes)
         except (AuthError, WrikeError) as exc:
             log.warning("Wrike sign-in failed: %s", exc)
             return client_redirect(
-                params, issuer, {"error": "server_error", "error_description": "Wrike sign-in failed"}
+                pending, issuer, {"error": "server_error", "error_description": "Wrike sign-in failed"}
             )
-        granted = grant.scopes if grant.scopes is not None else params["scopes"]
-        scopes = [scope for scope in params["scopes"] if scope_rules.satisfies(granted, [scope])]
+        granted = grant.scopes if grant.scopes is not None else pending.scopes
+        scopes = [scope for scope in pending.scopes if scope_rules.satisfies(granted, [scope])]
         if not scopes:
-            return client_redirect(params, issuer, {"error": "access_denied"})
+            return client_redirect(pending, issuer, {"error": "access_denied"})
         user_id = user_key(account.id, user.id)
-        problem = await self.pages.consent_problem(approval, client_id, user_id, params["scopes"])
+        problem = await self.pages.consent_problem(approval, client_id, user_id, pending.scopes)
         if problem is not None:
             return self.pages.refuse(state, 403, problem)
         stored = await self.pages.store.get_user(user_id)
-        decision = grant_decision(stored, list(granted), scopes, asked_union="asked" in params)
+        decision = grant_decision(stored, list(granted), scopes, asked_union=pending.asked is not None)
         if decision == "widen" and stored is not None:  # only a stored grant is widened
-            asked = wrike_scopes(stored.scopes, params["scopes"])
-            return await self.pages.ask_wrike_again(state, client_id, {**approved_params, "asked": asked})
+            asked = wrike_scopes(stored.scopes, pending.scopes)
+            return await self.pages.ask_wrike_again(state, client_id, pending, asked)
         now = provider.clock()
         if decision == "replace":
             await self.pages.store.save_user(
@@ -135,9 +134,8 @@ class WrikeCallback:
             log.info("kept the wider stored Wrike grant of user %s; this client gets %s", user_id, scopes)
         if self.pages.consented_here(approval, user_id):
             await self.pages.store.save_consent(user_id, client_id, scopes, now)
-        kept = {key: value for key, value in params.items() if key != "asked"}
-        our_code = await provider.issue_code(client_id, user_id, {**kept, "scopes": scopes})
-        response = client_redirect(params, issuer, {"code": our_code})
+        our_code = await provider.issue_code(client_id, user_id, pending.request(scopes))
+        response = client_redirect(pending, issuer, {"code": our_code})
         self.pages.signed_in(response, state, user_id)
         return response
 

@@ -35,7 +35,7 @@ from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.store import Store
-from wrike_mcp.server_commands import client_from_settings
+from wrike_mcp.runtime import client_from_settings
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.governor import SharedBudget

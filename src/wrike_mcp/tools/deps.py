@@ -1,4 +1,9 @@
-"""What a tool reaches through its MCP context: the Wrike client, the resolver, the settings, the user's today."""
+"""What a tool reaches through its MCP context: the Wrike client, the resolver, the settings, the user's today.
+
+A server runs in one of four modes (`WrikeContext.mode`): against the built-in sandbox, with a permanent token,
+with the OAuth grant of `wrike-mcp auth login`, or remote (multi-user HTTP, each request its signed-in user's).
+The first three serve one `StaticContext`; remote mode serves `UserContexts`, one per request.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,13 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.mcpserver import Context
 from mcp.types import ClientCapabilities
 
+from wrike_mcp import scopes as scope_rules
 from wrike_mcp.config import Settings
 
 if TYPE_CHECKING:
@@ -21,12 +27,15 @@ if TYPE_CHECKING:
     from wrike_mcp.wrike.resolve import Resolver
 
 
+Mode = Literal["sandbox", "permanent token", "oauth", "oauth (remote, multi-user)"]
+
+
 @dataclass
 class WrikeContext:
     settings: Settings
     client: WrikeClient
-    granted_scopes: frozenset[str] | None  # None: unknown (permanent token without WRIKE_SCOPES)
-    mode: str  # "sandbox", "permanent token" or "oauth"
+    granted_scopes: frozenset[str] | None = None  # None: unknown (permanent token without WRIKE_SCOPES)
+    mode: Mode = "permanent token"
     # Signs bulk update previews (tools/bulk.py), never sent out: random per server; in remote mode derived per
     # user from the secret key, so a preview made on one replica is applied on another.
     preview_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
@@ -77,14 +86,49 @@ CLIENT_CAPABILITIES: ContextVar[ClientCapabilities | None] = ContextVar(
 )
 
 
-def current(default: WrikeContext | None) -> WrikeContext:
-    """This request's user's context (remote mode), else the server's own."""
-    state = REQUEST_CONTEXT.get() or default
-    if state is None:
-        raise RuntimeError("no Wrike context for this request (remote mode serves authenticated HTTP only)")
-    return state
+class ContextProvider(Protocol):
+    """Where each request's WrikeContext comes from (what `create_server` takes)."""
+
+    @property
+    def offered_scopes(self) -> frozenset[str] | None:
+        """The scopes that decide which tools the server registers (None: unknown, so all)."""
+        ...
+
+    def current(self) -> WrikeContext:
+        """The context of the request being handled."""
+        ...
+
+
+@dataclass(frozen=True)
+class StaticContext:
+    """One context for every request: the sandbox, a permanent token or `auth login`'s grant."""
+
+    context: WrikeContext
+
+    @property
+    def offered_scopes(self) -> frozenset[str] | None:
+        return self.context.granted_scopes
+
+    def current(self) -> WrikeContext:
+        return self.context
+
+
+@dataclass(frozen=True)
+class UserContexts:
+    """Remote mode: each request is its signed-in user's, whose context the HTTP gate puts in the request
+    (REQUEST_CONTEXT_KEY). Every tool is registered; each user is offered those their scopes cover."""
+
+    offered_scopes: frozenset[str] = scope_rules.KNOWN_SCOPES
+
+    def current(self) -> WrikeContext:
+        state = REQUEST_CONTEXT.get()
+        if state is None:
+            raise RuntimeError(
+                "no Wrike context for this request (remote mode serves authenticated HTTP only)"
+            )
+        return state
 
 
 def wrike(ctx: Context[Any]) -> WrikeContext:
-    default = ctx.request_context.lifespan_context
-    return current(default if isinstance(default, WrikeContext) else None)
+    contexts: ContextProvider = ctx.request_context.lifespan_context
+    return contexts.current()

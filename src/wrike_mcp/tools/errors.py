@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 from wrike_mcp import scopes as scope_rules
+from wrike_mcp.tools.deps import REQUEST_CONTEXT
 from wrike_mcp.wrike import errors as wrike_errors
 from wrike_mcp.wrike.client import LOCAL_RATE_LIMIT
 
@@ -28,6 +29,11 @@ def tool_error_message(exc: BaseException, tool: str, scopes: Sequence[str]) -> 
     if isinstance(exc, wrike_errors.AccessForbidden | wrike_errors.NotAllowed):
         return refused_message(exc, tool, scopes)
     if isinstance(exc, wrike_errors.NotAuthorized):
+        context = (
+            REQUEST_CONTEXT.get()
+        )  # set for a remote user's request only: their sign-in is the credential
+        if context is not None and context.mode == "oauth (remote, multi-user)":
+            return "Wrike rejected your sign-in (401): sign in to wrike-mcp again from your app"
         return "Wrike rejected the credentials (401): check WRIKE_ACCESS_TOKEN or run `wrike-mcp auth login`"
     if isinstance(exc, wrike_errors.RateLimited):
         # Retry-After may be an HTTP date that has (almost) passed: say "1 s", never "0 s" or "a minute"

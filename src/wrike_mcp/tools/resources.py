@@ -4,7 +4,8 @@ Resources follow the tools' output contract (DESIGN §5): compact JSON, ids next
 the documented limits. An id Wrike does not know is the SDK's `ResourceNotFoundError` (JSON-RPC -32602);
 any other Wrike failure is a `ResourceError` whose message says what to do.
 
-Static resources cannot take a Context, so everything here closes over the server's `WrikeContext`.
+Static resources cannot take a Context, so everything here closes over the server's `ContextProvider` and
+asks it for the request's `WrikeContext` (the server's own, or in remote mode the signed-in user's).
 Completion (one handler per server) serves prompt arguments (`folder`, `project`, `person`) and the
 `id` of `wrike://folder/{id}` from the resolver's caches, by prefix, at most 20 values.
 """
@@ -27,7 +28,7 @@ from mcp.types import (
 from pydantic import BaseModel, Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.deps import WrikeContext, current
+from wrike_mcp.tools.deps import ContextProvider, WrikeContext
 from wrike_mcp.tools.errors import tool_error_message
 from wrike_mcp.tools.output import Model, Ref, compact_json, show_title
 from wrike_mcp.wrike.errors import InvalidParameter, InvalidRequest, ResourceNotFound, WrikeError
@@ -254,26 +255,26 @@ def declared_uri(uri: str) -> str | None:
     return None
 
 
-def register(server: MCPServer[Any], default: WrikeContext | None, *, offered: Callable[[str], bool]) -> None:
+def register(server: MCPServer[Any], contexts: ContextProvider, *, offered: Callable[[str], bool]) -> None:
     """Add the resources and resource templates `offered` names, and completion for those that complete.
 
-    `default` serves every request of a single-user server; in remote mode each request brings its user's.
+    `contexts` gives each request's context: the server's own, or in remote mode the signed-in user's.
     `offered(uri or prompt name)` says whether the configuration, and at request time the request's user,
     is offered it; completion answers only for prompts and templates so offered.
     """
     if offered(ME_URI):
-        _register_me(server, default)
+        _register_me(server, contexts)
     if offered(WORKFLOWS_URI):
-        _register_workflows(server, default)
+        _register_workflows(server, contexts)
     if offered(TASK_URI):
-        _register_task(server, default)
+        _register_task(server, contexts)
     if offered(FOLDER_URI):
-        _register_folder(server, default)
+        _register_folder(server, contexts)
     if any(offered(name) for name in (FOLDER_URI, *COMPLETING_PROMPTS)):
-        _register_completion(server, default, offered)
+        _register_completion(server, contexts, offered)
 
 
-def _register_me(server: MCPServer[Any], default: WrikeContext | None) -> None:
+def _register_me(server: MCPServer[Any], contexts: ContextProvider) -> None:
     @server.resource(
         ME_URI,
         name="me",
@@ -282,10 +283,10 @@ def _register_me(server: MCPServer[Any], default: WrikeContext | None) -> None:
         mime_type=JSON,
     )
     async def read_me() -> str:
-        return await _guarded("user", "me", lambda: _render(me_resource(current(default))))
+        return await _guarded("user", "me", lambda: _render(me_resource(contexts.current())))
 
 
-def _register_workflows(server: MCPServer[Any], default: WrikeContext | None) -> None:
+def _register_workflows(server: MCPServer[Any], contexts: ContextProvider) -> None:
     @server.resource(
         WORKFLOWS_URI,
         name="workflows",
@@ -294,10 +295,10 @@ def _register_workflows(server: MCPServer[Any], default: WrikeContext | None) ->
         mime_type=JSON,
     )
     async def read_workflows() -> str:
-        return await _guarded("workflows", "list", lambda: _render(workflows_resource(current(default))))
+        return await _guarded("workflows", "list", lambda: _render(workflows_resource(contexts.current())))
 
 
-def _register_task(server: MCPServer[Any], default: WrikeContext | None) -> None:
+def _register_task(server: MCPServer[Any], contexts: ContextProvider) -> None:
     @server.resource(
         TASK_URI,
         name="task",
@@ -309,10 +310,10 @@ def _register_task(server: MCPServer[Any], default: WrikeContext | None) -> None
     )
     async def read_task(id: str) -> str:
         task_id = _check_id("task", id)
-        return await _guarded("task", task_id, lambda: _render(task_resource(current(default), task_id)))
+        return await _guarded("task", task_id, lambda: _render(task_resource(contexts.current(), task_id)))
 
 
-def _register_folder(server: MCPServer[Any], default: WrikeContext | None) -> None:
+def _register_folder(server: MCPServer[Any], contexts: ContextProvider) -> None:
     @server.resource(
         FOLDER_URI,
         name="folder",
@@ -325,12 +326,12 @@ def _register_folder(server: MCPServer[Any], default: WrikeContext | None) -> No
     async def read_folder(id: str) -> str:
         folder_id = _check_id("folder", id)
         return await _guarded(
-            "folder", folder_id, lambda: _render(folder_resource(current(default), folder_id))
+            "folder", folder_id, lambda: _render(folder_resource(contexts.current(), folder_id))
         )
 
 
 def _register_completion(
-    server: MCPServer[Any], default: WrikeContext | None, offered: Callable[[str], bool]
+    server: MCPServer[Any], contexts: ContextProvider, offered: Callable[[str], bool]
 ) -> None:
     @server.completion()  # type: ignore[no-untyped-call, untyped-decorator]
     async def handle_completion(
@@ -342,7 +343,7 @@ def _register_completion(
         if kind is None or not offered(ref.uri if isinstance(ref, ResourceTemplateReference) else ref.name):
             return None
         try:
-            return await complete(current(default), kind, argument.value)
+            return await complete(contexts.current(), kind, argument.value)
         except WrikeError:
             return Completion(values=[], total=0, has_more=False)  # completion is best-effort
 

@@ -1,4 +1,5 @@
-"""`wrike-mcp auth login | status | logout`. Output never contains a token or a secret."""
+"""`wrike-mcp auth login | status | logout`: command-line glue over auth/. Output never contains a token or a
+secret."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from wrike_mcp.auth.login import LoginFlow, login_with_listener, login_with_past
 from wrike_mcp.auth.oauth import api_base_url
 from wrike_mcp.auth.store import Grant, TokenStore
 from wrike_mcp.config import Settings
+from wrike_mcp.runtime import client_from_settings
 from wrike_mcp.wrike.errors import WrikeError
 
 EXIT_OK = 0
@@ -79,7 +81,12 @@ def _login(
     stdin: TextIO,
     open_browser: Callable[[str], object],
 ) -> int:
-    flow = LoginFlow(settings, requested_scopes(args, settings), store)
+    flow = LoginFlow(
+        settings,
+        requested_scopes(args, settings),
+        store,
+        open_client=lambda source: client_from_settings(settings, source),
+    )
     if getattr(args, "no_browser", False):
         grant = asyncio.run(login_with_paste(flow, out=out, stdin=stdin))
     else:
