@@ -55,6 +55,16 @@ def due_day(task: Any) -> date | None:
     return task.dates.due.date() if task.dates.due else None
 
 
+def due_within(tasks: list[Any], first: date | None, last: date | None) -> set[str]:
+    """Tasks due from `first` to `last`, both days included (None: open)."""
+    found = set()
+    for task in tasks:
+        day = due_day(task)
+        if day is not None and (first is None or day >= first) and (last is None or day <= last):
+            found.add(task.id)
+    return found
+
+
 def proper_subset(expected: set[str], among: list[Any]) -> set[str]:
     """The expected ids, checked to be a non-empty part of `among` (so ignoring the filter shows)."""
     everything = {t.id for t in among}
@@ -174,15 +184,15 @@ async def test_due_range_is_inclusive_on_both_days(client: Client, sandbox_state
     tasks = live_tasks(sandbox_state)
     dues = sorted({d for t in tasks if (d := due_day(t))})
     first, last = dues[len(dues) // 3], dues[len(dues) // 2]
-    expected = proper_subset({t.id for t in tasks if (d := due_day(t)) and first <= d <= last}, tasks)
+    expected = proper_subset(due_within(tasks, first, last), tasks)
     # tasks due on either end day are in: the range is whole days
     assert {t.id for t in tasks if due_day(t) in (first, last)} <= expected
     found = await found_ids(client, due_after=first.isoformat(), due_before=last.isoformat())
     assert found == expected
     after = await found_ids(client, due_after=last.isoformat())
-    assert after == proper_subset({t.id for t in tasks if (d := due_day(t)) and d >= last}, tasks)
+    assert after == proper_subset(due_within(tasks, last, None), tasks)
     before = await found_ids(client, due_before=first.isoformat())
-    assert before == proper_subset({t.id for t in tasks if (d := due_day(t)) and d <= first}, tasks)
+    assert before == proper_subset(due_within(tasks, None, first), tasks)
 
 
 async def test_updated_range_covers_whole_utc_days(client: Client, sandbox_state: Any) -> None:
@@ -220,17 +230,15 @@ async def test_overdue_counts_from_the_users_today_in_their_wrike_time_zone(
         task.dates.due = datetime.combine(day, time(17))
     tasks = live_tasks(sandbox_state)
     expected = proper_subset(
-        {t.id for t in tasks if t.status == "Active" and (d := due_day(t)) and d < user_today}, tasks
+        due_within([t for t in tasks if t.status == "Active"], None, user_today - timedelta(days=1)), tasks
     )
     found = await found_ids(client, overdue=True)
     assert due_yesterday.id in found and due_today.id not in found
     assert found == expected
     # with a due range, overdue narrows its end to the user's yesterday
-    week_ago = (user_today - timedelta(days=7)).isoformat()
-    narrowed = await found_ids(client, overdue=True, due_after=week_ago)
-    assert narrowed == {
-        i for i in expected if due_day(sandbox_state.tasks[i]) >= user_today - timedelta(days=7)
-    }
+    week_ago = user_today - timedelta(days=7)
+    narrowed = await found_ids(client, overdue=True, due_after=week_ago.isoformat())
+    assert narrowed == expected & due_within(tasks, week_ago, None)
 
 
 # ---- sorting, paging ------------------------------------------------------------------------------------
