@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import pydantic
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.types import CallToolResult, TextContent, Tool, ToolAnnotations
 from pydantic import BaseModel
 
@@ -320,8 +322,32 @@ def register(server: MCPServer[Any], specs: Iterable[ToolSpec], *, output_schema
         )
         tool = registered_tool(server, spec.name)
         tool.parameters = slim(tool.parameters)
+        tool.fn_metadata.arg_model = as_published(tool.fn_metadata.arg_model)
         if output_schemas:
             tool.fn_metadata.output_schema = slim(tool.fn_metadata.output_schema)
+
+
+def as_published(model: type[ArgModelBase]) -> type[ArgModelBase]:
+    """The arguments model refusing what the published schema rules out but pydantic would take: an explicit
+    null for an optional argument (the schema leaves null out: omitting it is how to say "none") and a
+    non-boolean for a boolean ("0" would otherwise quietly be false)."""
+    booleans = {name for name, field in model.model_fields.items() if field.annotation is bool}
+    optional = {name for name, field in model.model_fields.items() if not field.is_required()}
+
+    def check(data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if value is None and name in optional:
+                    raise ValueError(f"{name} is null: leave it out instead")
+                if name in booleans and not isinstance(value, bool):
+                    raise ValueError(f"{name} must be true or false")
+        return data
+
+    return pydantic.create_model(
+        model.__name__,
+        __base__=model,
+        __validators__={"as_published": pydantic.model_validator(mode="before")(check)},  # type: ignore[dict-item]
+    )
 
 
 def enforced_input_schema(server: MCPServer[Any], name: str) -> dict[str, Any]:
