@@ -24,6 +24,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.types import CallToolResult, TextContent, Tool, ToolAnnotations
 from pydantic import BaseModel
+from pydantic_core import PydanticCustomError
 
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.sdk_adapter import registered_tool
@@ -331,23 +332,27 @@ def as_published(model: type[ArgModelBase]) -> type[ArgModelBase]:
     """The arguments model refusing what the published schema rules out but pydantic would take: an explicit
     null for an optional argument (the schema leaves null out: omitting it is how to say "none") and a
     non-boolean for a boolean ("0" would otherwise quietly be false)."""
-    booleans = {name for name, field in model.model_fields.items() if field.annotation is bool}
-    optional = {name for name, field in model.model_fields.items() if not field.is_required()}
+    fields = model.model_fields
+    optional = [name for name, field in fields.items() if not field.is_required()]
+    booleans = [name for name, field in fields.items() if field.annotation is bool]
+    checks: dict[str, Any] = {}
+    if optional:
+        checks["no_null"] = pydantic.field_validator(*optional, mode="before")(_not_null)
+    if booleans:
+        checks["only_booleans"] = pydantic.field_validator(*booleans, mode="before")(_boolean)
+    return pydantic.create_model(model.__name__, __base__=model, __validators__=checks)
 
-    def check(data: Any) -> Any:
-        if isinstance(data, dict):
-            for name, value in data.items():
-                if value is None and name in optional:
-                    raise ValueError(f"{name} is null: leave it out instead")
-                if name in booleans and not isinstance(value, bool):
-                    raise ValueError(f"{name} must be true or false")
-        return data
 
-    return pydantic.create_model(
-        model.__name__,
-        __base__=model,
-        __validators__={"as_published": pydantic.model_validator(mode="before")(check)},  # type: ignore[dict-item]
-    )
+def _not_null(cls: type[BaseModel], value: Any) -> Any:
+    if value is None:
+        raise PydanticCustomError("null_argument", "null is not a value here: leave the argument out")
+    return value
+
+
+def _boolean(cls: type[BaseModel], value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "must be true or false")
+    return value
 
 
 def enforced_input_schema(server: MCPServer[Any], name: str) -> dict[str, Any]:
