@@ -7,7 +7,11 @@ STAMP  := $(VENV)/.installed
 .PHONY: install test check lint typecheck format snapshots run sandbox inspect conformance node22 ci docker dist mcpb clean
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV) || { \
+	    rm -rf $(VENV); \
+	    echo "make: could not create $(VENV) with $(PYTHON) (or python3): is its venv module installed?" \
+	        "On Debian/Ubuntu: apt-get install $(notdir $(PYTHON))-venv" >&2; \
+	    exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)

@@ -37,6 +37,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.remote.conftest import POSTGRES_ADMIN_URL  # noqa: E402  (WRIKE_MCP_TEST_POSTGRES, as the tests)
 from tests.remote.helpers import (  # noqa: E402
     WRIKE_MCP,
     base_env,
@@ -164,7 +165,7 @@ async def overhead(calls: int) -> dict[str, Any]:
 async def load(users: int, per_user: int, replicas: int, wrike_limit: int) -> dict[str, Any]:
     import asyncpg
 
-    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
     name = f"wrike_mcp_bench_{secrets.token_hex(4)}"
     await admin.execute(f'CREATE DATABASE "{name}"')
     people = [f"{first.lower()}.{last.lower()}@{EMAIL_DOMAIN}" for first, last, _, _ in PEOPLE]
@@ -174,7 +175,7 @@ async def load(users: int, per_user: int, replicas: int, wrike_limit: int) -> di
             sandbox_process(Path(directory), rate_limit=wrike_limit) as sandbox_url,
         ):
             tmp = Path(directory)
-            database = f"postgresql://postgres@127.0.0.1:5432/{name}"
+            database = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
             port_a = free_port()
             public = f"http://127.0.0.1:{port_a}"  # one public URL, as behind one proxy
             # one Wrike budget per grant, counted in the store by every replica: Wrike's limit itself

@@ -84,6 +84,10 @@ FOLDERS = [
     "MQAAAAEFzrSO",
     "Engineering/Mobile App",
     "Operations/Hiring",
+    "Engineering/Platform/API Revamp/Backend",
+    "IEAAB2CDI4AAAAAU",  # Engineering/Mobile App/Releases
+    "Marketing/Content",
+    "Operations/Finance",
 ]
 PROJECTS = [
     "Marketing/Campaigns/Q3 Launch",
@@ -91,6 +95,10 @@ PROJECTS = [
     "Engineering/Mobile App",
     "Operations/Office Move",
     "MQAAAAEFzrSO",
+    "Spring Campaign",
+    "Engineering/Platform/Infrastructure",
+    "IEAAB2CDI4AAAAAV",  # Engineering/Legacy Portal
+    "Operations/Finance/Annual Budget",
 ]
 PEOPLE = [
     "me",
@@ -532,9 +540,9 @@ FOCUSED: dict[str, Callable[[], st.SearchStrategy[dict[str, Any]]]] = {
 }
 
 
-def arguments(schema: dict[str, Any], tool: str) -> st.SearchStrategy[tuple[bool, dict[str, Any]]]:
-    """Tool arguments, each marked whether they satisfy the schema: half valid, half with one violation
-    (the arguments object itself stays an object). A tool in FOCUSED gets its valid calls from its strategy."""
+def valid_arguments(schema: dict[str, Any], tool: str) -> st.SearchStrategy[dict[str, Any]]:
+    """Arguments that satisfy the schema, mostly naming seed entities; a tool in FOCUSED gets them from its
+    strategy."""
     hints = {**HINTS, **TOOL_HINTS.get(tool, {})}
     rules = RULES.get(tool, [])
     focused = FOCUSED.get(tool)
@@ -544,8 +552,30 @@ def arguments(schema: dict[str, Any], tool: str) -> st.SearchStrategy[tuple[bool
         seeded = valid_object(schema, hints, seeded=True).filter(
             lambda args: all(rule(args) for rule in rules)
         )
-    valid_args = _mostly(seeded, valid_object(schema, hints))
-    return st.one_of(
-        valid_args.map(lambda args: (True, args)),
-        invalid_object(schema, hints).map(lambda args: (False, args)),
-    )
+    return _mostly(seeded, valid_object(schema, hints))
+
+
+def invalid_arguments(schema: dict[str, Any], tool: str) -> st.SearchStrategy[dict[str, Any]]:
+    """Arguments with one violation of the schema (the arguments object itself stays an object)."""
+    return invalid_object(schema, {**HINTS, **TOOL_HINTS.get(tool, {})})
+
+
+def valid_choices(schema: dict[str, Any], tool: str) -> int | None:
+    """How many distinct valid argument objects `valid_arguments` can draw when that is finite (booleans,
+    enums, ids of a fixed shape, of which only the real ones are drawn), else None: a tool with few cannot
+    get many distinct valid cases."""
+    hints = {**HINTS, **TOOL_HINTS.get(tool, {})}
+    required = set(schema.get("required", []))
+    count = 1
+    for name, prop in schema.get("properties", {}).items():
+        absent = 0 if name in required else 1
+        if prop.get("type") == "boolean":
+            count *= 2 + absent
+        elif "enum" in prop:
+            count *= len(prop["enum"]) + absent
+        elif "pattern" in prop and hints.get(name):
+            matches = re.compile(prop["pattern"]).fullmatch
+            count *= sum(1 for value in hints[name] if matches(value)) + absent
+        else:
+            return None
+    return count

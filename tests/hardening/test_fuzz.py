@@ -19,12 +19,19 @@ import anyio.from_thread
 import httpx
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
 from mcp import Client, MCPError
 from mcp.types import Tool
 
 from tests.hardening.helpers import CANARY_TOKEN, FIRST_LINE_MAX, leaks, text_of
-from tests.hardening.schema_strategies import PLANTED_JOBS, arguments, plant_jobs
+from tests.hardening.schema_strategies import (
+    PLANTED_JOBS,
+    invalid_arguments,
+    plant_jobs,
+    valid_arguments,
+    valid_choices,
+)
 from tests.tools.tool_helpers import SANDBOX_BASE_URL
 from wrike_mcp.config import Settings
 from wrike_mcp.sandbox import create_app
@@ -49,9 +56,14 @@ CHANGES_REFERENCES = {"update_task", "update_project", "delete_task", "add_depen
 MIN_SUCCESS_SHARE = 0.30
 # The share is a property of a sample, and Hypothesis's random samples cluster (runs of near-identical cases):
 # measured on 9 to 77 valid cases per run, it swung from 6% to 90% for one tool. So the share is asserted on
-# the same examples every run (derandomised, as the CI profile does everywhere); FUZZ_RANDOM=1 draws new
-# examples, which still check every call's error contract, and reports the share without asserting it.
+# the same examples every run: drawn from FUZZ_SEED, not from `derandomize`, whose seed is a hash of the test
+# function's source (two harmless lines added to the test once moved create_task from 30% to 28%), and never
+# from an example database. FUZZ_RANDOM=1 draws new examples, which still check every call's error contract,
+# and reports the share without asserting it.
 RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
+FUZZ_SEED = 20261204
+# A share of a handful of cases says nothing: every tool gets at least this many valid ones.
+MIN_VALID_CASES = 20
 PREFIX = re.compile(r"^Error executing tool \w+: ")
 
 
@@ -144,22 +156,17 @@ def test_fuzz_tool(tool: str, harness: Harness, caplog: pytest.LogCaptureFixture
     assert tool in harness.tools, f"{tool} is not offered"
     schema = harness.schemas[tool]
     published = harness.tools[tool].input_schema
+    checkers = [jsonschema.Draft202012Validator(one) for one in (published, schema)]
+
+    def forbidden(args: dict[str, Any]) -> bool:
+        """Whether the schema clients see, or the one the server enforces (with length limits), rules out
+        these arguments: then the call must be refused, whatever the tool would make of them."""
+        return any(not checker.is_valid(args) for checker in checkers)
+
     seen = {"valid": 0, "valid ok": 0, "ok": 0, "error": 0}
     valid_failures: list[str] = []  # why valid cases failed, for the message when too many do
 
-    @settings(
-        max_examples=harness.examples,
-        derandomize=not RANDOM,
-        database=None,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-        ],
-    )
-    @given(arguments(schema, tool))
-    def one_call(case: tuple[bool, dict[str, Any]]) -> None:
-        is_valid, args = case
+    def one_call(is_valid: bool, args: dict[str, Any]) -> None:
         seen["valid"] += is_valid
         if is_valid:  # what the server accepts, the schema clients see must admit
             jsonschema.validate(args, published)
@@ -170,6 +177,9 @@ def test_fuzz_tool(tool: str, harness: Harness, caplog: pytest.LogCaptureFixture
         text = text_of(result)
         assert not leaks({CANARY_TOKEN}, text), "the token in a result"
         if not result.is_error:
+            assert is_valid or not forbidden(args), (
+                f"{tool} accepted arguments its schema forbids: {args!r:.300}"
+            )
             seen["ok"] += 1
             seen["valid ok"] += is_valid
             assert result.structured_content is not None, text[:300]
@@ -186,9 +196,34 @@ def test_fuzz_tool(tool: str, harness: Harness, caplog: pytest.LogCaptureFixture
         assert "failed unexpectedly" not in line, line
         assert "Traceback" not in text, text[:500]
 
-    one_call()
+    def run(strategy: st.SearchStrategy[dict[str, Any]], is_valid: bool) -> None:
+        @settings(
+            max_examples=harness.examples // 2,
+            derandomize=False,
+            database=None,
+            suppress_health_check=[
+                HealthCheck.function_scoped_fixture,
+                HealthCheck.too_slow,
+                HealthCheck.data_too_large,
+                HealthCheck.filter_too_much,
+            ],
+        )
+        @given(strategy)
+        def case(args: dict[str, Any]) -> None:
+            one_call(is_valid, args)
+
+        (case if RANDOM else seed(FUZZ_SEED)(case))()
+
+    # Valid and invalid cases drawn apart, half the examples each: in one mixed draw, valid cases (fewer
+    # distinct ones: they name seed entities) were 4 to 13 of a tool's cases.
+    run(valid_arguments(schema, tool), True)
+    run(invalid_arguments(schema, tool), False)
     unexpected = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert not unexpected, unexpected[:3]
+    choices = valid_choices(schema, tool)
+    assert seen["valid"] >= min(MIN_VALID_CASES, choices or MIN_VALID_CASES), (
+        f"only {seen['valid']} valid cases"
+    )
     share = seen["valid ok"] / seen["valid"]
     print(
         f"{tool}: {seen['valid ok']} of {seen['valid']} valid cases succeeded ({share:.0%}); {seen['error']} errors"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,6 +20,11 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+def shown(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(//[^/:@]+):[^/@]*@", r"\1:***@", url)
+
+
 async def _postgres_admin() -> Any:  # an asyncpg connection (asyncpg has no type hints)
     import asyncpg
 
@@ -26,8 +32,11 @@ async def _postgres_admin() -> Any:  # an asyncpg connection (asyncpg has no typ
         return await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required in CI and not reachable at {POSTGRES_ADMIN_URL}: {exc}")
-        pytest.skip(f"no PostgreSQL at {POSTGRES_ADMIN_URL} ({type(exc).__name__}); CI runs these")
+            pytest.fail(
+                f"PostgreSQL is required in CI and not reachable at {shown(POSTGRES_ADMIN_URL)}: {exc} "
+                "(WRIKE_MCP_TEST_POSTGRES: the URL of a role that may create databases; .ci/run makes one)"
+            )
+        pytest.skip(f"no PostgreSQL at {shown(POSTGRES_ADMIN_URL)} ({type(exc).__name__}); CI runs these")
 
 
 @contextlib.asynccontextmanager
@@ -65,8 +74,13 @@ def sandbox() -> Iterator[BackgroundSandbox]:
         yield running
 
 
+# Long enough for a burst of calls to finish on a loaded 2-core machine before the refreshed token is due
+# again (at three quarters of its life, auth/oauth.py refresh_due), short enough to wait for in a test.
+SHORT_TOKEN_TTL = 8
+
+
 @pytest.fixture
 def short_token_sandbox() -> Iterator[BackgroundSandbox]:
-    """Wrike access tokens that live 2 s (`wrike-mcp sandbox --token-ttl 2`)."""
-    with BackgroundSandbox(SandboxConfig(token_ttl=2)) as running:
+    """Wrike access tokens that live SHORT_TOKEN_TTL seconds (`wrike-mcp sandbox --token-ttl 8`)."""
+    with BackgroundSandbox(SandboxConfig(token_ttl=SHORT_TOKEN_TTL)) as running:
         yield running

@@ -4,6 +4,7 @@ across both, and losing a replica mid-load loses nothing."""
 from __future__ import annotations
 
 import itertools
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.remote.conftest import SHORT_TOKEN_TTL
 from tests.remote.helpers import Browser, Replica, free_port, oauth_provider, start_replica, structured
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
@@ -85,18 +87,25 @@ async def test_token_from_a_works_on_b_and_one_refresh_serves_both(
         me = await call(b, token, "get_me", {})
         assert me["user"]["name"] == "Diego Alvarez"
 
-        await anyio.sleep(2.5)  # the Wrike access token (2 s) has expired
+        due_after = SHORT_TOKEN_TTL * 3 / 4  # a token is refreshed from three quarters of its life on
+        await anyio.sleep(due_after + 0.5)
         before = refreshes(short_token_sandbox)
         results: list[dict[str, Any]] = []
 
         async def one(replica: Replica) -> None:
             results.append(await call(replica, token, "search_tasks", {"limit": 1}))
 
+        started = time.monotonic()
         async with anyio.create_task_group() as group:
             for replica in itertools.islice(itertools.cycle([a, b]), 20):
                 group.start_soon(one, replica)
+        took = time.monotonic() - started
         assert len(results) == 20
-        assert refreshes(short_token_sandbox) - before == 1
+        # One refresh per lifetime of the refreshed token: one, unless the burst outlasted a token (a machine
+        # loaded enough for that must not fail the test; 20 calls refreshing alone, or each replica, still do).
+        assert 1 <= refreshes(short_token_sandbox) - before <= 1 + int(took // due_after), (
+            f"burst of {took:.1f} s"
+        )
     finally:
         a.stop()
         b.stop()

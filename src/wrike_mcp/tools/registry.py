@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import pydantic
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.types import CallToolResult, TextContent, Tool, ToolAnnotations
 from pydantic import BaseModel
+from pydantic_core import PydanticCustomError
 
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.sdk_adapter import registered_tool
@@ -320,8 +323,36 @@ def register(server: MCPServer[Any], specs: Iterable[ToolSpec], *, output_schema
         )
         tool = registered_tool(server, spec.name)
         tool.parameters = slim(tool.parameters)
+        tool.fn_metadata.arg_model = as_published(tool.fn_metadata.arg_model)
         if output_schemas:
             tool.fn_metadata.output_schema = slim(tool.fn_metadata.output_schema)
+
+
+def as_published(model: type[ArgModelBase]) -> type[ArgModelBase]:
+    """The arguments model refusing what the published schema rules out but pydantic would take: an explicit
+    null for an optional argument (the schema leaves null out: omitting it is how to say "none") and a
+    non-boolean for a boolean ("0" would otherwise quietly be false)."""
+    fields = model.model_fields
+    optional = [name for name, field in fields.items() if not field.is_required()]
+    booleans = [name for name, field in fields.items() if field.annotation is bool]
+    checks: dict[str, Any] = {}
+    if optional:
+        checks["no_null"] = pydantic.field_validator(*optional, mode="before")(_not_null)
+    if booleans:
+        checks["only_booleans"] = pydantic.field_validator(*booleans, mode="before")(_boolean)
+    return pydantic.create_model(model.__name__, __base__=model, __validators__=checks)
+
+
+def _not_null(cls: type[BaseModel], value: Any) -> Any:
+    if value is None:
+        raise PydanticCustomError("null_argument", "null is not a value here: leave the argument out")
+    return value
+
+
+def _boolean(cls: type[BaseModel], value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "must be true or false")
+    return value
 
 
 def enforced_input_schema(server: MCPServer[Any], name: str) -> dict[str, Any]:

@@ -1,0 +1,304 @@
+"""search_tasks, one filter at a time: each test computes the expected tasks from the sandbox's seed data
+with plain Python (never through wrike-mcp), checks the set is non-empty and smaller than what the filter
+leaves out, and compares it with every page the tool returns, so a filter that is dropped, or a sort or
+default that is flipped, fails here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from mcp import Client
+
+from tests.tools.tool_helpers import call, own_task_client, state_folder
+from wrike_mcp.server import WrikeMCPServer
+
+Q3 = "Marketing/Campaigns/Q3 Launch"
+
+
+@pytest.fixture
+async def client(server: WrikeMCPServer) -> AsyncIterator[Client]:
+    """One protocol era is enough here: the filters are the same in both (test_tasks.py runs both)."""
+    async with own_task_client(server) as opened:
+        yield opened
+
+
+# ---- the expected tasks, from the sandbox's state -------------------------------------------------------
+
+
+def live_tasks(state: Any, *, subtasks: bool = False) -> list[Any]:
+    """What an account-wide search sees: tasks outside the Recycle Bin, subtasks only when asked for."""
+    return [t for t in state.tasks.values() if not t.deleted and (subtasks or not t.super_task_ids)]
+
+
+def contact(state: Any, name: str) -> Any:
+    return next(c for c in state.contacts.values() if c.name == name)
+
+
+def me(state: Any) -> Any:
+    return state.contacts[state.access_tokens["wrike-sandbox-token"].user_id]
+
+
+def folder_and_below(state: Any, folder_id: str) -> set[str]:
+    found = {folder_id}
+    while True:
+        more = {f.id for f in state.folders.values() if not f.deleted and found & set(f.parent_ids)} - found
+        if not more:
+            return found
+        found |= more
+
+
+def due_day(task: Any) -> date | None:
+    return task.dates.due.date() if task.dates.due else None
+
+
+def due_within(tasks: list[Any], first: date | None, last: date | None) -> set[str]:
+    """Tasks due from `first` to `last`, both days included (None: open)."""
+    found = set()
+    for task in tasks:
+        day = due_day(task)
+        if day is not None and (first is None or day >= first) and (last is None or day <= last):
+            found.add(task.id)
+    return found
+
+
+def proper_subset(expected: set[str], among: list[Any]) -> set[str]:
+    """The expected ids, checked to be a non-empty part of `among` (so ignoring the filter shows)."""
+    everything = {t.id for t in among}
+    assert expected, "the seed data gives this filter nothing to find"
+    assert expected < everything, "the filter would select everything: the test could not see it ignored"
+    return expected
+
+
+async def search_all(client: Client, **arguments: Any) -> list[dict[str, Any]]:
+    """Every item of a search, page after page through next_cursor; each page's total must agree."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    totals: set[int] = set()
+    while True:
+        page = await call(client, "search_tasks", **arguments, **({"cursor": cursor} if cursor else {}))
+        items += page["items"]
+        if "total" in page:
+            totals.add(page["total"])
+        cursor = page.get("next_cursor")
+        if cursor is None:
+            break
+    assert len({item["id"] for item in items}) == len(items), "a task came twice across pages"
+    if "text" not in arguments:
+        assert totals == {len(items)}
+    return items
+
+
+async def found_ids(client: Client, **arguments: Any) -> set[str]:
+    return {item["id"] for item in await search_all(client, limit=200, **arguments)}
+
+
+# ---- each filter ----------------------------------------------------------------------------------------
+
+
+async def test_author_filter(client: Client, sandbox_state: Any) -> None:
+    ivan = contact(sandbox_state, "Ivan Petrov")
+    tasks = live_tasks(sandbox_state)
+    expected = proper_subset({t.id for t in tasks if t.author_id == ivan.id}, tasks)
+    assert await found_ids(client, author="Ivan Petrov") == expected
+
+
+async def test_assignee_filter(client: Client, sandbox_state: Any) -> None:
+    hana = contact(sandbox_state, "Hana Sato")
+    tasks = live_tasks(sandbox_state)
+    expected = proper_subset({t.id for t in tasks if hana.id in t.responsible_ids}, tasks)
+    assert await found_ids(client, assignee="hana.sato@northwind.example") == expected
+
+
+async def test_importance_filter(client: Client, sandbox_state: Any) -> None:
+    tasks = live_tasks(sandbox_state)
+    expected = proper_subset({t.id for t in tasks if t.importance == "Low"}, tasks)
+    assert await found_ids(client, importance="Low") == expected
+
+
+async def test_status_group_filter(client: Client, sandbox_state: Any) -> None:
+    tasks = live_tasks(sandbox_state)
+    expected = proper_subset({t.id for t in tasks if t.status == "Deferred"}, tasks)
+    assert await found_ids(client, status="deferred") == expected
+
+
+async def test_custom_status_filter_matches_the_name_in_every_workflow(
+    client: Client, sandbox_state: Any
+) -> None:
+    named = {
+        status.id
+        for workflow in sandbox_state.workflows.values()
+        if not workflow.hidden
+        for status in workflow.statuses
+        if status.name == "In Progress" and not status.hidden
+    }
+    tasks = live_tasks(sandbox_state)
+    expected = proper_subset({t.id for t in tasks if t.custom_status_id in named}, tasks)
+    holding = {sandbox_state.tasks[i].custom_status_id for i in expected}
+    assert len(holding) > 1, "the seed should use In Progress of more than one workflow"
+    assert await found_ids(client, status="in progress") == expected
+
+
+async def test_folder_filter_takes_the_folders_below(client: Client, sandbox_state: Any) -> None:
+    folders = folder_and_below(sandbox_state, state_folder(sandbox_state, "Marketing/Campaigns").id)
+    assert len(folders) > 2
+    tasks = live_tasks(sandbox_state)
+    expected = proper_subset({t.id for t in tasks if folders & set(t.parent_ids)}, tasks)
+    assert await found_ids(client, folder="Marketing/Campaigns") == expected
+
+
+async def test_space_filter(client: Client, sandbox_state: Any) -> None:
+    folders = folder_and_below(sandbox_state, state_folder(sandbox_state, "Engineering").id)
+    tasks = live_tasks(sandbox_state)
+    expected = proper_subset({t.id for t in tasks if folders & set(t.parent_ids)}, tasks)
+    assert await found_ids(client, space="Engineering") == expected
+
+
+async def test_title_words_in_any_order_and_case(client: Client, sandbox_state: Any) -> None:
+    tasks = live_tasks(sandbox_state)
+    words = ["quotes", "review"]
+    expected = proper_subset(
+        {t.id for t in tasks if all(word in t.title.casefold() for word in words)}, tasks
+    )
+    assert await found_ids(client, text="QUOTES review") == expected
+
+
+async def test_include_subtasks(client: Client, sandbox_state: Any) -> None:
+    with_subtasks = live_tasks(sandbox_state, subtasks=True)
+    subtasks = {t.id for t in with_subtasks if t.super_task_ids}
+    assert subtasks
+    assert await found_ids(client, include_subtasks=True) == {t.id for t in with_subtasks}
+    assert not await found_ids(client) & subtasks
+
+
+async def test_type_filter(client: Client, sandbox_state: Any) -> None:
+    tasks = live_tasks(sandbox_state)
+    expected = proper_subset({t.id for t in tasks if t.dates.type == "Milestone"}, tasks)
+    assert await found_ids(client, type="Milestone") == expected
+
+
+async def test_due_range_is_inclusive_on_both_days(client: Client, sandbox_state: Any) -> None:
+    tasks = live_tasks(sandbox_state)
+    dues = sorted({d for t in tasks if (d := due_day(t))})
+    first, last = dues[len(dues) // 3], dues[len(dues) // 2]
+    expected = proper_subset(due_within(tasks, first, last), tasks)
+    # tasks due on either end day are in: the range is whole days
+    assert {t.id for t in tasks if due_day(t) in (first, last)} <= expected
+    found = await found_ids(client, due_after=first.isoformat(), due_before=last.isoformat())
+    assert found == expected
+    after = await found_ids(client, due_after=last.isoformat())
+    assert after == proper_subset(due_within(tasks, last, None), tasks)
+    before = await found_ids(client, due_before=first.isoformat())
+    assert before == proper_subset(due_within(tasks, None, first), tasks)
+
+
+async def test_updated_range_covers_whole_utc_days(client: Client, sandbox_state: Any) -> None:
+    tasks = live_tasks(sandbox_state)
+    days = sorted({t.updated.date() for t in tasks})
+    first, last = days[len(days) // 3], days[len(days) // 2]
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    end = datetime.combine(last, time(23, 59, 59), tzinfo=UTC)
+    expected = proper_subset({t.id for t in tasks if start <= t.updated <= end}, tasks)
+    found = await found_ids(client, updated_after=first.isoformat(), updated_before=last.isoformat())
+    assert found == expected
+    last_start = datetime.combine(last, time.min, tzinfo=UTC)
+    since = await found_ids(client, updated_after=last.isoformat())
+    assert since == proper_subset({t.id for t in tasks if t.updated >= last_start}, tasks)
+
+
+def far_zone(now: datetime) -> str:
+    """A time zone whose date differs from UTC's right now: a search counting "today" in UTC instead of
+    the user's zone then finds other tasks (Kiritimati is UTC+14 all year, Pago Pago UTC-11)."""
+    return "Pacific/Kiritimati" if now.hour >= 10 else "Pacific/Pago_Pago"
+
+
+async def test_overdue_counts_from_the_users_today_in_their_wrike_time_zone(
+    client: Client, sandbox_state: Any
+) -> None:
+    zone = far_zone(datetime.now(UTC))
+    me(sandbox_state).timezone = zone
+    user_today = datetime.now(ZoneInfo(zone)).date()
+    assert user_today != datetime.now(UTC).date()
+    active = sorted((t for t in live_tasks(sandbox_state) if t.status == "Active"), key=lambda t: t.id)
+    due_yesterday, due_today = active[0], active[1]
+    for task, day in ((due_yesterday, user_today - timedelta(days=1)), (due_today, user_today)):
+        task.dates.type = "Planned"
+        task.dates.start = datetime.combine(day, time(9))
+        task.dates.due = datetime.combine(day, time(17))
+    tasks = live_tasks(sandbox_state)
+    expected = proper_subset(
+        due_within([t for t in tasks if t.status == "Active"], None, user_today - timedelta(days=1)), tasks
+    )
+    found = await found_ids(client, overdue=True)
+    assert due_yesterday.id in found and due_today.id not in found
+    assert found == expected
+    # with a due range, overdue narrows its end to the user's yesterday
+    week_ago = user_today - timedelta(days=7)
+    narrowed = await found_ids(client, overdue=True, due_after=week_ago.isoformat())
+    assert narrowed == expected & due_within(tasks, week_ago, None)
+
+
+# ---- sorting, paging ------------------------------------------------------------------------------------
+
+IMPORTANCE_RANK = {"High": 0, "Normal": 1, "Low": 2}  # Wrike sorts importance High → Low ascending
+SORT_KEYS: dict[str, Callable[[Any], Any]] = {
+    "due": lambda t: t.dates.due,
+    "updated": lambda t: t.updated,
+    "created": lambda t: t.created,
+    "importance": lambda t: IMPORTANCE_RANK[t.importance],
+    "title": lambda t: t.title.casefold(),
+}
+
+
+def assert_sorted(state: Any, items: list[dict[str, Any]], sort: str, *, descending: bool) -> None:
+    key = SORT_KEYS[sort]
+    values = [key(state.tasks[item["id"]]) for item in items]
+    present = [value for value in values if value is not None]
+    assert values == present + [None] * (len(values) - len(present)), "tasks without the value come last"
+    assert len(set(present)) > 2
+    assert present == sorted(present, reverse=descending), f"{sort} not {'desc' if descending else 'asc'}"
+
+
+async def test_default_order_is_recently_updated_first_across_pages(
+    client: Client, sandbox_state: Any
+) -> None:
+    tasks = live_tasks(sandbox_state)
+    expected = [t.id for t in sorted(tasks, key=lambda t: t.updated, reverse=True)]
+    assert len({t.updated for t in tasks}) == len(tasks)  # no ties: the order is one list
+    first = await call(client, "search_tasks", limit=7)
+    assert [item["id"] for item in first["items"]] == expected[:7]
+    assert first["total"] == len(expected) and first["next_cursor"]
+    assert [item["id"] for item in await search_all(client, limit=60)] == expected
+
+
+@pytest.mark.parametrize("sort", list(SORT_KEYS))
+async def test_each_sort_field_and_its_default_order(client: Client, sandbox_state: Any, sort: str) -> None:
+    expected = {t.id for t in live_tasks(sandbox_state)}
+    default_descending = sort not in ("due", "title")  # the schema: asc for due and title, else desc
+    items = await search_all(client, sort=sort, limit=200)
+    assert {item["id"] for item in items} == expected
+    assert_sorted(sandbox_state, items, sort, descending=default_descending)
+    for order, descending in (("asc", False), ("desc", True)):
+        ordered = await search_all(client, sort=sort, order=order, limit=200)
+        assert {item["id"] for item in ordered} == expected
+        assert_sorted(sandbox_state, ordered, sort, descending=descending)
+
+
+async def test_order_without_sort_orders_by_last_update(client: Client, sandbox_state: Any) -> None:
+    items = await search_all(client, order="asc", limit=200)
+    assert [item["id"] for item in items] == [
+        t.id for t in sorted(live_tasks(sandbox_state), key=lambda t: t.updated)
+    ]
+
+
+async def test_limit_and_cursor_with_a_filter_keep_the_filter(client: Client, sandbox_state: Any) -> None:
+    tasks = live_tasks(sandbox_state)
+    wanted = [t for t in tasks if t.importance == "High"]
+    expected = [t.id for t in sorted(wanted, key=lambda t: t.created)]
+    proper_subset(set(expected), tasks)
+    items = await search_all(client, importance="High", sort="created", order="asc", limit=9)
+    assert [item["id"] for item in items] == expected
+    assert len(expected) > 9 * 2  # three pages at least
