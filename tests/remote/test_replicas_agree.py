@@ -116,6 +116,22 @@ async def test_a_person_in_two_accounts_keeps_both(replicas: tuple[Replica, Repl
         assert (await call(replica, first, "get_me", {}))["account"]["id"] == ACCOUNT_ID
 
 
+async def test_a_person_adds_their_second_account_from_the_same_browser(
+    replicas: tuple[Replica, Replica],
+) -> None:
+    """The browser remembers Diego in the first account; approving an app there and then choosing the second
+    account at Wrike's sign-in is still Diego's own consent: he gets his code (it was refused as "someone
+    else")."""
+    a, _ = replicas
+    browser = Browser(user=DIEGO, account=ACCOUNT_ID)
+    first = await sign_in(a, browser)
+    browser.account = SECOND_ACCOUNT_ID
+    second = await sign_in(a, browser)  # the same cookie jar: its user cookie names the first account
+    assert len(browser.pages) == 2  # a new client each time: both consent pages were shown and approved
+    assert (await call(a, second, "get_me", {}))["account"]["id"] == SECOND_ACCOUNT_ID
+    assert (await call(a, first, "get_me", {}))["account"]["id"] == ACCOUNT_ID
+
+
 async def test_a_narrower_sign_in_leaves_earlier_clients_their_scopes(
     replicas: tuple[Replica, Replica],
 ) -> None:

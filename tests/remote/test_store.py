@@ -815,3 +815,28 @@ async def test_sqlite_counts_in_the_process_and_keeps_them_bounded(tmp_path: Pat
             assert (await conn.execute(text("SELECT count(*) FROM rate_counters"))).scalar() == 0
     finally:
         await store.close()
+
+
+async def test_saving_one_client_or_consent_at_once_from_two_replicas_succeeds(database_url: str) -> None:
+    """ChatGPT's client ID is one URL for everyone: two replicas caching its document at the same moment, or
+    saving the same person's consent, both succeed and one row remains (a delete then insert raced into a
+    duplicate key, a 500 at /authorize)."""
+    first, second = Store.open(database_url), Store.open(database_url)
+    try:
+        await first.migrate()
+        url = "https://chatgpt.example/oauth/client.json"
+
+        async def cache(store: Store, number: int) -> None:
+            await store.save_client(url, {"client_name": f"v{number}"}, None, "cimd", NOW, NOW + 3600)
+            await store.save_consent("A/U1", url, ["wsReadOnly"], NOW + number)
+
+        for _ in range(5):
+            async with anyio.create_task_group() as group:
+                for number in range(8):
+                    group.start_soon(cache, first if number % 2 else second, number)
+        row = await first.get_client(url)
+        assert row is not None and row.kind == "cimd" and row.info["client_name"].startswith("v")
+        assert await first.consent_of("A/U1", url) == ["wsReadOnly"]
+    finally:
+        await first.close()
+        await second.close()

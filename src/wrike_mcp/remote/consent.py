@@ -77,6 +77,11 @@ def client_redirect(
     return RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
 
 
+def same_person(user: str, other: str) -> bool:
+    """Whether two user keys ("{accountId}/{contactId}") name one person (a Wrike contact, any account)."""
+    return user.rpartition("/")[2] == other.rpartition("/")[2]
+
+
 def binding_cookie(upstream_state: str) -> str:
     """The binding cookie's name for one transaction, found again from the state Wrike sends back."""
     return BINDING_COOKIE + digest(upstream_state)[:16]
@@ -292,10 +297,17 @@ class ConsentPages:
         """Why the person Wrike signed in may not get a code for this client (None: they may).
 
         A remembered consent skips the page only for the user it belongs to, and a page approved by one
-        signed-in user is not a consent of another: either needs the Wrike user's own covering consent."""
+        signed-in user is not a consent of another person: either needs the Wrike user's own covering consent.
+        A page the same person approved while this browser named their other Wrike account is theirs (a
+        person in two accounts adds the second from the same browser)."""
         if await self.covered(user_id, client_id, scopes):
             return None
-        if approval.skipped or approval.approver not in (None, user_id):
+        if approval.skipped:
+            return (
+                "This app was approved here for another Wrike account or person than the one Wrike signed "
+                "in, so this sign-in was not shown to you. Start again from your app to see the consent page."
+            )
+        if not self.consented_here(approval, user_id):
             return (
                 "Wrike signed in a person who has not approved this app here (not the one who approved "
                 "it in this browser, or their approval was withdrawn). Start again from your app to see "
@@ -305,8 +317,11 @@ class ConsentPages:
 
     @staticmethod
     def consented_here(approval: Approval, user_id: str) -> bool:
-        """Whether this transaction's page was approved by the user Wrike signed in (so it is their consent)."""
-        return not approval.skipped and approval.approver in (None, user_id)
+        """Whether this transaction's page was approved by the person Wrike signed in (so it is their consent):
+        nobody was signed in here, or the same person, in this Wrike account or another one."""
+        if approval.skipped:
+            return False
+        return approval.approver is None or same_person(approval.approver, user_id)
 
     def refuse(self, state: str, status: int, message: str) -> Response:
         """The callback's error page: the transaction's cookie and the user cookie go (they did not match)."""

@@ -415,6 +415,17 @@ class Store:
                 await conn.execute(insert(rate_counters).values(key=key, bucket=current, hits=1))
         return None
 
+    async def _put(self, table: Table, values: dict[str, Any], *, key: list[str]) -> None:
+        """Insert a row or replace the one with the same key, in one statement: two replicas saving the same
+        client or consent at once both succeed (a delete and an insert raced into a duplicate key: a 500)."""
+        statement = self._insert(table).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c[name] for name in key],
+            set_={name: statement.excluded[name] for name in values if name not in key},
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(statement)
+
     # ---- clients ------------------------------------------------------------------------------------
 
     async def save_client(
@@ -426,18 +437,19 @@ class Store:
         now: float,
         expires_at: float,
     ) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(delete(clients).where(clients.c.client_id == client_id))
-            await conn.execute(
-                insert(clients).values(
-                    client_id=client_id,
-                    info=json.dumps(info),
-                    secret=secret,
-                    kind=kind,
-                    created_at=now,
-                    expires_at=expires_at,
-                )
-            )
+        await self._put(
+            clients,
+            {
+                "client_id": client_id,
+                "info": json.dumps(info),
+                "secret": secret,
+                "kind": kind,
+                "created_at": now,
+                "used_at": None,
+                "expires_at": expires_at,
+            },
+            key=["client_id"],
+        )
 
     async def get_client(self, client_id: str) -> ClientRow | None:
         async with self.engine.connect() as conn:
@@ -786,15 +798,11 @@ class Store:
     # ---- consents -----------------------------------------------------------------------------------
 
     async def save_consent(self, user_id: str, client_id: str, scopes: list[str], now: float) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                delete(consents).where(consents.c.user_id == user_id, consents.c.client_id == client_id)
-            )
-            await conn.execute(
-                insert(consents).values(
-                    user_id=user_id, client_id=client_id, scopes=" ".join(scopes), created_at=now
-                )
-            )
+        await self._put(
+            consents,
+            {"user_id": user_id, "client_id": client_id, "scopes": " ".join(scopes), "created_at": now},
+            key=["user_id", "client_id"],
+        )
 
     async def consent_of(self, user_id: str, client_id: str) -> list[str] | None:
         """The scopes a user approved for a client, or None when they have not (or it was revoked)."""
