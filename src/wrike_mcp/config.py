@@ -108,7 +108,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("WRIKE_MCP_REFRESH_TOKEN_TTL", "refresh_token_ttl"),
     )
     registration_ttl: int = Field(
-        default=86400,
+        default=3600,
         gt=0,
         validation_alias=AliasChoices("WRIKE_MCP_REGISTRATION_TTL", "registration_ttl"),
         description="seconds an unused dynamic client registration is kept",
@@ -117,7 +117,7 @@ class Settings(BaseSettings):
         default=120,
         gt=0,
         validation_alias=AliasChoices("WRIKE_MCP_USER_RATE_LIMIT", "user_rate_limit"),
-        description="MCP requests per minute per user (per replica)",
+        description="MCP requests per minute per user (one count across all replicas)",
     )
     # limits on the unauthenticated OAuth routes (docs/REMOTE.md "Limits"): requests per minute per client
     # address, counted in the database so that every replica shares them
@@ -151,17 +151,31 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("WRIKE_MCP_SIGN_IN_RATE_LIMIT", "sign_in_rate_limit"),
         description="requests per minute per client address to the consent page, and to the Wrike callback",
     )
+    registrations_per_address: int = Field(
+        default=60,
+        gt=0,
+        validation_alias=AliasChoices("WRIKE_MCP_REGISTRATIONS_PER_ADDRESS", "registrations_per_address"),
+        description="dynamic registrations per hour per client address (what one address can make us keep)",
+    )
+    pending_per_address: int = Field(
+        default=100,
+        gt=0,
+        validation_alias=AliasChoices("WRIKE_MCP_PENDING_PER_ADDRESS", "pending_per_address"),
+        description="authorization requests per 10 minutes per client address (sign-ins one address keeps open)",
+    )
     max_unused_registrations: int = Field(
         default=10_000,
         gt=0,
         validation_alias=AliasChoices("WRIKE_MCP_MAX_UNUSED_REGISTRATIONS", "max_unused_registrations"),
-        description="dynamic registrations kept that never obtained a token; more wait until some expire",
+        description="dynamic registrations kept that never obtained a token; when full, the oldest unused ones "
+        "over 10 minutes old make room",
     )
     max_pending_authorizations: int = Field(
         default=10_000,
         gt=0,
         validation_alias=AliasChoices("WRIKE_MCP_MAX_PENDING_AUTHORIZATIONS", "max_pending_authorizations"),
-        description="sign-ins in progress (each lives 10 minutes); more wait until some finish or expire",
+        description="sign-ins in progress (each lives 10 minutes); when full, the oldest not yet approved ones "
+        "over 5 minutes old make room",
     )
     access_log: Path | None = Field(
         default=None,

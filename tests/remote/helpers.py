@@ -120,6 +120,8 @@ def start_replica(
             f"WRIKE_MCP_{route}_RATE_LIMIT": "100000"
             for route in ("REGISTER", "AUTHORIZE", "TOKEN", "REVOKE", "SIGN_IN")
         },
+        WRIKE_MCP_REGISTRATIONS_PER_ADDRESS="100000",
+        WRIKE_MCP_PENDING_PER_ADDRESS="100000",
     )
     env.update(extra_env or {})
     args = [

@@ -353,12 +353,45 @@ def test_unused_registrations_are_capped(tmp_path: Path, module_sandbox: Backgro
         body = assert_json_error(full, 503, "temporarily_unavailable")
         assert "registrations" in body["error_description"], body
         assert_retry_after(full)
-        # expired registrations make room again (their TTL passed: aged in the database)
+        # unused registrations over 10 minutes old make room at the cap, before they expire: addresses that
+        # filled it cannot keep everyone else out (aged in the database)
         with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
-            conn.execute("UPDATE oauth_clients SET expires_at = 1 WHERE used_at IS NULL")
+            conn.execute("UPDATE oauth_clients SET created_at = created_at - 601 WHERE used_at IS NULL")
         assert register(base, new_address()).status_code == 201
+        assert sqlite_rows(tmp_path / "db.sqlite3", "SELECT COUNT(*) FROM oauth_clients") == [(2,)]
+        # the signed-in client never has to make room, and fresh registrations do not either
+        assert register(base, new_address()).status_code == 201
+        assert register(base, new_address()).status_code == 503
     finally:
         capped.stop()
+
+
+def test_one_address_can_keep_only_so_many_registrations_and_sign_ins(
+    tmp_path: Path, module_sandbox: BackgroundSandbox
+) -> None:
+    """Over an hour (registrations) or ten minutes (sign-ins) one address may make the server keep only a
+    few, whatever its per-minute rate: the global caps take many addresses to reach."""
+    kept = start_replica(
+        tmp_path,
+        module_sandbox.base_url,
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        name="kept",
+        extra_env={"WRIKE_MCP_REGISTRATIONS_PER_ADDRESS": "2", "WRIKE_MCP_PENDING_PER_ADDRESS": "2"},
+    )
+    try:
+        base = kept.base_url
+        one, other = new_address(), new_address()
+        assert [register(base, one).status_code for _ in range(2)] == [201, 201]
+        refused = register(base, one)
+        assert_json_error(refused, 429, "rate_limited")
+        assert 60 < int(refused.headers["retry-after"]) <= 3600  # the hour's window, not the minute's
+        client_id = register(base, other).json()["client_id"]  # another address is not held back
+        for _ in range(2):
+            assert authorize(base, client_id, headers=one).status_code == 302
+        assert_json_error(authorize(base, client_id, headers=one), 429, "rate_limited")
+        assert authorize(base, client_id, headers=other).status_code == 302
+    finally:
+        kept.stop()
 
 
 # ---- sign-ins in progress ----------------------------------------------------------------------------

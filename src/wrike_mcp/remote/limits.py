@@ -47,9 +47,15 @@ SINGLE_VALUED_PATHS = frozenset({"/authorize", "/token", "/revoke"})
 MULTI_VALUED = frozenset({"resource"})  # RFC 8707 §2: a client may name several resources
 
 
+KEPT_WINDOW = {"/register": 3600, "/authorize": 600}  # seconds: at least as long as what they make us keep
+ROOM_AFTER = {"/register": 600.0, "/authorize": 300.0}  # seconds: entries older than this may make room
+
+
 @dataclass(frozen=True)
 class Limits:
     per_minute: dict[str, int]  # route path → requests per minute per client address
+    # route path → how many of what it stores one client address may make us keep (per KEPT_WINDOW)
+    kept_per_address: dict[str, int]
     max_unused_registrations: int
     max_pending_authorizations: int
 
@@ -63,6 +69,10 @@ class Limits:
                 "/revoke": settings.revoke_rate_limit,
                 CONSENT_PATH: settings.sign_in_rate_limit,
                 CALLBACK_PATH: settings.sign_in_rate_limit,
+            },
+            kept_per_address={
+                "/register": settings.registrations_per_address,
+                "/authorize": settings.pending_per_address,
             },
             max_unused_registrations=settings.max_unused_registrations,
             max_pending_authorizations=settings.max_pending_authorizations,
@@ -137,7 +147,12 @@ class AbuseLimits:
         refuse = _Refusal(scope, receive, send, browser=path in BROWSER_PATHS)
         now = self.clock()
         route = path.strip("/").replace("/", "-")
-        wait = await self.store.hit(f"addr:{route}:{client_key(scope)}", limit, WINDOW, now)
+        address = client_key(scope)
+        wait = await self.store.hit(f"addr:{route}:{address}", limit, WINDOW, now)
+        kept = self.limits.kept_per_address.get(path)
+        if wait is None and kept is not None and (path != "/register" or scope["method"] == "POST"):
+            # what one address can make us keep: rows live as long as this window, so never more than `kept`
+            wait = await self.store.hit(f"kept:{route}:{address}", kept, KEPT_WINDOW[path], now)
         if wait is not None:
             seconds = max(1, math.ceil(wait))
             await refuse(429, "rate_limited", f"too many requests; retry after {seconds} s", seconds)
@@ -169,15 +184,21 @@ class AbuseLimits:
         await self.app(scope, replay_body(body, receive) if body is not None else receive, send)
 
     async def _full(self, path: str, method: str, now: float) -> str | None:
-        """Why the server cannot keep what this request would make it store, or None."""
+        """Why the server cannot keep what this request would make it store, or None. At the cap, the oldest
+        entries nobody is using any more make room first (a registration never used after 10 minutes, a
+        sign-in not approved after 5), so many addresses together cannot lock everyone out for long."""
         if path == "/register" and method == "POST":
             cap = self.limits.max_unused_registrations
             if await self.store.unused_registrations(now) >= cap:
-                return f"this server already holds {cap} registrations that were never used; try again later"
+                await self.store.drop_unused_registrations(created_before=now - ROOM_AFTER[path], count=100)
+                if await self.store.unused_registrations(now) >= cap:
+                    return f"this server holds {cap} registrations that were never used; try again later"
         if path == "/authorize":
             cap = self.limits.max_pending_authorizations
             if await self.store.live_pending(now) >= cap:
-                return f"this server already has {cap} sign-ins in progress; try again in a minute"
+                await self.store.drop_unapproved_pending(started_before=now - ROOM_AFTER[path], count=100)
+                if await self.store.live_pending(now) >= cap:
+                    return f"this server has {cap} sign-ins in progress; try again in a minute"
         return None
 
 

@@ -48,14 +48,14 @@ from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.pending import AuthorizationRequest, PendingAuthorization
-from wrike_mcp.remote.store import Store, digest
+from wrike_mcp.remote.store import PENDING_TTL, Store, digest
 from wrike_mcp.remote.token_cache import TokenCache
 from wrike_mcp.wrike.text import has_hidden
 
 log = logging.getLogger(__name__)
 
 CONSENT_PATH = "/consent"
-TRANSACTION_TTL = 600.0  # consent + Wrike sign-in must finish within 10 minutes
+TRANSACTION_TTL = PENDING_TTL
 CODE_TTL = 300.0
 CIMD_CACHE_TTL = 3600.0
 # A registration (DCR or metadata document) is small: what is kept of it, and its bounds.

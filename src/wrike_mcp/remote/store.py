@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from wrike_mcp.remote.pending import AuthorizationRequest, PendingAuthorization
 
 SCHEMA_VERSION = 2
+PENDING_TTL = 600.0  # seconds: consent and Wrike's sign-in must finish within 10 minutes of /authorize
 MAX_RATE_WINDOW = 3600  # seconds: no shared limit counts over a longer window
 MIGRATION_LOCK = 0x77726B6D6370  # PostgreSQL advisory lock id while migrating ("wrkmcp")
 
@@ -489,6 +490,20 @@ class Store:
         async with self.engine.connect() as conn:
             return int((await conn.execute(query)).scalar() or 0)
 
+    async def drop_unused_registrations(self, *, created_before: float, count: int) -> None:
+        """Forget the `count` oldest dynamic registrations made before `created_before` that never obtained
+        a token (to make room when the cap is reached)."""
+        oldest = (
+            select(clients.c.client_id)
+            .where(
+                clients.c.kind == "dcr", clients.c.used_at.is_(None), clients.c.created_at < created_before
+            )
+            .order_by(clients.c.created_at)
+            .limit(count)
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(clients).where(clients.c.client_id.in_(oldest.scalar_subquery())))
+
     async def list_clients(self) -> list[ClientRow]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(clients).order_by(clients.c.created_at))).all()
@@ -522,6 +537,22 @@ class Store:
         async with self.engine.begin() as conn:
             await conn.execute(delete(pending).where(pending.c.expires_at < now))
             return int((await conn.execute(select(func.count()).select_from(pending))).scalar() or 0)
+
+    async def drop_unapproved_pending(self, *, started_before: float, count: int) -> None:
+        """Forget the `count` oldest sign-ins started before `started_before` that nobody approved yet (to make
+        room when the cap is reached). A transaction lives PENDING_TTL from its start, so its expiry
+        tells when it started."""
+        oldest = (
+            select(pending.c.txn)
+            .where(
+                pending.c.upstream_state.is_(None),
+                pending.c.expires_at < started_before + PENDING_TTL,
+            )
+            .order_by(pending.c.expires_at)
+            .limit(count)
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(pending).where(pending.c.txn.in_(oldest.scalar_subquery())))
 
     async def get_pending(self, txn: str, now: float) -> tuple[str, PendingAuthorization, str | None] | None:
         """(client id, params, browser hash) of a live transaction not yet sent to Wrike."""
