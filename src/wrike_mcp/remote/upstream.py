@@ -113,6 +113,8 @@ class WrikeCallback:
         if problem is not None:
             return self.pages.refuse(state, 403, problem)
         stored = await self.pages.store.get_user(user_id)
+        # the sign-in's own requests count in the person's Wrike budget whatever becomes of this grant
+        await self.users.count_wrike_requests(user_id, requests)
         decision = grant_decision(stored, list(granted), scopes, asked_union=pending.asked is not None)
         if decision == "widen" and stored is not None:  # only a stored grant is widened
             asked = wrike_scopes(stored.scopes, pending.scopes)
@@ -129,7 +131,6 @@ class WrikeCallback:
                 now=now,
             )
             await self.users.forget(user_id)
-            await self.users.count_wrike_requests(user_id, requests)
         else:
             log.info("kept the wider stored Wrike grant of user %s; this client gets %s", user_id, scopes)
         if self.pages.consented_here(approval, user_id):
