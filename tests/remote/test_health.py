@@ -24,7 +24,15 @@ import pytest
 from sqlalchemy import update
 
 from tests.remote.conftest import POSTGRES_ADMIN_URL, throwaway_postgres
-from tests.remote.helpers import WRIKE_MCP, Replica, base_env, free_port, start_replica, wait_for_port
+from tests.remote.helpers import (
+    WRIKE_MCP,
+    Replica,
+    base_env,
+    free_port,
+    sign_in_raw,
+    start_replica,
+    wait_for_port,
+)
 from wrike_mcp.remote.health import READY_TIMEOUT
 from wrike_mcp.remote.store import SCHEMA_VERSION, Store, schema_version
 from wrike_mcp.sandbox.serve import BackgroundSandbox
@@ -111,6 +119,40 @@ async def test_readyz_when_the_database_is_dropped_under_the_replica(
             assert_not_ready(get(replica.base_url, "/readyz"), "cannot be reached or queried", url)
             assert time.monotonic() - started < READY_TIMEOUT + 1.0
             assert_ok(get(replica.base_url, "/healthz"))
+        finally:
+            replica.stop()
+
+
+async def test_mcp_answers_503_not_500_while_the_database_is_gone(
+    tmp_path: Path, sandbox: BackgroundSandbox
+) -> None:
+    """A signed-in client whose replica loses its database gets 503 with `Retry-After` (come back), never a
+    500, whether its token is still in the replica's 2 s cache (the per-user count fails) or not."""
+    async with throwaway_postgres() as url:
+        replica = start_replica(tmp_path, sandbox.base_url, url, extra_args=("--stateless",))
+        try:
+            token = sign_in_raw(replica.base_url, "ann.lee@northwind.example")["access_token"]
+            listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json, text/event-stream",
+                "MCP-Protocol-Version": "2025-06-18",
+            }
+            http = httpx.AsyncClient(timeout=30)
+            answered = await http.post(replica.mcp_url, json=listing, headers=headers)
+            assert answered.status_code == 200, answered.text
+            admin = await asyncpg_admin()
+            try:
+                await admin.execute(f'DROP DATABASE "{url.rsplit("/", 1)[-1]}" WITH (FORCE)')
+            finally:
+                await admin.close()
+            for _ in range(2):  # cached token, then (after the cache's 2 s) a lookup that fails too
+                gone = await http.post(replica.mcp_url, json=listing, headers=headers)
+                assert gone.status_code == 503, gone.text
+                assert gone.json()["error"] == "temporarily_unavailable"
+                assert int(gone.headers["retry-after"]) >= 1
+                await anyio.sleep(2.1)
+            await http.aclose()
         finally:
             replica.stop()
 

@@ -9,6 +9,7 @@ with every scope the call needs, so the client can ask the person for more (step
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.authentication import AuthCredentials
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,6 +32,9 @@ from wrike_mcp.tools.registry import declared_tool
 from wrike_mcp.wrike.errors import AuthorizationExpired
 
 MAX_BODY = 4 * 1024 * 1024  # the SDK's own limit for /mcp
+STORE_RETRY_AFTER = 5  # seconds: a database restart or failover
+
+log = logging.getLogger(__name__)
 
 
 class UserRateLimit:
@@ -76,14 +81,28 @@ class McpGate:
                 send, 401, f'Bearer resource_metadata="{self.metadata_url}", scope="{self.default_scope}"'
             )
             return
-        token = await self._verify(authorization)
+        try:
+            token = await self._verify(authorization)
+            wait = await self.rate_limit.retry_after(token.subject or "") if token is not None else None
+        except (SQLAlchemyError, OSError):
+            # the store is unreachable: the client should come back, not see a server fault
+            log.warning("the store did not answer while checking a bearer token; answering 503")
+            await self._respond(
+                send,
+                503,
+                {
+                    "error": "temporarily_unavailable",
+                    "error_description": "the server's database is unreachable",
+                },
+                [(b"retry-after", str(STORE_RETRY_AFTER).encode())],
+            )
+            return
         if token is None:
             await self._invalid_token(
                 send, "the access token is missing, malformed, expired, revoked or not for this server"
             )
             return
         user_id = token.subject or ""
-        wait = await self.rate_limit.retry_after(user_id)
         if wait is not None:
             await self._respond(
                 send,
