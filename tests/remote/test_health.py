@@ -152,6 +152,10 @@ async def test_mcp_answers_503_not_500_while_the_database_is_gone(
                 assert gone.json()["error"] == "temporarily_unavailable"
                 assert int(gone.headers["retry-after"]) >= 1
                 await anyio.sleep(2.1)
+            registering = await http.post(
+                f"{replica.base_url}/register", json={"redirect_uris": ["http://127.0.0.1:9/cb"]}
+            )
+            assert registering.status_code == 503, registering.text  # the per-address count fails too
             await http.aclose()
         finally:
             replica.stop()

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -148,11 +149,15 @@ class AbuseLimits:
         now = self.clock()
         route = path.strip("/").replace("/", "-")
         address = client_key(scope)
-        wait = await self.store.hit(f"addr:{route}:{address}", limit, WINDOW, now)
-        kept = self.limits.kept_per_address.get(path)
-        if wait is None and kept is not None and (path != "/register" or scope["method"] == "POST"):
-            # what one address can make us keep: rows live as long as this window, so never more than `kept`
-            wait = await self.store.hit(f"kept:{route}:{address}", kept, KEPT_WINDOW[path], now)
+        try:
+            wait = await self.store.hit(f"addr:{route}:{address}", limit, WINDOW, now)
+            kept = self.limits.kept_per_address.get(path)
+            if wait is None and kept is not None and (path != "/register" or scope["method"] == "POST"):
+                # what one address can make us keep: rows live as long as this window, so never more
+                wait = await self.store.hit(f"kept:{route}:{address}", kept, KEPT_WINDOW[path], now)
+        except (SQLAlchemyError, OSError):
+            await refuse(503, "temporarily_unavailable", "the server's database is unreachable", 5)
+            return
         if wait is not None:
             seconds = max(1, math.ceil(wait))
             await refuse(429, "rate_limited", f"too many requests; retry after {seconds} s", seconds)
