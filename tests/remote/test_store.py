@@ -840,3 +840,14 @@ async def test_saving_one_client_or_consent_at_once_from_two_replicas_succeeds(d
     finally:
         await first.close()
         await second.close()
+
+
+def test_a_signature_made_before_a_key_rotation_still_verifies() -> None:
+    """During a rotation some replicas run `old`, others `new,old`: each accepts what the other signed."""
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    before, during, after = KeyRing([old]), KeyRing([new, old]), KeyRing([new])
+    assert during.verify("user:x", before.sign("user:x"))
+    assert before.verify("user:x", during.sign("user:x")) is False  # signed with the new key: old config
+    assert after.verify("user:x", during.sign("user:x"))
+    assert not after.verify("user:x", before.sign("user:x"))  # the old key dropped: its signatures go
+    assert not during.verify("user:y", before.sign("user:x"))

@@ -35,8 +35,11 @@ class KeyRing:
                 'print(Fernet.generate_key().decode())"'
             ) from None
         self._multi = MultiFernet(self._fernets)
-        # A separate key for signing cookies, derived so the encryption key is never used for two purposes.
-        self.signing_key = hashlib.sha256(b"wrike-mcp cookie signing\0" + keys[0]).digest()
+        # Separate keys for signing cookies, derived so an encryption key is never used for two purposes. The
+        # newest signs; every one verifies, so during a rotation (`new,old` on some replicas, `old` on others
+        # still) a consent form or user cookie signed by one replica is accepted by the other.
+        self._signing_keys = [hashlib.sha256(b"wrike-mcp cookie signing\0" + key).digest() for key in keys]
+        self.signing_key = self._signing_keys[0]
         # Sealing MCP request state (2026-era multi-round-trip requests, e.g. delete confirmation) with keys
         # every replica shares, so a round trip started on one replica can finish on another.
         self.request_state_keys = [
@@ -76,11 +79,16 @@ class KeyRing:
         return self._multi.rotate(ciphertext.encode()).decode()
 
     def sign(self, value: str) -> str:
-        return hmac.new(self.signing_key, value.encode(), hashlib.sha256).hexdigest()
+        return _signature(self.signing_key, value)
 
     def verify(self, value: str, signature: str) -> bool:
         # as bytes: compare_digest refuses str holding non-ASCII, and `signature` is whatever a request sent
-        return hmac.compare_digest(self.sign(value).encode(), signature.encode("utf-8", "surrogateescape"))
+        given = signature.encode("utf-8", "surrogateescape")
+        return any(hmac.compare_digest(_signature(key, value).encode(), given) for key in self._signing_keys)
+
+
+def _signature(key: bytes, value: str) -> str:
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
 def parse_keys(text: str) -> list[bytes]:
