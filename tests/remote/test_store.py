@@ -17,7 +17,7 @@ import anyio
 import pytest
 from cryptography.fernet import Fernet
 from mcp.shared.auth import OAuthClientInformationFull
-from sqlalchemy import select, text, update
+from sqlalchemy import inspect, select, text, update
 
 from wrike_mcp.remote.crypto import KEY_FILE, KeyRing, SecretKeyError, load_keyring
 from wrike_mcp.remote.pending import PendingAuthorization
@@ -27,8 +27,11 @@ from wrike_mcp.remote.store import (
     Store,
     clients,
     codes,
+    consents,
     digest,
     engine_url,
+    metadata,
+    pending,
     schema_version,
     sqlite_path,
     tokens,
@@ -753,6 +756,11 @@ async def test_a_version_1_database_is_migrated_and_keeps_its_users(database_url
                     "revoked BOOLEAN NOT NULL, created_at FLOAT NOT NULL, updated_at FLOAT NOT NULL)"
                 )
             )
+            # the other v1 tables as v1 made them: today's, less what v2 added to them
+            await conn.run_sync(
+                lambda sync: metadata.create_all(sync, tables=[clients, codes, tokens, consents, pending])
+            )
+            await conn.execute(text("DROP INDEX tokens_expiry"))
             await conn.execute(text("CREATE TABLE schema_version (version INTEGER NOT NULL)"))
             await conn.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
             await conn.execute(
@@ -765,6 +773,9 @@ async def test_a_version_1_database_is_migrated_and_keeps_its_users(database_url
         async with opened.engine.connect() as conn:
             row = (await conn.execute(select(users.c.user_id, users.c.grant_version))).one()
         assert (row.user_id, row.grant_version) == ("KUAAOLD", 0)
+        async with opened.engine.connect() as conn:
+            indexes = await conn.run_sync(lambda sync: inspect(sync).get_indexes("tokens"))
+        assert "tokens_expiry" in {index["name"] for index in indexes}
         assert await opened.hit("k", 1, 60, NOW) is None
     finally:
         await opened.close()

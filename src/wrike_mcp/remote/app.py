@@ -18,11 +18,14 @@ Routes (the public URL is the issuer; the protected resource is `{public-url}/mc
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import anyio
 import httpx
 import httpx2
 from mcp.server.auth.routes import cors_middleware, create_auth_routes
@@ -57,6 +60,8 @@ from wrike_mcp.remote.upstream import CALLBACK_PATH, WrikeCallback
 from wrike_mcp.remote.users import UserClients
 from wrike_mcp.server import WrikeMCPServer, create_server
 from wrike_mcp.tools.deps import UserContexts
+
+log = logging.getLogger(__name__)
 
 # What a client may ask for: the scopes our tools need (DESIGN §3), not every Wrike scope.
 SCOPES_SUPPORTED = (scope_rules.WS_READ_ONLY, scope_rules.WS_READ_WRITE, scope_rules.AUDIT_LOG)
@@ -388,12 +393,29 @@ def _routes(
     ]
 
 
+PURGE_EVERY = 600.0  # seconds: expired codes, tokens, transactions, registrations and rate counts go
+
+
+async def _purge_periodically(store: Store) -> None:
+    """Every replica drops what expired, whoever calls which route (it used to happen only on /register)."""
+    while True:
+        await anyio.sleep(PURGE_EVERY)
+        try:
+            await store.purge_expired(time.time())
+        except Exception as exc:  # the database is away: the next round tries again
+            log.warning(
+                "purging expired rows failed (%s); trying again in %d s", type(exc).__name__, PURGE_EVERY
+            )
+
+
 def _lifespan(server: WrikeMCPServer, store: Store, users: UserClients) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         try:
-            async with server.session_manager.run():
+            async with server.session_manager.run(), anyio.create_task_group() as background:
+                background.start_soon(_purge_periodically, store)
                 yield
+                background.cancel_scope.cancel()
         finally:
             await users.aclose()
             await store.close()

@@ -132,6 +132,7 @@ tokens = Table(
     Column("created_at", Float, nullable=False),
     Index("tokens_family", "family"),
     Index("tokens_user", "user_id"),
+    Index("tokens_expiry", "expires_at"),  # the purge of expired tokens
 )
 
 
@@ -150,11 +151,14 @@ def _create_v1(connection: Connection) -> None:
 
 
 def _v2(connection: Connection) -> None:
-    """Shared rate counters (limits that hold across replicas) and users' grant versions."""
+    """Shared rate counters (limits that hold across replicas), users' grant versions, the tokens' expiry
+    index (the periodic purge)."""
     metadata.create_all(connection, tables=[rate_counters])
     # a database made at v1 lacks the column; one made fresh got it from _create_v1's current table
     if "grant_version" not in {column["name"] for column in inspect(connection).get_columns("users")}:
         connection.execute(text("ALTER TABLE users ADD COLUMN grant_version INTEGER NOT NULL DEFAULT 0"))
+    if "tokens_expiry" not in {index["name"] for index in inspect(connection).get_indexes("tokens")}:
+        connection.execute(text("CREATE INDEX tokens_expiry ON tokens (expires_at)"))
 
 
 # Migration N brings the schema from version N-1 to N; append, never edit.
