@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from wrike_mcp.remote.store import SCHEMA_VERSION, Store, rate_counters
 
@@ -60,3 +60,24 @@ async def test_concurrent_hits_with_interleaved_clocks_count_each_once(store: St
     assert len(answers) == 40
     assert sum(answer is None for answer in answers) == limit
     assert sum((await buckets(store, "busy")).values()) == limit
+
+
+async def test_a_key_this_replica_alone_filled_is_refused_without_the_database(store: Store) -> None:
+    """A flood of one key (one address hammering /token) costs no connection or lock once this replica's own
+    admissions reach the limit; what other replicas admitted is still counted by the database."""
+    statements: list[str] = []
+    event.listen(store.engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    assert [await store.hit("flood", 3, 60, NOW + i) for i in range(3)] == [None, None, None]
+    assert statements  # admissions go through the shared count
+    statements.clear()
+    assert await store.hit("flood", 3, 60, NOW + 4) is not None
+    assert statements == []
+    # another replica's admissions are seen only in the database: this replica asks it while under its part
+    other = Store.open(store.engine.url.render_as_string(hide_password=False))
+    try:
+        assert await other.hit("shared", 2, 60, NOW) is None
+        assert await other.hit("shared", 2, 60, NOW) is None
+        assert await store.hit("shared", 2, 60, NOW + 1) is not None
+        assert statements  # asked the database, which knew
+    finally:
+        await other.close()

@@ -273,27 +273,30 @@ def _client(row: Row[Any]) -> ClientRow:
 
 
 class ProcessCounts:
-    """`Store.hit`'s counts for a store only one process uses (SQLite): the same buckets as the table, kept in
-    memory, bounded (keys whose window is empty are dropped; past `capacity` keys the least recently counted
-    go first)."""
+    """`Store.hit`'s counts kept in this process: the same buckets as the table, in memory, bounded (keys
+    whose window is empty are dropped; past `capacity` keys the least recently counted go first).
+
+    With SQLite (one process by design) they are the counts. With PostgreSQL they hold what this replica
+    admitted, a part of the shared count: once that part alone reaches a limit, the request is refused
+    without asking the database (a flood of one key costs no connection and no lock)."""
 
     def __init__(self, capacity: int = 100_000) -> None:
         self.capacity = capacity
         self._buckets: OrderedDict[str, dict[int, int]] = OrderedDict()
 
-    def hit(self, key: str, limit: int, current: int, step: int, buckets: int, now: float) -> float | None:
-        oldest = current - step * (buckets - 1)
-        counts = {bucket: n for bucket, n in self._buckets.pop(key, {}).items() if bucket >= oldest}
-        try:
-            if sum(counts.values()) >= limit:
-                return max(0.001, float(min(counts) + step * buckets - now))
-            counts[current] = counts.get(current, 0) + 1
+    def wait(self, key: str, limit: int, oldest: int, step: int, buckets: int, now: float) -> float | None:
+        """Seconds until `key` has room again under `limit`, or None when it has room now."""
+        counts = {bucket: n for bucket, n in self._buckets.get(key, {}).items() if bucket >= oldest}
+        if sum(counts.values()) < limit:
             return None
-        finally:
-            if counts:
-                self._buckets[key] = counts
-                while len(self._buckets) > self.capacity:
-                    self._buckets.popitem(last=False)
+        return max(0.001, float(min(counts) + step * buckets - now))
+
+    def count(self, key: str, current: int, oldest: int) -> None:
+        counts = {bucket: n for bucket, n in self._buckets.pop(key, {}).items() if bucket >= oldest}
+        counts[current] = counts.get(current, 0) + 1
+        self._buckets[key] = counts
+        while len(self._buckets) > self.capacity:
+            self._buckets.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -387,15 +390,20 @@ class Store:
         than `limit` of them in any step-aligned window.
 
         With SQLite, one process by design, the counts are this process's (`ProcessCounts`): every caller
-        is in it, and the per-request cost is no database transaction at all.
+        is in it, and the per-request cost is no database transaction at all. With PostgreSQL this
+        replica's own part of the count answers first when it alone is over the limit.
         """
         if window > MAX_RATE_WINDOW or limit < 1:
             raise ValueError(f"a shared limit needs limit >= 1 and a window of at most {MAX_RATE_WINDOW} s")
         step = max(1, window // buckets)
         current = int(now // step) * step
         oldest = current - step * (buckets - 1)
-        if not self.is_postgres:
-            return self._process_counts.hit(key, limit, current, step, buckets, now)
+        local = self._process_counts
+        wait = local.wait(key, limit, oldest, step, buckets, now)
+        if wait is not None or not self.is_postgres:
+            if wait is None:
+                local.count(key, current, oldest)
+            return wait
         where_key = rate_counters.c.key == key
         async with self.locked(f"rate:{key}") as conn:
             await conn.execute(delete(rate_counters).where(where_key, rate_counters.c.bucket < oldest))
@@ -418,6 +426,7 @@ class Store:
                 )
             else:
                 await conn.execute(insert(rate_counters).values(key=key, bucket=current, hits=1))
+        local.count(key, current, oldest)
         return None
 
     async def _put(self, table: Table, values: dict[str, Any], *, key: list[str]) -> None:
