@@ -28,6 +28,7 @@ from tests.remote.helpers import (
     Browser,
     Replica,
     base_env,
+    free_port,
     oauth_provider,
     start_replica,
     structured,
@@ -152,7 +153,8 @@ def admin(tmp_path: Path, database_url: str, *args: str, **env: str) -> subproce
 async def test_allowed_redirect_hosts(tmp_path: Path, sandbox_url: str) -> None:
     database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     # before the policy: an app with its own redirect host registers and signs in
-    open_replica = start_replica(tmp_path, sandbox_url, database, name="open")
+    port = free_port()  # the same public URL before and after, so its tokens are this server's
+    open_replica = start_replica(tmp_path, sandbox_url, database, name="open", port=port)
     try:
         other_body = {
             "client_name": "Other App",
@@ -169,6 +171,7 @@ async def test_allowed_redirect_hosts(tmp_path: Path, sandbox_url: str) -> None:
         sandbox_url,
         database,
         name="policy",
+        port=port,
         extra_env={"WRIKE_MCP_ALLOWED_REDIRECT_HOSTS": "claude.ai, localhost"},
     )
     try:
