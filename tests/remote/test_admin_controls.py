@@ -8,6 +8,7 @@ import base64
 import json
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,6 +36,7 @@ from tests.remote.helpers import (
 )
 from tests.remote.test_clients import USERS, Client_, authorize, get_me, pkce, register, sign_in, token
 from tests.remote.test_remote_flow import _https_document_server
+from wrike_mcp.remote.store import Store
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow
@@ -280,6 +282,15 @@ async def test_allowed_client_ids(tmp_path: Path, sandbox_url: str, documents: D
         sign_in(replica, public(claude), CLAUDE_REDIRECT, "ben")
         # the same redirect URI as a listed client does not make another document's client listed
         assert_policy_page(authorize_page(replica, stranger, CHATGPT_REDIRECT))
+        _, challenge = pkce()
+        form = {
+            "response_type": "code",
+            "client_id": stranger,
+            "redirect_uri": CHATGPT_REDIRECT,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+        assert_policy_page(post(replica, "/authorize", data=form))  # the form post of the same request
         # a dynamic registration gets a fresh id, so only the host list can admit it
         refused = post(
             replica,
@@ -291,7 +302,7 @@ async def test_allowed_client_ids(tmp_path: Path, sandbox_url: str, documents: D
             },
         )
         assert refused.status_code == 400 and refused.json()["error"] == "invalid_redirect_uri", refused.text
-        assert len(refusals(replica)) == 2
+        assert len(refusals(replica)) == 3
     finally:
         replica.stop()
     ids_only = start_replica(
@@ -451,6 +462,28 @@ async def test_pre_registered_client(dcr_off: tuple[Replica, str, Path], auth_me
     )
     assert refreshed.status_code in (400, 401), refreshed.text
     assert client.client_id not in admin(tmp, database, "clients").stdout
+
+
+async def test_pre_registered_client_is_kept(tmp_path: Path, database_url: str) -> None:
+    """On SQLite and PostgreSQL: the purge of expired registrations leaves a pre-registered client alone."""
+    made = admin(
+        tmp_path, database_url, "register-client", "--name", "Kept", "--redirect-uri", COPILOT_REDIRECT
+    )
+    assert made.returncode == 0, made.stderr
+    client_id = made.stdout.split("\t", 1)[1].splitlines()[0]
+    store = Store.open(database_url)
+    try:
+        await store.purge_expired(time.time() + 10 * 365 * 86400)
+        row = await store.get_client(client_id)
+        assert row is not None and row.kind == "pre" and row.expires_at is None and row.secret
+        assert (
+            row.info["token_endpoint_auth_method"] == "client_secret_post" and "client_secret" not in row.info
+        )
+        assert made.stdout.split("client_secret\t", 1)[1].split()[0] not in json.dumps(row.info) + row.secret
+    finally:
+        await store.close()
+    revoked = admin(tmp_path, database_url, "revoke", "--client", client_id)
+    assert revoked.returncode == 0 and "it is gone" in revoked.stdout, revoked.stderr
 
 
 def test_register_client_refuses_bad_input(tmp_path: Path) -> None:

@@ -140,10 +140,12 @@ async def _register(store: Store, args: argparse.Namespace, settings: Settings) 
 
 async def _revoke(store: Store, args: argparse.Namespace) -> int:
     if args.client:
+        row = await store.get_client(args.client)
         if not await store.delete_client(args.client):
             print(f"wrike-mcp: no client {args.client!r}", file=sys.stderr)
             return 1
-        print(f"revoked client {args.client}: its tokens no longer work and it must register again")
+        again = "it is gone" if row is not None and row.kind == "pre" else "it must register again"
+        print(f"revoked client {escaped(args.client)}: its tokens no longer work and {again}")
         return 0
     users = await store.find_users(args.user)
     if not users:

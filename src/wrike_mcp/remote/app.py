@@ -165,10 +165,17 @@ class AuthorizeGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+        if scope.get("method") == "POST" and content_type.startswith(b"application/x-www-form-urlencoded"):
+            # the form's client_id, for the policy check (the SDK's handler reads the same form)
+            body = await read_body(receive, MAX_BODY)
+            if body is None:
+                await JSONResponse({"error": "invalid_request"}, status_code=413)(scope, receive, send)
+                return
+            query = dict(parse_qsl(body.decode("latin-1")))
+            receive = replay_body(body, receive)
         client_id = query.get("client_id")
-        client = (
-            await self.provider.get_client(client_id) if scope.get("method") == "GET" and client_id else None
-        )
+        client = await self.provider.get_client(client_id) if client_id else None
         if client_id and scope.get("method") == "GET" and client is None:
             response = JSONResponse(
                 {"error": "invalid_client", "error_description": "unknown client_id; register again"},
