@@ -236,6 +236,7 @@ async def test_allowed_redirect_hosts(tmp_path: Path, sandbox_url: str) -> None:
 
         log = replica.log.read_text()
         lines = refusals(replica)
+        assert "admin controls: only clients allowed by redirect hosts claude.ai, localhost;" in log
         assert len(lines) == 5, lines  # 3 registrations, 1 /authorize, 1 /token
         assert all("WARNING" in line and "WRIKE_MCP_ALLOWED_REDIRECT_HOSTS" in line for line in lines)
         assert other.secret and other.secret not in log and other_tokens["refresh_token"] not in log
@@ -375,6 +376,7 @@ async def test_dcr_off(dcr_off: tuple[Replica, str, Path]) -> None:
     replica, document_url, _ = dcr_off
     metadata = authorization_server_metadata(replica)
     assert "registration_endpoint" not in metadata and metadata["client_id_metadata_document_supported"]
+    assert "admin controls: every client; dynamic registration off" in replica.log.read_text()
     refused = post(
         replica,
         "/register",

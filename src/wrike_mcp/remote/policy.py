@@ -46,6 +46,13 @@ class ClientPolicy:
             return any(is_loopback_host(listed) for listed in self.redirect_hosts)
         return host in self.redirect_hosts
 
+    def summary(self) -> str:
+        """What the policy allows, for the server's start-up message (no secrets: ids and hosts only)."""
+        parts = [f"redirect hosts {', '.join(sorted(self.redirect_hosts))}"] if self.redirect_hosts else []
+        if self.client_ids:
+            parts.append(f"{len(self.client_ids)} listed client id(s)")
+        return "only clients allowed by " + " or ".join(parts) if parts else "every client"
+
     def refusal(self, client_id: str | None, redirect_uris: Sequence[str]) -> str | None:
         """Why the policy does not allow this client, or None. The reason names the setting, never a secret."""
         if not self.active or (client_id is not None and client_id in self.client_ids):
