@@ -116,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     auth_commands.add_parser("status", help="who is logged in, scopes, expiry (never a token)")
     auth_commands.add_parser("logout", help="delete the stored tokens")
 
-    admin = commands.add_parser("admin", help="remote mode: users, clients, revocation, key rotation")
+    admin = commands.add_parser(
+        "admin", help="remote mode: users, clients, client registration, revocation, key rotation"
+    )
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
     admin_commands.add_parser("users", help="signed-in users (never a token)")
     admin_commands.add_parser("clients", help="registered MCP clients")
@@ -125,6 +127,21 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--user", help="the user's email or Wrike contact id")
     target.add_argument("--client", help="the MCP client id")
     admin_commands.add_parser("rotate-key", help="re-encrypt stored secrets with the newest key")
+    pre = admin_commands.add_parser(
+        "register-client",
+        help="pre-register a confidential MCP client (e.g. Copilot Studio's manual OAuth); prints its secret once",
+    )
+    pre.add_argument("--name", required=True, help="the name people see on the consent page")
+    pre.add_argument(
+        "--redirect-uri", action="append", required=True, dest="redirect_uris", help="repeat for several"
+    )
+    pre.add_argument("--scope", help="scopes it may ask for, space- or comma-separated; default: any")
+    pre.add_argument(
+        "--auth-method",
+        choices=["client_secret_post", "client_secret_basic"],
+        default="client_secret_post",
+        help="how it sends its secret to /token",
+    )
     return parser
 
 

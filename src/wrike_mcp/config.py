@@ -182,6 +182,23 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("WRIKE_MCP_ACCESS_LOG", "access_log"),
         description="file for the JSON access log of tool calls; default stderr",
     )
+    # admin controls (docs/REMOTE.md "Admin controls"): which MCP clients may sign people in
+    allowed_redirect_hosts: CommaList = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("WRIKE_MCP_ALLOWED_REDIRECT_HOSTS", "allowed_redirect_hosts"),
+        description="only clients whose every redirect URI has one of these hosts, e.g. claude.ai,chatgpt.com",
+    )
+    allowed_client_ids: CommaList = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("WRIKE_MCP_ALLOWED_CLIENT_IDS", "allowed_client_ids"),
+        description="only these clients: client ID metadata document URLs or pre-registered client ids",
+    )
+    dcr: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("WRIKE_MCP_DCR", "dcr"),
+        description="dynamic client registration at /register (off: metadata documents and pre-registered "
+        "clients only)",
+    )
     cimd_allow_loopback: bool = Field(
         default=False,
         validation_alias=AliasChoices("WRIKE_MCP_CIMD_ALLOW_LOOPBACK", "cimd_allow_loopback"),
@@ -189,7 +206,15 @@ class Settings(BaseSettings):
     )
 
     _split = field_validator(
-        "scopes", "toolsets", "tools", "exclude_tools", "allowed_hosts", "allowed_origins", mode="before"
+        "scopes",
+        "toolsets",
+        "tools",
+        "exclude_tools",
+        "allowed_hosts",
+        "allowed_origins",
+        "allowed_redirect_hosts",
+        "allowed_client_ids",
+        mode="before",
     )(split_commas)
 
     @field_validator("log_level", mode="before")

@@ -161,6 +161,14 @@ async def serve_remote(args: argparse.Namespace, settings: Settings, sandbox: Sa
             file=sys.stderr,
             flush=True,
         )
+        controls = remote.provider.config
+        if controls.client_policy.active or not controls.registration:
+            registration = "on" if controls.registration else "off"
+            print(
+                f"  admin controls: {controls.client_policy.summary()}; dynamic registration {registration}",
+                file=sys.stderr,
+                flush=True,
+            )
         config = uvicorn.Config(
             remote.app,
             host=args.host,

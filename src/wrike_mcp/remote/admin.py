@@ -1,19 +1,31 @@
-"""`wrike-mcp admin users | clients | revoke --user EMAIL | --client ID | rotate-key` on the remote store."""
+"""`wrike-mcp admin users | clients | register-client | revoke --user EMAIL | --client ID | rotate-key` on the
+remote store."""
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
+import time
+import uuid
 from datetime import UTC, datetime
 
 import anyio
+from mcp.server.auth.provider import RegistrationError
+from mcp.shared.auth import OAuthClientInformationFull
+from pydantic import ValidationError
 
+from wrike_mcp import scopes as scope_names
 from wrike_mcp.config import Settings
+from wrike_mcp.remote.app import SCOPES_SUPPORTED
 from wrike_mcp.remote.crypto import SecretKeyError, load_keyring
+from wrike_mcp.remote.policy import ClientPolicy
+from wrike_mcp.remote.provider import redirect_uris_problem, stored_metadata
 from wrike_mcp.remote.store import Store, sqlite_path
 from wrike_mcp.wrike.text import escaped
 
 EXIT_USAGE = 2
+KIND_NAMES = {"pre": "pre-registered"}  # as stored (8 characters at most) → as shown
 
 
 def _when(epoch: float | None) -> str:
@@ -63,7 +75,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                     _row(
                         client.client_id,
                         str(client.info.get("client_name") or "-"),
-                        client.kind,
+                        KIND_NAMES.get(client.kind, client.kind),
                         f"registered {_when(client.created_at)}",
                         f"first token {_when(client.used_at)}",
                     )
@@ -71,17 +83,69 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if command == "revoke":
             return await _revoke(store, args)
+        if command == "register-client":
+            return await _register(store, args, settings)
         return await _rotate(store, settings)
     finally:
         await store.close()
 
 
+async def _register(store: Store, args: argparse.Namespace, settings: Settings) -> int:
+    """A confidential client registered by the administrator: kept until revoked, its secret shown once."""
+    scopes = scope_names.parse(args.scope) if args.scope else None
+    unknown = [scope for scope in scopes or [] if scope not in SCOPES_SUPPORTED]
+    if unknown:
+        raise ValueError(f"unknown scope {unknown[0]!r}; supported: {', '.join(SCOPES_SUPPORTED)}")
+    secret = secrets.token_hex(32)
+    try:
+        client = OAuthClientInformationFull(
+            client_id=str(uuid.uuid4()),
+            client_id_issued_at=int(time.time()),
+            client_secret=secret,
+            client_secret_expires_at=0,  # never (RFC 7591 §3.2.1)
+            client_name=args.name,
+            redirect_uris=args.redirect_uris,
+            grant_types=["authorization_code", "refresh_token"],
+            response_types=["code"],
+            token_endpoint_auth_method=args.auth_method,
+            scope=" ".join(scopes) if scopes else None,
+        )
+        info = stored_metadata(client)
+    except ValidationError as exc:
+        raise ValueError(f"invalid client: {exc.errors()[0]['msg']}") from None
+    except RegistrationError as exc:
+        raise ValueError(exc.error_description) from None
+    problem = redirect_uris_problem(client)
+    if problem:
+        raise ValueError(problem)
+    keyring = load_keyring(
+        settings.secret_key.get_secret_value() if settings.secret_key else None,
+        sqlite_file=sqlite_path(settings.database_url),
+        is_postgres=store.is_postgres,
+    )
+    client_id = client.client_id or ""
+    await store.save_client(client_id, info, keyring.encrypt(secret), "pre", time.time(), None)
+    print(f"client_id\t{client_id}")
+    print(f"client_secret\t{secret}")
+    print(f"token_endpoint_auth_method\t{args.auth_method}")
+    print("The secret is shown only this once: copy it into the client now.", file=sys.stderr)
+    policy = ClientPolicy.of(settings.allowed_redirect_hosts, settings.allowed_client_ids)
+    refusal = policy.refusal(client_id, args.redirect_uris)
+    if refusal:
+        print(
+            f"wrike-mcp: note: the client policy as set now refuses this client: {refusal}", file=sys.stderr
+        )
+    return 0
+
+
 async def _revoke(store: Store, args: argparse.Namespace) -> int:
     if args.client:
+        row = await store.get_client(args.client)
         if not await store.delete_client(args.client):
             print(f"wrike-mcp: no client {args.client!r}", file=sys.stderr)
             return 1
-        print(f"revoked client {args.client}: its tokens no longer work and it must register again")
+        again = "it is gone" if row is not None and row.kind == "pre" else "it must register again"
+        print(f"revoked client {escaped(args.client)}: its tokens no longer work and {again}")
         return 0
     users = await store.find_users(args.user)
     if not users:

@@ -21,7 +21,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -49,6 +49,7 @@ from wrike_mcp.remote.crypto import load_keyring
 from wrike_mcp.remote.gate import MAX_BODY, McpGate, UserRateLimit, read_body, replay_body
 from wrike_mcp.remote.health import health_routes
 from wrike_mcp.remote.limits import AbuseLimits, Limits
+from wrike_mcp.remote.policy import ClientPolicy
 from wrike_mcp.remote.provider import (
     CONSENT_PATH,
     AuthServerConfig,
@@ -96,6 +97,8 @@ def server_config(settings: Settings) -> AuthServerConfig:
         refresh_token_ttl=settings.refresh_token_ttl,
         registration_ttl=settings.registration_ttl,
         cimd_allow_loopback=settings.cimd_allow_loopback,
+        client_policy=ClientPolicy.of(settings.allowed_redirect_hosts, settings.allowed_client_ids),
+        registration=settings.dcr,
     )
 
 
@@ -114,11 +117,14 @@ def remote_transport_security(settings: Settings, issuer: str) -> TransportSecur
 def authorization_server_metadata(config: AuthServerConfig) -> dict[str, Any]:
     issuer = config.issuer
     auth_methods = ["none", "client_secret_post", "client_secret_basic"]
+    # RFC 8414 §2: no registration_endpoint when dynamic registration is off. The MCP SDK's client then still
+    # POSTs to /register (its fallback), so that answers too (registration_off).
+    registration = {"registration_endpoint": f"{issuer}/register"} if config.registration else {}
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
         "token_endpoint": f"{issuer}/token",
-        "registration_endpoint": f"{issuer}/register",
+        **registration,
         "revocation_endpoint": f"{issuer}/revoke",
         "scopes_supported": list(config.scopes_supported),
         "response_types_supported": ["code"],
@@ -164,14 +170,28 @@ class AuthorizeGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+        if scope.get("method") == "POST" and content_type.startswith(b"application/x-www-form-urlencoded"):
+            # the form's client_id, for the policy check (the SDK's handler reads the same form)
+            body = await read_body(receive, MAX_BODY)
+            if body is None:
+                await JSONResponse({"error": "invalid_request"}, status_code=413)(scope, receive, send)
+                return
+            query = dict(parse_qsl(body.decode("latin-1")))
+            receive = replay_body(body, receive)
         client_id = query.get("client_id")
-        if scope.get("method") == "GET" and client_id and await self.provider.get_client(client_id) is None:
+        client = await self.provider.get_client(client_id) if client_id else None
+        if client_id and scope.get("method") == "GET" and client is None:
             response = JSONResponse(
                 {"error": "invalid_client", "error_description": "unknown client_id; register again"},
                 status_code=401,
                 headers={"Cache-Control": "no-store"},
             )
             await response(scope, receive, send)
+            return
+        if client is not None and self.provider.refusal(client, "/authorize"):
+            # the person's browser is here, not the app: tell them, and send nothing to the app's redirect URI
+            await error_page(403, POLICY_REFUSAL)(scope, receive, send)
             return
 
         messages: list[Message] = []
@@ -213,6 +233,26 @@ class AuthorizeGuard:
             f"The app's sign-in request cannot be completed ({error}: {description[:300]}). "
             "Go back to the app and try again, or tell its maker.",
         )
+
+
+POLICY_REFUSAL = (
+    "The administrator of this wrike-mcp server does not allow this app: their policy lists the apps that may "
+    "sign in to it. Ask them to allow it, or use an app they allow."
+)
+
+
+async def registration_off(_: Request) -> Response:
+    """/register when dynamic registration is off. RFC 7591 has no error for it; `access_denied` (403) says the
+    request is understood and refused, and the description says what works instead."""
+    return JSONResponse(
+        {
+            "error": "access_denied",
+            "error_description": "dynamic client registration is turned off on this server (WRIKE_MCP_DCR=off): "
+            "use a client ID metadata document, or a client its administrator registered for you",
+        },
+        status_code=403,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 class PublicClientRevocation:
@@ -337,7 +377,11 @@ async def build_remote_server(
         json_response=stateless,
         transport_security=remote_transport_security(settings, config.issuer),
     )
-    gate = McpGate(transport, provider, users, UserRateLimit(store, settings.user_rate_limit))
+    # the deployment's tool filters (WRIKE_READ_ONLY, WRIKE_TOOLSETS, ...) apply to every user
+    deployment_tools = replace(server.offer_filter, granted_scopes=None)
+    gate = McpGate(
+        transport, provider, users, UserRateLimit(store, settings.user_rate_limit), deployment_tools
+    )
     app = Starlette(
         routes=[*health_routes(store), *_routes(config, provider, pages, callback, gate)],
         middleware=[Middleware(AbuseLimits, store=store, limits=Limits.from_settings(settings))],
@@ -359,7 +403,7 @@ def _routes(
         # No default_scopes: the SDK would write them into a registration that named no scope, and such a
         # client could then never ask for another (provider.RegisteredClient); /authorize applies the default.
         client_registration_options=ClientRegistrationOptions(
-            enabled=True, valid_scopes=list(config.scopes_supported), default_scopes=None
+            enabled=config.registration, valid_scopes=list(config.scopes_supported), default_scopes=None
         ),
         revocation_options=RevocationOptions(enabled=True),
     )
@@ -386,6 +430,17 @@ def _routes(
             "/.well-known/oauth-protected-resource", protected_resource_metadata(config, config.issuer)
         ),
         *routes,
+        *(
+            []
+            if config.registration
+            else [
+                Route(
+                    "/register",
+                    endpoint=cors_middleware(registration_off, ["POST", "OPTIONS"]),
+                    methods=["POST", "OPTIONS"],
+                )
+            ]
+        ),
         Route(CONSENT_PATH, endpoint=pages.show, methods=["GET"]),
         Route(CONSENT_PATH, endpoint=pages.decide, methods=["POST"]),
         Route(CALLBACK_PATH, endpoint=callback.handle, methods=["GET"]),

@@ -28,7 +28,7 @@ from wrike_mcp.remote.provider import GRANT_VERSION_CLAIM, WrikeMCPAuthProvider,
 from wrike_mcp.remote.store import Store
 from wrike_mcp.remote.users import UserClients
 from wrike_mcp.tools.deps import REQUEST_CONTEXT_KEY
-from wrike_mcp.tools.registry import declared_tool
+from wrike_mcp.tools.registry import ToolFilter, declared_tool
 from wrike_mcp.wrike.errors import AuthorizationExpired
 
 MAX_BODY = 4 * 1024 * 1024  # the SDK's own limit for /mcp
@@ -59,6 +59,7 @@ class McpGate:
         provider: WrikeMCPAuthProvider,
         users: UserClients,
         rate_limit: UserRateLimit,
+        tool_policy: ToolFilter,
     ) -> None:
         # The SDK's own middleware puts `scope["user"]` into its authenticated-user context, which binds
         # sealed request state (multi-round-trip tool calls) to the user and client that started it.
@@ -66,6 +67,7 @@ class McpGate:
         self.provider = provider
         self.users = users
         self.rate_limit = rate_limit
+        self.tool_policy = tool_policy  # the deployment's tool filters, whatever the user granted
         config = provider.config
         self.metadata_url = f"{config.issuer}/.well-known/oauth-protected-resource/mcp"
         self.default_scope = " ".join(config.default_scopes)
@@ -117,7 +119,7 @@ class McpGate:
             if body is None:
                 await self._respond(send, 413, {"error": "request_too_large"}, [])
                 return
-            needed = _missing_scopes(body, token.scopes)
+            needed = _missing_scopes(body, token.scopes, self.tool_policy)
             if needed:
                 await self._challenge(
                     send,
@@ -190,8 +192,9 @@ class McpGate:
         await send({"type": "http.response.body", "body": payload})
 
 
-def _missing_scopes(body: bytes, granted: list[str]) -> list[str]:
-    """For a `tools/call` of a tool the token does not cover: all scopes the call needs; else []."""
+def _missing_scopes(body: bytes, granted: list[str], policy: ToolFilter) -> list[str]:
+    """For a `tools/call` of a tool the token does not cover: all scopes the call needs; else []. A tool the
+    deployment does not offer asks for no scopes: granting them would not make it callable."""
     try:
         message = json.loads(body)
     except (ValueError, RecursionError):  # too deeply nested for the parser: malformed all the same
@@ -203,9 +206,12 @@ def _missing_scopes(body: bytes, granted: list[str]) -> list[str]:
     if not isinstance(name, str):
         return []
     try:
-        needed = declared_tool(name).scopes
+        info = declared_tool(name)
     except KeyError:
         return []  # an unknown tool: the server answers it
+    if not policy.allows(info):
+        return []  # the server answers it as unknown
+    needed = info.scopes
     if scope_rules.satisfies(granted, needed):
         return []
     return sorted(set(granted) | set(needed))

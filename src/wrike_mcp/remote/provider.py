@@ -48,6 +48,7 @@ from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.pending import AuthorizationRequest, PendingAuthorization
+from wrike_mcp.remote.policy import EVERY_CLIENT, ClientPolicy
 from wrike_mcp.remote.store import PENDING_TTL, Store, digest
 from wrike_mcp.remote.token_cache import TokenCache
 from wrike_mcp.wrike.text import has_hidden
@@ -95,6 +96,8 @@ class AuthServerConfig:
     refresh_token_ttl: int
     registration_ttl: int
     cimd_allow_loopback: bool = False
+    client_policy: ClientPolicy = EVERY_CLIENT
+    registration: bool = True  # dynamic client registration (WRIKE_MCP_DCR)
 
 
 # Schemes a browser gives a meaning of its own (script, inline content, files, the web), so they are never a
@@ -271,12 +274,33 @@ class WrikeMCPAuthProvider:
         problem = redirect_uris_problem(client_info)
         if problem:
             raise RegistrationError("invalid_redirect_uri", problem)
+        refusal = self.refusal(client_info, "/register")
+        if refusal:
+            policy = self.config.client_policy
+            raise RegistrationError(
+                "invalid_redirect_uri" if policy.redirect_hosts else "invalid_client_metadata",
+                f"this server's administrator does not allow this client: {refusal}",
+            )
         now = self.clock()
         await self.store.purge_expired(now)
         secret = self.keyring.encrypt(client_info.client_secret) if client_info.client_secret else None
         await self.store.save_client(
             client_info.client_id or "", info, secret, "dcr", now, now + self.config.registration_ttl
         )
+
+    def refusal(self, client: OAuthClientInformationFull, where: str) -> str | None:
+        """Why the administrator's client policy refuses this client (logged once here), or None."""
+        uris = [str(uri) for uri in client.redirect_uris or []]
+        refusal = self.config.client_policy.refusal(client.client_id, uris)
+        if refusal:
+            log.warning(
+                "client %r (%r) refused at %s by the administrator's policy: %s",
+                (client.client_id or "-")[:200],
+                (client.client_name or "-")[:100],
+                where,
+                refusal,
+            )
+        return refusal
 
     # ---- authorization ------------------------------------------------------------------------------
 
@@ -293,6 +317,8 @@ class WrikeMCPAuthProvider:
         return canonical_resource(resource or "") == canonical_resource(self.config.resource)
 
     async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
+        if self.refusal(client, "/authorize"):  # app.py's guard answers a GET first, with its own page
+            raise AuthorizeError("access_denied", "this server's administrator does not allow this client")
         if params.resource is not None and not self.serves(params.resource):
             raise AuthorizeError(
                 "invalid_target", f"this server only issues tokens for {self.config.resource}"
@@ -325,6 +351,8 @@ class WrikeMCPAuthProvider:
         if found is None:
             return None
         client_id, user_id, params, expires_at, used = found
+        if self.refusal(client, "/token"):
+            return None  # the policy changed since /authorize: no token for a client no longer allowed
         if used:
             # a replayed code: whatever it produced may be in an attacker's hands (RFC 6749 §4.1.2)
             await self.store.revoke_family(digest(authorization_code))
@@ -425,6 +453,8 @@ class WrikeMCPAuthProvider:
             return None
         if row.revoked or row.expires_at < self.clock() or not self._issued_here(row.resource):
             return None
+        if self.refusal(client, "/token"):
+            return None  # a client no longer allowed gets no new access token
         return RefreshToken(
             token=refresh_token,
             client_id=row.client_id,

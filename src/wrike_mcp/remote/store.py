@@ -59,7 +59,7 @@ clients = Table(
     Column("client_id", String(2048), primary_key=True),
     Column("info", Text, nullable=False),  # the registration as JSON, secret left out
     Column("secret", Text),  # encrypted; None for public clients
-    Column("kind", String(8), nullable=False),  # "dcr" or "cimd"
+    Column("kind", String(8), nullable=False),  # "dcr", "cimd" or "pre" (`wrike-mcp admin register-client`)
     Column("created_at", Float, nullable=False),
     Column("used_at", Float),  # first token issued
     Column("expires_at", Float),  # unused DCR registrations and cached CIMD documents expire
@@ -243,7 +243,7 @@ class ClientRow:
     kind: str
     created_at: float
     used_at: float | None
-    expires_at: float | None
+    expires_at: float | None  # None: kept until revoked
 
 
 def _user(row: Row[Any]) -> UserRow:
@@ -449,7 +449,7 @@ class Store:
         secret: str | None,
         kind: str,
         now: float,
-        expires_at: float,
+        expires_at: float | None,
     ) -> None:
         await self._put(
             clients,
