@@ -37,7 +37,8 @@ from wrike_mcp.tools.inputs import (
 from wrike_mcp.tools.output import Model, Ref, names_of, plain, show_title
 from wrike_mcp.tools.pages import scan_pages
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import TaskQuery, homes, task_request
+from wrike_mcp.tools.render import homes
+from wrike_mcp.tools.task_search import TaskQuery, task_request
 from wrike_mcp.wrike.errors import AccessForbidden, NotAllowed
 from wrike_mcp.wrike.models import Comment, Task, Timelog
 from wrike_mcp.wrike.pagination import Page

@@ -23,7 +23,7 @@ from wrike_mcp.tools.inputs import (
 from wrike_mcp.tools.output import COMMENT_LIMIT, Model, Ref, names_of, plain, show_title
 from wrike_mcp.tools.pages import scan_pages
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import folder_refs, task_titles
+from wrike_mcp.tools.render import folder_refs, task_titles
 from wrike_mcp.wrike.models import Approval
 from wrike_mcp.wrike.pagination import Page
 

@@ -22,7 +22,7 @@ from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import MAX_REF, wrike_timestamp
 from wrike_mcp.tools.output import Model, Ref, html_to_text, names_of, show_title, truncate
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import folder_refs
+from wrike_mcp.tools.render import folder_refs
 from wrike_mcp.wrike.client import RawBody
 from wrike_mcp.wrike.models import Attachment
 from wrike_mcp.wrike.text import quoted, strip_invisible

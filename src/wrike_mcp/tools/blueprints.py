@@ -23,7 +23,7 @@ from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import MAX_DATE, MAX_REF, MAX_TITLE, clean_title, parse_user_day
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import folder_refs, homes
+from wrike_mcp.tools.render import folder_refs, homes
 from wrike_mcp.wrike.errors import AmbiguousReference, BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import AsyncJob, Blueprint, Folder, Task
 from wrike_mcp.wrike.text import fold, quoted

@@ -41,24 +41,22 @@ from wrike_mcp.tools.inputs import (
 )
 from wrike_mcp.tools.output import Model, names_of, show_title
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import (
+from wrike_mcp.tools.render import day_of, folder_refs, in_recycle_bin, status_name
+from wrike_mcp.tools.task_search import (
     TEXT_SEARCH_PAGE,
-    TOOLSET,
     Importance,
     TaskFilters,
-    day_of,
-    folder_refs,
-    in_recycle_bin,
-    moved_dates,
     people_field,
     scan_task_pages,
-    status_name,
     task_query,
     task_request,
 )
+from wrike_mcp.tools.task_writes import moved_dates
 from wrike_mcp.wrike.errors import TransportError, UnknownOutcome, WrikeAPIError, WrikeError
 from wrike_mcp.wrike.models import Task, TaskDates
 from wrike_mcp.wrike.text import quoted
+
+TOOLSET = "tasks"
 
 MAX_TASKS = 100  # Wrike's bulk PUT takes up to 100 ids; a preview a person can still read
 CONFIRM_ABOVE = 20  # applying to more tasks asks the user (where the client can ask)

@@ -9,9 +9,9 @@ from pydantic import Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import wrike
-from wrike_mcp.tools.directory import role_of
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.tools.render import role_of
 from wrike_mcp.wrike.models import Account
 
 

@@ -15,7 +15,7 @@ from wrike_mcp.tools.errors import tool_error_message
 from wrike_mcp.tools.inputs import MAX_REF
 from wrike_mcp.tools.output import Model, Ref
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import task_titles
+from wrike_mcp.tools.render import task_titles
 from wrike_mcp.wrike.errors import BadReference, WrikeError
 from wrike_mcp.wrike.models import Dependency
 from wrike_mcp.wrike.text import fold

@@ -13,6 +13,7 @@ from wrike_mcp.tools.deps import wrike
 from wrike_mcp.tools.inputs import page_slice, query_key, read_offset_cursor
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.tools.render import role_of
 from wrike_mcp.wrike.models import Contact, CustomFieldSettings
 from wrike_mcp.wrike.resolve import FolderTree
 from wrike_mcp.wrike.text import fold
@@ -44,18 +45,6 @@ class PeopleList(Model):
     items: list[Person]
     total: int = Field(description="matches in all pages")
     next_cursor: str | None = None
-
-
-def role_of(contact: Contact) -> str | None:
-    """Owner, Admin, or the role of the contact's first profile (User, Collaborator)."""
-    profile = contact.profiles[0] if contact.profiles else None
-    if profile is None:
-        return None
-    if profile.owner:
-        return "Owner"
-    if profile.admin:
-        return "Admin"
-    return profile.role
 
 
 def _rank(contact: Contact, query: str) -> int | None:

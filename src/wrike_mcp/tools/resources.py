@@ -36,7 +36,7 @@ from wrike_mcp.wrike.text import fold, one_line
 
 if TYPE_CHECKING:
     from wrike_mcp.tools.folders import FolderDetails
-    from wrike_mcp.tools.tasks import TaskDetail
+    from wrike_mcp.tools.render import TaskDetail
     from wrike_mcp.wrike.resolve import FolderTree
 
 JSON = "application/json"
@@ -139,7 +139,7 @@ async def workflows_resource(state: WrikeContext) -> WorkflowsResource:
 
 
 async def task_resource(state: WrikeContext, task_id: str) -> TaskDetail:
-    from wrike_mcp.tools.tasks import task_detail
+    from wrike_mcp.tools.render import task_detail
     from wrike_mcp.wrike.models import Task
 
     return await task_detail(state, await state.client.get_one(f"/tasks/{task_id}", model=Task))

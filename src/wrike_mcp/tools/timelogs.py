@@ -26,7 +26,7 @@ from wrike_mcp.tools.inputs import (
 )
 from wrike_mcp.tools.output import Model, Ref, names_of, truncate
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import task_titles
+from wrike_mcp.tools.render import task_titles
 from wrike_mcp.wrike.models import Timelog
 from wrike_mcp.wrike.text import strip_invisible
 
