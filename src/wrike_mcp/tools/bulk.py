@@ -51,7 +51,7 @@ from wrike_mcp.tools.task_search import (
     task_query,
     task_request,
 )
-from wrike_mcp.tools.task_writes import moved_dates
+from wrike_mcp.tools.writes import moved_dates
 from wrike_mcp.wrike.errors import TransportError, UnknownOutcome, WrikeAPIError, WrikeError
 from wrike_mcp.wrike.models import Task, TaskDates
 from wrike_mcp.wrike.text import quoted

@@ -13,16 +13,6 @@ from pydantic import Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.deps import today as user_today
-from wrike_mcp.tools.folders import (
-    FolderDetails,
-    NewDescription,
-    NewParent,
-    ProjectInfo,
-    fetch_folder,
-    folder_details,
-    post_folder,
-    project_info,
-)
 from wrike_mcp.tools.inputs import (
     MAX_DATE,
     MAX_REF,
@@ -43,6 +33,8 @@ from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.pages import scan_pages
 from wrike_mcp.tools.project_status import status_change, status_filter
 from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.tools.render import FolderDetails, ProjectInfo, fetch_folder, folder_details, project_info
+from wrike_mcp.tools.writes import NewDescription, NewParent, post_folder
 from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import Folder
 from wrike_mcp.wrike.rules import is_overdue

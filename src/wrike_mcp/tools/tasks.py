@@ -1,6 +1,6 @@
 """The `tasks` toolset: search, read, create, update and delete tasks (comments and time logs, also in this
 toolset, live in `comments.py` and `timelogs.py`). What other tools share with these lives in helper modules:
-the search in `task_search.py`, the bodies written in `task_writes.py`, the rendering in `render.py`.
+the search in `task_search.py`, the bodies written in `writes.py`, the rendering in `render.py`.
 
 Every reference a person would paste (id, permalink, path, title, `me`, email, full name, status name) goes
 through the Resolver. Input that can be refused without asking Wrike (over-long text, impossible dates, empty
@@ -79,7 +79,7 @@ from wrike_mcp.tools.task_search import (
     task_query,
     task_request,
 )
-from wrike_mcp.tools.task_writes import moved_dates, task_dates, task_fields
+from wrike_mcp.tools.writes import moved_dates, task_dates, task_fields
 from wrike_mcp.wrike.errors import BadReference, WrikeError
 from wrike_mcp.wrike.models import Task
 

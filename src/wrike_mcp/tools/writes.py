@@ -1,18 +1,33 @@
-"""The task bodies create_task, update_task and bulk_update_tasks send: fields and dates."""
+"""What the writing tools share: the task bodies create_task, update_task and bulk_update_tasks send (fields
+and dates), and the folder (or project) creation create_folder and create_project make."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.tools.inputs import (
+    MAX_REF,
+    MAX_TEXT,
     check_range,
     parse_day,
     text_to_html,
 )
 from wrike_mcp.tools.render import day_of
-from wrike_mcp.wrike.models import TaskDates
+from wrike_mcp.wrike.models import Folder, TaskDates
+
+NewParent = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_REF,
+        description="space or folder to create it in",
+    ),
+]
+NewDescription = Annotated[str | None, Field(max_length=MAX_TEXT, description="plain text")]
 
 
 def task_dates(start: date | None, due: date | None) -> dict[str, Any]:
@@ -66,3 +81,19 @@ def moved_dates(current: TaskDates | None, start: date | None, due: date | None)
             new_start = new_due
     check_range(new_start, new_due, "start_date", "due_date")
     return task_dates(new_start, new_due)
+
+
+async def post_folder(
+    deps: WrikeContext,
+    parent_id: str,
+    title: str,
+    description: str | None,
+    project: dict[str, Any] | None = None,
+) -> Folder:
+    """Create a folder (or, with `project` fields, a project) in `parent_id`; a blank description is left out."""
+    body: dict[str, Any] = {"title": title}
+    if project is not None:
+        body["project"] = project
+    if description is not None and description.strip():
+        body["description"] = text_to_html(description)
+    return (await deps.client.post(f"/folders/{parent_id}/folders", body, model=Folder))[0]
