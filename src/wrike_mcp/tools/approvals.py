@@ -10,11 +10,12 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.attachments import OptionalFolder, OptionalTask
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import (
     MAX_CURSOR,
     MAX_REF,
+    OptionalFolder,
+    OptionalTask,
     PagePosition,
     page_cursor,
     query_key,
