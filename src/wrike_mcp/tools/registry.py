@@ -21,13 +21,12 @@ from typing import Annotated, Any, Literal
 import pydantic
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.types import CallToolResult, TextContent, Tool, ToolAnnotations
 from pydantic import BaseModel
 from pydantic_core import PydanticCustomError
 
 from wrike_mcp import scopes as scope_rules
-from wrike_mcp.sdk_adapter import registered_tool
+from wrike_mcp.sdk_adapter import arguments_model, reshape_tool
 from wrike_mcp.tools.errors import fit_first_line, tool_error_message
 from wrike_mcp.tools.output import compact, json_text
 from wrike_mcp.tools.schemas import slim
@@ -321,14 +320,10 @@ def register(server: MCPServer[Any], specs: Iterable[ToolSpec], *, output_schema
             annotations=spec.annotations,
             meta=spec.meta,
         )
-        tool = registered_tool(server, spec.name)
-        tool.parameters = slim(tool.parameters)
-        tool.fn_metadata.arg_model = as_published(tool.fn_metadata.arg_model)
-        if output_schemas:
-            tool.fn_metadata.output_schema = slim(tool.fn_metadata.output_schema)
+        reshape_tool(server, spec.name, schema=slim, arguments=as_published)
 
 
-def as_published(model: type[ArgModelBase]) -> type[ArgModelBase]:
+def as_published(model: type[BaseModel]) -> type[BaseModel]:
     """The arguments model refusing what the published schema rules out but pydantic would take: an explicit
     null for an optional argument (the schema leaves null out: omitting it is how to say "none") and a
     non-boolean for a boolean ("0" would otherwise quietly be false)."""
@@ -357,7 +352,7 @@ def _boolean(cls: type[BaseModel], value: Any) -> Any:
 
 def enforced_input_schema(server: MCPServer[Any], name: str) -> dict[str, Any]:
     """A registered tool's arguments schema as the server enforces it: `inputSchema` with its length limits."""
-    model = registered_tool(server, name).fn_metadata.arg_model
+    model = arguments_model(server, name)
     schema: dict[str, Any] = slim(model.model_json_schema(by_alias=True), with_limits=True)
     return schema
 
