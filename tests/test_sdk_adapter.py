@@ -8,16 +8,19 @@ from __future__ import annotations
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from mcp import Client
+from mcp.server.auth.routes import create_auth_routes
+from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import EmptyResult, SetLevelRequestParams
 from packaging.requirements import Requirement
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ValidationError, field_validator
+from starlette.routing import Route
 
 from wrike_mcp.sdk_adapter import (
     WRITTEN_FOR,
@@ -27,6 +30,7 @@ from wrike_mcp.sdk_adapter import (
     input_schema,
     registered_tool,
     rejected_arguments,
+    replace_routes,
     reshape_tool,
 )
 
@@ -144,3 +148,35 @@ async def test_rejected_arguments_is_the_validation_error_of_arguments_only() ->
     with pytest.raises(ToolError) as refused:
         await server.call_tool("shout", {"text": "hi"})
     assert rejected_arguments(refused.value) is None
+
+
+def test_replace_routes_finds_each_auth_endpoint_the_remote_app_guards() -> None:
+    """`create_auth_routes`: one `Route` per endpoint at the paths remote/app.py replaces, the handler as `app`."""
+    # the provider is only stored by the handlers, never called while building the routes
+    routes = create_auth_routes(
+        cast(Any, object()),
+        issuer_url=AnyHttpUrl("https://mcp.example.com"),
+        client_registration_options=ClientRegistrationOptions(enabled=True),
+        revocation_options=RevocationOptions(enabled=True),
+    )
+    seen: dict[str, Any] = {}
+
+    def keep(route: Route) -> Route:
+        seen[route.path] = route.app
+        return Route(route.path, endpoint=route.app, methods=["POST"])
+
+    replaced = replace_routes(
+        routes,
+        {
+            "/.well-known/oauth-authorization-server": lambda route: None,
+            "/authorize": keep,
+            "/token": keep,
+            "/revoke": keep,
+        },
+    )
+    assert set(seen) == {"/authorize", "/token", "/revoke"} and all(callable(app) for app in seen.values())
+    paths = [route.path for route in replaced if isinstance(route, Route)]
+    assert "/.well-known/oauth-authorization-server" not in paths and "/register" in paths
+    assert len(replaced) == len(routes) - 1
+    with pytest.raises(KeyError, match="no longer serves /nope"):
+        replace_routes(routes, {"/nope": keep})

@@ -9,7 +9,7 @@ tests/test_sdk_adapter.py exercises each one, so an SDK upgrade that moves one f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mcp.server.lowlevel.server import RequestHandler
@@ -18,6 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from pydantic import BaseModel, ValidationError
+from starlette.routing import BaseRoute, Route
 
 Schema = dict[str, Any]
 
@@ -93,3 +94,27 @@ def rejected_arguments(error: ToolError) -> ValidationError | None:
     if isinstance(error, UnexpectedToolError) or not isinstance(error.__cause__, ValidationError):
         return None
     return error.__cause__
+
+
+def replace_routes(
+    routes: Sequence[BaseRoute], replacements: Mapping[str, Callable[[Route], BaseRoute | None]]
+) -> list[BaseRoute]:
+    """The SDK's routes (`create_auth_routes`) with the one at each path of `replacements` replaced by what its
+    function returns for it (None: left out), e.g. a guard around the SDK's handler (`route.app`).
+
+    Relies on the SDK's route layout: each endpoint one `Route` at its path, its handler (CORS included) as
+    `app`. KeyError naming a path the SDK no longer serves, so a guard wrapped around it cannot silently go.
+    """
+    served = {route.path for route in routes if isinstance(route, Route)}
+    missing = sorted(set(replacements) - served)
+    if missing:
+        raise KeyError(f"the MCP SDK no longer serves {', '.join(missing)}: check sdk_adapter.replace_routes")
+    replaced: list[BaseRoute] = []
+    for route in routes:
+        if isinstance(route, Route) and route.path in replacements:
+            new = replacements[route.path](route)
+            if new is not None:
+                replaced.append(new)
+        else:
+            replaced.append(route)
+    return replaced
