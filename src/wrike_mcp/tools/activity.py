@@ -45,8 +45,6 @@ from wrike_mcp.wrike.pagination import Page
 from wrike_mcp.wrike.resolve import FolderTree
 from wrike_mcp.wrike.rules import last_overdue_day
 
-TOOLSET = "projects"
-
 SUMMARY_ITEMS = 10  # items per category in a digest
 CATEGORY_ITEMS = 30  # items per call when one category is paged
 TASK_PAGE_SIZE = 1000
@@ -262,7 +260,7 @@ async def add_task_titles(deps: WrikeContext, scope: Scope, items: Sequence[Chan
 # ---- whats_changed --------------------------------------------------------------------------------------
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="What changed")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="What changed")
 async def whats_changed(
     ctx: Context[Any],
     place: Annotated[str | None, Field(max_length=MAX_REF, description="space, folder or project")] = None,

@@ -28,8 +28,6 @@ from wrike_mcp.tools.render import folder_refs, task_titles
 from wrike_mcp.wrike.models import Approval
 from wrike_mcp.wrike.pagination import Page
 
-TOOLSET = "tasks"
-
 ApprovalStatus = Literal["Pending", "Approved", "Rejected", "Cancelled", "Draft"]
 
 
@@ -114,7 +112,7 @@ async def approvals_on(
     ]
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="List approvals")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List approvals")
 async def list_approvals(
     ctx: Context[Any],
     task: OptionalTask = None,

@@ -27,8 +27,6 @@ from wrike_mcp.wrike.client import RawBody
 from wrike_mcp.wrike.models import Attachment
 from wrike_mcp.wrike.text import quoted, strip_invisible
 
-TOOLSET = "tasks"
-
 MAX_READ_BYTES = 200 * 1024  # read_attachment downloads no file larger than this
 TEXT_LIMIT = 50_000  # characters of a file's text shown; the rest is cut with `truncated: true`
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # add_attachment's cap on the decoded file
@@ -129,7 +127,7 @@ def text_kind(attachment: Attachment) -> str | None:
 # ---- list_attachments -----------------------------------------------------------------------------------
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="List attachments")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List attachments")
 async def list_attachments(
     ctx: Context[Any],
     task: OptionalTask = None,
@@ -194,7 +192,7 @@ def decoded_text(attachment: Attachment, content: bytes, kind: str) -> str:
     return html_to_text(text) if kind == "html" else strip_invisible(text)
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="Read a text attachment")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Read a text attachment")
 async def read_attachment(ctx: Context[Any], attachment: AttachmentId) -> AttachmentText:
     """The text of a small text attachment (txt, md, csv, json, html as plain text; up to 200 KB)."""
     deps = wrike(ctx)
@@ -241,7 +239,7 @@ def upload_content(text: str | None, encoded: str | None) -> tuple[bytes, bool]:
         raise ToolError("base64 is not valid base64: give the file's bytes in standard base64") from None
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Attach a file", kind="write")
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Attach a file", kind="write")
 async def add_attachment(
     ctx: Context[Any],
     name: Annotated[

@@ -56,8 +56,6 @@ from wrike_mcp.wrike.errors import TransportError, UnknownOutcome, WrikeAPIError
 from wrike_mcp.wrike.models import Task, TaskDates
 from wrike_mcp.wrike.text import quoted
 
-TOOLSET = "tasks"
-
 MAX_TASKS = 100  # Wrike's bulk PUT takes up to 100 ids; a preview a person can still read
 CONFIRM_ABOVE = 20  # applying to more tasks asks the user (where the client can ask)
 PREVIEW_TTL = 15 * 60  # seconds a preview token stays valid
@@ -467,7 +465,7 @@ def task_filters(where: dict[str, Any] | None) -> TaskFilters | None:
         raise ToolError(f"{'; '.join(problems)[:300]} (it takes search_tasks' filters: {known})") from None
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Update many tasks", kind="write")
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Update many tasks", kind="write")
 async def bulk_update_tasks(
     ctx: Context[Any],
     confirmation: Annotated[ElicitationResult[BulkConfirmation], Resolve(confirm_bulk)],

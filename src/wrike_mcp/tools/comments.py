@@ -25,8 +25,6 @@ from wrike_mcp.tools.render import CommentItem, comment_items, recent_comments
 from wrike_mcp.wrike.models import Comment
 from wrike_mcp.wrike.text import strip_invisible
 
-TOOLSET = "tasks"
-
 
 class CommentList(Model):
     task: Ref
@@ -35,7 +33,7 @@ class CommentList(Model):
     next_cursor: str | None = None
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="List task comments")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List task comments")
 async def list_comments(
     ctx: Context[Any],
     task: TaskRef,
@@ -57,7 +55,7 @@ async def list_comments(
     )
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Comment on a task", kind="write")
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Comment on a task", kind="write")
 async def add_comment(
     ctx: Context[Any],
     task: TaskRef,

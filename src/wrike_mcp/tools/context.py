@@ -27,7 +27,7 @@ class Me(Model):
     mode: str = Field(description="sandbox, permanent token or oauth")
 
 
-@wrike_tool(toolset="context", scopes=[scopes.WS_READ_ONLY], title="Who am I in Wrike")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Who am I in Wrike")
 async def get_me(ctx: Context[Any]) -> Me:
     """Who you act as in Wrike: user, email, role, account, API host, granted scopes and server mode."""
     deps = wrike(ctx)

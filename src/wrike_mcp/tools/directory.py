@@ -63,7 +63,7 @@ def _rank(contact: Contact, query: str) -> int | None:
     return None
 
 
-@wrike_tool(toolset="directory", scopes=[scopes.WS_READ_ONLY], title="Find people")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Find people")
 async def find_people(
     ctx: Context[Any],
     query: Annotated[
@@ -159,7 +159,7 @@ class WorkflowList(Model):
     total: int
 
 
-@wrike_tool(toolset="directory", scopes=[scopes.WS_READ_ONLY], title="List workflows and statuses")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List workflows and statuses")
 async def list_workflows(
     ctx: Context[Any],
     include_hidden: Annotated[bool, Field(description="also hidden workflows")] = False,
@@ -221,7 +221,7 @@ class CustomFieldList(Model):
     total: int
 
 
-@wrike_tool(toolset="directory", scopes=[scopes.WS_READ_ONLY], title="List custom fields")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List custom fields")
 async def list_custom_fields(
     ctx: Context[Any],
     query: Annotated[str | None, Field(max_length=200, description="part of the title")] = None,

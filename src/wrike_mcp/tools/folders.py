@@ -64,7 +64,7 @@ class SpaceList(Model):
     total: int
 
 
-@wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="List Wrike spaces")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List Wrike spaces")
 async def list_spaces(
     ctx: Context[Any],
     include_archived: Annotated[bool, Field(description="also archived spaces")] = False,
@@ -128,7 +128,7 @@ def root_children(tree: FolderTree, kids: dict[str, list[str]]) -> list[str]:
     return list(dict.fromkeys(top))
 
 
-@wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="List folders and projects")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List folders and projects")
 async def list_folders(
     ctx: Context[Any],
     parent: Annotated[
@@ -234,7 +234,7 @@ async def list_folders(
 # ---- get_folder --------------------------------------------------------------------------------------------
 
 
-@wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="Get a folder, project or space")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Get a folder, project or space")
 async def get_folder(ctx: Context[Any], folder: FolderRef) -> FolderDetails:
     """A folder, project or space: path, permalink, description, custom fields, project info, children.
 
@@ -255,9 +255,7 @@ class CreatedFolder(Model):
     permalink: str | None = None
 
 
-@wrike_tool(
-    toolset="folders", scopes=[scopes.WS_READ_WRITE], title="Create a folder", kind="write", idempotent=False
-)
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Create a folder", kind="write", idempotent=False)
 async def create_folder(
     ctx: Context[Any],
     parent: NewParent,

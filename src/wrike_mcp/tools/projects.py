@@ -123,7 +123,7 @@ def _in_range(value: date | None, start: date | None, end: date | None) -> bool:
     return (start is None or value >= start) and (end is None or value <= end)
 
 
-@wrike_tool(toolset="projects", scopes=[scopes.WS_READ_ONLY], title="List projects")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List projects")
 async def list_projects(
     ctx: Context[Any],
     within: Annotated[
@@ -288,7 +288,7 @@ async def count_tasks(deps: WrikeContext, folder_id: str) -> TaskCounts:
     )
 
 
-@wrike_tool(toolset="projects", scopes=[scopes.WS_READ_ONLY], title="Get a project with task counts")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Get a project with task counts")
 async def get_project(ctx: Context[Any], project: ProjectRef) -> ProjectDetails:
     """A project as get_folder shows it, plus task counts by status group, custom status and overdue
     (subtasks and subfolders' tasks included; `complete` says whether all were counted).
@@ -330,7 +330,6 @@ async def summary(deps: WrikeContext, folder: Folder, changed: list[str] | None 
 
 
 @wrike_tool(
-    toolset="projects",
     scopes=[scopes.WS_READ_WRITE],
     title="Create a project",
     kind="write",
@@ -368,9 +367,7 @@ async def create_project(
 # ---- update_project ----------------------------------------------------------------------------------------
 
 
-@wrike_tool(
-    toolset="projects", scopes=[scopes.WS_READ_WRITE], title="Update a project", kind="write", idempotent=True
-)
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Update a project", kind="write", idempotent=True)
 async def update_project(
     ctx: Context[Any],
     project: ProjectRef,

@@ -7,6 +7,7 @@ in both `structuredContent` and the text block, and so that Wrike errors become 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import inspect
@@ -83,20 +84,37 @@ class ToolSpec(ToolInfo):
     fn: ToolFn = field(repr=False, compare=False)
 
 
+# The toolsets in the order a model should see them, each with the modules declaring its tools (a tool's
+# toolset is its module's); a toolset's tools come in module order, then in declaration order.
+TOOLSET_MODULES = {
+    "context": ("context",),
+    "folders": ("folders",),
+    "projects": ("projects", "blueprints", "activity"),
+    "tasks": ("tasks", "comments", "timelogs", "attachments", "approvals", "dependencies", "bulk"),
+    "directory": ("directory",),
+    "app_activity": ("app_activity",),
+}
+TOOLSET_OF = {
+    f"wrike_mcp.tools.{module}": toolset for toolset, modules in TOOLSET_MODULES.items() for module in modules
+}
+TOOL_MODULES = list(TOOLSET_OF)
+
+
 REGISTRY: dict[str, ToolSpec] = {}
 
 
 def wrike_tool(
-    *, toolset: str, scopes: Iterable[str], title: str, kind: Kind = "read", idempotent: bool = False
+    *, scopes: Iterable[str], title: str, kind: Kind = "read", idempotent: bool = False
 ) -> Callable[[ToolFn], ToolFn]:
-    """Declare a tool. The function's name is the tool's name; its docstring is the model-facing description."""
+    """Declare a tool. The function's name is the tool's name; its docstring is the model-facing description;
+    its module's toolset (TOOLSET_MODULES) is its toolset."""
 
     def decorator(fn: ToolFn) -> ToolFn:
         if fn.__name__ in REGISTRY:
             raise ValueError(f"tool {fn.__name__} declared twice")
         REGISTRY[fn.__name__] = ToolSpec(
             name=fn.__name__,
-            toolset=toolset,
+            toolset=TOOLSET_OF[fn.__module__],
             scopes=tuple(scopes),
             title=title,
             kind=kind,
@@ -120,18 +138,6 @@ READS: dict[str, tuple[str, ...]] = {
     "triage_tasks": ("search_tasks",),
     "project_status_report": ("get_project", "get_folder", "search_tasks"),
 }
-
-# The toolsets in the order a model should see them, each with the modules declaring its tools (each tool
-# names its toolset); a toolset's tools come in module order, then in declaration order.
-TOOLSET_MODULES = {
-    "context": ("context",),
-    "folders": ("folders",),
-    "projects": ("projects", "blueprints", "activity"),
-    "tasks": ("tasks", "comments", "timelogs", "attachments", "approvals", "dependencies", "bulk"),
-    "directory": ("directory",),
-    "app_activity": ("app_activity",),
-}
-TOOL_MODULES = [f"wrike_mcp.tools.{module}" for modules in TOOLSET_MODULES.values() for module in modules]
 
 
 def all_tools() -> list[ToolSpec]:
@@ -163,18 +169,11 @@ def declared_spec(name: str) -> ToolSpec:
     return spec
 
 
-def same_declaration(info: ToolInfo) -> tuple[object, ...]:
-    """What the manifest and a declaration must agree on (a read tool's `idempotent` only shows as its hint)."""
-    return (
-        info.name,
-        info.toolset,
-        info.scopes,
-        info.title,
-        info.kind,
-        info.annotations,
-        info.description,
-        info.module,
-    )
+def same_declaration(info: ToolInfo) -> ToolInfo:
+    """What the manifest and a declaration must agree on: every field of ToolInfo, `idempotent` as the hint
+    shows it (a read tool is idempotent whatever it declares)."""
+    fields = {field.name: getattr(info, field.name) for field in dataclasses.fields(ToolInfo)}
+    return ToolInfo(**{**fields, "idempotent": bool(info.annotations.idempotent_hint)})
 
 
 # ---- the manifest: `tools/list` without importing the tool modules -----------------------------------------

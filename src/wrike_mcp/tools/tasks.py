@@ -83,10 +83,8 @@ from wrike_mcp.tools.writes import moved_dates, task_dates, task_fields
 from wrike_mcp.wrike.errors import BadReference, WrikeError
 from wrike_mcp.wrike.models import Task
 
-TOOLSET = "tasks"
 
-
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="Search tasks")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Search tasks")
 async def search_tasks(
     ctx: Context[Any],
     text: SearchText = None,
@@ -140,7 +138,7 @@ async def search_tasks(
     )
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="Get task details")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Get task details")
 async def get_task(
     ctx: Context[Any],
     task: TaskRef,
@@ -156,7 +154,7 @@ async def get_task(
 # ---- create_task ----------------------------------------------------------------------------------------
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Create a task", kind="write")
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Create a task", kind="write")
 async def create_task(
     ctx: Context[Any],
     title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="task title")],
@@ -235,9 +233,7 @@ async def create_task(
 # ---- update_task ----------------------------------------------------------------------------------------
 
 
-@wrike_tool(
-    toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Update a task", kind="write", idempotent=True
-)
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Update a task", kind="write", idempotent=True)
 async def update_task(
     ctx: Context[Any],
     task: TaskRef,
@@ -387,9 +383,7 @@ async def confirm_delete(task: str, ctx: Context) -> Elicit[DeleteConfirmation] 
     )
 
 
-@wrike_tool(
-    toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Delete a task", kind="destructive", idempotent=True
-)
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Delete a task", kind="destructive", idempotent=True)
 async def delete_task(
     ctx: Context[Any],
     task: TaskRef,
