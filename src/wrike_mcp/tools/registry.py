@@ -1,8 +1,24 @@
-"""The one place each tool is declared: name, toolset, required Wrike scopes, title, annotations.
+"""The one place each tool is declared, and the forms derived from that declaration.
 
-Toolset modules decorate plain async functions with `@wrike_tool(...)`. The function returns a pydantic
-model; `register()` adapts it for the SDK so that the result is compact (None and empty fields dropped)
-in both `structuredContent` and the text block, and so that Wrike errors become actionable tool errors.
+A tool is declared once: an async function in a tool module, decorated with `@wrike_tool(scopes=, title=,
+kind=, idempotent=)`. Its name is the function's, its description the docstring, its arguments the
+signature (with their `Annotated` rules), its result the return annotation (a pydantic model), and its toolset
+the one TOOLSET_MODULES gives its module. Every other form is derived from it, none written by hand:
+
+- ToolSpec (REGISTRY): the declaration as data, made by the decorator when the module is imported.
+- The SDK's tool: `register()` adds the function to an MCPServer, adapted so that the result is compact (None
+  and empty fields dropped) in both `structuredContent` and the text block and Wrike errors become actionable
+  tool errors, then has the SDK's schemas slimmed (tools/schemas.py) through sdk_adapter.py.
+- The manifest entry (manifest.json): that SDK tool's `tools/list` entry and the module declaring it, written
+  by `python -m wrike_mcp.tools.manifest` (tests/tools/test_manifest.py fails while it differs).
+- ToolInfo (`declared_tools()`): what the server filters, lists and gates by before any tool module is
+  imported, read back from the manifest entry (`info_of`), so it is derived too; ToolSpec extends it with the
+  function. At a tool's first call `declared_spec()` imports its module and refuses to run a declaration that
+  no longer matches its manifest entry (`same_declaration`).
+
+Tool modules import no other tool module (tests/tools/test_module_imports.py): what they share lives in
+helper modules (inputs, output, render, task_search, writes, custom_fields, pages, ...), so a call loads only
+its own tool's module.
 """
 
 from __future__ import annotations
