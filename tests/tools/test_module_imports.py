@@ -5,7 +5,11 @@ code lives in the non-tool helper modules of wrike_mcp/tools (inputs, output, re
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import wrike_mcp
 from wrike_mcp.tools.registry import TOOL_MODULES
@@ -69,3 +73,14 @@ def test_the_scan_sees_function_level_and_relative_imports(tmp_path: Path) -> No
     finally:
         probe.unlink()
     assert found == {"wrike_mcp.tools.tasks", "wrike_mcp.tools.folders", "wrike_mcp.tools.directory"}
+
+
+@pytest.mark.parametrize("module", TOOL_MODULES)
+def test_importing_a_tool_module_loads_no_other(module: str) -> None:
+    """What the first call of one of its tools imports, in a fresh interpreter (this one imported them all)."""
+    script = "import importlib, sys; importlib.import_module(sys.argv[1]); print(sorted(set(sys.argv[2:]) & set(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", script, module, *TOOL_MODULES], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == repr([module])
