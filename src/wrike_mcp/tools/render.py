@@ -37,8 +37,9 @@ from wrike_mcp.wrike.errors import ResourceNotFound
 from wrike_mcp.wrike.models import Comment, Contact, Dependency, Folder, Space, Task, TaskDates
 from wrike_mcp.wrike.resolve import FolderTree
 
-CHILDREN_SHOWN = 100
+CHILDREN_SHOWN = 100  # a folder's children get_folder lists
 
+# Optional task fields Wrike sends only when asked for, which TaskItem shows.
 LIST_FIELDS = ["responsibleIds", "parentIds", "superParentIds", "superTaskIds"]
 # What get_task shows beyond Wrike's compact list model: a task found by title comes with all of it.
 DETAIL_FIELDS = [
@@ -52,6 +53,9 @@ DETAIL_FIELDS = [
 ]
 
 
+# ---- people ------------------------------------------------------------------------------------------------
+
+
 def role_of(contact: Contact) -> str | None:
     """Owner, Admin, or the role of the contact's first profile (User, Collaborator)."""
     profile = contact.profiles[0] if contact.profiles else None
@@ -62,6 +66,9 @@ def role_of(contact: Contact) -> str | None:
     if profile.admin:
         return "Admin"
     return profile.role
+
+
+# ---- comments ----------------------------------------------------------------------------------------------
 
 
 class CommentItem(Model):
@@ -96,7 +103,7 @@ async def comment_items(deps: WrikeContext, comments: Sequence[Comment]) -> list
     return items
 
 
-# ---- small helpers --------------------------------------------------------------------------------------
+# ---- tasks -------------------------------------------------------------------------------------------------
 
 
 def day_of(value: str | None) -> str | None:
@@ -146,9 +153,6 @@ async def task_titles(deps: WrikeContext, ids: Sequence[str]) -> dict[str, str]:
         task.id: show_title(task.title)
         for task in await deps.client.get_many("/tasks/{ids}", ids, model=Task)
     }
-
-
-# ---- output models --------------------------------------------------------------------------------------
 
 
 class TaskItem(Model):
@@ -333,7 +337,7 @@ def dependency_relation(
     return "successor", dependency.relation_type, dependency.successor_id
 
 
-# ---- folders and projects ----
+# ---- folders and projects ----------------------------------------------------------------------------------
 
 
 def kind_of(tree: FolderTree, folder: Folder) -> Literal["space", "folder", "project"]:
