@@ -144,7 +144,7 @@ async def result_size(base: str) -> dict[str, Any]:
     full task model of the same tasks (`/tasks/{ids}`) is reported too, since that is what a thinner server
     that hands Wrike's JSON through for "task details" would send.
     """
-    from wrike_mcp.tools.tasks import LIST_FIELDS
+    from wrike_mcp.tools.render import LIST_FIELDS
 
     async with WrikeClient(StaticTokenSource(TOKEN), base_url=f"{base}/api/v4") as wrike:
         settings = Settings(base_url=f"{base}/api/v4")

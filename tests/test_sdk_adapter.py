@@ -8,16 +8,31 @@ from __future__ import annotations
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from mcp import Client
+from mcp.server.auth.routes import create_auth_routes
+from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import EmptyResult, SetLevelRequestParams
 from packaging.requirements import Requirement
+from pydantic import AnyHttpUrl, BaseModel, ValidationError, field_validator
+from starlette.routing import Route
 
-from wrike_mcp.sdk_adapter import WRITTEN_FOR, add_request_handler, has_tool, registered_tool
+from wrike_mcp.sdk_adapter import (
+    WRITTEN_FOR,
+    add_request_handler,
+    arguments_model,
+    has_tool,
+    input_schema,
+    registered_tool,
+    rejected_arguments,
+    replace_routes,
+    reshape_tool,
+)
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
@@ -83,3 +98,85 @@ async def test_add_request_handler_serves_a_method_mcpserver_has_no_decorator_fo
     async with Client(server, mode="legacy") as client:  # logging/setLevel exists up to 2025-11-25
         await client.set_logging_level("warning")
     assert levels == ["warning"]
+
+
+def shout(text: str) -> str:
+    """Shout the text."""
+    raise ToolError("no shouting")
+
+
+async def test_reshape_tool_changes_what_is_published_and_what_validates() -> None:
+    """`Tool.parameters`, `fn_metadata.output_schema` and `fn_metadata.arg_model`, changed in place."""
+
+    def short(model: type[BaseModel]) -> type[BaseModel]:
+        def at_most_3(cls: type[BaseModel], value: str) -> str:
+            if len(value) > 3:
+                raise ValueError("too long")
+            return value
+
+        class Short(model):  # type: ignore[misc,valid-type]
+            check = field_validator("text")(at_most_3)
+
+        return Short
+
+    def marked(schema: dict[str, Any]) -> dict[str, Any]:
+        return {**schema, "description": "marked"}
+
+    server = MCPServer(name="adapter")
+    server.add_tool(echo, name="echo", structured_output=True)
+    reshape_tool(server, "echo", schema=marked, arguments=short)
+    assert input_schema(server, "echo")["description"] == "marked"
+    assert arguments_model(server, "echo").__name__ == "Short"
+    async with Client(server) as client:
+        [listed] = (await client.list_tools()).tools
+        assert listed.input_schema["description"] == "marked"
+        assert listed.output_schema is not None and listed.output_schema["description"] == "marked"
+        assert (await client.call_tool("echo", {"text": "abc"})).is_error is False
+        refused = await client.call_tool("echo", {"text": "abcd"})
+    assert refused.is_error and "too long" in refused.content[0].text  # type: ignore[union-attr]
+
+
+async def test_rejected_arguments_is_the_validation_error_of_arguments_only() -> None:
+    """`Tool.run` raises failed arguments as a ToolError chained from pydantic's ValidationError."""
+    server = MCPServer(name="adapter")
+    server.add_tool(echo, name="echo")
+    server.add_tool(shout, name="shout")
+    with pytest.raises(ToolError) as bad_arguments:
+        await server.call_tool("echo", {"text": 5})
+    rejected = rejected_arguments(bad_arguments.value)
+    assert isinstance(rejected, ValidationError) and rejected.errors()[0]["loc"] == ("text",)
+    with pytest.raises(ToolError) as refused:
+        await server.call_tool("shout", {"text": "hi"})
+    assert rejected_arguments(refused.value) is None
+
+
+def test_replace_routes_finds_each_auth_endpoint_the_remote_app_guards() -> None:
+    """`create_auth_routes`: one `Route` per endpoint at the paths remote/app.py replaces, the handler as `app`."""
+    # the provider is only stored by the handlers, never called while building the routes
+    routes = create_auth_routes(
+        cast(Any, object()),
+        issuer_url=AnyHttpUrl("https://mcp.example.com"),
+        client_registration_options=ClientRegistrationOptions(enabled=True),
+        revocation_options=RevocationOptions(enabled=True),
+    )
+    seen: dict[str, Any] = {}
+
+    def keep(route: Route) -> Route:
+        seen[route.path] = route.app
+        return Route(route.path, endpoint=route.app, methods=["POST"])
+
+    replaced = replace_routes(
+        routes,
+        {
+            "/.well-known/oauth-authorization-server": lambda route: None,
+            "/authorize": keep,
+            "/token": keep,
+            "/revoke": keep,
+        },
+    )
+    assert set(seen) == {"/authorize", "/token", "/revoke"} and all(callable(app) for app in seen.values())
+    paths = [route.path for route in replaced if isinstance(route, Route)]
+    assert "/.well-known/oauth-authorization-server" not in paths and "/register" in paths
+    assert len(replaced) == len(routes) - 1
+    with pytest.raises(KeyError, match="no longer serves /nope"):
+        replace_routes(routes, {"/nope": keep})

@@ -1,18 +1,26 @@
-"""The one place wrike-mcp touches private attributes of the MCP SDK.
+"""The one place wrike-mcp relies on the MCP SDK's internals: private attributes, the SDK's record of a tool
+(`mcp.server.mcpserver.tools`, `...utilities`), the low-level server, and behaviour only its source states.
 
 Everything else uses the SDK's public surface (including the overridable `MCPServer.list_tools`,
-`list_resources`, ... and middleware). Each function here names the private attribute it relies on; they were
-written for the SDK versions in `WRITTEN_FOR`, and tests/test_sdk_adapter.py exercises each one, so an SDK
-upgrade that moves one fails there first, naming it.
+`list_resources`, ... and middleware); tests/test_sdk_internals.py fails on any other use. Each function here
+names what it relies on; they were written for the SDK versions in `WRITTEN_FOR`, and
+tests/test_sdk_adapter.py exercises each one, so an SDK upgrade that moves one fails there first, naming it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mcp.server.lowlevel.server import RequestHandler
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
+from pydantic import BaseModel, ValidationError
+from starlette.routing import BaseRoute, Route
+
+Schema = dict[str, Any]
 
 # The `mcp` requirement of pyproject.toml when this module was last checked against the SDK's source.
 WRITTEN_FOR = "mcp>=2.3,<3"
@@ -42,3 +50,71 @@ def add_request_handler(
     Private: `MCPServer._lowlevel_server`.
     """
     server._lowlevel_server.add_request_handler(method, params_type, handler)
+
+
+def reshape_tool(
+    server: MCPServer[Any],
+    name: str,
+    *,
+    schema: Callable[[Schema], Schema],
+    arguments: Callable[[type[BaseModel]], type[BaseModel]],
+) -> None:
+    """Rewrite an added tool in place: its published schemas (`inputSchema`, and `outputSchema` when it has
+    one) through `schema`, and the model validating its arguments through `arguments`.
+
+    Relies on the SDK's `Tool` record (see `registered_tool`): `parameters` is the `inputSchema` it publishes,
+    `fn_metadata.output_schema` the `outputSchema`, and `fn_metadata.arg_model` validates each call's arguments.
+    """
+    tool = registered_tool(server, name)
+    tool.parameters = schema(tool.parameters)
+    model = arguments(tool.fn_metadata.arg_model)
+    if not issubclass(model, ArgModelBase):
+        raise TypeError(f"the arguments model of {name} must extend the SDK's")
+    tool.fn_metadata.arg_model = model
+    if tool.fn_metadata.output_schema is not None:
+        tool.fn_metadata.output_schema = schema(tool.fn_metadata.output_schema)
+
+
+def input_schema(server: MCPServer[Any], name: str) -> Schema:
+    """The `inputSchema` an added tool publishes. Relies on: `Tool.parameters`."""
+    return registered_tool(server, name).parameters
+
+
+def arguments_model(server: MCPServer[Any], name: str) -> type[BaseModel]:
+    """The model validating an added tool's arguments. Relies on: `Tool.fn_metadata.arg_model`."""
+    return registered_tool(server, name).fn_metadata.arg_model
+
+
+def rejected_arguments(error: ToolError) -> ValidationError | None:
+    """The validation error when a tool call failed because its arguments failed the arguments model, else None.
+
+    Relies on `Tool.run`: it raises such a failure as a `ToolError` (not `UnexpectedToolError`) chained `from`
+    pydantic's `ValidationError`.
+    """
+    if isinstance(error, UnexpectedToolError) or not isinstance(error.__cause__, ValidationError):
+        return None
+    return error.__cause__
+
+
+def replace_routes(
+    routes: Sequence[BaseRoute], replacements: Mapping[str, Callable[[Route], BaseRoute | None]]
+) -> list[BaseRoute]:
+    """The SDK's routes (`create_auth_routes`) with the one at each path of `replacements` replaced by what its
+    function returns for it (None: left out), e.g. a guard around the SDK's handler (`route.app`).
+
+    Relies on the SDK's route layout: each endpoint one `Route` at its path, its handler (CORS included) as
+    `app`. KeyError naming a path the SDK no longer serves, so a guard wrapped around it cannot silently go.
+    """
+    served = {route.path for route in routes if isinstance(route, Route)}
+    missing = sorted(set(replacements) - served)
+    if missing:
+        raise KeyError(f"the MCP SDK no longer serves {', '.join(missing)}: check sdk_adapter.replace_routes")
+    replaced: list[BaseRoute] = []
+    for route in routes:
+        if isinstance(route, Route) and route.path in replacements:
+            new = replacements[route.path](route)
+            if new is not None:
+                replaced.append(new)
+        else:
+            replaced.append(route)
+    return replaced

@@ -13,7 +13,7 @@ from mcp import MCPError
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.server.request_state import RequestStateSecurity
 from mcp.types import (
     INVALID_PARAMS,
@@ -31,7 +31,7 @@ from pydantic import AnyUrl, ValidationError
 
 from wrike_mcp import __version__
 from wrike_mcp.config import Settings
-from wrike_mcp.sdk_adapter import add_request_handler, has_tool, registered_tool
+from wrike_mcp.sdk_adapter import add_request_handler, has_tool, input_schema, rejected_arguments
 from wrike_mcp.tools import prompts, resources
 from wrike_mcp.tools.deps import (
     CLIENT_CAPABILITIES,
@@ -227,13 +227,14 @@ class WrikeMCPServer(MCPServer[ContextProvider]):
             )
         if info is not None:
             self.build_tool(name)
-            check_argument_names(name, registered_tool(self, name).parameters, arguments)
+            check_argument_names(name, input_schema(self, name), arguments)
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
-            if isinstance(exc, UnexpectedToolError) or not isinstance(exc.__cause__, ValidationError):
+            rejected = rejected_arguments(exc)
+            if rejected is None:
                 raise
-            raise ToolError(argument_errors(name, exc.__cause__)) from exc.__cause__
+            raise ToolError(argument_errors(name, rejected)) from rejected
 
 
 async def request_scope(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:

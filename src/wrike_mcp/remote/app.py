@@ -59,6 +59,7 @@ from wrike_mcp.remote.provider import (
 from wrike_mcp.remote.store import Store, sqlite_path
 from wrike_mcp.remote.upstream import CALLBACK_PATH, WrikeCallback
 from wrike_mcp.remote.users import UserClients
+from wrike_mcp.sdk_adapter import replace_routes
 from wrike_mcp.server import WrikeMCPServer, create_server
 from wrike_mcp.tools.deps import UserContexts
 
@@ -407,19 +408,22 @@ def _routes(
         ),
         revocation_options=RevocationOptions(enabled=True),
     )
-    routes: list[BaseRoute] = []
-    for route in sdk_routes:
-        if route.path == "/.well-known/oauth-authorization-server":
-            continue  # ours below: it also states CIMD, `iss` and the `none` auth method
-        if route.path == "/authorize":
-            route = Route("/authorize", endpoint=AuthorizeGuard(route.app, pages), methods=["GET", "POST"])
-        if route.path == "/revoke":
-            route = Route("/revoke", endpoint=PublicClientRevocation(route.app), methods=["POST", "OPTIONS"])
-        if route.path == "/token":
-            route = Route(
+    routes = replace_routes(
+        sdk_routes,
+        {
+            # ours below: it also states CIMD, `iss` and the `none` auth method
+            "/.well-known/oauth-authorization-server": lambda route: None,
+            "/authorize": lambda route: Route(
+                "/authorize", endpoint=AuthorizeGuard(route.app, pages), methods=["GET", "POST"]
+            ),
+            "/revoke": lambda route: Route(
+                "/revoke", endpoint=PublicClientRevocation(route.app), methods=["POST", "OPTIONS"]
+            ),
+            "/token": lambda route: Route(
                 "/token", endpoint=TokenResourceCheck(route.app, provider), methods=["POST", "OPTIONS"]
-            )
-        routes.append(route)
+            ),
+        },
+    )
     return [
         json_route("/.well-known/oauth-authorization-server", authorization_server_metadata(config)),
         # RFC 9728 §3.1: each document describes the resource its URL is derived from

@@ -37,14 +37,13 @@ from wrike_mcp.tools.inputs import (
 from wrike_mcp.tools.output import Model, Ref, names_of, plain, show_title
 from wrike_mcp.tools.pages import scan_pages
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import TaskQuery, homes, task_request
+from wrike_mcp.tools.render import homes
+from wrike_mcp.tools.task_search import TaskQuery, task_request
 from wrike_mcp.wrike.errors import AccessForbidden, NotAllowed
 from wrike_mcp.wrike.models import Comment, Task, Timelog
 from wrike_mcp.wrike.pagination import Page
 from wrike_mcp.wrike.resolve import FolderTree
 from wrike_mcp.wrike.rules import last_overdue_day
-
-TOOLSET = "projects"
 
 SUMMARY_ITEMS = 10  # items per category in a digest
 CATEGORY_ITEMS = 30  # items per call when one category is paged
@@ -261,7 +260,7 @@ async def add_task_titles(deps: WrikeContext, scope: Scope, items: Sequence[Chan
 # ---- whats_changed --------------------------------------------------------------------------------------
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="What changed")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="What changed")
 async def whats_changed(
     ctx: Context[Any],
     place: Annotated[str | None, Field(max_length=MAX_REF, description="space, folder or project")] = None,

@@ -41,7 +41,6 @@ from wrike_mcp.wrike.errors import InvalidParameter
 from wrike_mcp.wrike.models import AuditLogEvent, Contact
 from wrike_mcp.wrike.text import fold, strip_invisible
 
-TOOLSET = "app_activity"
 AUDIT_LOG_PATH = "/audit_log"
 OAUTH_GRANTED = "Oauth2AccessGranted"
 OAUTH_REVOKED = "Oauth2AccessRevoked"
@@ -323,7 +322,7 @@ def _match_app(apps: dict[str, _AppState], wanted: str) -> list[_AppState]:
     return [app for app in apps.values() if folded in fold(app.name)]
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.AUDIT_LOG], title="List API-app activity")
+@wrike_tool(scopes=[scopes.AUDIT_LOG], title="List API-app activity")
 async def list_app_activity(
     ctx: Context[Any],
     app: Annotated[
@@ -464,7 +463,7 @@ def _audit_item(event: AuditLogEvent, people: dict[str, Contact]) -> AuditEvent:
 IdArg = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.AUDIT_LOG], title="Search the audit log")
+@wrike_tool(scopes=[scopes.AUDIT_LOG], title="Search the audit log")
 async def list_audit_log(
     ctx: Context[Any],
     operations: Annotated[

@@ -10,11 +10,12 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.attachments import OptionalFolder, OptionalTask
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import (
     MAX_CURSOR,
     MAX_REF,
+    OptionalFolder,
+    OptionalTask,
     PagePosition,
     page_cursor,
     query_key,
@@ -23,11 +24,9 @@ from wrike_mcp.tools.inputs import (
 from wrike_mcp.tools.output import COMMENT_LIMIT, Model, Ref, names_of, plain, show_title
 from wrike_mcp.tools.pages import scan_pages
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import folder_refs, task_titles
+from wrike_mcp.tools.render import folder_refs, task_titles
 from wrike_mcp.wrike.models import Approval
 from wrike_mcp.wrike.pagination import Page
-
-TOOLSET = "tasks"
 
 ApprovalStatus = Literal["Pending", "Approved", "Rejected", "Cancelled", "Draft"]
 
@@ -113,7 +112,7 @@ async def approvals_on(
     ]
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="List approvals")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List approvals")
 async def list_approvals(
     ctx: Context[Any],
     task: OptionalTask = None,

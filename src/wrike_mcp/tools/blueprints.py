@@ -23,12 +23,10 @@ from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import MAX_DATE, MAX_REF, MAX_TITLE, clean_title, parse_user_day
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import folder_refs, homes
+from wrike_mcp.tools.render import folder_refs, homes
 from wrike_mcp.wrike.errors import AmbiguousReference, BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import AsyncJob, Blueprint, Folder, Task
 from wrike_mcp.wrike.text import fold, quoted
-
-TOOLSET = "projects"
 
 LAUNCH_TIME_LIMIT = 25.0  # seconds one call follows a job before handing back its id
 POLL_DELAYS = (0.25, 0.5, 1.0, 2.0, 3.0)  # seconds between polls; the last one repeats
@@ -104,7 +102,7 @@ class BlueprintList(Model):
     note: str | None = None
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="List blueprints")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List blueprints")
 async def list_blueprints(
     ctx: Context[Any],
     kind: Annotated[
@@ -277,7 +275,7 @@ async def launch_answer(ctx: Context[Any], deps: WrikeContext, job: AsyncJob) ->
     )
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Launch a blueprint", kind="write")
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Launch a blueprint", kind="write")
 async def launch_blueprint(
     ctx: Context[Any],
     blueprint: Annotated[str, Field(min_length=1, max_length=MAX_REF, description="id or exact title")],
@@ -325,7 +323,7 @@ async def launch_blueprint(
     return await launch_answer(ctx, deps, started[0])
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="Check a blueprint launch")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Check a blueprint launch")
 async def check_blueprint_launch(
     ctx: Context[Any],
     job: Annotated[str, Field(min_length=1, max_length=100, description="from launch_blueprint")],

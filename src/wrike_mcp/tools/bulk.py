@@ -41,21 +41,17 @@ from wrike_mcp.tools.inputs import (
 )
 from wrike_mcp.tools.output import Model, names_of, show_title
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import (
+from wrike_mcp.tools.render import day_of, folder_refs, in_recycle_bin, status_name
+from wrike_mcp.tools.task_search import (
     TEXT_SEARCH_PAGE,
-    TOOLSET,
     Importance,
     TaskFilters,
-    day_of,
-    folder_refs,
-    in_recycle_bin,
-    moved_dates,
     people_field,
     scan_task_pages,
-    status_name,
     task_query,
     task_request,
 )
+from wrike_mcp.tools.writes import moved_dates
 from wrike_mcp.wrike.errors import TransportError, UnknownOutcome, WrikeAPIError, WrikeError
 from wrike_mcp.wrike.models import Task, TaskDates
 from wrike_mcp.wrike.text import quoted
@@ -469,7 +465,7 @@ def task_filters(where: dict[str, Any] | None) -> TaskFilters | None:
         raise ToolError(f"{'; '.join(problems)[:300]} (it takes search_tasks' filters: {known})") from None
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Update many tasks", kind="write")
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Update many tasks", kind="write")
 async def bulk_update_tasks(
     ctx: Context[Any],
     confirmation: Annotated[ElicitationResult[BulkConfirmation], Resolve(confirm_bulk)],

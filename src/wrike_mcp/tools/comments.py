@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -10,7 +9,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.deps import WrikeContext, wrike
+from wrike_mcp.tools.deps import wrike
 from wrike_mcp.tools.inputs import (
     MAX_CURSOR,
     MAX_TEXT,
@@ -19,22 +18,12 @@ from wrike_mcp.tools.inputs import (
     query_key,
     read_offset_cursor,
     text_to_html,
-    wrike_timestamp,
 )
-from wrike_mcp.tools.output import COMMENT_LIMIT, Model, Ref, names_of, plain
+from wrike_mcp.tools.output import Model, Ref
 from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.tools.render import CommentItem, comment_items, recent_comments
 from wrike_mcp.wrike.models import Comment
 from wrike_mcp.wrike.text import strip_invisible
-
-TOOLSET = "tasks"
-
-
-class CommentItem(Model):
-    id: str
-    author: Ref | None = None
-    created: str | None = None
-    text: str | None = None
-    truncated: bool | None = None
 
 
 class CommentList(Model):
@@ -44,31 +33,7 @@ class CommentList(Model):
     next_cursor: str | None = None
 
 
-async def recent_comments(deps: WrikeContext, task_id: str) -> list[Comment]:
-    """A task's comments, newest first."""
-    comments = await deps.client.get(f"/tasks/{task_id}/comments", model=Comment)
-    return sorted(comments, key=lambda c: c.created_date.timestamp() if c.created_date else 0, reverse=True)
-
-
-async def comment_items(deps: WrikeContext, comments: Sequence[Comment]) -> list[CommentItem]:
-    names = await names_of(deps, [c.author_id for c in comments if c.author_id])
-    items = []
-    for comment in comments:
-        text, cut = plain(comment.text, COMMENT_LIMIT)
-        author = comment.author_id
-        items.append(
-            CommentItem(
-                id=comment.id,
-                author=Ref(id=author, name=names.get(author)) if author else None,
-                created=wrike_timestamp(comment.created_date) if comment.created_date else None,
-                text=text,
-                truncated=cut,
-            )
-        )
-    return items
-
-
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="List task comments")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List task comments")
 async def list_comments(
     ctx: Context[Any],
     task: TaskRef,
@@ -90,7 +55,7 @@ async def list_comments(
     )
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Comment on a task", kind="write")
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Comment on a task", kind="write")
 async def add_comment(
     ctx: Context[Any],
     task: TaskRef,

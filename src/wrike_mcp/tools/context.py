@@ -9,9 +9,9 @@ from pydantic import Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import wrike
-from wrike_mcp.tools.directory import role_of
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.tools.render import role_of
 from wrike_mcp.wrike.models import Account
 
 
@@ -27,7 +27,7 @@ class Me(Model):
     mode: str = Field(description="sandbox, permanent token or oauth")
 
 
-@wrike_tool(toolset="context", scopes=[scopes.WS_READ_ONLY], title="Who am I in Wrike")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Who am I in Wrike")
 async def get_me(ctx: Context[Any]) -> Me:
     """Who you act as in Wrike: user, email, role, account, API host, granted scopes and server mode."""
     deps = wrike(ctx)

@@ -15,12 +15,10 @@ from wrike_mcp.tools.errors import tool_error_message
 from wrike_mcp.tools.inputs import MAX_REF
 from wrike_mcp.tools.output import Model, Ref
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import task_titles
+from wrike_mcp.tools.render import task_titles
 from wrike_mcp.wrike.errors import BadReference, WrikeError
 from wrike_mcp.wrike.models import Dependency
 from wrike_mcp.wrike.text import fold
-
-TOOLSET = "tasks"
 
 DAY_MINUTES = 480  # Wrike counts lag, like task durations, in minutes of 8-hour working days
 MAX_LAG_DAYS = 1000
@@ -70,7 +68,7 @@ async def dependency_item(deps: WrikeContext, dependency: Dependency) -> Depende
     )
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Link two tasks", kind="write")
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Link two tasks", kind="write")
 async def add_dependency(
     ctx: Context[Any],
     predecessor: Predecessor,
@@ -139,7 +137,6 @@ async def confirm_remove(
 
 
 @wrike_tool(
-    toolset=TOOLSET,
     scopes=[scopes.WS_READ_WRITE],
     title="Unlink two tasks",
     kind="destructive",

@@ -13,6 +13,7 @@ from wrike_mcp.tools.deps import wrike
 from wrike_mcp.tools.inputs import page_slice, query_key, read_offset_cursor
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.tools.render import role_of
 from wrike_mcp.wrike.models import Contact, CustomFieldSettings
 from wrike_mcp.wrike.resolve import FolderTree
 from wrike_mcp.wrike.text import fold
@@ -46,18 +47,6 @@ class PeopleList(Model):
     next_cursor: str | None = None
 
 
-def role_of(contact: Contact) -> str | None:
-    """Owner, Admin, or the role of the contact's first profile (User, Collaborator)."""
-    profile = contact.profiles[0] if contact.profiles else None
-    if profile is None:
-        return None
-    if profile.owner:
-        return "Owner"
-    if profile.admin:
-        return "Admin"
-    return profile.role
-
-
 def _rank(contact: Contact, query: str) -> int | None:
     """How well a contact matches (0 best), or None when it does not."""
     name = fold(contact.name)
@@ -74,7 +63,7 @@ def _rank(contact: Contact, query: str) -> int | None:
     return None
 
 
-@wrike_tool(toolset="directory", scopes=[scopes.WS_READ_ONLY], title="Find people")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Find people")
 async def find_people(
     ctx: Context[Any],
     query: Annotated[
@@ -170,7 +159,7 @@ class WorkflowList(Model):
     total: int
 
 
-@wrike_tool(toolset="directory", scopes=[scopes.WS_READ_ONLY], title="List workflows and statuses")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List workflows and statuses")
 async def list_workflows(
     ctx: Context[Any],
     include_hidden: Annotated[bool, Field(description="also hidden workflows")] = False,
@@ -232,7 +221,7 @@ class CustomFieldList(Model):
     total: int
 
 
-@wrike_tool(toolset="directory", scopes=[scopes.WS_READ_ONLY], title="List custom fields")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List custom fields")
 async def list_custom_fields(
     ctx: Context[Any],
     query: Annotated[str | None, Field(max_length=200, description="part of the title")] = None,

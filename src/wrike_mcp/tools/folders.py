@@ -7,7 +7,6 @@ Also home of the shaping of folders and projects for output, which the `projects
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -15,87 +14,37 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.custom_fields import CustomFieldValue, custom_field_texts
-from wrike_mcp.tools.deps import WrikeContext, wrike
+from wrike_mcp.tools.deps import wrike
 from wrike_mcp.tools.inputs import (
     MAX_REF,
-    MAX_TEXT,
     MAX_TITLE,
     FolderRef,
     clean_title,
     page_slice,
     query_key,
     read_offset_cursor,
-    text_to_html,
 )
 from wrike_mcp.tools.output import (
-    DESCRIPTION_LIMIT,
     Model,
     Ref,
-    names_of,
-    people_refs,
     plain,
     show_title,
 )
-from wrike_mcp.tools.project_status import shown_names, shown_status
+from wrike_mcp.tools.project_status import shown_names
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.wrike.errors import ResourceNotFound
-from wrike_mcp.wrike.models import Folder, Space
+from wrike_mcp.tools.render import (
+    FolderDetails,
+    children_map,
+    folder_details,
+    kind_of,
+    load_folder,
+)
+from wrike_mcp.tools.writes import NewDescription, NewParent, post_folder
+from wrike_mcp.wrike.models import Space
 from wrike_mcp.wrike.resolve import FolderTree
 
 SNIPPET_LIMIT = 200
 TREE_NODE_LIMIT = 300  # nodes one list_folders tree answer may hold
-CHILDREN_SHOWN = 100
-
-
-# ---- helpers shared with the projects toolset and the resources ----------------------------------------------
-
-
-def kind_of(tree: FolderTree, folder: Folder) -> Literal["space", "folder", "project"]:
-    if folder.id in tree.space_ids:
-        return "space"
-    return "project" if folder.is_project else "folder"
-
-
-# ---- project info as every tool shows it -------------------------------------------------------------------
-
-
-class ProjectInfo(Model):
-    status: str | None = Field(
-        description="the project workflow status (2026 accounts) or the classic status (Green, Yellow, Red, "
-        "Completed, OnHold, Cancelled); null when Wrike gives neither"
-    )
-    status_group: str | None = Field(default=None, description="Active, Completed, Deferred or Cancelled")
-    custom_status: Ref | None = Field(default=None, description="the project workflow status")
-    workflow: str | None = Field(default=None, description="the project workflow the project follows")
-    owners: list[Ref] = Field(default_factory=list)
-    author: Ref | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    created: datetime | None = None
-    completed: datetime | None = None
-
-
-async def project_info(deps: WrikeContext, folder: Folder) -> ProjectInfo | None:
-    project = folder.project
-    if project is None:
-        return None
-    shown = await shown_status(deps, project)
-    names = await names_of(deps, [*project.owner_ids, project.author_id or ""])
-    return ProjectInfo(
-        status=show_title(shown.name) if shown.name else None,
-        status_group=shown.group,
-        custom_status=Ref(id=project.custom_status_id, name=show_title(shown.name) if shown.custom else None)
-        if project.custom_status_id
-        else None,
-        workflow=show_title(shown.workflow.name) if shown.workflow else None,
-        owners=await people_refs(deps, project.owner_ids, names),
-        author=Ref(id=project.author_id, name=names.get(project.author_id)) if project.author_id else None,
-        start_date=project.start_date,
-        end_date=project.end_date,
-        created=project.created_date,
-        completed=project.completed_date,
-    )
 
 
 # ---- list_spaces -------------------------------------------------------------------------------------------
@@ -115,7 +64,7 @@ class SpaceList(Model):
     total: int
 
 
-@wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="List Wrike spaces")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List Wrike spaces")
 async def list_spaces(
     ctx: Context[Any],
     include_archived: Annotated[bool, Field(description="also archived spaces")] = False,
@@ -166,23 +115,6 @@ class FolderList(Model):
     next_cursor: str | None = Field(default=None, description="flat layout: pass back for the next page")
 
 
-def children_map(tree: FolderTree) -> dict[str, list[str]]:
-    """Parent id → child ids, in Wrike's order (childIds first, then children attached to a space)."""
-    found: dict[str, list[str]] = {}
-    for ident, folder in tree.nodes.items():
-        found[ident] = [
-            child for child in folder.child_ids if child in tree.nodes and child not in tree.root_ids
-        ]
-    for child, parents in tree.parents.items():
-        if child not in tree.nodes or child in tree.root_ids:
-            continue
-        for parent in parents:
-            kids = found.setdefault(parent, [])
-            if child not in kids:
-                kids.append(child)
-    return found
-
-
 def root_children(tree: FolderTree, kids: dict[str, list[str]]) -> list[str]:
     top: list[str] = []
     for root in tree.root_ids:
@@ -196,7 +128,7 @@ def root_children(tree: FolderTree, kids: dict[str, list[str]]) -> list[str]:
     return list(dict.fromkeys(top))
 
 
-@wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="List folders and projects")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List folders and projects")
 async def list_folders(
     ctx: Context[Any],
     parent: Annotated[
@@ -302,105 +234,7 @@ async def list_folders(
 # ---- get_folder --------------------------------------------------------------------------------------------
 
 
-class ChildItem(Model):
-    id: str
-    title: str | None = None
-    kind: Literal["folder", "project", "space"]
-
-
-class FolderDetails(Model):
-    id: str
-    title: str | None = None
-    kind: Literal["space", "folder", "project"]
-    path: str | None = None
-    permalink: str | None = None
-    space: Ref | None = Field(default=None, description="the space holding it")
-    description: str | None = Field(
-        default=None, description=f"plain text, cut at {DESCRIPTION_LIMIT} characters"
-    )
-    truncated: bool | None = Field(default=None, description="true when the description was cut")
-    project: ProjectInfo | None = None
-    custom_fields: list[CustomFieldValue] = Field(default_factory=list)
-    workflow: Ref | None = Field(default=None, description="workflow of the tasks in it")
-    children: list[ChildItem] = Field(default_factory=list, description="direct child folders and projects")
-    child_count: int = 0
-    children_truncated: bool | None = Field(
-        default=None, description=f"true when over {CHILDREN_SHOWN} children"
-    )
-    created: datetime | None = None
-    updated: datetime | None = None
-
-
-async def fetch_folder(deps: WrikeContext, folder_id: str) -> Folder:
-    return await deps.client.get_one(f"/folders/{folder_id}", model=Folder)
-
-
-async def load_folder(deps: WrikeContext, folder_id: str) -> Folder:
-    """A folder or project by id; a space (which /folders does not return) as a folder holding its children."""
-    try:
-        return await fetch_folder(deps, folder_id)
-    except ResourceNotFound:
-        tree = await deps.resolver.folder_tree()
-        if folder_id not in tree.space_ids:
-            raise
-        space = await deps.client.get_one(f"/spaces/{folder_id}", model=Space)
-        return Folder(
-            id=folder_id,
-            title=space.title,
-            description=space.description,
-            child_ids=tree.nodes[folder_id].child_ids,
-        )
-
-
-async def folder_details(deps: WrikeContext, folder: Folder) -> FolderDetails:
-    tree = await deps.resolver.folder_tree()
-    kind = kind_of(tree, folder)
-    child_ids = [c for c in folder.child_ids if c not in tree.root_ids]
-    if kind == "space":
-        child_ids = list(dict.fromkeys([*child_ids, *children_map(tree).get(folder.id, [])]))
-    shown_ids = child_ids[:CHILDREN_SHOWN]
-    missing = [c for c in shown_ids if c not in tree.nodes]
-    fetched = (
-        {item.id: item for item in await deps.client.get_many("/folders/{ids}", missing, model=Folder)}
-        if missing
-        else {}
-    )
-    children = []
-    for ident in shown_ids:
-        child = tree.nodes.get(ident) or fetched.get(ident)
-        if child is not None and child.scope not in ("RbFolder", "RbRoot"):
-            children.append(ChildItem(id=ident, title=show_title(child.title), kind=kind_of(tree, child)))
-    text, cut = plain(folder.description, DESCRIPTION_LIMIT)
-    space_id = tree.space_of(folder.id) if folder.id in tree.nodes else None
-    workflow = None
-    if folder.workflow_id:
-        names = {w.id: w.name for w in await deps.resolver.workflows()}
-        workflow = Ref(id=folder.workflow_id, name=names.get(folder.workflow_id))
-    return FolderDetails(
-        id=folder.id,
-        title=show_title(folder.title),
-        kind=kind,
-        path=await deps.resolver.folder_path(folder.id) if folder.id in tree.nodes else None,
-        permalink=folder.permalink,
-        space=(
-            Ref(id=space_id, name=show_title(tree.nodes[space_id].title))
-            if space_id and space_id != folder.id
-            else None
-        ),
-        description=text,
-        truncated=cut,
-        project=await project_info(deps, folder),
-        custom_fields=await custom_field_texts(deps, folder.custom_fields),
-        workflow=workflow,
-        children=children,
-        child_count=len(child_ids),
-        children_truncated=True if len(child_ids) > CHILDREN_SHOWN else None,
-        created=folder.created_date,
-        updated=folder.updated_date,
-    )
-
-
-@wrike_tool(toolset="folders", scopes=[scopes.WS_READ_ONLY], title="Get a folder, project or space")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Get a folder, project or space")
 async def get_folder(ctx: Context[Any], folder: FolderRef) -> FolderDetails:
     """A folder, project or space: path, permalink, description, custom fields, project info, children.
 
@@ -413,33 +247,6 @@ async def get_folder(ctx: Context[Any], folder: FolderRef) -> FolderDetails:
 # ---- create_folder -----------------------------------------------------------------------------------------
 
 
-NewParent = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=MAX_REF,
-        description="space or folder to create it in",
-    ),
-]
-NewDescription = Annotated[str | None, Field(max_length=MAX_TEXT, description="plain text")]
-
-
-async def post_folder(
-    deps: WrikeContext,
-    parent_id: str,
-    title: str,
-    description: str | None,
-    project: dict[str, Any] | None = None,
-) -> Folder:
-    """Create a folder (or, with `project` fields, a project) in `parent_id`; a blank description is left out."""
-    body: dict[str, Any] = {"title": title}
-    if project is not None:
-        body["project"] = project
-    if description is not None and description.strip():
-        body["description"] = text_to_html(description)
-    return (await deps.client.post(f"/folders/{parent_id}/folders", body, model=Folder))[0]
-
-
 class CreatedFolder(Model):
     id: str
     title: str | None = None
@@ -448,9 +255,7 @@ class CreatedFolder(Model):
     permalink: str | None = None
 
 
-@wrike_tool(
-    toolset="folders", scopes=[scopes.WS_READ_WRITE], title="Create a folder", kind="write", idempotent=False
-)
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Create a folder", kind="write", idempotent=False)
 async def create_folder(
     ctx: Context[Any],
     parent: NewParent,

@@ -45,6 +45,11 @@ TaskRef = Annotated[
 FolderRef = Annotated[
     str, Field(min_length=1, max_length=MAX_REF, description="id, permalink, path or title")
 ]
+# For tools about a task or a folder (attachments, approvals), which take either one.
+OptionalTask = Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description="task reference")]
+OptionalFolder = Annotated[
+    str | None, Field(min_length=1, max_length=MAX_REF, description="folder or project reference")
+]
 # A reference in a list (people, folders, a Contacts field's value): described by the list holding it.
 Name = Annotated[str, Field(min_length=1, max_length=MAX_REF)]
 

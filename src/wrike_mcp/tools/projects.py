@@ -13,16 +13,6 @@ from pydantic import Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.deps import today as user_today
-from wrike_mcp.tools.folders import (
-    FolderDetails,
-    NewDescription,
-    NewParent,
-    ProjectInfo,
-    fetch_folder,
-    folder_details,
-    post_folder,
-    project_info,
-)
 from wrike_mcp.tools.inputs import (
     MAX_DATE,
     MAX_REF,
@@ -43,6 +33,8 @@ from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.pages import scan_pages
 from wrike_mcp.tools.project_status import status_change, status_filter
 from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.tools.render import FolderDetails, ProjectInfo, fetch_folder, folder_details, project_info
+from wrike_mcp.tools.writes import NewDescription, NewParent, post_folder
 from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import Folder
 from wrike_mcp.wrike.rules import is_overdue
@@ -131,7 +123,7 @@ def _in_range(value: date | None, start: date | None, end: date | None) -> bool:
     return (start is None or value >= start) and (end is None or value <= end)
 
 
-@wrike_tool(toolset="projects", scopes=[scopes.WS_READ_ONLY], title="List projects")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List projects")
 async def list_projects(
     ctx: Context[Any],
     within: Annotated[
@@ -296,7 +288,7 @@ async def count_tasks(deps: WrikeContext, folder_id: str) -> TaskCounts:
     )
 
 
-@wrike_tool(toolset="projects", scopes=[scopes.WS_READ_ONLY], title="Get a project with task counts")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Get a project with task counts")
 async def get_project(ctx: Context[Any], project: ProjectRef) -> ProjectDetails:
     """A project as get_folder shows it, plus task counts by status group, custom status and overdue
     (subtasks and subfolders' tasks included; `complete` says whether all were counted).
@@ -338,7 +330,6 @@ async def summary(deps: WrikeContext, folder: Folder, changed: list[str] | None 
 
 
 @wrike_tool(
-    toolset="projects",
     scopes=[scopes.WS_READ_WRITE],
     title="Create a project",
     kind="write",
@@ -376,9 +367,7 @@ async def create_project(
 # ---- update_project ----------------------------------------------------------------------------------------
 
 
-@wrike_tool(
-    toolset="projects", scopes=[scopes.WS_READ_WRITE], title="Update a project", kind="write", idempotent=True
-)
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Update a project", kind="write", idempotent=True)
 async def update_project(
     ctx: Context[Any],
     project: ProjectRef,

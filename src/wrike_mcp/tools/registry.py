@@ -1,12 +1,29 @@
-"""The one place each tool is declared: name, toolset, required Wrike scopes, title, annotations.
+"""The one place each tool is declared, and the forms derived from that declaration.
 
-Toolset modules decorate plain async functions with `@wrike_tool(...)`. The function returns a pydantic
-model; `register()` adapts it for the SDK so that the result is compact (None and empty fields dropped)
-in both `structuredContent` and the text block, and so that Wrike errors become actionable tool errors.
+A tool is declared once: an async function in a tool module, decorated with `@wrike_tool(scopes=, title=,
+kind=, idempotent=)`. Its name is the function's, its description the docstring, its arguments the
+signature (with their `Annotated` rules), its result the return annotation (a pydantic model), and its toolset
+the one TOOLSET_MODULES gives its module. Every other form is derived from it, none written by hand:
+
+- ToolSpec (REGISTRY): the declaration as data, made by the decorator when the module is imported.
+- The SDK's tool: `register()` adds the function to an MCPServer, adapted so that the result is compact (None
+  and empty fields dropped) in both `structuredContent` and the text block and Wrike errors become actionable
+  tool errors, then has the SDK's schemas slimmed (tools/schemas.py) through sdk_adapter.py.
+- The manifest entry (manifest.json): that SDK tool's `tools/list` entry and the module declaring it, written
+  by `python -m wrike_mcp.tools.manifest` (tests/tools/test_manifest.py fails while it differs).
+- ToolInfo (`declared_tools()`): what the server filters, lists and gates by before any tool module is
+  imported, read back from the manifest entry (`info_of`), so it is derived too; ToolSpec extends it with the
+  function. At a tool's first call `declared_spec()` imports its module and refuses to run a declaration that
+  no longer matches its manifest entry (`same_declaration`).
+
+Tool modules import no other tool module (tests/tools/test_module_imports.py): what they share lives in
+helper modules (inputs, output, render, task_search, writes, custom_fields, pages, ...), so a call loads only
+its own tool's module.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import inspect
@@ -21,13 +38,12 @@ from typing import Annotated, Any, Literal
 import pydantic
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.types import CallToolResult, TextContent, Tool, ToolAnnotations
 from pydantic import BaseModel
 from pydantic_core import PydanticCustomError
 
 from wrike_mcp import scopes as scope_rules
-from wrike_mcp.sdk_adapter import registered_tool
+from wrike_mcp.sdk_adapter import arguments_model, reshape_tool
 from wrike_mcp.tools.errors import fit_first_line, tool_error_message
 from wrike_mcp.tools.output import compact, json_text
 from wrike_mcp.tools.schemas import slim
@@ -84,20 +100,37 @@ class ToolSpec(ToolInfo):
     fn: ToolFn = field(repr=False, compare=False)
 
 
+# The toolsets in the order a model should see them, each with the modules declaring its tools (a tool's
+# toolset is its module's); a toolset's tools come in module order, then in declaration order.
+TOOLSET_MODULES = {
+    "context": ("context",),
+    "folders": ("folders",),
+    "projects": ("projects", "blueprints", "activity"),
+    "tasks": ("tasks", "comments", "timelogs", "attachments", "approvals", "dependencies", "bulk"),
+    "directory": ("directory",),
+    "app_activity": ("app_activity",),
+}
+TOOLSET_OF = {
+    f"wrike_mcp.tools.{module}": toolset for toolset, modules in TOOLSET_MODULES.items() for module in modules
+}
+TOOL_MODULES = list(TOOLSET_OF)
+
+
 REGISTRY: dict[str, ToolSpec] = {}
 
 
 def wrike_tool(
-    *, toolset: str, scopes: Iterable[str], title: str, kind: Kind = "read", idempotent: bool = False
+    *, scopes: Iterable[str], title: str, kind: Kind = "read", idempotent: bool = False
 ) -> Callable[[ToolFn], ToolFn]:
-    """Declare a tool. The function's name is the tool's name; its docstring is the model-facing description."""
+    """Declare a tool. The function's name is the tool's name; its docstring is the model-facing description;
+    its module's toolset (TOOLSET_MODULES) is its toolset."""
 
     def decorator(fn: ToolFn) -> ToolFn:
         if fn.__name__ in REGISTRY:
             raise ValueError(f"tool {fn.__name__} declared twice")
         REGISTRY[fn.__name__] = ToolSpec(
             name=fn.__name__,
-            toolset=toolset,
+            toolset=TOOLSET_OF[fn.__module__],
             scopes=tuple(scopes),
             title=title,
             kind=kind,
@@ -121,18 +154,6 @@ READS: dict[str, tuple[str, ...]] = {
     "triage_tasks": ("search_tasks",),
     "project_status_report": ("get_project", "get_folder", "search_tasks"),
 }
-
-# The toolsets in the order a model should see them, each with the modules declaring its tools (each tool
-# names its toolset); a toolset's tools come in module order, then in declaration order.
-TOOLSET_MODULES = {
-    "context": ("context",),
-    "folders": ("folders",),
-    "projects": ("projects", "blueprints", "activity"),
-    "tasks": ("tasks", "comments", "timelogs", "attachments", "approvals", "dependencies", "bulk"),
-    "directory": ("directory",),
-    "app_activity": ("app_activity",),
-}
-TOOL_MODULES = [f"wrike_mcp.tools.{module}" for modules in TOOLSET_MODULES.values() for module in modules]
 
 
 def all_tools() -> list[ToolSpec]:
@@ -164,18 +185,11 @@ def declared_spec(name: str) -> ToolSpec:
     return spec
 
 
-def same_declaration(info: ToolInfo) -> tuple[object, ...]:
-    """What the manifest and a declaration must agree on (a read tool's `idempotent` only shows as its hint)."""
-    return (
-        info.name,
-        info.toolset,
-        info.scopes,
-        info.title,
-        info.kind,
-        info.annotations,
-        info.description,
-        info.module,
-    )
+def same_declaration(info: ToolInfo) -> ToolInfo:
+    """What the manifest and a declaration must agree on: every field of ToolInfo, `idempotent` as the hint
+    shows it (a read tool is idempotent whatever it declares)."""
+    fields = {field.name: getattr(info, field.name) for field in dataclasses.fields(ToolInfo)}
+    return ToolInfo(**{**fields, "idempotent": bool(info.annotations.idempotent_hint)})
 
 
 # ---- the manifest: `tools/list` without importing the tool modules -----------------------------------------
@@ -321,14 +335,10 @@ def register(server: MCPServer[Any], specs: Iterable[ToolSpec], *, output_schema
             annotations=spec.annotations,
             meta=spec.meta,
         )
-        tool = registered_tool(server, spec.name)
-        tool.parameters = slim(tool.parameters)
-        tool.fn_metadata.arg_model = as_published(tool.fn_metadata.arg_model)
-        if output_schemas:
-            tool.fn_metadata.output_schema = slim(tool.fn_metadata.output_schema)
+        reshape_tool(server, spec.name, schema=slim, arguments=as_published)
 
 
-def as_published(model: type[ArgModelBase]) -> type[ArgModelBase]:
+def as_published(model: type[BaseModel]) -> type[BaseModel]:
     """The arguments model refusing what the published schema rules out but pydantic would take: an explicit
     null for an optional argument (the schema leaves null out: omitting it is how to say "none") and a
     non-boolean for a boolean ("0" would otherwise quietly be false)."""
@@ -357,7 +367,7 @@ def _boolean(cls: type[BaseModel], value: Any) -> Any:
 
 def enforced_input_schema(server: MCPServer[Any], name: str) -> dict[str, Any]:
     """A registered tool's arguments schema as the server enforces it: `inputSchema` with its length limits."""
-    model = registered_tool(server, name).fn_metadata.arg_model
+    model = arguments_model(server, name)
     schema: dict[str, Any] = slim(model.model_json_schema(by_alias=True), with_limits=True)
     return schema
 

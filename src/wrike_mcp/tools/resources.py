@@ -35,8 +35,7 @@ from wrike_mcp.wrike.errors import InvalidParameter, InvalidRequest, ResourceNot
 from wrike_mcp.wrike.text import fold, one_line
 
 if TYPE_CHECKING:
-    from wrike_mcp.tools.folders import FolderDetails
-    from wrike_mcp.tools.tasks import TaskDetail
+    from wrike_mcp.tools.render import FolderDetails, TaskDetail
     from wrike_mcp.wrike.resolve import FolderTree
 
 JSON = "application/json"
@@ -134,19 +133,19 @@ async def workflows_resource(state: WrikeContext) -> WorkflowsResource:
     return WorkflowsResource(items=items, total=len(items))
 
 
-# The task and folder resources render as get_task and get_folder do. Their toolset modules are imported at
-# the first read, like the tools themselves, to keep them out of a cold start (see the manifest, registry.py).
+# The task and folder resources render as get_task and get_folder do (render.py). It is imported at the first
+# read, like the tool modules, to keep it out of a cold start (see the manifest, registry.py).
 
 
 async def task_resource(state: WrikeContext, task_id: str) -> TaskDetail:
-    from wrike_mcp.tools.tasks import task_detail
+    from wrike_mcp.tools.render import task_detail
     from wrike_mcp.wrike.models import Task
 
     return await task_detail(state, await state.client.get_one(f"/tasks/{task_id}", model=Task))
 
 
 async def folder_resource(state: WrikeContext, folder_id: str) -> FolderDetails:
-    from wrike_mcp.tools.folders import folder_details, load_folder
+    from wrike_mcp.tools.render import folder_details, load_folder
 
     return await folder_details(state, await load_folder(state, folder_id))
 

@@ -26,11 +26,9 @@ from wrike_mcp.tools.inputs import (
 )
 from wrike_mcp.tools.output import Model, Ref, names_of, truncate
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.tasks import task_titles
+from wrike_mcp.tools.render import task_titles
 from wrike_mcp.wrike.models import Timelog
 from wrike_mcp.wrike.text import strip_invisible
-
-TOOLSET = "tasks"
 
 MAX_TIMELOG_COMMENT = 2000
 TIMELOG_COMMENT_LIMIT = 500
@@ -74,7 +72,7 @@ async def timelog_items(deps: WrikeContext, timelogs: Sequence[Timelog]) -> list
     return items
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_ONLY], title="List time logs")
+@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List time logs")
 async def list_timelogs(
     ctx: Context[Any],
     task: Annotated[
@@ -130,7 +128,7 @@ async def list_timelogs(
 DEFAULT_TIMELOG_COMMENT = "Logged via wrike-mcp"
 
 
-@wrike_tool(toolset=TOOLSET, scopes=[scopes.WS_READ_WRITE], title="Log time on a task", kind="write")
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Log time on a task", kind="write")
 async def log_time(
     ctx: Context[Any],
     task: TaskRef,

@@ -1,0 +1,499 @@
+"""Rendering shared by the tools: Wrike tasks, comments, people, folders and projects as the compact models tools answer with.
+
+Not a tool module (see tests/tools/test_module_imports.py): tool modules share code through modules like this
+one, never by importing each other, so each stays loaded only at its tool's first call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from wrike_mcp.tools.custom_fields import (
+    CustomFieldOut,
+    CustomFieldValue,
+    custom_field_texts,
+    render_custom_fields,
+)
+from wrike_mcp.tools.deps import WrikeContext
+from wrike_mcp.tools.inputs import (
+    wrike_timestamp,
+)
+from wrike_mcp.tools.output import (
+    COMMENT_LIMIT,
+    DESCRIPTION_LIMIT,
+    Model,
+    Ref,
+    names_of,
+    people_refs,
+    plain,
+    show_title,
+)
+from wrike_mcp.tools.project_status import shown_status
+from wrike_mcp.wrike.errors import ResourceNotFound
+from wrike_mcp.wrike.models import Comment, Contact, Dependency, Folder, Space, Task, TaskDates
+from wrike_mcp.wrike.resolve import FolderTree
+
+CHILDREN_SHOWN = 100  # a folder's children get_folder lists
+
+# Optional task fields Wrike sends only when asked for, which TaskItem shows.
+LIST_FIELDS = ["responsibleIds", "parentIds", "superParentIds", "superTaskIds"]
+# What get_task shows beyond Wrike's compact list model: a task found by title comes with all of it.
+DETAIL_FIELDS = [
+    *LIST_FIELDS,
+    "description",
+    "authorIds",
+    "followerIds",
+    "subTaskIds",
+    "dependencyIds",
+    "customFields",
+]
+
+
+# ---- people ------------------------------------------------------------------------------------------------
+
+
+def role_of(contact: Contact) -> str | None:
+    """Owner, Admin, or the role of the contact's first profile (User, Collaborator)."""
+    profile = contact.profiles[0] if contact.profiles else None
+    if profile is None:
+        return None
+    if profile.owner:
+        return "Owner"
+    if profile.admin:
+        return "Admin"
+    return profile.role
+
+
+# ---- comments ----------------------------------------------------------------------------------------------
+
+
+class CommentItem(Model):
+    id: str
+    author: Ref | None = None
+    created: str | None = None
+    text: str | None = None
+    truncated: bool | None = None
+
+
+async def recent_comments(deps: WrikeContext, task_id: str) -> list[Comment]:
+    """A task's comments, newest first."""
+    comments = await deps.client.get(f"/tasks/{task_id}/comments", model=Comment)
+    return sorted(comments, key=lambda c: c.created_date.timestamp() if c.created_date else 0, reverse=True)
+
+
+async def comment_items(deps: WrikeContext, comments: Sequence[Comment]) -> list[CommentItem]:
+    names = await names_of(deps, [c.author_id for c in comments if c.author_id])
+    items = []
+    for comment in comments:
+        text, cut = plain(comment.text, COMMENT_LIMIT)
+        author = comment.author_id
+        items.append(
+            CommentItem(
+                id=comment.id,
+                author=Ref(id=author, name=names.get(author)) if author else None,
+                created=wrike_timestamp(comment.created_date) if comment.created_date else None,
+                text=text,
+                truncated=cut,
+            )
+        )
+    return items
+
+
+# ---- tasks -------------------------------------------------------------------------------------------------
+
+
+def day_of(value: str | None) -> str | None:
+    """The date part of a Wrike task date (`2026-03-31T17:00:00` → `2026-03-31`)."""
+    return value[:10] if value else None
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """A Wrike time as Wrike writes it (`2026-03-31T17:00:00Z`)."""
+    return wrike_timestamp(value) if value else None
+
+
+def homes(task: Task) -> list[str]:
+    """The folders and projects holding a task; a subtask's are inherited from its parent task."""
+    return task.parent_ids or task.super_parent_ids
+
+
+async def folder_refs(deps: WrikeContext, ids: Iterable[str]) -> list[Ref]:
+    """Folders and projects named by their paths (`Space/Folder/Project`)."""
+    tree = await deps.resolver.folder_tree()
+    refs = []
+    for ident in dict.fromkeys(ids):
+        if ident in tree.root_ids:
+            continue
+        name = "/".join(show_title(t) for t in tree.path(ident)) if ident in tree.nodes else None
+        refs.append(Ref(id=ident, name=name))
+    return refs
+
+
+def in_recycle_bin(task: Task) -> bool | None:
+    """True when Wrike reports the task in the Recycle Bin (scope RbTask); None (left out) otherwise."""
+    return True if (task.scope or "").startswith("Rb") else None
+
+
+async def status_name(deps: WrikeContext, custom_status_id: str | None) -> str | None:
+    if not custom_status_id:
+        return None
+    found = await deps.resolver.status_by_id(custom_status_id)
+    return show_title(found[0].name) if found else None
+
+
+async def task_titles(deps: WrikeContext, ids: Sequence[str]) -> dict[str, str]:
+    """Task id → title, in one multi-id request (none for no ids)."""
+    if not ids:
+        return {}
+    return {
+        task.id: show_title(task.title)
+        for task in await deps.client.get_many("/tasks/{ids}", ids, model=Task)
+    }
+
+
+class TaskItem(Model):
+    id: str
+    title: str = ""
+    status: str | None = Field(
+        default=None, description="status group: Active, Completed, Deferred, Cancelled"
+    )
+    custom_status: str | None = Field(default=None, description="the workflow status name, e.g. In Progress")
+    importance: str | None = None
+    start: str | None = Field(default=None, description="YYYY-MM-DD")
+    due: str | None = Field(default=None, description="YYYY-MM-DD")
+    assignees: list[Ref] = Field(default_factory=list)
+    parents: list[Ref] = Field(default_factory=list, description="folders/projects holding it, named by path")
+    subtask_of: list[Ref] = Field(default_factory=list, description="parent tasks, for a subtask")
+    permalink: str | None = None
+    in_recycle_bin: bool | None = None
+
+
+class TaskList(Model):
+    items: list[TaskItem]
+    total: int | None = Field(
+        default=None,
+        description="number of matching tasks; absent when unknown (title words matched over several pages)",
+    )
+    next_cursor: str | None = Field(default=None, description="more results exist: pass it back as `cursor`")
+
+
+async def task_items(deps: WrikeContext, tasks: Sequence[Task]) -> list[TaskItem]:
+    """Tasks → compact items, names resolved with one contact lookup for the whole list."""
+    names = await names_of(deps, [ident for task in tasks for ident in task.responsible_ids])
+    titles = await task_titles(deps, [ident for task in tasks for ident in task.super_task_ids])
+    items = []
+    for task in tasks:
+        dates = task.dates or TaskDates()
+        items.append(
+            TaskItem(
+                id=task.id,
+                title=show_title(task.title),
+                status=task.status,
+                custom_status=await status_name(deps, task.custom_status_id),
+                importance=task.importance,
+                start=day_of(dates.start),
+                due=day_of(dates.due),
+                assignees=await people_refs(deps, task.responsible_ids, names),
+                parents=await folder_refs(deps, homes(task)),
+                subtask_of=[Ref(id=ident, name=titles.get(ident)) for ident in task.super_task_ids],
+                permalink=task.permalink,
+                in_recycle_bin=in_recycle_bin(task),
+            )
+        )
+    return items
+
+
+class SubtaskItem(Model):
+    id: str
+    title: str = ""
+    status: str | None = None
+    custom_status: str | None = None
+
+
+class DependencyItem(Model):
+    relation: Literal["predecessor", "successor"] = Field(
+        description="predecessor: `task` must happen first; successor: `task` waits for this one"
+    )
+    type: str | None = Field(
+        default=None, description="FinishToStart, StartToStart, FinishToFinish, StartToFinish"
+    )
+    task: Ref
+
+
+class TaskDetail(Model):
+    id: str
+    title: str = ""
+    status: str | None = None
+    custom_status: str | None = None
+    importance: str | None = None
+    type: str | None = Field(default=None, description="Planned, Milestone or Backlog")
+    start: str | None = None
+    due: str | None = None
+    duration_days: float | None = None
+    description: str | None = Field(
+        default=None, description=f"plain text, cut at {DESCRIPTION_LIMIT} characters"
+    )
+    description_truncated: bool | None = None
+    assignees: list[Ref] = Field(default_factory=list)
+    author: Ref | None = None
+    followers: list[Ref] = Field(default_factory=list)
+    parents: list[Ref] = Field(default_factory=list, description="folders/projects holding it, named by path")
+    subtask_of: list[Ref] = Field(default_factory=list)
+    subtasks: list[SubtaskItem] = Field(default_factory=list)
+    dependencies: list[DependencyItem] = Field(default_factory=list)
+    custom_fields: list[CustomFieldOut] = Field(default_factory=list)
+    permalink: str | None = None
+    created: str | None = None
+    updated: str | None = None
+    completed: str | None = None
+    in_recycle_bin: bool | None = None
+    comments: list[CommentItem] = Field(default_factory=list, description="most recent first")
+    comments_total: int | None = None
+
+
+async def task_detail(deps: WrikeContext, task: Task, comments: int = 0) -> TaskDetail:
+    """A task in full; `task` needs the fields of DETAIL_FIELDS (Wrike's full model has them all)."""
+    dates = task.dates or TaskDates()
+    description, cut = plain(task.description, DESCRIPTION_LIMIT)
+    names = await names_of(deps, [*task.responsible_ids, *task.author_ids, *task.follower_ids])
+    dependencies = (
+        await deps.client.get_many("/dependencies/{ids}", task.dependency_ids, model=Dependency)
+        if task.dependency_ids
+        else []
+    )
+    relations = [dependency_relation(task.id, dependency) for dependency in dependencies]
+    wanted = [*task.sub_task_ids, *task.super_task_ids, *(other for _, _, other in relations if other)]
+    related = (
+        {t.id: t for t in await deps.client.get_many("/tasks/{ids}", wanted, model=Task)} if wanted else {}
+    )
+
+    def ref(ident: str) -> Ref:
+        found = related.get(ident)
+        return Ref(id=ident, name=show_title(found.title) if found else None)
+
+    subtasks = []
+    for ident in task.sub_task_ids:
+        sub = related.get(ident)
+        subtasks.append(
+            SubtaskItem(
+                id=ident,
+                title=show_title(sub.title) if sub else "",
+                status=sub.status if sub else None,
+                custom_status=await status_name(deps, sub.custom_status_id) if sub else None,
+            )
+        )
+    comment_list: list[CommentItem] = []
+    comments_total: int | None = None
+    if comments:
+        recent = await recent_comments(deps, task.id)
+        comments_total = len(recent)
+        comment_list = await comment_items(deps, recent[:comments])
+
+    author = task.author_ids[0] if task.author_ids else None
+    return TaskDetail(
+        id=task.id,
+        title=show_title(task.title),
+        status=task.status,
+        custom_status=await status_name(deps, task.custom_status_id),
+        importance=task.importance,
+        type=dates.type,
+        start=day_of(dates.start),
+        due=day_of(dates.due),
+        duration_days=round(dates.duration / 480, 2) if dates.duration else None,
+        description=description,
+        description_truncated=cut,
+        assignees=await people_refs(deps, task.responsible_ids, names),
+        author=Ref(id=author, name=names.get(author)) if author else None,
+        followers=await people_refs(deps, task.follower_ids, names),
+        parents=await folder_refs(deps, homes(task)),
+        subtask_of=[ref(ident) for ident in task.super_task_ids],
+        subtasks=subtasks,
+        dependencies=[
+            DependencyItem(relation=relation, type=kind, task=ref(other))
+            for relation, kind, other in relations
+            if other
+        ],
+        custom_fields=await render_custom_fields(deps, task.custom_fields),
+        permalink=task.permalink,
+        created=timestamp(task.created_date),
+        updated=timestamp(task.updated_date),
+        completed=timestamp(task.completed_date),
+        in_recycle_bin=in_recycle_bin(task),
+        comments=comment_list,
+        comments_total=comments_total,
+    )
+
+
+def dependency_relation(
+    task_id: str, dependency: Dependency
+) -> tuple[Literal["predecessor", "successor"], str | None, str | None]:
+    """(what the other task is to this one, the relation type, the other task's id)."""
+    if dependency.successor_id == task_id:
+        return "predecessor", dependency.relation_type, dependency.predecessor_id
+    return "successor", dependency.relation_type, dependency.successor_id
+
+
+# ---- folders and projects ----------------------------------------------------------------------------------
+
+
+def kind_of(tree: FolderTree, folder: Folder) -> Literal["space", "folder", "project"]:
+    if folder.id in tree.space_ids:
+        return "space"
+    return "project" if folder.is_project else "folder"
+
+
+def children_map(tree: FolderTree) -> dict[str, list[str]]:
+    """Parent id → child ids, in Wrike's order (childIds first, then children attached to a space)."""
+    found: dict[str, list[str]] = {}
+    for ident, folder in tree.nodes.items():
+        found[ident] = [
+            child for child in folder.child_ids if child in tree.nodes and child not in tree.root_ids
+        ]
+    for child, parents in tree.parents.items():
+        if child not in tree.nodes or child in tree.root_ids:
+            continue
+        for parent in parents:
+            kids = found.setdefault(parent, [])
+            if child not in kids:
+                kids.append(child)
+    return found
+
+
+class ProjectInfo(Model):
+    status: str | None = Field(
+        description="the project workflow status (2026 accounts) or the classic status (Green, Yellow, Red, "
+        "Completed, OnHold, Cancelled); null when Wrike gives neither"
+    )
+    status_group: str | None = Field(default=None, description="Active, Completed, Deferred or Cancelled")
+    custom_status: Ref | None = Field(default=None, description="the project workflow status")
+    workflow: str | None = Field(default=None, description="the project workflow the project follows")
+    owners: list[Ref] = Field(default_factory=list)
+    author: Ref | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    created: datetime | None = None
+    completed: datetime | None = None
+
+
+async def project_info(deps: WrikeContext, folder: Folder) -> ProjectInfo | None:
+    project = folder.project
+    if project is None:
+        return None
+    shown = await shown_status(deps, project)
+    names = await names_of(deps, [*project.owner_ids, project.author_id or ""])
+    return ProjectInfo(
+        status=show_title(shown.name) if shown.name else None,
+        status_group=shown.group,
+        custom_status=Ref(id=project.custom_status_id, name=show_title(shown.name) if shown.custom else None)
+        if project.custom_status_id
+        else None,
+        workflow=show_title(shown.workflow.name) if shown.workflow else None,
+        owners=await people_refs(deps, project.owner_ids, names),
+        author=Ref(id=project.author_id, name=names.get(project.author_id)) if project.author_id else None,
+        start_date=project.start_date,
+        end_date=project.end_date,
+        created=project.created_date,
+        completed=project.completed_date,
+    )
+
+
+class ChildItem(Model):
+    id: str
+    title: str | None = None
+    kind: Literal["folder", "project", "space"]
+
+
+class FolderDetails(Model):
+    id: str
+    title: str | None = None
+    kind: Literal["space", "folder", "project"]
+    path: str | None = None
+    permalink: str | None = None
+    space: Ref | None = Field(default=None, description="the space holding it")
+    description: str | None = Field(
+        default=None, description=f"plain text, cut at {DESCRIPTION_LIMIT} characters"
+    )
+    truncated: bool | None = Field(default=None, description="true when the description was cut")
+    project: ProjectInfo | None = None
+    custom_fields: list[CustomFieldValue] = Field(default_factory=list)
+    workflow: Ref | None = Field(default=None, description="workflow of the tasks in it")
+    children: list[ChildItem] = Field(default_factory=list, description="direct child folders and projects")
+    child_count: int = 0
+    children_truncated: bool | None = Field(
+        default=None, description=f"true when over {CHILDREN_SHOWN} children"
+    )
+    created: datetime | None = None
+    updated: datetime | None = None
+
+
+async def fetch_folder(deps: WrikeContext, folder_id: str) -> Folder:
+    return await deps.client.get_one(f"/folders/{folder_id}", model=Folder)
+
+
+async def load_folder(deps: WrikeContext, folder_id: str) -> Folder:
+    """A folder or project by id; a space (which /folders does not return) as a folder holding its children."""
+    try:
+        return await fetch_folder(deps, folder_id)
+    except ResourceNotFound:
+        tree = await deps.resolver.folder_tree()
+        if folder_id not in tree.space_ids:
+            raise
+        space = await deps.client.get_one(f"/spaces/{folder_id}", model=Space)
+        return Folder(
+            id=folder_id,
+            title=space.title,
+            description=space.description,
+            child_ids=tree.nodes[folder_id].child_ids,
+        )
+
+
+async def folder_details(deps: WrikeContext, folder: Folder) -> FolderDetails:
+    tree = await deps.resolver.folder_tree()
+    kind = kind_of(tree, folder)
+    child_ids = [c for c in folder.child_ids if c not in tree.root_ids]
+    if kind == "space":
+        child_ids = list(dict.fromkeys([*child_ids, *children_map(tree).get(folder.id, [])]))
+    shown_ids = child_ids[:CHILDREN_SHOWN]
+    missing = [c for c in shown_ids if c not in tree.nodes]
+    fetched = (
+        {item.id: item for item in await deps.client.get_many("/folders/{ids}", missing, model=Folder)}
+        if missing
+        else {}
+    )
+    children = []
+    for ident in shown_ids:
+        child = tree.nodes.get(ident) or fetched.get(ident)
+        if child is not None and child.scope not in ("RbFolder", "RbRoot"):
+            children.append(ChildItem(id=ident, title=show_title(child.title), kind=kind_of(tree, child)))
+    text, cut = plain(folder.description, DESCRIPTION_LIMIT)
+    space_id = tree.space_of(folder.id) if folder.id in tree.nodes else None
+    workflow = None
+    if folder.workflow_id:
+        names = {w.id: w.name for w in await deps.resolver.workflows()}
+        workflow = Ref(id=folder.workflow_id, name=names.get(folder.workflow_id))
+    return FolderDetails(
+        id=folder.id,
+        title=show_title(folder.title),
+        kind=kind,
+        path=await deps.resolver.folder_path(folder.id) if folder.id in tree.nodes else None,
+        permalink=folder.permalink,
+        space=(
+            Ref(id=space_id, name=show_title(tree.nodes[space_id].title))
+            if space_id and space_id != folder.id
+            else None
+        ),
+        description=text,
+        truncated=cut,
+        project=await project_info(deps, folder),
+        custom_fields=await custom_field_texts(deps, folder.custom_fields),
+        workflow=workflow,
+        children=children,
+        child_count=len(child_ids),
+        children_truncated=True if len(child_ids) > CHILDREN_SHOWN else None,
+        created=folder.created_date,
+        updated=folder.updated_date,
+    )

@@ -1,0 +1,272 @@
+"""Task search shared by search_tasks, bulk_update_tasks and the activity tools: the filters, their checked
+query, the Wrike request it makes and the page scan matching title words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, ConfigDict, Field
+
+from wrike_mcp.tools.deps import WrikeContext, today
+from wrike_mcp.tools.inputs import (
+    MAX_DATE,
+    MAX_REF,
+    PagePosition,
+    check_range,
+    check_status,
+    day_end,
+    day_start,
+    page_cursor,
+    parse_user_day,
+    wrike_range,
+)
+from wrike_mcp.tools.pages import Scan, scan_pages
+from wrike_mcp.tools.render import LIST_FIELDS, TaskList, task_items
+from wrike_mcp.wrike.errors import InvalidParameter, ReferenceNotFound
+from wrike_mcp.wrike.models import Task
+from wrike_mcp.wrike.pagination import Page
+from wrike_mcp.wrike.rules import last_overdue_day, status_group, statuses_named
+from wrike_mcp.wrike.text import fold, one_line, quoted
+
+MAX_SEARCH_TEXT = 500
+MAX_PEOPLE = 50
+
+SEARCH_MAX_PAGES = 10  # pages one search_tasks call may read before it answers with a cursor
+TEXT_SEARCH_PAGE = 500  # Wrike page size while matching title words locally (Wrike allows up to 1000)
+
+Importance = Literal["High", "Normal", "Low"]
+
+
+def people_field(what: str) -> Any:
+    return Field(max_length=MAX_PEOPLE, description=what)
+
+
+SORT_FIELDS = {
+    "due": "DueDate",
+    "updated": "UpdatedDate",
+    "created": "CreatedDate",
+    "importance": "Importance",
+    "title": "Title",
+}
+
+
+# The filters of search_tasks, one definition each: bulk_update_tasks selects tasks by the same ones.
+SearchText = Annotated[str | None, Field(max_length=MAX_SEARCH_TEXT, description="words in the title")]
+FolderFilter = Annotated[str | None, Field(max_length=MAX_REF, description="folder or project")]
+SpaceFilter = Annotated[str | None, Field(max_length=MAX_REF, description="space (instead of folder)")]
+StatusFilter = Annotated[
+    str | None,
+    Field(max_length=200, description="status group or custom status name (in any workflow)"),
+]
+AssigneeFilter = Annotated[str | None, Field(max_length=MAX_REF, description="person")]
+AuthorFilter = Annotated[str | None, Field(max_length=MAX_REF, description="creator (person)")]
+ImportanceFilter = Annotated[Importance | None, Field(description="task importance")]
+DayFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")]
+OverdueFilter = Annotated[bool, Field(description="only Active tasks due before the user's today")]
+InstantFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="date or datetime")]
+SubtasksFilter = Annotated[bool, Field(description="also subtasks, not only top-level tasks")]
+TypeFilter = Annotated[
+    Literal["Planned", "Milestone", "Backlog"] | None,
+    Field(description="Planned (dated), Milestone or Backlog (undated)"),
+]
+
+
+class TaskFilters(BaseModel):
+    # no docstring: it would be the schema's description, paid in every tools/list
+    model_config = ConfigDict(extra="forbid")
+
+    text: SearchText = None
+    folder: FolderFilter = None
+    space: SpaceFilter = None
+    status: StatusFilter = None
+    assignee: AssigneeFilter = None
+    author: AuthorFilter = None
+    importance: ImportanceFilter = None
+    due_after: DayFilter = None
+    due_before: DayFilter = None
+    overdue: OverdueFilter = False
+    updated_after: InstantFilter = None
+    updated_before: InstantFilter = None
+    include_subtasks: SubtasksFilter = False
+    type: TypeFilter = None
+
+
+async def task_query(
+    deps: WrikeContext, filters: TaskFilters, *, sort: str | None = None, order: str | None = None
+) -> TaskQuery:
+    """The checked query of these filters: everything that can be refused without Wrike is refused here (the
+    user's today is asked for only when needed)."""
+    f = filters
+    if f.folder is not None and f.space is not None:
+        raise ToolError("give either folder or space, not both (a folder already lies in one space)")
+    words = one_line(f.text) if f.text is not None else None
+    if f.text is not None and not words:
+        raise ToolError("text is empty: give words the title contains, or omit text")
+    group = status_group(f.status) if f.status else None
+    if f.overdue and group and group != "Active":
+        raise ToolError(f"overdue means Active tasks, but status is {group}: drop one of the two")
+    check_status(f.status)
+    due_from = await parse_user_day(deps, f.due_after, "due_after")
+    due_to = await parse_user_day(deps, f.due_before, "due_before")
+    check_range(due_from, due_to, "due_after", "due_before")
+    updated_from = await parse_user_day(deps, f.updated_after, "updated_after")
+    updated_to = await parse_user_day(deps, f.updated_before, "updated_before")
+    check_range(updated_from, updated_to, "updated_after", "updated_before")
+    if f.overdue:
+        last = last_overdue_day(await today(deps))
+        due_to = min(due_to, last) if due_to else last
+        check_range(due_from, due_to, "due_after", "due_before/overdue")
+    return TaskQuery(
+        words=words, folder=f.folder, space=f.space, status=f.status, group=group, overdue=f.overdue,
+        assignee=f.assignee, author=f.author, importance=f.importance, due=(due_from, due_to),
+        updated=(updated_from, updated_to), subtasks=f.include_subtasks, type=f.type, sort=sort, order=order,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    """A checked search_tasks query, references still as given."""
+
+    words: str | None
+    folder: str | None
+    space: str | None
+    status: str | None
+    group: str | None  # the status group `status` names, when it names one
+    overdue: bool
+    assignee: str | None
+    author: str | None
+    importance: str | None
+    due: tuple[date | None, date | None]
+    updated: tuple[date | None, date | None]
+    subtasks: bool
+    type: str | None
+    sort: str | None
+    order: str | None
+
+    @property
+    def wanted_words(self) -> list[str]:
+        return fold(self.words).split() if self.words else []
+
+
+async def task_request(deps: WrikeContext, query: TaskQuery) -> tuple[str, dict[str, Any]]:
+    """The Wrike path and parameters of a search, references resolved to ids.
+
+    Title words are not sent: Wrike's `title` filter matches one string contained in the title, in an
+    undocumented case, so words in any order and any case are matched here, page by page.
+    """
+    params: dict[str, Any] = {"fields": LIST_FIELDS, "subTasks": query.subtasks}
+    path = "/tasks"
+    if query.folder is not None:
+        path = f"/folders/{await deps.resolver.folder_id(query.folder)}/tasks"
+        params["descendants"] = True
+    elif query.space is not None:
+        path = f"/spaces/{await deps.resolver.space_id(query.space)}/tasks"
+        params["descendants"] = True
+    if query.status is not None and query.group is None:
+        matches = [
+            (status.id, status.group or "Active")
+            for _, status in statuses_named(query.status, await deps.resolver.task_workflows())
+        ]
+        if not matches:
+            raise ReferenceNotFound(
+                "status",
+                query.status,
+                "use Active, Completed, Deferred, Cancelled or a name from list_workflows",
+            )
+        if query.overdue and "Active" not in {group for _, group in matches}:
+            raise ToolError(
+                f"overdue means Active tasks, but status {quoted(query.status, 60)} is not an Active status"
+            )
+        params["customStatuses"] = [ident for ident, _ in matches]
+    if query.group or query.overdue:
+        params["status"] = query.group or "Active"
+    if query.assignee is not None:
+        params["responsibles"] = [await deps.resolver.person_id(query.assignee)]
+    if query.author is not None:
+        params["authors"] = [await deps.resolver.person_id(query.author)]
+    if query.importance:
+        params["importance"] = query.importance
+    if query.due != (None, None):
+        params["dueDate"] = wrike_range(*query.due)
+    updated_from, updated_to = query.updated
+    if updated_from or updated_to:
+        params["updatedDate"] = wrike_range(
+            day_start(updated_from) if updated_from else None, day_end(updated_to) if updated_to else None
+        )
+    if query.type:
+        params["type"] = query.type
+    if query.sort:
+        params["sortField"] = SORT_FIELDS[query.sort]
+        params["sortOrder"] = (query.order or ("asc" if query.sort in ("due", "title") else "desc")).title()
+    elif query.order:
+        params["sortField"] = "UpdatedDate"
+        params["sortOrder"] = query.order.title()
+    return path, params
+
+
+async def scan_tasks(
+    ctx: Context[Any],
+    deps: WrikeContext,
+    path: str,
+    params: Mapping[str, Any],
+    query: TaskQuery,
+    position: PagePosition,
+    limit: int,
+    key: str,
+    *,
+    continued: bool,
+) -> TaskList:
+    """One answer of a search: pages from `position` until `limit` tasks match; a continuation keeps the
+    page size it started with, so its skip count stays meaningful."""
+    scan = await scan_task_pages(ctx, deps, path, params, query, position, limit)
+    # Wrike's total counts the other filters only: with title words it is not the number of matches,
+    # unless every task was looked at in this one answer.
+    total = scan.total if not query.words else None
+    if query.words and not continued and scan.next is None:
+        total = len(scan.items)
+    next_cursor = page_cursor(scan.next, key) if scan.next is not None else None
+    return TaskList(items=await task_items(deps, scan.items), total=total, next_cursor=next_cursor)
+
+
+async def scan_task_pages(
+    ctx: Context[Any],
+    deps: WrikeContext,
+    path: str,
+    params: Mapping[str, Any],
+    query: TaskQuery,
+    position: PagePosition,
+    limit: int,
+) -> Scan[Task]:
+    """The tasks of a search from `position` until `limit` match (at most SEARCH_MAX_PAGES pages), with
+    progress notifications while several pages are read."""
+    wanted = query.wanted_words
+
+    async def fetch(token: str | None) -> Page[Task]:
+        try:
+            return await deps.client.get_page(
+                path, params, page_size=position.page_size, page_token=token, model=Task
+            )
+        except InvalidParameter as exc:
+            if token and "nextPageToken" in exc.description:
+                raise ToolError("the cursor has expired: repeat the search without cursor") from None
+            raise
+
+    async def progress(pages: int, found: int) -> None:
+        await ctx.report_progress(found, total=limit, message=f"read {pages} pages of tasks")
+
+    scan = await scan_pages(
+        fetch,
+        position,
+        want=limit,
+        max_pages=SEARCH_MAX_PAGES,
+        keep=lambda task: all(word in fold(task.title) for word in wanted),
+        on_page=progress,
+    )
+    if scan.pages > 1:
+        await progress(scan.pages, len(scan.items))
+    return scan

@@ -1,0 +1,99 @@
+"""What the writing tools share: the task bodies create_task, update_task and bulk_update_tasks send (fields
+and dates), and the folder (or project) creation create_folder and create_project make."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from wrike_mcp.tools.deps import WrikeContext
+from wrike_mcp.tools.inputs import (
+    MAX_REF,
+    MAX_TEXT,
+    check_range,
+    parse_day,
+    text_to_html,
+)
+from wrike_mcp.tools.render import day_of
+from wrike_mcp.wrike.models import Folder, TaskDates
+
+NewParent = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_REF,
+        description="space or folder to create it in",
+    ),
+]
+NewDescription = Annotated[str | None, Field(max_length=MAX_TEXT, description="plain text")]
+
+
+def task_dates(start: date | None, due: date | None) -> dict[str, Any]:
+    if start and due:
+        return {"type": "Planned", "start": start.isoformat(), "due": due.isoformat()}
+    if due:
+        return {"type": "Planned", "start": due.isoformat(), "due": due.isoformat()}
+    assert start is not None
+    return {"type": "Planned", "start": start.isoformat(), "due": start.isoformat()}
+
+
+async def task_fields(
+    deps: WrikeContext,
+    *,
+    title: str | None,
+    description: str | None,
+    status: str | None,
+    importance: str | None,
+    folder_id: str | None = None,
+    workflow_id: str | None = None,
+) -> dict[str, Any]:
+    """The part of a task body create_task and update_task share: title, description (plain text → HTML;
+    "" clears it), status (a group or a custom status name, sent as the matching custom status of the
+    workflow `workflow_id`, or of a new task in the folder `folder_id`) and importance; absent values are
+    left out."""
+    body: dict[str, Any] = {}
+    if title is not None:
+        body["title"] = title
+    if description is not None:
+        body["description"] = text_to_html(description)
+    if status is not None:
+        # always customStatus, never Wrike's `status`: the Team plan refuses that one (403 not_allowed)
+        body["customStatus"], _group = await deps.resolver.custom_status(
+            status, workflow_id=workflow_id, folder_id=folder_id
+        )
+    if importance:
+        body["importance"] = importance
+    return body
+
+
+def moved_dates(current: TaskDates | None, start: date | None, due: date | None) -> dict[str, Any]:
+    """The `dates` body setting a new start and/or due date, the other kept from `current`."""
+    old = current or TaskDates()
+    old_start = parse_day(day_of(old.start), "current start")
+    old_due = parse_day(day_of(old.due), "current due")
+    new_start, new_due = start or old_start, due or old_due
+    if new_start and new_due and new_due < new_start:
+        if start and not due:
+            new_due = new_start  # moving the start past the old due date moves the due date along
+        elif due and not start:
+            new_start = new_due
+    check_range(new_start, new_due, "start_date", "due_date")
+    return task_dates(new_start, new_due)
+
+
+async def post_folder(
+    deps: WrikeContext,
+    parent_id: str,
+    title: str,
+    description: str | None,
+    project: dict[str, Any] | None = None,
+) -> Folder:
+    """Create a folder (or, with `project` fields, a project) in `parent_id`; a blank description is left out."""
+    body: dict[str, Any] = {"title": title}
+    if project is not None:
+        body["project"] = project
+    if description is not None and description.strip():
+        body["description"] = text_to_html(description)
+    return (await deps.client.post(f"/folders/{parent_id}/folders", body, model=Folder))[0]
