@@ -49,7 +49,8 @@ class FileBody:
     name: str
 
 
-Handler = Callable[["Ctx"], list[dict[str, Any]] | FileBody]
+# A handler answers entities, or ids where Wrike's description gives a DELETE `data: list<string>`.
+Handler = Callable[["Ctx"], list[dict[str, Any]] | list[str] | FileBody]
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,10 @@ class ApiRoute:
     kind: str
     scopes: frozenset[str] | None  # None: callable with no token (GET /version)
     params: frozenset[str] = frozenset()
-    raw_body: bool = False  # the body is the payload itself (an upload), not parameters
+    raw_body: bool = False
+    # Documented in Wrike's 2026 description, taken without effect: listed in docs/FIDELITY.md as
+    # "accepted, not modelled", so a client sending them gets Wrike's answer minus that filter, not a 400.
+    accepted: frozenset[str] = frozenset()  # the body is the payload itself (an upload), not parameters
     pattern: re.Pattern[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -76,9 +80,10 @@ def route(
     params: Iterable[str] = (),
     *,
     raw_body: bool = False,
+    accepted: Iterable[str] = (),
 ) -> Callable[[Handler], ApiRoute]:
     def wrap(handler: Handler) -> ApiRoute:
-        return ApiRoute(method, path, handler, kind, scopes, frozenset(params), raw_body)
+        return ApiRoute(method, path, handler, kind, scopes, frozenset(params), raw_body, frozenset(accepted))
 
     return wrap
 
@@ -164,13 +169,14 @@ def authenticate(state: SandboxState, value: str | None) -> tuple[AccessToken, C
 
 
 def enforce_rate_limit(state: SandboxState, token_value: str) -> None:
-    """A sliding 60-second window per token; over the limit answers 429 with Retry-After."""
-    retry_after = state.tokens.hit(token_value, state.clock(), state.config.rate_limit)
+    """A sliding 60-second window per token; over the limit answers 429, with Retry-After and the error
+    code the control plane chose."""
+    retry_after = state.tokens.hit(token_value, state.clock(), state.rate_limit)
     if retry_after is not None:
         raise wrike_error(
-            "rate_limit_exceeded",
-            f"Rate limit exceeded: {state.config.rate_limit} requests per minute, try again later",
-            headers={"Retry-After": str(retry_after)},
+            state.rate_limit_code,
+            f"Rate limit exceeded: {state.rate_limit} requests per minute, try again later",
+            headers={"Retry-After": str(retry_after)} if state.rate_limit_retry_after else None,
         )
 
 
@@ -236,7 +242,7 @@ async def dispatch(request: Request, routes: list[ApiRoute]) -> Response:
             enforce_rate_limit(state, token.value)
             check_scopes(api_route, token)
         params = Params(query, body, is_json)
-        params.reject_unknown(api_route.params)
+        params.reject_unknown(api_route.params | api_route.accepted)
         plans.check_route(state.config.plan, api_route.method, api_route.path)
         ctx = Ctx(
             state=state,

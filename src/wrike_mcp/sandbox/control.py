@@ -182,6 +182,48 @@ async def async_jobs(request: Request) -> Response:
     return JSONResponse({"polls": state.async_job_polls, "fail_next": state.async_job_failure})
 
 
+RATE_LIMIT_CODES = ("rate_limit_exceeded", "too_many_requests")
+
+
+async def rate_limit(request: Request) -> Response:
+    """How the rate limit answers: `{"limit": N}` requests per token per minute, `{"code": ...}` one of
+    RATE_LIMIT_CODES, `{"retry_after": false}` leaves Retry-After out of the 429."""
+    state = _state(request)
+    if request.method == "POST":
+        body = await _json(request)
+        if body is None or not body or set(body) - {"limit", "code", "retry_after"}:
+            return _bad("send a JSON object with 'limit', 'code' and/or 'retry_after'")
+        limit = body.get("limit", state.rate_limit)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100000:
+            return _bad("'limit' must be an integer from 1 to 100000")
+        code = body.get("code", state.rate_limit_code)
+        if code not in RATE_LIMIT_CODES:
+            return _bad("'code' must be one of: " + ", ".join(RATE_LIMIT_CODES))
+        retry_after = body.get("retry_after", state.rate_limit_retry_after)
+        if not isinstance(retry_after, bool):
+            return _bad("'retry_after' must be true or false")
+        state.rate_limit, state.rate_limit_code, state.rate_limit_retry_after = limit, code, retry_after
+    return JSONResponse(
+        {
+            "limit": state.rate_limit,
+            "code": state.rate_limit_code,
+            "retry_after": state.rate_limit_retry_after,
+        }
+    )
+
+
+async def deletes(request: Request) -> Response:
+    """What a DELETE of a comment or time log answers: `{"list_ids": true}` the deleted id in `data` (the
+    2026 description's `list<string>`), false the empty list a live account gave."""
+    state = _state(request)
+    if request.method == "POST":
+        body = await _json(request)
+        if body is None or set(body) != {"list_ids"} or not isinstance(body["list_ids"], bool):
+            return _bad('send {"list_ids": true} or {"list_ids": false}')
+        state.deletes_list_ids = body["list_ids"]
+    return JSONResponse({"list_ids": state.deletes_list_ids})
+
+
 ROUTES = [
     Route("/_sandbox/health", health, methods=["GET"]),
     Route("/_sandbox/reset", reset, methods=["POST"]),
@@ -191,4 +233,6 @@ ROUTES = [
     Route("/_sandbox/clock", clock, methods=["POST"]),
     Route("/_sandbox/oauth", oauth_settings, methods=["GET", "POST"]),
     Route("/_sandbox/async_jobs", async_jobs, methods=["GET", "POST"]),
+    Route("/_sandbox/rate_limit", rate_limit, methods=["GET", "POST"]),
+    Route("/_sandbox/deletes", deletes, methods=["GET", "POST"]),
 ]

@@ -17,6 +17,7 @@ travel in URL paths.
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import timedelta
 
 ACCOUNT_ID = "IEAAB2CD"
@@ -84,6 +85,15 @@ def base32(number: int, width: int) -> str:
 
 def entity_id(marker: str, number: int) -> str:
     return f"{ACCOUNT_ID}{marker}{base32(number, 6)}"
+
+
+def new_format_id(marker: str, number: int) -> str:
+    """A dependency or blueprint id of the format Wrike uses since 2025-07-01, of which it documents only
+    the alphabet (letters, digits, `-_:.=`) and the length (up to 256). The shape is the sandbox's own
+    [assumption]: every punctuation mark of the alphabet, mixed case, and 56 characters, so a client that
+    expects 16 upper-case characters fails here before it fails on a real account."""
+    digest = hashlib.sha256(f"{marker}:{number}".encode()).hexdigest()[:24]
+    return f"w:{marker.lower()}.{ACCOUNT_ID}:{base32(number, 6)}-{digest}_v2025="
 
 
 def contact_id(number: int) -> str:

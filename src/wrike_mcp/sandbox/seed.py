@@ -699,9 +699,10 @@ def _seed_tasks(
         if task.dates.type == "Planned" and task.parent_ids:
             by_parent.setdefault(task.parent_ids[0], []).append(task)
     for group in by_parent.values():
-        for first, second in zip(group[0:6:2], group[1:6:2], strict=False):
+        for index, (first, second) in enumerate(zip(group[0:6:2], group[1:6:2], strict=False)):
+            # Older links keep classic ids, newer ones have the 2025-07 format: an account has both.
             dependency = Dependency(
-                id=state.new_id(ids.DEPENDENCY),
+                id=state.new_id(ids.DEPENDENCY) if index % 2 == 0 else state.new_format_id(ids.DEPENDENCY),
                 predecessor_id=first.id,
                 successor_id=second.id,
                 relation_type=rng.choice(["FinishToStart", "FinishToStart", "StartToStart"]),

@@ -97,6 +97,8 @@ BLUEPRINTS: list[tuple[str | None, _Spec]] = [
     (None, BUG_REPORT),
     ("Engineering", RELEASE_CHECKLIST),
 ]
+# Made after Wrike's 2025-07 id change: these and the blueprints inside them have new-format ids.
+NEW_FORMAT_BLUEPRINTS = (CAMPAIGN, BUG_REPORT)
 
 
 def seed_work(
@@ -113,18 +115,18 @@ def _seed_blueprints(
     day_zero = today - timedelta(days=280 + today.weekday())  # a Monday
     channel = next(f for f in state.custom_fields.values() if f.title == "Channel")
 
-    def add(spec: _Spec, parent_id: str | None, space_id: str | None) -> None:
+    def add(spec: _Spec, parent_id: str | None, space_id: str | None, new_format: bool) -> None:
         marker, legacy_type = (
             (ids.BLUEPRINT_FOLDER, "ApiV2Folder")
             if spec.kind == "folder"
             else (ids.BLUEPRINT_TASK, "ApiV2Task")
         )
         blueprint = Blueprint(
-            id=state.new_id(marker),
+            id=state.new_format_id(marker) if new_format else state.new_id(marker),
             legacy_id=state.new_legacy_id(legacy_type),
             title=spec.title,
             kind=spec.kind,
-            created=now - timedelta(days=280),
+            created=now - timedelta(days=60 if new_format else 280),
             parent_id=parent_id,
             space_id=space_id,
             project=spec.project,
@@ -137,10 +139,10 @@ def _seed_blueprints(
             blueprint.custom_fields = {channel.id: "Web"}
         state.blueprints[blueprint.id] = blueprint
         for child in spec.children:
-            add(child, blueprint.id, None)
+            add(child, blueprint.id, None, new_format)
 
     for space_title, spec in BLUEPRINTS:
-        add(spec, None, folders[space_title].id if space_title else None)
+        add(spec, None, folders[space_title].id if space_title else None, spec in NEW_FORMAT_BLUEPRINTS)
 
 
 def _dates(spec: _Spec, day_zero: date) -> TaskDates:

@@ -46,6 +46,15 @@ class SandboxState(WrikeBackend):
         self.page_tokens = PageTokens()
         self.faults = FaultPlan()
         self.requests = RequestLog()
+        # How a 429 of the rate limit reads (the control plane's /_sandbox/rate_limit): Wrike documents
+        # `too_many_requests`, the sandbox has long answered `rate_limit_exceeded`; nothing documents that
+        # Retry-After is always sent.
+        self.rate_limit = self.config.rate_limit
+        self.rate_limit_code = "rate_limit_exceeded"
+        self.rate_limit_retry_after = True
+        # DELETE of a comment or time log: `data: list<string>` in the 2026 description, empty on a live
+        # account (comments); true makes it list the deleted id (/_sandbox/deletes).
+        self.deletes_list_ids = False
         seed(self)
         self.tokens.add_demo_tokens(self.demo_user().id)
 

@@ -664,6 +664,11 @@ class WrikeClient:
                 maybe_applied=True,
             ) from None
         data = envelope.get("data") if isinstance(envelope, dict) else None
+        if method == "DELETE" and isinstance(data, list) and all(isinstance(item, str) for item in data):
+            # The 2026 description gives DELETE of a comment, time log or space `data: list<string>`: ids,
+            # read as entities that carry only their id, so every caller and write hook sees one shape.
+            data = [{"id": item} for item in data]
+            envelope = {**envelope, "data": data}
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
             raise _Failure(
                 MalformedResponse(f"Wrike's answer to {method} {path} has no `data` list of entities"),

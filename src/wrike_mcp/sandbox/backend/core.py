@@ -107,6 +107,10 @@ class BackendCore:
     def new_id(self, marker: str) -> str:
         return ids.entity_id(marker, self.next_number(marker))
 
+    def new_format_id(self, marker: str) -> str:
+        """An id of the 2025-07 format (dependencies and blueprints created since: see ids.new_format_id)."""
+        return ids.new_format_id(marker, self.next_number(marker))
+
     def new_legacy_id(self, legacy_type: str) -> int:
         return ids.LEGACY_BASE[legacy_type] + self.next_number(legacy_type) * 7
 

@@ -51,7 +51,7 @@ class DependencyBackend(BackendCore):
             raise invalid_parameter(name, "would make a circular dependency between these tasks")
         check_relation(relation_type, predecessor, successor)
         dependency = Dependency(
-            id=self.new_id(ids.DEPENDENCY),
+            id=self.new_format_id(ids.DEPENDENCY),  # created now, so in the 2025-07 format
             predecessor_id=predecessor.id,
             successor_id=successor.id,
             relation_type=relation_type,

@@ -12,7 +12,13 @@ from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route
 from wrike_mcp.sandbox.entities import AsyncJob, Blueprint
 from wrike_mcp.sandbox.errors import invalid_parameter, parameter_required
 from wrike_mcp.sandbox.params import Params, parse_date
-from wrike_mcp.sandbox.routes.common import paged, render_custom_fields, resumed_params, title_contains
+from wrike_mcp.sandbox.routes.common import (
+    custom_fields_match,
+    paged,
+    render_custom_fields,
+    resumed_params,
+    title_contains,
+)
 from wrike_mcp.sandbox.state import SandboxState
 
 SCOPES = {"folder": "BpFolder", "task": "BpTask"}  # [assumption] after WsFolder/WsTask, RbFolder/RbTask
@@ -74,14 +80,9 @@ def _filtered(ctx: Ctx, params: Params, found: list[Blueprint]) -> list[Blueprin
     title = params.string("title")
     if title is not None:
         found = [b for b in found if title_contains(b.title, title)]
-    wanted = params.obj_list("customFields")
-    if wanted is not None:
-        if len(wanted) > MAX_CUSTOM_FIELD_FILTERS:
-            raise invalid_parameter("customFields", f"accepts at most {MAX_CUSTOM_FIELD_FILTERS} filters")
-        for entry in wanted:
-            if entry.get("id") not in ctx.state.custom_fields:
-                raise invalid_parameter("customFields", f"refers to unknown custom field '{entry.get('id')}'")
-        found = [b for b in found if all(b.custom_fields.get(e["id"]) == e.get("value") for e in wanted)]
+    matches = custom_fields_match(params, ctx.state, MAX_CUSTOM_FIELD_FILTERS)
+    if matches is not None:
+        found = [b for b in found if matches(b.custom_fields)]
     return found
 
 

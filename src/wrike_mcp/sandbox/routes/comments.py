@@ -34,6 +34,19 @@ def _ordered(comments: list[Comment]) -> list[Comment]:
     return sorted(comments, key=lambda c: (c.created, c.id))
 
 
+COMMENT_TYPES = ("Email", "Regular")
+# The `type` optional field is accepted and not emitted (the sandbox's comments carry no type).
+LIST_PARAMS = ["plainText", "types", "fields"]
+
+
+def _of_types(ctx: Ctx, comments: list[Comment]) -> list[Comment]:
+    """The `types` filter. Every sandbox comment is a Regular one: comments arriving by email are not
+    modelled, so `Email` alone matches none."""
+    types = ctx.params.enum_list("types", COMMENT_TYPES, comma=True)
+    ctx.params.fields(["type"])
+    return comments if not types or "Regular" in types else []
+
+
 @route(
     "GET",
     "/comments",
@@ -44,8 +57,6 @@ def _ordered(comments: list[Comment]) -> list[Comment]:
 def list_comments(ctx: Ctx) -> list[dict[str, Any]]:
     as_plain = bool(ctx.params.boolean("plainText", False))
     limit = ctx.params.integer("limit", minimum=1, maximum=1000) or 1000
-    ctx.params.enum_list("types", ["Email", "Regular"])
-    ctx.params.fields(["type"])
     # The 2026 digest: the deprecated `updatedDate` filters by created date too, as `createdDate` does.
     name = "createdDate" if ctx.params.present("createdDate") else "updatedDate"
     window = timestamp_range(ctx.params, name) or TimestampRange()
@@ -56,7 +67,7 @@ def list_comments(ctx: Ctx) -> list[dict[str, Any]]:
         raise invalid_parameter(name, "range must not be longer than 7 days")
     window = TimestampRange(start, end)
     found = [c for c in ctx.state.comments.values() if window.contains(c.created) and _visible(ctx, c)]
-    return [render_comment(c, as_plain) for c in _ordered(found)[:limit]]
+    return [render_comment(c, as_plain) for c in _of_types(ctx, _ordered(found))[:limit]]
 
 
 def _visible(ctx: Ctx, comment: Comment) -> bool:
@@ -67,30 +78,33 @@ def _visible(ctx: Ctx, comment: Comment) -> bool:
     return folder is not None and not folder.deleted
 
 
-@route("GET", "/tasks/{taskId}/comments", "comments", READ, ["plainText"])
+@route("GET", "/tasks/{taskId}/comments", "comments", READ, LIST_PARAMS)
 def list_task_comments(ctx: Ctx) -> list[dict[str, Any]]:
     task = ctx.state.task(ctx.one_id("taskId"))
     as_plain = bool(ctx.params.boolean("plainText", False))
     return [
         render_comment(c, as_plain)
-        for c in _ordered([c for c in ctx.state.comments.values() if c.task_id == task.id])
+        for c in _of_types(ctx, _ordered([c for c in ctx.state.comments.values() if c.task_id == task.id]))
     ]
 
 
-@route("GET", "/folders/{folderId}/comments", "comments", READ, ["plainText"])
+@route("GET", "/folders/{folderId}/comments", "comments", READ, LIST_PARAMS)
 def list_folder_comments(ctx: Ctx) -> list[dict[str, Any]]:
     folder = ctx.state.folder(ctx.one_id("folderId"))
     as_plain = bool(ctx.params.boolean("plainText", False))
     return [
         render_comment(c, as_plain)
-        for c in _ordered([c for c in ctx.state.comments.values() if c.folder_id == folder.id])
+        for c in _of_types(
+            ctx, _ordered([c for c in ctx.state.comments.values() if c.folder_id == folder.id])
+        )
     ]
 
 
-@route("GET", "/comments/{commentIds}", "comments", READ, ["plainText"])
+@route("GET", "/comments/{commentIds}", "comments", READ, LIST_PARAMS)
 def get_comments(ctx: Ctx) -> list[dict[str, Any]]:
     as_plain = bool(ctx.params.boolean("plainText", False))
-    return [render_comment(c, as_plain) for c in ctx.entities("commentIds", ctx.state.comments, "Comment")]
+    found = ctx.entities("commentIds", ctx.state.comments, "Comment")
+    return [render_comment(c, as_plain) for c in _of_types(ctx, found)]
 
 
 def _text(ctx: Ctx) -> str:
@@ -123,10 +137,12 @@ def update_comment(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 @route("DELETE", "/comments/{commentId}", "comments", WRITE)
-def delete_comment(ctx: Ctx) -> list[dict[str, Any]]:
+def delete_comment(ctx: Ctx) -> list[str]:
+    """Empty `data` [live]; the 2026 description types it `list<string>`, which the control plane's
+    /_sandbox/deletes switch fills with the deleted id."""
     comment = ctx.state.own_comment(ctx.one_id("commentId"), ctx.user)
     ctx.state.delete_comment(comment, ctx.user)
-    return []
+    return [comment.id] if ctx.state.deletes_list_ids else []
 
 
 ROUTES = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
@@ -209,6 +210,22 @@ class CustomFieldFilter:
             return outcome
         except TypeError:  # a number compared with text never matches
             return False
+
+
+def custom_fields_match(
+    params: Params, state: SandboxState, limit: int | None = None
+) -> Callable[[dict[str, str]], bool] | None:
+    """The `customFields` filter (`[{id, value}]`, "exact match"): an item matches when every listed field
+    has exactly that value; None when the request has no such filter."""
+    wanted = params.obj_list("customFields")
+    if wanted is None:
+        return None
+    if limit is not None and len(wanted) > limit:
+        raise invalid_parameter("customFields", f"accepts at most {limit} filters")
+    for entry in wanted:
+        if entry.get("id") not in state.custom_fields:
+            raise invalid_parameter("customFields", f"refers to unknown custom field '{entry.get('id')}'")
+    return lambda values: all(values.get(e["id"]) == e.get("value") for e in wanted)
 
 
 def title_contains(title: str, wanted: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from wrike_mcp.sandbox import ids
@@ -82,33 +83,69 @@ def metadata_matches(entries: dict[str, str], wanted: tuple[str, str | None] | N
     return key in entries and (value is None or entries[key] == value)
 
 
-@route("GET", "/contacts", "contacts", READ, ["me", "metadata", "deleted", "fields"])
+CONTACT_TYPES = ("Group", "Asset", "Person", "Robot")
+MAX_EMAILS = 100  # "Email contacts filter. Limit: 100" (2026 description)
+
+
+def _contact_filters(ctx: Ctx) -> list[Callable[[Contact], bool]]:
+    """The 2026 description's contact filters. `name` is a case-insensitive contains match on the full
+    name and `emails` an exact, case-insensitive match [assumption: the description says only "Contact name
+    filter" and "Email contacts filter"]; `active` is the profile's active flag."""
+    params = ctx.params
+    checks: list[Callable[[Contact], bool]] = []
+    wanted = metadata_filter(ctx)
+    checks.append(lambda c: metadata_matches(c.metadata, wanted))
+    types = params.enum_list("types", CONTACT_TYPES, comma=True)
+    if types:
+        checks.append(lambda c: c.type in types)
+    name = params.string("name", non_empty=True)
+    if name is not None:
+        checks.append(lambda c: name.casefold() in c.name.casefold())
+    emails = params.string_list("emails", comma=True, max_items=MAX_EMAILS)
+    if emails is not None:
+        wanted_emails = {e.strip().casefold() for e in emails}
+        checks.append(lambda c: c.type != "Group" and c.email.casefold() in wanted_emails)
+    active = params.boolean("active")
+    if active is not None:
+        checks.append(lambda c: c.type != "Group" and (not c.deleted) == active)
+    return checks
+
+
+@route(
+    "GET",
+    "/contacts",
+    "contacts",
+    READ,
+    ["me", "metadata", "deleted", "fields", "name", "emails", "types", "active"],
+    accepted=["customFields"],  # contact custom fields are not modelled
+)
 def list_contacts(ctx: Ctx) -> list[dict[str, Any]]:
     fields = ctx.params.fields(CONTACT_FIELDS)
     only_me = ctx.params.boolean("me", False)
     deleted = ctx.params.boolean("deleted")
-    wanted = metadata_filter(ctx)
+    checks = _contact_filters(ctx)
     found = []
     for contact in ctx.state.contacts.values():
         if only_me and contact.id != ctx.user.id:
             continue
         if deleted is not None and contact.deleted != deleted:
             continue
-        if not metadata_matches(contact.metadata, wanted):
+        if not all(check(contact) for check in checks):
             continue
         found.append(render_contact(contact, ctx.user, fields, account_of(ctx)))
     return found
 
 
-@route("GET", "/contacts/{contactIds}", "contacts", READ, ["metadata", "fields"])
+@route("GET", "/contacts/{contactIds}", "contacts", READ, ["metadata", "fields", "types"])
 def get_contacts(ctx: Ctx) -> list[dict[str, Any]]:
     fields = ctx.params.fields(CONTACT_FIELDS)
     wanted = metadata_filter(ctx)
+    types = ctx.params.enum_list("types", CONTACT_TYPES, comma=True)
     contacts = [ctx.state.contact(contact_id) for contact_id in ctx.ids("contactIds")]
     return [
         render_contact(c, ctx.user, fields, account_of(ctx))
         for c in contacts
-        if metadata_matches(c.metadata, wanted)
+        if metadata_matches(c.metadata, wanted) and (not types or c.type in types)
     ]
 
 
@@ -128,7 +165,15 @@ def metadata_updates(
     return updates
 
 
-@route("PUT", "/contacts/{contactId}", "contacts", WRITE, ["metadata"])
+@route(
+    "PUT",
+    "/contacts/{contactId}",
+    "contacts",
+    WRITE,
+    ["metadata"],
+    # Rates, job roles and contact custom fields are not modelled; the answer carries metadata as before.
+    accepted=["currentBillRate", "currentCostRate", "customFields", "jobRoleId", "fields"],
+)
 def update_contact(ctx: Ctx) -> list[dict[str, Any]]:
     contact = ctx.state.contact(ctx.one_id("contactId"))
     if contact.id != ctx.user.id and not (ctx.user.admin and contact.type == "Group"):

@@ -14,8 +14,10 @@ from wrike_mcp.sandbox.routes.common import (
     CustomFieldFilter,
     brief,
     custom_field_updates,
+    paged,
     people,
     render_custom_fields,
+    resumed_params,
     title_contains,
 )
 from wrike_mcp.sandbox.routes.contacts import metadata_filter, metadata_matches, metadata_updates
@@ -57,6 +59,21 @@ TREE_PARAMS = [
     "customStatuses",
     "fields",
     "title",
+    "authors",
+    "owners",
+    "pageSize",
+    "nextPageToken",
+]
+# Documented in 2026 and not modelled: project date filters, the newer custom field filter, custom item
+# types, invitations and HTML stripping. Accepted without effect (docs/FIDELITY.md).
+TREE_ACCEPTED = [
+    "startDate",
+    "endDate",
+    "completedDate",
+    "customFields",
+    "customItemTypes",
+    "plainTextCustomFields",
+    "withInvitations",
 ]
 # Any of these switches a tree query from folder-tree entries to the Folder model.
 FILTER_PARAMS = (
@@ -71,6 +88,10 @@ FILTER_PARAMS = (
     "customStatuses",
     "fields",
     "title",
+    "authors",
+    "owners",
+    "pageSize",  # paging: "Only 'folders' kind is supported"
+    "nextPageToken",
 )
 
 
@@ -163,6 +184,8 @@ def render_folder(state: SandboxState, folder: Folder, fields: set[str], *, by_i
 
 
 def _query_folders(ctx: Ctx, below: str | None) -> list[dict[str, Any]]:
+    route_key = f"folders:{below}"
+    ctx.params, offset = resumed_params(ctx, route_key)
     state, params = ctx.state, ctx.params
     filtered = any(params.present(name) for name in FILTER_PARAMS)
     descendants = params.boolean("descendants", True)
@@ -192,6 +215,10 @@ def _query_folders(ctx: Ctx, below: str | None) -> list[dict[str, Any]]:
     params.enum("contractTypes", ["Billable", "NonBillable"])
     custom_statuses = params.string_list("customStatuses")
     title = params.string("title", non_empty=True)  # "accepts non-blank values only" (ver154)
+    # A folder's author and owners are its project's (plain folders have neither in the API), so these
+    # "match of any" filters find projects only.
+    authors = params.string_list("authors", comma=True)
+    owners = params.string_list("owners", comma=True)
     found = []
     for folder in candidates:
         if folder.deleted != deleted and below is None:
@@ -204,6 +231,10 @@ def _query_folders(ctx: Ctx, below: str | None) -> list[dict[str, Any]]:
             continue
         if updated is not None and not updated.contains(folder.updated):
             continue
+        if authors and (folder.project is None or folder.project.author_id not in authors):
+            continue
+        if owners and (folder.project is None or not set(folder.project.owner_ids) & set(owners)):
+            continue
         if custom_statuses is not None and (
             folder.project is None or folder.project.custom_status_id not in custom_statuses
         ):
@@ -212,22 +243,25 @@ def _query_folders(ctx: Ctx, below: str | None) -> list[dict[str, Any]]:
             folder.custom_fields
         ):
             continue
-        found.append(render_folder(state, folder, fields, by_id=False))
-    return found
+        found.append(folder)
+    page = paged(ctx, route_key, params, found, offset, limit_cap=max(len(found), 1))
+    return [render_folder(state, folder, fields, by_id=False) for folder in page]
 
 
-@route("GET", "/folders", "folderTree", READ, [*TREE_PARAMS, "deleted"])
+@route("GET", "/folders", "folderTree", READ, [*TREE_PARAMS, "deleted"], accepted=TREE_ACCEPTED)
 def list_folders(ctx: Ctx) -> list[dict[str, Any]]:
     return _switch_kind(ctx, _query_folders(ctx, None))
 
 
-@route("GET", "/folders/{folderId}/folders", "folderTree", READ, TREE_PARAMS)
+@route("GET", "/folders/{folderId}/folders", "folderTree", READ, TREE_PARAMS, accepted=TREE_ACCEPTED)
 def list_subfolders(ctx: Ctx) -> list[dict[str, Any]]:
     folder = ctx.state.folder(ctx.one_id("folderId"))
     return _switch_kind(ctx, _query_folders(ctx, folder.id))
 
 
-@route("GET", "/spaces/{spaceId}/folders", "folderTree", READ, [*TREE_PARAMS, "deleted"])
+@route(
+    "GET", "/spaces/{spaceId}/folders", "folderTree", READ, [*TREE_PARAMS, "deleted"], accepted=TREE_ACCEPTED
+)
 def list_space_folders(ctx: Ctx) -> list[dict[str, Any]]:
     space = ctx.state.space(ctx.one_id("spaceId"))
     return _switch_kind(ctx, _query_folders(ctx, space.id))
@@ -240,7 +274,14 @@ def _switch_kind(ctx: Ctx, data: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return data
 
 
-@route("GET", "/folders/{folderIds}", "folders", READ, ["fields"])
+@route(
+    "GET",
+    "/folders/{folderIds}",
+    "folders",
+    READ,
+    ["fields"],
+    accepted=["plainTextCustomFields", "withInvitations"],
+)
 def get_folders(ctx: Ctx) -> list[dict[str, Any]]:
     fields = ctx.params.fields(GET_FIELDS)
     folders = [ctx.state.folder(folder_id) for folder_id in ctx.ids("folderIds")]
@@ -281,7 +322,15 @@ def _project_dates(raw: dict[str, Any]) -> dict[str, str | None]:
     return dates
 
 
-@route("POST", "/folders/{folderId}/folders", "folders", WRITE, CREATE_PARAMS)
+@route(
+    "POST",
+    "/folders/{folderId}/folders",
+    "folders",
+    WRITE,
+    CREATE_PARAMS,
+    # Not modelled: custom item types, access roles, invitations, HTML stripping.
+    accepted=["customItemTypeId", "plainTextCustomFields", "userAccessRoles", "withInvitations"],
+)
 def create_folder(ctx: Ctx) -> list[dict[str, Any]]:
     state = ctx.state
     parent = state.writable_parent(ctx.one_id("folderId"), "folderId")
@@ -322,7 +371,22 @@ UPDATE_PARAMS = [
 ]
 
 
-@route("PUT", "/folders/{folderId}", "folders", WRITE, UPDATE_PARAMS)
+@route(
+    "PUT",
+    "/folders/{folderId}",
+    "folders",
+    WRITE,
+    UPDATE_PARAMS,
+    # Not modelled: access roles, custom columns, custom item types, invitations, HTML stripping.
+    accepted=[
+        "addAccessRoles",
+        "clearCustomColumns",
+        "convertToCustomItemType",
+        "plainTextCustomFields",
+        "removeAccessRoles",
+        "withInvitations",
+    ],
+)
 def update_folder(ctx: Ctx) -> list[dict[str, Any]]:
     state, params = ctx.state, ctx.params
     folder = state.modifiable_folder(ctx.one_id("folderId"))

@@ -62,7 +62,9 @@ def render_custom_field(field: CustomField) -> dict[str, Any]:
     return body
 
 
-@route("GET", "/workflows", "workflows", WORKFLOW_READ)
+@route(
+    "GET", "/workflows", "workflows", WORKFLOW_READ, accepted=["fields"]
+)  # dataUsageStatistics: not modelled
 def list_workflows(ctx: Ctx) -> list[dict[str, Any]]:
     return [render_workflow(w) for w in ctx.state.workflows.values()]
 

@@ -47,17 +47,30 @@ SPACE_FIELDS = ("members", "workScheduleId")
 SPACE_BY_ID_FIELDS = (*SPACE_FIELDS, "suggestedProjectWorkflows", "suggestedTaskWorkflows")
 
 
-@route("GET", "/spaces", "spaces", READ, ["withArchived", "userIsMember", "fields", "title"])
+ACCESS_TYPES = ("Locked", "Personal", "Private", "Public")
+
+
+@route(
+    "GET",
+    "/spaces",
+    "spaces",
+    READ,
+    ["withArchived", "userIsMember", "fields", "title", "accessTypes"],
+    accepted=["withInvitations"],  # invitations are not modelled
+)
 def list_spaces(ctx: Ctx) -> list[dict[str, Any]]:
     fields = ctx.params.fields(SPACE_FIELDS)
     with_archived = ctx.params.boolean("withArchived", False)
     member_only = ctx.params.boolean("userIsMember", False)
     title = ctx.params.string("title", non_empty=True)  # "accepts non-blank values only" (ver154)
+    access_types = ctx.params.enum_list("accessTypes", ACCESS_TYPES, comma=True)
     found = []
     for folder in ctx.state.folders.values():
         if folder.space is None or folder.deleted:
             continue
         if title is not None and not title_contains(folder.title, title):
+            continue
+        if access_types and folder.space.access_type not in access_types:
             continue
         if folder.space.archived and not with_archived:
             continue
@@ -67,7 +80,7 @@ def list_spaces(ctx: Ctx) -> list[dict[str, Any]]:
     return found
 
 
-@route("GET", "/spaces/{spaceId}", "spaces", READ, ["fields"])
+@route("GET", "/spaces/{spaceId}", "spaces", READ, ["fields"], accepted=["withInvitations"])
 def get_space(ctx: Ctx) -> list[dict[str, Any]]:
     fields = ctx.params.fields(SPACE_BY_ID_FIELDS)
     return [render_space(ctx.state.space(ctx.one_id("spaceId")), fields)]

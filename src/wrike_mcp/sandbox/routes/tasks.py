@@ -16,6 +16,7 @@ from wrike_mcp.sandbox.routes.common import (
     CustomFieldFilter,
     brief,
     custom_field_updates,
+    custom_fields_match,
     people,
     render_custom_fields,
     resumed_params,
@@ -108,7 +109,10 @@ QUERY_PARAMS = [
     "customStatuses",
     "billingTypes",
     "fields",
+    "customFields",
 ]
+# Documented in 2026, not modelled: custom item types, assignee placeholders, invitations, HTML stripping.
+QUERY_ACCEPTED = ["customItemTypes", "plainTextCustomFields", "responsiblePlaceholders", "withInvitations"]
 TASK_CAP = 1000  # a task query without paging returns at most 1000 tasks
 MAX_DURATION = 1800000  # minutes, exclusive
 EARLIEST, LATEST = datetime(1970, 1, 1), datetime(2100, 1, 1)
@@ -279,6 +283,9 @@ def _filters(ctx: Ctx, params: Params) -> list[Callable[[Task], bool]]:
     custom_field = CustomFieldFilter(params, state)
     if custom_field.active:
         checks.append(lambda t: custom_field.matches(t.custom_fields))
+    custom_fields = custom_fields_match(params, state)  # no limit stated for tasks, unlike folders' 25
+    if custom_fields is not None:
+        checks.append(lambda t: custom_fields(t.custom_fields))
     custom_statuses = params.string_list("customStatuses")
     if custom_statuses:
         for status_id in custom_statuses:
@@ -340,24 +347,31 @@ def query_tasks(ctx: Ctx, route_key: str, container: Folder | None, capped: bool
     return [render_task(state, t, fields, full=False, me=ctx.user.id) for t in page]
 
 
-@route("GET", "/tasks", "tasks", READ, QUERY_PARAMS)
+@route("GET", "/tasks", "tasks", READ, QUERY_PARAMS, accepted=QUERY_ACCEPTED)
 def list_tasks(ctx: Ctx) -> list[dict[str, Any]]:
     return query_tasks(ctx, "tasks", None, capped=True)
 
 
-@route("GET", "/folders/{folderId}/tasks", "tasks", READ, QUERY_PARAMS)
+@route("GET", "/folders/{folderId}/tasks", "tasks", READ, QUERY_PARAMS, accepted=QUERY_ACCEPTED)
 def list_folder_tasks(ctx: Ctx) -> list[dict[str, Any]]:
     folder = ctx.state.folder(ctx.one_id("folderId"))
     return query_tasks(ctx, f"folder:{folder.id}", folder, capped=True)
 
 
-@route("GET", "/spaces/{spaceId}/tasks", "tasks", READ, QUERY_PARAMS)
+@route("GET", "/spaces/{spaceId}/tasks", "tasks", READ, QUERY_PARAMS, accepted=QUERY_ACCEPTED)
 def list_space_tasks(ctx: Ctx) -> list[dict[str, Any]]:
     space = ctx.state.space(ctx.one_id("spaceId"))
     return query_tasks(ctx, f"space:{space.id}", space, capped=True)
 
 
-@route("GET", "/tasks/{taskIds}", "tasks", READ, ["fields"])
+@route(
+    "GET",
+    "/tasks/{taskIds}",
+    "tasks",
+    READ,
+    ["fields"],
+    accepted=["plainTextCustomFields", "withInvitations"],
+)
 def get_tasks(ctx: Ctx) -> list[dict[str, Any]]:
     fields = ctx.params.fields(GET_FIELDS)
     tasks = [ctx.state.task(task_id) for task_id in ctx.ids("taskIds")]
@@ -500,7 +514,21 @@ CREATE_PARAMS = [
 ]
 
 
-@route("POST", "/folders/{folderId}/tasks", "tasks", WRITE, CREATE_PARAMS)
+@route(
+    "POST",
+    "/folders/{folderId}/tasks",
+    "tasks",
+    WRITE,
+    CREATE_PARAMS,
+    # Not modelled: custom item types, placeholders, invitations, work schedules, HTML stripping.
+    accepted=[
+        "customItemTypeId",
+        "plainTextCustomFields",
+        "responsiblePlaceholders",
+        "withInvitations",
+        "workScheduleId",
+    ],
+)
 def create_task(ctx: Ctx) -> list[dict[str, Any]]:
     state, params = ctx.state, ctx.params
     plans.check_task_status_parameter(state.config.plan, params.present("status"))
@@ -582,7 +610,24 @@ BULK_UPDATE_PARAMS = (
 )
 
 
-@route("PUT", "/tasks/{taskIds}", "tasks", WRITE, UPDATE_PARAMS)
+@route(
+    "PUT",
+    "/tasks/{taskIds}",
+    "tasks",
+    WRITE,
+    UPDATE_PARAMS,
+    # Not modelled: custom item types, placeholders, effort allocation per assignee, invitations, work
+    # schedules, HTML stripping.
+    accepted=[
+        "addResponsiblePlaceholders",
+        "convertToCustomItemType",
+        "plainTextCustomFields",
+        "removeResponsiblePlaceholders",
+        "setResponsibleAllocation",
+        "withInvitations",
+        "workScheduleId",
+    ],
+)
 def update_tasks(ctx: Ctx) -> list[dict[str, Any]]:
     tasks = ctx.entities("taskIds", ctx.state.tasks, "Task")
     if len(tasks) == 1:

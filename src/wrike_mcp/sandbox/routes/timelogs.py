@@ -8,7 +8,7 @@ from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
 from wrike_mcp.sandbox.entities import Task, Timelog
 from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import Params, parse_date, timestamp_range
-from wrike_mcp.sandbox.routes.common import plain_text
+from wrike_mcp.sandbox.routes.common import paged, plain_text, resumed_params
 
 QUERY_PARAMS = [
     "createdDate",
@@ -21,7 +21,16 @@ QUERY_PARAMS = [
     "timelogCategories",
     "billingTypes",
     "fields",
+    "limit",
+    "pageSize",
+    "nextPageToken",
 ]
+# Timesheet approvals and exports are not modelled (see READ_FIELDS): both filters are accepted, checked
+# against their documented values and left without effect.
+ACCEPTED_PARAMS = ["approvalStatuses", "exportStatuses"]
+APPROVAL_STATUSES = ("Draft", "Approved", "Rejected", "Cancelled", "Pending")
+EXPORT_STATUSES = ("NotExported", "Exported", "ReadyForExport")
+MAX_CATEGORIES = 1000  # "Limit: 1000" (2026 description)
 
 
 # Timesheets, locks, exports and finance are not modelled (billingType is Wrike Resource only): the 2026
@@ -58,18 +67,30 @@ def _tracked_filter(params: Params) -> tuple[Any, Any] | None:
     return start, end
 
 
-def _query(ctx: Ctx, tasks: set[str] | None, user_id: str | None) -> list[dict[str, Any]]:
+def _resume(ctx: Ctx, route_key: str) -> int:
+    """Puts a nextPageToken's saved query in place of the request's; the offset its page starts at."""
+    ctx.params, offset = resumed_params(ctx, route_key)
+    return offset
+
+
+def _query(
+    ctx: Ctx, tasks: set[str] | None, user_id: str | None, route_key: str, offset: int
+) -> list[dict[str, Any]]:
     params = ctx.params
     created = timestamp_range(params, "createdDate")
     updated = timestamp_range(params, "updatedDate")
     tracked = _tracked_filter(params)
     only_me = params.boolean("me", False)
     as_plain = bool(params.boolean("plainText", False))
-    params.string_list("timelogCategories")
+    # No timelog category exists in the sandbox (a timelog naming one is refused), so a category filter
+    # matches no timelog.
+    categories = params.string_list("timelogCategories", max_items=MAX_CATEGORIES)
+    params.enum_list("approvalStatuses", APPROVAL_STATUSES, comma=True)
+    params.enum_list("exportStatuses", EXPORT_STATUSES, comma=True)
     params.enum_list("billingTypes", ["Billable", "NonBillable"])
     params.fields(READ_FIELDS)
     found = []
-    for timelog in ctx.state.timelogs.values():
+    for timelog in [] if categories else ctx.state.timelogs.values():
         if tasks is not None and timelog.task_id not in tasks:
             continue
         task = ctx.state.tasks.get(timelog.task_id)
@@ -89,7 +110,9 @@ def _query(ctx: Ctx, tasks: set[str] | None, user_id: str | None) -> list[dict[s
                 continue
         found.append(timelog)
     found.sort(key=lambda t: (t.tracked_date, t.created, t.id))
-    return [render_timelog(t, as_plain) for t in found]
+    # Without pageSize "all matching timelogs are returned in a single response" (2026 description).
+    page = paged(ctx, route_key, params, found, offset, limit_cap=max(len(found), 1))
+    return [render_timelog(t, as_plain) for t in page]
 
 
 def _task_ids_below(ctx: Ctx, task: Task, subtasks: bool) -> set[str]:
@@ -103,25 +126,30 @@ def _task_ids_below(ctx: Ctx, task: Task, subtasks: bool) -> set[str]:
     return found
 
 
-@route("GET", "/timelogs", "timelogs", READ, QUERY_PARAMS)
+@route("GET", "/timelogs", "timelogs", READ, QUERY_PARAMS, accepted=ACCEPTED_PARAMS)
 def list_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
+    offset = _resume(ctx, "timelogs")
     ctx.params.boolean("descendants")
     ctx.params.boolean("subTasks")
-    return _query(ctx, None, None)
+    return _query(ctx, None, None, "timelogs", offset)
 
 
-@route("GET", "/tasks/{taskId}/timelogs", "timelogs", READ, QUERY_PARAMS)
+@route("GET", "/tasks/{taskId}/timelogs", "timelogs", READ, QUERY_PARAMS, accepted=ACCEPTED_PARAMS)
 def list_task_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
     task = ctx.state.task(ctx.one_id("taskId"))
+    key = f"timelogs:task:{task.id}"
+    offset = _resume(ctx, key)
     ctx.params.boolean("descendants")
     subtasks = bool(ctx.params.boolean("subTasks", True))
-    return _query(ctx, _task_ids_below(ctx, task, subtasks), None)
+    return _query(ctx, _task_ids_below(ctx, task, subtasks), None, key, offset)
 
 
-@route("GET", "/folders/{folderId}/timelogs", "timelogs", READ, QUERY_PARAMS)
+@route("GET", "/folders/{folderId}/timelogs", "timelogs", READ, QUERY_PARAMS, accepted=ACCEPTED_PARAMS)
 def list_folder_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
     state = ctx.state
     folder = state.folder(ctx.one_id("folderId"))
+    key = f"timelogs:folder:{folder.id}"
+    offset = _resume(ctx, key)
     folder_ids = {folder.id}
     if ctx.params.boolean("descendants", True):
         folder_ids.update(state.descendant_folder_ids(folder.id))
@@ -130,15 +158,17 @@ def list_folder_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
     for task in state.tasks.values():
         if folder_ids & set(task.parent_ids) or (subtasks and folder_ids & set(state.super_parent_ids(task))):
             task_ids.add(task.id)
-    return _query(ctx, task_ids, None)
+    return _query(ctx, task_ids, None, key, offset)
 
 
-@route("GET", "/contacts/{contactId}/timelogs", "timelogs", READ, QUERY_PARAMS)
+@route("GET", "/contacts/{contactId}/timelogs", "timelogs", READ, QUERY_PARAMS, accepted=ACCEPTED_PARAMS)
 def list_contact_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
     contact = ctx.state.contact(ctx.one_id("contactId"))
+    key = f"timelogs:contact:{contact.id}"
+    offset = _resume(ctx, key)
     ctx.params.boolean("descendants")
     ctx.params.boolean("subTasks")
-    return _query(ctx, None, contact.id)
+    return _query(ctx, None, contact.id, key, offset)
 
 
 @route("GET", "/timelogs/{timelogIds}", "timelogs", READ, ["plainText", "fields"])
@@ -173,6 +203,7 @@ def _required_text(ctx: Ctx, name: str) -> str:
     "timelogs",
     WRITE,
     ["comment", "hours", "trackedDate", "plainText", "categoryId", "fields"],
+    accepted=["onBehalfOf"],  # logging for someone else is not modelled: the entry is the caller's
 )
 def create_timelog(ctx: Ctx) -> list[dict[str, Any]]:
     state = ctx.state
@@ -212,10 +243,12 @@ def update_timelog(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 @route("DELETE", "/timelogs/{timelogId}", "timelogs", WRITE)
-def delete_timelog(ctx: Ctx) -> list[dict[str, Any]]:
+def delete_timelog(ctx: Ctx) -> list[str]:
+    """`data: list<string>` (2026 description): empty as a comment's [assumption, by the live comment
+    answer], or the deleted id with the control plane's /_sandbox/deletes switch."""
     timelog = ctx.state.own_timelog(ctx.one_id("timelogId"), ctx.user)
     ctx.state.delete_timelog(timelog)
-    return []
+    return [timelog.id] if ctx.state.deletes_list_ids else []
 
 
 ROUTES = [
