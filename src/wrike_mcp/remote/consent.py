@@ -304,8 +304,9 @@ class ConsentPages:
             return None
         if approval.skipped:
             return (
-                "This app was approved here for another Wrike account or person than the one Wrike signed "
-                "in, so this sign-in was not shown to you. Start again from your app to see the consent page."
+                "Wrike signed in a person or Wrike account that has not approved this app here (this browser "
+                "remembered someone else's approval, so no page was shown). Start again from your app to see "
+                "the consent page."
             )
         if not self.consented_here(approval, user_id):
             return (
