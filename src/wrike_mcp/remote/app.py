@@ -256,6 +256,19 @@ async def registration_off(_: Request) -> Response:
     )
 
 
+async def form_post_body(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+    """The body of a form POST, for a guard around one of the SDK's form endpoints; None when the request was
+    handed to `app` as it is (not a form POST) or answered here (too large)."""
+    content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+    if scope.get("method") != "POST" or not content_type.startswith(b"application/x-www-form-urlencoded"):
+        await app(scope, receive, send)
+        return None
+    body = await read_body(receive, MAX_BODY)
+    if body is None:
+        await JSONResponse({"error": "invalid_request"}, status_code=413)(scope, receive, send)
+    return body
+
+
 class PublicClientRevocation:
     """The SDK's /revoke requires a `client_secret` field (python-sdk#3508); RFC 7009 public clients send none.
 
@@ -267,13 +280,8 @@ class PublicClientRevocation:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
-        if scope.get("method") != "POST" or not content_type.startswith(b"application/x-www-form-urlencoded"):
-            await self.app(scope, receive, send)
-            return
-        body = await read_body(receive, MAX_BODY)
+        body = await form_post_body(self.app, scope, receive, send)
         if body is None:
-            await JSONResponse({"error": "invalid_request"}, status_code=413)(scope, receive, send)
             return
         if "client_secret" not in dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True)):
             body += b"&client_secret=" if body else b"client_secret="
@@ -291,13 +299,8 @@ class TokenResourceCheck:
         self.provider = provider
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
-        if scope.get("method") != "POST" or not content_type.startswith(b"application/x-www-form-urlencoded"):
-            await self.app(scope, receive, send)
-            return
-        body = await read_body(receive, MAX_BODY)
+        body = await form_post_body(self.app, scope, receive, send)
         if body is None:
-            await JSONResponse({"error": "invalid_request"}, status_code=413)(scope, receive, send)
             return
         form = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
         grant_types = {value for name, value in form if name == "grant_type"}
