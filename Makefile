@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test check lint typecheck format snapshots run sandbox inspect conformance node22 ci docker dist mcpb clean
+.PHONY: install test check lint typecheck format snapshots run sandbox inspect conformance node22 ci docker dist mcpb clean mutation
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV) || { \
@@ -65,6 +65,11 @@ node22:
 
 ci:
 	.ci/run
+
+# Mutation testing with mutmut over the modules in pyproject's [tool.mutmut] (not in CI; minutes per module).
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
+	scripts/mutation.sh
 
 docker:
 	docker build -t wrike-mcp .
