@@ -68,6 +68,25 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield url
 
 
+@pytest.fixture(scope="module")
+def workdir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for a test module's shared replica (logs, SQLite file), named after the module."""
+    return tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+
+
+@pytest.fixture(scope="module")
+def module_sandbox() -> Iterator[BackgroundSandbox]:
+    """One sandbox for a test module's shared replica."""
+    with BackgroundSandbox() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def database(workdir: Path) -> str:
+    """The SQLite database of a test module's shared replica."""
+    return f"sqlite:///{workdir / 'db.sqlite3'}"
+
+
 @pytest.fixture
 def sandbox() -> Iterator[BackgroundSandbox]:
     with BackgroundSandbox() as running:

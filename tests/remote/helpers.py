@@ -3,14 +3,19 @@ and the MCP SDK's own OAuth client signing people in."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from html import unescape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -144,6 +149,55 @@ def start_replica(
     return replica
 
 
+def pkce() -> tuple[str, str]:
+    """A PKCE verifier and its S256 challenge."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    return verifier, challenge
+
+
+class DocumentServer(ThreadingHTTPServer):
+    """Client ID metadata documents on loopback http; counts connections and requests per path."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), DocumentHandler)
+        self.documents: dict[str, bytes] = {}
+        self.connections = 0
+        self.requests: Counter[str] = Counter()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        self.connections += 1
+        return True
+
+
+class DocumentHandler(BaseHTTPRequestHandler):
+    server: DocumentServer
+
+    def do_GET(self) -> None:
+        self.server.requests[self.path] += 1
+        body = self.server.documents.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 # ---- the scripted browser ----------------------------------------------------------------------------
 
 
@@ -255,10 +309,6 @@ def structured(result: Any) -> dict[str, Any]:
 
 def sign_in_raw(base_url: str, user: str, *, client_name: str = "Bench Client") -> dict[str, Any]:
     """Register a public client, walk the consent and the sandbox sign-in, exchange the code: the tokens."""
-    import base64
-    import hashlib
-    import secrets
-
     registered = httpx.post(
         f"{base_url}/register",
         json={
@@ -267,8 +317,7 @@ def sign_in_raw(base_url: str, user: str, *, client_name: str = "Bench Client") 
             "token_endpoint_auth_method": "none",
         },
     ).json()
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    verifier, challenge = pkce()
     query = urlencode(
         {
             "client_id": registered["client_id"],

@@ -31,10 +31,11 @@ from tests.remote.helpers import (
     base_env,
     free_port,
     oauth_provider,
+    pkce,
     start_replica,
     structured,
 )
-from tests.remote.test_clients import USERS, Client_, authorize, get_me, pkce, register, sign_in, token
+from tests.remote.test_clients import USERS, Client_, authorize, get_me, register, sign_in, token
 from tests.remote.test_remote_flow import _https_document_server
 from wrike_mcp.remote.store import Store
 from wrike_mcp.sandbox.serve import BackgroundSandbox

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import ast
 import base64
-import hashlib
 import json
 import re
 import secrets
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html import unescape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -30,7 +27,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from tests.remote.helpers import REDIRECT_URI, Replica, start_replica
+from tests.remote.helpers import REDIRECT_URI, DocumentServer, Replica, pkce, start_replica
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow
@@ -57,22 +54,6 @@ TRICKY_STATE = "st@te/ä &x=1+2?#%41"
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("attacks")
-
-
-@pytest.fixture(scope="module")
-def module_sandbox() -> Iterator[BackgroundSandbox]:
-    with BackgroundSandbox() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def database(workdir: Path) -> str:
-    return f"sqlite:///{workdir / 'db.sqlite3'}"
-
-
-@pytest.fixture(scope="module")
 def replica(workdir: Path, module_sandbox: BackgroundSandbox, database: str) -> Iterator[Replica]:
     """The replica under attack (CIMD loopback fetching on, as start_replica sets it)."""
     running = start_replica(workdir, module_sandbox.base_url, database, name="main")
@@ -96,45 +77,6 @@ def other_replica(workdir: Path, module_sandbox: BackgroundSandbox, database: st
         yield running
     finally:
         running.stop()
-
-
-class DocumentServer(ThreadingHTTPServer):
-    """Client ID metadata documents on loopback http; counts connections and requests per path."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), DocumentHandler)
-        self.documents: dict[str, bytes] = {}
-        self.connections = 0
-        self.requests: Counter[str] = Counter()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def verify_request(self, request: Any, client_address: Any) -> bool:
-        self.connections += 1
-        return True
-
-
-class DocumentHandler(BaseHTTPRequestHandler):
-    server: DocumentServer
-
-    def do_GET(self) -> None:
-        self.server.requests[self.path] += 1
-        body = self.server.documents.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -200,12 +142,6 @@ def browser() -> httpx.Client:
 
 def query_of(location: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
-
-
-def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-    return verifier, challenge
 
 
 def register(base: str, **metadata: Any) -> httpx.Response:

@@ -7,8 +7,6 @@ default, so a test can stand for several client addresses by sending `X-Forwarde
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
 import secrets
@@ -17,10 +15,8 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from html import unescape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -34,8 +30,10 @@ from tests.remote.helpers import (
     REDIRECT_URI,
     SECRET_KEY,
     WRIKE_MCP,
+    DocumentServer,
     Replica,
     base_env,
+    pkce,
     sign_in_raw,
     start_replica,
 )
@@ -50,12 +48,6 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 # ---- fixtures and helpers ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def module_sandbox() -> Iterator[BackgroundSandbox]:
-    with BackgroundSandbox() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -127,11 +119,6 @@ def register(base: str, headers: dict[str, str] | None = None, **metadata: Any) 
     return httpx.post(f"{base}/register", content=content, headers=headers, timeout=TIMEOUT)
 
 
-def challenge() -> str:
-    verifier = secrets.token_urlsafe(48)
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-
-
 def authorize(
     base: str, client_id: str, headers: dict[str, str] | None = None, **extra: str
 ) -> httpx.Response:
@@ -139,7 +126,7 @@ def authorize(
         "response_type": "code",
         "client_id": client_id,
         "redirect_uri": REDIRECT_URI,
-        "code_challenge": challenge(),
+        "code_challenge": pkce()[1],
         "code_challenge_method": "S256",
         "state": secrets.token_urlsafe(8),
         **extra,
@@ -451,39 +438,6 @@ def test_pending_authorizations_expire_and_are_capped(
 
 
 # ---- client ID metadata documents --------------------------------------------------------------------
-
-
-class DocumentServer(ThreadingHTTPServer):
-    """Client ID metadata documents on loopback http, counting requests per path."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), DocumentHandler)
-        self.documents: dict[str, bytes] = {}
-        self.requests: Counter[str] = Counter()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
-
-
-class DocumentHandler(BaseHTTPRequestHandler):
-    server: DocumentServer
-
-    def do_GET(self) -> None:
-        self.server.requests[self.path] += 1
-        body = self.server.documents.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture

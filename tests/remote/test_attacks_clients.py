@@ -9,11 +9,8 @@ Each test here tries to stretch one of them. Raw HTTP against one replica; docs/
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
-import secrets
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,7 +21,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.remote.helpers import Browser, Replica, free_port, start_replica
+from tests.remote.helpers import Browser, Replica, free_port, pkce, start_replica
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow
@@ -98,12 +95,6 @@ def client_id(replica: Replica, redirect_uris: list[str], **metadata: Any) -> st
 def assert_refused_registration(response: httpx.Response, uri: str) -> None:
     assert response.status_code == 400, (uri, response.text)
     assert response.json()["error"] == "invalid_redirect_uri", (uri, response.text)
-
-
-def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-    return verifier, challenge
 
 
 def authorize_url(replica: Replica, client: str, redirect_uri: str, **extra: str) -> str:

@@ -29,21 +29,21 @@ from tests.remote.helpers import (
     REDIRECT_URI,
     SECRET_KEY,
     WRIKE_MCP,
+    DocumentServer,
     Replica,
     base_env,
     free_port,
+    pkce,
     start_replica,
 )
 from tests.remote.test_attacks import (
     ANN,
     BEN,
     TIMEOUT,
-    DocumentServer,
     Registered,
     exchange,
     mcp,
     new_client,
-    pkce,
     query_of,
 )
 from wrike_mcp.sandbox.serve import BackgroundSandbox
@@ -55,22 +55,6 @@ APP_URI = "https://app.example/oauth/callback"  # an https redirect URI that is 
 
 
 # ---- fixtures ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("consent")
-
-
-@pytest.fixture(scope="module")
-def module_sandbox() -> Iterator[BackgroundSandbox]:
-    with BackgroundSandbox() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def database(workdir: Path) -> str:
-    return f"sqlite:///{workdir / 'db.sqlite3'}"
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from mcp.client.auth.utils import (
 )
 from mcp.shared.auth_utils import check_resource_allowed, resource_url_from_server_url
 
-from tests.remote.helpers import Replica, free_port, start_replica
+from tests.remote.helpers import Replica, free_port, pkce, start_replica
 from tests.remote.test_attacks import (
     ANN,
     BEN,
@@ -39,7 +39,6 @@ from tests.remote.test_attacks import (
     decide,
     exchange,
     new_client,
-    pkce,
     refresh,
     sign_in,
     token_request,
@@ -54,22 +53,6 @@ META = {
     "io.modelcontextprotocol/clientInfo": {"name": "attacks-spec", "version": "0"},
     "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}},
 }
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("attacks-spec")
-
-
-@pytest.fixture(scope="module")
-def module_sandbox() -> Iterator[BackgroundSandbox]:
-    with BackgroundSandbox() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def database(workdir: Path) -> str:
-    return f"sqlite:///{workdir / 'db.sqlite3'}"
 
 
 @pytest.fixture(scope="module")

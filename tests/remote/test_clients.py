@@ -25,7 +25,6 @@ MCP with the token. The shapes and where they were seen publicly (docs/REMOTE.md
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import secrets
 import threading
@@ -41,7 +40,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.remote.helpers import Browser, Replica, oauth_provider, start_replica, structured
+from tests.remote.helpers import Browser, Replica, oauth_provider, pkce, start_replica, structured
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow
@@ -160,12 +159,6 @@ def register(replica: Replica, body: dict[str, Any]) -> tuple[Client_, dict[str,
     assert response.status_code == 201, response.text
     info: dict[str, Any] = response.json()
     return Client_(info["client_id"], info.get("client_secret"), info["token_endpoint_auth_method"]), info
-
-
-def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-    return verifier, challenge
 
 
 def authorize(
