@@ -4,6 +4,7 @@ and the MCP SDK's own OAuth client signing people in."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import re
@@ -11,8 +12,10 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -196,6 +199,19 @@ class DocumentHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+@contextlib.contextmanager
+def document_server() -> Iterator[DocumentServer]:
+    """A DocumentServer answering on its own thread until the block ends."""
+    server = DocumentServer()
+    thread = threading.Thread(target=server.serve_forever, name="cimd-documents", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # ---- the scripted browser ----------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import base64
 import json
 import re
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from tests.remote.helpers import REDIRECT_URI, DocumentServer, Replica, pkce, start_replica
+from tests.remote.helpers import REDIRECT_URI, DocumentServer, Replica, document_server, pkce, start_replica
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow
@@ -81,23 +80,21 @@ def other_replica(workdir: Path, module_sandbox: BackgroundSandbox, database: st
 
 @pytest.fixture(scope="module")
 def documents() -> Iterator[DocumentServer]:
-    server = DocumentServer()
-    base = server.base_url
+    with document_server() as server:
+        base = server.base_url
 
-    def document(path: str, **fields: Any) -> None:
-        doc = {"client_id": f"{base}{path}", "client_name": "CIMD client", "redirect_uris": [REDIRECT_URI]}
-        server.documents[path] = json.dumps({**doc, **fields}).encode()
+        def document(path: str, **fields: Any) -> None:
+            doc = {
+                "client_id": f"{base}{path}",
+                "client_name": "CIMD client",
+                "redirect_uris": [REDIRECT_URI],
+            }
+            server.documents[path] = json.dumps({**doc, **fields}).encode()
 
-    document("/good.json")
-    document("/big.json", client_name="Big " + "x" * 6000)  # valid but over 5 KiB
-    document("/wrong.json", client_id=f"{base}/good.json")  # claims to be another URL
-    thread = threading.Thread(target=server.serve_forever, name="cimd-documents", daemon=True)
-    thread.start()
-    try:
+        document("/good.json")
+        document("/big.json", client_name="Big " + "x" * 6000)  # valid but over 5 KiB
+        document("/wrong.json", client_id=f"{base}/good.json")  # claims to be another URL
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # ---- the flow, one hop at a time ---------------------------------------------------------------------

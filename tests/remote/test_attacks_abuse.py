@@ -13,7 +13,6 @@ import secrets
 import socket
 import sqlite3
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from html import unescape
@@ -33,6 +32,7 @@ from tests.remote.helpers import (
     DocumentServer,
     Replica,
     base_env,
+    document_server,
     pkce,
     sign_in_raw,
     start_replica,
@@ -442,14 +442,8 @@ def test_pending_authorizations_expire_and_are_capped(
 
 @pytest.fixture
 def documents() -> Iterator[DocumentServer]:
-    server = DocumentServer()
-    thread = threading.Thread(target=server.serve_forever, name="cimd-documents", daemon=True)
-    thread.start()
-    try:
+    with document_server() as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_refused_client_id_urls_are_not_fetched_again_within_a_minute(

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -21,7 +19,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.remote.helpers import Browser, Replica, free_port, pkce, start_replica
+from tests.remote.helpers import Browser, Replica, document_server, free_port, pkce, start_replica
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow
@@ -46,31 +44,8 @@ def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replica]:
 @pytest.fixture(scope="module")
 def documents() -> Iterator[tuple[str, dict[str, bytes]]]:
     """Client ID metadata documents on a loopback port (the replica allows loopback documents in tests)."""
-    served: dict[str, bytes] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = served.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, name="cimd-documents", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", served
-    finally:
-        server.shutdown()
-        server.server_close()
+    with document_server() as server:
+        yield server.base_url, server.documents
 
 
 def register(replica: Replica, redirect_uris: list[str], **metadata: Any) -> httpx.Response:

@@ -32,6 +32,7 @@ from tests.remote.helpers import (
     DocumentServer,
     Replica,
     base_env,
+    document_server,
     free_port,
     pkce,
     start_replica,
@@ -68,14 +69,8 @@ def replica(workdir: Path, module_sandbox: BackgroundSandbox, database: str) -> 
 
 @pytest.fixture(scope="module")
 def documents() -> Iterator[DocumentServer]:
-    server = DocumentServer()
-    thread = threading.Thread(target=server.serve_forever, name="cimd-documents", daemon=True)
-    thread.start()
-    try:
+    with document_server() as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def cimd_client(documents: DocumentServer, name: str) -> str:
