@@ -13,7 +13,7 @@ from mcp import Client
 
 from tests.sandbox.sandbox_helpers import folder_id
 from tests.tools.test_request_counts import requests_of, warm
-from tests.tools.tool_helpers import call, call_error, refused_up_front
+from tests.tools.tool_helpers import call, call_error, refused_up_front, user_today
 from wrike_mcp.sandbox import SandboxConfig, SandboxState
 from wrike_mcp.sandbox.state import Task
 
@@ -37,7 +37,7 @@ class Expected:
         ]
 
     def category(self, name: str) -> set[str]:
-        today = self.state.today
+        today = user_today(self.state)
         found = set()
         for task in self.tasks():
             created = task.created >= self.start
@@ -67,7 +67,7 @@ class Expected:
         return [
             t
             for t in self.state.timelogs.values()
-            if t.task_id in tasks and self.since <= t.tracked_date <= self.state.today
+            if t.task_id in tasks and self.since <= t.tracked_date <= user_today(self.state)
         ]
 
 
@@ -91,10 +91,10 @@ def check_against_state(digest: dict[str, Any], expected: Expected) -> None:
 async def test_a_project_digest_matches_the_seed_and_follows_a_few_writes(
     mcp: Client, sandbox_state: SandboxState
 ) -> None:
-    since = sandbox_state.today - timedelta(days=14)
+    since = user_today(sandbox_state) - timedelta(days=14)
     expected = Expected(sandbox_state, Q3, since)
     before = await call(mcp, "whats_changed", place=Q3, since=since.isoformat())
-    assert before["since"] == since.isoformat() and before["until"] == sandbox_state.today.isoformat()
+    assert before["since"] == since.isoformat() and before["until"] == user_today(sandbox_state).isoformat()
     check_against_state(before, expected)
     assert before["overdue"]["count"] >= 1 and before["comments"]["count"] >= 1  # the seed makes some
 
@@ -122,7 +122,7 @@ async def test_a_project_digest_matches_the_seed_and_follows_a_few_writes(
 
 
 async def test_a_category_pages_with_its_cursor(mcp: Client, sandbox_state: SandboxState) -> None:
-    since = (sandbox_state.today - timedelta(days=30)).isoformat()
+    since = (user_today(sandbox_state) - timedelta(days=30)).isoformat()
     digest = await call(mcp, "whats_changed", place="Marketing", since=since)
     updated = digest["updated"]
     assert updated["count"] > 10 and len(updated["items"]) == 10
@@ -151,7 +151,7 @@ async def test_a_category_pages_with_its_cursor(mcp: Client, sandbox_state: Sand
 async def test_a_person_digest_keeps_to_their_work(mcp: Client, sandbox_state: SandboxState) -> None:
     digest = await call(mcp, "whats_changed", person="me")
     me = next(c for c in sandbox_state.contacts.values() if c.name == "Ann Lee")
-    assert digest["since"] == (sandbox_state.today - timedelta(days=7)).isoformat()
+    assert digest["since"] == (user_today(sandbox_state) - timedelta(days=7)).isoformat()
     for name in ("created", "completed", "updated", "overdue"):
         for item in digest[name]["items"]:
             assert me.id in sandbox_state.tasks[item["id"]].responsible_ids
@@ -173,7 +173,7 @@ async def test_bad_input_is_refused_before_any_request(
     mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
 ) -> None:
     await call(mcp, "get_me")  # `today` needs the user's time zone: cached from here on
-    future = (sandbox_state.today + timedelta(days=3)).isoformat()
+    future = (user_today(sandbox_state) + timedelta(days=3)).isoformat()
     assert "is before since" in await refused_up_front(mcp, sandbox_http, "whats_changed", since=future)
     for arguments in (
         {"since": "2026-13-01"},

@@ -20,6 +20,7 @@ from tests.tools.tool_helpers import (
     refused_up_front,
     requests_log,
     state_folder,
+    user_today,
 )
 from wrike_mcp.tools import projects as projects_module
 
@@ -160,7 +161,7 @@ async def test_list_projects_cursor_must_match_filters(mcp: Client) -> None:
 
 def expected_counts(sandbox_state: Any, project_id: str) -> tuple[int, dict[str, int], int]:
     scope = {project_id, *sandbox_state.descendant_folder_ids(project_id)}
-    today = datetime.now(UTC).date()
+    today = user_today(sandbox_state)
     tasks = [
         t
         for t in sandbox_state.tasks.values()

@@ -23,6 +23,7 @@ from tests.tools.tool_helpers import (
     refused_up_front,
     requests_log,
     state_folder,
+    user_today,
 )
 from wrike_mcp.config import Settings
 from wrike_mcp.sandbox import SandboxConfig
@@ -94,7 +95,7 @@ async def test_search_overdue_tasks_of_a_person_in_a_project(mcp: Client, sandbo
     result = await call(mcp, "search_tasks", folder="Q3 Launch", assignee="Diego Alvarez", overdue=True)
     items = result["items"]
     assert len(items) >= 3 and result["total"] == len(items)
-    today = date.today().isoformat()
+    today = user_today(sandbox_state).isoformat()
     diego = person(sandbox_state, "Diego Alvarez")
     for item in items:
         assert item["status"] == "Active"
@@ -730,10 +731,12 @@ async def test_log_time_and_list_timelogs(mcp: Client, sandbox_state: Any) -> No
     logged = await call(mcp, "log_time", task=task.id, hours=1.5, comment="Wrote the\u200b first draft")
     entry = sandbox_state.timelogs[logged["id"]]
     assert (
-        entry.hours == 1.5 and entry.tracked_date == date.today() and entry.comment == "Wrote the first draft"
+        entry.hours == 1.5
+        and entry.tracked_date == user_today(sandbox_state)
+        and entry.comment == "Wrote the first draft"
     )
     assert logged["task"] == {"id": task.id, "name": "Draft launch announcement"}
-    assert logged["person"]["name"] == "Ann Lee" and logged["date"] == date.today().isoformat()
+    assert logged["person"]["name"] == "Ann Lee" and logged["date"] == user_today(sandbox_state).isoformat()
 
     earlier = await call(mcp, "log_time", task=task.id, hours=2, date="2026-01-05")
     assert sandbox_state.timelogs[earlier["id"]].tracked_date == date(2026, 1, 5)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from mcp import Client
@@ -117,3 +119,10 @@ def state_folder(sandbox_state: Any, path: str) -> Any:
             if f.title == title and not f.deleted and (parent is None or parent.id in f.parent_ids)
         )
     return parent
+
+
+def user_today(sandbox_state: Any) -> date:
+    """Today for the sandbox token's user, in their Wrike time zone: what every relative date a tool answers
+    counts from. The machine's own date differs for hours each day (Ann Lee lives in New York)."""
+    me = sandbox_state.access_tokens["wrike-sandbox-token"].user_id
+    return datetime.now(ZoneInfo(sandbox_state.contacts[me].timezone)).date()

@@ -32,24 +32,23 @@ MAX_DATE = 40
 
 MAX_CURSOR = 2000
 
-# A task as a person would give it.
-TaskRef = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=MAX_REF,
-        description="id, permalink or exact title",
-    ),
-]
-# A folder, project or space as a person would give it (see the server's instructions).
-FolderRef = Annotated[
-    str, Field(min_length=1, max_length=MAX_REF, description="id, permalink, path or title")
-]
+# ---- references: one phrase per kind, in every parameter taking one -----------------------------------------
+# A model often never sees the server's instructions, so each reference parameter says in its own description
+# what it accepts (tests/tools/test_schemas.py fails when one does not). Reuse these; never write a variant.
+
+TASK_PHRASE = "task: title, permalink or id"
+FOLDER_PHRASE = "folder or project: path like `Marketing/Q3 Launch`, permalink, title or id"
+SPACE_PHRASE = "space: title or id"
+PERSON_PHRASE = "person: `me`, email, full name or contact id"
+PEOPLE_PHRASE = "people: each `me`, an email, a full name or a contact id"
+DATE_PHRASE = "YYYY-MM-DD, or today/tomorrow/yesterday"
+
+TaskRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=TASK_PHRASE)]
+FolderRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=FOLDER_PHRASE)]
 # For tools about a task or a folder (attachments, approvals), which take either one.
-OptionalTask = Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description="task reference")]
-OptionalFolder = Annotated[
-    str | None, Field(min_length=1, max_length=MAX_REF, description="folder or project reference")
-]
+OptionalTask = Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description=TASK_PHRASE)]
+OptionalFolder = Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description=FOLDER_PHRASE)]
+OptionalPerson = Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description=PERSON_PHRASE)]
 # A reference in a list (people, folders, a Contacts field's value): described by the list holding it.
 Name = Annotated[str, Field(min_length=1, max_length=MAX_REF)]
 
