@@ -182,6 +182,17 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("WRIKE_MCP_ACCESS_LOG", "access_log"),
         description="file for the JSON access log of tool calls; default stderr",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("WRIKE_MCP_METRICS_TOKEN", "metrics_token"),
+        description="bearer secret for GET /metrics (Prometheus) on the HTTP transports; unset: no /metrics",
+    )
+    audit_days: int = Field(
+        default=30,
+        ge=1,
+        validation_alias=AliasChoices("WRIKE_MCP_AUDIT_DAYS", "audit_days"),
+        description="days the audit trail of tool calls is kept in the remote store",
+    )
     # admin controls (docs/REMOTE.md "Admin controls"): which MCP clients may sign people in
     allowed_redirect_hosts: CommaList = Field(
         default_factory=list,

@@ -7,7 +7,7 @@ The sandbox is never imported here: only the CLI imports it (DESIGN §2) and han
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wrike_mcp.config import Settings
 from wrike_mcp.tools.deps import Mode, WrikeContext
-from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.client import EventHook, WrikeClient
 from wrike_mcp.wrike.governor import SharedBudget
 from wrike_mcp.wrike.tokens import StaticTokenSource, TokenSource
 
@@ -54,10 +54,12 @@ def client_from_settings(
     transport: httpx.AsyncBaseTransport | None = None,
     host: str | None = None,
     shared_budget: SharedBudget | None = None,
+    event_hooks: Sequence[EventHook] = (),
 ) -> WrikeClient:
     """A Wrike client configured by the settings; `host` overrides WRIKE_HOST (a remote user's data centre),
-    `shared_budget` counts its requests where other processes with the same grant count theirs."""
-    return WrikeClient(
+    `shared_budget` counts its requests where other processes with the same grant count theirs, `event_hooks`
+    observe each exchange (an HTTP server's metrics)."""
+    client = WrikeClient(
         token_source,
         base_url=settings.base_url,
         host=host or settings.host,
@@ -69,10 +71,14 @@ def client_from_settings(
         transport=transport,
         shared_budget=shared_budget,
     )
+    client.event_hooks.extend(event_hooks)
+    return client
 
 
 @asynccontextmanager
-async def connect(settings: Settings, *, sandbox: Sandbox | None) -> AsyncIterator[WrikeContext]:
+async def connect(
+    settings: Settings, *, sandbox: Sandbox | None, event_hooks: Sequence[EventHook] = ()
+) -> AsyncIterator[WrikeContext]:
     """The context of a one-user server: the in-process sandbox, OAuth, or a permanent token. The client is
     closed when the context ends.
 
@@ -81,7 +87,9 @@ async def connect(settings: Settings, *, sandbox: Sandbox | None) -> AsyncIterat
     if sandbox is not None:
         transport = httpx.ASGITransport(app=SandboxOnFirstRequest(sandbox.app))
         settings = settings.model_copy(update={"base_url": SANDBOX_BASE_URL})
-        client = client_from_settings(settings, StaticTokenSource(SANDBOX_TOKEN), transport=transport)
+        client = client_from_settings(
+            settings, StaticTokenSource(SANDBOX_TOKEN), transport=transport, event_hooks=event_hooks
+        )
         async with client:
             yield WrikeContext(settings, client, granted_scopes=None, mode="sandbox")
         return
@@ -90,7 +98,7 @@ async def connect(settings: Settings, *, sandbox: Sandbox | None) -> AsyncIterat
 
     source = token_source_from_settings(settings)
     mode: Mode = "permanent token" if isinstance(source, StaticTokenSource) else "oauth"
-    async with client_from_settings(settings, source) as client:
+    async with client_from_settings(settings, source, event_hooks=event_hooks) as client:
         yield WrikeContext(settings, client, granted_scopes=granted_scopes(source), mode=mode)
 
 

@@ -14,6 +14,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import SecretStr
 
 from wrike_mcp.auth.errors import NoCredentialsError
+from wrike_mcp.calls import observe_tool_calls
 from wrike_mcp.config import Settings
 from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS
 from wrike_mcp.runtime import Sandbox, connect
@@ -101,8 +102,15 @@ async def serve(args: argparse.Namespace, settings: Settings, sandbox: Sandbox |
     if settings.auth == "oauth":
         await serve_remote(args, settings, sandbox)
         return
-    async with connect(settings, sandbox=sandbox) as context:
-        server = create_server(settings, StaticContext(context))
+    metrics = None
+    if args.transport == "http" and settings.metrics_token:
+        from wrike_mcp.metrics import Metrics  # prometheus-client, loaded only when metrics are on
+
+        metrics = Metrics(settings.metrics_token.get_secret_value(), remote=False)
+    hooks = metrics.event_hooks if metrics else []
+    async with connect(settings, sandbox=sandbox, event_hooks=hooks) as context:
+        middleware = [observe_tool_calls([metrics.tool_call])] if metrics else None
+        server = create_server(settings, StaticContext(context), middleware=middleware)
         if args.transport == "stdio":
             await server.run_stdio_async()
             return
@@ -111,6 +119,10 @@ async def serve(args: argparse.Namespace, settings: Settings, sandbox: Sandbox |
         from wrike_mcp.health import HEALTHZ_PATH, healthz
 
         server.custom_route(HEALTHZ_PATH, methods=["GET"])(healthz)
+        if metrics is not None:
+            from wrike_mcp.metrics import METRICS_PATH
+
+            server.custom_route(METRICS_PATH, methods=["GET"])(metrics.endpoint)
         app = server.streamable_http_app(
             stateless_http=args.stateless,
             json_response=args.stateless,

@@ -41,9 +41,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.auth.oauth import authorize_endpoint
+from wrike_mcp.calls import ToolCallSink, observe_tool_calls
 from wrike_mcp.config import Settings
 from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS, is_loopback_host
-from wrike_mcp.remote.access_log import configure_access_log, log_tool_calls
+from wrike_mcp.remote.access_log import configure_access_log, log_tool_call
 from wrike_mcp.remote.consent import ConsentPages, UpstreamAuthorize, error_page, with_query
 from wrike_mcp.remote.crypto import load_keyring
 from wrike_mcp.remote.gate import MAX_BODY, McpGate, UserRateLimit, read_body, replay_body
@@ -357,9 +358,22 @@ async def build_remote_server(
         await store.close()
         raise
     configure_access_log(settings.access_log)
+    sinks: list[ToolCallSink] = [log_tool_call]
+    metrics = None
+    if settings.metrics_token:
+        from wrike_mcp.metrics import Metrics  # prometheus-client, loaded only when metrics are on
+
+        metrics = Metrics(settings.metrics_token.get_secret_value(), remote=True)
+        sinks.append(metrics.tool_call)
     provider = WrikeMCPAuthProvider(store, keyring, config)
     users = UserClients(
-        store, keyring, settings, api_transport=api_transport, login_transport=login_transport
+        store,
+        keyring,
+        settings,
+        api_transport=api_transport,
+        login_transport=login_transport,
+        event_hooks=metrics.event_hooks if metrics else (),
+        on_refresh=metrics.token_refresh if metrics else None,
     )
     upstream = UpstreamAuthorize(
         authorize_url=authorize_endpoint(settings),
@@ -373,7 +387,7 @@ async def build_remote_server(
     server = create_server(
         settings,
         UserContexts(),  # each request's, which the gate leases from `users`
-        middleware=[log_tool_calls],
+        middleware=[observe_tool_calls(sinks)],
         request_state_keys=keyring.request_state_keys,
     )
     transport = server.streamable_http_app(
@@ -386,11 +400,15 @@ async def build_remote_server(
     gate = McpGate(
         transport, provider, users, UserRateLimit(store, settings.user_rate_limit), deployment_tools
     )
-    app = Starlette(
-        routes=[*health_routes(store), *_routes(config, provider, pages, callback, gate)],
-        middleware=[Middleware(AbuseLimits, store=store, limits=Limits.from_settings(settings))],
-        lifespan=_lifespan(server, store, users),
-    )
+    routes = [*health_routes(store), *_routes(config, provider, pages, callback, gate)]
+    middleware = [Middleware(AbuseLimits, store=store, limits=Limits.from_settings(settings))]
+    if metrics is not None:
+        from wrike_mcp.metrics import METRICS_PATH
+        from wrike_mcp.remote.observe import RouteOutcomes
+
+        routes.append(Route(METRICS_PATH, endpoint=metrics.endpoint, methods=["GET"]))
+        middleware.insert(0, Middleware(RouteOutcomes, metrics=metrics))  # outermost: sees every answer
+    app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan(server, store, users))
     return RemoteServer(app=app, server=server, store=store, users=users, provider=provider)
 
 

@@ -151,7 +151,11 @@ class WrikeCallback:
         grant = grant_from_response(response, self.settings, requested_scopes=requested)
         source = StaticTokenSource(grant.access_token, host=grant.host)
         async with client_from_settings(
-            self.settings, source, transport=self.api_transport, host=grant.host
+            self.settings,
+            source,
+            transport=self.api_transport,
+            host=grant.host,
+            event_hooks=self.users.event_hooks,
         ) as client:
             me = await client.get_one("/contacts", {"me": True}, model=Contact)
             # API v4 tokens reach one account: the one the person chose at Wrike's sign-in

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -37,7 +37,7 @@ from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.store import Store
 from wrike_mcp.runtime import client_from_settings
 from wrike_mcp.tools.deps import WrikeContext
-from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.client import EventHook, WrikeClient
 from wrike_mcp.wrike.governor import SharedBudget
 from wrike_mcp.wrike.resolve import Resolver
 from wrike_mcp.wrike.tokens import Token
@@ -72,6 +72,7 @@ class StoredGrantSource:
         *,
         login_transport: httpx2.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        on_refresh: Callable[[str], None] | None = None,
     ) -> None:
         self._store = store
         self._keyring = keyring
@@ -81,6 +82,8 @@ class StoredGrantSource:
         self._login_transport = login_transport
         self._clock = clock
         self._lock = anyio.Lock()
+        # told each refresh's outcome: "ok", "refused" (Wrike ended the grant) or "failed" (no answer)
+        self._on_refresh = on_refresh or (lambda outcome: None)
 
     def __repr__(self) -> str:
         return f"StoredGrantSource({self._user_id}, <tokens hidden>)"
@@ -110,7 +113,12 @@ class StoredGrantSource:
                 if stored.access_token != stale and not self._stale(stored):
                     self._grant = stored  # another replica refreshed it
                     return grant_token(stored)
-                fresh = await self._call_wrike(stored)
+                try:
+                    fresh = await self._call_wrike(stored)
+                except Exception:
+                    self._on_refresh("failed")
+                    raise
+                self._on_refresh("ok" if fresh is not None else "refused")
                 if fresh is None:
                     # inside the lock and committed with it, so no replica refreshes a grant Wrike refused
                     await self._store.revoke_grant(conn, self._user_id, self._clock())
@@ -191,6 +199,8 @@ class UserClients:
         login_transport: httpx2.AsyncBaseTransport | None = None,
         capacity: int = 1000,
         clock: Callable[[], float] = time.time,
+        event_hooks: Sequence[EventHook] = (),
+        on_refresh: Callable[[str], None] | None = None,
     ) -> None:
         self._store = store
         self._keyring = keyring
@@ -201,6 +211,9 @@ class UserClients:
         self._clock = clock
         self._clients: OrderedDict[str, _UserClient] = OrderedDict()
         self._lock = anyio.Lock()
+        # observers of every Wrike exchange and token refresh of every user (the metrics, when on)
+        self.event_hooks = list(event_hooks)
+        self._on_refresh = on_refresh
 
     @asynccontextmanager
     async def lease(
@@ -253,6 +266,7 @@ class UserClients:
                 user_id,
                 grant,
                 login_transport=self._login_transport,
+                on_refresh=self._on_refresh,
             )
             client = client_from_settings(
                 self._settings,
@@ -261,6 +275,7 @@ class UserClients:
                 host=row.host,
                 # SQLite means one replica: its own governor is the whole budget, no write per request
                 shared_budget=self._shared_budget(user_id) if self._store.is_postgres else None,
+                event_hooks=self.event_hooks,
             )
             entry = _UserClient(
                 client=client,

@@ -81,8 +81,25 @@ class Written:
     entities: list[dict[str, Any]] | None
 
 
+@dataclass(frozen=True)
+class Exchanged:
+    """One attempt at a request, as the client's event hooks receive it once it ended (metrics, traces).
+
+    `status` is Wrike's HTTP status, None when no answer came (timeout, dropped connection); `retry` says
+    whether the client tries again after it (a GET after a 429, a 5xx or no answer, within its budget).
+    """
+
+    method: Method
+    path: str
+    status: int | None
+    seconds: float
+    retry: bool = False
+
+
 # Called with (method, path) as each request is sent, retries included.
 RequestHook = Callable[[str, str], None]
+# Called as each attempt ends, and again (with `retry=True`) when a GET is to be retried after it.
+EventHook = Callable[[Exchanged], None]
 # Called after each write (POST, PUT, DELETE) that Wrike answered, and after one whose outcome is unknown.
 WriteHook = Callable[[Written], None]
 
@@ -225,6 +242,8 @@ class WrikeClient:
         # registers a write hook; whoever counts requests (the access log) a request hook on a `hooked` view.
         self.request_hooks: list[RequestHook] = []
         self.write_hooks: list[WriteHook] = []
+        # whoever observes the exchanges themselves (the metrics of an HTTP server): status, time, retries
+        self.event_hooks: list[EventHook] = []
         self.server_date: str | None = None  # the Date header of the latest answer (doctor's clock check)
         self._last_token: Token | None = None
         self._http = httpx.AsyncClient(
@@ -457,6 +476,10 @@ class WrikeClient:
         )
         return envelope
 
+    def _tell_event_hooks(self, event: Exchanged) -> None:
+        for hook in self.event_hooks:
+            hook(event)
+
     def _tell_write_hooks(self, written: Written) -> None:
         for hook in self.write_hooks:
             hook(written)
@@ -505,6 +528,8 @@ class WrikeClient:
                 delay = failure.retry_after if failure.retry_after is not None else self._backoff(attempt)
                 if time.monotonic() + delay > deadline:
                     raise failure.error from None
+                status = failure.error.status if isinstance(failure.error, WrikeAPIError) else None
+                self._tell_event_hooks(Exchanged("GET", exchange.path, status, 0.0, retry=True))
                 logger.debug(
                     "retrying GET %s in %.2f s (%s)", exchange.path, delay, type(failure.error).__name__
                 )
@@ -583,8 +608,11 @@ class WrikeClient:
             ) from None
         finally:
             self.governor.release(slot)
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            logger.debug("%s %s -> %s in %.0f ms", method, path, status, elapsed_ms)
+            elapsed = time.perf_counter() - started
+            logger.debug("%s %s -> %s in %.0f ms", method, path, status, elapsed * 1000)
+            self._tell_event_hooks(
+                Exchanged(method, path, status if isinstance(status, int) else None, elapsed)
+            )
         self._check_status(method, path, response, body, token)
         return exchange.decode(method, path, body)
 
