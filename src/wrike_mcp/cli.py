@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     auth_commands.add_parser("logout", help="delete the stored tokens")
 
     admin = commands.add_parser(
-        "admin", help="remote mode: users, clients, client registration, revocation, key rotation"
+        "admin", help="remote mode: users, clients, client registration, revocation, key rotation, audit"
     )
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
     admin_commands.add_parser("users", help="signed-in users (never a token)")
@@ -127,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--user", help="the user's email or Wrike contact id")
     target.add_argument("--client", help="the MCP client id")
     admin_commands.add_parser("rotate-key", help="re-encrypt stored secrets with the newest key")
+    audit = admin_commands.add_parser(
+        "audit", help="export the audit trail of tool calls (never arguments or tokens)"
+    )
+    audit.add_argument("--user", help="only this user: email, Wrike contact id or user id")
+    audit.add_argument("--client", help="only this MCP client id")
+    audit.add_argument("--since", help="only calls from this date or time on (ISO 8601, UTC unless it says)")
+    audit.add_argument("--format", choices=["csv", "json"], default="csv", dest="output_format")
     pre = admin_commands.add_parser(
         "register-client",
         help="pre-register a confidential MCP client (e.g. Copilot Studio's manual OAuth); prints its secret once",

@@ -152,6 +152,15 @@ def start_replica(
     return replica
 
 
+def admin(tmp_path: Path, database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`wrike-mcp admin ARGS` on a replica's database."""
+    environment = base_env(tmp_path)
+    environment.update(WRIKE_MCP_DATABASE_URL=database_url, WRIKE_MCP_SECRET_KEY=SECRET_KEY, **env)
+    return subprocess.run(
+        [str(WRIKE_MCP), "admin", *args], env=environment, capture_output=True, text=True, timeout=60
+    )
+
+
 def pkce() -> tuple[str, str]:
     """A PKCE verifier and its S256 challenge."""
     verifier = secrets.token_urlsafe(48)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -24,11 +23,9 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.remote.helpers import (
     REDIRECT_URI,
-    SECRET_KEY,
-    WRIKE_MCP,
     Browser,
     Replica,
-    base_env,
+    admin,
     free_port,
     oauth_provider,
     pkce,
@@ -140,14 +137,6 @@ def assert_policy_page(response: httpx.Response) -> None:
 
 def refusals(replica: Replica) -> list[str]:
     return [line for line in replica.log.read_text().splitlines() if "by the administrator's policy" in line]
-
-
-def admin(tmp_path: Path, database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = base_env(tmp_path)
-    environment.update(WRIKE_MCP_DATABASE_URL=database_url, WRIKE_MCP_SECRET_KEY=SECRET_KEY, **env)
-    return subprocess.run(
-        [str(WRIKE_MCP), "admin", *args], env=environment, capture_output=True, text=True, timeout=60
-    )
 
 
 # ---- allowed redirect hosts ----------------------------------------------------------------------------

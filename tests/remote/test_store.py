@@ -745,7 +745,8 @@ async def test_registered_client_secret_is_stored_encrypted(store: Store) -> Non
 
 
 async def test_a_version_1_database_is_migrated_and_keeps_its_users(database_url: str) -> None:
-    """A database written by the previous release: v2 adds the shared counters and grant versions."""
+    """A database written by an older release: v2 adds the shared counters and grant versions, v3 the audit
+    trail."""
     opened = Store.open(database_url)
     try:
         async with opened.engine.begin() as conn:
@@ -777,6 +778,7 @@ async def test_a_version_1_database_is_migrated_and_keeps_its_users(database_url
             indexes = await conn.run_sync(lambda sync: inspect(sync).get_indexes("tokens"))
         assert "tokens_expiry" in {index["name"] for index in indexes}
         assert await opened.hit("k", 1, 60, NOW) is None
+        assert await opened.audit() == []  # v3's audit trail
     finally:
         await opened.close()
 

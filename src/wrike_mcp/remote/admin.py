@@ -1,13 +1,16 @@
-"""`wrike-mcp admin users | clients | register-client | revoke --user EMAIL | --client ID | rotate-key` on the
-remote store."""
+"""`wrike-mcp admin users | clients | register-client | revoke --user EMAIL | --client ID | rotate-key | audit`
+on the remote store."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import secrets
 import sys
 import time
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 import anyio
@@ -85,6 +88,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             return await _revoke(store, args)
         if command == "register-client":
             return await _register(store, args, settings)
+        if command == "audit":
+            return await _audit(store, args)
         return await _rotate(store, settings)
     finally:
         await store.close()
@@ -154,6 +159,67 @@ async def _revoke(store: Store, args: argparse.Namespace) -> int:
     for user in users:
         await store.forget_user(user.user_id)
         print(f"revoked {escaped(user.email or user.user_id)}: every client must sign in again")
+    return 0
+
+
+AUDIT_FIELDS = (
+    "time",
+    "user_email",
+    "user_id",
+    "client_id",
+    "client_name",
+    "tool",
+    "outcome",
+    "duration_ms",
+    "wrike_requests",
+)
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def since_epoch(text: str) -> float:
+    """`--since`: a date (midnight UTC) or an ISO 8601 time, UTC unless it names its offset."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"--since {text!r} is not a date or time like 2026-12-01 or 2026-12-01T09:30"
+        ) from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _cell(value: object) -> str:
+    """A CSV cell: escaped like every admin output, and never read as a formula by a spreadsheet (a tool or
+    client name is whatever a client sent)."""
+    text = escaped(str(value) if value is not None else "")
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+async def _audit(store: Store, args: argparse.Namespace) -> int:
+    user_ids = None
+    if args.user:
+        found = await store.find_users(args.user)
+        if not found:
+            print(f"wrike-mcp: no user {escaped(args.user)!r} (see `wrike-mcp admin users`)", file=sys.stderr)
+            return 1
+        user_ids = [user.user_id for user in found]
+    since = since_epoch(args.since) if args.since else None
+    rows = await store.audit(user_ids=user_ids, client_id=args.client, since=since)
+    records = [
+        {
+            "time": datetime.fromtimestamp(row.at, UTC).isoformat(timespec="milliseconds"),
+            "user_email": row.email,
+            **{key: value for key, value in asdict(row).items() if key not in ("at", "email")},
+        }
+        for row in rows
+    ]
+    if args.output_format == "json":
+        # ensure_ascii: every control, bidi or other non-ASCII character arrives as a \u escape
+        print(json.dumps([{key: record[key] for key in AUDIT_FIELDS} for record in records], indent=1))
+        return 0
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(AUDIT_FIELDS)
+    for record in records:
+        writer.writerow([_cell(record[key]) for key in AUDIT_FIELDS])
     return 0
 
 

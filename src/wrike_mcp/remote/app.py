@@ -45,6 +45,7 @@ from wrike_mcp.calls import ToolCallSink, observe_tool_calls
 from wrike_mcp.config import Settings
 from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS, is_loopback_host
 from wrike_mcp.remote.access_log import configure_access_log, log_tool_call
+from wrike_mcp.remote.audit import AuditTrail
 from wrike_mcp.remote.consent import ConsentPages, UpstreamAuthorize, error_page, with_query
 from wrike_mcp.remote.crypto import load_keyring
 from wrike_mcp.remote.gate import MAX_BODY, McpGate, UserRateLimit, read_body, replay_body
@@ -358,7 +359,8 @@ async def build_remote_server(
         await store.close()
         raise
     configure_access_log(settings.access_log)
-    sinks: list[ToolCallSink] = [log_tool_call]
+    audit = AuditTrail(store)
+    sinks: list[ToolCallSink] = [log_tool_call, audit.record]
     metrics = None
     if settings.metrics_token:
         from wrike_mcp.metrics import Metrics  # prometheus-client, loaded only when metrics are on
@@ -408,7 +410,11 @@ async def build_remote_server(
 
         routes.append(Route(METRICS_PATH, endpoint=metrics.endpoint, methods=["GET"]))
         middleware.insert(0, Middleware(RouteOutcomes, metrics=metrics))  # outermost: sees every answer
-    app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan(server, store, users))
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=_lifespan(server, store, users, audit, settings.audit_days * 86400.0),
+    )
     return RemoteServer(app=app, server=server, store=store, users=users, provider=provider)
 
 
@@ -476,27 +482,32 @@ def _routes(
 PURGE_EVERY = 600.0  # seconds: expired codes, tokens, transactions, registrations and rate counts go
 
 
-async def _purge_periodically(store: Store) -> None:
-    """Every replica drops what expired, whoever calls which route (it used to happen only on /register)."""
+async def _purge_periodically(store: Store, audit_kept: float) -> None:
+    """Every replica drops what expired, whoever calls which route (it used to happen only on /register),
+    and audit entries older than WRIKE_MCP_AUDIT_DAYS."""
     while True:
         await anyio.sleep(PURGE_EVERY)
         try:
-            await store.purge_expired(time.time())
+            await store.purge_expired(time.time(), audit_kept=audit_kept)
         except Exception as exc:  # the database is away: the next round tries again
             log.warning(
                 "purging expired rows failed (%s); trying again in %d s", type(exc).__name__, PURGE_EVERY
             )
 
 
-def _lifespan(server: WrikeMCPServer, store: Store, users: UserClients) -> Any:
+def _lifespan(
+    server: WrikeMCPServer, store: Store, users: UserClients, audit: AuditTrail, audit_kept: float
+) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         try:
             async with server.session_manager.run(), anyio.create_task_group() as background:
-                background.start_soon(_purge_periodically, store)
+                background.start_soon(_purge_periodically, store, audit_kept)
+                background.start_soon(audit.run)
                 yield
                 background.cancel_scope.cancel()
         finally:
+            await audit.close()
             await users.aclose()
             await store.close()
 

@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from wrike_mcp.remote.pending import AuthorizationRequest, PendingAuthorization
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 PENDING_TTL = 600.0  # seconds: consent and Wrike's sign-in must finish within 10 minutes of /authorize
 MAX_RATE_WINDOW = 3600  # seconds: no shared limit counts over a longer window
 MIGRATION_LOCK = 0x77726B6D6370  # PostgreSQL advisory lock id while migrating ("wrkmcp")
@@ -146,6 +146,24 @@ rate_counters = Table(
 )
 
 
+audit_log = Table(
+    "audit_log",
+    metadata,
+    # one finished tool call (calls.ToolCall): who, through which client, which tool, how it went; never its
+    # arguments, its result or a token
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),  # epoch seconds the call started
+    Column("user_id", String(64)),
+    Column("client_id", String(2048)),
+    Column("tool", String(100), nullable=False),
+    Column("outcome", String(16), nullable=False),  # ok, tool_error, error
+    Column("duration_ms", Float, nullable=False),
+    Column("wrike_requests", Integer, nullable=False),
+    Index("audit_log_at", "at"),  # the export's --since and the retention purge
+    Index("audit_log_user", "user_id"),
+)
+
+
 def _create_v1(connection: Connection) -> None:
     metadata.create_all(connection, tables=[clients, users, consents, pending, codes, tokens])
 
@@ -161,8 +179,13 @@ def _v2(connection: Connection) -> None:
         connection.execute(text("CREATE INDEX tokens_expiry ON tokens (expires_at)"))
 
 
+def _v3(connection: Connection) -> None:
+    """The audit trail of tool calls (`wrike-mcp admin audit`), shared by every replica."""
+    metadata.create_all(connection, tables=[audit_log])
+
+
 # Migration N brings the schema from version N-1 to N; append, never edit.
-MIGRATIONS: Sequence[Callable[[Connection], None]] = (_create_v1, _v2)
+MIGRATIONS: Sequence[Callable[[Connection], None]] = (_create_v1, _v2, _v3)
 
 
 def digest(secret: str) -> str:
@@ -223,6 +246,19 @@ class TokenRow:
 
 
 @dataclass(frozen=True)
+class AuditRow:
+    at: float
+    user_id: str | None
+    email: str | None  # the user's, as stored now (None once unknown)
+    client_id: str | None
+    client_name: str | None  # None once the client is gone
+    tool: str
+    outcome: str
+    duration_ms: float
+    wrike_requests: int
+
+
+@dataclass(frozen=True)
 class UserRow:
     user_id: str
     email: str | None
@@ -258,6 +294,13 @@ def _user(row: Row[Any]) -> UserRow:
         updated_at=row.updated_at,
         grant_version=row.grant_version,
     )
+
+
+def _client_name(info: str | None) -> str | None:
+    if not info:
+        return None
+    name = json.loads(info).get("client_name")
+    return str(name) if name else None
 
 
 def _client(row: Row[Any]) -> ClientRow:
@@ -484,9 +527,12 @@ class Store:
                 .values(expires_at=None)
             )
 
-    async def purge_expired(self, now: float) -> None:
-        """Drop unused registrations, stale CIMD cache entries, and expired codes and transactions."""
+    async def purge_expired(self, now: float, *, audit_kept: float | None = None) -> None:
+        """Drop unused registrations, stale CIMD cache entries, and expired codes and transactions; with
+        `audit_kept` (seconds), audit entries older than that."""
         async with self.engine.begin() as conn:
+            if audit_kept is not None:
+                await conn.execute(delete(audit_log).where(audit_log.c.at < now - audit_kept))
             await conn.execute(
                 delete(clients).where(clients.c.expires_at.is_not(None), clients.c.expires_at < now)
             )
@@ -529,6 +575,54 @@ class Store:
             result = await conn.execute(delete(clients).where(clients.c.client_id == client_id))
         self.revocations += 1
         return bool(result.rowcount)
+
+    # ---- the audit trail ----------------------------------------------------------------------------
+
+    async def add_audit(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Tool calls as `audit_log` rows (one statement for the batch)."""
+        if rows:
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(audit_log), list(rows))
+
+    async def audit(
+        self,
+        *,
+        user_ids: Sequence[str] | None = None,
+        client_id: str | None = None,
+        since: float | None = None,
+    ) -> list[AuditRow]:
+        """The audit trail, oldest first, with each user's email and each client's name as stored now."""
+        query = (
+            select(audit_log, users.c.email, clients.c.info)
+            .select_from(
+                audit_log.outerjoin(users, users.c.user_id == audit_log.c.user_id).outerjoin(
+                    clients, clients.c.client_id == audit_log.c.client_id
+                )
+            )
+            .order_by(audit_log.c.at, audit_log.c.id)
+        )
+        if user_ids is not None:
+            query = query.where(audit_log.c.user_id.in_(list(user_ids)))
+        if client_id is not None:
+            query = query.where(audit_log.c.client_id == client_id)
+        if since is not None:
+            query = query.where(audit_log.c.at >= since)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            AuditRow(
+                at=row.at,
+                user_id=row.user_id,
+                email=row.email,
+                client_id=row.client_id,
+                client_name=_client_name(row.info),
+                tool=row.tool,
+                outcome=row.outcome,
+                duration_ms=row.duration_ms,
+                wrike_requests=row.wrike_requests,
+            )
+            for row in rows
+        ]
 
     # ---- consent transactions -----------------------------------------------------------------------
 
