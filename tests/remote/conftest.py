@@ -15,6 +15,13 @@ import pytest
 from wrike_mcp.sandbox.config import SandboxConfig
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 POSTGRES_ADMIN_URL = os.environ.get(
     "WRIKE_MCP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -103,3 +110,30 @@ def short_token_sandbox() -> Iterator[BackgroundSandbox]:
     """Wrike access tokens that live SHORT_TOKEN_TTL seconds (`wrike-mcp sandbox --token-ttl 8`)."""
     with BackgroundSandbox(SandboxConfig(token_ttl=SHORT_TOKEN_TTL)) as running:
         yield running
+
+
+# ---- a real browser: Debian's Chromium driven by Playwright (test_browser.py, test_account.py) ----------
+
+
+@pytest.fixture
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs a real browser: {reason}")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture
+async def chromium(chromium_path: Path) -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()

@@ -333,7 +333,8 @@ def structured(result: Any) -> dict[str, Any]:
 
 
 def sign_in_raw(base_url: str, user: str, *, client_name: str = "Bench Client") -> dict[str, Any]:
-    """Register a public client, walk the consent and the sandbox sign-in, exchange the code: the tokens."""
+    """Register a public client, walk the consent and the sandbox sign-in, exchange the code: the tokens (and
+    the `client_id` they were issued to)."""
     registered = httpx.post(
         f"{base_url}/register",
         json={
@@ -364,4 +365,5 @@ def sign_in_raw(base_url: str, user: str, *, client_name: str = "Bench Client") 
             "code_verifier": verifier,
         },
     ).json()
+    tokens["client_id"] = registered["client_id"]  # not part of the token response: which client got them
     return tokens

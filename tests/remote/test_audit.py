@@ -93,7 +93,7 @@ async def test_export_matches_the_calls_made_across_replicas(
         (CHLOE, chloe_client, "Audit Client", "get_me", "ok"),
         (CHLOE, chloe_client, "Audit Client", "get_task", "tool_error"),
         (CHLOE, chloe_client, "Audit Client", "search_tasks", "ok"),
-        (BEN, ben_tokens.get("client_id") or rows[-1]["client_id"], "Bench Client", "get_me", "ok"),
+        (BEN, ben_tokens["client_id"], "Bench Client", "get_me", "ok"),
     ]
     assert [
         (r["user_email"], r["client_id"], r["client_name"], r["tool"], r["outcome"]) for r in rows

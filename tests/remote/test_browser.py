@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,13 +30,6 @@ from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 CLIENT_NAME = "Browser Test App"
 
 
@@ -81,30 +73,6 @@ def redirect_target() -> Iterator[RedirectTarget]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-@pytest.fixture
-def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs a real browser: {reason}")
-        pytest.skip(reason)
-    return CHROMIUM
-
-
-@pytest.fixture
-async def chromium(chromium_path: Path) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 @pytest.fixture

@@ -39,8 +39,8 @@ import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from tests.remote.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.remote.helpers import Replica, base_env, free_port, start_replica, structured
-from tests.remote.test_browser import CHROMIUM, CHROMIUM_ARGS
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow

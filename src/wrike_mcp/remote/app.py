@@ -11,6 +11,9 @@ Routes (the public URL is the issuer; the protected resource is `{public-url}/mc
   answers 401 `invalid_client` so clients register again, and `/token` answers `invalid_target` for a
   `resource` this server does not serve (RFC 8707)
 - `/consent` (GET page, POST decision), `/oauth/wrike/callback`
+- `/account` (a person's connected apps; remote/account.py), `/account/sign-in`, `/account/revoke`,
+  `/account/sign-out`
+- `/metrics` (Prometheus text, behind WRIKE_MCP_METRICS_TOKEN; only when it is set)
 - `/mcp`: `McpGate`, then the SDK's streamable HTTP transport
 - `/healthz` (alive), `/readyz` (database reachable, schema current): no authentication, any Host
 """
@@ -45,6 +48,7 @@ from wrike_mcp.calls import ToolCallSink, observe_tool_calls
 from wrike_mcp.config import Settings
 from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS, is_loopback_host
 from wrike_mcp.remote.access_log import configure_access_log, log_tool_call
+from wrike_mcp.remote.account import ACCOUNT_PATH, REVOKE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH, AccountPages
 from wrike_mcp.remote.audit import AuditTrail
 from wrike_mcp.remote.consent import ConsentPages, UpstreamAuthorize, error_page, with_query
 from wrike_mcp.remote.crypto import load_keyring
@@ -402,7 +406,8 @@ async def build_remote_server(
     gate = McpGate(
         transport, provider, users, UserRateLimit(store, settings.user_rate_limit), deployment_tools
     )
-    routes = [*health_routes(store), *_routes(config, provider, pages, callback, gate)]
+    account = AccountPages(pages, callback)
+    routes = [*health_routes(store), *_routes(config, provider, pages, callback, account, gate)]
     middleware = [Middleware(AbuseLimits, store=store, limits=Limits.from_settings(settings))]
     if metrics is not None:
         from wrike_mcp.metrics import METRICS_PATH
@@ -423,6 +428,7 @@ def _routes(
     provider: WrikeMCPAuthProvider,
     pages: ConsentPages,
     callback: WrikeCallback,
+    account: AccountPages,
     gate: McpGate,
 ) -> list[BaseRoute]:
     sdk_routes = create_auth_routes(
@@ -474,7 +480,11 @@ def _routes(
         ),
         Route(CONSENT_PATH, endpoint=pages.show, methods=["GET"]),
         Route(CONSENT_PATH, endpoint=pages.decide, methods=["POST"]),
-        Route(CALLBACK_PATH, endpoint=callback.handle, methods=["GET"]),
+        Route(CALLBACK_PATH, endpoint=account.callback_route(callback.handle), methods=["GET"]),
+        Route(ACCOUNT_PATH, endpoint=account.show, methods=["GET"]),
+        Route(SIGN_IN_PATH, endpoint=account.start_sign_in, methods=["GET"]),
+        Route(REVOKE_PATH, endpoint=account.revoke, methods=["POST"]),
+        Route(SIGN_OUT_PATH, endpoint=account.sign_out, methods=["POST"]),
         Route("/mcp", endpoint=gate, methods=["GET", "POST", "DELETE"]),
     ]
 

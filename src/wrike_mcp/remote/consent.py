@@ -104,7 +104,7 @@ class ConsentPages:
         # `__Host-` over https: only this origin, over TLS, can set it (no other port or subdomain plants one)
         return f"__Host-{name}" if self.secure else name
 
-    def _set_cookie(self, response: Response, name: str, value: str, max_age: int | None) -> None:
+    def set_cookie(self, response: Response, name: str, value: str, max_age: int | None) -> None:
         response.set_cookie(
             self._cookie_name(name),
             value,
@@ -115,35 +115,42 @@ class ConsentPages:
             samesite="lax",
         )
 
-    def _delete_cookie(self, response: Response, name: str) -> None:
+    def delete_cookie(self, response: Response, name: str) -> None:
         response.delete_cookie(
             self._cookie_name(name), path="/", secure=self.secure, httponly=True, samesite="lax"
         )
 
-    def _cookie(self, request: Request, name: str) -> str | None:
+    def cookie(self, request: Request, name: str) -> str | None:
         value = request.cookies.get(self._cookie_name(name))
         return value if value and len(value) <= 1000 else None
 
-    def user_of(self, request: Request) -> str | None:
-        """The user this browser last signed in as (the signed user cookie), or None."""
-        parts = (self._cookie(request, USER_COOKIE) or "").split(".")
+    def signed_user(self, purpose: str, user_id: str) -> str:
+        """A cookie value naming a user, signed for one purpose and stamped with its time."""
+        encoded = b64url(user_id.encode())
+        issued = str(int(self.provider.clock()))
+        return f"{encoded}.{issued}.{self.keyring.sign(f'{purpose}:{encoded}.{issued}')}"
+
+    def signed_user_of(self, value: str | None, purpose: str, max_age: int) -> str | None:
+        """The user a `signed_user` value names, if it is genuine, for `purpose` and younger than `max_age`."""
+        parts = (value or "").split(".")
         if len(parts) != 3:
             return None
         encoded, issued, signature = parts
-        if not issued.isdigit() or not self.keyring.verify(f"user:{encoded}.{issued}", signature):
+        if not issued.isdigit() or not self.keyring.verify(f"{purpose}:{encoded}.{issued}", signature):
             return None
-        if self.provider.clock() - int(issued) > REMEMBER_SECONDS:
+        if self.provider.clock() - int(issued) > max_age:
             return None
         try:
             return unb64url(encoded).decode()
         except (ValueError, UnicodeDecodeError):
             return None
 
+    def user_of(self, request: Request) -> str | None:
+        """The user this browser last signed in as (the signed user cookie), or None."""
+        return self.signed_user_of(self.cookie(request, USER_COOKIE), "user", REMEMBER_SECONDS)
+
     def _remember_user(self, response: Response, user_id: str) -> None:
-        encoded = b64url(user_id.encode())
-        issued = str(int(self.provider.clock()))
-        value = f"{encoded}.{issued}.{self.keyring.sign(f'user:{encoded}.{issued}')}"
-        self._set_cookie(response, USER_COOKIE, value, REMEMBER_SECONDS)
+        self.set_cookie(response, USER_COOKIE, self.signed_user("user", user_id), REMEMBER_SECONDS)
 
     def _csrf(self, txn: str, form_key: str) -> str:
         return self.keyring.sign(f"csrf:{txn}:{form_key}")
@@ -172,7 +179,7 @@ class ConsentPages:
                 400, "This sign-in link has expired or was already used. Start again from your app."
             )
         client_id, pending, _ = found
-        form_key = self._cookie(request, FORM_COOKIE) or secrets.token_urlsafe(32)
+        form_key = self.cookie(request, FORM_COOKIE) or secrets.token_urlsafe(32)
         if not await self.store.bind_pending(txn, form_key):
             return error_page(400, "This sign-in was started in another browser. Start again from your app.")
         client = await self.provider.get_client(client_id)
@@ -191,7 +198,7 @@ class ConsentPages:
             csrf=self._csrf(txn, form_key),
             form_targets=[self.upstream.authorize_url, pending.redirect_uri],
         )
-        self._set_cookie(response, FORM_COOKIE, form_key, None)
+        self.set_cookie(response, FORM_COOKIE, form_key, None)
         return response
 
     async def decide(self, request: Request) -> Response:
@@ -204,7 +211,7 @@ class ConsentPages:
         if found is None:
             return error_page(400, "This sign-in has expired or was already used. Start again from your app.")
         _, pending, bound_form = found
-        form_key = self._cookie(request, FORM_COOKIE)
+        form_key = self.cookie(request, FORM_COOKIE)
         if (
             form_key is None
             or bound_form != digest(form_key)
@@ -232,7 +239,7 @@ class ConsentPages:
             return error_page(400, "This sign-in was already sent to Wrike. Start again from your app.")
         location = self.wrike_location(state, pending.scopes)
         response = RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
-        self._set_cookie(response, binding_cookie(state), binding, int(TRANSACTION_TTL))
+        self.set_cookie(response, binding_cookie(state), binding, int(TRANSACTION_TTL))
         return response
 
     def wrike_location(self, state: str, scopes: list[str]) -> str:
@@ -267,8 +274,8 @@ class ConsentPages:
             status_code=302,
             headers={"Cache-Control": "no-store"},
         )
-        self._delete_cookie(response, binding_cookie(state))
-        self._set_cookie(response, binding_cookie(again), binding, int(TRANSACTION_TTL))
+        self.delete_cookie(response, binding_cookie(state))
+        self.set_cookie(response, binding_cookie(again), binding, int(TRANSACTION_TTL))
         return response
 
     # ---- at Wrike's callback ------------------------------------------------------------------------
@@ -281,7 +288,7 @@ class ConsentPages:
         It must hold the binding cookie issued at Allow for this very transaction, and still be signed in
         here as the user who approved it (a user cookie that changed or appeared since means another
         browser's cookies, or another person)."""
-        binding = self._cookie(request, binding_cookie(state))
+        binding = self.cookie(request, binding_cookie(state))
         if binding is None or bound is None or not secrets.compare_digest(digest(binding), bound):
             return "This sign-in was approved in another browser. Start again from your app."
         if self.user_of(request) != approval.approver:
@@ -327,13 +334,13 @@ class ConsentPages:
     def refuse(self, state: str, status: int, message: str) -> Response:
         """The callback's error page: the transaction's cookie and the user cookie go (they did not match)."""
         response = error_page(status, message)
-        self._delete_cookie(response, binding_cookie(state))
-        self._delete_cookie(response, USER_COOKIE)
+        self.delete_cookie(response, binding_cookie(state))
+        self.delete_cookie(response, USER_COOKIE)
         return response
 
     def signed_in(self, response: Response, state: str, user_id: str) -> None:
         """After a code is issued: the transaction's cookie goes, the user cookie names who signed in."""
-        self._delete_cookie(response, binding_cookie(state))
+        self.delete_cookie(response, binding_cookie(state))
         self._remember_user(response, user_id)
 
 

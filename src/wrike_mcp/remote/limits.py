@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wrike_mcp.config import Settings
+from wrike_mcp.remote.account import REVOKE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH
 from wrike_mcp.remote.consent import error_page
 from wrike_mcp.remote.gate import read_body, replay_body
 from wrike_mcp.remote.provider import CONSENT_PATH
@@ -43,7 +44,7 @@ WINDOW = 60  # seconds: every per-address limit is a count per minute
 MAX_BODY = 16 * 1024
 MAX_QUERY = 8 * 1024  # an authorization request is well under 3 KiB; its `state` is kept while it is pending
 CAPACITY_RETRY_AFTER = 60  # pending sign-ins expire within 10 minutes; asking again in a minute is fair
-BROWSER_PATHS = frozenset({CONSENT_PATH, CALLBACK_PATH})
+BROWSER_PATHS = frozenset({CONSENT_PATH, CALLBACK_PATH, SIGN_IN_PATH, REVOKE_PATH, SIGN_OUT_PATH})
 SINGLE_VALUED_PATHS = frozenset({"/authorize", "/token", "/revoke"})
 MULTI_VALUED = frozenset({"resource"})  # RFC 8707 §2: a client may name several resources
 
@@ -70,6 +71,10 @@ class Limits:
                 "/revoke": settings.revoke_rate_limit,
                 CONSENT_PATH: settings.sign_in_rate_limit,
                 CALLBACK_PATH: settings.sign_in_rate_limit,
+                # the Connected apps page's sign-in and forms
+                SIGN_IN_PATH: settings.sign_in_rate_limit,
+                REVOKE_PATH: settings.sign_in_rate_limit,
+                SIGN_OUT_PATH: settings.sign_in_rate_limit,
             },
             kept_per_address={
                 "/register": settings.registrations_per_address,

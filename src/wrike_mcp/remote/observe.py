@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wrike_mcp.metrics import Metrics
+from wrike_mcp.remote.account import REVOKE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH
 from wrike_mcp.remote.provider import CONSENT_PATH
 from wrike_mcp.remote.upstream import CALLBACK_PATH
 
@@ -22,6 +23,9 @@ ROUTE_NAMES = {
     CONSENT_PATH: "consent",
     CALLBACK_PATH: "callback",
     "/mcp": "mcp",
+    SIGN_IN_PATH: "account_sign_in",
+    REVOKE_PATH: "account_revoke",
+    SIGN_OUT_PATH: "account_sign_out",
 }
 
 

@@ -246,6 +246,17 @@ class TokenRow:
 
 
 @dataclass(frozen=True)
+class ConnectedClient:
+    """An MCP client holding a user's live tokens, as their "Connected apps" page shows it."""
+
+    client_id: str
+    info: dict[str, Any]  # its registration ({} once the client is gone)
+    scopes: list[str]  # what its live tokens allow
+    first_used: float  # its first token for this user, or first call, whichever came first (as still kept)
+    last_used: float  # its latest token or call
+
+
+@dataclass(frozen=True)
 class AuditRow:
     at: float
     user_id: str | None
@@ -623,6 +634,74 @@ class Store:
             )
             for row in rows
         ]
+
+    # ---- a person's connected apps ------------------------------------------------------------------
+
+    async def connected_clients(self, user_id: str, now: float) -> list[ConnectedClient]:
+        """The clients holding live tokens of the user (an unspent refresh token or an unexpired access
+        token), most recently used first."""
+        mine = tokens.c.user_id == user_id
+        live = (
+            select(tokens.c.client_id, tokens.c.scopes)
+            .where(mine, tokens.c.revoked.is_(False), tokens.c.used.is_(False), tokens.c.expires_at >= now)
+            .distinct()
+        )
+        issued = select(
+            tokens.c.client_id, func.min(tokens.c.created_at).label("first"), func.max(tokens.c.created_at)
+        ).where(mine)
+        called = select(
+            audit_log.c.client_id, func.min(audit_log.c.at).label("first"), func.max(audit_log.c.at)
+        ).where(audit_log.c.user_id == user_id)
+        async with self.engine.connect() as conn:
+            scopes: dict[str, set[str]] = {}
+            for row in (await conn.execute(live)).all():
+                scopes.setdefault(row.client_id, set()).update(row.scopes.split())
+            if not scopes:
+                return []
+            ids = list(scopes)
+            spans: dict[str, tuple[float, float]] = {}
+            for query, column in ((issued, tokens.c.client_id), (called, audit_log.c.client_id)):
+                for client_id, first, last in (
+                    await conn.execute(query.where(column.in_(ids)).group_by(column))
+                ).all():
+                    known = spans.get(client_id, (first, last))
+                    spans[client_id] = (min(known[0], first), max(known[1], last))
+            infos = {
+                row.client_id: json.loads(row.info)
+                for row in (
+                    await conn.execute(
+                        select(clients.c.client_id, clients.c.info).where(clients.c.client_id.in_(ids))
+                    )
+                ).all()
+            }
+        found = [
+            ConnectedClient(
+                client_id=client_id,
+                info=infos.get(client_id, {}),
+                scopes=sorted(held),
+                first_used=spans[client_id][0],
+                last_used=spans[client_id][1],
+            )
+            for client_id, held in scopes.items()
+        ]
+        return sorted(found, key=lambda client: -client.last_used)
+
+    async def revoke_user_client(self, user_id: str, client_id: str) -> int:
+        """End one client's access for one user (its tokens, and the consent: the page is shown again at the
+        client's next sign-in). The number of tokens revoked."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(tokens)
+                .where(
+                    tokens.c.user_id == user_id, tokens.c.client_id == client_id, tokens.c.revoked.is_(False)
+                )
+                .values(revoked=True)
+            )
+            await conn.execute(
+                delete(consents).where(consents.c.user_id == user_id, consents.c.client_id == client_id)
+            )
+        self.revocations += 1
+        return int(result.rowcount or 0)
 
     # ---- consent transactions -----------------------------------------------------------------------
 

@@ -98,7 +98,7 @@ class WrikeCallback:
         if not code:
             return client_redirect(pending, issuer, {"error": "server_error"})
         try:
-            grant, user, account, requests = await self._sign_in(code, pending.asked or pending.scopes)
+            grant, user, account, requests = await self.sign_in(code, pending.asked or pending.scopes)
         except (AuthError, WrikeError) as exc:
             log.warning("Wrike sign-in failed: %s", exc)
             return client_redirect(
@@ -140,7 +140,7 @@ class WrikeCallback:
         self.pages.signed_in(response, state, user_id)
         return response
 
-    async def _sign_in(self, code: str, requested: list[str]) -> tuple[Grant, Contact, Account, int]:
+    async def sign_in(self, code: str, requested: list[str]) -> tuple[Grant, Contact, Account, int]:
         """The new grant, its person and account, and how many API requests were made with it."""
         response = await post_token_request(
             self.settings,
