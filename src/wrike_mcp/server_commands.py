@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import anyio
 from mcp.server.transport_security import TransportSecuritySettings
@@ -21,7 +22,12 @@ from wrike_mcp.runtime import Sandbox, connect
 from wrike_mcp.server import create_server, offered_tools, tool_filter
 from wrike_mcp.tools.deps import StaticContext
 from wrike_mcp.tools.registry import ToolInfo
+from wrike_mcp.tracing import start_tracing
+from wrike_mcp.wrike.client import EventHook
 from wrike_mcp.wrike.errors import WrikeError
+
+if TYPE_CHECKING:
+    from wrike_mcp.metrics import Metrics
 
 EXIT_TOOL_ERROR = 1
 EXIT_USAGE = 2
@@ -107,7 +113,22 @@ async def serve(args: argparse.Namespace, settings: Settings, sandbox: Sandbox |
         from wrike_mcp.metrics import Metrics  # prometheus-client, loaded only when metrics are on
 
         metrics = Metrics(settings.metrics_token.get_secret_value(), remote=False)
-    hooks = metrics.event_hooks if metrics else []
+    tracing = start_tracing()
+    hooks = [*(metrics.event_hooks if metrics else []), *(tracing.event_hooks if tracing else [])]
+    try:
+        await _serve_one_user(args, settings, sandbox, metrics, hooks)
+    finally:
+        if tracing is not None:
+            tracing.shutdown()
+
+
+async def _serve_one_user(
+    args: argparse.Namespace,
+    settings: Settings,
+    sandbox: Sandbox | None,
+    metrics: Metrics | None,
+    hooks: list[EventHook],
+) -> None:
     async with connect(settings, sandbox=sandbox, event_hooks=hooks) as context:
         middleware = [observe_tool_calls([metrics.tool_call])] if metrics else None
         server = create_server(settings, StaticContext(context), middleware=middleware)
@@ -162,8 +183,13 @@ async def serve_remote(args: argparse.Namespace, settings: Settings, sandbox: Sa
                     "client_secret": SecretStr(site.client_secret),
                 }
             )
+        tracing = start_tracing()
+        if tracing is not None:
+            stack.callback(tracing.shutdown)
         try:
-            remote = await build_remote_server(settings, stateless=args.stateless)
+            remote = await build_remote_server(
+                settings, stateless=args.stateless, event_hooks=tracing.event_hooks if tracing else ()
+            )
         except RemoteConfigError as exc:
             raise RemoteStartError(str(exc)) from None
         public = (settings.public_url or "").rstrip("/")

@@ -78,11 +78,13 @@ async def fault(sandbox: BackgroundSandbox, **spec: object) -> None:
 
 
 @contextmanager
-def plain_server(tmp_path: Path, sandbox: BackgroundSandbox, *, metrics: bool) -> Iterator[str]:
+def plain_server(
+    tmp_path: Path, sandbox: BackgroundSandbox, *, metrics: bool, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
     """`wrike-mcp serve --transport http` with a permanent token against the sandbox."""
     port = free_port()
     env = base_env(tmp_path)
-    env.update(WRIKE_BASE_URL=sandbox.api_url, WRIKE_ACCESS_TOKEN="wrike-sandbox-token")
+    env.update(WRIKE_BASE_URL=sandbox.api_url, WRIKE_ACCESS_TOKEN="wrike-sandbox-token", **(extra_env or {}))
     if metrics:
         env["WRIKE_MCP_METRICS_TOKEN"] = METRICS_TOKEN
     log = tmp_path / f"plain-{port}.log"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -68,6 +68,7 @@ from wrike_mcp.remote.users import UserClients
 from wrike_mcp.sdk_adapter import replace_routes
 from wrike_mcp.server import WrikeMCPServer, create_server
 from wrike_mcp.tools.deps import UserContexts
+from wrike_mcp.wrike.client import EventHook
 
 log = logging.getLogger(__name__)
 
@@ -336,8 +337,10 @@ async def build_remote_server(
     stateless: bool,
     api_transport: httpx.AsyncBaseTransport | None = None,
     login_transport: httpx2.AsyncBaseTransport | None = None,
+    event_hooks: Sequence[EventHook] = (),
 ) -> RemoteServer:
-    """Open and migrate the store, load the keys and assemble the application. Raises RemoteConfigError."""
+    """Open and migrate the store, load the keys and assemble the application; `event_hooks` observe every
+    user's Wrike requests (traces). Raises RemoteConfigError."""
     if not settings.client_id or not settings.client_secret:
         raise RemoteConfigError(
             "--auth oauth signs users in with your Wrike app: set WRIKE_CLIENT_ID and WRIKE_CLIENT_SECRET"
@@ -378,7 +381,7 @@ async def build_remote_server(
         settings,
         api_transport=api_transport,
         login_transport=login_transport,
-        event_hooks=metrics.event_hooks if metrics else (),
+        event_hooks=[*(metrics.event_hooks if metrics else []), *event_hooks],
         on_refresh=metrics.token_refresh if metrics else None,
     )
     upstream = UpstreamAuthorize(

@@ -86,7 +86,8 @@ class Exchanged:
     """One attempt at a request, as the client's event hooks receive it once it ended (metrics, traces).
 
     `status` is Wrike's HTTP status, None when no answer came (timeout, dropped connection); `retry` says
-    whether the client tries again after it (a GET after a 429, a 5xx or no answer, within its budget).
+    whether the client tries again after it (a GET after a 429, a 5xx or no answer, within its budget);
+    `attempt` counts the tries before this one; `waited` is the time the rate governor held it back first.
     """
 
     method: Method
@@ -94,6 +95,8 @@ class Exchanged:
     status: int | None
     seconds: float
     retry: bool = False
+    attempt: int = 0
+    waited: float = 0.0
 
 
 # Called with (method, path) as each request is sent, retries included.
@@ -521,7 +524,7 @@ class WrikeClient:
         attempt = 0
         while True:
             try:
-                return await self._attempt(exchange, token)
+                return await self._attempt(exchange, token, attempt)
             except _Failure as failure:
                 if not failure.retryable or attempt >= self.max_retries:
                     raise failure.error from None
@@ -529,7 +532,9 @@ class WrikeClient:
                 if time.monotonic() + delay > deadline:
                     raise failure.error from None
                 status = failure.error.status if isinstance(failure.error, WrikeAPIError) else None
-                self._tell_event_hooks(Exchanged("GET", exchange.path, status, 0.0, retry=True))
+                self._tell_event_hooks(
+                    Exchanged("GET", exchange.path, status, 0.0, retry=True, attempt=attempt)
+                )
                 logger.debug(
                     "retrying GET %s in %.2f s (%s)", exchange.path, delay, type(failure.error).__name__
                 )
@@ -551,9 +556,10 @@ class WrikeClient:
 
     # ---- one HTTP exchange ------------------------------------------------------------------------------
 
-    async def _attempt(self, exchange: _Exchange[T], token: Token) -> T:
+    async def _attempt(self, exchange: _Exchange[T], token: Token, attempt: int = 0) -> T:
         method, path = exchange.method, exchange.path
         url = self.api_base_url(token) + path
+        queued = time.perf_counter()
         try:
             with anyio.fail_after(self.max_queue_wait):
                 slot = await self.governor.acquire()
@@ -573,6 +579,7 @@ class WrikeClient:
         for hook in self.request_hooks:
             hook(method, path)
         started = time.perf_counter()
+        waited = started - queued
         status: int | str = "no answer"
         try:
             # One deadline over the whole exchange, body included: httpx's timeouts are per read, so a server
@@ -611,7 +618,14 @@ class WrikeClient:
             elapsed = time.perf_counter() - started
             logger.debug("%s %s -> %s in %.0f ms", method, path, status, elapsed * 1000)
             self._tell_event_hooks(
-                Exchanged(method, path, status if isinstance(status, int) else None, elapsed)
+                Exchanged(
+                    method,
+                    path,
+                    status if isinstance(status, int) else None,
+                    elapsed,
+                    attempt=attempt,
+                    waited=waited,
+                )
             )
         self._check_status(method, path, response, body, token)
         return exchange.decode(method, path, body)
