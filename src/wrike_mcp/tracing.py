@@ -97,9 +97,10 @@ class Tracing:
         self.provider.shutdown()
 
 
-def start_tracing(environ: Mapping[str, str] = os.environ) -> Tracing | None:
+def start_tracing() -> Tracing | None:
     """Install a tracer provider when the environment asks for traces; None when it does not, or when the
-    packages are missing (then a warning says what to install)."""
+    packages are missing (then a warning says what to install). The exporter reads the OTEL_* variables."""
+    environ = os.environ
     if not wanted(environ):
         return None
     try:

@@ -135,7 +135,7 @@ def test_off_unless_the_environment_asks_and_then_imports_nothing() -> None:
     # what `serve` imports before it answers anything, with tracing and metrics off
     probe = (
         "import sys, wrike_mcp.cli, wrike_mcp.server_commands, wrike_mcp.server, wrike_mcp.remote.app;"
-        "from wrike_mcp.tracing import start_tracing; assert start_tracing({}) is None;"
+        "from wrike_mcp.tracing import start_tracing; assert start_tracing() is None;"
         "print(sorted(m for m in sys.modules if m.startswith(('opentelemetry.sdk', 'opentelemetry.exporter',"
         " 'prometheus_client', 'google.protobuf'))))"
     )
