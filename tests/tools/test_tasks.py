@@ -92,9 +92,11 @@ async def test_tools_are_declared_with_toolset_scopes_and_hints(mcp: Client) -> 
 
 
 async def test_search_overdue_tasks_of_a_person_in_a_project(mcp: Client, sandbox_state: Any) -> None:
-    result = await call(mcp, "search_tasks", folder="Q3 Launch", assignee="Diego Alvarez", overdue=True)
-    items = result["items"]
-    assert len(items) >= 3 and result["total"] == len(items)
+    full = await call(
+        mcp, "search_tasks", folder="Q3 Launch", assignee="Diego Alvarez", overdue=True, detail="full"
+    )
+    items = full["items"]
+    assert len(items) >= 3 and full["total"] == len(items)
     today = user_today(sandbox_state).isoformat()
     diego = person(sandbox_state, "Diego Alvarez")
     for item in items:
@@ -106,9 +108,46 @@ async def test_search_overdue_tasks_of_a_person_in_a_project(mcp: Client, sandbo
     titles = {item["title"] for item in items}
     assert {"Finalize launch checklist", "Book launch venue", "Approve press kit"} <= titles
     first = next(item for item in items if item["title"] == "Approve press kit")
-    assert first["parents"] == [{"id": state_folder(sandbox_state, Q3).id, "name": Q3}]
+    q3 = state_folder(sandbox_state, Q3).id
+    assert first["parents"] == [{"id": q3, "name": Q3}]
     assert first["importance"] == "High"
-    assert "next_cursor" not in result
+    assert "next_cursor" not in full
+
+    # concise (the default): the same tasks; names, paths and status groups once for the list
+    concise = await call(mcp, "search_tasks", folder="Q3 Launch", assignee="Diego Alvarez", overdue=True)
+    assert [item["id"] for item in concise["items"]] == [item["id"] for item in items]
+    assert concise["total"] == full["total"]
+    assert concise["people"][diego.id] == "Diego Alvarez" and concise["folders"][q3] == Q3
+    for brief, item in zip(concise["items"], items, strict=True):
+        assert brief["status"] == item["custom_status"]
+        assert concise["statuses"].get(brief["status"], brief["status"]) == "Active"
+        assert brief["due"] == item["due"] and diego.id in brief["assignees"]
+        assert "permalink" not in brief and "start" not in brief
+        assert brief.get("importance", "Normal") == item["importance"]
+    brief = next(item for item in concise["items"] if item["title"] == "Approve press kit")
+    assert brief["parents"] == [q3] and brief["importance"] == "High"
+
+
+async def test_my_overdue_tasks_include_my_overdue_subtasks(mcp: Client, sandbox_state: Any) -> None:
+    """Subtasks are found by default; include_subtasks=false leaves them out."""
+    me = sandbox_state.contacts[sandbox_state.access_tokens["wrike-sandbox-token"].user_id]
+    today = user_today(sandbox_state)
+    expected = {
+        t.id
+        for t in sandbox_state.tasks.values()
+        if not t.deleted
+        and t.status == "Active"
+        and me.id in t.responsible_ids
+        and t.dates.due is not None
+        and t.dates.due.date() < today
+    }
+    subtasks = {i for i in expected if sandbox_state.tasks[i].super_task_ids}
+    assert subtasks, "the seed has an overdue subtask of Ann's (issue 24: 5 found where 6 exist)"
+    found = await call(mcp, "search_tasks", assignee="me", overdue=True, limit=200)
+    assert {item["id"] for item in found["items"]} == expected and found["total"] == len(expected)
+    assert subtasks <= {item["id"] for item in found["items"] if item.get("subtask_of")}
+    top_level = await call(mcp, "search_tasks", assignee="me", overdue=True, include_subtasks=False)
+    assert top_level["total"] == len(expected - subtasks)
 
 
 async def test_title_words_are_matched_here_in_any_order_and_case(
@@ -138,7 +177,7 @@ async def test_search_by_title_words_status_and_sort(mcp: Client) -> None:
     assert [item["title"] for item in found["items"]] == ["Draft launch announcement"]
 
     in_review = await call(mcp, "search_tasks", status="In Review", limit=200)
-    assert in_review["items"] and all(item["custom_status"] == "In Review" for item in in_review["items"])
+    assert in_review["items"] and all(item["status"] == "In Review" for item in in_review["items"])
     assert "Weekly sync notes" in {item["title"] for item in in_review["items"]}
 
     by_due = await call(mcp, "search_tasks", folder=Q3, sort="due", type="Planned", limit=100)
@@ -147,13 +186,17 @@ async def test_search_by_title_words_status_and_sort(mcp: Client) -> None:
     newest = await call(mcp, "search_tasks", folder=Q3, sort="due", order="desc", type="Planned", limit=100)
     assert [item["due"] for item in newest["items"]] == sorted(dues, reverse=True)
 
-    subtasks = await call(mcp, "search_tasks", folder=Q3, text="headline options", include_subtasks=True)
+    subtasks = await call(mcp, "search_tasks", folder=Q3, text="headline options", detail="full")
     assert subtasks["items"][0]["subtask_of"][0]["name"] == "Draft launch announcement"
     # an empty list is compacted away (DESIGN §5); total says there is nothing
-    assert await call(mcp, "search_tasks", folder=Q3, text="headline options") == {"items": [], "total": 0}
+    top_level = await call(mcp, "search_tasks", folder=Q3, text="headline options", include_subtasks=False)
+    assert top_level == {"items": [], "total": 0}
 
     completed = await call(mcp, "search_tasks", status="completed", space="Engineering", limit=10)
-    assert completed["items"] and all(item["status"] == "Completed" for item in completed["items"])
+    groups = completed.get("statuses", {})
+    assert completed["items"] and all(
+        groups.get(item["status"], item["status"]) == "Completed" for item in completed["items"]
+    )
     mine = await call(mcp, "search_tasks", author="me", importance="High", limit=10)
     assert all(item["importance"] == "High" for item in mine["items"])
 

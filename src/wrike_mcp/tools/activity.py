@@ -398,7 +398,10 @@ async def whats_changed(
     on_tasks = [c.task_id for c in (comments if scope.place_id else comments[offset : offset + limit])]
     on_tasks += [t.task_id for t in lists.get("time_logged", [])[offset : offset + limit]]
     changed = [
-        task for name in ("completed", "updated") for task in lists.get(name, [])[offset : offset + limit]
+        task
+        for name in ("completed", "updated")
+        if name in wanted
+        for task in lists.get(name, [])[offset : offset + limit]
     ]
     _, actors = await concurrently(
         lambda: read_unknown_tasks(deps, scope, on_tasks), lambda: task_actors(deps, scope, changed)
