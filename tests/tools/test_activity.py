@@ -17,10 +17,17 @@ from mcp import Client
 
 from tests.sandbox.sandbox_helpers import folder_id
 from tests.tools.test_request_counts import requests_of, warm
-from tests.tools.tool_helpers import api_calls, call, call_error, refused_up_front, user_today
-from wrike_mcp.server import WrikeMCPServer
+from tests.tools.tool_helpers import (
+    api_calls,
+    call,
+    call_error,
+    own_task_client,
+    refused_up_front,
+    user_today,
+)
 from wrike_mcp.sandbox import SandboxConfig, SandboxState
 from wrike_mcp.sandbox.state import Task
+from wrike_mcp.server import WrikeMCPServer
 
 Q3 = "Marketing/Campaigns/Q3 Launch"
 
@@ -285,7 +292,6 @@ async def test_without_the_audit_log_the_assignee_is_named_as_such(
     make_server: Callable[..., WrikeMCPServer], sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
 ) -> None:
     """Credentials without the audit-log scope: no audit-log request, and nobody is called the one who did it."""
-    from tests.tools.tool_helpers import own_task_client
 
     server = make_server(granted_scopes=frozenset({"wsReadWrite"}))
     async with own_task_client(server) as client:
