@@ -903,3 +903,32 @@ async def test_expired_cursor_and_long_hints(
     message = await refused(mcp, "update_task", task="Fix crash on login", status="Nonsense")
     assert message.startswith("Error executing tool update_task: status 'Nonsense' not found")
     assert "at least 0.01" in await refused_up_front(mcp, sandbox_http, "log_time", task="x", hours=0.001)
+
+
+async def test_a_count_made_here_says_at_least_until_it_is_exact(
+    mcp: Client, sandbox_state: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tasks nobody is assigned to are matched here, page by page (Wrike has no such filter): while pages are
+    left, the answer says how many match at least; the answer that reads the last page gives the total."""
+    import wrike_mcp.tools.tasks as tasks_module
+
+    monkeypatch.setattr(tasks_module, "TEXT_SEARCH_PAGE", 40)  # several pages of the seed's tasks
+    expected = {t.id for t in sandbox_state.tasks.values() if not t.deleted and not t.responsible_ids}
+    assert len(expected) > 10
+    seen: list[str] = []
+    counts: list[tuple[str, int]] = []
+    cursor: str | None = None
+    while True:
+        page = await call(
+            mcp, "search_tasks", unassigned=True, limit=5, **({"cursor": cursor} if cursor else {})
+        )
+        seen += [item["id"] for item in page["items"]]
+        [(kind, count)] = [(k, page[k]) for k in ("total", "total_at_least") if k in page]
+        counts.append((kind, count))
+        cursor = page.get("next_cursor")
+        if cursor is None:
+            break
+    assert set(seen) == expected and len(seen) == len(expected)
+    assert counts[0][0] == "total_at_least" and len(seen[:5]) <= counts[0][1] < len(expected)
+    assert all(count <= len(expected) for _, count in counts)
+    assert counts[-1] == ("total", len(expected))
