@@ -366,13 +366,11 @@ async def whats_changed(
         str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD; default 7 days ago")
     ] = None,
     category: Annotated[Category | None, Field(description="page only this category")] = None,
-    detail: Annotated[Detail, detail_arg("task statuses, longer comments, time log notes")] = "concise",
+    detail: Annotated[Detail, detail_arg("task statuses, longer comments")] = "concise",
     cursor: Annotated[str | None, Field(max_length=MAX_CURSOR, description="from a next_cursor")] = None,
 ) -> WhatChanged:
     """Digest of activity from a date to now: tasks created, completed, updated, newly overdue; comments;
-    time. Counts plus the most recent items of each, each naming who did it (or the assignee, labelled).
-
-    Without place or person: the whole account.
+    time. Counts plus the latest items, with who did each. Without place or person: the whole account.
     """
     deps = wrike(ctx)
     if cursor is not None and category is None:

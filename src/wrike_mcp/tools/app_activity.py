@@ -329,9 +329,9 @@ async def list_app_activity(
     since: SinceArg = None,
     until: UntilArg = None,
 ) -> AppActivityList:
-    """Wrike's "App activity" panel from the audit log's OAuth events: per API app (those with a grant or
-    revocation in the log), name, client id, authorized users, last OAuth activity. Who created an app and
-    whether it has a permanent token the API cannot tell: not listed. Tokens never shown. Admins only.
+    """Wrike's "App activity" panel from the audit log's OAuth events: per API app with some, name, client
+    id, authorized users, last OAuth activity. Who created an app and whether it has a permanent token the
+    API cannot tell. Admins only.
     """
     start, stop = date_range(since, until)
     if app is not None and not app.strip():
@@ -496,7 +496,7 @@ async def list_audit_log(
     since: SinceArg = None,
     until: UntilArg = None,
     limit: Annotated[int, Field(ge=1, le=1000, description="events per call")] = 100,
-    detail: Annotated[Detail, detail_arg("the user's email, IP address and Wrike's details")] = "concise",
+    detail: Annotated[Detail, detail_arg("email, IP address, details")] = "concise",
     cursor: Annotated[
         str | None,
         Field(

@@ -33,8 +33,8 @@ class Me(Model):
 
 @wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Who am I in Wrike")
 async def get_me(ctx: Context[Any]) -> Me:
-    """Who you act as in Wrike: user, email, role, account, API host, granted scopes, server mode, and the
-    user's today and time zone (what "overdue", "today" and "this week" count from)."""
+    """Who you act as in Wrike: user, email, role, account, API host, granted scopes, server mode; and the
+    user's today and time zone."""
     deps = wrike(ctx)
     me = await deps.resolver.me()
     zone_name, _ = await user_zone(deps)

@@ -194,7 +194,7 @@ Detail = Literal["concise", "full"]
 
 def detail_arg(full_adds: str) -> Any:
     """The `detail` parameter's Field: the same wording on every tool, with what `full` adds there."""
-    return Field(description=f"concise (default) or full: also {full_adds}")
+    return Field(description=f"full: also {full_adds}")
 
 
 # ---- list cursors ----------------------------------------------------------------------------------------------

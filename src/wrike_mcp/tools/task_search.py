@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from wrike_mcp.tools.deps import WrikeContext, today
 from wrike_mcp.tools.inputs import (
@@ -64,18 +64,20 @@ StatusGroup = Literal["Active", "Completed", "Deferred", "Cancelled"]
 # A group or any custom status name: the enum shows the groups, the string takes a workflow's own names.
 StatusName = StatusGroup | Annotated[str, Field(min_length=1, max_length=200)]
 MAX_STATUSES = 20
+# Shown as a list (one schema, not three alternatives); a single name is taken as a list of one.
 StatusFilter = Annotated[
-    StatusName | list[StatusName] | None,
-    Field(description="status group or custom status name (any workflow), or a list of them: any of"),
+    list[StatusName] | None,
+    BeforeValidator(lambda value: [value] if isinstance(value, str) else value),
+    Field(description="status groups or custom status names (any workflow): any of them"),
 ]
 AssigneeFilter = Annotated[str | None, Field(max_length=MAX_REF, description="person")]
-UnassignedFilter = Annotated[bool, Field(description="only tasks nobody is assigned to")]
+UnassignedFilter = Annotated[bool, Field(description="only tasks without assignees")]
 AuthorFilter = Annotated[str | None, Field(max_length=MAX_REF, description="creator (person)")]
 ImportanceFilter = Annotated[Importance | None, Field(description="task importance")]
 DayFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")]
 OverdueFilter = Annotated[bool, Field(description="only Active tasks due before the user's today")]
 InstantFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="date or datetime")]
-SubtasksFilter = Annotated[bool, Field(description="also subtasks (default); false: top-level tasks only")]
+SubtasksFilter = Annotated[bool, Field(description="false: top-level tasks only")]
 TypeFilter = Annotated[
     Literal["Planned", "Milestone", "Backlog"] | None,
     Field(description="Planned (dated), Milestone or Backlog (undated)"),

@@ -114,16 +114,15 @@ async def search_tasks(
         Field(description="default: asc for due and title, else desc"),
     ] = None,
     limit: Annotated[int, Field(ge=1, le=200, description="tasks per call")] = 50,
-    detail: Annotated[Detail, detail_arg("start dates, names and paths inline, permalinks")] = "concise",
+    detail: Annotated[Detail, detail_arg("start dates, permalinks, names inline")] = "concise",
     cursor: Annotated[
         str | None,
         Field(max_length=MAX_CURSOR, description="from next_cursor"),
     ] = None,
 ) -> TaskList:
-    """Find tasks (subtasks included) by title words, folder or space, statuses, people, importance, dates
-    and type.
+    """Find tasks, subtasks included, by title words, place, statuses, people, importance, dates, type.
 
-    Items: id, title, status, due, assignees, parent folders; total (or total_at_least).
+    Items: id, title, status, due, assignees, folders; total or total_at_least.
     """
     deps = wrike(ctx)
     filters = TaskFilters(
