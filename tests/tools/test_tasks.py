@@ -20,6 +20,7 @@ from tests.tools.tool_helpers import (
     api_calls,
     call,
     call_error,
+    error_text,
     refused_up_front,
     requests_log,
     state_folder,
@@ -248,6 +249,16 @@ async def test_search_refuses_bad_input_before_calling_wrike(
     assert "overdue means Active" in await refused_up_front(
         mcp, sandbox_http, "search_tasks", overdue=True, status="Completed"
     )
+    assert "overdue means Active tasks, but status is Completed or Deferred" in await refused_up_front(
+        mcp, sandbox_http, "search_tasks", overdue=True, status=["Completed", "Deferred"]
+    )
+    assert "status is empty" in await refused_up_front(
+        mcp, sandbox_http, "search_tasks", status=["Active", " "]
+    )
+    assert "assignee or unassigned" in await refused_up_front(
+        mcp, sandbox_http, "search_tasks", assignee="me", unassigned=True
+    )
+    assert "at most 20" in await refused_up_front(mcp, sandbox_http, "search_tasks", status=["Active"] * 21)
     assert "text is empty" in await refused_up_front(mcp, sandbox_http, "search_tasks", text="  \u200b ")
     for arguments in (
         {"limit": "many"},
@@ -932,3 +943,49 @@ async def test_a_count_made_here_says_at_least_until_it_is_exact(
     assert counts[0][0] == "total_at_least" and len(seen[:5]) <= counts[0][1] < len(expected)
     assert all(count <= len(expected) for _, count in counts)
     assert counts[-1] == ("total", len(expected))
+
+
+async def test_concise_is_at_least_40_percent_smaller_for_the_same_50_tasks(
+    mcp: Client, sandbox_state: Any
+) -> None:
+    """Issue 24: the default answer drops what a model can ask for later (permalinks, start dates) and gives
+    names and paths once for the list, keeping every id; for 50 tasks it is at least 40 % smaller."""
+    concise = await mcp.call_tool("search_tasks", {"limit": 50})
+    full = await mcp.call_tool("search_tasks", {"limit": 50, "detail": "full"})
+    assert concise.structured_content is not None and full.structured_content is not None
+    brief, whole = concise.structured_content, full.structured_content
+    assert [i["id"] for i in brief["items"]] == [i["id"] for i in whole["items"]]
+    assert len(brief["items"]) == 50 and brief["total"] == whole["total"]
+    concise_bytes = len(error_text(concise).encode())
+    full_bytes = len(error_text(full).encode())
+    assert concise_bytes <= 0.6 * full_bytes, f"concise {concise_bytes} bytes, full {full_bytes}"
+    # nothing the model needs is lost: every assignee and folder of the full answer is named once
+    for item, short in zip(whole["items"], brief["items"], strict=True):
+        assert [ref["id"] for ref in item.get("assignees", [])] == short.get("assignees", [])
+        assert all(brief["people"][ref["id"]] == ref["name"] for ref in item.get("assignees", []))
+        assert all(brief["folders"][ref["id"]] == ref["name"] for ref in item.get("parents", []))
+        task = sandbox_state.tasks[item["id"]]
+        assert short.get("due") == (task.dates.due.date().isoformat() if task.dates.due else None)
+
+
+async def test_overdue_with_several_statuses_keeps_the_active_ones(mcp: Client, sandbox_state: Any) -> None:
+    today = user_today(sandbox_state)
+    in_progress = {
+        status.id
+        for workflow in sandbox_state.workflows.values()
+        for status in workflow.statuses
+        if status.name == "In Progress"
+    }
+    expected = {
+        t.id
+        for t in sandbox_state.tasks.values()
+        if not t.deleted
+        and t.custom_status_id in in_progress
+        and t.dates.due is not None
+        and t.dates.due.date() < today
+    }
+    assert expected
+    found = await call(mcp, "search_tasks", overdue=True, status=["Completed", "In Progress"], limit=200)
+    assert {item["id"] for item in found["items"]} == expected and found["total"] == len(expected)
+    message = await call_error(mcp, "search_tasks", overdue=True, status=["Completed", "Done"])
+    assert "not an Active status" in message
