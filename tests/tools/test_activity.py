@@ -18,16 +18,22 @@ from mcp import Client
 from tests.sandbox.sandbox_helpers import folder_id
 from tests.tools.test_request_counts import requests_of, warm
 from tests.tools.tool_helpers import (
+    SANDBOX_BASE_URL,
     api_calls,
     call,
     call_error,
     own_task_client,
     refused_up_front,
+    requests_log,
     user_today,
 )
+from wrike_mcp.config import Settings
 from wrike_mcp.sandbox import SandboxConfig, SandboxState
 from wrike_mcp.sandbox.state import Task
-from wrike_mcp.server import WrikeMCPServer
+from wrike_mcp.server import WrikeMCPServer, create_server
+from wrike_mcp.tools.deps import StaticContext, WrikeContext
+from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.tokens import StaticTokenSource
 
 Q3 = "Marketing/Campaigns/Q3 Launch"
 
@@ -328,3 +334,30 @@ async def test_full_detail_adds_statuses_and_longer_comments(
         text = sandbox_state.comments[long["id"]].text
         assert len(short["text"]) <= 101 and long["text"].startswith(short["text"].rstrip("…"))
         assert len(long["text"]) >= min(len(text), 101) or long["text"] == short["text"]
+
+
+async def test_when_wrike_refuses_the_audit_log_the_digest_still_answers(
+    sandbox_app: Any, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    """A permanent token's scopes are unknown, so the audit log is asked; Wrike's 403 (no
+    amReadOnlyAuditLog) leaves the digest whole, naming assignees as assignees."""
+    client = WrikeClient(
+        StaticTokenSource("wrike-sandbox-noaudit"),
+        base_url=SANDBOX_BASE_URL,
+        transport=httpx.ASGITransport(app=sandbox_app),
+    )
+    async with client:
+        settings = Settings(base_url=SANDBOX_BASE_URL)
+        server = create_server(settings, StaticContext(WrikeContext(settings, client, mode="sandbox")))
+        async with own_task_client(server) as mcp_client:
+            since = (user_today(sandbox_state) - timedelta(days=30)).isoformat()
+            digest = await call(mcp_client, "whats_changed", since=since, category="completed")
+    refused = [r for r in await requests_log(sandbox_http) if str(r["path"]).endswith("/audit_log")]
+    assert refused and {r["status"] for r in refused} == {403}
+    items = digest["completed"]["items"]
+    assert items and digest["completed"]["count"] >= len(items)
+    for item in items:
+        task = sandbox_state.tasks[item["id"]]
+        if task.responsible_ids:
+            first = sandbox_state.contacts[task.responsible_ids[0]]
+            assert item["who"] == {"id": first.id, "name": first.name, "role": "assignee"}
