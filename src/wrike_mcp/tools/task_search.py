@@ -3,7 +3,7 @@ query, the Wrike request it makes and the page scan matching title words."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -182,10 +182,11 @@ class TaskQuery:
         for tasks without assignees), so Wrike's count is not the number of matches."""
         return bool(self.words) or self.unassigned
 
-    def keeps(self, task: Task) -> bool:
-        wanted = self.wanted_words
-        return all(word in fold(task.title) for word in wanted) and not (
-            self.unassigned and task.responsible_ids
+    def matcher(self) -> Callable[[Task], bool]:
+        """The local match (title words, no assignee), its words folded once for all the pages."""
+        wanted, unassigned = self.wanted_words, self.unassigned
+        return lambda task: all(word in fold(task.title) for word in wanted) and not (
+            unassigned and task.responsible_ids
         )
 
 
@@ -325,7 +326,7 @@ async def scan_task_pages(
         position,
         want=limit,
         max_pages=SEARCH_MAX_PAGES,
-        keep=query.keeps,
+        keep=query.matcher(),
         on_page=progress,
     )
     if scan.pages > 1:
