@@ -185,8 +185,8 @@ class TaskQuery:
     def matcher(self) -> Callable[[Task], bool]:
         """The local match (title words, no assignee), its words folded once for all the pages."""
         wanted, unassigned = self.wanted_words, self.unassigned
-        return lambda task: all(word in fold(task.title) for word in wanted) and not (
-            unassigned and task.responsible_ids
+        return lambda task: (
+            all(word in fold(task.title) for word in wanted) and not (unassigned and task.responsible_ids)
         )
 
 
