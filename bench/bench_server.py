@@ -159,7 +159,7 @@ async def result_size(base: str) -> dict[str, Any]:
             async with httpx.AsyncClient(base_url=base, headers=headers) as raw:
                 page = await raw.get(
                     "/api/v4/tasks",
-                    params={"fields": json.dumps(LIST_FIELDS), "subTasks": "false", "pageSize": "50"},
+                    params={"fields": json.dumps(LIST_FIELDS), "subTasks": "true", "pageSize": "50"},
                 )
                 page.raise_for_status()
                 assert [task["id"] for task in page.json()["data"]] == ids, "not the same 50 tasks"

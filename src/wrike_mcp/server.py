@@ -71,7 +71,8 @@ Conventions of every tool (their descriptions do not repeat them):
   zone). Ranges (after/before, from/to, since/until) include both ends.
 - Text you write (titles, descriptions, comments) is plain text; line breaks are kept.
 - Lists return `items` and, when more exist, `next_cursor`: pass it back as `cursor` with otherwise the same
-  arguments. `total` counts all matches.
+  arguments. `total` counts all matches (`total_at_least` while counting is not done). Long lists are concise
+  by default, ids kept; `detail: "full"` adds permalinks and the rest.
 - Updates change only the arguments given and return the item as it is afterwards. Creating is not
   idempotent and Wrike allows duplicate titles: look before creating, and after an unclear failure check
   before retrying.

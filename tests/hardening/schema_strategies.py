@@ -225,7 +225,10 @@ def _apart(*pairs: tuple[str, str]) -> Callable[[dict[str, Any]], bool]:
 
 # The rules between parameters that tool descriptions state and a JSON Schema cannot: seeded calls keep them.
 RULES: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
-    "search_tasks": [_one_of_each(("folder", "space"))],
+    "search_tasks": [
+        _one_of_each(("folder", "space")),
+        lambda args: not (args.get("unassigned") and "assignee" in args),
+    ],
     "create_task": [lambda args: "folder" in args or "parent_task" in args],
     "update_task": [
         _changes_something("task"),

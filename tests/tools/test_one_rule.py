@@ -104,3 +104,24 @@ async def test_a_renamed_task_is_found_by_its_new_title_through_the_write_hook(m
     await call(mcp, "update_task", task=task["id"], title="Final agenda")
     other = await call(mcp, "create_task", folder="Marketing/Planning", title="Draft agenda")
     assert (await call(mcp, "get_task", task="Draft agenda"))["id"] == other["id"]
+
+
+def test_the_users_today_is_the_only_today_the_tools_use() -> None:
+    """Every date a tool computes ("today", overdue, a default `since`) counts from deps.today, the date in
+    the user's Wrike time zone: no tool asks the machine for its date. Clock readings in UTC (a comment
+    window's end, a link's expiry) are instants, not dates, and stay."""
+    import re
+    from pathlib import Path
+
+    import wrike_mcp.tools
+
+    tools = Path(wrike_mcp.tools.__file__).parent
+    found = []
+    for path in sorted(tools.glob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#")[0]
+            if re.search(r"\bdate\.today\(|\butcnow\(|\btime\.time\(", code) or (
+                "datetime.now(" in code and "datetime.now(UTC)" not in code and path.name != "deps.py"
+            ):
+                found.append(f"{path.name}:{number}: {line.strip()}")
+    assert found == []

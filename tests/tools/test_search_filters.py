@@ -29,9 +29,19 @@ async def client(server: WrikeMCPServer) -> AsyncIterator[Client]:
 # ---- the expected tasks, from the sandbox's state -------------------------------------------------------
 
 
-def live_tasks(state: Any, *, subtasks: bool = False) -> list[Any]:
-    """What an account-wide search sees: tasks outside the Recycle Bin, subtasks only when asked for."""
+def live_tasks(state: Any, *, subtasks: bool = True) -> list[Any]:
+    """What an account-wide search sees: tasks outside the Recycle Bin, subtasks too unless left out."""
     return [t for t in state.tasks.values() if not t.deleted and (subtasks or not t.super_task_ids)]
+
+
+def homes(state: Any, task: Any) -> set[str]:
+    """The folders holding a task: its own, or for a subtask those of the tasks above it."""
+    found, pending = set(task.parent_ids), list(task.super_task_ids)
+    while pending:
+        above = state.tasks[pending.pop()]
+        found |= set(above.parent_ids)
+        pending += above.super_task_ids
+    return found
 
 
 def contact(state: Any, name: str) -> Any:
@@ -146,14 +156,15 @@ async def test_folder_filter_takes_the_folders_below(client: Client, sandbox_sta
     folders = folder_and_below(sandbox_state, state_folder(sandbox_state, "Marketing/Campaigns").id)
     assert len(folders) > 2
     tasks = live_tasks(sandbox_state)
-    expected = proper_subset({t.id for t in tasks if folders & set(t.parent_ids)}, tasks)
+    expected = proper_subset({t.id for t in tasks if folders & homes(sandbox_state, t)}, tasks)
+    assert any(sandbox_state.tasks[i].super_task_ids for i in expected), "subtasks are found in folders too"
     assert await found_ids(client, folder="Marketing/Campaigns") == expected
 
 
 async def test_space_filter(client: Client, sandbox_state: Any) -> None:
     folders = folder_and_below(sandbox_state, state_folder(sandbox_state, "Engineering").id)
     tasks = live_tasks(sandbox_state)
-    expected = proper_subset({t.id for t in tasks if folders & set(t.parent_ids)}, tasks)
+    expected = proper_subset({t.id for t in tasks if folders & homes(sandbox_state, t)}, tasks)
     assert await found_ids(client, space="Engineering") == expected
 
 
@@ -166,12 +177,44 @@ async def test_title_words_in_any_order_and_case(client: Client, sandbox_state: 
     assert await found_ids(client, text="QUOTES review") == expected
 
 
-async def test_include_subtasks(client: Client, sandbox_state: Any) -> None:
-    with_subtasks = live_tasks(sandbox_state, subtasks=True)
+async def test_subtasks_are_found_unless_left_out(client: Client, sandbox_state: Any) -> None:
+    with_subtasks = live_tasks(sandbox_state)
     subtasks = {t.id for t in with_subtasks if t.super_task_ids}
     assert subtasks
-    assert await found_ids(client, include_subtasks=True) == {t.id for t in with_subtasks}
-    assert not await found_ids(client) & subtasks
+    assert await found_ids(client) == {t.id for t in with_subtasks}
+    top_level = await found_ids(client, include_subtasks=False)
+    assert top_level == {t.id for t in with_subtasks} - subtasks
+
+
+async def test_several_statuses_match_any_of_them(client: Client, sandbox_state: Any) -> None:
+    in_progress = {
+        status.id
+        for workflow in sandbox_state.workflows.values()
+        for status in workflow.statuses
+        if status.name == "In Progress"
+    }
+    tasks = live_tasks(sandbox_state)
+    groups = proper_subset({t.id for t in tasks if t.status in ("Deferred", "Cancelled")}, tasks)
+    assert await found_ids(client, status=["Deferred", "cancelled"]) == groups
+    mixed = proper_subset(
+        {t.id for t in tasks if t.status == "Completed" or t.custom_status_id in in_progress}, tasks
+    )
+    assert {sandbox_state.tasks[i].status for i in mixed} == {"Completed", "Active"}
+    assert await found_ids(client, status=["Completed", "In Progress"]) == mixed
+
+
+async def test_unassigned_finds_the_tasks_nobody_is_assigned_to(client: Client, sandbox_state: Any) -> None:
+    tasks = live_tasks(sandbox_state)
+    expected = proper_subset({t.id for t in tasks if not t.responsible_ids}, tasks)
+    assert await found_ids(client, unassigned=True) == expected
+    active = proper_subset({i for i in expected if sandbox_state.tasks[i].status == "Active"}, tasks)
+    first = await call(client, "search_tasks", unassigned=True, status="Active", limit=5)
+    assert len(first["items"]) == 5 and first["next_cursor"]
+    # the first page of 500 tasks read covers the whole account: the count is exact at once
+    assert first["total"] == len(active)
+    assert {
+        item["id"] for item in await search_all(client, unassigned=True, status="Active", limit=7)
+    } == active
 
 
 async def test_type_filter(client: Client, sandbox_state: Any) -> None:

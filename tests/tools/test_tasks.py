@@ -20,6 +20,7 @@ from tests.tools.tool_helpers import (
     api_calls,
     call,
     call_error,
+    error_text,
     refused_up_front,
     requests_log,
     state_folder,
@@ -92,9 +93,11 @@ async def test_tools_are_declared_with_toolset_scopes_and_hints(mcp: Client) -> 
 
 
 async def test_search_overdue_tasks_of_a_person_in_a_project(mcp: Client, sandbox_state: Any) -> None:
-    result = await call(mcp, "search_tasks", folder="Q3 Launch", assignee="Diego Alvarez", overdue=True)
-    items = result["items"]
-    assert len(items) >= 3 and result["total"] == len(items)
+    full = await call(
+        mcp, "search_tasks", folder="Q3 Launch", assignee="Diego Alvarez", overdue=True, detail="full"
+    )
+    items = full["items"]
+    assert len(items) >= 3 and full["total"] == len(items)
     today = user_today(sandbox_state).isoformat()
     diego = person(sandbox_state, "Diego Alvarez")
     for item in items:
@@ -106,9 +109,46 @@ async def test_search_overdue_tasks_of_a_person_in_a_project(mcp: Client, sandbo
     titles = {item["title"] for item in items}
     assert {"Finalize launch checklist", "Book launch venue", "Approve press kit"} <= titles
     first = next(item for item in items if item["title"] == "Approve press kit")
-    assert first["parents"] == [{"id": state_folder(sandbox_state, Q3).id, "name": Q3}]
+    q3 = state_folder(sandbox_state, Q3).id
+    assert first["parents"] == [{"id": q3, "name": Q3}]
     assert first["importance"] == "High"
-    assert "next_cursor" not in result
+    assert "next_cursor" not in full
+
+    # concise (the default): the same tasks; names, paths and status groups once for the list
+    concise = await call(mcp, "search_tasks", folder="Q3 Launch", assignee="Diego Alvarez", overdue=True)
+    assert [item["id"] for item in concise["items"]] == [item["id"] for item in items]
+    assert concise["total"] == full["total"]
+    assert concise["people"][diego.id] == "Diego Alvarez" and concise["folders"][q3] == Q3
+    for brief, item in zip(concise["items"], items, strict=True):
+        assert brief["status"] == item["custom_status"]
+        assert concise["statuses"].get(brief["status"], brief["status"]) == "Active"
+        assert brief["due"] == item["due"] and diego.id in brief["assignees"]
+        assert "permalink" not in brief and "start" not in brief
+        assert brief.get("importance", "Normal") == item["importance"]
+    brief = next(item for item in concise["items"] if item["title"] == "Approve press kit")
+    assert brief["parents"] == [q3] and brief["importance"] == "High"
+
+
+async def test_my_overdue_tasks_include_my_overdue_subtasks(mcp: Client, sandbox_state: Any) -> None:
+    """Subtasks are found by default; include_subtasks=false leaves them out."""
+    me = sandbox_state.contacts[sandbox_state.access_tokens["wrike-sandbox-token"].user_id]
+    today = user_today(sandbox_state)
+    expected = {
+        t.id
+        for t in sandbox_state.tasks.values()
+        if not t.deleted
+        and t.status == "Active"
+        and me.id in t.responsible_ids
+        and t.dates.due is not None
+        and t.dates.due.date() < today
+    }
+    subtasks = {i for i in expected if sandbox_state.tasks[i].super_task_ids}
+    assert subtasks, "the seed has an overdue subtask of Ann's (issue 24: 5 found where 6 exist)"
+    found = await call(mcp, "search_tasks", assignee="me", overdue=True, limit=200)
+    assert {item["id"] for item in found["items"]} == expected and found["total"] == len(expected)
+    assert subtasks <= {item["id"] for item in found["items"] if item.get("subtask_of")}
+    top_level = await call(mcp, "search_tasks", assignee="me", overdue=True, include_subtasks=False)
+    assert top_level["total"] == len(expected - subtasks)
 
 
 async def test_title_words_are_matched_here_in_any_order_and_case(
@@ -138,7 +178,7 @@ async def test_search_by_title_words_status_and_sort(mcp: Client) -> None:
     assert [item["title"] for item in found["items"]] == ["Draft launch announcement"]
 
     in_review = await call(mcp, "search_tasks", status="In Review", limit=200)
-    assert in_review["items"] and all(item["custom_status"] == "In Review" for item in in_review["items"])
+    assert in_review["items"] and all(item["status"] == "In Review" for item in in_review["items"])
     assert "Weekly sync notes" in {item["title"] for item in in_review["items"]}
 
     by_due = await call(mcp, "search_tasks", folder=Q3, sort="due", type="Planned", limit=100)
@@ -147,13 +187,17 @@ async def test_search_by_title_words_status_and_sort(mcp: Client) -> None:
     newest = await call(mcp, "search_tasks", folder=Q3, sort="due", order="desc", type="Planned", limit=100)
     assert [item["due"] for item in newest["items"]] == sorted(dues, reverse=True)
 
-    subtasks = await call(mcp, "search_tasks", folder=Q3, text="headline options", include_subtasks=True)
+    subtasks = await call(mcp, "search_tasks", folder=Q3, text="headline options", detail="full")
     assert subtasks["items"][0]["subtask_of"][0]["name"] == "Draft launch announcement"
     # an empty list is compacted away (DESIGN §5); total says there is nothing
-    assert await call(mcp, "search_tasks", folder=Q3, text="headline options") == {"items": [], "total": 0}
+    top_level = await call(mcp, "search_tasks", folder=Q3, text="headline options", include_subtasks=False)
+    assert top_level == {"items": [], "total": 0}
 
     completed = await call(mcp, "search_tasks", status="completed", space="Engineering", limit=10)
-    assert completed["items"] and all(item["status"] == "Completed" for item in completed["items"])
+    groups = completed.get("statuses", {})
+    assert completed["items"] and all(
+        groups.get(item["status"], item["status"]) == "Completed" for item in completed["items"]
+    )
     mine = await call(mcp, "search_tasks", author="me", importance="High", limit=10)
     assert all(item["importance"] == "High" for item in mine["items"])
 
@@ -205,6 +249,16 @@ async def test_search_refuses_bad_input_before_calling_wrike(
     assert "overdue means Active" in await refused_up_front(
         mcp, sandbox_http, "search_tasks", overdue=True, status="Completed"
     )
+    assert "overdue means Active tasks, but status is Completed or Deferred" in await refused_up_front(
+        mcp, sandbox_http, "search_tasks", overdue=True, status=["Completed", "Deferred"]
+    )
+    assert "status is empty" in await refused_up_front(
+        mcp, sandbox_http, "search_tasks", status=["Active", " "]
+    )
+    assert "assignee or unassigned" in await refused_up_front(
+        mcp, sandbox_http, "search_tasks", assignee="me", unassigned=True
+    )
+    assert "at most 20" in await refused_up_front(mcp, sandbox_http, "search_tasks", status=["Active"] * 21)
     assert "text is empty" in await refused_up_front(mcp, sandbox_http, "search_tasks", text="  \u200b ")
     for arguments in (
         {"limit": "many"},
@@ -860,3 +914,78 @@ async def test_expired_cursor_and_long_hints(
     message = await refused(mcp, "update_task", task="Fix crash on login", status="Nonsense")
     assert message.startswith("Error executing tool update_task: status 'Nonsense' not found")
     assert "at least 0.01" in await refused_up_front(mcp, sandbox_http, "log_time", task="x", hours=0.001)
+
+
+async def test_a_count_made_here_says_at_least_until_it_is_exact(
+    mcp: Client, sandbox_state: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tasks nobody is assigned to are matched here, page by page (Wrike has no such filter): while pages are
+    left, the answer says how many match at least; the answer that reads the last page gives the total."""
+    import wrike_mcp.tools.tasks as tasks_module
+
+    monkeypatch.setattr(tasks_module, "TEXT_SEARCH_PAGE", 40)  # several pages of the seed's tasks
+    expected = {t.id for t in sandbox_state.tasks.values() if not t.deleted and not t.responsible_ids}
+    assert len(expected) > 10
+    seen: list[str] = []
+    counts: list[tuple[str, int]] = []
+    cursor: str | None = None
+    while True:
+        page = await call(
+            mcp, "search_tasks", unassigned=True, limit=5, **({"cursor": cursor} if cursor else {})
+        )
+        seen += [item["id"] for item in page["items"]]
+        [(kind, count)] = [(k, page[k]) for k in ("total", "total_at_least") if k in page]
+        counts.append((kind, count))
+        cursor = page.get("next_cursor")
+        if cursor is None:
+            break
+    assert set(seen) == expected and len(seen) == len(expected)
+    assert counts[0][0] == "total_at_least" and len(seen[:5]) <= counts[0][1] < len(expected)
+    assert all(count <= len(expected) for _, count in counts)
+    assert counts[-1] == ("total", len(expected))
+
+
+async def test_concise_is_at_least_40_percent_smaller_for_the_same_50_tasks(
+    mcp: Client, sandbox_state: Any
+) -> None:
+    """Issue 24: the default answer drops what a model can ask for later (permalinks, start dates) and gives
+    names and paths once for the list, keeping every id; for 50 tasks it is at least 40 % smaller."""
+    concise = await mcp.call_tool("search_tasks", {"limit": 50})
+    full = await mcp.call_tool("search_tasks", {"limit": 50, "detail": "full"})
+    assert concise.structured_content is not None and full.structured_content is not None
+    brief, whole = concise.structured_content, full.structured_content
+    assert [i["id"] for i in brief["items"]] == [i["id"] for i in whole["items"]]
+    assert len(brief["items"]) == 50 and brief["total"] == whole["total"]
+    concise_bytes = len(error_text(concise).encode())
+    full_bytes = len(error_text(full).encode())
+    assert concise_bytes <= 0.6 * full_bytes, f"concise {concise_bytes} bytes, full {full_bytes}"
+    # nothing the model needs is lost: every assignee and folder of the full answer is named once
+    for item, short in zip(whole["items"], brief["items"], strict=True):
+        assert [ref["id"] for ref in item.get("assignees", [])] == short.get("assignees", [])
+        assert all(brief["people"][ref["id"]] == ref["name"] for ref in item.get("assignees", []))
+        assert all(brief["folders"][ref["id"]] == ref["name"] for ref in item.get("parents", []))
+        task = sandbox_state.tasks[item["id"]]
+        assert short.get("due") == (task.dates.due.date().isoformat() if task.dates.due else None)
+
+
+async def test_overdue_with_several_statuses_keeps_the_active_ones(mcp: Client, sandbox_state: Any) -> None:
+    today = user_today(sandbox_state)
+    in_progress = {
+        status.id
+        for workflow in sandbox_state.workflows.values()
+        for status in workflow.statuses
+        if status.name == "In Progress"
+    }
+    expected = {
+        t.id
+        for t in sandbox_state.tasks.values()
+        if not t.deleted
+        and t.custom_status_id in in_progress
+        and t.dates.due is not None
+        and t.dates.due.date() < today
+    }
+    assert expected
+    found = await call(mcp, "search_tasks", overdue=True, status=["Completed", "In Progress"], limit=200)
+    assert {item["id"] for item in found["items"]} == expected and found["total"] == len(expected)
+    message = await call_error(mcp, "search_tasks", overdue=True, status=["Completed", "Done"])
+    assert "not an Active status" in message

@@ -3,8 +3,8 @@
 Wrike has no public endpoint for its "App activity" panel (Apps & Integrations → API → App activity). The
 panel's columns are rebuilt here from the audit log's OAuth events (`Oauth2AccessGranted` and
 `Oauth2AccessRevoked` on `Oauth2Client` objects). Two columns cannot be derived from it — who created the
-app and whether it has a permanent access token — so they are always null and the result says so in
-`unknown_columns`; nothing is invented.
+app and whether it has a permanent access token — so they are left out and the tool's description says so
+once (not every result, in every row); nothing is invented.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import (
     BAD_CURSOR,
     OTHER_QUERY,
+    Detail,
     PagePosition,
+    detail_arg,
     page_cursor,
     parse_instant,
     read_page_cursor,
@@ -36,12 +38,16 @@ from wrike_mcp.tools.inputs import (
 from wrike_mcp.tools.output import Model, Ref, show_title, truncate
 from wrike_mcp.tools.pages import scan_pages
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.wrike.audit_log import AUDIT_FILTER_MAX_IDS, AUDIT_OBJECT_TYPES, AUDIT_OPERATIONS
+from wrike_mcp.wrike.audit_log import (
+    AUDIT_FILTER_MAX_IDS,
+    AUDIT_LOG_PATH,
+    AUDIT_OBJECT_TYPES,
+    AUDIT_OPERATIONS,
+)
 from wrike_mcp.wrike.errors import InvalidParameter
 from wrike_mcp.wrike.models import AuditLogEvent, Contact
 from wrike_mcp.wrike.text import fold, strip_invisible
 
-AUDIT_LOG_PATH = "/audit_log"
 OAUTH_GRANTED = "Oauth2AccessGranted"
 OAUTH_REVOKED = "Oauth2AccessRevoked"
 OAUTH_OBJECT_TYPE = "Oauth2Client"
@@ -59,16 +65,6 @@ _OBJECT_TYPES_BY_FOLD = {name.casefold(): name for name in AUDIT_OBJECT_TYPES}
 # Two or more capitalised words, letters and digits only (Oauth2AccessGranted, SamlSSOEnabled): the shape of
 # every name Wrike lists, so a newer name of that shape is passed on rather than refused.
 OPERATION_NAME = re.compile(r"(?=.*[a-z])[A-Z][a-z0-9]*(?:[A-Z][a-z0-9]*)+")
-
-UNKNOWN_COLUMNS = ["created_by", "permanent_access_token"]
-UNKNOWN_COLUMNS_NOTE = (
-    "created_by and permanent_access_token are always null: Wrike's API and audit log do not tell who "
-    "created an API app or whether it has a permanent token (see Apps & Integrations → API → App activity "
-    "in Wrike). Token values are never shown."
-)
-ONLY_OAUTH_APPS_NOTE = (
-    "Only apps with at least one OAuth grant or revocation in the audit log (within since/until) are listed."
-)
 
 SinceArg = Annotated[
     str | None,
@@ -108,11 +104,6 @@ class AppActivity(Model):
 
     name: str = Field(description="app name as the audit log records it (latest event)")
     client_id: str = Field(description="the app's OAuth client id")
-    # Panel columns Wrike's API cannot tell: always present, always null — never guessed.
-    created_by: Ref | None = Field(description="always null: the audit log does not tell")
-    permanent_access_token: bool | None = Field(
-        description="always null: Wrike's API does not tell whether the app has one"
-    )
     authorized_users: list[Person] = Field(
         default_factory=list, description="users whose latest event for the app is a grant"
     )
@@ -128,8 +119,9 @@ class AppActivity(Model):
 class AppActivityList(Model):
     items: list[AppActivity] = Field(description="one row per app")
     total: int = Field(description="number of apps listed")
-    unknown_columns: list[str] = Field(description="panel columns the API cannot tell; always null")
-    notes: list[str] = Field(description="how the table was built (written by wrike-mcp, not Wrike data)")
+    notes: list[str] | None = Field(
+        default=None, description="remarks on this answer by wrike-mcp (not Wrike data)"
+    )
     since: str | None = None
     until: str | None = None
     events_scanned: int = Field(description="OAuth audit-log events read")
@@ -143,11 +135,11 @@ class AuditEvent(Model):
     date: str | None = Field(default=None, description="UTC, ISO")
     operation: str
     user: Ref | None = Field(default=None, description="who did it")
-    user_email: str | None = None
+    user_email: str | None = Field(default=None, description="full only")
     object_type: str | None = None
     object: Ref | None = Field(default=None, description="what it was done to (id and name as Wrike logged)")
-    ip_address: str | None = None
-    details: dict[str, Any] | None = Field(default=None, description="Wrike's free-form details (data)")
+    ip_address: str | None = Field(default=None, description="full only")
+    details: dict[str, Any] | None = Field(default=None, description="full only: Wrike's free-form details")
 
 
 class AuditLogPage(Model):
@@ -337,9 +329,9 @@ async def list_app_activity(
     since: SinceArg = None,
     until: UntilArg = None,
 ) -> AppActivityList:
-    """Wrike's "App activity" panel from the audit log's OAuth events: per API app, name, client id,
-    authorized users, last OAuth activity. created_by and permanent_access_token are null (the API cannot
-    tell); since/until narrow the log read, and the users authorized then. Admins only.
+    """Wrike's "App activity" panel from the audit log's OAuth events: per API app with some, name, client
+    id, authorized users, last OAuth activity. Who created an app and whether it has a permanent token the
+    API cannot tell. Admins only.
     """
     start, stop = date_range(since, until)
     if app is not None and not app.strip():
@@ -396,16 +388,13 @@ async def list_app_activity(
     people = _people_index(await deps.resolver.contacts())
     rows = [_app_row(state, people) for state in chosen]
     rows.sort(key=lambda row: (row.name.casefold(), row.client_id))
-    notes = [UNKNOWN_COLUMNS_NOTE, ONLY_OAUTH_APPS_NOTE]
+    notes = []
     if start is not None:
         notes.append("authorized users count only events since `since`; leave it out for the full picture.")
-    if incomplete:
-        notes.append(f"stopped after {pages} pages of OAuth events; narrow since/until to see the rest.")
     return AppActivityList(
         items=rows,
         total=len(rows),
-        unknown_columns=UNKNOWN_COLUMNS,
-        notes=notes,
+        notes=notes or None,
         since=wrike_timestamp(start) if start else None,
         until=wrike_timestamp(stop) if stop else None,
         events_scanned=scanned,
@@ -431,8 +420,6 @@ def _app_row(state: _AppState, people: dict[str, Contact]) -> AppActivity:
     return AppActivity(
         name=state.name or state.client_id,
         client_id=state.client_id,
-        created_by=None,
-        permanent_access_token=None,
         authorized_users=users[:AUTHORIZED_USERS_SHOWN],
         authorized_users_truncated=True if len(users) > AUTHORIZED_USERS_SHOWN else None,
         authorized_user_count=len(authorized),
@@ -445,19 +432,21 @@ def _app_row(state: _AppState, people: dict[str, Contact]) -> AppActivity:
 # ---- list_audit_log ------------------------------------------------------------------------------------
 
 
-def _audit_item(event: AuditLogEvent, people: dict[str, Contact]) -> AuditEvent:
+def _audit_item(event: AuditLogEvent, people: dict[str, Contact], detail: Detail) -> AuditEvent:
     contact = people.get(event.user_id) if event.user_id else None
-    return AuditEvent(
+    item = AuditEvent(
         id=event.id,
         date=_when(event),
         operation=event.operation,
         user=Ref(id=event.user_id, name=_name(contact.name) if contact else None) if event.user_id else None,
-        user_email=_name(event.user_email),
         object_type=_name(event.object_type),
         object=Ref(id=event.object_id, name=_name(event.object_name)) if event.object_id else None,
-        ip_address=_name(event.ip_address),
-        details=_clean_details(event.details) if event.details else None,
     )
+    if detail == "full":
+        item.user_email = _name(event.user_email)
+        item.ip_address = _name(event.ip_address)
+        item.details = _clean_details(event.details) if event.details else None
+    return item
 
 
 IdArg = Annotated[str, Field(min_length=1, max_length=100)]
@@ -507,6 +496,7 @@ async def list_audit_log(
     since: SinceArg = None,
     until: UntilArg = None,
     limit: Annotated[int, Field(ge=1, le=1000, description="events per call")] = 100,
+    detail: Annotated[Detail, detail_arg("email, IP address, details")] = "concise",
     cursor: Annotated[
         str | None,
         Field(
@@ -562,7 +552,7 @@ async def list_audit_log(
         ) from exc
     people = _people_index(await deps.resolver.contacts())
     return AuditLogPage(
-        items=[_audit_item(event, people) for event in found],
+        items=[_audit_item(event, people, detail) for event in found],
         next_cursor=page_cursor(next_position, None, q=query) if next_position else None,
         total=total,
         notes=[unknown_operation_note(name) for name in unknown] or None,

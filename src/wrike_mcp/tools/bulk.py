@@ -313,10 +313,14 @@ async def select_tasks(
     assert where is not None
     query = await task_query(deps, where)
     path, params = await task_request(deps, query)
-    size = TEXT_SEARCH_PAGE if query.words else MAX_TASKS + 1
+    size = TEXT_SEARCH_PAGE if query.filters_locally else MAX_TASKS + 1
     scan = await scan_task_pages(ctx, deps, path, params, query, PagePosition(None, 0, size), MAX_TASKS + 1)
     if len(scan.items) > MAX_TASKS or scan.next is not None:
-        many = f"{scan.total} tasks" if scan.total and not query.words else f"more than {MAX_TASKS} tasks"
+        many = (
+            f"{scan.total} tasks"
+            if scan.total and not query.filters_locally
+            else f"more than {MAX_TASKS} tasks"
+        )
         raise ToolError(
             f"the filters select {many}; a bulk update takes at most {MAX_TASKS}: narrow the filters "
             "(folder, status, assignee, dates) and nothing was changed"

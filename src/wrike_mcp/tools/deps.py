@@ -58,15 +58,20 @@ class WrikeContext:
         return dataclasses.replace(self, client=client, given_resolver=self.resolver.bound(client))
 
 
-async def today(deps: WrikeContext) -> date:
-    """Today for the user: the date in their Wrike time zone (the `timezone` of `me`), UTC when Wrike names
-    none this machine knows. Every due, overdue and relative date counts from it, never from the server's
-    clock zone."""
+async def user_zone(deps: WrikeContext) -> tuple[str, tzinfo]:
+    """The user's Wrike time zone (the `timezone` of `me`): its name and the zone; UTC when Wrike names none
+    this machine knows."""
     name = (await deps.resolver.me()).timezone
     try:
-        zone: tzinfo = ZoneInfo(name) if name else UTC
+        return (name, ZoneInfo(name)) if name else ("UTC", UTC)
     except (ZoneInfoNotFoundError, ValueError):
-        zone = UTC
+        return "UTC", UTC
+
+
+async def today(deps: WrikeContext) -> date:
+    """Today for the user: the date in their Wrike time zone. Every due, overdue and relative date counts
+    from it, never from the server's clock zone."""
+    _, zone = await user_zone(deps)
     return datetime.now(zone).date()
 
 

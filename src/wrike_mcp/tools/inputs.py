@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, TypeGuard
+from typing import Annotated, Any, Literal, TypeGuard
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
@@ -183,6 +183,18 @@ def text_to_html(text: str) -> str:
 def check_status(status: str | None) -> None:
     if status is not None and not status.strip():
         raise ToolError("status is empty: give a status group or a custom status name, or omit it")
+
+
+# ---- detail ---------------------------------------------------------------------------------------------------
+# Lists that cost many tokens answer concisely by default: ids and essentials; `full` adds what a model can
+# otherwise ask for later (permalinks, paths, emails). Each tool says in its parameter what full adds.
+
+Detail = Literal["concise", "full"]
+
+
+def detail_arg(full_adds: str) -> Any:
+    """The `detail` parameter's Field: the same wording on every tool, with what `full` adds there."""
+    return Field(description=f"full: also {full_adds}")
 
 
 # ---- list cursors ----------------------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
-"""Reading a list Wrike pages (`nextPageToken`) until enough items are found: the one page scanner."""
+"""Reading a list Wrike pages (`nextPageToken`) until enough items are found: the one page scanner; and
+reading independent things together."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+import anyio
 
 from wrike_mcp.tools.inputs import PagePosition
 from wrike_mcp.wrike.pagination import Page
@@ -18,6 +21,10 @@ class Scan(Generic[Item]):
     next: PagePosition | None  # where the list goes on; None when it was read to its end
     total: int | None  # Wrike's count of the whole list, when it gave one
     pages: int  # pages read
+    # Items `keep` accepts in the rest of the last page read, past `next` (read already, not returned): with
+    # `tail_ends` (that page was the list's last) the matches still to come are exactly these.
+    tail: int = 0
+    tail_ends: bool = False
 
 
 async def scan_pages(
@@ -53,7 +60,8 @@ async def scan_pages(
                 found.append(item)
         if len(found) >= want:
             if used < len(page.items):
-                return Scan(found, PagePosition(token, used, size), total, pages)
+                tail = sum(1 for item in page.items[used:] if keep(item))
+                return Scan(found, PagePosition(token, used, size), total, pages, tail, page.is_last)
             if not page.is_last:
                 return Scan(found, PagePosition(page.next_page_token, 0, size), total, pages)
             return Scan(found, None, total, pages)
@@ -64,3 +72,26 @@ async def scan_pages(
             return Scan(found, PagePosition(token, 0, size), total, pages)
         if on_page is not None:
             await on_page(pages, len(found))
+
+
+async def concurrently(*reads: Callable[[], Awaitable[Any]]) -> list[Any]:
+    """Run independent reads together (one round trip of waiting, not one each) and return their results
+    in order. The first failure is raised as itself, the other reads cancelled."""
+    results: list[Any] = [None] * len(reads)
+    if len(reads) == 1:
+        results[0] = await reads[0]()
+        return results
+
+    async def run(index: int) -> None:
+        results[index] = await reads[index]()
+
+    try:
+        async with anyio.create_task_group() as group:
+            for index in range(len(reads)):
+                group.start_soon(run, index)
+    except BaseExceptionGroup as failures:
+        first = failures.exceptions[0]
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
+    return results

@@ -20,6 +20,7 @@ from wrike_mcp.tools.custom_fields import (
 )
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.tools.inputs import (
+    Detail,
     wrike_timestamp,
 )
 from wrike_mcp.tools.output import (
@@ -172,15 +173,6 @@ class TaskItem(Model):
     in_recycle_bin: bool | None = None
 
 
-class TaskList(Model):
-    items: list[TaskItem]
-    total: int | None = Field(
-        default=None,
-        description="number of matching tasks; absent when unknown (title words matched over several pages)",
-    )
-    next_cursor: str | None = Field(default=None, description="more results exist: pass it back as `cursor`")
-
-
 async def task_items(deps: WrikeContext, tasks: Sequence[Task]) -> list[TaskItem]:
     """Tasks → compact items, names resolved with one contact lookup for the whole list."""
     names = await names_of(deps, [ident for task in tasks for ident in task.responsible_ids])
@@ -205,6 +197,68 @@ async def task_items(deps: WrikeContext, tasks: Sequence[Task]) -> list[TaskItem
             )
         )
     return items
+
+
+class TaskBrief(Model):
+    """A task in a concise list: names and paths once, in the list's `people`, `folders` and `statuses`."""
+
+    id: str
+    title: str = ""
+    status: str | None = Field(default=None, description="custom status (its group in `statuses`) or group")
+    importance: str | None = Field(default=None, description="High or Low (absent: Normal)")
+    due: str | None = Field(default=None, description="YYYY-MM-DD")
+    assignees: list[str] = Field(default_factory=list, description="contact ids (names in `people`)")
+    parents: list[str] = Field(default_factory=list, description="folder/project ids (paths in `folders`)")
+    subtask_of: list[str] = Field(default_factory=list, description="parent task ids, for a subtask")
+    in_recycle_bin: bool | None = None
+
+
+class TaskList(Model):
+    items: list[TaskItem | TaskBrief]
+    total: int | None = Field(default=None, description="number of matching tasks")
+    total_at_least: int | None = Field(
+        default=None, description="instead of total when counting stopped: at least this many match"
+    )
+    next_cursor: str | None = Field(default=None, description="more results exist: pass it back as `cursor`")
+    people: dict[str, str] | None = Field(default=None, description="concise: contact id → name")
+    folders: dict[str, str] | None = Field(default=None, description="concise: folder/project id → path")
+    statuses: dict[str, str] | None = Field(default=None, description="concise: custom status → its group")
+
+
+async def task_list(deps: WrikeContext, tasks: Sequence[Task], detail: Detail) -> TaskList:
+    """Tasks as a list answer: full items, or concise ones whose names, paths and status groups are given
+    once for the whole list (a third of a full item is its permalink and its parents' paths)."""
+    if detail == "full":
+        return TaskList(items=await task_items(deps, tasks))
+    names = await names_of(deps, [ident for task in tasks for ident in task.responsible_ids])
+    folders = await folder_refs(deps, [ident for task in tasks for ident in homes(task)])
+    tree = await deps.resolver.folder_tree()
+    items: list[TaskItem | TaskBrief] = []
+    groups: dict[str, str] = {}
+    for task in tasks:
+        custom = await status_name(deps, task.custom_status_id)
+        if custom and task.status and custom != task.status:
+            groups[custom] = task.status
+        dates = task.dates or TaskDates()
+        items.append(
+            TaskBrief(
+                id=task.id,
+                title=show_title(task.title),
+                status=custom or task.status,
+                importance=task.importance if task.importance != "Normal" else None,
+                due=day_of(dates.due),
+                assignees=list(dict.fromkeys(task.responsible_ids)),
+                parents=[ident for ident in dict.fromkeys(homes(task)) if ident not in tree.root_ids],
+                subtask_of=list(task.super_task_ids),
+                in_recycle_bin=in_recycle_bin(task),
+            )
+        )
+    return TaskList(
+        items=items,
+        people={ident: name for ident, name in names.items() if name} or None,
+        folders={ref.id: ref.name for ref in folders if ref.name} or None,
+        statuses=groups or None,
+    )
 
 
 class SubtaskItem(Model):

@@ -3,19 +3,20 @@ query, the Wrike request it makes and the page scan matching title words."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from wrike_mcp.tools.deps import WrikeContext, today
 from wrike_mcp.tools.inputs import (
     MAX_DATE,
     MAX_REF,
+    Detail,
     PagePosition,
     check_range,
     check_status,
@@ -26,7 +27,7 @@ from wrike_mcp.tools.inputs import (
     wrike_range,
 )
 from wrike_mcp.tools.pages import Scan, scan_pages
-from wrike_mcp.tools.render import LIST_FIELDS, TaskList, task_items
+from wrike_mcp.tools.render import LIST_FIELDS, TaskList, task_list
 from wrike_mcp.wrike.errors import InvalidParameter, ReferenceNotFound
 from wrike_mcp.wrike.models import Task
 from wrike_mcp.wrike.pagination import Page
@@ -59,17 +60,24 @@ SORT_FIELDS = {
 SearchText = Annotated[str | None, Field(max_length=MAX_SEARCH_TEXT, description="words in the title")]
 FolderFilter = Annotated[str | None, Field(max_length=MAX_REF, description="folder or project")]
 SpaceFilter = Annotated[str | None, Field(max_length=MAX_REF, description="space (instead of folder)")]
+StatusGroup = Literal["Active", "Completed", "Deferred", "Cancelled"]
+# A group or any custom status name: the enum shows the groups, the string takes a workflow's own names.
+StatusName = StatusGroup | Annotated[str, Field(min_length=1, max_length=200)]
+MAX_STATUSES = 20
+# Shown as a list (one schema, not three alternatives); a single name is taken as a list of one.
 StatusFilter = Annotated[
-    str | None,
-    Field(max_length=200, description="status group or custom status name (in any workflow)"),
+    list[StatusName] | None,
+    BeforeValidator(lambda value: [value] if isinstance(value, str) else value),
+    Field(description="status groups or custom status names (any workflow): any of them"),
 ]
 AssigneeFilter = Annotated[str | None, Field(max_length=MAX_REF, description="person")]
+UnassignedFilter = Annotated[bool, Field(description="only tasks without assignees")]
 AuthorFilter = Annotated[str | None, Field(max_length=MAX_REF, description="creator (person)")]
 ImportanceFilter = Annotated[Importance | None, Field(description="task importance")]
 DayFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")]
 OverdueFilter = Annotated[bool, Field(description="only Active tasks due before the user's today")]
 InstantFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="date or datetime")]
-SubtasksFilter = Annotated[bool, Field(description="also subtasks, not only top-level tasks")]
+SubtasksFilter = Annotated[bool, Field(description="false: top-level tasks only")]
 TypeFilter = Annotated[
     Literal["Planned", "Milestone", "Backlog"] | None,
     Field(description="Planned (dated), Milestone or Backlog (undated)"),
@@ -85,6 +93,7 @@ class TaskFilters(BaseModel):
     space: SpaceFilter = None
     status: StatusFilter = None
     assignee: AssigneeFilter = None
+    unassigned: UnassignedFilter = False
     author: AuthorFilter = None
     importance: ImportanceFilter = None
     due_after: DayFilter = None
@@ -92,8 +101,18 @@ class TaskFilters(BaseModel):
     overdue: OverdueFilter = False
     updated_after: InstantFilter = None
     updated_before: InstantFilter = None
-    include_subtasks: SubtasksFilter = False
+    include_subtasks: SubtasksFilter = True
     type: TypeFilter = None
+
+
+def status_list(status: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The statuses a filter names, as given (one or a list), duplicates dropped; ToolError for a blank one."""
+    given = [status] if isinstance(status, str) else list(status or [])
+    if len(given) > MAX_STATUSES:
+        raise ToolError(f"status lists {len(given)} statuses: give at most {MAX_STATUSES}")
+    for name in given:
+        check_status(name)
+    return tuple(dict.fromkeys(name.strip() for name in given))
 
 
 async def task_query(
@@ -104,13 +123,17 @@ async def task_query(
     f = filters
     if f.folder is not None and f.space is not None:
         raise ToolError("give either folder or space, not both (a folder already lies in one space)")
+    if f.assignee is not None and f.unassigned:
+        raise ToolError("give either assignee or unassigned=true, not both")
     words = one_line(f.text) if f.text is not None else None
     if f.text is not None and not words:
         raise ToolError("text is empty: give words the title contains, or omit text")
-    group = status_group(f.status) if f.status else None
-    if f.overdue and group and group != "Active":
-        raise ToolError(f"overdue means Active tasks, but status is {group}: drop one of the two")
-    check_status(f.status)
+    statuses = status_list(f.status)
+    groups = [group for name in statuses if (group := status_group(name))]
+    if f.overdue and statuses and len(groups) == len(statuses) and "Active" not in groups:
+        raise ToolError(
+            f"overdue means Active tasks, but status is {' or '.join(groups)}: drop one of the two"
+        )
     due_from = await parse_user_day(deps, f.due_after, "due_after")
     due_to = await parse_user_day(deps, f.due_before, "due_before")
     check_range(due_from, due_to, "due_after", "due_before")
@@ -122,9 +145,10 @@ async def task_query(
         due_to = min(due_to, last) if due_to else last
         check_range(due_from, due_to, "due_after", "due_before/overdue")
     return TaskQuery(
-        words=words, folder=f.folder, space=f.space, status=f.status, group=group, overdue=f.overdue,
-        assignee=f.assignee, author=f.author, importance=f.importance, due=(due_from, due_to),
-        updated=(updated_from, updated_to), subtasks=f.include_subtasks, type=f.type, sort=sort, order=order,
+        words=words, folder=f.folder, space=f.space, statuses=statuses, overdue=f.overdue,
+        assignee=f.assignee, unassigned=f.unassigned, author=f.author, importance=f.importance,
+        due=(due_from, due_to), updated=(updated_from, updated_to), subtasks=f.include_subtasks, type=f.type,
+        sort=sort, order=order,
     )  # fmt: skip
 
 
@@ -135,10 +159,10 @@ class TaskQuery:
     words: str | None
     folder: str | None
     space: str | None
-    status: str | None
-    group: str | None  # the status group `status` names, when it names one
+    statuses: tuple[str, ...]  # status groups and custom status names, any of them
     overdue: bool
     assignee: str | None
+    unassigned: bool
     author: str | None
     importance: str | None
     due: tuple[date | None, date | None]
@@ -151,6 +175,19 @@ class TaskQuery:
     @property
     def wanted_words(self) -> list[str]:
         return fold(self.words).split() if self.words else []
+
+    @property
+    def filters_locally(self) -> bool:
+        """Whether tasks are matched here, page by page (Wrike has no filter for title words in any order or
+        for tasks without assignees), so Wrike's count is not the number of matches."""
+        return bool(self.words) or self.unassigned
+
+    def matcher(self) -> Callable[[Task], bool]:
+        """The local match (title words, no assignee), its words folded once for all the pages."""
+        wanted, unassigned = self.wanted_words, self.unassigned
+        return lambda task: (
+            all(word in fold(task.title) for word in wanted) and not (unassigned and task.responsible_ids)
+        )
 
 
 async def task_request(deps: WrikeContext, query: TaskQuery) -> tuple[str, dict[str, Any]]:
@@ -167,24 +204,7 @@ async def task_request(deps: WrikeContext, query: TaskQuery) -> tuple[str, dict[
     elif query.space is not None:
         path = f"/spaces/{await deps.resolver.space_id(query.space)}/tasks"
         params["descendants"] = True
-    if query.status is not None and query.group is None:
-        matches = [
-            (status.id, status.group or "Active")
-            for _, status in statuses_named(query.status, await deps.resolver.task_workflows())
-        ]
-        if not matches:
-            raise ReferenceNotFound(
-                "status",
-                query.status,
-                "use Active, Completed, Deferred, Cancelled or a name from list_workflows",
-            )
-        if query.overdue and "Active" not in {group for _, group in matches}:
-            raise ToolError(
-                f"overdue means Active tasks, but status {quoted(query.status, 60)} is not an Active status"
-            )
-        params["customStatuses"] = [ident for ident, _ in matches]
-    if query.group or query.overdue:
-        params["status"] = query.group or "Active"
+    await add_status_filter(deps, query, params)
     if query.assignee is not None:
         params["responsibles"] = [await deps.resolver.person_id(query.assignee)]
     if query.author is not None:
@@ -209,6 +229,44 @@ async def task_request(deps: WrikeContext, query: TaskQuery) -> tuple[str, dict[
     return path, params
 
 
+async def add_status_filter(deps: WrikeContext, query: TaskQuery, params: dict[str, Any]) -> None:
+    """Wrike's `status` for status groups alone; otherwise `customStatuses`, a group standing for every custom
+    status of that group in the task workflows (Wrike combines the two filters with "and", not "or")."""
+    groups = [group for name in query.statuses if (group := status_group(name))]
+    if query.overdue:
+        groups = [group for group in groups if group == "Active"]
+    customs = [name for name in query.statuses if not status_group(name)]
+    if not customs:
+        if groups:
+            params["status"] = groups[0] if len(groups) == 1 else groups
+        elif query.overdue:
+            params["status"] = "Active"
+        return
+    workflows = await deps.resolver.task_workflows()
+    chosen: list[str] = []
+    for name in customs:
+        matches = [(status.id, status.group or "Active") for _, status in statuses_named(name, workflows)]
+        if not matches:
+            raise ReferenceNotFound(
+                "status",
+                name,
+                "use Active, Completed, Deferred, Cancelled or a name from list_workflows",
+            )
+        chosen += [ident for ident, group in matches if group == "Active" or not query.overdue]
+    chosen += [
+        status.id
+        for workflow in workflows
+        for status in workflow.custom_statuses
+        if (status.group or "Active") in groups
+    ]
+    if query.overdue and not chosen:
+        shown = " or ".join(quoted(name, 60) for name in customs)
+        raise ToolError(f"overdue means Active tasks, but status {shown} is not an Active status")
+    params["customStatuses"] = list(dict.fromkeys(chosen))
+    if query.overdue:
+        params["status"] = "Active"
+
+
 async def scan_tasks(
     ctx: Context[Any],
     deps: WrikeContext,
@@ -219,18 +277,23 @@ async def scan_tasks(
     limit: int,
     key: str,
     *,
-    continued: bool,
+    given: int = 0,
+    detail: Detail = "concise",
 ) -> TaskList:
     """One answer of a search: pages from `position` until `limit` tasks match; a continuation keeps the
-    page size it started with, so its skip count stays meaningful."""
+    page size it started with, so its skip count stays meaningful. `given`: matches earlier answers gave."""
     scan = await scan_task_pages(ctx, deps, path, params, query, position, limit)
-    # Wrike's total counts the other filters only: with title words it is not the number of matches,
-    # unless every task was looked at in this one answer.
-    total = scan.total if not query.words else None
-    if query.words and not continued and scan.next is None:
-        total = len(scan.items)
-    next_cursor = page_cursor(scan.next, key) if scan.next is not None else None
-    return TaskList(items=await task_items(deps, scan.items), total=total, next_cursor=next_cursor)
+    # Wrike's total counts its own filters only: with matching done here (title words, unassigned) the count
+    # is the matches given so far, exact once the list was read to its end.
+    seen = given + len(scan.items) + scan.tail
+    total, at_least = scan.total, None
+    if query.filters_locally or total is None:
+        total = seen if scan.next is None or scan.tail_ends else None
+        at_least = seen if total is None else None
+    next_cursor = page_cursor(scan.next, key, m=given + len(scan.items)) if scan.next is not None else None
+    answer = await task_list(deps, scan.items, detail)
+    answer.total, answer.total_at_least, answer.next_cursor = total, at_least, next_cursor
+    return answer
 
 
 async def scan_task_pages(
@@ -244,7 +307,6 @@ async def scan_task_pages(
 ) -> Scan[Task]:
     """The tasks of a search from `position` until `limit` match (at most SEARCH_MAX_PAGES pages), with
     progress notifications while several pages are read."""
-    wanted = query.wanted_words
 
     async def fetch(token: str | None) -> Page[Task]:
         try:
@@ -264,7 +326,7 @@ async def scan_task_pages(
         position,
         want=limit,
         max_pages=SEARCH_MAX_PAGES,
-        keep=lambda task: all(word in fold(task.title) for word in wanted),
+        keep=query.matcher(),
         on_page=progress,
     )
     if scan.pages > 1:

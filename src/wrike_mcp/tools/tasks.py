@@ -31,12 +31,14 @@ from wrike_mcp.tools.inputs import (
     MAX_REF,
     MAX_TEXT,
     MAX_TITLE,
+    Detail,
     Name,
     PagePosition,
     TaskRef,
     check_range,
     check_status,
     clean_title,
+    detail_arg,
     parse_day,
     query_key,
     read_page_cursor,
@@ -74,6 +76,7 @@ from wrike_mcp.tools.task_search import (
     SubtasksFilter,
     TaskFilters,
     TypeFilter,
+    UnassignedFilter,
     people_field,
     scan_tasks,
     task_query,
@@ -92,6 +95,7 @@ async def search_tasks(
     space: SpaceFilter = None,
     status: StatusFilter = None,
     assignee: AssigneeFilter = None,
+    unassigned: UnassignedFilter = False,
     author: AuthorFilter = None,
     importance: ImportanceFilter = None,
     due_after: DayFilter = None,
@@ -99,7 +103,7 @@ async def search_tasks(
     overdue: OverdueFilter = False,
     updated_after: InstantFilter = None,
     updated_before: InstantFilter = None,
-    include_subtasks: SubtasksFilter = False,
+    include_subtasks: SubtasksFilter = True,
     type: TypeFilter = None,
     sort: Annotated[
         Literal["due", "updated", "created", "importance", "title"] | None,
@@ -110,32 +114,33 @@ async def search_tasks(
         Field(description="default: asc for due and title, else desc"),
     ] = None,
     limit: Annotated[int, Field(ge=1, le=200, description="tasks per call")] = 50,
+    detail: Annotated[Detail, detail_arg("start dates, permalinks, names inline")] = "concise",
     cursor: Annotated[
         str | None,
         Field(max_length=MAX_CURSOR, description="from next_cursor"),
     ] = None,
 ) -> TaskList:
-    """Find tasks by title words, folder or space, status, people, importance, dates and type.
+    """Find tasks, subtasks included, by title words, place, statuses, people, importance, dates, type.
 
-    Items: id, title, status, importance, dates, assignees, parent folders, permalink.
+    Items: id, title, status, due, assignees, folders; total or total_at_least.
     """
     deps = wrike(ctx)
     filters = TaskFilters(
-        text=text, folder=folder, space=space, status=status, assignee=assignee, author=author,
-        importance=importance, due_after=due_after, due_before=due_before, overdue=overdue,
+        text=text, folder=folder, space=space, status=status, assignee=assignee, unassigned=unassigned,
+        author=author, importance=importance, due_after=due_after, due_before=due_before, overdue=overdue,
         updated_after=updated_after, updated_before=updated_before, include_subtasks=include_subtasks,
         type=type,
     )  # fmt: skip
     query = await task_query(deps, filters, sort=sort, order=order)
     key = query_key(**vars(query))
-    first_page = TEXT_SEARCH_PAGE if query.words else limit  # scanning for words reads bigger pages
-    position = (
-        read_page_cursor(cursor, key)[0] if cursor else PagePosition(token=None, skip=0, page_size=first_page)
-    )
+    first_page = TEXT_SEARCH_PAGE if query.filters_locally else limit  # matching here reads bigger pages
+    position, given = PagePosition(token=None, skip=0, page_size=first_page), 0
+    if cursor:
+        position, fields = read_page_cursor(cursor, key)
+        counted = fields.get("m")
+        given = counted if isinstance(counted, int) and counted >= 0 else 0
     path, params = await task_request(deps, query)
-    return await scan_tasks(
-        ctx, deps, path, params, query, position, limit, key, continued=cursor is not None
-    )
+    return await scan_tasks(ctx, deps, path, params, query, position, limit, key, given=given, detail=detail)
 
 
 @wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Get task details")

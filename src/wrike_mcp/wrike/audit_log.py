@@ -6,6 +6,8 @@ the client and the emulator know one list, and the sandbox still depends on noth
 
 from __future__ import annotations
 
+AUDIT_LOG_PATH = "/audit_log"
+
 # GET /audit_log `operations`, as Wrike's OpenAPI description ver154 (2026) lists them; sorted. The 2020
 # reference knew 116 of them. Wrike adds names over time, so a name missing here is not proof it is wrong.
 AUDIT_OPERATIONS: tuple[str, ...] = (
