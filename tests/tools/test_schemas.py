@@ -13,15 +13,28 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from mcp import Client
 from mcp.types import Tool
 
 from wrike_mcp.server import WrikeMCPServer
+from wrike_mcp.tools.inputs import (
+    DATE_PHRASE,
+    FOLDER_PHRASE,
+    FOLDERS_PHRASE,
+    INSTANT_PHRASE,
+    PEOPLE_PHRASE,
+    PERSON_PHRASE,
+    SPACE_PHRASE,
+    TASK_PHRASE,
+    TASKS_PHRASE,
+    StatusGroup,
+)
 from wrike_mcp.tools.registry import (
     META_SCOPES,
     META_TOOLSET,
@@ -30,6 +43,7 @@ from wrike_mcp.tools.registry import (
     declared_spec,
     result_schema,
 )
+from wrike_mcp.wrike.models import STATUS_GROUPS
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 GRANTS_FILE = SNAPSHOTS / "_tool_names_by_grant.json"
@@ -261,3 +275,99 @@ async def test_output_schemas_are_published_on_request(make_server: Callable[...
         # results still validate against the published schema
         result = await client.call_tool("search_tasks", {"folder": "Q3 Launch", "limit": 3})
         assert not result.is_error and result.structured_content
+
+
+# ---- every reference and date parameter stands on its own ------------------------------------------------
+# A model often never sees the server's instructions: a parameter taking a reference says in its own
+# description what it accepts, in the one phrase of its kind (tools/inputs.py), and a date says its format.
+
+TASK = (TASK_PHRASE,)
+FOLDER = (FOLDER_PHRASE,)
+PERSON = (PERSON_PHRASE,)
+PEOPLE = (PEOPLE_PHRASE,)
+REFERENCE_PHRASES: dict[str, tuple[str, ...]] = {
+    "task": TASK,
+    "parent_task": TASK,
+    "predecessor": TASK,
+    "successor": TASK,
+    "tasks": (TASKS_PHRASE,),
+    "folder": FOLDER,
+    "project": FOLDER,
+    "within": FOLDER,
+    "parent": FOLDER,
+    "place": FOLDER,
+    "add_parents": (FOLDERS_PHRASE,),
+    "remove_parents": (FOLDERS_PHRASE,),
+    "space": (SPACE_PHRASE,),
+    "person": PERSON,
+    "assignee": PERSON,
+    "author": PERSON,
+    "owner": PERSON,
+    "approver": PERSON,
+    "pending_approver": PERSON,
+    "assignees": PEOPLE,
+    "add_assignees": PEOPLE,
+    "remove_assignees": PEOPLE,
+    "owners": PEOPLE,
+    "add_owners": PEOPLE,
+    "remove_owners": PEOPLE,
+    "followers": PEOPLE,
+    "add_followers": PEOPLE,
+    "approvers": PEOPLE,
+    "users": PEOPLE,
+}
+# Where a place may also be a space or a task, the description says so in that kind's phrase as well.
+ALSO: dict[tuple[str, str], tuple[str, ...]] = {
+    ("create_folder", "parent"): (SPACE_PHRASE,),
+    ("create_project", "parent"): (SPACE_PHRASE,),
+    ("list_folders", "parent"): (SPACE_PHRASE,),
+    ("list_projects", "within"): (SPACE_PHRASE,),
+    ("whats_changed", "place"): (SPACE_PHRASE,),
+    ("launch_blueprint", "parent"): (TASK_PHRASE,),
+}
+DATE_NAME = re.compile(r"(^|_)(date|since|until|after|before|from|to)$")
+DATE_FORMATS = (DATE_PHRASE, INSTANT_PHRASE, "YYYY-MM-DD")
+
+
+def parameters(schema: dict[str, Any], where: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(where, name, schema) of every property, nested objects ($defs: bulk_update_tasks' `where`) too."""
+    found = [(where, name, prop) for name, prop in (schema.get("properties") or {}).items()]
+    for name, sub in (schema.get("$defs") or {}).items():
+        found += parameters(sub, f"{where}.$defs.{name}")
+    return found
+
+
+def is_string(schema: dict[str, Any]) -> bool:
+    if schema.get("type") == "string":
+        return True
+    items = schema.get("items")
+    return isinstance(items, dict) and items.get("type") == "string"
+
+
+def missing_phrases(tools: list[Tool]) -> list[str]:
+    """A line per reference parameter lacking its phrase and per date parameter not saying its format."""
+    problems = []
+    for tool in tools:
+        for where, name, prop in parameters(tool.input_schema, tool.name):
+            description = prop.get("description", "")
+            wanted = REFERENCE_PHRASES.get(name, ()) + ALSO.get((tool.name, name), ())
+            problems += [
+                f"{where}.{name}: lacks {phrase!r}" for phrase in wanted if phrase not in description
+            ]
+            if DATE_NAME.search(name) and is_string(prop) and not any(f in description for f in DATE_FORMATS):
+                problems.append(f"{where}.{name}: a date without its format")
+    return problems
+
+
+async def test_every_reference_and_date_parameter_says_what_it_takes(mcp: Client) -> None:
+    tools = (await mcp.list_tools()).tools
+    assert missing_phrases(tools) == []
+    # the check bites: the same list with one phrase taken out is caught
+    get_task = next(tool for tool in tools if tool.name == "get_task")
+    crippled = get_task.model_copy(deep=True)
+    crippled.input_schema["properties"]["task"]["description"] = "the task"
+    assert missing_phrases([crippled]) == ["get_task.task: lacks 'task: title, permalink or id'"]
+
+
+def test_the_status_enum_is_wrikes_four_groups() -> None:
+    assert get_args(StatusGroup) == STATUS_GROUPS

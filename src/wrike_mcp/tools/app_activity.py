@@ -25,8 +25,11 @@ from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import (
     BAD_CURSOR,
+    INSTANT_PHRASE,
     OTHER_QUERY,
+    PEOPLE_PHRASE,
     PagePosition,
+    checked_together,
     page_cursor,
     parse_instant,
     read_page_cursor,
@@ -75,7 +78,7 @@ SinceArg = Annotated[
     Field(
         default=None,
         max_length=40,
-        description="date (from its start) or datetime",
+        description=f"{INSTANT_PHRASE}; a date from its start",
     ),
 ]
 UntilArg = Annotated[
@@ -83,7 +86,7 @@ UntilArg = Annotated[
     Field(
         default=None,
         max_length=40,
-        description="date (to its end) or datetime",
+        description=f"{INSTANT_PHRASE}; a date to its end",
     ),
 ]
 
@@ -235,22 +238,28 @@ def check_object_type(object_type: str | None) -> str | None:
     return name
 
 
+OBJECT_FILTER_RULES = (
+    "Wrike's rules: object_ids needs object_type; object_type needs operations and since or until"
+)
+
+
 def check_object_filters(
     object_type: str | None, object_ids: Sequence[str] | None, operations: Sequence[str] | None, dated: bool
 ) -> None:
     """Wrike's rules (API description ver154): objectType needs operations and eventDate; objectIds needs
-    objectType. Said up front, with the operations that go with the type, rather than as Wrike's 400."""
+    objectType. Said up front, all of them at once with what is missing, rather than as Wrike's 400 or one
+    refusal per rule."""
+    missing = []
     if object_ids and object_type is None:
-        raise ToolError("object_ids needs object_type too (Wrike filters ids within one object type)")
-    if object_type is None:
-        return
-    if not operations:
-        related = [name for name in AUDIT_OPERATIONS if object_type in name][:4] or ["TaskCreated"]
-        raise ToolError(
-            f"object_type needs operations too (Wrike's rule), e.g. operations=[{', '.join(related)}]"
-        )
-    if not dated:
-        raise ToolError("object_type needs since or until too (Wrike's rule: a date range with object types)")
+        missing.append("object_type")
+    if object_type is not None and not operations:
+        kind = _OBJECT_TYPES_BY_FOLD.get(object_type.strip().casefold(), object_type)
+        related = [name for name in AUDIT_OPERATIONS if kind in name][:4] or ["TaskCreated"]
+        missing.append(f"operations (e.g. [{', '.join(related)}])")
+    if object_type is not None and not dated:
+        missing.append("since or until")
+    if missing:
+        raise ToolError(f"add {' and '.join(missing)}. {OBJECT_FILTER_RULES}")
 
 
 def _when(event: AuditLogEvent) -> str | None:
@@ -482,7 +491,7 @@ async def list_audit_log(
         Field(
             default=None,
             max_length=AUDIT_FILTER_MAX_IDS,
-            description="only events by these people",
+            description=f"events by these {PEOPLE_PHRASE}",
         ),
     ] = None,
     object_type: Annotated[
@@ -490,10 +499,9 @@ async def list_audit_log(
         Field(
             default=None,
             max_length=60,
-            description=(
-                "only on this kind: Task, Folder, Project, Comment, Attachment, User, Oauth2Client, … "
-                "(Wrike's 27); needs operations and since/until"
-            ),
+            # an enum in the schema; any case is accepted (check_object_type)
+            json_schema_extra={"enum": list(AUDIT_OBJECT_TYPES)},
+            description="only on this kind; needs operations and since/until",
         ),
     ] = None,
     object_ids: Annotated[
@@ -520,11 +528,14 @@ async def list_audit_log(
 
     One task's history: object_type=Task, object_ids=[its id], operations and since. Admins only.
     """
-    ops = check_operations(operations)
-    kind = check_object_type(object_type)
-    start, stop = date_range(since, until)
-    if cursor is None:
-        check_object_filters(kind, object_ids, ops, dated=start is not None or stop is not None)
+    dated = since is not None or until is not None
+    ops, kind, (start, stop), _ = checked_together(
+        lambda: check_operations(operations),
+        lambda: check_object_type(object_type),
+        lambda: date_range(since, until),
+        # a cursor carries the filters it was made with
+        lambda: cursor is None and check_object_filters(object_type, object_ids, operations, dated),
+    )
     deps = wrike(ctx)
     query: dict[str, Any] = {
         "operations": ops,

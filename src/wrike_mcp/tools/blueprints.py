@@ -20,7 +20,17 @@ from pydantic import Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
-from wrike_mcp.tools.inputs import MAX_DATE, MAX_REF, MAX_TITLE, clean_title, parse_user_day
+from wrike_mcp.tools.inputs import (
+    DATE_PHRASE,
+    FOLDER_PHRASE,
+    MAX_DATE,
+    MAX_REF,
+    MAX_TITLE,
+    SPACE_PHRASE,
+    TASK_PHRASE,
+    clean_title,
+    parse_user_day,
+)
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import folder_refs, homes
@@ -108,7 +118,7 @@ async def list_blueprints(
     kind: Annotated[
         BlueprintKind | None, Field(description="folder (folders and projects) or task; default both")
     ] = None,
-    space: Annotated[str | None, Field(max_length=MAX_REF, description="only this space's")] = None,
+    space: Annotated[str | None, Field(max_length=MAX_REF, description=f"only this {SPACE_PHRASE}")] = None,
 ) -> BlueprintList:
     """Blueprints (templates) to launch with launch_blueprint: account-level and space-level ones."""
     deps = wrike(ctx)
@@ -284,12 +294,12 @@ async def launch_blueprint(
         Field(
             min_length=1,
             max_length=MAX_REF,
-            description="folder or project; for a task blueprint also a task",
+            description=f"{FOLDER_PHRASE}; for a task blueprint also a {TASK_PHRASE}",
         ),
     ],
     title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="the new item's title")],
     reschedule_date: Annotated[
-        str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD: shift the blueprint's dates")
+        str | None, Field(max_length=MAX_DATE, description=f"shift the dates to: {DATE_PHRASE}")
     ] = None,
     reschedule_mode: Annotated[
         Literal["Start", "End"] | None, Field(description="the date is the first (Start) or last (End) day")

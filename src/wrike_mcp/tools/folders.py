@@ -18,6 +18,7 @@ from wrike_mcp.tools.deps import wrike
 from wrike_mcp.tools.inputs import (
     MAX_REF,
     MAX_TITLE,
+    PLACE_PHRASE,
     FolderRef,
     clean_title,
     page_slice,
@@ -135,7 +136,7 @@ async def list_folders(
         str | None,
         Field(
             max_length=MAX_REF,
-            description="space, folder or project; omit for the top level (spaces)",
+            description=f"{PLACE_PHRASE}; omit for the top (spaces)",
         ),
     ] = None,
     depth: Annotated[int, Field(ge=1, le=3, description="levels below parent")] = 1,

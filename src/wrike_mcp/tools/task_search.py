@@ -14,8 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from wrike_mcp.tools.deps import WrikeContext, today
 from wrike_mcp.tools.inputs import (
+    DATE_PHRASE,
+    FOLDER_PHRASE,
     MAX_DATE,
     MAX_REF,
+    PERSON_PHRASE,
+    SPACE_PHRASE,
     PagePosition,
     check_range,
     check_status,
@@ -57,18 +61,20 @@ SORT_FIELDS = {
 
 # The filters of search_tasks, one definition each: bulk_update_tasks selects tasks by the same ones.
 SearchText = Annotated[str | None, Field(max_length=MAX_SEARCH_TEXT, description="words in the title")]
-FolderFilter = Annotated[str | None, Field(max_length=MAX_REF, description="folder or project")]
-SpaceFilter = Annotated[str | None, Field(max_length=MAX_REF, description="space (instead of folder)")]
+FolderFilter = Annotated[str | None, Field(max_length=MAX_REF, description=FOLDER_PHRASE)]
+SpaceFilter = Annotated[
+    str | None, Field(max_length=MAX_REF, description=f"instead of folder; {SPACE_PHRASE}")
+]
 StatusFilter = Annotated[
     str | None,
     Field(max_length=200, description="status group or custom status name (in any workflow)"),
 ]
-AssigneeFilter = Annotated[str | None, Field(max_length=MAX_REF, description="person")]
-AuthorFilter = Annotated[str | None, Field(max_length=MAX_REF, description="creator (person)")]
+AssigneeFilter = Annotated[str | None, Field(max_length=MAX_REF, description=PERSON_PHRASE)]
+AuthorFilter = Annotated[str | None, Field(max_length=MAX_REF, description=f"creator; {PERSON_PHRASE}")]
 ImportanceFilter = Annotated[Importance | None, Field(description="task importance")]
-DayFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")]
+DayFilter = Annotated[str | None, Field(max_length=MAX_DATE, description=DATE_PHRASE)]
 OverdueFilter = Annotated[bool, Field(description="only Active tasks due before the user's today")]
-InstantFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="date or datetime")]
+InstantFilter = Annotated[str | None, Field(max_length=MAX_DATE, description=DATE_PHRASE)]
 SubtasksFilter = Annotated[bool, Field(description="also subtasks, not only top-level tasks")]
 TypeFilter = Annotated[
     Literal["Planned", "Milestone", "Backlog"] | None,
