@@ -347,8 +347,7 @@ async def list_app_activity(
     until: UntilArg = None,
 ) -> AppActivityList:
     """Wrike's "App activity" panel from the audit log's OAuth events: per API app, name, client id,
-    authorized users, last OAuth activity. created_by and permanent_access_token are null (the API cannot
-    tell); since/until narrow the log read, and the users authorized then. Admins only.
+    authorized users, last OAuth activity. Admins only; single events: list_audit_log.
     """
     start, stop = date_range(since, until)
     if app is not None and not app.strip():
@@ -481,8 +480,7 @@ async def list_audit_log(
             default=None,
             max_length=50,
             description=(
-                "Wrike's names, e.g. TaskCreated, TaskDeleted, TaskStatusChanged, AttachDownloaded, "
-                "UserLoggedIn, Oauth2AccessGranted (157 known; others are sent as given)"
+                "Wrike's names, e.g. TaskCreated, TaskStatusChanged, UserLoggedIn, Oauth2AccessGranted"
             ),
         ),
     ] = None,
@@ -528,13 +526,16 @@ async def list_audit_log(
 
     One task's history: object_type=Task, object_ids=[its id], operations and since. Admins only.
     """
-    dated = since is not None or until is not None
+
+    def rules() -> None:
+        if cursor is None:  # a cursor carries the filters it was made with
+            check_object_filters(object_type, object_ids, operations, since is not None or until is not None)
+
     ops, kind, (start, stop), _ = checked_together(
         lambda: check_operations(operations),
         lambda: check_object_type(object_type),
         lambda: date_range(since, until),
-        # a cursor carries the filters it was made with
-        lambda: cursor is None and check_object_filters(object_type, object_ids, operations, dated),
+        rules,
     )
     deps = wrike(ctx)
     query: dict[str, Any] = {

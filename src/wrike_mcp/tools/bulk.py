@@ -476,9 +476,9 @@ async def bulk_update_tasks(
     dry_run: Annotated[bool, Field(description="true: preview only")] = True,
     preview_token: Annotated[str | None, Field(max_length=MAX_CURSOR, description="to apply")] = None,
 ) -> BulkResult:
-    """Apply one change to up to 100 tasks, given as references or selected by filters.
+    """Apply one change to up to 100 tasks, named or selected by filters (one task: update_task).
 
-    First a preview (before → after per task, no writes) with a preview_token; then the same arguments with
+    First a preview (before → after, no writes) with a preview_token; then the same arguments with
     dry_run=false and the token. Refused if the tasks changed meanwhile.
     """
     deps = wrike(ctx)

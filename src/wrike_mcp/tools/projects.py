@@ -145,10 +145,7 @@ async def list_projects(
     limit: Annotated[int, Field(ge=1, le=200, description="projects per page")] = 50,
     cursor: Annotated[str | None, Field(max_length=200, description="from next_cursor")] = None,
 ) -> ProjectList:
-    """Find projects by place, status, owner, title words, start/end dates or last update; sorted by path.
-
-    Items: id, title, path, status, owners, start/end dates.
-    """
+    """Find projects by place, status, owner, title words, start/end dates or last update; sorted by path."""
     deps = wrike(ctx)
     starts = project_dates(start_from, start_to, "start_from", "start_to")
     ends = project_dates(end_from, end_to, "end_from", "end_to")

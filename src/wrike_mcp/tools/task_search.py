@@ -34,7 +34,7 @@ from wrike_mcp.tools.render import LIST_FIELDS, TaskList, task_items
 from wrike_mcp.wrike.errors import InvalidParameter, ReferenceNotFound
 from wrike_mcp.wrike.models import Task
 from wrike_mcp.wrike.pagination import Page
-from wrike_mcp.wrike.rules import last_overdue_day, status_group, statuses_named
+from wrike_mcp.wrike.rules import last_overdue_day, status_group, status_names, statuses_named
 from wrike_mcp.wrike.text import fold, one_line, quoted
 
 MAX_SEARCH_TEXT = 500
@@ -180,9 +180,7 @@ async def task_request(deps: WrikeContext, query: TaskQuery) -> tuple[str, dict[
         ]
         if not matches:
             raise ReferenceNotFound(
-                "status",
-                query.status,
-                "use Active, Completed, Deferred, Cancelled or a name from list_workflows",
+                "status", query.status, status_names(await deps.resolver.task_workflows())
             )
         if query.overdue and "Active" not in {group for _, group in matches}:
             raise ToolError(

@@ -181,7 +181,7 @@ async def create_task(
     ] = None,
     custom_fields: CustomFieldsInput = None,
 ) -> TaskItem:
-    """Create a task in a folder or project, or as a subtask; returns it with id and permalink.
+    """Create a task in a folder or project, or as a subtask.
 
     Without dates it is a Backlog task; with only a due date it starts that day.
     """
@@ -258,9 +258,8 @@ async def update_task(
     custom_fields: CustomFieldsInput = None,
     restore: Annotated[bool, Field(description="restore it from the Recycle Bin")] = False,
 ) -> TaskItem:
-    """Change a task's title, description, status, importance, dates, people, folders or custom fields.
-
-    Also restores a deleted task, which is found only by id or permalink.
+    """Change one task's title, description, status, importance, dates, people, folders or custom fields,
+    or restore it (deleted: by id or permalink). Many tasks at once: bulk_update_tasks.
     """
     deps = wrike(ctx)
     if clear_dates and (start_date or due_date):

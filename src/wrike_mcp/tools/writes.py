@@ -25,7 +25,7 @@ NewParent = Annotated[
     Field(
         min_length=1,
         max_length=MAX_REF,
-        description=f"where: {PLACE_PHRASE}",
+        description=PLACE_PHRASE,
     ),
 ]
 NewDescription = Annotated[str | None, Field(max_length=MAX_TEXT, description="plain text")]
