@@ -239,7 +239,7 @@ def check_object_type(object_type: str | None) -> str | None:
 
 
 OBJECT_FILTER_RULES = (
-    "Wrike's rules: object_ids needs object_type; object_type needs operations and since or until"
+    "object_ids needs object_type, and object_type needs operations and since or until (Wrike's rules)"
 )
 
 
@@ -255,11 +255,11 @@ def check_object_filters(
     if object_type is not None and not operations:
         kind = _OBJECT_TYPES_BY_FOLD.get(object_type.strip().casefold(), object_type)
         related = [name for name in AUDIT_OPERATIONS if kind in name][:4] or ["TaskCreated"]
-        missing.append(f"operations (e.g. [{', '.join(related)}])")
+        missing.append(f"operations (e.g. operations=[{', '.join(related)}])")
     if object_type is not None and not dated:
         missing.append("since or until")
     if missing:
-        raise ToolError(f"add {' and '.join(missing)}. {OBJECT_FILTER_RULES}")
+        raise ToolError(f"add {' and '.join(missing)}: {OBJECT_FILTER_RULES}")
 
 
 def _when(event: AuditLogEvent) -> str | None:
