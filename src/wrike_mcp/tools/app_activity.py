@@ -569,8 +569,8 @@ async def list_audit_log(
         )
         # Wrike may not know a name wrike-mcp does not know either: its refusal then gets the suggestions.
         raise ToolError(
-            f"Wrike rejected the request ({' '.join(exc.description.split())[:80]}); "
-            f"operations not in wrike-mcp's list: {hints}"
+            f"operations unknown to wrike-mcp ({hints}) and Wrike rejected the request: "
+            f"{' '.join(exc.description.split())[:80]}"
         ) from exc
     people = _people_index(await deps.resolver.contacts())
     return AuditLogPage(

@@ -105,7 +105,7 @@ def fit_first_line(message: str, tool: str) -> str:
         return message
     split = budget
     for mark in BREAKS:
-        end = first.rfind(mark, budget // 3, budget + 1)
+        end = first.rfind(mark, budget // 2, budget + 1)  # a break keeps at least half the line
         if end > 0:
             split = end + len(mark.strip())  # the break keeps its punctuation
             break
