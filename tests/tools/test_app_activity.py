@@ -17,9 +17,11 @@ from tests.tools.tool_helpers import (
     call,
     call_error,
     error_text,
-    failure as full_failure,
     own_task_client,
     requests_log,
+)
+from tests.tools.tool_helpers import (
+    failure as full_failure,
 )
 from wrike_mcp.config import Settings
 from wrike_mcp.server import WrikeMCPServer, create_server
@@ -541,7 +543,9 @@ async def test_object_type_and_ids_filter(mcp: Client, sandbox_http: httpx.Async
 async def test_audit_log_states_its_rules_together_at_the_first_refusal(
     mcp: Client, sandbox_http: httpx.AsyncClient
 ) -> None:
-    rules = "object_ids needs object_type, and object_type needs operations and since or until (Wrike's rules)"
+    rules = (
+        "object_ids needs object_type, and object_type needs operations and since or until (Wrike's rules)"
+    )
     first, text = await full_failure(mcp, "list_audit_log", object_type="comment")
     assert first == (
         "Error executing tool list_audit_log: add operations (e.g. operations=[TaskCommentChanged, TaskCommentDeleted]) and since or until:"
@@ -549,6 +553,8 @@ async def test_audit_log_states_its_rules_together_at_the_first_refusal(
     assert text.splitlines()[1] == rules
     # a bad value and a broken rule are refused in one answer, not one call each
     first, text = await full_failure(mcp, "list_audit_log", object_type="Tsk", since="2026-04-31")
-    assert first.startswith("Error executing tool list_audit_log: unknown object_type 'Tsk': did you mean Task?; since '2026-04-31'")
+    assert first.startswith(
+        "Error executing tool list_audit_log: unknown object_type 'Tsk': did you mean Task?; since '2026-04-31'"
+    )
     assert "add operations" in text and rules in " ".join(text.split())
     assert await wrike_requests(sandbox_http) == 0

@@ -30,6 +30,7 @@ from wrike_mcp.tools.inputs import (
     INSTANT_PHRASE,
     PEOPLE_PHRASE,
     PERSON_PHRASE,
+    PLACE_PHRASE,
     SPACE_PHRASE,
     TASK_PHRASE,
     TASKS_PHRASE,
@@ -64,10 +65,12 @@ WRITE_KINDS = {"create_", "update_", "delete_", "add_", "log_"}
 
 # `tools/list` of the full server (allow_delete=True), in estimated tokens (compact JSON bytes / 4). Every
 # conversation of every user pays it before the first word, so it is a headline figure: raise it only
-# deliberately. Issue 12's ceiling (for `wrike-mcp serve` as it starts by default, without delete_task) holds
-# here for the full server too. The reference conventions (ids, paths, people, statuses, dates, cursors) live
-# once in the server's instructions; length limits are enforced but not published (tools/schemas.py).
-TOKEN_BUDGET = 7_500
+# deliberately. Issue 12's ceiling is 7,500 for the list `wrike-mcp serve` offers by default. Since issue 24
+# every reference and date parameter says what it takes in its own description (a model may never see the
+# server's instructions), which costs ~2.7 KB here; the tool merges and default-off toolsets of the same
+# issue pay for it. Until those land, the full server is allowed this much (TODO issue 24: back to 7,500 for
+# the default list once they do). Length limits are enforced but not published (tools/schemas.py).
+TOKEN_BUDGET = 8_200
 
 
 def snapshot_of(tool: Tool) -> dict[str, Any]:
@@ -134,7 +137,7 @@ async def test_tools_list_fits_its_token_budget(mcp: Client) -> None:
     tokens = size / 4
     assert tokens <= TOKEN_BUDGET, (
         f"tools/list is {size} bytes ≈ {tokens:.0f} tokens, over the budget of {TOKEN_BUDGET} tokens "
-        f"({TOKEN_BUDGET * 4} bytes): tighten descriptions (conventions belong in the server's instructions)"
+        f"({TOKEN_BUDGET * 4} bytes): tighten descriptions, and reuse the phrases of tools/inputs.py"
     )
 
 
@@ -318,22 +321,32 @@ REFERENCE_PHRASES: dict[str, tuple[str, ...]] = {
 }
 # Where a place may also be a space or a task, the description says so in that kind's phrase as well.
 ALSO: dict[tuple[str, str], tuple[str, ...]] = {
-    ("create_folder", "parent"): (SPACE_PHRASE,),
-    ("create_project", "parent"): (SPACE_PHRASE,),
-    ("list_folders", "parent"): (SPACE_PHRASE,),
-    ("list_projects", "within"): (SPACE_PHRASE,),
-    ("whats_changed", "place"): (SPACE_PHRASE,),
+    ("create_folder", "parent"): (PLACE_PHRASE,),
+    ("create_project", "parent"): (PLACE_PHRASE,),
+    ("list_folders", "parent"): (PLACE_PHRASE,),
+    ("list_projects", "within"): (PLACE_PHRASE,),
+    ("whats_changed", "place"): (PLACE_PHRASE,),
     ("launch_blueprint", "parent"): (TASK_PHRASE,),
 }
+# A nested argument described once, by the tool (always listed with it: same toolset) that takes the same
+# names as its own parameters: bulk_update_tasks' `where` takes search_tasks' filters.
+DESCRIBED_BY = {("bulk_update_tasks", "where"): "search_tasks"}
 DATE_NAME = re.compile(r"(^|_)(date|since|until|after|before|from|to)$")
 DATE_FORMATS = (DATE_PHRASE, INSTANT_PHRASE, "YYYY-MM-DD")
 
 
 def parameters(schema: dict[str, Any], where: str) -> list[tuple[str, str, dict[str, Any]]]:
-    """(where, name, schema) of every property, nested objects ($defs: bulk_update_tasks' `where`) too."""
+    """(where, name, schema) of every property, those of nested objects ($defs) too unless DESCRIBED_BY a
+    tool of their own."""
     found = [(where, name, prop) for name, prop in (schema.get("properties") or {}).items()]
+    nested = {
+        prop["$ref"].rpartition("/")[2]: name
+        for name, prop in (schema.get("properties") or {}).items()
+        if "$ref" in prop
+    }
     for name, sub in (schema.get("$defs") or {}).items():
-        found += parameters(sub, f"{where}.$defs.{name}")
+        if (where, nested.get(name)) not in DESCRIBED_BY:
+            found += parameters(sub, f"{where}.$defs.{name}")
     return found
 
 
@@ -367,6 +380,22 @@ async def test_every_reference_and_date_parameter_says_what_it_takes(mcp: Client
     crippled = get_task.model_copy(deep=True)
     crippled.input_schema["properties"]["task"]["description"] = "the task"
     assert missing_phrases([crippled]) == ["get_task.task: lacks 'task: title, permalink or id'"]
+
+
+async def test_a_nested_argument_described_elsewhere_takes_that_tools_parameters(mcp: Client) -> None:
+    tools = await listed_tools(mcp)
+    for (tool, argument), describer in DESCRIBED_BY.items():
+        schema = tools[tool].input_schema
+        nested = schema["$defs"][schema["properties"][argument]["$ref"].rpartition("/")[2]]["properties"]
+        own = tools[describer].input_schema["properties"]
+        assert nested and set(nested) <= set(own), f"{tool}.{argument} takes what {describer} does not"
+        assert all(nested[name].get("type") == own[name].get("type") for name in nested)
+        assert describer in argument_description(tools[tool], argument)
+        assert (tools[tool].meta or {})[META_TOOLSET] == (tools[describer].meta or {})[META_TOOLSET]
+
+
+def argument_description(tool: Tool, argument: str) -> str:
+    return str(tool.input_schema["properties"][argument].get("description", ""))
 
 
 def test_the_status_enum_is_wrikes_four_groups() -> None:

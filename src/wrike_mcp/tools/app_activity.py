@@ -507,7 +507,7 @@ async def list_audit_log(
         Field(
             default=None,
             max_length=AUDIT_FILTER_MAX_IDS,
-            description="only on these ids (e.g. task ids); needs object_type",
+            description="these objects' ids; needs object_type",
         ),
     ] = None,
     since: SinceArg = None,

@@ -461,7 +461,9 @@ async def bulk_update_tasks(
         list[Name] | None, Field(min_length=1, max_length=MAX_TASKS, description=TASKS_PHRASE)
     ] = None,
     # typed: a model sees which filters exist; the same model and rules as search_tasks' (task_search.py)
-    where: Annotated[TaskFilters | None, Field(description="or select by search_tasks' filters")] = None,
+    where: Annotated[
+        TaskFilters | None, Field(description="or select by search_tasks' filters, as described there")
+    ] = None,
     status: Annotated[
         TaskStatus | None, Field(description="group or custom status of each task's workflow")
     ] = None,
@@ -478,8 +480,8 @@ async def bulk_update_tasks(
 ) -> BulkResult:
     """Apply one change to up to 100 tasks, named or selected by filters (one task: update_task).
 
-    First a preview (before → after, no writes) with a preview_token; then the same arguments with
-    dry_run=false and the token. Refused if the tasks changed meanwhile.
+    First a preview (before → after, no writes) with a preview_token; then the same arguments, dry_run=false
+    and the token, refused if the tasks changed meanwhile.
     """
     deps = wrike(ctx)
     change = check_change(

@@ -52,7 +52,7 @@ def each(phrase: str, plural: str) -> str:
 
 TASKS_PHRASE = each(TASK_PHRASE, "tasks")
 FOLDERS_PHRASE = each(FOLDER_PHRASE, "folders or projects")
-PLACE_PHRASE = f"{FOLDER_PHRASE}; or {SPACE_PHRASE}"  # where a space is taken as well
+PLACE_PHRASE = f"space, {FOLDER_PHRASE}"  # where a space is taken as well (by title or id)
 
 TaskRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=TASK_PHRASE)]
 FolderRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=FOLDER_PHRASE)]

@@ -82,9 +82,16 @@ TypeFilter = Annotated[
 ]
 
 
+def _names_and_types(schema: dict[str, Any]) -> None:
+    for prop in schema.get("properties", {}).values():
+        prop.pop("description", None)
+
+
 class TaskFilters(BaseModel):
-    # no docstring: it would be the schema's description, paid in every tools/list
-    model_config = ConfigDict(extra="forbid")
+    # no docstring: it would be the schema's description, paid in every tools/list. As a nested argument
+    # (bulk_update_tasks' `where`) it shows names, types and enums only: search_tasks, always listed with it
+    # (toolset `tasks`), describes each filter, and tools/list should not carry those descriptions twice.
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_names_and_types)
 
     text: SearchText = None
     folder: FolderFilter = None

@@ -248,12 +248,10 @@ async def update_task(
     add_assignees: Annotated[list[Name] | None, people_field(PEOPLE_PHRASE)] = None,
     remove_assignees: Annotated[list[Name] | None, people_field(PEOPLE_PHRASE)] = None,
     add_followers: Annotated[list[Name] | None, people_field(PEOPLE_PHRASE)] = None,
-    add_parents: Annotated[
-        list[Name] | None, Field(max_length=20, description=f"also place it in; {FOLDERS_PHRASE}")
-    ] = None,
+    add_parents: Annotated[list[Name] | None, Field(max_length=20, description=FOLDERS_PHRASE)] = None,
     remove_parents: Annotated[
         list[Name] | None,
-        Field(max_length=20, description=f"take it out (with add_parents: move); {FOLDERS_PHRASE}"),
+        Field(max_length=20, description=f"with add_parents: move; {FOLDERS_PHRASE}"),
     ] = None,
     custom_fields: CustomFieldsInput = None,
     restore: Annotated[bool, Field(description="restore it from the Recycle Bin")] = False,
