@@ -152,3 +152,24 @@ async def test_a_long_error_breaks_at_a_clause_and_loses_nothing(mcp: Client, sa
 async def test_a_blank_status_is_refused_in_words(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
     message = await refused_up_front(mcp, sandbox_http, "update_task", task="IEAAB2CDKQAAAAAE", status=" ")
     assert message.endswith("status is empty: give a status group or a custom status name, or omit it")
+
+
+async def test_a_misspelt_email_is_suggested(mcp: Client, sandbox_state: Any) -> None:
+    hana = next(c for c in sandbox_state.contacts.values() if (c.first_name, c.last_name) == ("Hana", "Sato"))
+    email = hana.email
+    typo = email.replace("northwind", "nortwind")
+    first, _ = await failure(mcp, "list_timelogs", person=typo)
+    assert f"person {typo!r} not found; closest: Hana Sato <{email}> (id {hana.id})" in first
+
+
+async def test_a_project_not_found_lists_near_projects_only(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    q3 = state_folder(sandbox_state, "Marketing/Campaigns/Q3 Launch")
+    assert q3.project  # a project; Launch Assets below it is a folder
+    assets = state_folder(sandbox_state, "Marketing/Campaigns/Q3 Launch/Launch Assets")
+    assert not assets.project
+    first, text = await failure(mcp, "update_project", project="Q3 Lanch", title="Renamed")
+    assert f"project 'Q3 Lanch' not found; closest: Marketing/Campaigns/Q3 Launch (id {q3.id})" in first
+    assert assets.id not in listed_ids(text)
+    assert not [method for method, _ in await api_calls(sandbox_http) if method != "GET"]

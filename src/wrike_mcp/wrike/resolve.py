@@ -569,6 +569,9 @@ class Resolver:
                 return contact.id
         if "@" in ref:
             by_email = [c for c in contacts if any(fold(e) == fold(ref) for e in c.emails)]
+            if not by_email:
+                near = closest(ref, ((c.id, c.emails, _person_label(c)) for c in contacts))
+                raise ReferenceNotFound("person", ref, "find_people lists people by name or email", near)
             return self._one_person(ref, by_email)
         kinds = {"Person", "Group"} if include_groups else {"Person"}
         people = [c for c in contacts if not c.deleted and c.type in kinds]
