@@ -12,6 +12,7 @@ import httpx
 from mcp import Client
 
 from tests.tools.tool_helpers import api_calls, failure, refused_up_front, state_folder
+from wrike_mcp.wrike.text import closest
 
 LISTED_ID = re.compile(r"\(id ([^)\s]+)\)")
 
@@ -173,3 +174,26 @@ async def test_a_project_not_found_lists_near_projects_only(
     assert f"project 'Q3 Lanch' not found; closest: Marketing/Campaigns/Q3 Launch (id {q3.id})" in first
     assert assets.id not in listed_ids(text)
     assert not [method for method, _ in await api_calls(sandbox_http) if method != "GET"]
+
+
+# ---- the likeness rule, on its own -------------------------------------------------------------------------
+
+
+def test_closest_folds_ranks_and_caps() -> None:
+    entries = [
+        ("1", ["Q3 Launch"], "Marketing/Q3 Launch"),
+        ("2", ["Launch Assets"], "Marketing/Q3 Launch/Launch Assets"),
+        ("3", ["Budget"], "Finance/Budget"),
+        ("4", ["LAUNCH"], "Launch"),  # folds to the same name: the best match
+        ("5", ["L\u200baunch day"], "Launch day"),  # a zero-width space folds away
+    ]
+    assert closest("launch", entries) == [
+        ("4", "Launch"),
+        ("5", "Launch day"),
+        ("1", "Marketing/Q3 Launch"),  # as close as the next: by label
+        ("2", "Marketing/Q3 Launch/Launch Assets"),
+    ]
+    assert closest("Budgt", entries) == [("3", "Finance/Budget")]
+    assert closest("zzz", entries) == []
+    many = [(str(i), [f"Launch {i}"], f"Launch {i}") for i in range(9)]
+    assert len(closest("launch", many)) == 5

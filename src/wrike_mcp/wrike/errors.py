@@ -208,8 +208,7 @@ class AmbiguousReference(BadReference):
             f"{kind} {quoted(reference)} is ambiguous ({len(self.candidates)} matches): "
             "pass one of these ids or a more specific name"
         ]
-        for ident, label in self.candidates[: self.SHOWN]:
-            lines.append(f"- {' '.join(strip_invisible(label).split())[:160]} (id {ident})")
+        lines += [f"- {_listed(ident, label)}" for ident, label in self.candidates[: self.SHOWN]]
         if len(self.candidates) > self.SHOWN:
             lines.append(f"- … and {len(self.candidates) - self.SHOWN} more")
         super().__init__("\n".join(lines))

@@ -538,12 +538,12 @@ class Resolver:
                     ((ident, "/".join(tree.path(ident))) for ident in matches), key=lambda c: c[1]
                 )
                 raise AmbiguousReference(kind, ref, listed)
-        # near matches: by the whole path, and a bare title by titles too
+        # near matches: a bare title by titles (not by paths, which hold every ancestor's title), a path by paths
         paths = {ident: "/".join(tree.path(ident)) for ident in candidates}
         near = closest(
             ref,
             (
-                (ident, [path, tree.nodes[ident].title] if len(wanted) == 1 else [path], path)
+                (ident, [tree.nodes[ident].title if len(wanted) == 1 else path], path)
                 for ident, path in paths.items()
             ),
         )

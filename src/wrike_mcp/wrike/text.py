@@ -69,7 +69,12 @@ def likeness(wanted: str, name: str) -> float:
         return 0.9
     words_a, words_b = set(a.split()), set(b.split())
     shared = len(words_a & words_b) / len(words_a | words_b)
-    return max(SequenceMatcher(None, a, b).ratio(), 0.5 + shared / 2 if shared else 0.0)
+    by_words = 0.5 + shared / 2 if shared else 0.0
+    matcher = SequenceMatcher(None, a, b)
+    # the quick upper bounds first: an account's every folder or person may be compared
+    if matcher.real_quick_ratio() < NEAR_ENOUGH or matcher.quick_ratio() < NEAR_ENOUGH:
+        return by_words
+    return max(matcher.ratio(), by_words)
 
 
 def closest(
