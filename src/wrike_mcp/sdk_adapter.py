@@ -58,9 +58,11 @@ def reshape_tool(
     *,
     schema: Callable[[Schema], Schema],
     arguments: Callable[[type[BaseModel]], type[BaseModel]],
+    output: Callable[[Schema], Schema] | None = None,
 ) -> None:
-    """Rewrite an added tool in place: its published schemas (`inputSchema`, and `outputSchema` when it has
-    one) through `schema`, and the model validating its arguments through `arguments`.
+    """Rewrite an added tool in place: its published schemas (`inputSchema` through `schema`, and
+    `outputSchema` when it has one through `output`, else `schema` too), and the model validating its
+    arguments through `arguments`.
 
     Relies on the SDK's `Tool` record (see `registered_tool`): `parameters` is the `inputSchema` it publishes,
     `fn_metadata.output_schema` the `outputSchema`, and `fn_metadata.arg_model` validates each call's arguments.
@@ -72,7 +74,7 @@ def reshape_tool(
         raise TypeError(f"the arguments model of {name} must extend the SDK's")
     tool.fn_metadata.arg_model = model
     if tool.fn_metadata.output_schema is not None:
-        tool.fn_metadata.output_schema = schema(tool.fn_metadata.output_schema)
+        tool.fn_metadata.output_schema = (output or schema)(tool.fn_metadata.output_schema)
 
 
 def input_schema(server: MCPServer[Any], name: str) -> Schema:

@@ -20,6 +20,9 @@ from tests.tools.tool_helpers import (
     own_task_client,
     requests_log,
 )
+from tests.tools.tool_helpers import (
+    failure as full_failure,
+)
 from wrike_mcp.config import Settings
 from wrike_mcp.server import WrikeMCPServer, create_server
 from wrike_mcp.tools import app_activity
@@ -386,13 +389,13 @@ async def test_date_range(mcp: Client) -> None:
         ({"operations": ["Nonsense"]}, "unknown audit-log operation 'Nonsense'"),
         ({"operations": ["TASK_CREATED"]}, "did you mean TaskCreated"),
         ({"object_type": "Tsk", "operations": ["TaskCreated"], "since": "2026-01-01"}, "did you mean Task"),
-        ({"object_type": "Task", "since": "2026-01-01"}, "object_type needs operations too"),
+        ({"object_type": "Task", "since": "2026-01-01"}, "add operations (e.g. operations=[TaskArchived"),
         (
             {"object_type": "Comment", "since": "2026-01-01"},
             "operations=[TaskCommentChanged, TaskCommentDeleted]",
         ),
-        ({"object_type": "Task", "operations": ["TaskCreated"]}, "object_type needs since or until"),
-        ({"object_ids": ["IEAAAAAAKQAAAAAB"]}, "object_ids needs object_type"),
+        ({"object_type": "Task", "operations": ["TaskCreated"]}, "add since or until: object_ids needs"),
+        ({"object_ids": ["IEAAAAAAKQAAAAAB"]}, "add object_type: object_ids needs object_type"),
         ({"since": "2026-04-31"}, "since '2026-04-31' is not a real date"),
         ({"until": "31/12/2026"}, "until '31/12/2026' is not a date"),
         ({"cursor": "not-a-cursor"}, "cursor is not valid"),
@@ -543,3 +546,23 @@ async def test_object_type_and_ids_filter(mcp: Client, sandbox_http: httpx.Async
         mcp, "list_audit_log", operations=operations, since=since, object_type="Task", object_ids=[one]
     )
     assert picked["items"] and {item["object"]["id"] for item in picked["items"]} == {one}
+
+
+async def test_audit_log_states_its_rules_together_at_the_first_refusal(
+    mcp: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    rules = (
+        "object_ids needs object_type, and object_type needs operations and since or until (Wrike's rules)"
+    )
+    first, text = await full_failure(mcp, "list_audit_log", object_type="comment")
+    assert first == (
+        "Error executing tool list_audit_log: add operations (e.g. operations=[TaskCommentChanged, TaskCommentDeleted]) and since or until:"
+    )
+    assert text.splitlines()[1] == rules
+    # a bad value and a broken rule are refused in one answer, not one call each
+    first, text = await full_failure(mcp, "list_audit_log", object_type="Tsk", since="2026-04-31")
+    assert first.startswith(
+        "Error executing tool list_audit_log: unknown object_type 'Tsk': did you mean Task?; since '2026-04-31'"
+    )
+    assert "add operations" in text and rules in " ".join(text.split())
+    assert await wrike_requests(sandbox_http) == 0

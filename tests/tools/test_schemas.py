@@ -13,15 +13,29 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from mcp import Client
 from mcp.types import Tool
 
 from wrike_mcp.server import WrikeMCPServer
+from wrike_mcp.tools.inputs import (
+    DATE_PHRASE,
+    FOLDER_PHRASE,
+    FOLDERS_PHRASE,
+    INSTANT_PHRASE,
+    PEOPLE_PHRASE,
+    PERSON_PHRASE,
+    PLACE_PHRASE,
+    SPACE_PHRASE,
+    TASK_PHRASE,
+    TASKS_PHRASE,
+    StatusGroup,
+)
 from wrike_mcp.tools.registry import (
     META_SCOPES,
     META_TOOLSET,
@@ -30,6 +44,7 @@ from wrike_mcp.tools.registry import (
     declared_spec,
     result_schema,
 )
+from wrike_mcp.wrike.models import STATUS_GROUPS
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 GRANTS_FILE = SNAPSHOTS / "_tool_names_by_grant.json"
@@ -50,10 +65,12 @@ WRITE_KINDS = {"create_", "update_", "delete_", "add_", "log_"}
 
 # `tools/list` of the full server (allow_delete=True), in estimated tokens (compact JSON bytes / 4). Every
 # conversation of every user pays it before the first word, so it is a headline figure: raise it only
-# deliberately. Issue 12's ceiling (for `wrike-mcp serve` as it starts by default, without delete_task) holds
-# here for the full server too. The reference conventions (ids, paths, people, statuses, dates, cursors) live
-# once in the server's instructions; length limits are enforced but not published (tools/schemas.py).
-TOKEN_BUDGET = 7_500
+# deliberately. Issue 12's ceiling is 7,500 for the list `wrike-mcp serve` offers by default. Since issue 24
+# every reference and date parameter says what it takes in its own description (a model may never see the
+# server's instructions), which costs ~2.7 KB here; the tool merges and default-off toolsets of the same
+# issue pay for it. Until those land, the full server is allowed this much (TODO issue 24: back to 7,500 for
+# the default list once they do). Length limits are enforced but not published (tools/schemas.py).
+TOKEN_BUDGET = 8_200
 
 
 def snapshot_of(tool: Tool) -> dict[str, Any]:
@@ -120,7 +137,7 @@ async def test_tools_list_fits_its_token_budget(mcp: Client) -> None:
     tokens = size / 4
     assert tokens <= TOKEN_BUDGET, (
         f"tools/list is {size} bytes ≈ {tokens:.0f} tokens, over the budget of {TOKEN_BUDGET} tokens "
-        f"({TOKEN_BUDGET * 4} bytes): tighten descriptions (conventions belong in the server's instructions)"
+        f"({TOKEN_BUDGET * 4} bytes): tighten descriptions, and reuse the phrases of tools/inputs.py"
     )
 
 
@@ -261,3 +278,127 @@ async def test_output_schemas_are_published_on_request(make_server: Callable[...
         # results still validate against the published schema
         result = await client.call_tool("search_tasks", {"folder": "Q3 Launch", "limit": 3})
         assert not result.is_error and result.structured_content
+
+
+# ---- every reference and date parameter stands on its own ------------------------------------------------
+# A model often never sees the server's instructions: a parameter taking a reference says in its own
+# description what it accepts, in the one phrase of its kind (tools/inputs.py), and a date says its format.
+
+TASK = (TASK_PHRASE,)
+FOLDER = (FOLDER_PHRASE,)
+PERSON = (PERSON_PHRASE,)
+PEOPLE = (PEOPLE_PHRASE,)
+REFERENCE_PHRASES: dict[str, tuple[str, ...]] = {
+    "task": TASK,
+    "parent_task": TASK,
+    "predecessor": TASK,
+    "successor": TASK,
+    "tasks": (TASKS_PHRASE,),
+    "folder": FOLDER,
+    "project": FOLDER,
+    "within": FOLDER,
+    "parent": FOLDER,
+    "place": FOLDER,
+    "add_parents": (FOLDERS_PHRASE,),
+    "remove_parents": (FOLDERS_PHRASE,),
+    "space": (SPACE_PHRASE,),
+    "person": PERSON,
+    "assignee": PERSON,
+    "author": PERSON,
+    "owner": PERSON,
+    "approver": PERSON,
+    "pending_approver": PERSON,
+    "assignees": PEOPLE,
+    "add_assignees": PEOPLE,
+    "remove_assignees": PEOPLE,
+    "owners": PEOPLE,
+    "add_owners": PEOPLE,
+    "remove_owners": PEOPLE,
+    "followers": PEOPLE,
+    "add_followers": PEOPLE,
+    "approvers": PEOPLE,
+    "users": PEOPLE,
+}
+# Where a place may also be a space or a task, the description says so in that kind's phrase as well.
+ALSO: dict[tuple[str, str], tuple[str, ...]] = {
+    ("create_folder", "parent"): (PLACE_PHRASE,),
+    ("create_project", "parent"): (PLACE_PHRASE,),
+    ("list_folders", "parent"): (PLACE_PHRASE,),
+    ("list_projects", "within"): (PLACE_PHRASE,),
+    ("whats_changed", "place"): (PLACE_PHRASE,),
+    ("launch_blueprint", "parent"): (TASK_PHRASE,),
+}
+# A nested argument described once, by the tool (always listed with it: same toolset) that takes the same
+# names as its own parameters: bulk_update_tasks' `where` takes search_tasks' filters.
+DESCRIBED_BY = {("bulk_update_tasks", "where"): "search_tasks"}
+DATE_NAME = re.compile(r"(^|_)(date|since|until|after|before|from|to)$")
+DATE_FORMATS = (DATE_PHRASE, INSTANT_PHRASE, "YYYY-MM-DD")
+
+
+def parameters(schema: dict[str, Any], where: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(where, name, schema) of every property, those of nested objects too unless DESCRIBED_BY a tool of
+    their own."""
+    found = []
+    for name, prop in (schema.get("properties") or {}).items():
+        found.append((where, name, prop))
+        if (where.partition(".")[0], name) not in DESCRIBED_BY:
+            found += parameters(prop, f"{where}.{name}")
+    return found
+
+
+def is_string(schema: dict[str, Any]) -> bool:
+    if schema.get("type") == "string":
+        return True
+    items = schema.get("items")
+    return isinstance(items, dict) and items.get("type") == "string"
+
+
+def missing_phrases(tools: list[Tool]) -> list[str]:
+    """A line per reference parameter lacking its phrase and per date parameter not saying its format."""
+    problems = []
+    for tool in tools:
+        for where, name, prop in parameters(tool.input_schema, tool.name):
+            description = prop.get("description", "")
+            wanted = REFERENCE_PHRASES.get(name, ()) + ALSO.get((tool.name, name), ())
+            problems += [
+                f"{where}.{name}: lacks {phrase!r}" for phrase in wanted if phrase not in description
+            ]
+            if DATE_NAME.search(name) and is_string(prop) and not any(f in description for f in DATE_FORMATS):
+                problems.append(f"{where}.{name}: a date without its format")
+    return problems
+
+
+async def test_every_reference_and_date_parameter_says_what_it_takes(mcp: Client) -> None:
+    tools = (await mcp.list_tools()).tools
+    assert missing_phrases(tools) == []
+    # the check bites: the same list with one phrase taken out is caught
+    get_task = next(tool for tool in tools if tool.name == "get_task")
+    crippled = get_task.model_copy(deep=True)
+    crippled.input_schema["properties"]["task"]["description"] = "the task"
+    assert missing_phrases([crippled]) == ["get_task.task: lacks 'task: title, permalink or id'"]
+
+
+async def test_a_nested_argument_described_elsewhere_takes_that_tools_parameters(mcp: Client) -> None:
+    tools = await listed_tools(mcp)
+    for (tool, argument), describer in DESCRIBED_BY.items():
+        nested = tools[tool].input_schema["properties"][argument]["properties"]
+        own = tools[describer].input_schema["properties"]
+        assert nested and set(nested) <= set(own), f"{tool}.{argument} takes what {describer} does not"
+        assert all(nested[name].get("type") == own[name].get("type") for name in nested)
+        assert describer in argument_description(tools[tool], argument)
+        assert (tools[tool].meta or {})[META_TOOLSET] == (tools[describer].meta or {})[META_TOOLSET]
+
+
+def argument_description(tool: Tool, argument: str) -> str:
+    return str(tool.input_schema["properties"][argument].get("description", ""))
+
+
+def test_the_status_enum_is_wrikes_four_groups() -> None:
+    assert get_args(StatusGroup) == STATUS_GROUPS
+
+
+async def test_no_input_schema_needs_a_reference_followed(mcp: Client) -> None:
+    """Nested models are written in place: some clients cannot follow `$ref`."""
+    for tool in (await mcp.list_tools()).tools:
+        text = json.dumps(tool.input_schema)
+        assert "$ref" not in text and "$defs" not in text, tool.name

@@ -24,9 +24,12 @@ from pydantic import Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, today, wrike
 from wrike_mcp.tools.inputs import (
+    DATE_PHRASE,
     MAX_CURSOR,
     MAX_DATE,
     MAX_REF,
+    PERSON_PHRASE,
+    PLACE_PHRASE,
     Detail,
     PagePosition,
     check_range,
@@ -358,12 +361,12 @@ async def to_items(
 @wrike_tool(scopes=[scopes.WS_READ_ONLY], title="What changed")
 async def whats_changed(
     ctx: Context[Any],
-    place: Annotated[str | None, Field(max_length=MAX_REF, description="space, folder or project")] = None,
+    place: Annotated[str | None, Field(max_length=MAX_REF, description=PLACE_PHRASE)] = None,
     person: Annotated[
-        str | None, Field(max_length=MAX_REF, description="their tasks, comments, time")
+        str | None, Field(max_length=MAX_REF, description=f"their tasks, comments, time; {PERSON_PHRASE}")
     ] = None,
     since: Annotated[
-        str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD; default 7 days ago")
+        str | None, Field(max_length=MAX_DATE, description=f"{DATE_PHRASE}; default 7 days ago")
     ] = None,
     category: Annotated[Category | None, Field(description="page only this category")] = None,
     detail: Annotated[Detail, detail_arg("task statuses, longer comments")] = "concise",

@@ -25,9 +25,12 @@ from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import (
     BAD_CURSOR,
+    INSTANT_PHRASE,
     OTHER_QUERY,
+    PEOPLE_PHRASE,
     Detail,
     PagePosition,
+    checked_together,
     detail_arg,
     page_cursor,
     parse_instant,
@@ -71,7 +74,7 @@ SinceArg = Annotated[
     Field(
         default=None,
         max_length=40,
-        description="date (from its start) or datetime",
+        description=f"{INSTANT_PHRASE}; a date from its start",
     ),
 ]
 UntilArg = Annotated[
@@ -79,7 +82,7 @@ UntilArg = Annotated[
     Field(
         default=None,
         max_length=40,
-        description="date (to its end) or datetime",
+        description=f"{INSTANT_PHRASE}; a date to its end",
     ),
 ]
 
@@ -227,22 +230,28 @@ def check_object_type(object_type: str | None) -> str | None:
     return name
 
 
+OBJECT_FILTER_RULES = (
+    "object_ids needs object_type, and object_type needs operations and since or until (Wrike's rules)"
+)
+
+
 def check_object_filters(
     object_type: str | None, object_ids: Sequence[str] | None, operations: Sequence[str] | None, dated: bool
 ) -> None:
     """Wrike's rules (API description ver154): objectType needs operations and eventDate; objectIds needs
-    objectType. Said up front, with the operations that go with the type, rather than as Wrike's 400."""
+    objectType. Said up front, all of them at once with what is missing, rather than as Wrike's 400 or one
+    refusal per rule."""
+    missing = []
     if object_ids and object_type is None:
-        raise ToolError("object_ids needs object_type too (Wrike filters ids within one object type)")
-    if object_type is None:
-        return
-    if not operations:
-        related = [name for name in AUDIT_OPERATIONS if object_type in name][:4] or ["TaskCreated"]
-        raise ToolError(
-            f"object_type needs operations too (Wrike's rule), e.g. operations=[{', '.join(related)}]"
-        )
-    if not dated:
-        raise ToolError("object_type needs since or until too (Wrike's rule: a date range with object types)")
+        missing.append("object_type")
+    if object_type is not None and not operations:
+        kind = _OBJECT_TYPES_BY_FOLD.get(object_type.strip().casefold(), object_type)
+        related = [name for name in AUDIT_OPERATIONS if kind in name][:4] or ["TaskCreated"]
+        missing.append(f"operations (e.g. operations=[{', '.join(related)}])")
+    if object_type is not None and not dated:
+        missing.append("since or until")
+    if missing:
+        raise ToolError(f"add {' and '.join(missing)}: {OBJECT_FILTER_RULES}")
 
 
 def _when(event: AuditLogEvent) -> str | None:
@@ -329,9 +338,9 @@ async def list_app_activity(
     since: SinceArg = None,
     until: UntilArg = None,
 ) -> AppActivityList:
-    """Wrike's "App activity" panel from the audit log's OAuth events: per API app with some, name, client
-    id, authorized users, last OAuth activity. Who created an app and whether it has a permanent token the
-    API cannot tell. Admins only.
+    """Wrike's "App activity" panel from the audit log's OAuth events: per API app, name, client id,
+    authorized users, last OAuth activity. Who created an app and whether it has a permanent token the API
+    cannot tell. Admins only; single events: list_audit_log.
     """
     start, stop = date_range(since, until)
     if app is not None and not app.strip():
@@ -461,8 +470,7 @@ async def list_audit_log(
             default=None,
             max_length=50,
             description=(
-                "Wrike's names, e.g. TaskCreated, TaskDeleted, TaskStatusChanged, AttachDownloaded, "
-                "UserLoggedIn, Oauth2AccessGranted (157 known; others are sent as given)"
+                "Wrike's names, e.g. TaskCreated, TaskStatusChanged, UserLoggedIn, Oauth2AccessGranted"
             ),
         ),
     ] = None,
@@ -471,7 +479,7 @@ async def list_audit_log(
         Field(
             default=None,
             max_length=AUDIT_FILTER_MAX_IDS,
-            description="only events by these people",
+            description=f"events by these {PEOPLE_PHRASE}",
         ),
     ] = None,
     object_type: Annotated[
@@ -479,10 +487,9 @@ async def list_audit_log(
         Field(
             default=None,
             max_length=60,
-            description=(
-                "only on this kind: Task, Folder, Project, Comment, Attachment, User, Oauth2Client, … "
-                "(Wrike's 27); needs operations and since/until"
-            ),
+            # an enum in the schema; any case is accepted (check_object_type)
+            json_schema_extra={"enum": list(AUDIT_OBJECT_TYPES)},
+            description="only on this kind; needs operations and since/until",
         ),
     ] = None,
     object_ids: Annotated[
@@ -490,7 +497,7 @@ async def list_audit_log(
         Field(
             default=None,
             max_length=AUDIT_FILTER_MAX_IDS,
-            description="only on these ids (e.g. task ids); needs object_type",
+            description="these objects' ids; needs object_type",
         ),
     ] = None,
     since: SinceArg = None,
@@ -510,11 +517,17 @@ async def list_audit_log(
 
     One task's history: object_type=Task, object_ids=[its id], operations and since. Admins only.
     """
-    ops = check_operations(operations)
-    kind = check_object_type(object_type)
-    start, stop = date_range(since, until)
-    if cursor is None:
-        check_object_filters(kind, object_ids, ops, dated=start is not None or stop is not None)
+
+    def rules() -> None:
+        if cursor is None:  # a cursor carries the filters it was made with
+            check_object_filters(object_type, object_ids, operations, since is not None or until is not None)
+
+    ops, kind, (start, stop), _ = checked_together(
+        lambda: check_operations(operations),
+        lambda: check_object_type(object_type),
+        lambda: date_range(since, until),
+        rules,
+    )
     deps = wrike(ctx)
     query: dict[str, Any] = {
         "operations": ops,
@@ -547,8 +560,8 @@ async def list_audit_log(
         )
         # Wrike may not know a name wrike-mcp does not know either: its refusal then gets the suggestions.
         raise ToolError(
-            f"Wrike rejected the request ({' '.join(exc.description.split())[:80]}); "
-            f"operations not in wrike-mcp's list: {hints}"
+            f"operations unknown to wrike-mcp ({hints}) and Wrike rejected the request: "
+            f"{' '.join(exc.description.split())[:80]}"
         ) from exc
     people = _people_index(await deps.resolver.contacts())
     return AuditLogPage(

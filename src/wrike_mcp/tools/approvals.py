@@ -14,6 +14,7 @@ from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import (
     MAX_CURSOR,
     MAX_REF,
+    PERSON_PHRASE,
     OptionalFolder,
     OptionalTask,
     PagePosition,
@@ -119,7 +120,7 @@ async def list_approvals(
     folder: OptionalFolder = None,
     status: Annotated[ApprovalStatus | None, Field(description="only approvals in this state")] = None,
     pending_approver: Annotated[
-        str | None, Field(min_length=1, max_length=MAX_REF, description="waiting for this person, e.g. me")
+        str | None, Field(min_length=1, max_length=MAX_REF, description=f"waiting for this {PERSON_PHRASE}")
     ] = None,
     limit: Annotated[int, Field(ge=1, le=100, description="approvals per call")] = 25,
     cursor: Annotated[str | None, Field(max_length=MAX_CURSOR, description="from next_cursor")] = None,

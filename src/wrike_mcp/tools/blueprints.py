@@ -20,13 +20,23 @@ from pydantic import Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
-from wrike_mcp.tools.inputs import MAX_DATE, MAX_REF, MAX_TITLE, clean_title, parse_user_day
+from wrike_mcp.tools.inputs import (
+    DATE_PHRASE,
+    FOLDER_PHRASE,
+    MAX_DATE,
+    MAX_REF,
+    MAX_TITLE,
+    SPACE_PHRASE,
+    TASK_PHRASE,
+    clean_title,
+    parse_user_day,
+)
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import folder_refs, homes
 from wrike_mcp.wrike.errors import AmbiguousReference, BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import AsyncJob, Blueprint, Folder, Task
-from wrike_mcp.wrike.text import fold, quoted
+from wrike_mcp.wrike.text import closest, fold, quoted
 
 LAUNCH_TIME_LIMIT = 25.0  # seconds one call follows a job before handing back its id
 POLL_DELAYS = (0.25, 0.5, 1.0, 2.0, 3.0)  # seconds between polls; the last one repeats
@@ -108,7 +118,7 @@ async def list_blueprints(
     kind: Annotated[
         BlueprintKind | None, Field(description="folder (folders and projects) or task; default both")
     ] = None,
-    space: Annotated[str | None, Field(max_length=MAX_REF, description="only this space's")] = None,
+    space: Annotated[str | None, Field(max_length=MAX_REF, description=f"only this {SPACE_PHRASE}")] = None,
 ) -> BlueprintList:
     """Blueprints (templates) to launch with launch_blueprint: account-level and space-level ones."""
     deps = wrike(ctx)
@@ -177,9 +187,17 @@ async def find_blueprint(deps: WrikeContext, ref: str) -> Listed:
     found = match_blueprint(await read_blueprints(deps, ["folder", "task"], []), ref)
     if found is None:
         space_ids = sorted((await deps.resolver.folder_tree()).space_ids)[:MAX_SPACES_LISTED]
-        found = match_blueprint(await read_blueprints(deps, ["folder", "task"], space_ids), ref)
-    if found is None:
-        raise ReferenceNotFound("blueprint", ref, "list_blueprints lists them")
+        listed = await read_blueprints(deps, ["folder", "task"], space_ids)
+        found = match_blueprint(listed, ref)
+        if found is None:
+            near = closest(
+                ref,
+                (
+                    (e.blueprint.id, [e.blueprint.title], f"{e.blueprint.title} ({e.kind} blueprint)")
+                    for e in listed
+                ),
+            )
+            raise ReferenceNotFound("blueprint", ref, "list_blueprints lists them", near)
     return found
 
 
@@ -284,21 +302,20 @@ async def launch_blueprint(
         Field(
             min_length=1,
             max_length=MAX_REF,
-            description="folder or project; for a task blueprint also a task",
+            description=f"{FOLDER_PHRASE}; for a task blueprint also a {TASK_PHRASE}",
         ),
     ],
     title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="the new item's title")],
     reschedule_date: Annotated[
-        str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD: shift the blueprint's dates")
+        str | None, Field(max_length=MAX_DATE, description=f"shift the dates to: {DATE_PHRASE}")
     ] = None,
     reschedule_mode: Annotated[
         Literal["Start", "End"] | None, Field(description="the date is the first (Start) or last (End) day")
     ] = None,
 ) -> LaunchResult:
-    """Create a project, folder or task (with its subtasks) from a blueprint (list_blueprints) under parent.
+    """Create a project, folder or task (with subtasks) from a blueprint (list_blueprints) under parent.
 
-    Waits up to 25 s; a launch still running returns status in_progress: then use check_blueprint_launch,
-    never launch again.
+    Waits up to 25 s; still in_progress: follow it with check_blueprint_launch, never launch again.
     """
     deps = wrike(ctx)
     name = clean_title(title, "new")

@@ -25,17 +25,21 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, ElicitationResult, Resolve
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from wrike_mcp import scopes
 from wrike_mcp.encoding import b64url, fingerprint, unb64url
 from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
 from wrike_mcp.tools.errors import tool_error_message
 from wrike_mcp.tools.inputs import (
+    FOLDERS_PHRASE,
     MAX_CURSOR,
     MAX_DATE,
+    PEOPLE_PHRASE,
+    TASKS_PHRASE,
     Name,
     PagePosition,
+    TaskStatus,
     check_status,
     parse_day,
 )
@@ -453,50 +457,35 @@ async def apply(ctx: Context[Any], deps: WrikeContext, change: Change, plans: li
 # ---- the tool -------------------------------------------------------------------------------------------
 
 
-def task_filters(where: dict[str, Any] | None) -> TaskFilters | None:
-    """`where` as search_tasks' filters. Its schema is a plain object so that tools/list does not carry
-    search_tasks' parameters twice; the same rules apply here, before any Wrike request."""
-    if where is None:
-        return None
-    try:
-        return TaskFilters.model_validate(where)
-    except ValidationError as error:
-        problems = [
-            f"{'.'.join(['where', *(str(part) for part in detail['loc'])])}: {detail['msg']}"
-            for detail in error.errors(include_input=False, include_url=False)
-        ]
-        known = ", ".join(TaskFilters.model_fields)
-        raise ToolError(f"{'; '.join(problems)[:300]} (it takes search_tasks' filters: {known})") from None
-
-
 @wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Update many tasks", kind="write")
 async def bulk_update_tasks(
     ctx: Context[Any],
     confirmation: Annotated[ElicitationResult[BulkConfirmation], Resolve(confirm_bulk)],
     tasks: Annotated[
-        list[Name] | None, Field(min_length=1, max_length=MAX_TASKS, description="task references")
+        list[Name] | None, Field(min_length=1, max_length=MAX_TASKS, description=TASKS_PHRASE)
     ] = None,
+    # typed: a model sees which filters exist; the same model and rules as search_tasks' (task_search.py)
     where: Annotated[
-        dict[str, Any] | None, Field(description="or: search_tasks' filters, e.g. {folder, status, overdue}")
+        TaskFilters | None, Field(description="or select by search_tasks' filters, as described there")
     ] = None,
     status: Annotated[
-        str | None, Field(max_length=200, description="status group or name, per task workflow")
+        TaskStatus | None, Field(description="group or custom status of each task's workflow")
     ] = None,
     importance: Annotated[Importance | None, Field(description="new importance")] = None,
-    add_assignees: Annotated[list[Name] | None, people_field("people")] = None,
-    remove_assignees: Annotated[list[Name] | None, people_field("people")] = None,
-    shift_days: Annotated[int | None, Field(description="move start and due by N days")] = None,
+    add_assignees: Annotated[list[Name] | None, people_field(PEOPLE_PHRASE)] = None,
+    remove_assignees: Annotated[list[Name] | None, people_field(PEOPLE_PHRASE)] = None,
+    shift_days: Annotated[int | None, Field(description="move start and due by N calendar days")] = None,
     start_date: Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")] = None,
     due_date: Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")] = None,
-    add_parents: Annotated[list[Name] | None, Field(max_length=20, description="folders/projects")] = None,
-    remove_parents: Annotated[list[Name] | None, Field(max_length=20, description="folders/projects")] = None,
+    add_parents: Annotated[list[Name] | None, Field(max_length=20, description=FOLDERS_PHRASE)] = None,
+    remove_parents: Annotated[list[Name] | None, Field(max_length=20, description=FOLDERS_PHRASE)] = None,
     dry_run: Annotated[bool, Field(description="true: preview only")] = True,
     preview_token: Annotated[str | None, Field(max_length=MAX_CURSOR, description="to apply")] = None,
 ) -> BulkResult:
-    """Apply one change to up to 100 tasks, given as references or selected by filters.
+    """Apply one change to up to 100 tasks, named or selected by filters (one task: update_task).
 
-    First a preview (before → after per task, no writes) with a preview_token; then the same arguments with
-    dry_run=false and the token. Refused if the tasks changed meanwhile.
+    First a preview (before → after, no writes) with a preview_token; then the same arguments, dry_run=false
+    and the token, refused if the tasks changed meanwhile.
     """
     deps = wrike(ctx)
     change = check_change(
@@ -508,13 +497,12 @@ async def bulk_update_tasks(
         raise ToolError(
             "select the tasks: give tasks (references) or where (search_tasks filters), one of them"
         )
-    filters = task_filters(where)
     payload = check_token(deps, change, dry_run, preview_token)
     if not isinstance(confirmation, AcceptedElicitation) or not confirmation.data.confirm:
         return BulkResult(
             applied=False, change=change.describe(), count=0, note="nothing changed: the user did not confirm"
         )
-    selected = await select_tasks(ctx, deps, tasks, filters)
+    selected = await select_tasks(ctx, deps, tasks, where)
     if not selected:
         return BulkResult(
             applied=False, change=change.describe(), count=0, note="no task matches: nothing to change"

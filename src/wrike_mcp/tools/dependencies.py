@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
 from wrike_mcp.tools.errors import tool_error_message
-from wrike_mcp.tools.inputs import MAX_REF
+from wrike_mcp.tools.inputs import MAX_REF, TASK_PHRASE
 from wrike_mcp.tools.output import Model, Ref
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import task_titles
@@ -24,8 +24,10 @@ DAY_MINUTES = 480  # Wrike counts lag, like task durations, in minutes of 8-hour
 MAX_LAG_DAYS = 1000
 
 Relation = Literal["FinishToStart", "StartToStart", "FinishToFinish", "StartToFinish"]
-Predecessor = Annotated[str, Field(min_length=1, max_length=MAX_REF, description="the task that comes first")]
-Successor = Annotated[str, Field(min_length=1, max_length=MAX_REF, description="the task that waits")]
+Predecessor = Annotated[
+    str, Field(min_length=1, max_length=MAX_REF, description=f"{TASK_PHRASE}; it comes first")
+]
+Successor = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=f"{TASK_PHRASE}; it waits")]
 
 
 class DependencyItem(Model):

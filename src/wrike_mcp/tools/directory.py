@@ -80,7 +80,7 @@ async def find_people(
 ) -> PeopleList:
     """Find people (optionally groups) by part of a name or email; best matches first.
 
-    Items: contact id, name, email, job title, role, timezone.
+    Not needed before other tools: they take `me`, names and emails as they are.
     """
     deps = wrike(ctx)
     wanted = fold(query) if query is not None else ""
@@ -246,8 +246,8 @@ async def list_custom_fields(
     ] = None,
     include_archived: Annotated[bool, Field(description="also archived fields")] = False,
 ) -> CustomFieldList:
-    """List custom fields: id, title, type, dropdown options, currency and where shared: what
-    create_task/update_task's custom_fields accept.
+    """Custom fields (id, title, type, options, currency, sharing): what create_task/update_task's
+    custom_fields take.
     """
     deps = wrike(ctx)
     wanted = fold(query) if query is not None else ""

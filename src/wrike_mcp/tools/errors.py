@@ -14,8 +14,20 @@ MAX_FIRST_LINE = 200
 
 
 def _short(text: str, limit: int = 160) -> str:
+    """Wrike's text on one line, up to `limit`: whole sentences when one fits, else cut at a word with "…"
+    (then it really is cut)."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    end = text.rfind(". ", 0, limit)
+    if end > 0:
+        return text[: end + 1]
+    cut = text.rfind(" ", limit // 2, limit - 1)
+    return text[: cut if cut > 0 else limit - 1] + "…"
+
+
+# Where a long first line may break, best first: after a sentence, a clause, a colon, a comma, a word.
+BREAKS = (". ", "; ", ": ", ", ", " ")
 
 
 def tool_error_message(exc: BaseException, tool: str, scopes: Sequence[str]) -> str | None:
@@ -85,13 +97,18 @@ def refused_message(exc: wrike_errors.WrikeAPIError, tool: str, scopes: Sequence
 def fit_first_line(message: str, tool: str) -> str:
     """The message with its first line short enough that the client's whole first line stays under
     MAX_FIRST_LINE characters (the SDK prefixes "Error executing tool <tool>: "). What does not fit moves to
-    the next line, cut at a space, so nothing is lost; a message that fits is returned unchanged."""
-    budget = MAX_FIRST_LINE - len(f"Error executing tool {tool}: ") - 3  # room for " …", and under
+    the next line, broken at the last sentence or clause boundary that fits (a word only when none does),
+    with no " …": nothing is lost, so nothing may read as cut off. A message that fits is unchanged."""
+    budget = MAX_FIRST_LINE - len(f"Error executing tool {tool}: ") - 1
     first, _, rest = message.partition("\n")
     if len(first) <= budget:
         return message
-    cut = first.rfind(" ", budget // 2, budget)
-    if cut <= 0:
-        cut = budget
-    head, tail = first[:cut].rstrip() + " …", first[cut:].strip()
+    split = budget
+    for mark in BREAKS:
+        end = first.rfind(mark, budget // 2, budget + 1)  # a break keeps at least half the line
+        if end > 0:
+            split = end + len(mark.strip())  # the break keeps its punctuation
+            break
+    # a sentence keeps its full stop and a colon announces what follows; a ";" or "," ends nothing
+    head, tail = first[:split].rstrip().rstrip(";,"), first[split:].strip()
     return "\n".join(part for part in (head, tail, rest) if part)

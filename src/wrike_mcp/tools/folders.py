@@ -18,6 +18,7 @@ from wrike_mcp.tools.deps import wrike
 from wrike_mcp.tools.inputs import (
     MAX_REF,
     MAX_TITLE,
+    PLACE_PHRASE,
     FolderRef,
     clean_title,
     page_slice,
@@ -135,7 +136,7 @@ async def list_folders(
         str | None,
         Field(
             max_length=MAX_REF,
-            description="space, folder or project; omit for the top level (spaces)",
+            description=f"{PLACE_PHRASE}; omit for the top (spaces)",
         ),
     ] = None,
     depth: Annotated[int, Field(ge=1, le=3, description="levels below parent")] = 1,
@@ -149,10 +150,10 @@ async def list_folders(
     limit: Annotated[int, Field(ge=1, le=500, description="flat layout: page size")] = 100,
     cursor: Annotated[str | None, Field(max_length=200, description="flat layout only")] = None,
 ) -> FolderList:
-    """List the folders and projects below a space, folder or the top level, `depth` levels deep.
+    """The folders and projects below a space, folder or the top, `depth` levels deep.
 
-    Entries: id, title, kind, child count, project status. Trees over 300 entries are refused: use
-    layout="flat", a smaller depth or a deeper parent.
+    Over 300 entries: use layout="flat", less depth or a deeper parent. Projects by status, owner or dates:
+    list_projects.
     """
     deps = wrike(ctx)
     if cursor and layout != "flat":
@@ -262,7 +263,7 @@ async def create_folder(
     title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="folder title")],
     description: NewDescription = None,
 ) -> CreatedFolder:
-    """Create a folder (not a project: see create_project) in a space or folder; returns id, path, permalink."""
+    """Create a folder in a space or folder (a project: create_project)."""
     deps = wrike(ctx)
     clean = clean_title(title, "folder")
     parent_id = await deps.resolver.folder_id(parent)

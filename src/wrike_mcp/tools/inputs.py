@@ -11,7 +11,7 @@ import binascii
 import html
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, TypeGuard
@@ -42,6 +42,17 @@ SPACE_PHRASE = "space: title or id"
 PERSON_PHRASE = "person: `me`, email, full name or contact id"
 PEOPLE_PHRASE = "people: each `me`, an email, a full name or a contact id"
 DATE_PHRASE = "YYYY-MM-DD, or today/tomorrow/yesterday"
+INSTANT_PHRASE = "YYYY-MM-DD or ISO datetime"  # a date or an instant, no relative words
+
+
+def each(phrase: str, plural: str) -> str:
+    """A list parameter's phrase, from the phrase of one reference: what each item may be."""
+    return f"{plural}, each: {phrase.partition(': ')[2]}"
+
+
+TASKS_PHRASE = each(TASK_PHRASE, "tasks")
+FOLDERS_PHRASE = each(FOLDER_PHRASE, "folders or projects")
+PLACE_PHRASE = f"space, {FOLDER_PHRASE}"  # where a space is taken as well (by title or id)
 
 TaskRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=TASK_PHRASE)]
 FolderRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=FOLDER_PHRASE)]
@@ -180,6 +191,13 @@ def text_to_html(text: str) -> str:
 # ---- statuses and people -------------------------------------------------------------------------------------
 
 
+# A task's status: one of the four groups, which every workflow has, or a custom status name. An `anyOf` of the
+# enum and a plain string, so that a model sees the groups without a list_workflows call. A blank one is
+# refused by check_status, in words rather than as two failed union branches.
+StatusGroup = Literal["Active", "Completed", "Deferred", "Cancelled"]
+TaskStatus = StatusGroup | Annotated[str, Field(max_length=200)]
+
+
 def check_status(status: str | None) -> None:
     if status is not None and not status.strip():
         raise ToolError("status is empty: give a status group or a custom status name, or omit it")
@@ -195,6 +213,23 @@ Detail = Literal["concise", "full"]
 def detail_arg(full_adds: str) -> Any:
     """The `detail` parameter's Field: the same wording on every tool, with what `full` adds there."""
     return Field(description=f"full: also {full_adds}")
+
+
+def checked_together(*checks: Callable[[], Any]) -> list[Any]:
+    """The results of every check; when any refuses, one ToolError states every refusal, so that a model
+    learns a tool's rules at the first refusal instead of one refusal at a time."""
+    results: list[Any] = []
+    problems: list[str] = []
+    for check in checks:
+        try:
+            results.append(check())
+        except ToolError as exc:
+            problems.append(str(exc))
+    if problems:
+        # each refusal's first line together first (what a model reads first), their details after
+        heads, details = zip(*(problem.partition("\n")[::2] for problem in problems), strict=True)
+        raise ToolError("\n".join(["; ".join(heads), *(detail for detail in details if detail)]))
+    return results
 
 
 # ---- list cursors ----------------------------------------------------------------------------------------------

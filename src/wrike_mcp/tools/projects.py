@@ -14,10 +14,15 @@ from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.deps import today as user_today
 from wrike_mcp.tools.inputs import (
+    FOLDER_PHRASE,
+    INSTANT_PHRASE,
     MAX_DATE,
     MAX_REF,
     MAX_TEXT,
     MAX_TITLE,
+    PEOPLE_PHRASE,
+    PERSON_PHRASE,
+    PLACE_PHRASE,
     PagePosition,
     check_range,
     clean_title,
@@ -49,7 +54,7 @@ ProjectRef = Annotated[
     Field(
         min_length=1,
         max_length=MAX_REF,
-        description="id, permalink, path or title",
+        description=FOLDER_PHRASE,
     ),
 ]
 DateArg = Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")]
@@ -64,7 +69,7 @@ StatusArg = Annotated[
 ]
 PeopleArg = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
-    Field(max_length=MAX_PEOPLE, description="people"),
+    Field(max_length=MAX_PEOPLE, description=PEOPLE_PHRASE),
 ]
 
 
@@ -126,30 +131,21 @@ def _in_range(value: date | None, start: date | None, end: date | None) -> bool:
 @wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List projects")
 async def list_projects(
     ctx: Context[Any],
-    within: Annotated[
-        str | None,
-        Field(
-            max_length=MAX_REF,
-            description="space or folder",
-        ),
-    ] = None,
+    within: Annotated[str | None, Field(max_length=MAX_REF, description=PLACE_PHRASE)] = None,
     status: StatusArg = None,
-    owner: Annotated[str | None, Field(max_length=200, description="person")] = None,
+    owner: Annotated[str | None, Field(max_length=200, description=PERSON_PHRASE)] = None,
     text: Annotated[str | None, Field(min_length=1, max_length=200, description="words in the title")] = None,
     start_from: DateArg = None,
     start_to: DateArg = None,
     end_from: DateArg = None,
     end_to: DateArg = None,
     updated_since: Annotated[
-        str | None, Field(max_length=MAX_DATE, description="changed since: date or datetime")
+        str | None, Field(max_length=MAX_DATE, description=f"changed since: {INSTANT_PHRASE}")
     ] = None,
     limit: Annotated[int, Field(ge=1, le=200, description="projects per page")] = 50,
     cursor: Annotated[str | None, Field(max_length=200, description="from next_cursor")] = None,
 ) -> ProjectList:
-    """Find projects by place, status, owner, title words, start/end dates or last update; sorted by path.
-
-    Items: id, title, path, status, owners, start/end dates.
-    """
+    """Find projects by place, status, owner, title words, start/end dates or last update; sorted by path."""
     deps = wrike(ctx)
     starts = project_dates(start_from, start_to, "start_from", "start_to")
     ends = project_dates(end_from, end_to, "end_from", "end_to")

@@ -46,7 +46,7 @@ from wrike_mcp import scopes as scope_rules
 from wrike_mcp.sdk_adapter import arguments_model, reshape_tool
 from wrike_mcp.tools.errors import fit_first_line, tool_error_message
 from wrike_mcp.tools.output import compact, json_text
-from wrike_mcp.tools.schemas import slim
+from wrike_mcp.tools.schemas import slim, slim_arguments
 
 logger = logging.getLogger("wrike_mcp.tools")
 
@@ -335,7 +335,7 @@ def register(server: MCPServer[Any], specs: Iterable[ToolSpec], *, output_schema
             annotations=spec.annotations,
             meta=spec.meta,
         )
-        reshape_tool(server, spec.name, schema=slim, arguments=as_published)
+        reshape_tool(server, spec.name, schema=slim_arguments, arguments=as_published, output=slim)
 
 
 def as_published(model: type[BaseModel]) -> type[BaseModel]:
@@ -368,7 +368,7 @@ def _boolean(cls: type[BaseModel], value: Any) -> Any:
 def enforced_input_schema(server: MCPServer[Any], name: str) -> dict[str, Any]:
     """A registered tool's arguments schema as the server enforces it: `inputSchema` with its length limits."""
     model = arguments_model(server, name)
-    schema: dict[str, Any] = slim(model.model_json_schema(by_alias=True), with_limits=True)
+    schema: dict[str, Any] = slim_arguments(model.model_json_schema(by_alias=True), with_limits=True)
     return schema
 
 

@@ -45,6 +45,41 @@ def slim(schema: Any, *, with_limits: bool = False) -> Any:
     return _drop_null_alternative(out, optional="default" in schema)
 
 
+def slim_arguments(schema: Any, *, with_limits: bool = False) -> Any:
+    """An arguments schema as `slim` makes it, nested models written in place: some clients cannot follow
+    `$ref` (or ignore what stands beside one), and an argument's model is used once anyway."""
+    return slim(_inline_defs(schema), with_limits=with_limits)
+
+
+def _inline_defs(schema: Any) -> Any:
+    """`schema` with each `$ref` to its `$defs` replaced by the definition (a recursive one stays a `$ref`,
+    and then `$defs` stays too)."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("$defs"), dict):
+        return schema
+    defs: dict[str, Any] = schema["$defs"]
+    kept: set[str] = set()
+
+    def resolve(node: Any, seen: frozenset[str]) -> Any:
+        if isinstance(node, list):
+            return [resolve(item, seen) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        name = ref.removeprefix("#/$defs/") if isinstance(ref, str) else None
+        if name is not None and name in defs:
+            if name in seen:
+                kept.add(name)
+                return node
+            beside = {key: resolve(value, seen) for key, value in node.items() if key != "$ref"}
+            return {**resolve(defs[name], seen | {name}), **beside}
+        return {key: resolve(value, seen) for key, value in node.items()}
+
+    out = resolve({key: value for key, value in schema.items() if key != "$defs"}, frozenset())
+    if kept:
+        out["$defs"] = defs
+    return out
+
+
 def _is_length_limit(key: str, value: Any) -> bool:
     return key == "maxLength" or (key == "minLength" and value == 1)
 

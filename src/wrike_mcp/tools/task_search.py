@@ -14,10 +14,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from wrike_mcp.tools.deps import WrikeContext, today
 from wrike_mcp.tools.inputs import (
+    DATE_PHRASE,
+    FOLDER_PHRASE,
     MAX_DATE,
     MAX_REF,
+    PERSON_PHRASE,
+    SPACE_PHRASE,
     Detail,
     PagePosition,
+    TaskStatus,
     check_range,
     check_status,
     day_end,
@@ -31,7 +36,7 @@ from wrike_mcp.tools.render import LIST_FIELDS, TaskList, task_list
 from wrike_mcp.wrike.errors import InvalidParameter, ReferenceNotFound
 from wrike_mcp.wrike.models import Task
 from wrike_mcp.wrike.pagination import Page
-from wrike_mcp.wrike.rules import last_overdue_day, status_group, statuses_named
+from wrike_mcp.wrike.rules import last_overdue_day, status_group, status_names, statuses_named
 from wrike_mcp.wrike.text import fold, one_line, quoted
 
 MAX_SEARCH_TEXT = 500
@@ -58,11 +63,12 @@ SORT_FIELDS = {
 
 # The filters of search_tasks, one definition each: bulk_update_tasks selects tasks by the same ones.
 SearchText = Annotated[str | None, Field(max_length=MAX_SEARCH_TEXT, description="words in the title")]
-FolderFilter = Annotated[str | None, Field(max_length=MAX_REF, description="folder or project")]
-SpaceFilter = Annotated[str | None, Field(max_length=MAX_REF, description="space (instead of folder)")]
-StatusGroup = Literal["Active", "Completed", "Deferred", "Cancelled"]
+FolderFilter = Annotated[str | None, Field(max_length=MAX_REF, description=FOLDER_PHRASE)]
+SpaceFilter = Annotated[
+    str | None, Field(max_length=MAX_REF, description=f"instead of folder; {SPACE_PHRASE}")
+]
 # A group or any custom status name: the enum shows the groups, the string takes a workflow's own names.
-StatusName = StatusGroup | Annotated[str, Field(min_length=1, max_length=200)]
+StatusName = TaskStatus
 MAX_STATUSES = 20
 # Shown as a list (one schema, not three alternatives); a single name is taken as a list of one.
 StatusFilter = Annotated[
@@ -70,13 +76,13 @@ StatusFilter = Annotated[
     BeforeValidator(lambda value: [value] if isinstance(value, str) else value),
     Field(description="status groups or custom status names (any workflow): any of them"),
 ]
-AssigneeFilter = Annotated[str | None, Field(max_length=MAX_REF, description="person")]
+AssigneeFilter = Annotated[str | None, Field(max_length=MAX_REF, description=PERSON_PHRASE)]
 UnassignedFilter = Annotated[bool, Field(description="only tasks without assignees")]
-AuthorFilter = Annotated[str | None, Field(max_length=MAX_REF, description="creator (person)")]
+AuthorFilter = Annotated[str | None, Field(max_length=MAX_REF, description=f"creator; {PERSON_PHRASE}")]
 ImportanceFilter = Annotated[Importance | None, Field(description="task importance")]
-DayFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")]
+DayFilter = Annotated[str | None, Field(max_length=MAX_DATE, description=DATE_PHRASE)]
 OverdueFilter = Annotated[bool, Field(description="only Active tasks due before the user's today")]
-InstantFilter = Annotated[str | None, Field(max_length=MAX_DATE, description="date or datetime")]
+InstantFilter = Annotated[str | None, Field(max_length=MAX_DATE, description=DATE_PHRASE)]
 SubtasksFilter = Annotated[bool, Field(description="false: top-level tasks only")]
 TypeFilter = Annotated[
     Literal["Planned", "Milestone", "Backlog"] | None,
@@ -84,9 +90,16 @@ TypeFilter = Annotated[
 ]
 
 
+def _names_and_types(schema: dict[str, Any]) -> None:
+    for prop in schema.get("properties", {}).values():
+        prop.pop("description", None)
+
+
 class TaskFilters(BaseModel):
-    # no docstring: it would be the schema's description, paid in every tools/list
-    model_config = ConfigDict(extra="forbid")
+    # no docstring: it would be the schema's description, paid in every tools/list. As a nested argument
+    # (bulk_update_tasks' `where`) it shows names, types and enums only: search_tasks, always listed with it
+    # (toolset `tasks`), describes each filter, and tools/list should not carry those descriptions twice.
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_names_and_types)
 
     text: SearchText = None
     folder: FolderFilter = None
@@ -247,11 +260,7 @@ async def add_status_filter(deps: WrikeContext, query: TaskQuery, params: dict[s
     for name in customs:
         matches = [(status.id, status.group or "Active") for _, status in statuses_named(name, workflows)]
         if not matches:
-            raise ReferenceNotFound(
-                "status",
-                name,
-                "use Active, Completed, Deferred, Cancelled or a name from list_workflows",
-            )
+            raise ReferenceNotFound("status", name, status_names(workflows))
         chosen += [ident for ident, group in matches if group == "Active" or not query.overdue]
     chosen += [
         status.id

@@ -26,15 +26,20 @@ from wrike_mcp.tools.custom_fields import (
 from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
 from wrike_mcp.tools.errors import tool_error_message
 from wrike_mcp.tools.inputs import (
+    FOLDER_PHRASE,
+    FOLDERS_PHRASE,
     MAX_CURSOR,
     MAX_DATE,
     MAX_REF,
     MAX_TEXT,
     MAX_TITLE,
+    PEOPLE_PHRASE,
+    TASK_PHRASE,
     Detail,
     Name,
     PagePosition,
     TaskRef,
+    TaskStatus,
     check_range,
     check_status,
     clean_title,
@@ -165,30 +170,23 @@ async def create_task(
     title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="task title")],
     folder: Annotated[
         str | None,
-        Field(
-            max_length=MAX_REF,
-            description="folder or project (optional for a subtask: then its parent's)",
-        ),
+        Field(max_length=MAX_REF, description=f"{FOLDER_PHRASE}; for a subtask default: its parent's"),
     ] = None,
     description: Annotated[str | None, Field(max_length=MAX_TEXT, description="plain text")] = None,
     status: Annotated[
-        str | None,
-        Field(
-            max_length=200,
-            description="default: the workflow's first Active status",
-        ),
+        TaskStatus | None, Field(description="group or custom status; default: the workflow's first Active")
     ] = None,
     importance: Annotated[Importance | None, Field(description="default: Normal")] = None,
     start_date: Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")] = None,
     due_date: Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")] = None,
-    assignees: Annotated[list[Name] | None, people_field("people")] = None,
+    assignees: Annotated[list[Name] | None, people_field(PEOPLE_PHRASE)] = None,
     parent_task: Annotated[
         str | None,
-        Field(max_length=MAX_REF, description="make it a subtask of this task"),
+        Field(max_length=MAX_REF, description=f"make it its subtask; {TASK_PHRASE}"),
     ] = None,
     custom_fields: CustomFieldsInput = None,
 ) -> TaskItem:
-    """Create a task in a folder or project, or as a subtask; returns it with id and permalink.
+    """Create a task in a folder or project, or as a subtask.
 
     Without dates it is a Backlog task; with only a due date it starts that day.
     """
@@ -247,34 +245,24 @@ async def update_task(
         str | None,
         Field(max_length=MAX_TEXT, description="replaces the old one"),
     ] = None,
-    status: Annotated[
-        str | None,
-        Field(
-            max_length=200,
-            description="status group or custom status name of its workflow",
-        ),
-    ] = None,
+    status: Annotated[TaskStatus | None, Field(description="group or custom status of its workflow")] = None,
     importance: Annotated[Importance | None, Field(description="new importance")] = None,
     start_date: Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")] = None,
     due_date: Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")] = None,
     clear_dates: Annotated[bool, Field(description="remove both dates (makes it Backlog)")] = False,
-    add_assignees: Annotated[list[Name] | None, people_field("people to assign")] = None,
-    remove_assignees: Annotated[list[Name] | None, people_field("people to unassign")] = None,
-    add_followers: Annotated[list[Name] | None, people_field("new followers")] = None,
-    add_parents: Annotated[
-        list[Name] | None,
-        Field(max_length=20, description="folders or projects to also place it in"),
-    ] = None,
+    add_assignees: Annotated[list[Name] | None, people_field(PEOPLE_PHRASE)] = None,
+    remove_assignees: Annotated[list[Name] | None, people_field(PEOPLE_PHRASE)] = None,
+    add_followers: Annotated[list[Name] | None, people_field(PEOPLE_PHRASE)] = None,
+    add_parents: Annotated[list[Name] | None, Field(max_length=20, description=FOLDERS_PHRASE)] = None,
     remove_parents: Annotated[
         list[Name] | None,
-        Field(max_length=20, description="folders or projects to take it out of (with add_parents: move)"),
+        Field(max_length=20, description=f"with add_parents: move; {FOLDERS_PHRASE}"),
     ] = None,
     custom_fields: CustomFieldsInput = None,
     restore: Annotated[bool, Field(description="restore it from the Recycle Bin")] = False,
 ) -> TaskItem:
-    """Change a task's title, description, status, importance, dates, people, folders or custom fields.
-
-    Also restores a deleted task, which is found only by id or permalink.
+    """Change one task's title, description, status, importance, dates, people, folders or custom fields,
+    or restore it (deleted: by id or permalink). Many tasks at once: bulk_update_tasks.
     """
     deps = wrike(ctx)
     if clear_dates and (start_date or due_date):

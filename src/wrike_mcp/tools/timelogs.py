@@ -13,9 +13,12 @@ from pydantic import Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, today, wrike
 from wrike_mcp.tools.inputs import (
+    DATE_PHRASE,
     MAX_CURSOR,
     MAX_DATE,
     MAX_REF,
+    PERSON_PHRASE,
+    TASK_PHRASE,
     TaskRef,
     check_range,
     page_slice,
@@ -77,14 +80,14 @@ async def list_timelogs(
     ctx: Context[Any],
     task: Annotated[
         str | None,
-        Field(max_length=MAX_REF, description="only on this task"),
+        Field(max_length=MAX_REF, description=f"only on this {TASK_PHRASE}"),
     ] = None,
     person: Annotated[
         str | None,
-        Field(max_length=MAX_REF, description="only by this person"),
+        Field(max_length=MAX_REF, description=f"only by this {PERSON_PHRASE}"),
     ] = None,
-    tracked_after: Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")] = None,
-    tracked_before: Annotated[str | None, Field(max_length=MAX_DATE, description="YYYY-MM-DD")] = None,
+    tracked_after: Annotated[str | None, Field(max_length=MAX_DATE, description=DATE_PHRASE)] = None,
+    tracked_before: Annotated[str | None, Field(max_length=MAX_DATE, description=DATE_PHRASE)] = None,
     limit: Annotated[int, Field(ge=1, le=500, description="entries per call")] = 100,
     cursor: Annotated[str | None, Field(max_length=MAX_CURSOR, description="from next_cursor")] = None,
 ) -> TimelogList:
@@ -133,7 +136,9 @@ async def log_time(
     ctx: Context[Any],
     task: TaskRef,
     hours: Annotated[float, Field(gt=0, le=24, description="hours worked, e.g. 1.5")],
-    date: Annotated[str | None, Field(max_length=MAX_DATE, description="day worked (default: today)")] = None,
+    date: Annotated[
+        str | None, Field(max_length=MAX_DATE, description=f"day worked: {DATE_PHRASE}; default today")
+    ] = None,
     comment: Annotated[
         str | None,
         Field(

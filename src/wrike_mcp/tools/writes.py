@@ -12,6 +12,7 @@ from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.tools.inputs import (
     MAX_REF,
     MAX_TEXT,
+    PLACE_PHRASE,
     check_range,
     parse_day,
     text_to_html,
@@ -24,7 +25,7 @@ NewParent = Annotated[
     Field(
         min_length=1,
         max_length=MAX_REF,
-        description="space or folder to create it in",
+        description=PLACE_PHRASE,
     ),
 ]
 NewDescription = Annotated[str | None, Field(max_length=MAX_TEXT, description="plain text")]

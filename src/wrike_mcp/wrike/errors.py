@@ -168,16 +168,31 @@ FIRST_LINE_LIMIT = 150  # MCP clients prefix "Error executing tool <name>: "; th
 
 
 class ReferenceNotFound(BadReference):
-    def __init__(self, kind: str, reference: str, hint: str = "") -> None:
+    """Nothing matched; `near` (id, label) lists the closest names (wrike/text.py `closest`), so that a
+    model can pick one by id instead of searching again."""
+
+    def __init__(
+        self, kind: str, reference: str, hint: str = "", near: Sequence[tuple[str, str]] = ()
+    ) -> None:
         self.kind = kind
         self.reference = reference
         self.hint = hint
+        self.near = list(near)
         head = f"{kind} {quoted(reference)} not found"
+        if self.near:
+            head += f"; closest: {_listed(*self.near[0])}"
         if hint and len(head) + 2 + len(hint) <= FIRST_LINE_LIMIT:
-            message = f"{head}; {hint}"
+            lines = [f"{head}; {hint}"]
         else:
-            message = f"{head}\n{hint}" if hint else head
-        super().__init__(message)
+            lines = [head, hint] if hint else [head]
+        if len(self.near) > 1:
+            lines.insert(1, "other close matches:")
+            lines[2:2] = [f"- {_listed(ident, label)}" for ident, label in self.near[1:]]
+        super().__init__("\n".join(lines))
+
+
+def _listed(ident: str, label: str) -> str:
+    return f"{' '.join(strip_invisible(label).split())[:160]} (id {ident})"
 
 
 class AmbiguousReference(BadReference):
@@ -193,8 +208,7 @@ class AmbiguousReference(BadReference):
             f"{kind} {quoted(reference)} is ambiguous ({len(self.candidates)} matches): "
             "pass one of these ids or a more specific name"
         ]
-        for ident, label in self.candidates[: self.SHOWN]:
-            lines.append(f"- {' '.join(strip_invisible(label).split())[:160]} (id {ident})")
+        lines += [f"- {_listed(ident, label)}" for ident, label in self.candidates[: self.SHOWN]]
         if len(self.candidates) > self.SHOWN:
             lines.append(f"- … and {len(self.candidates) - self.SHOWN} more")
         super().__init__("\n".join(lines))

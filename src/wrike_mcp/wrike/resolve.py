@@ -31,7 +31,6 @@ from wrike_mcp.wrike.errors import (
     ResourceNotFound,
 )
 from wrike_mcp.wrike.models import (
-    STATUS_GROUPS,
     Contact,
     CustomField,
     CustomStatus,
@@ -42,8 +41,8 @@ from wrike_mcp.wrike.models import (
     Workflow,
     WrikeModel,
 )
-from wrike_mcp.wrike.rules import status_group, statuses_named
-from wrike_mcp.wrike.text import fold
+from wrike_mcp.wrike.rules import status_group, status_names, statuses_named
+from wrike_mcp.wrike.text import closest, fold
 
 T = TypeVar("T")
 
@@ -400,17 +399,19 @@ class Resolver:
         if len(matches) == 1:
             self._task_titles[fold(title)] = (matches[0].id, self._clock())
             return matches[0]
-        if not matches:
-            raise ReferenceNotFound(
-                "task", title, "a title must be exact; search_tasks finds tasks by words in the title"
-            )
         tree = await self.folder_tree()
-        candidates = []
-        for task in matches:
+
+        def located(task: Task) -> str:
             parent_ids = [p for p in task.parent_ids if p in tree.nodes]
-            where = f" in {'/'.join(tree.path(parent_ids[0]))}" if parent_ids else ""
-            candidates.append((task.id, f"{task.title}{where}"))
-        raise AmbiguousReference("task", title, candidates)
+            return f"{task.title} in {'/'.join(tree.path(parent_ids[0]))}" if parent_ids else task.title
+
+        if not matches:
+            # Wrike's contains match found these: the closest of them are what the title was probably meant as
+            near = closest(title, ((task.id, [task.title], located(task)) for task in found))
+            raise ReferenceNotFound(
+                "task", title, "a title must be exact; search_tasks finds tasks by words in the title", near
+            )
+        raise AmbiguousReference("task", title, [(task.id, located(task)) for task in matches])
 
     def _titled_task(self, title: str) -> str | None:
         """The task a title named within the last `ttl` seconds, like the folder tree names folders: a title
@@ -466,14 +467,14 @@ class Resolver:
         ]
         try:
             return self._match_path(tree, ref, candidates, kind)
-        except ReferenceNotFound:
+        except ReferenceNotFound as missing:
             # An id the cached tree does not know yet (a folder made since, by someone else): ask Wrike.
             if "/" in ref or not _MAYBE_ID.match(ref):
                 raise
             try:
                 folder = await self.client.get_one(f"/folders/{ref}", model=Folder)
             except (ResourceNotFound, InvalidParameter, InvalidRequest):
-                raise ReferenceNotFound(kind, ref, "list_folders shows the tree") from None
+                raise ReferenceNotFound(kind, ref, "list_folders shows the tree", missing.near) from None
             if project_only and not folder.is_project:
                 raise ReferenceNotFound(kind, ref, "it is a folder, not a project") from None
             return folder.id
@@ -495,8 +496,10 @@ class Resolver:
             return matches[0]
         if matches:
             raise AmbiguousReference("space", ref, [(ident, tree.nodes[ident].title) for ident in matches])
-        names = ", ".join(sorted(tree.nodes[ident].title for ident in tree.space_ids))
-        raise ReferenceNotFound("space", ref, f"spaces: {names}" if names else "")
+        spaces = [(ident, [tree.nodes[ident].title], tree.nodes[ident].title) for ident in tree.space_ids]
+        near = closest(ref, spaces)
+        names = ", ".join(sorted(title for _, _, title in spaces))
+        raise ReferenceNotFound("space", ref, f"spaces: {names}" if names else "", near)
 
     async def folder_path(self, folder_id: str) -> str:
         """`Space/Folder/Sub` for output; the id itself when the folder is not in the tree."""
@@ -515,7 +518,7 @@ class Resolver:
         return ident
 
     @staticmethod
-    def _match_path(tree: FolderTree, ref: str, candidates: Iterable[str], kind: str) -> str:
+    def _match_path(tree: FolderTree, ref: str, candidates: Sequence[str], kind: str) -> str:
         wanted = [fold(segment) for segment in ref.split("/") if segment.strip()]
         exact: list[str] = []
         shortcut: list[str] = []
@@ -535,8 +538,17 @@ class Resolver:
                     ((ident, "/".join(tree.path(ident))) for ident in matches), key=lambda c: c[1]
                 )
                 raise AmbiguousReference(kind, ref, listed)
+        # near matches: a bare title by titles (not by paths, which hold every ancestor's title), a path by paths
+        paths = {ident: "/".join(tree.path(ident)) for ident in candidates}
+        near = closest(
+            ref,
+            (
+                (ident, [tree.nodes[ident].title if len(wanted) == 1 else path], path)
+                for ident, path in paths.items()
+            ),
+        )
         raise ReferenceNotFound(
-            kind, ref, "list_folders shows the folder tree; paths look like Space/Folder/Sub"
+            kind, ref, "list_folders shows the folder tree; paths look like Space/Folder/Sub", near
         )
 
     # ---- people ------------------------------------------------------------------------------------
@@ -557,6 +569,9 @@ class Resolver:
                 return contact.id
         if "@" in ref:
             by_email = [c for c in contacts if any(fold(e) == fold(ref) for e in c.emails)]
+            if not by_email:
+                near = closest(ref, ((c.id, c.emails, _person_label(c)) for c in contacts))
+                raise ReferenceNotFound("person", ref, "find_people lists people by name or email", near)
             return self._one_person(ref, by_email)
         kinds = {"Person", "Group"} if include_groups else {"Person"}
         people = [c for c in contacts if not c.deleted and c.type in kinds]
@@ -571,7 +586,8 @@ class Resolver:
             return self._one_person(ref, partial)
         if _MAYBE_ID.match(ref) and await self.person(ref) is not None:
             return ref  # an id outside the visible contact list that Wrike knows
-        raise ReferenceNotFound("person", ref, "find_people lists people by name or email")
+        near = closest(ref, ((c.id, [c.name, *c.emails], _person_label(c)) for c in people))
+        raise ReferenceNotFound("person", ref, "find_people lists people by name or email", near)
 
     async def person_ids(self, refs: Iterable[str] | None) -> list[str]:
         """Contact ids for several people references, each as `person_id` takes it (a blank one is refused
@@ -584,8 +600,7 @@ class Resolver:
             return matches[0].id
         if not matches:
             raise ReferenceNotFound("person", ref, "find_people lists people by name or email")
-        listed = [(c.id, f"{c.name} <{c.email}>" if c.email else c.name) for c in matches]
-        raise AmbiguousReference("person", ref, listed)
+        raise AmbiguousReference("person", ref, [(c.id, _person_label(c)) for c in matches])
 
     async def person(self, contact_id: str) -> Contact | None:
         """The contact with this id, from the cache (then Wrike, for contacts outside the list)."""
@@ -638,9 +653,7 @@ class Resolver:
             status = named[0][1]
             return status.id, status.group or "Active"
         if not named:
-            names = sorted({s.name for w in scope for s in w.custom_statuses if not s.hidden})
-            hint = "status groups: " + ", ".join(STATUS_GROUPS) + ("; statuses: " + ", ".join(names))
-            raise ReferenceNotFound("status", ref, hint)
+            raise ReferenceNotFound("status", ref, status_names(scope))
         candidates = [(s.id, f"{s.name} [{s.group}] in workflow {w.name}") for w, s in named]
         raise AmbiguousReference("status", ref, candidates)
 
@@ -706,7 +719,12 @@ class Resolver:
             return matches[0].id
         if matches:
             raise AmbiguousReference("custom field", ref, [(f.id, f"{f.title} ({f.type})") for f in matches])
-        raise ReferenceNotFound("custom field", ref, "list_custom_fields lists them")
+        near = closest(ref, ((f.id, [f.title], f"{f.title} ({f.type})") for f in fields))
+        raise ReferenceNotFound("custom field", ref, "list_custom_fields lists them", near)
+
+
+def _person_label(contact: Contact) -> str:
+    return f"{contact.name} <{contact.email}>" if contact.email else contact.name
 
 
 def _workflow_or_standard(workflows: Sequence[Workflow], workflow_id: str | None) -> Workflow:

@@ -36,6 +36,12 @@ def statuses_named(ref: str, workflows: Iterable[Workflow]) -> list[tuple[Workfl
     return [(w, s) for w, s in matches if not s.hidden] or matches
 
 
+def status_names(workflows: Iterable[Workflow]) -> str:
+    """What a status may be, for a refusal: the four groups and every visible custom status name."""
+    names = sorted({s.name for w in workflows for s in w.custom_statuses if not s.hidden})
+    return f"status groups: {', '.join(STATUS_GROUPS)}" + (f"; statuses: {', '.join(names)}" if names else "")
+
+
 def last_overdue_day(today: date) -> date:
     """The latest due date that is overdue: a task is overdue when it is Active and due before the user's
     today (the date in their Wrike time zone), so a task due today is not overdue yet."""
