@@ -521,7 +521,6 @@ READ_ONLY_TASKS = {
     "get_me",
     "search_tasks",
     "get_task",
-    "list_comments",
     "list_attachments",
     "read_attachment",
     "list_approvals",

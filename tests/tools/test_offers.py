@@ -57,7 +57,7 @@ def test_every_resource_and_prompt_reads_through_declared_tools() -> None:
         ({"toolsets": ["app_activity"]}, set()),
         ({"toolsets": ["tasks"]}, {TASK, TRIAGE, REPORT}),
         ({"toolsets": ["folders", "directory"]}, {FOLDER, WORKFLOWS, REPORT}),
-        ({"tools": ["get_me", "get_project"]}, {ME, REPORT}),
+        ({"tools": ["get_me", "get_folder"]}, {ME, FOLDER, REPORT}),
         ({"exclude_tools": ["get_task", "list_workflows", "search_tasks"]}, {ME, FOLDER, REPORT}),
         ({"scopes": [scopes.AUDIT_LOG]}, set()),
         ({"scopes": [scopes.WS_READ_ONLY]}, EVERYTHING),

@@ -152,7 +152,7 @@ READS: dict[str, tuple[str, ...]] = {
     "wrike://task/{id}": ("get_task",),
     "wrike://folder/{id}": ("get_folder",),
     "triage_tasks": ("search_tasks",),
-    "project_status_report": ("get_project", "get_folder", "search_tasks"),
+    "project_status_report": ("get_folder", "search_tasks"),
 }
 
 
@@ -344,7 +344,7 @@ def as_published(model: type[BaseModel]) -> type[BaseModel]:
     non-boolean for a boolean ("0" would otherwise quietly be false)."""
     fields = model.model_fields
     optional = [name for name, field in fields.items() if not field.is_required()]
-    booleans = [name for name, field in fields.items() if field.annotation is bool]
+    booleans = [name for name, field in fields.items() if field.annotation in (bool, bool | None)]
     checks: dict[str, Any] = {}
     if optional:
         checks["no_null"] = pydantic.field_validator(*optional, mode="before")(_not_null)
