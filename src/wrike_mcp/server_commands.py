@@ -19,7 +19,7 @@ from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS
 from wrike_mcp.runtime import Sandbox, connect
 from wrike_mcp.server import create_server, offered_tools, tool_filter
 from wrike_mcp.tools.deps import StaticContext
-from wrike_mcp.tools.registry import ToolInfo
+from wrike_mcp.tools.registry import DEFAULT_TOOLSETS, ToolInfo, declared_tool, switchable_toolsets
 from wrike_mcp.wrike.errors import WrikeError
 
 EXIT_TOOL_ERROR = 1
@@ -198,6 +198,17 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     )
 
 
+def with_toolset_of(tool: str, settings: Settings) -> Settings:
+    """`call` names its tool: a toolset off by default that a session could turn on is on for the call."""
+    try:
+        toolset = declared_tool(tool).toolset
+    except KeyError:
+        return settings  # the server answers an unknown tool
+    if toolset not in switchable_toolsets(settings.toolsets):
+        return settings
+    return settings.model_copy(update={"toolsets": [*(settings.toolsets or [DEFAULT_TOOLSETS]), toolset]})
+
+
 async def call_tool(args: argparse.Namespace, settings: Settings, sandbox: Sandbox | None) -> int:
     from mcp import Client
 
@@ -209,6 +220,7 @@ async def call_tool(args: argparse.Namespace, settings: Settings, sandbox: Sandb
     if not isinstance(arguments, dict):
         print("wrike-mcp: arguments must be a JSON object", file=sys.stderr)
         return EXIT_USAGE
+    settings = with_toolset_of(args.tool, settings)
     async with connect(settings, sandbox=sandbox) as context:
         server = create_server(settings, StaticContext(context))
         try:
