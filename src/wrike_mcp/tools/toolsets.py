@@ -40,12 +40,11 @@ async def enable_toolsets(
     ctx: Context[Any],
     toolsets: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=40)]] | None,
-        Field(max_length=10, description=f"toolsets to turn on, e.g. {', '.join(sorted(OFF_BY_DEFAULT))}"),
+        Field(max_length=10, description=f"e.g. {', '.join(sorted(OFF_BY_DEFAULT))}"),
     ] = None,
 ) -> ToolsetList:
-    """Some toolsets are off to keep this list short (audit log and app activity; work intake). Without
-    arguments: each toolset, whether it is on, and its tools. With names: turns them on for this conversation.
-    """
+    """Toolsets off by default (audit log, intake…): without arguments lists each toolset and the tools it
+    adds; with names turns them on for this conversation."""
     switch = toolset_switch(ctx)
     turned_on = await switch.turn_on(ctx, list(dict.fromkeys(toolsets))) if toolsets else []
     items = [
