@@ -19,7 +19,13 @@ from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS
 from wrike_mcp.runtime import Sandbox, connect
 from wrike_mcp.server import create_server, offered_tools, tool_filter
 from wrike_mcp.tools.deps import StaticContext
-from wrike_mcp.tools.registry import DEFAULT_TOOLSETS, ToolInfo, declared_tool, switchable_toolsets
+from wrike_mcp.tools.registry import (
+    DEFAULT_TOOLSETS,
+    OFF_BY_DEFAULT,
+    ToolInfo,
+    declared_tool,
+    switchable_toolsets,
+)
 from wrike_mcp.wrike.errors import WrikeError
 
 EXIT_TOOL_ERROR = 1
@@ -73,7 +79,9 @@ def tools_markdown(infos: Sequence[ToolInfo]) -> str:
     for info in infos:
         summary = " ".join(info.description.split("\n\n", 1)[0].split())
         flag = "yes" if info.read_only else ("no (destructive)" if info.kind == "destructive" else "no")
-        rows.append(f"| `{info.name}` | {info.toolset} | {', '.join(info.scopes)} | {flag} | {summary} |")
+        toolset = f"{info.toolset} (off by default)" if info.toolset in OFF_BY_DEFAULT else info.toolset
+        needs = ", ".join(info.scopes) or "none"
+        rows.append(f"| `{info.name}` | {toolset} | {needs} | {flag} | {summary} |")
     return "\n".join(rows) + "\n"
 
 
