@@ -68,7 +68,8 @@ from wrike_mcp.tools.registry import (
 
 INSTRUCTIONS = """\
 wrike-mcp connects you to one Wrike account: spaces, folders, projects, tasks, comments, time logs, people,
-workflows, custom fields and (for admins) the audit log and API-app activity.
+workflows, custom fields and (for admins) the audit log and API-app activity. Toolsets off by default (the
+audit log; intake) are listed and turned on by enable_toolsets.
 
 Conventions of every tool (their descriptions do not repeat them):
 - Task, folder, project, space: a Wrike id (e.g. IEAAB2CDKQAAAAAB or MAAAAAEFzzde) or a permalink

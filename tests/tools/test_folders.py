@@ -386,3 +386,21 @@ async def test_get_folder_refuses_comments_of_a_space(mcp: Client) -> None:
     assert "spaces have no comments" in await call_error(
         mcp, "get_folder", folder="Marketing", include_comments=3
     )
+
+
+async def test_get_folder_counts_a_spaces_tasks_when_asked(mcp: Client, sandbox_state: Any) -> None:
+    marketing = state_folder(sandbox_state, "Marketing")
+    scope = {marketing.id, *sandbox_state.descendant_folder_ids(marketing.id)}
+    tasks = [
+        t
+        for t in sandbox_state.tasks.values()
+        if not t.deleted and (set(t.parent_ids) | set(sandbox_state.super_parent_ids(t))) & scope
+    ]
+    plain = await call(mcp, "get_folder", folder="Marketing")
+    assert plain["kind"] == "space" and "task_counts" not in plain
+    counted = await call(mcp, "get_folder", folder="Marketing", task_counts=True)
+    assert counted["task_counts"]["counted_tasks"] == len(tasks) > 0
+    groups: dict[str, int] = {}
+    for task in tasks:
+        groups[task.status] = groups.get(task.status, 0) + 1
+    assert counted["task_counts"]["by_status_group"] == groups

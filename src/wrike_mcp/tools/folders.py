@@ -264,7 +264,7 @@ async def get_folder(
         )
     counted = task_counts if task_counts is not None else details.kind == "project"
     counts, page = await asyncio.gather(
-        count_tasks(deps, details) if counted else none(),
+        count_tasks(deps, details) if counted else not_counted(),
         comment_page(deps, "folders", details.id, comments),
     )
     return details.model_copy(
@@ -277,7 +277,7 @@ async def get_folder(
     )
 
 
-async def none() -> None:
+async def not_counted() -> None:
     return None
 
 
