@@ -239,8 +239,9 @@ class WrikeMCPServer(MCPServer[ContextProvider]):
         return views
 
     def why_no_switch(self) -> str | None:
-        if SESSION_TOOLSETS.get() is not None:
-            return None
+        return None if SESSION_TOOLSETS.get() is not None else self.no_session()
+
+    def no_session(self) -> str:
         names = ",".join(sorted(self.switchable)) or "…"
         return (
             "this connection has no session to keep toolsets in (2026-07-28 over HTTP, or stateless): start "
@@ -261,9 +262,8 @@ class WrikeMCPServer(MCPServer[ContextProvider]):
         if not wanted:
             return []
         session = SESSION_TOOLSETS.get()
-        blocked = self.why_no_switch()
-        if session is None or blocked:
-            raise ToolError(blocked or "this connection keeps no session")
+        if session is None:
+            raise ToolError(self.no_session())
         session.update(wanted)
         await notify_tools_changed(ctx)
         return wanted
@@ -275,7 +275,7 @@ class WrikeMCPServer(MCPServer[ContextProvider]):
             return None
         if chosen.toolsets is None or info.toolset in chosen.toolsets:
             return None
-        if self.why_no_switch() is None:
+        if SESSION_TOOLSETS.get() is not None:
             return (
                 f"{info.name} is in the {info.toolset} toolset, which is off: call {SWITCH_TOOL} with "
                 f'toolsets=["{info.toolset}"] first'
