@@ -102,6 +102,12 @@ def list_tools(settings: Settings, *, as_json: bool, as_markdown: bool = False) 
     for spec in specs:
         flag = "yes" if spec.read_only else "no"
         print(f"{spec.name:<{width}}  {spec.toolset:<12}  {flag:<9}  {', '.join(spec.scopes)}")
+    off = sorted(switchable_toolsets(settings.toolsets))
+    if off:
+        print(
+            f"\noff by default: {', '.join(off)} (--toolsets default,{','.join(off)}, or enable_toolsets in a "
+            "session; docs/TOOLSETS.md)"
+        )
     return 0
 
 
