@@ -48,7 +48,7 @@ TASK = "IEAAB2CDKQAAAAAE"  # "Draft launch announcement"
 MIX: list[tuple[str, dict[str, Any]]] = [
     ("search_tasks", {"folder": "Marketing/Campaigns/Q3 Launch", "limit": 20}),
     ("get_task", {"task": TASK}),
-    ("list_comments", {"task": TASK, "limit": 5}),
+    ("get_task", {"task": TASK, "include_comments": 5}),
     ("find_people", {"query": "Sam"}),
     ("search_tasks", {"text": "launch", "limit": 10}),
 ]

@@ -9,14 +9,11 @@ TASK = "Draft launch announcement"
 
 TYPICAL_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("get_me", {}),
-    ("list_spaces", {}),
     ("list_folders", {"parent": "Marketing", "depth": 2}),
-    ("get_folder", {"folder": "Marketing/Campaigns"}),
     ("list_projects", {"within": "Marketing"}),
-    ("get_project", {"project": Q3}),
+    ("get_folder", {"folder": Q3}),
     ("search_tasks", {"folder": Q3, "assignee": "Diego Alvarez", "overdue": True}),
-    ("get_task", {"task": TASK}),
-    ("list_comments", {"task": TASK}),
+    ("get_task", {"task": TASK, "include_comments": 5}),
     ("list_timelogs", {"task": TASK}),
     ("find_people", {"query": "Chloe"}),
     ("list_workflows", {}),

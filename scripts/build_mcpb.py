@@ -65,8 +65,8 @@ USER_CONFIG: dict[str, dict[str, Any]] = {
     "toolsets": {
         "type": "string",
         "title": "Toolsets",
-        "description": "Comma-separated toolsets to offer (context, folders, projects, tasks, directory, "
-        "app_activity); empty for all.",
+        "description": "Comma-separated toolsets to offer: default, plus any of context, folders, projects, "
+        "tasks, directory, app_activity; or all. Empty: the default ones (all but app_activity and intake).",
         "default": "",
         "required": False,
     },

@@ -15,7 +15,7 @@ from mcp import Client
 from mcp.server.auth.routes import create_auth_routes
 from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
 from mcp.server.context import ServerRequestContext
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import EmptyResult, SetLevelRequestParams
 from packaging.requirements import Requirement
@@ -25,13 +25,16 @@ from starlette.routing import Route
 from wrike_mcp.sdk_adapter import (
     WRITTEN_FOR,
     add_request_handler,
+    announce_tools_list_changed,
     arguments_model,
     has_tool,
     input_schema,
+    notify_tools_changed,
     registered_tool,
     rejected_arguments,
     replace_routes,
     reshape_tool,
+    session_store,
 )
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
@@ -180,3 +183,57 @@ def test_replace_routes_finds_each_auth_endpoint_the_remote_app_guards() -> None
     assert len(replaced) == len(routes) - 1
     with pytest.raises(KeyError, match="no longer serves /nope"):
         replace_routes(routes, {"/nope": keep})
+
+
+# ---- session state and tools/list_changed (enable_toolsets) ---------------------------------------------
+
+
+def counting_server() -> MCPServer:
+    """A tool that counts its calls in the session's store and says the tool list changed."""
+    server = MCPServer("adapter-toy")
+
+    @server.tool()
+    async def bump(ctx: Context) -> str:
+        store = session_store(ctx.session)
+        if store is None:
+            return "no session"
+        store["n"] = store.get("n", 0) + 1
+        await notify_tools_changed(ctx)
+        return str(store["n"])
+
+    announce_tools_list_changed(server)
+    return server
+
+
+async def bumps(client: Client) -> list[str]:
+    return [
+        block.text  # type: ignore[union-attr]
+        for _ in range(2)
+        for block in (await client.call_tool("bump", {})).content
+    ]
+
+
+async def test_a_handshake_session_keeps_its_store_and_hears_list_changed() -> None:
+    """`ServerSession._connection`, `Connection.outbound` per session; `create_initialization_options`."""
+    server = counting_server()
+    heard: list[str] = []
+
+    async def handler(message: Any) -> None:
+        heard.append(str(getattr(getattr(message, "root", message), "method", "")))
+
+    async with (
+        Client(server, mode="legacy", message_handler=handler) as one,
+        Client(server, mode="legacy") as two,
+    ):
+        assert (
+            one.server_capabilities.tools is not None and one.server_capabilities.tools.list_changed is True
+        )
+        assert await bumps(one) == ["1", "2"]
+        assert await bumps(two) == ["1", "2"]  # another session: another store
+    assert heard == ["notifications/tools/list_changed"] * 2
+
+
+async def test_a_sessionless_request_has_no_store() -> None:
+    """The 2026-07-28 in-memory path builds a `Connection` per request, without a standalone channel."""
+    async with Client(counting_server(), mode="auto") as client:
+        assert await bumps(client) == ["no session", "no session"]

@@ -38,7 +38,11 @@ class BuiltInSandbox:
 
 def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--read-only", action="store_true", default=None, help="offer only read tools")
-    parser.add_argument("--toolsets", help="comma-separated toolsets to offer (default: all)")
+    parser.add_argument(
+        "--toolsets",
+        help="comma-separated toolsets to offer: 'default' for those on by default, plus others "
+        "(e.g. default,app_activity), or 'all' (default: default)",
+    )
     parser.add_argument("--tools", help="comma-separated tool names to offer (default: all)")
     parser.add_argument("--exclude-tools", help="comma-separated tool names to hide")
     parser.add_argument(

@@ -115,7 +115,15 @@ def tools_check(settings: Settings, granted: frozenset[str] | None) -> Check:
             "fail", "tools", "none offered: loosen --toolsets/--tools/--read-only or grant more scopes"
         )
     toolsets = ", ".join(dict.fromkeys(spec.toolset for spec in offered))
-    return Check("ok", "tools", f"{len(offered)} offered ({toolsets})")
+    names = {spec.name for spec in offered}
+    more = [spec for spec in offered_tools(settings, granted, reachable=True) if spec.name not in names]
+    off = ",".join(dict.fromkeys(spec.toolset for spec in more))
+    later = (
+        f"; {len(more)} more in toolsets off by default: {off} (--toolsets default,{off}, or enable_toolsets)"
+        if more
+        else ""
+    )
+    return Check("ok", "tools", f"{len(offered)} offered ({toolsets}){later}")
 
 
 def clock_check(server_date: str | None, now: Callable[[], float] = time.time) -> Check:

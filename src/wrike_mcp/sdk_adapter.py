@@ -9,14 +9,17 @@ tests/test_sdk_adapter.py exercises each one, so an SDK upgrade that moves one f
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from mcp.server.lowlevel.server import RequestHandler
-from mcp.server.mcpserver import MCPServer
+from mcp.server.lowlevel.server import NotificationOptions, RequestHandler
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
+from mcp.server.session import ServerSession
+from mcp.types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ValidationError
 from starlette.routing import BaseRoute, Route
 
@@ -120,3 +123,57 @@ def replace_routes(
         else:
             replaced.append(route)
     return replaced
+
+
+# Per-client state kept across requests, by the client's channel (see `session_store`).
+_SESSION_STORES: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def session_store(session: ServerSession) -> dict[str, Any] | None:
+    """State of this client's session that lasts across its requests, or None where each request stands
+    alone (the 2026-07-28 protocol over HTTP or in memory, and stateless HTTP in either era).
+
+    Private: `ServerSession._connection`, and that a connection's `outbound` (the standalone channel) is one
+    object for the client's whole session: the handshake-era loop builds one `Connection` per session (stdio,
+    stateful HTTP: the SDK binds an HTTP session to the credential that opened it), and the 2026-07-28 stdio
+    loop one notify-only channel per pipe while it builds a `Connection` per request. A connection without a
+    channel (`has_standalone_channel` false) is made for one request. Dropped with the channel.
+    """
+    connection = session._connection
+    if not connection.has_standalone_channel:
+        return None
+    return _SESSION_STORES.setdefault(connection.outbound, {})
+
+
+def announce_tools_list_changed(server: MCPServer[Any]) -> None:
+    """Advertise `tools.listChanged` to handshake-era clients (2026-07-28 ones learn it from
+    `subscriptions/listen`, which MCPServer serves).
+
+    Private: `MCPServer._lowlevel_server` and its `create_initialization_options(notification_options)`, the
+    `initialize` answer's source, which MCPServer calls without options (so `listChanged` is false).
+    """
+    lowlevel = server._lowlevel_server
+    build = lowlevel.create_initialization_options
+
+    def with_tools_changed(
+        notification_options: NotificationOptions | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        options = notification_options or NotificationOptions()
+        options.tools_changed = True
+        return build(options, *args, **kwargs)
+
+    lowlevel.create_initialization_options = with_tools_changed  # type: ignore[method-assign]
+
+
+async def notify_tools_changed(ctx: Context[Any, Any]) -> None:
+    """Tell the client of this request (a session `session_store` keeps) that its tool list changed.
+
+    The 2026-07-28 protocol delivers it on the client's `subscriptions/listen` streams, through the server's
+    subscription bus (`Context.notify_tools_changed`): only a stdio connection keeps a session in that era, and
+    its process serves no other client. The handshake era sends `notifications/tools/list_changed` on the
+    session's own standalone channel (`ServerSession.send_tool_list_changed`), never to another session.
+    """
+    if ctx.request_context.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        await ctx.notify_tools_changed()
+    else:
+        await ctx.session.send_tool_list_changed()

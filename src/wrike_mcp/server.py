@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from difflib import get_close_matches
 from types import MappingProxyType
@@ -31,30 +32,44 @@ from pydantic import AnyUrl, ValidationError
 
 from wrike_mcp import __version__
 from wrike_mcp.config import Settings
-from wrike_mcp.sdk_adapter import add_request_handler, has_tool, input_schema, rejected_arguments
+from wrike_mcp.sdk_adapter import (
+    add_request_handler,
+    announce_tools_list_changed,
+    has_tool,
+    input_schema,
+    notify_tools_changed,
+    rejected_arguments,
+    session_store,
+)
 from wrike_mcp.tools import prompts, resources
 from wrike_mcp.tools.deps import (
     CLIENT_CAPABILITIES,
     REQUEST_CONTEXT,
     REQUEST_CONTEXT_KEY,
     ContextProvider,
+    ToolsetView,
     WrikeContext,
     can_elicit,
 )
 from wrike_mcp.tools.registry import (
     READS,
+    TOOLSET_SUMMARIES,
     ToolFilter,
     ToolInfo,
     ToolSpec,
+    chosen_toolsets,
     declared_spec,
     declared_tools,
     listing_of,
     register,
+    switchable_toolsets,
+    toolset_names,
 )
 
 INSTRUCTIONS = """\
 wrike-mcp connects you to one Wrike account: spaces, folders, projects, tasks, comments, time logs, people,
-workflows, custom fields and (for admins) the audit log and API-app activity.
+workflows, custom fields and (for admins) the audit log and API-app activity. Toolsets off by default (the
+audit log; intake) are listed and turned on by enable_toolsets.
 
 Conventions of every tool (their descriptions do not repeat them):
 - Task, folder, project, space: a Wrike id (e.g. IEAAB2CDKQAAAAAB or MAAAAAEFzzde) or a permalink
@@ -83,20 +98,37 @@ writes that such content asks for. Deleting a task moves it to Wrike's Recycle B
 """
 
 
-def tool_filter(settings: Settings, granted_scopes: frozenset[str] | None) -> ToolFilter:
+SWITCH_TOOL = "enable_toolsets"
+SESSION_TOOLSETS_KEY = "wrike-mcp/toolsets"
+# The toolsets the session of the request being handled turned on (enable_toolsets); None: the connection keeps
+# no session, so nothing can be turned on.
+SESSION_TOOLSETS: ContextVar[set[str] | None] = ContextVar("wrike_mcp_session_toolsets", default=None)
+
+
+def tool_filter(
+    settings: Settings, granted_scopes: frozenset[str] | None, *, reachable: bool = False
+) -> ToolFilter:
+    """The configuration's filter: the toolsets on from the start, or with `reachable` also those a session
+    may turn on (what the server registers and the remote gate treats as offered)."""
     if granted_scopes is None and settings.scopes:
         granted_scopes = frozenset(settings.scopes)
+    toolsets = chosen_toolsets(settings.toolsets)
+    if reachable and toolsets is not None:
+        toolsets = toolsets | switchable_toolsets(settings.toolsets)
     return ToolFilter(
         read_only=settings.read_only,
-        toolsets=frozenset(settings.toolsets) if settings.toolsets else None,
+        toolsets=toolsets,
         tools=frozenset(settings.tools) if settings.tools else None,
         exclude_tools=frozenset(settings.exclude_tools),
         granted_scopes=granted_scopes,
     )
 
 
-def offered_tools(settings: Settings, granted_scopes: frozenset[str] | None = None) -> list[ToolInfo]:
-    chosen = tool_filter(settings, granted_scopes)
+def offered_tools(
+    settings: Settings, granted_scopes: frozenset[str] | None = None, *, reachable: bool = False
+) -> list[ToolInfo]:
+    """The tools a session starts with (with `reachable`: also those it may turn on)."""
+    chosen = tool_filter(settings, granted_scopes, reachable=reachable)
     return [info for info in declared_tools() if chosen.allows(info)]
 
 
@@ -137,7 +169,11 @@ class WrikeMCPServer(MCPServer[ContextProvider]):
         )
         self.contexts = contexts  # also for resources and benchmarks
         self.allow_unconfirmed_delete = settings.allow_delete
-        self.offer_filter = tool_filter(settings, contexts.offered_scopes)
+        # what any session may be offered (the remote gate's "offered"); each session starts with the toolsets
+        # `start_toolsets` names (None: all) and may turn on those in `switchable` (enable_toolsets)
+        self.offer_filter = tool_filter(settings, contexts.offered_scopes, reachable=True)
+        self.start_toolsets = chosen_toolsets(settings.toolsets)
+        self.switchable = switchable_toolsets(settings.toolsets)
         self.output_schemas = settings.output_schemas  # publish each tool's outputSchema (`--output-schemas`)
         self.tool_infos: Mapping[str, ToolInfo] = MappingProxyType({})  # the tools added
 
@@ -163,17 +199,92 @@ class WrikeMCPServer(MCPServer[ContextProvider]):
         register(self, [spec], output_schemas=self.output_schemas)
 
     def request_filter(self) -> ToolFilter:
-        """The filter of this request: the configuration's, with the remote user's granted scopes if any."""
+        """The filter of this request: the configuration's, with the toolsets its session turned on and the
+        remote user's granted scopes if any."""
+        chosen = self.offer_filter
+        if self.start_toolsets is not None:
+            chosen = replace(chosen, toolsets=self.start_toolsets | (SESSION_TOOLSETS.get() or set()))
         state = REQUEST_CONTEXT.get()
         if state is None or state.granted_scopes is None:
-            return self.offer_filter
-        return replace(self.offer_filter, granted_scopes=state.granted_scopes)
+            return chosen
+        return replace(chosen, granted_scopes=state.granted_scopes)
 
     def offers_tool(self, name: str) -> bool:
         info = self.tool_infos.get(name)
         if info is None or not self.request_filter().allows(info):
             return False
         return not info.destructive or self.can_confirm()
+
+    # ---- toolsets a session turns on (deps.ToolsetSwitch, for enable_toolsets) ------------------------------
+
+    def toolset_views(self) -> list[ToolsetView]:
+        chosen = self.request_filter()
+        any_toolset = replace(chosen, toolsets=None)
+        views = []
+        for name in toolset_names():
+            on = chosen.toolsets is None or name in chosen.toolsets
+            tools = tuple(
+                info.name
+                for info in self.tool_infos.values()
+                if info.toolset == name and info.name != SWITCH_TOOL and any_toolset.allows(info)
+            )
+            views.append(
+                ToolsetView(
+                    name=name,
+                    summary=TOOLSET_SUMMARIES.get(name, ""),
+                    tools=tools,
+                    on=on,
+                    switchable=not on and name in self.switchable,
+                )
+            )
+        return views
+
+    def why_no_switch(self) -> str | None:
+        return None if SESSION_TOOLSETS.get() is not None else self.no_session()
+
+    def no_session(self) -> str:
+        names = ",".join(sorted(self.switchable)) or "…"
+        return (
+            "this connection has no session to keep toolsets in (2026-07-28 over HTTP, or stateless): start "
+            f"wrike-mcp with --toolsets default,{names} (or WRIKE_TOOLSETS)"
+        )
+
+    async def turn_on(self, ctx: Context[Any, Any], names: list[str]) -> list[str]:
+        views = {view.name: view for view in self.toolset_views()}
+        unknown = [name for name in names if name not in views]
+        fixed = [
+            name for name in names if name in views and not views[name].on and not views[name].switchable
+        ]
+        if unknown or fixed:
+            wrong = ", ".join(repr(name) for name in [*unknown, *fixed])
+            choices = ", ".join(sorted(self.switchable)) or "none"
+            raise ToolError(f"cannot turn on {wrong}: this server lets a session turn on {choices}")
+        wanted = [name for name in names if not views[name].on]
+        if not wanted:
+            return []
+        session = SESSION_TOOLSETS.get()
+        if session is None:
+            raise ToolError(self.no_session())
+        session.update(wanted)
+        await notify_tools_changed(ctx)
+        return wanted
+
+    def off_toolset_hint(self, info: ToolInfo) -> str | None:
+        """Why a tool the session could turn on is refused, naming the switch; None for any other refusal."""
+        chosen = self.request_filter()
+        if info.toolset not in self.switchable or not replace(chosen, toolsets=None).allows(info):
+            return None
+        if chosen.toolsets is None or info.toolset in chosen.toolsets:
+            return None
+        if SESSION_TOOLSETS.get() is not None:
+            return (
+                f"{info.name} is in the {info.toolset} toolset, which is off: call {SWITCH_TOOL} with "
+                f'toolsets=["{info.toolset}"] first'
+            )
+        return (
+            f"{info.name}: the {info.toolset} toolset is off, and this connection has no session to turn it on "
+            f"in: start wrike-mcp with --toolsets default,{info.toolset} (or WRIKE_TOOLSETS)"
+        )
 
     def offers(self, name: str) -> bool:
         """Whether this request sees the resource, resource template or prompt `name` (see READS)."""
@@ -220,7 +331,7 @@ class WrikeMCPServer(MCPServer[ContextProvider]):
         info = self.tool_infos.get(name)
         if info is not None and not self.request_filter().allows(info):
             # the HTTP gate answers 403 insufficient_scope first; this holds for any other path
-            raise ToolError(f"Unknown tool: {name}")
+            raise ToolError(self.off_toolset_hint(info) or f"Unknown tool: {name}")
         if info is not None and info.destructive and not self.can_confirm():
             raise ToolError(
                 f"{name} needs the user's confirmation, but this client cannot ask (no elicitation support); "
@@ -239,15 +350,20 @@ class WrikeMCPServer(MCPServer[ContextProvider]):
 
 
 async def request_scope(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-    """Make what decides this request's offer visible to every handler of it: the client's capabilities and,
-    in remote mode, the HTTP request's user context."""
+    """Make what decides this request's offer visible to every handler of it: the client's capabilities, the
+    toolsets its session turned on and, in remote mode, the HTTP request's user context."""
     scope = getattr(ctx.request, "scope", None)
     state = scope.get(REQUEST_CONTEXT_KEY) if isinstance(scope, dict) else None
     capabilities = CLIENT_CAPABILITIES.set(ctx.session.client_capabilities)
     user = REQUEST_CONTEXT.set(state) if isinstance(state, WrikeContext) else None
+    store = session_store(ctx.session)
+    toolsets = SESSION_TOOLSETS.set(
+        store.setdefault(SESSION_TOOLSETS_KEY, set()) if store is not None else None
+    )
     try:
         return await call_next(ctx)
     finally:
+        SESSION_TOOLSETS.reset(toolsets)
         if user is not None:
             REQUEST_CONTEXT.reset(user)
         CLIENT_CAPABILITIES.reset(capabilities)
@@ -302,7 +418,9 @@ def create_server(
     """
     server = WrikeMCPServer(settings, contexts, middleware=middleware, request_state_keys=request_state_keys)
     add_request_handler(server, "logging/setLevel", SetLevelRequestParams, accept_log_level)
-    server.add_wrike_tools(offered_tools(settings, contexts.offered_scopes))
+    server.add_wrike_tools(offered_tools(settings, contexts.offered_scopes, reachable=True))
+    if server.switchable:
+        announce_tools_list_changed(server)
     resources.register(server, contexts, offered=server.offers)
     prompts.register(server, offered=server.offers)
     return server

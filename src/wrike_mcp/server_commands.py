@@ -21,7 +21,13 @@ from wrike_mcp.hosts import LOOPBACK_HOST_HEADERS, LOOPBACK_ORIGINS
 from wrike_mcp.runtime import Sandbox, connect
 from wrike_mcp.server import create_server, offered_tools, tool_filter
 from wrike_mcp.tools.deps import StaticContext
-from wrike_mcp.tools.registry import ToolInfo
+from wrike_mcp.tools.registry import (
+    DEFAULT_TOOLSETS,
+    OFF_BY_DEFAULT,
+    ToolInfo,
+    declared_tool,
+    switchable_toolsets,
+)
 from wrike_mcp.tracing import start_tracing
 from wrike_mcp.wrike.client import EventHook
 from wrike_mcp.wrike.errors import WrikeError
@@ -80,7 +86,9 @@ def tools_markdown(infos: Sequence[ToolInfo]) -> str:
     for info in infos:
         summary = " ".join(info.description.split("\n\n", 1)[0].split())
         flag = "yes" if info.read_only else ("no (destructive)" if info.kind == "destructive" else "no")
-        rows.append(f"| `{info.name}` | {info.toolset} | {', '.join(info.scopes)} | {flag} | {summary} |")
+        toolset = f"{info.toolset} (off by default)" if info.toolset in OFF_BY_DEFAULT else info.toolset
+        needs = ", ".join(info.scopes) or "none"
+        rows.append(f"| `{info.name}` | {toolset} | {needs} | {flag} | {summary} |")
     return "\n".join(rows) + "\n"
 
 
@@ -101,6 +109,12 @@ def list_tools(settings: Settings, *, as_json: bool, as_markdown: bool = False) 
     for spec in specs:
         flag = "yes" if spec.read_only else "no"
         print(f"{spec.name:<{width}}  {spec.toolset:<12}  {flag:<9}  {', '.join(spec.scopes)}")
+    off = sorted(switchable_toolsets(settings.toolsets))
+    if off:
+        print(
+            f"\noff by default: {', '.join(off)} (--toolsets default,{','.join(off)}, or enable_toolsets in a "
+            "session; docs/TOOLSETS.md)"
+        )
     return 0
 
 
@@ -236,6 +250,17 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     )
 
 
+def with_toolset_of(tool: str, settings: Settings) -> Settings:
+    """`call` names its tool: a toolset off by default that a session could turn on is on for the call."""
+    try:
+        toolset = declared_tool(tool).toolset
+    except KeyError:
+        return settings  # the server answers an unknown tool
+    if toolset not in switchable_toolsets(settings.toolsets):
+        return settings
+    return settings.model_copy(update={"toolsets": [*(settings.toolsets or [DEFAULT_TOOLSETS]), toolset]})
+
+
 async def call_tool(args: argparse.Namespace, settings: Settings, sandbox: Sandbox | None) -> int:
     from mcp import Client
 
@@ -247,6 +272,7 @@ async def call_tool(args: argparse.Namespace, settings: Settings, sandbox: Sandb
     if not isinstance(arguments, dict):
         print("wrike-mcp: arguments must be a JSON object", file=sys.stderr)
         return EXIT_USAGE
+    settings = with_toolset_of(args.tool, settings)
     async with connect(settings, sandbox=sandbox) as context:
         server = create_server(settings, StaticContext(context))
         try:

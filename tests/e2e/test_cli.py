@@ -24,14 +24,17 @@ def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 
 
 def test_tools_json(clean_env: dict[str, str]) -> None:
-    result = run(clean_env, "tools", "--json")
+    result = run(clean_env, "tools", "--json", "--toolsets", "all")
     assert result.returncode == 0, result.stderr
     rows: list[dict[str, Any]] = json.loads(result.stdout)
     names = [row["name"] for row in rows]
     assert names[0] == "get_me" and {"search_tasks", "list_app_activity", "list_audit_log"} <= set(names)
+    default = [row["name"] for row in json.loads(run(clean_env, "tools", "--json").stdout)]
+    assert "enable_toolsets" in default and not {"list_app_activity", "list_audit_log"} & set(default)
     assert len(names) == len(set(names))
-    for row in rows:
-        assert row["toolset"] and row["scopes"] and isinstance(row["read_only"], bool)
+    for row in rows:  # enable_toolsets needs no Wrike scope
+        assert row["toolset"] and (row["scopes"] or row["name"] == "enable_toolsets")
+        assert isinstance(row["read_only"], bool)
     audit = next(row for row in rows if row["name"] == "list_audit_log")
     assert audit == {"name": "list_audit_log", "toolset": "app_activity", "scopes": ["amReadOnlyAuditLog"],
                      "read_only": True}  # fmt: skip

@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.e2e_helpers import WRIKE_MCP, free_port
 from wrike_mcp.doctor import MAX_CLOCK_SKEW, clock_check
-from wrike_mcp.tools.registry import all_tools
+from wrike_mcp.tools.registry import OFF_BY_DEFAULT, all_tools
 
 SANDBOX_TOKEN = "wrike-sandbox-token"
 
@@ -69,9 +69,12 @@ def test_a_working_token_passes_every_check_and_no_secret_is_printed(
     assert checks["credential"] == ("ok", "permanent token (WRIKE_ACCESS_TOKEN is set)")
     assert checks["Wrike"][0] == "ok"
     assert checks["Wrike"][1].startswith(f"signed in as Ann Lee <ann.lee@northwind.example> at {sandbox_url}")
+    off = [spec for spec in all_tools() if spec.toolset in OFF_BY_DEFAULT]
     assert checks["tools"] == (
         "ok",
-        f"{len(all_tools())} offered (context, folders, projects, tasks, directory, app_activity)",
+        f"{len(all_tools()) - len(off)} offered (context, folders, projects, tasks, directory); "
+        f"{len(off)} more in toolsets off by default: app_activity (--toolsets default,app_activity, or "
+        "enable_toolsets)",
     )
     assert checks["clock"] == ("ok", f"within {MAX_CLOCK_SKEW:.0f} s of Wrike's")  # uvicorn sends Date
     assert checks["token store"][0] == "warn"  # the test machine has no keyring
@@ -82,7 +85,12 @@ def test_scopes_narrow_the_tools_it_reports(clean_env: dict[str, str], sandbox_u
     env = {**clean_env, "WRIKE_BASE_URL": sandbox_url, "WRIKE_ACCESS_TOKEN": SANDBOX_TOKEN}
     checks = lines_by_check(doctor(env, "--scopes", "amReadOnlyAuditLog").stdout)
     assert checks["scopes"] == ("ok", "amReadOnlyAuditLog (from WRIKE_SCOPES)")
-    assert checks["tools"] == ("ok", "2 offered (app_activity)")
+    # the grant covers only tools off by default: doctor says how to reach them
+    assert checks["tools"] == (
+        "ok",
+        "1 offered (context); 2 more in toolsets off by default: app_activity (--toolsets "
+        "default,app_activity, or enable_toolsets)",
+    )
 
 
 def test_a_refused_token_says_to_make_a_new_one(clean_env: dict[str, str], sandbox_url: str) -> None:

@@ -24,7 +24,8 @@ MODES = ["auto", "legacy"]
 async def exercise(client: Client) -> None:
     """List the tools and call two of them; what a first session with a client does."""
     tools = {tool.name for tool in (await client.list_tools()).tools}
-    assert {"get_me", "search_tasks", "list_app_activity"} <= tools
+    assert {"get_me", "search_tasks", "enable_toolsets"} <= tools
+    assert "list_app_activity" not in tools  # off by default, one enable_toolsets call away
     me = await client.call_tool("get_me", {})
     assert not me.is_error and me.structured_content is not None
     assert me.structured_content["user"]["name"] == "Ann Lee"

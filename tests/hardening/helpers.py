@@ -82,6 +82,8 @@ def make_client(sandbox: BackgroundSandbox, source: TokenSource | None = None, *
 
 
 def make_server(client: WrikeClient, **overrides: Any) -> WrikeMCPServer:
+    """Every toolset on (some are off by default) and delete_task offered, unless overridden."""
+    overrides.setdefault("toolsets", ["all"])
     settings = Settings(base_url=str(client.base_url), allow_delete=True, **overrides)
     return create_server(settings, StaticContext(WrikeContext(settings, client, mode="permanent token")))
 

@@ -170,6 +170,7 @@ HINTS: Hints = {
     "base64": ["aGVsbG8gd29ybGQK", "eyJvayI6IHRydWV9"],
     "blueprint": ["Bug report", "Product launch", "release checklist", "IEAAB2CDKRAAAAAK"],
     "place": [*FOLDERS, "Marketing"],
+    "toolsets": ["app_activity", "tasks", "context", "directory"],
 }
 # Tools where a parameter name means something else than in HINTS.
 TOOL_HINTS: dict[str, Hints] = {

@@ -130,7 +130,7 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
         rate_limit_per_minute=1_000_000,
         max_retries=0,
     )
-    settings = Settings(base_url=SANDBOX_BASE_URL, allow_delete=True)
+    settings = Settings(base_url=SANDBOX_BASE_URL, allow_delete=True, toolsets=["all"])
     server = create_server(settings, StaticContext(WrikeContext(settings, wrike, mode="sandbox")))
     with anyio.from_thread.start_blocking_portal() as portal:
         with portal.wrap_async_context_manager(Client(server, mode=request.param)) as client:

@@ -130,6 +130,9 @@ def start_replica(
         },
         WRIKE_MCP_REGISTRATIONS_PER_ADDRESS="100000",
         WRIKE_MCP_PENDING_PER_ADDRESS="100000",
+        # every toolset on (app_activity is off by default): what a user is offered is then their grant's
+        # doing; a test of the deployment's own filters sets WRIKE_TOOLSETS itself
+        WRIKE_TOOLSETS="all",
     )
     env.update(extra_env or {})
     args = [

@@ -508,9 +508,9 @@ def test_register_client_refuses_bad_input(tmp_path: Path) -> None:
 # the context and tasks toolsets, read-only, without list_timelogs: written out, not computed by the filter
 READ_ONLY_TASKS = {
     "get_me",
+    "enable_toolsets",
     "search_tasks",
     "get_task",
-    "list_comments",
     "list_attachments",
     "read_attachment",
     "list_approvals",

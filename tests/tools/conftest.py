@@ -59,9 +59,13 @@ async def wrike_client(sandbox_app: Any) -> AsyncIterator[WrikeClient]:
 
 @pytest.fixture
 def make_server(wrike_client: WrikeClient) -> Callable[..., WrikeMCPServer]:
-    """Build a server on the sandbox; keyword arguments are Settings overrides (and granted_scopes)."""
+    """Build a server on the sandbox; keyword arguments are Settings overrides (and granted_scopes).
+
+    Every toolset is on unless `toolsets` is given: the tests of a tool need not turn its toolset on, and
+    `toolsets=None` builds the server as it starts by default (test_toolsets.py)."""
 
     def make(granted_scopes: frozenset[str] | None = None, **overrides: Any) -> WrikeMCPServer:
+        overrides.setdefault("toolsets", ["all"])
         settings = Settings(base_url=SANDBOX_BASE_URL, **overrides)
         context = WrikeContext(settings, wrike_client, granted_scopes=granted_scopes, mode="sandbox")
         return create_server(settings, StaticContext(context))
@@ -71,6 +75,7 @@ def make_server(wrike_client: WrikeClient) -> Callable[..., WrikeMCPServer]:
 
 @pytest.fixture
 def server(make_server: Callable[..., WrikeMCPServer]) -> WrikeMCPServer:
+    """The full server: every toolset on (some are off by default, see test_toolsets.py) and delete_task."""
     return make_server(allow_delete=True)
 
 

@@ -249,7 +249,7 @@ async def unscoped_mcp(request: pytest.FixtureRequest, sandbox_app: Any) -> Asyn
         transport=httpx.ASGITransport(app=sandbox_app),
     )
     async with client:
-        settings = Settings(base_url=SANDBOX_BASE_URL)
+        settings = Settings(base_url=SANDBOX_BASE_URL, toolsets=["all"])
         server = create_server(settings, StaticContext(WrikeContext(settings, client, mode="sandbox")))
         async with own_task_client(server) as mcp_client:
             yield mcp_client
@@ -271,7 +271,7 @@ async def test_wrike_403_names_the_scope_the_grant_really_lacks(sandbox_app: Any
         transport=httpx.ASGITransport(app=sandbox_app),
     )
     async with client:
-        settings = Settings(base_url=SANDBOX_BASE_URL)
+        settings = Settings(base_url=SANDBOX_BASE_URL, toolsets=["all"])
         server = create_server(settings, StaticContext(WrikeContext(settings, client, mode="sandbox")))
         async with own_task_client(server) as mcp_client:
             result = await mcp_client.call_tool("list_audit_log", {})

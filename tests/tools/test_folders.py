@@ -1,8 +1,9 @@
-"""The `folders` toolset against the sandbox, in both protocol eras: list_spaces, list_folders, get_folder,
-create_folder — results, the sandbox's state after writes, and bad input refused before any Wrike call."""
+"""The `folders` toolset against the sandbox, in both protocol eras: list_folders (the spaces at the top),
+get_folder (task counts, comments), create_folder — results, the sandbox's state after writes, and bad input refused before any Wrike call."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from tests.tools.tool_helpers import BIG, api_calls, call, call_error, failure, 
 
 async def test_tools_are_declared_with_toolset_scopes_and_hints(mcp: Client) -> None:
     tools = {tool.name: tool for tool in (await mcp.list_tools()).tools}
-    for name in ("list_spaces", "list_folders", "get_folder"):
+    for name in ("list_folders", "get_folder"):
         tool = tools[name]
         assert tool.title and tool.description
         assert tool.annotations is not None and tool.annotations.read_only_hint is True
@@ -31,21 +32,42 @@ async def test_tools_are_declared_with_toolset_scopes_and_hints(mcp: Client) -> 
             assert schema.get("description"), f"{name}.{prop} has no description"
 
 
-# ---- list_spaces ---------------------------------------------------------------------------------------
+# ---- the spaces: list_folders at the top (list_spaces until 0.x) ---------------------------------------
 
 
-async def test_list_spaces(mcp: Client) -> None:
-    result = await call(mcp, "list_spaces")
+async def test_list_folders_top_level_gives_the_spaces_with_access_type(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    result = await call(mcp, "list_folders")
     by_title = {item["title"]: item for item in result["items"]}
     assert set(by_title) == {"Marketing", "Engineering", "Operations"}
     assert result["total"] == 3
     assert by_title["Engineering"]["access_type"] == "Private"
     assert by_title["Marketing"]["access_type"] == "Public"
     assert all(item["id"] for item in result["items"])
+    assert not any(item.get("archived") for item in result["items"])
 
 
-async def test_list_spaces_rejects_wrong_type(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
-    await refused_up_front(mcp, sandbox_http, "list_spaces", include_archived="sometimes")
+async def test_list_folders_include_archived_adds_the_archived_spaces(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    operations = state_folder(sandbox_state, "Operations")
+    operations.space.archived = True
+    spaces = [f for f in sandbox_state.folders.values() if f.space is not None and not f.deleted]
+    result = await call(mcp, "list_folders", include_archived=True)
+    shown = {item["id"]: item for item in result["items"]}
+    assert set(shown) == {space.id for space in spaces}
+    assert shown[operations.id]["archived"] is True and shown[operations.id]["kind"] == "space"
+    assert shown[operations.id]["access_type"] == operations.space.access_type
+    assert [item["title"] for item in result["items"] if item.get("archived")] == ["Operations"]
+    assert ("GET", "/api/v4/spaces") in await api_calls(sandbox_http)
+    assert "top level" in await refused_up_front(
+        mcp, sandbox_http, "list_folders", parent="Marketing", include_archived=True
+    )
+
+
+async def test_list_folders_rejects_wrong_type(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    await refused_up_front(mcp, sandbox_http, "list_folders", include_archived="sometimes")
 
 
 # ---- list_folders --------------------------------------------------------------------------------------
@@ -325,3 +347,60 @@ async def test_create_folder_forbidden_names_the_scope(mcp: Client, sandbox_http
     # Wrike's description first; the permanent token's scopes are unknown, so the scope is a suspect too
     assert message.startswith("Access forbidden (Wrike 403 access_forbidden): check your permissions")
     assert "wsReadWrite" in message
+
+
+# ---- get_folder: a folder's or project's comments (list_comments read only a task's) -------------------
+
+
+async def test_get_folder_pages_a_projects_comments(mcp: Client, sandbox_state: Any) -> None:
+    q3 = state_folder(sandbox_state, "Marketing/Campaigns/Q3 Launch")
+    ann = next(c for c in sandbox_state.contacts.values() if c.first_name == "Ann")
+    for minutes, text in enumerate(("<p>Kickoff moved to Monday</p>", "<p>Budget approved</p>")):
+        comment = sandbox_state.add_comment(ann, text, folder_id=q3.id)
+        comment.created += timedelta(minutes=minutes)  # one a minute after the other: a clear newest
+    expected = sorted(
+        (c for c in sandbox_state.comments.values() if c.folder_id == q3.id),
+        key=lambda c: (c.created, c.id),
+        reverse=True,
+    )
+    assert expected
+    first = await call(mcp, "get_folder", folder="Marketing/Campaigns/Q3 Launch", include_comments=1)
+    assert first["comments_total"] == len(expected)
+    assert first["comments"][0]["id"] == expected[0].id
+    seen = [c["id"] for c in first["comments"]]
+    cursor = first.get("comments_next_cursor")
+    while cursor:
+        page = await call(
+            mcp,
+            "get_folder",
+            folder="Marketing/Campaigns/Q3 Launch",
+            include_comments=1,
+            comments_cursor=cursor,
+        )
+        seen += [c["id"] for c in page["comments"]]
+        cursor = page.get("comments_next_cursor")
+    assert seen == [c.id for c in expected]
+
+
+async def test_get_folder_refuses_comments_of_a_space(mcp: Client) -> None:
+    assert "spaces have no comments" in await call_error(
+        mcp, "get_folder", folder="Marketing", include_comments=3
+    )
+
+
+async def test_get_folder_counts_a_spaces_tasks_when_asked(mcp: Client, sandbox_state: Any) -> None:
+    marketing = state_folder(sandbox_state, "Marketing")
+    scope = {marketing.id, *sandbox_state.descendant_folder_ids(marketing.id)}
+    tasks = [
+        t
+        for t in sandbox_state.tasks.values()
+        if not t.deleted and (set(t.parent_ids) | set(sandbox_state.super_parent_ids(t))) & scope
+    ]
+    plain = await call(mcp, "get_folder", folder="Marketing")
+    assert plain["kind"] == "space" and "task_counts" not in plain
+    counted = await call(mcp, "get_folder", folder="Marketing", task_counts=True)
+    assert counted["task_counts"]["counted_tasks"] == len(tasks) > 0
+    groups: dict[str, int] = {}
+    for task in tasks:
+        groups[task.status] = groups.get(task.status, 0) + 1
+    assert counted["task_counts"]["by_status_group"] == groups

@@ -45,7 +45,8 @@ OTHER_PARAMS = {
     "updated_before", "updated_since", "user", "users", "object_type", "object_ids",
     "with_links", "attachment", "name", "base64", "pending_approver", "relation", "lag_days",
     "kind", "blueprint", "reschedule_date", "reschedule_mode", "job", "category",
-    "where", "shift_days", "dry_run", "preview_token", "detail", "unassigned",
+    "where", "shift_days", "dry_run", "preview_token", "detail", "unassigned", "task_counts", "comments_cursor",
+    "toolsets",
 }  # fmt: skip
 # Tasks, but only as a pair two Planned tasks can be linked by (the short-id task above is a Backlog task):
 # their short ids and permalinks are proven in test_dependencies.py.

@@ -22,7 +22,14 @@ from tests.tools.tool_helpers import error_text, own_task_client
 from wrike_mcp.sdk_adapter import has_tool
 from wrike_mcp.server import WrikeMCPServer
 from wrike_mcp.tools import manifest, registry
-from wrike_mcp.tools.registry import MANIFEST, TOOL_MODULES, all_tools, declared_tools, same_declaration
+from wrike_mcp.tools.registry import (
+    MANIFEST,
+    OFF_BY_DEFAULT,
+    TOOL_MODULES,
+    all_tools,
+    declared_tools,
+    same_declaration,
+)
 
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
@@ -116,4 +123,6 @@ anyio.run(main)
         [sys.executable, "-c", script, *FIRST_CALL_MODULES], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == [str(len([i for i in declared_tools() if i.kind != "destructive"])), "[]"]
+    # the default offer: no destructive tool (no --allow-delete, a client without elicitation), no toolset off
+    offered = [i for i in declared_tools() if i.kind != "destructive" and i.toolset not in OFF_BY_DEFAULT]
+    assert done.stdout.split() == [str(len(offered)), "[]"]

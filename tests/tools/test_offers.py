@@ -57,7 +57,7 @@ def test_every_resource_and_prompt_reads_through_declared_tools() -> None:
         ({"toolsets": ["app_activity"]}, set()),
         ({"toolsets": ["tasks"]}, {TASK, TRIAGE, REPORT}),
         ({"toolsets": ["folders", "directory"]}, {FOLDER, WORKFLOWS, REPORT}),
-        ({"tools": ["get_me", "get_project"]}, {ME, REPORT}),
+        ({"tools": ["get_me", "get_folder"]}, {ME, FOLDER, REPORT}),
         ({"exclude_tools": ["get_task", "list_workflows", "search_tasks"]}, {ME, FOLDER, REPORT}),
         ({"scopes": [scopes.AUDIT_LOG]}, set()),
         ({"scopes": [scopes.WS_READ_ONLY]}, EVERYTHING),
@@ -100,8 +100,9 @@ def as_user(state: WrikeContext) -> Callable[..., Any]:
 
 
 def remote_server(wrike_client: WrikeClient, granted: set[str]) -> WrikeMCPServer:
-    """A multi-user server (no client of its own, as `--auth oauth` builds it) whose requests are one user's."""
-    settings = Settings(base_url=SANDBOX_BASE_URL)
+    """A multi-user server (no client of its own, as `--auth oauth` builds it) whose requests are one user's;
+    every toolset on, so that only the user's scopes decide."""
+    settings = Settings(base_url=SANDBOX_BASE_URL, toolsets=["all"])
     user = WrikeContext(
         settings=settings,
         client=wrike_client,
@@ -117,7 +118,8 @@ async def test_a_remote_user_is_offered_what_their_scopes_cover(wrike_client: Wr
     async with Client(remote_server(wrike_client, {scopes.AUDIT_LOG}), mode=mode) as client:
         assert await offered(client) == set()
         tools = {tool.name for tool in (await client.list_tools()).tools}
-        assert tools == {spec.name for spec in all_tools() if spec.scopes == (scopes.AUDIT_LOG,)}
+        # and enable_toolsets, which needs no Wrike scope
+        assert tools == {spec.name for spec in all_tools() if spec.scopes in ((scopes.AUDIT_LOG,), ())}
         with pytest.raises(MCPError) as unread:
             await client.read_resource(ME)
         assert unread.value.error.message == f"Unknown resource: {ME}"

@@ -76,7 +76,7 @@ async def test_overdue_starts_at_the_users_today_in_search_project_counts_and_di
 
     searched = await call(mcp, "search_tasks", folder=project["id"], overdue=True, include_subtasks=True)
     assert [item["id"] for item in searched["items"]] == [made["due yesterday"]]
-    counted = await call(mcp, "get_project", project=project["id"])
+    counted = await call(mcp, "get_folder", folder=project["id"])
     assert counted["task_counts"]["overdue"] == 1
     digest = await call(mcp, "whats_changed", place=project["id"], category="overdue")
     assert [item["id"] for item in digest["overdue"]["items"]] == [made["due yesterday"]]
@@ -92,7 +92,7 @@ async def test_a_write_through_a_tool_reaches_the_resolvers_cache_by_itself(
 
     found = await call(mcp, "get_folder", folder="Marketing/Planning/Offsite")
     assert found["id"] == created["id"]
-    project = await call(mcp, "get_project", project="Marketing/Planning/Retreat")
+    project = await call(mcp, "get_folder", folder="Marketing/Planning/Retreat")
     assert project["id"] == made_project["id"]
     after = (await api_calls(sandbox_http))[before:]
     assert ("GET", "/api/v4/folders") not in after  # no tool told the resolver: its write hook did

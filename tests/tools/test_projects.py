@@ -1,5 +1,5 @@
-"""The `projects` toolset against the sandbox, in both protocol eras: list_projects, get_project (task
-counts over every page), create_project and update_project — results, sandbox state, bad input."""
+"""The `projects` toolset against the sandbox, in both protocol eras: list_projects, a project's task counts
+over every page (get_folder, which took over get_project), create_project and update_project — results, sandbox state, bad input."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tests.tools.tool_helpers import (
     state_folder,
     user_today,
 )
-from wrike_mcp.tools import projects as projects_module
+from wrike_mcp.tools import render as render_module
 
 
 def state_projects(sandbox_state: Any) -> list[Any]:
@@ -156,7 +156,7 @@ async def test_list_projects_cursor_must_match_filters(mcp: Client) -> None:
     assert "cursor" in message
 
 
-# ---- get_project ---------------------------------------------------------------------------------------
+# ---- a project's task counts: get_folder (get_project until 0.x) -----------------------------------------
 
 
 def expected_counts(sandbox_state: Any, project_id: str) -> tuple[int, dict[str, int], int]:
@@ -176,9 +176,9 @@ def expected_counts(sandbox_state: Any, project_id: str) -> tuple[int, dict[str,
     return len(tasks), groups, overdue
 
 
-async def test_get_project_with_task_counts(mcp: Client, sandbox_state: Any) -> None:
+async def test_get_folder_counts_a_projects_tasks_by_default(mcp: Client, sandbox_state: Any) -> None:
     q3 = state_folder(sandbox_state, "Marketing/Campaigns/Q3 Launch")
-    result = await call(mcp, "get_project", project="Marketing/Campaigns/Q3 Launch")
+    result = await call(mcp, "get_folder", folder="Marketing/Campaigns/Q3 Launch")
     assert result["id"] == q3.id and result["kind"] == "project"
     assert result["project"]["owners"][0]["name"] == "Chloe Martin"
     counts = result["task_counts"]
@@ -191,12 +191,12 @@ async def test_get_project_with_task_counts(mcp: Client, sandbox_state: Any) -> 
     assert all(item.get("name") for item in counts["by_custom_status"])
 
 
-async def test_get_project_counts_every_page(
+async def test_get_folder_counts_every_page(
     mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(projects_module, "COUNT_PAGE_SIZE", 5)
+    monkeypatch.setattr(render_module, "COUNT_PAGE_SIZE", 5)
     api = state_folder(sandbox_state, "Engineering/Platform/API Revamp")
-    result = await call(mcp, "get_project", project=api.id)
+    result = await call(mcp, "get_folder", folder=api.id)
     total, groups, overdue = expected_counts(sandbox_state, api.id)
     assert total > 10
     assert result["task_counts"]["counted_tasks"] == total
@@ -207,38 +207,51 @@ async def test_get_project_counts_every_page(
     assert len(pages) == -(-total // 5)
 
 
-async def test_get_project_says_when_counts_are_incomplete(
+async def test_get_folder_says_when_counts_are_incomplete(
     mcp: Client, sandbox_state: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(projects_module, "COUNT_PAGE_SIZE", 2)
-    monkeypatch.setattr(projects_module, "COUNT_MAX_PAGES", 2)
-    result = await call(mcp, "get_project", project="Engineering/Platform/API Revamp")
+    monkeypatch.setattr(render_module, "COUNT_PAGE_SIZE", 2)
+    monkeypatch.setattr(render_module, "COUNT_MAX_PAGES", 2)
+    result = await call(mcp, "get_folder", folder="Engineering/Platform/API Revamp")
     counts = result["task_counts"]
     assert counts["counted_tasks"] == 4
     assert counts["complete"] is False
     assert counts["total_reported"] > 4
 
 
-async def test_get_project_refuses_a_plain_folder_and_unknowns(mcp: Client) -> None:
-    folder = await call_error(mcp, "get_project", project="Marketing/Campaigns")
-    assert "'Marketing/Campaigns' is a folder, not a project" in folder
-    plain_folders = await call_error(mcp, "get_project", project="Planning")  # two folders, no project
-    assert "project 'Planning' not found" in plain_folders
-    unknown = await call_error(mcp, "get_project", project="No Such Project")
+async def test_get_folder_counts_a_plain_folder_only_when_asked_and_refuses_unknowns(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    campaigns = state_folder(sandbox_state, "Marketing/Campaigns")
+    plain = await call(mcp, "get_folder", folder="Marketing/Campaigns")
+    assert plain["kind"] == "folder" and "task_counts" not in plain
+    assert not [c for c in await api_calls(sandbox_http) if c[1].endswith("/tasks")]
+    counted = await call(mcp, "get_folder", folder="Marketing/Campaigns", task_counts=True)
+    total, groups, overdue = expected_counts(sandbox_state, campaigns.id)
+    assert counted["task_counts"]["counted_tasks"] == total > 0
+    assert counted["task_counts"]["by_status_group"] == groups
+    assert counted["task_counts"]["overdue"] == overdue
+    project = await call(mcp, "get_folder", folder="Marketing/Campaigns/Q3 Launch", task_counts=False)
+    assert project["kind"] == "project" and "task_counts" not in project
+    plain_folders, text = await failure(mcp, "get_folder", folder="Planning")  # two folders, no project
+    assert "ambiguous" in plain_folders and "Marketing/Planning" in text
+    unknown = await call_error(mcp, "get_folder", folder="No Such Project")
     assert "not found" in unknown
 
 
-async def test_get_project_ambiguous_name_lists_the_candidates(mcp: Client) -> None:
+async def test_get_folder_ambiguous_project_name_lists_the_candidates(mcp: Client) -> None:
     await call(mcp, "create_project", parent="Engineering/Planning", title="Q3 Launch")
-    first, text = await failure(mcp, "get_project", project="Q3 Launch")
+    first, text = await failure(mcp, "get_folder", folder="Q3 Launch")
     assert "ambiguous" in first
     assert "Marketing/Campaigns/Q3 Launch" in text and "Engineering/Planning/Q3 Launch" in text
 
 
-async def test_get_project_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+async def test_get_folder_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
     cases: list[Any] = ["", BIG, None]
-    for project in cases:
-        await refused_up_front(mcp, sandbox_http, "get_project", project=project)
+    for folder in cases:
+        await refused_up_front(mcp, sandbox_http, "get_folder", folder=folder)
+    for arguments in ({"task_counts": "yes"}, {"include_comments": 51}, {"comments_cursor": "%%%"}):
+        await refused_up_front(mcp, sandbox_http, "get_folder", folder="Marketing/Campaigns", **arguments)
 
 
 # ---- create_project ------------------------------------------------------------------------------------

@@ -51,12 +51,17 @@ async def warm(mcp: Client) -> None:
 
 READS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("get_me", {}, ["GET /account"]),
-    ("list_spaces", {}, []),
-    ("list_spaces", {"include_archived": True}, ["GET /spaces"]),
+    ("list_folders", {}, []),
+    ("list_folders", {"include_archived": True}, ["GET /spaces"]),
     ("list_folders", {"parent": "Marketing", "depth": 2}, []),
     ("get_folder", {"folder": "Marketing/Campaigns"}, ["GET /folders/{id}"]),
     ("list_projects", {"within": "Marketing"}, ["GET /folders/{id}/folders"]),
-    ("get_project", {"project": Q3}, ["GET /folders/{id}", "GET /folders/{id}/tasks"]),
+    ("get_folder", {"folder": Q3}, ["GET /folders/{id}", "GET /folders/{id}/tasks"]),
+    (
+        "get_folder",
+        {"folder": Q3, "task_counts": False, "include_comments": 3},
+        ["GET /folders/{id}", "GET /folders/{id}/comments"],
+    ),
     ("find_people", {"query": "Chloe"}, []),
     ("list_workflows", {}, []),
     ("list_custom_fields", {}, []),

@@ -156,7 +156,7 @@ async def test_triage_prompt_resolves_references(mcp: Client, sandbox_http: http
 async def test_status_report_prompt(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
     revamp = await folder_id(sandbox_http, "API Revamp")
     text = prompt_text(await mcp.get_prompt("project_status_report", {"project": "API Revamp"}))
-    assert f'project="{revamp}"' in text and "get_project" in text and "overdue=true" in text
+    assert f'folder="{revamp}"' in text and "get_folder" in text and "overdue=true" in text
     assert '"Engineering/Platform/API Revamp"' in text
 
 

@@ -29,7 +29,8 @@ WARM_REQUESTS = [
     ("get_task", {"task": TASK}, 3),
     ("get_task", {"task": "Schedule insurance"}, 2),  # no dependency: the task, then its subtasks
     ("get_task", {"task": PLAIN_TASK}, 1),  # nothing related to name
-    ("list_comments", {"task": TASK}, 1),  # the comments; their authors are known contacts
+    # the task, then its comments (their authors are known contacts)
+    ("get_task", {"task": PLAIN_TASK, "include_comments": 5}, 2),
     ("list_timelogs", {"task": TASK}, 2),  # the time logs, then the titles of their tasks (it and a subtask)
     ("log_time", {"task": TASK, "hours": 0.5}, 2),  # the POST, then the title of its task
     ("list_attachments", {"task": TASK}, 1),  # the attachments; their authors are known contacts
@@ -56,15 +57,15 @@ async def test_a_task_write_forgets_which_task_a_title_names(
     mcp: Client, sandbox_http: httpx.AsyncClient
 ) -> None:
     """A title remembered from one call may name another task after a rename: the next call searches again."""
-    first = await call(mcp, "list_comments", task=PLAIN_TASK)
-    await call(mcp, "update_task", task=first["task"]["id"], title="Book the launch venue")
+    first = await call(mcp, "get_task", task=PLAIN_TASK, include_comments=1)
+    await call(mcp, "update_task", task=first["id"], title="Book the launch venue")
     before = len(await api_calls(sandbox_http))
-    renamed = await call(mcp, "list_comments", task="Book the launch venue")
-    assert renamed["task"]["id"] == first["task"]["id"]
+    renamed = await call(mcp, "get_task", task="Book the launch venue", include_comments=1)
+    assert renamed["id"] == first["id"]
     made = (await api_calls(sandbox_http))[before:]
     assert [path for _, path in made] == [
         "/api/v4/tasks",  # the title search
-        f"/api/v4/tasks/{first['task']['id']}/comments",
+        f"/api/v4/tasks/{first['id']}/comments",
     ]
 
 
@@ -115,7 +116,7 @@ async def test_overdue_and_relative_dates_count_in_the_users_time_zone(
         await call(mcp, "create_task", folder=project["id"], title=title, due_date=due.isoformat())
 
     overdue = await call(mcp, "search_tasks", folder=project["id"], overdue=True)
-    counts = (await call(mcp, "get_project", project=project["id"]))["task_counts"]
+    counts = (await call(mcp, "get_folder", folder=project["id"]))["task_counts"]
     logged = await call(mcp, "log_time", task="Due before", hours=1, date="yesterday")
     logged_today = await call(mcp, "log_time", task="Due before", hours=1)
 

@@ -62,7 +62,7 @@ def names(refs: list[dict[str, Any]]) -> set[str]:
 
 # ---- declarations ---------------------------------------------------------------------------------------
 
-READ_TOOLS = ("search_tasks", "get_task", "list_comments", "list_timelogs")
+READ_TOOLS = ("search_tasks", "get_task", "list_timelogs")
 WRITE_TOOLS = ("create_task", "update_task", "add_comment", "log_time")
 
 
@@ -754,16 +754,23 @@ async def test_comments_list_and_add(mcp: Client, sandbox_state: Any) -> None:
     assert added["author"]["name"] == "Ann Lee"
 
     total = len([c for c in sandbox_state.comments.values() if c.task_id == task.id])
-    first = await call(mcp, "list_comments", task="Draft launch announcement", limit=1)
-    assert first["total"] == total and first["items"][0]["id"] == added["id"]
-    assert first["task"]["id"] == task.id
-    seen = [first["items"][0]["id"]]
-    cursor = first.get("next_cursor")
+    first = await call(mcp, "get_task", task="Draft launch announcement", include_comments=1)
+    assert first["comments_total"] == total and first["comments"][0]["id"] == added["id"]
+    assert first["id"] == task.id
+    seen = [first["comments"][0]["id"]]
+    cursor = first.get("comments_next_cursor")
     while cursor:
-        page = await call(mcp, "list_comments", task="Draft launch announcement", limit=1, cursor=cursor)
-        seen += [c["id"] for c in page["items"]]
-        cursor = page.get("next_cursor")
+        page = await call(
+            mcp, "get_task", task="Draft launch announcement", include_comments=1, comments_cursor=cursor
+        )
+        seen += [c["id"] for c in page["comments"]]
+        cursor = page.get("comments_next_cursor")
     assert len(seen) == len(set(seen)) == total
+    # a cursor alone pages on by 20
+    rest = await call(
+        mcp, "get_task", task="Draft launch announcement", comments_cursor=first["comments_next_cursor"]
+    )
+    assert [c["id"] for c in rest["comments"]] == seen[1:21]
 
 
 async def test_comments_and_timelogs_refuse_bad_input(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
@@ -772,7 +779,7 @@ async def test_comments_and_timelogs_refuse_bad_input(mcp: Client, sandbox_http:
     assert "text is empty" in await refused_up_front(
         mcp, sandbox_http, "add_comment", task="x", text=" \u200b\n"
     )
-    assert "cursor" in await refused_up_front(mcp, sandbox_http, "list_comments", task="x", cursor="%%%")
+    assert "cursor" in await refused_up_front(mcp, sandbox_http, "get_task", task="x", comments_cursor="%%%")
     assert "ambiguous" in await refused(mcp, "add_comment", task="Weekly sync notes", text="hi")
     await check_timelogs_refuse_bad_input(mcp, sandbox_http)
 

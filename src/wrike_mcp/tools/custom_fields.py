@@ -2,7 +2,7 @@
 
 In: the values a model gives create_task and update_task (`CustomFieldsInput`), checked without Wrike, then
 encoded, each against its field's type, into Wrike's `customFields` body. Out: a task's values typed by their
-field (get_task), a folder's or project's as text (get_folder, get_project); both read a value the same way
+field (get_task), a folder's or project's as text (get_folder); both read a value the same way
 (`read_values`).
 """
 
@@ -271,8 +271,8 @@ class CustomFieldValue(Model):
 
 
 async def custom_field_texts(deps: WrikeContext, values: Sequence[WrikeFieldValue]) -> list[CustomFieldValue]:
-    """A folder's or project's custom field values as text, Contacts values as people (get_folder,
-    get_project); empty values are kept."""
+    """A folder's or project's custom field values as text, Contacts values as people
+    (get_folder); empty values are kept."""
     return [
         CustomFieldValue(
             id=reading.id,

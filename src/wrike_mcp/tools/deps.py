@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.mcpserver import Context
@@ -137,3 +137,40 @@ class UserContexts:
 def wrike(ctx: Context[Any]) -> WrikeContext:
     contexts: ContextProvider = ctx.request_context.lifespan_context
     return contexts.current()
+
+
+# ---- toolsets a session turns on (enable_toolsets) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToolsetView:
+    """A toolset as one session sees it."""
+
+    name: str
+    summary: str
+    tools: tuple[str, ...]  # the tools it holds that this user's grant and the server's filters allow
+    on: bool
+    switchable: bool  # off, and this server lets a session turn it on
+
+
+@runtime_checkable
+class ToolsetSwitch(Protocol):
+    """What enable_toolsets asks of the server (WrikeMCPServer implements it; tools never import the server)."""
+
+    def toolset_views(self) -> list[ToolsetView]: ...
+
+    def why_no_switch(self) -> str | None:
+        """None when this session can turn toolsets on; else why not, and what to do instead."""
+        ...
+
+    async def turn_on(self, ctx: Context[Any], names: list[str]) -> list[str]:
+        """Turn these toolsets on for this session and tell the client its tool list changed; returns the
+        names that were off. ToolError for a name it cannot turn on."""
+        ...
+
+
+def toolset_switch(ctx: Context[Any]) -> ToolsetSwitch:
+    server = ctx.mcp_server
+    if not isinstance(server, ToolsetSwitch):
+        raise RuntimeError("enable_toolsets runs on wrike-mcp's own server only")
+    return server

@@ -1,4 +1,5 @@
-"""The `folders` toolset: spaces, the folder tree, folder details and creating folders.
+"""The `folders` toolset: the folder tree from the spaces down, folder details (with task counts and
+comments) and creating folders.
 
 Also home of the shaping of folders and projects for output, which the `projects` toolset and the
 `wrike://folder/{id}` resource share.
@@ -6,6 +7,7 @@ Also home of the shaping of folders and projects for output, which the `projects
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
@@ -14,8 +16,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.deps import wrike
+from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import (
+    MAX_CURSOR,
     MAX_REF,
     MAX_TITLE,
     PLACE_PHRASE,
@@ -28,7 +31,6 @@ from wrike_mcp.tools.inputs import (
 from wrike_mcp.tools.output import (
     Model,
     Ref,
-    plain,
     show_title,
 )
 from wrike_mcp.tools.project_status import shown_names
@@ -36,6 +38,9 @@ from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import (
     FolderDetails,
     children_map,
+    comment_page,
+    comments_wanted,
+    count_tasks,
     folder_details,
     kind_of,
     load_folder,
@@ -44,56 +49,7 @@ from wrike_mcp.tools.writes import NewDescription, NewParent, post_folder
 from wrike_mcp.wrike.models import Space
 from wrike_mcp.wrike.resolve import FolderTree
 
-SNIPPET_LIMIT = 200
 TREE_NODE_LIMIT = 300  # nodes one list_folders tree answer may hold
-
-
-# ---- list_spaces -------------------------------------------------------------------------------------------
-
-
-class SpaceItem(Model):
-    id: str
-    title: str | None = None
-    access_type: str | None = Field(default=None, description="Public, Private or Personal")
-    archived: bool | None = None
-    description: str | None = Field(default=None, description=f"plain text, first {SNIPPET_LIMIT} characters")
-    truncated: bool | None = None
-
-
-class SpaceList(Model):
-    items: list[SpaceItem]
-    total: int
-
-
-@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List Wrike spaces")
-async def list_spaces(
-    ctx: Context[Any],
-    include_archived: Annotated[bool, Field(description="also archived spaces")] = False,
-) -> SpaceList:
-    """List the account's spaces, the top of the folder tree: id, title, access type, short description.
-
-    All at once (not paged).
-    """
-    deps = wrike(ctx)
-    spaces = (
-        await deps.client.get("/spaces", {"withArchived": True}, model=Space)
-        if include_archived
-        else await deps.resolver.spaces()
-    )
-    items = []
-    for space in spaces:
-        text, cut = plain(space.description, SNIPPET_LIMIT)
-        items.append(
-            SpaceItem(
-                id=space.id,
-                title=show_title(space.title),
-                access_type=space.access_type,
-                archived=True if space.archived else None,
-                description=text,
-                truncated=cut,
-            )
-        )
-    return SpaceList(items=items, total=len(items))
 
 
 # ---- list_folders ------------------------------------------------------------------------------------------
@@ -105,7 +61,11 @@ class FolderNode(Model):
     kind: Literal["space", "folder", "project"]
     path: str | None = Field(default=None, description="Space/Folder/… (flat layout)")
     status: str | None = Field(default=None, description="project status (projects only)")
-    child_count: int = Field(description="direct child folders and projects (0: none)")
+    access_type: str | None = Field(default=None, description="spaces: Public, Private or Personal")
+    archived: bool | None = Field(default=None, description="an archived space (include_archived)")
+    child_count: int | None = Field(
+        default=None, description="direct child folders and projects (0: none; absent: archived space)"
+    )
     children: list[FolderNode] = Field(default_factory=list, description="tree layout, within `depth`")
 
 
@@ -129,6 +89,42 @@ def root_children(tree: FolderTree, kids: dict[str, list[str]]) -> list[str]:
     return list(dict.fromkeys(top))
 
 
+async def with_spaces(
+    deps: WrikeContext, roots: list[FolderNode], include_archived: bool
+) -> list[FolderNode]:
+    """The top level with each space's access type and, when asked, the archived spaces (not in the tree)."""
+    spaces = (
+        await deps.client.get("/spaces", {"withArchived": True}, model=Space)
+        if include_archived
+        else await deps.resolver.spaces()
+    )
+    by_id = {space.id: space for space in spaces}
+    shown = [
+        node.model_copy(
+            update={"access_type": by_id[node.id].access_type, "archived": by_id[node.id].archived or None}
+        )
+        if node.id in by_id
+        else node
+        for node in roots
+    ]
+    listed = {node.id for node in roots}
+    archived = sorted(
+        (space for space in spaces if space.archived and space.id not in listed),
+        key=lambda space: space.title.casefold(),
+    )
+    return shown + [
+        FolderNode(
+            id=space.id,
+            title=show_title(space.title),
+            kind="space",
+            path=show_title(space.title),
+            access_type=space.access_type,
+            archived=True,
+        )
+        for space in archived
+    ]
+
+
 @wrike_tool(scopes=[scopes.WS_READ_ONLY], title="List folders and projects")
 async def list_folders(
     ctx: Context[Any],
@@ -149,8 +145,10 @@ async def list_folders(
     ] = "tree",
     limit: Annotated[int, Field(ge=1, le=500, description="flat layout: page size")] = 100,
     cursor: Annotated[str | None, Field(max_length=200, description="flat layout only")] = None,
+    include_archived: Annotated[bool, Field(description="top level: also archived spaces")] = False,
 ) -> FolderList:
-    """The folders and projects below a space, folder or the top, `depth` levels deep.
+    """List the folders and projects below a space, folder or the top level, `depth` levels deep. Without
+    a parent: the spaces (with access type), the top of the tree.
 
     Over 300 entries: use layout="flat", less depth or a deeper parent. Projects by status, owner or dates:
     list_projects.
@@ -158,7 +156,9 @@ async def list_folders(
     deps = wrike(ctx)
     if cursor and layout != "flat":
         raise ToolError("cursor only pages the flat layout: pass layout='flat' with it, or omit the cursor")
-    key = query_key(parent=parent, depth=depth, projects_only=projects_only)
+    if include_archived and parent is not None:
+        raise ToolError("include_archived lists archived spaces at the top level: leave out parent with it")
+    key = query_key(parent=parent, depth=depth, projects_only=projects_only, archived=include_archived)
     offset = read_offset_cursor(cursor, key)
     parent_id = await deps.resolver.folder_id(parent) if parent is not None else None
     tree = await deps.resolver.folder_tree()
@@ -204,6 +204,8 @@ async def list_folders(
     roots = [
         n for ident in top if ident not in start for n in [build(ident, 1, base_path, start | {ident})] if n
     ]
+    if parent_id is None:
+        roots = await with_spaces(deps, roots, include_archived)
 
     def flatten(nodes: list[FolderNode]) -> Iterable[FolderNode]:
         for node in nodes:
@@ -236,13 +238,48 @@ async def list_folders(
 
 
 @wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Get a folder, project or space")
-async def get_folder(ctx: Context[Any], folder: FolderRef) -> FolderDetails:
-    """A folder, project or space: path, permalink, description, custom fields, project info, children.
-
-    For a project's task counts use get_project.
+async def get_folder(
+    ctx: Context[Any],
+    folder: FolderRef,
+    task_counts: Annotated[
+        bool | None,
+        Field(description="count tasks by status and overdue; default: for a project yes, else no"),
+    ] = None,
+    include_comments: Annotated[
+        int, Field(ge=0, le=50, description="also this many recent comments (folders and projects)")
+    ] = 0,
+    comments_cursor: Annotated[
+        str | None, Field(max_length=MAX_CURSOR, description="from comments_next_cursor")
+    ] = None,
+) -> FolderDetails:
+    """A folder, project or space: path, permalink, description, custom fields, project info, children;
+    for a project also its task counts by status group, custom status and overdue (subtasks and subfolders'
+    tasks included); optionally its comments. For the folder tree use list_folders.
     """
     deps = wrike(ctx)
-    return await folder_details(deps, await load_folder(deps, await deps.resolver.folder_id(folder)))
+    comments = comments_wanted(folder, include_comments, comments_cursor)
+    details = await folder_details(deps, await load_folder(deps, await deps.resolver.folder_id(folder)))
+    if comments.limit and details.kind == "space":
+        raise ToolError(
+            "spaces have no comments: ask for a folder's or project's, or leave include_comments out"
+        )
+    counted = task_counts if task_counts is not None else details.kind == "project"
+    counts, page = await asyncio.gather(
+        count_tasks(deps, details) if counted else not_counted(),
+        comment_page(deps, "folders", details.id, comments),
+    )
+    return details.model_copy(
+        update={
+            "task_counts": counts,
+            "comments": page.items,
+            "comments_total": page.total,
+            "comments_next_cursor": page.next_cursor,
+        }
+    )
+
+
+async def not_counted() -> None:
+    return None
 
 
 # ---- create_folder -----------------------------------------------------------------------------------------

@@ -1,8 +1,7 @@
-"""The `projects` toolset: find projects, a project's health (task counts), create and update projects."""
+"""The `projects` toolset: find projects, create and update projects (get_folder shows one with task counts)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -12,7 +11,6 @@ from pydantic import Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
-from wrike_mcp.tools.deps import today as user_today
 from wrike_mcp.tools.inputs import (
     FOLDER_PHRASE,
     INSTANT_PHRASE,
@@ -23,7 +21,6 @@ from wrike_mcp.tools.inputs import (
     PEOPLE_PHRASE,
     PERSON_PHRASE,
     PLACE_PHRASE,
-    PagePosition,
     check_range,
     clean_title,
     page_slice,
@@ -35,18 +32,14 @@ from wrike_mcp.tools.inputs import (
     wrike_range,
 )
 from wrike_mcp.tools.output import Model, Ref, show_title
-from wrike_mcp.tools.pages import scan_pages
 from wrike_mcp.tools.project_status import status_change, status_filter
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.render import FolderDetails, ProjectInfo, fetch_folder, folder_details, project_info
+from wrike_mcp.tools.render import ProjectInfo, fetch_folder, project_info
 from wrike_mcp.tools.writes import NewDescription, NewParent, post_folder
 from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import Folder
-from wrike_mcp.wrike.rules import is_overdue
 from wrike_mcp.wrike.text import fold
 
-COUNT_PAGE_SIZE = 1000
-COUNT_MAX_PAGES = 20  # 20 000 tasks counted at most; beyond that the counts say they are incomplete
 MAX_PEOPLE = 20
 
 ProjectRef = Annotated[
@@ -209,94 +202,6 @@ async def list_projects(
             )
         )
     return ProjectList(items=items, total=len(matches), next_cursor=next_cursor)
-
-
-# ---- get_project -------------------------------------------------------------------------------------------
-
-
-class StatusCount(Model):
-    id: str
-    name: str | None = None
-    group: str | None = None
-    count: int
-
-
-class TaskCounts(Model):
-    by_status_group: dict[str, int] = Field(
-        default_factory=dict, description="tasks per status group: Active, Completed, …"
-    )
-    by_custom_status: list[StatusCount] = Field(default_factory=list)
-    overdue: int = Field(description="Active tasks due before today in the user's Wrike time zone")
-    counted_tasks: int = Field(description="tasks counted (with subtasks and tasks of subfolders)")
-    complete: bool = Field(description="false when the project has more tasks than were counted")
-    total_reported: int | None = Field(default=None, description="Wrike's own total of matching tasks")
-
-
-class ProjectDetails(FolderDetails):
-    task_counts: TaskCounts
-
-
-async def count_tasks(deps: WrikeContext, folder_id: str) -> TaskCounts:
-    groups: Counter[str] = Counter()
-    by_status: Counter[str] = Counter()
-    overdue = 0
-    counted = 0
-    today = await user_today(deps)
-    scan = await scan_pages(
-        lambda token: deps.client.get_page(
-            f"/folders/{folder_id}/tasks",
-            {"descendants": True, "subTasks": True},
-            page_size=COUNT_PAGE_SIZE,
-            page_token=token,
-        ),
-        PagePosition(token=None, skip=0, page_size=COUNT_PAGE_SIZE),
-        want=COUNT_MAX_PAGES * COUNT_PAGE_SIZE,
-        max_pages=COUNT_MAX_PAGES,
-    )
-    reported = scan.total
-    for task in scan.items:
-        counted += 1
-        group = str(task.get("status") or "Active")
-        groups[group] += 1
-        if task.get("customStatusId"):
-            by_status[str(task["customStatusId"])] += 1
-        if is_overdue(group, str((task.get("dates") or {}).get("due") or ""), today):
-            overdue += 1
-    complete = scan.next is None and (reported is None or counted >= reported)
-    statuses = []
-    for status_id, count in by_status.most_common():
-        found = await deps.resolver.status_by_id(status_id)
-        statuses.append(
-            StatusCount(
-                id=status_id,
-                name=show_title(found[0].name) if found else None,
-                group=found[0].group if found else None,
-                count=count,
-            )
-        )
-    return TaskCounts(
-        by_status_group=dict(groups.most_common()),
-        by_custom_status=statuses,
-        overdue=overdue,
-        counted_tasks=counted,
-        complete=complete,
-        total_reported=reported,
-    )
-
-
-@wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Get a project with task counts")
-async def get_project(ctx: Context[Any], project: ProjectRef) -> ProjectDetails:
-    """A project as get_folder shows it, plus task counts by status group, custom status and overdue
-    (subtasks and subfolders' tasks included; `complete` says whether all were counted).
-    """
-    deps = wrike(ctx)
-    project_id = await resolve_project(deps, project)
-    folder = await fetch_folder(deps, project_id)
-    if folder.project is None:
-        raise ToolError(f"{show_title(folder.title)!r} is a folder, not a project: use get_folder for it")
-    details = await folder_details(deps, folder)
-    counts = await count_tasks(deps, project_id)
-    return ProjectDetails(**dict(details), task_counts=counts)
 
 
 # ---- create_project ----------------------------------------------------------------------------------------

@@ -147,22 +147,18 @@ async def project_status_report(ctx: Context[Any], project: ProjectArg) -> str:
     except WrikeError as exc:
         raise MCPError(code=INVALID_PARAMS, message=exc.message[:500]) from None
     offered = await _offered(ctx)
-    overview = (
-        "get_project" if "get_project" in offered else "get_folder" if "get_folder" in offered else None
-    )
-    if overview is None and "search_tasks" not in offered:
+    overview = "get_folder" in offered
+    if not overview and "search_tasks" not in offered:
         raise MCPError(
             code=INVALID_PARAMS,
-            message="a status report needs get_project or search_tasks; this configuration offers neither",
+            message="a status report needs get_folder or search_tasks; this configuration offers neither",
         )
     today, two_weeks_ago = today_date.isoformat(), (today_date - timedelta(days=14)).isoformat()
     steps = []
-    if overview == "get_project":
+    if overview:
         steps.append(
-            f'Call get_project with project="{project_id}": owners, status, dates, task and overdue counts.'
+            f'Call get_folder with folder="{project_id}": owners, status, dates, task and overdue counts.'
         )
-    elif overview == "get_folder":
-        steps.append(f'Call get_folder with folder="{project_id}": owners, status and dates.')
     if "search_tasks" in offered:
         steps.append(
             f'Call search_tasks with folder="{project_id}" three times: overdue=true (as of {today}, my Wrike time zone); '

@@ -85,7 +85,8 @@ class ToolInfo:
             read_only_hint=self.read_only,
             destructive_hint=self.destructive,
             idempotent_hint=self.idempotent or self.read_only,
-            open_world_hint=True,  # Wrike is a remote service holding other people's content
+            # Wrike is a remote service holding other people's content; a tool needing no scope never calls it
+            open_world_hint=bool(self.scopes),
         )
 
     @property
@@ -103,12 +104,27 @@ class ToolSpec(ToolInfo):
 # The toolsets in the order a model should see them, each with the modules declaring its tools (a tool's
 # toolset is its module's); a toolset's tools come in module order, then in declaration order.
 TOOLSET_MODULES = {
-    "context": ("context",),
+    "context": ("context", "toolsets"),
     "folders": ("folders",),
     "projects": ("projects", "blueprints", "activity"),
     "tasks": ("tasks", "comments", "timelogs", "attachments", "approvals", "dependencies", "bulk"),
     "directory": ("directory",),
     "app_activity": ("app_activity",),
+}
+# Toolsets a server offers only when asked: `--toolsets default,app_activity` (or `all`) at start, or
+# enable_toolsets within a session (docs/TOOLSETS.md). Every conversation pays for the default tools/list
+# (bench/RESULTS.md), so a toolset few conversations need stays out of it while one switch brings it in.
+OFF_BY_DEFAULT = frozenset({"app_activity", "intake"})
+# What each toolset is for, as enable_toolsets lists it to a model.
+TOOLSET_SUMMARIES = {
+    "context": "who you are in Wrike; listing and enabling toolsets",
+    "folders": "spaces, the folder tree, a folder's or project's details, task counts and comments",
+    "projects": "find, create and update projects; blueprints; what changed",
+    "tasks": "find, read, create, update, delete tasks; comments, attachments, approvals, dependencies",
+    "time": "time logs and time reports",
+    "directory": "people, workflows and statuses, custom fields",
+    "intake": "custom item types and request forms",
+    "app_activity": "admins: the audit log and API-app activity (needs amReadOnlyAuditLog)",
 }
 TOOLSET_OF = {
     f"wrike_mcp.tools.{module}": toolset for toolset, modules in TOOLSET_MODULES.items() for module in modules
@@ -152,7 +168,7 @@ READS: dict[str, tuple[str, ...]] = {
     "wrike://task/{id}": ("get_task",),
     "wrike://folder/{id}": ("get_folder",),
     "triage_tasks": ("search_tasks",),
-    "project_status_report": ("get_project", "get_folder", "search_tasks"),
+    "project_status_report": ("get_folder", "search_tasks"),
 }
 
 
@@ -249,6 +265,35 @@ def toolset_names() -> list[str]:
     return list(dict.fromkeys(info.toolset for info in declared_tools()))
 
 
+ALL_TOOLSETS = "all"  # in --toolsets: every toolset
+DEFAULT_TOOLSETS = "default"  # in --toolsets: the toolsets on by default (add others after it)
+
+
+def default_toolsets() -> frozenset[str]:
+    return frozenset(toolset_names()) - OFF_BY_DEFAULT
+
+
+def chosen_toolsets(setting: Iterable[str] | None) -> frozenset[str] | None:
+    """The toolsets a `--toolsets` value turns on (None: all): unset is `default`."""
+    names = set(setting) if setting else {DEFAULT_TOOLSETS}
+    if ALL_TOOLSETS in names:
+        return None
+    if DEFAULT_TOOLSETS in names:
+        names = (names - {DEFAULT_TOOLSETS}) | default_toolsets()
+    return frozenset(names)
+
+
+def switchable_toolsets(setting: Iterable[str] | None) -> frozenset[str]:
+    """The toolsets a session may turn on (enable_toolsets): those off by default that the `--toolsets` value
+    leaves off, as long as it keeps the default ones (unset or `default`). A deployment that names its
+    toolsets without `default` chose them: sessions cannot widen that choice."""
+    names = set(setting) if setting else {DEFAULT_TOOLSETS}
+    on = chosen_toolsets(setting)
+    if DEFAULT_TOOLSETS not in names or on is None:
+        return frozenset()
+    return (frozenset(toolset_names()) & OFF_BY_DEFAULT) - on
+
+
 @dataclass(frozen=True)
 class ToolFilter:
     """Which tools a configuration offers (DESIGN §3: flags, env vars, granted scopes)."""
@@ -277,7 +322,7 @@ class ToolFilter:
     def validate_names(self) -> list[str]:
         """Unknown toolset or tool names in the filter, as messages (a typo should not silently hide tools)."""
         known_tools = {info.name for info in declared_tools()}
-        known_sets = set(toolset_names())
+        known_sets = set(toolset_names()) | {ALL_TOOLSETS, DEFAULT_TOOLSETS}
         problems = [f"unknown toolset {name!r}" for name in sorted((self.toolsets or set()) - known_sets)]
         for name in sorted(((self.tools or set()) | self.exclude_tools) - known_tools):
             problems.append(f"unknown tool {name!r}")
@@ -344,7 +389,7 @@ def as_published(model: type[BaseModel]) -> type[BaseModel]:
     non-boolean for a boolean ("0" would otherwise quietly be false)."""
     fields = model.model_fields
     optional = [name for name, field in fields.items() if not field.is_required()]
-    booleans = [name for name, field in fields.items() if field.annotation is bool]
+    booleans = [name for name, field in fields.items() if field.annotation in (bool, bool | None)]
     checks: dict[str, Any] = {}
     if optional:
         checks["no_null"] = pydantic.field_validator(*optional, mode="before")(_not_null)

@@ -6,7 +6,9 @@ one, never by importing each other, so each stays loaded only at its tool's firs
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
@@ -18,9 +20,13 @@ from wrike_mcp.tools.custom_fields import (
     custom_field_texts,
     render_custom_fields,
 )
-from wrike_mcp.tools.deps import WrikeContext
+from wrike_mcp.tools.deps import WrikeContext, today
 from wrike_mcp.tools.inputs import (
     Detail,
+    PagePosition,
+    page_slice,
+    query_key,
+    read_offset_cursor,
     wrike_timestamp,
 )
 from wrike_mcp.tools.output import (
@@ -33,12 +39,15 @@ from wrike_mcp.tools.output import (
     plain,
     show_title,
 )
+from wrike_mcp.tools.pages import scan_pages
 from wrike_mcp.tools.project_status import shown_status
 from wrike_mcp.wrike.errors import ResourceNotFound
 from wrike_mcp.wrike.models import Comment, Contact, Dependency, Folder, Space, Task, TaskDates
 from wrike_mcp.wrike.resolve import FolderTree
+from wrike_mcp.wrike.rules import is_overdue
 
 CHILDREN_SHOWN = 100  # a folder's children get_folder lists
+COMMENTS_PAGE = 20  # comments per page when a call gives a comments cursor but no count
 
 # Optional task fields Wrike sends only when asked for, which TaskItem shows.
 LIST_FIELDS = ["responsibleIds", "parentIds", "superParentIds", "superTaskIds"]
@@ -80,10 +89,43 @@ class CommentItem(Model):
     truncated: bool | None = None
 
 
-async def recent_comments(deps: WrikeContext, task_id: str) -> list[Comment]:
-    """A task's comments, newest first."""
-    comments = await deps.client.get(f"/tasks/{task_id}/comments", model=Comment)
+async def recent_comments(deps: WrikeContext, on: Literal["tasks", "folders"], ident: str) -> list[Comment]:
+    """A task's or a folder's (project's) comments, newest first."""
+    comments = await deps.client.get(f"/{on}/{ident}/comments", model=Comment)
     return sorted(comments, key=lambda c: c.created_date.timestamp() if c.created_date else 0, reverse=True)
+
+
+@dataclass(frozen=True)
+class CommentsWanted:
+    """Which page of an item's comments a get_task / get_folder call asks for (none when `limit` is 0)."""
+
+    limit: int = 0
+    offset: int = 0
+    key: str = ""
+
+
+def comments_wanted(ref: str, limit: int, cursor: str | None) -> CommentsWanted:
+    """Read before any Wrike call, so a bad cursor costs no request. A cursor alone pages by COMMENTS_PAGE."""
+    key = query_key(item=ref.strip())
+    offset = read_offset_cursor(cursor, key)
+    return CommentsWanted(limit=limit or (COMMENTS_PAGE if cursor else 0), offset=offset, key=key)
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    items: list[CommentItem]
+    total: int | None = None
+    next_cursor: str | None = None
+
+
+async def comment_page(
+    deps: WrikeContext, on: Literal["tasks", "folders"], ident: str, wanted: CommentsWanted
+) -> CommentPage:
+    if not wanted.limit:
+        return CommentPage(items=[])
+    comments = await recent_comments(deps, on, ident)
+    chunk, next_cursor = page_slice(comments, wanted.offset, wanted.limit, wanted.key)
+    return CommentPage(items=await comment_items(deps, chunk), total=len(comments), next_cursor=next_cursor)
 
 
 async def comment_items(deps: WrikeContext, comments: Sequence[Comment]) -> list[CommentItem]:
@@ -307,9 +349,10 @@ class TaskDetail(Model):
     in_recycle_bin: bool | None = None
     comments: list[CommentItem] = Field(default_factory=list, description="most recent first")
     comments_total: int | None = None
+    comments_next_cursor: str | None = Field(default=None, description="pass back as comments_cursor")
 
 
-async def task_detail(deps: WrikeContext, task: Task, comments: int = 0) -> TaskDetail:
+async def task_detail(deps: WrikeContext, task: Task, comments: CommentsWanted | None = None) -> TaskDetail:
     """A task in full; `task` needs the fields of DETAIL_FIELDS (Wrike's full model has them all)."""
     dates = task.dates or TaskDates()
     description, cut = plain(task.description, DESCRIPTION_LIMIT)
@@ -340,12 +383,7 @@ async def task_detail(deps: WrikeContext, task: Task, comments: int = 0) -> Task
                 custom_status=await status_name(deps, sub.custom_status_id) if sub else None,
             )
         )
-    comment_list: list[CommentItem] = []
-    comments_total: int | None = None
-    if comments:
-        recent = await recent_comments(deps, task.id)
-        comments_total = len(recent)
-        comment_list = await comment_items(deps, recent[:comments])
+    page = await comment_page(deps, "tasks", task.id, comments or CommentsWanted())
 
     author = task.author_ids[0] if task.author_ids else None
     return TaskDetail(
@@ -377,8 +415,9 @@ async def task_detail(deps: WrikeContext, task: Task, comments: int = 0) -> Task
         updated=timestamp(task.updated_date),
         completed=timestamp(task.completed_date),
         in_recycle_bin=in_recycle_bin(task),
-        comments=comment_list,
-        comments_total=comments_total,
+        comments=page.items,
+        comments_total=page.total,
+        comments_next_cursor=page.next_cursor,
     )
 
 
@@ -455,6 +494,87 @@ async def project_info(deps: WrikeContext, folder: Folder) -> ProjectInfo | None
     )
 
 
+# ---- task counts (get_folder) -------------------------------------------------------------------------
+
+COUNT_PAGE_SIZE = 1000
+COUNT_MAX_PAGES = 20  # 20 000 tasks counted at most; beyond that the counts say they are incomplete
+
+
+class StatusCount(Model):
+    id: str
+    name: str | None = None
+    group: str | None = None
+    count: int
+
+
+class TaskCounts(Model):
+    by_status_group: dict[str, int] = Field(
+        default_factory=dict, description="tasks per status group: Active, Completed, …"
+    )
+    by_custom_status: list[StatusCount] = Field(default_factory=list)
+    overdue: int = Field(description="Active tasks due before today in the user's Wrike time zone")
+    counted_tasks: int = Field(description="tasks counted (with subtasks and tasks of subfolders)")
+    complete: bool = Field(description="false when there are more tasks than were counted")
+    total_reported: int | None = Field(default=None, description="Wrike's own total of matching tasks")
+
+
+async def count_tasks(deps: WrikeContext, folder: FolderDetails) -> TaskCounts:
+    """Tasks of a folder, project or space by status and overdue, subtasks and subfolders' tasks included."""
+    path, params = (
+        (f"/spaces/{folder.id}/tasks", {"subTasks": True})
+        if folder.kind == "space"
+        else (f"/folders/{folder.id}/tasks", {"descendants": True, "subTasks": True})
+    )
+    groups: Counter[str] = Counter()
+    by_status: Counter[str] = Counter()
+    overdue = 0
+    counted = 0
+    on = await today(deps)
+    scan = await scan_pages(
+        lambda token: deps.client.get_page(
+            path,
+            params,
+            page_size=COUNT_PAGE_SIZE,
+            page_token=token,
+        ),
+        PagePosition(token=None, skip=0, page_size=COUNT_PAGE_SIZE),
+        want=COUNT_MAX_PAGES * COUNT_PAGE_SIZE,
+        max_pages=COUNT_MAX_PAGES,
+    )
+    reported = scan.total
+    for task in scan.items:
+        counted += 1
+        group = str(task.get("status") or "Active")
+        groups[group] += 1
+        if task.get("customStatusId"):
+            by_status[str(task["customStatusId"])] += 1
+        if is_overdue(group, str((task.get("dates") or {}).get("due") or ""), on):
+            overdue += 1
+    complete = scan.next is None and (reported is None or counted >= reported)
+    statuses = []
+    for status_id, count in by_status.most_common():
+        found = await deps.resolver.status_by_id(status_id)
+        statuses.append(
+            StatusCount(
+                id=status_id,
+                name=show_title(found[0].name) if found else None,
+                group=found[0].group if found else None,
+                count=count,
+            )
+        )
+    return TaskCounts(
+        by_status_group=dict(groups.most_common()),
+        by_custom_status=statuses,
+        overdue=overdue,
+        counted_tasks=counted,
+        complete=complete,
+        total_reported=reported,
+    )
+
+
+# ---- folders -----------------------------------------------------------------------------------------------
+
+
 class ChildItem(Model):
     id: str
     title: str | None = None
@@ -482,6 +602,10 @@ class FolderDetails(Model):
     )
     created: datetime | None = None
     updated: datetime | None = None
+    task_counts: TaskCounts | None = None
+    comments: list[CommentItem] = Field(default_factory=list, description="most recent first")
+    comments_total: int | None = None
+    comments_next_cursor: str | None = Field(default=None, description="pass back as comments_cursor")
 
 
 async def fetch_folder(deps: WrikeContext, folder_id: str) -> Folder:

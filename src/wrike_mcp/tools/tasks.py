@@ -59,6 +59,7 @@ from wrike_mcp.tools.render import (
     TaskDetail,
     TaskItem,
     TaskList,
+    comments_wanted,
     folder_refs,
     homes,
     in_recycle_bin,
@@ -153,12 +154,16 @@ async def get_task(
     ctx: Context[Any],
     task: TaskRef,
     include_comments: Annotated[int, Field(ge=0, le=50, description="also this many recent comments")] = 0,
+    comments_cursor: Annotated[
+        str | None, Field(max_length=MAX_CURSOR, description="from comments_next_cursor")
+    ] = None,
 ) -> TaskDetail:
     """One task in full: description, status, dates, people, folders, subtasks, dependencies, custom
-    fields, permalink; optionally recent comments.
+    fields, permalink; optionally its comments, newest first (page on with comments_cursor).
     """
     deps = wrike(ctx)
-    return await task_detail(deps, await deps.resolver.task(task, DETAIL_FIELDS), include_comments)
+    comments = comments_wanted(task, include_comments, comments_cursor)
+    return await task_detail(deps, await deps.resolver.task(task, DETAIL_FIELDS), comments)
 
 
 # ---- create_task ----------------------------------------------------------------------------------------

@@ -415,7 +415,7 @@ class Resolver:
 
     def _titled_task(self, title: str) -> str | None:
         """The task a title named within the last `ttl` seconds, like the folder tree names folders: a title
-        given again (list_comments after get_task, say) costs no search."""
+        given again (add_comment after get_task, say) costs no search."""
         found = self._task_titles.get(fold(title))
         if found is None or self._clock() - found[1] >= self.ttl:
             return None
