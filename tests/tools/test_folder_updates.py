@@ -98,7 +98,9 @@ async def test_update_folder_refuses_a_move_into_itself_or_below(
     campaigns = state_folder(sandbox_state, "Marketing/Campaigns")
     before = list(campaigns.parent_ids)
     for target in ("Marketing/Campaigns", "Marketing/Campaigns/Q3 Launch/Launch Assets"):
-        message = await call_error(mcp, "update_folder", folder="Marketing/Campaigns", move_to=target, title="X")
+        message = await call_error(
+            mcp, "update_folder", folder="Marketing/Campaigns", move_to=target, title="X"
+        )
         assert "inside it" in message and "choose a parent outside it" in message, message
     assert campaigns.parent_ids == before and campaigns.title == "Campaigns"
     assert not await writes(sandbox_http)
@@ -125,7 +127,9 @@ async def test_the_sandbox_refuses_a_move_below_itself_and_changes_nothing(
 async def test_update_folder_refuses_bad_input_before_any_request(
     mcp: Client, sandbox_http: httpx.AsyncClient
 ) -> None:
-    assert "nothing to change" in await refused_up_front(mcp, sandbox_http, "update_folder", folder="Marketing")
+    assert "nothing to change" in await refused_up_front(
+        mcp, sandbox_http, "update_folder", folder="Marketing"
+    )
     assert "title is empty" in await refused_up_front(
         mcp, sandbox_http, "update_folder", folder="Marketing/Content", title="  "
     )
