@@ -58,16 +58,19 @@ class WrikeContext:
         return dataclasses.replace(self, client=client, given_resolver=self.resolver.bound(client))
 
 
-async def today(deps: WrikeContext) -> date:
-    """Today for the user: the date in their Wrike time zone (the `timezone` of `me`), UTC when Wrike names
-    none this machine knows. Every due, overdue and relative date counts from it, never from the server's
-    clock zone."""
+async def user_zone(deps: WrikeContext) -> tzinfo:
+    """The user's Wrike time zone (the `timezone` of `me`), UTC when Wrike names none this machine knows."""
     name = (await deps.resolver.me()).timezone
     try:
-        zone: tzinfo = ZoneInfo(name) if name else UTC
+        return ZoneInfo(name) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):
-        zone = UTC
-    return datetime.now(zone).date()
+        return UTC
+
+
+async def today(deps: WrikeContext) -> date:
+    """Today for the user: the date in their Wrike time zone (`user_zone`). Every due, overdue and relative
+    date counts from it, never from the server's clock zone."""
+    return datetime.now(await user_zone(deps)).date()
 
 
 def can_elicit(capabilities: ClientCapabilities | None) -> bool:
