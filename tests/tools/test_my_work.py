@@ -39,12 +39,13 @@ def expected(sandbox_state: Any, person: str, days: int = 7) -> dict[str, Any]:
     """The sections as the sandbox's own data has them."""
     today = user_today(sandbox_state)
     live = [t for t in sandbox_state.tasks.values() if not t.deleted and person in t.responsible_ids]
-    active = [t for t in live if t.status == "Active"]
+    dues = {t.id: due_of(t) for t in live if t.status == "Active"}
+    dated = {ident: due for ident, due in dues.items() if due is not None}
     sections: dict[str, set[str]] = {
-        "overdue": {t.id for t in active if due_of(t) and due_of(t) < today},
-        "due_today": {t.id for t in active if due_of(t) == today},
-        "due_soon": {t.id for t in active if due_of(t) and today < due_of(t) <= today + timedelta(days=days)},
-        "no_due_date": {t.id for t in active if due_of(t) is None},
+        "overdue": {ident for ident, due in dated.items() if due < today},
+        "due_today": {ident for ident, due in dated.items() if due == today},
+        "due_soon": {ident for ident, due in dated.items() if today < due <= today + timedelta(days=days)},
+        "no_due_date": {ident for ident, due in dues.items() if due is None},
         "approvals": {
             a.id
             for a in sandbox_state.approvals.values()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -36,14 +37,17 @@ EDIT_WINDOW_HINT = "Wrike allows edits only in a comment's first 5 minutes: post
 
 CommentRef = Annotated[
     str,
-    Field(
-        min_length=1,
-        max_length=MAX_REF,
-        pattern=r"^[A-Za-z0-9_\-:.=]+$",  # one id: never a comma list or a path
-        description="comment id, from list_comments or get_task",
-    ),
+    Field(min_length=1, max_length=MAX_REF, description="comment id (list_comments, get_task)"),
 ]
 CommentText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="plain text")]
+
+
+def comment_id(comment: str) -> str:
+    """One comment id as given; ToolError for anything that would make another path (a comma list, a slash)."""
+    ident = comment.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_\-:.=]+", ident):
+        raise ToolError("comment must be one comment id, as list_comments or get_task show it")
+    return ident
 
 
 def check_text(text: str) -> None:
@@ -104,7 +108,7 @@ async def add_comment(
 
 
 async def read_comment(deps: WrikeContext, comment: str) -> Comment:
-    found = await deps.client.get(f"/comments/{comment}", model=Comment)
+    found = await deps.client.get(f"/comments/{comment_id(comment)}", model=Comment)
     if not found:
         raise ToolError("comment not found: give a comment id from list_comments or get_task")
     return found[0]
@@ -112,9 +116,9 @@ async def read_comment(deps: WrikeContext, comment: str) -> Comment:
 
 @wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Edit a comment", kind="write", idempotent=True)
 async def update_comment(ctx: Context[Any], comment: CommentRef, text: CommentText) -> CommentItem:
-    """Replace the text of a comment posted in the last 5 minutes (Wrike's limit); for an older one, add a
-    new comment with add_comment."""
+    """Replace a comment's text; Wrike allows it only in the comment's first 5 minutes (else add_comment)."""
     deps = wrike(ctx)
+    comment_id(comment)
     check_text(text)
     current = await read_comment(deps, comment)
     posted = current.created_date
@@ -149,6 +153,7 @@ async def confirm_comment_delete(
 ) -> Elicit[DeleteCommentConfirmation] | DeleteCommentConfirmation:
     """Ask the user before deleting; without elicitation, go on only when the server has --allow-delete."""
     deps = wrike(ctx)
+    comment_id(comment)  # a bad id is refused before anyone is asked
     if not can_elicit(ctx.client_capabilities):
         if deps.settings.allow_delete:
             return DeleteCommentConfirmation(confirm=True)
@@ -177,9 +182,9 @@ async def delete_comment(
     comment: CommentRef,
     confirmation: Annotated[ElicitationResult[DeleteCommentConfirmation], Resolve(confirm_comment_delete)],
 ) -> DeletedComment:
-    """Delete a comment for good after the user confirms; to correct a fresh one use update_comment."""
+    """Delete a comment for good, after the user confirms."""
     deps = wrike(ctx)
-    ref = Ref(id=comment)
+    ref = Ref(id=comment_id(comment))
     if not isinstance(confirmation, AcceptedElicitation):
         declined = "declined" if confirmation.action == "decline" else "cancelled the confirmation"
         return DeletedComment(deleted=False, comment=ref, outcome=f"not deleted: the user {declined}")

@@ -345,15 +345,13 @@ async def update_folder(
         Field(
             min_length=1,
             max_length=MAX_REF,
-            description=f"new parent (a space works too), replacing its current ones; {FOLDER_PHRASE}",
+            description=f"new parent; {FOLDER_PHRASE}",
         ),
     ] = None,
     custom_fields: CustomFieldsInput = None,
 ) -> UpdatedFolder:
-    """Rename a folder or project, move it, or change its description or custom fields.
-
-    For a project's status, owners or dates use update_project; spaces are changed in Wrike.
-    """
+    """Rename, move or describe a folder or project, or set its custom fields; for a project's status,
+    owners or dates use update_project."""
     deps = wrike(ctx)
     new_title = clean_title(title, "folder") if title is not None else None
     check_custom_field_input(custom_fields)

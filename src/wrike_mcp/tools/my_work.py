@@ -121,12 +121,11 @@ async def section(deps: WrikeContext, tasks: list[Task], limit: int, search: dic
 async def my_work(
     ctx: Context[Any],
     person: Annotated[str, Field(min_length=1, max_length=MAX_REF, description=PERSON_PHRASE)] = "me",
-    days: Annotated[int, Field(ge=1, le=60, description="due_soon looks this many days ahead")] = 7,
-    items_per_section: Annotated[int, Field(ge=1, le=50, description="items shown per section")] = 5,
+    days: Annotated[int, Field(ge=1, le=60, description="due_soon horizon")] = 7,
+    items_per_section: Annotated[int, Field(ge=1, le=50, description="items shown")] = 5,
 ) -> MyWork:
-    """A person's agenda in one call: overdue, due today, due soon, Active without due date, approvals
-    waiting on them, their tasks with new comments. Counts per section; search_tasks lists the rest.
-    """
+    """A person's agenda: overdue, due today, due soon, undated Active tasks, approvals waiting on them,
+    their tasks newly commented by others; counts, first items, and the call listing the rest."""
     deps = wrike(ctx)
     person_id, zone = await asyncio.gather(deps.resolver.person_id(person), user_zone(deps))
     today = datetime.now(zone).date()

@@ -346,8 +346,7 @@ async def create_project(
     end_date: DateArg = None,
     custom_fields: CustomFieldsInput = None,
 ) -> ProjectSummary:
-    """Create a project in a space or folder with owners, status, dates and custom fields; returns id, path,
-    permalink. For a plain folder use create_folder."""
+    """Create a project in a space or folder with owners, status and dates; returns id, path, permalink."""
     deps = wrike(ctx)
     clean = clean_title(title, "project")
     start, end = project_dates(start_date, end_date, "start_date", "end_date")
@@ -389,8 +388,9 @@ async def update_project(
     clear_end_date: Annotated[bool, Field(description="remove the end date")] = False,
     custom_fields: CustomFieldsInput = None,
 ) -> ProjectSummary:
-    """Change a project's title, description, status, owners (add/remove), dates (set/clear) or custom
-    fields. Returns the project afterwards and what changed. To move or rename it only, update_folder works too.
+    """Change a project's title, description, status, owners (add/remove), dates (set/clear) or custom fields.
+
+    Returns the project afterwards and what changed.
     """
     deps = wrike(ctx)
     new_title = clean_title(title, "project") if title is not None else None
