@@ -182,7 +182,7 @@ async def delete_comment(
     comment: CommentRef,
     confirmation: Annotated[ElicitationResult[DeleteCommentConfirmation], Resolve(confirm_comment_delete)],
 ) -> DeletedComment:
-    """Delete a comment for good, after the user confirms."""
+    """Delete a comment for good, after the user confirms (update_comment fixes a fresh one)."""
     deps = wrike(ctx)
     ref = Ref(id=comment_id(comment))
     if not isinstance(confirmation, AcceptedElicitation):

@@ -125,7 +125,8 @@ async def my_work(
     items_per_section: Annotated[int, Field(ge=1, le=50, description="items shown")] = 5,
 ) -> MyWork:
     """A person's agenda: overdue, due today, due soon, undated Active tasks, approvals waiting on them,
-    their tasks newly commented by others; counts, first items, and the call listing the rest."""
+    their tasks newly commented by others; counts, first items, and the call listing the rest. For one
+    filter, search_tasks."""
     deps = wrike(ctx)
     person_id, zone = await asyncio.gather(deps.resolver.person_id(person), user_zone(deps))
     today = datetime.now(zone).date()
