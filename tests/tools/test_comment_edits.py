@@ -205,3 +205,16 @@ async def test_comment_tools_are_declared(mcp: Client, sandbox_state: Any) -> No
         assert "confirmation" not in tool.input_schema["properties"]
     assert state_folder(sandbox_state, "Marketing") is not None
     assert person_id(sandbox_state, "Ann Lee")
+
+
+async def test_a_failed_comment_edit_is_sent_once_and_reported_as_unknown(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    added = await call(mcp, "add_comment", task="Draft launch announcement", text="first")
+    fault = {"method": "PUT", "path": "/api/v4/comments/*", "status": 503, "error": "server_error"}
+    (await sandbox_http.post("/_sandbox/faults", json=fault)).raise_for_status()
+    message = await call_error(mcp, "update_comment", comment=added["id"], text="second")
+    assert "outcome unknown" in message and "not retried" in message
+    assert [c for c in await api_calls(sandbox_http) if c[0] == "PUT"] == [
+        ("PUT", f"/api/v4/comments/{added['id']}")
+    ]

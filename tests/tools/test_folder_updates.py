@@ -233,3 +233,13 @@ async def test_create_and_update_project_custom_fields(
         mcp, "update_project", project="Autumn Push", custom_fields={"Billable": "maybe"}
     )
     assert len(await api_calls(sandbox_http)) > 0
+
+
+async def test_a_failed_folder_update_is_sent_once_and_reported_as_unknown(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    fault = {"method": "PUT", "path": "/api/v4/folders/*", "status": 503, "error": "server_error"}
+    (await sandbox_http.post("/_sandbox/faults", json=fault)).raise_for_status()
+    message = await call_error(mcp, "update_folder", folder="Marketing/Content", title="Stories")
+    assert "outcome unknown" in message and "not retried" in message
+    assert len([c for c in await api_calls(sandbox_http) if c[0] == "PUT"]) == 1
