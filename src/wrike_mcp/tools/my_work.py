@@ -21,6 +21,7 @@ from pydantic import Field
 
 from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, user_zone, wrike
+from wrike_mcp.tools.deps import today as user_today
 from wrike_mcp.tools.inputs import MAX_REF, PERSON_PHRASE, wrike_timestamp
 from wrike_mcp.tools.output import Model, Ref, names_of, show_title
 from wrike_mcp.tools.registry import wrike_tool
@@ -128,8 +129,9 @@ async def my_work(
     their tasks newly commented by others; counts, first items, and the call listing the rest. For one
     filter, search_tasks."""
     deps = wrike(ctx)
-    person_id, zone = await asyncio.gather(deps.resolver.person_id(person), user_zone(deps))
-    today = datetime.now(zone).date()
+    person_id, zone, today = await asyncio.gather(
+        deps.resolver.person_id(person), user_zone(deps), user_today(deps)
+    )
     since = datetime.combine(today - timedelta(days=1), time.min, tzinfo=zone)
 
     async def active_tasks() -> tuple[list[Task], bool]:
