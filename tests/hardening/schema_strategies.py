@@ -179,6 +179,7 @@ TOOL_HINTS: dict[str, Hints] = {
     "update_project": {"status": ["Planning", "In Progress", "On Hold", "Done", "Completed", "Cancelled"]},
     "list_projects": {"status": PROJECT_STATUSES, "text": ["Launch", "Q3", "Move"]},
     "list_approvals": {"status": ["Pending", "Approved", "Rejected", "Cancelled"]},
+    "update_folder": {"move_to": [*FOLDERS, "Marketing", "Operations"]},
     # the seeded link, restored after each case (CHANGES_REFERENCES), each task in every form a person gives
     "remove_dependency": {
         "predecessor": [
@@ -253,6 +254,7 @@ RULES["list_attachments"] = [lambda args: ("task" in args) != ("folder" in args)
 RULES["add_attachment"] = [*RULES["list_attachments"], lambda args: ("text" in args) != ("base64" in args)]
 RULES["list_approvals"] = [_one_of_each(("task", "folder"))]
 RULES["add_dependency"] = [lambda args: args.get("predecessor") != args.get("successor")]
+RULES["update_folder"] = [_changes_something("folder")]
 # Parameters no seed value fits (a cursor comes from a previous answer): left out of seeded calls.
 UNGUESSABLE = {"cursor"}
 DATE_WORDS = ("date", "_after", "_before", "since", "until", "_from", "_to")
@@ -335,9 +337,9 @@ def valid(
         if high > 40:
             options.append(_long(max(low, 41), high))
         real = hints.get(name) or (DATES if name.endswith(DATE_WORDS) else [])
-        if seeded and name.endswith(START_WORDS):
+        if seeded and name not in hints and name.endswith(START_WORDS):
             real = STARTS
-        if seeded and name.endswith(END_WORDS):
+        if seeded and name not in hints and name.endswith(END_WORDS):  # not move_to: a folder
             real = ENDS
         if "pattern" in schema:  # an id's shape: the real ones (any other string of that shape names nothing)
             matches = re.compile(schema["pattern"]).fullmatch
@@ -533,11 +535,34 @@ def plant_jobs(state: Any) -> list[str]:
 PLANTED_JOBS = plant_jobs(create_app().state.sandbox)
 
 
+def plant_comments(state: Any) -> list[str]:
+    """Fresh comments by the token's user for update_comment and delete_comment, planted after every (re)seed:
+    Wrike lets a comment be edited only in its first 5 minutes, and no seeded comment is that young."""
+    user = state.contacts[state.access_tokens["wrike-sandbox-token"].user_id]
+    task = next(t for t in state.tasks.values() if t.title == "Draft launch announcement")
+    return [state.add_comment(user, f"Planted note {n}", task_id=task.id).id for n in range(40)]
+
+
+PLANTED_COMMENTS = plant_comments(create_app().state.sandbox)
+
+
 def check_launch_arguments() -> st.SearchStrategy[dict[str, Any]]:
     return st.sampled_from(PLANTED_JOBS).map(lambda job: {"job": job})
 
 
+def comment_arguments(with_text: bool) -> Callable[[], st.SearchStrategy[dict[str, Any]]]:
+    def arguments() -> st.SearchStrategy[dict[str, Any]]:
+        comments = st.sampled_from(PLANTED_COMMENTS)
+        if not with_text:
+            return comments.map(lambda comment: {"comment": comment})
+        return st.tuples(comments, st.sampled_from(WORDS)).map(lambda c: {"comment": c[0], "text": c[1]})
+
+    return arguments
+
+
 FOCUSED: dict[str, Callable[[], st.SearchStrategy[dict[str, Any]]]] = {
+    "update_comment": comment_arguments(True),
+    "delete_comment": comment_arguments(False),
     "bulk_update_tasks": bulk_update_arguments,
     "add_attachment": add_attachment_arguments,
     "check_blueprint_launch": check_launch_arguments,

@@ -26,8 +26,10 @@ from mcp.types import Tool
 
 from tests.hardening.helpers import CANARY_TOKEN, FIRST_LINE_MAX, leaks, text_of
 from tests.hardening.schema_strategies import (
+    PLANTED_COMMENTS,
     PLANTED_JOBS,
     invalid_arguments,
+    plant_comments,
     plant_jobs,
     valid_arguments,
     valid_choices,
@@ -50,7 +52,10 @@ MODES = {"auto": EXAMPLES, "legacy": EXAMPLES // 2}
 TOOLS = [spec.name for spec in all_tools()]
 # Writes that rename or delete what the seeded references name: the sandbox goes back to its seed after each.
 # (The other writes only add entities, under titles no seeded reference uses.)
-CHANGES_REFERENCES = {"update_task", "update_project", "delete_task", "add_dependency", "remove_dependency"}
+CHANGES_REFERENCES = {
+    "update_task", "update_project", "delete_task", "add_dependency", "remove_dependency", "update_folder",
+    "delete_comment",
+}  # fmt: skip
 # Valid arguments draw real references from the seed, so most of them must reach the tool's success path:
 # a fuzzer that only ever meets "not found" proves nothing about the code behind it.
 MIN_SUCCESS_SHARE = 0.30
@@ -103,6 +108,11 @@ def reseed(state: SandboxState) -> None:
     state.reset()
     plant_canary(state)
     plant_job(state)
+    plant_comment(state)
+
+
+def plant_comment(state: SandboxState) -> None:
+    assert plant_comments(state) == PLANTED_COMMENTS
 
 
 def plant_job(state: SandboxState) -> None:
@@ -121,6 +131,7 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     state = app.state.sandbox
     plant_canary(state)
     plant_job(state)
+    plant_comment(state)
     state.config = dataclasses.replace(state.config, rate_limit=1_000_000)  # fuzzing is not a rate test
     state.async_job_polls = 0  # blueprint launches complete at their first poll
     wrike = WrikeClient(

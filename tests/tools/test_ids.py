@@ -31,6 +31,7 @@ REFERENCE_PARAMS = {
     "within": "space",
     "space": "space",
     "place": "folder",
+    "move_to": "folder",
 }
 # Parameters that take no task, folder, project or space (people keep classic contact ids).
 OTHER_PARAMS = {
@@ -46,7 +47,7 @@ OTHER_PARAMS = {
     "with_links", "attachment", "name", "base64", "pending_approver", "relation", "lag_days",
     "kind", "blueprint", "reschedule_date", "reschedule_mode", "job", "category",
     "where", "shift_days", "dry_run", "preview_token", "detail", "unassigned", "task_counts", "comments_cursor",
-    "toolsets",
+    "toolsets", "days", "items_per_section",
 }  # fmt: skip
 # Tasks, but only as a pair two Planned tasks can be linked by (the short-id task above is a Backlog task):
 # their short ids and permalinks are proven in test_dependencies.py.
@@ -60,6 +61,7 @@ EXTRA_ARGUMENTS: dict[str, dict[str, Any]] = {
     "create_task": {"title": "New task"},
     "update_task": {"importance": "Low"},
     "update_project": {"description": "changed"},
+    "update_folder": {"description": "changed"},
     "add_attachment": {"name": "notes.md", "text": "noted"},
     "launch_blueprint": {"blueprint": "Bug report", "title": "Launched"},
     "bulk_update_tasks": {"importance": "Low"},
@@ -88,6 +90,8 @@ def _arguments(tool: str, param: str, ref: str, entity_ids: dict[str, str]) -> d
         if param == "remove_parents":
             arguments["add_parents"] = ["Marketing/Campaigns"]  # a move, so the task keeps a folder
         arguments[param] = [ref]
+    elif param == "move_to":  # the project (a sibling, by id: ids outlive resets) moves into the folder
+        arguments |= {"folder": entity_ids["project"], param: ref}
     else:
         arguments[param] = [ref] if param in LIST_PARAMS else ref
     return arguments

@@ -304,6 +304,7 @@ REFERENCE_PHRASES: dict[str, tuple[str, ...]] = {
     "project": FOLDER,
     "within": FOLDER,
     "parent": FOLDER,
+    "move_to": FOLDER,
     "place": FOLDER,
     "add_parents": (FOLDERS_PHRASE,),
     "remove_parents": (FOLDERS_PHRASE,),
@@ -369,7 +370,12 @@ def missing_phrases(tools: list[Tool]) -> list[str]:
             problems += [
                 f"{where}.{name}: lacks {phrase!r}" for phrase in wanted if phrase not in description
             ]
-            if DATE_NAME.search(name) and is_string(prop) and not any(f in description for f in DATE_FORMATS):
+            if (
+                name not in REFERENCE_PHRASES
+                and DATE_NAME.search(name)
+                and is_string(prop)
+                and not any(f in description for f in DATE_FORMATS)
+            ):
                 problems.append(f"{where}.{name}: a date without its format")
     return problems
 

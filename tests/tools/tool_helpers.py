@@ -126,3 +126,17 @@ def user_today(sandbox_state: Any) -> date:
     counts from. The machine's own date differs for hours each day (Ann Lee lives in New York)."""
     me = sandbox_state.access_tokens["wrike-sandbox-token"].user_id
     return datetime.now(ZoneInfo(sandbox_state.contacts[me].timezone)).date()
+
+
+def sequential_round_trips(entries: list[dict[str, Any]]) -> int:
+    """The longest chain of Wrike requests in the log each sent after the one before it was answered: what a
+    user waits for when every request takes the same time (requests sent at once count once)."""
+    timed = sorted(
+        (e["received_ms"], e["answered_ms"])
+        for e in entries
+        if "/api/v4" in str(e["path"]) and "answered_ms" in e
+    )
+    chain: list[int] = []
+    for index, (start, _) in enumerate(timed):
+        chain.append(1 + max((chain[i] for i in range(index) if timed[i][1] <= start), default=0))
+    return max(chain, default=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -142,13 +143,18 @@ class SandboxMiddleware:
             "token": _token_used(scope, query, body),
         }
         self.state.requests.record(entry)
-        fault = self.state.faults.take(method, path)
-        if fault is None:
-            captured_status = await self._serve(scope, replay, send)
-            entry["status"] = captured_status
-            return
-        entry["fault"] = fault.describe()
-        await self._serve_fault(fault, scope, replay, send, entry)
+        # When it arrived and when it was answered (ms, monotonic): which requests a call made one after
+        # another, and which at once (sequential round trips), without the clock control moving them.
+        entry["received_ms"] = round(time.monotonic() * 1000, 1)
+        try:
+            fault = self.state.faults.take(method, path)
+            if fault is None:
+                entry["status"] = await self._serve(scope, replay, send)
+                return
+            entry["fault"] = fault.describe()
+            await self._serve_fault(fault, scope, replay, send, entry)
+        finally:
+            entry["answered_ms"] = round(time.monotonic() * 1000, 1)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> int:
         status = 500

@@ -1,5 +1,5 @@
 """The `folders` toolset: the folder tree from the spaces down, folder details (with task counts and
-comments) and creating folders.
+comments), creating and updating folders.
 
 Also home of the shaping of folders and projects for output, which the `projects` toolset and the
 `wrike://folder/{id}` resource share.
@@ -16,10 +16,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp import scopes
+from wrike_mcp.tools.custom_fields import CustomFieldsInput, check_custom_field_input
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import (
+    FOLDER_PHRASE,
     MAX_CURSOR,
     MAX_REF,
+    MAX_TEXT,
     MAX_TITLE,
     PLACE_PHRASE,
     FolderRef,
@@ -41,12 +44,14 @@ from wrike_mcp.tools.render import (
     comment_page,
     comments_wanted,
     count_tasks,
+    fetch_folder,
     folder_details,
+    folder_refs,
     kind_of,
     load_folder,
 )
-from wrike_mcp.tools.writes import NewDescription, NewParent, post_folder
-from wrike_mcp.wrike.models import Space
+from wrike_mcp.tools.writes import NewDescription, NewParent, folder_changes, post_folder
+from wrike_mcp.wrike.models import Folder, Space
 from wrike_mcp.wrike.resolve import FolderTree
 
 TREE_NODE_LIMIT = 300  # nodes one list_folders tree answer may hold
@@ -299,12 +304,14 @@ async def create_folder(
     parent: NewParent,
     title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE, description="folder title")],
     description: NewDescription = None,
+    custom_fields: CustomFieldsInput = None,
 ) -> CreatedFolder:
     """Create a folder in a space or folder (a project: create_project)."""
     deps = wrike(ctx)
     clean = clean_title(title, "folder")
+    check_custom_field_input(custom_fields)
     parent_id = await deps.resolver.folder_id(parent)
-    created = await post_folder(deps, parent_id, clean, description)
+    created = await post_folder(deps, parent_id, clean, description, custom_fields=custom_fields)
     parent_path = await deps.resolver.folder_path(parent_id)
     return CreatedFolder(
         id=created.id,
@@ -312,4 +319,102 @@ async def create_folder(
         path=f"{parent_path}/{show_title(created.title)}" if parent_path != parent_id else None,
         parent=Ref(id=parent_id, name=parent_path if parent_path != parent_id else None),
         permalink=created.permalink,
+    )
+
+
+# ---- update_folder -----------------------------------------------------------------------------------------
+
+
+class UpdatedFolder(Model):
+    id: str
+    title: str | None = None
+    path: str | None = None
+    parents: list[Ref] = Field(default_factory=list)
+    permalink: str | None = None
+    changed: list[str] = Field(description="what the call changed")
+
+
+def inside(tree: FolderTree, folder_id: str) -> set[str]:
+    """The folder and every folder or project below it, by the cached tree."""
+    kids = children_map(tree)
+    found, todo = {folder_id}, [folder_id]
+    while todo:
+        for child in kids.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+async def move_body(deps: WrikeContext, current: Folder, move_to: str) -> dict[str, Any]:
+    """`addParents`/`removeParents` putting `current` under `move_to` alone; ToolError for a move into itself
+    or below itself (Wrike refuses it too; asking first says why in plain words)."""
+    target = await deps.resolver.folder_id(move_to)
+    tree = await deps.resolver.folder_tree()
+    if target in inside(tree, current.id):
+        where = await deps.resolver.folder_path(target)
+        raise ToolError(
+            f"cannot move {show_title(current.title)[:80]!r} into {where[:120]!r}: that is the folder itself "
+            "or inside it; choose a parent outside it"
+        )
+    if current.parent_ids == [target]:
+        raise ToolError(
+            f"it is already in {(await deps.resolver.folder_path(target))[:120]!r}: nothing to move"
+        )
+    body: dict[str, Any] = {}
+    if target not in current.parent_ids:
+        body["addParents"] = [target]
+    old = [parent for parent in current.parent_ids if parent != target]
+    if old:
+        body["removeParents"] = old
+    return body
+
+
+@wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Update a folder", kind="write", idempotent=True)
+async def update_folder(
+    ctx: Context[Any],
+    folder: FolderRef,
+    title: Annotated[str | None, Field(min_length=1, max_length=MAX_TITLE, description="new title")] = None,
+    description: Annotated[
+        str | None, Field(max_length=MAX_TEXT, description="plain text, replaces it; '' clears it")
+    ] = None,
+    move_to: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=MAX_REF,
+            description=f"new parent; {FOLDER_PHRASE}",
+        ),
+    ] = None,
+    custom_fields: CustomFieldsInput = None,
+) -> UpdatedFolder:
+    """Rename, move or describe a folder or project, or set its custom fields; for a project's status,
+    owners or dates use update_project."""
+    deps = wrike(ctx)
+    new_title = clean_title(title, "folder") if title is not None else None
+    check_custom_field_input(custom_fields)
+    if title is None and description is None and move_to is None and not custom_fields:
+        raise ToolError("nothing to change: give at least one of title, description, move_to, custom_fields")
+    folder_id = await deps.resolver.folder_id(folder)
+    tree = await deps.resolver.folder_tree()
+    if folder_id in tree.space_ids:
+        raise ToolError(
+            "that is a space: update_folder changes folders and projects; rename or move spaces in Wrike"
+        )
+    current = await fetch_folder(deps, folder_id)
+    body, changed = await folder_changes(
+        deps, title=new_title, description=description, custom_fields=custom_fields
+    )
+    if move_to is not None:
+        body |= await move_body(deps, current, move_to)
+        changed.append("moved")
+    updated = (await deps.client.put(f"/folders/{folder_id}", body, model=Folder))[0]
+    path = await deps.resolver.folder_path(updated.id)
+    return UpdatedFolder(
+        id=updated.id,
+        title=show_title(updated.title),
+        path=path if path != updated.id else None,
+        parents=await folder_refs(deps, updated.parent_ids),
+        permalink=updated.permalink,
+        changed=changed,
     )

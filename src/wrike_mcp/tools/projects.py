@@ -10,6 +10,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp import scopes
+from wrike_mcp.tools.custom_fields import CustomFieldsInput, check_custom_field_input
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import (
     FOLDER_PHRASE,
@@ -28,14 +29,13 @@ from wrike_mcp.tools.inputs import (
     parse_instant,
     query_key,
     read_offset_cursor,
-    text_to_html,
     wrike_range,
 )
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.project_status import status_change, status_filter
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import ProjectInfo, fetch_folder, project_info
-from wrike_mcp.tools.writes import NewDescription, NewParent, post_folder
+from wrike_mcp.tools.writes import NewDescription, NewParent, folder_changes, post_folder
 from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import Folder
 from wrike_mcp.wrike.text import fold
@@ -245,12 +245,14 @@ async def create_project(
     status: StatusArg = None,
     start_date: DateArg = None,
     end_date: DateArg = None,
+    custom_fields: CustomFieldsInput = None,
 ) -> ProjectSummary:
     """Create a project in a space or folder with owners, status and dates; returns id, path, permalink."""
     deps = wrike(ctx)
     clean = clean_title(title, "project")
     start, end = project_dates(start_date, end_date, "start_date", "end_date")
     check_range(start, end, "start_date", "end_date")
+    check_custom_field_input(custom_fields)
     parent_id = await deps.resolver.folder_id(parent)
     owner_ids = await deps.resolver.person_ids(owners)
     project: dict[str, Any] = {}
@@ -262,7 +264,8 @@ async def create_project(
         project["startDate"] = start.isoformat()
     if end is not None:
         project["endDate"] = end.isoformat()
-    return await summary(deps, await post_folder(deps, parent_id, clean, description, project))
+    created = await post_folder(deps, parent_id, clean, description, project, custom_fields)
+    return await summary(deps, created)
 
 
 # ---- update_project ----------------------------------------------------------------------------------------
@@ -284,8 +287,9 @@ async def update_project(
     end_date: DateArg = None,
     clear_start_date: Annotated[bool, Field(description="remove the start date")] = False,
     clear_end_date: Annotated[bool, Field(description="remove the end date")] = False,
+    custom_fields: CustomFieldsInput = None,
 ) -> ProjectSummary:
-    """Change a project's title, description, status, owners (add/remove) or dates (set/clear).
+    """Change a project's title, description, status, owners (add/remove), dates (set/clear) or custom fields.
 
     Returns the project afterwards and what changed.
     """
@@ -297,13 +301,14 @@ async def update_project(
     if end is not None and clear_end_date:
         raise ToolError("end_date and clear_end_date contradict each other: give one of them")
     check_range(start, end, "start_date", "end_date")
+    check_custom_field_input(custom_fields)
     if all(
-        value in (None, False, [])
-        for value in (title, description, status, add_owners, remove_owners, start, end)
+        value in (None, False, [], {})
+        for value in (title, description, status, add_owners, remove_owners, start, end, custom_fields)
     ) and not (clear_start_date or clear_end_date):
         raise ToolError(
             "nothing to update: give at least one of title, description, status, add_owners, remove_owners, "
-            "start_date, end_date, clear_start_date, clear_end_date"
+            "start_date, end_date, clear_start_date, clear_end_date, custom_fields"
         )
     project_id = await resolve_project(deps, project)
     current = await fetch_folder(deps, project_id)
@@ -339,13 +344,10 @@ async def update_project(
     if end is not None or clear_end_date:
         changes["endDate"] = end.isoformat() if end else None
         changed.append("end date cleared" if clear_end_date else "end date")
-    body: dict[str, Any] = {}
-    if new_title is not None:
-        body["title"] = new_title
-        changed.insert(0, "title")
-    if description is not None:
-        body["description"] = text_to_html(description) if description.strip() else ""
-        changed.append("description")
+    body, fields_changed = await folder_changes(
+        deps, title=new_title, description=description, custom_fields=custom_fields
+    )
+    changed = fields_changed + changed
     if changes:
         body["project"] = changes
     updated = (await deps.client.put(f"/folders/{project_id}", body, model=Folder))[0]

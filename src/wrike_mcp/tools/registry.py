@@ -107,7 +107,7 @@ TOOLSET_MODULES = {
     "context": ("context", "toolsets"),
     "folders": ("folders",),
     "projects": ("projects", "blueprints", "activity"),
-    "tasks": ("tasks", "comments", "timelogs", "attachments", "approvals", "dependencies", "bulk"),
+    "tasks": ("tasks", "my_work", "comments", "timelogs", "attachments", "approvals", "dependencies", "bulk"),
     "directory": ("directory",),
     "app_activity": ("app_activity",),
 }

@@ -1,13 +1,16 @@
 """What the writing tools share: the task bodies create_task, update_task and bulk_update_tasks send (fields
-and dates), and the folder (or project) creation create_folder and create_project make."""
+and dates), the folder (or project) creation create_folder and create_project make, and the folder (or
+project) fields update_folder and update_project change."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
 
 from pydantic import Field
 
+from wrike_mcp.tools.custom_fields import encode_custom_fields
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.tools.inputs import (
     MAX_REF,
@@ -90,11 +93,38 @@ async def post_folder(
     title: str,
     description: str | None,
     project: dict[str, Any] | None = None,
+    custom_fields: Mapping[str, Any] | None = None,
 ) -> Folder:
-    """Create a folder (or, with `project` fields, a project) in `parent_id`; a blank description is left out."""
+    """Create a folder (or, with `project` fields, a project) in `parent_id`; a blank description is left out,
+    custom field values (by name, as `CustomFieldsInput` takes them) are encoded against their fields."""
     body: dict[str, Any] = {"title": title}
     if project is not None:
         body["project"] = project
     if description is not None and description.strip():
         body["description"] = text_to_html(description)
+    if custom_fields:
+        body["customFields"] = await encode_custom_fields(deps, custom_fields)
     return (await deps.client.post(f"/folders/{parent_id}/folders", body, model=Folder))[0]
+
+
+async def folder_changes(
+    deps: WrikeContext,
+    *,
+    title: str | None,
+    description: str | None,
+    custom_fields: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The part of a `PUT /folders/{id}` body update_folder and update_project share, and what it changes:
+    title, description (plain text → HTML; blank clears it) and custom field values (null clears one)."""
+    body: dict[str, Any] = {}
+    changed: list[str] = []
+    if title is not None:
+        body["title"] = title
+        changed.append("title")
+    if description is not None:
+        body["description"] = text_to_html(description) if description.strip() else ""
+        changed.append("description")
+    if custom_fields:
+        body["customFields"] = await encode_custom_fields(deps, custom_fields)
+        changed.append("custom fields")
+    return body, changed

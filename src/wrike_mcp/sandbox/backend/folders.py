@@ -87,18 +87,19 @@ class FolderBackend(BackendCore):
         return folder
 
     def update_folder(self, folder: Folder, user: Contact, changes: FolderChanges) -> None:
+        # Refusals come before changes: a refused request leaves the folder as it was.
+        for parent_id in changes.add_parents:
+            if parent_id == folder.id or parent_id in self.descendant_folder_ids(folder.id):
+                raise invalid_parameter("addParents", f"would put folder '{folder.id}' inside itself")
         if changes.restore and folder.deleted:
             self.restore_folder(folder)
+        new_parents = merged(folder.parent_ids, changes.add_parents, changes.remove_parents)
+        if not new_parents:
+            raise invalid_parameter("removeParents", "would leave the folder without a parent")
         if changes.title is not None:
             folder.title = changes.title
         if changes.description is not None:
             folder.description = changes.description
-        for parent_id in changes.add_parents:
-            if parent_id == folder.id or parent_id in self.descendant_folder_ids(folder.id):
-                raise invalid_parameter("addParents", f"would put folder '{folder.id}' inside itself")
-        new_parents = merged(folder.parent_ids, changes.add_parents, changes.remove_parents)
-        if not new_parents:
-            raise invalid_parameter("removeParents", "would leave the folder without a parent")
         folder.parent_ids = new_parents
         folder.shared_ids = add_then_remove(folder.shared_ids, changes.add_shareds, changes.remove_shareds)
         apply_entries(folder.metadata, changes.metadata)
