@@ -42,6 +42,8 @@ SPACE_PHRASE = "space: title or id"
 PERSON_PHRASE = "person: `me`, email, full name or contact id"
 PEOPLE_PHRASE = "people: each `me`, an email, a full name or a contact id"
 DATE_PHRASE = "YYYY-MM-DD, or today/tomorrow/yesterday"
+CATEGORY_PHRASE = "timelog category: name (a unique part will do) or id"
+TIMELOG_PHRASE = "time log id, from list_timelogs"
 
 TaskRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=TASK_PHRASE)]
 FolderRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=FOLDER_PHRASE)]
@@ -49,6 +51,7 @@ FolderRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=F
 OptionalTask = Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description=TASK_PHRASE)]
 OptionalFolder = Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description=FOLDER_PHRASE)]
 OptionalPerson = Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description=PERSON_PHRASE)]
+OptionalCategory = Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description=CATEGORY_PHRASE)]
 # A reference in a list (people, folders, a Contacts field's value): described by the list holding it.
 Name = Annotated[str, Field(min_length=1, max_length=MAX_REF)]
 

@@ -106,7 +106,8 @@ TOOLSET_MODULES = {
     "context": ("context",),
     "folders": ("folders",),
     "projects": ("projects", "blueprints", "activity"),
-    "tasks": ("tasks", "comments", "timelogs", "attachments", "approvals", "dependencies", "bulk"),
+    "tasks": ("tasks", "comments", "attachments", "approvals", "dependencies", "bulk"),
+    "time": ("timelogs", "time_report"),
     "directory": ("directory",),
     "app_activity": ("app_activity",),
 }
