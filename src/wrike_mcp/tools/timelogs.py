@@ -52,7 +52,6 @@ from wrike_mcp.wrike.text import strip_invisible
 
 MAX_TIMELOG_COMMENT = 2000
 TIMELOG_COMMENT_LIMIT = 500
-CONCISE_COMMENT_LIMIT = 80
 TOTALS_SHOWN = 25  # people and tasks in a list's totals, most hours first
 MAX_TIMELOG_ID = 300
 
@@ -105,17 +104,16 @@ async def timelog_items(
     titles: dict[str, str] | None = None,
 ) -> list[TimelogItem]:
     """Time logs → items. Full: names of tasks (one multi-id request unless `titles` has them) and people,
-    billable, whole comments. Concise: ids only (a list's totals name them), comments cut short."""
+    billable, comments. Concise: ids only (a list's totals name them), no comments."""
     full = detail == "full"
     names = await names_of(deps, [t.user_id for t in timelogs if t.user_id]) if full else {}
     if full and titles is None:
         titles = await task_titles(deps, [t.task_id for t in timelogs if t.task_id])
     if categories is None and any(t.category_id for t in timelogs):
         categories = category_names(await timelog_categories(deps))
-    limit = TIMELOG_COMMENT_LIMIT if full else CONCISE_COMMENT_LIMIT
     items = []
     for entry in timelogs:
-        text, cut = truncate(strip_invisible(entry.comment or "").strip(), limit)
+        text, cut = truncate(strip_invisible(entry.comment or "").strip(), TIMELOG_COMMENT_LIMIT)
         task = Ref(id=entry.task_id, name=(titles or {}).get(entry.task_id)) if entry.task_id else None
         person = Ref(id=entry.user_id, name=names.get(entry.user_id)) if entry.user_id else None
         items.append(
@@ -131,7 +129,7 @@ async def timelog_items(
                 if entry.category_id
                 else None,
                 billable=billable(entry) if full else None,
-                comment=text or None,
+                comment=(text or None) if full else None,
                 truncated=True if cut and full else None,
             )
         )
@@ -172,7 +170,7 @@ async def list_timelogs(
         str | None, Field(max_length=MAX_DATE, description=f"up to this day, included: {DATE_PHRASE}")
     ] = None,
     detail: Annotated[
-        Detail, Field(description="concise: ids, short comments; full: names, billable, whole comments")
+        Detail, Field(description="concise: ids, hours, day, category; full adds names, billable, comments")
     ] = "concise",
     limit: Annotated[int, Field(ge=1, le=500, description="entries per call")] = 100,
     cursor: Annotated[str | None, Field(max_length=MAX_CURSOR, description="from next_cursor")] = None,
