@@ -91,6 +91,30 @@ def size(data: Any) -> int:
     return len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
 
 
+# ---- declarations ------------------------------------------------------------------------------------------
+
+
+async def test_the_time_toolset_is_declared_with_scopes_and_hints(mcp: Client) -> None:
+    tools = {tool.name: tool for tool in (await mcp.list_tools()).tools}
+    kinds = {
+        "list_timelogs": ("read", "wsReadOnly"),
+        "time_report": ("read", "wsReadOnly"),
+        "log_time": ("write", "wsReadWrite"),
+        "update_timelog": ("write", "wsReadWrite"),
+        "delete_timelog": ("destructive", "wsReadWrite"),
+    }
+    for name, (kind, scope) in kinds.items():
+        tool = tools[name]
+        assert tool.meta == {"wrike-mcp/toolset": "time", "wrike-mcp/scopes": [scope]}
+        hints = tool.annotations
+        assert hints is not None and hints.open_world_hint is True
+        assert hints.read_only_hint is (kind == "read") and hints.destructive_hint is (kind == "destructive")
+        for prop, schema in tool.input_schema["properties"].items():
+            assert schema.get("description"), f"{name}.{prop} has no description"
+    assert "confirmation" not in tools["delete_timelog"].input_schema["properties"]
+    assert tools["list_timelogs"].input_schema["properties"]["detail"]["default"] == "concise"
+
+
 # ---- list_timelogs by folder or project --------------------------------------------------------------------
 
 

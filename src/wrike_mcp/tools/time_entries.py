@@ -32,8 +32,8 @@ NO_CATEGORY = "(no category)"
 
 
 async def timelog_categories(deps: WrikeContext) -> list[TimelogCategory]:
-    """The account's categories, hidden ones too, in Wrike's order."""
-    found = await deps.client.get("/timelog_categories", model=TimelogCategory)
+    """The account's categories, hidden ones too, in Wrike's order (cached by the resolver)."""
+    found = await deps.resolver.timelog_categories()
     return sorted(found, key=lambda c: (c.order if c.order is not None else 0, c.name))
 
 
