@@ -81,23 +81,18 @@ def group_key(
 @wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Time report")
 async def time_report(
     ctx: Context[Any],
-    since: Annotated[str, Field(min_length=1, max_length=MAX_DATE, description=f"first day: {DATE_PHRASE}")],
-    until: Annotated[
-        str, Field(min_length=1, max_length=MAX_DATE, description=f"last day, included: {DATE_PHRASE}")
-    ],
+    since: Annotated[str, Field(min_length=1, max_length=MAX_DATE, description=DATE_PHRASE)],
+    until: Annotated[str, Field(min_length=1, max_length=MAX_DATE, description=DATE_PHRASE)],
     group_by: Annotated[
         list[Dimension],
-        Field(min_length=1, max_length=3, description='up to 3 dimensions, e.g. ["project", "person"]'),
+        Field(min_length=1, max_length=3, description="up to 3"),
     ] = ["person"],  # noqa: B006 - pydantic copies defaults
     place: OptionalFolder = None,
     person: OptionalPerson = None,
     category: OptionalCategory = None,
 ) -> TimeReport:
-    """Hours logged between two days, grouped and totalled, with billable hours where Wrike gives them:
-    where did the time go, by person, project, task, category, week, month or billable.
-
-    A place includes everything below it. For the entries themselves, use list_timelogs.
-    """
+    """Hours logged between two days (both included), grouped and totalled, billable hours where Wrike
+    gives them. A place includes its subfolders. For the entries themselves, use list_timelogs."""
     deps = wrike(ctx)
     dimensions = list(dict.fromkeys(group_by))
     start = await parse_user_day(deps, since, "since")

@@ -163,22 +163,15 @@ async def list_timelogs(
     folder: OptionalFolder = None,
     person: OptionalPerson = None,
     category: OptionalCategory = None,
-    tracked_after: Annotated[
-        str | None, Field(max_length=MAX_DATE, description=f"from this day on: {DATE_PHRASE}")
-    ] = None,
-    tracked_before: Annotated[
-        str | None, Field(max_length=MAX_DATE, description=f"up to this day, included: {DATE_PHRASE}")
-    ] = None,
-    detail: Annotated[
-        Detail, Field(description="concise: ids, hours, day, category; full adds names, billable, comments")
-    ] = "concise",
+    tracked_after: Annotated[str | None, Field(max_length=MAX_DATE, description=DATE_PHRASE)] = None,
+    tracked_before: Annotated[str | None, Field(max_length=MAX_DATE, description=DATE_PHRASE)] = None,
+    detail: Annotated[Detail, Field(description="full adds names, billable, comments")] = "concise",
     limit: Annotated[int, Field(ge=1, le=500, description="entries per call")] = 100,
     cursor: Annotated[str | None, Field(max_length=MAX_CURSOR, description="from next_cursor")] = None,
 ) -> TimelogList:
-    """Time log entries, newest first, with total hours and hours per person and per task.
+    """Time log entries, newest first, with hours per person and per task; a folder includes its subfolders.
 
-    A folder or project includes everything below it; no filter: the whole account. For hours grouped
-    over a period (by project, category, week…), use time_report.
+    For hours grouped over a period, use time_report.
     """
     deps = wrike(ctx)
     check_not_both(task, folder)
@@ -264,7 +257,7 @@ async def log_time(
     ] = None,
     category: OptionalCategory = None,
 ) -> TimelogItem:
-    """Log time worked on a task as the current user; returns the entry. To correct one, update_timelog."""
+    """Log time worked on a task as the current user; returns the entry."""
     deps = wrike(ctx)
     rounded = check_hours(hours)
     day = await parse_user_day(deps, date, "date") or await today(deps)
@@ -311,13 +304,14 @@ def clean_id(value: str) -> str:
 async def update_timelog(
     ctx: Context[Any],
     timelog: TimelogId,
-    hours: Annotated[float | None, Field(gt=0, le=24, description="new hours, e.g. 1.5")] = None,
-    date: Annotated[str | None, Field(max_length=MAX_DATE, description=f"new day: {DATE_PHRASE}")] = None,
-    comment: Annotated[str | None, Field(max_length=MAX_TIMELOG_COMMENT, description="new comment")] = None,
+    hours: Annotated[float | None, Field(gt=0, le=24, description="e.g. 1.5")] = None,
+    date: Annotated[str | None, Field(max_length=MAX_DATE, description=DATE_PHRASE)] = None,
+    comment: Annotated[
+        str | None, Field(max_length=MAX_TIMELOG_COMMENT, description="what it was for")
+    ] = None,
     category: OptionalCategory = None,
 ) -> TimelogItem:
-    """Change a time log's hours, day, comment or category (only what is given); to remove it,
-    delete_timelog."""
+    """Change a time log's hours, day, comment or category; only what is given changes."""
     deps = wrike(ctx)
     ident = clean_id(timelog)
     body: dict[str, Any] = {}
@@ -388,7 +382,7 @@ async def delete_timelog(
     timelog: TimelogId,
     confirmation: Annotated[ElicitationResult[DeleteConfirmation], Resolve(confirm_delete)],
 ) -> DeleteTimelogResult:
-    """Delete a time log entry after the user confirms; to correct one instead, update_timelog."""
+    """Delete a time log entry after the user confirms; to correct one, use update_timelog."""
     deps = wrike(ctx)
     ident = clean_id(timelog)
     if not isinstance(confirmation, AcceptedElicitation):
