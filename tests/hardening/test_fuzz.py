@@ -50,7 +50,14 @@ MODES = {"auto": EXAMPLES, "legacy": EXAMPLES // 2}
 TOOLS = [spec.name for spec in all_tools()]
 # Writes that rename or delete what the seeded references name: the sandbox goes back to its seed after each.
 # (The other writes only add entities, under titles no seeded reference uses.)
-CHANGES_REFERENCES = {"update_task", "update_project", "delete_task", "add_dependency", "remove_dependency"}
+CHANGES_REFERENCES = {
+    "update_task",
+    "update_project",
+    "delete_task",
+    "add_dependency",
+    "remove_dependency",
+    "delete_timelog",
+}
 # Valid arguments draw real references from the seed, so most of them must reach the tool's success path:
 # a fuzzer that only ever meets "not found" proves nothing about the code behind it.
 MIN_SUCCESS_SHARE = 0.30

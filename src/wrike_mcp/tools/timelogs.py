@@ -46,9 +46,9 @@ from wrike_mcp.tools.time_entries import (
     time_scope,
     timelog_categories,
 )
-from wrike_mcp.wrike.errors import BadReference, WrikeError
+from wrike_mcp.wrike.errors import BadReference, ResourceNotFound, WrikeError
 from wrike_mcp.wrike.models import Timelog
-from wrike_mcp.wrike.text import strip_invisible
+from wrike_mcp.wrike.text import quoted, strip_invisible
 
 MAX_TIMELOG_COMMENT = 2000
 TIMELOG_COMMENT_LIMIT = 500
@@ -284,12 +284,19 @@ async def log_time(
 TimelogId = Annotated[str, Field(min_length=1, max_length=MAX_TIMELOG_ID, description=TIMELOG_PHRASE)]
 
 
+def not_found(timelog_id: str) -> ToolError:
+    return ToolError(f"time log {quoted(timelog_id)} not found: list_timelogs gives the ids")
+
+
 async def read_timelog(deps: WrikeContext, timelog_id: str) -> Timelog:
-    found = await deps.client.get_many(
-        "/timelogs/{ids}", [timelog_id], {"plainText": True, "fields": ["billingType"]}, model=Timelog
-    )
+    try:
+        found = await deps.client.get_many(
+            "/timelogs/{ids}", [timelog_id], {"plainText": True, "fields": ["billingType"]}, model=Timelog
+        )
+    except ResourceNotFound:
+        raise not_found(timelog_id) from None
     if not found:
-        raise ToolError(f"time log {timelog_id} not found: list_timelogs gives the ids")
+        raise not_found(timelog_id)
     return found[0]
 
 
@@ -332,7 +339,10 @@ async def update_timelog(
     if chosen is not None:
         body["categoryId"] = chosen
     body.update({"plainText": True, "fields": ["billingType"]})
-    changed = await deps.client.put(f"/timelogs/{ident}", body, model=Timelog)
+    try:
+        changed = await deps.client.put(f"/timelogs/{ident}", body, model=Timelog)
+    except ResourceNotFound:  # answered, so nothing was changed
+        raise not_found(ident) from None
     if not changed:
         raise ToolError("Wrike accepted the change but returned nothing: check list_timelogs before retrying")
     return (await timelog_items(deps, changed))[0]
