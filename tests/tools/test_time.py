@@ -115,6 +115,28 @@ async def test_the_time_toolset_is_declared_with_scopes_and_hints(mcp: Client) -
     assert tools["list_timelogs"].input_schema["properties"]["detail"]["default"] == "concise"
 
 
+# ---- requests per call, warm caches ---------------------------------------------------------------------------
+
+EVERYTHING = {"since": "2020-01-01", "until": "2030-12-31"}
+WARM_REQUESTS = [
+    ("list_timelogs", {"folder": API_REVAMP}, 2),  # the time logs, then the totals' task titles
+    ("list_timelogs", {"folder": API_REVAMP, "detail": "full"}, 2),  # the same titles read names the items
+    ("time_report", EVERYTHING, 1),  # one page; people are known contacts
+    ("time_report", {**EVERYTHING, "place": API_REVAMP, "group_by": ["task", "category"]}, 2),  # + titles
+]
+
+
+@pytest.mark.parametrize(("tool", "arguments", "requests"), WARM_REQUESTS)
+async def test_requests_per_call_on_a_warm_server(
+    mcp: Client, sandbox_http: httpx.AsyncClient, tool: str, arguments: dict[str, Any], requests: int
+) -> None:
+    await call(mcp, tool, **arguments)
+    before = len(await api_calls(sandbox_http))
+    await call(mcp, tool, **arguments)
+    made = (await api_calls(sandbox_http))[before:]
+    assert len(made) == requests, made
+
+
 # ---- list_timelogs by folder or project --------------------------------------------------------------------
 
 

@@ -36,9 +36,11 @@ from wrike_mcp.tools.time_entries import (
     tasks_by_id,
     time_scope,
     timelog_categories,
+    together,
     week_of,
 )
 from wrike_mcp.wrike.models import Task, Timelog
+from wrike_mcp.wrike.resolve import FolderTree
 
 Dimension = Literal["person", "project", "task", "category", "week", "month", "billable"]
 MAX_ROWS = 200
@@ -110,11 +112,20 @@ async def time_report(
     read = await read_bounded(deps, scope, params)
     entries = read.entries
 
-    tasks: dict[str, Task] = {}
-    if {"project", "task"} & set(dimensions):
-        tasks = await tasks_by_id(deps, [e.task_id for e in entries if e.task_id])
-    tree = await deps.resolver.folder_tree() if "project" in dimensions else None
-    names = await names_of(deps, [e.user_id for e in entries if e.user_id]) if "person" in dimensions else {}
+    wanted = set(dimensions)
+
+    async def read_tasks() -> dict[str, Task]:
+        needed = bool(wanted & {"project", "task"})
+        return await tasks_by_id(deps, [e.task_id for e in entries if e.task_id] if needed else [])
+
+    async def read_tree() -> FolderTree | None:
+        return await deps.resolver.folder_tree() if "project" in wanted else None
+
+    async def read_names() -> dict[str, str | None]:
+        return await names_of(deps, [e.user_id for e in entries if e.user_id]) if "person" in wanted else {}
+
+    # What names the groups, read at once: tasks (their titles and folders), the folder tree, people
+    tasks, tree, names = await together(read_tasks, read_tree, read_names)
     categories = category_names(known or [])
 
     def project(entry: Timelog) -> str | None:

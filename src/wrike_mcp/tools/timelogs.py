@@ -45,9 +45,10 @@ from wrike_mcp.tools.time_entries import (
     round_hours,
     time_scope,
     timelog_categories,
+    together,
 )
 from wrike_mcp.wrike.errors import BadReference, ResourceNotFound, WrikeError
-from wrike_mcp.wrike.models import Timelog
+from wrike_mcp.wrike.models import Timelog, TimelogCategory
 from wrike_mcp.wrike.text import quoted, strip_invisible
 
 MAX_TIMELOG_COMMENT = 2000
@@ -207,9 +208,19 @@ async def list_timelogs(
     wanted = [ident for ident, _, _ in tasks[:TOTALS_SHOWN]]
     if detail == "full":
         wanted += [t.task_id for t in chunk if t.task_id]
-    titles = await task_titles(deps, list(dict.fromkeys(wanted)))
-    names = await names_of(deps, [ident for ident, _, _ in people[:TOTALS_SHOWN]])
-    categories = category_names(known) if known is not None else None
+
+    async def read_titles() -> dict[str, str]:
+        return await task_titles(deps, list(dict.fromkeys(wanted)))
+
+    async def read_names() -> dict[str, str | None]:
+        return await names_of(deps, [ident for ident, _, _ in people[:TOTALS_SHOWN]])
+
+    async def read_categories() -> list[TimelogCategory]:
+        return known if known is not None else await timelog_categories(deps)
+
+    # at once: they do not depend on one another
+    titles, names, every_category = await together(read_titles, read_names, read_categories)
+    categories = category_names(every_category)
     return TimelogList(
         items=await timelog_items(deps, chunk, detail, categories=categories, titles=titles),
         total=len(timelogs),
