@@ -458,6 +458,8 @@ async def test_report_by_week_and_billable_for_one_person(mcp: Client, sandbox_s
     )
     assert {(r["week"], r["billable"]): r["hours"] for r in report["rows"]} == wanted
     assert report["total_hours"] == hours(expected) and len(wanted) > 4
+    weeks = [r["week"] for r in report["rows"]]
+    assert weeks == sorted(weeks)  # a period reads in time order
 
 
 async def test_report_of_one_category_by_task(mcp: Client, sandbox_state: Any) -> None:

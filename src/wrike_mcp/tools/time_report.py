@@ -66,7 +66,9 @@ class TimeReport(Model):
     total_hours: float
     billable_hours: float | None = Field(default=None, description="where Wrike gives a billing type")
     entries: int
-    rows: list[ReportRow] = Field(description="one per group, most hours first")
+    rows: list[ReportRow] = Field(
+        description="one per group, most hours first (by week or month: in time order)"
+    )
     subtotals: list[ReportRow] = Field(
         default_factory=list, description="per value of the first group_by dimension, with two or more"
     )
@@ -155,7 +157,7 @@ async def time_report(
                 fields["project"] = (
                     Ref(id=value, name=show_title(node.title) if node else None)
                     if value
-                    else Ref(id="", name="(not in a folder)")
+                    else Ref(id="", name="(task deleted or not visible)")
                 )
             elif dimension == "task":
                 task = tasks.get(value or "")
@@ -181,8 +183,10 @@ async def time_report(
         groups: dict[tuple[str | None, ...], list[Timelog]] = {}
         for entry in entries:
             groups.setdefault(group_key(dims, keys, entry), []).append(entry)
-        rows = [row(values, chosen, dims) for values, chosen in groups.items()]
-        return sorted(rows, key=lambda r: -r.hours)
+        ordered = sorted(groups.items(), key=lambda group: -sum(e.hours for e in group[1]))
+        if dims[0] in ("week", "month"):  # a period reads in time order, most hours first within it
+            ordered.sort(key=lambda group: group[0][0] or "")
+        return [row(values, chosen, dims) for values, chosen in ordered]
 
     rows = grouped(dimensions)
     subtotals = grouped(dimensions[:1]) if len(dimensions) > 1 else []
