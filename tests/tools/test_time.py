@@ -60,7 +60,7 @@ def tasks_in(state: Any, folder_id: str) -> set[str]:
 
 
 def hours(entries: Iterable[Any]) -> float:
-    return round(sum(t.hours for t in entries), 2)
+    return round(float(sum(t.hours for t in entries)), 2)
 
 
 def by(entries: Iterable[Any], key: Callable[[Any], Any]) -> dict[Any, float]:
@@ -71,7 +71,7 @@ def by(entries: Iterable[Any], key: Callable[[Any], Any]) -> dict[Any, float]:
 
 
 def category_id(state: Any, name: str) -> str:
-    return next(c.id for c in state.timelog_categories.values() if c.name == name)
+    return str(next(c.id for c in state.timelog_categories.values() if c.name == name))
 
 
 def project_of(state: Any, task: Any) -> str | None:
@@ -276,8 +276,8 @@ async def test_bad_edits_are_refused_before_any_request(mcp: Client, sandbox_htt
     assert "not a valid date" in await refused_up_front(
         mcp, sandbox_http, "update_timelog", timelog=ident, date="2026-02-30"
     )
-    for arguments in ({"hours": 0}, {"hours": 25}, {"hours": -1}):
-        await refused_up_front(mcp, sandbox_http, "update_timelog", timelog=ident, **arguments)
+    for hours_given in (0, 25, -1):
+        await refused_up_front(mcp, sandbox_http, "update_timelog", timelog=ident, hours=hours_given)
     for bad in ("a,b", "x/y", ""):
         await refused_up_front(mcp, sandbox_http, "update_timelog", timelog=bad, hours=1)
     assert "not both" in await refused_up_front(
