@@ -26,7 +26,6 @@ from wrike_mcp.tools.output import Model, Ref, names_of, show_title
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.time_entries import (
     NO_CATEGORY,
-    REPORT_MAX_PAGES,
     category_named,
     category_names,
     project_of,
@@ -193,7 +192,7 @@ async def time_report(
     notes = []
     if not read.complete:
         notes.append(
-            f"stopped after {read.pages} pages ({len(entries)} entries, the bound of {REPORT_MAX_PAGES} pages): "
+            f"stopped after {read.pages} pages ({len(entries)} entries), the bound of one call: "
             "the totals cover only part of the period; narrow since/until or give place or person"
         )
     if len(rows) > MAX_ROWS:
