@@ -15,6 +15,8 @@ TYPICAL_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("search_tasks", {"folder": Q3, "assignee": "Diego Alvarez", "overdue": True}),
     ("get_task", {"task": TASK, "include_comments": 5}),
     ("list_timelogs", {"task": TASK}),
+    ("list_timelogs", {"folder": "Engineering/Platform/API Revamp"}),
+    ("time_report", {"since": "2026-01-01", "until": "today", "group_by": ["project", "person"]}),
     ("find_people", {"query": "Chloe"}),
     ("list_workflows", {}),
     ("list_custom_fields", {}),

@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from wrike_mcp.sandbox import create_app
+from wrike_mcp.sandbox import create_app, ids
 
 # Strings a person or a confused model might paste: real seed references, dates, and hostile shapes.
 SAMPLES = [
@@ -128,6 +128,10 @@ PLANNED_TASKS = [
 STARTS = ["2025-01-01", "2025-06-01T00:00:00Z"]
 ENDS = ["2026-12-31", "2027-01-31T00:00:00Z"]
 WORDS = ["Launch plan", "Review the draft", "Notes from the sync", "Budget", "Q3"]
+# Timelog categories as a person names them (a hidden one, Travel, filters but takes no new time), and seeded
+# time logs (ids come from counters: the first ones of the seed).
+CATEGORIES = ["Development", "design", "Meetings", "Client support", "admin", "IEAAB2CDJSAAAAAB"]
+TIMELOGS = [ids.entity_id(ids.TIMELOG, number) for number in range(1, 61)]
 Hints = dict[str, list[str]]
 HINTS: Hints = {
     "task": TASKS,
@@ -171,9 +175,14 @@ HINTS: Hints = {
     "blueprint": ["Bug report", "Product launch", "release checklist", "IEAAB2CDKRAAAAAK"],
     "place": [*FOLDERS, "Marketing"],
     "toolsets": ["app_activity", "tasks", "context", "directory"],
+    "timelog": TIMELOGS,
 }
 # Tools where a parameter name means something else than in HINTS.
 TOOL_HINTS: dict[str, Hints] = {
+    **{
+        tool: {"category": CATEGORIES}
+        for tool in ("list_timelogs", "log_time", "update_timelog", "time_report")
+    },
     "create_project": {"status": PROJECT_STATUSES},
     # the seeded projects follow the project workflow (2026 accounts): its statuses and the status groups
     "update_project": {"status": ["Planning", "In Progress", "On Hold", "Done", "Completed", "Cancelled"]},
@@ -255,6 +264,8 @@ RULES["add_attachment"] = [*RULES["list_attachments"], lambda args: ("text" in a
 RULES["list_approvals"] = [_one_of_each(("task", "folder"))]
 RULES["add_dependency"] = [lambda args: args.get("predecessor") != args.get("successor")]
 RULES["update_folder"] = [_changes_something("folder")]
+RULES["list_timelogs"] = [_one_of_each(("task", "folder"))]
+RULES["update_timelog"] = [_changes_something("timelog")]
 # Parameters no seed value fits (a cursor comes from a previous answer): left out of seeded calls.
 UNGUESSABLE = {"cursor"}
 DATE_WORDS = ("date", "_after", "_before", "since", "until", "_from", "_to")
@@ -566,6 +577,7 @@ FOCUSED: dict[str, Callable[[], st.SearchStrategy[dict[str, Any]]]] = {
     "bulk_update_tasks": bulk_update_arguments,
     "add_attachment": add_attachment_arguments,
     "check_blueprint_launch": check_launch_arguments,
+    "delete_timelog": lambda: st.sampled_from(TIMELOGS).map(lambda ident: {"timelog": ident}),
 }
 
 

@@ -54,7 +54,7 @@ TOOLS = [spec.name for spec in all_tools()]
 # (The other writes only add entities, under titles no seeded reference uses.)
 CHANGES_REFERENCES = {
     "update_task", "update_project", "delete_task", "add_dependency", "remove_dependency", "update_folder",
-    "delete_comment",
+    "delete_comment", "delete_timelog",
 }  # fmt: skip
 # Valid arguments draw real references from the seed, so most of them must reach the tool's success path:
 # a fuzzer that only ever meets "not found" proves nothing about the code behind it.

@@ -62,8 +62,8 @@ def names(refs: list[dict[str, Any]]) -> set[str]:
 
 # ---- declarations ---------------------------------------------------------------------------------------
 
-READ_TOOLS = ("search_tasks", "get_task", "list_timelogs")
-WRITE_TOOLS = ("create_task", "update_task", "add_comment", "log_time")
+READ_TOOLS = ("search_tasks", "get_task")
+WRITE_TOOLS = ("create_task", "update_task", "add_comment")  # time logs: tests/tools/test_time.py
 
 
 async def test_tools_are_declared_with_toolset_scopes_and_hints(mcp: Client) -> None:

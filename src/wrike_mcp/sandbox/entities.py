@@ -169,6 +169,9 @@ class Task:
     last_access: datetime | None = None
     deleted: bool = False
     deleted_batch: int | None = None
+    # "Task's timelogs billing type" (2026 digest): what a new time log on the task is billed as. Writing it
+    # is Wrike Resource only (refused, docs/FIDELITY.md); the seed sets it on some tasks.
+    billing_type: str | None = None
 
     @property
     def permalink(self) -> str:
@@ -301,6 +304,18 @@ class Timelog:
     comment: str
     created: datetime
     updated: datetime
+    category_id: str | None = None
+    billing_type: str | None = None  # Billable or NonBillable: the task's when the entry was logged
+
+
+@dataclass
+class TimelogCategory:
+    """`GET /timelog_categories`: id, name, order (position in the list), hidden (2026 digest)."""
+
+    id: str
+    name: str
+    order: int
+    hidden: bool = False
 
 
 @dataclass

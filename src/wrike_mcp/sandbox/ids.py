@@ -35,6 +35,7 @@ CUSTOM_STATUS = "JM"
 CUSTOM_FIELD = "JU"
 COMMENT = "IM"
 TIMELOG = "JR"
+TIMELOG_CATEGORY = "JS"  # no real category id was seen: an entity id like the others [assumption]
 DEPENDENCY = "IU"
 AUDIT = "NQ"
 ACCESS_ROLE = "ND"

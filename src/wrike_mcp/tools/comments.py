@@ -98,7 +98,9 @@ async def update_comment(ctx: Context[Any], comment: CommentRef, text: CommentTe
     except NotAllowed as exc:  # the window closed between the read and the write, or clocks differ
         raise ToolError(f"Wrike refused the edit ({exc.status} {exc.code}); {EDIT_WINDOW_HINT}") from None
     if not updated:
-        raise ToolError("Wrike accepted the edit but returned nothing: check the comments with get_task before retrying")
+        raise ToolError(
+            "Wrike accepted the edit but returned nothing: check the comments with get_task before retrying"
+        )
     return (await comment_items(deps, updated))[0]
 
 

@@ -53,6 +53,8 @@ def each(phrase: str, plural: str) -> str:
 TASKS_PHRASE = each(TASK_PHRASE, "tasks")
 FOLDERS_PHRASE = each(FOLDER_PHRASE, "folders or projects")
 PLACE_PHRASE = f"space, {FOLDER_PHRASE}"  # where a space is taken as well (by title or id)
+CATEGORY_PHRASE = "timelog category: name (a unique part will do) or id"
+TIMELOG_PHRASE = "time log id, from list_timelogs"
 
 TaskRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=TASK_PHRASE)]
 FolderRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=FOLDER_PHRASE)]
@@ -60,6 +62,7 @@ FolderRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=F
 OptionalTask = Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description=TASK_PHRASE)]
 OptionalFolder = Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description=FOLDER_PHRASE)]
 OptionalPerson = Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description=PERSON_PHRASE)]
+OptionalCategory = Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description=CATEGORY_PHRASE)]
 # A reference in a list (people, folders, a Contacts field's value): described by the list holding it.
 Name = Annotated[str, Field(min_length=1, max_length=MAX_REF)]
 

@@ -107,7 +107,8 @@ TOOLSET_MODULES = {
     "context": ("context", "toolsets"),
     "folders": ("folders",),
     "projects": ("projects", "blueprints", "activity"),
-    "tasks": ("tasks", "my_work", "comments", "timelogs", "attachments", "approvals", "dependencies", "bulk"),
+    "tasks": ("tasks", "my_work", "comments", "attachments", "approvals", "dependencies", "bulk"),
+    "time": ("timelogs", "time_report"),
     "directory": ("directory",),
     "app_activity": ("app_activity",),
 }

@@ -281,6 +281,15 @@ class Timelog(WrikeModel):
     comment: str | None = None
 
 
+class TimelogCategory(WrikeModel):
+    """`GET /timelog_categories`: managed in Wrike's UI; a hidden one is kept on old entries."""
+
+    id: str
+    name: str = ""
+    order: float | None = None
+    hidden: bool = False
+
+
 # ---- workflows and custom fields -----------------------------------------------------------------------
 
 

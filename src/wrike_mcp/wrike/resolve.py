@@ -38,6 +38,7 @@ from wrike_mcp.wrike.models import (
     IdMapping,
     Space,
     Task,
+    TimelogCategory,
     Workflow,
     WrikeModel,
 )
@@ -196,6 +197,7 @@ class Resolver:
         self._tree: _Cached[FolderTree] = _Cached(ttl, clock)
         self._me: _Cached[Contact] = _Cached(ttl, clock)
         self._spaces: _Cached[list[Space]] = _Cached(ttl, clock)
+        self._timelog_categories: _Cached[list[TimelogCategory]] = _Cached(ttl, clock)
         self._clock = clock
         self._task_titles: dict[str, tuple[str, float]] = {}  # folded title -> (task id, when found)
         client.write_hooks.append(self._heard)
@@ -262,6 +264,7 @@ class Resolver:
             self._tree,
             self._me,
             self._spaces,
+            self._timelog_categories,
         ):
             cached.clear()
         self._task_titles.clear()
@@ -293,6 +296,13 @@ class Resolver:
 
     async def spaces(self) -> list[Space]:
         return await self._spaces.get(self._fetch_spaces)
+
+    async def timelog_categories(self) -> list[TimelogCategory]:
+        """The account's timelog categories (managed in Wrike's UI only: no write here changes them)."""
+        return await self._timelog_categories.get(self._fetch_timelog_categories)
+
+    async def _fetch_timelog_categories(self) -> list[TimelogCategory]:
+        return await self.client.get("/timelog_categories", model=TimelogCategory)
 
     async def _fetch_spaces(self) -> list[Space]:
         return await self.client.get("/spaces", model=Space)

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.backend.core import BackendCore
-from wrike_mcp.sandbox.entities import Comment, Contact, Folder, Task, Timelog
-from wrike_mcp.sandbox.errors import wrike_error
+from wrike_mcp.sandbox.entities import Comment, Contact, Folder, Task, Timelog, TimelogCategory
+from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
 
 COMMENT_EDIT_WINDOW = timedelta(minutes=5)  # Wrike lets a comment be edited for 5 minutes after creation
 
@@ -83,7 +83,13 @@ class CommentBackend(BackendCore):
         return task
 
     def add_timelog(
-        self, user: Contact, task: Task, hours: float, tracked_date: date, comment: str
+        self,
+        user: Contact,
+        task: Task,
+        hours: float,
+        tracked_date: date,
+        comment: str,
+        category: TimelogCategory | None = None,
     ) -> Timelog:
         now = self.now()
         timelog = Timelog(
@@ -96,9 +102,18 @@ class CommentBackend(BackendCore):
             comment=comment,
             created=now,
             updated=now,
+            category_id=category.id if category else None,
+            billing_type=task.billing_type,
         )
         self.timelogs[timelog.id] = timelog
         return timelog
+
+    def timelog_category(self, category_id: str) -> TimelogCategory:
+        """A category a time log may name; 400 for an unknown one (a hidden one is taken [assumption])."""
+        category = self.timelog_categories.get(category_id)
+        if category is None:
+            raise invalid_parameter("categoryId", f"refers to unknown timelog category '{category_id}'")
+        return category
 
     def own_timelog(self, timelog_id: str, user: Contact) -> Timelog:
         """A timelog `user` may change: their own, or any for an admin."""
@@ -110,7 +125,12 @@ class CommentBackend(BackendCore):
         return timelog
 
     def update_timelog(
-        self, timelog: Timelog, hours: float | None, tracked_date: date | None, comment: str | None
+        self,
+        timelog: Timelog,
+        hours: float | None,
+        tracked_date: date | None,
+        comment: str | None,
+        category: TimelogCategory | None = None,
     ) -> None:
         if hours is not None:
             timelog.hours = hours
@@ -118,6 +138,8 @@ class CommentBackend(BackendCore):
             timelog.tracked_date = tracked_date
         if comment is not None:
             timelog.comment = comment
+        if category is not None:
+            timelog.category_id = category.id
         timelog.updated = self.now()
 
     def delete_timelog(self, timelog: Timelog) -> None:

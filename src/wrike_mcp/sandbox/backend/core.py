@@ -24,6 +24,7 @@ from wrike_mcp.sandbox.entities import (
     Folder,
     Task,
     Timelog,
+    TimelogCategory,
     Workflow,
 )
 from wrike_mcp.sandbox.errors import not_found
@@ -90,6 +91,7 @@ class BackendCore:
         self.async_job_failure: str | None = None  # the next job fails with this message (control plane)
         self.comments: dict[str, Comment] = {}
         self.timelogs: dict[str, Timelog] = {}
+        self.timelog_categories: dict[str, TimelogCategory] = {}
         self.audit: list[AuditEvent] = []
         self.account_metadata: dict[str, str] = {}
         self.counters: dict[str, int] = {}

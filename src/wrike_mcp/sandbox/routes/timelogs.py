@@ -1,11 +1,11 @@
-"""Timelogs: time tracked on tasks."""
+"""Timelogs: time tracked on tasks, and the account's timelog categories."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
-from wrike_mcp.sandbox.entities import Task, Timelog
+from wrike_mcp.sandbox.entities import Task, Timelog, TimelogCategory
 from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
 from wrike_mcp.sandbox.params import Params, parse_date, timestamp_range
 from wrike_mcp.sandbox.routes.common import paged, plain_text, resumed_params
@@ -33,13 +33,20 @@ EXPORT_STATUSES = ("NotExported", "Exported", "ReadyForExport")
 MAX_CATEGORIES = 1000  # "Limit: 1000" (2026 description)
 
 
-# Timesheets, locks, exports and finance are not modelled (billingType is Wrike Resource only): the 2026
-# digest's optional fields are accepted and never present.
+# Timesheets, locks, exports and finance are not modelled: those optional fields of the 2026 digest are
+# accepted and never present. `billingType` is given when asked for and the entry has one.
 READ_FIELDS = ("billingType", "approvalStatus", "lockStatus", "exportStatus", "finance")
+BILLING_TYPES = ("Billable", "NonBillable")
+# The category timelog scopes: the 2020 "Query timelog categories" group (2026 intake reference §3.1).
+CATEGORY_READ = frozenset(
+    {"Default", "amReadOnlyTimelogCategory", "amReadWriteTimelogCategory", "wsReadOnly", "wsReadWrite"}
+)
 
 
-def render_timelog(timelog: Timelog, as_plain: bool) -> dict[str, Any]:
-    return {
+def render_timelog(
+    timelog: Timelog, as_plain: bool, fields: set[str] | frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    rendered: dict[str, Any] = {
         "id": timelog.id,
         "taskId": timelog.task_id,
         "userId": timelog.user_id,
@@ -49,6 +56,17 @@ def render_timelog(timelog: Timelog, as_plain: bool) -> dict[str, Any]:
         "trackedDate": timelog.tracked_date.isoformat(),
         "comment": plain_text(timelog.comment) if as_plain else timelog.comment,
     }
+    # categoryId is a plain response field (2026 digest); left out for an entry without a category, as the
+    # 2020 notes mark it optional [assumption: whether Wrike sends null instead]
+    if timelog.category_id is not None:
+        rendered["categoryId"] = timelog.category_id
+    if "billingType" in fields and timelog.billing_type is not None:
+        rendered["billingType"] = timelog.billing_type
+    return rendered
+
+
+def render_category(category: TimelogCategory) -> dict[str, Any]:
+    return {"id": category.id, "name": category.name, "order": category.order, "hidden": category.hidden}
 
 
 def _tracked_filter(params: Params) -> tuple[Any, Any] | None:
@@ -74,7 +92,12 @@ def _resume(ctx: Ctx, route_key: str) -> int:
 
 
 def _query(
-    ctx: Ctx, tasks: set[str] | None, user_id: str | None, route_key: str, offset: int
+    ctx: Ctx,
+    tasks: set[str] | None,
+    user_id: str | None,
+    route_key: str,
+    offset: int,
+    category_id: str | None = None,
 ) -> list[dict[str, Any]]:
     params = ctx.params
     created = timestamp_range(params, "createdDate")
@@ -82,16 +105,21 @@ def _query(
     tracked = _tracked_filter(params)
     only_me = params.boolean("me", False)
     as_plain = bool(params.boolean("plainText", False))
-    # No timelog category exists in the sandbox (a timelog naming one is refused), so a category filter
-    # matches no timelog.
+    # An unknown category id matches nothing, as any unknown id in a filter [assumption]
     categories = params.string_list("timelogCategories", max_items=MAX_CATEGORIES)
     params.enum_list("approvalStatuses", APPROVAL_STATUSES, comma=True)
     params.enum_list("exportStatuses", EXPORT_STATUSES, comma=True)
-    params.enum_list("billingTypes", ["Billable", "NonBillable"])
-    params.fields(READ_FIELDS)
+    billing = params.enum_list("billingTypes", BILLING_TYPES)
+    fields = params.fields(READ_FIELDS)
     found = []
-    for timelog in [] if categories else ctx.state.timelogs.values():
+    for timelog in ctx.state.timelogs.values():
         if tasks is not None and timelog.task_id not in tasks:
+            continue
+        if category_id is not None and timelog.category_id != category_id:
+            continue
+        if categories is not None and timelog.category_id not in categories:
+            continue
+        if billing is not None and timelog.billing_type not in billing:
             continue
         task = ctx.state.tasks.get(timelog.task_id)
         if task is None or (task.deleted and tasks is None):
@@ -112,7 +140,7 @@ def _query(
     found.sort(key=lambda t: (t.tracked_date, t.created, t.id))
     # Without pageSize "all matching timelogs are returned in a single response" (2026 description).
     page = paged(ctx, route_key, params, found, offset, limit_cap=max(len(found), 1))
-    return [render_timelog(t, as_plain) for t in page]
+    return [render_timelog(t, as_plain, fields) for t in page]
 
 
 def _task_ids_below(ctx: Ctx, task: Task, subtasks: bool) -> set[str]:
@@ -171,11 +199,41 @@ def list_contact_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
     return _query(ctx, None, contact.id, key, offset)
 
 
+@route(
+    "GET",
+    "/timelog_categories/{timelogCategoryId}/timelogs",
+    "timelogs",
+    READ,
+    QUERY_PARAMS,
+    accepted=ACCEPTED_PARAMS,
+)
+def list_category_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
+    category = ctx.state.timelog_categories.get(ctx.one_id("timelogCategoryId"))
+    if category is None:
+        raise wrike_error(
+            "resource_not_found", f"Timelog category '{ctx.path['timelogCategoryId']}' not found"
+        )
+    key = f"timelogs:category:{category.id}"
+    offset = _resume(ctx, key)
+    ctx.params.boolean("descendants")
+    ctx.params.boolean("subTasks")
+    return _query(ctx, None, None, key, offset, category_id=category.id)
+
+
 @route("GET", "/timelogs/{timelogIds}", "timelogs", READ, ["plainText", "fields"])
 def get_timelogs(ctx: Ctx) -> list[dict[str, Any]]:
     as_plain = bool(ctx.params.boolean("plainText", False))
-    ctx.params.fields(READ_FIELDS)
-    return [render_timelog(t, as_plain) for t in ctx.entities("timelogIds", ctx.state.timelogs, "Timelog")]
+    fields = ctx.params.fields(READ_FIELDS)
+    return [
+        render_timelog(t, as_plain, fields) for t in ctx.entities("timelogIds", ctx.state.timelogs, "Timelog")
+    ]
+
+
+@route("GET", "/timelog_categories", "timelogCategories", CATEGORY_READ)  # kind [assumption]
+def list_timelog_categories(ctx: Ctx) -> list[dict[str, Any]]:
+    """Every category, hidden ones too, in their `order` [assumption: the digest gives no sort]."""
+    ordered = sorted(ctx.state.timelog_categories.values(), key=lambda c: (c.order, c.id))
+    return [render_category(category) for category in ordered]
 
 
 def _hours(ctx: Ctx, required: bool) -> float | None:
@@ -184,10 +242,9 @@ def _hours(ctx: Ctx, required: bool) -> float | None:
     return ctx.params.number("hours", minimum=0, maximum=24)
 
 
-def _category(ctx: Ctx) -> None:
+def _category(ctx: Ctx) -> TimelogCategory | None:
     category = ctx.params.string("categoryId")
-    if category is not None:
-        raise invalid_parameter("categoryId", f"refers to unknown timelog category '{category}'")
+    return ctx.state.timelog_category(category) if category is not None else None
 
 
 def _required_text(ctx: Ctx, name: str) -> str:
@@ -214,12 +271,12 @@ def create_timelog(ctx: Ctx) -> list[dict[str, Any]]:
     # the strict reading, so a client that might send one finds out.
     tracked = parse_date(_required_text(ctx, "trackedDate"), "trackedDate")
     comment = _required_text(ctx, "comment")
-    _category(ctx)
+    category = _category(ctx)
     ctx.params.boolean("plainText")
-    ctx.params.fields(["billingType"])
+    fields = ctx.params.fields(["billingType"])
     assert hours is not None
-    timelog = state.add_timelog(ctx.user, task, hours, tracked, comment)
-    return [render_timelog(timelog, False)]
+    timelog = state.add_timelog(ctx.user, task, hours, tracked, comment, category)
+    return [render_timelog(timelog, False, fields)]
 
 
 @route(
@@ -235,11 +292,14 @@ def update_timelog(ctx: Ctx) -> list[dict[str, Any]]:
     tracked_text = ctx.params.string("trackedDate")
     tracked = parse_date(tracked_text, "trackedDate") if tracked_text is not None else None
     comment = ctx.params.string("comment")
-    _category(ctx)
+    if comment is not None and not comment.strip():
+        # as on create, where a blank comment is refused [assumption: unknown live]
+        raise invalid_parameter("comment", "must not be empty")
+    category = _category(ctx)
     ctx.params.boolean("plainText")
-    ctx.params.fields(["billingType"])
-    ctx.state.update_timelog(timelog, hours, tracked, comment)
-    return [render_timelog(timelog, False)]
+    fields = ctx.params.fields(["billingType"])
+    ctx.state.update_timelog(timelog, hours, tracked, comment, category)
+    return [render_timelog(timelog, False, fields)]
 
 
 @route("DELETE", "/timelogs/{timelogId}", "timelogs", WRITE)
@@ -256,7 +316,9 @@ ROUTES = [
     list_task_timelogs,
     list_folder_timelogs,
     list_contact_timelogs,
+    list_category_timelogs,
     get_timelogs,
+    list_timelog_categories,
     create_timelog,
     update_timelog,
     delete_timelog,
