@@ -19,9 +19,11 @@ from wrike_mcp.sandbox.entities import (
     Comment,
     Contact,
     CustomField,
+    CustomItemType,
     CustomStatus,
     Dependency,
     Folder,
+    RequestForm,
     Task,
     Timelog,
     Workflow,
@@ -90,6 +92,9 @@ class BackendCore:
         self.async_job_failure: str | None = None  # the next job fails with this message (control plane)
         self.comments: dict[str, Comment] = {}
         self.timelogs: dict[str, Timelog] = {}
+        self.item_types: dict[str, CustomItemType] = {}
+        self.request_forms: dict[str, RequestForm] = {}
+        self.prefills: dict[str, dict[str, Any]] = {}  # prefill token: the form id and the answers it holds
         self.audit: list[AuditEvent] = []
         self.account_metadata: dict[str, str] = {}
         self.counters: dict[str, int] = {}
