@@ -107,6 +107,7 @@ TOOLSET_MODULES = {
     "folders": ("folders",),
     "projects": ("projects", "blueprints", "activity"),
     "tasks": ("tasks", "comments", "timelogs", "attachments", "approvals", "dependencies", "bulk"),
+    "intake": ("item_types", "request_forms"),
     "directory": ("directory",),
     "app_activity": ("app_activity",),
 }
