@@ -90,9 +90,8 @@ async def test_create_from_item_type_makes_a_task_with_one_post_and_returns_its_
         "item_type": {"id": type_id(state, "Bug"), "name": "Bug"},
     }
     assert task.custom_item_type_id == type_id(state, "Bug")
-    assert (
-        state.workflows[state.custom_status(task.custom_status_id).workflow_id].name == "Software Development"
-    )  # type: ignore[union-attr]
+    status = state.custom_status(task.custom_status_id)
+    assert status is not None and state.workflows[status.workflow_id].name == "Software Development"
     log = (await requests_log(sandbox_http))[before:]
     sent = posts(log, "/instantiate")
     assert len(sent) == 1 and [e for e in log if e["method"] != "GET"] == sent
