@@ -206,11 +206,11 @@ async def test_get_request_form_gives_questions_in_plain_terms(
         by_question["Platforms"]["answer"] == "a list of options"
         and "required" not in by_question["Platforms"]
     )
-    assert by_question["Fix needed by"]["answer"] == "date"
+    assert by_question["Fix needed by"]["answer"] == "date: YYYY-MM-DD, or today/tomorrow/yesterday"
     assert by_question["Incident owner"] == {
         "id": by_question["Incident owner"]["id"],
         "question": "Incident owner",
-        "answer": "a list of people",
+        "answer": "a list of people: each `me`, an email, a full name or a contact id",
         "required": True,
         "asked_when": "Severity is Blocker",
     }

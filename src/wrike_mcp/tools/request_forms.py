@@ -49,8 +49,8 @@ ANSWER_KINDS = {
     "Number": "number",
     "SingleChoice": "one of the options",
     "MultipleChoice": "a list of options",
-    "Date": "date",
-    "Contacts": "a list of people",
+    "Date": f"date: {DATE_PHRASE}",
+    "Contacts": f"a list of {PEOPLE_PHRASE}",
     "Attachment": "a file: attach it in Wrike",
 }
 
@@ -58,10 +58,7 @@ FormRef = Annotated[
     str, Field(min_length=1, max_length=MAX_REF, description="request form: title, id or form link")
 ]
 AnswerValue = Annotated[str, Field(max_length=MAX_TEXT)] | float | list[Name]
-ANSWERS_HELP = (
-    f"question (text or id) → answer; options by name, dates {DATE_PHRASE}, {PEOPLE_PHRASE} "
-    "(get_request_form lists the questions)"
-)
+ANSWERS_HELP = "question (text or id) → answer, as get_request_form says"
 Answers = Annotated[
     dict[Annotated[str, Field(min_length=1, max_length=MAX_REF)], AnswerValue],
     Field(max_length=MAX_ANSWERS, description=ANSWERS_HELP),
@@ -157,7 +154,7 @@ async def list_request_forms(
     ctx: Context[Any],
     space: Annotated[str | None, Field(min_length=1, max_length=MAX_REF, description=SPACE_PHRASE)] = None,
 ) -> FormList:
-    """Request forms people fill in to ask a team for work. get_request_form shows one's questions."""
+    """Request forms for asking a team for work; get_request_form shows one's questions."""
     deps = wrike(ctx)
     space_id = await deps.resolver.space_id(space) if space is not None else None
     forms = await read_forms(deps, space_id)
@@ -197,8 +194,8 @@ class FormDetail(Model):
 
 @wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Get a request form")
 async def get_request_form(ctx: Context[Any], form: FormRef) -> FormDetail:
-    """A request form's questions: type, options, required, when asked. Then submit_request_form or
-    prefill_request_form."""
+    """A request form's questions (what to answer, options, required, when asked), for submit_request_form
+    or prefill_request_form."""
     deps = wrike(ctx)
     found = await find_form(deps, form)
     spaces = await space_names(deps)
@@ -352,8 +349,8 @@ class Submitted(Model):
 
 @wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Submit a request form", kind="write")
 async def submit_request_form(ctx: Context[Any], form: FormRef, answers: Answers) -> Submitted:
-    """Submit a request form with answers (get_request_form shows the questions); returns the task or
-    project Wrike created. To let a person review first: prefill_request_form."""
+    """Submit a request form; returns the task or project created. For a person to review first:
+    prefill_request_form."""
     deps = wrike(ctx)
     found = await find_form(deps, form)
     fields, _ = await form_fields(deps, found, answers, complete=True)
