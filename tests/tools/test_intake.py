@@ -383,3 +383,38 @@ async def test_intake_tools_declare_their_scopes_and_kinds(mcp: Client) -> None:
         assert tool.meta["wrike-mcp/toolset"] == "intake" and tool.meta["wrike-mcp/scopes"] == scopes
         assert tool.annotations is not None and tool.annotations.read_only_hint is read_only
         assert tool.annotations.destructive_hint is False
+
+
+async def test_requests_per_call_on_warm_caches(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    """The figures of bench/RESULTS.md (issue 22): every request of a call waits for the one before it."""
+    await warm(mcp)
+    bug = {"Summary": "Counted", "Severity": "Minor"}
+    expected: list[tuple[str, dict[str, Any], list[str]]] = [
+        ("list_item_types", {}, ["GET custom_item_types"]),
+        (
+            "create_from_item_type",
+            {"item_type": "Bug", "parent": "Engineering/Platform", "title": "Counted"},
+            ["GET custom_item_types", "POST instantiate", "GET tasks"],
+        ),
+        ("list_request_forms", {}, ["GET request_forms"]),
+        ("get_request_form", {"form": "Bug report"}, ["GET request_forms"]),
+        (
+            "submit_request_form",
+            {"form": "Bug report", "answers": bug},
+            ["GET request_forms", "POST submit", "GET tasks"],
+        ),
+        (
+            "prefill_request_form",
+            {"form": "Bug report", "answers": bug},
+            ["GET request_forms", "POST prefill_url"],
+        ),
+    ]
+    for tool, arguments, requests in expected:
+        before = len(await api_calls(sandbox_http))
+        await call(mcp, tool, **arguments)
+        made = (await api_calls(sandbox_http))[before:]
+        words = [
+            f"{method} {path.split('/')[3] if method == 'GET' else path.rsplit('/', 1)[1]}"
+            for method, path in made
+        ]
+        assert words == requests, tool
