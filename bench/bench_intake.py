@@ -30,7 +30,7 @@ from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.tokens import StaticTokenSource
 
 BASE = "http://127.0.0.1:8100"
-WARMING = [
+WARMING: list[tuple[str, dict[str, Any]]] = [
     ("get_me", {}),
     ("list_folders", {}),
     ("find_people", {}),

@@ -123,10 +123,10 @@ def test_every_route_is_documented_with_its_scopes_and_parameters() -> None:
         matches = _reference_for(api_route.method, api_route.path)
         in_intake = intake.get((api_route.method, _normalise(api_route.path)))
         if in_intake is not None and not (documented or matches):
-            names, scopes = in_intake
+            names, stated = in_intake
             assert api_route.params <= names, (api_route.path, api_route.params - names)
             # Where the reference states no scopes (submit), docs/FIDELITY.md marks the sandbox's an assumption.
-            assert scopes is None or api_route.scopes == scopes, (api_route.path, api_route.scopes, scopes)
+            assert stated is None or api_route.scopes == stated, (api_route.path, api_route.scopes, stated)
             continue
         assert documented or matches, f"{api_route.method} {api_route.path} is documented nowhere"
         if matches:  # scopes are only in the 2020 reference
