@@ -418,3 +418,28 @@ async def test_requests_per_call_on_warm_caches(mcp: Client, sandbox_http: httpx
             for method, path in made
         ]
         assert words == requests, tool
+
+
+async def test_bad_arguments_are_refused_before_any_request(
+    mcp: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    cases: list[tuple[str, dict[str, Any]]] = [
+        ("list_item_types", {"space": ""}),
+        ("list_item_types", {"space": "x" * 1001}),
+        ("create_from_item_type", {"item_type": "", "parent": "Engineering", "title": "T"}),
+        ("create_from_item_type", {"item_type": "Bug", "parent": "Engineering"}),
+        ("create_from_item_type", {"item_type": "Bug", "parent": "Engineering", "title": "t" * 501}),
+        ("list_request_forms", {"space": 3}),
+        ("get_request_form", {"form": ""}),
+        ("get_request_form", {}),
+        ("submit_request_form", {"form": "Bug report"}),
+        ("submit_request_form", {"form": "Bug report", "answers": {"Summary": True}}),
+        ("submit_request_form", {"form": "Bug report", "answers": {"Summary": {"nested": "x"}}}),
+        ("submit_request_form", {"form": "Bug report", "answers": {f"q{i}": "x" for i in range(101)}}),
+        ("submit_request_form", {"form": "Bug report", "answers": {"": "x"}}),
+        ("prefill_request_form", {"form": "Bug report", "answers": {"Summary": "x" * 20_001}}),
+        ("prefill_request_form", {"form": "Bug report", "answers": {"Platforms": [1, 2]}}),
+    ]
+    for tool, arguments in cases:
+        message = await refused_up_front(mcp, sandbox_http, tool, **arguments)
+        assert message, (tool, arguments)

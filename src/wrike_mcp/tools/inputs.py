@@ -42,6 +42,8 @@ SPACE_PHRASE = "space: title or id"
 PERSON_PHRASE = "person: `me`, email, full name or contact id"
 PEOPLE_PHRASE = "people: each `me`, an email, a full name or a contact id"
 DATE_PHRASE = "YYYY-MM-DD, or today/tomorrow/yesterday"
+ITEM_TYPE_PHRASE = "custom item type: title or id"
+FORM_PHRASE = "request form: title, id or form link"
 
 TaskRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=TASK_PHRASE)]
 FolderRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=FOLDER_PHRASE)]

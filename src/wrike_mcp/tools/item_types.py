@@ -17,7 +17,15 @@ from pydantic import Field
 from wrike_mcp import scopes
 from wrike_mcp.tools.custom_fields import definitions
 from wrike_mcp.tools.deps import WrikeContext, wrike
-from wrike_mcp.tools.inputs import FOLDER_PHRASE, MAX_REF, MAX_TITLE, SPACE_PHRASE, TASK_PHRASE, clean_title
+from wrike_mcp.tools.inputs import (
+    FOLDER_PHRASE,
+    ITEM_TYPE_PHRASE,
+    MAX_REF,
+    MAX_TITLE,
+    SPACE_PHRASE,
+    TASK_PHRASE,
+    clean_title,
+)
 from wrike_mcp.tools.intake import CreatedItem, created_item
 from wrike_mcp.tools.output import Model, Ref, plain, show_title
 from wrike_mcp.tools.registry import wrike_tool
@@ -110,9 +118,7 @@ def match_item_type(types: Sequence[CustomItemType], ref: str, space_id: str | N
 @wrike_tool(scopes=[scopes.WS_READ_WRITE], title="Create work from a custom item type", kind="write")
 async def create_from_item_type(
     ctx: Context[Any],
-    item_type: Annotated[
-        str, Field(min_length=1, max_length=MAX_REF, description="custom item type: title or id")
-    ],
+    item_type: Annotated[str, Field(min_length=1, max_length=MAX_REF, description=ITEM_TYPE_PHRASE)],
     parent: Annotated[
         str,
         Field(

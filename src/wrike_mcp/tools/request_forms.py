@@ -22,6 +22,7 @@ from wrike_mcp import scopes
 from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import (
     DATE_PHRASE,
+    FORM_PHRASE,
     MAX_REF,
     MAX_TEXT,
     PEOPLE_PHRASE,
@@ -54,10 +55,9 @@ ANSWER_KINDS = {
     "Attachment": "a file: attach it in Wrike",
 }
 
-FormRef = Annotated[
-    str, Field(min_length=1, max_length=MAX_REF, description="request form: title, id or form link")
-]
-AnswerValue = Annotated[str, Field(max_length=MAX_TEXT)] | float | list[Name]
+FormRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=FORM_PHRASE)]
+# A number is strict: true/false would otherwise pass as 1/0 (no question takes a yes/no).
+AnswerValue = Annotated[str, Field(max_length=MAX_TEXT)] | Annotated[float, Field(strict=True)] | list[Name]
 ANSWERS_HELP = "question (text or id) → answer, as get_request_form says"
 Answers = Annotated[
     dict[Annotated[str, Field(min_length=1, max_length=MAX_REF)], AnswerValue],
