@@ -46,6 +46,7 @@ OTHER_PARAMS = {
     "with_links", "attachment", "name", "base64", "pending_approver", "relation", "lag_days",
     "kind", "blueprint", "reschedule_date", "reschedule_mode", "job", "category",
     "where", "shift_days", "dry_run", "preview_token",
+    "item_type", "form", "answers",
 }  # fmt: skip
 # Tasks, but only as a pair two Planned tasks can be linked by (the short-id task above is a Backlog task):
 # their short ids and permalinks are proven in test_dependencies.py.
@@ -62,6 +63,7 @@ EXTRA_ARGUMENTS: dict[str, dict[str, Any]] = {
     "add_attachment": {"name": "notes.md", "text": "noted"},
     "launch_blueprint": {"blueprint": "Bug report", "title": "Launched"},
     "bulk_update_tasks": {"importance": "Low"},
+    "create_from_item_type": {"item_type": "Purchase request", "title": "Bought"},
 }
 LIST_PARAMS = {"tasks"}
 
