@@ -71,7 +71,7 @@ def test_a_working_token_passes_every_check_and_no_secret_is_printed(
     assert checks["Wrike"][1].startswith(f"signed in as Ann Lee <ann.lee@northwind.example> at {sandbox_url}")
     assert checks["tools"] == (
         "ok",
-        f"{len(all_tools())} offered (context, folders, projects, tasks, directory, app_activity)",
+        f"{len(all_tools())} offered (context, folders, projects, tasks, intake, directory, app_activity)",
     )
     assert checks["clock"] == ("ok", f"within {MAX_CLOCK_SKEW:.0f} s of Wrike's")  # uvicorn sends Date
     assert checks["token store"][0] == "warn"  # the test machine has no keyring
