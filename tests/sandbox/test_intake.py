@@ -334,3 +334,10 @@ async def test_prefill_url_links_the_form_and_creates_nothing(
     assert (len(state.tasks), len(state.folders)) == before
     missing = await api.post(f"/request_forms/{form.id}/prefill_url")
     assert missing.status_code == 400 and missing.json()["error"] == "parameter_required"
+
+
+async def test_malformed_form_fields_answer_400_not_500(api: httpx.AsyncClient, state: SandboxState) -> None:
+    form = _form(state, "Bug report")
+    for raw in ('[{"id": ["q1"], "value": "x"}]', '[{"value": "x"}]', '"text"', "[1, 2]", '{"id": "q9"}'):
+        response = await api.post(f"/request_forms/{form.id}/submit", data={"formFields": raw})
+        assert response.status_code == 400, (raw, response.text)

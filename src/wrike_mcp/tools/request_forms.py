@@ -33,7 +33,13 @@ from wrike_mcp.tools.inputs import (
 from wrike_mcp.tools.intake import CreatedItem, created_item
 from wrike_mcp.tools.output import Model, Ref, plain, show_title
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.wrike.errors import AmbiguousReference, ReferenceNotFound
+from wrike_mcp.wrike.errors import (
+    AmbiguousReference,
+    InvalidParameter,
+    InvalidRequest,
+    ReferenceNotFound,
+    ResourceNotFound,
+)
 from wrike_mcp.wrike.models import FormPage, FormQuestion, FormSubmission, IdMapping, PrefillUrl, RequestForm
 from wrike_mcp.wrike.text import fold, one_line, quoted, strip_invisible
 
@@ -84,7 +90,12 @@ async def find_form(deps: WrikeContext, ref: str) -> RequestForm:
     link = FORM_LINK.search(ref)
     legacy = link.group(1) if link else ref if LEGACY_NUMBER.fullmatch(ref) else None
     if legacy is not None:
-        found = await deps.client.get("/ids", {"type": "ApiV2RequestForm", "ids": [legacy]}, model=IdMapping)
+        try:
+            found = await deps.client.get(
+                "/ids", {"type": "ApiV2RequestForm", "ids": [legacy]}, model=IdMapping
+            )
+        except (InvalidParameter, InvalidRequest, ResourceNotFound):
+            found = []
         form_id = found[0].id if found else None
         for form in forms:
             if form.id == form_id:

@@ -115,7 +115,8 @@ class IntakeBackend(TaskBackend, FolderBackend):
         questions = {question.id: question for question in form.questions}
         answers: dict[str, Answer] = {}
         for entry in entries:
-            question = questions.get(entry.get("id"))  # type: ignore[arg-type]
+            ident = entry.get("id")
+            question = questions.get(ident) if isinstance(ident, str) else None
             if question is None:
                 raise invalid_parameter("formFields", f"refers to unknown form field '{entry.get('id')}'")
             if question.id in answers:
