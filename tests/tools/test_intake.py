@@ -443,3 +443,32 @@ async def test_bad_arguments_are_refused_before_any_request(
     for tool, arguments in cases:
         message = await refused_up_front(mcp, sandbox_http, tool, **arguments)
         assert message, (tool, arguments)
+
+
+async def test_a_write_that_fails_ambiguously_is_sent_once_and_reported_unknown(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    """A 502 after Wrike applied the write: the tool says the outcome is unknown and never sends it again."""
+    state = sandbox_state
+    form = form_of(state, "Bug report")
+    bug = type_id(state, "Bug")
+    writes = [
+        (
+            f"/api/v4/request_forms/{form.id}/submit",
+            "submit_request_form",
+            {"form": "Bug report", "answers": {"Summary": "Sent once", "Severity": "Minor"}},
+        ),
+        (
+            f"/api/v4/custom_item_types/{bug}/instantiate",
+            "create_from_item_type",
+            {"item_type": "Bug", "parent": "Engineering/Platform", "title": "Sent once"},
+        ),
+    ]
+    for path, tool, arguments in writes:
+        fault = {"method": "POST", "path": path, "status": 502, "apply": True, "times": 10}
+        (await sandbox_http.post("/_sandbox/faults", json=fault)).raise_for_status()
+        message = await call_error(mcp, tool, **arguments)
+        (await sandbox_http.delete("/_sandbox/faults")).raise_for_status()
+        assert "outcome unknown: POST" in message and len(message) < 200, message
+        assert [p for m, p in await api_calls(sandbox_http) if m == "POST"].count(path) == 1
+    assert [t.title for t in state.tasks.values()].count("Sent once") == 2  # each applied once
