@@ -150,8 +150,8 @@ async def test_create_from_item_type_refuses_ambiguity_and_mismatches_before_wri
     assert result.is_error
     text = " ".join(b.text for b in result.content if b.type == "text")
     assert "ambiguous" in text
-    assert type_id(state, "Design review", "Marketing") in text
-    assert type_id(state, "Design review", "Engineering") in text
+    assert f"Design review (Marketing) (id {type_id(state, 'Design review', 'Marketing')})" in text
+    assert f"Design review (Engineering) (id {type_id(state, 'Design review', 'Engineering')})" in text
     assert "not found" in await no_write(item_type="Epic", parent="Engineering/Platform", title="X")
     assert "list_item_types" in await no_write(item_type="Epic", parent="Engineering/Platform", title="X")
     assert "cannot go under a task" in await no_write(

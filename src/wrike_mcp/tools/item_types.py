@@ -7,7 +7,7 @@ with it. The write is sent once and never repeated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -95,7 +95,9 @@ async def list_item_types(
 # ---- create_from_item_type ------------------------------------------------------------------------------
 
 
-def match_item_type(types: Sequence[CustomItemType], ref: str, space_id: str | None) -> CustomItemType:
+def match_item_type(
+    types: Sequence[CustomItemType], ref: str, space_id: str | None, space_names: Mapping[str, str]
+) -> CustomItemType:
     """The type an id or title (case-insensitive) names. A title several spaces use is narrowed to the types
     usable where the work goes (that space's and account-wide ones); what is still several is refused."""
     ref = ref.strip()
@@ -111,7 +113,12 @@ def match_item_type(types: Sequence[CustomItemType], ref: str, space_id: str | N
     if not named:
         raise ReferenceNotFound("custom item type", ref, "list_item_types lists them")
     raise AmbiguousReference(
-        "custom item type", ref, [(t.id, f"{t.title} ({t.space_id or 'account'})") for t in named]
+        "custom item type",
+        ref,
+        [
+            (t.id, f"{t.title} ({space_names.get(t.space_id, t.space_id) if t.space_id else 'account'})")
+            for t in named
+        ],
     )
 
 
@@ -148,7 +155,9 @@ async def create_from_item_type(
         body["superTaskId"] = task.id
         tree = await deps.resolver.folder_tree()
         space_id = next((tree.space_of(f) for f in task.parent_ids or task.super_parent_ids), None)
-    chosen = match_item_type(types, item_type, space_id)
+    tree = await deps.resolver.folder_tree()
+    names = {ident: show_title(tree.nodes[ident].title) for ident in tree.space_ids}
+    chosen = match_item_type(types, item_type, space_id, names)
     creates = CREATES.get(chosen.related_type or "", "task")
     if creates == "project" and "superTaskId" in body:
         raise ToolError(
