@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+import pytest
 from mcp import Client
 
 from tests.sandbox.sandbox_helpers import contact_id, folder_id, task_id
@@ -391,6 +392,7 @@ async def test_requests_per_call_on_warm_caches(mcp: Client, sandbox_http: httpx
     bug = {"Summary": "Counted", "Severity": "Minor"}
     expected: list[tuple[str, dict[str, Any], list[str]]] = [
         ("list_item_types", {}, ["GET custom_item_types"]),
+        ("list_item_types", {"space": "Engineering"}, ["GET custom_item_types", "GET spaces"]),
         (
             "create_from_item_type",
             {"item_type": "Bug", "parent": "Engineering/Platform", "title": "Counted"},
@@ -472,3 +474,25 @@ async def test_a_write_that_fails_ambiguously_is_sent_once_and_reported_unknown(
         assert "outcome unknown: POST" in message and len(message) < 200, message
         assert [p for m, p in await api_calls(sandbox_http) if m == "POST"].count(path) == 1
     assert [t.title for t in state.tasks.values()].count("Sent once") == 2  # each applied once
+
+
+async def test_space_types_are_found_when_the_account_list_leaves_them_out(
+    mcp: Client, sandbox_state: SandboxState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether Wrike's account list holds space-level types is open: the tools read the space's own list."""
+    from wrike_mcp.sandbox.routes import intake as routes
+
+    original = routes._item_types
+
+    def account_only(ctx: Any, space_id: str | None) -> list[dict[str, Any]]:
+        found = original(ctx, space_id)
+        return found if space_id is not None else [t for t in found if "spaceId" not in t]
+
+    monkeypatch.setattr(routes, "_item_types", account_only)
+    made = await call(
+        mcp, "create_from_item_type", item_type="Bug", parent="Engineering/Platform", title="Found"
+    )
+    assert made["item_type"] == {"id": type_id(sandbox_state, "Bug"), "name": "Bug"}
+    listed = (await call(mcp, "list_item_types", space="Engineering"))["items"]
+    assert {i["title"] for i in listed} == {"Bug", "Feature", "Design review", "Release", "Meeting"}
+    assert next(i for i in listed if i["title"] == "Bug")["space"]["name"] == "Engineering"

@@ -37,9 +37,14 @@ DESCRIPTION_LIMIT = 200
 CREATES: dict[str, Literal["task", "project"]] = {"Task": "task", "Project": "project"}
 
 
-async def read_item_types(deps: WrikeContext) -> list[CustomItemType]:
-    """Every live type of the account, space-level ones included (one request)."""
-    return [t for t in await deps.client.get("/custom_item_types", model=CustomItemType) if not t.is_deleted]
+async def read_item_types(deps: WrikeContext, space_id: str | None = None) -> list[CustomItemType]:
+    """The account's live types (one request); with a space, merged with that space's own list (one more):
+    whether the account list holds space-level types is not documented (docs/FIDELITY.md, unknowns)."""
+    found = {t.id: t for t in await deps.client.get("/custom_item_types", model=CustomItemType)}
+    if space_id is not None:
+        for item_type in await deps.client.get(f"/spaces/{space_id}/custom_item_types", model=CustomItemType):
+            found.setdefault(item_type.id, item_type).space_id = item_type.space_id or space_id
+    return [t for t in found.values() if not t.is_deleted]
 
 
 async def space_ref(deps: WrikeContext, space_id: str | None) -> Ref | None:
@@ -76,7 +81,9 @@ async def list_item_types(
     create_from_item_type."""
     deps = wrike(ctx)
     space_id = await deps.resolver.space_id(space) if space is not None else None
-    types = [t for t in await read_item_types(deps) if space_id is None or t.space_id in (None, space_id)]
+    types = [
+        t for t in await read_item_types(deps, space_id) if space_id is None or t.space_id in (None, space_id)
+    ]
     fields = await definitions(deps) if any(t.custom_field_ids for t in types) else {}
     items = [
         ItemTypeItem(
@@ -140,7 +147,6 @@ async def create_from_item_type(
     workflow. Plain work: create_task / create_project."""
     deps = wrike(ctx)
     name = clean_title(title, "new")
-    types = await read_item_types(deps)
     body: dict[str, Any] = {"title": name}
     try:
         body["parentId"] = await deps.resolver.folder_id(parent)
@@ -157,7 +163,14 @@ async def create_from_item_type(
         space_id = next((tree.space_of(f) for f in task.parent_ids or task.super_parent_ids), None)
     tree = await deps.resolver.folder_tree()
     names = {ident: show_title(tree.nodes[ident].title) for ident in tree.space_ids}
-    chosen = match_item_type(types, item_type, space_id, names)
+    types = await read_item_types(deps)
+    try:
+        chosen = match_item_type(types, item_type, space_id, names)
+    except ReferenceNotFound:
+        if space_id is None:
+            raise
+        # a space-level type the account list may leave out: the parent's space has its own list
+        chosen = match_item_type(await read_item_types(deps, space_id), item_type, space_id, names)
     creates = CREATES.get(chosen.related_type or "", "task")
     if creates == "project" and "superTaskId" in body:
         raise ToolError(
