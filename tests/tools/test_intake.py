@@ -454,7 +454,7 @@ async def test_a_write_that_fails_ambiguously_is_sent_once_and_reported_unknown(
     state = sandbox_state
     form = form_of(state, "Bug report")
     bug = type_id(state, "Bug")
-    writes = [
+    writes: list[tuple[str, str, dict[str, Any]]] = [
         (
             f"/api/v4/request_forms/{form.id}/submit",
             "submit_request_form",
