@@ -132,6 +132,37 @@ WORDS = ["Launch plan", "Review the draft", "Notes from the sync", "Budget", "Q3
 # time logs (ids come from counters: the first ones of the seed).
 CATEGORIES = ["Development", "design", "Meetings", "Client support", "admin", "IEAAB2CDJSAAAAAB"]
 TIMELOGS = [ids.entity_id(ids.TIMELOG, number) for number in range(1, 61)]
+# Spaces, custom item types and request forms in every form a person gives them (src/wrike_mcp/sandbox/seed_intake.py).
+SPACES = [
+    "Marketing",
+    "Engineering",
+    "Operations",
+    "marketing",
+    "ENGINEERING",
+    "IEAAB2CDI4AAAAAB",
+    "MQAAAAEFzrSH",
+    "https://www.wrike.com/open.htm?id=410000028",
+]
+ITEM_TYPES = [
+    "Bug",
+    "feature",
+    "Campaign request",
+    "Meeting",
+    "Blog post",
+    "Purchase request",
+    "Release",
+    "New hire onboarding",
+    "IEAAB2CDPYAAAAAE",  # Bug
+    "IEAAB2CDPYAAAAAK",  # Meeting
+]
+BUG_FORMS = [
+    "Bug report",
+    "bug report",
+    "IEAAB2CDPFAAAAAC",
+    "https://www.wrike.com/workspace.htm#/forms?formid=960014",
+]
+CAMPAIGN_FORMS = ["Campaign request", "IEAAB2CDPFAAAAAB", "960007"]
+HIRE_FORMS = ["New hire request", "IEAAB2CDPFAAAAAD"]
 Hints = dict[str, list[str]]
 HINTS: Hints = {
     "task": TASKS,
@@ -176,6 +207,8 @@ HINTS: Hints = {
     "place": [*FOLDERS, "Marketing"],
     "toolsets": ["app_activity", "tasks", "context", "directory"],
     "timelog": TIMELOGS,
+    "item_type": ITEM_TYPES,
+    "form": [*BUG_FORMS, *CAMPAIGN_FORMS, *HIRE_FORMS],
 }
 # Tools where a parameter name means something else than in HINTS.
 TOOL_HINTS: dict[str, Hints] = {
@@ -189,6 +222,8 @@ TOOL_HINTS: dict[str, Hints] = {
     "list_projects": {"status": PROJECT_STATUSES, "text": ["Launch", "Q3", "Move"]},
     "list_approvals": {"status": ["Pending", "Approved", "Rejected", "Cancelled"]},
     "update_folder": {"move_to": [*FOLDERS, "Marketing", "Operations"]},
+    "list_item_types": {"space": SPACES},
+    "list_request_forms": {"space": SPACES},
     # the seeded link, restored after each case (CHANGES_REFERENCES), each task in every form a person gives
     "remove_dependency": {
         "predecessor": [
@@ -571,6 +606,69 @@ def comment_arguments(with_text: bool) -> Callable[[], st.SearchStrategy[dict[st
     return arguments
 
 
+DAYS = ["2026-06-30", "2027-01-31", "tomorrow", "today"]
+OWNERS = st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=2, unique=True)
+
+
+def bug_answers() -> st.SearchStrategy[dict[str, Any]]:
+    """Complete answers to the seeded "Bug report" form; a Blocker opens the page of two more required ones."""
+    base = st.fixed_dictionaries(
+        {
+            "Summary": st.sampled_from(WORDS),
+            "Severity": st.sampled_from(["Minor", "Major", "major", "Blocker"]),
+        },
+        optional={
+            "Platforms": st.lists(
+                st.sampled_from(["Web", "iOS", "Android", "api"]), min_size=1, max_size=3, unique=True
+            ),
+            "Steps to reproduce": st.sampled_from(WORDS),
+            "Fix needed by": st.sampled_from(DAYS),
+        },
+    )
+    blocker = st.fixed_dictionaries({"Customer impact": st.sampled_from(WORDS), "Incident owner": OWNERS})
+    return st.tuples(base, blocker).map(lambda p: {**p[0], **p[1]} if p[0]["Severity"] == "Blocker" else p[0])
+
+
+def campaign_answers() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {
+            "Campaign name": st.sampled_from(WORDS),
+            "Channel": st.sampled_from(["Email", "Social", "events", "Web"]),
+            "Launch date": st.sampled_from(DAYS),
+            "Campaign owner": OWNERS,
+        },
+        optional={"Budget (USD)": st.integers(0, 10**6), "What should it achieve?": st.sampled_from(WORDS)},
+    )
+
+
+def hire_answers() -> st.SearchStrategy[dict[str, Any]]:
+    """Answers to "New hire request", whose required file question only Wrike's page takes: prefill only."""
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "Role title": st.sampled_from(WORDS),
+            "Hiring manager": OWNERS,
+            "Start date": st.sampled_from(DAYS),
+            "Team": st.sampled_from(["Marketing", "Engineering", "operations"]),
+            "Notes for HR": st.sampled_from(WORDS),
+        },
+    )
+
+
+def _form_call(
+    forms: list[str], answers: st.SearchStrategy[dict[str, Any]]
+) -> st.SearchStrategy[dict[str, Any]]:
+    return st.builds(lambda form, given: {"form": form, "answers": given}, st.sampled_from(forms), answers)
+
+
+def submit_form_arguments() -> st.SearchStrategy[dict[str, Any]]:
+    return st.one_of(_form_call(BUG_FORMS, bug_answers()), _form_call(CAMPAIGN_FORMS, campaign_answers()))
+
+
+def prefill_form_arguments() -> st.SearchStrategy[dict[str, Any]]:
+    return st.one_of(submit_form_arguments(), _form_call(HIRE_FORMS, hire_answers()))
+
+
 FOCUSED: dict[str, Callable[[], st.SearchStrategy[dict[str, Any]]]] = {
     "update_comment": comment_arguments(True),
     "delete_comment": comment_arguments(False),
@@ -578,6 +676,8 @@ FOCUSED: dict[str, Callable[[], st.SearchStrategy[dict[str, Any]]]] = {
     "add_attachment": add_attachment_arguments,
     "check_blueprint_launch": check_launch_arguments,
     "delete_timelog": lambda: st.sampled_from(TIMELOGS).map(lambda ident: {"timelog": ident}),
+    "submit_request_form": submit_form_arguments,
+    "prefill_request_form": prefill_form_arguments,
 }
 
 

@@ -20,6 +20,10 @@ from wrike_mcp.sandbox.routes import all_routes
 from wrike_mcp.wrike.audit_log import AUDIT_OBJECT_TYPES, AUDIT_OPERATIONS
 
 REFERENCE = Path(__file__).parent.parent / "data" / "wrike-api-v4-reference-2020.json"
+# Routes neither document above has (custom item types, request forms): the team's 2026 intake reference,
+# whose sections are headed `### 1.4 POST /custom_item_types/{customItemTypeId}/instantiate — …`.
+INTAKE = Path(__file__).parent.parent / "data" / "wrike-api-v4-intake-2026.md"
+_INTAKE_HEADING = re.compile(r"^### (\d+\.\d+) (GET|POST|PUT|DELETE) (/\S+)", re.M)
 
 # Nested fields the sandbox emits that the 2020 response models lack (the digest does not expand nested
 # models), each with its source.
@@ -88,12 +92,42 @@ def _reference_for(method: str, path: str) -> list[tuple[str, str, list[str], st
     return [m for m in methods if m[0] == method and _normalise(m[1]) == _normalise(path)]
 
 
+def _intake() -> dict[tuple[str, str], tuple[set[str], frozenset[str] | None]]:
+    """(method, path) → (the names a section of the intake reference puts in backticks, its scopes or None
+    where it states none); a section saying "same query params as 2.1" takes 2.1's names too."""
+    text = INTAKE.read_text(encoding="utf-8")
+    heads = list(_INTAKE_HEADING.finditer(text))
+    bodies: dict[str, str] = {}
+    routes: dict[str, tuple[str, str]] = {}
+    for index, head in enumerate(heads):
+        end = heads[index + 1].start() if index + 1 < len(heads) else len(text)
+        bodies[head.group(1)] = text[head.end() : end].split("\n## ", 1)[0]
+        routes[head.group(1)] = (head.group(2), _normalise(head.group(3)))
+    found = {}
+    for number, body in bodies.items():
+        names = set(re.findall(r"`(\w+)`", body))
+        for other in re.findall(r"(?:same query params as|identical to) (\d+\.\d+)", body):
+            names |= set(re.findall(r"`(\w+)`", bodies[other]))
+        scopes = re.search(r"[Ss]copes:?\*{0,2} ((?:`\w+`(?:, )?)+)", body)
+        listed = frozenset(re.findall(r"`(\w+)`", scopes.group(1))) if scopes else None
+        found[routes[number]] = (names, listed)
+    return found
+
+
 def test_every_route_is_documented_with_its_scopes_and_parameters() -> None:
     models, _ = _load()
     digest = wrike_digest.load()
+    intake = _intake()
     for api_route in all_routes():
         documented = digest.endpoint(api_route.method, api_route.path)
         matches = _reference_for(api_route.method, api_route.path)
+        in_intake = intake.get((api_route.method, _normalise(api_route.path)))
+        if in_intake is not None and not (documented or matches):
+            names, stated = in_intake
+            assert api_route.params <= names, (api_route.path, api_route.params - names)
+            # Where the reference states no scopes (submit), docs/FIDELITY.md marks the sandbox's an assumption.
+            assert stated is None or api_route.scopes == stated, (api_route.path, api_route.scopes, stated)
+            continue
         assert documented or matches, f"{api_route.method} {api_route.path} is documented nowhere"
         if matches:  # scopes are only in the 2020 reference
             scopes = {frozenset(m[2] or []) for m in matches}

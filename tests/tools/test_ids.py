@@ -47,7 +47,7 @@ OTHER_PARAMS = {
     "with_links", "attachment", "name", "base64", "pending_approver", "relation", "lag_days",
     "kind", "blueprint", "reschedule_date", "reschedule_mode", "job", "category",
     "where", "shift_days", "dry_run", "preview_token", "detail", "unassigned", "task_counts", "comments_cursor",
-    "toolsets", "days", "items_per_section", "group_by", "timelog",
+    "toolsets", "days", "items_per_section", "group_by", "timelog", "item_type", "form", "answers",
 }  # fmt: skip
 # Tasks, but only as a pair two Planned tasks can be linked by (the short-id task above is a Backlog task):
 # their short ids and permalinks are proven in test_dependencies.py.
@@ -66,6 +66,7 @@ EXTRA_ARGUMENTS: dict[str, dict[str, Any]] = {
     "launch_blueprint": {"blueprint": "Bug report", "title": "Launched"},
     "bulk_update_tasks": {"importance": "Low"},
     "time_report": {"since": "2020-01-01", "until": "2030-12-31"},
+    "create_from_item_type": {"item_type": "Purchase request", "title": "Bought"},
 }
 LIST_PARAMS = {"tasks"}
 

@@ -129,6 +129,7 @@ class Folder:
     deleted: bool = False
     # Which DELETE put it in the Recycle Bin: restoring an item brings back only what went there with it.
     deleted_batch: int | None = None
+    custom_item_type_id: str | None = None  # the custom item type it was created from
 
     @property
     def permalink(self) -> str:
@@ -172,6 +173,7 @@ class Task:
     # "Task's timelogs billing type" (2026 digest): what a new time log on the task is billed as. Writing it
     # is Wrike Resource only (refused, docs/FIDELITY.md); the seed sets it on some tasks.
     billing_type: str | None = None
+    custom_item_type_id: str | None = None  # the custom item type it was created from
 
     @property
     def permalink(self) -> str:
@@ -279,6 +281,84 @@ class AsyncJob:
     processed_count: int = 0
     result: dict[str, Any] | None = None
     error_message: str | None = None
+
+
+@dataclass
+class CustomItemType:
+    """A custom item type ("Bug", "Campaign request"): work of a kind the account defined, created as a task
+    (`related_type` Task) or a project (Project). `workflow_id` is the sandbox's own: the workflow a task
+    of this type starts in (Wrike's model names none) [assumption]."""
+
+    id: str
+    title: str
+    related_type: str  # Task | Project
+    space_id: str | None = None  # None: an account-level type
+    description: str = ""
+    custom_field_ids: list[str] = field(default_factory=list)
+    workflow_id: str | None = None
+    deleted: bool = False
+
+
+@dataclass
+class FormQuestion:
+    """One question of a request form. `maps_to` is where the answer lands in the created item besides the
+    description: title, description, dueDate, startDate, responsibles, owners, importance or a custom field
+    id (None: the description only) [assumption: Wrike's REST model of form questions is unpublished]."""
+
+    id: str
+    title: str
+    type: str  # see FORM_QUESTION_TYPES
+    mandatory: bool = False
+    helper_text: str = ""
+    options: list[str] = field(default_factory=list)
+    maps_to: str | None = None
+
+
+@dataclass
+class FormPage:
+    """A page of a request form: shown first (ENTRY), after the previous one (AFTER_PAGE), or only when a
+    choice question has one of `condition_values` (ON_CONDITION), as Wrike's MCP server shows pages."""
+
+    id: str
+    title: str
+    visibility: str  # ENTRY | AFTER_PAGE | ON_CONDITION
+    questions: list[FormQuestion] = field(default_factory=list)
+    condition_question_id: str | None = None
+    condition_values: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RequestForm:
+    """A request form: its pages of questions, and what a submission creates (a task or a project) where."""
+
+    id: str
+    legacy_id: int
+    title: str
+    space_id: str
+    target_folder_id: str
+    creates: str  # Task | Project
+    description: str = ""
+    pages: list[FormPage] = field(default_factory=list)
+    assignee_ids: list[str] = field(default_factory=list)  # responsibles of a task, owners of a project
+    custom_item_type_id: str | None = None
+
+    @property
+    def questions(self) -> list[FormQuestion]:
+        return [question for page in self.pages for question in page.questions]
+
+
+# Question types of request forms as the sandbox renders them [assumption]; attachments cannot be answered
+# through the API (Wrike's agent skills).
+FORM_QUESTION_TYPES = (
+    "Text",
+    "LongText",
+    "Number",
+    "SingleChoice",
+    "MultipleChoice",
+    "Date",
+    "Contacts",
+    "Attachment",
+)
 
 
 @dataclass

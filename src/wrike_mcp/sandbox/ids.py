@@ -44,6 +44,9 @@ APPROVAL = "NU"
 BLUEPRINT_FOLDER = "I5"
 BLUEPRINT_TASK = "KR"
 ASYNC_JOB = "NA"
+# Custom item types and request forms: Wrike's ids of these were never seen; classic-shaped ones [assumption].
+CUSTOM_ITEM_TYPE = "PY"
+REQUEST_FORM = "PF"
 
 ROOT_FOLDER_ID = f"{ACCOUNT_ID}I7777777"
 RECYCLE_BIN_ID = f"{ACCOUNT_ID}I7777776"
@@ -57,6 +60,7 @@ LEGACY_BASE = {
     "ApiV2Comment": 630000000,
     "ApiV2Attachment": 740000000,
     "ApiV2Timelog": 850000000,
+    "ApiV2RequestForm": 960000,  # the number in a form link's `formid=` [assumption: magnitude unknown]
 }
 
 

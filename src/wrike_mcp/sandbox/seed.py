@@ -27,6 +27,7 @@ from wrike_mcp.sandbox.entities import (
     Timelog,
     Workflow,
 )
+from wrike_mcp.sandbox.seed_intake import seed_intake
 from wrike_mcp.sandbox.seed_time import seed_time
 from wrike_mcp.sandbox.seed_work import seed_work
 
@@ -71,6 +72,7 @@ def seed(state: WrikeBackend) -> None:
     _seed_audit(state, rng, people, tasks, now)
     seed_work(state, people, folders, today, now)
     seed_time(state, people, today, now)
+    seed_intake(state, people, folders)
 
 
 def _seed_contacts(state: WrikeBackend) -> dict[str, Contact]:

@@ -55,6 +55,8 @@ FOLDERS_PHRASE = each(FOLDER_PHRASE, "folders or projects")
 PLACE_PHRASE = f"space, {FOLDER_PHRASE}"  # where a space is taken as well (by title or id)
 CATEGORY_PHRASE = "timelog category: name (a unique part will do) or id"
 TIMELOG_PHRASE = "time log id, from list_timelogs"
+ITEM_TYPE_PHRASE = "custom item type: title or id"
+FORM_PHRASE = "request form: title, id or form link"
 
 TaskRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=TASK_PHRASE)]
 FolderRef = Annotated[str, Field(min_length=1, max_length=MAX_REF, description=FOLDER_PHRASE)]

@@ -109,6 +109,7 @@ TOOLSET_MODULES = {
     "projects": ("projects", "blueprints", "activity"),
     "tasks": ("tasks", "my_work", "comments", "attachments", "approvals", "dependencies", "bulk"),
     "time": ("timelogs", "time_report"),
+    "intake": ("item_types", "request_forms"),
     "directory": ("directory",),
     "app_activity": ("app_activity",),
 }

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -454,3 +454,87 @@ class Approval(WrikeModel):
     attachment_ids: list[str] = Field(default_factory=list)
     auto_finish_on_approve: bool | None = None
     auto_finish_on_reject: bool | None = None
+
+
+# ---- work intake: custom item types and request forms (the 2026 intake reference) ------------------------
+
+
+class CustomItemType(WrikeModel):
+    """A kind of work the account defines ("Bug", "Campaign request"): `relatedType` Task or Project says what
+    `POST /custom_item_types/{id}/instantiate` creates; `spaceId` is absent for an account-level type."""
+
+    id: str
+    title: str = ""
+    description: str | None = None
+    space_id: str | None = None
+    related_type: str | None = None  # Task | Project
+    custom_field_ids: list[str] = Field(default_factory=list)
+    is_deleted: bool = False
+
+
+class CreatedWork(WrikeModel):
+    """The answer of `instantiate`: the new item's id and what it is (Task or Project)."""
+
+    id: str
+    related_type: str | None = None
+
+
+def _option_text(value: Any) -> str:
+    """A choice option as text: Wrike's shape of options is unpublished, so an object gives its label."""
+    if isinstance(value, dict):
+        for key in ("title", "value", "label", "name"):
+            if isinstance(value.get(key), str):
+                return str(value[key])
+    return str(value)
+
+
+class FormCondition(WrikeModel):
+    field_id: str | None = None
+    values: list[str] = Field(default_factory=list)
+
+
+class FormQuestion(WrikeModel):
+    """One question of a request form (`pages[].fields[]`; the shape follows Wrike's MCP server, see
+    docs/FIDELITY.md)."""
+
+    id: str
+    title: str = ""
+    type: str | None = (
+        None  # Text, LongText, Number, SingleChoice, MultipleChoice, Date, Contacts, Attachment
+    )
+    mandatory: bool = False
+    helper_text: str | None = None
+    options: list[str] = Field(default_factory=list)
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options(cls, value: Any) -> Any:
+        return [_option_text(item) for item in value] if isinstance(value, list) else value
+
+
+class FormPage(WrikeModel):
+    id: str | None = None
+    title: str | None = None
+    visibility: str | None = None  # ENTRY | AFTER_PAGE | ON_CONDITION
+    condition: FormCondition | None = None
+    questions: list[FormQuestion] = Field(default_factory=list, alias="fields")
+
+
+class RequestForm(WrikeModel):
+    id: str
+    title: str = ""
+    description: str | None = None
+    space_id: str | None = None
+    pages: list[FormPage] = Field(default_factory=list)
+
+
+class FormSubmission(WrikeModel):
+    """The answer of `submit`: the form, and the project or task it created."""
+
+    form_id: str | None = None
+    project_id: str | None = None
+    task_id: str | None = None
+
+
+class PrefillUrl(WrikeModel):
+    url: str

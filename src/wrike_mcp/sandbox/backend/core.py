@@ -19,9 +19,11 @@ from wrike_mcp.sandbox.entities import (
     Comment,
     Contact,
     CustomField,
+    CustomItemType,
     CustomStatus,
     Dependency,
     Folder,
+    RequestForm,
     Task,
     Timelog,
     TimelogCategory,
@@ -92,6 +94,9 @@ class BackendCore:
         self.comments: dict[str, Comment] = {}
         self.timelogs: dict[str, Timelog] = {}
         self.timelog_categories: dict[str, TimelogCategory] = {}
+        self.item_types: dict[str, CustomItemType] = {}
+        self.request_forms: dict[str, RequestForm] = {}
+        self.prefills: dict[str, dict[str, Any]] = {}  # prefill token: the form id and the answers it holds
         self.audit: list[AuditEvent] = []
         self.account_metadata: dict[str, str] = {}
         self.counters: dict[str, int] = {}

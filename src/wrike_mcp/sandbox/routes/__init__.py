@@ -16,6 +16,7 @@ def all_routes() -> list[ApiRoute]:
         dependencies,
         folders,
         groups,
+        intake,
         meta,
         spaces,
         tasks,
@@ -24,6 +25,6 @@ def all_routes() -> list[ApiRoute]:
 
     routes: list[ApiRoute] = []
     modules = (contacts, groups, spaces, folders, tasks, dependencies, comments, timelogs, meta, audit)
-    for module in (*modules, attachments, approvals, blueprints):
+    for module in (*modules, attachments, approvals, blueprints, intake):
         routes.extend(module.ROUTES)
     return routes

@@ -34,8 +34,8 @@ LIST_FIELDS = (
     "superParentIds",
     "space",
     "contractType",
-    # 2026 digest; no custom item types or finance here: accepted, never emitted.
-    "customItemTypeId",
+    "customItemTypeId",  # 2026 digest: emitted for a project created from a custom item type
+    # 2026 digest; no finance here: accepted, never emitted.
     "finance",
 )
 GET_FIELDS = (
@@ -176,6 +176,8 @@ def render_folder(state: SandboxState, folder: Folder, fields: set[str], *, by_i
         body["customColumnIds"] = list(state.custom_fields)
     if folder.project is not None:
         body["project"] = render_project(folder.project)
+    if "customItemTypeId" in fields and folder.custom_item_type_id is not None:
+        body["customItemTypeId"] = folder.custom_item_type_id
     if "space" in fields:
         body["space"] = (
             folder.space is not None

@@ -17,7 +17,7 @@ ID_TYPES = (
     "ApiV2Comment",
     "ApiV2Attachment",
     "ApiV2Timelog",
-    "ApiV2RequestForm",  # 2026 digest; the sandbox has no request forms, so none converts
+    "ApiV2RequestForm",  # 2026 digest: the number of a form link's `formid=`
 )
 
 
@@ -134,6 +134,8 @@ def convert_ids(ctx: Ctx) -> list[dict[str, Any]]:
         known = {str(c.legacy_id): c.id for c in state.comments.values()}
     elif id_type == "ApiV2Timelog":
         known = {str(t.legacy_id): t.id for t in state.timelogs.values()}
+    elif id_type == "ApiV2RequestForm":
+        known = state.form_legacy_ids()
     # Unknown legacy ids are left out of the answer rather than failing the whole conversion.
     return [{"id": known[legacy], "apiV2Id": legacy} for legacy in legacy_ids if legacy in known]
 

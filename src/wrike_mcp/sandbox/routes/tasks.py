@@ -58,9 +58,8 @@ LIST_FIELDS = (
     "effortAllocation",
     "billingType",
     "followerIds",
-    # 2026 digest; the sandbox has no custom item types, placeholders, work schedules or finance, so these
-    # are accepted and never emitted.
-    "customItemTypeId",
+    "customItemTypeId",  # 2026 digest: emitted for a task created from a custom item type
+    # 2026 digest; the sandbox has no placeholders, work schedules or finance: accepted, never emitted.
     "responsiblePlaceholderIds",
     "workScheduleId",
     "finance",
@@ -177,6 +176,8 @@ def render_task(state: SandboxState, task: Task, fields: set[str], *, full: bool
         body["followerIds"] = list(task.follower_ids)
     if "recurrent" in fields:
         body["recurrent"] = False
+    if "customItemTypeId" in fields and task.custom_item_type_id is not None:
+        body["customItemTypeId"] = task.custom_item_type_id
     if wanted("superTaskIds"):
         body["superTaskIds"] = list(task.super_task_ids)
     if wanted("subTaskIds"):
