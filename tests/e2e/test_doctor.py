@@ -59,6 +59,9 @@ def lines_by_check(output: str) -> dict[str, tuple[str, str]]:
     return found
 
 
+OFF = "blueprints,attachments,dependencies,bulk,intake,app_activity"
+
+
 def test_a_working_token_passes_every_check_and_no_secret_is_printed(
     clean_env: dict[str, str], sandbox_url: str
 ) -> None:
@@ -72,9 +75,8 @@ def test_a_working_token_passes_every_check_and_no_secret_is_printed(
     off = [spec for spec in all_tools() if spec.toolset in OFF_BY_DEFAULT]
     assert checks["tools"] == (
         "ok",
-        f"{len(all_tools()) - len(off)} offered (context, folders, projects, tasks, directory); "
-        f"{len(off)} more in toolsets off by default: app_activity (--toolsets default,app_activity, or "
-        "enable_toolsets)",
+        f"{len(all_tools()) - len(off)} offered (context, folders, projects, tasks, time, directory); "
+        f"{len(off)} more in toolsets off by default: {OFF} (--toolsets default,{OFF}, or enable_toolsets)",
     )
     assert checks["clock"] == ("ok", f"within {MAX_CLOCK_SKEW:.0f} s of Wrike's")  # uvicorn sends Date
     assert checks["token store"][0] == "warn"  # the test machine has no keyring

@@ -106,25 +106,34 @@ class ToolSpec(ToolInfo):
 TOOLSET_MODULES = {
     "context": ("context", "toolsets"),
     "folders": ("folders",),
-    "projects": ("projects", "blueprints", "activity"),
-    "tasks": ("tasks", "my_work", "comments", "attachments", "approvals", "dependencies", "bulk"),
+    "projects": ("projects", "activity"),
+    "tasks": ("tasks", "my_work", "comments", "approvals"),
     "time": ("timelogs", "time_report"),
-    "intake": ("item_types", "request_forms"),
     "directory": ("directory",),
+    "blueprints": ("blueprints",),
+    "attachments": ("attachments",),
+    "dependencies": ("dependencies",),
+    "bulk": ("bulk",),
+    "intake": ("item_types", "request_forms"),
     "app_activity": ("app_activity",),
 }
 # Toolsets a server offers only when asked: `--toolsets default,app_activity` (or `all`) at start, or
 # enable_toolsets within a session (docs/TOOLSETS.md). Every conversation pays for the default tools/list
-# (bench/RESULTS.md), so a toolset few conversations need stays out of it while one switch brings it in.
-OFF_BY_DEFAULT = frozenset({"app_activity", "intake"})
+# (bench/RESULTS.md), so a toolset few conversations need stays out of it while one switch brings it in:
+# the day-to-day ones (find and change tasks, comments, approvals, time, the folder tree) are on.
+OFF_BY_DEFAULT = frozenset({"blueprints", "attachments", "dependencies", "bulk", "intake", "app_activity"})
 # What each toolset is for, as enable_toolsets lists it to a model.
 TOOLSET_SUMMARIES = {
     "context": "who you are in Wrike; listing and enabling toolsets",
     "folders": "spaces, the folder tree, a folder's or project's details, task counts and comments",
-    "projects": "find, create and update projects; blueprints; what changed",
-    "tasks": "find, read, create, update, delete tasks; comments, attachments, approvals, dependencies",
+    "projects": "find, create and update projects; what changed",
+    "tasks": "find, read, create, update, delete tasks; my work; comments; approvals",
     "time": "time logs and time reports",
     "directory": "people, workflows and statuses, custom fields",
+    "blueprints": "folder, project and task blueprints: list, check and launch",
+    "attachments": "a task's or folder's files: list, read, add",
+    "dependencies": "links between tasks: add, remove",
+    "bulk": "change many tasks at once, with a preview",
     "intake": "custom item types and request forms",
     "app_activity": "admins: the audit log and API-app activity (needs amReadOnlyAuditLog)",
 }

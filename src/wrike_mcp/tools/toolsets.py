@@ -43,8 +43,8 @@ async def enable_toolsets(
         Field(max_length=10, description=f"e.g. {', '.join(sorted(OFF_BY_DEFAULT))}"),
     ] = None,
 ) -> ToolsetList:
-    """Toolsets off by default (audit log, intake…): without arguments lists each toolset and the tools it
-    adds; with names turns them on for this conversation."""
+    """Tools off by default: blueprints, attachments, dependencies, bulk task edits, intake (item types,
+    request forms), app_activity (audit log). No arguments: each toolset's tools; names: turn them on here."""
     switch = toolset_switch(ctx)
     turned_on = await switch.turn_on(ctx, list(dict.fromkeys(toolsets))) if toolsets else []
     items = [

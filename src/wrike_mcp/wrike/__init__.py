@@ -73,6 +73,7 @@ if TYPE_CHECKING:
         Task,
         TaskDates,
         Timelog,
+        TimelogCategory,
         Workflow,
         WrikeModel,
     )
@@ -140,6 +141,7 @@ __all__ = [
     "Task",
     "TaskDates",
     "Timelog",
+    "TimelogCategory",
     "Token",
     "TokenSource",
     "TransportError",
