@@ -10,11 +10,11 @@ set -euo pipefail
 source "$(dirname "$0")/_common.sh"
 
 # What the assertions look for (the sandbox's seed data and the tool surface of DESIGN.md §3).
-EXPECTED_TOOLS="get_me list_spaces list_folders get_folder create_folder list_projects get_project
-create_project update_project search_tasks get_task create_task update_task list_comments add_comment
-list_timelogs log_time list_attachments read_attachment add_attachment list_approvals add_dependency
-find_people list_workflows list_custom_fields list_app_activity list_audit_log
-list_blueprints launch_blueprint check_blueprint_launch whats_changed bulk_update_tasks"
+# The default list (toolsets off by default and destructive tools without a way to confirm are left out).
+EXPECTED_TOOLS="get_me enable_toolsets list_folders get_folder create_folder update_folder list_projects
+create_project update_project whats_changed search_tasks get_task create_task update_task my_work add_comment
+update_comment list_approvals list_timelogs log_time update_timelog time_report find_people list_workflows
+list_custom_fields"
 SEARCH_ARGS='{"text": "launch checklist"}'
 SEED_TASK_TITLE="Finalize launch checklist"
 UNKNOWN_TASK_ID="IEAAAAAAKQZZZZZZ"
