@@ -14,6 +14,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, Server
 from mcp.types import CallToolResult
 
 from wrike_mcp.tools.deps import REQUEST_CONTEXT
+from wrike_mcp.tools.registry import declared_tool
 
 Outcome = str  # "ok", "tool_error" (a result with isError) or "error" (the call raised)
 
@@ -68,8 +69,8 @@ def observe_tool_calls(sinks: Sequence[ToolCallSink]) -> ServerMiddleware[Any]:
             call = ToolCall(
                 at=at,
                 user=token.subject if token else None,
-                client=token.client_id[:200] if token else None,
-                tool=(tool or "")[:100],
+                client=token.client_id if token else None,  # server-checked, at most a client-id URL's 2000
+                tool=declared_name(tool),
                 outcome=outcome,
                 seconds=time.perf_counter() - started,
                 wrike_requests=requests,
@@ -78,3 +79,12 @@ def observe_tool_calls(sinks: Sequence[ToolCallSink]) -> ServerMiddleware[Any]:
                 sink(call)
 
     return observe
+
+
+def declared_name(name: str | None) -> str:
+    """The tool's declared name, or "unknown": a name a client sends is never recorded as it came (it would
+    become a metrics series, or a value the audit table refuses, such as one with a NUL)."""
+    try:
+        return declared_tool(name or "").name
+    except KeyError:
+        return "unknown"

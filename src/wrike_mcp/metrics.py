@@ -33,7 +33,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from wrike_mcp.calls import ToolCall
-from wrike_mcp.tools.registry import declared_tool
 from wrike_mcp.wrike.client import EventHook, Exchanged
 
 METRICS_PATH = "/metrics"
@@ -164,10 +163,7 @@ class Metrics:
     # ---- sinks and hooks ----------------------------------------------------------------------------
 
     def tool_call(self, call: ToolCall) -> None:
-        try:
-            tool = declared_tool(call.tool).name
-        except KeyError:
-            tool = "unknown"  # any name a client sends would otherwise become a series
+        tool = call.tool  # a declared name or "unknown" (calls.declared_name)
         outcome = "ok" if call.outcome == "ok" else "error"
         self.tool_calls.labels(tool, outcome).inc()
         self.tool_call_seconds.labels(tool).observe(call.seconds)

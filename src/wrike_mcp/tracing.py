@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -116,7 +117,8 @@ def start_tracing() -> Tracing | None:
     exporter: SpanExporter
     names = [name.strip() for name in environ.get("OTEL_TRACES_EXPORTER", "otlp").lower().split(",")]
     if "console" in names:
-        exporter = ConsoleSpanExporter()
+        # stderr: over stdio, stdout carries only MCP messages (a span there would break the client's stream)
+        exporter = ConsoleSpanExporter(out=sys.stderr)
     else:
         try:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

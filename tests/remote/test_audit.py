@@ -27,7 +27,7 @@ from tests.remote.helpers import (
     structured,
 )
 from tests.remote.test_replicas import two_replicas
-from wrike_mcp.calls import ToolCall
+from wrike_mcp.calls import ToolCall, declared_name
 from wrike_mcp.remote.audit import AuditTrail
 from wrike_mcp.remote.store import SCHEMA_VERSION, Store
 from wrike_mcp.sandbox.serve import BackgroundSandbox
@@ -167,5 +167,27 @@ async def test_calls_wait_in_memory_while_the_database_is_away(tmp_path: Path) -
         trail.record(call)
         assert await trail.flush()
         assert [row.tool for row in await store.audit()] == ["get_me", "get_me"]
+    finally:
+        await store.close()
+
+
+async def test_rows_the_database_refuses_are_dropped_and_never_block_later_ones(database_url: str) -> None:
+    """PostgreSQL refuses a NUL in text: such a batch, kept at the head of the queue, would stop the audit
+    trail for everyone. A tool name a client sends is recorded as a declared name or "unknown"; a row refused
+    anyway is dropped with a warning and the next ones are written."""
+    assert declared_name("get_me") == "get_me" and declared_name("get\x00me") == "unknown"
+    store = Store.open(database_url)
+    try:
+        await store.migrate()
+        trail = AuditTrail(store)
+        now = time.time()
+        trail.record(ToolCall(now, "acc/user\x00", "client", "get_me", "ok", 0.01, 1))
+        refused = not database_url.startswith("sqlite")  # SQLite stores a NUL
+        assert await trail.flush()
+        trail.record(ToolCall(now, "acc/user", "client", "search_tasks", "ok", 0.01, 1))
+        assert await trail.flush()
+        tools = [row.tool for row in await store.audit()]
+        assert tools == (["search_tasks"] if refused else ["get_me", "search_tasks"])
+        assert trail.dropped == (1 if refused else 0)
     finally:
         await store.close()

@@ -5,6 +5,8 @@ request sent to Wrike (route template, status, retries, the rate governor's wait
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import threading
@@ -218,3 +220,51 @@ async def test_remote_replica_exports_spans_per_user_request(
     async with httpx.AsyncClient() as control:  # the sandbox saw the calls the spans describe
         log = (await control.get(f"{sandbox.base_url}/_sandbox/requests")).json()
     assert any(entry["path"] == "/api/v4/contacts" for entry in log)
+
+
+def test_console_spans_over_stdio_go_to_stderr_never_into_the_mcp_stream(tmp_path: Path) -> None:
+    """OTEL_TRACES_EXPORTER=console with `serve` over stdio: stdout carries only JSON-RPC messages (a span
+    there breaks the client's stream); the spans are still written, to stderr."""
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "stdio-probe", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get_me", "arguments": {}}},
+    ]
+    stdin = "".join(json.dumps(message) + "\n" for message in messages)
+    env = {
+        **os.environ,
+        "OTEL_TRACES_EXPORTER": "console",
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+        "HOME": str(tmp_path),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "wrike_mcp", "serve", "--sandbox"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(stdin)
+    server.stdin.flush()
+    answers: list[dict[str, Any]] = []
+    while len(answers) < 2:  # the initialize and tools/call answers
+        line = server.stdout.readline()
+        assert line, "the server closed stdout before answering"
+        answers.append(json.loads(line))
+    time.sleep(1)  # the batch processor's 100 ms schedule exports the spans meanwhile
+    rest, errors = server.communicate(timeout=60)  # closes stdin: the server ends, flushing its spans
+    lines = [line for line in rest.splitlines() if line.strip()]
+    assert all(json.loads(line).get("jsonrpc") == "2.0" for line in lines), rest[:500]
+    assert answers[1]["id"] == 2 and not answers[1]["result"].get("isError")
+    assert '"trace_id"' in errors  # the spans were exported, where they belong

@@ -496,3 +496,36 @@ async def test_space_types_are_found_when_the_account_list_leaves_them_out(
     listed = (await call(mcp, "list_item_types", space="Engineering"))["items"]
     assert {i["title"] for i in listed} == {"Bug", "Feature", "Design review", "Release", "Meeting"}
     assert next(i for i in listed if i["title"] == "Bug")["space"]["name"] == "Engineering"
+
+
+async def test_a_created_item_that_cannot_be_read_back_is_still_reported_created(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    """A requester often cannot see the intake folder: the read-back after the write is refused. The answer
+    is the new id and a note, never an error that would invite a second submission."""
+    state = sandbox_state
+    calls: list[tuple[str, dict[str, Any], str]] = [
+        (
+            "create_from_item_type",
+            {"item_type": "Bug", "parent": "Engineering/Platform", "title": "Unreadable bug"},
+            "/api/v4/tasks/*",
+        ),
+        (
+            "submit_request_form",
+            {"form": "Bug report", "answers": {"Summary": "Unreadable report", "Severity": "Minor"}},
+            "/api/v4/tasks/*",
+        ),
+    ]
+    for tool, arguments, read_path in calls:
+        before = {t.id for t in state.tasks.values()}
+        sent_before = len(await api_calls(sandbox_http))
+        fault = {"method": "GET", "path": read_path, "status": 403, "error": "not_allowed", "times": 5}
+        (await sandbox_http.post("/_sandbox/faults", json=fault)).raise_for_status()
+        made = await call(mcp, tool, **arguments)
+        (await sandbox_http.delete("/_sandbox/faults")).raise_for_status()
+        new = [t for t in state.tasks.values() if t.id not in before]
+        assert len(new) == 1, tool
+        created = made.get("created", made)
+        assert created["id"] == new[0].id and created["kind"] == "task"
+        assert "do not create it again" in created["note"]
+        assert [m for m, _ in (await api_calls(sandbox_http))[sent_before:]].count("POST") == 1

@@ -14,6 +14,7 @@ from collections import deque
 from typing import Any
 
 import anyio
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from wrike_mcp.calls import ToolCall
 from wrike_mcp.remote.store import Store
@@ -66,16 +67,29 @@ class AuditTrail:
         batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
         try:
             await self.store.add_audit(batch)
-        except Exception as exc:  # the database is away: keep the rows for the next attempt
-            self._queue.extendleft(reversed(batch))
-            while len(self._queue) > MAX_QUEUED:
-                self._queue.popleft()
-                self.dropped += 1
+        except DBAPIError as exc:
+            if isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated:
+                return self._keep(batch, exc)
+            # the database refused these rows themselves: kept, they would block every later one for good
+            self.dropped += len(batch)
             log.warning(
-                "audit trail: writing failed (%s); trying again in %g s", type(exc).__name__, RETRY_EVERY
+                "audit trail: %d entries refused by the database (%s), dropped",
+                len(batch),
+                type(exc.orig).__name__,
             )
-            return False
+            return True
+        except Exception as exc:  # the database is away: keep the rows for the next attempt
+            return self._keep(batch, exc)
         return True
+
+    def _keep(self, batch: list[dict[str, Any]], exc: Exception) -> bool:
+        """Back at the head of the queue, in order, for the next attempt; the oldest go past MAX_QUEUED."""
+        self._queue.extendleft(reversed(batch))
+        while len(self._queue) > MAX_QUEUED:
+            self._queue.popleft()
+            self.dropped += 1
+        log.warning("audit trail: writing failed (%s); trying again in %g s", type(exc).__name__, RETRY_EVERY)
+        return False
 
     async def close(self) -> None:
         """At shutdown: one last attempt for what is still queued."""

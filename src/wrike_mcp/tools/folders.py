@@ -7,7 +7,6 @@ Also home of the shaping of folders and projects for output, which the `projects
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
@@ -36,6 +35,7 @@ from wrike_mcp.tools.output import (
     Ref,
     show_title,
 )
+from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.project_status import shown_names
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import (
@@ -269,9 +269,9 @@ async def get_folder(
             "spaces have no comments: ask for a folder's or project's, or leave include_comments out"
         )
     counted = task_counts if task_counts is not None else details.kind == "project"
-    counts, page = await asyncio.gather(
-        count_tasks(deps, details) if counted else not_counted(),
-        comment_page(deps, "folders", details.id, comments),
+    counts, page = await concurrently(
+        lambda: count_tasks(deps, details) if counted else not_counted(),
+        lambda: comment_page(deps, "folders", details.id, comments),
     )
     return details.model_copy(
         update={
@@ -408,7 +408,10 @@ async def update_folder(
     if move_to is not None:
         body |= await move_body(deps, current, move_to)
         changed.append("moved")
-    updated = (await deps.client.put(f"/folders/{folder_id}", body, model=Folder))[0]
+    answered = await deps.client.put(f"/folders/{folder_id}", body, model=Folder)
+    if not answered:
+        raise ToolError("Wrike accepted the change but returned nothing: check get_folder before retrying")
+    updated = answered[0]
     path = await deps.resolver.folder_path(updated.id)
     return UpdatedFolder(
         id=updated.id,

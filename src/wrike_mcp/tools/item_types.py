@@ -183,4 +183,5 @@ async def create_from_item_type(
             "Wrike accepted the request but named nothing it created: check the parent before retrying"
         )
     kind = CREATES.get(made[0].related_type or chosen.related_type or "", creates)
-    return await created_item(deps, kind, made[0].id, Ref(id=chosen.id, name=show_title(chosen.title)))
+    item_type_ref = Ref(id=chosen.id, name=show_title(chosen.title))
+    return await created_item(deps, kind, made[0].id, item_type_ref, title=show_title(body.get("title", "")))

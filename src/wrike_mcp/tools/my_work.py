@@ -10,9 +10,8 @@ takes two sequential round trips, cold three (`me` first).
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
@@ -24,6 +23,7 @@ from wrike_mcp.tools.deps import WrikeContext, user_zone, wrike
 from wrike_mcp.tools.deps import today as user_today
 from wrike_mcp.tools.inputs import MAX_REF, PERSON_PHRASE, wrike_timestamp
 from wrike_mcp.tools.output import Model, Ref, names_of, show_title
+from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import day_of, status_name
 from wrike_mcp.wrike.client import MULTI_ID_BATCH
@@ -129,8 +129,8 @@ async def my_work(
     their tasks newly commented by others; counts, first items, and the call listing the rest. For one
     filter, search_tasks."""
     deps = wrike(ctx)
-    person_id, (_, zone), today = await asyncio.gather(
-        deps.resolver.person_id(person), user_zone(deps), user_today(deps)
+    person_id, (_, zone), today = await concurrently(
+        lambda: deps.resolver.person_id(person), lambda: user_zone(deps), lambda: user_today(deps)
     )
     since = datetime.combine(today - timedelta(days=1), time.min, tzinfo=zone)
 
@@ -155,8 +155,8 @@ async def my_work(
             return None
 
     # The workflows (status names) and contacts (people's names) come along, so a cold call waits no longer.
-    (tasks, complete), approvals, recent, _, _ = await asyncio.gather(
-        active_tasks(), pending(), comments(), deps.resolver.workflows(), deps.resolver.contacts()
+    (tasks, complete), approvals, recent, _, _ = await concurrently(
+        active_tasks, pending, comments, deps.resolver.workflows, deps.resolver.contacts
     )
 
     overdue, due_today, soon, undated = [], [], [], []
@@ -245,9 +245,11 @@ async def commented(
     known = {task.id: task for task in tasks}
     unknown = list(dict.fromkeys(c.task_id for c in from_others if c.task_id and c.task_id not in known))
     batches = [unknown[i : i + MULTI_ID_BATCH] for i in range(0, len(unknown), MULTI_ID_BATCH)]
-    for found in await asyncio.gather(
-        *(deps.client.get_many("/tasks/{ids}", b, model=Task) for b in batches)
-    ):
+
+    def read(batch: list[str]) -> Callable[[], Awaitable[list[Task]]]:
+        return lambda: deps.client.get_many("/tasks/{ids}", batch, model=Task)
+
+    for found in await concurrently(*(read(batch) for batch in batches)):
         for task in found:
             if person_id in task.responsible_ids and not (task.scope or "").startswith("Rb"):
                 known[task.id] = task

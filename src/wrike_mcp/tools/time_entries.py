@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.tools.output import show_title
+from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.render import homes
 from wrike_mcp.wrike.errors import AmbiguousReference, ReferenceNotFound
 from wrike_mcp.wrike.models import Task, Timelog, TimelogCategory
@@ -56,6 +56,16 @@ def category_named(categories: Sequence[TimelogCategory], ref: str, *, for_new_t
     raise ReferenceNotFound(
         "timelog category", ref, f"categories: {names}" if names else "this account has none"
     )
+
+
+async def category_filter(deps: WrikeContext, ref: str | None) -> str | None:
+    """The id of a category to filter time by (hidden ones count: old entries keep them), None without one."""
+    if ref is None:
+        return None
+    known = await timelog_categories(deps)
+    if not known:
+        raise ToolError("this account has no timelog categories: leave category out")
+    return category_named(known, ref, for_new_time=False).id
 
 
 async def category_id(deps: WrikeContext, ref: str | None, *, for_new_time: bool) -> str | None:
@@ -131,19 +141,6 @@ async def read_bounded(deps: WrikeContext, scope: TimeScope, params: dict[str, A
         token = page.next_page_token
 
 
-async def together(*reads: Callable[[], Awaitable[Any]]) -> list[Any]:
-    """Independent reads at once (one round trip instead of one each); their answers in order."""
-    answers: list[Any] = [None] * len(reads)
-
-    async def run(index: int, read: Callable[[], Awaitable[Any]]) -> None:
-        answers[index] = await read()
-
-    async with anyio.create_task_group() as group:
-        for index, read in enumerate(reads):
-            group.start_soon(run, index, read)
-    return answers
-
-
 # ---- tasks, projects and periods ---------------------------------------------------------------------------
 
 MULTI_ID = 100  # ids per multi-id request
@@ -158,7 +155,7 @@ async def tasks_by_id(deps: WrikeContext, ids: Iterable[str]) -> dict[str, Task]
     def read(chunk: list[str]) -> Callable[[], Awaitable[list[Task]]]:
         return lambda: deps.client.get_many("/tasks/{ids}", chunk, model=Task)
 
-    found = await together(*(read(chunk) for chunk in chunks))
+    found = await concurrently(*(read(chunk) for chunk in chunks))
     return {task.id: task for tasks in found for task in tasks}
 
 

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp import scopes
@@ -23,10 +22,11 @@ from wrike_mcp.tools.inputs import (
     parse_user_day,
 )
 from wrike_mcp.tools.output import Model, Ref, names_of, show_title
+from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.time_entries import (
     NO_CATEGORY,
-    category_named,
+    category_filter,
     category_names,
     project_of,
     query_params,
@@ -35,10 +35,9 @@ from wrike_mcp.tools.time_entries import (
     tasks_by_id,
     time_scope,
     timelog_categories,
-    together,
     week_of,
 )
-from wrike_mcp.wrike.models import Task, Timelog
+from wrike_mcp.wrike.models import Task, Timelog, TimelogCategory
 from wrike_mcp.wrike.resolve import FolderTree
 
 Dimension = Literal["person", "project", "task", "category", "week", "month", "billable"]
@@ -104,10 +103,7 @@ async def time_report(
     check_range(start, end, "since", "until")
     person_id = await deps.resolver.person_id(person) if person is not None else None
     place_id = await deps.resolver.folder_id(place) if place is not None else None
-    known = await timelog_categories(deps) if category is not None or "category" in dimensions else None
-    chosen = category_named(known, category, for_new_time=False).id if known and category else None
-    if category is not None and not known:
-        raise ToolError("this account has no timelog categories: leave category out")
+    chosen = await category_filter(deps, category)
     scope = time_scope(None, place_id, person_id)
     params = query_params(start, end, chosen)
     read = await read_bounded(deps, scope, params)
@@ -125,9 +121,12 @@ async def time_report(
     async def read_names() -> dict[str, str | None]:
         return await names_of(deps, [e.user_id for e in entries if e.user_id]) if "person" in wanted else {}
 
-    # What names the groups, read at once: tasks (their titles and folders), the folder tree, people
-    tasks, tree, names = await together(read_tasks, read_tree, read_names)
-    categories = category_names(known or [])
+    async def read_categories() -> list[TimelogCategory]:
+        return await timelog_categories(deps) if "category" in wanted else []
+
+    # What names the groups, read at once: tasks (their titles and folders), the folder tree, people, categories
+    tasks, tree, names, known = await concurrently(read_tasks, read_tree, read_names, read_categories)
+    categories = category_names(known)
 
     def project(entry: Timelog) -> str | None:
         return project_of(tree, tasks.get(entry.task_id or "")) if tree is not None else None

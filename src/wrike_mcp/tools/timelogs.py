@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -22,30 +22,32 @@ from wrike_mcp.tools.inputs import (
     MAX_CURSOR,
     MAX_DATE,
     TIMELOG_PHRASE,
+    Detail,
     OptionalCategory,
     OptionalFolder,
     OptionalPerson,
     OptionalTask,
     TaskRef,
     check_range,
+    detail_arg,
     page_slice,
     parse_user_day,
     query_key,
     read_offset_cursor,
 )
 from wrike_mcp.tools.output import Model, Ref, names_of, truncate
+from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import task_titles
 from wrike_mcp.tools.time_entries import (
+    category_filter,
     category_id,
-    category_named,
     category_names,
     check_not_both,
     query_params,
     round_hours,
     time_scope,
     timelog_categories,
-    together,
 )
 from wrike_mcp.wrike.errors import BadReference, ResourceNotFound, WrikeError
 from wrike_mcp.wrike.models import Timelog, TimelogCategory
@@ -55,8 +57,6 @@ MAX_TIMELOG_COMMENT = 2000
 TIMELOG_COMMENT_LIMIT = 500
 TOTALS_SHOWN = 25  # people and tasks in a list's totals, most hours first
 MAX_TIMELOG_ID = 300
-
-Detail = Literal["concise", "full"]
 
 
 class TimelogItem(Model):
@@ -166,7 +166,7 @@ async def list_timelogs(
     category: OptionalCategory = None,
     tracked_after: Annotated[str | None, Field(max_length=MAX_DATE, description=DATE_PHRASE)] = None,
     tracked_before: Annotated[str | None, Field(max_length=MAX_DATE, description=DATE_PHRASE)] = None,
-    detail: Annotated[Detail, Field(description="full adds names, billable, comments")] = "concise",
+    detail: Annotated[Detail, detail_arg("names, billable, comments")] = "concise",
     limit: Annotated[int, Field(ge=1, le=500, description="entries per call")] = 100,
     cursor: Annotated[str | None, Field(max_length=MAX_CURSOR, description="from next_cursor")] = None,
 ) -> TimelogList:
@@ -186,10 +186,7 @@ async def list_timelogs(
     person_id = await deps.resolver.person_id(person) if person is not None else None
     task_id = await deps.resolver.task_id(task) if task is not None else None
     folder_id = await deps.resolver.folder_id(folder) if folder is not None else None
-    known = await timelog_categories(deps) if category is not None else None
-    chosen = category_named(known, category, for_new_time=False).id if known and category else None
-    if category is not None and not known:
-        raise ToolError("this account has no timelog categories: leave category out")
+    chosen = await category_filter(deps, category)
     scope = time_scope(task_id, folder_id, person_id)
     params = query_params(start, end, chosen)
     if folder_id is not None:
@@ -216,10 +213,10 @@ async def list_timelogs(
         return await names_of(deps, [ident for ident, _, _ in people[:TOTALS_SHOWN]])
 
     async def read_categories() -> list[TimelogCategory]:
-        return known if known is not None else await timelog_categories(deps)
+        return await timelog_categories(deps)  # cached by the resolver once read
 
     # at once: they do not depend on one another
-    titles, names, every_category = await together(read_titles, read_names, read_categories)
+    titles, names, every_category = await concurrently(read_titles, read_names, read_categories)
     categories = category_names(every_category)
     return TimelogList(
         items=await timelog_items(deps, chunk, detail, categories=categories, titles=titles),
