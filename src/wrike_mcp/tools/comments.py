@@ -12,8 +12,7 @@ from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, Elicitatio
 from pydantic import BaseModel, Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
-from wrike_mcp.tools.errors import tool_error_message
+from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import (
     MAX_REF,
     MAX_TEXT,
@@ -23,7 +22,8 @@ from wrike_mcp.tools.inputs import (
 from wrike_mcp.tools.output import COMMENT_LIMIT, Model, Ref, names_of, plain, show_title
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import CommentItem, comment_items, task_titles
-from wrike_mcp.wrike.errors import NotAllowed, WrikeError
+from wrike_mcp.tools.writes import confirmed_without_asking, read_to_confirm
+from wrike_mcp.wrike.errors import NotAllowed
 from wrike_mcp.wrike.models import Comment
 from wrike_mcp.wrike.text import strip_invisible
 
@@ -121,22 +121,17 @@ async def confirm_comment_delete(
     comment: str, ctx: Context
 ) -> Elicit[DeleteCommentConfirmation] | DeleteCommentConfirmation:
     """Ask the user before deleting; without elicitation, go on only when the server has --allow-delete."""
-    deps = wrike(ctx)
     comment_id(comment)  # a bad id is refused before anyone is asked
-    if not can_elicit(ctx.client_capabilities):
-        if deps.settings.allow_delete:
-            return DeleteCommentConfirmation(confirm=True)
-        raise ToolError(
-            "delete_comment needs the user's confirmation, but this client cannot ask (no elicitation "
-            "support); delete it in Wrike, or run the server with --allow-delete"
-        )
-    try:
+    if confirmed_without_asking(ctx, "delete_comment"):
+        return DeleteCommentConfirmation(confirm=True)
+    deps = wrike(ctx)
+
+    async def read() -> tuple[Comment, str | None, dict[str, str]]:
         found = await read_comment(deps, comment)
         author = (await names_of(deps, [found.author_id])).get(found.author_id) if found.author_id else None
-        titles = await task_titles(deps, [found.task_id]) if found.task_id else {}
-    except WrikeError as exc:  # never ask about a comment that cannot be read
-        message = tool_error_message(exc, "delete_comment", [scopes.WS_READ_WRITE])
-        raise ToolError(message or "delete_comment could not read the comment; try again") from None
+        return found, author, await task_titles(deps, [found.task_id]) if found.task_id else {}
+
+    found, author, titles = await read_to_confirm("delete_comment", "comment", read)
     text = (plain(found.text, COMMENT_LIMIT)[0] or "")[:100]
     on = f" on “{show_title(titles[found.task_id])[:100]}”" if found.task_id in titles else ""
     return Elicit(

@@ -23,8 +23,7 @@ from wrike_mcp.tools.custom_fields import (
     check_custom_field_input,
     encode_custom_fields,
 )
-from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
-from wrike_mcp.tools.errors import tool_error_message
+from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import (
     FOLDER_PHRASE,
     FOLDERS_PHRASE,
@@ -88,8 +87,13 @@ from wrike_mcp.tools.task_search import (
     task_query,
     task_request,
 )
-from wrike_mcp.tools.writes import moved_dates, task_dates, task_fields
-from wrike_mcp.wrike.errors import BadReference, WrikeError
+from wrike_mcp.tools.writes import (
+    confirmed_without_asking,
+    moved_dates,
+    read_to_confirm,
+    task_dates,
+    task_fields,
+)
 from wrike_mcp.wrike.models import Task
 
 
@@ -356,23 +360,20 @@ async def task_to_delete(deps: WrikeContext, task_id: str) -> Task:
 
 async def confirm_delete(task: str, ctx: Context) -> Elicit[DeleteConfirmation] | DeleteConfirmation:
     """Ask the user before deleting; without elicitation, go on only when the server has --allow-delete."""
+    if confirmed_without_asking(ctx, "delete_task"):
+        return DeleteConfirmation(confirm=True)
     deps = wrike(ctx)
-    if not can_elicit(ctx.client_capabilities):
-        if deps.settings.allow_delete:
-            return DeleteConfirmation(confirm=True)
-        raise ToolError(
-            "delete_task needs the user's confirmation, but this client cannot ask (no elicitation support); "
-            "delete it in Wrike, or run the server with --allow-delete"
-        )
-    try:
+
+    async def read() -> tuple[str, Task, str]:
         task_id = await deps.resolver.task_id(task)
         found = await task_to_delete(deps, task_id)
-        where = ", ".join(ref.name or ref.id for ref in await folder_refs(deps, found.parent_ids))
-    except BadReference as exc:
-        raise ToolError(exc.message) from None
-    except WrikeError as exc:  # never ask about a task that cannot be read
-        message = tool_error_message(exc, "delete_task", [scopes.WS_READ_WRITE])
-        raise ToolError(message or "delete_task could not read the task; try again") from None
+        return (
+            task_id,
+            found,
+            ", ".join(ref.name or ref.id for ref in await folder_refs(deps, found.parent_ids)),
+        )
+
+    task_id, found, where = await read_to_confirm("delete_task", "task", read)
     title = show_title(found.title)[:120]
     where = where[:160]
     return Elicit(

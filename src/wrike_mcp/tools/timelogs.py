@@ -15,8 +15,7 @@ from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, Elicitatio
 from pydantic import BaseModel, Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.deps import WrikeContext, can_elicit, today, wrike
-from wrike_mcp.tools.errors import tool_error_message
+from wrike_mcp.tools.deps import WrikeContext, today, wrike
 from wrike_mcp.tools.inputs import (
     DATE_PHRASE,
     MAX_CURSOR,
@@ -49,7 +48,8 @@ from wrike_mcp.tools.time_entries import (
     time_scope,
     timelog_categories,
 )
-from wrike_mcp.wrike.errors import BadReference, ResourceNotFound, WrikeError
+from wrike_mcp.tools.writes import confirmed_without_asking, read_to_confirm
+from wrike_mcp.wrike.errors import ResourceNotFound
 from wrike_mcp.wrike.models import Timelog, TimelogCategory
 from wrike_mcp.wrike.text import quoted, strip_invisible
 
@@ -375,22 +375,15 @@ def describe(item: TimelogItem) -> str:
 
 async def confirm_delete(timelog: str, ctx: Context) -> Elicit[DeleteConfirmation] | DeleteConfirmation:
     """Ask the user before deleting; without elicitation, go on only when the server has --allow-delete."""
+    if confirmed_without_asking(ctx, "delete_timelog"):
+        return DeleteConfirmation(confirm=True)
     deps = wrike(ctx)
-    if not can_elicit(ctx.client_capabilities):
-        if deps.settings.allow_delete:
-            return DeleteConfirmation(confirm=True)
-        raise ToolError(
-            "delete_timelog needs the user's confirmation, but this client cannot ask (no elicitation "
-            "support); delete it in Wrike, or run the server with --allow-delete"
-        )
-    try:
-        ident = clean_id(timelog)
-        item = (await timelog_items(deps, [await read_timelog(deps, ident)]))[0]
-    except BadReference as exc:
-        raise ToolError(exc.message) from None
-    except WrikeError as exc:  # never ask about an entry that cannot be read
-        message = tool_error_message(exc, "delete_timelog", [scopes.WS_READ_WRITE])
-        raise ToolError(message or "delete_timelog could not read the time log; try again") from None
+    ident = clean_id(timelog)
+
+    async def read() -> TimelogItem:
+        return (await timelog_items(deps, [await read_timelog(deps, ident)]))[0]
+
+    item = await read_to_confirm("delete_timelog", "time log", read)
     return Elicit(f"Delete the Wrike time log {ident}: {describe(item)}?", DeleteConfirmation)
 
 

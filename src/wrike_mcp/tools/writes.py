@@ -1,17 +1,21 @@
 """What the writing tools share: the task bodies create_task, update_task and bulk_update_tasks send (fields
 and dates), the folder (or project) creation create_folder and create_project make, and the folder (or
-project) fields update_folder and update_project change."""
+project) fields update_folder and update_project change, and the confirmation every delete asks for."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from wrike_mcp import scopes
 from wrike_mcp.tools.custom_fields import encode_custom_fields
-from wrike_mcp.tools.deps import WrikeContext
+from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
+from wrike_mcp.tools.errors import tool_error_message
 from wrike_mcp.tools.inputs import (
     MAX_REF,
     MAX_TEXT,
@@ -21,6 +25,7 @@ from wrike_mcp.tools.inputs import (
     text_to_html,
 )
 from wrike_mcp.tools.render import day_of
+from wrike_mcp.wrike.errors import BadReference, WrikeError
 from wrike_mcp.wrike.models import Folder, TaskDates
 
 NewParent = Annotated[
@@ -128,3 +133,32 @@ async def folder_changes(
         body["customFields"] = await encode_custom_fields(deps, custom_fields)
         changed.append("custom fields")
     return body, changed
+
+
+T = TypeVar("T")
+
+# ---- deletes: the user's confirmation ----------------------------------------------------------------------
+
+
+def confirmed_without_asking(ctx: Context, tool: str) -> bool:
+    """Whether a delete may go on without asking: only where the client cannot ask (no elicitation) and the
+    server was started with --allow-delete. False: ask the user. Neither possible: a ToolError saying so."""
+    if can_elicit(ctx.client_capabilities):
+        return False
+    if wrike(ctx).settings.allow_delete:
+        return True
+    raise ToolError(
+        f"{tool} needs the user's confirmation, but this client cannot ask (no elicitation support); "
+        "delete it in Wrike, or run the server with --allow-delete"
+    )
+
+
+async def read_to_confirm(tool: str, what: str, read: Callable[[], Awaitable[T]]) -> T:
+    """What the confirmation question describes, read first: never ask about an item that cannot be read."""
+    try:
+        return await read()
+    except BadReference as exc:
+        raise ToolError(exc.message) from None
+    except WrikeError as exc:
+        message = tool_error_message(exc, tool, [scopes.WS_READ_WRITE])
+        raise ToolError(message or f"{tool} could not read the {what}; try again") from None
