@@ -200,6 +200,9 @@ class Resolver:
         self._timelog_categories: _Cached[list[TimelogCategory]] = _Cached(ttl, clock)
         self._clock = clock
         self._task_titles: dict[str, tuple[str, float]] = {}  # folded title -> (task id, when found)
+        # Blueprint launches this user started: job id -> (parent parameter, parent id, title), so that a
+        # completed job whose `result` names nothing is looked up where it went (tools/blueprints.py).
+        self.launches: dict[str, tuple[str, str, str]] = {}
         client.write_hooks.append(self._heard)
 
     def bound(self, client: WrikeClient) -> Resolver:
