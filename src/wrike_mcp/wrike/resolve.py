@@ -83,6 +83,11 @@ def legacy_id_from_permalink(ref: str) -> str | None:
     return values[0] if values and _LEGACY_NUMBER.match(values[0]) else None
 
 
+def canonical_permalink(legacy: str) -> str:
+    """The permalink Wrike gives an item of this number, as its `permalink` filters match it (exactly)."""
+    return f"https://www.wrike.com/open.htm?id={legacy}"
+
+
 def _is_link(ref: str) -> bool:
     return "://" in ref or ref.lower().startswith(("www.", "wrike.com/"))
 
@@ -350,7 +355,9 @@ class Resolver:
             raise ReferenceNotFound("task", ref, "give an id, a permalink or the task's title")
         legacy = legacy_id_from_permalink(ref)
         if legacy is not None:
-            found = await self._convert_legacy("ApiV2Task", legacy)
+            found = await self._by_permalink("/tasks", legacy) or await self._convert_legacy(
+                "ApiV2Task", legacy
+            )
             if found:
                 return found
             if _is_link(ref):
@@ -434,7 +441,22 @@ class Resolver:
             return None
         return found[0]
 
+    async def _by_permalink(self, path: str, legacy: str) -> str | None:
+        """The task (`/tasks`) or folder (`/folders`) whose permalink is this number's, by the documented
+        exact-match `permalink` filter; subtasks count (account-wide queries leave them out by default)."""
+        params: dict[str, Any] = {"permalink": canonical_permalink(legacy)}
+        if path == "/tasks":
+            params["subTasks"] = True
+        try:
+            found = await self.client.get(path, params)
+        except (ResourceNotFound, InvalidParameter, InvalidRequest):
+            return None
+        ident = found[0].get("id") if found else None
+        return ident if isinstance(ident, str) and ident else None
+
     async def _convert_legacy(self, kind: str, legacy: str) -> str | None:
+        """A legacy number through `GET /ids`: the way of items older than the id change, only when the
+        permalink filter found nothing."""
         try:
             found = await self.client.get("/ids", {"type": kind, "ids": [legacy]}, model=IdMapping)
         except (ResourceNotFound, InvalidParameter, InvalidRequest):
@@ -464,7 +486,9 @@ class Resolver:
         tree = await self.folder_tree()
         legacy = legacy_id_from_permalink(ref)
         if legacy is not None:
-            found = await self._convert_legacy("ApiV2Folder", legacy)
+            found = await self._by_permalink("/folders", legacy) or await self._convert_legacy(
+                "ApiV2Folder", legacy
+            )
             if found:
                 return self._check_kind(tree, found, kind, ref, project_only)
             if _is_link(ref):
@@ -500,7 +524,9 @@ class Resolver:
             return ref
         legacy = legacy_id_from_permalink(ref)
         if legacy is not None:
-            found = await self._convert_legacy("ApiV2Folder", legacy)
+            found = await self._by_permalink("/folders", legacy) or await self._convert_legacy(
+                "ApiV2Folder", legacy
+            )
             if found in tree.space_ids:
                 assert found is not None
                 return found
