@@ -95,3 +95,15 @@ async def test_ids_converts_the_number_only_when_the_filter_finds_nothing(
     number = task.permalink.rsplit("=", 1)[1]
     assert [path for path, _ in made] == ["/tasks", "/ids"]
     assert made[1][1]["type"] == "ApiV2Task" and number in str(made[1][1]["ids"])
+
+
+async def test_a_subtask_s_title_is_looked_up_with_subtasks_said_out_loud(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    """Whether account-wide GET /tasks includes subtasks by default is undocumented: the title lookup asks."""
+    titles = [t.title for t in sandbox_state.tasks.values() if not t.deleted]
+    sub = next(t for t in sandbox_state.tasks.values() if t.super_task_ids and titles.count(t.title) == 1)
+    before = len(await requests_log(sandbox_http))
+    assert (await call(mcp, "get_task", task=sub.title))["id"] == sub.id
+    searches = [e for e in (await requests_log(sandbox_http))[before:] if e["path"] == "/api/v4/tasks"]
+    assert [(e["query"]["title"], e["query"]["subTasks"]) for e in searches] == [(sub.title, "true")]

@@ -235,6 +235,21 @@ async def deletes(request: Request) -> Response:
     return JSONResponse({"list_ids": state.deletes_list_ids})
 
 
+async def audit_log(request: Request) -> Response:
+    """`{"max_page_size": N}`: GET /audit_log refuses a larger `pageSize` with 400 invalid_parameter (the 2026
+    description gives the audit log no range; the default is 1000, as its other paged lists)."""
+    state = _state(request)
+    if request.method == "POST":
+        body = await _json(request)
+        size = (body or {}).get("max_page_size")
+        if set(body or {}) != {"max_page_size"} or not isinstance(size, int) or isinstance(size, bool):
+            return _bad('send {"max_page_size": N}, N from 1 to 1000')
+        if not 1 <= size <= 1000:
+            return _bad("'max_page_size' must be from 1 to 1000")
+        state.audit_max_page_size = size
+    return JSONResponse({"max_page_size": state.audit_max_page_size})
+
+
 ROUTES = [
     Route("/_sandbox/health", health, methods=["GET"]),
     Route("/_sandbox/reset", reset, methods=["POST"]),
@@ -246,4 +261,5 @@ ROUTES = [
     Route("/_sandbox/async_jobs", async_jobs, methods=["GET", "POST"]),
     Route("/_sandbox/rate_limit", rate_limit, methods=["GET", "POST"]),
     Route("/_sandbox/deletes", deletes, methods=["GET", "POST"]),
+    Route("/_sandbox/audit_log", audit_log, methods=["GET", "POST"]),
 ]

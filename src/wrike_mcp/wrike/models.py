@@ -402,7 +402,9 @@ class AsyncJob(WrikeModel):
 
     id: str
     type: str | None = None
-    status: str | None = None  # InQueue | InProgress | Completed | Failed (the 2020 enum; 2026 types a string)
+    status: str | None = (
+        None  # InQueue | InProgress | Completed | Failed (the 2020 enum; 2026 types a string)
+    )
     progress_percent: float | None = None
     processed_count: float | None = None
     total_count: float | None = None

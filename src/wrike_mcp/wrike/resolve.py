@@ -208,6 +208,8 @@ class Resolver:
         # Blueprint launches this user started: job id -> (parent parameter, parent id, title), so that a
         # completed job whose `result` names nothing is looked up where it went (tools/blueprints.py).
         self.launches: dict[str, tuple[str, str, str]] = {}
+        # A path's page size Wrike took after refusing a larger one (tools/pages.py `with_page_size`).
+        self.page_sizes: dict[str, int] = {}
         client.write_hooks.append(self._heard)
 
     def bound(self, client: WrikeClient) -> Resolver:
@@ -414,7 +416,9 @@ class Resolver:
         # tasks, and the exact title ("Launch", not "Launch plan") is checked here, ignoring case.
         title = " ".join(title.split())
         wanted = list(dict.fromkeys(["parentIds", *fields]))
-        found = await self.client.get("/tasks", {"title": title, "fields": wanted}, model=Task)
+        # subTasks said out loud: whether account-wide queries include subtasks by default is undocumented.
+        params = {"title": title, "fields": wanted, "subTasks": True}
+        found = await self.client.get("/tasks", params, model=Task)
         matches = [task for task in found if fold(task.title) == fold(title)]
         if len(matches) == 1:
             self._task_titles[fold(title)] = (matches[0].id, self._clock())

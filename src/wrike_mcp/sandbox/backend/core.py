@@ -99,6 +99,7 @@ class BackendCore:
         self.request_forms: dict[str, RequestForm] = {}
         self.prefills: dict[str, dict[str, Any]] = {}  # prefill token: the form id and the answers it holds
         self.audit: list[AuditEvent] = []
+        self.audit_max_page_size = 1000  # GET /audit_log refuses a larger pageSize (control plane)
         self.account_metadata: dict[str, str] = {}
         self.counters: dict[str, int] = {}
         self.delete_batches = 0
