@@ -11,6 +11,7 @@ cold lookups share one fetch. The resolver hears of every write made through its
 from __future__ import annotations
 
 import copy
+import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -54,6 +55,7 @@ ONLY_WRIKE_LINKS = "only Wrike links such as https://www.wrike.com/open.htm?id=1
 # task title looks like it, so such a reference is taken as a task id without asking Wrike (Wrike's 404
 # names it if it is wrong). Any other single token that could be an id (a short id, or a one-word title
 # such as "Deliverables") is tried as an id first, then as a title.
+MAX_CONTACT_QUERIES = 100
 _CLASSIC_ID = re.compile(r"^[A-Z0-9]{16}$")
 _MAYBE_ID = re.compile(r"^[A-Za-z0-9\-_:.=]{1,256}$")
 _LEGACY_NUMBER = re.compile(r"^\d{1,19}$")
@@ -197,6 +199,7 @@ class Resolver:
         self.client = client
         self.ttl = ttl
         self._contacts: _Cached[list[Contact]] = _Cached(ttl, clock)
+        self._contact_queries: dict[str, _Cached[list[Contact]]] = {}  # filtered GET /contacts, by query
         self._workflows: _Cached[list[Workflow]] = _Cached(ttl, clock)
         self._custom_fields: _Cached[list[CustomField]] = _Cached(ttl, clock)
         self._tree: _Cached[FolderTree] = _Cached(ttl, clock)
@@ -262,6 +265,7 @@ class Resolver:
             self._custom_fields.clear()
         elif isinstance(entity, Contact):
             self._contacts.clear()
+            self._contact_queries.clear()
             self._me.clear()
 
     def forget_everything(self) -> None:
@@ -277,6 +281,7 @@ class Resolver:
             self._timelog_categories,
         ):
             cached.clear()
+        self._contact_queries.clear()
         self._task_titles.clear()
 
     def forget_folder_tree(self) -> None:
@@ -291,6 +296,21 @@ class Resolver:
 
     async def contacts(self) -> list[Contact]:
         return await self._contacts.get(self._fetch_contacts)
+
+    async def contacts_where(self, params: dict[str, Any]) -> list[Contact]:
+        """What a filtered `GET /contacts` answers, kept like the whole list (per query, at most
+        MAX_CONTACT_QUERIES of them), so a query asked again within the TTL costs no request."""
+        key = json.dumps(params, sort_keys=True)
+        cached = self._contact_queries.get(key)
+        if cached is None:
+            if len(self._contact_queries) >= MAX_CONTACT_QUERIES:
+                self._contact_queries.clear()
+            cached = self._contact_queries[key] = _Cached(self.ttl, self._clock)
+        return await cached.get(lambda: self.client.get("/contacts", params, model=Contact))
+
+    def cached_contacts(self) -> list[Contact] | None:
+        """The account's contacts while the cached list is fresh; None rather than a request."""
+        return self._contacts.peek()
 
     async def workflows(self) -> list[Workflow]:
         return await self._workflows.get(self._fetch_workflows)
