@@ -4,6 +4,7 @@ job followed with progress notifications, a job still running, a failed job, ref
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -13,8 +14,16 @@ from mcp import Client
 
 from tests.sandbox.sandbox_helpers import folder_id
 from tests.tools.test_request_counts import warm
-from tests.tools.tool_helpers import api_calls, call, call_error, refused_up_front, requests_log
+from tests.tools.tool_helpers import (
+    api_calls,
+    call,
+    call_error,
+    own_task_client,
+    refused_up_front,
+    requests_log,
+)
 from wrike_mcp.sandbox import SandboxState
+from wrike_mcp.server import WrikeMCPServer
 from wrike_mcp.tools import blueprints
 
 Q3 = "Marketing/Campaigns/Q3 Launch"
@@ -300,3 +309,26 @@ async def test_a_queued_job_followed_later_is_found_without_result_ids(
         "blueprint launch InProgress",
         "blueprint launch Completed",
     ]
+
+
+async def test_a_job_another_server_started_says_what_it_cannot_tell(
+    mcp: Client,
+    sandbox_http: httpx.AsyncClient,
+    sandbox_state: SandboxState,
+    make_server: Callable[..., WrikeMCPServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without result keys and without the launch's parent and title (another server process launched it),
+    the check answers completed with a note, not a guess, and reads nothing else."""
+    await sandbox_http.post("/_sandbox/async_jobs", json={"polls": 4, "result_ids": False})
+    monkeypatch.setattr(blueprints, "LAUNCH_TIME_LIMIT", 0.015)
+    running = await call(mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering", title="Far")
+    monkeypatch.setattr(blueprints, "LAUNCH_TIME_LIMIT", 5.0)
+    async with own_task_client(make_server(allow_delete=True)) as other:
+        before = len(await requests_log(sandbox_http))
+        done = await call(other, "check_blueprint_launch", job=running["job"])
+    assert done["status"] == "completed" and "created" not in done and "task_count" not in done
+    assert "look under the parent" in done["note"]
+    assert [t for t in sandbox_state.tasks.values() if t.title == "Far"]  # the work was made all the same
+    paths = {str(e["path"]) for e in (await requests_log(sandbox_http))[before:]}
+    assert paths <= {f"/api/v4/async_job/{running['job']}"}
