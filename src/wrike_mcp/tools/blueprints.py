@@ -267,11 +267,16 @@ async def created_task(deps: WrikeContext, task: Task) -> Created:
 
 
 def newest(
-    found: Sequence[Made], title: str, parent_of: Callable[[Made], list[str]], parent: str
+    found: Sequence[Made], title: str, parent_of: Callable[[Made], list[str]], parent: str, *, only: bool
 ) -> Made | None:
     """The latest created of the items titled `title` (Wrike's title filter matches contains) under parent;
-    None when none is, or two are equally new (which one the launch made cannot be told)."""
-    matches = [item for item in found if item.title == title and parent in parent_of(item)]
+    None when none is, or two are equally new (which one the launch made cannot be told). With `only` (the
+    query asked the parent's direct children alone) an item that names no parents is taken as the parent's."""
+    matches = [
+        item
+        for item in found
+        if fold(item.title) == fold(title) and (parent in parent_of(item) or (only and not parent_of(item)))
+    ]
     matches.sort(key=lambda item: item.created_date or EPOCH, reverse=True)
     if not matches or (len(matches) > 1 and matches[0].created_date == matches[1].created_date):
         return None
@@ -285,16 +290,20 @@ async def looked_up(deps: WrikeContext, launched: tuple[str, str, str]) -> Creat
     if where == "parent":  # a folder blueprint: a folder or project directly in the parent folder
         params = {"title": title, "descendants": False}
         folders = await deps.client.get(f"/folders/{parent}/folders", params, model=Folder)
-        folder = newest(folders, title, lambda f: f.parent_ids, parent)
+        folder = newest(folders, title, lambda f: f.parent_ids, parent, only=True)
         return await created_folder(deps, folder) if folder else None
     if where == "parentId":  # a task blueprint into a folder: a task directly in it
         params = {"title": title, "descendants": False, "subTasks": False, "fields": LIST_FIELDS}
         tasks = await deps.client.get(f"/folders/{parent}/tasks", params, model=Task)
-        task = newest(tasks, title, lambda t: t.parent_ids, parent)
+        task = newest(tasks, title, lambda t: t.parent_ids, parent, only=True)
     else:  # a task blueprint under a task: its subtask
         params = {"title": title, "subTasks": True, "fields": LIST_FIELDS}
         task = newest(
-            await deps.client.get("/tasks", params, model=Task), title, lambda t: t.super_task_ids, parent
+            await deps.client.get("/tasks", params, model=Task),
+            title,
+            lambda t: t.super_task_ids,
+            parent,
+            only=False,
         )
     return await created_task(deps, task) if task else None
 
