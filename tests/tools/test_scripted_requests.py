@@ -391,9 +391,7 @@ SCRIPT: list[Request] = [
         [Call("enable_toolsets", {"toolsets": ["attachments"]}), Call("list_attachments", {"folder": Q3})],
         ["GET /folders/{id}/attachments"],
         q3_attachments,
-        eras=(
-            "legacy",
-        ),  # as the audit-log row: no session to turn a toolset on in over 2026-07-28 in memory
+        eras=("legacy",),  # as the audit-log row: no session to turn a toolset on in over 2026-07-28 in memory
     ),
     Request(
         "Which approvals are waiting on me?",
