@@ -242,3 +242,24 @@ def test_the_sandbox_imports_only_itself_and_the_audit_vocabulary() -> None:
                     assert not alias.name.startswith("wrike_mcp") or alias.name.startswith(allowed), (
                         source.name
                     )
+
+
+async def test_the_control_plane_caps_the_page_size(
+    api: httpx.AsyncClient, raw: httpx.AsyncClient, state: SandboxState
+) -> None:
+    """The 2026 description gives pageSize no range: the sandbox takes up to 1000, or what the control
+    plane allows, refusing more with 400 invalid_parameter; a reset restores 1000."""
+    assert (await api.get("/audit_log", params={"pageSize": 1000})).status_code == 200
+    assert (await raw.post("/_sandbox/audit_log", json={"max_page_size": 100})).json() == {
+        "max_page_size": 100
+    }
+    refused = await api.get("/audit_log", params={"pageSize": 101})
+    assert (refused.status_code, refused.json()["error"]) == (400, "invalid_parameter")
+    assert "pageSize" in refused.json()["errorDescription"]
+    assert len((await api.get("/audit_log", params={"pageSize": 100})).json()["data"]) == min(
+        100, len(state.audit)
+    )
+    for bad in ({"max_page_size": 0}, {"max_page_size": True}, {"size": 5}):
+        assert (await raw.post("/_sandbox/audit_log", json=bad)).status_code == 400
+    await raw.post("/_sandbox/reset")
+    assert state.audit_max_page_size == 1000

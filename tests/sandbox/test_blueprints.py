@@ -25,7 +25,8 @@ async def _finish(api: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
         if job["status"] in ("Completed", "Failed"):
             break
         assert len(statuses) < 10
-    assert statuses == ["InProgress", "InProgress", job["status"]]  # the default: two polls in progress
+    # The default: two reads before it ends, queued then in progress (the 2020 status enum's order).
+    assert statuses == ["InQueue", "InProgress", job["status"]]
     return job
 
 
@@ -96,7 +97,7 @@ async def test_launching_a_project_blueprint_creates_the_project_when_the_job_co
     assert launched.status_code == 200, launched.text
     job = launched.json()["data"][0]
     assert launched.json()["kind"] == "asyncJob"
-    assert job["status"] == "InProgress" and job["totalCount"] == 9 and job["type"] == "FolderBlueprintLaunch"
+    assert job["status"] == "InQueue" and job["totalCount"] == 9 and job["type"] == "FolderBlueprintLaunch"
     assert "result" not in job
     assert not [f for f in state.folders.values() if f.title == "Launch: Mobile 3.0"]  # nothing yet
     done = await _finish(api, job["id"])
@@ -176,6 +177,7 @@ async def test_the_control_plane_sets_polls_and_failures(
     assert (await raw.post("/_sandbox/async_jobs", json={"polls": 0})).json() == {
         "polls": 0,
         "fail_next": None,
+        "result_ids": True,
     }
     blueprint = _blueprint(state, "Bug report")
     parent = folder_id(state, "Engineering/Mobile App")
@@ -194,11 +196,12 @@ async def test_the_control_plane_sets_polls_and_failures(
         failed["status"] == "Failed" and failed["errorMessage"] == "Quota exceeded" and "result" not in failed
     )
     assert len(state.tasks) == tasks_before
-    assert (await raw.get("/_sandbox/async_jobs")).json() == {"polls": 0, "fail_next": None}  # used once
+    assert (await raw.get("/_sandbox/async_jobs")).json()["fail_next"] is None  # used once
     refused = await raw.post("/_sandbox/async_jobs", json={"polls": -1})
     assert refused.status_code == 400
+    await raw.post("/_sandbox/async_jobs", json={"result_ids": False})
     await raw.post("/_sandbox/reset")
-    assert state.async_job_polls == 2
+    assert state.async_job_polls == 2 and state.async_job_result_ids
 
 
 async def test_a_job_fails_when_its_parent_is_deleted_or_the_entry_limit_is_too_low(
@@ -290,3 +293,23 @@ async def test_bad_launches_are_refused_before_any_job(
             f"/folder_blueprints/{folder_bp}/launch_async", json={"parent": q3, "title": "T"}
         )
         assert denied.status_code == 403 and denied.json()["error"] == "not_allowed"
+
+
+async def test_a_job_set_up_without_result_ids_answers_an_empty_result_and_still_makes_the_work(
+    api: httpx.AsyncClient, raw: httpx.AsyncClient, state: SandboxState
+) -> None:
+    switched = await raw.post("/_sandbox/async_jobs", json={"result_ids": False, "polls": 1})
+    assert switched.json() == {"polls": 1, "fail_next": None, "result_ids": False}
+    launched = await api.post(
+        f"/task_blueprints/{_blueprint(state, 'Bug report')}/launch_async",
+        json={"parentId": folder_id(state, "Engineering"), "title": "No keys"},
+    )
+    job = launched.json()["data"][0]
+    assert job["status"] == "InQueue"
+    first = (await api.get(f"/async_job/{job['id']}")).json()["data"][0]
+    assert first["status"] == "InProgress"  # one read before the end: no queued read
+    done = (await api.get(f"/async_job/{job['id']}")).json()["data"][0]
+    assert done["status"] == "Completed" and done["result"] == {}
+    assert [t for t in state.tasks.values() if t.title == "No keys"]
+    bad = await raw.post("/_sandbox/async_jobs", json={"result_ids": "no"})
+    assert bad.status_code == 400

@@ -220,8 +220,18 @@ async def test_timelogs(api: httpx.AsyncClient, state: SandboxState) -> None:
         "/timelogs", params={"me": "true", "trackedDate": '{"start": "2030-03-01", "end": "2030-03-05"}'}
     )
     assert [t["id"] for t in mine.json()["data"]] == [entry["id"]]
-    timestamped = await api.get("/timelogs", params={"trackedDate": '{"start": "2030-03-01T00:00:00Z"}'})
-    assert "trackedDate.start" in timestamped.json()["errorDescription"]
+    # Both forms are taken: the plain dates above, and the descriptions' timestamp range (semi-open: an end at
+    # midnight leaves that day out, one at 23:59:59 keeps it).
+    for start, end, found in (
+        ("2030-03-04T00:00:00Z", "2030-03-04T23:59:59Z", [entry["id"]]),
+        ("2030-03-01T00:00:00Z", "2030-03-04T00:00:00Z", []),
+        ("2030-03-04T00:00:01Z", "2030-03-09T00:00:00Z", []),
+    ):
+        ranged = f'{{"start": "{start}", "end": "{end}"}}'
+        answer = await api.get("/timelogs", params={"me": "true", "trackedDate": ranged})
+        assert [t["id"] for t in answer.json()["data"]] == found, (start, end)
+    garbled = await api.get("/timelogs", params={"trackedDate": '{"start": "2030-03-01T00:00"}'})
+    assert "trackedDate.start" in garbled.json()["errorDescription"]
     assert entry["id"] in [t["id"] for t in (await api.get(f"/tasks/{task}/timelogs")).json()["data"]]
     assert entry["id"] in [t["id"] for t in (await api.get("/contacts/KUAAAAAB/timelogs")).json()["data"]]
     too_many = await api.post(

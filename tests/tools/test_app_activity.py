@@ -566,3 +566,22 @@ async def test_audit_log_states_its_rules_together_at_the_first_refusal(
     )
     assert "add operations" in text and rules in " ".join(text.split())
     assert await wrike_requests(sandbox_http) == 0
+
+
+async def test_a_refused_audit_page_size_falls_back_once_and_answers_the_same(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: Any
+) -> None:
+    """The 2026 description gives the audit log's pageSize no range: a Wrike refusing 1000 gets 100 instead,
+    the same answer, and only the first refusal costs a request."""
+    apps = await call(mcp, "list_app_activity")
+    events = await call(mcp, "list_audit_log", limit=500)
+    assert events["items"] and apps["events_scanned"]
+    assert len(events["items"]) == min(500, len(sandbox_state.audit))
+    assert (await sandbox_http.post("/_sandbox/audit_log", json={"max_page_size": 100})).status_code == 200
+    earlier = len(await audit_requests(sandbox_http))
+    assert await call(mcp, "list_app_activity") == apps
+    assert await call(mcp, "list_audit_log", limit=500) == events
+    made = [(r["query"].get("pageSize"), r["status"]) for r in (await audit_requests(sandbox_http))[earlier:]]
+    assert made[:2] == [("1000", 400), ("100", 200)]  # refused once, then the fallback
+    assert all(size == "100" and status == 200 for size, status in made[2:])
+    assert len(made) > 2  # list_audit_log went on at 100 without asking 500 first

@@ -4,6 +4,7 @@ job followed with progress notifications, a job still running, a failed job, ref
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -13,8 +14,16 @@ from mcp import Client
 
 from tests.sandbox.sandbox_helpers import folder_id
 from tests.tools.test_request_counts import warm
-from tests.tools.tool_helpers import api_calls, call, call_error, refused_up_front, requests_log
+from tests.tools.tool_helpers import (
+    api_calls,
+    call,
+    call_error,
+    own_task_client,
+    refused_up_front,
+    requests_log,
+)
 from wrike_mcp.sandbox import SandboxState
+from wrike_mcp.server import WrikeMCPServer
 from wrike_mcp.tools import blueprints
 
 Q3 = "Marketing/Campaigns/Q3 Launch"
@@ -216,3 +225,110 @@ async def test_a_warm_list_reads_the_account_lists_then_each_space_s(
     spaces = sorted(f.id for f in sandbox_state.folders.values() if f.space is not None and not f.deleted)
     per_space = [f"/spaces/{s}/{kind}" for s in spaces for kind in ("folder_blueprints", "task_blueprints")]
     assert made == ["/folder_blueprints", "/task_blueprints", *per_space]
+
+
+async def test_a_job_whose_result_names_nothing_is_found_under_its_parent_by_title(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
+) -> None:
+    """Wrike documents no key of a job's `result`: with the sandbox answering an empty one, each kind of
+    launch finds what it made with one request under the parent, and says nothing of tasks it cannot count."""
+    state = sandbox_state
+    await sandbox_http.post("/_sandbox/async_jobs", json={"result_ids": False})
+    # A same-titled folder already under the parent: the launch's own (the newer) is the one named.
+    older = await call(mcp, "create_folder", parent=Q3, title="Launch: Tablet")
+    state.folders[older["id"]].created -= timedelta(days=1)
+    before = len(await requests_log(sandbox_http))
+    launched = await call(
+        mcp, "launch_blueprint", blueprint="Product launch", parent=Q3, title="Launch: Tablet"
+    )
+    log = (await requests_log(sandbox_http))[before:]
+    made = [f for f in state.folders.values() if f.title == "Launch: Tablet" and f.project is not None]
+    assert len(made) == 1
+    assert launched["status"] == "completed" and "task_count" not in launched and "task_ids" not in launched
+    assert launched["created"] == {
+        "id": made[0].id,
+        "title": "Launch: Tablet",
+        "kind": "project",
+        "path": f"{Q3}/Launch: Tablet",
+        "permalink": made[0].permalink,
+    }
+    lookups = [e for e in log if e["method"] == "GET" and str(e["path"]).endswith("/folders")]
+    assert [(e["path"], e["query"].get("title")) for e in lookups][:1] == [
+        (f"/api/v4/folders/{folder_id(state, Q3)}/folders", "Launch: Tablet")
+    ]
+    # A task blueprint into a folder, then under a task: the task it made, by the same single lookup.
+    engineering = folder_id(state, "Engineering")
+    into_folder = await call(
+        mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering", title="Keyless bug"
+    )
+    root = next(t for t in state.tasks.values() if t.title == "Keyless bug")
+    assert into_folder["created"]["id"] == root.id and root.parent_ids == [engineering]
+    under_task = await call(
+        mcp, "launch_blueprint", blueprint="Bug report", parent="Fix crash on login", title="Keyless sub"
+    )
+    sub = next(t for t in state.tasks.values() if t.title == "Keyless sub")
+    assert under_task["created"] == {
+        "id": sub.id,
+        "title": "Keyless sub",
+        "kind": "task",
+        "path": "Engineering/Mobile App",  # a subtask's folder is its parent task's
+        "permalink": sub.permalink,
+    }
+    above = next(t for t in state.tasks.values() if t.title == "Fix crash on login")
+    assert sub.super_task_ids == [above.id] and above.parent_ids == [
+        folder_id(state, "Engineering/Mobile App")
+    ]
+    searched = [e for e in await requests_log(sandbox_http) if e["path"] == "/api/v4/tasks"][-1]
+    assert searched["query"].get("subTasks") == "true" and searched["query"].get("title") == "Keyless sub"
+
+
+async def test_a_queued_job_followed_later_is_found_without_result_ids(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await sandbox_http.post("/_sandbox/async_jobs", json={"polls": 4, "result_ids": False})
+    monkeypatch.setattr(blueprints, "LAUNCH_TIME_LIMIT", 0.015)  # one poll fits: the job is still queued
+    running = await call(mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering", title="Q")
+    assert running["status"] == "in_progress" and running.get("progress_percent", 0) == 0
+    job = sandbox_state.async_jobs[running["job"]]
+    assert job.status == "InQueue"
+    monkeypatch.setattr(blueprints, "LAUNCH_TIME_LIMIT", 5.0)
+    messages: list[str | None] = []
+
+    async def progress(progress: float, total: float | None, message: str | None) -> None:
+        messages.append(message)
+
+    result = await mcp.call_tool(
+        "check_blueprint_launch", {"job": running["job"]}, progress_callback=progress
+    )
+    done = result.structured_content
+    assert done is not None
+    made = next(t for t in sandbox_state.tasks.values() if t.title == "Q")
+    assert done["status"] == "completed" and done["created"]["id"] == made.id
+    assert [m.split(":")[0] for m in messages if m] == [
+        "blueprint launch InProgress",  # the check's first read is not reported: then two more and the end
+        "blueprint launch InProgress",
+        "blueprint launch Completed",
+    ]
+
+
+async def test_a_job_another_server_started_says_what_it_cannot_tell(
+    mcp: Client,
+    sandbox_http: httpx.AsyncClient,
+    sandbox_state: SandboxState,
+    make_server: Callable[..., WrikeMCPServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without result keys and without the launch's parent and title (another server process launched it),
+    the check answers completed with a note, not a guess, and reads nothing else."""
+    await sandbox_http.post("/_sandbox/async_jobs", json={"polls": 4, "result_ids": False})
+    monkeypatch.setattr(blueprints, "LAUNCH_TIME_LIMIT", 0.015)
+    running = await call(mcp, "launch_blueprint", blueprint="Bug report", parent="Engineering", title="Far")
+    monkeypatch.setattr(blueprints, "LAUNCH_TIME_LIMIT", 5.0)
+    async with own_task_client(make_server(allow_delete=True)) as other:
+        before = len(await requests_log(sandbox_http))
+        done = await call(other, "check_blueprint_launch", job=running["job"])
+    assert done["status"] == "completed" and "created" not in done and "task_count" not in done
+    assert "look under the parent" in done["note"]
+    assert [t for t in sandbox_state.tasks.values() if t.title == "Far"]  # the work was made all the same
+    paths = {str(e["path"]) for e in (await requests_log(sandbox_http))[before:]}
+    assert paths <= {f"/api/v4/async_job/{running['job']}"}

@@ -3,12 +3,14 @@ list_custom_fields — results and bad input refused before any Wrike call."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
+import pytest
 from mcp import Client
 
-from tests.tools.tool_helpers import BIG, call, refused_up_front
+from tests.tools.tool_helpers import BIG, call, refused_up_front, requests_log
 
 
 async def test_directory_tools_are_read_only(mcp: Client) -> None:
@@ -173,3 +175,54 @@ async def test_list_custom_fields_bad_input(mcp: Client, sandbox_http: httpx.Asy
     cases: list[Any] = [{"type": "Fancy"}, {"query": BIG}, {"type": 3}]
     for arguments in cases:
         await refused_up_front(mcp, sandbox_http, "list_custom_fields", **arguments)
+
+
+def people_matching(state: Any, query: str) -> set[str]:
+    """Active people whose name, email or job title holds every word of the query (ignoring case)."""
+    words = query.casefold().split()
+    return {
+        c.id
+        for c in state.contacts.values()
+        if c.type == "Person"
+        and not c.deleted
+        and all(w in " ".join([c.name, c.email, c.title or ""]).casefold() for w in words)
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "sent"),
+    [
+        ("ann", [("name", "ann")]),
+        ("Sam", [("name", "sam")]),
+        ("ben.carter@northwind.example", [("emails", '["ben.carter@northwind.example"]')]),
+        # A job title no name holds: the name filter finds nobody, so every contact is read, as before.
+        ("engineer", [("name", "engineer"), (None, None)]),
+    ],
+)
+async def test_find_people_asks_wrike_s_name_and_email_filters_first(
+    mcp: Client,
+    sandbox_http: httpx.AsyncClient,
+    sandbox_state: Any,
+    query: str,
+    sent: list[tuple[str | None, str | None]],
+) -> None:
+    await call(mcp, "get_me")  # `me` is read and cached first: the list of contacts is not
+    before = len(await requests_log(sandbox_http))
+    found = await call(mcp, "find_people", query=query)
+    expected = people_matching(sandbox_state, query)
+    assert (
+        expected and {item["id"] for item in found["items"]} == expected and found["total"] == len(expected)
+    )
+    reads = [e for e in (await requests_log(sandbox_http))[before:] if e["path"] == "/api/v4/contacts"]
+    made = []
+    for e in reads:
+        key = next((k for k in ("name", "emails") if k in e["query"]), None)
+        made.append((key, e["query"][key] if key else None))
+        if key:
+            assert json.loads(e["query"]["types"]) == ["Person"]
+    assert made == sent
+    # With the list cached (by the fallback or another tool), a query costs no request at all.
+    await call(mcp, "find_people")
+    before = len(await requests_log(sandbox_http))
+    assert {item["id"] for item in (await call(mcp, "find_people", query=query))["items"]} == expected
+    assert len(await requests_log(sandbox_http)) == before

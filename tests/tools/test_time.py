@@ -497,3 +497,26 @@ async def test_report_pages_under_the_hood_and_says_when_it_stopped(
     cut = await call(mcp, "time_report", since=since.isoformat(), until=until.isoformat(), group_by=["month"])
     assert cut["complete"] is False and cut["entries"] == 120 and "stopped after 2 pages" in cut["note"]
     assert cut["total_hours"] < whole["total_hours"]
+
+
+async def test_tracked_days_are_sent_as_the_documented_timestamp_range(
+    mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: Any
+) -> None:
+    """The descriptions give trackedDate as a timestamp range (2020 semi-open interval, 2026 InstantRange):
+    list_timelogs sends the first day from midnight and the last to 23:59:59, and both days are in."""
+    everything = [t for t in sandbox_state.timelogs.values() if not sandbox_state.tasks[t.task_id].deleted]
+    days = sorted({t.tracked_date for t in everything})
+    low, high = days[len(days) // 4], days[len(days) // 2]
+    expected = {t.id for t in everything if low <= t.tracked_date <= high}
+    assert expected and expected != {t.id for t in everything}
+    assert any(t.tracked_date in (low, high) for t in everything if t.id in expected)
+    before = len(await requests_log(sandbox_http))
+    found = await call(
+        mcp, "list_timelogs", tracked_after=low.isoformat(), tracked_before=high.isoformat(), limit=500
+    )
+    assert {item["id"] for item in found["items"]} == expected
+    [sent] = [e for e in (await requests_log(sandbox_http))[before:] if str(e["path"]).endswith("/timelogs")]
+    assert json.loads(sent["query"]["trackedDate"]) == {
+        "start": f"{low.isoformat()}T00:00:00Z",
+        "end": f"{high.isoformat()}T23:59:59Z",
+    }

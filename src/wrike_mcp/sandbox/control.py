@@ -166,20 +166,31 @@ async def clock(request: Request) -> Response:
 async def async_jobs(request: Request) -> Response:
     """How blueprint launches run: `{"polls": N}` makes a new job answer N reads of GET /async_job as still
     in progress before it completes (default 2; 0 completes on the first read), and `{"fail_next": "why"}`
-    makes the next job fail with that errorMessage instead of creating anything."""
+    makes the next job fail with that errorMessage instead of creating anything; `{"result_ids": false}` makes
+    completed jobs answer an empty `result` (Wrike documents no keys in it), true (default) the sandbox's
+    `folderId`/`taskId`/`folderIds`/`taskIds`."""
     state = _state(request)
     if request.method == "POST":
         body = await _json(request)
-        if body is None or set(body) - {"polls", "fail_next"}:
-            return _bad("send a JSON object with 'polls' and/or 'fail_next'")
+        if body is None or set(body) - {"polls", "fail_next", "result_ids"}:
+            return _bad("send a JSON object with 'polls', 'fail_next' and/or 'result_ids'")
+        result_ids = body.get("result_ids", state.async_job_result_ids)
+        if not isinstance(result_ids, bool):
+            return _bad("'result_ids' must be true or false")
         polls = body.get("polls", state.async_job_polls)
         if not isinstance(polls, int) or isinstance(polls, bool) or not 0 <= polls <= 1000:
             return _bad("'polls' must be an integer from 0 to 1000")
         fail_next = body.get("fail_next")
         if fail_next is not None and (not isinstance(fail_next, str) or not fail_next):
             return _bad("'fail_next' must be a non-empty error message")
-        state.configure_async_jobs(polls, fail_next, set_failure="fail_next" in body)
-    return JSONResponse({"polls": state.async_job_polls, "fail_next": state.async_job_failure})
+        state.configure_async_jobs(polls, fail_next, set_failure="fail_next" in body, result_ids=result_ids)
+    return JSONResponse(
+        {
+            "polls": state.async_job_polls,
+            "fail_next": state.async_job_failure,
+            "result_ids": state.async_job_result_ids,
+        }
+    )
 
 
 RATE_LIMIT_CODES = ("rate_limit_exceeded", "too_many_requests")
@@ -224,6 +235,21 @@ async def deletes(request: Request) -> Response:
     return JSONResponse({"list_ids": state.deletes_list_ids})
 
 
+async def audit_log(request: Request) -> Response:
+    """`{"max_page_size": N}`: GET /audit_log refuses a larger `pageSize` with 400 invalid_parameter (the 2026
+    description gives the audit log no range; the default is 1000, as its other paged lists)."""
+    state = _state(request)
+    if request.method == "POST":
+        body = await _json(request)
+        size = (body or {}).get("max_page_size")
+        if set(body or {}) != {"max_page_size"} or not isinstance(size, int) or isinstance(size, bool):
+            return _bad('send {"max_page_size": N}, N from 1 to 1000')
+        if not 1 <= size <= 1000:
+            return _bad("'max_page_size' must be from 1 to 1000")
+        state.audit_max_page_size = size
+    return JSONResponse({"max_page_size": state.audit_max_page_size})
+
+
 ROUTES = [
     Route("/_sandbox/health", health, methods=["GET"]),
     Route("/_sandbox/reset", reset, methods=["POST"]),
@@ -235,4 +261,5 @@ ROUTES = [
     Route("/_sandbox/async_jobs", async_jobs, methods=["GET", "POST"]),
     Route("/_sandbox/rate_limit", rate_limit, methods=["GET", "POST"]),
     Route("/_sandbox/deletes", deletes, methods=["GET", "POST"]),
+    Route("/_sandbox/audit_log", audit_log, methods=["GET", "POST"]),
 ]

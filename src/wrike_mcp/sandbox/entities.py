@@ -277,7 +277,9 @@ class AsyncJob:
     total_count: int
     polls_left: int
     finish: Callable[[], dict[str, Any]]  # creates the work; returns the job's result
-    status: str = "InProgress"  # InQueue | InProgress | Completed | Failed
+    result_ids: bool = True  # False: the completed job's `result` leaves out what it made (control plane)
+    reads: int = 0  # GET /async_job reads so far
+    status: str = "InQueue"  # InQueue | InProgress | Completed | Failed
     processed_count: int = 0
     result: dict[str, Any] | None = None
     error_message: str | None = None

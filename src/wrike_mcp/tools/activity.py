@@ -39,15 +39,21 @@ from wrike_mcp.tools.inputs import (
     parse_user_day,
     query_key,
     read_offset_cursor,
+    tracked_range,
     wrike_range,
     wrike_timestamp,
 )
 from wrike_mcp.tools.output import Model, names_of, plain, show_title, truncate
-from wrike_mcp.tools.pages import concurrently, scan_pages
+from wrike_mcp.tools.pages import concurrently, scan_pages, with_page_size
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import homes, status_name
 from wrike_mcp.tools.task_search import TaskQuery, task_request
-from wrike_mcp.wrike.audit_log import AUDIT_FILTER_MAX_IDS, AUDIT_LOG_PATH
+from wrike_mcp.wrike.audit_log import (
+    AUDIT_FILTER_MAX_IDS,
+    AUDIT_LOG_PATH,
+    AUDIT_PAGE_SIZE,
+    AUDIT_PAGE_SIZE_FALLBACK,
+)
 from wrike_mcp.wrike.errors import AccessForbidden, NotAllowed, WrikeError
 from wrike_mcp.wrike.models import AuditLogEvent, Comment, Task, Timelog
 from wrike_mcp.wrike.pagination import Page
@@ -230,7 +236,7 @@ async def read_unknown_tasks(deps: WrikeContext, scope: Scope, task_ids: Sequenc
 
 async def read_timelogs(deps: WrikeContext, scope: Scope) -> list[Timelog]:
     """Time tracked from the start to today, newest first."""
-    params = {"trackedDate": wrike_range(scope.since, scope.until), "plainText": True}
+    params = {"trackedDate": tracked_range(scope.since, scope.until), "plainText": True}
     if scope.place_id:
         found = await deps.client.get(f"/folders/{scope.place_id}/timelogs", params, model=Timelog)
         if scope.person_id:
@@ -270,8 +276,14 @@ async def task_actors(deps: WrikeContext, scope: Scope, tasks: Sequence[Task]) -
         }
 
         async def read() -> list[AuditLogEvent]:
-            page = await deps.client.get_page(
-                AUDIT_LOG_PATH, params, page_size=1000, page_token=None, model=AuditLogEvent
+            page = await with_page_size(
+                deps,
+                AUDIT_LOG_PATH,
+                AUDIT_PAGE_SIZE,
+                AUDIT_PAGE_SIZE_FALLBACK,
+                lambda size: deps.client.get_page(
+                    AUDIT_LOG_PATH, params, page_size=size, page_token=None, model=AuditLogEvent
+                ),
             )
             return page.items
 

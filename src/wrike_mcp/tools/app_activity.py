@@ -39,23 +39,26 @@ from wrike_mcp.tools.inputs import (
     wrike_timestamp,
 )
 from wrike_mcp.tools.output import Model, Ref, show_title, truncate
-from wrike_mcp.tools.pages import scan_pages
+from wrike_mcp.tools.pages import scan_pages, with_page_size
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.audit_log import (
     AUDIT_FILTER_MAX_IDS,
     AUDIT_LOG_PATH,
     AUDIT_OBJECT_TYPES,
     AUDIT_OPERATIONS,
+    AUDIT_PAGE_SIZE,
+    AUDIT_PAGE_SIZE_FALLBACK,
 )
 from wrike_mcp.wrike.errors import InvalidParameter
 from wrike_mcp.wrike.models import AuditLogEvent, Contact
+from wrike_mcp.wrike.pagination import Page, iterate_pages
 from wrike_mcp.wrike.text import fold, strip_invisible
 
 OAUTH_GRANTED = "Oauth2AccessGranted"
 OAUTH_REVOKED = "Oauth2AccessRevoked"
 OAUTH_OBJECT_TYPE = "Oauth2Client"
 
-APP_SCAN_PAGE_SIZE = 1000  # Wrike's maximum page size
+APP_SCAN_PAGE_SIZE = AUDIT_PAGE_SIZE
 APP_SCAN_MAX_PAGES = 100  # 100 000 OAuth events; beyond that the result says it stopped
 AUDIT_SCAN_MAX_PAGES = 20  # per call, when a cursor's page size is smaller than `limit`; the cursor continues
 AUTHORIZED_USERS_SHOWN = 50  # names listed per app; the count is always exact
@@ -354,10 +357,19 @@ async def list_app_activity(
     apps: dict[str, _AppState] = {}
     scanned = pages = 0
     incomplete = False
-    pages_read = deps.client.iter_pages(
-        AUDIT_LOG_PATH, params, page_size=APP_SCAN_PAGE_SIZE, model=AuditLogEvent
-    )
-    async for page in pages_read:
+
+    async def fetch(token: str | None) -> Page[AuditLogEvent]:
+        return await with_page_size(
+            deps,
+            AUDIT_LOG_PATH,
+            APP_SCAN_PAGE_SIZE,
+            AUDIT_PAGE_SIZE_FALLBACK,
+            lambda size: deps.client.get_page(
+                AUDIT_LOG_PATH, params, page_size=size, page_token=token, model=AuditLogEvent
+            ),
+        )
+
+    async for page in iterate_pages(fetch):
         pages += 1
         for event in page.items:
             if event.object_type not in (None, OAUTH_OBJECT_TYPE):
@@ -576,7 +588,24 @@ async def _read_audit_log(
     deps: WrikeContext, query: dict[str, Any], position: PagePosition, limit: int
 ) -> tuple[list[AuditLogEvent], PagePosition | None, int | None]:
     """Up to `limit` events from `position` on, where the next call goes on, and Wrike's count of matches
-    (only known on a first page). A cursor keeps its page size, so one call may read several pages."""
+    (only known on a first page). A cursor keeps its page size, so one call may read several pages; a first
+    page asks `limit` events, or fewer when Wrike refused as many before (`with_page_size`)."""
+    if position.token is None and position.skip == 0:
+        return await with_page_size(
+            deps,
+            AUDIT_LOG_PATH,
+            position.page_size,
+            min(position.page_size, AUDIT_PAGE_SIZE_FALLBACK),
+            lambda size: _scan_audit_log(
+                deps, query, PagePosition(token=None, skip=0, page_size=size), limit
+            ),
+        )
+    return await _scan_audit_log(deps, query, position, limit)
+
+
+async def _scan_audit_log(
+    deps: WrikeContext, query: dict[str, Any], position: PagePosition, limit: int
+) -> tuple[list[AuditLogEvent], PagePosition | None, int | None]:
     scan = await scan_pages(
         lambda token: deps.client.get_page(
             AUDIT_LOG_PATH, query, page_size=position.page_size, page_token=token, model=AuditLogEvent

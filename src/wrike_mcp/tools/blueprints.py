@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -33,7 +34,7 @@ from wrike_mcp.tools.inputs import (
 )
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.render import folder_refs, homes
+from wrike_mcp.tools.render import LIST_FIELDS, folder_refs, homes
 from wrike_mcp.wrike.errors import AmbiguousReference, BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import AsyncJob, Blueprint, Folder, Task
 from wrike_mcp.wrike.text import closest, fold, quoted
@@ -42,8 +43,13 @@ LAUNCH_TIME_LIMIT = 25.0  # seconds one call follows a job before handing back i
 POLL_DELAYS = (0.25, 0.5, 1.0, 2.0, 3.0)  # seconds between polls; the last one repeats
 MAX_SPACES_LISTED = 10  # spaces whose own blueprint lists are read to tell which blueprints are theirs
 TASK_IDS_SHOWN = 50
+NOT_FOUND_NOTE = (
+    "Wrike's answer does not name what was created: look under the parent for the newest of the title"
+)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # it goes into the request path
 
+Made = TypeVar("Made", Folder, Task)
 BlueprintKind = Literal["folder", "task"]
 LIST_PATHS: dict[BlueprintKind, str] = {"folder": "folder_blueprints", "task": "task_blueprints"}
 
@@ -167,6 +173,7 @@ class LaunchResult(Model):
     task_ids: list[str] = Field(default_factory=list, description=f"the first {TASK_IDS_SHOWN}")
     progress_percent: float | None = None
     check_again: str | None = None
+    note: str | None = None
 
 
 def match_blueprint(listed: Sequence[Listed], ref: str) -> Listed | None:
@@ -237,31 +244,83 @@ def job_ids(job: AsyncJob, key: str) -> list[str]:
     return [str(ident) for ident in value] if isinstance(value, list) else []
 
 
+async def created_folder(deps: WrikeContext, folder: Folder) -> Created:
+    deps.resolver.forget_folder_tree()  # list_folders and folder references see it and its subfolders
+    return Created(
+        id=folder.id,
+        title=show_title(folder.title),
+        kind="project" if folder.is_project else "folder",
+        path=await deps.resolver.folder_path(folder.id),
+        permalink=folder.permalink,
+    )
+
+
+async def created_task(deps: WrikeContext, task: Task) -> Created:
+    where = await folder_refs(deps, homes(task))
+    return Created(
+        id=task.id,
+        title=show_title(task.title),
+        kind="task",
+        path=where[0].name if where else None,
+        permalink=task.permalink,
+    )
+
+
+def newest(
+    found: Sequence[Made], title: str, parent_of: Callable[[Made], list[str]], parent: str, *, only: bool
+) -> Made | None:
+    """The latest created of the items titled `title` (Wrike's title filter matches contains) under parent;
+    None when none is, or two are equally new (which one the launch made cannot be told). With `only` (the
+    query asked the parent's direct children alone) an item that names no parents is taken as the parent's."""
+    matches = [
+        item
+        for item in found
+        if fold(item.title) == fold(title) and (parent in parent_of(item) or (only and not parent_of(item)))
+    ]
+    matches.sort(key=lambda item: item.created_date or EPOCH, reverse=True)
+    if not matches or (len(matches) > 1 and matches[0].created_date == matches[1].created_date):
+        return None
+    return matches[0]
+
+
+async def looked_up(deps: WrikeContext, launched: tuple[str, str, str]) -> Created | None:
+    """What a launch made, found where it went by its title (one request): the job's `result` is an
+    unexpanded record in Wrike's description, so no key in it can be counted on."""
+    where, parent, title = launched
+    if where == "parent":  # a folder blueprint: a folder or project directly in the parent folder
+        params = {"title": title, "descendants": False}
+        folders = await deps.client.get(f"/folders/{parent}/folders", params, model=Folder)
+        folder = newest(folders, title, lambda f: f.parent_ids, parent, only=True)
+        return await created_folder(deps, folder) if folder else None
+    if where == "parentId":  # a task blueprint into a folder: a task directly in it
+        params = {"title": title, "descendants": False, "subTasks": False, "fields": LIST_FIELDS}
+        tasks = await deps.client.get(f"/folders/{parent}/tasks", params, model=Task)
+        task = newest(tasks, title, lambda t: t.parent_ids, parent, only=True)
+    else:  # a task blueprint under a task: its subtask
+        params = {"title": title, "subTasks": True, "fields": LIST_FIELDS}
+        task = newest(
+            await deps.client.get("/tasks", params, model=Task),
+            title,
+            lambda t: t.super_task_ids,
+            parent,
+            only=False,
+        )
+    return await created_task(deps, task) if task else None
+
+
 async def created_root(deps: WrikeContext, job: AsyncJob) -> Created | None:
-    """The folder, project or task the job created, read once; the cached tree is read afresh when a folder
-    came (the job made it after the launch, a write the resolver heard of before anything existed)."""
+    """The folder, project or task the job created, read once: by the id the job's `result` gives when it
+    gives one (the sandbox's keys; Wrike documents none), else looked up under the launch's parent by title.
+    The cached tree is read afresh when a folder came (the job made it after the launch)."""
     result = job.result or {}
-    if result.get("folderId"):
-        folder = await deps.client.get_one(f"/folders/{result['folderId']}", model=Folder)
-        deps.resolver.forget_folder_tree()  # list_folders and folder references see it and its subfolders
-        return Created(
-            id=folder.id,
-            title=show_title(folder.title),
-            kind="project" if folder.is_project else "folder",
-            path=await deps.resolver.folder_path(folder.id),
-            permalink=folder.permalink,
+    if isinstance(result.get("folderId"), str):
+        return await created_folder(
+            deps, await deps.client.get_one(f"/folders/{result['folderId']}", model=Folder)
         )
-    if result.get("taskId"):
-        task = await deps.client.get_one(f"/tasks/{result['taskId']}", model=Task)
-        where = await folder_refs(deps, homes(task))
-        return Created(
-            id=task.id,
-            title=show_title(task.title),
-            kind="task",
-            path=where[0].name if where else None,
-            permalink=task.permalink,
-        )
-    return None
+    if isinstance(result.get("taskId"), str):
+        return await created_task(deps, await deps.client.get_one(f"/tasks/{result['taskId']}", model=Task))
+    launched = deps.resolver.launches.get(job.id)
+    return await looked_up(deps, launched) if launched else None
 
 
 async def launch_answer(ctx: Context[Any], deps: WrikeContext, job: AsyncJob) -> LaunchResult:
@@ -282,14 +341,17 @@ async def launch_answer(ctx: Context[Any], deps: WrikeContext, job: AsyncJob) ->
             progress_percent=job.progress_percent,
             check_again=f'check_blueprint_launch job="{job.id}" (launching again would copy twice)',
         )
-    tasks = job_ids(job, "taskIds")
     deps.resolver.forget_task_titles()  # the copied tasks' titles may now name two tasks
+    created = await created_root(deps, job)
+    tasks = job_ids(job, "taskIds")
+    counted = "taskIds" in (job.result or {})
     return LaunchResult(
         status="completed",
         job=job.id,
-        created=await created_root(deps, job),
-        task_count=len(tasks),
+        created=created,
+        task_count=len(tasks) if counted else None,
         task_ids=tasks[:TASK_IDS_SHOWN],
+        note=None if created else NOT_FOUND_NOTE,
     )
 
 
@@ -337,6 +399,8 @@ async def launch_blueprint(
         raise ToolError(
             "Wrike accepted the launch but returned no job: check the parent before launching again"
         )
+    where = next(key for key in ("parent", "parentId", "superTaskId") if key in body)
+    deps.resolver.launches[started[0].id] = (where, body[where], name)
     return await launch_answer(ctx, deps, started[0])
 
 

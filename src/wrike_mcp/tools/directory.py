@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -9,7 +10,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.deps import wrike
+from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import page_slice, query_key, read_offset_cursor
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
@@ -18,6 +19,7 @@ from wrike_mcp.wrike.models import Contact, CustomFieldSettings
 from wrike_mcp.wrike.resolve import FolderTree
 from wrike_mcp.wrike.text import fold
 
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 OPTIONS_SHOWN = 50
 SHARED_SHOWN = 20
 
@@ -47,6 +49,12 @@ class PeopleList(Model):
     next_cursor: str | None = None
 
 
+def _listed(contact: Contact, include_groups: bool, include_deactivated: bool) -> bool:
+    if contact.type not in ("Person", "Group") or (contact.type == "Group" and not include_groups):
+        return False
+    return include_deactivated or not contact.deleted
+
+
 def _rank(contact: Contact, query: str) -> int | None:
     """How well a contact matches (0 best), or None when it does not."""
     name = fold(contact.name)
@@ -61,6 +69,24 @@ def _rank(contact: Contact, query: str) -> int | None:
     if all(word in haystack for word in words):
         return 2
     return None
+
+
+async def candidates(
+    deps: WrikeContext, wanted: str, include_groups: bool, include_deactivated: bool
+) -> list[Contact]:
+    """The contacts a query may match: the cached list when there is one; else, for an email address or part
+    of a name, only what Wrike's `emails` (exact) or `name` (contains) filter of `GET /contacts` answers
+    (documented 2026) instead of every contact; the whole list for no query, or when the filter finds none
+    that `_rank` accepts (part of an email, a job title, words in another order)."""
+    cached = deps.resolver.cached_contacts()
+    if cached is not None or not wanted:
+        return cached if cached is not None else await deps.resolver.contacts()
+    types = ["Person", "Group"] if include_groups else ["Person"]
+    by = {"emails": [wanted]} if EMAIL.match(wanted) else {"name": wanted}
+    found = await deps.resolver.contacts_where({**by, "types": types})
+    if any(_listed(c, include_groups, include_deactivated) and _rank(c, wanted) is not None for c in found):
+        return found
+    return await deps.resolver.contacts()
 
 
 @wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Find people")
@@ -91,14 +117,13 @@ async def find_people(
     key = query_key(query=wanted, groups=include_groups, deactivated=include_deactivated)
     offset = read_offset_cursor(cursor, key)
     me = await deps.resolver.me()
-    contacts = await deps.resolver.contacts()
+    if wanted == "me":
+        contacts = [me]
+    else:
+        contacts = await candidates(deps, wanted, include_groups, include_deactivated)
     ranked: list[tuple[int, str, Contact]] = []
     for contact in contacts:
-        if contact.type == "Group" and not include_groups:
-            continue
-        if contact.type not in ("Person", "Group"):
-            continue
-        if contact.deleted and not include_deactivated:
+        if not _listed(contact, include_groups, include_deactivated):
             continue
         if wanted == "me":
             rank: int | None = 0 if contact.id == me.id else None

@@ -170,6 +170,18 @@ def wrike_range(start: date | None, end: date | None) -> dict[str, str] | None:
     return {key: text(value) for key, value in (("start", start), ("end", end)) if value is not None}
 
 
+def tracked_range(start: date | None, end: date | None) -> dict[str, str] | None:
+    """The time log `trackedDate` filter for the days start..end (both included), or None for no range.
+
+    Sent as the timestamp range the descriptions give (2020: "timestamp semi-open interval"; 2026:
+    `InstantRange`), not the plain dates a third-party note reports: the first day from its midnight, the
+    last to 23:59:59, so a tracked date counts whether Wrike's end is open or closed (docs/FIDELITY.md)."""
+    if start is None and end is None:
+        return None
+    bounds = (("start", start, "T00:00:00Z"), ("end", end, "T23:59:59Z"))
+    return {key: f"{day.isoformat()}{time}" for key, day, time in bounds if day is not None}
+
+
 def check_range(start: date | None, end: date | None, start_name: str, end_name: str) -> None:
     if start and end and end < start:
         raise ToolError(

@@ -9,7 +9,9 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
+from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.tools.inputs import PagePosition
+from wrike_mcp.wrike.errors import InvalidParameter
 from wrike_mcp.wrike.pagination import Page
 
 Item = TypeVar("Item")
@@ -95,3 +97,23 @@ async def concurrently(*reads: Callable[[], Awaitable[Any]]) -> list[Any]:
             first = first.exceptions[0]
         raise first from None
     return results
+
+
+Read = TypeVar("Read")
+
+
+async def with_page_size(
+    deps: WrikeContext, path: str, size: int, fallback: int, read: Callable[[int], Awaitable[Read]]
+) -> Read:
+    """`read(page size)`: `size`, or `fallback` when Wrike refuses `size` with 400 invalid_parameter (a size
+    no description promises); a fallback that works is kept for the path, so only the first refusal costs a
+    request. A request refused at the fallback too is Wrike's answer, raised."""
+    size = min(size, deps.resolver.page_sizes.get(path, size))
+    try:
+        return await read(size)
+    except InvalidParameter:
+        if size <= fallback:
+            raise
+    answer = await read(fallback)
+    deps.resolver.page_sizes[path] = fallback
+    return answer

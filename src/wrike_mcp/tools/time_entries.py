@@ -14,6 +14,7 @@ from typing import Any
 from mcp.server.mcpserver.exceptions import ToolError
 
 from wrike_mcp.tools.deps import WrikeContext
+from wrike_mcp.tools.inputs import tracked_range
 from wrike_mcp.tools.output import show_title
 from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.render import homes
@@ -106,11 +107,9 @@ def time_scope(task_id: str | None, folder_id: str | None, person_id: str | None
 
 def query_params(start: date | None, end: date | None, category: str | None) -> dict[str, Any]:
     params: dict[str, Any] = {"plainText": True, "fields": ["billingType"]}
-    if start or end:
-        # plain dates: the trackedDate filter refuses timestamps (docs/FIDELITY.md)
-        params["trackedDate"] = {
-            key: value.isoformat() for key, value in (("start", start), ("end", end)) if value is not None
-        }
+    tracked = tracked_range(start, end)
+    if tracked:
+        params["trackedDate"] = tracked
     if category is not None:
         params["timelogCategories"] = [category]
     return params

@@ -62,3 +62,9 @@ AUDIT_OBJECT_TYPES: tuple[str, ...] = (
 
 # `objectIds` and `users` each "Accepts up to 10 ids" (ver154).
 AUDIT_FILTER_MAX_IDS = 10
+
+# `pageSize`: the 2026 description gives the audit log's no range. 1000 is the maximum it gives its other
+# paged lists (tasks, folders, time logs); when Wrike refuses it, 100, the smallest maximum it gives any list
+# (request forms), is asked instead and kept (tools/pages.py `with_page_size`).
+AUDIT_PAGE_SIZE = 1000
+AUDIT_PAGE_SIZE_FALLBACK = 100

@@ -402,12 +402,14 @@ class AsyncJob(WrikeModel):
 
     id: str
     type: str | None = None
-    status: str | None = None  # InProgress | Completed | Failed (per the 2026 digest's async-job record)
+    status: str | None = (
+        None  # InQueue | InProgress | Completed | Failed (the 2020 enum; 2026 types a string)
+    )
     progress_percent: float | None = None
     processed_count: float | None = None
     total_count: float | None = None
     error_message: str | None = None
-    result: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None  # an unexpanded record (2026): no key in it is documented
 
 
 class Attachment(WrikeModel):

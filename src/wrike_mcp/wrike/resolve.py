@@ -11,6 +11,7 @@ cold lookups share one fetch. The resolver hears of every write made through its
 from __future__ import annotations
 
 import copy
+import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -54,6 +55,7 @@ ONLY_WRIKE_LINKS = "only Wrike links such as https://www.wrike.com/open.htm?id=1
 # task title looks like it, so such a reference is taken as a task id without asking Wrike (Wrike's 404
 # names it if it is wrong). Any other single token that could be an id (a short id, or a one-word title
 # such as "Deliverables") is tried as an id first, then as a title.
+MAX_CONTACT_QUERIES = 100
 _CLASSIC_ID = re.compile(r"^[A-Z0-9]{16}$")
 _MAYBE_ID = re.compile(r"^[A-Za-z0-9\-_:.=]{1,256}$")
 _LEGACY_NUMBER = re.compile(r"^\d{1,19}$")
@@ -81,6 +83,11 @@ def legacy_id_from_permalink(ref: str) -> str | None:
         return None
     values = parse_qs(parts.query).get("id") or parse_qs(parts.fragment.partition("?")[2]).get("id") or []
     return values[0] if values and _LEGACY_NUMBER.match(values[0]) else None
+
+
+def canonical_permalink(legacy: str) -> str:
+    """The permalink Wrike gives an item of this number, as its `permalink` filters match it (exactly)."""
+    return f"https://www.wrike.com/open.htm?id={legacy}"
 
 
 def _is_link(ref: str) -> bool:
@@ -192,6 +199,7 @@ class Resolver:
         self.client = client
         self.ttl = ttl
         self._contacts: _Cached[list[Contact]] = _Cached(ttl, clock)
+        self._contact_queries: dict[str, _Cached[list[Contact]]] = {}  # filtered GET /contacts, by query
         self._workflows: _Cached[list[Workflow]] = _Cached(ttl, clock)
         self._custom_fields: _Cached[list[CustomField]] = _Cached(ttl, clock)
         self._tree: _Cached[FolderTree] = _Cached(ttl, clock)
@@ -200,6 +208,11 @@ class Resolver:
         self._timelog_categories: _Cached[list[TimelogCategory]] = _Cached(ttl, clock)
         self._clock = clock
         self._task_titles: dict[str, tuple[str, float]] = {}  # folded title -> (task id, when found)
+        # Blueprint launches this user started: job id -> (parent parameter, parent id, title), so that a
+        # completed job whose `result` names nothing is looked up where it went (tools/blueprints.py).
+        self.launches: dict[str, tuple[str, str, str]] = {}
+        # A path's page size Wrike took after refusing a larger one (tools/pages.py `with_page_size`).
+        self.page_sizes: dict[str, int] = {}
         client.write_hooks.append(self._heard)
 
     def bound(self, client: WrikeClient) -> Resolver:
@@ -252,6 +265,7 @@ class Resolver:
             self._custom_fields.clear()
         elif isinstance(entity, Contact):
             self._contacts.clear()
+            self._contact_queries.clear()
             self._me.clear()
 
     def forget_everything(self) -> None:
@@ -267,6 +281,7 @@ class Resolver:
             self._timelog_categories,
         ):
             cached.clear()
+        self._contact_queries.clear()
         self._task_titles.clear()
 
     def forget_folder_tree(self) -> None:
@@ -281,6 +296,21 @@ class Resolver:
 
     async def contacts(self) -> list[Contact]:
         return await self._contacts.get(self._fetch_contacts)
+
+    async def contacts_where(self, params: dict[str, Any]) -> list[Contact]:
+        """What a filtered `GET /contacts` answers, kept like the whole list (per query, at most
+        MAX_CONTACT_QUERIES of them), so a query asked again within the TTL costs no request."""
+        key = json.dumps(params, sort_keys=True)
+        cached = self._contact_queries.get(key)
+        if cached is None:
+            if len(self._contact_queries) >= MAX_CONTACT_QUERIES:
+                self._contact_queries.clear()
+            cached = self._contact_queries[key] = _Cached(self.ttl, self._clock)
+        return await cached.get(lambda: self.client.get("/contacts", params, model=Contact))
+
+    def cached_contacts(self) -> list[Contact] | None:
+        """The account's contacts while the cached list is fresh; None rather than a request."""
+        return self._contacts.peek()
 
     async def workflows(self) -> list[Workflow]:
         return await self._workflows.get(self._fetch_workflows)
@@ -347,7 +377,9 @@ class Resolver:
             raise ReferenceNotFound("task", ref, "give an id, a permalink or the task's title")
         legacy = legacy_id_from_permalink(ref)
         if legacy is not None:
-            found = await self._convert_legacy("ApiV2Task", legacy)
+            found = await self._by_permalink("/tasks", legacy) or await self._convert_legacy(
+                "ApiV2Task", legacy
+            )
             if found:
                 return found
             if _is_link(ref):
@@ -404,7 +436,9 @@ class Resolver:
         # tasks, and the exact title ("Launch", not "Launch plan") is checked here, ignoring case.
         title = " ".join(title.split())
         wanted = list(dict.fromkeys(["parentIds", *fields]))
-        found = await self.client.get("/tasks", {"title": title, "fields": wanted}, model=Task)
+        # subTasks said out loud: whether account-wide queries include subtasks by default is undocumented.
+        params = {"title": title, "fields": wanted, "subTasks": True}
+        found = await self.client.get("/tasks", params, model=Task)
         matches = [task for task in found if fold(task.title) == fold(title)]
         if len(matches) == 1:
             self._task_titles[fold(title)] = (matches[0].id, self._clock())
@@ -431,7 +465,22 @@ class Resolver:
             return None
         return found[0]
 
+    async def _by_permalink(self, path: str, legacy: str) -> str | None:
+        """The task (`/tasks`) or folder (`/folders`) whose permalink is this number's, by the documented
+        exact-match `permalink` filter; subtasks count (account-wide queries leave them out by default)."""
+        params: dict[str, Any] = {"permalink": canonical_permalink(legacy)}
+        if path == "/tasks":
+            params["subTasks"] = True
+        try:
+            found = await self.client.get(path, params)
+        except (ResourceNotFound, InvalidParameter, InvalidRequest):
+            return None
+        ident = found[0].get("id") if found else None
+        return ident if isinstance(ident, str) and ident else None
+
     async def _convert_legacy(self, kind: str, legacy: str) -> str | None:
+        """A legacy number through `GET /ids`: the way of items older than the id change, only when the
+        permalink filter found nothing."""
         try:
             found = await self.client.get("/ids", {"type": kind, "ids": [legacy]}, model=IdMapping)
         except (ResourceNotFound, InvalidParameter, InvalidRequest):
@@ -461,7 +510,9 @@ class Resolver:
         tree = await self.folder_tree()
         legacy = legacy_id_from_permalink(ref)
         if legacy is not None:
-            found = await self._convert_legacy("ApiV2Folder", legacy)
+            found = await self._by_permalink("/folders", legacy) or await self._convert_legacy(
+                "ApiV2Folder", legacy
+            )
             if found:
                 return self._check_kind(tree, found, kind, ref, project_only)
             if _is_link(ref):
@@ -497,7 +548,9 @@ class Resolver:
             return ref
         legacy = legacy_id_from_permalink(ref)
         if legacy is not None:
-            found = await self._convert_legacy("ApiV2Folder", legacy)
+            found = await self._by_permalink("/folders", legacy) or await self._convert_legacy(
+                "ApiV2Folder", legacy
+            )
             if found in tree.space_ids:
                 assert found is not None
                 return found

@@ -91,6 +91,7 @@ class BackendCore:
         self.async_jobs: dict[str, AsyncJob] = {}
         self.async_job_polls = DEFAULT_ASYNC_JOB_POLLS  # reads of a new job that still see it running
         self.async_job_failure: str | None = None  # the next job fails with this message (control plane)
+        self.async_job_result_ids = True  # a completed job's `result` names what it made (control plane)
         self.comments: dict[str, Comment] = {}
         self.timelogs: dict[str, Timelog] = {}
         self.timelog_categories: dict[str, TimelogCategory] = {}
@@ -98,6 +99,7 @@ class BackendCore:
         self.request_forms: dict[str, RequestForm] = {}
         self.prefills: dict[str, dict[str, Any]] = {}  # prefill token: the form id and the answers it holds
         self.audit: list[AuditEvent] = []
+        self.audit_max_page_size = 1000  # GET /audit_log refuses a larger pageSize (control plane)
         self.account_metadata: dict[str, str] = {}
         self.counters: dict[str, int] = {}
         self.delete_batches = 0

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route, timestamp
 from wrike_mcp.sandbox.entities import Task, Timelog, TimelogCategory
 from wrike_mcp.sandbox.errors import invalid_parameter, wrike_error
-from wrike_mcp.sandbox.params import Params, parse_date, timestamp_range
+from wrike_mcp.sandbox.params import Params, parse_date, parse_timestamp, timestamp_range
 from wrike_mcp.sandbox.routes.common import paged, plain_text, resumed_params
 
 QUERY_PARAMS = [
@@ -70,7 +71,9 @@ def render_category(category: TimelogCategory) -> dict[str, Any]:
 
 
 def _tracked_filter(params: Params) -> tuple[Any, Any] | None:
-    """trackedDate takes plain dates (yyyy-MM-dd); Wrike rejects timestamps here."""
+    """The days a trackedDate filter takes in (both included). Both forms seen are taken: plain dates (a
+    third-party note: Wrike refused timestamps) and the timestamp range of the descriptions (2020 "timestamp
+    semi-open interval", 2026 InstantRange), a tracked date counting as its midnight UTC [assumption]."""
     raw = params.obj("trackedDate")
     if raw is None:
         return None
@@ -78,11 +81,22 @@ def _tracked_filter(params: Params) -> tuple[Any, Any] | None:
         if key not in ("start", "end", "equal"):
             raise invalid_parameter(f"trackedDate.{key}", "is not supported; use start and end")
     if raw.get("equal") is not None:
-        day = parse_date(raw["equal"], "trackedDate.equal")
+        day = _tracked_day(raw["equal"], "trackedDate.equal", "start")
         return day, day
-    start = parse_date(raw["start"], "trackedDate.start") if raw.get("start") is not None else None
-    end = parse_date(raw["end"], "trackedDate.end") if raw.get("end") is not None else None
+    start = _tracked_day(raw["start"], "trackedDate.start", "start") if raw.get("start") is not None else None
+    end = _tracked_day(raw["end"], "trackedDate.end", "end") if raw.get("end") is not None else None
     return start, end
+
+
+def _tracked_day(value: Any, name: str, bound: str) -> date:
+    """A plain date as is; a timestamp as the first (start) or last (end, open) day whose midnight it admits."""
+    if not (isinstance(value, str) and "T" in value):
+        return parse_date(value, name)
+    moment = parse_timestamp(value, name)
+    midnight = moment.replace(hour=0, minute=0, second=0)
+    if bound == "start":
+        return moment.date() if moment == midnight else moment.date() + timedelta(days=1)
+    return moment.date() - timedelta(days=1) if moment == midnight else moment.date()
 
 
 def _resume(ctx: Ctx, route_key: str) -> int:
