@@ -10,6 +10,7 @@ fields (titles, descriptions, comments, custom field values), never in the messa
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -53,6 +54,7 @@ from wrike_mcp.tools.output import (
     Ref,
     show_title,
 )
+from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import (
     DETAIL_FIELDS,
@@ -63,6 +65,7 @@ from wrike_mcp.tools.render import (
     folder_refs,
     homes,
     in_recycle_bin,
+    recent_comments,
     task_detail,
     task_items,
 )
@@ -90,7 +93,7 @@ from wrike_mcp.tools.task_search import (
 )
 from wrike_mcp.tools.writes import moved_dates, task_dates, task_fields
 from wrike_mcp.wrike.errors import BadReference, WrikeError
-from wrike_mcp.wrike.models import Task
+from wrike_mcp.wrike.models import Dependency, Task
 
 
 @wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Search tasks")
@@ -163,7 +166,30 @@ async def get_task(
     """
     deps = wrike(ctx)
     comments = comments_wanted(task, include_comments, comments_cursor)
-    return await task_detail(deps, await deps.resolver.task(task, DETAIL_FIELDS), comments)
+    ident = deps.resolver.task_id_at_hand(task)
+    if ident is None:  # a title to search or a link to convert: the task first
+        return await task_detail(deps, await deps.resolver.task(task, DETAIL_FIELDS), comments)
+
+    # With the id at hand, its dependencies and comments are read with the task (the list of dependencies
+    # costs a request for a task that has none, not a round trip). They are read ahead, so a failure there
+    # is not the answer: the task's own read says what is wrong, and task_detail reads what is missing.
+    async def read_ahead(read: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            return await read()
+        except WrikeError:
+            return None
+
+    async def none() -> None:
+        return None
+
+    found, dependencies, recent = await concurrently(
+        lambda: deps.resolver.task(task, DETAIL_FIELDS),
+        lambda: read_ahead(lambda: deps.client.get(f"/tasks/{ident}/dependencies", model=Dependency)),
+        lambda: read_ahead(lambda: recent_comments(deps, "tasks", ident)) if comments.limit else none(),
+    )
+    if found.id != ident:  # a one-word title shaped like an id
+        dependencies = recent = None
+    return await task_detail(deps, found, comments, dependencies=dependencies, recent=recent)
 
 
 # ---- create_task ----------------------------------------------------------------------------------------
