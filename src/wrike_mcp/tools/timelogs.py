@@ -34,6 +34,7 @@ from wrike_mcp.tools.inputs import (
     read_offset_cursor,
 )
 from wrike_mcp.tools.output import Model, Ref, names_of, truncate
+from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import task_titles
 from wrike_mcp.tools.time_entries import (
@@ -47,7 +48,13 @@ from wrike_mcp.tools.time_entries import (
     timelog_categories,
     together,
 )
-from wrike_mcp.wrike.errors import BadReference, ResourceNotFound, WrikeError
+from wrike_mcp.wrike.errors import (
+    BadReference,
+    InvalidParameter,
+    InvalidRequest,
+    ResourceNotFound,
+    WrikeError,
+)
 from wrike_mcp.wrike.models import Timelog, TimelogCategory
 from wrike_mcp.wrike.text import quoted, strip_invisible
 
@@ -272,7 +279,7 @@ async def log_time(
     deps = wrike(ctx)
     rounded = check_hours(hours)
     day = await parse_user_day(deps, date, "date") or await today(deps)
-    task_id = await deps.resolver.task_id(task)
+    task_id = deps.resolver.task_id_at_hand(task) or await deps.resolver.task_id(task)
     body: dict[str, Any] = {
         "hours": rounded,
         "trackedDate": day.isoformat(),  # required: Wrike answers 400 without it (live)
@@ -284,12 +291,33 @@ async def log_time(
     chosen = await category_id(deps, category, for_new_time=True)
     if chosen is not None:
         body["categoryId"] = chosen
-    created = await deps.client.post(f"/tasks/{task_id}/timelogs", body, model=Timelog)
+
+    async def post() -> list[Timelog]:
+        return await deps.client.post(f"/tasks/{task_id}/timelogs", body, model=Timelog)
+
+    async def title() -> dict[str, str] | None:
+        # The answer names the task: its title is read with the write, not after it (one round trip); a
+        # failed read is no failed write (timelog_items reads it again).
+        try:
+            return await task_titles(deps, [task_id])
+        except Exception:  # whatever goes wrong here must not cancel the write beside it
+            return None
+
+    try:
+        created, titles = await concurrently(post, title)
+    except (ResourceNotFound, InvalidParameter, InvalidRequest):
+        # An id given is an id, and Wrike's error says when it names no task; a one-word title shaped like an
+        # id is then looked up. Nothing was written, so posting to the task it names is no retry.
+        named = await deps.resolver.task_id(task)
+        if named == task_id:
+            raise
+        task_id = named
+        created, titles = await concurrently(post, title)
     if not created:
         raise ToolError(
             "Wrike accepted the time log but returned nothing: check list_timelogs before retrying"
         )
-    return (await timelog_items(deps, created))[0]
+    return (await timelog_items(deps, created, titles=titles))[0]
 
 
 TimelogId = Annotated[str, Field(min_length=1, max_length=MAX_TIMELOG_ID, description=TIMELOG_PHRASE)]
