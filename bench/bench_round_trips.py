@@ -106,7 +106,9 @@ async def main() -> None:
 
                     # a call run three times: what it deletes is made for each run, what it creates is named
                     # apart after the first run (later calls name the first by its title)
-                    calls = [(t, task_to_delete if t == "delete_task" else a) for t, a in TYPICAL_CALLS]
+                    calls: list[tuple[str, dict[str, Any] | Prepare]] = [
+                        (t, task_to_delete if t == "delete_task" else a) for t, a in TYPICAL_CALLS
+                    ]
                     calls += MORE_CALLS
                     for tool, given in calls:
                         if args.only and tool not in args.only:
