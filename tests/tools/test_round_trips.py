@@ -126,3 +126,19 @@ async def test_whats_changed_for_a_project_takes_at_most_three_round_trips(
     result, log = await delayed_call(mcp, sandbox_http, "whats_changed", place=Q3)
     assert result
     assert sequential_round_trips(log) <= 3
+
+
+async def test_add_dependency_resolves_both_tasks_together_and_names_them_beside_the_post(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    first = await call(mcp, "create_task", folder=Q3, title="Round trip before", due_date="2030-01-04")
+    then = await call(mcp, "create_task", folder=Q3, title="Round trip after", due_date="2030-01-11")
+    result, log = await delayed_call(
+        mcp, sandbox_http, "add_dependency", predecessor=first["id"], successor=then["id"]
+    )
+    (link,) = [d for d in sandbox_state.dependencies.values() if d.successor_id == then["id"]]
+    assert link.predecessor_id == first["id"] and result["id"] == link.id
+    assert result["predecessor"] == {"id": first["id"], "name": "Round trip before"}
+    assert result["successor"] == {"id": then["id"], "name": "Round trip after"}
+    assert [e["method"] for e in log].count("POST") == 1
+    assert sequential_round_trips(log) <= 2

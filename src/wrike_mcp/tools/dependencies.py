@@ -14,8 +14,9 @@ from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
 from wrike_mcp.tools.errors import tool_error_message
 from wrike_mcp.tools.inputs import MAX_REF, TASK_PHRASE
 from wrike_mcp.tools.output import Model, Ref
+from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.render import task_titles
+from wrike_mcp.tools.render import task_titles, titles_beside_a_write
 from wrike_mcp.wrike.errors import BadReference, WrikeError
 from wrike_mcp.wrike.models import Dependency
 from wrike_mcp.wrike.text import fold
@@ -51,15 +52,19 @@ async def task_pair(deps: WrikeContext, predecessor: str, successor: str) -> tup
     same = "a task cannot depend on itself: give two different tasks"
     if fold(predecessor) == fold(successor):
         raise ToolError(same)
-    first, then = await deps.resolver.task_id(predecessor), await deps.resolver.task_id(successor)
+    first, then = await concurrently(
+        lambda: deps.resolver.task_id(predecessor), lambda: deps.resolver.task_id(successor)
+    )
     if first == then:
         raise ToolError(same)
     return first, then
 
 
-async def dependency_item(deps: WrikeContext, dependency: Dependency) -> DependencyItem:
+async def dependency_item(
+    deps: WrikeContext, dependency: Dependency, titles: dict[str, str] | None = None
+) -> DependencyItem:
     ids = [i for i in (dependency.predecessor_id, dependency.successor_id) if i]
-    titles = await task_titles(deps, ids)
+    titles = titles if titles is not None else await task_titles(deps, ids)
     lag = dependency.lag_time
     return DependencyItem(
         id=dependency.id,
@@ -83,14 +88,17 @@ async def add_dependency(
     """Make one task depend on another and return the link."""
     deps = wrike(ctx)
     first, then = await task_pair(deps, predecessor, successor)
-    created = await deps.client.post(
-        f"/tasks/{then}/dependencies",
-        {"predecessorId": first, "relationType": relation, "lagTime": lag_days * DAY_MINUTES},
-        model=Dependency,
+    created, titles = await concurrently(
+        lambda: deps.client.post(
+            f"/tasks/{then}/dependencies",
+            {"predecessorId": first, "relationType": relation, "lagTime": lag_days * DAY_MINUTES},
+            model=Dependency,
+        ),
+        lambda: titles_beside_a_write(deps, [first, then]),
     )
     if not created:
         raise ToolError("Wrike accepted the link but returned nothing: check get_task before retrying")
-    return await dependency_item(deps, created[0])
+    return await dependency_item(deps, created[0], titles)
 
 
 # ---- remove_dependency ----------------------------------------------------------------------------------

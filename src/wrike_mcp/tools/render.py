@@ -204,6 +204,15 @@ async def task_titles(deps: WrikeContext, ids: Sequence[str]) -> dict[str, str]:
     }
 
 
+async def titles_beside_a_write(deps: WrikeContext, ids: Sequence[str]) -> dict[str, str] | None:
+    """`task_titles` read together with a write whose answer names the tasks (one round trip, not a read-back
+    after it): None instead of any failure, which must not cancel the write beside it (read them again)."""
+    try:
+        return await task_titles(deps, ids)
+    except Exception:
+        return None
+
+
 class TaskItem(Model):
     id: str
     title: str = ""

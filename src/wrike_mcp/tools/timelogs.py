@@ -36,7 +36,7 @@ from wrike_mcp.tools.inputs import (
 from wrike_mcp.tools.output import Model, Ref, names_of, truncate
 from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.render import task_titles
+from wrike_mcp.tools.render import task_titles, titles_beside_a_write
 from wrike_mcp.tools.time_entries import (
     category_id,
     category_named,
@@ -296,12 +296,7 @@ async def log_time(
         return await deps.client.post(f"/tasks/{task_id}/timelogs", body, model=Timelog)
 
     async def title() -> dict[str, str] | None:
-        # The answer names the task: its title is read with the write, not after it (one round trip); a
-        # failed read is no failed write (timelog_items reads it again).
-        try:
-            return await task_titles(deps, [task_id])
-        except Exception:  # whatever goes wrong here must not cancel the write beside it
-            return None
+        return await titles_beside_a_write(deps, [task_id])
 
     try:
         created, titles = await concurrently(post, title)
