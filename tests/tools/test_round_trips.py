@@ -1,6 +1,7 @@
 """Sequential round trips to Wrike with warm caches (issue 20), in both protocol eras: get_task reads a task,
 its dependencies and its comments together when it has the task's id, log_time writes and reads the task's
-title together, whats_changed stays within three. Every Wrike request is delayed the same, so the request log's
+title together (add_dependency and delete_timelog likewise), delete_task reads a task given by id once, and
+whats_changed stays within three. Every Wrike request is delayed the same, so the request log's
 received/answered times show which requests waited for which. Results are checked against the sandbox's
 state, and against the answer the slower path (the task found by a title search) gives."""
 
@@ -142,3 +143,43 @@ async def test_add_dependency_resolves_both_tasks_together_and_names_them_beside
     assert result["successor"] == {"id": then["id"], "name": "Round trip after"}
     assert [e["method"] for e in log].count("POST") == 1
     assert sequential_round_trips(log) <= 2
+
+
+async def test_delete_task_by_a_new_format_id_reads_it_once_before_the_delete(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    made = await call(mcp, "create_task", folder=Q3, title="Round trip doomed")
+    await call(mcp, "get_task", task=made["id"])
+    result, log = await delayed_call(mcp, sandbox_http, "delete_task", task=made["id"])
+    assert result["deleted"] is True and result["task"] == {"id": made["id"], "name": "Round trip doomed"}
+    assert sandbox_state.tasks[made["id"]].deleted
+    assert [(e["method"], e["path"]) for e in log] == [
+        ("GET", f"/api/v4/tasks/{made['id']}"),
+        ("DELETE", f"/api/v4/tasks/{made['id']}"),
+    ]
+    assert sequential_round_trips(log) == 2
+
+
+async def test_delete_task_by_a_one_word_title_shaped_like_an_id(mcp: Client, sandbox_state: Any) -> None:
+    made = await call(mcp, "create_task", folder=Q3, title="Retro")
+    result = await call(mcp, "delete_task", task="Retro")
+    assert result["deleted"] is True and result["task"]["id"] == made["id"]
+    assert sandbox_state.tasks[made["id"]].deleted
+
+
+async def test_delete_timelog_names_its_task_beside_the_delete(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    task = seeded_task(sandbox_state, TASK)
+    logged = await call(mcp, "log_time", task=task.id, hours=0.5)
+    result, log = await delayed_call(mcp, sandbox_http, "delete_timelog", timelog=logged["id"])
+    assert result["deleted"] is True and result["timelog"]["task"] == {"id": task.id, "name": TASK}
+    assert logged["id"] not in sandbox_state.timelogs
+    assert sorted((e["method"], e["path"]) for e in log) == sorted(
+        [
+            ("GET", f"/api/v4/timelogs/{logged['id']}"),
+            ("GET", f"/api/v4/tasks/{task.id}"),
+            ("DELETE", f"/api/v4/timelogs/{logged['id']}"),
+        ]
+    )
+    assert sequential_round_trips(log) == 2

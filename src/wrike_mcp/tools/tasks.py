@@ -367,11 +367,22 @@ class DeleteResult(Model):
 
 
 async def task_to_delete(deps: WrikeContext, task_id: str) -> Task:
-    """The task as it is now; ToolError when it is already in the Recycle Bin.
+    """The task as it is now; ToolError when it is already in the Recycle Bin."""
+    return not_in_recycle_bin(await deps.client.get_one(f"/tasks/{task_id}", model=Task), task_id)
 
-    What Wrike does with a DELETE of something in the Recycle Bin is not documented, so none is ever sent.
-    """
-    found = await deps.client.get_one(f"/tasks/{task_id}", model=Task)
+
+async def named_task_to_delete(deps: WrikeContext, ref: str) -> Task:
+    """The task a reference names as it is now, read once when the reference is an id (no existence check
+    first: Wrike's own answer says when it names no task); ToolError when it is in the Recycle Bin."""
+    ident = deps.resolver.task_id_at_hand(ref)
+    if ident is None:
+        return await task_to_delete(deps, await deps.resolver.task_id(ref))
+    found = await deps.resolver.task(ref)  # the id's GET; for a one-word title shaped like an id, its search
+    return not_in_recycle_bin(found, found.id) if found.id == ident else await task_to_delete(deps, found.id)
+
+
+def not_in_recycle_bin(found: Task, task_id: str) -> Task:
+    """What Wrike does with a DELETE of something in the Recycle Bin is not documented, so none is ever sent."""
     if in_recycle_bin(found):
         raise ToolError(
             f"task {task_id} is already in the Recycle Bin: nothing was deleted; update_task with restore=true "
@@ -391,8 +402,8 @@ async def confirm_delete(task: str, ctx: Context) -> Elicit[DeleteConfirmation] 
             "delete it in Wrike, or run the server with --allow-delete"
         )
     try:
-        task_id = await deps.resolver.task_id(task)
-        found = await task_to_delete(deps, task_id)
+        found = await named_task_to_delete(deps, task)
+        task_id = found.id
         where = ", ".join(ref.name or ref.id for ref in await folder_refs(deps, found.parent_ids))
     except BadReference as exc:
         raise ToolError(exc.message) from None
@@ -418,22 +429,24 @@ async def delete_task(
     Prefer the task's id, so the right task goes.
     """
     deps = wrike(ctx)
-    task_id = await deps.resolver.task_id(task)
     if not isinstance(confirmation, AcceptedElicitation):
         return DeleteResult(
             deleted=False,
-            task=Ref(id=task_id),
+            task=Ref(id=await deps.resolver.task_id(task)),
             outcome="not deleted: the user declined"
             if confirmation.action == "decline"
             else "not deleted: the user cancelled the confirmation",
         )
     if not confirmation.data.confirm:
         return DeleteResult(
-            deleted=False, task=Ref(id=task_id), outcome="not deleted: the user did not confirm"
+            deleted=False,
+            task=Ref(id=await deps.resolver.task_id(task)),
+            outcome="not deleted: the user did not confirm",
         )
     # Read again right before the DELETE: the confirmation may be old, and a client without elicitation
     # gets here without any read.
-    known = await task_to_delete(deps, task_id)
+    known = await named_task_to_delete(deps, task)
+    task_id = known.id
     await deps.client.delete(f"/tasks/{task_id}")
     # The title as read right before: a DELETE answer may not echo the entity (comments' do not).
     title = show_title(known.title)

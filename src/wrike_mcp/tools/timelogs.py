@@ -434,7 +434,12 @@ async def delete_timelog(
         return DeleteTimelogResult(deleted=False, id=ident, outcome=f"not deleted: the user {outcome}")
     if not confirmation.data.confirm:
         return DeleteTimelogResult(deleted=False, id=ident, outcome="not deleted: the user did not confirm")
-    # Read right before the DELETE: the confirmation may be old, and without elicitation nothing was read
-    known = (await timelog_items(deps, [await read_timelog(deps, ident)]))[0]
-    await deps.client.delete(f"/timelogs/{ident}")
+    # Read right before the DELETE: the confirmation may be old, and without elicitation nothing was read.
+    # The answer's task title is read beside the DELETE, not before it.
+    entry = await read_timelog(deps, ident)
+    _, titles = await concurrently(
+        lambda: deps.client.delete(f"/timelogs/{ident}"),
+        lambda: titles_beside_a_write(deps, [entry.task_id] if entry.task_id else []),
+    )
+    known = (await timelog_items(deps, [entry], titles=titles))[0]
     return DeleteTimelogResult(deleted=True, timelog=known, id=ident, outcome="deleted")
