@@ -62,6 +62,7 @@ async def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--compare", type=Path)
     parser.add_argument("--only", nargs="*", default=[], help="these tools only")
+    parser.add_argument("--trace", nargs="*", default=[], help="print these tools' delayed requests")
     args = parser.parse_args()
     delay = args.delay_ms
     before = json.loads(args.compare.read_text()) if args.compare else {}
@@ -126,6 +127,14 @@ async def main() -> None:
                         await call(tool, runs[0])  # warms the caches
                         plain_ms, _ = await run(tool, runs[1], delayed=False)
                         slow_ms, log = await run(tool, runs[2], delayed=True)
+                        if tool in args.trace:
+                            start = min((e["received_ms"] for e in log), default=0)
+                            print(f"{tool}: {slow_ms:.0f} ms delayed, {plain_ms:.0f} ms not")
+                            for e in log:
+                                print(
+                                    f"  {e['method']} {e['path']} {e['received_ms'] - start:.0f}"
+                                    f"-{e.get('answered_ms', 0) - start:.0f} ms"
+                                )
                         rows[label(tool, given)] = {
                             "tool": tool,
                             "requests": len(log),
