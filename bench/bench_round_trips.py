@@ -146,8 +146,8 @@ async def main() -> None:
                     missing = [] if args.only else sorted(listed - {tool for tool, _ in calls})
 
     print(f"Every Wrike request delayed by {delay} ms, warm caches, all toolsets on.\n")
-    print("| tool call | Wrike requests | sequential round trips | target | main |")
-    print("|---|---:|---:|---:|---:|")
+    print("| tool call | Wrike requests | sequential round trips (wall) | (request log) | target | main |")
+    print("|---|---:|---:|---:|---:|---:|")
     flagged = []
     for name, row in rows.items():
         was = before.get(name, {}).get("round_trips")
@@ -155,11 +155,8 @@ async def main() -> None:
         over = target is not None and row["round_trips"] > target
         if over or (was is not None and row["round_trips"] > was):
             flagged.append(name)
-        trips = f"{row['round_trips']}" + (
-            f" (log: {row['chain']})" if row["chain"] != row["round_trips"] else ""
-        )
         print(
-            f"| {name} | {row['requests']} | {trips}{' **over**' if over else ''} | "
+            f"| {name} | {row['requests']} | {row['round_trips']}{' **over**' if over else ''} | {row['chain']} | "
             f"{'' if target is None else target} | {'' if was is None else was} |"
         )
     if missing:
