@@ -183,3 +183,19 @@ async def test_delete_timelog_names_its_task_beside_the_delete(
         ]
     )
     assert sequential_round_trips(log) == 2
+
+
+async def test_add_comment_on_a_new_format_id_is_one_post(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    made = await call(mcp, "create_task", folder=Q3, title="Round trip commented")
+    await call(mcp, "add_comment", task=made["id"], text="warm")  # the author's name: a known contact
+    result, log = await delayed_call(mcp, sandbox_http, "add_comment", task=made["id"], text="Looks good")
+    assert sandbox_state.comments[result["id"]].task_id == made["id"]
+    assert [(e["method"], e["path"]) for e in log] == [("POST", f"/api/v4/tasks/{made['id']}/comments")]
+    assert sequential_round_trips(log) == 1
+
+    made = await call(mcp, "create_task", folder=Q3, title="Kickoff")  # a one-word title shaped like an id
+    result = await call(mcp, "add_comment", task="Kickoff", text="Agenda attached")
+    assert sandbox_state.comments[result["id"]].task_id == made["id"]
+    assert sum(c.task_id == made["id"] for c in sandbox_state.comments.values()) == 1

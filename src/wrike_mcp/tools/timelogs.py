@@ -48,10 +48,9 @@ from wrike_mcp.tools.time_entries import (
     timelog_categories,
     together,
 )
+from wrike_mcp.tools.writes import write_on_task
 from wrike_mcp.wrike.errors import (
     BadReference,
-    InvalidParameter,
-    InvalidRequest,
     ResourceNotFound,
     WrikeError,
 )
@@ -279,7 +278,6 @@ async def log_time(
     deps = wrike(ctx)
     rounded = check_hours(hours)
     day = await parse_user_day(deps, date, "date") or await today(deps)
-    task_id = deps.resolver.task_id_at_hand(task) or await deps.resolver.task_id(task)
     body: dict[str, Any] = {
         "hours": rounded,
         "trackedDate": day.isoformat(),  # required: Wrike answers 400 without it (live)
@@ -292,22 +290,14 @@ async def log_time(
     if chosen is not None:
         body["categoryId"] = chosen
 
-    async def post() -> list[Timelog]:
-        return await deps.client.post(f"/tasks/{task_id}/timelogs", body, model=Timelog)
+    async def post_and_title(task_id: str) -> list[Any]:
+        # The answer names the task: its title is read with the write, not after it (one round trip).
+        return await concurrently(
+            lambda: deps.client.post(f"/tasks/{task_id}/timelogs", body, model=Timelog),
+            lambda: titles_beside_a_write(deps, [task_id]),
+        )
 
-    async def title() -> dict[str, str] | None:
-        return await titles_beside_a_write(deps, [task_id])
-
-    try:
-        created, titles = await concurrently(post, title)
-    except (ResourceNotFound, InvalidParameter, InvalidRequest):
-        # An id given is an id, and Wrike's error says when it names no task; a one-word title shaped like an
-        # id is then looked up. Nothing was written, so posting to the task it names is no retry.
-        named = await deps.resolver.task_id(task)
-        if named == task_id:
-            raise
-        task_id = named
-        created, titles = await concurrently(post, title)
+    _, (created, titles) = await write_on_task(deps, task, post_and_title)
     if not created:
         raise ToolError(
             "Wrike accepted the time log but returned nothing: check list_timelogs before retrying"

@@ -4,9 +4,9 @@ project) fields update_folder and update_project change."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import Field
 
@@ -21,6 +21,7 @@ from wrike_mcp.tools.inputs import (
     text_to_html,
 )
 from wrike_mcp.tools.render import day_of
+from wrike_mcp.wrike.errors import InvalidParameter, InvalidRequest, ResourceNotFound
 from wrike_mcp.wrike.models import Folder, TaskDates
 
 NewParent = Annotated[
@@ -128,3 +129,23 @@ async def folder_changes(
         body["customFields"] = await encode_custom_fields(deps, custom_fields)
         changed.append("custom fields")
     return body, changed
+
+
+Written = TypeVar("Written")
+
+
+async def write_on_task(
+    deps: WrikeContext, ref: str, write: Callable[[str], Awaitable[Written]]
+) -> tuple[str, Written]:
+    """`write(task_id)` on the task `ref` names, with no request to check an id first: an id given is an id.
+    When Wrike answers that it names no task (a one-word title shaped like an id), the reference is resolved
+    and, if it names another task, the write sent there: nothing was written the first time, so that is no
+    retry. Returns the task's id and what the write returned."""
+    task_id = deps.resolver.task_id_at_hand(ref) or await deps.resolver.task_id(ref)
+    try:
+        return task_id, await write(task_id)
+    except (ResourceNotFound, InvalidParameter, InvalidRequest):
+        named = await deps.resolver.task_id(ref)
+        if named == task_id:
+            raise
+        return named, await write(named)
