@@ -34,7 +34,7 @@ WARM_REQUESTS = [
     # the task, its (no) dependencies and its comments together (their authors are known contacts)
     ("get_task", {"task": PLAIN_TASK, "include_comments": 5}, 3),
     ("list_timelogs", {"task": TASK}, 2),  # the time logs, then the titles of their tasks (it and a subtask)
-    ("log_time", {"task": TASK, "hours": 0.5}, 2),  # the POST, then the title of its task
+    ("log_time", {"task": TASK, "hours": 0.5}, 2),  # the POST and, beside it, the title of its task
     ("list_attachments", {"task": TASK}, 1),  # the attachments; their authors are known contacts
     ("list_attachments", {"folder": "Marketing/Campaigns/Q3 Launch", "with_links": True}, 1),
     ("read_attachment", {"attachment": "IEAAB2CDIYAAAAAB"}, 2),  # its metadata, then its bytes
