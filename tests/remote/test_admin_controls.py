@@ -511,8 +511,7 @@ READ_ONLY_TASKS = {
     "enable_toolsets",
     "search_tasks",
     "get_task",
-    "list_attachments",
-    "read_attachment",
+    "my_work",
     "list_approvals",
 }
 

@@ -1,5 +1,5 @@
 """Arguments the published inputSchema rules out are refused before any Wrike request, even where pydantic
-alone would take them: an explicit null for an optional argument, a string for a boolean."""
+alone would take them: an explicit null for an optional argument, a string for a boolean or a number."""
 
 from __future__ import annotations
 
@@ -38,6 +38,20 @@ async def test_a_boolean_takes_only_true_or_false(mcp: Client, sandbox_http: htt
         assert message.endswith("invalid argument include_hidden: must be true or false"), message
     shown: dict[str, Any] = await call(mcp, "list_workflows", include_hidden=True)
     assert shown["items"]
+
+
+async def test_a_number_takes_no_text(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
+    for tool, arguments in (
+        ("find_people", {"limit": "1"}),
+        ("search_tasks", {"limit": "25"}),
+        ("log_time", {"task": "Draft launch announcement", "hours": "1.5"}),
+        ("find_people", {"limit": True}),
+    ):
+        message = await refused_up_front(mcp, sandbox_http, tool, **arguments)
+        name = next(key for key in arguments if key in ("limit", "hours"))
+        assert message.endswith(f"invalid argument {name}: must be a number"), message
+    found: dict[str, Any] = await call(mcp, "find_people", query="Ann", limit=1)
+    assert [item["name"] for item in found["items"]] == ["Ann Lee"]
 
 
 async def test_a_null_inside_a_custom_field_map_still_clears_it(mcp: Client, sandbox_state: Any) -> None:

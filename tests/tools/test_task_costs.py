@@ -24,15 +24,17 @@ PLAIN_TASK = "Verify budget figures"  # no subtasks, parent task or dependencies
 # A call ran once before (contacts, workflows, custom fields, the folder tree, `me` and the task's title are
 # known); then each call costs exactly this many Wrike requests.
 WARM_REQUESTS = [
-    # the task with the optional fields it shows, its dependency, then its subtasks, parent task and the
-    # dependency's other task in one multi-id request
+    # the task and its dependencies together, then its subtasks, parent task and the dependency's other task
+    # in one multi-id request (two round trips)
     ("get_task", {"task": TASK}, 3),
-    ("get_task", {"task": "Schedule insurance"}, 2),  # no dependency: the task, then its subtasks
-    ("get_task", {"task": PLAIN_TASK}, 1),  # nothing related to name
-    # the task, then its comments (their authors are known contacts)
-    ("get_task", {"task": PLAIN_TASK, "include_comments": 5}, 2),
+    # the task's id known, its dependencies are read with it, before it says whether it has any: a request
+    # more than needed for a task without, never a round trip more (issue 20)
+    ("get_task", {"task": "Schedule insurance"}, 3),  # the task and its (no) dependencies, then its subtasks
+    ("get_task", {"task": PLAIN_TASK}, 2),  # the task and its (no) dependencies: nothing related to name
+    # the task, its (no) dependencies and its comments together (their authors are known contacts)
+    ("get_task", {"task": PLAIN_TASK, "include_comments": 5}, 3),
     ("list_timelogs", {"task": TASK}, 2),  # the time logs, then the titles of their tasks (it and a subtask)
-    ("log_time", {"task": TASK, "hours": 0.5}, 2),  # the POST, then the title of its task
+    ("log_time", {"task": TASK, "hours": 0.5}, 2),  # the POST and, beside it, the title of its task
     ("list_attachments", {"task": TASK}, 1),  # the attachments; their authors are known contacts
     ("list_attachments", {"folder": "Marketing/Campaigns/Q3 Launch", "with_links": True}, 1),
     ("read_attachment", {"attachment": "IEAAB2CDIYAAAAAB"}, 2),  # its metadata, then its bytes

@@ -22,7 +22,7 @@ from wrike_mcp.tools.inputs import (
 from wrike_mcp.tools.output import COMMENT_LIMIT, Model, Ref, names_of, plain, show_title
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import CommentItem, comment_items, task_titles
-from wrike_mcp.tools.writes import confirmed_without_asking, read_to_confirm
+from wrike_mcp.tools.writes import confirmed_without_asking, read_to_confirm, write_on_task
 from wrike_mcp.wrike.errors import NotAllowed
 from wrike_mcp.wrike.models import Comment
 from wrike_mcp.wrike.text import strip_invisible
@@ -60,9 +60,12 @@ async def add_comment(
     """Add a plain-text comment to a task (line breaks kept) and return it."""
     deps = wrike(ctx)
     check_text(text)
-    task_id = await deps.resolver.task_id(task)
-    created = await deps.client.post(
-        f"/tasks/{task_id}/comments", {"text": text_to_html(text)}, model=Comment
+    _, created = await write_on_task(
+        deps,
+        task,
+        lambda task_id: deps.client.post(
+            f"/tasks/{task_id}/comments", {"text": text_to_html(text)}, model=Comment
+        ),
     )
     if not created:
         raise ToolError(

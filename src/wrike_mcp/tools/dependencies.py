@@ -10,13 +10,13 @@ from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, Elicitatio
 from pydantic import BaseModel, Field
 
 from wrike_mcp import scopes
-from wrike_mcp.tools.deps import WrikeContext, can_elicit, wrike
-from wrike_mcp.tools.errors import tool_error_message
+from wrike_mcp.tools.deps import WrikeContext, wrike
 from wrike_mcp.tools.inputs import MAX_REF, TASK_PHRASE
 from wrike_mcp.tools.output import Model, Ref
+from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.render import task_titles
-from wrike_mcp.wrike.errors import BadReference, WrikeError
+from wrike_mcp.tools.render import task_titles, titles_beside_a_write
+from wrike_mcp.tools.writes import confirmed_without_asking, read_to_confirm
 from wrike_mcp.wrike.models import Dependency
 from wrike_mcp.wrike.text import fold
 
@@ -51,15 +51,19 @@ async def task_pair(deps: WrikeContext, predecessor: str, successor: str) -> tup
     same = "a task cannot depend on itself: give two different tasks"
     if fold(predecessor) == fold(successor):
         raise ToolError(same)
-    first, then = await deps.resolver.task_id(predecessor), await deps.resolver.task_id(successor)
+    first, then = await concurrently(
+        lambda: deps.resolver.task_id(predecessor), lambda: deps.resolver.task_id(successor)
+    )
     if first == then:
         raise ToolError(same)
     return first, then
 
 
-async def dependency_item(deps: WrikeContext, dependency: Dependency) -> DependencyItem:
+async def dependency_item(
+    deps: WrikeContext, dependency: Dependency, titles: dict[str, str] | None = None
+) -> DependencyItem:
     ids = [i for i in (dependency.predecessor_id, dependency.successor_id) if i]
-    titles = await task_titles(deps, ids)
+    titles = titles if titles is not None else await task_titles(deps, ids)
     lag = dependency.lag_time
     return DependencyItem(
         id=dependency.id,
@@ -83,14 +87,17 @@ async def add_dependency(
     """Make one task depend on another and return the link."""
     deps = wrike(ctx)
     first, then = await task_pair(deps, predecessor, successor)
-    created = await deps.client.post(
-        f"/tasks/{then}/dependencies",
-        {"predecessorId": first, "relationType": relation, "lagTime": lag_days * DAY_MINUTES},
-        model=Dependency,
+    created, titles = await concurrently(
+        lambda: deps.client.post(
+            f"/tasks/{then}/dependencies",
+            {"predecessorId": first, "relationType": relation, "lagTime": lag_days * DAY_MINUTES},
+            model=Dependency,
+        ),
+        lambda: titles_beside_a_write(deps, [first, then]),
     )
     if not created:
         raise ToolError("Wrike accepted the link but returned nothing: check get_task before retrying")
-    return await dependency_item(deps, created[0])
+    return await dependency_item(deps, created[0], titles)
 
 
 # ---- remove_dependency ----------------------------------------------------------------------------------
@@ -114,23 +121,16 @@ async def confirm_remove(
     predecessor: str, successor: str, ctx: Context
 ) -> Elicit[RemoveConfirmation] | RemoveConfirmation:
     """Ask the user before removing; without elicitation, go on only when the server has --allow-delete."""
+    if confirmed_without_asking(ctx, "remove_dependency", "remove"):
+        return RemoveConfirmation(confirm=True)
     deps = wrike(ctx)
-    if not can_elicit(ctx.client_capabilities):
-        if deps.settings.allow_delete:
-            return RemoveConfirmation(confirm=True)
-        raise ToolError(
-            "remove_dependency needs the user's confirmation, but this client cannot ask (no elicitation "
-            "support); remove it in Wrike, or run the server with --allow-delete"
-        )
-    try:
+
+    async def read() -> tuple[str, str, Dependency, dict[str, str]]:
         first, then = await task_pair(deps, predecessor, successor)
         link = await link_between(deps, first, then)
-        titles = await task_titles(deps, [first, then])
-    except BadReference as exc:
-        raise ToolError(exc.message) from None
-    except WrikeError as exc:  # never ask about a link that cannot be read
-        message = tool_error_message(exc, "remove_dependency", [scopes.WS_READ_WRITE])
-        raise ToolError(message or "remove_dependency could not read the tasks; try again") from None
+        return first, then, link, await task_titles(deps, [first, then])
+
+    first, then, link, titles = await read_to_confirm("remove_dependency", "tasks", read)
     before, after = titles.get(first, first)[:120], titles.get(then, then)[:120]
     return Elicit(
         f"Remove the {link.relation_type or ''} link: “{after}” ({then}) waits for “{before}” ({first})?",

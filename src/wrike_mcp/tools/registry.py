@@ -396,16 +396,21 @@ def register(server: MCPServer[Any], specs: Iterable[ToolSpec], *, output_schema
 
 def as_published(model: type[BaseModel]) -> type[BaseModel]:
     """The arguments model refusing what the published schema rules out but pydantic would take: an explicit
-    null for an optional argument (the schema leaves null out: omitting it is how to say "none") and a
-    non-boolean for a boolean ("0" would otherwise quietly be false)."""
+    null for an optional argument (the schema leaves null out: omitting it is how to say "none"), a
+    non-boolean for a boolean ("0" would otherwise quietly be false) and text for a number ("5" is not 5)."""
     fields = model.model_fields
     optional = [name for name, field in fields.items() if not field.is_required()]
     booleans = [name for name, field in fields.items() if field.annotation in (bool, bool | None)]
+    numbers = [
+        name for name, field in fields.items() if field.annotation in (int, int | None, float, float | None)
+    ]
     checks: dict[str, Any] = {}
     if optional:
         checks["no_null"] = pydantic.field_validator(*optional, mode="before")(_not_null)
     if booleans:
         checks["only_booleans"] = pydantic.field_validator(*booleans, mode="before")(_boolean)
+    if numbers:
+        checks["only_numbers"] = pydantic.field_validator(*numbers, mode="before")(_number)
     return pydantic.create_model(model.__name__, __base__=model, __validators__=checks)
 
 
@@ -418,6 +423,12 @@ def _not_null(cls: type[BaseModel], value: Any) -> Any:
 def _boolean(cls: type[BaseModel], value: Any) -> Any:
     if not isinstance(value, bool):
         raise PydanticCustomError("bool_type", "must be true or false")
+    return value
+
+
+def _number(cls: type[BaseModel], value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("number_type", "must be a number")
     return value
 
 

@@ -39,7 +39,7 @@ from wrike_mcp.tools.output import (
     plain,
     show_title,
 )
-from wrike_mcp.tools.pages import scan_pages
+from wrike_mcp.tools.pages import concurrently, scan_pages
 from wrike_mcp.tools.project_status import shown_status
 from wrike_mcp.wrike.errors import ResourceNotFound
 from wrike_mcp.wrike.models import Comment, Contact, Dependency, Folder, Space, Task, TaskDates
@@ -123,7 +123,13 @@ async def comment_page(
 ) -> CommentPage:
     if not wanted.limit:
         return CommentPage(items=[])
-    comments = await recent_comments(deps, on, ident)
+    return await comments_paged(deps, await recent_comments(deps, on, ident), wanted)
+
+
+async def comments_paged(deps: WrikeContext, comments: list[Comment], wanted: CommentsWanted) -> CommentPage:
+    """The page `wanted` asks for of an item's comments, newest first, as `recent_comments` gives them."""
+    if not wanted.limit:
+        return CommentPage(items=[])
     chunk, next_cursor = page_slice(comments, wanted.offset, wanted.limit, wanted.key)
     return CommentPage(items=await comment_items(deps, chunk), total=len(comments), next_cursor=next_cursor)
 
@@ -196,6 +202,15 @@ async def task_titles(deps: WrikeContext, ids: Sequence[str]) -> dict[str, str]:
         task.id: show_title(task.title)
         for task in await deps.client.get_many("/tasks/{ids}", ids, model=Task)
     }
+
+
+async def titles_beside_a_write(deps: WrikeContext, ids: Sequence[str]) -> dict[str, str] | None:
+    """`task_titles` read together with a write whose answer names the tasks (one round trip, not a read-back
+    after it): None instead of any failure, which must not cancel the write beside it (read them again)."""
+    try:
+        return await task_titles(deps, ids)
+    except Exception:
+        return None
 
 
 class TaskItem(Model):
@@ -352,21 +367,53 @@ class TaskDetail(Model):
     comments_next_cursor: str | None = Field(default=None, description="pass back as comments_cursor")
 
 
-async def task_detail(deps: WrikeContext, task: Task, comments: CommentsWanted | None = None) -> TaskDetail:
-    """A task in full; `task` needs the fields of DETAIL_FIELDS (Wrike's full model has them all)."""
+def in_dependency_order(found: Sequence[Dependency] | None, task: Task) -> list[Dependency] | None:
+    """A task's dependencies read ahead (`GET /tasks/{id}/dependencies`) in its `dependencyIds` order; None
+    when they were not read or are not exactly the ones the task names (then they are read by id)."""
+    if not task.dependency_ids:
+        return []
+    by_id = {dependency.id: dependency for dependency in found or ()}
+    if found is None or set(by_id) != set(task.dependency_ids):
+        return None
+    return [by_id[ident] for ident in dict.fromkeys(task.dependency_ids)]
+
+
+async def task_detail(
+    deps: WrikeContext,
+    task: Task,
+    comments: CommentsWanted | None = None,
+    *,
+    dependencies: Sequence[Dependency] | None = None,
+    recent: list[Comment] | None = None,
+) -> TaskDetail:
+    """A task in full; `task` needs the fields of DETAIL_FIELDS (Wrike's full model has them all).
+
+    `dependencies` and `recent` (its comments) are what a caller read together with the task, when it had
+    its id first; what is missing is read here, independent reads together: at most two more round trips (the
+    dependencies with the comments, then the tasks named), one when the dependencies came with the task."""
+    wanted_comments = comments or CommentsWanted()
     dates = task.dates or TaskDates()
     description, cut = plain(task.description, DESCRIPTION_LIMIT)
     names = await names_of(deps, [*task.responsible_ids, *task.author_ids, *task.follower_ids])
-    dependencies = (
-        await deps.client.get_many("/dependencies/{ids}", task.dependency_ids, model=Dependency)
-        if task.dependency_ids
-        else []
-    )
-    relations = [dependency_relation(task.id, dependency) for dependency in dependencies]
+    listed: list[Comment] | None = recent if wanted_comments.limit else []
+
+    async def read_comments() -> list[Comment]:
+        return listed if listed is not None else await recent_comments(deps, "tasks", task.id)
+
+    ordered = in_dependency_order(dependencies, task)
+    if ordered is None:
+        ordered, listed = await concurrently(
+            lambda: deps.client.get_many("/dependencies/{ids}", task.dependency_ids, model=Dependency),
+            read_comments,
+        )
+    relations = [dependency_relation(task.id, dependency) for dependency in ordered]
     wanted = [*task.sub_task_ids, *task.super_task_ids, *(other for _, _, other in relations if other)]
-    related = (
-        {t.id: t for t in await deps.client.get_many("/tasks/{ids}", wanted, model=Task)} if wanted else {}
-    )
+
+    async def read_related() -> list[Task]:
+        return await deps.client.get_many("/tasks/{ids}", wanted, model=Task) if wanted else []
+
+    found_tasks, listed = await concurrently(read_related, read_comments)
+    related = {t.id: t for t in found_tasks}
 
     def ref(ident: str) -> Ref:
         found = related.get(ident)
@@ -383,7 +430,7 @@ async def task_detail(deps: WrikeContext, task: Task, comments: CommentsWanted |
                 custom_status=await status_name(deps, sub.custom_status_id) if sub else None,
             )
         )
-    page = await comment_page(deps, "tasks", task.id, comments or CommentsWanted())
+    page = await comments_paged(deps, listed or [], wanted_comments)
 
     author = task.author_ids[0] if task.author_ids else None
     return TaskDetail(

@@ -10,6 +10,7 @@ fields (titles, descriptions, comments, custom field values), never in the messa
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -52,6 +53,7 @@ from wrike_mcp.tools.output import (
     Ref,
     show_title,
 )
+from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import (
     DETAIL_FIELDS,
@@ -62,6 +64,7 @@ from wrike_mcp.tools.render import (
     folder_refs,
     homes,
     in_recycle_bin,
+    recent_comments,
     task_detail,
     task_items,
 )
@@ -94,7 +97,8 @@ from wrike_mcp.tools.writes import (
     task_dates,
     task_fields,
 )
-from wrike_mcp.wrike.models import Task
+from wrike_mcp.wrike.errors import WrikeError
+from wrike_mcp.wrike.models import Dependency, Task
 
 
 @wrike_tool(scopes=[scopes.WS_READ_ONLY], title="Search tasks")
@@ -167,7 +171,30 @@ async def get_task(
     """
     deps = wrike(ctx)
     comments = comments_wanted(task, include_comments, comments_cursor)
-    return await task_detail(deps, await deps.resolver.task(task, DETAIL_FIELDS), comments)
+    ident = deps.resolver.task_id_at_hand(task)
+    if ident is None:  # a title to search or a link to convert: the task first
+        return await task_detail(deps, await deps.resolver.task(task, DETAIL_FIELDS), comments)
+
+    # With the id at hand, its dependencies and comments are read with the task (the list of dependencies
+    # costs a request for a task that has none, not a round trip). They are read ahead, so a failure there
+    # is not the answer: the task's own read says what is wrong, and task_detail reads what is missing.
+    async def read_ahead(read: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            return await read()
+        except WrikeError:
+            return None
+
+    async def none() -> None:
+        return None
+
+    found, dependencies, recent = await concurrently(
+        lambda: deps.resolver.task(task, DETAIL_FIELDS),
+        lambda: read_ahead(lambda: deps.client.get(f"/tasks/{ident}/dependencies", model=Dependency)),
+        lambda: read_ahead(lambda: recent_comments(deps, "tasks", ident)) if comments.limit else none(),
+    )
+    if found.id != ident:  # a one-word title shaped like an id
+        dependencies = recent = None
+    return await task_detail(deps, found, comments, dependencies=dependencies, recent=recent)
 
 
 # ---- create_task ----------------------------------------------------------------------------------------
@@ -345,11 +372,22 @@ class DeleteResult(Model):
 
 
 async def task_to_delete(deps: WrikeContext, task_id: str) -> Task:
-    """The task as it is now; ToolError when it is already in the Recycle Bin.
+    """The task as it is now; ToolError when it is already in the Recycle Bin."""
+    return not_in_recycle_bin(await deps.client.get_one(f"/tasks/{task_id}", model=Task), task_id)
 
-    What Wrike does with a DELETE of something in the Recycle Bin is not documented, so none is ever sent.
-    """
-    found = await deps.client.get_one(f"/tasks/{task_id}", model=Task)
+
+async def named_task_to_delete(deps: WrikeContext, ref: str) -> Task:
+    """The task a reference names as it is now, read once when the reference is an id (no existence check
+    first: Wrike's own answer says when it names no task); ToolError when it is in the Recycle Bin."""
+    ident = deps.resolver.task_id_at_hand(ref)
+    if ident is None:
+        return await task_to_delete(deps, await deps.resolver.task_id(ref))
+    found = await deps.resolver.task(ref)  # the id's GET; for a one-word title shaped like an id, its search
+    return not_in_recycle_bin(found, found.id) if found.id == ident else await task_to_delete(deps, found.id)
+
+
+def not_in_recycle_bin(found: Task, task_id: str) -> Task:
+    """What Wrike does with a DELETE of something in the Recycle Bin is not documented, so none is ever sent."""
     if in_recycle_bin(found):
         raise ToolError(
             f"task {task_id} is already in the Recycle Bin: nothing was deleted; update_task with restore=true "
@@ -364,16 +402,12 @@ async def confirm_delete(task: str, ctx: Context) -> Elicit[DeleteConfirmation] 
         return DeleteConfirmation(confirm=True)
     deps = wrike(ctx)
 
-    async def read() -> tuple[str, Task, str]:
-        task_id = await deps.resolver.task_id(task)
-        found = await task_to_delete(deps, task_id)
-        return (
-            task_id,
-            found,
-            ", ".join(ref.name or ref.id for ref in await folder_refs(deps, found.parent_ids)),
-        )
+    async def read() -> tuple[Task, str]:
+        found = await named_task_to_delete(deps, task)
+        return found, ", ".join(ref.name or ref.id for ref in await folder_refs(deps, found.parent_ids))
 
-    task_id, found, where = await read_to_confirm("delete_task", "task", read)
+    found, where = await read_to_confirm("delete_task", "task", read)
+    task_id = found.id
     title = show_title(found.title)[:120]
     where = where[:160]
     return Elicit(
@@ -393,22 +427,24 @@ async def delete_task(
     Prefer the task's id, so the right task goes.
     """
     deps = wrike(ctx)
-    task_id = await deps.resolver.task_id(task)
     if not isinstance(confirmation, AcceptedElicitation):
         return DeleteResult(
             deleted=False,
-            task=Ref(id=task_id),
+            task=Ref(id=await deps.resolver.task_id(task)),
             outcome="not deleted: the user declined"
             if confirmation.action == "decline"
             else "not deleted: the user cancelled the confirmation",
         )
     if not confirmation.data.confirm:
         return DeleteResult(
-            deleted=False, task=Ref(id=task_id), outcome="not deleted: the user did not confirm"
+            deleted=False,
+            task=Ref(id=await deps.resolver.task_id(task)),
+            outcome="not deleted: the user did not confirm",
         )
     # Read again right before the DELETE: the confirmation may be old, and a client without elicitation
     # gets here without any read.
-    known = await task_to_delete(deps, task_id)
+    known = await named_task_to_delete(deps, task)
+    task_id = known.id
     await deps.client.delete(f"/tasks/{task_id}")
     # The title as read right before: a DELETE answer may not echo the entity (comments' do not).
     title = show_title(known.title)

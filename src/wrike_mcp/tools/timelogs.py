@@ -37,7 +37,7 @@ from wrike_mcp.tools.inputs import (
 from wrike_mcp.tools.output import Model, Ref, names_of, truncate
 from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.render import task_titles
+from wrike_mcp.tools.render import task_titles, titles_beside_a_write
 from wrike_mcp.tools.time_entries import (
     category_filter,
     category_id,
@@ -48,7 +48,7 @@ from wrike_mcp.tools.time_entries import (
     time_scope,
     timelog_categories,
 )
-from wrike_mcp.tools.writes import confirmed_without_asking, read_to_confirm
+from wrike_mcp.tools.writes import confirmed_without_asking, read_to_confirm, write_on_task
 from wrike_mcp.wrike.errors import ResourceNotFound
 from wrike_mcp.wrike.models import Timelog, TimelogCategory
 from wrike_mcp.wrike.text import quoted, strip_invisible
@@ -269,7 +269,6 @@ async def log_time(
     deps = wrike(ctx)
     rounded = check_hours(hours)
     day = await parse_user_day(deps, date, "date") or await today(deps)
-    task_id = await deps.resolver.task_id(task)
     body: dict[str, Any] = {
         "hours": rounded,
         "trackedDate": day.isoformat(),  # required: Wrike answers 400 without it (live)
@@ -281,12 +280,20 @@ async def log_time(
     chosen = await category_id(deps, category, for_new_time=True)
     if chosen is not None:
         body["categoryId"] = chosen
-    created = await deps.client.post(f"/tasks/{task_id}/timelogs", body, model=Timelog)
+
+    async def post_and_title(task_id: str) -> list[Any]:
+        # The answer names the task: its title is read with the write, not after it (one round trip).
+        return await concurrently(
+            lambda: deps.client.post(f"/tasks/{task_id}/timelogs", body, model=Timelog),
+            lambda: titles_beside_a_write(deps, [task_id]),
+        )
+
+    _, (created, titles) = await write_on_task(deps, task, post_and_title)
     if not created:
         raise ToolError(
             "Wrike accepted the time log but returned nothing: check list_timelogs before retrying"
         )
-    return (await timelog_items(deps, created))[0]
+    return (await timelog_items(deps, created, titles=titles))[0]
 
 
 TimelogId = Annotated[str, Field(min_length=1, max_length=MAX_TIMELOG_ID, description=TIMELOG_PHRASE)]
@@ -401,7 +408,12 @@ async def delete_timelog(
         return DeleteTimelogResult(deleted=False, id=ident, outcome=f"not deleted: the user {outcome}")
     if not confirmation.data.confirm:
         return DeleteTimelogResult(deleted=False, id=ident, outcome="not deleted: the user did not confirm")
-    # Read right before the DELETE: the confirmation may be old, and without elicitation nothing was read
-    known = (await timelog_items(deps, [await read_timelog(deps, ident)]))[0]
-    await deps.client.delete(f"/timelogs/{ident}")
+    # Read right before the DELETE: the confirmation may be old, and without elicitation nothing was read.
+    # The answer's task title is read beside the DELETE, not before it.
+    entry = await read_timelog(deps, ident)
+    _, titles = await concurrently(
+        lambda: deps.client.delete(f"/timelogs/{ident}"),
+        lambda: titles_beside_a_write(deps, [entry.task_id] if entry.task_id else []),
+    )
+    known = (await timelog_items(deps, [entry], titles=titles))[0]
     return DeleteTimelogResult(deleted=True, timelog=known, id=ident, outcome="deleted")

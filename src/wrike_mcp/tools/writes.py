@@ -25,7 +25,13 @@ from wrike_mcp.tools.inputs import (
     text_to_html,
 )
 from wrike_mcp.tools.render import day_of
-from wrike_mcp.wrike.errors import BadReference, WrikeError
+from wrike_mcp.wrike.errors import (
+    BadReference,
+    InvalidParameter,
+    InvalidRequest,
+    ResourceNotFound,
+    WrikeError,
+)
 from wrike_mcp.wrike.models import Folder, TaskDates
 
 NewParent = Annotated[
@@ -140,7 +146,7 @@ T = TypeVar("T")
 # ---- deletes: the user's confirmation ----------------------------------------------------------------------
 
 
-def confirmed_without_asking(ctx: Context, tool: str) -> bool:
+def confirmed_without_asking(ctx: Context, tool: str, verb: str = "delete") -> bool:
     """Whether a delete may go on without asking: only where the client cannot ask (no elicitation) and the
     server was started with --allow-delete. False: ask the user. Neither possible: a ToolError saying so."""
     if can_elicit(ctx.client_capabilities):
@@ -149,7 +155,7 @@ def confirmed_without_asking(ctx: Context, tool: str) -> bool:
         return True
     raise ToolError(
         f"{tool} needs the user's confirmation, but this client cannot ask (no elicitation support); "
-        "delete it in Wrike, or run the server with --allow-delete"
+        f"{verb} it in Wrike, or run the server with --allow-delete"
     )
 
 
@@ -162,3 +168,18 @@ async def read_to_confirm(tool: str, what: str, read: Callable[[], Awaitable[T]]
     except WrikeError as exc:
         message = tool_error_message(exc, tool, [scopes.WS_READ_WRITE])
         raise ToolError(message or f"{tool} could not read the {what}; try again") from None
+
+
+async def write_on_task(deps: WrikeContext, ref: str, write: Callable[[str], Awaitable[T]]) -> tuple[str, T]:
+    """`write(task_id)` on the task `ref` names, with no request to check an id first: an id given is an id.
+    When Wrike answers that it names no task (a one-word title shaped like an id), the reference is resolved
+    and, if it names another task, the write sent there: nothing was written the first time, so that is no
+    retry. Returns the task's id and what the write returned."""
+    task_id = deps.resolver.task_id_at_hand(ref) or await deps.resolver.task_id(ref)
+    try:
+        return task_id, await write(task_id)
+    except (ResourceNotFound, InvalidParameter, InvalidRequest):
+        named = await deps.resolver.task_id(ref)
+        if named == task_id:
+            raise
+        return named, await write(named)

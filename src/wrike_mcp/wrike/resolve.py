@@ -427,6 +427,18 @@ class Resolver:
         resolved = list(dict.fromkeys([await self.task_id(ref) for ref in refs]))
         return await self.client.get_many("/tasks/{ids}", resolved, model=Task)
 
+    def task_id_at_hand(self, ref: str) -> str | None:
+        """The task id a reference gives without asking Wrike, so a call can read the task and what hangs off
+        it together: an id (an id given is an id; Wrike's own error says when it is not one) or a title named
+        lately. None for titles to search, links and legacy numbers."""
+        ref = ref.strip()
+        if _CLASSIC_ID.match(ref):
+            return ref
+        remembered = self._titled_task(ref)
+        if remembered is not None:
+            return remembered
+        return ref if _MAYBE_ID.match(ref) and not _LEGACY_NUMBER.match(ref) else None
+
     def _id_shaped(self, ref: str) -> bool:
         ref = ref.strip()
         return bool(_MAYBE_ID.match(ref)) and self._titled_task(ref) is None and not _LEGACY_NUMBER.match(ref)
