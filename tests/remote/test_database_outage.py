@@ -31,7 +31,10 @@ import pytest
 
 from tests.remote.conftest import SHORT_TOKEN_TTL
 from tests.remote.helpers import Replica, free_port, sign_in_raw, start_replica
+from tests.remote.test_health import FreezableRelay
 from tests.remote.test_replicas import refreshes
+from wrike_mcp.remote.health import READY_TIMEOUT
+from wrike_mcp.remote.store import STORE_TIMEOUT
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow
@@ -370,3 +373,58 @@ async def test_replicas_ride_out_a_database_restart_under_load(
     finally:
         for replica in replicas.values():
             replica.stop()
+
+
+async def test_a_database_that_stops_answering_gets_503_within_the_store_timeout(
+    tmp_path: Path, sandbox: BackgroundSandbox, cluster: Cluster
+) -> None:
+    """Unreachable rather than down (a partition, a frozen server: connections open, no answers, nothing
+    refused): calls, a refresh at `/token` and `/readyz` are answered 503 within their timeouts instead of
+    hanging, and everything works again, with the same tokens, once the database answers."""
+    relay = FreezableRelay(("127.0.0.1", cluster.port))
+    replica = start_replica(
+        tmp_path,
+        sandbox.base_url,
+        f"postgresql://postgres@127.0.0.1:{relay.port}/postgres",
+        extra_args=("--stateless",),
+    )
+    try:
+        tokens = sign_in_raw(replica.base_url, CALLER)
+        async with httpx.AsyncClient(timeout=60) as http:
+            first = await call_tool(http, replica, "a", tokens["access_token"], 1)
+            assert first.status == 200, first.body
+            relay.freeze()
+            for round_ in range(2):  # the token still in the replica's 2 s cache, then looked up again
+                answers = []
+
+                async def one(number: int, answers: list[Answer] = answers) -> None:
+                    answers.append(await call_tool(http, replica, "a", tokens["access_token"], number))
+
+                async with anyio.create_task_group() as group:
+                    for number in range(3):
+                        group.start_soon(one, number)
+                for answer in answers:
+                    assert_unavailable(answer, f"/mcp while the database hangs (round {round_})")
+                    assert answer.ended - answer.started < STORE_TIMEOUT + 3, answer
+            started = time.monotonic()
+            refused = await anyio.to_thread.run_sync(refresh, replica, tokens)
+            assert_unavailable(refused, "refresh at /token while the database hangs")
+            assert time.monotonic() - started < STORE_TIMEOUT + 3
+            probe = await readiness(http, replica, "a")
+            assert probe.status == 503 and probe.ended - probe.started < READY_TIMEOUT + 2, probe
+            assert (await readiness(http, replica, "a", "/healthz")).status == 200
+            relay.thaw()
+            thawed = time.monotonic()
+            while (answer := await call_tool(http, replica, "a", tokens["access_token"], 9)).status != 200:
+                assert_unavailable(answer, "/mcp just after the database answers again")
+                assert time.monotonic() - thawed < RECOVERY, "the replica did not serve again"
+                await anyio.sleep(0.2)
+            assert answer.body["result"]["structuredContent"]["user"]["name"] == "Ann Lee"
+            assert (await readiness(http, replica, "a")).status == 200
+        rotated = refresh(replica, tokens)
+        assert rotated.status_code == 200, rotated.text
+        again = refresh(replica, tokens)
+        assert again.status_code == 400 and again.json()["error"] == "invalid_grant", again.text
+    finally:
+        replica.stop()
+        relay.close()
