@@ -395,7 +395,7 @@ async def test_a_database_that_stops_answering_gets_503_within_the_store_timeout
             assert first.status == 200, first.body
             relay.freeze()
             for round_ in range(2):  # the token still in the replica's 2 s cache, then looked up again
-                answers = []
+                answers: list[Answer] = []
 
                 async def one(number: int, answers: list[Answer] = answers) -> None:
                     answers.append(await call_tool(http, replica, "a", tokens["access_token"], number))
