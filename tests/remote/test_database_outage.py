@@ -421,6 +421,11 @@ async def test_a_database_that_stops_answering_gets_503_within_the_store_timeout
                 await anyio.sleep(0.2)
             assert answer.body["result"]["structuredContent"]["user"]["name"] == "Ann Lee"
             assert (await readiness(http, replica, "a")).status == 200
+            print(  # the figures for the report (pytest -s)
+                f"hung database: /mcp 503 after {max(a.ended - a.started for a in answers):.1f} s, "
+                f"/readyz 503 after {probe.ended - probe.started:.1f} s; "
+                f"served again {answer.ended - thawed:.2f} s after it answered"
+            )
         rotated = refresh(replica, tokens)
         assert rotated.status_code == 200, rotated.text
         again = refresh(replica, tokens)
