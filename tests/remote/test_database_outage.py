@@ -31,6 +31,7 @@ import pytest
 
 from tests.remote.conftest import SHORT_TOKEN_TTL
 from tests.remote.helpers import Replica, free_port, sign_in_raw, start_replica
+from tests.remote.test_attacks_account import signed_in
 from tests.remote.test_health import FreezableRelay
 from tests.remote.test_replicas import refreshes
 from wrike_mcp.remote.health import READY_TIMEOUT
@@ -46,6 +47,7 @@ WORKERS = 3
 PAUSE = 0.2  # seconds between one worker's calls: ~15 calls a second, well under Wrike's 400 a minute
 CALLER = "ann.lee@northwind.example"
 ROTATOR = "ben.carter@northwind.example"
+VISITOR = "chloe.martin@northwind.example"  # on the Connected apps page
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
 
 
@@ -243,6 +245,7 @@ async def test_replicas_ride_out_a_database_restart_under_load(
         )
         caller = sign_in_raw(replicas["a"].base_url, CALLER)["access_token"]
         rotator = sign_in_raw(replicas["b"].base_url, ROTATOR)
+        visitor = signed_in(replicas["a"].base_url, VISITOR)
         timeline = Timeline()
         calls: list[Answer] = []
         probes: list[Answer] = []
@@ -277,6 +280,9 @@ async def test_replicas_ride_out_a_database_restart_under_load(
                 for name, replica in replicas.items():
                     during[f"token-{name}"] = await anyio.to_thread.run_sync(refresh, replica, rotator)
                     during[f"healthz-{name}"] = await http.get(replica.base_url + "/healthz")
+                during["account"] = await anyio.to_thread.run_sync(
+                    visitor.get, f"{replicas['a'].base_url}/account"
+                )
                 await anyio.sleep(max(0.0, timeline.down + OUTAGE - time.monotonic()))
                 wrike_refreshes["down"] = refreshes(sandbox)
                 timeline.starting = time.monotonic()
@@ -328,6 +334,11 @@ async def test_replicas_ride_out_a_database_restart_under_load(
         assert wrike_refreshes["down"] == wrike_refreshes["before"], (
             "a Wrike refresh was tried with no database"
         )
+        page = during["account"]  # a browser page: HTML, not JSON
+        assert page.status_code == 503 and int(page.headers["retry-after"]) >= 1, (
+            page.status_code,
+            page.text[:300],
+        )
 
         # back: each replica serves the SAME access token and reports ready within RECOVERY seconds
         recovered: dict[str, float] = {}
@@ -364,6 +375,8 @@ async def test_replicas_ride_out_a_database_restart_under_load(
         )
         again = refresh(replicas["b"], rotator)
         assert again.status_code == 400 and again.json()["error"] == "invalid_grant", again.text
+        page = visitor.get(f"{replicas['a'].base_url}/account")  # the page's session outlived the outage too
+        assert page.status_code == 200 and 'id="sign-out"' in page.text, page.text[:300]
 
         print(  # the figures for the report (pytest -s)
             f"outage {timeline.starting - timeline.down:.1f} s; {len(calls)} calls, {len(outage)} during it, "
