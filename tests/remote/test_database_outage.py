@@ -1,15 +1,20 @@
-"""A database outage under load: a throwaway PostgreSQL cluster of the test's own (initdb, pg_ctl) is stopped
-under two replicas serving a stream of tool calls, kept down, and started again.
+"""Database outages under load, on a throwaway PostgreSQL cluster of the test's own (initdb, pg_ctl, a free
+port, its socket in its own directory; as the `postgres` OS user when the test runs as root): the machine's
+own PostgreSQL (5432) is never touched. Skipped without the binaries, failed without them when CI=true.
 
-While it is down every replica answers 503 with `Retry-After` (never a 500, never a 401), `/readyz` is 503 and
-`/healthz` 200, a refresh-token rotation at `/token` is refused before it spends anything, and no Wrike token
-refresh is attempted. Within seconds of its return the same MCP access token works again on both replicas (the
-Wrike token that expired meanwhile is refreshed once), and the refresh token refused during the outage rotates
-exactly once. The machine's own PostgreSQL (5432) is never touched.
+A restart: the cluster is stopped under two replicas serving a stream of tool calls, kept down, and started
+again. While it is down every replica answers 503 with `Retry-After` (never a 500, never a 401), `/readyz` is
+503 and `/healthz` 200, a refresh-token rotation at `/token` is refused before it spends anything, the
+Connected apps page answers 503 too, and no Wrike token refresh is attempted. Within seconds of its return the
+same MCP access token works again on both replicas (the Wrike token that expired meanwhile is refreshed once),
+and the refresh token refused during the outage rotates exactly once.
 
 The outage lasts OUTAGE seconds, not the issue's 30: nothing in the replicas counts time while the database is
 away (each request fails fast on a refused connection and is answered 503), so 30 s behaves as 8 s do; 8 s
 outlive the sandbox's 8 s Wrike tokens, so a refresh is due the moment the database is back.
+
+A hang: a relay in front of the cluster stops relaying (nothing refused, nothing answered), and requests are
+answered 503 within the store timeout instead of waiting for the database.
 """
 
 from __future__ import annotations
