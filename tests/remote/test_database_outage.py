@@ -382,6 +382,7 @@ async def test_replicas_ride_out_a_database_restart_under_load(
         assert again.status_code == 400 and again.json()["error"] == "invalid_grant", again.text
         page = visitor.get(f"{replicas['a'].base_url}/account")  # the page's session outlived the outage too
         assert page.status_code == 200 and 'id="sign-out"' in page.text, page.text[:300]
+        visitor.close()
 
         print(  # the figures for the report (pytest -s)
             f"outage {timeline.starting - timeline.down:.1f} s; {len(calls)} calls, {len(outage)} during it, "
