@@ -35,6 +35,7 @@ from mcp.server.auth.routes import cors_middleware, create_auth_routes
 from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -52,9 +53,16 @@ from wrike_mcp.remote.account import ACCOUNT_PATH, REVOKE_PATH, SIGN_IN_PATH, SI
 from wrike_mcp.remote.audit import AuditTrail
 from wrike_mcp.remote.consent import ConsentPages, UpstreamAuthorize, error_page, with_query
 from wrike_mcp.remote.crypto import load_keyring
-from wrike_mcp.remote.gate import MAX_BODY, McpGate, UserRateLimit, read_body, replay_body
+from wrike_mcp.remote.gate import (
+    MAX_BODY,
+    STORE_RETRY_AFTER,
+    McpGate,
+    UserRateLimit,
+    read_body,
+    replay_body,
+)
 from wrike_mcp.remote.health import health_routes
-from wrike_mcp.remote.limits import AbuseLimits, Limits
+from wrike_mcp.remote.limits import BROWSER_PATHS, AbuseLimits, Limits
 from wrike_mcp.remote.policy import ClientPolicy
 from wrike_mcp.remote.provider import (
     CONSENT_PATH,
@@ -263,6 +271,20 @@ async def registration_off(_: Request) -> Response:
     )
 
 
+async def store_unavailable(request: Request, exc: Exception) -> Response:
+    """A route that needed the database while it is away (a restart, a failover): 503 with `Retry-After`, as
+    the gate and the per-address limits answer, not a 500. The only other I/O here goes through httpx, whose
+    errors are not OSErrors, so an OSError reaching this far is the database's."""
+    log.warning("the database did not answer at %s (%s); answering 503", request.url.path, type(exc).__name__)
+    headers = {"Cache-Control": "no-store", "Retry-After": str(STORE_RETRY_AFTER)}
+    if request.url.path in BROWSER_PATHS or request.url.path == ACCOUNT_PATH:
+        page = error_page(503, "The server cannot reach its database just now. Try again in a few seconds.")
+        page.headers.update(headers)
+        return page
+    description = "the server's database is unreachable"
+    return JSONResponse({"error": "temporarily_unavailable", "error_description": description}, 503, headers)
+
+
 async def form_post_body(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> bytes | None:
     """The body of a form POST, for a guard around one of the SDK's form endpoints; None when the request was
     handed to `app` as it is (not a form POST) or answered here (too large)."""
@@ -421,6 +443,7 @@ async def build_remote_server(
     app = Starlette(
         routes=routes,
         middleware=middleware,
+        exception_handlers={SQLAlchemyError: store_unavailable, OSError: store_unavailable},
         lifespan=_lifespan(server, store, users, audit, settings.audit_days * 86400.0),
     )
     return RemoteServer(app=app, server=server, store=store, users=users, provider=provider)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
@@ -25,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.remote.provider import GRANT_VERSION_CLAIM, WrikeMCPAuthProvider, canonical_resource
-from wrike_mcp.remote.store import Store
+from wrike_mcp.remote.store import STORE_TIMEOUT, Store
 from wrike_mcp.remote.users import UserClients
 from wrike_mcp.tools.deps import REQUEST_CONTEXT_KEY
 from wrike_mcp.tools.registry import ToolFilter, declared_tool
@@ -84,9 +85,10 @@ class McpGate:
             )
             return
         try:
-            token = await self._verify(authorization)
-            wait = await self.rate_limit.retry_after(token.subject or "") if token is not None else None
-        except (SQLAlchemyError, OSError):
+            with anyio.fail_after(STORE_TIMEOUT):
+                token = await self._verify(authorization)
+                wait = await self.rate_limit.retry_after(token.subject or "") if token is not None else None
+        except (SQLAlchemyError, OSError):  # OSError includes TimeoutError
             # the store is unreachable: the client should come back, not see a server fault
             log.warning("the store did not answer while checking a bearer token; answering 503")
             await self._respond(

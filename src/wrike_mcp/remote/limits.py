@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -34,9 +35,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from wrike_mcp.config import Settings
 from wrike_mcp.remote.account import REVOKE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH
 from wrike_mcp.remote.consent import error_page
-from wrike_mcp.remote.gate import read_body, replay_body
+from wrike_mcp.remote.gate import STORE_RETRY_AFTER, read_body, replay_body
 from wrike_mcp.remote.provider import CONSENT_PATH
-from wrike_mcp.remote.store import Store
+from wrike_mcp.remote.store import STORE_TIMEOUT, Store
 from wrike_mcp.remote.upstream import CALLBACK_PATH
 from wrike_mcp.wrike.text import has_hidden
 
@@ -155,13 +156,16 @@ class AbuseLimits:
         route = path.strip("/").replace("/", "-")
         address = client_key(scope)
         try:
-            wait = await self.store.hit(f"addr:{route}:{address}", limit, WINDOW, now)
-            kept = self.limits.kept_per_address.get(path)
-            if wait is None and kept is not None and (path != "/register" or scope["method"] == "POST"):
-                # what one address can make us keep: rows live as long as this window, so never more
-                wait = await self.store.hit(f"kept:{route}:{address}", kept, KEPT_WINDOW[path], now)
-        except (SQLAlchemyError, OSError):
-            await refuse(503, "temporarily_unavailable", "the server's database is unreachable", 5)
+            with anyio.fail_after(STORE_TIMEOUT):
+                wait = await self.store.hit(f"addr:{route}:{address}", limit, WINDOW, now)
+                kept = self.limits.kept_per_address.get(path)
+                if wait is None and kept is not None and (path != "/register" or scope["method"] == "POST"):
+                    # what one address can make us keep: rows live as long as this window, so never more
+                    wait = await self.store.hit(f"kept:{route}:{address}", kept, KEPT_WINDOW[path], now)
+        except (SQLAlchemyError, OSError):  # OSError includes TimeoutError: a database that does not answer
+            await refuse(
+                503, "temporarily_unavailable", "the server's database is unreachable", STORE_RETRY_AFTER
+            )
             return
         if wait is not None:
             seconds = max(1, math.ceil(wait))

@@ -48,6 +48,9 @@ SCHEMA_VERSION = 3
 PENDING_TTL = 600.0  # seconds: consent and Wrike's sign-in must finish within 10 minutes of /authorize
 MAX_RATE_WINDOW = 3600  # seconds: no shared limit counts over a longer window
 MIGRATION_LOCK = 0x77726B6D6370  # PostgreSQL advisory lock id while migrating ("wrkmcp")
+# seconds a request waits for the store's shared counts before it goes on without them or is answered 503: a
+# database that is unreachable rather than down (a partition, a frozen server) refuses nothing, it never answers
+STORE_TIMEOUT = 5.0
 
 metadata = MetaData()
 

@@ -34,7 +34,7 @@ from wrike_mcp.auth.oauth import (
 from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
 from wrike_mcp.remote.crypto import KeyRing
-from wrike_mcp.remote.store import Store
+from wrike_mcp.remote.store import STORE_TIMEOUT, Store
 from wrike_mcp.runtime import client_from_settings
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.wrike.client import EventHook, WrikeClient
@@ -305,12 +305,15 @@ class UserClients:
 
         async def hit() -> float | None:
             try:
-                return await self._store.hit(
-                    key, limit, WRIKE_WINDOW, self._clock(), buckets=WRIKE_WINDOW_STEPS
-                )
-            except SQLAlchemyError as exc:
+                with anyio.fail_after(STORE_TIMEOUT):
+                    return await self._store.hit(
+                        key, limit, WRIKE_WINDOW, self._clock(), buckets=WRIKE_WINDOW_STEPS
+                    )
+            except (SQLAlchemyError, OSError) as exc:  # a refused connection is an OSError, a hung one too
                 # the store is down: this replica's own governor and Wrike's 429s still hold the line
-                log.warning("shared Wrike budget unavailable (%s); counting in this replica only", exc)
+                log.warning(
+                    "shared Wrike budget unavailable (%s); counting in this replica only", type(exc).__name__
+                )
                 return None
 
         return hit
