@@ -145,3 +145,36 @@ async def test_resources_read_short_ids(mcp: Client, sandbox_state: Any, uri: st
     result = await mcp.read_resource(uri.format(**entities))
     text = " ".join(getattr(block, "text", "") for block in result.contents)
     assert entities[kind] in text
+
+
+# A new-format id as Wrike has issued them since mid-2025: up to 256 characters of letters, digits and -_:.=
+LONG_ID = ("w:task.Z9-_" * 24)[:255] + "="
+
+
+async def test_every_reference_parameter_takes_a_long_new_format_id(
+    mcp: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    """No reference parameter refuses the longest id Wrike may issue: it reaches Wrike (or the resolver's
+    lookup) and comes back as not found, never as a malformed argument."""
+    assert len(LONG_ID) == 256
+    calls = await _reference_calls(mcp)
+    calls += [(tool, param) for tool in ("add_dependency", "remove_dependency") for param in TASK_PAIR_PARAMS]
+    for tool, param in calls:
+        sandbox_state.reset()
+        entities = {k: v.id for k, v in _short_entities(sandbox_state).items()}
+        if param in TASK_PAIR_PARAMS:
+            other = "successor" if param == "predecessor" else "predecessor"
+            arguments: dict[str, Any] = {param: LONG_ID, other: entities["task"]}
+        else:
+            arguments = _arguments(tool, param, LONG_ID, entities)
+        result = await mcp.call_tool(tool, arguments)
+        text = " ".join(getattr(block, "text", "") for block in result.content)
+        if not result.is_error and "preview_token" in (result.structured_content or {}):
+            continue  # bulk_update_tasks: an unknown task in the list is reported per task when applied
+        assert result.is_error, f"{tool}({param}=long id) succeeded: {text[:200]}"
+        assert "invalid argument" not in text and "malformed" not in text.lower(), (
+            f"{tool}.{param}: {text[:300]}"
+        )
+        assert any(
+            word in text.lower() for word in ("not found", "no task", "no folder", "found no", "cannot find")
+        ), f"{tool}.{param}: {text[:300]}"
