@@ -24,6 +24,9 @@ def split_commas(value: object) -> object:
     return value
 
 
+MIN_METRICS_TOKEN = 16
+
+
 class Settings(BaseSettings):
     # An empty variable is an unset one: MCP Bundles and install links pass optional fields left blank as "".
     model_config = SettingsConfigDict(
@@ -232,6 +235,17 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # a short bearer secret on a public URL is guessed: ask for one made to be a secret
+        if value is not None and len(value.get_secret_value().strip()) < MIN_METRICS_TOKEN:
+            raise ValueError(
+                f"WRIKE_MCP_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
 
     @field_validator("host")
     @classmethod

@@ -5,7 +5,9 @@ id or token ever appears in it."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
@@ -28,6 +30,7 @@ from tests.remote.helpers import (
     structured,
     wait_for_port,
 )
+from wrike_mcp.config import Settings
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow
@@ -205,3 +208,20 @@ async def test_remote_replica_counts_sign_ins_denials_refusals_refreshes_and_use
         METRICS_TOKEN,
     ):
         assert secret not in text
+
+
+def test_a_short_metrics_token_is_refused_at_start(tmp_path: Path) -> None:
+    """A bearer secret on a public URL must be one made to be secret: a short one stops the server at start,
+    saying how to make one, and is never echoed."""
+    env = {**os.environ, "WRIKE_MCP_METRICS_TOKEN": "hunter2-metrics", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "wrike_mcp", "serve", "--sandbox", "--transport", "http"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "WRIKE_MCP_METRICS_TOKEN must be at least 16 characters" in done.stderr, done.stderr
+    assert "hunter2" not in done.stdout + done.stderr
+    assert Settings(metrics_token=METRICS_TOKEN).metrics_token is not None
