@@ -14,10 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from mcp import Client
-from mcp.client.context import ClientRequestContext
-from mcp.types import ElicitRequestParams, ElicitResult
 
-from tests.tools.tool_helpers import api_calls, call, call_error, refused_up_front, requests_log
+from tests.tools.tool_helpers import answering, api_calls, call, call_error, refused_up_front, requests_log
 from wrike_mcp.server import WrikeMCPServer
 from wrike_mcp.tools import bulk
 
@@ -319,20 +317,6 @@ async def test_bad_arguments_are_refused_before_any_request(
 
 
 # ---- confirmation above 20 tasks ------------------------------------------------------------------------
-
-
-def answering(action: str) -> tuple[list[str], Callable[..., Any]]:
-    asked: list[str] = []
-
-    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-        asked.append(params.message)
-        return (
-            ElicitResult(action="accept", content={"confirm": True})
-            if action == "accept"
-            else ElicitResult(action=action)
-        )
-
-    return asked, callback
 
 
 Q3_ARGUMENTS = {"where": {"folder": "Q3 Launch"}, "add_assignees": ["Hana Sato"]}  # 26 tasks with subfolders

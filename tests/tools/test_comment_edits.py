@@ -11,11 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from mcp import Client
-from mcp.client.session import ClientRequestContext
-from mcp.types import ElicitRequestParams, ElicitResult
 
 from tests.tools.tool_helpers import (
     BIG,
+    answering,
     api_calls,
     call,
     call_error,
@@ -42,18 +41,6 @@ def old_comment(sandbox_state: Any) -> Any:
         and not sandbox_state.tasks[c.task_id].deleted
         and sandbox_state.now() - c.created > timedelta(days=1)
     )
-
-
-def answering(action: str, confirm: bool = True) -> tuple[list[str], Callable[..., Any]]:
-    asked: list[str] = []
-
-    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-        asked.append(params.message)
-        if action == "accept":
-            return ElicitResult(action="accept", content={"confirm": confirm})
-        return ElicitResult(action=action)
-
-    return asked, callback
 
 
 # ---- update_comment ------------------------------------------------------------------------------------------

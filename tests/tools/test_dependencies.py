@@ -9,8 +9,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.test_tasks import answering
-from tests.tools.tool_helpers import api_calls, call, call_error, refused_up_front, requests_log
+from tests.tools.tool_helpers import answering, api_calls, call, call_error, refused_up_front, requests_log
 from wrike_mcp.server import WrikeMCPServer
 from wrike_mcp.tools.dependencies import DAY_MINUTES
 

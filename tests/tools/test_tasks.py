@@ -11,12 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from mcp import Client
-from mcp.client.context import ClientRequestContext
-from mcp.types import ElicitRequestParams, ElicitResult
 
 from tests.tools.tool_helpers import (
     BIG,
     SANDBOX_BASE_URL,
+    answering,
     api_calls,
     call,
     call_error,
@@ -637,18 +636,6 @@ async def test_update_task_refuses_bad_input(mcp: Client, sandbox_http: httpx.As
 
 
 # ---- delete_task (confirmation) -------------------------------------------------------------------------
-
-
-def answering(action: str, confirm: bool = True) -> tuple[list[str], Callable[..., Any]]:
-    asked: list[str] = []
-
-    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-        asked.append(params.message)
-        if action == "accept":
-            return ElicitResult(action="accept", content={"confirm": confirm})
-        return ElicitResult(action=action)
-
-    return asked, callback
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])

@@ -12,10 +12,9 @@ from typing import Any
 import httpx
 import pytest
 from mcp import Client
-from mcp.client.context import ClientRequestContext
-from mcp.types import ElicitRequestParams, ElicitResult
 
 from tests.tools.tool_helpers import (
+    answering,
     api_calls,
     call,
     call_error,
@@ -314,18 +313,6 @@ async def test_an_edit_whose_answer_is_lost_is_not_sent_again(
 
 
 # ---- delete_timelog ----------------------------------------------------------------------------------------
-
-
-def answering(action: str, confirm: bool = True) -> tuple[list[str], Callable[..., Any]]:
-    asked: list[str] = []
-
-    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-        asked.append(params.message)
-        if action == "accept":
-            return ElicitResult(action="accept", content={"confirm": confirm})
-        return ElicitResult(action=action)
-
-    return asked, callback
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])

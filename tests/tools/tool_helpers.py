@@ -4,7 +4,7 @@ sandbox's state by path. Fixtures are in tests/tools/conftest.py."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from mcp import Client
-from mcp.types import CallToolResult
+from mcp.client.context import ClientRequestContext
+from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult
 
 from wrike_mcp.server import WrikeMCPServer
 
@@ -140,3 +141,17 @@ def sequential_round_trips(entries: list[dict[str, Any]]) -> int:
     for index, (start, _) in enumerate(timed):
         chain.append(1 + max((chain[i] for i in range(index) if timed[i][1] <= start), default=0))
     return max(chain, default=0)
+
+
+def answering(action: str, confirm: bool = True) -> tuple[list[str], Callable[..., Any]]:
+    """An elicitation callback that answers every question with `action` (accept: the `confirm` box as
+    given), and the questions it was asked."""
+    asked: list[str] = []
+
+    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        asked.append(params.message)
+        if action == "accept":
+            return ElicitResult(action="accept", content={"confirm": confirm})
+        return ElicitResult(action=action)
+
+    return asked, callback

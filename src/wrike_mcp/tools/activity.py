@@ -44,15 +44,13 @@ from wrike_mcp.tools.inputs import (
     wrike_timestamp,
 )
 from wrike_mcp.tools.output import Model, names_of, plain, show_title, truncate
-from wrike_mcp.tools.pages import concurrently, scan_pages, with_page_size
+from wrike_mcp.tools.pages import audit_log_page, concurrently, scan_pages
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import homes, status_name
 from wrike_mcp.tools.task_search import TaskQuery, task_request
 from wrike_mcp.wrike.audit_log import (
     AUDIT_FILTER_MAX_IDS,
-    AUDIT_LOG_PATH,
     AUDIT_PAGE_SIZE,
-    AUDIT_PAGE_SIZE_FALLBACK,
 )
 from wrike_mcp.wrike.errors import AccessForbidden, NotAllowed, WrikeError
 from wrike_mcp.wrike.models import AuditLogEvent, Comment, Task, Timelog
@@ -276,15 +274,7 @@ async def task_actors(deps: WrikeContext, scope: Scope, tasks: Sequence[Task]) -
         }
 
         async def read() -> list[AuditLogEvent]:
-            page = await with_page_size(
-                deps,
-                AUDIT_LOG_PATH,
-                AUDIT_PAGE_SIZE,
-                AUDIT_PAGE_SIZE_FALLBACK,
-                lambda size: deps.client.get_page(
-                    AUDIT_LOG_PATH, params, page_size=size, page_token=None, model=AuditLogEvent
-                ),
-            )
+            page = await audit_log_page(deps, params, AUDIT_PAGE_SIZE, None)
             return page.items
 
         return read

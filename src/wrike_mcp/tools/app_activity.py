@@ -39,7 +39,7 @@ from wrike_mcp.tools.inputs import (
     wrike_timestamp,
 )
 from wrike_mcp.tools.output import Model, Ref, show_title, truncate
-from wrike_mcp.tools.pages import scan_pages, with_page_size
+from wrike_mcp.tools.pages import audit_log_page, scan_pages, with_page_size
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.wrike.audit_log import (
     AUDIT_FILTER_MAX_IDS,
@@ -359,15 +359,7 @@ async def list_app_activity(
     incomplete = False
 
     async def fetch(token: str | None) -> Page[AuditLogEvent]:
-        return await with_page_size(
-            deps,
-            AUDIT_LOG_PATH,
-            APP_SCAN_PAGE_SIZE,
-            AUDIT_PAGE_SIZE_FALLBACK,
-            lambda size: deps.client.get_page(
-                AUDIT_LOG_PATH, params, page_size=size, page_token=token, model=AuditLogEvent
-            ),
-        )
+        return await audit_log_page(deps, params, APP_SCAN_PAGE_SIZE, token)
 
     async for page in iterate_pages(fetch):
         pages += 1

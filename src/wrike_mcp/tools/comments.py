@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, ElicitationResult, Resolve
+from mcp.server.mcpserver.resolve import Elicit, ElicitationResult, Resolve
 from pydantic import BaseModel, Field
 
 from wrike_mcp import scopes
@@ -22,7 +22,7 @@ from wrike_mcp.tools.inputs import (
 from wrike_mcp.tools.output import COMMENT_LIMIT, Model, Ref, names_of, plain, show_title
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import CommentItem, comment_items, task_titles
-from wrike_mcp.tools.writes import confirmed_without_asking, read_to_confirm, write_on_task
+from wrike_mcp.tools.writes import confirmed_without_asking, not_confirmed, read_to_confirm, write_on_task
 from wrike_mcp.wrike.errors import NotAllowed
 from wrike_mcp.wrike.models import Comment
 from wrike_mcp.wrike.text import strip_invisible
@@ -152,10 +152,7 @@ async def delete_comment(
     """Delete a comment for good, after the user confirms (update_comment fixes a fresh one)."""
     deps = wrike(ctx)
     ref = Ref(id=comment_id(comment))
-    if not isinstance(confirmation, AcceptedElicitation):
-        declined = "declined" if confirmation.action == "decline" else "cancelled the confirmation"
-        return DeletedComment(deleted=False, comment=ref, outcome=f"not deleted: the user {declined}")
-    if not confirmation.data.confirm:
-        return DeletedComment(deleted=False, comment=ref, outcome="not deleted: the user did not confirm")
+    if (outcome := not_confirmed(confirmation, "not deleted")) is not None:
+        return DeletedComment(deleted=False, comment=ref, outcome=outcome)
     await deps.client.delete(f"/comments/{ref.id}")
     return DeletedComment(deleted=True, comment=ref, outcome="deleted")

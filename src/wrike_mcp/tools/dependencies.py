@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, ElicitationResult, Resolve
+from mcp.server.mcpserver.resolve import Elicit, ElicitationResult, Resolve
 from pydantic import BaseModel, Field
 
 from wrike_mcp import scopes
@@ -16,7 +16,7 @@ from wrike_mcp.tools.output import Model, Ref
 from wrike_mcp.tools.pages import concurrently
 from wrike_mcp.tools.registry import wrike_tool
 from wrike_mcp.tools.render import task_titles, titles_beside_a_write
-from wrike_mcp.tools.writes import confirmed_without_asking, read_to_confirm
+from wrike_mcp.tools.writes import confirmed_without_asking, not_confirmed, read_to_confirm
 from wrike_mcp.wrike.models import Dependency
 from wrike_mcp.wrike.text import fold
 
@@ -154,11 +154,8 @@ async def remove_dependency(
     deps = wrike(ctx)
     first, then = await task_pair(deps, predecessor, successor)
     pair = {"predecessor": Ref(id=first), "successor": Ref(id=then)}
-    if not isinstance(confirmation, AcceptedElicitation):
-        declined = "declined" if confirmation.action == "decline" else "cancelled the confirmation"
-        return RemoveResult(removed=False, outcome=f"not removed: the user {declined}", **pair)
-    if not confirmation.data.confirm:
-        return RemoveResult(removed=False, outcome="not removed: the user did not confirm", **pair)
+    if (outcome := not_confirmed(confirmation, "not removed")) is not None:
+        return RemoveResult(removed=False, outcome=outcome, **pair)
     # Look again right before the DELETE: the confirmation may be old, and without elicitation nothing was read.
     link = await link_between(deps, first, then)
     await deps.client.delete(f"/dependencies/{link.id}")

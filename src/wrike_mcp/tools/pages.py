@@ -11,7 +11,9 @@ import anyio
 
 from wrike_mcp.tools.deps import WrikeContext
 from wrike_mcp.tools.inputs import PagePosition
+from wrike_mcp.wrike.audit_log import AUDIT_LOG_PATH, AUDIT_PAGE_SIZE_FALLBACK
 from wrike_mcp.wrike.errors import InvalidParameter
+from wrike_mcp.wrike.models import AuditLogEvent
 from wrike_mcp.wrike.pagination import Page
 
 Item = TypeVar("Item")
@@ -117,3 +119,18 @@ async def with_page_size(
     answer = await read(fallback)
     deps.resolver.page_sizes[path] = fallback
     return answer
+
+
+async def audit_log_page(
+    deps: WrikeContext, params: dict[str, Any], size: int, token: str | None
+) -> Page[AuditLogEvent]:
+    """One page of the audit log at `size` events, or at the documented fallback when Wrike refuses it."""
+    return await with_page_size(
+        deps,
+        AUDIT_LOG_PATH,
+        size,
+        AUDIT_PAGE_SIZE_FALLBACK,
+        lambda page_size: deps.client.get_page(
+            AUDIT_LOG_PATH, params, page_size=page_size, page_token=token, model=AuditLogEvent
+        ),
+    )

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, ElicitationResult, Resolve
+from mcp.server.mcpserver.resolve import Elicit, ElicitationResult, Resolve
 from pydantic import BaseModel, Field
 
 from wrike_mcp import scopes
@@ -93,6 +93,7 @@ from wrike_mcp.tools.task_search import (
 from wrike_mcp.tools.writes import (
     confirmed_without_asking,
     moved_dates,
+    not_confirmed,
     read_to_confirm,
     task_dates,
     task_fields,
@@ -427,20 +428,8 @@ async def delete_task(
     Prefer the task's id, so the right task goes.
     """
     deps = wrike(ctx)
-    if not isinstance(confirmation, AcceptedElicitation):
-        return DeleteResult(
-            deleted=False,
-            task=Ref(id=await deps.resolver.task_id(task)),
-            outcome="not deleted: the user declined"
-            if confirmation.action == "decline"
-            else "not deleted: the user cancelled the confirmation",
-        )
-    if not confirmation.data.confirm:
-        return DeleteResult(
-            deleted=False,
-            task=Ref(id=await deps.resolver.task_id(task)),
-            outcome="not deleted: the user did not confirm",
-        )
+    if (outcome := not_confirmed(confirmation, "not deleted")) is not None:
+        return DeleteResult(deleted=False, task=Ref(id=await deps.resolver.task_id(task)), outcome=outcome)
     # Read again right before the DELETE: the confirmation may be old, and a client without elicitation
     # gets here without any read.
     known = await named_task_to_delete(deps, task)

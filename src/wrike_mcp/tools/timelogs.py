@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, ElicitationResult, Resolve
+from mcp.server.mcpserver.resolve import Elicit, ElicitationResult, Resolve
 from pydantic import BaseModel, Field
 
 from wrike_mcp import scopes
@@ -48,7 +48,7 @@ from wrike_mcp.tools.time_entries import (
     time_scope,
     timelog_categories,
 )
-from wrike_mcp.tools.writes import confirmed_without_asking, read_to_confirm, write_on_task
+from wrike_mcp.tools.writes import confirmed_without_asking, not_confirmed, read_to_confirm, write_on_task
 from wrike_mcp.wrike.errors import ResourceNotFound
 from wrike_mcp.wrike.models import Timelog, TimelogCategory
 from wrike_mcp.wrike.text import quoted, strip_invisible
@@ -403,11 +403,8 @@ async def delete_timelog(
     """Delete a time log entry after the user confirms; to correct one, use update_timelog."""
     deps = wrike(ctx)
     ident = clean_id(timelog)
-    if not isinstance(confirmation, AcceptedElicitation):
-        outcome = "declined" if confirmation.action == "decline" else "cancelled the confirmation"
-        return DeleteTimelogResult(deleted=False, id=ident, outcome=f"not deleted: the user {outcome}")
-    if not confirmation.data.confirm:
-        return DeleteTimelogResult(deleted=False, id=ident, outcome="not deleted: the user did not confirm")
+    if (outcome := not_confirmed(confirmation, "not deleted")) is not None:
+        return DeleteTimelogResult(deleted=False, id=ident, outcome=outcome)
     # Read right before the DELETE: the confirmation may be old, and without elicitation nothing was read.
     # The answer's task title is read beside the DELETE, not before it.
     entry = await read_timelog(deps, ident)

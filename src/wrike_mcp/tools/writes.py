@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import AcceptedElicitation, ElicitationResult
 from pydantic import Field
 
 from wrike_mcp import scopes
@@ -183,3 +184,14 @@ async def write_on_task(deps: WrikeContext, ref: str, write: Callable[[str], Awa
         if named == task_id:
             raise
         return named, await write(named)
+
+
+def not_confirmed(confirmation: ElicitationResult[Any], undone: str) -> str | None:
+    """The outcome of a destructive call the user did not confirm (`undone`: "not deleted", "not removed"),
+    None when they did: one wording for declining, cancelling and unticking the box."""
+    if not isinstance(confirmation, AcceptedElicitation):
+        declined = "declined" if confirmation.action == "decline" else "cancelled the confirmation"
+        return f"{undone}: the user {declined}"
+    if not confirmation.data.confirm:
+        return f"{undone}: the user did not confirm"
+    return None

@@ -7,7 +7,7 @@ from typing import Any
 
 from wrike_mcp.sandbox import ids
 from wrike_mcp.sandbox.backend.core import BackendCore, add_then_remove, apply_entries, merged
-from wrike_mcp.sandbox.entities import Contact, Folder, Project, Workflow
+from wrike_mcp.sandbox.entities import Contact, Folder, Project, Task, Workflow
 from wrike_mcp.sandbox.errors import invalid_parameter, parameter_required, wrike_error
 
 # Classic project statuses and the status group each stands for.
@@ -62,6 +62,23 @@ class FolderBackend(BackendCore):
         if folder.deleted:
             raise invalid_parameter(name, f"refers to folder '{folder_id}', which is in the Recycle Bin")
         return folder
+
+    def placement(
+        self, parent_id: str | None, super_task_id: str | None
+    ) -> tuple[Folder | None, Task | None]:
+        """Where new work goes: `parentId` (a folder or project) or `superTaskId` (a task), exactly one, as
+        the blueprint launch and item-type instantiate routes take them."""
+        if parent_id is None and super_task_id is None:
+            raise parameter_required("parentId")
+        if parent_id is not None and super_task_id is not None:
+            raise invalid_parameter("superTaskId", "cannot be set together with parentId")
+        parent = self.writable_parent(parent_id, "parentId") if parent_id is not None else None
+        super_task = None
+        if super_task_id is not None:
+            super_task = self.tasks.get(super_task_id)
+            if super_task is None or super_task.deleted:
+                raise invalid_parameter("superTaskId", f"refers to unknown task '{super_task_id}'")
+        return parent, super_task
 
     def modifiable_folder(self, folder_id: str) -> Folder:
         folder = self.folder(folder_id)

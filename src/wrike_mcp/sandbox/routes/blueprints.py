@@ -10,7 +10,6 @@ from typing import Any
 from wrike_mcp.sandbox import blueprints
 from wrike_mcp.sandbox.api import READ, WRITE, Ctx, route
 from wrike_mcp.sandbox.entities import AsyncJob, Blueprint
-from wrike_mcp.sandbox.errors import invalid_parameter, parameter_required
 from wrike_mcp.sandbox.params import Params, parse_date
 from wrike_mcp.sandbox.routes.common import (
     custom_fields_match,
@@ -196,16 +195,7 @@ def launch_task_blueprint(ctx: Ctx) -> list[dict[str, Any]]:
     blueprint = state.blueprint(ctx.one_id("taskBlueprintId"), "task")
     parent_id = params.string("parentId", non_empty=True)
     super_task_id = params.string("superTaskId", non_empty=True)
-    if parent_id is None and super_task_id is None:
-        raise parameter_required("parentId")
-    if parent_id is not None and super_task_id is not None:
-        raise invalid_parameter("superTaskId", "cannot be set together with parentId")
-    parent = state.writable_parent(parent_id, "parentId") if parent_id is not None else None
-    super_task = None
-    if super_task_id is not None:
-        super_task = state.tasks.get(super_task_id)
-        if super_task is None or super_task.deleted:
-            raise invalid_parameter("superTaskId", f"refers to unknown task '{super_task_id}'")
+    parent, super_task = state.placement(parent_id, super_task_id)
     options = _options(params)
     return [render_job(blueprints.launch_task(state, blueprint, parent, super_task, ctx.user, options))]
 

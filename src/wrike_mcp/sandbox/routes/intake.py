@@ -127,16 +127,7 @@ def instantiate(ctx: Ctx) -> list[dict[str, Any]]:
     super_task_id = params.string("superTaskId", non_empty=True)
     title = params.string("title", required=True, non_empty=True)
     assert title is not None
-    if parent_id is None and super_task_id is None:
-        raise parameter_required("parentId")
-    if parent_id is not None and super_task_id is not None:
-        raise invalid_parameter("superTaskId", "cannot be set together with parentId")
-    parent = state.writable_parent(parent_id, "parentId") if parent_id is not None else None
-    super_task = None
-    if super_task_id is not None:
-        super_task = state.tasks.get(super_task_id)
-        if super_task is None or super_task.deleted:
-            raise invalid_parameter("superTaskId", f"refers to unknown task '{super_task_id}'")
+    parent, super_task = state.placement(parent_id, super_task_id)
     created = state.instantiate(ctx.user, item_type, title.strip(), parent, super_task)
     return [{"id": created.id, "relatedType": item_type.related_type}]
 
