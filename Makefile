@@ -66,7 +66,8 @@ node22:
 ci:
 	.ci/run
 
-# Mutation testing with mutmut over the modules in pyproject's [tool.mutmut] (not in CI; minutes per module).
+# Mutation testing with mutmut, one run per package (scripts/mutation/<package>.cfg says what and with which
+# tests): `make mutation PACKAGES=tools MUTATION_SECONDS=1200`. Not in CI; minutes to an hour per package.
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
 	scripts/mutation.sh
