@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import pytest
 from mcp import Client
@@ -34,7 +34,6 @@ from wrike_mcp.tools.inputs import (
     SPACE_PHRASE,
     TASK_PHRASE,
     TASKS_PHRASE,
-    StatusGroup,
 )
 from wrike_mcp.tools.registry import (
     META_SCOPES,
@@ -45,7 +44,6 @@ from wrike_mcp.tools.registry import (
     declared_spec,
     result_schema,
 )
-from wrike_mcp.wrike.models import STATUS_GROUPS
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 GRANTS_FILE = SNAPSHOTS / "_tool_names_by_grant.json"
@@ -411,8 +409,29 @@ def argument_description(tool: Tool, argument: str) -> str:
     return str(tool.input_schema["properties"][argument].get("description", ""))
 
 
-def test_the_status_enum_is_wrikes_four_groups() -> None:
-    assert get_args(StatusGroup) == STATUS_GROUPS
+async def test_every_status_enum_offers_the_groups_workflows_sort_statuses_into(
+    mcp: Client, sandbox_state: Any
+) -> None:
+    """A status parameter lists Wrike's four groups: those the emulator's workflows file their statuses under
+    (the sandbox keeps its own list, so a group renamed or dropped on one side fails here)."""
+    groups = {status.group for workflow in sandbox_state.workflows.values() for status in workflow.statuses}
+    status_enums = [
+        enum
+        for tool in (await mcp.list_tools()).tools
+        for enum in enums_in(tool.input_schema)
+        if "Active" in enum
+    ]
+    assert len(groups) == 4
+    assert status_enums and all(sorted(enum) == sorted(groups) for enum in status_enums)
+
+
+def enums_in(schema: Any) -> list[list[Any]]:
+    if isinstance(schema, dict):
+        own = [schema["enum"]] if "enum" in schema else []
+        return own + [enum for value in schema.values() for enum in enums_in(value)]
+    if isinstance(schema, list):
+        return [enum for item in schema for enum in enums_in(item)]
+    return []
 
 
 async def test_no_input_schema_needs_a_reference_followed(mcp: Client) -> None:

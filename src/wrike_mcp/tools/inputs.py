@@ -21,6 +21,7 @@ from pydantic import Field
 
 from wrike_mcp.encoding import b64url, fingerprint, unb64url
 from wrike_mcp.tools.deps import WrikeContext, today
+from wrike_mcp.wrike.models import StatusGroup
 from wrike_mcp.wrike.text import one_line, quoted, strip_invisible
 
 # ---- input limits (refused by the schema, before any Wrike call) ------------------------------------------
@@ -211,7 +212,6 @@ def text_to_html(text: str) -> str:
 # A task's status: one of the four groups, which every workflow has, or a custom status name. An `anyOf` of the
 # enum and a plain string, so that a model sees the groups without a list_workflows call. A blank one is
 # refused by check_status, in words rather than as two failed union branches.
-StatusGroup = Literal["Active", "Completed", "Deferred", "Cancelled"]
 TaskStatus = StatusGroup | Annotated[str, Field(max_length=200)]
 
 

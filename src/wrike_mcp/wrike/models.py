@@ -10,7 +10,7 @@ without a zone and sometimes without a time.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -293,7 +293,10 @@ class TimelogCategory(WrikeModel):
 # ---- workflows and custom fields -----------------------------------------------------------------------
 
 
-STATUS_GROUPS = ("Active", "Completed", "Deferred", "Cancelled")
+# The four status groups every workflow has; a task's `status` is one of them. The Literal is what tool schemas
+# offer as an enum (tools/inputs.py); the tuple is the same names for code that lists or matches them.
+StatusGroup = Literal["Active", "Completed", "Deferred", "Cancelled"]
+STATUS_GROUPS: tuple[StatusGroup, ...] = get_args(StatusGroup)
 
 
 class CustomStatus(WrikeModel):
