@@ -34,7 +34,8 @@ from wrike_mcp.tools.inputs import (
 )
 from wrike_mcp.tools.output import Model, Ref, show_title
 from wrike_mcp.tools.registry import wrike_tool
-from wrike_mcp.tools.render import LIST_FIELDS, folder_refs, homes
+from wrike_mcp.tools.render import LIST_FIELDS
+from wrike_mcp.tools.writes import CreatedItem, created_item
 from wrike_mcp.wrike.errors import AmbiguousReference, BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import AsyncJob, Blueprint, Folder, Task
 from wrike_mcp.wrike.text import closest, fold, quoted
@@ -157,18 +158,10 @@ async def list_blueprints(
 # ---- launch_blueprint -----------------------------------------------------------------------------------
 
 
-class Created(Model):
-    id: str
-    title: str | None = None
-    kind: Literal["folder", "project", "task"]
-    path: str | None = Field(default=None, description="folder path; for a task, its folder's")
-    permalink: str | None = None
-
-
 class LaunchResult(Model):
     status: Literal["completed", "in_progress"]
     job: str = Field(description="the async job's id")
-    created: Created | None = None
+    created: CreatedItem | None = None
     task_count: int | None = None
     task_ids: list[str] = Field(default_factory=list, description=f"the first {TASK_IDS_SHOWN}")
     progress_percent: float | None = None
@@ -244,26 +237,9 @@ def job_ids(job: AsyncJob, key: str) -> list[str]:
     return [str(ident) for ident in value] if isinstance(value, list) else []
 
 
-async def created_folder(deps: WrikeContext, folder: Folder) -> Created:
+async def created_folder(deps: WrikeContext, folder: Folder) -> CreatedItem:
     deps.resolver.forget_folder_tree()  # list_folders and folder references see it and its subfolders
-    return Created(
-        id=folder.id,
-        title=show_title(folder.title),
-        kind="project" if folder.is_project else "folder",
-        path=await deps.resolver.folder_path(folder.id),
-        permalink=folder.permalink,
-    )
-
-
-async def created_task(deps: WrikeContext, task: Task) -> Created:
-    where = await folder_refs(deps, homes(task))
-    return Created(
-        id=task.id,
-        title=show_title(task.title),
-        kind="task",
-        path=where[0].name if where else None,
-        permalink=task.permalink,
-    )
+    return await created_item(deps, folder)
 
 
 def newest(
@@ -283,7 +259,7 @@ def newest(
     return matches[0]
 
 
-async def looked_up(deps: WrikeContext, launched: tuple[str, str, str]) -> Created | None:
+async def looked_up(deps: WrikeContext, launched: tuple[str, str, str]) -> CreatedItem | None:
     """What a launch made, found where it went by its title (one request): the job's `result` is an
     unexpanded record in Wrike's description, so no key in it can be counted on."""
     where, parent, title = launched
@@ -305,10 +281,10 @@ async def looked_up(deps: WrikeContext, launched: tuple[str, str, str]) -> Creat
             parent,
             only=False,
         )
-    return await created_task(deps, task) if task else None
+    return await created_item(deps, task) if task else None
 
 
-async def created_root(deps: WrikeContext, job: AsyncJob) -> Created | None:
+async def created_root(deps: WrikeContext, job: AsyncJob) -> CreatedItem | None:
     """The folder, project or task the job created, read once: by the id the job's `result` gives when it
     gives one (the sandbox's keys; Wrike documents none), else looked up under the launch's parent by title.
     The cached tree is read afresh when a folder came (the job made it after the launch)."""
@@ -318,7 +294,7 @@ async def created_root(deps: WrikeContext, job: AsyncJob) -> Created | None:
             deps, await deps.client.get_one(f"/folders/{result['folderId']}", model=Folder)
         )
     if isinstance(result.get("taskId"), str):
-        return await created_task(deps, await deps.client.get_one(f"/tasks/{result['taskId']}", model=Task))
+        return await created_item(deps, await deps.client.get_one(f"/tasks/{result['taskId']}", model=Task))
     launched = deps.resolver.launches.get(job.id)
     return await looked_up(deps, launched) if launched else None
 

@@ -26,9 +26,9 @@ from wrike_mcp.tools.inputs import (
     TASK_PHRASE,
     clean_title,
 )
-from wrike_mcp.tools.intake import CreatedItem, created_item
 from wrike_mcp.tools.output import Model, Ref, plain, show_title
 from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.tools.writes import CreatedItem, read_back_created
 from wrike_mcp.wrike.errors import AmbiguousReference, ReferenceNotFound
 from wrike_mcp.wrike.models import CreatedWork, CustomItemType
 from wrike_mcp.wrike.text import fold
@@ -184,4 +184,6 @@ async def create_from_item_type(
         )
     kind = CREATES.get(made[0].related_type or chosen.related_type or "", creates)
     item_type_ref = Ref(id=chosen.id, name=show_title(chosen.title))
-    return await created_item(deps, kind, made[0].id, item_type_ref, title=show_title(body.get("title", "")))
+    return await read_back_created(
+        deps, kind, made[0].id, item_type_ref, title=show_title(body.get("title", ""))
+    )

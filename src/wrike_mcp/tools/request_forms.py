@@ -30,9 +30,9 @@ from wrike_mcp.tools.inputs import (
     Name,
     parse_user_day,
 )
-from wrike_mcp.tools.intake import CreatedItem, created_item
 from wrike_mcp.tools.output import Model, Ref, plain, show_title
 from wrike_mcp.tools.registry import wrike_tool
+from wrike_mcp.tools.writes import CreatedItem, read_back_created
 from wrike_mcp.wrike.errors import (
     AmbiguousReference,
     InvalidParameter,
@@ -370,9 +370,9 @@ async def submit_request_form(ctx: Context[Any], form: FormRef, answers: Answers
     )
     result = made[0] if made else FormSubmission()
     if result.project_id:
-        created = await created_item(deps, "project", result.project_id)
+        created = await read_back_created(deps, "project", result.project_id)
     elif result.task_id:
-        created = await created_item(deps, "task", result.task_id)
+        created = await read_back_created(deps, "task", result.task_id)
     else:
         raise ToolError(
             "Wrike accepted the form but named nothing it created: look in the form's folder before submitting again"

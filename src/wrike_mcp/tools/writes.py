@@ -1,12 +1,13 @@
 """What the writing tools share: the task bodies create_task, update_task and bulk_update_tasks send (fields
 and dates), the folder (or project) creation create_folder and create_project make, and the folder (or
-project) fields update_folder and update_project change, and the confirmation every delete asks for."""
+project) fields update_folder and update_project change, the confirmation every delete asks for, and what a
+write made (`CreatedItem`), as launch_blueprint, create_from_item_type and submit_request_form answer it."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -25,7 +26,8 @@ from wrike_mcp.tools.inputs import (
     parse_day,
     text_to_html,
 )
-from wrike_mcp.tools.render import day_of
+from wrike_mcp.tools.output import Model, Ref, show_title
+from wrike_mcp.tools.render import day_of, folder_refs, homes
 from wrike_mcp.wrike.errors import (
     BadReference,
     InvalidParameter,
@@ -33,7 +35,7 @@ from wrike_mcp.wrike.errors import (
     ResourceNotFound,
     WrikeError,
 )
-from wrike_mcp.wrike.models import Folder, TaskDates
+from wrike_mcp.wrike.models import Folder, Task, TaskDates
 
 NewParent = Annotated[
     str,
@@ -195,3 +197,75 @@ def not_confirmed(confirmation: ElicitationResult[Any], undone: str) -> str | No
     if not confirmation.data.confirm:
         return f"{undone}: the user did not confirm"
     return None
+
+
+# ---- what a write made ------------------------------------------------------------------------------------
+
+
+class CreatedItem(Model):
+    id: str
+    title: str | None = None
+    kind: Literal["task", "folder", "project"]
+    path: str | None = Field(default=None, description="folder path; for a task, its folder's")
+    permalink: str | None = None
+    item_type: Ref | None = None
+    note: str | None = None
+
+
+async def created_item(deps: WrikeContext, made: Folder | Task, item_type: Ref | None = None) -> CreatedItem:
+    """The folder, project or task a write made, as Wrike answered it: a folder with its path, a task with its
+    folder's; `item_type` is the custom item type it was made from, when one was."""
+    if isinstance(made, Folder):
+        return CreatedItem(
+            id=made.id,
+            title=show_title(made.title),
+            kind="project" if made.is_project else "folder",
+            path=await deps.resolver.folder_path(made.id),
+            permalink=made.permalink,
+            item_type=item_type,
+        )
+    where = await folder_refs(deps, homes(made))
+    return CreatedItem(
+        id=made.id,
+        title=show_title(made.title),
+        kind="task",
+        path=where[0].name if where else None,
+        permalink=made.permalink,
+        item_type=item_type,
+    )
+
+
+async def read_back_created(
+    deps: WrikeContext,
+    kind: Literal["task", "project"],
+    ident: str,
+    item_type: Ref | None = None,
+    title: str | None = None,
+) -> CreatedItem:
+    """What a write that answered only an id made, read back once; `title` is what was sent, if known.
+    The item exists whatever the read-back does: a requester often cannot see the intake folder, so a refused
+    or failed read answers the id with a note, never an error that would invite a second submission."""
+    try:
+        return await _read_back(deps, kind, ident, item_type)
+    except WrikeError as exc:
+        return CreatedItem(
+            id=ident,
+            title=title,
+            kind=kind,
+            item_type=item_type,
+            note=f"created; reading it back failed ({getattr(exc, 'code', '') or 'error'}): do not create it again",
+        )
+
+
+async def _read_back(
+    deps: WrikeContext, kind: Literal["task", "project"], ident: str, item_type: Ref | None
+) -> CreatedItem:
+    """Wrike answered the write with its own `kind`, which the resolver's write hook does not read, so the
+    caches are told here: a new task may make a title name two tasks, and a new project joins the cached
+    folder tree."""
+    if kind == "project":
+        folder = await deps.client.get_one(f"/folders/{ident}", model=Folder)
+        deps.resolver.written(folder)
+        return await created_item(deps, folder, item_type)
+    deps.resolver.forget_task_titles()
+    return await created_item(deps, await deps.client.get_one(f"/tasks/{ident}", model=Task), item_type)
