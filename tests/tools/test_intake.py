@@ -14,7 +14,15 @@ from mcp import Client
 
 from tests.sandbox.sandbox_helpers import contact_id, folder_id, task_id
 from tests.tools.test_request_counts import warm
-from tests.tools.tool_helpers import api_calls, call, call_error, refused_up_front, requests_log, user_today
+from tests.tools.tool_helpers import (
+    api_calls,
+    call,
+    call_error,
+    refused_up_front,
+    requests_log,
+    requests_made,
+    user_today,
+)
 from wrike_mcp.sandbox import SandboxState
 
 
@@ -412,9 +420,7 @@ async def test_requests_per_call_on_warm_caches(mcp: Client, sandbox_http: httpx
         ),
     ]
     for tool, arguments, requests in expected:
-        before = len(await api_calls(sandbox_http))
-        await call(mcp, tool, **arguments)
-        made = (await api_calls(sandbox_http))[before:]
+        made, _ = await requests_made(mcp, sandbox_http, tool, **arguments)
         words = [
             f"{method} {path.split('/')[3] if method == 'GET' else path.rsplit('/', 1)[1]}"
             for method, path in made

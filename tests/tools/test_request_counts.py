@@ -13,7 +13,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.tool_helpers import api_calls, call
+from tests.tools.tool_helpers import call, requests_made
 
 Q3 = "Marketing/Campaigns/Q3 Launch"
 PLANNING = "Marketing/Planning"
@@ -38,9 +38,7 @@ async def requests_of(
     mcp: Client, sandbox_http: httpx.AsyncClient, tool: str, arguments: dict[str, Any]
 ) -> tuple[list[str], dict[str, Any]]:
     """The Wrike requests one call makes ("GET /folders/{id}"), and its result."""
-    before = len(await api_calls(sandbox_http))
-    result = await call(mcp, tool, **arguments)
-    made = (await api_calls(sandbox_http))[before:]
+    made, result = await requests_made(mcp, sandbox_http, tool, **arguments)
     return [f"{method} {shape(path)}" for method, path in made], result
 
 

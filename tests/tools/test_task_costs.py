@@ -14,7 +14,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.tool_helpers import api_calls, call
+from tests.tools.tool_helpers import api_calls, call, warm_requests
 
 TASK = "Draft launch announcement"  # has subtasks, a parent task, a dependency, comments and time logs
 PLAIN_TASK = "Verify budget figures"  # no subtasks, parent task or dependencies
@@ -48,10 +48,7 @@ WARM_REQUESTS = [
 async def test_requests_per_call_on_a_warm_server(
     mcp: Client, sandbox_http: httpx.AsyncClient, tool: str, arguments: dict[str, Any], requests: int
 ) -> None:
-    await call(mcp, tool, **arguments)
-    before = len(await api_calls(sandbox_http))
-    await call(mcp, tool, **arguments)
-    made = (await api_calls(sandbox_http))[before:]
+    made = await warm_requests(mcp, sandbox_http, tool, **arguments)
     assert len(made) == requests, made
 
 

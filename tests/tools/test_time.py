@@ -22,6 +22,7 @@ from tests.tools.tool_helpers import (
     requests_log,
     state_folder,
     user_today,
+    warm_requests,
 )
 from wrike_mcp.server import WrikeMCPServer
 from wrike_mcp.tools import time_entries
@@ -129,10 +130,7 @@ WARM_REQUESTS = [
 async def test_requests_per_call_on_a_warm_server(
     mcp: Client, sandbox_http: httpx.AsyncClient, tool: str, arguments: dict[str, Any], requests: int
 ) -> None:
-    await call(mcp, tool, **arguments)
-    before = len(await api_calls(sandbox_http))
-    await call(mcp, tool, **arguments)
-    made = (await api_calls(sandbox_http))[before:]
+    made = await warm_requests(mcp, sandbox_http, tool, **arguments)
     assert len(made) == requests, made
 
 

@@ -89,6 +89,24 @@ async def api_calls(sandbox_http: httpx.AsyncClient) -> list[tuple[str, str]]:
     ]
 
 
+async def requests_made(
+    client: Client, sandbox_http: httpx.AsyncClient, tool: str, **arguments: Any
+) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """The Wrike requests (method, path) one successful call makes, oldest first, and its result."""
+    before = len(await api_calls(sandbox_http))
+    result = await call(client, tool, **arguments)
+    return (await api_calls(sandbox_http))[before:], result
+
+
+async def warm_requests(
+    client: Client, sandbox_http: httpx.AsyncClient, tool: str, **arguments: Any
+) -> list[tuple[str, str]]:
+    """The Wrike requests a call makes right after the same call (contacts, workflows, the folder tree and
+    the titles it read are cached): what each later call of it costs."""
+    await call(client, tool, **arguments)
+    return (await requests_made(client, sandbox_http, tool, **arguments))[0]
+
+
 async def refused_up_front(
     client: Client, sandbox_http: httpx.AsyncClient, tool: str, **arguments: Any
 ) -> str:
