@@ -326,6 +326,23 @@ async def test_operations_filter_case_insensitive(mcp: Client, sandbox_http: htt
     assert "UserFailLogin" in json.dumps(request["query"])
 
 
+async def test_an_operation_or_object_type_pasted_with_an_invisible_character_is_wrikes_name(
+    mcp: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    """Names compare one way everywhere (wrike/text.py `fold`): a zero-width space does not make another name."""
+    page = await call(
+        mcp,
+        "list_audit_log",
+        operations=["User\u200bFailLogin"],
+        object_type="\u200buser",
+        since="2020-01-01",
+    )
+    assert page["items"] and {item["operation"] for item in page["items"]} == {"UserFailLogin"}
+    [request] = (await audit_requests(sandbox_http))[-1:]
+    assert json.loads(request["query"]["operations"]) == ["UserFailLogin"]
+    assert request["query"]["objectType"] == "User"
+
+
 async def test_users_filter_by_name_email_and_me(mcp: Client, sandbox_http: httpx.AsyncClient) -> None:
     everything = await raw_audit_log(sandbox_http)
     diego = [e for e in everything if e["userEmail"] == email("Diego Alvarez")]

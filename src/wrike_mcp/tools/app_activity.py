@@ -66,8 +66,8 @@ DETAIL_TEXT_LIMIT = 300
 CURSOR_MAX_LENGTH = 4000
 
 # Operation names are folded for lookups: any case is accepted, Wrike's spelling is sent.
-_OPERATIONS_BY_FOLD = {name.casefold(): name for name in AUDIT_OPERATIONS}
-_OBJECT_TYPES_BY_FOLD = {name.casefold(): name for name in AUDIT_OBJECT_TYPES}
+_OPERATIONS_BY_FOLD = {fold(name): name for name in AUDIT_OPERATIONS}
+_OBJECT_TYPES_BY_FOLD = {fold(name): name for name in AUDIT_OBJECT_TYPES}
 # Two or more capitalised words, letters and digits only (Oauth2AccessGranted, SamlSSOEnabled): the shape of
 # every name Wrike lists, so a newer name of that shape is passed on rather than refused.
 OPERATION_NAME = re.compile(r"(?=.*[a-z])[A-Z][a-z0-9]*(?:[A-Z][a-z0-9]*)+")
@@ -177,7 +177,7 @@ def check_operations(operations: Sequence[str] | None) -> list[str] | None:
     chosen: list[str] = []
     for raw in operations:
         text = raw.strip()
-        name = _OPERATIONS_BY_FOLD.get(text.casefold())
+        name = _OPERATIONS_BY_FOLD.get(fold(text))
         if name is None:
             if not OPERATION_NAME.fullmatch(text):
                 close = similar_operations(text)
@@ -222,7 +222,7 @@ def check_object_type(object_type: str | None) -> str | None:
     """Wrike's spelling of an object type (any case in); an unknown one → ToolError listing them all."""
     if object_type is None:
         return None
-    name = _OBJECT_TYPES_BY_FOLD.get(object_type.strip().casefold())
+    name = _OBJECT_TYPES_BY_FOLD.get(fold(object_type))
     if name is None:
         close = difflib.get_close_matches(object_type.strip(), AUDIT_OBJECT_TYPES, n=3, cutoff=0.6)
         hint = f"did you mean {', '.join(close)}?" if close else "e.g. Task, User, Oauth2Client"
@@ -248,7 +248,7 @@ def check_object_filters(
     if object_ids and object_type is None:
         missing.append("object_type")
     if object_type is not None and not operations:
-        kind = _OBJECT_TYPES_BY_FOLD.get(object_type.strip().casefold(), object_type)
+        kind = _OBJECT_TYPES_BY_FOLD.get(fold(object_type), object_type)
         related = [name for name in AUDIT_OPERATIONS if kind in name][:4] or ["TaskCreated"]
         missing.append(f"operations (e.g. operations=[{', '.join(related)}])")
     if object_type is not None and not dated:

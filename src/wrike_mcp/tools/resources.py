@@ -214,7 +214,7 @@ async def complete_person(state: WrikeContext, prefix: str) -> Completion:
         if fold(name).startswith(wanted) or fold(contact.last_name).startswith(wanted):
             # a full name two people share would be ambiguous: offer the email instead
             matches.append(email if counts[fold(name)] > 1 and email else name)
-        elif email.casefold().startswith(wanted):
+        elif fold(email).startswith(wanted):
             matches.append(email)
     values.extend(sorted(matches, key=str.casefold))
     return _finish(values)
