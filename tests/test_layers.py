@@ -22,3 +22,18 @@ def test_the_import_contracts_hold() -> None:
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert f"Contracts: {len(contracts)} kept, 0 broken." in done.stdout
+
+
+def test_the_sandbox_contract_forbids_every_other_module() -> None:
+    """A module added to the package is out of the sandbox's reach as soon as it exists: the contract lists
+    them all (the layers contract alone would let the sandbox import any module below its layer)."""
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    sandbox = next(contract for contract in contracts if contract["id"] == "sandbox")
+    package = ROOT / "src" / "wrike_mcp"
+    modules = {
+        f"wrike_mcp.{path.stem}"
+        for path in package.iterdir()
+        if (path.suffix == ".py" and path.stem != "__init__") or (path / "__init__.py").exists()
+    }
+    assert len(modules) > 10
+    assert set(sandbox["forbidden_modules"]) == modules - {"wrike_mcp.sandbox"}
