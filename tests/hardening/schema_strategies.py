@@ -447,6 +447,8 @@ def invalid(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     """A value that breaks this schema (wrong type, out of range, too long, not in the enum, ...)."""
     options: list[st.SearchStrategy[Any]] = []
     kind = schema.get("type")
+    # An explicit null is wrong for every type a schema names without "null": it must be refused, never taken
+    # as "left out" (the server says so), whatever the type.
     wrong_types = {
         "string": st.one_of(
             st.integers(), st.booleans(), st.lists(st.text(max_size=3), max_size=2), st.none()
@@ -454,13 +456,19 @@ def invalid(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         "integer": st.one_of(
             st.text(max_size=5),
             st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: f != int(f)),
+            st.none(),
         ),
-        "number": st.one_of(st.text(max_size=5), st.lists(st.integers(), max_size=2)),
+        "number": st.one_of(st.text(max_size=5), st.lists(st.integers(), max_size=2), st.none()),
         "boolean": st.one_of(st.text(max_size=5), st.integers(2, 10), st.none()),
         "array": st.one_of(
-            st.text(max_size=5), st.integers(), st.dictionaries(st.text(max_size=3), st.integers())
+            st.text(max_size=5),
+            st.integers(),
+            st.dictionaries(st.text(max_size=3), st.integers()),
+            st.none(),
         ),
-        "object": st.one_of(st.text(max_size=5), st.lists(st.integers(), max_size=2), st.integers()),
+        "object": st.one_of(
+            st.text(max_size=5), st.lists(st.integers(), max_size=2), st.integers(), st.none()
+        ),
     }
     if isinstance(kind, str) and kind in wrong_types:
         options.append(wrong_types[kind])
