@@ -19,6 +19,7 @@ from tests.tools.tool_helpers import (
     call,
     call_error,
     refused_up_front,
+    unconfirmed_answers,
 )
 from wrike_mcp.server import WrikeMCPServer
 
@@ -135,16 +136,12 @@ async def test_delete_comment_not_confirmed_deletes_nothing(
     mode: str, server: WrikeMCPServer, sandbox_state: Any, sandbox_http: httpx.AsyncClient
 ) -> None:
     comment = old_comment(sandbox_state)
-    for action, confirm, outcome in (
-        ("decline", True, "not deleted: the user declined"),
-        ("cancel", True, "not deleted: the user cancelled the confirmation"),
-        ("accept", False, "not deleted: the user did not confirm"),
-    ):
-        asked, callback = answering(action, confirm)
-        async with Client(server, mode=mode, elicitation_callback=callback) as client:
-            result = await call(client, "delete_comment", comment=comment.id)
-        assert len(asked) == 1
-        assert result == {"deleted": False, "comment": {"id": comment.id}, "outcome": outcome}
+    for reason, result in await unconfirmed_answers(server, mode, "delete_comment", comment=comment.id):
+        assert result == {
+            "deleted": False,
+            "comment": {"id": comment.id},
+            "outcome": f"not deleted: {reason}",
+        }
     assert comment.id in sandbox_state.comments
     assert not [c for c in await api_calls(sandbox_http) if c[0] == "DELETE"]
 

@@ -9,7 +9,15 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.tool_helpers import answering, api_calls, call, call_error, refused_up_front, requests_log
+from tests.tools.tool_helpers import (
+    answering,
+    api_calls,
+    call,
+    call_error,
+    refused_up_front,
+    requests_log,
+    unconfirmed_answers,
+)
 from wrike_mcp.server import WrikeMCPServer
 from wrike_mcp.tools.dependencies import DAY_MINUTES
 
@@ -152,20 +160,15 @@ async def test_remove_dependency_not_confirmed_removes_nothing(
         task_id(sandbox_state, "Approve press kit"),
         task_id(sandbox_state, "Draft launch announcement"),
     )
-    for action, confirm, outcome in (
-        ("decline", True, "not removed: the user declined"),
-        ("cancel", True, "not removed: the user cancelled the confirmation"),
-        ("accept", False, "not removed: the user did not confirm"),
-    ):
-        asked, callback = answering(action, confirm)
-        async with Client(server, mode=mode, elicitation_callback=callback) as client:
-            result = await call(
-                client,
-                "remove_dependency",
-                predecessor="Approve press kit",
-                successor="Draft launch announcement",
-            )
-        assert len(asked) == 1 and result["removed"] is False and result["outcome"] == outcome
+    answers = await unconfirmed_answers(
+        server,
+        mode,
+        "remove_dependency",
+        predecessor="Approve press kit",
+        successor="Draft launch announcement",
+    )
+    for reason, result in answers:
+        assert result["removed"] is False and result["outcome"] == f"not removed: {reason}"
     assert len(links_between(sandbox_state, first, then)) == 1
     assert not [c for c in await api_calls(sandbox_http) if c[0] == "DELETE"]
 

@@ -23,6 +23,7 @@ from tests.tools.tool_helpers import (
     refused_up_front,
     requests_log,
     state_folder,
+    unconfirmed_answers,
     user_today,
 )
 from wrike_mcp.config import Settings
@@ -686,16 +687,8 @@ async def test_delete_task_not_confirmed_deletes_nothing(
     mode: str, server: WrikeMCPServer, sandbox_state: Any, sandbox_http: httpx.AsyncClient
 ) -> None:
     task = state_task(sandbox_state, "Approve press kit")
-    for action, confirm, outcome in (
-        ("decline", True, "not deleted: the user declined"),
-        ("cancel", True, "not deleted: the user cancelled the confirmation"),
-        ("accept", False, "not deleted: the user did not confirm"),
-    ):
-        asked, callback = answering(action, confirm)
-        async with Client(server, mode=mode, elicitation_callback=callback) as client:
-            result = await call(client, "delete_task", task=task.id)
-        assert len(asked) == 1
-        assert result == {"deleted": False, "task": {"id": task.id}, "outcome": outcome}
+    for reason, result in await unconfirmed_answers(server, mode, "delete_task", task=task.id):
+        assert result == {"deleted": False, "task": {"id": task.id}, "outcome": f"not deleted: {reason}"}
     assert not task.deleted
     assert not [c for c in await api_calls(sandbox_http) if c[0] == "DELETE"]
 

@@ -21,6 +21,7 @@ from tests.tools.tool_helpers import (
     refused_up_front,
     requests_log,
     state_folder,
+    unconfirmed_answers,
     user_today,
     warm_requests,
 )
@@ -335,15 +336,8 @@ async def test_delete_timelog_not_confirmed_deletes_nothing(
     mode: str, server: WrikeMCPServer, sandbox_state: Any, sandbox_http: httpx.AsyncClient
 ) -> None:
     entry = next(iter(live(sandbox_state)))
-    for action, confirm, outcome in (
-        ("decline", True, "not deleted: the user declined"),
-        ("cancel", True, "not deleted: the user cancelled the confirmation"),
-        ("accept", False, "not deleted: the user did not confirm"),
-    ):
-        asked, callback = answering(action, confirm)
-        async with Client(server, mode=mode, elicitation_callback=callback) as client:
-            result = await call(client, "delete_timelog", timelog=entry.id)
-        assert len(asked) == 1 and result == {"deleted": False, "id": entry.id, "outcome": outcome}
+    for reason, result in await unconfirmed_answers(server, mode, "delete_timelog", timelog=entry.id):
+        assert result == {"deleted": False, "id": entry.id, "outcome": f"not deleted: {reason}"}
     assert entry.id in sandbox_state.timelogs
     assert not [c for c in await api_calls(sandbox_http) if c[0] == "DELETE"]
 

@@ -173,3 +173,27 @@ def answering(action: str, confirm: bool = True) -> tuple[list[str], Callable[..
         return ElicitResult(action=action)
 
     return asked, callback
+
+
+# The three ways a user leaves a destructive call unconfirmed (elicitation answer, the confirm box), and the
+# reason its outcome gives after "not deleted: " or "not removed: ".
+NOT_CONFIRMED = (
+    ("decline", True, "the user declined"),
+    ("cancel", True, "the user cancelled the confirmation"),
+    ("accept", False, "the user did not confirm"),
+)
+
+
+async def unconfirmed_answers(
+    server: WrikeMCPServer, mode: str, tool: str, **arguments: Any
+) -> list[tuple[str, dict[str, Any]]]:
+    """Call a destructive tool once per way of not confirming it, each from a client that can be asked (it
+    must ask exactly once): (the reason its outcome should give, its result) for each."""
+    answers = []
+    for action, confirm, reason in NOT_CONFIRMED:
+        asked, callback = answering(action, confirm)
+        async with Client(server, mode=mode, elicitation_callback=callback) as client:
+            result = await call(client, tool, **arguments)
+        assert len(asked) == 1, asked
+        answers.append((reason, result))
+    return answers
