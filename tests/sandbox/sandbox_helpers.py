@@ -8,6 +8,7 @@ import httpx
 from starlette.applications import Starlette
 
 from wrike_mcp.sandbox import SandboxState
+from wrike_mcp.sandbox.entities import RequestForm
 
 BASE_URL = "http://127.0.0.1:8100"
 TOKEN = "wrike-sandbox-token"
@@ -44,6 +45,19 @@ def contact_id(state: SandboxState, name: str) -> str:
 
 def task_id(state: SandboxState, title: str) -> str:
     return next(t.id for t in state.tasks.values() if t.title == title and not t.deleted)
+
+
+def item_type_id(state: SandboxState, title: str, space: str | None = None) -> str:
+    """A custom item type's id by its title, in a space (a path of titles) when two spaces share the title."""
+    return next(
+        t.id
+        for t in state.item_types.values()
+        if t.title == title and (space is None or t.space_id == folder_id(state, space))
+    )
+
+
+def request_form(state: SandboxState, title: str) -> RequestForm:
+    return next(f for f in state.request_forms.values() if f.title == title)
 
 
 # ---- OAuth against the demo app ----

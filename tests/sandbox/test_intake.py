@@ -14,21 +14,17 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from tests.sandbox.sandbox_helpers import READONLY, api_client, contact_id, folder_id, task_id
+from tests.sandbox.sandbox_helpers import (
+    READONLY,
+    api_client,
+    contact_id,
+    folder_id,
+    item_type_id,
+    request_form,
+    task_id,
+)
 from wrike_mcp.sandbox import SandboxState
 from wrike_mcp.sandbox.entities import FORM_QUESTION_TYPES
-
-
-def _type_id(state: SandboxState, title: str, space: str | None = None) -> str:
-    return next(
-        t.id
-        for t in state.item_types.values()
-        if t.title == title and (space is None or t.space_id == folder_id(state, space))
-    )
-
-
-def _form(state: SandboxState, title: str) -> Any:
-    return next(f for f in state.request_forms.values() if f.title == title)
 
 
 def _qid(form: Any, title: str) -> str:
@@ -69,8 +65,8 @@ async def test_item_types_list_account_wide_and_per_space(
 async def test_item_types_by_id_take_a_thousand_ids_and_hide_deleted_ones(
     api: httpx.AsyncClient, state: SandboxState
 ) -> None:
-    bug, retired = _type_id(state, "Bug"), _type_id(state, "Support ticket")
-    both = (await api.get(f"/custom_item_types/{bug},{_type_id(state, 'Meeting')}")).json()["data"]
+    bug, retired = item_type_id(state, "Bug"), item_type_id(state, "Support ticket")
+    both = (await api.get(f"/custom_item_types/{bug},{item_type_id(state, 'Meeting')}")).json()["data"]
     assert [t["title"] for t in both] == ["Bug", "Meeting"]
     gone = await api.get(f"/custom_item_types/{retired}")
     assert gone.status_code == 404 and gone.json()["error"] == "resource_not_found"
@@ -86,7 +82,7 @@ async def test_instantiate_creates_a_task_in_the_type_s_workflow(
 ) -> None:
     platform = folder_id(state, "Engineering/Platform")
     response = await api.post(
-        f"/custom_item_types/{_type_id(state, 'Bug')}/instantiate",
+        f"/custom_item_types/{item_type_id(state, 'Bug')}/instantiate",
         data={"parentId": platform, "title": "Crash"},
     )
     assert response.status_code == 200, response.text
@@ -94,27 +90,27 @@ async def test_instantiate_creates_a_task_in_the_type_s_workflow(
     assert created == [{"id": created[0]["id"], "relatedType": "Task"}]
     task = state.tasks[created[0]["id"]]
     assert task.title == "Crash" and task.parent_ids == [platform]
-    assert task.custom_item_type_id == _type_id(state, "Bug")
+    assert task.custom_item_type_id == item_type_id(state, "Bug")
     workflow = state.workflows[state.custom_status(task.custom_status_id).workflow_id]  # type: ignore[union-attr]
     assert workflow.name == "Software Development"
     read = (await api.get(f"/tasks/{task.id}", params={"fields": '["customItemTypeId"]'})).json()["data"][0]
-    assert read["customItemTypeId"] == _type_id(state, "Bug")
+    assert read["customItemTypeId"] == item_type_id(state, "Bug")
 
 
 async def test_instantiate_under_a_task_makes_a_subtask_and_projects_need_a_folder(
     api: httpx.AsyncClient, state: SandboxState
 ) -> None:
     above = task_id(state, "Draft launch announcement")
-    path = f"/custom_item_types/{_type_id(state, 'Design review', 'Marketing')}/instantiate"
+    path = f"/custom_item_types/{item_type_id(state, 'Design review', 'Marketing')}/instantiate"
     made = (await api.post(path, data={"superTaskId": above, "title": "Review the draft"})).json()["data"][0]
     assert state.tasks[made["id"]].super_task_ids == [above] and state.tasks[made["id"]].parent_ids == []
 
-    campaign = f"/custom_item_types/{_type_id(state, 'Campaign request')}/instantiate"
+    campaign = f"/custom_item_types/{item_type_id(state, 'Campaign request')}/instantiate"
     campaigns = folder_id(state, "Marketing/Campaigns")
     project = (await api.post(campaign, data={"parentId": campaigns, "title": "Autumn"})).json()["data"][0]
     folder = state.folders[project["id"]]
     assert project["relatedType"] == "Project" and folder.project is not None
-    assert folder.parent_ids == [campaigns] and folder.custom_item_type_id == _type_id(
+    assert folder.parent_ids == [campaigns] and folder.custom_item_type_id == item_type_id(
         state, "Campaign request"
     )
     refused = await api.post(campaign, data={"superTaskId": above, "title": "X"})
@@ -122,7 +118,7 @@ async def test_instantiate_under_a_task_makes_a_subtask_and_projects_need_a_fold
 
 
 async def test_instantiate_errors_are_wrike_s(api: httpx.AsyncClient, state: SandboxState) -> None:
-    bug = f"/custom_item_types/{_type_id(state, 'Bug')}/instantiate"
+    bug = f"/custom_item_types/{item_type_id(state, 'Bug')}/instantiate"
     platform = folder_id(state, "Engineering/Platform")
     before = len(state.tasks)
     cases = [
@@ -154,7 +150,7 @@ async def test_instantiate_errors_are_wrike_s(api: httpx.AsyncClient, state: San
 async def test_scopes_read_only_lists_and_prefills_but_cannot_create(
     app: Starlette, state: SandboxState
 ) -> None:
-    form = _form(state, "Campaign request")
+    form = request_form(state, "Campaign request")
     async with api_client(app, READONLY) as readonly:
         assert (await readonly.get("/custom_item_types")).status_code == 200
         assert (await readonly.get("/request_forms")).status_code == 200
@@ -163,7 +159,7 @@ async def test_scopes_read_only_lists_and_prefills_but_cannot_create(
         )
         assert prefill.status_code == 200
         for path in (
-            f"/custom_item_types/{_type_id(state, 'Bug')}/instantiate",
+            f"/custom_item_types/{item_type_id(state, 'Bug')}/instantiate",
             f"/request_forms/{form.id}/submit",
         ):
             refused = await readonly.post(
@@ -181,7 +177,7 @@ async def test_forms_list_with_pages_and_questions(api: httpx.AsyncClient, state
     assert bug["spaceId"] == folder_id(state, "Engineering")
     entry, blocker = bug["pages"]
     assert entry["visibility"] == "ENTRY" and blocker["visibility"] == "ON_CONDITION"
-    question = next(q for q in _form(state, "Bug report").questions if q.title == "Severity")
+    question = next(q for q in request_form(state, "Bug report").questions if q.title == "Severity")
     severity = next(f for f in entry["fields"] if f["title"] == "Severity")
     assert severity == {
         "id": question.id,
@@ -222,7 +218,7 @@ async def test_forms_page_by_at_most_100(api: httpx.AsyncClient, state: SandboxS
 
 
 async def test_legacy_form_numbers_convert_through_ids(api: httpx.AsyncClient, state: SandboxState) -> None:
-    form = _form(state, "Bug report")
+    form = request_form(state, "Bug report")
     converted = (
         await api.get("/ids", params={"type": "ApiV2RequestForm", "ids": f'["{form.legacy_id}"]'})
     ).json()
@@ -230,7 +226,7 @@ async def test_legacy_form_numbers_convert_through_ids(api: httpx.AsyncClient, s
 
 
 async def test_submit_creates_a_task_with_the_answers(api: httpx.AsyncClient, state: SandboxState) -> None:
-    form = _form(state, "Bug report")
+    form = request_form(state, "Bug report")
     sam = contact_id(state, "Sam Taylor")
     answers = {
         "Summary": "Login fails on iOS 19",
@@ -257,13 +253,13 @@ async def test_submit_creates_a_task_with_the_answers(api: httpx.AsyncClient, st
         and task.dates.due.date().isoformat() == "2030-01-31"
     )
     assert "<b>Platforms</b>: iOS, API" in task.description and "Sam Taylor" in task.description
-    assert task.custom_item_type_id == form.custom_item_type_id == _type_id(state, "Bug")
+    assert task.custom_item_type_id == form.custom_item_type_id == item_type_id(state, "Bug")
 
 
 async def test_submit_creates_a_project_with_owner_and_custom_fields(
     api: httpx.AsyncClient, state: SandboxState
 ) -> None:
-    form = _form(state, "Campaign request")
+    form = request_form(state, "Campaign request")
     emma = contact_id(state, "Emma Rossi")
     answers = {
         "Campaign name": "Winter sale",
@@ -292,8 +288,8 @@ async def test_submit_creates_a_project_with_owner_and_custom_fields(
 async def test_submit_refuses_bad_answers_and_creates_nothing(
     api: httpx.AsyncClient, state: SandboxState
 ) -> None:
-    bug = _form(state, "Bug report")
-    hire = _form(state, "New hire request")
+    bug = request_form(state, "Bug report")
+    hire = request_form(state, "New hire request")
     ok = {"Summary": "S", "Severity": "Minor"}
     before = (len(state.tasks), len(state.folders))
     cases: list[tuple[Any, dict[str, Any], str]] = [
@@ -334,7 +330,7 @@ async def test_submit_refuses_bad_answers_and_creates_nothing(
 async def test_prefill_url_links_the_form_and_creates_nothing(
     api: httpx.AsyncClient, state: SandboxState
 ) -> None:
-    form = _form(state, "New hire request")
+    form = request_form(state, "New hire request")
     before = (len(state.tasks), len(state.folders))
     response = await api.post(
         f"/request_forms/{form.id}/prefill_url", data=_fields(form, {"Role title": "Data analyst"})
@@ -350,7 +346,7 @@ async def test_prefill_url_links_the_form_and_creates_nothing(
 
 
 async def test_malformed_form_fields_answer_400_not_500(api: httpx.AsyncClient, state: SandboxState) -> None:
-    form = _form(state, "Bug report")
+    form = request_form(state, "Bug report")
     for raw in ('[{"id": ["q1"], "value": "x"}]', '[{"value": "x"}]', '"text"', "[1, 2]", '{"id": "q9"}'):
         response = await api.post(f"/request_forms/{form.id}/submit", data={"formFields": raw})
         assert response.status_code == 400, (raw, response.text)

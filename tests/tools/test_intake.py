@@ -12,7 +12,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.sandbox.sandbox_helpers import contact_id, folder_id, task_id
+from tests.sandbox.sandbox_helpers import contact_id, folder_id, item_type_id, request_form, task_id
 from tests.tools.test_request_counts import warm
 from tests.tools.tool_helpers import (
     api_calls,
@@ -24,18 +24,6 @@ from tests.tools.tool_helpers import (
     user_today,
 )
 from wrike_mcp.sandbox import SandboxState
-
-
-def type_id(state: SandboxState, title: str, space: str | None = None) -> str:
-    return next(
-        t.id
-        for t in state.item_types.values()
-        if t.title == title and (space is None or t.space_id == folder_id(state, space))
-    )
-
-
-def form_of(state: SandboxState, title: str) -> Any:
-    return next(f for f in state.request_forms.values() if f.title == title)
 
 
 def posts(log: list[dict[str, Any]], suffix: str) -> list[dict[str, Any]]:
@@ -63,7 +51,7 @@ async def test_list_item_types_shows_what_each_creates_its_space_and_fields(
     assert [i["id"] for i in listed] == [t.id for t in live]
     bug = next(i for i in listed if i["title"] == "Bug")
     assert bug == {
-        "id": type_id(state, "Bug"),
+        "id": item_type_id(state, "Bug"),
         "title": "Bug",
         "creates": "task",
         "space": {"id": folder_id(state, "Engineering"), "name": "Engineering"},
@@ -96,15 +84,15 @@ async def test_create_from_item_type_makes_a_task_with_one_post_and_returns_its_
         "kind": "task",
         "path": "Engineering/Platform",
         "permalink": task.permalink,
-        "item_type": {"id": type_id(state, "Bug"), "name": "Bug"},
+        "item_type": {"id": item_type_id(state, "Bug"), "name": "Bug"},
     }
-    assert task.custom_item_type_id == type_id(state, "Bug")
+    assert task.custom_item_type_id == item_type_id(state, "Bug")
     status = state.custom_status(task.custom_status_id)
     assert status is not None and state.workflows[status.workflow_id].name == "Software Development"
     log = (await requests_log(sandbox_http))[before:]
     sent = posts(log, "/instantiate")
     assert len(sent) == 1 and [e for e in log if e["method"] != "GET"] == sent
-    assert sent[0]["path"].endswith(f"/custom_item_types/{type_id(state, 'Bug')}/instantiate")
+    assert sent[0]["path"].endswith(f"/custom_item_types/{item_type_id(state, 'Bug')}/instantiate")
     # the new task is found by its title at once (the resolver forgot the titles it knew)
     found = await call(mcp, "get_task", task="Crash on resume")
     assert found["id"] == task.id
@@ -124,7 +112,9 @@ async def test_create_from_item_type_makes_a_project_and_subtasks(
     )
     folder = state.folders[project["id"]]
     assert project["kind"] == "project" and project["path"] == "Marketing/Campaigns/Autumn"
-    assert folder.project is not None and folder.custom_item_type_id == type_id(state, "Campaign request")
+    assert folder.project is not None and folder.custom_item_type_id == item_type_id(
+        state, "Campaign request"
+    )
     assert (await call(mcp, "get_folder", folder="Marketing/Campaigns/Autumn"))["id"] == folder.id
 
     # "Design review" exists in Marketing and Engineering: a task parent in Marketing picks Marketing's
@@ -137,7 +127,7 @@ async def test_create_from_item_type_makes_a_project_and_subtasks(
     )
     made = state.tasks[sub["id"]]
     assert made.super_task_ids == [task_id(state, "Draft launch announcement")]
-    assert made.custom_item_type_id == type_id(state, "Design review", "Marketing")
+    assert made.custom_item_type_id == item_type_id(state, "Design review", "Marketing")
 
 
 async def test_create_from_item_type_refuses_ambiguity_and_mismatches_before_writing(
@@ -159,8 +149,8 @@ async def test_create_from_item_type_refuses_ambiguity_and_mismatches_before_wri
     assert result.is_error
     text = " ".join(b.text for b in result.content if b.type == "text")
     assert "ambiguous" in text
-    assert f"Design review (Marketing) (id {type_id(state, 'Design review', 'Marketing')})" in text
-    assert f"Design review (Engineering) (id {type_id(state, 'Design review', 'Engineering')})" in text
+    assert f"Design review (Marketing) (id {item_type_id(state, 'Design review', 'Marketing')})" in text
+    assert f"Design review (Engineering) (id {item_type_id(state, 'Design review', 'Engineering')})" in text
     assert "not found" in await no_write(item_type="Epic", parent="Engineering/Platform", title="X")
     assert "list_item_types" in await no_write(item_type="Epic", parent="Engineering/Platform", title="X")
     assert "cannot go under a task" in await no_write(
@@ -181,7 +171,7 @@ async def test_list_request_forms_counts_questions(mcp: Client, sandbox_state: S
     listed = (await call(mcp, "list_request_forms"))["items"]
     assert [i["title"] for i in listed] == [f.title for f in state.request_forms.values()]
     bug = next(i for i in listed if i["title"] == "Bug report")
-    form = form_of(state, "Bug report")
+    form = request_form(state, "Bug report")
     assert bug == {
         "id": form.id,
         "title": "Bug report",
@@ -197,7 +187,7 @@ async def test_get_request_form_gives_questions_in_plain_terms(
     mcp: Client, sandbox_state: SandboxState
 ) -> None:
     state = sandbox_state
-    form = form_of(state, "Bug report")
+    form = request_form(state, "Bug report")
     shown = await call(mcp, "get_request_form", form="bug REPORT")
     assert shown["id"] == form.id and shown["space"]["name"] == "Engineering"
     by_question = {q["question"]: q for q in shown["questions"]}
@@ -228,7 +218,7 @@ async def test_get_request_form_gives_questions_in_plain_terms(
     hire = await call(
         mcp,
         "get_request_form",
-        form=f"https://www.wrike.com/workspace.htm#/forms?formid={form_of(state, 'New hire request').legacy_id}",
+        form=f"https://www.wrike.com/workspace.htm#/forms?formid={request_form(state, 'New hire request').legacy_id}",
     )
     assert hire["title"] == "New hire request" and "Signed headcount approval" in hire["note"]
     assert (await call(mcp, "get_request_form", form=form.id))["title"] == "Bug report"
@@ -239,7 +229,7 @@ async def test_submit_request_form_creates_the_task_with_checked_answers(
     mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
 ) -> None:
     state = sandbox_state
-    form = form_of(state, "Bug report")
+    form = request_form(state, "Bug report")
     qid = {q.title: q.id for q in form.questions}
     tomorrow = user_today(state).toordinal() + 1
     before = len(await requests_log(sandbox_http))
@@ -351,7 +341,7 @@ async def test_prefill_request_form_links_the_form_and_says_what_is_left(
     mcp: Client, sandbox_http: httpx.AsyncClient, sandbox_state: SandboxState
 ) -> None:
     state = sandbox_state
-    form = form_of(state, "New hire request")
+    form = request_form(state, "New hire request")
     before = (len(state.tasks), len(state.folders))
     result = await call(
         mcp,
@@ -458,8 +448,8 @@ async def test_a_write_that_fails_ambiguously_is_sent_once_and_reported_unknown(
 ) -> None:
     """A 502 after Wrike applied the write: the tool says the outcome is unknown and never sends it again."""
     state = sandbox_state
-    form = form_of(state, "Bug report")
-    bug = type_id(state, "Bug")
+    form = request_form(state, "Bug report")
+    bug = item_type_id(state, "Bug")
     writes: list[tuple[str, str, dict[str, Any]]] = [
         (
             f"/api/v4/request_forms/{form.id}/submit",
@@ -498,7 +488,7 @@ async def test_space_types_are_found_when_the_account_list_leaves_them_out(
     made = await call(
         mcp, "create_from_item_type", item_type="Bug", parent="Engineering/Platform", title="Found"
     )
-    assert made["item_type"] == {"id": type_id(sandbox_state, "Bug"), "name": "Bug"}
+    assert made["item_type"] == {"id": item_type_id(sandbox_state, "Bug"), "name": "Bug"}
     listed = (await call(mcp, "list_item_types", space="Engineering"))["items"]
     assert {i["title"] for i in listed} == {"Bug", "Feature", "Design review", "Release", "Meeting"}
     assert next(i for i in listed if i["title"] == "Bug")["space"]["name"] == "Engineering"
