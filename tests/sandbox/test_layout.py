@@ -1,56 +1,29 @@
-"""The sandbox's module layout: no import cycles inside it, and nothing from the rest of wrike_mcp.
+"""The sandbox's module layout: no import cycles inside it, a package's `__init__` and its modules included
+(import-linter's acyclic_siblings contract compares siblings only), and nothing from the rest of wrike_mcp.
 
-Imports are read from the source with ast, wherever they stand: one inside a function or under TYPE_CHECKING
-still ties the two modules together, and deferring it was how the old `seed ↔ state` cycle hid.
+The imports are import-linter's own graph (grimp), which counts an import wherever it stands: one inside a
+function or under TYPE_CHECKING still ties the two modules together, and deferring it was how the old
+`seed ↔ state` cycle hid.
 """
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
-import wrike_mcp.sandbox
+import grimp
 
 PACKAGE = "wrike_mcp.sandbox"
-ROOT = Path(wrike_mcp.sandbox.__file__).parent
 # The one module outside the sandbox it may use: a standard-library-only leaf holding Wrike's audit-log names,
 # so the client and the emulator share one list (see its docstring).
 ALLOWED_OUTSIDE = {"wrike_mcp.wrike.audit_log"}
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    return ".".join((PACKAGE, *parts))
-
-
-def sandbox_modules() -> dict[str, Path]:
-    return {module_name(path): path for path in sorted(ROOT.rglob("*.py"))}
-
-
-def imported_modules(name: str, path: Path, known: set[str]) -> set[str]:
-    """Every wrike_mcp module `path` imports; `from pkg import mod` counts as importing pkg.mod."""
-    found: set[str] = set()
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                base = f"{anchor}.{base}" if base else anchor
-            for alias in node.names:
-                candidate = f"{base}.{alias.name}"
-                found.add(candidate if candidate in known else base)
-    return {target for target in found if target == "wrike_mcp" or target.startswith("wrike_mcp.")}
-
-
 def import_graph() -> dict[str, set[str]]:
-    modules = sandbox_modules()
-    known = set(modules)
-    return {name: imported_modules(name, path, known) - {name} for name, path in modules.items()}
+    """Each sandbox module → the wrike_mcp modules it imports (`from pkg import mod` names pkg.mod)."""
+    graph = grimp.build_graph("wrike_mcp", cache_dir=None)
+    return {
+        name: set(graph.find_modules_directly_imported_by(name)) - {name}
+        for name in graph.modules
+        if name == PACKAGE or name.startswith(f"{PACKAGE}.")
+    }
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
