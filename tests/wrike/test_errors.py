@@ -81,7 +81,12 @@ def test_an_api_error_names_the_request_it_answered() -> None:
     assert str(error) == "Wrike 404 resource_not_found: Task not found (GET /tasks/IEAAAA)"
     assert error.message == str(error)
     assert (error.method, error.path) == ("GET", "/tasks/IEAAAA")
-    assert str(api_error(502, "", "Bad gateway")) == "Wrike 502 http_502: Bad gateway"
+    unplaced = api_error(502, "", "Bad gateway")  # an answer not tied to a request names none
+    assert str(unplaced) == "Wrike 502 http_502: Bad gateway"
+    assert (unplaced.method, unplaced.path) == ("", "")
+    made = NotAllowed(403, "not_allowed", "Time logs are not on this plan")  # built directly, as fakes do
+    assert str(made) == "Wrike 403 not_allowed: Time logs are not on this plan"
+    assert (made.method, made.path) == ("", "")
 
 
 def test_an_unknown_outcome_says_what_to_do_first_and_the_cause_next() -> None:

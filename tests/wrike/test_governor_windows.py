@@ -52,7 +52,7 @@ async def send(governor: RateGovernor, time: ManualTime) -> float:
 
 
 def test_a_limit_below_one_is_refused() -> None:
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match=r"^limit must be at least 1$"):
         RateGovernor(0)
     assert RateGovernor(1).limit == 1 and RateGovernor(1).window == 60.0
 

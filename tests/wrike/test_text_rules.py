@@ -77,6 +77,9 @@ def test_likeness_of_shared_words_and_typos() -> None:
     assert likeness("Marketting", "Marketing") == pytest.approx(18 / 19)
     # same length, one letter in common: too different, and sharing no word
     assert likeness("abcdef", "uvwxyf") == 0.0
+    # an abbreviation: its 3 letters in order in a 7-letter name, 2 * 3 / 10, just near enough to be listed
+    assert likeness("ops", "Options") == 0.6
+    assert closest("ops", [("F9", ["Options"], "Options")]) == [("F9", "Options")]
 
 
 def test_closest_lists_names_at_least_near_enough_best_first_and_at_most_five() -> None:
