@@ -1,0 +1,299 @@
+"""What the resolvers answer at their edges, against the sandbox's seed: each refusal in full (what was not
+found, the closest names with their ids, what to give or which tool lists the choices), the requests a
+reference costs (a permalink one, a title named lately none), several tasks read together, and the workflow
+a status group falls back to."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+import httpx
+import pytest
+
+from tests.wrike.wrike_helpers import api_requests
+from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
+from wrike_mcp.wrike.models import CustomStatus, Workflow
+from wrike_mcp.wrike.resolve import Resolver, _workflow_or_standard
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def resolver(client: WrikeClient) -> Resolver:
+    return Resolver(client)
+
+
+async def refusal(call: Awaitable[object]) -> str:
+    with pytest.raises(BadReference) as caught:
+        await call
+    return str(caught.value)
+
+
+async def ids_by_title(client: WrikeClient, path: str) -> dict[str, str]:
+    return {str(item["title"]): str(item["id"]) for item in await client.get(path)}
+
+
+# ---- people ----------------------------------------------------------------------------------------
+
+
+async def test_a_person_not_found_is_told_what_to_give_and_the_closest_name(resolver: Resolver) -> None:
+    ben = await resolver.person_id("Ben Carter")
+    assert await refusal(resolver.person_id(" \u200b")) == (
+        "person '' not found; give me, an email, a name or a contact id"
+    )
+    assert await refusal(resolver.person_id("Nobody Here")) == (
+        "person 'Nobody Here' not found; find_people lists people by name or email"
+    )
+    assert await refusal(resolver.person_id("Ben Carterr")) == (
+        f"person 'Ben Carterr' not found; closest: Ben Carter <ben.carter@northwind.example> (id {ben}); "
+        "find_people lists people by name or email"
+    )
+    by_email = (await refusal(resolver.person_id("ben.carterr@northwind.example"))).splitlines()
+    assert by_email[0] == (
+        f"person 'ben.carterr@northwind.example' not found; closest: Ben Carter <ben.carter@northwind.example> "
+        f"(id {ben})"
+    )
+    assert by_email[-1] == "find_people lists people by name or email"
+
+
+async def test_an_ambiguous_person_is_listed_with_emails(resolver: Resolver) -> None:
+    taylor, turner = await resolver.person_id("Sam Taylor"), await resolver.person_id("Sam Turner")
+    assert (await refusal(resolver.person_id("sam"))).splitlines() == [
+        "person 'sam' is ambiguous (2 matches): pass one of these ids or a more specific name",
+        f"- Sam Taylor <sam.taylor@northwind.example> (id {taylor})",
+        f"- Sam Turner <sam.turner@northwind.example> (id {turner})",
+    ]
+
+
+async def test_groups_widen_the_people_a_name_may_mean_without_losing_people(resolver: Resolver) -> None:
+    ben = await resolver.person_id("Ben Carter")
+    assert await resolver.person_id("Ben Carter", include_groups=True) == ben
+    assert await resolver.person_ids(["Ben Carter", ben, " ben.carter@northwind.example "]) == [ben]
+
+
+async def test_an_id_shaped_name_wrike_does_not_know_is_not_taken_as_an_id(
+    resolver: Resolver, control: httpx.AsyncClient
+) -> None:
+    assert (await refusal(resolver.person_id("KUAAAAZZ"))).startswith("person 'KUAAAAZZ' not found")
+    before = len(await api_requests(control, "GET", "/api/v4/contacts/"))
+    await refusal(resolver.person_id("Nobody Here"))  # not id-shaped: no lookup by id
+    assert len(await api_requests(control, "GET", "/api/v4/contacts/")) == before
+
+
+async def test_filtered_contact_queries_are_kept_whatever_the_order_of_their_filters(
+    resolver: Resolver, control: httpx.AsyncClient
+) -> None:
+    me = await resolver.contacts_where({"me": True, "deleted": False})
+    assert [contact.name for contact in me] == ["Ann Lee"]  # the sandbox's user
+    assert await resolver.contacts_where({"deleted": False, "me": True}) == me
+    assert len(await api_requests(control, "GET", "/api/v4/contacts")) == 1
+
+
+# ---- spaces ----------------------------------------------------------------------------------------
+
+
+async def test_a_space_not_found_lists_the_spaces(client: WrikeClient, resolver: Resolver) -> None:
+    spaces = await ids_by_title(client, "/spaces")
+    assert await refusal(resolver.space_id("Finance")) == (
+        "space 'Finance' not found; spaces: Engineering, Marketing, Operations"
+    )
+    assert await refusal(resolver.space_id("Marketting")) == (
+        f"space 'Marketting' not found; closest: Marketing (id {spaces['Marketing']}); "
+        "spaces: Engineering, Marketing, Operations"
+    )
+
+
+async def test_a_space_by_its_permalink(client: WrikeClient, resolver: Resolver) -> None:
+    spaces = await ids_by_title(client, "/spaces")
+    marketing = await client.get_one(f"/folders/{spaces['Marketing']}")
+    assert await resolver.space_id(str(marketing["permalink"])) == spaces["Marketing"]
+    assert await resolver.space_id(f"/{spaces['Engineering']}/") == spaces["Engineering"]
+
+
+# ---- tasks -----------------------------------------------------------------------------------------
+
+
+async def test_a_task_reference_that_cannot_be_one_says_what_to_give(resolver: Resolver) -> None:
+    assert await refusal(resolver.task_id("  ")) == (
+        "task '' not found; give an id, a permalink or the task's title"
+    )
+    assert await refusal(resolver.task_id("https://example.com/task/1")) == (
+        "task 'https://example.com/task/1' not found; only Wrike links such as "
+        "https://www.wrike.com/open.htm?id=123 are understood"
+    )
+    assert await refusal(resolver.task_id("https://www.wrike.com/open.htm?id=999999")) == (
+        "task 'https://www.wrike.com/open.htm?id=999999' not found; no task has this permalink "
+        "(it may be a folder or deleted)"
+    )
+
+
+async def test_a_title_not_found_names_the_closest_task_and_where_it_lies(
+    client: WrikeClient, resolver: Resolver
+) -> None:
+    draft = (await client.get("/tasks", {"title": "Draft launch announcement"}))[0]["id"]
+    assert (await refusal(resolver.task_id("launch announcement"))).splitlines() == [
+        f"task 'launch announcement' not found; closest: Draft launch announcement in "
+        f"Marketing/Campaigns/Q3 Launch (id {draft})",
+        "a title must be exact; search_tasks finds tasks by words in the title",
+    ]
+
+
+async def test_an_ambiguous_title_lists_each_task_with_its_place(resolver: Resolver) -> None:
+    lines = (await refusal(resolver.task_id("weekly sync notes"))).splitlines()
+    assert lines[0] == (
+        "task 'weekly sync notes' is ambiguous (2 matches): pass one of these ids or a more specific name"
+    )
+    assert sorted(line.partition(" (id ")[0] for line in lines[1:]) == [
+        "- Weekly sync notes in Engineering/Platform/API Revamp",
+        "- Weekly sync notes in Marketing/Campaigns/Spring Campaign",
+    ]
+
+
+async def test_a_permalink_costs_one_request_even_for_a_subtask(
+    client: WrikeClient, resolver: Resolver, control: httpx.AsyncClient
+) -> None:
+    subtask = (await client.get("/tasks", {"title": "Collect product quotes", "subTasks": True}))[0]
+    full = await client.get_one(f"/tasks/{subtask['id']}")
+    legacy = str(full["permalink"]).rsplit("=", 1)[1]
+    before = len(await api_requests(control, "GET", "/api/v4/"))
+    assert await resolver.task_id(legacy) == subtask["id"]
+    asked = (await api_requests(control, "GET", "/api/v4/"))[before:]
+    assert [entry["path"] for entry in asked] == ["/api/v4/tasks"]  # the permalink filter, no /ids conversion
+    assert f"https://www.wrike.com/open.htm?id={legacy}" in str(asked[0]["query"])
+
+
+async def test_a_title_named_lately_costs_no_search_until_the_ttl_has_passed(
+    client: WrikeClient, control: httpx.AsyncClient
+) -> None:
+    clock = FakeClock()
+    resolver = Resolver(client, ttl=60, clock=clock)
+    draft = await resolver.task_id("Draft launch announcement")
+
+    async def searches() -> int:
+        return len(
+            [r for r in await api_requests(control, "GET", "/api/v4/tasks") if r["path"] == "/api/v4/tasks"]
+        )
+
+    searched = await searches()
+    clock.now += 59.9
+    assert await resolver.task_id("draft launch  ANNOUNCEMENT") == draft
+    assert resolver.task_id_at_hand("Draft launch announcement") == draft
+    assert await searches() == searched
+    clock.now += 0.1  # exactly the TTL: forgotten
+    assert resolver.task_id_at_hand("Draft launch announcement") is None
+    assert await resolver.task_id("Draft launch announcement") == draft
+    assert await searches() == searched + 1
+
+
+async def test_several_tasks_are_read_together_once_each(client: WrikeClient, resolver: Resolver) -> None:
+    draft = (await client.get("/tasks", {"title": "Draft launch announcement"}))[0]
+    checklist = (await client.get("/tasks", {"title": "Finalize launch checklist"}))[0]
+    found = await resolver.tasks(
+        [" draft launch announcement ", checklist["id"], draft["id"], checklist["id"]]
+    )
+    assert [task.id for task in found] == [draft["id"], checklist["id"]]
+    assert [task.title for task in found] == ["Draft launch announcement", "Finalize launch checklist"]
+
+
+async def test_a_task_given_by_title_or_id_is_read_with_the_fields_asked(
+    client: WrikeClient, resolver: Resolver
+) -> None:
+    draft = (await client.get("/tasks", {"title": "Draft launch announcement"}))[0]["id"]
+    by_title = await resolver.task("Draft launch announcement", fields=["description"])
+    assert by_title.id == draft and by_title.description and "Q3 launch" in by_title.description
+    assert (await resolver.task(f"  {draft} ")).id == draft
+
+
+# ---- folders and projects --------------------------------------------------------------------------
+
+
+async def test_a_folder_reference_that_cannot_be_one_says_what_to_give(resolver: Resolver) -> None:
+    assert await refusal(resolver.folder_id(" / ")) == (
+        "folder '' not found; give an id, a permalink or a path such as Space/Folder"
+    )
+    assert await refusal(resolver.folder_id("", project_only=True)) == (
+        "project '' not found; give an id, a permalink or a path such as Space/Project"
+    )
+    assert await refusal(resolver.folder_id("https://example.com/x")) == (
+        "folder 'https://example.com/x' not found; only Wrike links such as "
+        "https://www.wrike.com/open.htm?id=123 are understood"
+    )
+    assert await refusal(resolver.folder_id("https://www.wrike.com/open.htm?id=999999")) == (
+        "folder 'https://www.wrike.com/open.htm?id=999999' not found; no folder or project has this permalink"
+    )
+
+
+async def test_a_folder_title_not_found_names_the_closest_path(
+    client: WrikeClient, resolver: Resolver
+) -> None:
+    campaigns = await resolver.folder_id("Marketing/Campaigns")
+    assert await refusal(resolver.folder_id("Campaings")) == (
+        f"folder 'Campaings' not found; closest: Marketing/Campaigns (id {campaigns}); list_folders shows the tree"
+    )
+
+
+async def test_a_folder_is_not_a_project(client: WrikeClient, resolver: Resolver) -> None:
+    campaigns = await resolver.folder_id("Marketing/Campaigns")
+    full = await client.get_one(f"/folders/{campaigns}")
+    assert await refusal(resolver.folder_id(str(full["permalink"]), project_only=True)) == (
+        f"project {full['permalink']!r} not found; Marketing/Campaigns is a folder, not a project"
+    )
+    assert await refusal(resolver.folder_id(campaigns, project_only=True)) == (
+        f"project {campaigns!r} not found; Marketing/Campaigns is a folder, not a project"
+    )
+
+
+# ---- custom fields and statuses --------------------------------------------------------------------
+
+
+async def test_a_custom_field_not_found_names_the_closest_and_the_tool_listing_them(
+    resolver: Resolver,
+) -> None:
+    channel = await resolver.custom_field_id("channel")
+    assert await resolver.custom_field_id(f" {channel} ") == channel
+    assert await refusal(resolver.custom_field_id("Chanel")) == (
+        f"custom field 'Chanel' not found; closest: Channel (DropDown) (id {channel}); "
+        "list_custom_fields lists them"
+    )
+
+
+async def test_a_status_not_found_lists_the_task_statuses(resolver: Resolver) -> None:
+    # the two task workflows' visible statuses (Default Workflow, Software Development); the project
+    # workflow's are not a task's choices
+    assert (await refusal(resolver.custom_status("Waiting on"))).splitlines() == [
+        "status 'Waiting on' not found",
+        "status groups: Active, Completed, Deferred, Cancelled; statuses: Backlog, Blocked, Cancelled, "
+        "Completed, Done, In Progress, In Review, New, On Hold, QA, Won't Fix",
+    ]
+
+
+async def test_an_unknown_workflow_falls_back_to_the_standard_one(resolver: Resolver) -> None:
+    standard = next(w for w in await resolver.workflows() if w.standard)
+    completed = next(s.id for s in standard.custom_statuses if s.group == "Completed" and s.standard)
+    assert await resolver.custom_status("Completed", workflow_id="IEAAAAAAK4ZZZZZZ") == (
+        completed,
+        "Completed",
+    )
+
+
+def test_without_a_standard_workflow_the_only_one_is_taken_and_otherwise_none_is_guessed() -> None:
+    only = Workflow(id="WF-ONLY", name="Only", custom_statuses=[CustomStatus(id="S1", name="Open")])
+    other = Workflow(id="WF-OTHER", name="Other")
+    standard = Workflow(id="WF-STD", name="Standard", standard=True)
+    assert _workflow_or_standard([only], None) is only
+    assert _workflow_or_standard([only], "WF-GONE") is only
+    assert _workflow_or_standard([only, standard], "WF-GONE") is standard
+    assert _workflow_or_standard([only, other, standard], "WF-OTHER") is other
+    with pytest.raises(ReferenceNotFound) as caught:
+        _workflow_or_standard([only, other], "WF-GONE")
+    assert str(caught.value) == "workflow 'WF-GONE' not found; name a custom status instead (list_workflows)"
+    with pytest.raises(ReferenceNotFound) as caught:
+        _workflow_or_standard([], None)
+    assert str(caught.value) == "workflow 'standard' not found; name a custom status instead (list_workflows)"
