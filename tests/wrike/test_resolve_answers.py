@@ -10,7 +10,7 @@ from collections.abc import Awaitable
 import httpx
 import pytest
 
-from tests.wrike.wrike_helpers import api_requests
+from tests.wrike.wrike_helpers import add_fault, api_requests
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import CustomStatus, Workflow
@@ -99,6 +99,15 @@ async def test_an_id_shaped_name_wrike_does_not_know_is_not_taken_as_an_id(
     assert len(await api_requests(control, "GET", "/api/v4/contacts/")) == before
 
 
+async def test_a_group_is_listed_by_name_alone_and_an_unknown_id_has_no_name(resolver: Resolver) -> None:
+    team = await resolver.person_id("Marketing Team", include_groups=True)
+    assert await refusal(resolver.person_id("Marketing Teem", include_groups=True)) == (
+        f"person 'Marketing Teem' not found; closest: Marketing Team (id {team}); "
+        "find_people lists people by name or email"
+    )
+    assert await resolver.person_name("KUAAAAZZ") is None
+
+
 async def test_filtered_contact_queries_are_kept_whatever_the_order_of_their_filters(
     resolver: Resolver, control: httpx.AsyncClient
 ) -> None:
@@ -106,6 +115,8 @@ async def test_filtered_contact_queries_are_kept_whatever_the_order_of_their_fil
     assert [contact.name for contact in me] == ["Ann Lee"]  # the sandbox's user
     assert await resolver.contacts_where({"deleted": False, "me": True}) == me
     assert len(await api_requests(control, "GET", "/api/v4/contacts")) == 1
+    everyone = await resolver.contacts_where({"deleted": False})
+    assert len(everyone) > 1 and me[0] in everyone  # another query: another answer, not the one kept
 
 
 # ---- spaces ----------------------------------------------------------------------------------------
@@ -122,10 +133,18 @@ async def test_a_space_not_found_lists_the_spaces(client: WrikeClient, resolver:
     )
 
 
-async def test_a_space_by_its_permalink(client: WrikeClient, resolver: Resolver) -> None:
+async def test_a_space_by_its_permalink_costs_one_request(
+    client: WrikeClient, resolver: Resolver, control: httpx.AsyncClient
+) -> None:
     spaces = await ids_by_title(client, "/spaces")
     marketing = await client.get_one(f"/folders/{spaces['Marketing']}")
+    await resolver.folder_tree()
+    before = len(await api_requests(control, "GET", "/api/v4/"))
     assert await resolver.space_id(str(marketing["permalink"])) == spaces["Marketing"]
+    asked = (await api_requests(control, "GET", "/api/v4/"))[before:]
+    assert [(entry["path"], entry["query"]) for entry in asked] == [
+        ("/api/v4/folders", {"permalink": marketing["permalink"]})
+    ]
     assert await resolver.space_id(f"/{spaces['Engineering']}/") == spaces["Engineering"]
 
 
@@ -178,7 +197,30 @@ async def test_a_permalink_costs_one_request_even_for_a_subtask(
     assert await resolver.task_id(legacy) == subtask["id"]
     asked = (await api_requests(control, "GET", "/api/v4/"))[before:]
     assert [entry["path"] for entry in asked] == ["/api/v4/tasks"]  # the permalink filter, no /ids conversion
-    assert f"https://www.wrike.com/open.htm?id={legacy}" in str(asked[0]["query"])
+    # account-wide task queries leave subtasks out unless asked: the filter asks for them
+    assert asked[0]["query"] == {
+        "permalink": f"https://www.wrike.com/open.htm?id={legacy}",
+        "subTasks": "true",
+    }
+
+
+async def test_a_refused_permalink_filter_falls_back_to_converting_the_number(
+    client: WrikeClient, resolver: Resolver, control: httpx.AsyncClient
+) -> None:
+    """Items older than Wrike's id change are found through GET /ids when the permalink filter finds nothing."""
+    draft = (await client.get("/tasks", {"title": "Draft launch announcement"}))[0]["id"]
+    draft_legacy = str((await client.get_one(f"/tasks/{draft}"))["permalink"]).rsplit("=", 1)[1]
+    marketing = await resolver.space_id("Marketing")
+    space_link = str((await client.get_one(f"/folders/{marketing}"))["permalink"])
+    await add_fault(control, method="GET", path="/api/v4/tasks", status=400, error="invalid_parameter")
+    await add_fault(control, method="GET", path="/api/v4/folders", status=400, error="invalid_parameter")
+    assert await resolver.task_id(draft_legacy) == draft
+    assert await resolver.space_id(space_link) == marketing
+    conversions = await api_requests(control, "GET", "/api/v4/ids")
+    assert [entry["query"] for entry in conversions] == [
+        {"type": "ApiV2Task", "ids": f'["{draft_legacy}"]'},
+        {"type": "ApiV2Folder", "ids": f'["{space_link.rsplit("=", 1)[1]}"]'},
+    ]
 
 
 async def test_a_title_named_lately_costs_no_search_until_the_ttl_has_passed(
@@ -212,6 +254,31 @@ async def test_several_tasks_are_read_together_once_each(client: WrikeClient, re
     )
     assert [task.id for task in found] == [draft["id"], checklist["id"]]
     assert [task.title for task in found] == ["Draft launch announcement", "Finalize launch checklist"]
+
+
+async def test_a_one_word_title_among_several_tasks_is_found_when_the_ids_read_refuses_it(
+    client: WrikeClient, resolver: Resolver
+) -> None:
+    hiring = (await client.get("/folders", {"title": "Q4 Hiring"}))[0]["id"]
+    checklist = (await client.post(f"/folders/{hiring}/tasks", {"title": "Checklist"}))[0]["id"]
+    draft = (await client.get("/tasks", {"title": "Draft launch announcement"}))[0]["id"]
+    found = await resolver.tasks(["Checklist", draft, "checklist"])
+    assert [(task.id, task.title) for task in found] == [
+        (checklist, "Checklist"),
+        (draft, "Draft launch announcement"),
+    ]
+
+
+async def test_the_task_id_at_hand_is_an_id_or_a_title_named_lately_never_a_number(
+    client: WrikeClient, resolver: Resolver
+) -> None:
+    short = (await client.get("/tasks", {"title": "Finalize launch checklist"}))[0]["id"]
+    assert resolver.task_id_at_hand(f" {short} ") == short
+    assert resolver.task_id_at_hand("IEAAB2CDKQAAAAAE") == "IEAAB2CDKQAAAAAE"
+    assert resolver.task_id_at_hand("520000028") is None  # a legacy number: converted, not read as an id
+    assert resolver.task_id_at_hand("Finalize launch checklist") is None
+    await resolver.task_id("Finalize launch checklist")
+    assert resolver.task_id_at_hand("finalize LAUNCH checklist") == short
 
 
 async def test_a_task_given_by_title_or_id_is_read_with_the_fields_asked(
@@ -293,6 +360,13 @@ async def test_an_unknown_workflow_falls_back_to_the_standard_one(resolver: Reso
         completed,
         "Completed",
     )
+
+
+async def test_a_status_named_in_an_unknown_workflow_is_looked_up_in_all(resolver: Resolver) -> None:
+    in_review = next(
+        s.id for w in await resolver.workflows() for s in w.custom_statuses if s.name == "In Review"
+    )
+    assert await resolver.custom_status("in review", workflow_id="IEAAAAAAK4ZZZZZZ") == (in_review, "Active")
 
 
 def test_without_a_standard_workflow_the_only_one_is_taken_and_otherwise_none_is_guessed() -> None:
