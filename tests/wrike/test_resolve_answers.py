@@ -213,13 +213,18 @@ async def test_a_refused_permalink_filter_falls_back_to_converting_the_number(
     marketing = await resolver.space_id("Marketing")
     space_link = str((await client.get_one(f"/folders/{marketing}"))["permalink"])
     await add_fault(control, method="GET", path="/api/v4/tasks", status=400, error="invalid_parameter")
-    await add_fault(control, method="GET", path="/api/v4/folders", status=400, error="invalid_parameter")
+    await add_fault(
+        control, method="GET", path="/api/v4/folders", status=400, error="invalid_parameter", times=2
+    )
     assert await resolver.task_id(draft_legacy) == draft
     assert await resolver.space_id(space_link) == marketing
+    assert await resolver.folder_id(space_link) == marketing
     conversions = await api_requests(control, "GET", "/api/v4/ids")
+    space_legacy = space_link.rsplit("=", 1)[1]
     assert [entry["query"] for entry in conversions] == [
         {"type": "ApiV2Task", "ids": f'["{draft_legacy}"]'},
-        {"type": "ApiV2Folder", "ids": f'["{space_link.rsplit("=", 1)[1]}"]'},
+        {"type": "ApiV2Folder", "ids": f'["{space_legacy}"]'},
+        {"type": "ApiV2Folder", "ids": f'["{space_legacy}"]'},
     ]
 
 
@@ -383,3 +388,95 @@ def test_without_a_standard_workflow_the_only_one_is_taken_and_otherwise_none_is
     with pytest.raises(ReferenceNotFound) as caught:
         _workflow_or_standard([], None)
     assert str(caught.value) == "workflow 'standard' not found; name a custom status instead (list_workflows)"
+
+
+# ---- reading tasks, paths and kinds ----------------------------------------------------------------
+
+
+async def test_reading_a_task_costs_one_request_and_a_permalink_one_more(
+    client: WrikeClient, resolver: Resolver, control: httpx.AsyncClient
+) -> None:
+    short = (await client.get("/tasks", {"title": "Finalize launch checklist"}))[0]["id"]
+    draft = (await client.get("/tasks", {"title": "Draft launch announcement"}))[0]["id"]
+    legacy = str((await client.get_one(f"/tasks/{draft}"))["permalink"]).rsplit("=", 1)[1]
+
+    async def cost(ref: str, expected: str) -> int:
+        before = len(await api_requests(control, "GET", "/api/v4/"))
+        assert (await resolver.task(ref)).id == expected, ref
+        return len(await api_requests(control, "GET", "/api/v4/")) - before
+
+    assert await cost("Draft launch announcement", draft) == 1  # the title search answers the task
+    assert await cost("draft launch announcement", draft) == 1  # named lately: read by id
+    assert await cost(short, short) == 1
+    assert await cost("IEAAB2CDKQAAAAAE", "IEAAB2CDKQAAAAAE") == 1
+    assert await cost(legacy, draft) == 2  # the permalink filter, then the read
+
+
+async def test_a_subtask_is_found_by_title_and_listed_without_a_folder(
+    client: WrikeClient, resolver: Resolver, control: httpx.AsyncClient
+) -> None:
+    quotes = (await client.get("/tasks", {"title": "Collect product quotes", "subTasks": True}))[0]["id"]
+    assert await resolver.task_id("Collect product quotes") == quotes
+    searches = [
+        r for r in await api_requests(control, "GET", "/api/v4/tasks") if r["path"] == "/api/v4/tasks"
+    ]
+    assert searches[-1]["query"]["subTasks"] == "true"
+    resolver.forget_task_titles()
+    # a subtask lies in no folder of its own: it is listed by its title alone
+    assert (await refusal(resolver.task_id("product quotes"))).splitlines()[0] == (
+        f"task 'product quotes' not found; closest: Collect product quotes (id {quotes})"
+    )
+
+
+async def test_a_path_naming_every_level_below_the_space_wins_over_a_shortcut(
+    client: WrikeClient, resolver: Resolver
+) -> None:
+    hiring = await resolver.folder_id("Operations/Hiring")
+    engineering = await resolver.folder_id("Engineering")
+    await client.post(f"/folders/{hiring}/folders", {"title": "Campaigns"})
+    await client.post(f"/folders/{engineering}/folders", {"title": "Backend"})
+    resolver.forget_folder_tree()
+    campaigns = await resolver.folder_id("Marketing/Campaigns")
+    assert await resolver.folder_id("Campaigns") == campaigns  # Hiring/Campaigns is only a shortcut's match
+    backend = await resolver.folder_id("Engineering/Platform/API Revamp/Backend")
+    assert await resolver.folder_id("Platform/Backend") == backend
+    assert await resolver.folder_id("API Revamp/Backend") == backend
+    assert await resolver.folder_path(backend) == "Engineering/Platform/API Revamp/Backend"
+    assert await resolver.folder_path("IEAAAAAAI4ZZZZZZ") == "IEAAAAAAI4ZZZZZZ"  # not in the tree: the id
+
+
+async def test_an_ambiguous_folder_lists_full_paths_in_order(resolver: Resolver) -> None:
+    engineering = await resolver.folder_id("Engineering/Planning")
+    marketing = await resolver.folder_id("Marketing/Planning")
+    assert (await refusal(resolver.folder_id("planning"))).splitlines() == [
+        "folder 'planning' is ambiguous (2 matches): pass one of these ids or a more specific name",
+        f"- Engineering/Planning (id {engineering})",
+        f"- Marketing/Planning (id {marketing})",
+    ]
+
+
+async def test_a_misspelt_path_is_matched_by_paths_and_a_project_hint_says_how_paths_look(
+    resolver: Resolver,
+) -> None:
+    campaigns = await resolver.folder_id("Marketing/Campaigns")
+    lines = (await refusal(resolver.folder_id("Marketing/Campaings"))).splitlines()
+    assert (
+        lines[0] == f"folder 'Marketing/Campaings' not found; closest: Marketing/Campaigns (id {campaigns})"
+    )
+    assert lines[-1] == "list_folders shows the folder tree; paths look like Space/Folder/Sub"
+
+
+async def test_a_folder_by_id_is_a_folder_and_a_project_by_id_or_permalink_a_project(
+    client: WrikeClient, resolver: Resolver, control: httpx.AsyncClient
+) -> None:
+    campaigns = await resolver.folder_id("Marketing/Campaigns")
+    q3 = await resolver.folder_id("Q3 Launch")
+    assert await resolver.folder_id(campaigns) == campaigns
+    assert await resolver.folder_id(q3, project_only=True) == q3
+    q3_link = str((await client.get_one(f"/folders/{q3}"))["permalink"])
+    before = len(await api_requests(control, "GET", "/api/v4/"))
+    assert await resolver.folder_id(q3_link, project_only=True) == q3
+    asked = (await api_requests(control, "GET", "/api/v4/"))[before:]
+    assert [(entry["path"], entry["query"]) for entry in asked] == [
+        ("/api/v4/folders", {"permalink": q3_link})
+    ]
