@@ -14,7 +14,7 @@ from tests.wrike.wrike_helpers import add_fault, api_requests
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import CustomStatus, Workflow
-from wrike_mcp.wrike.resolve import Resolver, _workflow_or_standard
+from wrike_mcp.wrike.resolve import Resolver, _workflow_or_standard, legacy_id_from_permalink
 
 
 class FakeClock:
@@ -480,3 +480,37 @@ async def test_a_folder_by_id_is_a_folder_and_a_project_by_id_or_permalink_a_pro
     assert [(entry["path"], entry["query"]) for entry in asked] == [
         ("/api/v4/folders", {"permalink": q3_link})
     ]
+
+
+async def test_the_cached_contacts_are_offered_only_while_fresh(client: WrikeClient) -> None:
+    clock = FakeClock()
+    resolver = Resolver(client, ttl=60, clock=clock)
+    assert resolver.cached_contacts() is None  # nothing read yet: no request made for it either
+    contacts = await resolver.contacts()
+    clock.now += 59
+    assert resolver.cached_contacts() == contacts
+    clock.now += 1
+    assert resolver.cached_contacts() is None
+
+
+def test_permalinks_in_every_form_wrike_gives_and_nothing_else() -> None:
+    assert legacy_id_from_permalink("http://www.wrike.com/open.htm?id=5") == "5"
+    assert legacy_id_from_permalink("https://www.wrike.com/workspace.htm?acc=7#/inbox?id=77") == "77"
+    assert legacy_id_from_permalink("ftp://www.wrike.com/open.htm?id=5") is None
+    assert legacy_id_from_permalink("https:///open.htm?id=5") is None  # no host
+
+
+async def test_a_link_to_anything_but_a_wrike_item_is_refused_as_a_link(resolver: Resolver) -> None:
+    for link in ("www.example.com/tasks/1", "WRIKE.com/workspace.htm"):
+        assert await refusal(resolver.task_id(link)) == (
+            f"task {link!r} not found; only Wrike links such as https://www.wrike.com/open.htm?id=123 are understood"
+        )
+
+
+async def test_a_folder_in_the_recycle_bin_is_no_longer_found(
+    client: WrikeClient, resolver: Resolver
+) -> None:
+    brand = await resolver.folder_id("Brand Refresh")
+    await client.delete(f"/folders/{brand}")
+    resolver.forget_folder_tree()
+    assert (await refusal(resolver.folder_id("Brand Refresh"))).startswith("folder 'Brand Refresh' not found")
