@@ -10,7 +10,7 @@ from collections.abc import Awaitable
 import httpx
 import pytest
 
-from tests.wrike.wrike_helpers import add_fault, api_requests
+from tests.wrike.wrike_helpers import MakeClient, add_fault, api_requests
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import CustomStatus, Workflow
@@ -511,6 +511,71 @@ async def test_a_folder_in_the_recycle_bin_is_no_longer_found(
     client: WrikeClient, resolver: Resolver
 ) -> None:
     brand = await resolver.folder_id("Brand Refresh")
+    q4_hiring = await resolver.folder_id("Q4 Hiring")
     await client.delete(f"/folders/{brand}")
     resolver.forget_folder_tree()
     assert (await refusal(resolver.folder_id("Brand Refresh"))).startswith("folder 'Brand Refresh' not found")
+    assert (
+        await resolver.folder_id("Q4 Hiring") == q4_hiring
+    )  # the folders listed after it are all still there
+
+
+async def test_a_folder_made_elsewhere_is_read_by_id_and_refused_as_a_project(
+    make_client: MakeClient, resolver: Resolver
+) -> None:
+    campaigns = await resolver.folder_id("Marketing/Campaigns")
+    made = (await make_client().post(f"/folders/{campaigns}/folders", {"title": "Xmas Ideas"}))[0]["id"]
+    assert await refusal(resolver.folder_id(made, project_only=True)) == (
+        f"project {made!r} not found; it is a folder, not a project"
+    )
+    resolver.forget_folder_tree()
+    assert await resolver.folder_id("Xmas Ideas/") == made  # a title starting with X, a trailing slash
+
+
+async def test_a_title_that_cannot_be_an_id_is_refused_without_asking_wrike(
+    resolver: Resolver, control: httpx.AsyncClient
+) -> None:
+    q3 = await resolver.folder_id("Marketing/Campaigns/Q3 Launch")
+    before = len(await api_requests(control, "GET", "/api/v4/folders/"))
+    assert (await refusal(resolver.folder_id("Q3 Lanch"))).splitlines() == [
+        f"folder 'Q3 Lanch' not found; closest: Marketing/Campaigns/Q3 Launch (id {q3})",
+        "list_folders shows the folder tree; paths look like Space/Folder/Sub",
+    ]
+    assert len(await api_requests(control, "GET", "/api/v4/folders/")) == before
+
+
+async def test_a_folder_outside_the_tree_lies_in_no_space(resolver: Resolver) -> None:
+    assert await resolver.space_of("IEAAAAAAI4ZZZZZZ") is None
+    assert await resolver.space_of(await resolver.folder_id("API Revamp")) == await resolver.space_id(
+        "Engineering"
+    )
+
+
+async def test_timelog_categories_are_read_once_per_ttl(
+    client: WrikeClient, control: httpx.AsyncClient
+) -> None:
+    clock = FakeClock()
+    resolver = Resolver(client, ttl=60, clock=clock)
+    categories = await resolver.timelog_categories()
+    assert categories and all(category.id for category in categories)
+    clock.now += 59
+    assert await resolver.timelog_categories() == categories
+    assert len(await api_requests(control, "GET", "/api/v4/timelog_categories")) == 1
+    clock.now += 1
+    await resolver.timelog_categories()
+    assert len(await api_requests(control, "GET", "/api/v4/timelog_categories")) == 2
+
+
+async def test_tasks_given_by_id_are_read_in_one_request(
+    client: WrikeClient, resolver: Resolver, control: httpx.AsyncClient
+) -> None:
+    draft = (await client.get("/tasks", {"title": "Draft launch announcement"}))[0]["id"]
+    short = (await client.get("/tasks", {"title": "Finalize launch checklist"}))[0]["id"]
+    before = len(await api_requests(control, "GET", "/api/v4/"))
+    assert [task.id for task in await resolver.tasks([draft, short])] == [draft, short]
+    asked = (await api_requests(control, "GET", "/api/v4/"))[before:]
+    assert [entry["path"] for entry in asked] == [f"/api/v4/tasks/{draft},{short}"]
+    before = len(asked) + before
+    assert [task.id for task in await resolver.tasks(["Draft launch announcement", short])] == [draft, short]
+    asked = (await api_requests(control, "GET", "/api/v4/"))[before:]
+    assert [entry["path"] for entry in asked] == ["/api/v4/tasks", f"/api/v4/tasks/{draft},{short}"]
