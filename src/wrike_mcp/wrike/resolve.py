@@ -645,7 +645,11 @@ class Resolver:
         if "@" in ref:
             by_email = [c for c in contacts if any(fold(e) == fold(ref) for e in c.emails)]
             if not by_email:
-                near = closest(ref, ((c.id, c.emails, _person_label(c)) for c in contacts))
+                # by the part before "@": colleagues share the rest, which made every one of them "close"
+                near = closest(
+                    _local_part(ref),
+                    ((c.id, [_local_part(e) for e in c.emails], _person_label(c)) for c in contacts),
+                )
                 raise ReferenceNotFound("person", ref, "find_people lists people by name or email", near)
             return self._one_person(ref, by_email)
         kinds = {"Person", "Group"} if include_groups else {"Person"}
@@ -796,6 +800,11 @@ class Resolver:
             raise AmbiguousReference("custom field", ref, [(f.id, f"{f.title} ({f.type})") for f in matches])
         near = closest(ref, ((f.id, [f.title], f"{f.title} ({f.type})") for f in fields))
         raise ReferenceNotFound("custom field", ref, "list_custom_fields lists them", near)
+
+
+def _local_part(email: str) -> str:
+    """The mailbox of an address, what tells people on one domain apart."""
+    return email.rpartition("@")[0] or email
 
 
 def _person_label(contact: Contact) -> str:
