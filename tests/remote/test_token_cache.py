@@ -245,6 +245,7 @@ def replica(tmp_path: Path, sandbox: BackgroundSandbox) -> Iterator[Replica]:
         running.stop()
 
 
+@pytest.mark.slow
 def test_revoke_on_the_same_replica_refuses_a_just_cached_token_at_once(replica: Replica) -> None:
     tokens, client_id = sign_in_with_client(replica.base_url)
     access = tokens["access_token"]
@@ -256,6 +257,7 @@ def test_revoke_on_the_same_replica_refuses_a_just_cached_token_at_once(replica:
     assert status(replica, access) == 401
 
 
+@pytest.mark.slow
 def test_refresh_token_reuse_on_the_same_replica_refuses_cached_tokens_at_once(replica: Replica) -> None:
     tokens, client_id = sign_in_with_client(replica.base_url)
 
@@ -275,6 +277,7 @@ def test_refresh_token_reuse_on_the_same_replica_refuses_cached_tokens_at_once(r
     assert [status(replica, tokens["access_token"]), status(replica, new_access)] == [401, 401]
 
 
+@pytest.mark.slow
 def test_a_token_revoked_on_one_replica_is_refused_on_the_other_within_the_ttl(
     tmp_path: Path, sandbox: BackgroundSandbox, postgres_url: str
 ) -> None:
