@@ -139,6 +139,9 @@ def test_parameter_problems() -> None:
     assert parameter_problem(b"state=a%00b", single_valued=False) == hidden
     assert parameter_problem(b"sta%0Ate=1", single_valued=False) == hidden
     assert parameter_problem(b"a=1&b=%E2%80%AE", single_valued=False) == hidden  # right-to-left override
+    assert (
+        parameter_problem(b"code=&code=x", single_valued=True) == "parameter 'code' is given more than once"
+    )
     repeated = parameter_problem(b"client_id=a&scope=x&client_id=b&scope=y", single_valued=True)
     assert repeated == "parameter 'client_id' is given more than once"
     long_name = "n" * 60
@@ -295,6 +298,7 @@ async def test_query_strings_up_to_8_kib(store: Store) -> None:
     assert fits.status_code == 200
     refused = await call("GET", "/authorize?" + prefix + "q" * (8 * 1024 - len(prefix) + 1))
     assert refused.status_code == 414
+    assert "retry-after" not in refused.headers  # asking again will not help
     assert refused.json() == {
         "error": "invalid_request",
         "error_description": "the query string is longer than 8 KiB",
@@ -424,3 +428,17 @@ async def test_websocket_and_lifespan_scopes_pass_through(store: Store) -> None:
 
     await middleware({"type": "lifespan"}, nothing, ignore)
     assert reached == ["lifespan"]
+
+
+async def test_at_most_100_old_entries_make_room_per_request(store: Store) -> None:
+    """Making room is bounded work: one request drops at most the 100 oldest unused entries."""
+    call = caller(store, Clock(), max_unused_registrations=1, max_pending_authorizations=1)
+    for n in range(101):
+        await register(store, f"old-{n:03}", NOW - 3000 + n)
+        await store.save_pending(f"old-{n:03}", "client-1", PENDING, NOW - 500 + n + 600)  # 400-500 s old
+    assert (await call("POST", "/register", json={})).status_code == 503  # one is left: still full
+    assert [await store.get_client(f"old-{n:03}") is None for n in (0, 99, 100)] == [True, True, False]
+    assert (await call("GET", "/authorize")).status_code == 503
+    assert await store.live_pending(NOW) == 1
+    assert (await call("POST", "/register", json={})).status_code == 200  # the next request drops the last
+    assert (await call("GET", "/authorize")).status_code == 200
