@@ -31,7 +31,10 @@ DOCUMENT = {
     "client_name": "Example App",
     "redirect_uris": ["https://app.example.com/cb"],
     "scope": "wsReadWrite",
-    "logo_uri": None,
+    "client_uri": "https://app.example.com/",
+    "logo_uri": "https://app.example.com/logo.png",
+    "tos_uri": "https://app.example.com/tos",  # not kept: nothing here shows it
+    "policy_uri": None,
 }
 
 
@@ -51,7 +54,9 @@ def test_a_document_describes_a_public_client() -> None:
     assert client.client_name == "Example App"
     assert [str(uri) for uri in client.redirect_uris or []] == ["https://app.example.com/cb"]
     assert client.scope == "wsReadWrite"
-    assert client.logo_uri is None
+    assert str(client.client_uri) == "https://app.example.com/"
+    assert str(client.logo_uri) == "https://app.example.com/logo.png"
+    assert client.tos_uri is None and client.policy_uri is None
     assert client.client_secret is None
     assert client.token_endpoint_auth_method == "none"
     assert client.grant_types == ["authorization_code", "refresh_token"]
@@ -218,6 +223,8 @@ async def test_the_fetch_connects_to_the_address_it_checked(monkeypatch: pytest.
     assert request.headers["host"] == "app.example.com"
     assert request.headers["accept"] == "application/json"
     assert request.extensions["sni_hostname"] == "app.example.com"
+    # every step of the exchange has the 5 s deadline, not only the whole of it
+    assert request.extensions["timeout"] == {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0}
 
 
 async def test_the_fetch_keeps_the_port_and_query(monkeypatch: pytest.MonkeyPatch) -> None:

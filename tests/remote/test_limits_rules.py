@@ -14,14 +14,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from sqlalchemy.exc import OperationalError
-from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from wrike_mcp.config import Settings
+from wrike_mcp.remote import limits as limits_module
 from wrike_mcp.remote.limits import (
     AbuseLimits,
     Limits,
@@ -54,11 +55,18 @@ class Clock:
 
 
 async def echo(scope: Scope, receive: Receive, send: Send) -> None:
-    """The application behind the limits: answers 200 with what reached it."""
-    request = Request(scope, receive)
-    body = await request.body()
-    reached = {"path": scope["path"], "body": body.decode(), "cookie": request.headers.get("cookie")}
+    """The application behind the limits, as plain ASGI: reads the body, answers 200 with what reached it,
+    then hears the end of the connection from the server (which must still be there after a replayed body)."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            break
+    cookie = dict(scope["headers"]).get(b"cookie")
+    reached = {"path": scope["path"], "body": body.decode(), "cookie": cookie.decode() if cookie else None}
     await JSONResponse(reached)(scope, receive, send)
+    assert (await receive())["type"] == "http.disconnect"
 
 
 def limits(**changes: Any) -> Limits:
@@ -329,6 +337,8 @@ async def test_form_bodies_only_and_each_parameter_once(store: Store) -> None:
     )
     assert not_form.status_code == 400
     assert not_form.json()["error_description"] == "the body must be application/x-www-form-urlencoded"
+    untyped = await call("POST", "/token", content=b"code=a")  # no Content-Type at all
+    assert untyped.json()["error_description"] == "the body must be application/x-www-form-urlencoded"
     twice = await call("POST", "/token", content=b"code=a&code=b", headers=FORM)
     assert twice.status_code == 400
     assert twice.json() == {
@@ -385,9 +395,10 @@ async def test_unused_registrations_are_capped_and_the_old_make_room(store: Stor
     refused = await call("POST", "/register", json={})
     assert refused.status_code == 503
     assert refused.headers["retry-after"] == "60"
-    assert refused.json()["error_description"] == (
-        "this server holds 2 registrations that were never used; try again later"
-    )
+    assert refused.json() == {
+        "error": "temporarily_unavailable",
+        "error_description": "this server holds 2 registrations that were never used; try again later",
+    }
     assert (await call("GET", "/register")).status_code == 200  # reading costs nothing to keep
     clock.now = NOW + 1.5  # recent-1 is now older than 10 minutes: it makes room
     assert (await call("POST", "/register", json={})).status_code == 200
@@ -403,31 +414,49 @@ async def test_sign_ins_in_progress_are_capped_and_the_unapproved_old_make_room(
     refused = await call("GET", "/authorize")
     assert refused.status_code == 503
     assert refused.headers["retry-after"] == "60"
-    assert refused.json()["error_description"] == (
-        "this server has 2 sign-ins in progress; try again in a minute"
-    )
+    assert refused.json() == {
+        "error": "temporarily_unavailable",
+        "error_description": "this server has 2 sign-ins in progress; try again in a minute",
+    }
     clock.now = NOW + 1.5  # the older one has waited more than 5 minutes unapproved: it makes room
     assert (await call("GET", "/authorize")).status_code == 200
     assert await store.get_pending("older", clock.now) is None
     assert await store.get_pending("newer", clock.now) is not None
 
 
-async def test_websocket_and_lifespan_scopes_pass_through(store: Store) -> None:
-    reached: list[str] = []
+async def test_lifespan_passes_through_untouched(store: Store) -> None:
+    """Only HTTP requests are limited: the server's start-up and shutdown messages reach the application."""
+    sent: list[dict[str, Any]] = []
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        reached.append(scope["type"])
+        assert scope["type"] == "lifespan"
+        message = await receive()
+        await send({"type": message["type"] + ".complete"})
 
-    middleware = AbuseLimits(app, store, limits(), Clock())
+    async def receive() -> dict[str, Any]:
+        return {"type": "lifespan.startup"}
 
-    async def nothing() -> dict[str, Any]:
-        return {}
+    async def send(message: Any) -> None:
+        sent.append(message)
 
-    async def ignore(message: Any) -> None:
+    await AbuseLimits(app, store, limits(), Clock())({"type": "lifespan"}, receive, send)
+    assert sent == [{"type": "lifespan.startup.complete"}]
+
+
+class HangingStore:
+    async def hit(self, *args: Any) -> float | None:
+        await anyio.sleep(30)
         return None
 
-    await middleware({"type": "lifespan"}, nothing, ignore)
-    assert reached == ["lifespan"]
+
+async def test_a_database_that_hangs_is_a_503_within_the_store_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(limits_module, "STORE_TIMEOUT", 0.2)
+    middleware = AbuseLimits(echo, HangingStore(), limits(), Clock())  # type: ignore[arg-type]
+    with anyio.fail_after(5):
+        refused = await Caller(middleware)("POST", "/token", data={"n": "1"})
+    assert (refused.status_code, refused.headers["retry-after"]) == (503, "5")
 
 
 async def test_at_most_100_old_entries_make_room_per_request(store: Store) -> None:

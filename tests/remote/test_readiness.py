@@ -81,7 +81,9 @@ async def test_not_ready_with_another_releases_schema(store: Store, version: int
     assert (await get(store, "/healthz")).status_code == 200  # alive all the same: nothing to restart
 
 
-async def test_not_ready_when_the_database_cannot_be_queried(tmp_path: Path) -> None:
+async def test_not_ready_when_the_database_cannot_be_queried(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     unmigrated = Store.open(f"sqlite:///{tmp_path / 'empty.sqlite3'}")  # no schema_version table
     try:
         refused = await get(unmigrated, "/readyz")
@@ -90,6 +92,10 @@ async def test_not_ready_when_the_database_cannot_be_queried(tmp_path: Path) -> 
     assert refused.status_code == 503
     assert refused.json() == {"status": "unavailable", "reason": "the database cannot be reached or queried"}
     assert str(tmp_path) not in refused.text
+    # the operator's log says what kind of failure, never the database's own text (it may name the database)
+    assert [record.getMessage() for record in caplog.records if record.name == "wrike_mcp.remote.health"] == [
+        "not ready: the database cannot be queried (OperationalError)"
+    ]
 
 
 class HangingEngine:
@@ -103,7 +109,10 @@ class HangingStore:
     engine = HangingEngine()
 
 
-async def test_not_ready_within_its_timeout_when_the_database_hangs() -> None:
+async def test_not_ready_within_its_timeout_when_the_database_hangs(caplog: pytest.LogCaptureFixture) -> None:
     readiness = Readiness(HangingStore(), timeout=0.25)  # type: ignore[arg-type]
     with anyio.fail_after(5):
         assert await readiness.problem() == "the database did not answer within 0.25 s"
+    assert [record.getMessage() for record in caplog.records if record.name == "wrike_mcp.remote.health"] == [
+        "not ready: the database did not answer within 0.25 s"
+    ]
