@@ -225,6 +225,15 @@ async def test_a_token_verified_again_is_the_newest_entry(store: Store) -> None:
     assert cache.get(first) == verified  # the renewed entry counts its TTL from the second verification
 
 
+async def test_verifying_a_cached_token_again_evicts_no_other(store: Store) -> None:
+    (first, verified), (second, _) = await verified_token(store), await verified_token(store)
+    cache = TokenCache(store, capacity=2, clock=Clock())
+    cache.put(first, verified, cache.revocations())
+    cache.put(second, verified, cache.revocations())
+    cache.put(second, verified, cache.revocations())  # full, but the token is already one of the two
+    assert [cache.get(first), cache.get(second)] == [verified, verified]
+
+
 # ---- real replicas ------------------------------------------------------------------------------------
 
 
