@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet
 from mcp.server.auth.provider import (
     AuthorizationParams,
     AuthorizeError,
+    RefreshToken,
     RegistrationError,
     TokenError,
 )
@@ -134,6 +135,10 @@ def test_redirect_uri_rules(uri: str, public: bool, problem: str | None) -> None
 def test_a_refused_redirect_uri_is_shown_shortened() -> None:
     uri = "http://app.example.com/" + "p" * 200
     assert redirect_uri_problem(uri, public=False) == f"redirect URI {uri[:100]!r} {CONFIDENTIAL_RULE}"
+    app = "cursor://anysphere.cursor-mcp/" + "p" * 200
+    assert redirect_uri_problem(app, public=False) == (
+        f"redirect URI {app[:100]!r}: a private-use scheme is for public clients only (auth method none)"
+    )
 
 
 def test_every_redirect_uri_of_a_client_is_checked_by_its_kind() -> None:
@@ -169,6 +174,13 @@ def test_a_loopback_redirect_uri_matches_on_any_port_and_nothing_else() -> None:
     ):
         with pytest.raises(InvalidRedirectUriError):
             native.validate_redirect_uri(AnyUrl(refused))
+    for registered_uri, requested in (
+        ("https://127.0.0.1:5000/cb", "https://127.0.0.1:6000/cb"),  # any port is for http on loopback only
+        ("http://app.example.com:5000/cb", "http://app.example.com:6000/cb"),
+        (CB, "https://evil.example/cb"),  # one registered URI: the request must still be it
+    ):
+        with pytest.raises(InvalidRedirectUriError):
+            registered(registered_uri).validate_redirect_uri(AnyUrl(requested))
     root = registered("http://127.0.0.1:5000")
     assert root.validate_redirect_uri(AnyUrl("http://127.0.0.1:7000/")) == AnyUrl("http://127.0.0.1:7000/")
     assert registered(CB).validate_redirect_uri(None) == AnyUrl(CB)  # the only one registered
@@ -232,6 +244,7 @@ def test_registrations_beyond_the_bounds_are_refused() -> None:
         ("client_name", "Example\u202eApp"),
         ("software_id", "a\x00b"),
         ("scope", "x" * 2001),
+        ("grant_types", ["authorization_code", "refresh\u202etoken"]),  # each item of a list too
     ):
         assert registration_refusal(**{field: value}) == (
             "invalid_client_metadata",
@@ -252,6 +265,9 @@ def test_registrations_beyond_the_bounds_are_refused() -> None:
         ("https://mcp.example.com/MCP", "https://mcp.example.com/MCP"),  # the path exactly
         ("https://mcp.example.com/mcp?x=1#f", "https://mcp.example.com/mcp?x=1#f"),
         ("https://[::1", "https://[::1"),  # not a URI: as given
+        ("urn:example:mcp", "urn:example:mcp"),  # no default port to drop
+        ("ftp://mcp.example.com:21/mcp/", "ftp://mcp.example.com:21/mcp"),
+        ("https://mcp.example.com/MX/", "https://mcp.example.com/MX"),  # only slashes are trailing
     ],
 )
 def test_canonical_resource(given: str, canonical: str) -> None:
@@ -284,18 +300,37 @@ async def test_a_registration_lives_its_ttl_unless_used(store: Store) -> None:
     clock.now = NOW + 7200.5
     assert await server.get_client("dcr-1") is None  # never used: gone after registration_ttl
     await server.register_client(client("dcr-2"))
+    assert await store.unused_registrations(clock.now) == 1
     await server.exchange_authorization_code(client("dcr-2"), await code_for(server, "dcr-2"))
+    assert await store.unused_registrations(clock.now) == 0  # no longer counts against the cap
     clock.now += 10 * 7200
     assert await server.get_client("dcr-2") is not None  # used once: kept
 
 
-async def test_client_ids_that_cannot_exist_are_not_looked_up(store: Store) -> None:
+def counting_reads(monkeypatch: pytest.MonkeyPatch, store: Store, method: str) -> list[str]:
+    """The keys `store.<method>` is asked for (PostgreSQL refuses text holding NUL: some must never reach it)."""
+    asked: list[str] = []
+    read = getattr(store, method)
+
+    async def counted(key: str, *args: Any) -> Any:
+        asked.append(key)
+        return await read(key, *args)
+
+    monkeypatch.setattr(store, method, counted)
+    return asked
+
+
+async def test_client_ids_that_cannot_exist_are_not_looked_up(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server = provider(store, Clock())
     await server.register_client(client("x" * 2000))
+    asked = counting_reads(monkeypatch, store, "get_client")
     assert await server.get_client("x" * 2000) is not None
     assert await server.get_client("x" * 2001) is None
     assert await server.get_client("client\x00") is None
     assert await server.get_client("unknown") is None
+    assert asked == ["x" * 2000, "unknown"]
 
 
 async def test_registration_refused_by_its_redirect_uris_or_the_policy(store: Store) -> None:
@@ -327,8 +362,8 @@ DOCUMENT_URL = "https://app.example.com/client.json"
 def fetching(monkeypatch: pytest.MonkeyPatch, *redirect_uris: str) -> list[str]:
     fetched: list[str] = []
 
-    async def fetch_document(url: str, **_: Any) -> OAuthClientInformationFull:
-        fetched.append(url)
+    async def fetch_document(url: str, *, allow_loopback: bool) -> OAuthClientInformationFull:
+        fetched.append(url if not allow_loopback else url + " (loopback allowed)")
         return cimd.parse_document(url, json_document(url, list(redirect_uris)))
 
     monkeypatch.setattr(cimd, "fetch_document", fetch_document)
@@ -355,8 +390,20 @@ async def test_a_metadata_document_is_fetched_once_an_hour(
     assert fetched == [DOCUMENT_URL, DOCUMENT_URL]
 
 
-async def test_a_refused_metadata_document_is_not_fetched_again_for_a_while(
+async def test_test_mode_lets_a_document_be_fetched_from_loopback(
     store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetched = fetching(monkeypatch, CB)
+    clock = Clock()
+    assert await provider(store, clock, cimd_allow_loopback=True).get_client(DOCUMENT_URL) is not None
+    assert fetched == [DOCUMENT_URL + " (loopback allowed)"]
+    row = await store.get_client(DOCUMENT_URL)
+    assert row is not None and row.kind == "cimd"  # as `wrike-mcp admin clients` lists it
+    assert await store.unused_registrations(clock.now) == 0  # documents are not registrations
+
+
+async def test_a_refused_metadata_document_is_not_fetched_again_for_a_while(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     fetched = fetching(monkeypatch, "http://app.example.com/cb")  # not an acceptable redirect URI
     server = provider(store, Clock())
@@ -365,16 +412,24 @@ async def test_a_refused_metadata_document_is_not_fetched_again_for_a_while(
     assert fetched == [DOCUMENT_URL]
     assert await server.get_client("not-a-url") is None
     assert fetched == [DOCUMENT_URL]
+    assert provider_log(caplog) == [
+        f"client metadata document refused: redirect URI 'http://app.example.com/cb' {PUBLIC_RULE}"
+    ]
 
 
 async def test_a_metadata_document_beyond_the_bounds_is_refused(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     fetched = fetching(monkeypatch, *[f"{CB}{n}" for n in range(11)])
     server = provider(store, Clock())
     assert await server.get_client(DOCUMENT_URL) is None
     assert await server.get_client(DOCUMENT_URL) is None
     assert fetched == [DOCUMENT_URL]
+    assert provider_log(caplog) == ["client metadata document refused: at most 10 redirect URIs"]
+
+
+def provider_log(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name == "wrike_mcp.remote.provider"]
 
 
 # ---- authorization -------------------------------------------------------------------------------------
@@ -398,6 +453,7 @@ async def test_authorize_keeps_the_request_for_ten_minutes(store: Store) -> None
     location = await server.authorize(client("client-1"), params(scopes=None, resource=ISSUER + "/"))
     assert location.startswith(f"{ISSUER}/consent?txn=")
     txn = parse_qs(urlsplit(location).query)["txn"][0]
+    assert len(txn) == 43  # 32 random bytes, url-safe base64
     found = await store.get_pending(txn, NOW + 600)
     assert found is not None
     client_id, request, _ = found
@@ -430,7 +486,46 @@ async def test_authorize_refuses_a_client_the_policy_does_not_allow(store: Store
     server = provider(store, Clock(), client_policy=ClientPolicy.of([], ["someone-else"]))
     with pytest.raises(AuthorizeError) as refused:
         await server.authorize(client(), params())
-    assert refused.value.error == "access_denied"
+    assert (refused.value.error, refused.value.error_description) == (
+        "access_denied",
+        "this server's administrator does not allow this client",
+    )
+
+
+async def test_the_administrator_reads_who_was_refused_where(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = provider(store, Clock())
+    code = await server.issue_code("client-1", "ACC1/USER1", REQUEST)
+    tokens = await server.exchange_authorization_code(client(), await code_for(server))
+    assert tokens.refresh_token is not None
+    strict = provider(store, Clock(), client_policy=ClientPolicy.of([], ["someone-else"]))
+    named = client("client-1", client_name="Example App")
+    with pytest.raises(RegistrationError):
+        await strict.register_client(named)
+    with pytest.raises(AuthorizeError):
+        await strict.authorize(named, params())
+    assert await strict.load_authorization_code(named, code) is None
+    assert await strict.load_refresh_token(client("c" * 300), tokens.refresh_token) is None
+    refusal = "the client is not in the administrator's WRIKE_MCP_ALLOWED_CLIENT_IDS"
+    assert provider_log(caplog) == [
+        f"client 'client-1' ('Example App') refused at /register by the administrator's policy: {refusal}",
+        f"client 'client-1' ('Example App') refused at /authorize by the administrator's policy: {refusal}",
+        f"client 'client-1' ('Example App') refused at /token by the administrator's policy: {refusal}",
+        f"client {'c' * 200!r} ('-') refused at /token by the administrator's policy: {refusal}",
+    ]
+    caplog.clear()
+    assert await strict.load_authorization_code(client("client-1", client_name="n" * 150), code) is None
+    assert provider_log(caplog) == [
+        f"client 'client-1' ({'n' * 100!r}) refused at /token by the administrator's policy: {refusal}"
+    ]
+
+
+async def test_a_client_listed_by_id_is_allowed_whatever_its_redirect_uris(store: Store) -> None:
+    server = provider(store, Clock(), client_policy=ClientPolicy.of(["allowed.example"], ["client-1"]))
+    assert (await server.authorize(client("client-1"), params())).startswith(f"{ISSUER}/consent?txn=")
+    with pytest.raises(AuthorizeError):
+        await server.authorize(client("client-2"), params())
 
 
 # ---- codes and tokens ------------------------------------------------------------------------------------
@@ -469,6 +564,7 @@ async def test_a_code_carries_the_request_and_lives_five_minutes(store: Store) -
         "c" * 43,
     )
     assert code.expires_at == NOW + 300
+    assert len(code.code) == 43  # 32 random bytes, url-safe base64
     assert await server.load_authorization_code(client(), "no-such-code") is None
 
 
@@ -516,6 +612,8 @@ async def test_tokens_for_the_grant_and_their_lifetimes(store: Store) -> None:
     assert tokens.expires_in == 3600
     assert tokens.scope == "wsReadOnly amReadOnlyAuditLog"
     assert tokens.access_token.startswith(ACCESS_PREFIX) and tokens.refresh_token
+    assert len(tokens.access_token) == len(ACCESS_PREFIX) + 43  # 32 random bytes, url-safe base64
+    assert len(tokens.refresh_token) == len(ACCESS_PREFIX) + 43
     access = await server.load_access_token(tokens.access_token)
     assert access is not None
     assert (access.client_id, access.subject, access.scopes, access.resource) == (
@@ -540,19 +638,27 @@ async def test_tokens_for_the_grant_and_their_lifetimes(store: Store) -> None:
         ["wsReadOnly", "amReadOnlyAuditLog"],
         RESOURCE,
     )
-    clock.now = NOW + 86401
+    clock.now = NOW + 86400
+    assert await server.load_refresh_token(client(), tokens.refresh_token) is not None  # its last second
+    clock.now = NOW + 86400.5
     assert await server.load_refresh_token(client(), tokens.refresh_token) is None
 
 
-async def test_access_tokens_that_are_not_ours_are_refused_unread(store: Store) -> None:
+async def test_access_tokens_that_are_not_ours_are_refused_unread(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server = provider(store, Clock())
     tokens = await server.exchange_authorization_code(client(), await code_for(server))
     assert tokens.refresh_token is not None
+    asked = counting_reads(monkeypatch, store, "get_token")
     assert await server.load_access_token(tokens.refresh_token) is None  # a refresh token is no access token
+    assert await server.load_access_token("wrike-token\x00") is None
+    assert asked == []  # not even read: not our access tokens' prefix
     assert await server.load_access_token(ACCESS_PREFIX + "x" * 192) is None  # 200 characters, unknown
-    assert (
-        await server.load_access_token(tokens.access_token + "x" * (201 - len(tokens.access_token))) is None
-    )
+    assert asked == [ACCESS_PREFIX + "x" * 192]
+    longer = tokens.access_token + "x" * (201 - len(tokens.access_token))
+    assert await server.load_access_token(longer) is None
+    assert asked == [ACCESS_PREFIX + "x" * 192]  # over 200 characters: not read
     assert await server.load_access_token(tokens.access_token[len(ACCESS_PREFIX) :]) is None
     assert await server.load_refresh_token(client(), tokens.access_token) is None  # nor the other way
     assert await server.load_refresh_token(client(), "unknown") is None
@@ -574,7 +680,9 @@ async def test_a_refresh_narrows_the_access_token_not_the_grant(store: Store) ->
     assert await server.load_access_token(tokens.access_token) is not None  # the old access token still lives
 
 
-async def test_a_reused_refresh_token_ends_the_whole_grant(store: Store) -> None:
+async def test_a_reused_refresh_token_ends_the_whole_grant(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     server = provider(store, Clock())
     tokens = await server.exchange_authorization_code(client(), await code_for(server))
     assert tokens.refresh_token is not None
@@ -582,12 +690,39 @@ async def test_a_reused_refresh_token_ends_the_whole_grant(store: Store) -> None
     assert refresh is not None
     rotated = await server.exchange_refresh_token(client(), refresh, refresh.scopes)
     assert await server.load_refresh_token(client(), tokens.refresh_token) is None  # reused: theft or a bug
+    assert provider_log(caplog) == ["refresh token reused for client client-1; revoking its grant"]
     assert await server.load_access_token(rotated.access_token) is None
     assert rotated.refresh_token is not None
     assert await server.load_refresh_token(client(), rotated.refresh_token) is None
     with pytest.raises(TokenError) as spent:  # a refresh racing the rotation
         await server.exchange_refresh_token(client(), refresh, refresh.scopes)
     assert spent.value.error == "invalid_grant"
+
+
+async def test_two_refreshes_racing_end_the_grant(store: Store) -> None:
+    server = provider(store, Clock())
+    tokens = await server.exchange_authorization_code(client(), await code_for(server))
+    assert tokens.refresh_token is not None
+    refresh = await server.load_refresh_token(client(), tokens.refresh_token)
+    assert refresh is not None
+    first = await server.exchange_refresh_token(client(), refresh, refresh.scopes)
+    with pytest.raises(TokenError) as second:  # loaded before the first spent it
+        await server.exchange_refresh_token(client(), refresh, refresh.scopes)
+    assert (second.value.error, second.value.error_description) == (
+        "invalid_grant",
+        "refresh token was already used; sign in again",
+    )
+    assert await server.load_access_token(first.access_token) is None  # the winner's tokens too
+
+
+async def test_a_refresh_token_gone_meanwhile_is_an_invalid_grant(store: Store) -> None:
+    gone = RefreshToken(token="wmcp_rt_gone", client_id="client-1", scopes=["wsReadOnly"])
+    with pytest.raises(TokenError) as refused:
+        await provider(store, Clock()).exchange_refresh_token(client(), gone, ["wsReadOnly"])
+    assert (refused.value.error, refused.value.error_description) == (
+        "invalid_grant",
+        "refresh token does not exist",
+    )
 
 
 async def test_a_refresh_token_for_another_server_or_a_refused_client_gives_nothing(store: Store) -> None:
@@ -616,4 +751,7 @@ async def test_revoking_a_token_revokes_its_grant(store: Store) -> None:
 async def test_the_identity_assertion_grant_is_not_supported(store: Store) -> None:
     with pytest.raises(TokenError) as refused:
         await provider(store, Clock()).exchange_identity_assertion(client(), None)  # type: ignore[arg-type]
-    assert refused.value.error == "unsupported_grant_type"
+    assert (refused.value.error, refused.value.error_description) == (
+        "unsupported_grant_type",
+        "the JWT bearer grant is not supported",
+    )
