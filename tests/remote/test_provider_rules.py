@@ -303,6 +303,8 @@ async def test_a_registration_lives_its_ttl_unless_used(store: Store) -> None:
     assert await store.unused_registrations(clock.now) == 1
     await server.exchange_authorization_code(client("dcr-2"), await code_for(server, "dcr-2"))
     assert await store.unused_registrations(clock.now) == 0  # no longer counts against the cap
+    used = await store.get_client("dcr-2")
+    assert used is not None and used.used_at == clock.now  # as `wrike-mcp admin clients` shows it
     clock.now += 10 * 7200
     assert await server.get_client("dcr-2") is not None  # used once: kept
 
@@ -474,6 +476,7 @@ async def test_authorize_keeps_the_request_for_ten_minutes(store: Store) -> None
             f"this server only issues tokens for {RESOURCE}",
         ),
         ({"scopes": ["wsReadOnly", "admin"]}, "invalid_scope", "unknown scope 'admin'"),
+        ({"scopes": ["s" * 100]}, "invalid_scope", f"unknown scope {'s' * 60!r}"),
     ],
 )
 async def test_authorize_refuses(store: Store, changes: dict[str, Any], error: str, description: str) -> None:
@@ -517,7 +520,7 @@ async def test_the_administrator_reads_who_was_refused_where(
     caplog.clear()
     assert await strict.load_authorization_code(client("client-1", client_name="n" * 150), code) is None
     assert provider_log(caplog) == [
-        f"client 'client-1' ({'n' * 100!r}) refused at /token by the administrator's policy: {refusal}"
+        f"client 'client-1' ({'n' * 100!r}) refused at /token by the administrator's policy: {refusal}",
     ]
 
 
@@ -691,6 +694,15 @@ async def test_a_reused_refresh_token_ends_the_whole_grant(
     rotated = await server.exchange_refresh_token(client(), refresh, refresh.scopes)
     assert await server.load_refresh_token(client(), tokens.refresh_token) is None  # reused: theft or a bug
     assert provider_log(caplog) == ["refresh token reused for client client-1; revoking its grant"]
+    caplog.clear()
+    long_id = "c" * 100
+    other = await server.exchange_authorization_code(client(long_id), await code_for(server, long_id))
+    assert other.refresh_token is not None
+    reused = await server.load_refresh_token(client(long_id), other.refresh_token)
+    assert reused is not None
+    await server.exchange_refresh_token(client(long_id), reused, reused.scopes)
+    assert await server.load_refresh_token(client(long_id), other.refresh_token) is None
+    assert provider_log(caplog) == [f"refresh token reused for client {'c' * 80}; revoking its grant"]
     assert await server.load_access_token(rotated.access_token) is None
     assert rotated.refresh_token is not None
     assert await server.load_refresh_token(client(), rotated.refresh_token) is None
