@@ -23,6 +23,8 @@ TABLE = [
     ("64:ff9b::808:808", None),  # NAT64 of 8.8.8.8
     ("::ffff:8.8.8.8", None),  # IPv4-mapped 8.8.8.8
     ("2002:808:808::1", None),  # 6to4 of 8.8.8.8
+    ("::808:808", None),  # IPv4-compatible 8.8.8.8
+    ("2001:0:808:808::f7f7:f7f7", None),  # Teredo: server 8.8.8.8, client 8.8.8.8
     # loopback
     ("127.0.0.1", "loopback"),
     ("127.255.255.254", "loopback"),
@@ -80,6 +82,7 @@ TABLE = [
     ("2002:c0a8:101::1", "6to4"),  # 192.168.1.1
     # Teredo carrying a non-public IPv4 (server 10.0.0.1; client 192.168.1.1 obfuscated by XOR)
     ("2001:0:a00:1::3f57:fefe", "Teredo"),
+    ("2001:0:808:808::3f57:fefe", "Teredo"),  # a public server, the client 192.168.1.1
     # IPv4-mapped and IPv4-compatible forms
     ("::ffff:10.0.0.1", "IPv4-mapped"),
     ("::ffff:127.0.0.1", "IPv4-mapped"),
@@ -99,6 +102,26 @@ def test_address_table(address: str, why: str | None) -> None:
         assert refusal is None, refusal
     else:
         assert refusal is not None and why in refusal, refusal
+
+
+@pytest.mark.parametrize(
+    ("address", "refusal"),
+    [
+        ("fe80::1%eth0", "fe80::1 is link-local"),  # the zone is not part of the address shown
+        ("::ffff:10.0.0.1", "::ffff:a00:1 is IPv4-mapped of a refused address (10.0.0.1 is private)"),
+        ("::10.0.0.1", "::a00:1 is IPv4-compatible of a refused address (10.0.0.1 is private)"),
+        ("64:ff9b::7f00:1", "64:ff9b::7f00:1 is NAT64 of a refused address (127.0.0.1 is loopback)"),
+        ("2002:a00:1::1", "2002:a00:1::1 is 6to4 of a refused address (10.0.0.1 is private)"),
+        (
+            "2001:0:808:808::3f57:fefe",
+            "2001:0:808:808::3f57:fefe is Teredo of a refused address (192.168.1.1 is private)",
+        ),
+        ("x" * 100, f"{'x' * 60!r} is not an IP address"),
+    ],
+)
+def test_a_refusal_names_the_address_and_the_form_that_carries_it(address: str, refusal: str) -> None:
+    """What the administrator reads in the log when a client's document is refused."""
+    assert address_refusal(address) == refusal
 
 
 def test_is_global_alone_would_let_these_through() -> None:

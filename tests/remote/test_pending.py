@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import pytest
 from cryptography.fernet import Fernet
 from mcp.shared.auth import OAuthClientInformationFull
-from pydantic import AnyUrl
+from pydantic import AnyUrl, ValidationError
 from sqlalchemy import insert, select
 
 from wrike_mcp.remote.crypto import KeyRing
@@ -156,3 +156,23 @@ async def test_rows_written_now_keep_the_field_names(store: Store) -> None:
     async with store.engine.connect() as conn:
         kept = (await conn.execute(select(codes.c.params).where(codes.c.code == digest("code")))).scalar_one()
     assert json.loads(kept) == {**REQUESTED, "scopes": ["wsReadOnly"]}
+
+
+def test_a_code_keeps_the_scopes_granted_not_those_asked() -> None:
+    asked = PendingAuthorization.model_validate(
+        {**REQUESTED, "scopes": ["wsReadWrite", "amReadOnlyAuditLog"]}
+    )
+    granted = asked.model_copy(update={"approval": Approval(approver="ACC1/USER1", skipped=False)}).request(
+        ["wsReadOnly"]
+    )
+    assert granted == AuthorizationRequest.model_validate({**REQUESTED, "scopes": ["wsReadOnly"]})
+
+
+def test_a_pending_authorization_cannot_be_changed_in_place() -> None:
+    """Approving makes a new value (model_copy): a request passed around cannot be altered under its reader."""
+    request = PendingAuthorization.model_validate(REQUESTED)
+    with pytest.raises(ValidationError):
+        request.redirect_uri = "https://evil.example/cb"  # type: ignore[misc]
+    approval = Approval(approver=None, skipped=False)
+    with pytest.raises(ValidationError):
+        approval.approver = "ACC1/USER1"  # type: ignore[misc]

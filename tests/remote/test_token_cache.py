@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from mcp.server.auth.provider import AccessToken
 from sqlalchemy import update
 
 from tests.remote.helpers import REDIRECT_URI, SECRET_KEY, Browser, Replica, free_port, start_replica
@@ -171,6 +172,68 @@ async def test_an_expired_token_is_refused_even_from_the_cache(store: Store) -> 
     assert await provider.load_access_token(value) is None
 
 
+async def verified_token(store: Store) -> tuple[str, AccessToken]:
+    value = await new_token(store)
+    verified = await provider_with_clock(store, Clock()).load_access_token(value)
+    assert verified is not None
+    return value, verified
+
+
+async def test_a_token_put_before_any_lookup_is_cached(store: Store) -> None:
+    value, verified = await verified_token(store)
+    cache = TokenCache(store, clock=Clock())
+    cache.put(value, verified, cache.revocations())
+    assert cache.get(value) == verified
+
+
+async def test_a_read_that_raced_a_revocation_is_not_cached_even_after_another_lookup(store: Store) -> None:
+    value, verified = await verified_token(store)
+    cache = TokenCache(store, clock=Clock())
+    before = cache.revocations()  # a lookup started ...
+    await store.revoke_family("other-family")  # ... a revocation committed meanwhile ...
+    assert cache.get("another request's token") is None  # ... another request looked a token up ...
+    cache.put(value, verified, before)  # ... and the first lookup's answer (read before it) arrives
+    assert cache.get(value) is None
+
+
+async def test_an_entry_lives_exactly_the_ttl(store: Store) -> None:
+    value, verified = await verified_token(store)
+    clock = Clock()
+    cache = TokenCache(store, ttl=0.5, clock=clock)
+    cache.put(value, verified, cache.revocations())
+    clock.now += 0.4
+    assert cache.get(value) == verified
+    clock.now += 0.1
+    assert cache.get(value) is None
+    off = TokenCache(store, ttl=0, clock=clock)  # a ttl of 0 turns the cache off
+    off.put(value, verified, off.revocations())
+    assert off.get(value) is None
+
+
+async def test_a_token_verified_again_is_the_newest_entry(store: Store) -> None:
+    """Entries leave in the order they expire: one verified again moves behind the others."""
+    (first, verified), (second, _) = await verified_token(store), await verified_token(store)
+    clock = Clock()
+    cache = TokenCache(store, capacity=2, clock=clock)
+    cache.put(first, verified, cache.revocations())
+    cache.put(second, verified, cache.revocations())
+    clock.now += 1
+    cache.put(first, verified, cache.revocations())  # its entry expired or not: verified again now
+    cache.put("third", verified, cache.revocations())  # no room: the oldest entry goes, the second's
+    assert [cache.get(first), cache.get(second), cache.get("third")] == [verified, None, verified]
+    clock.now += TTL - 0.5
+    assert cache.get(first) == verified  # the renewed entry counts its TTL from the second verification
+
+
+async def test_verifying_a_cached_token_again_evicts_no_other(store: Store) -> None:
+    (first, verified), (second, _) = await verified_token(store), await verified_token(store)
+    cache = TokenCache(store, capacity=2, clock=Clock())
+    cache.put(first, verified, cache.revocations())
+    cache.put(second, verified, cache.revocations())
+    cache.put(second, verified, cache.revocations())  # full, but the token is already one of the two
+    assert [cache.get(first), cache.get(second)] == [verified, verified]
+
+
 # ---- real replicas ------------------------------------------------------------------------------------
 
 
@@ -245,6 +308,7 @@ def replica(tmp_path: Path, sandbox: BackgroundSandbox) -> Iterator[Replica]:
         running.stop()
 
 
+@pytest.mark.slow
 def test_revoke_on_the_same_replica_refuses_a_just_cached_token_at_once(replica: Replica) -> None:
     tokens, client_id = sign_in_with_client(replica.base_url)
     access = tokens["access_token"]
@@ -256,6 +320,7 @@ def test_revoke_on_the_same_replica_refuses_a_just_cached_token_at_once(replica:
     assert status(replica, access) == 401
 
 
+@pytest.mark.slow
 def test_refresh_token_reuse_on_the_same_replica_refuses_cached_tokens_at_once(replica: Replica) -> None:
     tokens, client_id = sign_in_with_client(replica.base_url)
 
@@ -275,6 +340,7 @@ def test_refresh_token_reuse_on_the_same_replica_refuses_cached_tokens_at_once(r
     assert [status(replica, tokens["access_token"]), status(replica, new_access)] == [401, 401]
 
 
+@pytest.mark.slow
 def test_a_token_revoked_on_one_replica_is_refused_on_the_other_within_the_ttl(
     tmp_path: Path, sandbox: BackgroundSandbox, postgres_url: str
 ) -> None:
