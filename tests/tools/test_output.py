@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from pydantic import Field
 
-from wrike_mcp.tools.output import Model, Ref, compact, html_to_text, plain, truncate
+from tests.tools.tool_helpers import SANDBOX_BASE_URL
+from wrike_mcp.config import Settings
+from wrike_mcp.tools.deps import WrikeContext
+from wrike_mcp.tools.output import (
+    TITLE_LIMIT,
+    Model,
+    Ref,
+    compact,
+    compact_json,
+    html_to_text,
+    people_refs,
+    plain,
+    show_title,
+    truncate,
+)
+from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.text import quoted, strip_invisible
 
 
@@ -68,3 +86,49 @@ def test_compaction_drops_optional_defaults_and_keeps_required_fields() -> None:
         "total": 1,
         "truncated": True,
     }
+
+
+def test_list_items_written_as_paragraphs_stay_on_their_marker_line() -> None:
+    """Rich-text editors often wrap an item's text in <p>: the text goes beside its dash, and empty items
+    are dropped rather than shown as a lone dash."""
+    html = "<ul><li><p>Messaging</p></li><li><p></p></li><li><div>Press</div></li><li></li></ul><p>End</p>"
+    assert html_to_text(html) == "- Messaging\n- Press\n\nEnd"
+
+
+def test_a_link_inside_markup_keeps_its_address_once_after_its_whole_text() -> None:
+    assert (
+        html_to_text('<a href="https://x.example"><b>tone</b> guide</a>.')
+        == "tone guide (https://x.example)."
+    )
+    assert html_to_text('<a href="http://x.example">site</a>') == "site (http://x.example)"
+    # the text already says where it points, even when written in pieces
+    assert html_to_text('<a href="https://x.example">https://<b>x.example</b></a>') == "https://x.example"
+    assert html_to_text('<a name="top">anchor</a> <a href="mailto:a@b.example">mail</a>') == "anchor mail"
+
+
+def test_a_title_is_one_line_cut_at_its_limit() -> None:
+    assert show_title("Launch\nplan\u200b") == "Launch plan"
+    assert show_title(None) == ""
+    long = show_title("t" * (TITLE_LIMIT + 10))
+    assert long == "t" * TITLE_LIMIT + "…"
+
+
+def test_compact_json_is_one_line_without_defaults() -> None:
+    listing = Listing(items=[Item(id="T1", note="naïve")], total=1)
+    assert compact_json(listing) == '{"items":[{"id":"T1","note":"naïve"}],"total":1}'
+
+
+@pytest.fixture
+def deps(wrike_client: WrikeClient) -> WrikeContext:
+    return WrikeContext(Settings(base_url=SANDBOX_BASE_URL), wrike_client, mode="sandbox")
+
+
+async def test_people_are_named_from_the_account_once_each(deps: WrikeContext, sandbox_state: Any) -> None:
+    people = sorted(sandbox_state.contacts.values(), key=lambda c: c.id)[:2]
+    assert len(people) == 2 and all(p.name for p in people)
+    ids = [people[0].id, people[1].id, people[0].id]
+    refs = await people_refs(deps, ids)
+    assert [(r.id, r.name) for r in refs] == [(people[0].id, people[0].name), (people[1].id, people[1].name)]
+    # names looked up once for a whole result are taken as given
+    given = await people_refs(deps, ids, {people[0].id: "Given Name"})
+    assert [(r.id, r.name) for r in given] == [(people[0].id, "Given Name"), (people[1].id, None)]
