@@ -4,7 +4,8 @@ refusals stated together, and list cursors. Each expected value is written out h
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+import time
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from mcp.server.mcpserver.exceptions import ToolError
@@ -18,6 +19,8 @@ from wrike_mcp.tools.inputs import (
     checked_together,
     clean_title,
     decode_cursor,
+    each,
+    offset_cursor,
     page_cursor,
     page_slice,
     parse_day,
@@ -248,3 +251,26 @@ def test_no_cursor_is_the_start_and_a_bad_offset_is_refused() -> None:
         with pytest.raises(ToolError) as refused:
             read_offset_cursor(forged(k="key1", o=offset), "key1")
         assert str(refused.value) == BAD_CURSOR
+
+
+def test_an_offset_cursor_of_another_query_is_refused_as_such() -> None:
+    with pytest.raises(ToolError) as refused:
+        read_offset_cursor(offset_cursor(3, "key1"), "key2")
+    assert str(refused.value) == OTHER_QUERY
+
+
+def test_a_timestamp_sent_to_wrike_is_utc_whatever_the_servers_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        moment = datetime(2026, 3, 1, 9, 0, 0, tzinfo=timezone(timedelta(hours=2)))
+        assert wrike_range(moment, None) == {"start": "2026-03-01T07:00:00Z"}
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_list_parameter_says_what_each_item_may_be() -> None:
+    """What a model reads beside a list of references: the plural, then the one reference's phrase."""
+    assert each("task: title, permalink or id", "tasks") == "tasks, each: title, permalink or id"
+    assert each("space: a title: or id", "spaces") == "spaces, each: a title: or id"

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from wrike_mcp.tools.inputs import PagePosition
-from wrike_mcp.tools.pages import concurrently, scan_pages, with_page_size
+from wrike_mcp.tools.pages import audit_log_page, concurrently, scan_pages, with_page_size
 from wrike_mcp.wrike.errors import InvalidParameter
+from wrike_mcp.wrike.models import AuditLogEvent
 from wrike_mcp.wrike.pagination import Page
 
 # Three pages of four numbers: tokens "p1", "p2" lead to the second and third page.
@@ -136,6 +137,17 @@ async def test_the_first_failure_is_raised_as_itself_and_the_rest_cancelled() ->
         await concurrently(fails)
 
 
+async def test_a_failure_inside_a_group_of_failures_is_raised_as_itself() -> None:
+    async def fails_in_a_group() -> None:
+        raise ExceptionGroup("inner", [InvalidParameter(400, "invalid_parameter", "bad")])
+
+    async def waits() -> None:
+        await asyncio.sleep(5)
+
+    with pytest.raises(InvalidParameter):
+        await concurrently(waits, fails_in_a_group)
+
+
 # ---- the page size Wrike refuses -----------------------------------------------------------------------
 
 
@@ -177,3 +189,26 @@ async def test_a_size_that_works_is_kept_and_a_refusal_at_the_fallback_is_wrikes
     with pytest.raises(InvalidParameter):
         await with_page_size(deps, "/audit_log", 500, 500, refuses)
     assert asked == [500]  # the fallback itself refused: no second try
+
+
+async def test_an_audit_log_page_falls_back_to_the_documented_size_when_refused() -> None:
+    reads: list[tuple[str, dict[str, Any], int, str | None, Any]] = []
+
+    async def get_page(
+        path: str, params: dict[str, Any], *, page_size: int, page_token: str | None, model: Any
+    ) -> Page[Any]:
+        reads.append((path, params, page_size, page_token, model))
+        if page_size > 100:
+            raise InvalidParameter(400, "invalid_parameter", "pageSize")
+        return Page(items=["event"], next_page_token=None)
+
+    deps = sizes_context()
+    deps.client = SimpleNamespace(get_page=get_page)
+    params = {"operations": ["TaskCreated"]}
+    page = await audit_log_page(deps, params, 1000, "tok")
+    assert page.items == ["event"]
+    assert reads == [
+        ("/audit_log", params, 1000, "tok", AuditLogEvent),
+        ("/audit_log", params, 100, "tok", AuditLogEvent),  # Wrike's documented fallback
+    ]
+    assert deps.resolver.page_sizes == {"/audit_log": 100}

@@ -345,3 +345,23 @@ async def test_limit_and_cursor_with_a_filter_keep_the_filter(client: Client, sa
     items = await search_all(client, importance="High", sort="created", order="asc", limit=9)
     assert [item["id"] for item in items] == expected
     assert len(expected) > 9 * 2  # three pages at least
+
+
+async def test_bulk_updates_select_by_the_same_filters_described_once(client: Client) -> None:
+    """bulk_update_tasks' `where` takes search_tasks' filters: names, types and enums shown, the
+    descriptions left to search_tasks (listed with it), so tools/list does not carry them twice."""
+    tools = {tool.name: tool.input_schema for tool in (await client.list_tools()).tools}
+    where = tools["bulk_update_tasks"]["properties"]["where"]["properties"]
+    search = tools["search_tasks"]["properties"]
+    assert set(where) == {"text", "folder", "space", "status", "assignee", "unassigned", "author"} | {
+        "importance",
+        "due_after",
+        "due_before",
+        "overdue",
+        "updated_after",
+        "updated_before",
+    } | {"include_subtasks", "type"}
+    assert set(where) < set(search)
+    assert all("description" in search[name] for name in where)
+    assert [name for name in where if "description" in where[name]] == []
+    assert where["importance"]["enum"] == ["High", "Normal", "Low"]
