@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -108,8 +109,8 @@ def test_no_instant_given_is_none() -> None:
         ("  ", "^since is empty"),
         ("2026-02-30", "^since '2026-02-30' is not a real date"),
         ("yesterday", "^since 'yesterday' is not a date"),
-        ("1969-12-31", "out of Wrike's range"),
-        ("2100-01-01T00:00:00", "out of Wrike's range"),
+        ("1969-12-31", "^since '1969-12-31' is out of Wrike's range"),
+        ("2100-01-01T00:00:00", "^since '2100-01-01T00:00:00' is out of Wrike's range"),
     ],
 )
 def test_an_instant_that_is_none_is_refused(given: str, refusal: str) -> None:
@@ -259,15 +260,30 @@ def test_an_offset_cursor_of_another_query_is_refused_as_such() -> None:
     assert str(refused.value) == OTHER_QUERY
 
 
-def test_a_timestamp_sent_to_wrike_is_utc_whatever_the_servers_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def server_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The server machine's local zone is not UTC (CI machines' is): UTC must come from the code."""
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
-    try:
-        moment = datetime(2026, 3, 1, 9, 0, 0, tzinfo=timezone(timedelta(hours=2)))
-        assert wrike_range(moment, None) == {"start": "2026-03-01T07:00:00Z"}
-    finally:
-        monkeypatch.undo()
-        time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("server_in_new_york")
+def test_a_timestamp_sent_to_wrike_is_utc_whatever_the_servers_zone() -> None:
+    moment = datetime(2026, 3, 1, 9, 0, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert wrike_range(moment, None) == {"start": "2026-03-01T07:00:00Z"}
+
+
+@pytest.mark.usefixtures("server_in_new_york")
+def test_an_instant_without_a_zone_is_utc_whatever_the_servers_zone() -> None:
+    for given, expected in [
+        ("2026-03-10T09:15:30", datetime(2026, 3, 10, 9, 15, 30, tzinfo=UTC)),
+        ("2026-03-10T01:00:00+02:00", datetime(2026, 3, 9, 23, 0, 0, tzinfo=UTC)),
+    ]:
+        parsed = parse_instant(given, "since")
+        assert parsed == expected and parsed is not None and parsed.utcoffset() == timedelta(0)
 
 
 def test_a_list_parameter_says_what_each_item_may_be() -> None:

@@ -93,6 +93,7 @@ def test_list_items_written_as_paragraphs_stay_on_their_marker_line() -> None:
     are dropped rather than shown as a lone dash."""
     html = "<ul><li><p>Messaging</p></li><li><p></p></li><li><div>Press</div></li><li></li></ul><p>End</p>"
     assert html_to_text(html) == "- Messaging\n- Press\n\nEnd"
+    assert html_to_text("<ul><li>Plan</li><li><p>Press</p></li><li></li></ul>") == "- Plan\n- Press"
 
 
 def test_a_link_inside_markup_keeps_its_address_once_after_its_whole_text() -> None:

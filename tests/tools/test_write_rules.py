@@ -51,6 +51,17 @@ async def test_a_comment_on_a_task_id_is_one_post_to_that_task(
     assert (await api_calls(sandbox_http))[before:] == [("POST", f"/api/v4/tasks/{task.id}/comments")]
 
 
+async def test_a_comment_on_a_task_title_is_posted_once_to_the_task_it_names(
+    client: Client, sandbox_state: Any, sandbox_http: httpx.AsyncClient
+) -> None:
+    made = await call(client, "create_task", folder=Q3, title="Vendor shortlist review")
+    before = len(await api_calls(sandbox_http))
+    result = await call(client, "add_comment", task="Vendor shortlist review", text="Two left")
+    assert sandbox_state.comments[result["id"]].task_id == made["id"]
+    posts = [made_call for made_call in (await api_calls(sandbox_http))[before:] if made_call[0] == "POST"]
+    assert posts == [("POST", f"/api/v4/tasks/{made['id']}/comments")]
+
+
 async def test_a_one_word_title_shaped_like_an_id_finds_its_task(client: Client, sandbox_state: Any) -> None:
     made = await call(client, "create_task", folder=Q3, title="Kickoff")
     result = await call(client, "add_comment", task="Kickoff", text="Agenda attached")
