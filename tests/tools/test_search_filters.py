@@ -15,6 +15,8 @@ from mcp import Client
 
 from tests.tools.tool_helpers import call, own_task_client, state_folder
 from wrike_mcp.server import WrikeMCPServer
+from wrike_mcp.tools.inputs import PEOPLE_PHRASE
+from wrike_mcp.tools.task_search import TaskFilters, people_field
 
 Q3 = "Marketing/Campaigns/Q3 Launch"
 
@@ -365,3 +367,14 @@ async def test_bulk_updates_select_by_the_same_filters_described_once(client: Cl
     assert all("description" in search[name] for name in where)
     assert [name for name in where if "description" in where[name]] == []
     assert where["importance"]["enum"] == ["High", "Normal", "Low"]
+    # built again here, not from the tool schemas cached when the tools were registered
+    built = TaskFilters.model_json_schema()["properties"]
+    assert set(built) == set(where) and [name for name in built if "description" in built[name]] == []
+    assert built["type"]["anyOf"][0]["enum"] == ["Planned", "Milestone", "Backlog"]
+
+
+def test_a_list_of_people_says_what_each_is_and_takes_at_most_fifty() -> None:
+    """The schema of bulk_update_tasks' and create_task's people lists (built once, when tools register)."""
+    field = people_field(PEOPLE_PHRASE)
+    assert field.description == PEOPLE_PHRASE
+    assert [getattr(rule, "max_length", None) for rule in field.metadata] == [50]
