@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from mcp import Client
 
-from tests.tools.tool_helpers import call, own_task_client, state_folder
+from tests.tools.tool_helpers import call, call_error, own_task_client, state_folder
 from wrike_mcp.server import WrikeMCPServer
 from wrike_mcp.tools.inputs import PEOPLE_PHRASE
 from wrike_mcp.tools.task_search import TaskFilters, people_field
@@ -252,6 +252,9 @@ async def test_updated_range_covers_whole_utc_days(client: Client, sandbox_state
     last_start = datetime.combine(last, time.min, tzinfo=UTC)
     since = await found_ids(client, updated_after=last.isoformat())
     assert since == proper_subset({t.id for t in tasks if t.updated >= last_start}, tasks)
+    until = await found_ids(client, updated_before=first.isoformat())
+    first_end = datetime.combine(first, time(23, 59, 59), tzinfo=UTC)
+    assert until == proper_subset({t.id for t in tasks if t.updated <= first_end}, tasks)
 
 
 def far_zone(now: datetime) -> str:
@@ -371,6 +374,15 @@ async def test_bulk_updates_select_by_the_same_filters_described_once(client: Cl
     built = TaskFilters.model_json_schema()["properties"]
     assert set(built) == set(where) and [name for name in built if "description" in built[name]] == []
     assert built["type"]["anyOf"][0]["enum"] == ["Planned", "Milestone", "Backlog"]
+
+
+async def test_at_most_twenty_statuses_are_taken(client: Client, sandbox_state: Any) -> None:
+    """The limit counts the names given: twenty (here one name twenty times) pass, twenty-one do not."""
+    tasks = live_tasks(sandbox_state)
+    active = proper_subset({t.id for t in tasks if t.status == "Active"}, tasks)
+    assert await found_ids(client, status=["Active"] * 20) == active
+    message = await call_error(client, "search_tasks", status=["Active"] * 21)
+    assert "21 statuses" in message and "at most 20" in message
 
 
 def test_a_list_of_people_says_what_each_is_and_takes_at_most_fifty() -> None:
