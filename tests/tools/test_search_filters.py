@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from mcp import Client
 
-from tests.tools.tool_helpers import call, call_error, own_task_client, state_folder
+from tests.tools.tool_helpers import call, call_error, own_task_client, state_folder, user_today
 from wrike_mcp.server import WrikeMCPServer
 from wrike_mcp.tools.inputs import PEOPLE_PHRASE
 from wrike_mcp.tools.task_search import TaskFilters, people_field
@@ -289,6 +289,25 @@ async def test_overdue_counts_from_the_users_today_in_their_wrike_time_zone(
     assert narrowed == expected & due_within(tasks, week_ago, None)
 
 
+async def test_overdue_with_statuses_keeps_only_their_active_ones(client: Client, sandbox_state: Any) -> None:
+    """Overdue means Active: a group given with it keeps its Active part (all of it, custom statuses
+    included), a custom status keeps its own tasks, another group is dropped."""
+    yesterday = user_today(sandbox_state) - timedelta(days=1)
+    tasks = live_tasks(sandbox_state)
+    overdue = due_within([t for t in tasks if t.status == "Active"], None, yesterday)
+    in_progress = {
+        status.id
+        for workflow in sandbox_state.workflows.values()
+        for status in workflow.statuses
+        if status.name == "In Progress"
+    }
+    expected = proper_subset(overdue, tasks)
+    only_in_progress = {i for i in overdue if sandbox_state.tasks[i].custom_status_id in in_progress}
+    assert only_in_progress and only_in_progress < expected
+    assert await found_ids(client, overdue=True, status=["Active", "In Progress"]) == expected
+    assert await found_ids(client, overdue=True, status=["Completed", "In Progress"]) == only_in_progress
+
+
 # ---- sorting, paging ------------------------------------------------------------------------------------
 
 IMPORTANCE_RANK = {"High": 0, "Normal": 1, "Low": 2}  # Wrike sorts importance High → Low ascending
@@ -336,10 +355,11 @@ async def test_each_sort_field_and_its_default_order(client: Client, sandbox_sta
 
 
 async def test_order_without_sort_orders_by_last_update(client: Client, sandbox_state: Any) -> None:
+    oldest_first = [t.id for t in sorted(live_tasks(sandbox_state), key=lambda t: t.updated)]
     items = await search_all(client, order="asc", limit=200)
-    assert [item["id"] for item in items] == [
-        t.id for t in sorted(live_tasks(sandbox_state), key=lambda t: t.updated)
-    ]
+    assert [item["id"] for item in items] == oldest_first
+    items = await search_all(client, order="desc", limit=200)
+    assert [item["id"] for item in items] == oldest_first[::-1]
 
 
 async def test_limit_and_cursor_with_a_filter_keep_the_filter(client: Client, sandbox_state: Any) -> None:
