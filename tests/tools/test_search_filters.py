@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from mcp import Client
 
-from tests.tools.tool_helpers import call, call_error, own_task_client, state_folder, user_today
+from tests.tools.tool_helpers import call, call_error, error_text, own_task_client, state_folder, user_today
 from wrike_mcp.server import WrikeMCPServer
 from wrike_mcp.tools.inputs import PEOPLE_PHRASE
 from wrike_mcp.tools.task_search import TaskFilters, people_field
@@ -287,6 +287,36 @@ async def test_overdue_counts_from_the_users_today_in_their_wrike_time_zone(
     week_ago = user_today - timedelta(days=7)
     narrowed = await found_ids(client, overdue=True, due_after=week_ago.isoformat())
     assert narrowed == expected & due_within(tasks, week_ago, None)
+
+
+def holding_status(state: Any, tasks: list[Any], name: str) -> set[str]:
+    """The tasks whose custom status, in any workflow, has this name."""
+    named = {s.id for workflow in state.workflows.values() for s in workflow.statuses if s.name == name}
+    return {t.id for t in tasks if t.custom_status_id in named}
+
+
+async def test_several_custom_statuses_match_any_of_them(client: Client, sandbox_state: Any) -> None:
+    tasks = live_tasks(sandbox_state)
+    in_review, qa = (
+        holding_status(sandbox_state, tasks, "In Review"),
+        holding_status(sandbox_state, tasks, "QA"),
+    )
+    assert in_review and qa
+    expected = proper_subset(in_review | qa, tasks)
+    assert await found_ids(client, status=["In Review", "QA"]) == expected
+
+
+async def test_an_unknown_status_is_refused_naming_it_and_the_known_ones(client: Client) -> None:
+    result = await client.call_tool("search_tasks", {"status": ["QA", "Nonexistent"]})
+    assert result.is_error
+    text = error_text(result)
+    assert "status 'Nonexistent' not found" in text
+    assert "statuses: " in text and "In Review" in text and "Won't Fix" in text
+
+
+async def test_overdue_with_only_statuses_that_are_not_active_is_refused_naming_them(client: Client) -> None:
+    message = await call_error(client, "search_tasks", overdue=True, status=["Done", "Won't Fix"])
+    assert "overdue" in message and """'Done' or "Won't Fix\"""" in message
 
 
 async def test_overdue_with_statuses_keeps_only_their_active_ones(client: Client, sandbox_state: Any) -> None:
