@@ -10,11 +10,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from mcp import Client
 
 from tests.tools.tool_helpers import call, call_error, error_text, own_task_client, state_folder, user_today
 from wrike_mcp.server import WrikeMCPServer
+from wrike_mcp.tools import tasks as tasks_module
 from wrike_mcp.tools.inputs import PEOPLE_PHRASE
 from wrike_mcp.tools.task_search import TaskFilters, people_field
 
@@ -338,6 +340,28 @@ async def test_overdue_with_statuses_keeps_only_their_active_ones(client: Client
     assert await found_ids(client, overdue=True, status=["Completed", "In Progress"]) == only_in_progress
 
 
+async def test_overdue_with_the_active_group_is_overdue(client: Client, sandbox_state: Any) -> None:
+    yesterday = user_today(sandbox_state) - timedelta(days=1)
+    tasks = live_tasks(sandbox_state)
+    expected = proper_subset(due_within([t for t in tasks if t.status == "Active"], None, yesterday), tasks)
+    assert await found_ids(client, overdue=True, status="Active") == expected
+
+
+async def test_relative_days_count_from_the_users_today(client: Client, sandbox_state: Any) -> None:
+    today = user_today(sandbox_state)
+    tasks = live_tasks(sandbox_state)
+    until_yesterday = proper_subset(due_within(tasks, None, today - timedelta(days=1)), tasks)
+    assert await found_ids(client, due_before="yesterday") == until_yesterday
+    from_tomorrow = proper_subset(due_within(tasks, today + timedelta(days=1), None), tasks)
+    assert await found_ids(client, due_after="Tomorrow") == from_tomorrow
+
+
+@pytest.mark.parametrize("name", ["due_after", "due_before", "updated_after", "updated_before"])
+async def test_a_day_that_is_no_date_is_refused_naming_its_argument(client: Client, name: str) -> None:
+    message = await call_error(client, "search_tasks", **{name: "2026-02-30"})
+    assert f"{name} '2026-02-30' is not a valid date" in message
+
+
 # ---- sorting, paging ------------------------------------------------------------------------------------
 
 IMPORTANCE_RANK = {"High": 0, "Normal": 1, "Low": 2}  # Wrike sorts importance High → Low ascending
@@ -440,3 +464,43 @@ def test_a_list_of_people_says_what_each_is_and_takes_at_most_fifty() -> None:
     field = people_field(PEOPLE_PHRASE)
     assert field.description == PEOPLE_PHRASE
     assert [getattr(rule, "max_length", None) for rule in field.metadata] == [50]
+
+
+async def test_a_search_reading_several_pages_reports_progress_and_one_page_does_not(
+    client: Client, sandbox_state: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tasks_module, "TEXT_SEARCH_PAGE", 60)  # matching here reads pages of 60
+    tasks = live_tasks(sandbox_state)
+    unassigned = proper_subset({t.id for t in tasks if not t.responsible_ids}, tasks)
+    pages = -(-len(tasks) // 60)
+    assert 2 < pages <= 10
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    result = await client.call_tool(
+        "search_tasks", {"unassigned": True, "limit": 200}, progress_callback=on_progress
+    )
+    assert {item["id"] for item in (result.structured_content or {})["items"]} == unassigned
+    assert [message for _, _, message in seen] == [f"read {n} pages of tasks" for n in range(1, pages + 1)]
+    assert {total for _, total, _ in seen} == {200}
+    assert seen[-1][0] == len(unassigned)
+    seen.clear()
+    await client.call_tool("search_tasks", {"importance": "High"}, progress_callback=on_progress)
+    assert seen == []
+
+
+async def test_a_parameter_wrike_refuses_on_the_first_page_is_not_called_an_expired_cursor(
+    client: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    fault = {
+        "method": "GET",
+        "path": "/api/v4/tasks",
+        "status": 400,
+        "error": "invalid_parameter",
+        "description": "nextPageToken and something else",
+    }
+    (await sandbox_http.post("/_sandbox/faults", json=fault)).raise_for_status()
+    message = await call_error(client, "search_tasks", importance="High")
+    assert "Wrike rejected the request" in message and "cursor" not in message
