@@ -362,6 +362,42 @@ async def test_a_day_that_is_no_date_is_refused_naming_its_argument(client: Clie
     assert f"{name} '2026-02-30' is not a valid date" in message
 
 
+async def test_relative_days_bound_the_update_range_too(client: Client, sandbox_state: Any) -> None:
+    yesterday = user_today(sandbox_state) - timedelta(days=1)
+    tasks = live_tasks(sandbox_state)
+    start, end = (
+        datetime.combine(yesterday, time.min, tzinfo=UTC),
+        datetime.combine(yesterday, time.max, tzinfo=UTC),
+    )
+    since = proper_subset({t.id for t in tasks if t.updated >= start}, tasks)
+    assert await found_ids(client, updated_after="yesterday") == since
+    until = proper_subset({t.id for t in tasks if t.updated <= end}, tasks)
+    assert await found_ids(client, updated_before="Yesterday") == until
+
+
+@pytest.mark.parametrize(
+    ("arguments", "refusal"),
+    [
+        (
+            {"due_after": "2026-06-10", "due_before": "2026-06-01"},
+            "due_before 2026-06-01 is before due_after 2026-06-10",
+        ),
+        (
+            {"updated_after": "2026-06-10", "updated_before": "2026-06-01"},
+            "updated_before 2026-06-01 is before updated_after 2026-06-10",
+        ),
+        ({"due_after": "2099-01-01", "overdue": True}, "is before due_after 2099-01-01"),
+    ],
+)
+async def test_a_range_the_wrong_way_round_is_refused_naming_both_ends(
+    client: Client, arguments: dict[str, Any], refusal: str
+) -> None:
+    message = await call_error(client, "search_tasks", **arguments)
+    assert refusal in message
+    if arguments.get("overdue"):
+        assert "due_before/overdue" in message
+
+
 # ---- sorting, paging ------------------------------------------------------------------------------------
 
 IMPORTANCE_RANK = {"High": 0, "Normal": 1, "Low": 2}  # Wrike sorts importance High → Low ascending
