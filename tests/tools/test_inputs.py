@@ -20,6 +20,7 @@ from wrike_mcp.tools.inputs import (
     checked_together,
     clean_title,
     decode_cursor,
+    detail_arg,
     each,
     offset_cursor,
     page_cursor,
@@ -290,3 +291,7 @@ def test_a_list_parameter_says_what_each_item_may_be() -> None:
     """What a model reads beside a list of references: the plural, then the one reference's phrase."""
     assert each("task: title, permalink or id", "tasks") == "tasks, each: title, permalink or id"
     assert each("space: a title: or id", "spaces") == "spaces, each: a title: or id"
+
+
+def test_the_detail_parameter_says_what_full_adds() -> None:
+    assert detail_arg("permalinks").description == "full: also permalinks"

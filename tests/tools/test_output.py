@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,12 +18,15 @@ from wrike_mcp.tools.output import (
     compact,
     compact_json,
     html_to_text,
+    names_of,
     people_refs,
     plain,
     show_title,
     truncate,
 )
 from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.errors import ResourceNotFound
+from wrike_mcp.wrike.models import Contact
 from wrike_mcp.wrike.text import quoted, strip_invisible
 
 
@@ -133,3 +137,32 @@ async def test_people_are_named_from_the_account_once_each(deps: WrikeContext, s
     # names looked up once for a whole result are taken as given
     given = await people_refs(deps, ids, {people[0].id: "Given Name"})
     assert [(r.id, r.name) for r in given] == [(people[0].id, "Given Name"), (people[1].id, None)]
+
+
+async def test_people_outside_the_contact_list_are_named_by_one_lookup() -> None:
+    """Someone who left (not in the account's contact list) is looked up once for all such ids; when that
+    fails the ids stand alone."""
+    asked: list[tuple[str, list[str]]] = []
+
+    async def contacts() -> list[Contact]:
+        return [Contact(id="U1", first_name="Ann", last_name="Lee")]
+
+    async def get_many(path: str, ids: list[str]) -> list[dict[str, Any]]:
+        asked.append((path, list(ids)))
+        return [{"id": "U8", "firstName": "Old"}, {"id": "U9", "firstName": "Former", "lastName": "Hand"}]
+
+    deps: Any = SimpleNamespace(
+        resolver=SimpleNamespace(contacts=contacts), client=SimpleNamespace(get_many=get_many)
+    )
+    names = await names_of(deps, ["U1", "U9", "U8", "U1", ""])
+    assert names == {"U1": "Ann Lee", "U9": "Former Hand", "U8": "Old"}
+    assert asked == [("/contacts/{ids}", ["U9", "U8"])]
+
+    async def refused(path: str, ids: list[str]) -> list[dict[str, Any]]:
+        raise ResourceNotFound(404, "resource_not_found", "gone")
+
+    deps.client.get_many = refused
+    assert await names_of(deps, ["U1", "U9"]) == {"U1": "Ann Lee", "U9": None}
+    asked.clear()
+    deps.client.get_many = get_many
+    assert await names_of(deps, ["U1"]) == {"U1": "Ann Lee"} and asked == []

@@ -51,6 +51,7 @@ async def test_bounded_work_answers_with_where_to_go_on() -> None:
     scan = await scan_pages(fetch, PagePosition(None, 0, 4), want=100, max_pages=2, on_page=on_page)
     assert scan.items == list(range(8))
     assert scan.next == PagePosition("p2", 0, 4)
+    assert (scan.total, scan.pages) == (12, 2)
     assert reported == [(1, 4)]
 
 
@@ -80,6 +81,17 @@ async def test_matches_left_on_the_last_page_are_counted_as_the_rest() -> None:
 async def test_a_scan_ending_exactly_at_the_lists_end_has_no_continuation() -> None:
     scan = await scan_pages(fetch, PagePosition("p2", 0, 4), want=4, max_pages=10)
     assert scan.items == [8, 9, 10, 11] and scan.next is None
+    assert (scan.total, scan.pages) == (12, 1)
+    rest = await scan_pages(fetch, PagePosition("p1", 0, 4), want=100, max_pages=10)
+    assert rest.items == list(range(4, 12)) and rest.next is None and (rest.total, rest.pages) == (12, 2)
+
+
+async def test_a_list_without_a_count_has_no_total() -> None:
+    async def uncounted(token: str | None) -> Page[int]:
+        return Page(items=[1, 2], next_page_token=None)
+
+    scan = await scan_pages(uncounted, PagePosition(None, 0, 2), want=10, max_pages=10)
+    assert scan.items == [1, 2] and scan.total is None
 
 
 async def test_progress_is_reported_for_each_page_but_the_last() -> None:

@@ -289,6 +289,9 @@ async def test_overdue_counts_from_the_users_today_in_their_wrike_time_zone(
     week_ago = user_today - timedelta(days=7)
     narrowed = await found_ids(client, overdue=True, due_after=week_ago.isoformat())
     assert narrowed == expected & due_within(tasks, week_ago, None)
+    # and a due_before earlier than the user's yesterday stays the end
+    until_week_ago = await found_ids(client, overdue=True, due_before=week_ago.isoformat())
+    assert until_week_ago == proper_subset(expected & due_within(tasks, None, week_ago), tasks)
 
 
 def holding_status(state: Any, tasks: list[Any], name: str) -> set[str]:
