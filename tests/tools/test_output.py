@@ -57,6 +57,8 @@ def test_invisible_and_bidi_characters_are_removed() -> None:
 
 def test_long_text_is_cut_and_says_so() -> None:
     assert truncate("short", 10) == ("short", False)
+    assert truncate("x" * 10, 10) == ("x" * 10, False)  # exactly at the limit: whole
+    assert truncate("one two three", 4) == ("one…", True)  # no space before the ellipsis
     text, cut = truncate("x" * 50, 10)
     assert cut and text == "x" * 10 + "…"
     assert plain("<p>" + "word " * 100 + "</p>", 20)[1] is True
