@@ -205,6 +205,7 @@ async def test_a_size_that_works_is_kept_and_a_refusal_at_the_fallback_is_wrikes
 
 async def test_an_audit_log_page_falls_back_to_the_documented_size_when_refused() -> None:
     reads: list[tuple[str, dict[str, Any], int, str | None, Any]] = []
+    answer: Page[Any] = Page(items=["event"], next_page_token=None)
 
     async def get_page(
         path: str, params: dict[str, Any], *, page_size: int, page_token: str | None, model: Any
@@ -212,13 +213,13 @@ async def test_an_audit_log_page_falls_back_to_the_documented_size_when_refused(
         reads.append((path, params, page_size, page_token, model))
         if page_size > 100:
             raise InvalidParameter(400, "invalid_parameter", "pageSize")
-        return Page(items=["event"], next_page_token=None)
+        return answer
 
     deps = sizes_context()
     deps.client = SimpleNamespace(get_page=get_page)
     params = {"operations": ["TaskCreated"]}
     page = await audit_log_page(deps, params, 1000, "tok")
-    assert page.items == ["event"]
+    assert page is answer
     assert reads == [
         ("/audit_log", params, 1000, "tok", AuditLogEvent),
         ("/audit_log", params, 100, "tok", AuditLogEvent),  # Wrike's documented fallback
