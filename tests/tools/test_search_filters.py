@@ -5,16 +5,21 @@ default that is flipped, fails here."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.tool_helpers import call, own_task_client, state_folder
+from tests.tools.tool_helpers import call, call_error, error_text, own_task_client, state_folder, user_today
 from wrike_mcp.server import WrikeMCPServer
+from wrike_mcp.tools import tasks as tasks_module
+from wrike_mcp.tools.inputs import PEOPLE_PHRASE
+from wrike_mcp.tools.task_search import TaskFilters, people_field
 
 Q3 = "Marketing/Campaigns/Q3 Launch"
 
@@ -250,6 +255,9 @@ async def test_updated_range_covers_whole_utc_days(client: Client, sandbox_state
     last_start = datetime.combine(last, time.min, tzinfo=UTC)
     since = await found_ids(client, updated_after=last.isoformat())
     assert since == proper_subset({t.id for t in tasks if t.updated >= last_start}, tasks)
+    until = await found_ids(client, updated_before=first.isoformat())
+    first_end = datetime.combine(first, time(23, 59, 59), tzinfo=UTC)
+    assert until == proper_subset({t.id for t in tasks if t.updated <= first_end}, tasks)
 
 
 def far_zone(now: datetime) -> str:
@@ -282,6 +290,116 @@ async def test_overdue_counts_from_the_users_today_in_their_wrike_time_zone(
     week_ago = user_today - timedelta(days=7)
     narrowed = await found_ids(client, overdue=True, due_after=week_ago.isoformat())
     assert narrowed == expected & due_within(tasks, week_ago, None)
+    # and a due_before earlier than the user's yesterday stays the end
+    until_week_ago = await found_ids(client, overdue=True, due_before=week_ago.isoformat())
+    assert until_week_ago == proper_subset(expected & due_within(tasks, None, week_ago), tasks)
+
+
+def holding_status(state: Any, tasks: list[Any], name: str) -> set[str]:
+    """The tasks whose custom status, in any workflow, has this name."""
+    named = {s.id for workflow in state.workflows.values() for s in workflow.statuses if s.name == name}
+    return {t.id for t in tasks if t.custom_status_id in named}
+
+
+async def test_several_custom_statuses_match_any_of_them(client: Client, sandbox_state: Any) -> None:
+    tasks = live_tasks(sandbox_state)
+    in_review, qa = (
+        holding_status(sandbox_state, tasks, "In Review"),
+        holding_status(sandbox_state, tasks, "QA"),
+    )
+    assert in_review and qa
+    expected = proper_subset(in_review | qa, tasks)
+    assert await found_ids(client, status=["In Review", "QA"]) == expected
+
+
+async def test_an_unknown_status_is_refused_naming_it_and_the_known_ones(client: Client) -> None:
+    result = await client.call_tool("search_tasks", {"status": ["QA", "Nonexistent"]})
+    assert result.is_error
+    text = error_text(result)
+    assert "status 'Nonexistent' not found" in text
+    assert "statuses: " in text and "In Review" in text and "Won't Fix" in text
+
+
+async def test_overdue_with_only_statuses_that_are_not_active_is_refused_naming_them(client: Client) -> None:
+    message = await call_error(client, "search_tasks", overdue=True, status=["Done", "Won't Fix"])
+    assert "overdue" in message and """'Done' or "Won't Fix\"""" in message
+
+
+async def test_overdue_with_statuses_keeps_only_their_active_ones(client: Client, sandbox_state: Any) -> None:
+    """Overdue means Active: a group given with it keeps its Active part (all of it, custom statuses
+    included), a custom status keeps its own tasks, another group is dropped."""
+    yesterday = user_today(sandbox_state) - timedelta(days=1)
+    tasks = live_tasks(sandbox_state)
+    overdue = due_within([t for t in tasks if t.status == "Active"], None, yesterday)
+    in_progress = {
+        status.id
+        for workflow in sandbox_state.workflows.values()
+        for status in workflow.statuses
+        if status.name == "In Progress"
+    }
+    expected = proper_subset(overdue, tasks)
+    only_in_progress = {i for i in overdue if sandbox_state.tasks[i].custom_status_id in in_progress}
+    assert only_in_progress and only_in_progress < expected
+    assert await found_ids(client, overdue=True, status=["Active", "In Progress"]) == expected
+    assert await found_ids(client, overdue=True, status=["Completed", "In Progress"]) == only_in_progress
+
+
+async def test_overdue_with_the_active_group_is_overdue(client: Client, sandbox_state: Any) -> None:
+    yesterday = user_today(sandbox_state) - timedelta(days=1)
+    tasks = live_tasks(sandbox_state)
+    expected = proper_subset(due_within([t for t in tasks if t.status == "Active"], None, yesterday), tasks)
+    assert await found_ids(client, overdue=True, status="Active") == expected
+
+
+async def test_relative_days_count_from_the_users_today(client: Client, sandbox_state: Any) -> None:
+    today = user_today(sandbox_state)
+    tasks = live_tasks(sandbox_state)
+    until_yesterday = proper_subset(due_within(tasks, None, today - timedelta(days=1)), tasks)
+    assert await found_ids(client, due_before="yesterday") == until_yesterday
+    from_tomorrow = proper_subset(due_within(tasks, today + timedelta(days=1), None), tasks)
+    assert await found_ids(client, due_after="Tomorrow") == from_tomorrow
+
+
+@pytest.mark.parametrize("name", ["due_after", "due_before", "updated_after", "updated_before"])
+async def test_a_day_that_is_no_date_is_refused_naming_its_argument(client: Client, name: str) -> None:
+    message = await call_error(client, "search_tasks", **{name: "2026-02-30"})
+    assert f"{name} '2026-02-30' is not a valid date" in message
+
+
+async def test_relative_days_bound_the_update_range_too(client: Client, sandbox_state: Any) -> None:
+    yesterday = user_today(sandbox_state) - timedelta(days=1)
+    tasks = live_tasks(sandbox_state)
+    start, end = (
+        datetime.combine(yesterday, time.min, tzinfo=UTC),
+        datetime.combine(yesterday, time.max, tzinfo=UTC),
+    )
+    since = proper_subset({t.id for t in tasks if t.updated >= start}, tasks)
+    assert await found_ids(client, updated_after="yesterday") == since
+    until = proper_subset({t.id for t in tasks if t.updated <= end}, tasks)
+    assert await found_ids(client, updated_before="Yesterday") == until
+
+
+@pytest.mark.parametrize(
+    ("arguments", "refusal"),
+    [
+        (
+            {"due_after": "2026-06-10", "due_before": "2026-06-01"},
+            "due_before 2026-06-01 is before due_after 2026-06-10",
+        ),
+        (
+            {"updated_after": "2026-06-10", "updated_before": "2026-06-01"},
+            "updated_before 2026-06-01 is before updated_after 2026-06-10",
+        ),
+        ({"due_after": "2099-01-01", "overdue": True}, "is before due_after 2099-01-01"),
+    ],
+)
+async def test_a_range_the_wrong_way_round_is_refused_naming_both_ends(
+    client: Client, arguments: dict[str, Any], refusal: str
+) -> None:
+    message = await call_error(client, "search_tasks", **arguments)
+    assert refusal in message
+    if arguments.get("overdue"):  # the end overdue sets is named as such
+        assert re.search(r"\bdue_before/overdue \d{4}-\d{2}-\d{2} is before", message), message
 
 
 # ---- sorting, paging ------------------------------------------------------------------------------------
@@ -331,10 +449,11 @@ async def test_each_sort_field_and_its_default_order(client: Client, sandbox_sta
 
 
 async def test_order_without_sort_orders_by_last_update(client: Client, sandbox_state: Any) -> None:
+    oldest_first = [t.id for t in sorted(live_tasks(sandbox_state), key=lambda t: t.updated)]
     items = await search_all(client, order="asc", limit=200)
-    assert [item["id"] for item in items] == [
-        t.id for t in sorted(live_tasks(sandbox_state), key=lambda t: t.updated)
-    ]
+    assert [item["id"] for item in items] == oldest_first
+    items = await search_all(client, order="desc", limit=200)
+    assert [item["id"] for item in items] == oldest_first[::-1]
 
 
 async def test_limit_and_cursor_with_a_filter_keep_the_filter(client: Client, sandbox_state: Any) -> None:
@@ -345,3 +464,91 @@ async def test_limit_and_cursor_with_a_filter_keep_the_filter(client: Client, sa
     items = await search_all(client, importance="High", sort="created", order="asc", limit=9)
     assert [item["id"] for item in items] == expected
     assert len(expected) > 9 * 2  # three pages at least
+
+
+async def test_bulk_updates_select_by_the_same_filters_described_once(client: Client) -> None:
+    """bulk_update_tasks' `where` takes search_tasks' filters: names, types and enums shown, the
+    descriptions left to search_tasks (listed with it), so tools/list does not carry them twice."""
+    tools = {tool.name: tool.input_schema for tool in (await client.list_tools()).tools}
+    where = tools["bulk_update_tasks"]["properties"]["where"]["properties"]
+    search = tools["search_tasks"]["properties"]
+    assert set(where) == {"text", "folder", "space", "status", "assignee", "unassigned", "author"} | {
+        "importance",
+        "due_after",
+        "due_before",
+        "overdue",
+        "updated_after",
+        "updated_before",
+    } | {"include_subtasks", "type"}
+    assert set(where) < set(search)
+    assert all("description" in search[name] for name in where)
+    assert [name for name in where if "description" in where[name]] == []
+    assert where["importance"]["enum"] == ["High", "Normal", "Low"]
+
+
+def test_the_where_filters_schema_built_again_has_no_descriptions() -> None:
+    """Built here, not taken from the tool schemas cached when the tools were registered."""
+    built = TaskFilters.model_json_schema()["properties"]
+    assert {"text", "assignee", "author", "overdue", "type"} <= set(built)
+    assert [name for name in built if "description" in built[name]] == []
+    assert built["type"]["anyOf"][0]["enum"] == ["Planned", "Milestone", "Backlog"]
+
+
+async def test_at_most_twenty_statuses_are_taken(client: Client, sandbox_state: Any) -> None:
+    """The limit counts the names given: twenty (here one name twenty times) pass, twenty-one do not."""
+    tasks = live_tasks(sandbox_state)
+    active = proper_subset({t.id for t in tasks if t.status == "Active"}, tasks)
+    assert await found_ids(client, status=["Active"] * 20) == active
+    message = await call_error(client, "search_tasks", status=["Active"] * 21)
+    assert "21 statuses" in message and "at most 20" in message
+
+
+def test_a_list_of_people_says_what_each_is_and_takes_at_most_fifty() -> None:
+    """The schema of bulk_update_tasks' and create_task's people lists (built once, when tools register)."""
+    field = people_field(PEOPLE_PHRASE)
+    assert field.description == PEOPLE_PHRASE
+    assert [getattr(rule, "max_length", None) for rule in field.metadata] == [50]
+
+
+async def test_a_search_reading_several_pages_reports_progress_and_one_page_does_not(
+    client: Client, sandbox_state: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tasks_module, "TEXT_SEARCH_PAGE", 60)  # matching here reads pages of 60
+    tasks = live_tasks(sandbox_state)
+    unassigned = proper_subset({t.id for t in tasks if not t.responsible_ids}, tasks)
+    pages = -(-len(tasks) // 60)
+    assert 2 < pages <= 10
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    result = await client.call_tool(
+        "search_tasks", {"unassigned": True, "limit": 200}, progress_callback=on_progress
+    )
+    assert {item["id"] for item in (result.structured_content or {})["items"]} == unassigned
+    assert [message for _, _, message in seen] == [f"read {n} pages of tasks" for n in range(1, pages + 1)]
+    assert {total for _, total, _ in seen} == {200}
+    assert seen[-1][0] == len(unassigned)
+    seen.clear()
+    monkeypatch.setattr(tasks_module, "TEXT_SEARCH_PAGE", len(tasks) - 1)  # two pages
+    await client.call_tool("search_tasks", {"unassigned": True, "limit": 200}, progress_callback=on_progress)
+    assert [message for _, _, message in seen] == ["read 1 pages of tasks", "read 2 pages of tasks"]
+    seen.clear()
+    await client.call_tool("search_tasks", {"importance": "High"}, progress_callback=on_progress)
+    assert seen == []
+
+
+async def test_a_parameter_wrike_refuses_on_the_first_page_is_not_called_an_expired_cursor(
+    client: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    fault = {
+        "method": "GET",
+        "path": "/api/v4/tasks",
+        "status": 400,
+        "error": "invalid_parameter",
+        "description": "nextPageToken and something else",
+    }
+    (await sandbox_http.post("/_sandbox/faults", json=fault)).raise_for_status()
+    message = await call_error(client, "search_tasks", importance="High")
+    assert "Wrike rejected the request" in message and "cursor" not in message

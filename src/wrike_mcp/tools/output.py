@@ -72,8 +72,9 @@ class _TextExtractor(HTMLParser):
             web = href if href.startswith(("https://", "http://")) else None
             self._links.append((web, len(self.parts)))
         elif tag == "li":
-            self.parts.append("\n- ")
-        elif tag in _BLOCK_TAGS:
+            # an item after a block that ended its line starts right there: no blank line between items
+            self.parts.append("- " if self.parts and self.parts[-1].endswith("\n") else "\n- ")
+        elif tag in _BLOCK_TAGS and not self._item_just_opened():
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
@@ -85,8 +86,16 @@ class _TextExtractor(HTMLParser):
             text = "".join(self.parts[start:]).strip()
             if href and href != text:
                 self.parts.append(f" ({href})")
-        elif tag in _BLOCK_TAGS and tag != "li":  # the next item starts its own line: no blank between items
+        elif tag == "li":
+            if self._item_just_opened():  # an empty item is no item
+                self.parts.pop()
+        elif tag in _BLOCK_TAGS and not self._item_just_opened():
             self.parts.append("\n")
+
+    def _item_just_opened(self) -> bool:
+        """Whether a list item's marker is the last thing written: its text (often in a <p>) goes on the
+        marker's line, not below it."""
+        return bool(self.parts) and self.parts[-1] in ("- ", "\n- ")
 
     def handle_data(self, data: str) -> None:
         if not self._skip:
@@ -102,7 +111,7 @@ def html_to_text(html: str) -> str:
     lines = [" ".join(line.split()) for line in text.splitlines()]
     text = "\n".join(lines)
     text = re.sub(r"\n{3,}", "\n\n", text)
-    return re.sub(r"^\n+|\n+$", "", text).replace("\n- \n", "\n")
+    return re.sub(r"^\n+|\n+$", "", text)
 
 
 def truncate(text: str, limit: int) -> tuple[str, bool]:
