@@ -17,13 +17,16 @@ for package in ${PACKAGES:-wrike tools remote}; do
     git ls-files -z | xargs -0 cp --parents -t "$scratch"
     cp "$config" "$scratch/setup.cfg"
     echo "== $package (budget ${budget}s, scratch $scratch)"
-    (
+    if ! (
         cd "$scratch"
         # the venv's editable install points at the checkout: the mutated copy must come first on the path
         PYTHONPATH="$scratch/src" CI=true timeout "$budget" "$root/.venv/bin/mutmut" run --max-children "${MUTATION_CHILDREN:-2}" \
-            >"$scratch/mutmut.log" 2>&1 || echo "mutation: mutmut stopped ($?): the table counts what it reached"
-        "$root/.venv/bin/mutmut" results --all true 2>/dev/null \
+            >"$scratch/mutmut.log" 2>&1 || echo "mutation: mutmut stopped ($?, $budget s budget?): the table says what it did not check"
+        "$root/.venv/bin/mutmut" results --all true \
             | "$root/.venv/bin/python" "$root/scripts/mutation/report.py" "$root/scripts/mutation/$package.equivalent.tsv"
-    )
-    [ -n "${KEEP_SCRATCH:-}" ] || rm -rf "$scratch"
+    ); then
+        echo "mutation: no score for $package (above: why); its scratch copy stays at $scratch" >&2
+    elif [ -z "${KEEP_SCRATCH:-}" ]; then
+        rm -rf "$scratch"
+    fi
 done
