@@ -176,7 +176,9 @@ def resolving_to(monkeypatch: pytest.MonkeyPatch, *addresses: str) -> list[tuple
     """Name resolution answering `addresses` for any name; returns the (name, port) asked."""
     asked: list[tuple[str, int]] = []
 
-    async def getaddrinfo(host: str, port: int, **_: Any) -> list[Any]:
+    async def getaddrinfo(host: str, port: int, *, type: int = 0) -> list[Any]:
+        # the real resolver refuses a type that is no socket type (None, say) with a TypeError
+        assert isinstance(type, int), f"getaddrinfo type must be a socket type, not {type!r}"
         asked.append((host, port))
         if not addresses:
             raise socket.gaierror("unknown name")
@@ -280,6 +282,41 @@ async def test_test_mode_fetches_from_loopback_only(monkeypatch: pytest.MonkeyPa
         await fetch_refusal(url, transport, allow_loopback=True)
         == "localhost resolves to a non-public address"
     )
+
+
+async def test_the_fetch_resolves_with_the_real_resolver() -> None:
+    url = "http://127.0.0.1:5000/client.json"
+    transport, seen = serving(lambda _: httpx.Response(200, json={**DOCUMENT, "client_id": url}))
+    assert (await fetch_document(url, allow_loopback=True, transport=transport)).client_id == url
+    assert str(seen[0].url) == url
+
+
+LONG_HOST = "a" * 60 + "." + "b" * 60 + ".example.com"  # 133 characters, a name DNS allows
+HOST_SHOWN = "a" * 60 + "." + "b" * 39  # its first 100
+
+
+@pytest.mark.parametrize(
+    ("resolution", "refusal"),
+    [
+        ("unknown", f"cannot resolve {HOST_SHOWN}"),
+        ("no address", f"cannot resolve {HOST_SHOWN}"),
+        ("private", f"{HOST_SHOWN} resolves to a non-public address"),
+    ],
+)
+async def test_a_refusal_names_a_long_host_cut_to_100_characters(
+    monkeypatch: pytest.MonkeyPatch, resolution: str, refusal: str
+) -> None:
+    if resolution == "no address":
+
+        async def nothing(host: str, port: int, *, type: int = 0) -> list[Any]:
+            return []
+
+        monkeypatch.setattr(anyio, "getaddrinfo", nothing)
+    else:
+        resolving_to(monkeypatch, *(["10.0.0.7"] if resolution == "private" else []))
+    transport, seen = serving(the_document)
+    assert await fetch_refusal(f"https://{LONG_HOST}/c.json", transport) == refusal
+    assert seen == []
 
 
 @pytest.mark.parametrize("status", [302, 404, 500, 201])
