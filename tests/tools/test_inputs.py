@@ -75,6 +75,20 @@ def test_a_day_that_is_no_date_is_refused_naming_the_argument(given: str) -> Non
         parse_day(given, "due_date", today=TODAY)
 
 
+def test_an_over_long_bad_value_is_cut_in_the_refusal() -> None:
+    """A refusal quotes what was given, cut short (60 characters for a day, 40 for an instant), whether it
+    is no date or a date out of range: a pasted paragraph does not fill the model's context with itself."""
+    with pytest.raises(ToolError, match="^due_date '" + "x" * 59 + "…' is not a valid date"):
+        parse_day("x" * 100, "due_date")
+    with pytest.raises(ToolError, match="^since '" + "y" * 39 + "…' is not a date"):
+        parse_instant("y" * 100, "since")
+    late = "2100-01-01T00:00:00." + "1" * 60  # a datetime with 60 digits of second: Python reads it
+    with pytest.raises(
+        ToolError, match="^due_date '2100-01-01T00:00:00." + "1" * 39 + "…' is out of Wrike's range"
+    ):
+        parse_day(late, "due_date")
+
+
 def test_relative_words_need_a_today() -> None:
     """Where no user's today is at hand (a stored date), 'today' is not a date."""
     with pytest.raises(ToolError, match="is not a valid date"):

@@ -102,6 +102,21 @@ def test_list_items_written_as_paragraphs_stay_on_their_marker_line() -> None:
     assert html_to_text("<ul><li>Plan</li><li><p>Press</p></li><li></li></ul>") == "- Plan\n- Press"
 
 
+def test_an_item_holding_only_blank_space_is_dropped() -> None:
+    """A no-break space, a space or a line break is no text: the item is dropped, not shown as a lone dash;
+    an item in indented HTML keeps its text on its dash's line."""
+    html = "<ul><li><p>&nbsp;</p></li><li> </li><li>\n</li><li>Plan</li></ul>"
+    assert html_to_text(html) == "- Plan"
+    assert html_to_text("<ul>\n  <li>\n    <p>Press</p>\n  </li>\n</ul><p>End</p>") == "- Press\n\nEnd"
+
+
+def test_document_text_that_reads_like_a_marker_is_kept() -> None:
+    """A paragraph or an item whose text is exactly "- " is the user's text, not a list marker: the dash and
+    the line break after it stay."""
+    assert html_to_text("<p>- <br>next</p>") == "-\nnext"
+    assert html_to_text("<ul><li>- </li><li>Plan</li></ul>") == "- -\n- Plan"
+
+
 def test_a_link_inside_markup_keeps_its_address_once_after_its_whole_text() -> None:
     assert (
         html_to_text('<a href="https://x.example"><b>tone</b> guide</a>.')

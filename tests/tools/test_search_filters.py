@@ -15,7 +15,15 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.tools.tool_helpers import call, call_error, error_text, own_task_client, state_folder, user_today
+from tests.tools.tool_helpers import (
+    call,
+    call_error,
+    error_text,
+    own_task_client,
+    requests_log,
+    state_folder,
+    user_today,
+)
 from wrike_mcp.server import WrikeMCPServer
 from wrike_mcp.tools import tasks as tasks_module
 from wrike_mcp.tools.inputs import PEOPLE_PHRASE
@@ -454,6 +462,26 @@ async def test_order_without_sort_orders_by_last_update(client: Client, sandbox_
     assert [item["id"] for item in items] == oldest_first
     items = await search_all(client, order="desc", limit=200)
     assert [item["id"] for item in items] == oldest_first[::-1]
+
+
+async def task_queries(
+    client: Client, sandbox_http: httpx.AsyncClient, **arguments: Any
+) -> list[dict[str, str]]:
+    """The query of each task list request one search_tasks call sends to Wrike."""
+    before = len(await requests_log(sandbox_http))
+    await call(client, "search_tasks", **arguments)
+    return [e["query"] for e in (await requests_log(sandbox_http))[before:] if e["path"] == "/api/v4/tasks"]
+
+
+async def test_the_order_and_status_groups_are_asked_of_wrike_in_its_documented_form(
+    client: Client, sandbox_http: httpx.AsyncClient
+) -> None:
+    """An order without a sort names its field (the order does not rest on Wrike's default field), and
+    Wrike's `status` takes one group as a plain value, several as a JSON list."""
+    (query,) = await task_queries(client, sandbox_http, order="asc", status="Completed")
+    assert (query["sortField"], query["sortOrder"], query["status"]) == ("UpdatedDate", "Asc", "Completed")
+    (query,) = await task_queries(client, sandbox_http, status=["Completed", "Deferred"])
+    assert query["status"] == '["Completed","Deferred"]'
 
 
 async def test_limit_and_cursor_with_a_filter_keep_the_filter(client: Client, sandbox_state: Any) -> None:

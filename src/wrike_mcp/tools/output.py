@@ -63,6 +63,9 @@ class _TextExtractor(HTMLParser):
         self.parts: list[str] = []
         self._skip = 0
         self._links: list[tuple[str | None, int]] = []  # open <a>: its web address, where its text starts
+        # Where the marker of a list item with no text yet was written: known by its place, because
+        # document text can read exactly like a marker ("- ")
+        self._open_marker: int | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
@@ -74,6 +77,7 @@ class _TextExtractor(HTMLParser):
         elif tag == "li":
             # an item after a block that ended its line starts right there: no blank line between items
             self.parts.append("- " if self.parts and self.parts[-1].endswith("\n") else "\n- ")
+            self._open_marker = len(self.parts) - 1
         elif tag in _BLOCK_TAGS and not self._item_just_opened():
             self.parts.append("\n")
 
@@ -89,17 +93,21 @@ class _TextExtractor(HTMLParser):
         elif tag == "li":
             if self._item_just_opened():  # an empty item is no item
                 self.parts.pop()
+                self._open_marker = None
         elif tag in _BLOCK_TAGS and not self._item_just_opened():
             self.parts.append("\n")
 
     def _item_just_opened(self) -> bool:
         """Whether a list item's marker is the last thing written: its text (often in a <p>) goes on the
         marker's line, not below it."""
-        return bool(self.parts) and self.parts[-1] in ("- ", "\n- ")
+        return self._open_marker == len(self.parts) - 1
 
     def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
+        if self._skip:
+            return
+        if self._item_just_opened() and not data.strip():
+            return  # blank space after a marker (indented HTML, a lone &nbsp;) is not the item's text
+        self.parts.append(data)
 
 
 def html_to_text(html: str) -> str:
