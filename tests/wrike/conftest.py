@@ -15,6 +15,7 @@ import uvicorn
 from tests.wrike.wrike_helpers import DEMO_TOKEN, FAST, SANDBOX_BASE_URL, SANDBOX_ORIGIN, MakeClient
 from wrike_mcp.sandbox import SandboxConfig, create_app
 from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.resolve import Resolver
 from wrike_mcp.wrike.tokens import StaticTokenSource, TokenSource
 
 
@@ -81,3 +82,8 @@ def live_sandbox(sandbox_app: Any) -> Iterator[str]:
     server.should_exit = True
     thread.join(timeout=5)
     sock.close()
+
+
+@pytest.fixture
+def resolver(client: WrikeClient) -> Resolver:
+    return Resolver(client)

@@ -11,6 +11,7 @@ import pytest
 
 from tests.wrike.wrike_helpers import (
     DEMO_TOKEN,
+    ERROR_CODES,
     READONLY_TOKEN,
     SANDBOX_BASE_URL,
     MakeClient,
@@ -23,7 +24,6 @@ from wrike_mcp.wrike.errors import (
     AccessForbidden,
     ConnectionFailed,
     InvalidParameter,
-    InvalidRequest,
     MalformedResponse,
     MethodNotFound,
     NotAllowed,
@@ -31,26 +31,11 @@ from wrike_mcp.wrike.errors import (
     ParameterRequired,
     RateLimited,
     ResourceNotFound,
-    ServerError,
     UnknownOutcome,
     WrikeAPIError,
 )
 from wrike_mcp.wrike.governor import RateGovernor
 from wrike_mcp.wrike.tokens import StaticTokenSource, Token
-
-ERROR_CODES: list[tuple[int, str, type[WrikeAPIError]]] = [
-    (400, "invalid_request", InvalidRequest),
-    (400, "invalid_parameter", InvalidParameter),
-    (400, "parameter_required", ParameterRequired),
-    (401, "not_authorized", NotAuthorized),
-    (403, "access_forbidden", AccessForbidden),
-    (403, "not_allowed", NotAllowed),
-    (404, "resource_not_found", ResourceNotFound),
-    (404, "method_not_found", MethodNotFound),
-    (429, "too_many_requests", RateLimited),
-    (429, "rate_limit_exceeded", RateLimited),
-    (500, "server_error", ServerError),
-]
 
 
 async def q3_launch_id(client: WrikeClient) -> str:

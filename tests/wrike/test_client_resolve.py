@@ -6,24 +6,11 @@ import anyio
 import httpx
 import pytest
 
-from tests.wrike.wrike_helpers import MakeClient, add_fault, api_requests
+from tests.wrike.wrike_helpers import FakeClock, MakeClient, add_fault, api_requests
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import AmbiguousReference, ReferenceNotFound
 from wrike_mcp.wrike.models import Comment, Contact, CustomField, Folder, Space, Task
 from wrike_mcp.wrike.resolve import Resolver, legacy_id_from_permalink
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def resolver(client: WrikeClient) -> Resolver:
-    return Resolver(client)
 
 
 async def folder_by_title(client: WrikeClient, title: str) -> dict[str, object]:

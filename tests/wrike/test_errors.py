@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.wrike.wrike_helpers import ERROR_CODES
 from wrike_mcp.wrike.errors import (
     FIRST_LINE_LIMIT,
     AccessForbidden,
     AmbiguousReference,
     AuthorizationExpired,
-    InvalidParameter,
     InvalidRequest,
-    MethodNotFound,
     NotAllowed,
     NotAuthorized,
-    ParameterRequired,
     RateLimited,
     ReferenceNotFound,
     ResourceNotFound,
@@ -30,17 +28,7 @@ from wrike_mcp.wrike.errors import (
 @pytest.mark.parametrize(
     ("status", "code", "expected"),
     [
-        (400, "invalid_request", InvalidRequest),
-        (400, "invalid_parameter", InvalidParameter),
-        (400, "parameter_required", ParameterRequired),
-        (401, "not_authorized", NotAuthorized),
-        (403, "access_forbidden", AccessForbidden),
-        (403, "not_allowed", NotAllowed),
-        (404, "resource_not_found", ResourceNotFound),
-        (404, "method_not_found", MethodNotFound),
-        (429, "too_many_requests", RateLimited),
-        (429, "rate_limit_exceeded", RateLimited),
-        (500, "server_error", ServerError),
+        *ERROR_CODES,
         # the code decides, whatever the status says
         (400, "not_allowed", NotAllowed),
     ],

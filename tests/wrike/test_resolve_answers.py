@@ -10,24 +10,11 @@ from collections.abc import Awaitable
 import httpx
 import pytest
 
-from tests.wrike.wrike_helpers import MakeClient, add_fault, api_requests
+from tests.wrike.wrike_helpers import FakeClock, MakeClient, add_fault, api_requests
 from wrike_mcp.wrike.client import WrikeClient
 from wrike_mcp.wrike.errors import BadReference, ReferenceNotFound
 from wrike_mcp.wrike.models import CustomStatus, Workflow
 from wrike_mcp.wrike.resolve import Resolver, _workflow_or_standard, legacy_id_from_permalink
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def resolver(client: WrikeClient) -> Resolver:
-    return Resolver(client)
 
 
 async def refusal(call: Awaitable[object]) -> str:

@@ -8,6 +8,19 @@ from typing import Any
 import httpx
 
 from wrike_mcp.wrike.client import WrikeClient
+from wrike_mcp.wrike.errors import (
+    AccessForbidden,
+    InvalidParameter,
+    InvalidRequest,
+    MethodNotFound,
+    NotAllowed,
+    NotAuthorized,
+    ParameterRequired,
+    RateLimited,
+    ResourceNotFound,
+    ServerError,
+    WrikeAPIError,
+)
 
 SANDBOX_ORIGIN = "http://127.0.0.1:8100"
 SANDBOX_BASE_URL = f"{SANDBOX_ORIGIN}/api/v4"
@@ -16,6 +29,31 @@ READONLY_TOKEN = "wrike-sandbox-readonly"
 FAST = {"backoff_base": 0.01, "backoff_max": 0.05, "retry_budget": 3.0}  # keeps retry tests quick
 
 MakeClient = Callable[..., WrikeClient]
+
+# Wrike's documented error codes, each with its HTTP status and the class the client raises for it.
+ERROR_CODES: list[tuple[int, str, type[WrikeAPIError]]] = [
+    (400, "invalid_request", InvalidRequest),
+    (400, "invalid_parameter", InvalidParameter),
+    (400, "parameter_required", ParameterRequired),
+    (401, "not_authorized", NotAuthorized),
+    (403, "access_forbidden", AccessForbidden),
+    (403, "not_allowed", NotAllowed),
+    (404, "resource_not_found", ResourceNotFound),
+    (404, "method_not_found", MethodNotFound),
+    (429, "too_many_requests", RateLimited),
+    (429, "rate_limit_exceeded", RateLimited),
+    (500, "server_error", ServerError),
+]
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand (`clock.now += 61`): cache lifetimes without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 async def add_fault(control: httpx.AsyncClient, **fault: Any) -> None:
