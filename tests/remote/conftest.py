@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from wrike_mcp.remote.store import SCHEMA_VERSION, Store
 from wrike_mcp.sandbox.config import SandboxConfig
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
@@ -137,3 +138,14 @@ async def chromium(chromium_path: Path) -> AsyncIterator[Any]:
             yield browser
         finally:
             await browser.close()
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A migrated store in a throwaway SQLite file: for in-process tests of rules that any database keeps."""
+    opened = Store.open(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    try:
+        assert await opened.migrate() == SCHEMA_VERSION
+        yield opened
+    finally:
+        await opened.close()

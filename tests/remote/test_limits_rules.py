@@ -10,8 +10,6 @@ replica in test_attacks_abuse.py; these run here so that mutation testing (issue
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -31,7 +29,7 @@ from wrike_mcp.remote.limits import (
     parameter_problem,
 )
 from wrike_mcp.remote.pending import PendingAuthorization
-from wrike_mcp.remote.store import SCHEMA_VERSION, Store
+from wrike_mcp.remote.store import Store
 
 NOW = 1_800_000_000.0  # a multiple of the counters' 10 s step
 ADDRESS = "198.51.100.7"
@@ -80,13 +78,8 @@ def limits(**changes: Any) -> Limits:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'limits.sqlite3'}")
-    try:
-        assert await opened.migrate() == SCHEMA_VERSION
-        yield opened
-    finally:
-        await opened.close()
+def store(sqlite_store: Store) -> Store:
+    return sqlite_store
 
 
 class Caller:

@@ -7,8 +7,6 @@ in test_attacks*.py; these run here so that mutation testing (issue 21) sees the
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -39,7 +37,7 @@ from wrike_mcp.remote.provider import (
     redirect_uris_problem,
     stored_metadata,
 )
-from wrike_mcp.remote.store import SCHEMA_VERSION, Store
+from wrike_mcp.remote.store import Store
 
 NOW = 1_800_000_000.0
 ISSUER = "https://mcp.example.com"
@@ -67,13 +65,8 @@ class Clock:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'provider.sqlite3'}")
-    try:
-        assert await opened.migrate() == SCHEMA_VERSION
-        yield opened
-    finally:
-        await opened.close()
+def store(sqlite_store: Store) -> Store:
+    return sqlite_store
 
 
 def provider(store: Store, clock: Clock, **config: Any) -> WrikeMCPAuthProvider:

@@ -20,13 +20,8 @@ from wrike_mcp.remote.store import SCHEMA_VERSION, Store, schema_version
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'ready.sqlite3'}")
-    try:
-        assert await opened.migrate() == SCHEMA_VERSION
-        yield opened
-    finally:
-        await opened.close()
+def store(sqlite_store: Store) -> Store:
+    return sqlite_store
 
 
 async def get(store: Store, path: str, method: str = "GET") -> httpx.Response:
