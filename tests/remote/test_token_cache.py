@@ -3,7 +3,8 @@ takes effect there at once, even for a token it has just cached; on another repl
 
 The provider tests run in-process over a real store (SQLite and PostgreSQL); a write by "another replica" is a
 plain SQL update that bypasses this store object, as another process's would. The HTTP tests run real
-replicas: one for the revocation paths of its own process, two on one PostgreSQL for the bound across them.
+replicas: one for the revocation paths of its own process and for `wrike-mcp admin revoke` from another
+process, two on one PostgreSQL for the bound across them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ import pytest
 from mcp.server.auth.provider import AccessToken
 from sqlalchemy import update
 
-from tests.remote.helpers import REDIRECT_URI, SECRET_KEY, Browser, Replica, free_port, start_replica
+from tests.remote.helpers import (
+    REDIRECT_URI,
+    SECRET_KEY,
+    Browser,
+    Replica,
+    admin,
+    free_port,
+    start_replica,
+)
 from wrike_mcp.remote.crypto import KeyRing, parse_keys
 from wrike_mcp.remote.provider import ACCESS_PREFIX, AuthServerConfig, WrikeMCPAuthProvider
 from wrike_mcp.remote.store import SCHEMA_VERSION, Store, digest, tokens
@@ -300,8 +309,13 @@ def sign_in_with_client(base: str) -> tuple[dict[str, Any], str]:
 
 
 @pytest.fixture
-def replica(tmp_path: Path, sandbox: BackgroundSandbox) -> Iterator[Replica]:
-    running = start_replica(tmp_path, sandbox.base_url, f"sqlite:///{tmp_path / 'db.sqlite3'}")
+def replica_database(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'db.sqlite3'}"
+
+
+@pytest.fixture
+def replica(tmp_path: Path, sandbox: BackgroundSandbox, replica_database: str) -> Iterator[Replica]:
+    running = start_replica(tmp_path, sandbox.base_url, replica_database)
     try:
         yield running
     finally:
@@ -365,3 +379,21 @@ def test_a_token_revoked_on_one_replica_is_refused_on_the_other_within_the_ttl(
     finally:
         a.stop()
         b.stop()
+
+
+@pytest.mark.slow
+def test_admin_revoke_of_a_user_is_refused_by_a_running_replica_within_the_ttl(
+    tmp_path: Path, replica: Replica, replica_database: str
+) -> None:
+    """`wrike-mcp admin revoke --user` runs in its own process, like another replica: the replica that has the
+    token cached refuses it within the promised 2 s (docs/REMOTE.md, "When a revocation takes effect")."""
+    tokens, _ = sign_in_with_client(replica.base_url)
+    access = tokens["access_token"]
+    assert [status(replica, access) for _ in range(2)] == [200, 200]  # verified, then cached
+    revoked = admin(tmp_path, replica_database, "revoke", "--user", ANN)
+    revoked_at = time.monotonic()
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout, revoked.stderr
+    while status(replica, access) == 200:
+        assert time.monotonic() - revoked_at < PROMISED + 0.5, "the replica still accepts the revoked token"
+        time.sleep(0.05)
+    assert status(replica, access) == 401  # and it stays refused
