@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 class UserRateLimit:
     """A sliding one-minute window of MCP requests per user, counted in the store: one limit across every
-    replica sharing it (and nothing kept in this process's memory)."""
+    replica sharing it (this process keeps only its own part of the count, bounded: `ProcessCounts`)."""
 
     def __init__(self, store: Store, per_minute: int, clock: Callable[[], float] = time.time) -> None:
         self.store = store

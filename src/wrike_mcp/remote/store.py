@@ -330,8 +330,8 @@ def _client(row: Row[Any]) -> ClientRow:
 
 
 class ProcessCounts:
-    """`Store.hit`'s counts kept in this process: the same buckets as the table, in memory, bounded (keys
-    whose window is empty are dropped; past `capacity` keys the least recently counted go first).
+    """`Store.hit`'s counts kept in this process: the same buckets as the table, in memory, bounded (a key
+    counted again keeps only the buckets of its window; past `capacity` keys the least recently counted go).
 
     With SQLite (one process by design) they are the counts. With PostgreSQL they hold what this replica
     admitted, a part of the shared count: once that part alone reaches a limit, the request is refused
