@@ -1,12 +1,14 @@
 """Remote mode: the cost of `--auth oauth` per call, and a multi-user load over two replicas on PostgreSQL.
 
     .venv/bin/python bench/bench_remote.py [--calls 300] [--users 50] [--per-user 20] [--only overhead|load]
+        [--overhead-database sqlite|postgresql]
 
 The sandbox runs in its own process (`wrike-mcp sandbox`), so the benchmark's process is only the clients and
 the figures are the servers'.
 
 Overhead: the same `search_tasks` call, interleaved, against `serve --transport http --stateless` with a
-permanent token and against `serve --transport http --stateless --auth oauth` (SQLite store), both over real
+permanent token and against `serve --transport http --stateless --auth oauth` (SQLite store, or a throwaway
+PostgreSQL database with `--overhead-database postgresql`: what each replica of several pays), both over real
 HTTP to one sandbox; p50 and p90 of each and their ratio. Load: `--users` sign-ins (spread over the sandbox's
 seed people) make `--per-user` calls each, all at once, spread round-robin over `--replicas` stateless
 replicas sharing a throwaway PostgreSQL database. The sandbox limits each Wrike token to `--wrike-limit`
@@ -18,8 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
-import secrets
 import shlex
 import statistics
 import subprocess
@@ -37,7 +39,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.remote.conftest import POSTGRES_ADMIN_URL  # noqa: E402  (WRIKE_MCP_TEST_POSTGRES, as the tests)
+from tests.remote.conftest import throwaway_postgres  # noqa: E402  (WRIKE_MCP_TEST_POSTGRES, as the tests)
 from tests.remote.helpers import (  # noqa: E402
     WRIKE_MCP,
     base_env,
@@ -123,17 +125,19 @@ def start_plain(tmp: Path, sandbox_url: str) -> tuple[subprocess.Popen[bytes], i
     return process, port
 
 
-async def overhead(calls: int) -> dict[str, Any]:
-    with (
-        tempfile.TemporaryDirectory() as directory,
-        sandbox_process(Path(directory), rate_limit=100_000) as sandbox_url,
-    ):
-        tmp = Path(directory)
+async def overhead(calls: int, database: str) -> dict[str, Any]:
+    async with contextlib.AsyncExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        sandbox_url = stack.enter_context(sandbox_process(tmp, rate_limit=100_000))
+        if database == "postgresql":
+            database_url = await stack.enter_async_context(throwaway_postgres())
+        else:
+            database_url = f"sqlite:///{tmp / 'db.sqlite3'}"
         plain, plain_port = start_plain(tmp, sandbox_url)
         remote = start_replica(
             tmp,
             sandbox_url,
-            f"sqlite:///{tmp / 'db.sqlite3'}",
+            database_url,
             extra_args=("--stateless",),
             extra_env={"WRIKE_MCP_USER_RATE_LIMIT": "100000", "WRIKE_RATE_LIMIT_PER_MINUTE": "10000"},
         )
@@ -154,6 +158,7 @@ async def overhead(calls: int) -> dict[str, Any]:
             remote.stop()
     return {
         "calls": calls,
+        "database": database,
         "plain_p50_ms": round(statistics.median(plain_times), 2),
         "oauth_p50_ms": round(statistics.median(remote_times), 2),
         "plain_p90_ms": round(percentile(plain_times, 0.9), 2),
@@ -163,19 +168,13 @@ async def overhead(calls: int) -> dict[str, Any]:
 
 
 async def load(users: int, per_user: int, replicas: int, wrike_limit: int) -> dict[str, Any]:
-    import asyncpg
-
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    name = f"wrike_mcp_bench_{secrets.token_hex(4)}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
     people = [f"{first.lower()}.{last.lower()}@{EMAIL_DOMAIN}" for first, last, _, _ in PEOPLE]
-    try:
+    async with throwaway_postgres() as database:
         with (
             tempfile.TemporaryDirectory() as directory,
             sandbox_process(Path(directory), rate_limit=wrike_limit) as sandbox_url,
         ):
             tmp = Path(directory)
-            database = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
             port_a = free_port()
             public = f"http://127.0.0.1:{port_a}"  # one public URL, as behind one proxy
             # one Wrike budget per grant, counted in the store by every replica: Wrike's limit itself
@@ -221,9 +220,6 @@ async def load(users: int, per_user: int, replicas: int, wrike_limit: int) -> di
             finally:
                 for replica in running:
                     replica.stop()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
     api = [e for e in log if str(e["path"]).startswith("/api/v4/")]
     per_token = Counter(str(e.get("token")) for e in api)
     refreshes = sum(
@@ -259,10 +255,19 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--wrike-limit", type=int, default=400, help="the sandbox's requests/min per token")
     parser.add_argument("--only", choices=["overhead", "load"])
+    parser.add_argument(
+        "--overhead-database",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="the store of the `--auth oauth` server in the overhead run",
+    )
     args = parser.parse_args()
     print("command: .venv/bin/python bench/bench_remote.py " + shlex.join(sys.argv[1:]), flush=True)
     if args.only != "load":
-        print(json.dumps({"overhead": asyncio.run(overhead(args.calls))}, indent=2), flush=True)
+        print(
+            json.dumps({"overhead": asyncio.run(overhead(args.calls, args.overhead_database))}, indent=2),
+            flush=True,
+        )
     if args.only != "overhead":
         figures = asyncio.run(load(args.users, args.per_user, args.replicas, args.wrike_limit))
         print(json.dumps({"load": figures}, indent=2), flush=True)
