@@ -455,6 +455,42 @@ def test_planted_binding_cookie_gets_no_code(replica: Replica, cookie_setter: Co
     code_of(at_wrike(base, ben, allow(base, flow), BEN), flow)
 
 
+def test_binding_value_is_fresh_and_checked_at_the_callback(replica: Replica) -> None:
+    """Ann's Wrike URL reaches Ben's browser (a shared link, a screen). The binding cookie's name derives from
+    the state in that URL, so Ben can set a cookie of that name in his own browser; with any value he could
+    know (a guess, the state, the consent transaction) the callback refuses him. Neither browser signed in
+    here before, so nothing but the value issued at Allow tells them apart."""
+    base = replica.base_url
+    client = scoped_client(base)
+
+    def ann_allows() -> tuple[Flow, httpx.Response, str, str]:
+        """Ann, in a fresh browser, presses Allow: her flow, the redirect to Wrike, the binding cookie."""
+        flow = authorize(base, client.client_id, jar(), scope="wsReadWrite")
+        to_wrike = allow(base, flow)
+        ((name, value),) = [
+            item for item in to_wrike.cookies.items() if item[0].startswith("wrike-mcp-bind-")
+        ]
+        return flow, to_wrike, name, value
+
+    issued: set[str] = set()
+    for known in ("a guess", "the state", "the transaction"):
+        flow, to_wrike, name, value = ann_allows()
+        wrike_url, consent_url = to_wrike.headers["location"], str(flow.consent.url)
+        assert value not in wrike_url and value not in consent_url and value not in issued, known
+        issued.add(value)
+        forged = {
+            "a guess": secrets.token_urlsafe(32),
+            "the state": query_of(wrike_url)["state"],
+            "the transaction": query_of(consent_url)["txn"],
+        }[known]
+        ben = jar()
+        ben.cookies.set(name, forged)
+        assert_refused_page(at_wrike(base, ben, to_wrike, BEN), 403, "another browser")
+    # the control: the value issued at Allow, in Ann's own browser
+    flow, to_wrike, _, _ = ann_allows()
+    code_of(at_wrike(base, flow.agent, to_wrike, ANN), flow)
+
+
 def test_cookies_are_host_prefixed_and_secure_over_https(
     workdir: Path, module_sandbox: BackgroundSandbox, database: str
 ) -> None:
@@ -564,6 +600,8 @@ def test_page_shows_full_redirect_uri_scopes_in_words_and_cimd_host(
     assert flow.page_shown
     shown = re.search(r'id="redirect-uri">([^<]*)<', flow.consent.text)
     assert shown is not None and unescape(shown.group(1)) == long_uri
+    name = re.search(r'id="client-name">([^<]*)<', flow.consent.text)
+    assert name is not None and unescape(name.group(1)) == "Long Redirect App"
     assert 'id="client-host"' not in flow.consent.text  # a registered (DCR) client has no publisher
     assert "on this computer" not in flow.consent.text
     text = unescape(flow.consent.text)
