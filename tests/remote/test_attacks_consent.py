@@ -12,7 +12,6 @@ import base64
 import json
 import re
 import secrets
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,11 +26,9 @@ import pytest
 
 from tests.remote.helpers import (
     REDIRECT_URI,
-    SECRET_KEY,
-    WRIKE_MCP,
     DocumentServer,
     Replica,
-    base_env,
+    admin,
     document_server,
     free_port,
     pkce,
@@ -242,17 +239,6 @@ def scoped_client(base: str, **metadata: Any) -> Registered:
     return new_client(base, scope=ALL_SCOPES, **metadata)
 
 
-def admin(database: str, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The real `wrike-mcp admin` CLI against the replica's database."""
-    env = base_env(workdir)
-    env.update(WRIKE_MCP_DATABASE_URL=database, WRIKE_MCP_SECRET_KEY=SECRET_KEY)
-    result = subprocess.run(
-        [str(WRIKE_MCP), "admin", *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    return result
-
-
 def set_cookie_headers(response: httpx.Response) -> dict[str, str]:
     """Set-Cookie headers by cookie name, as sent (attributes included)."""
     return {header.split("=", 1)[0]: header for header in response.headers.get_list("set-cookie")}
@@ -337,8 +323,8 @@ def test_admin_revoke_user_shows_the_page_again(replica: Replica, database: str,
     sign_in(base, client.client_id, agent, farah, scope="wsReadWrite")
     skipped = authorize(base, client.client_id, agent, scope="wsReadWrite")
     assert not skipped.page_shown  # remembered
-    result = admin(database, workdir, "revoke", "--user", farah)
-    assert "revoked" in result.stdout
+    result = admin(workdir, database, "revoke", "--user", farah)
+    assert result.returncode == 0 and "revoked" in result.stdout, result.stderr
     # a skip already on its way to Wrike when the consent was revoked gets no code either
     assert_refused_page(at_wrike(base, agent, skipped.consent, farah), 403, "has not approved this app")
     flow = authorize(base, client.client_id, agent, scope="wsReadWrite")
@@ -355,7 +341,7 @@ def test_admin_revoke_client_shows_the_page_again(
     agent = jar()
     sign_in(base, client_id, agent, ANN, scope="wsReadWrite")
     assert not authorize(base, client_id, agent, scope="wsReadWrite").page_shown
-    admin(database, workdir, "revoke", "--client", client_id)
+    assert admin(workdir, database, "revoke", "--client", client_id).returncode == 0
     assert authorize(base, client_id, agent, scope="wsReadWrite").page_shown
 
 
