@@ -502,7 +502,7 @@ def revoke(base: str, client: Registered, token: str, **extra: str) -> httpx.Res
 def test_revoked_token_is_refused(replica: Replica) -> None:
     tokens = sign_in(replica.base_url)
     assert_works(replica, tokens.access)
-    # `client_secret=` (empty) because SDK 2.3.0 requires the field even of public clients (next test)
+    # with an empty `client_secret=`, which is accepted too; the next test sends none (RFC 7009)
     response = revoke(replica.base_url, tokens.client, tokens.access, client_secret="")
     assert response.status_code == 200, response.text
     assert_invalid_token(mcp(replica, tokens.access))

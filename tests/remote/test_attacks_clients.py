@@ -4,7 +4,7 @@ The rules (provider.redirect_uri_problem, provider.RegisteredClient): a public c
 scheme with an authority (`cursor://anysphere.cursor-mcp/oauth/callback`), matched exactly; a loopback redirect
 URI matches on any port but nothing else; a client registered without `scope` may ask for any scope we support.
 Each test here tries to stretch one of them. Raw HTTP against one replica; docs/RELIABILITY.md has a row per test
-(OA85-OA99).
+(OA85-OA98).
 """
 
 from __future__ import annotations

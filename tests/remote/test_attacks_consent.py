@@ -12,7 +12,6 @@ import base64
 import json
 import re
 import secrets
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,11 +26,9 @@ import pytest
 
 from tests.remote.helpers import (
     REDIRECT_URI,
-    SECRET_KEY,
-    WRIKE_MCP,
     DocumentServer,
     Replica,
-    base_env,
+    admin,
     document_server,
     free_port,
     pkce,
@@ -242,17 +239,6 @@ def scoped_client(base: str, **metadata: Any) -> Registered:
     return new_client(base, scope=ALL_SCOPES, **metadata)
 
 
-def admin(database: str, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The real `wrike-mcp admin` CLI against the replica's database."""
-    env = base_env(workdir)
-    env.update(WRIKE_MCP_DATABASE_URL=database, WRIKE_MCP_SECRET_KEY=SECRET_KEY)
-    result = subprocess.run(
-        [str(WRIKE_MCP), "admin", *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    return result
-
-
 def set_cookie_headers(response: httpx.Response) -> dict[str, str]:
     """Set-Cookie headers by cookie name, as sent (attributes included)."""
     return {header.split("=", 1)[0]: header for header in response.headers.get_list("set-cookie")}
@@ -337,8 +323,8 @@ def test_admin_revoke_user_shows_the_page_again(replica: Replica, database: str,
     sign_in(base, client.client_id, agent, farah, scope="wsReadWrite")
     skipped = authorize(base, client.client_id, agent, scope="wsReadWrite")
     assert not skipped.page_shown  # remembered
-    result = admin(database, workdir, "revoke", "--user", farah)
-    assert "revoked" in result.stdout
+    result = admin(workdir, database, "revoke", "--user", farah)
+    assert result.returncode == 0 and "revoked" in result.stdout, result.stderr
     # a skip already on its way to Wrike when the consent was revoked gets no code either
     assert_refused_page(at_wrike(base, agent, skipped.consent, farah), 403, "has not approved this app")
     flow = authorize(base, client.client_id, agent, scope="wsReadWrite")
@@ -355,7 +341,7 @@ def test_admin_revoke_client_shows_the_page_again(
     agent = jar()
     sign_in(base, client_id, agent, ANN, scope="wsReadWrite")
     assert not authorize(base, client_id, agent, scope="wsReadWrite").page_shown
-    admin(database, workdir, "revoke", "--client", client_id)
+    assert admin(workdir, database, "revoke", "--client", client_id).returncode == 0
     assert authorize(base, client_id, agent, scope="wsReadWrite").page_shown
 
 
@@ -453,6 +439,42 @@ def test_planted_binding_cookie_gets_no_code(replica: Replica, cookie_setter: Co
     # the control: the binding is otherwise good; in the attacker's own browser, as himself, it works
     flow = authorize(base, attacker_client.client_id, ben, scope="wsReadWrite")
     code_of(at_wrike(base, ben, allow(base, flow), BEN), flow)
+
+
+def test_binding_value_is_fresh_and_checked_at_the_callback(replica: Replica) -> None:
+    """Ann's Wrike URL reaches Ben's browser (a shared link, a screen). The binding cookie's name derives from
+    the state in that URL, so Ben can set a cookie of that name in his own browser; with any value he could
+    know (a guess, the state, the consent transaction) the callback refuses him. Neither browser signed in
+    here before, so nothing but the value issued at Allow tells them apart."""
+    base = replica.base_url
+    client = scoped_client(base)
+
+    def ann_allows() -> tuple[Flow, httpx.Response, str, str]:
+        """Ann, in a fresh browser, presses Allow: her flow, the redirect to Wrike, the binding cookie."""
+        flow = authorize(base, client.client_id, jar(), scope="wsReadWrite")
+        to_wrike = allow(base, flow)
+        ((name, value),) = [
+            item for item in to_wrike.cookies.items() if item[0].startswith("wrike-mcp-bind-")
+        ]
+        return flow, to_wrike, name, value
+
+    issued: set[str] = set()
+    for known in ("a guess", "the state", "the transaction"):
+        flow, to_wrike, name, value = ann_allows()
+        wrike_url, consent_url = to_wrike.headers["location"], str(flow.consent.url)
+        assert value not in wrike_url and value not in consent_url and value not in issued, known
+        issued.add(value)
+        forged = {
+            "a guess": secrets.token_urlsafe(32),
+            "the state": query_of(wrike_url)["state"],
+            "the transaction": query_of(consent_url)["txn"],
+        }[known]
+        ben = jar()
+        ben.cookies.set(name, forged)
+        assert_refused_page(at_wrike(base, ben, to_wrike, BEN), 403, "another browser")
+    # the control: the value issued at Allow, in Ann's own browser
+    flow, to_wrike, _, _ = ann_allows()
+    code_of(at_wrike(base, flow.agent, to_wrike, ANN), flow)
 
 
 def test_cookies_are_host_prefixed_and_secure_over_https(
@@ -564,6 +586,8 @@ def test_page_shows_full_redirect_uri_scopes_in_words_and_cimd_host(
     assert flow.page_shown
     shown = re.search(r'id="redirect-uri">([^<]*)<', flow.consent.text)
     assert shown is not None and unescape(shown.group(1)) == long_uri
+    name = re.search(r'id="client-name">([^<]*)<', flow.consent.text)
+    assert name is not None and unescape(name.group(1)) == "Long Redirect App"
     assert 'id="client-host"' not in flow.consent.text  # a registered (DCR) client has no publisher
     assert "on this computer" not in flow.consent.text
     text = unescape(flow.consent.text)

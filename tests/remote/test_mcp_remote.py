@@ -27,7 +27,6 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,6 @@ import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from tests.remote.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.remote.helpers import Replica, base_env, free_port, start_replica, structured
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
@@ -77,27 +75,6 @@ def install_mcp_remote(version: str) -> Path:
     if result.returncode != 0 or not binary.exists():
         unavailable(f"npm install mcp-remote@{version} failed: {result.stderr[-2000:]}")
     return binary
-
-
-@pytest.fixture
-def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
-    return CHROMIUM
-
-
-@pytest.fixture
-async def chromium(chromium_path: Path) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 def first_line(path: Path) -> str:
