@@ -170,6 +170,36 @@ async def test_clients_save_get_and_expire(store: Store) -> None:
     assert await store.get_client("dcr-used") is None
 
 
+async def test_a_stale_cimd_record_stays_while_its_client_holds_a_live_grant(store: Store) -> None:
+    """/token looks clients up without fetching (provider.get_client): the record /authorize stored stays past
+    the cached document's hour while a sign-in, a code or an unrevoked token of the client is live."""
+    info = {"client_name": "Doc", "redirect_uris": ["https://app.example/cb"]}
+    urls = {
+        name: f"https://{name}.example/c.json" for name in ("pending", "code", "token", "revoked", "idle")
+    }
+    for url in urls.values():
+        await store.save_client(url, info, None, "cimd", NOW, NOW + 60)
+    await store.save_client("dcr-unused", info, None, "dcr", NOW, NOW + 60)
+    await store.save_pending("txn-1", urls["pending"], PARAMS, NOW + 600)
+    await store.save_code("code-1", urls["code"], "U1", PARAMS, NOW + 300)
+    await store.save_tokens(
+        [
+            {**token_row("rt-1", kind="refresh"), "client_id": urls["token"], "expires_at": NOW + 86400},
+            {**token_row("at-2", family="fam-2"), "client_id": urls["revoked"]},
+            {**token_row("at-3", family="fam-3"), "client_id": "dcr-unused"},
+        ]
+    )
+    await store.revoke_family("fam-2")
+
+    await store.purge_expired(NOW + 61)
+    kept = {c.client_id for c in await store.list_clients()}
+    assert kept == {urls["pending"], urls["code"], urls["token"]}  # not the revoked, idle or DCR one
+    await store.purge_expired(NOW + 601)  # the sign-in and the code expired; the refresh token lives on
+    assert {c.client_id for c in await store.list_clients()} == {urls["token"]}
+    await store.purge_expired(NOW + 86401)
+    assert await store.list_clients() == []
+
+
 # ---- consent transactions -----------------------------------------------------------------------------
 
 

@@ -31,9 +31,11 @@ from sqlalchemy import (
     Text,
     delete,
     event,
+    exists,
     func,
     insert,
     inspect,
+    or_,
     select,
     text,
     update,
@@ -329,6 +331,17 @@ def _client(row: Row[Any]) -> ClientRow:
     )
 
 
+def _holds_a_live_grant(now: float) -> Any:
+    """Whether the client of the `clients` row at hand has a sign-in under way, a code or a token still
+    usable: a correlated EXISTS for purge_expired."""
+    mine = clients.c.client_id
+    return or_(
+        exists().where(pending.c.client_id == mine, pending.c.expires_at >= now),
+        exists().where(codes.c.client_id == mine, codes.c.expires_at >= now),
+        exists().where(tokens.c.client_id == mine, tokens.c.expires_at >= now, tokens.c.revoked.is_(False)),
+    )
+
+
 class ProcessCounts:
     """`Store.hit`'s counts kept in this process: the same buckets as the table, in memory, bounded (keys
     whose window is empty are dropped; past `capacity` keys the least recently counted go first).
@@ -542,13 +555,18 @@ class Store:
             )
 
     async def purge_expired(self, now: float, *, audit_kept: float | None = None) -> None:
-        """Drop unused registrations, stale CIMD cache entries, and expired codes and transactions; with
+        """Drop unused registrations, stale CIMD cache entries no live code, token or transaction needs (the
+        provider looks those up at /token without fetching), and expired codes and transactions; with
         `audit_kept` (seconds), audit entries older than that."""
         async with self.engine.begin() as conn:
             if audit_kept is not None:
                 await conn.execute(delete(audit_log).where(audit_log.c.at < now - audit_kept))
             await conn.execute(
-                delete(clients).where(clients.c.expires_at.is_not(None), clients.c.expires_at < now)
+                delete(clients).where(
+                    clients.c.expires_at.is_not(None),
+                    clients.c.expires_at < now,
+                    or_(clients.c.kind != "cimd", ~_holds_a_live_grant(now)),
+                )
             )
             await conn.execute(delete(pending).where(pending.c.expires_at < now))
             await conn.execute(delete(codes).where(codes.c.expires_at < now - 3600))
