@@ -200,6 +200,16 @@ async def test_a_stale_cimd_record_stays_while_its_client_holds_a_live_grant(sto
     assert await store.list_clients() == []
 
 
+async def test_ending_account_sessions_moves_the_generation_for_that_person_only(store: Store) -> None:
+    assert await store.account_session_generation("acct/ann") == 0  # never signed out: no row
+    await store.end_account_sessions("acct/ann")
+    await store.end_account_sessions("acct/ann")
+    await store.end_account_sessions("acct/ben")
+    assert await store.account_session_generation("acct/ann") == 2
+    assert await store.account_session_generation("acct/ben") == 1
+    assert await store.account_session_generation("acct/chloe") == 0
+
+
 # ---- consent transactions -----------------------------------------------------------------------------
 
 
@@ -776,7 +786,7 @@ async def test_registered_client_secret_is_stored_encrypted(store: Store) -> Non
 
 async def test_a_version_1_database_is_migrated_and_keeps_its_users(database_url: str) -> None:
     """A database written by an older release: v2 adds the shared counters and grant versions, v3 the audit
-    trail."""
+    trail, v4 the Connected apps page's session generations."""
     opened = Store.open(database_url)
     try:
         async with opened.engine.begin() as conn:
@@ -809,6 +819,7 @@ async def test_a_version_1_database_is_migrated_and_keeps_its_users(database_url
         assert "tokens_expiry" in {index["name"] for index in indexes}
         assert await opened.hit("k", 1, 60, NOW) is None
         assert await opened.audit() == []  # v3's audit trail
+        assert await opened.account_session_generation("KUAAOLD") == 0  # v4's account sessions
     finally:
         await opened.close()
 
