@@ -1,6 +1,6 @@
 """Abuse of the unauthenticated routes, against real replicas: floods, oversized and malformed input.
 
-Each test is a row (OA50–OA68) of docs/RELIABILITY.md's Remote-mode table. Limits are set small through the
+Each test is a row (OA50–OA69) of docs/RELIABILITY.md's Remote-mode table. Limits are set small through the
 environment so that the tests are fast. The tests connect from loopback, which uvicorn trusts as a proxy by
 default, so a test can stand for several client addresses by sending `X-Forwarded-For`.
 """
@@ -47,6 +47,7 @@ pytestmark = pytest.mark.slow
 ANN = "ann.lee@northwind.example"
 TIMEOUT = 15.0
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+METRICS_TOKEN = "metrics-secret-for-abuse-tests-0123456789"
 
 
 # ---- fixtures and helpers ----------------------------------------------------------------------------
@@ -67,6 +68,8 @@ def limited(tmp_path_factory: pytest.TempPathFactory, module_sandbox: Background
             "WRIKE_MCP_TOKEN_RATE_LIMIT": "3",
             "WRIKE_MCP_REVOKE_RATE_LIMIT": "3",
             "WRIKE_MCP_SIGN_IN_RATE_LIMIT": "3",
+            "WRIKE_MCP_METRICS_TOKEN": METRICS_TOKEN,
+            "WRIKE_MCP_METRICS_RATE_LIMIT": "3",
         },
     )
     try:
@@ -247,6 +250,36 @@ def test_every_unauthenticated_route_is_limited(limited: Replica) -> None:
         httpx.get(f"{base}/consent?txn=nothing", headers=headers, timeout=TIMEOUT)
     posted = httpx.post(f"{base}/consent", data={"txn": "x"}, headers=headers, timeout=TIMEOUT)
     assert_html_error(posted, 429)
+
+
+def test_account_page_and_metrics_are_limited_per_address(limited: Replica) -> None:
+    """GET /account (a database read per view) counts under the sign-in limit as a browser route; /metrics
+    under its own, so a wrong WRIKE_MCP_METRICS_TOKEN cannot be guessed at full speed: once over the limit
+    even the right token waits, and another address is not held back."""
+    base = limited.base_url
+    page = new_address()
+    assert [httpx.get(f"{base}/account", headers=page, timeout=TIMEOUT).status_code for _ in range(3)] == [
+        200
+    ] * 3
+    refused = httpx.get(f"{base}/account", headers=page, timeout=TIMEOUT)
+    assert_html_error(refused, 429)
+    assert_retry_after(refused)
+    assert httpx.get(f"{base}/account", headers=new_address(), timeout=TIMEOUT).status_code == 200
+
+    guesser = new_address()
+    guesses = [
+        httpx.get(
+            f"{base}/metrics", headers={**guesser, "Authorization": f"Bearer guess-{n:016d}"}, timeout=TIMEOUT
+        )
+        for n in range(3)
+    ]
+    assert [guess.status_code for guess in guesses] == [401] * 3
+    right = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    refused = httpx.get(f"{base}/metrics", headers={**guesser, **right}, timeout=TIMEOUT)
+    assert_json_error(refused, 429, "rate_limited")
+    assert_retry_after(refused)
+    scraped = httpx.get(f"{base}/metrics", headers={**new_address(), **right}, timeout=TIMEOUT)
+    assert scraped.status_code == 200 and "wrike_mcp_" in scraped.text, scraped.text[:300]
 
 
 def test_forwarded_for_is_believed_only_from_trusted_proxies(

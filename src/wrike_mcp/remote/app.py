@@ -283,7 +283,7 @@ async def store_unavailable(request: Request, exc: Exception) -> Response:
     errors are not OSErrors, so an OSError reaching this far is the database's."""
     log.warning("the database did not answer at %s (%s); answering 503", request.url.path, type(exc).__name__)
     headers = {"Cache-Control": "no-store", "Retry-After": str(STORE_RETRY_AFTER)}
-    if request.url.path in BROWSER_PATHS or request.url.path == ACCOUNT_PATH:
+    if request.url.path in BROWSER_PATHS:
         page = error_page(503, "The server cannot reach its database just now. Try again in a few seconds.")
         page.headers.update(headers)
         return page
