@@ -330,10 +330,12 @@ class PublicClientRevocation:
             held.append(message)
             if message.get("more_body"):
                 return
-            said = json.loads(b"".join(part.get("body", b"") for part in held[1:]) or b"{}")
-            payload = json.dumps(
-                {"error": "invalid_client", "error_description": said.get("error_description")}
-            ).encode()
+            try:  # the SDK's error body; its description says what failed
+                said = json.loads(b"".join(part.get("body", b"") for part in held[1:]))
+                description = str(said.get("error_description") or "client authentication failed")
+            except (ValueError, AttributeError):
+                description = "client authentication failed"
+            payload = json.dumps({"error": "invalid_client", "error_description": description}).encode()
             start = held[0]
             headers = [(name, value) for name, value in start["headers"] if name.lower() != b"content-length"]
             headers.append((b"content-length", str(len(payload)).encode()))
