@@ -152,7 +152,14 @@ class Settings(BaseSettings):
         default=60,
         gt=0,
         validation_alias=AliasChoices("WRIKE_MCP_SIGN_IN_RATE_LIMIT", "sign_in_rate_limit"),
-        description="requests per minute per client address to the consent page, and to the Wrike callback",
+        description="requests per minute per client address to the consent page, the Wrike callback and the "
+        "Connected apps page (/account, its sign-in and forms)",
+    )
+    metrics_rate_limit: int = Field(
+        default=60,
+        gt=0,
+        validation_alias=AliasChoices("WRIKE_MCP_METRICS_RATE_LIMIT", "metrics_rate_limit"),
+        description="GET /metrics requests per minute per client address (a wrong token is not guessed at speed)",
     )
     registrations_per_address: int = Field(
         default=60,

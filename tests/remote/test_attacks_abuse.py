@@ -1,6 +1,6 @@
 """Abuse of the unauthenticated routes, against real replicas: floods, oversized and malformed input.
 
-Each test is a row (OA50–OA65) of docs/RELIABILITY.md's Remote-mode table. Limits are set small through the
+Each test is a row (OA50–OA69) of docs/RELIABILITY.md's Remote-mode table. Limits are set small through the
 environment so that the tests are fast. The tests connect from loopback, which uvicorn trusts as a proxy by
 default, so a test can stand for several client addresses by sending `X-Forwarded-For`.
 """
@@ -23,12 +23,14 @@ from urllib.parse import urlencode, urlsplit
 import anyio
 import httpx
 import pytest
+from sqlalchemy import update
 
 from tests.remote.conftest import POSTGRES_ADMIN_URL, _postgres_admin
 from tests.remote.helpers import (
     REDIRECT_URI,
     SECRET_KEY,
     WRIKE_MCP,
+    Browser,
     DocumentServer,
     Replica,
     base_env,
@@ -37,7 +39,7 @@ from tests.remote.helpers import (
     sign_in_raw,
     start_replica,
 )
-from wrike_mcp.remote.store import Store
+from wrike_mcp.remote.store import Store, clients
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow
@@ -45,6 +47,7 @@ pytestmark = pytest.mark.slow
 ANN = "ann.lee@northwind.example"
 TIMEOUT = 15.0
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+METRICS_TOKEN = "metrics-secret-for-abuse-tests-0123456789"
 
 
 # ---- fixtures and helpers ----------------------------------------------------------------------------
@@ -65,6 +68,8 @@ def limited(tmp_path_factory: pytest.TempPathFactory, module_sandbox: Background
             "WRIKE_MCP_TOKEN_RATE_LIMIT": "3",
             "WRIKE_MCP_REVOKE_RATE_LIMIT": "3",
             "WRIKE_MCP_SIGN_IN_RATE_LIMIT": "3",
+            "WRIKE_MCP_METRICS_TOKEN": METRICS_TOKEN,
+            "WRIKE_MCP_METRICS_RATE_LIMIT": "3",
         },
     )
     try:
@@ -82,20 +87,28 @@ async def _postgres(statement: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def safe(tmp_path_factory: pytest.TempPathFactory, module_sandbox: BackgroundSandbox) -> Iterator[Replica]:
-    """A replica on PostgreSQL, which refuses text holding NUL: malformed input goes all the way."""
-    workdir = tmp_path_factory.mktemp("safe")
+def safe_database() -> Iterator[str]:
+    """The PostgreSQL database of the `safe` replica."""
     name = f"wrike_mcp_test_{secrets.token_hex(6)}"
     anyio.run(_postgres, f'CREATE DATABASE "{name}"')
     try:
-        url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-        running = start_replica(workdir, module_sandbox.base_url, url, name="safe")
-        try:
-            yield running
-        finally:
-            running.stop()
+        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
         anyio.run(_postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def safe(
+    tmp_path_factory: pytest.TempPathFactory, module_sandbox: BackgroundSandbox, safe_database: str
+) -> Iterator[Replica]:
+    """A replica on PostgreSQL, which refuses text holding NUL: malformed input goes all the way."""
+    running = start_replica(
+        tmp_path_factory.mktemp("safe"), module_sandbox.base_url, safe_database, name="safe"
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 ADDRESSES = iter(f"203.0.113.{n}" for n in range(1, 255))
@@ -237,6 +250,36 @@ def test_every_unauthenticated_route_is_limited(limited: Replica) -> None:
         httpx.get(f"{base}/consent?txn=nothing", headers=headers, timeout=TIMEOUT)
     posted = httpx.post(f"{base}/consent", data={"txn": "x"}, headers=headers, timeout=TIMEOUT)
     assert_html_error(posted, 429)
+
+
+def test_account_page_and_metrics_are_limited_per_address(limited: Replica) -> None:
+    """GET /account (a database read per view) counts under the sign-in limit as a browser route; /metrics
+    under its own, so a wrong WRIKE_MCP_METRICS_TOKEN cannot be guessed at full speed: once over the limit
+    even the right token waits, and another address is not held back."""
+    base = limited.base_url
+    page = new_address()
+    assert [httpx.get(f"{base}/account", headers=page, timeout=TIMEOUT).status_code for _ in range(3)] == [
+        200
+    ] * 3
+    refused = httpx.get(f"{base}/account", headers=page, timeout=TIMEOUT)
+    assert_html_error(refused, 429)
+    assert_retry_after(refused)
+    assert httpx.get(f"{base}/account", headers=new_address(), timeout=TIMEOUT).status_code == 200
+
+    guesser = new_address()
+    guesses = [
+        httpx.get(
+            f"{base}/metrics", headers={**guesser, "Authorization": f"Bearer guess-{n:016d}"}, timeout=TIMEOUT
+        )
+        for n in range(3)
+    ]
+    assert [guess.status_code for guess in guesses] == [401] * 3
+    right = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    refused = httpx.get(f"{base}/metrics", headers={**guesser, **right}, timeout=TIMEOUT)
+    assert_json_error(refused, 429, "rate_limited")
+    assert_retry_after(refused)
+    scraped = httpx.get(f"{base}/metrics", headers={**new_address(), **right}, timeout=TIMEOUT)
+    assert scraped.status_code == 200 and "wrike_mcp_" in scraped.text, scraped.text[:300]
 
 
 def test_forwarded_for_is_believed_only_from_trusted_proxies(
@@ -478,6 +521,126 @@ def test_malformed_client_id_urls_are_invalid_client(safe: Replica) -> None:
         refused = authorize(safe.base_url, client_id)
         assert_json_error(refused, 401, "invalid_client")
     assert_no_server_errors(safe)
+
+
+def cimd_document(documents: DocumentServer, path: str) -> str:
+    """A proper client ID metadata document served at `path`; its URL, the client's id."""
+    url = documents.url(path)
+    body = {"client_id": url, "client_name": "ChatGPT-like", "redirect_uris": [REDIRECT_URI]}
+    documents.documents[path] = json.dumps(body).encode()
+    return url
+
+
+def post_form(base: str, path: str, data: dict[str, str]) -> httpx.Response:
+    return httpx.post(f"{base}{path}", data=data, timeout=TIMEOUT)
+
+
+def test_token_and_revoke_never_fetch_a_client_id_url(safe: Replica, documents: DocumentServer) -> None:
+    """Only /authorize fetches a client's metadata document: an unknown URL at /token or /revoke (which an
+    unauthenticated caller could otherwise aim anywhere) is invalid_client at once. The document is a proper
+    one, so a fetch would have found a client and answered something else."""
+    client_id = cimd_document(documents, "/never-authorized.json")
+    before = documents.connections
+    forms = [
+        (
+            "/token",
+            {
+                "grant_type": "authorization_code",
+                "code": "x" * 43,
+                "redirect_uri": REDIRECT_URI,
+                "code_verifier": "v" * 43,
+            },
+        ),
+        ("/token", {"grant_type": "refresh_token", "refresh_token": "wmcp_rt_" + "x" * 43}),
+        ("/revoke", {"token": "wmcp_at_" + "x" * 43}),
+    ]
+    for path, form in forms:
+        for _ in range(2):
+            assert_json_error(
+                post_form(safe.base_url, path, {**form, "client_id": client_id}), 401, "invalid_client"
+            )
+    assert documents.connections == before, documents.requests
+    # the control: /authorize fetches the same document and reaches the consent page
+    consent_url(authorize(safe.base_url, client_id), safe.base_url)
+    assert documents.requests["/never-authorized.json"] == 1
+
+
+async def _age_client_record(database_url: str, client_id: str) -> None:
+    """An hour and more passes for the client's cached document, then a replica's periodic purge runs."""
+    store = Store.open(database_url)
+    try:
+        async with store.engine.begin() as conn:
+            await conn.execute(
+                update(clients).where(clients.c.client_id == client_id).values(expires_at=time.time() - 1)
+            )
+        await store.purge_expired(time.time())
+    finally:
+        await store.close()
+
+
+def test_a_metadata_document_client_refreshes_and_revokes_after_its_cache_expires(
+    safe: Replica, safe_database: str, documents: DocumentServer
+) -> None:
+    """ChatGPT's flow (authorize, token, refresh, revoke) with the cached document over an hour old and purged
+    meanwhile, and the document itself gone: the record /authorize stored serves /token and /revoke within the
+    tokens' life, with no fetch; the next /authorize fetches again (and is refused: the document is gone)."""
+    client_id = cimd_document(documents, "/chatgpt.json")
+    verifier, challenge = pkce()
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT_URI,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "state": "s",
+        "resource": safe.mcp_url,
+    }
+    answer = Browser(user=ANN).authorize(f"{safe.base_url}/authorize?{urlencode(params)}")
+    anyio.run(_age_client_record, safe_database, client_id)  # between /authorize and /token
+    code_grant = {
+        "grant_type": "authorization_code",
+        "code": answer["code"],
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": verifier,
+        "client_id": client_id,
+        "resource": safe.mcp_url,
+    }
+    issued = post_form(safe.base_url, "/token", code_grant)
+    assert issued.status_code == 200, issued.text
+    anyio.run(_age_client_record, safe_database, client_id)
+    del documents.documents["/chatgpt.json"]  # the client's server no longer serves it
+    fetched = documents.connections
+    refreshed = post_form(
+        safe.base_url,
+        "/token",
+        {
+            "grant_type": "refresh_token",
+            "client_id": client_id,
+            "refresh_token": issued.json()["refresh_token"],
+            "resource": safe.mcp_url,
+        },
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    revoked = post_form(
+        safe.base_url, "/revoke", {"token": refreshed.json()["refresh_token"], "client_id": client_id}
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert documents.connections == fetched  # neither refresh nor revocation fetched the document
+    again = post_form(
+        safe.base_url,
+        "/token",
+        {
+            "grant_type": "refresh_token",
+            "client_id": client_id,
+            "refresh_token": refreshed.json()["refresh_token"],
+        },
+    )
+    assert_json_error(again, 400, "invalid_grant")
+    assert_json_error(authorize(safe.base_url, client_id), 401, "invalid_client")
+    assert documents.connections == fetched + 1  # /authorize did fetch, and the document was gone
+    # nor does a POSTed /authorize go on with the stored record once the fetch was refused
+    form = {**params, "code_challenge": pkce()[1]}
+    assert_json_error(post_form(safe.base_url, "/authorize", form), 401, "invalid_client")
 
 
 # ---- malformed requests ------------------------------------------------------------------------------

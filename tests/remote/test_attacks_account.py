@@ -1,20 +1,23 @@
 """The "Connected apps" page (`/account`) attacked over raw HTTP against a real replica: forged revocations,
 a sign-in finished in another browser, forged sessions, one person reaching another's apps.
-docs/RELIABILITY.md "Remote mode" has one row per test here (OA100 on)."""
+docs/RELIABILITY.md "Remote mode" has one row per test here (OA100-OA105)."""
 
 from __future__ import annotations
 
 import base64
 import re
+import secrets
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 from urllib.parse import urlencode
 
+import anyio
 import httpx
 import pytest
 
-from tests.remote.helpers import Replica, start_replica
+from tests.remote.conftest import POSTGRES_ADMIN_URL, _postgres_admin
+from tests.remote.helpers import Replica, admin, start_replica
 from tests.remote.test_attacks import (
     ANN,
     BEN,
@@ -38,6 +41,31 @@ def replica(workdir: Path, module_sandbox: BackgroundSandbox, database: str) -> 
         yield running
     finally:
         running.stop()
+
+
+async def _postgres(statement: str) -> None:
+    connection = await _postgres_admin()
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="module")
+def pair(workdir: Path, module_sandbox: BackgroundSandbox) -> Iterator[tuple[Replica, Replica, str]]:
+    """Two replicas on one PostgreSQL database (each its own public URL), and that database's URL."""
+    name = f"wrike_mcp_test_{secrets.token_hex(6)}"
+    anyio.run(_postgres, f'CREATE DATABASE "{name}"')
+    url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    started: list[Replica] = []
+    try:
+        for replica_name in ("pg-a", "pg-b"):
+            started.append(start_replica(workdir, module_sandbox.base_url, url, name=replica_name))
+        yield started[0], started[1], url
+    finally:
+        for replica in started:
+            replica.stop()
+        anyio.run(_postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def browser() -> httpx.Client:
@@ -141,3 +169,69 @@ def test_a_forged_account_session_shows_nothing(replica: Replica) -> None:
             timeout=TIMEOUT,
         )
         assert refused.status_code == 403
+
+
+def shows_apps_to(base: str, session: str) -> bool:
+    """Whether /account at `base` shows the apps page for this session cookie (else the signed-out page)."""
+    page = httpx.get(f"{base}/account", cookies={SESSION: session}, timeout=TIMEOUT)
+    assert page.status_code == 200, page.text
+    signed_out = 'id="sign-in"' in page.text and "csrf" not in page.text
+    assert signed_out != ('id="who"' in page.text), page.text
+    return not signed_out
+
+
+def test_a_copied_session_cookie_dies_with_sign_out_on_every_replica(
+    pair: tuple[Replica, Replica, str],
+) -> None:
+    """Signing out ends the session server-side: a copy of the cookie taken before (another browser, a stolen
+    one) shows the signed-out page and revokes nothing, on both replicas of one database; signing in again
+    works at once, and the copy stays dead."""
+    a, b, _ = pair
+    ann = signed_in(a.base_url, ANN)
+    copied = ann.cookies[SESSION]
+    token = csrf_of(ann, a.base_url)
+    assert shows_apps_to(a.base_url, copied) and shows_apps_to(b.base_url, copied)
+    out = ann.post(f"{a.base_url}/account/sign-out", data={"csrf": token}, headers={"Origin": a.base_url})
+    assert out.status_code == 303 and SESSION not in ann.cookies  # this browser's cookie deleted, as before
+    for replica in (a, b):
+        assert not shows_apps_to(replica.base_url, copied), replica.base_url
+        refused = httpx.post(
+            f"{replica.base_url}/account/revoke",
+            data={"client_id": "x", "csrf": token},
+            cookies={SESSION: copied},
+            timeout=TIMEOUT,
+        )
+        assert refused.status_code == 403
+        again = httpx.post(
+            f"{replica.base_url}/account/sign-out",
+            data={"csrf": token},
+            cookies={SESSION: copied},
+            timeout=TIMEOUT,
+        )
+        assert again.status_code == 403
+    again_in = signed_in(b.base_url, ANN)  # the next real sign-in, on the other replica
+    fresh = again_in.cookies[SESSION]
+    assert shows_apps_to(a.base_url, fresh) and shows_apps_to(b.base_url, fresh)
+    assert not shows_apps_to(a.base_url, copied) and not shows_apps_to(b.base_url, copied)
+    # and a second sign-out ends that one too
+    out = again_in.post(f"{b.base_url}/account/sign-out", data={"csrf": csrf_of(again_in, b.base_url)})
+    assert out.status_code == 303
+    assert not shows_apps_to(a.base_url, fresh) and not shows_apps_to(b.base_url, fresh)
+
+
+def test_admin_revoke_user_ends_their_account_sessions(
+    pair: tuple[Replica, Replica, str], tmp_path: Path
+) -> None:
+    """`wrike-mcp admin revoke --user` signs the person out of the Connected apps page too, on every replica;
+    another person's session is left alone."""
+    a, b, database_url = pair
+    sign_in(a.base_url, user=BEN)  # an MCP client first: admin revoke finds people by their stored grant
+    ben = signed_in(a.base_url, BEN).cookies[SESSION]
+    ann = signed_in(b.base_url, ANN).cookies[SESSION]
+    assert shows_apps_to(b.base_url, ben)
+    revoked = admin(tmp_path, database_url, "revoke", "--user", BEN)
+    assert revoked.returncode == 0, revoked.stderr
+    assert not shows_apps_to(a.base_url, ben) and not shows_apps_to(b.base_url, ben)
+    assert shows_apps_to(a.base_url, ann) and shows_apps_to(b.base_url, ann)
+    back = signed_in(a.base_url, BEN).cookies[SESSION]
+    assert shows_apps_to(b.base_url, back)

@@ -56,6 +56,21 @@ def test_derived_keys_depend_on_purpose_subject_and_the_newest_key() -> None:
     assert len(every_key) == 6  # no key serves two purposes
 
 
+def test_derived_keys_are_one_per_key_newest_first() -> None:
+    """What a rotation needs: the newest signs (derive), each verifies, so what a replica still on the old key
+    signed is read by one on new,old."""
+
+    def from_key(key: bytes) -> bytes:
+        return hmac.new(
+            derived(b"wrike-mcp derived keys", key), b"bulk preview\0ann", hashlib.sha256
+        ).digest()
+
+    ring = KeyRing([NEW, OLD])
+    assert ring.derive_all("bulk preview", "ann") == (from_key(NEW), from_key(OLD))
+    assert ring.derive("bulk preview", "ann") == from_key(NEW)
+    assert KeyRing([OLD]).derive_all("bulk preview", "ann") == (from_key(OLD),)
+
+
 def test_a_signature_that_is_not_text_is_refused_not_a_crash() -> None:
     ring = KeyRing([NEW])
     assert ring.verify("v", "\udcff" + ring.sign("v")[1:]) is False  # a cookie's undecodable byte

@@ -193,6 +193,7 @@ def test_limits_from_settings() -> None:
             "/revoke": 14,
             "/consent": 15,
             "/oauth/wrike/callback": 15,
+            "/account": 15,
             "/account/sign-in": 15,
             "/account/revoke": 15,
             "/account/sign-out": 15,
@@ -201,6 +202,12 @@ def test_limits_from_settings() -> None:
         max_unused_registrations=18,
         max_pending_authorizations=19,
     )
+    # /metrics, only when it exists (a metrics token set), under its own limit
+    with_metrics = settings.model_copy(update={"metrics_token": "m" * 16, "metrics_rate_limit": 20})
+    assert Limits.from_settings(with_metrics).per_minute == {
+        **Limits.from_settings(settings).per_minute,
+        "/metrics": 20,
+    }
 
 
 # ---- requests per minute ----------------------------------------------------------------------------

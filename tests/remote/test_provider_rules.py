@@ -373,13 +373,13 @@ async def test_a_metadata_document_is_fetched_once_an_hour(
     fetched = fetching(monkeypatch, CB)
     clock = Clock()
     server = provider(store, clock)
-    first = await server.get_client(DOCUMENT_URL)
+    first = await server.resolve_client(DOCUMENT_URL)
     assert first is not None and first.client_name == "Doc App"
     clock.now = NOW + 3600
-    assert await server.get_client(DOCUMENT_URL) is not None
+    assert await server.resolve_client(DOCUMENT_URL) is not None
     assert fetched == [DOCUMENT_URL]  # kept for an hour
     clock.now = NOW + 3600.5
-    assert await server.get_client(DOCUMENT_URL) is not None
+    assert await server.resolve_client(DOCUMENT_URL) is not None
     assert fetched == [DOCUMENT_URL, DOCUMENT_URL]
 
 
@@ -388,7 +388,7 @@ async def test_test_mode_lets_a_document_be_fetched_from_loopback(
 ) -> None:
     fetched = fetching(monkeypatch, CB)
     clock = Clock()
-    assert await provider(store, clock, cimd_allow_loopback=True).get_client(DOCUMENT_URL) is not None
+    assert await provider(store, clock, cimd_allow_loopback=True).resolve_client(DOCUMENT_URL) is not None
     assert fetched == [DOCUMENT_URL + " (loopback allowed)"]
     row = await store.get_client(DOCUMENT_URL)
     assert row is not None and row.kind == "cimd"  # as `wrike-mcp admin clients` lists it
@@ -400,10 +400,10 @@ async def test_a_refused_metadata_document_is_not_fetched_again_for_a_while(
 ) -> None:
     fetched = fetching(monkeypatch, "http://app.example.com/cb")  # not an acceptable redirect URI
     server = provider(store, Clock())
-    assert await server.get_client(DOCUMENT_URL) is None
-    assert await server.get_client(DOCUMENT_URL) is None
+    assert await server.resolve_client(DOCUMENT_URL) is None
+    assert await server.resolve_client(DOCUMENT_URL) is None
     assert fetched == [DOCUMENT_URL]
-    assert await server.get_client("not-a-url") is None
+    assert await server.resolve_client("not-a-url") is None
     assert fetched == [DOCUMENT_URL]
     assert provider_log(caplog) == [
         f"client metadata document refused: redirect URI 'http://app.example.com/cb' {PUBLIC_RULE}"
@@ -415,10 +415,32 @@ async def test_a_metadata_document_beyond_the_bounds_is_refused(
 ) -> None:
     fetched = fetching(monkeypatch, *[f"{CB}{n}" for n in range(11)])
     server = provider(store, Clock())
-    assert await server.get_client(DOCUMENT_URL) is None
-    assert await server.get_client(DOCUMENT_URL) is None
+    assert await server.resolve_client(DOCUMENT_URL) is None
+    assert await server.resolve_client(DOCUMENT_URL) is None
     assert fetched == [DOCUMENT_URL]
     assert provider_log(caplog) == ["client metadata document refused: at most 10 redirect URIs"]
+
+
+async def test_only_authorize_fetches_a_metadata_document(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """get_client (what /token and /revoke look a client up with) reads the store and nothing else; the record
+    /authorize stored serves it after the cached document is stale, and resolve_client fetches again."""
+    fetched = fetching(monkeypatch, CB)
+    clock = Clock()
+    server = provider(store, clock)
+    assert await server.get_client(DOCUMENT_URL) is None
+    assert await server.get_client("https://elsewhere.example/c.json") is None
+    assert fetched == []
+    assert await server.resolve_client(DOCUMENT_URL) is not None
+    clock.now = NOW + 3600.5  # the cached document is stale
+    stored = await server.get_client(DOCUMENT_URL)
+    assert (
+        stored is not None and stored.client_name == "Doc App" and stored.token_endpoint_auth_method == "none"
+    )
+    assert fetched == [DOCUMENT_URL]
+    assert await server.resolve_client(DOCUMENT_URL) is not None
+    assert fetched == [DOCUMENT_URL, DOCUMENT_URL]
 
 
 def provider_log(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -14,10 +14,19 @@ import anyio
 import httpx
 import httpx2
 import pytest
+from cryptography.fernet import Fernet
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.remote.helpers import Browser, Replica, oauth_provider, structured
+from tests.remote.helpers import (
+    SECRET_KEY,
+    Browser,
+    Replica,
+    free_port,
+    oauth_provider,
+    start_replica,
+    structured,
+)
 from tests.remote.test_replicas import two_replicas
 from wrike_mcp.sandbox.config import SandboxConfig
 from wrike_mcp.sandbox.ids import ACCOUNT_ID, SECOND_ACCOUNT_ID
@@ -104,6 +113,56 @@ async def test_a_preview_made_on_a_applies_on_b(
         e for e in sandbox_log(sandbox) if e["method"] == "PUT" and e["path"].startswith("/api/v4/tasks/")
     ]
     assert puts and all(e["status"] == 200 for e in puts)
+
+
+async def test_previews_apply_across_replicas_during_a_key_rotation(
+    tmp_path: Path, sandbox: BackgroundSandbox, postgres_url: str
+) -> None:
+    """WRIKE_MCP_SECRET_KEY rotated one replica at a time (docs/REMOTE.md "Rotating the secret key"): A still
+    has only the old key, B the new one in front (`new,old`), C, once the old key is dropped, the new one
+    alone. A preview A signed applies on B, which verifies with every key; one B signed applies on C, so B
+    signed with the newest."""
+    new = Fernet.generate_key().decode()
+    port_a = free_port()
+    public = f"http://127.0.0.1:{port_a}"  # as behind one proxy: every replica serves the same public URL
+    started: list[Replica] = []
+
+    def replica(name: str, secret_key: str, port: int | None = None) -> Replica:
+        started.append(
+            start_replica(
+                tmp_path,
+                sandbox.base_url,
+                postgres_url,
+                public_url=public,
+                port=port,
+                name=name,
+                extra_env={"WRIKE_MCP_SECRET_KEY": secret_key},
+            )
+        )
+        return started[-1]
+
+    async def preview_then_apply(signer: Replica, applier: Replica, token: str, importance: str) -> None:
+        arguments = {"where": {"folder": "Spring Campaign"}, "importance": importance}
+        preview = await call(signer, token, "bulk_update_tasks", arguments)
+        assert preview["applied"] is False and preview["count"] > 0
+        applied = await call(
+            applier,
+            token,
+            "bulk_update_tasks",
+            {**arguments, "dry_run": False, "preview_token": preview["preview_token"]},
+        )
+        assert applied["applied"] is True and applied["count"] == preview["count"]
+
+    try:
+        a = replica("a", SECRET_KEY, port_a)
+        b = replica("b", f"{new},{SECRET_KEY}")
+        token = await sign_in(a, Browser(user=DIEGO))
+        await preview_then_apply(a, b, token, "Low")
+        c = replica("c", new)  # B re-encrypted the user's grant with the new key when it read it
+        await preview_then_apply(b, c, token, "High")
+    finally:
+        for running in started:
+            running.stop()
 
 
 async def test_a_person_in_two_accounts_keeps_both(replicas: tuple[Replica, Replica]) -> None:

@@ -170,6 +170,46 @@ async def test_clients_save_get_and_expire(store: Store) -> None:
     assert await store.get_client("dcr-used") is None
 
 
+async def test_a_stale_cimd_record_stays_while_its_client_holds_a_live_grant(store: Store) -> None:
+    """/token looks clients up without fetching (provider.get_client): the record /authorize stored stays past
+    the cached document's hour while a sign-in, a code or an unrevoked token of the client is live."""
+    info = {"client_name": "Doc", "redirect_uris": ["https://app.example/cb"]}
+    urls = {
+        name: f"https://{name}.example/c.json" for name in ("pending", "code", "token", "revoked", "idle")
+    }
+    for url in urls.values():
+        await store.save_client(url, info, None, "cimd", NOW, NOW + 60)
+    await store.save_client("dcr-unused", info, None, "dcr", NOW, NOW + 60)
+    await store.save_pending("txn-1", urls["pending"], PARAMS, NOW + 600)
+    await store.save_code("code-1", urls["code"], "U1", PARAMS, NOW + 300)
+    await store.save_tokens(
+        [
+            {**token_row("rt-1", kind="refresh"), "client_id": urls["token"], "expires_at": NOW + 86400},
+            {**token_row("at-2", family="fam-2"), "client_id": urls["revoked"]},
+            {**token_row("at-3", family="fam-3"), "client_id": "dcr-unused"},
+        ]
+    )
+    await store.revoke_family("fam-2")
+
+    await store.purge_expired(NOW + 61)
+    kept = {c.client_id for c in await store.list_clients()}
+    assert kept == {urls["pending"], urls["code"], urls["token"]}  # not the revoked, idle or DCR one
+    await store.purge_expired(NOW + 601)  # the sign-in and the code expired; the refresh token lives on
+    assert {c.client_id for c in await store.list_clients()} == {urls["token"]}
+    await store.purge_expired(NOW + 86401)
+    assert await store.list_clients() == []
+
+
+async def test_ending_account_sessions_moves_the_generation_for_that_person_only(store: Store) -> None:
+    assert await store.account_session_generation("acct/ann") == 0  # never signed out: no row
+    await store.end_account_sessions("acct/ann")
+    await store.end_account_sessions("acct/ann")
+    await store.end_account_sessions("acct/ben")
+    assert await store.account_session_generation("acct/ann") == 2
+    assert await store.account_session_generation("acct/ben") == 1
+    assert await store.account_session_generation("acct/chloe") == 0
+
+
 # ---- consent transactions -----------------------------------------------------------------------------
 
 
@@ -746,7 +786,7 @@ async def test_registered_client_secret_is_stored_encrypted(store: Store) -> Non
 
 async def test_a_version_1_database_is_migrated_and_keeps_its_users(database_url: str) -> None:
     """A database written by an older release: v2 adds the shared counters and grant versions, v3 the audit
-    trail."""
+    trail, v4 the Connected apps page's session generations."""
     opened = Store.open(database_url)
     try:
         async with opened.engine.begin() as conn:
@@ -779,6 +819,7 @@ async def test_a_version_1_database_is_migrated_and_keeps_its_users(database_url
         assert "tokens_expiry" in {index["name"] for index in indexes}
         assert await opened.hit("k", 1, 60, NOW) is None
         assert await opened.audit() == []  # v3's audit trail
+        assert await opened.account_session_generation("KUAAOLD") == 0  # v4's account sessions
     finally:
         await opened.close()
 

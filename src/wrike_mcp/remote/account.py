@@ -9,8 +9,12 @@ and the stored grant their apps use is left alone.
 
 - The state goes to Wrike and into a short-lived cookie of this browser; the callback accepts the answer only
   from the browser holding it (no one can sign a victim into an attacker's page, or the reverse).
-- The session is a signed cookie naming the user, for ACCOUNT_SESSION seconds (`__Host-`, Secure over https,
-  HttpOnly, SameSite=Lax, as the consent page's cookies).
+- The session is a signed cookie naming the user and their session generation (Store.account_session_generation),
+  for ACCOUNT_SESSION seconds (`__Host-`, Secure over https, HttpOnly, SameSite=Lax, as the consent page's
+  cookies). Signing out, or `wrike-mcp admin revoke --user`, moves the person to the next generation in the
+  shared store, so a copy of the cookie taken before is refused on every replica, not only deleted from this
+  browser. A generation rather than a time: replicas' clocks differ, and a sign-in may follow a sign-out
+  within the same second.
 - A revocation is a POST carrying a token derived from the session cookie, from this origin (the `Origin`
   header, when sent, must be ours); the page has the consent page's headers (no framing, a strict CSP).
 """
@@ -75,11 +79,17 @@ class AccountPages:
 
     # ---- session ------------------------------------------------------------------------------------
 
-    def _session(self, request: Request) -> tuple[str, str] | None:
-        """(user id, the session cookie's value) of this browser's sign-in to the page, or None."""
+    async def _session(self, request: Request) -> tuple[str, str] | None:
+        """(user id, the session cookie's value) of this browser's sign-in to the page, or None: a cookie
+        that is genuine, young enough, and of the person's current generation (not signed out since)."""
         value = self.pages.cookie(request, SESSION_COOKIE)
-        user = self.pages.signed_user_of(value, SESSION_PURPOSE, ACCOUNT_SESSION)
-        return (user, value) if user is not None and value is not None else None
+        subject = self.pages.signed_user_of(value, SESSION_PURPOSE, ACCOUNT_SESSION)
+        generation, _, user = (subject or "").partition(" ")
+        if value is None or not user or not generation.isdigit():
+            return None
+        if int(generation) != await self.store.account_session_generation(user):
+            return None
+        return user, value
 
     def _csrf(self, session: str) -> str:
         return self.pages.keyring.sign(f"account-csrf:{session}")
@@ -87,7 +97,7 @@ class AccountPages:
     # ---- routes -------------------------------------------------------------------------------------
 
     async def show(self, request: Request) -> Response:
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return signed_out_page()
         user_id, value = session
@@ -128,14 +138,14 @@ class AccountPages:
             self.issuer + ACCOUNT_PATH, status_code=302, headers={"Cache-Control": "no-store"}
         )
         self.pages.delete_cookie(response, STATE_COOKIE)
-        self.pages.set_cookie(
-            response, SESSION_COOKIE, self.pages.signed_user(SESSION_PURPOSE, user_id), ACCOUNT_SESSION
-        )
+        generation = await self.store.account_session_generation(user_id)
+        session = self.pages.signed_user(SESSION_PURPOSE, f"{generation} {user_id}")
+        self.pages.set_cookie(response, SESSION_COOKIE, session, ACCOUNT_SESSION)
         return response
 
     async def revoke(self, request: Request) -> Response:
         refused = self._form_refusal(request)
-        session = self._session(request)
+        session = await self._session(request)
         form = await request.form()
         csrf, client_id = str(form.get("csrf", "")), str(form.get("client_id", ""))
         if refused or session is None:
@@ -153,7 +163,7 @@ class AccountPages:
 
     async def sign_out(self, request: Request) -> Response:
         refused = self._form_refusal(request)
-        session = self._session(request)
+        session = await self._session(request)
         csrf = str((await request.form()).get("csrf", ""))
         if (
             refused
@@ -161,6 +171,8 @@ class AccountPages:
             or not secrets.compare_digest(csrf.encode(), self._csrf(session[1]).encode())
         ):
             return error_page(403, refused or "This form did not come from your Connected apps page.")
+        await self.store.end_account_sessions(session[0])  # every copy of the cookie, on every replica
+        log.info("user %s signed out of the account page", session[0])
         response = RedirectResponse(
             self.issuer + ACCOUNT_PATH, status_code=303, headers={"Cache-Control": "no-store"}
         )

@@ -158,7 +158,11 @@ async def _revoke(store: Store, args: argparse.Namespace) -> int:
         return 1
     for user in users:
         await store.forget_user(user.user_id)
-        print(f"revoked {escaped(user.email or user.user_id)}: every client must sign in again")
+        await store.end_account_sessions(user.user_id)  # their Connected apps page too, on every replica
+        print(
+            f"revoked {escaped(user.email or user.user_id)}: every client must sign in again, and so must "
+            "their Connected apps page"
+        )
     return 0
 
 

@@ -8,7 +8,8 @@ Routes (the public URL is the issuer; the protected resource is `{public-url}/mc
   wrike-mcp issues no ID tokens, so it is no OpenID provider; MCP clients ask for RFC 8414 metadata first.
 - `/authorize`, `/token`, `/register`, `/revoke`: the SDK's handlers over `WrikeMCPAuthProvider`; every
   redirect from `/authorize` back to a client names our issuer (`iss`, RFC 9207), an unknown client id
-  answers 401 `invalid_client` so clients register again, and `/token` answers `invalid_target` for a
+  answers 401 `invalid_client` so clients register again (only `/authorize` fetches a client ID metadata
+  document; `/token` and `/revoke` know only stored clients), and `/token` answers `invalid_target` for a
   `resource` this server does not serve (RFC 8707)
 - `/consent` (GET page, POST decision), `/oauth/wrike/callback`
 - `/account` (a person's connected apps; remote/account.py), `/account/sign-in`, `/account/revoke`,
@@ -21,6 +22,7 @@ Routes (the public URL is the issuer; the protected resource is `{public-url}/mc
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -171,7 +173,8 @@ def json_route(path: str, document: dict[str, Any]) -> Route:
 
 
 class AuthorizeGuard:
-    """Around the SDK's /authorize: 401 `invalid_client` for an unknown client; `iss` on redirects back.
+    """Around the SDK's /authorize: resolves the client (fetching a metadata document if need be), 401
+    `invalid_client` for an unknown one; `iss` on redirects back.
 
     An error is redirected back to the client (RFC 6749 §4.1.2.1) only when its redirect URI is on this
     computer or this browser's user already approved that client; any other client could be an open
@@ -196,8 +199,11 @@ class AuthorizeGuard:
             query = dict(parse_qsl(body.decode("latin-1")))
             receive = replay_body(body, receive)
         client_id = query.get("client_id")
-        client = await self.provider.get_client(client_id) if client_id else None
-        if client_id and scope.get("method") == "GET" and client is None:
+        # the one place a client-metadata document is fetched (provider.get_client, which the SDK's handler
+        # calls next, only reads what is stored); an unknown client is refused here whatever the method, so
+        # the handler never goes on with a stale document whose fetch was just refused
+        client = await self.provider.resolve_client(client_id) if client_id else None
+        if client_id and client is None:
             response = JSONResponse(
                 {"error": "invalid_client", "error_description": "unknown client_id; register again"},
                 status_code=401,
@@ -277,7 +283,7 @@ async def store_unavailable(request: Request, exc: Exception) -> Response:
     errors are not OSErrors, so an OSError reaching this far is the database's."""
     log.warning("the database did not answer at %s (%s); answering 503", request.url.path, type(exc).__name__)
     headers = {"Cache-Control": "no-store", "Retry-After": str(STORE_RETRY_AFTER)}
-    if request.url.path in BROWSER_PATHS or request.url.path == ACCOUNT_PATH:
+    if request.url.path in BROWSER_PATHS:
         page = error_page(503, "The server cannot reach its database just now. Try again in a few seconds.")
         page.headers.update(headers)
         return page
@@ -302,11 +308,41 @@ class PublicClientRevocation:
     """The SDK's /revoke requires a `client_secret` field (python-sdk#3508); RFC 7009 public clients send none.
 
     An empty one is added when absent: a public client has no secret to check, and a confidential client's
-    real secret is still required by the SDK's client authentication.
+    real secret is still required by the SDK's client authentication. A failed client authentication (an
+    unknown client, a wrong secret) is answered 401 `invalid_client`, RFC 7009 §2.2.1's error by RFC 6749
+    §5.2, where the SDK's handler says `unauthorized_client`.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+
+    @staticmethod
+    def _invalid_client_on_401(send: Send) -> Send:
+        held: list[Message] = []  # the SDK's 401, a short JSON body
+
+        async def relay(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                held.append(message)
+                return
+            if not held:
+                await send(message)
+                return
+            held.append(message)
+            if message.get("more_body"):
+                return
+            try:  # the SDK's error body; its description says what failed
+                said = json.loads(b"".join(part.get("body", b"") for part in held[1:]))
+                description = str(said.get("error_description") or "client authentication failed")
+            except (ValueError, AttributeError):
+                description = "client authentication failed"
+            payload = json.dumps({"error": "invalid_client", "error_description": description}).encode()
+            start = held[0]
+            headers = [(name, value) for name, value in start["headers"] if name.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(payload)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+
+        return relay
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await form_post_body(self.app, scope, receive, send)
@@ -316,7 +352,9 @@ class PublicClientRevocation:
             body += b"&client_secret=" if body else b"client_secret="
         headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
-        await self.app({**scope, "headers": headers}, replay_body(body, receive), send)
+        await self.app(
+            {**scope, "headers": headers}, replay_body(body, receive), self._invalid_client_on_401(send)
+        )
 
 
 class TokenResourceCheck:

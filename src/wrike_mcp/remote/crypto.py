@@ -45,13 +45,20 @@ class KeyRing:
         self.request_state_keys = [
             hashlib.sha256(b"wrike-mcp request state\0" + key).digest() for key in keys
         ]
-        self._derivation_key = hashlib.sha256(b"wrike-mcp derived keys\0" + keys[0]).digest()
+        self._derivation_keys = [hashlib.sha256(b"wrike-mcp derived keys\0" + key).digest() for key in keys]
 
     def derive(self, purpose: str, subject: str) -> bytes:
         """A 32-byte key for one purpose and one subject (e.g. a user's bulk previews): the same on every
-        replica sharing the secret key, different for every other purpose or subject."""
+        replica sharing the secret key, different for every other purpose or subject. From the newest key:
+        what signs."""
+        return self.derive_all(purpose, subject)[0]
+
+    def derive_all(self, purpose: str, subject: str) -> tuple[bytes, ...]:
+        """`derive` from each configured key, newest first: the first signs, every one verifies, so during a
+        rotation (`new,old` on some replicas, `old` on others still) what one replica signed the other takes,
+        as for cookies."""
         message = purpose.encode() + b"\0" + subject.encode()
-        return hmac.new(self._derivation_key, message, hashlib.sha256).digest()
+        return tuple(hmac.new(key, message, hashlib.sha256).digest() for key in self._derivation_keys)
 
     def __repr__(self) -> str:
         return f"KeyRing(<{len(self._fernets)} key(s) hidden>)"

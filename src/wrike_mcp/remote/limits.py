@@ -1,4 +1,5 @@
-"""Limits on the routes anyone may call without a token: the OAuth endpoints, the consent page, Wrike's callback.
+"""Limits on the routes anyone may call without a token: the OAuth endpoints, the consent page, Wrike's callback,
+the Connected apps page, and `/metrics` (whose bearer secret would otherwise be guessed at full speed).
 
 - Requests per minute per client address on each route, counted in the store (`Store.hit`), so that every
   replica on the same database shares one count. The address is the ASGI client host: uvicorn replaces it
@@ -33,7 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wrike_mcp.config import Settings
-from wrike_mcp.remote.account import REVOKE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH
+from wrike_mcp.remote.account import ACCOUNT_PATH, REVOKE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH
 from wrike_mcp.remote.consent import error_page
 from wrike_mcp.remote.gate import STORE_RETRY_AFTER, read_body, replay_body
 from wrike_mcp.remote.provider import CONSENT_PATH
@@ -45,7 +46,9 @@ WINDOW = 60  # seconds: every per-address limit is a count per minute
 MAX_BODY = 16 * 1024
 MAX_QUERY = 8 * 1024  # an authorization request is well under 3 KiB; its `state` is kept while it is pending
 CAPACITY_RETRY_AFTER = 60  # pending sign-ins expire within 10 minutes; asking again in a minute is fair
-BROWSER_PATHS = frozenset({CONSENT_PATH, CALLBACK_PATH, SIGN_IN_PATH, REVOKE_PATH, SIGN_OUT_PATH})
+BROWSER_PATHS = frozenset(
+    {CONSENT_PATH, CALLBACK_PATH, ACCOUNT_PATH, SIGN_IN_PATH, REVOKE_PATH, SIGN_OUT_PATH}
+)
 SINGLE_VALUED_PATHS = frozenset({"/authorize", "/token", "/revoke"})
 MULTI_VALUED = frozenset({"resource"})  # RFC 8707 §2: a client may name several resources
 
@@ -64,6 +67,11 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
+        metrics: dict[str, int] = {}
+        if settings.metrics_token:  # /metrics exists only then (and its module needs prometheus-client)
+            from wrike_mcp.metrics import METRICS_PATH
+
+            metrics[METRICS_PATH] = settings.metrics_rate_limit
         return cls(
             per_minute={
                 "/register": settings.register_rate_limit,
@@ -72,10 +80,12 @@ class Limits:
                 "/revoke": settings.revoke_rate_limit,
                 CONSENT_PATH: settings.sign_in_rate_limit,
                 CALLBACK_PATH: settings.sign_in_rate_limit,
-                # the Connected apps page's sign-in and forms
+                # the Connected apps page (each view reads the database), its sign-in and forms
+                ACCOUNT_PATH: settings.sign_in_rate_limit,
                 SIGN_IN_PATH: settings.sign_in_rate_limit,
                 REVOKE_PATH: settings.sign_in_rate_limit,
                 SIGN_OUT_PATH: settings.sign_in_rate_limit,
+                **metrics,
             },
             kept_per_address={
                 "/register": settings.registrations_per_address,

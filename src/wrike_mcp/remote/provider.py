@@ -49,7 +49,7 @@ from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.pending import AuthorizationRequest, PendingAuthorization
 from wrike_mcp.remote.policy import EVERY_CLIENT, ClientPolicy
-from wrike_mcp.remote.store import PENDING_TTL, Store, digest
+from wrike_mcp.remote.store import PENDING_TTL, ClientRow, Store, digest
 from wrike_mcp.remote.token_cache import TokenCache
 from wrike_mcp.wrike.text import has_hidden
 
@@ -247,13 +247,30 @@ class WrikeMCPAuthProvider:
     # ---- clients ------------------------------------------------------------------------------------
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
-        if len(client_id) > MAX_URI_LENGTH or has_hidden(client_id):
-            return None  # no such client could exist, and PostgreSQL refuses text holding NUL
-        row = await self.store.get_client(client_id)
+        """A client already known here, never fetched: what the SDK looks up at /token and /revoke (and at
+        /authorize, after AuthorizeGuard resolved the client with `resolve_client`).
+
+        A metadata-document client can only hold a code or a token after /authorize fetched and stored its
+        document, so an unknown URL at /token or /revoke is `invalid_client` without any request to it (no
+        server-side request an unauthenticated caller can aim). Its stored record serves every later step
+        even once the cached document is over an hour old: the record stays while the client holds a live
+        code or token (Store.purge_expired), as a used DCR registration does; /authorize alone fetches again.
+        """
+        row = await self._stored_client(client_id)
+        if row is None or (
+            row.kind != "cimd" and row.expires_at is not None and row.expires_at < self.clock()
+        ):
+            return None
+        return self._client_of(row)
+
+    async def resolve_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        """The client an /authorize request names: a known one, or a metadata document fetched now when it
+        was never fetched or its cached copy is over CIMD_CACHE_TTL old (a refused URL is not fetched again
+        for a minute). Only /authorize may call this: it is the one endpoint that fetches."""
+        row = await self._stored_client(client_id)
         now = self.clock()
         if row is not None and (row.expires_at is None or row.expires_at >= now):
-            secret = self.keyring.decrypt(row.secret) if row.secret else None
-            return RegisteredClient.model_validate({**row.info, "client_secret": secret})
+            return self._client_of(row)
         if not cimd.is_metadata_url(client_id) or self.cimd_failures.refused(client_id):
             return None
         try:
@@ -268,6 +285,15 @@ class WrikeMCPAuthProvider:
             return None
         await self.store.save_client(client_id, info, None, "cimd", now, now + CIMD_CACHE_TTL)
         return RegisteredClient.model_validate(info)
+
+    async def _stored_client(self, client_id: str) -> ClientRow | None:
+        if len(client_id) > MAX_URI_LENGTH or has_hidden(client_id):
+            return None  # no such client could exist, and PostgreSQL refuses text holding NUL
+        return await self.store.get_client(client_id)
+
+    def _client_of(self, row: ClientRow) -> RegisteredClient:
+        secret = self.keyring.decrypt(row.secret) if row.secret else None
+        return RegisteredClient.model_validate({**row.info, "client_secret": secret})
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
         info = stored_metadata(client_info)

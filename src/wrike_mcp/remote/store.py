@@ -31,9 +31,11 @@ from sqlalchemy import (
     Text,
     delete,
     event,
+    exists,
     func,
     insert,
     inspect,
+    or_,
     select,
     text,
     update,
@@ -44,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from wrike_mcp.remote.pending import AuthorizationRequest, PendingAuthorization
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 PENDING_TTL = 600.0  # seconds: consent and Wrike's sign-in must finish within 10 minutes of /authorize
 MAX_RATE_WINDOW = 3600  # seconds: no shared limit counts over a longer window
 MIGRATION_LOCK = 0x77726B6D6370  # PostgreSQL advisory lock id while migrating ("wrkmcp")
@@ -167,6 +169,17 @@ audit_log = Table(
 )
 
 
+account_sessions = Table(
+    "account_sessions",
+    metadata,
+    # one person's sign-ins to the Connected apps page (/account): its session cookie names the generation it
+    # was issued in, and signing out (or `admin revoke --user`) moves to the next, ending every earlier
+    # session on every replica. No row: generation 0 (the person never signed out).
+    Column("user_id", String(64), primary_key=True),
+    Column("generation", Integer, nullable=False),
+)
+
+
 def _create_v1(connection: Connection) -> None:
     metadata.create_all(connection, tables=[clients, users, consents, pending, codes, tokens])
 
@@ -187,8 +200,13 @@ def _v3(connection: Connection) -> None:
     metadata.create_all(connection, tables=[audit_log])
 
 
+def _v4(connection: Connection) -> None:
+    """Server-side sign-out of the Connected apps page: each person's session generation."""
+    metadata.create_all(connection, tables=[account_sessions])
+
+
 # Migration N brings the schema from version N-1 to N; append, never edit.
-MIGRATIONS: Sequence[Callable[[Connection], None]] = (_create_v1, _v2, _v3)
+MIGRATIONS: Sequence[Callable[[Connection], None]] = (_create_v1, _v2, _v3, _v4)
 
 
 def digest(secret: str) -> str:
@@ -326,6 +344,17 @@ def _client(row: Row[Any]) -> ClientRow:
         created_at=row.created_at,
         used_at=row.used_at,
         expires_at=row.expires_at,
+    )
+
+
+def _holds_a_live_grant(now: float) -> Any:
+    """Whether the client of the `clients` row at hand has a sign-in under way, a code or a token still
+    usable: a correlated EXISTS for purge_expired."""
+    mine = clients.c.client_id
+    return or_(
+        exists().where(pending.c.client_id == mine, pending.c.expires_at >= now),
+        exists().where(codes.c.client_id == mine, codes.c.expires_at >= now),
+        exists().where(tokens.c.client_id == mine, tokens.c.expires_at >= now, tokens.c.revoked.is_(False)),
     )
 
 
@@ -542,13 +571,18 @@ class Store:
             )
 
     async def purge_expired(self, now: float, *, audit_kept: float | None = None) -> None:
-        """Drop unused registrations, stale CIMD cache entries, and expired codes and transactions; with
+        """Drop unused registrations, stale CIMD cache entries no live code, token or transaction needs (the
+        provider looks those up at /token without fetching), and expired codes and transactions; with
         `audit_kept` (seconds), audit entries older than that."""
         async with self.engine.begin() as conn:
             if audit_kept is not None:
                 await conn.execute(delete(audit_log).where(audit_log.c.at < now - audit_kept))
             await conn.execute(
-                delete(clients).where(clients.c.expires_at.is_not(None), clients.c.expires_at < now)
+                delete(clients).where(
+                    clients.c.expires_at.is_not(None),
+                    clients.c.expires_at < now,
+                    or_(clients.c.kind != "cimd", ~_holds_a_live_grant(now)),
+                )
             )
             await conn.execute(delete(pending).where(pending.c.expires_at < now))
             await conn.execute(delete(codes).where(codes.c.expires_at < now - 3600))
@@ -1014,6 +1048,28 @@ class Store:
     async def set_client_secret(self, client_id: str, secret: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(clients).where(clients.c.client_id == client_id).values(secret=secret))
+
+    # ---- sessions of the Connected apps page ---------------------------------------------------------
+
+    async def account_session_generation(self, user_id: str) -> int:
+        """The generation a session cookie of this person must name to be valid (0 until they sign out)."""
+        async with self.engine.connect() as conn:
+            found = (
+                await conn.execute(
+                    select(account_sessions.c.generation).where(account_sessions.c.user_id == user_id)
+                )
+            ).scalar()
+        return int(found or 0)
+
+    async def end_account_sessions(self, user_id: str) -> None:
+        """Sign the person out of the Connected apps page everywhere: every session issued so far is refused."""
+        statement = self._insert(account_sessions).values(user_id=user_id, generation=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=[account_sessions.c.user_id],
+            set_={"generation": account_sessions.c.generation + 1},
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(statement)
 
     # ---- consents -----------------------------------------------------------------------------------
 

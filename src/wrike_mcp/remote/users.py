@@ -174,7 +174,7 @@ def user_key(account_id: str, contact_id: str) -> str:
 class _UserClient:
     client: WrikeClient
     resolver: Resolver
-    preview_key: bytes = field(repr=False)
+    preview_keys: tuple[bytes, ...] = field(repr=False)
     version: int  # the grant_version it was built from
     leases: int = 0  # requests using it now
     retired: bool = False  # dropped from the cache: closed when the last lease ends
@@ -240,7 +240,7 @@ class UserClients:
                 given_resolver=entry.resolver,
                 granted_scopes=scopes,
                 mode="oauth (remote, multi-user)",
-                preview_key=entry.preview_key,
+                preview_keys=entry.preview_keys,
             )
         finally:
             entry.leases -= 1
@@ -280,7 +280,7 @@ class UserClients:
             entry = _UserClient(
                 client=client,
                 resolver=Resolver(client),
-                preview_key=self._keyring.derive("bulk preview", user_id),
+                preview_keys=self._keyring.derive_all("bulk preview", user_id),
                 version=row.grant_version,
             )
             await self._retire(self._clients.pop(user_id, None))

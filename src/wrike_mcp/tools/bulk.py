@@ -358,14 +358,14 @@ def sign_token(key: bytes, payload: dict[str, Any]) -> str:
     return f"{b64url(raw)}.{b64url(hmac.new(key, raw, hashlib.sha256).digest())}"
 
 
-def read_token(key: bytes, token: str) -> dict[str, Any]:
-    """The payload of a token this server signed and that has not expired; ToolError otherwise."""
+def read_token(keys: Sequence[bytes], token: str) -> dict[str, Any]:
+    """The payload of a token signed with one of `keys` and not expired; ToolError otherwise."""
     body, _, mac = token.strip().partition(".")
     try:
         raw, given = unb64url(body), unb64url(mac)
     except (binascii.Error, ValueError):
         raise ToolError(INVALID_PREVIEW) from None
-    if not hmac.compare_digest(hmac.new(key, raw, hashlib.sha256).digest(), given):
+    if not any(hmac.compare_digest(hmac.new(key, raw, hashlib.sha256).digest(), given) for key in keys):
         raise ToolError(INVALID_PREVIEW)
     payload = json.loads(raw)
     if not isinstance(payload, dict) or not isinstance(payload.get("e"), int):
@@ -389,7 +389,7 @@ async def confirm_bulk(
     by passing the preview's token (the preview showed every task)."""
     if dry_run or preview_token is None or not can_elicit(ctx.client_capabilities):
         return BulkConfirmation(confirm=True)
-    payload = read_token(wrike(ctx).preview_key, preview_token)
+    payload = read_token(wrike(ctx).preview_keys, preview_token)
     count = payload.get("n")
     if not isinstance(count, int) or count <= CONFIRM_ABOVE:
         return BulkConfirmation(confirm=True)
@@ -541,7 +541,7 @@ def check_token(
         return None
     if token is None:
         raise ToolError("applying needs preview_token: call with dry_run=true first, then the same arguments")
-    payload = read_token(deps.preview_key, token)
+    payload = read_token(deps.preview_keys, token)
     if payload.get("c") != change.key:
         raise ToolError("preview_token is for a different change: preview this change first (dry_run=true)")
     return payload
@@ -550,7 +550,7 @@ def check_token(
 def preview(deps: WrikeContext, change: Change, plans: list[Plan]) -> BulkResult:
     expires = int(clock()) + PREVIEW_TTL
     token = sign_token(
-        deps.preview_key,
+        deps.preview_keys[0],
         {
             "e": expires,
             "n": len(plans),

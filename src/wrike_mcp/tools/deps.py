@@ -36,9 +36,10 @@ class WrikeContext:
     client: WrikeClient
     granted_scopes: frozenset[str] | None = None  # None: unknown (permanent token without WRIKE_SCOPES)
     mode: Mode = "permanent token"
-    # Signs bulk update previews (tools/bulk.py), never sent out: random per server; in remote mode derived per
-    # user from the secret key, so a preview made on one replica is applied on another.
-    preview_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    # Sign bulk update previews (tools/bulk.py), never sent out: random per server; in remote mode derived per
+    # user from each configured secret key, so a preview made on one replica is applied on another, also while
+    # the key is being rotated. The first signs, every one verifies.
+    preview_keys: tuple[bytes, ...] = field(default_factory=lambda: (secrets.token_bytes(32),), repr=False)
     # The resolver and its caches; a remote user's outlives a request. Built at first use otherwise, so that
     # its module and Wrike's models stay out of a cold start (the first tool call imports them).
     given_resolver: Resolver | None = field(default=None, repr=False)
