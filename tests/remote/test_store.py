@@ -725,6 +725,7 @@ async def test_registered_client_secret_is_stored_encrypted(store: Store) -> Non
         default_scopes=("wsReadWrite",),
         access_token_ttl=3600,
         refresh_token_ttl=86400,
+        refresh_reuse_leeway=10.0,
         registration_ttl=3600,
     )
     provider = WrikeMCPAuthProvider(store, keyring, config, clock=lambda: NOW)

@@ -39,6 +39,7 @@ CONFIG = AuthServerConfig(
     default_scopes=("wsReadWrite",),
     access_token_ttl=3600,
     refresh_token_ttl=86400,
+    refresh_reuse_leeway=10.0,
     registration_ttl=3600,
 )
 
@@ -301,7 +302,13 @@ def sign_in_with_client(base: str) -> tuple[dict[str, Any], str]:
 
 @pytest.fixture
 def replica(tmp_path: Path, sandbox: BackgroundSandbox) -> Iterator[Replica]:
-    running = start_replica(tmp_path, sandbox.base_url, f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    running = start_replica(
+        tmp_path,
+        sandbox.base_url,
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        # a reuse right after the rotation revokes (no leeway for a racing double refresh)
+        extra_env={"WRIKE_MCP_REFRESH_REUSE_LEEWAY": "0"},
+    )
     try:
         yield running
     finally:

@@ -111,6 +111,7 @@ def server_config(settings: Settings) -> AuthServerConfig:
         default_scopes=tuple(requested or [scope_rules.WS_READ_WRITE]),
         access_token_ttl=settings.access_token_ttl,
         refresh_token_ttl=settings.refresh_token_ttl,
+        refresh_reuse_leeway=settings.refresh_reuse_leeway,
         registration_ttl=settings.registration_ttl,
         cimd_allow_loopback=settings.cimd_allow_loopback,
         client_policy=ClientPolicy.of(settings.allowed_redirect_hosts, settings.allowed_client_ids),

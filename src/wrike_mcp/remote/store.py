@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     delete,
     event,
     func,
@@ -912,6 +913,19 @@ class Store:
             revoked=bool(row.revoked),
             grant_version=row.grant_version,
         )
+
+    async def rotated_at(self, value: str) -> float | None:
+        """When a spent refresh token was rotated: the creation time of the first tokens of its family issued
+        after it, which `save_tokens` inserted in the transaction that spent it. None when no later token of
+        the family is kept."""
+        spent = tokens.alias("spent")
+        later = tokens.join(
+            spent, and_(tokens.c.family == spent.c.family, tokens.c.created_at > spent.c.created_at)
+        )
+        query = select(func.min(tokens.c.created_at)).select_from(later).where(spent.c.token == digest(value))
+        async with self.engine.connect() as conn:
+            found = (await conn.execute(query)).scalar()
+        return None if found is None else float(found)
 
     async def revoke_family(self, family: str) -> None:
         async with self.engine.begin() as conn:
