@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from tests.remote.helpers import SECRET_KEY
+from tests.remote.helpers import SECRET_KEY, sandbox_wrike_tokens
 from wrike_mcp.auth.errors import AuthError, AuthorizationExpired
 from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
@@ -86,7 +85,7 @@ async def test_app_credentials_refused_keeps_the_users_grant(
 async def test_refresh_answer_without_scope_or_refresh_token_keeps_both(
     tmp_path: Path, sandbox: BackgroundSandbox
 ) -> None:
-    wrike_tokens = _sign_in_at_the_sandbox(sandbox, scope="wsReadOnly")
+    wrike_tokens = sandbox_wrike_tokens(sandbox.base_url, scope="wsReadOnly")
     expired = Grant(
         access_token=wrike_tokens["access_token"],
         refresh_token=wrike_tokens["refresh_token"],
@@ -109,27 +108,3 @@ async def test_refresh_answer_without_scope_or_refresh_token_keeps_both(
         assert kept.refresh_token == expired.refresh_token and kept.scopes == ["wsReadOnly"]
     finally:
         await store.close()
-
-
-def _sign_in_at_the_sandbox(sandbox: BackgroundSandbox, scope: str) -> dict[str, str]:
-    """Wrike tokens for the demo user, through the sandbox's authorize and token endpoints."""
-    redirect = "http://localhost:8765/callback"
-    authorized = httpx.get(
-        f"{sandbox.base_url}/oauth2/authorize/v4",
-        params={
-            "client_id": "sandbox-client",
-            "response_type": "code",
-            "redirect_uri": redirect,
-            "scope": scope,
-        },
-    )
-    code = parse_qs(urlsplit(authorized.headers["location"]).query)["code"][0]
-    form = {
-        "client_id": "sandbox-client",
-        "client_secret": "sandbox-secret",
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": redirect,
-    }
-    tokens: dict[str, str] = httpx.post(f"{sandbox.base_url}/oauth2/token", data=form).json()
-    return tokens

@@ -193,9 +193,12 @@ def _v3(connection: Connection) -> None:
 
 
 def _v4(connection: Connection) -> None:
-    """Consents remember the redirect URI they were given for."""
+    """Consents remember the redirect URI they were given for. And the tokens' expiry index once more: `_v2`
+    gained it after the first v2 release, so a database that release made is at v2 without it."""
     if "redirect_uri" not in {column["name"] for column in inspect(connection).get_columns("consents")}:
         connection.execute(text("ALTER TABLE consents ADD COLUMN redirect_uri TEXT"))
+    if "tokens_expiry" not in {index["name"] for index in inspect(connection).get_indexes("tokens")}:
+        connection.execute(text("CREATE INDEX tokens_expiry ON tokens (expires_at)"))
 
 
 # Migration N brings the schema from version N-1 to N; append, never edit.
