@@ -541,6 +541,7 @@ def _lifespan(
             async with server.session_manager.run(), anyio.create_task_group() as background:
                 background.start_soon(_purge_periodically, store, audit_kept)
                 background.start_soon(audit.run)
+                background.start_soon(users.write_kept_grants)
                 yield
                 background.cancel_scope.cancel()
         finally:
