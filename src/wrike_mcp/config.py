@@ -110,6 +110,14 @@ class Settings(BaseSettings):
         gt=0,
         validation_alias=AliasChoices("WRIKE_MCP_REFRESH_TOKEN_TTL", "refresh_token_ttl"),
     )
+    refresh_reuse_leeway: float = Field(
+        default=10.0,
+        ge=0,
+        le=60,
+        validation_alias=AliasChoices("WRIKE_MCP_REFRESH_REUSE_LEEWAY", "refresh_reuse_leeway"),
+        description="seconds after a refresh token's rotation in which the same client presenting it again is "
+        "refused without revoking its grant (two tabs, a retry); 0: every reuse revokes",
+    )
     registration_ttl: int = Field(
         default=3600,
         gt=0,

@@ -370,3 +370,29 @@ def sign_in_raw(base_url: str, user: str, *, client_name: str = "Bench Client") 
     ).json()
     tokens["client_id"] = registered["client_id"]  # not part of the token response: which client got them
     return tokens
+
+
+def sandbox_wrike_tokens(sandbox_url: str, scope: str, user: str | None = None) -> dict[str, str]:
+    """Wrike tokens from the sandbox's own authorize and token endpoints (`user`: an email; default the demo
+    user), as Wrike gives them to wrike-mcp's app."""
+    redirect = "http://localhost:8765/callback"
+    authorized = httpx.get(
+        f"{sandbox_url}/oauth2/authorize/v4",
+        params={
+            "client_id": "sandbox-client",
+            "response_type": "code",
+            "redirect_uri": redirect,
+            "scope": scope,
+            **({"user": user} if user else {}),
+        },
+    )
+    code = parse_qs(urlsplit(authorized.headers["location"]).query)["code"][0]
+    form = {
+        "client_id": "sandbox-client",
+        "client_secret": "sandbox-secret",
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect,
+    }
+    tokens: dict[str, str] = httpx.post(f"{sandbox_url}/oauth2/token", data=form).json()
+    return tokens

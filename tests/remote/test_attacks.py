@@ -516,18 +516,29 @@ def test_public_client_revokes_with_token_and_client_id(replica: Replica) -> Non
     assert_invalid_token(mcp(replica, tokens.access))
 
 
-def test_refresh_token_reuse_revokes_the_family(replica: Replica) -> None:
-    base = replica.base_url
-    tokens = sign_in(base)
-    rotated = refresh(base, tokens.client, tokens.refresh)
-    assert rotated.status_code == 200, rotated.text
-    new_access, new_refresh = rotated.json()["access_token"], rotated.json()["refresh_token"]
-    assert {new_access, new_refresh}.isdisjoint({tokens.access, tokens.refresh})
-    assert_works(replica, new_access)
-    assert_invalid_grant(refresh(base, tokens.client, tokens.refresh))  # the old one, again
-    assert_invalid_grant(refresh(base, tokens.client, new_refresh))
-    assert_invalid_token(mcp(replica, new_access))
-    assert_invalid_token(mcp(replica, tokens.access))
+def test_refresh_token_reuse_revokes_the_family(tmp_path: Path, module_sandbox: BackgroundSandbox) -> None:
+    # no reuse leeway, so the reuse right after the rotation counts (test_attacks_tokens.py: the leeway)
+    replica = start_replica(
+        tmp_path,
+        module_sandbox.base_url,
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        name="no-leeway",
+        extra_env={"WRIKE_MCP_REFRESH_REUSE_LEEWAY": "0"},
+    )
+    try:
+        base = replica.base_url
+        tokens = sign_in(base)
+        rotated = refresh(base, tokens.client, tokens.refresh)
+        assert rotated.status_code == 200, rotated.text
+        new_access, new_refresh = rotated.json()["access_token"], rotated.json()["refresh_token"]
+        assert {new_access, new_refresh}.isdisjoint({tokens.access, tokens.refresh})
+        assert_works(replica, new_access)
+        assert_invalid_grant(refresh(base, tokens.client, tokens.refresh))  # the old one, again
+        assert_invalid_grant(refresh(base, tokens.client, new_refresh))
+        assert_invalid_token(mcp(replica, new_access))
+        assert_invalid_token(mcp(replica, tokens.access))
+    finally:
+        replica.stop()
 
 
 # ---- discovery ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Consent that cannot be skipped, attacked over raw HTTP against a real replica.
 
 Each "browser" is an `httpx.Client` with its own cookie jar that follows nothing by itself. A remembered
-approval is a server-side consent per (user, client, scopes) found through the signed user cookie; the
+approval is a server-side consent per (user, client, scopes, redirect URI) found through the signed user cookie; the
 browser binding is issued at Allow per transaction; `/authorize` errors go back only to loopback or approved
 clients. docs/RELIABILITY.md "Remote mode" has one row per test here (OA30 on).
 """
@@ -284,6 +284,59 @@ def test_same_or_narrower_scopes_skip_the_page_and_issue_a_code(replica: Replica
     assert not again.page_shown
     # and a browser that has not signed in here is asked, whoever it turns out to be
     assert authorize(base, client.client_id, jar(), scope="wsReadOnly").page_shown
+
+
+def shown_redirect_uri(flow: Flow) -> str:
+    shown = re.search(r'id="redirect-uri">([^<]*)<', flow.consent.text)
+    assert shown is not None, flow.consent.text[:300]
+    return unescape(shown.group(1))
+
+
+def test_a_remembered_consent_covers_only_its_redirect_uri(replica: Replica) -> None:
+    """A loopback client may use any port (RFC 8252 §7.3), and so may another program on this computer using
+    the same public client id: a consent given for one port skips the page only for that very URI."""
+    base = replica.base_url
+    client = scoped_client(base)  # registered with REDIRECT_URI, http://127.0.0.1:53682/callback
+    agent = jar()
+    sign_in(base, client.client_id, agent, ANN, scope="wsReadOnly")
+    same = authorize(base, client.client_id, agent, scope="wsReadOnly")
+    assert not same.page_shown and same.consent.status_code == 302  # the port it was given for: skipped
+    code_of(at_wrike(base, agent, same.consent, ANN), same)
+
+    other_port = "http://127.0.0.1:53683/callback"
+    assert other_port.replace(":53683/", ":53682/") == REDIRECT_URI  # only the port differs
+    other = authorize(base, client.client_id, agent, scope="wsReadOnly", redirect_uri=other_port)
+    assert other.page_shown, "another port of the same client must show the page"
+    assert shown_redirect_uri(other) == other_port  # the person sees where the code would go
+    assert "on this computer" in other.consent.text
+    # once approved there, the newest approval is what is remembered: that port skips, the first one asks again
+    code_of(at_wrike(base, agent, allow(base, other), ANN), other, redirect_uri=other_port)
+    assert not authorize(
+        base, client.client_id, agent, scope="wsReadOnly", redirect_uri=other_port
+    ).page_shown
+    first_again = authorize(base, client.client_id, agent, scope="wsReadOnly")
+    assert first_again.page_shown and shown_redirect_uri(first_again) == REDIRECT_URI
+
+    # the same for an https client with two registered redirect URIs: each is its own approval
+    second_uri = APP_URI + "/second"
+    app = scoped_client(base, redirect_uris=[APP_URI, second_uri])
+    flow = authorize(base, app.client_id, agent, scope="wsReadOnly", redirect_uri=APP_URI)
+    code_of(at_wrike(base, agent, allow(base, flow), ANN), flow, redirect_uri=APP_URI)
+    assert not authorize(base, app.client_id, agent, scope="wsReadOnly", redirect_uri=APP_URI).page_shown
+    switched = authorize(base, app.client_id, agent, scope="wsReadOnly", redirect_uri=second_uri)
+    assert switched.page_shown and shown_redirect_uri(switched) == second_uri
+
+    # at Wrike's callback too: a page skipped for Ann's port, where Wrike signs in Ben, who approved the
+    # client for another port only, gives no code
+    shared = scoped_client(base)
+    bens = jar()
+    ben_flow = authorize(base, shared.client_id, bens, scope="wsReadOnly", redirect_uri=other_port)
+    code_of(at_wrike(base, bens, allow(base, ben_flow), BEN), ben_flow, redirect_uri=other_port)
+    anns = jar()
+    sign_in(base, shared.client_id, anns, ANN, scope="wsReadOnly")
+    skipped = authorize(base, shared.client_id, anns, scope="wsReadOnly")
+    assert not skipped.page_shown  # Ann's consent, Ann's port ...
+    assert_refused_page(at_wrike(base, anns, skipped.consent, BEN), 403, "has not approved this app")
 
 
 def test_step_up_after_403_shows_the_page(replica: Replica) -> None:

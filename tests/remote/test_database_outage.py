@@ -35,12 +35,14 @@ import httpx
 import pytest
 
 from tests.remote.conftest import SHORT_TOKEN_TTL
-from tests.remote.helpers import Replica, free_port, sign_in_raw, start_replica
+from tests.remote.helpers import SECRET_KEY, Replica, free_port, sign_in_raw, start_replica
 from tests.remote.test_attacks_account import signed_in
 from tests.remote.test_health import FreezableRelay
 from tests.remote.test_replicas import refreshes
+from wrike_mcp.remote.crypto import KeyRing, parse_keys
 from wrike_mcp.remote.health import READY_TIMEOUT
-from wrike_mcp.remote.store import STORE_TIMEOUT
+from wrike_mcp.remote.store import STORE_TIMEOUT, Store
+from wrike_mcp.remote.users import open_grant
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow
@@ -452,3 +454,83 @@ async def test_a_database_that_stops_answering_gets_503_within_the_store_timeout
     finally:
         replica.stop()
         relay.close()
+
+
+async def stored_refresh_token(database_url: str, email: str) -> str | None:
+    """The Wrike refresh token the store holds for a person (decrypted as the replicas do)."""
+    store = Store.open(database_url)
+    try:
+        (user,) = await store.find_users(email)
+        return open_grant(KeyRing(parse_keys(SECRET_KEY)), user.grant).refresh_token
+    finally:
+        await store.close()
+
+
+async def test_a_wrike_refresh_answered_while_the_database_dies_is_not_lost(
+    tmp_path: Path, short_token_sandbox: BackgroundSandbox, cluster: Cluster
+) -> None:
+    """Wrike rotates its refresh token on every refresh: when the store fails between Wrike's answer and the
+    write, the new refresh token exists only in the replica that asked. The database is stopped while the
+    sandbox holds that replica's refresh request (a 3 s delay), then started again: the replica writes the
+    grant it kept as soon as the database answers, and both replicas go on serving the person with it; no
+    refresh is refused by Wrike and the grant is not revoked."""
+    sandbox = short_token_sandbox
+    port_a = free_port()
+    public = f"http://127.0.0.1:{port_a}"
+    common: dict[str, Any] = {"public_url": public, "extra_args": ("--stateless",)}
+    a = start_replica(tmp_path, sandbox.base_url, cluster.url, port=port_a, name="a", **common)
+    b = start_replica(tmp_path, sandbox.base_url, cluster.url, name="b", **common)
+    try:
+        tokens = sign_in_raw(a.base_url, CALLER)
+        signed_at = time.monotonic()
+        before = await stored_refresh_token(cluster.url, CALLER)
+        async with httpx.AsyncClient(timeout=60) as http:
+            first = await call_tool(http, a, "a", tokens["access_token"], 1)
+            assert first.status == 200, first.body
+            await http.post(
+                f"{sandbox.base_url}/_sandbox/faults",
+                json={"path": "/oauth2/token", "method": "POST", "delay_ms": 3000, "times": 1},
+            )
+            await anyio.sleep(max(0.0, signed_at + SHORT_TOKEN_TTL - 1 - time.monotonic()))  # refresh due
+            asked = refreshes(sandbox)
+            in_flight: list[Answer] = []
+
+            async def call_during_refresh() -> None:
+                in_flight.append(await call_tool(http, a, "a", tokens["access_token"], 2))
+
+            def refresh_reached_wrike() -> None:  # which holds it 3 s
+                deadline = time.monotonic() + 10
+                while refreshes(sandbox) == asked:
+                    assert time.monotonic() < deadline, "no Wrike refresh was asked for"
+                    time.sleep(0.05)
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(call_during_refresh)
+                await anyio.to_thread.run_sync(refresh_reached_wrike)
+                await anyio.to_thread.run_sync(cluster.stop)  # the database dies before Wrike answers
+            assert refreshes(sandbox) == asked + 1
+            # the call that needed the refresh was served with the new grant, the database down meanwhile
+            (during,) = in_flight
+            assert during.status == 200, during.body
+            assert during.body["result"]["structuredContent"]["user"]["name"] == "Ann Lee", during.body
+            await anyio.to_thread.run_sync(cluster.start)
+            back = time.monotonic()
+            # the replica that asked writes the grant Wrike gave it, within seconds of the database's return
+            while (kept := await stored_refresh_token(cluster.url, CALLER)) == before:
+                assert time.monotonic() < back + RECOVERY, "the refreshed Wrike grant was never written"
+                await anyio.sleep(0.1)
+            assert kept is not None
+            print(f"the kept grant was written {time.monotonic() - back:.2f} s after the database was back")
+            for number, replica in enumerate((b, a), start=3):  # the other replica first
+                answer = await call_tool(http, replica, replica.log.stem, tokens["access_token"], number)
+                assert answer.status == 200, (replica.log.stem, answer.body, in_flight)
+                assert answer.body["result"]["structuredContent"]["user"]["name"] == "Ann Lee", answer.body
+        assert refreshes(sandbox) == asked + 1  # nothing refreshed again, nothing refused
+        assert await stored_refresh_token(cluster.url, CALLER) == kept
+        log = a.log.read_text()
+        assert "kept in this replica" in log and "kept Wrike grant of user" in log, log[-2000:]
+        assert "was written" in log, log[-2000:]
+        assert "Wrike refused the refresh token" not in log + b.log.read_text()
+    finally:
+        a.stop()
+        b.stop()

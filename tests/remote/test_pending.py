@@ -105,6 +105,7 @@ async def test_rows_written_before_the_models_are_read(store: Store) -> None:
         default_scopes=("wsReadWrite",),
         access_token_ttl=3600,
         refresh_token_ttl=86400,
+        refresh_reuse_leeway=10.0,
         registration_ttl=86400,
     )
     provider = WrikeMCPAuthProvider(store, KeyRing([Fernet.generate_key()]), config, clock=lambda: NOW)

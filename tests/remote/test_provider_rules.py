@@ -7,6 +7,7 @@ in test_attacks*.py; these run here so that mutation testing (issue 21) sees the
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,7 +20,7 @@ from mcp.server.auth.provider import (
     RegistrationError,
     TokenError,
 )
-from mcp.shared.auth import InvalidRedirectUriError, InvalidScopeError, OAuthClientInformationFull
+from mcp.shared.auth import InvalidRedirectUriError, InvalidScopeError, OAuthClientInformationFull, OAuthToken
 from pydantic import AnyUrl
 
 from wrike_mcp.remote import cimd
@@ -50,6 +51,7 @@ CONFIG = AuthServerConfig(
     default_scopes=("wsReadWrite",),
     access_token_ttl=3600,
     refresh_token_ttl=86400,
+    refresh_reuse_leeway=10.0,
     registration_ttl=7200,
 )
 CONFIDENTIAL_RULE = "must be https, http on a loopback address"
@@ -724,48 +726,149 @@ async def test_a_refresh_narrows_the_access_token_not_the_grant(store: Store) ->
     assert await server.load_access_token(tokens.access_token) is not None  # the old access token still lives
 
 
+async def rotate(
+    server: WrikeMCPAuthProvider, clock: Clock, client_id: str = "client-1"
+) -> tuple[str, OAuthToken]:
+    """A grant whose first refresh token was rotated a second after it was issued: (that token, the new pair)."""
+    tokens = await server.exchange_authorization_code(client(client_id), await code_for(server, client_id))
+    assert tokens.refresh_token is not None
+    clock.now += 1
+    refresh = await server.load_refresh_token(client(client_id), tokens.refresh_token)
+    assert refresh is not None
+    return tokens.refresh_token, await server.exchange_refresh_token(
+        client(client_id), refresh, refresh.scopes
+    )
+
+
+async def still_works(server: WrikeMCPAuthProvider, pair: OAuthToken, client_id: str = "client-1") -> bool:
+    assert pair.refresh_token is not None
+    access = await server.load_access_token(pair.access_token)
+    return (
+        access is not None
+        and await server.load_refresh_token(client(client_id), pair.refresh_token) is not None
+    )
+
+
 async def test_a_reused_refresh_token_ends_the_whole_grant(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server = provider(store, Clock())
+    clock = Clock()
+    server = provider(store, clock)
+    spent, rotated = await rotate(server, clock)
+    clock.now += 10.001  # just past the 10 s leeway
+    assert await server.load_refresh_token(client(), spent) is None  # reused: theft or a bug
+    assert provider_log(caplog) == ["refresh token reused for client client-1; revoking its grant"]
+    assert not await still_works(server, rotated)
+    caplog.clear()
+    long_id = "c" * 100
+    other_spent, _ = await rotate(server, clock, long_id)
+    clock.now += 11
+    assert await server.load_refresh_token(client(long_id), other_spent) is None
+    assert provider_log(caplog) == [f"refresh token reused for client {'c' * 80}; revoking its grant"]
+
+
+async def test_a_refresh_token_presented_again_within_the_leeway_is_refused_and_the_grant_kept(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="wrike_mcp.remote.provider")
+    clock = Clock()
+    server = provider(store, clock)
+    spent, rotated = await rotate(server, clock)
+    for elapsed in (0, 4, 10):  # up to and including the leeway's last instant
+        clock.now = NOW + 1 + elapsed
+        assert await server.load_refresh_token(client(), spent) is None
+        assert await still_works(server, rotated), elapsed
+    assert provider_log(caplog) == [
+        f"refresh token of client client-1 presented again {elapsed:.1f} s after its rotation: refused, grant kept"
+        for elapsed in (0, 4, 10)
+    ]
+    # and the rotated pair rotates on as usual
+    assert rotated.refresh_token is not None
+    refresh = await server.load_refresh_token(client(), rotated.refresh_token)
+    assert refresh is not None
+    assert await still_works(server, await server.exchange_refresh_token(client(), refresh, refresh.scopes))
+
+
+async def test_the_leeway_counts_from_that_tokens_own_rotation(store: Store) -> None:
+    clock = Clock()
+    server = provider(store, clock)
+    spent, rotated = await rotate(server, clock)  # rotated at NOW + 1
+    clock.now += 9
+    assert rotated.refresh_token is not None
+    refresh = await server.load_refresh_token(client(), rotated.refresh_token)
+    assert refresh is not None
+    latest = await server.exchange_refresh_token(
+        client(), refresh, refresh.scopes
+    )  # the family's at NOW + 10
+    clock.now += 2  # 11 s after the first token's rotation, 2 s after the family's latest
+    assert await store.rotated_at(spent) == NOW + 1
+    assert await server.load_refresh_token(client(), spent) is None
+    assert not await still_works(server, latest)
+
+
+async def test_the_leeway_is_for_the_client_the_token_was_issued_to(store: Store) -> None:
+    clock = Clock()
+    server = provider(store, clock)
+    spent, rotated = await rotate(server, clock)
+    clock.now += 2
+    assert await server.load_refresh_token(client("client-2"), spent) is None  # another client: theft
+    assert not await still_works(server, rotated)
+
+
+async def test_a_leeway_of_zero_revokes_at_once(store: Store) -> None:
+    clock = Clock()
+    server = provider(store, clock, refresh_reuse_leeway=0)
+    spent, rotated = await rotate(server, clock)
+    assert await server.load_refresh_token(client(), spent) is None  # the same instant as its rotation
+    assert not await still_works(server, rotated)
+
+
+async def test_a_reuse_without_a_later_token_of_its_family_revokes(store: Store) -> None:
+    """With no record of when the rotation happened (its tokens purged, or a clock that did not advance),
+    the reuse cannot be shown to be a race: the family goes."""
+    clock = Clock()
+    server = provider(store, clock)
     tokens = await server.exchange_authorization_code(client(), await code_for(server))
     assert tokens.refresh_token is not None
     refresh = await server.load_refresh_token(client(), tokens.refresh_token)
     assert refresh is not None
-    rotated = await server.exchange_refresh_token(client(), refresh, refresh.scopes)
-    assert await server.load_refresh_token(client(), tokens.refresh_token) is None  # reused: theft or a bug
-    assert provider_log(caplog) == ["refresh token reused for client client-1; revoking its grant"]
-    caplog.clear()
-    long_id = "c" * 100
-    other = await server.exchange_authorization_code(client(long_id), await code_for(server, long_id))
-    assert other.refresh_token is not None
-    reused = await server.load_refresh_token(client(long_id), other.refresh_token)
-    assert reused is not None
-    await server.exchange_refresh_token(client(long_id), reused, reused.scopes)
-    assert await server.load_refresh_token(client(long_id), other.refresh_token) is None
-    assert provider_log(caplog) == [f"refresh token reused for client {'c' * 80}; revoking its grant"]
-    assert await server.load_access_token(rotated.access_token) is None
-    assert rotated.refresh_token is not None
-    assert await server.load_refresh_token(client(), rotated.refresh_token) is None
-    with pytest.raises(TokenError) as spent:  # a refresh racing the rotation
-        await server.exchange_refresh_token(client(), refresh, refresh.scopes)
-    assert spent.value.error == "invalid_grant"
+    rotated = await server.exchange_refresh_token(client(), refresh, refresh.scopes)  # the same instant
+    clock.now += 1
+    await server.exchange_authorization_code(
+        client(), await code_for(server)
+    )  # another grant: not its rotation
+    assert await store.rotated_at(tokens.refresh_token) is None
+    assert await server.load_refresh_token(client(), tokens.refresh_token) is None
+    assert not await still_works(server, rotated)
 
 
-async def test_two_refreshes_racing_end_the_grant(store: Store) -> None:
-    server = provider(store, Clock())
+async def test_two_refreshes_racing_keep_the_winners_tokens(store: Store) -> None:
+    clock = Clock()
+    server = provider(store, clock)
     tokens = await server.exchange_authorization_code(client(), await code_for(server))
     assert tokens.refresh_token is not None
+    clock.now += 1
     refresh = await server.load_refresh_token(client(), tokens.refresh_token)
     assert refresh is not None
     first = await server.exchange_refresh_token(client(), refresh, refresh.scopes)
+    clock.now += 0.5
     with pytest.raises(TokenError) as second:  # loaded before the first spent it
         await server.exchange_refresh_token(client(), refresh, refresh.scopes)
     assert (second.value.error, second.value.error_description) == (
         "invalid_grant",
-        "refresh token was already used; sign in again",
+        "refresh token was already used",
     )
-    assert await server.load_access_token(first.access_token) is None  # the winner's tokens too
+    assert await still_works(server, first)
+    # past the leeway, the same race is a reuse like any other
+    clock.now += 1
+    assert first.refresh_token is not None
+    again = await server.load_refresh_token(client(), first.refresh_token)
+    assert again is not None
+    later = await server.exchange_refresh_token(client(), again, again.scopes)
+    clock.now += 11
+    with pytest.raises(TokenError):
+        await server.exchange_refresh_token(client(), again, again.scopes)
+    assert not await still_works(server, later)
 
 
 async def test_a_refresh_token_gone_meanwhile_is_an_invalid_grant(store: Store) -> None:

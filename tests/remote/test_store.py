@@ -24,6 +24,7 @@ from wrike_mcp.remote.pending import PendingAuthorization
 from wrike_mcp.remote.provider import AuthServerConfig, WrikeMCPAuthProvider
 from wrike_mcp.remote.store import (
     SCHEMA_VERSION,
+    Consent,
     Store,
     clients,
     codes,
@@ -495,10 +496,11 @@ async def test_revoke_grant_and_forget_user_end_their_tokens(store: Store) -> No
             user_id, email=None, name=None, host="www.wrike.com", grant="sealed", scopes=[], now=NOW
         )
     await store.save_tokens([token_row("u1-at"), token_row("u2-at", user_id="U2", family="fam-2")])
-    await store.save_consent("U1", "client-1", ["wsReadWrite"], NOW)
-    await store.save_consent("U1", "client-1", ["wsReadOnly"], NOW + 1)  # replaced, not duplicated
+    await store.save_consent("U1", "client-1", ["wsReadWrite"], "http://127.0.0.1:5000/cb", NOW)
+    # replaced, not duplicated: the scopes and the redirect URI of the latest approval
+    await store.save_consent("U1", "client-1", ["wsReadOnly"], "http://127.0.0.1:6000/cb", NOW + 1)
     assert await store.consents_of("U1") == [("client-1", ["wsReadOnly"])]
-    assert await store.consent_of("U1", "client-1") == ["wsReadOnly"]
+    assert await store.consent_of("U1", "client-1") == Consent(["wsReadOnly"], "http://127.0.0.1:6000/cb")
     assert await store.consent_of("U1", "client-2") is None
     assert await store.consent_of("U2", "client-1") is None
 
@@ -765,6 +767,7 @@ async def test_registered_client_secret_is_stored_encrypted(store: Store) -> Non
         default_scopes=("wsReadWrite",),
         access_token_ttl=3600,
         refresh_token_ttl=86400,
+        refresh_reuse_leeway=10.0,
         registration_ttl=3600,
     )
     provider = WrikeMCPAuthProvider(store, keyring, config, clock=lambda: NOW)
@@ -786,7 +789,7 @@ async def test_registered_client_secret_is_stored_encrypted(store: Store) -> Non
 
 async def test_a_version_1_database_is_migrated_and_keeps_its_users(database_url: str) -> None:
     """A database written by an older release: v2 adds the shared counters and grant versions, v3 the audit
-    trail, v4 the Connected apps page's session generations."""
+    trail, v4 the Connected apps page's session generations, v5 the consents' redirect URI."""
     opened = Store.open(database_url)
     try:
         async with opened.engine.begin() as conn:
@@ -797,11 +800,12 @@ async def test_a_version_1_database_is_migrated_and_keeps_its_users(database_url
                     "revoked BOOLEAN NOT NULL, created_at FLOAT NOT NULL, updated_at FLOAT NOT NULL)"
                 )
             )
-            # the other v1 tables as v1 made them: today's, less what v2 added to them
+            # the other v1 tables as v1 made them: today's, less what v2 and v4 added to them
             await conn.run_sync(
                 lambda sync: metadata.create_all(sync, tables=[clients, codes, tokens, consents, pending])
             )
             await conn.execute(text("DROP INDEX tokens_expiry"))
+            await conn.execute(text("ALTER TABLE consents DROP COLUMN redirect_uri"))
             await conn.execute(text("CREATE TABLE schema_version (version INTEGER NOT NULL)"))
             await conn.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
             await conn.execute(
@@ -820,6 +824,10 @@ async def test_a_version_1_database_is_migrated_and_keeps_its_users(database_url
         assert await opened.hit("k", 1, 60, NOW) is None
         assert await opened.audit() == []  # v3's audit trail
         assert await opened.account_session_generation("KUAAOLD") == 0  # v4's account sessions
+        await opened.save_consent(
+            "KUAAOLD", "c", ["wsReadOnly"], "https://app.example/cb", NOW
+        )  # v5's column
+        assert await opened.consent_of("KUAAOLD", "c") == Consent(["wsReadOnly"], "https://app.example/cb")
     finally:
         await opened.close()
 
@@ -882,7 +890,7 @@ async def test_saving_one_client_or_consent_at_once_from_two_replicas_succeeds(d
 
         async def cache(store: Store, number: int) -> None:
             await store.save_client(url, {"client_name": f"v{number}"}, None, "cimd", NOW, NOW + 3600)
-            await store.save_consent("A/U1", url, ["wsReadOnly"], NOW + number)
+            await store.save_consent("A/U1", url, ["wsReadOnly"], "https://chatgpt.example/cb", NOW + number)
 
         for _ in range(5):
             async with anyio.create_task_group() as group:
@@ -890,7 +898,7 @@ async def test_saving_one_client_or_consent_at_once_from_two_replicas_succeeds(d
                     group.start_soon(cache, first if number % 2 else second, number)
         row = await first.get_client(url)
         assert row is not None and row.kind == "cimd" and row.info["client_name"].startswith("v")
-        assert await first.consent_of("A/U1", url) == ["wsReadOnly"]
+        assert await first.consent_of("A/U1", url) == Consent(["wsReadOnly"], "https://chatgpt.example/cb")
     finally:
         await first.close()
         await second.close()

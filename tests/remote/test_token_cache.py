@@ -48,6 +48,7 @@ CONFIG = AuthServerConfig(
     default_scopes=("wsReadWrite",),
     access_token_ttl=3600,
     refresh_token_ttl=86400,
+    refresh_reuse_leeway=10.0,
     registration_ttl=3600,
 )
 
@@ -315,7 +316,13 @@ def replica_database(tmp_path: Path) -> str:
 
 @pytest.fixture
 def replica(tmp_path: Path, sandbox: BackgroundSandbox, replica_database: str) -> Iterator[Replica]:
-    running = start_replica(tmp_path, sandbox.base_url, replica_database)
+    running = start_replica(
+        tmp_path,
+        sandbox.base_url,
+        replica_database,
+        # a reuse right after the rotation revokes (no leeway for a racing double refresh)
+        extra_env={"WRIKE_MCP_REFRESH_REUSE_LEEWAY": "0"},
+    )
     try:
         yield running
     finally:

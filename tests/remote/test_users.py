@@ -1,16 +1,19 @@
 """A user's Wrike grant under refusal: a dead refresh token ends the user's sign-in; Wrike refusing the app's
-own credentials (`unauthorized_client`, seen live for a wrong client secret) does not."""
+own credentials (`unauthorized_client`, seen live for a wrong client secret) does not. And under a failing
+store: a grant Wrike rotated while the store could not record it is kept, served and written later."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
 
+import anyio
 import httpx
 import pytest
 
-from tests.remote.helpers import SECRET_KEY
+from tests.remote.helpers import SECRET_KEY, sandbox_wrike_tokens
 from wrike_mcp.auth.errors import AuthError, AuthorizationExpired
 from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
@@ -26,6 +29,7 @@ async def _source_with_expired_grant(
     *,
     client_secret: str = "sandbox-secret",
     grant: Grant | None = None,
+    **source_options: Any,
 ) -> tuple[Store, StoredGrantSource]:
     settings = Settings(
         base_url=sandbox.api_url,
@@ -53,7 +57,7 @@ async def _source_with_expired_grant(
         scopes=["wsReadWrite"],
         now=time.time(),
     )
-    return store, StoredGrantSource(store, keyring, settings, "KUSER1", grant)
+    return store, StoredGrantSource(store, keyring, settings, "KUSER1", grant, **source_options)
 
 
 async def test_refused_refresh_token_ends_the_sign_in(tmp_path: Path, sandbox: BackgroundSandbox) -> None:
@@ -86,7 +90,7 @@ async def test_app_credentials_refused_keeps_the_users_grant(
 async def test_refresh_answer_without_scope_or_refresh_token_keeps_both(
     tmp_path: Path, sandbox: BackgroundSandbox
 ) -> None:
-    wrike_tokens = _sign_in_at_the_sandbox(sandbox, scope="wsReadOnly")
+    wrike_tokens = sandbox_wrike_tokens(sandbox.base_url, scope="wsReadOnly")
     expired = Grant(
         access_token=wrike_tokens["access_token"],
         refresh_token=wrike_tokens["refresh_token"],
@@ -111,25 +115,130 @@ async def test_refresh_answer_without_scope_or_refresh_token_keeps_both(
         await store.close()
 
 
-def _sign_in_at_the_sandbox(sandbox: BackgroundSandbox, scope: str) -> dict[str, str]:
-    """Wrike tokens for the demo user, through the sandbox's authorize and token endpoints."""
-    redirect = "http://localhost:8765/callback"
-    authorized = httpx.get(
-        f"{sandbox.base_url}/oauth2/authorize/v4",
-        params={
-            "client_id": "sandbox-client",
-            "response_type": "code",
-            "redirect_uri": redirect,
-            "scope": scope,
-        },
+# ---- a refresh Wrike answered while the store failed ---------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _refresh_while_the_store_fails(
+    tmp_path: Path, sandbox: BackgroundSandbox, clock: Clock
+) -> tuple[Store, StoredGrantSource, list[StoredGrantSource], str, str]:
+    """A due grant refreshed at the sandbox while the store's users table is away (renamed during the 1.5 s
+    the sandbox holds the refresh): (store, source, what `on_kept` was told, the stored refresh token, the
+    access token the refresh returned)."""
+    wrike_tokens = sandbox_wrike_tokens(sandbox.base_url, scope="wsReadWrite")
+    due = Grant(
+        access_token=wrike_tokens["access_token"],
+        refresh_token=wrike_tokens["refresh_token"],
+        expires_at=clock.now - 10,
+        lifetime=3600,
+        host=f"127.0.0.1:{sandbox.port}",
+        scopes=["wsReadWrite"],
+        login_url=sandbox.base_url,
     )
-    code = parse_qs(urlsplit(authorized.headers["location"]).query)["code"][0]
-    form = {
-        "client_id": "sandbox-client",
-        "client_secret": "sandbox-secret",
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": redirect,
-    }
-    tokens: dict[str, str] = httpx.post(f"{sandbox.base_url}/oauth2/token", data=form).json()
-    return tokens
+    kept: list[StoredGrantSource] = []
+    store, source = await _source_with_expired_grant(
+        tmp_path, sandbox, grant=due, clock=clock, on_kept=kept.append
+    )
+    httpx.post(  # noqa: ASYNC210 - test set-up, nothing else runs
+        f"{sandbox.base_url}/_sandbox/faults",
+        json={"path": "/oauth2/token", "method": "POST", "delay_ms": 1500, "times": 1},
+    ).raise_for_status()
+    database = sqlite3.connect(tmp_path / "db.sqlite3")
+    answer: list[str] = []
+
+    async def refresh() -> None:
+        answer.append((await source.get_token()).value)
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(refresh)
+            await anyio.sleep(0.7)  # the refresh is at the sandbox, the store read the grant
+            database.execute("ALTER TABLE users RENAME TO users_away")
+            database.commit()
+        # the next Wrike request of that call, the store still failing: served from memory, no store needed
+        assert (await source.get_token()).value == answer[0]
+        database.execute("ALTER TABLE users_away RENAME TO users")
+        database.commit()
+    finally:
+        database.close()
+    return store, source, kept, wrike_tokens["refresh_token"], answer[0]
+
+
+async def stored_grant(store: Store) -> Grant:
+    user = await store.get_user("KUSER1")
+    assert user is not None and not user.revoked, user
+    return open_grant(KeyRing(parse_keys(SECRET_KEY)), user.grant)
+
+
+async def test_a_grant_refreshed_while_the_store_fails_is_kept_then_written(
+    tmp_path: Path, sandbox: BackgroundSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    store, source, kept, spent, served = await _refresh_while_the_store_fails(tmp_path, sandbox, Clock())
+    try:
+        assert kept == [source] and source.holds_unwritten_grant  # Wrike answered, the write failed
+        assert (await stored_grant(store)).refresh_token == spent  # the store still has the spent one
+        assert served != "" and (await source.get_token()).value == served  # served with what Wrike gave
+        await source.write_kept()
+        written = await stored_grant(store)
+        assert written.access_token == served and written.refresh_token not in (None, spent)
+        assert not source.holds_unwritten_grant
+        messages = [r.getMessage() for r in caplog.records if r.name == "wrike_mcp.remote.users"]
+        assert "the kept Wrike grant of user KUSER1 was written" in messages, messages
+    finally:
+        await store.close()
+
+
+async def test_a_kept_grant_is_written_before_the_next_refresh(
+    tmp_path: Path, sandbox: BackgroundSandbox
+) -> None:
+    clock = Clock()
+    store, source, _, _, served = await _refresh_while_the_store_fails(tmp_path, sandbox, clock)
+    try:
+        clock.now += 3600  # due again before anything wrote it: the refresh must not use the spent token
+        fresh = await source.get_token()
+        assert fresh.value != served
+        assert (await stored_grant(store)).access_token == fresh.value  # refreshed from the kept one, stored
+        assert not source.holds_unwritten_grant
+    finally:
+        await store.close()
+
+
+async def test_a_kept_grant_never_overwrites_a_newer_sign_in(
+    tmp_path: Path, sandbox: BackgroundSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    store, source, _, _, served = await _refresh_while_the_store_fails(tmp_path, sandbox, Clock())
+    try:
+        newer = Grant(
+            access_token="signed-in-again",
+            refresh_token="of-the-new-sign-in",
+            expires_at=time.time() + 3600,
+            host=f"127.0.0.1:{sandbox.port}",
+            login_url=sandbox.base_url,
+        )
+        keyring = KeyRing(parse_keys(SECRET_KEY))
+        await store.save_user(
+            "KUSER1",
+            email="u@example.com",
+            name="U",
+            host=newer.host,
+            grant=seal_grant(keyring, newer),
+            scopes=["wsReadWrite"],
+            now=time.time(),
+        )
+        await source.write_kept()
+        assert (await stored_grant(store)).refresh_token == "of-the-new-sign-in"
+        assert not source.holds_unwritten_grant
+        messages = [r.getMessage() for r in caplog.records if r.name == "wrike_mcp.remote.users"]
+        assert (
+            "the kept Wrike grant of user KUSER1 was dropped: the user's grant changed meanwhile" in messages
+        )
+        assert served
+    finally:
+        await store.close()

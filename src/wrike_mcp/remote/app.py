@@ -113,6 +113,7 @@ def server_config(settings: Settings) -> AuthServerConfig:
         default_scopes=tuple(requested or [scope_rules.WS_READ_WRITE]),
         access_token_ttl=settings.access_token_ttl,
         refresh_token_ttl=settings.refresh_token_ttl,
+        refresh_reuse_leeway=settings.refresh_reuse_leeway,
         registration_ttl=settings.registration_ttl,
         cimd_allow_loopback=settings.cimd_allow_loopback,
         client_policy=ClientPolicy.of(settings.allowed_redirect_hosts, settings.allowed_client_ids),
@@ -578,6 +579,7 @@ def _lifespan(
             async with server.session_manager.run(), anyio.create_task_group() as background:
                 background.start_soon(_purge_periodically, store, audit_kept)
                 background.start_soon(audit.run)
+                background.start_soon(users.write_kept_grants)
                 yield
                 background.cancel_scope.cancel()
         finally:

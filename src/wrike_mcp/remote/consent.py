@@ -6,12 +6,13 @@ The page names the client (and, for a client ID metadata document, the host publ
 redirect URI the authorization will be sent to (with a warning when it is this computer), and each Wrike
 scope in words. It cannot be framed.
 
-What is remembered is a server-side consent per (user, client, scopes), written when Wrike's callback
-completes. The user is known only then, so a signed user cookie set after a sign-in tells the next /consent
-whose consents to look at: a request for the same client and the same or narrower scopes skips the page, a
-broader one, a new client or anything after `wrike-mcp admin revoke` shows it. The transaction records who
-approved it (the user cookie's user at Allow or at the skip), and the callback refuses a code when Wrike
-signed in someone else who has not consented to that client themselves.
+What is remembered is a server-side consent per (user, client, scopes, redirect URI), written when Wrike's
+callback completes. The user is known only then, so a signed user cookie set after a sign-in tells the next
+/consent whose consents to look at: a request for the same client, the same redirect URI (port included) and
+the same or narrower scopes skips the page; a broader one, another redirect URI, a new client or anything
+after `wrike-mcp admin revoke` shows it. The transaction records who approved it (the user cookie's user at
+Allow or at the skip), and the callback refuses a code when Wrike signed in someone else who has not
+consented to that client themselves.
 
 Three cookies, each `__Host-` + `Secure` over https, `HttpOnly` and `SameSite=Lax`:
 - the form cookie, set when the page is viewed, guards only the form (with a token derived from it and the
@@ -157,10 +158,17 @@ class ConsentPages:
 
     # ---- remembered consents ------------------------------------------------------------------------
 
-    async def covered(self, user_id: str, client_id: str, scopes: list[str]) -> bool:
-        """Whether the user already approved this client for these scopes or broader ones."""
-        consented = await self.store.consent_of(user_id, client_id)
-        return consented is not None and scope_rules.satisfies(consented, scopes)
+    async def covered(self, user_id: str, client_id: str, scopes: list[str], redirect_uri: str) -> bool:
+        """Whether the user already approved this client for these scopes or broader ones, sent to this very
+        redirect URI. Exactly this one, port included: a loopback client may use any port (RFC 8252 §7.3), so
+        its public client id alone does not tell its own listener from another program on this computer
+        listening on another port, and the page (which shows the full redirect URI) is the person's check."""
+        consent = await self.store.consent_of(user_id, client_id)
+        return (
+            consent is not None
+            and consent.redirect_uri == redirect_uri
+            and scope_rules.satisfies(consent.scopes, scopes)
+        )
 
     async def approved_client(self, request: Request, client_id: str | None) -> bool:
         """Whether this browser's user has approved this client before (for any scopes)."""
@@ -186,7 +194,7 @@ class ConsentPages:
         if client is None:
             return error_page(400, "The app that started this sign-in is no longer registered. Start again.")
         user = self.user_of(request)
-        if user is not None and await self.covered(user, client_id, pending.scopes):
+        if user is not None and await self.covered(user, client_id, pending.scopes, pending.redirect_uri):
             return await self._to_wrike(txn, pending, Approval(approver=user, skipped=True))
         response = consent_page(
             client_name=client.client_name or "An unnamed app",
@@ -299,7 +307,7 @@ class ConsentPages:
         return None
 
     async def consent_problem(
-        self, approval: Approval, client_id: str, user_id: str, scopes: list[str]
+        self, approval: Approval, client_id: str, user_id: str, pending: PendingAuthorization
     ) -> str | None:
         """Why the person Wrike signed in may not get a code for this client (None: they may).
 
@@ -307,7 +315,7 @@ class ConsentPages:
         signed-in user is not a consent of another person: either needs the Wrike user's own covering consent.
         A page the same person approved while this browser named their other Wrike account is theirs (a
         person in two accounts adds the second from the same browser)."""
-        if await self.covered(user_id, client_id, scopes):
+        if await self.covered(user_id, client_id, pending.scopes, pending.redirect_uri):
             return None
         if approval.skipped:
             return (
@@ -436,7 +444,7 @@ still read):</p>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>
 <p>After you allow, Wrike asks you to sign in and confirm. Next time this app asks for the same or fewer
-permissions, this page is skipped for you.</p>
+permissions, sent to the same address, this page is skipped for you.</p>
 </body></html>"""
     return HTMLResponse(body, headers=security_headers(form_targets))
 

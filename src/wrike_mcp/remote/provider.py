@@ -4,7 +4,8 @@ The SDK's handlers do the protocol checks (PKCE S256 against the verifier, exact
 client authentication); this module decides what exists: registrations (DCR, or client ID metadata documents
 fetched on first use), consent transactions, codes, and our own access and refresh tokens, which are bound
 to the resource and the granted scopes, stored hashed, and rotated; a reused refresh token or a replayed code
-revokes its whole family.
+revokes its whole family, except a refresh token its own client presents again within a few seconds of its
+rotation (a race with itself: refused, nothing revoked; `_spent_refresh_presented`).
 
 Resource indicators (RFC 8707): this server protects one resource, `{public-url}/mcp`, and every token it issues
 is bound to it. A `resource` parameter at `/authorize` or `/token` (app.py checks the latter, the SDK's handler
@@ -94,6 +95,8 @@ class AuthServerConfig:
     default_scopes: tuple[str, ...]
     access_token_ttl: int
     refresh_token_ttl: int
+    # seconds after a refresh token's rotation in which its client presenting it again is a race, not theft
+    refresh_reuse_leeway: float
     registration_ttl: int
     cimd_allow_loopback: bool = False
     client_policy: ClientPolicy = EVERY_CLIENT
@@ -455,8 +458,11 @@ class WrikeMCPAuthProvider:
             },
         ]
         if not await self.store.save_tokens(rows, spend_refresh=spent_refresh):
-            await self.store.revoke_family(family)
-            raise TokenError("invalid_grant", "refresh token was already used; sign in again")
+            # another request spent it between our read and this write (or revoked it)
+            await self._spent_refresh_presented(
+                spent_refresh or "", family, issued_to=client_id, by=client_id
+            )
+            raise TokenError("invalid_grant", "refresh token was already used")
         await self.store.mark_client_used(client_id, now)
         return OAuthToken(
             access_token=access,
@@ -473,9 +479,9 @@ class WrikeMCPAuthProvider:
         if row is None or row.kind != "refresh":
             return None
         if row.used and not row.revoked:
-            # rotation means a refresh token works once: a second use is theft or a bug, end the family
-            log.warning("refresh token reused for client %s; revoking its grant", row.client_id[:80])
-            await self.store.revoke_family(row.family)
+            await self._spent_refresh_presented(
+                refresh_token, row.family, issued_to=row.client_id, by=client.client_id or ""
+            )
             return None
         if row.revoked or row.expires_at < self.clock() or not self._issued_here(row.resource):
             return None
@@ -489,6 +495,27 @@ class WrikeMCPAuthProvider:
             resource=row.resource,
             subject=row.user_id,
         )
+
+    async def _spent_refresh_presented(
+        self, refresh_token: str, family: str, *, issued_to: str, by: str
+    ) -> None:
+        """A refresh token presented after its rotation: always refused (by the caller), and its family revoked
+        (RFC 9700 §4.14.2: a second use is theft or a bug, and we cannot tell which party is the thief) unless
+        the client it was issued to presents it within `refresh_reuse_leeway` seconds of its rotation: two
+        tabs or a retry after a timeout racing the first request, not theft. Auth0's "reuse interval", Okta's
+        grace period and Ory Hydra's `refresh_token_rotation.grace_period` do the same, but issue tokens again
+        within it; we only refuse, so the leeway never hands out a second live pair (docs/REMOTE.md)."""
+        rotated = await self.store.rotated_at(refresh_token)
+        leeway = self.config.refresh_reuse_leeway
+        if leeway > 0 and by == issued_to and rotated is not None and self.clock() - rotated <= leeway:
+            log.info(
+                "refresh token of client %s presented again %.1f s after its rotation: refused, grant kept",
+                issued_to[:80],
+                self.clock() - rotated,
+            )
+            return
+        log.warning("refresh token reused for client %s; revoking its grant", issued_to[:80])
+        await self.store.revoke_family(family)
 
     async def exchange_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     delete,
     event,
     exists,
@@ -46,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from wrike_mcp.remote.pending import AuthorizationRequest, PendingAuthorization
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 PENDING_TTL = 600.0  # seconds: consent and Wrike's sign-in must finish within 10 minutes of /authorize
 MAX_RATE_WINDOW = 3600  # seconds: no shared limit counts over a longer window
 MIGRATION_LOCK = 0x77726B6D6370  # PostgreSQL advisory lock id while migrating ("wrkmcp")
@@ -95,6 +96,10 @@ consents = Table(
     Column("client_id", String(2048), primary_key=True),
     Column("scopes", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    # the redirect URI the person approved, port included: a remembered consent covers only that one (a
+    # loopback client may use any port, and another program on this computer may be listening on another);
+    # None for consents recorded before schema v4, which cover none
+    Column("redirect_uri", Text),
 )
 
 pending = Table(
@@ -205,8 +210,17 @@ def _v4(connection: Connection) -> None:
     metadata.create_all(connection, tables=[account_sessions])
 
 
+def _v5(connection: Connection) -> None:
+    """Consents remember the redirect URI they were given for. And the tokens' expiry index once more: `_v2`
+    gained it after the first v2 release, so a database that release made is at v2 without it."""
+    if "redirect_uri" not in {column["name"] for column in inspect(connection).get_columns("consents")}:
+        connection.execute(text("ALTER TABLE consents ADD COLUMN redirect_uri TEXT"))
+    if "tokens_expiry" not in {index["name"] for index in inspect(connection).get_indexes("tokens")}:
+        connection.execute(text("CREATE INDEX tokens_expiry ON tokens (expires_at)"))
+
+
 # Migration N brings the schema from version N-1 to N; append, never edit.
-MIGRATIONS: Sequence[Callable[[Connection], None]] = (_create_v1, _v2, _v3, _v4)
+MIGRATIONS: Sequence[Callable[[Connection], None]] = (_create_v1, _v2, _v3, _v4, _v5)
 
 
 def digest(secret: str) -> str:
@@ -264,6 +278,14 @@ class TokenRow:
     revoked: bool
     # the user's grant version when the token was read; None when the user is gone or revoked
     grant_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What a person approved for a client: the scopes, and the redirect URI the approval was for."""
+
+    scopes: list[str]
+    redirect_uri: str | None  # None: recorded before schema v4
 
 
 @dataclass(frozen=True)
@@ -947,6 +969,19 @@ class Store:
             grant_version=row.grant_version,
         )
 
+    async def rotated_at(self, value: str) -> float | None:
+        """When a spent refresh token was rotated: the creation time of the first tokens of its family issued
+        after it, which `save_tokens` inserted in the transaction that spent it. None when no later token of
+        the family is kept."""
+        spent = tokens.alias("spent")
+        later = tokens.join(
+            spent, and_(tokens.c.family == spent.c.family, tokens.c.created_at > spent.c.created_at)
+        )
+        query = select(func.min(tokens.c.created_at)).select_from(later).where(spent.c.token == digest(value))
+        async with self.engine.connect() as conn:
+            found = (await conn.execute(query)).scalar()
+        return None if found is None else float(found)
+
     async def revoke_family(self, family: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(tokens).where(tokens.c.family == family).values(revoked=True))
@@ -1073,24 +1108,33 @@ class Store:
 
     # ---- consents -----------------------------------------------------------------------------------
 
-    async def save_consent(self, user_id: str, client_id: str, scopes: list[str], now: float) -> None:
+    async def save_consent(
+        self, user_id: str, client_id: str, scopes: list[str], redirect_uri: str, now: float
+    ) -> None:
+        """Remember an approval, replacing the one before for that client (its scopes and redirect URI)."""
         await self._put(
             consents,
-            {"user_id": user_id, "client_id": client_id, "scopes": " ".join(scopes), "created_at": now},
+            {
+                "user_id": user_id,
+                "client_id": client_id,
+                "scopes": " ".join(scopes),
+                "redirect_uri": redirect_uri,
+                "created_at": now,
+            },
             key=["user_id", "client_id"],
         )
 
-    async def consent_of(self, user_id: str, client_id: str) -> list[str] | None:
-        """The scopes a user approved for a client, or None when they have not (or it was revoked)."""
+    async def consent_of(self, user_id: str, client_id: str) -> Consent | None:
+        """What a user approved for a client, or None when they have not (or it was revoked)."""
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(
-                    select(consents.c.scopes).where(
+                    select(consents.c.scopes, consents.c.redirect_uri).where(
                         consents.c.user_id == user_id, consents.c.client_id == client_id
                     )
                 )
             ).first()
-        return row.scopes.split() if row is not None else None
+        return Consent(row.scopes.split(), row.redirect_uri) if row is not None else None
 
     async def consents_of(self, user_id: str) -> list[tuple[str, list[str]]]:
         async with self.engine.connect() as conn:

@@ -109,7 +109,7 @@ class WrikeCallback:
         if not scopes:
             return client_redirect(pending, issuer, {"error": "access_denied"})
         user_id = user_key(account.id, user.id)
-        problem = await self.pages.consent_problem(approval, client_id, user_id, pending.scopes)
+        problem = await self.pages.consent_problem(approval, client_id, user_id, pending)
         if problem is not None:
             return self.pages.refuse(state, 403, problem)
         stored = await self.pages.store.get_user(user_id)
@@ -134,7 +134,7 @@ class WrikeCallback:
         else:
             log.info("kept the wider stored Wrike grant of user %s; this client gets %s", user_id, scopes)
         if self.pages.consented_here(approval, user_id):
-            await self.pages.store.save_consent(user_id, client_id, scopes, now)
+            await self.pages.store.save_consent(user_id, client_id, scopes, pending.redirect_uri, now)
         our_code = await provider.issue_code(client_id, user_id, pending.request(scopes))
         response = client_redirect(pending, issuer, {"code": our_code})
         self.pages.signed_in(response, state, user_id)

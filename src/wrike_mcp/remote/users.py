@@ -5,6 +5,13 @@ on a local lock, then the one that refreshes holds the store's lock on the user 
 or a process lock and a write transaction with SQLite), re-reads the grant (another replica may have
 refreshed it already), calls Wrike, and commits the rotated refresh token before anyone uses the new access
 token. A grant Wrike refuses ends the user's MCP tokens, so their client gets a 401 and signs in again.
+
+Wrike rotates its refresh token on every refresh, so a store that fails between Wrike's answer and the commit
+(the database restarting) would lose the only live refresh token. The source keeps that grant in memory
+instead, serves with it, and `UserClients.write_kept_grants` writes it as soon as the store answers (before
+this replica refreshes the user again). Still lost: the grant of a replica that stops before the database
+comes back, and the race with another replica refreshing the user with the spent token in the second or so
+between the database's return and the write (Wrike refuses it, and that replica ends the grant).
 """
 
 from __future__ import annotations
@@ -73,6 +80,7 @@ class StoredGrantSource:
         login_transport: httpx2.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         on_refresh: Callable[[str], None] | None = None,
+        on_kept: Callable[[StoredGrantSource], None] | None = None,
     ) -> None:
         self._store = store
         self._keyring = keyring
@@ -84,6 +92,10 @@ class StoredGrantSource:
         self._lock = anyio.Lock()
         # told each refresh's outcome: "ok", "refused" (Wrike ended the grant) or "failed" (no answer)
         self._on_refresh = on_refresh or (lambda outcome: None)
+        # a grant Wrike gave while the store was failing, and the refresh token it replaced; `on_kept` is told
+        # so that someone writes it (UserClients.write_kept_grants)
+        self._kept: tuple[Grant, str | None] | None = None
+        self._on_kept = on_kept or (lambda source: None)
 
     def __repr__(self) -> str:
         return f"StoredGrantSource({self._user_id}, <tokens hidden>)"
@@ -105,33 +117,88 @@ class StoredGrantSource:
             current = self._grant
             if current.access_token != stale and not self._stale(current):
                 return grant_token(current)  # refreshed by another caller in this process meanwhile
-            async with self._store.locked(f"user:{self._user_id}") as conn:
-                row = await self._store.get_user(self._user_id, conn)
-                if row is None or row.revoked:
-                    raise AuthorizationExpired(SIGN_IN_AGAIN)
-                stored = open_grant(self._keyring, row.grant)
-                if stored.access_token != stale and not self._stale(stored):
-                    self._grant = stored  # another replica refreshed it
-                    return grant_token(stored)
-                try:
-                    fresh = await self._call_wrike(stored)
-                except Exception:
-                    self._on_refresh("failed")
-                    raise
-                self._on_refresh("ok" if fresh is not None else "refused")
-                if fresh is None:
-                    # inside the lock and committed with it, so no replica refreshes a grant Wrike refused
-                    await self._store.revoke_grant(conn, self._user_id, self._clock())
-                else:
-                    await self._store.update_grant(
-                        conn, self._user_id, seal_grant(self._keyring, fresh), self._clock()
-                    )
+            # a kept grant holds the only live refresh token: written first, or the store would refresh with
+            # the one Wrike already spent (a store still failing fails this refresh, as it would anyway)
+            await self._write_kept()
+            answered: tuple[Grant, str | None] | None = None
+            try:
+                async with self._store.locked(f"user:{self._user_id}") as conn:
+                    row = await self._store.get_user(self._user_id, conn)
+                    if row is None or row.revoked:
+                        raise AuthorizationExpired(SIGN_IN_AGAIN)
+                    stored = open_grant(self._keyring, row.grant)
+                    if stored.access_token != stale and not self._stale(stored):
+                        self._grant = stored  # another replica refreshed it
+                        return grant_token(stored)
+                    try:
+                        fresh = await self._call_wrike(stored)
+                    except Exception:
+                        self._on_refresh("failed")
+                        raise
+                    self._on_refresh("ok" if fresh is not None else "refused")
+                    if fresh is None:
+                        # inside the lock and committed with it, so no replica refreshes a grant Wrike refused
+                        await self._store.revoke_grant(conn, self._user_id, self._clock())
+                    else:
+                        answered = (fresh, stored.refresh_token)
+                        await self._store.update_grant(
+                            conn, self._user_id, seal_grant(self._keyring, fresh), self._clock()
+                        )
+            except (SQLAlchemyError, OSError) as exc:  # a refused connection is an OSError, a hung one too
+                if answered is None:
+                    raise  # Wrike was not asked, or refused: nothing is lost
+                self._keep(answered, exc)
+                return grant_token(answered[0])
             if fresh is None:
                 raise AuthorizationExpired(SIGN_IN_AGAIN)
             # committed: the rotated refresh token is safe before the new access token is used
             self._grant = fresh
             log.info("refreshed the Wrike token of user %s", self._user_id)
             return grant_token(fresh)
+
+    def _keep(self, answered: tuple[Grant, str | None], exc: Exception) -> None:
+        """Wrike answered and the store failed: Wrike has spent the stored refresh token, so the grant it gave is
+        the user's only live one. Serve with it and have it written once the store answers."""
+        self._grant = answered[0]
+        self._kept = answered
+        self._on_kept(self)
+        log.warning(
+            "refreshed the Wrike token of user %s but the store failed (%s): the new grant is kept in this "
+            "replica and written once the database answers",
+            self._user_id,
+            type(exc).__name__,
+        )
+
+    @property
+    def holds_unwritten_grant(self) -> bool:
+        return self._kept is not None
+
+    async def write_kept(self) -> None:
+        """Write the grant kept while the store was failing (nothing when none is); raises while it still fails."""
+        async with self._lock:
+            await self._write_kept()
+
+    async def _write_kept(self) -> None:
+        if self._kept is None:
+            return
+        grant, replaced = self._kept
+        async with self._store.locked(f"user:{self._user_id}") as conn:
+            row = await self._store.get_user(self._user_id, conn)
+            # only over the grant it was refreshed from: a new sign-in may have replaced it meanwhile, or the
+            # grant ended, and either is newer than what this replica kept
+            if (
+                row is not None
+                and not row.revoked
+                and open_grant(self._keyring, row.grant).refresh_token == replaced
+            ):
+                await self._store.update_grant(
+                    conn, self._user_id, seal_grant(self._keyring, grant), self._clock()
+                )
+                outcome = "written"
+            else:
+                outcome = "dropped: the user's grant changed meanwhile"
+        self._kept = None
+        log.warning("the kept Wrike grant of user %s was %s", self._user_id, outcome)
 
     async def _call_wrike(self, stored: Grant) -> Grant | None:
         """The refreshed grant; None when Wrike refused the grant itself (revoked or expired)."""
@@ -162,6 +229,7 @@ class StoredGrantSource:
 # is step-aligned (Store.hit), so it keeps each request for 70 s in 5 s steps: at least 65 s after it was
 # sent, which leaves 5 s for it to reach Wrike and never lets more than the limit into any 60 s of arrivals.
 WRIKE_WINDOW = 70
+KEPT_GRANT_RETRY = 1.0  # seconds between tries to write a Wrike grant refreshed while the store was failing
 WRIKE_WINDOW_STEPS = 14
 
 
@@ -211,6 +279,8 @@ class UserClients:
         self._clock = clock
         self._clients: OrderedDict[str, _UserClient] = OrderedDict()
         self._lock = anyio.Lock()
+        # sources holding a Wrike grant refreshed while the store was failing (StoredGrantSource._keep)
+        self._unwritten: set[StoredGrantSource] = set()
         # observers of every Wrike exchange and token refresh of every user (the metrics, when on)
         self.event_hooks = list(event_hooks)
         self._on_refresh = on_refresh
@@ -267,6 +337,7 @@ class UserClients:
                 grant,
                 login_transport=self._login_transport,
                 on_refresh=self._on_refresh,
+                on_kept=self._unwritten.add,
             )
             client = client_from_settings(
                 self._settings,
@@ -337,7 +408,30 @@ class UserClients:
         finish with it, and the last one closes it."""
         await self._retire(self._clients.pop(user_id, None))
 
+    async def write_kept_grants(self, every: float = KEPT_GRANT_RETRY) -> None:
+        """Forever: write the Wrike grants refreshed while the store was failing, once it answers (each is
+        its user's only live refresh token, whether or not its client is still cached)."""
+        while True:
+            await anyio.sleep(every)
+            await self._write_kept_grants()
+
+    async def _write_kept_grants(self) -> None:
+        for source in list(self._unwritten):
+            try:
+                with anyio.fail_after(STORE_TIMEOUT):
+                    await source.write_kept()
+            except (SQLAlchemyError, OSError):  # still failing: the next round tries again
+                continue
+            if not source.holds_unwritten_grant:
+                self._unwritten.discard(source)
+
     async def aclose(self) -> None:
+        with anyio.CancelScope(shield=True):
+            await self._write_kept_grants()  # a last try: what is not written now is lost with this process
+        for source in self._unwritten:
+            log.error(
+                "the refreshed Wrike grant of %r could not be written: that user signs in again", source
+            )
         for entry in self._clients.values():
             await _close(entry)
         self._clients.clear()
