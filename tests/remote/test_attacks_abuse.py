@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from html import unescape
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import anyio
 import httpx
@@ -37,6 +37,7 @@ from tests.remote.helpers import (
     sign_in_raw,
     start_replica,
 )
+from wrike_mcp.remote.consent import FORM_COOKIE, USER_COOKIE, binding_cookie
 from wrike_mcp.remote.store import Store
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
@@ -514,7 +515,9 @@ def test_non_ascii_cookies_and_csrf_are_refused_cleanly(safe: Replica) -> None:
     base = safe.base_url
     client_id = register(base).json()["client_id"]
     consent = urlsplit(consent_url(authorize(base, client_id), base))
-    cookie = "wrike-mcp-consent=é,é.é; wrike-mcp-browser=é".encode()
+    # the server's own cookie names (plain http: no `__Host-` prefix), so that the values are read; the user
+    # cookie has the three parts of a signed value, so that its signature is checked
+    cookie = f"{FORM_COOKIE}=é,é; {USER_COOKIE}=é.1.é".encode()
     request = (
         f"GET {consent.path}?{consent.query} HTTP/1.1\r\nHost: 127.0.0.1:{safe.port}\r\n".encode()
         + b"Cookie: "
@@ -528,15 +531,21 @@ def test_non_ascii_cookies_and_csrf_are_refused_cleanly(safe: Replica) -> None:
     page = agent.get(consent_url(authorize(base, client_id), base))
     fields = {**form_fields(page), "csrf": "é" * 64, "decision": "allow"}
     assert_html_error(agent.post(f"{base}/consent", data=fields), 403)
-    # and at Wrike's callback
+    # and at Wrike's callback, for a sign-in approved in this browser: its binding cookie and the user cookie
+    # not ASCII, so the callback finds neither
+    page = agent.get(consent_url(authorize(base, client_id), base))
+    to_wrike = agent.post(f"{base}/consent", data={**form_fields(page), "decision": "allow"})
+    assert to_wrike.status_code == 302, to_wrike.text
+    signed_in = agent.get(to_wrike.headers["location"] + "&" + urlencode({"user": ANN}))
+    callback = urlsplit(signed_in.headers["location"])
+    assert callback.path == "/oauth/wrike/callback", signed_in.headers
+    (state,) = (value for name, value in parse_qsl(callback.query) if name == "state")
     status, body = raw_request(
         safe,
-        f"GET /oauth/wrike/callback?state=x&code=y HTTP/1.1\r\nHost: 127.0.0.1:{safe.port}\r\n".encode()
-        + b"Cookie: "
-        + cookie
-        + b"\r\nConnection: close\r\n\r\n",
+        f"GET {callback.path}?{callback.query} HTTP/1.1\r\nHost: 127.0.0.1:{safe.port}\r\n".encode()
+        + f"Cookie: {binding_cookie(state)}=é; {USER_COOKIE}=é.1.é\r\nConnection: close\r\n\r\n".encode(),
     )
-    assert status == 400 and b"Sign-in stopped" in body, body[:300]
+    assert status == 403 and b"approved in another browser" in body, body[-600:]
     assert_no_server_errors(safe)
 
 
