@@ -488,6 +488,50 @@ def test_refused_client_id_urls_are_not_fetched_again_within_a_minute(
     assert documents.requests["/good.json"] == 1
 
 
+# One address of each kind the client-metadata fetch refuses (cimd.REFUSED_NETWORKS and the IPv6 forms that
+# carry an IPv4 address; test_cimd_addresses.py has the full table, case by case).
+NON_PUBLIC_HOSTS = {
+    "loopback": "127.0.0.2",
+    "private": "192.168.1.1",
+    "link-local": "[fe80::1]",
+    "CGNAT": "100.64.0.1",
+    "multicast": "224.0.0.1",
+    "reserved": "240.0.0.1",
+    "NAT64 of 10.0.0.1": "[64:ff9b::a00:1]",
+    "local-use NAT64": "[64:ff9b:1::808:808]",
+    "6to4 of 169.254.169.254": "[2002:a9fe:a9fe::1]",
+    "Teredo, client 192.168.1.1": "[2001:0:808:808::3f57:fefe]",
+    "IPv4-mapped 100.64.0.1": "[::ffff:100.64.0.1]",  # which Python calls global
+    "IPv4-compatible 10.0.0.1": "[::10.0.0.1]",
+}
+
+
+def test_client_id_urls_on_non_public_addresses_are_not_fetched(
+    tmp_path: Path, module_sandbox: BackgroundSandbox
+) -> None:
+    """As in production (no loopback allowance): each refused for its address before any connection."""
+    production = start_replica(
+        tmp_path,
+        module_sandbox.base_url,
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        name="production-cimd",
+        extra_env={"WRIKE_MCP_CIMD_ALLOW_LOOPBACK": "0"},
+    )
+    try:
+        for kind, host in NON_PUBLIC_HOSTS.items():
+            started = time.monotonic()
+            refused = authorize(production.base_url, f"https://{host}/client.json")
+            assert_json_error(refused, 401, "invalid_client")
+            assert time.monotonic() - started < 3, kind  # refused, not a connection that timed out
+        log = production.log.read_text()
+        for kind, host in NON_PUBLIC_HOSTS.items():
+            reason = f"client metadata document refused: {host.strip('[]')} resolves to a non-public address"
+            assert reason in log, (kind, log[-3000:])
+        assert_no_server_errors(production)
+    finally:
+        production.stop()
+
+
 def test_malformed_client_id_urls_are_invalid_client(safe: Replica) -> None:
     for client_id in (
         "https://a:99999/c.json",  # port out of range: was a 500
