@@ -4,12 +4,15 @@ stand-in application that echoes what reached it, over a real SQLite store with 
 What a caller notices: the request that passes at a limit and the one refused after it, the `Retry-After` it
 is told, the address its requests are counted against, the size at which a body or query is refused, and the
 parameters refused before any handler sees them. The same rules are exercised end to end against a real
-replica in test_attacks_abuse.py; these run here so that mutation testing (issue 21) sees them.
+replica in test_attacks_abuse.py; these run here so that mutation testing (issue 21) sees them. The last
+tests hold docs/REMOTE.md to the code: every limit setting with its default, and the fixed limits' numbers.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -19,9 +22,15 @@ from sqlalchemy.exc import OperationalError
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from tests.test_readme import env_name
 from wrike_mcp.config import Settings
 from wrike_mcp.remote import limits as limits_module
+from wrike_mcp.remote.cimd import FAILURE_TTL
 from wrike_mcp.remote.limits import (
+    CAPACITY_RETRY_AFTER,
+    MAX_BODY,
+    MAX_QUERY,
+    ROOM_AFTER,
     AbuseLimits,
     Limits,
     ascii_cookies,
@@ -29,7 +38,8 @@ from wrike_mcp.remote.limits import (
     parameter_problem,
 )
 from wrike_mcp.remote.pending import PendingAuthorization
-from wrike_mcp.remote.store import Store
+from wrike_mcp.remote.provider import MAX_CLIENT_NAME, MAX_REDIRECT_URIS, MAX_URI_LENGTH, STORED_FIELDS
+from wrike_mcp.remote.store import PENDING_TTL, Store
 
 NOW = 1_800_000_000.0  # a multiple of the counters' 10 s step
 ADDRESS = "198.51.100.7"
@@ -464,3 +474,74 @@ async def test_at_most_100_old_entries_make_room_per_request(store: Store) -> No
     assert await store.live_pending(NOW) == 1
     assert (await call("POST", "/register", json={})).status_code == 200  # the next request drops the last
     assert (await call("GET", "/authorize")).status_code == 200
+
+
+# ---- docs/REMOTE.md tells the code's names and numbers ----------------------------------------------------
+
+REMOTE_DOC = Path(__file__).parents[2] / "docs" / "REMOTE.md"
+
+
+def limit_fields() -> set[str]:
+    """The settings Limits.from_settings reads, found by changing each number setting and seeing the limits
+    change (so a new limit setting is found without this test naming it)."""
+    default = Limits.from_settings(Settings())
+    found = set()
+    for name, field in Settings.model_fields.items():
+        if field.annotation is int and Limits.from_settings(Settings(**{name: field.default + 1})) != default:
+            found.add(name)
+    return found
+
+
+def documented_defaults(text: str) -> dict[str, dict[str, str]]:
+    """For each table section of REMOTE.md: environment variable -> its default cell, for rows that name one
+    variable alone (the tables whose header has "environment variable" and "default" columns)."""
+    tables: dict[str, dict[str, str]] = {}
+    section, column = "", None
+    for line in text.splitlines():
+        if line.startswith("#"):
+            section, column = line.lstrip("# "), None
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")] if line.startswith("|") else []
+        if cells[:1] == ["environment variable"] and "default" in cells:
+            column = cells.index("default")
+        elif column is not None and cells and re.fullmatch(r"`WRIKE_[A-Z_]+`", cells[0]):
+            tables.setdefault(section, {})[cells[0].strip("`")] = cells[column]
+    return tables
+
+
+def test_remote_doc_lists_every_limit_with_the_codes_default() -> None:
+    tables = documented_defaults(REMOTE_DOC.read_text(encoding="utf-8"))
+    expected = {env_name(name): str(Settings.model_fields[name].default) for name in limit_fields()}
+    assert len(expected) == 9  # five per-minute limits, two per-address keeps, two caps
+    assert tables["Limits"] == expected
+
+
+def test_remote_doc_number_defaults_are_the_codes() -> None:
+    """Every default REMOTE.md gives as a number, in any of its settings tables, is the code's default."""
+    by_env = {env_name(name): field for name, field in Settings.model_fields.items()}
+    checked = 0
+    for rows in documented_defaults(REMOTE_DOC.read_text(encoding="utf-8")).values():
+        for env, cell in rows.items():
+            number = re.match(r"\d+(\.\d+)?", cell)
+            if env in by_env and number:
+                assert float(number.group()) == by_env[env].default, (env, cell)
+                checked += 1
+    assert checked >= 15, checked
+
+
+def test_remote_doc_states_the_fixed_limits_of_the_code() -> None:
+    text = REMOTE_DOC.read_text(encoding="utf-8").split("### Limits", 1)[1].split("\n## ", 1)[0]
+    for stated in (
+        f"at most {MAX_BODY // 1024} KiB (413)",
+        f"at most {MAX_QUERY // 1024} KiB (414)",
+        f"`client_name` of at most {MAX_CLIENT_NAME} characters",
+        f"at most {MAX_REDIRECT_URIS}\n  redirect URIs of at most {MAX_URI_LENGTH:,} characters",
+        f"not fetched again for {FAILURE_TTL:g} seconds",
+        f"each expires {PENDING_TTL / 60:g} minutes after `/authorize`",
+        f"unused ones over {ROOM_AFTER['/register'] / 60:g} minutes old make room",
+        f"approved ones over {ROOM_AFTER['/authorize'] / 60:g} minutes old make room",
+        f"`Retry-After: {CAPACITY_RETRY_AFTER}`",
+    ):
+        assert stated in text, stated
+    kept = re.search(r"Only the fields the server\s+uses or shows are kept \(([^)]*)\)", text)
+    assert kept is not None
+    assert set(re.findall(r"`(\w+)`", kept.group(1))) == set(STORED_FIELDS)
