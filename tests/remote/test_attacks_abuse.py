@@ -1,6 +1,6 @@
 """Abuse of the unauthenticated routes, against real replicas: floods, oversized and malformed input.
 
-Each test is a row (OA50–OA65) of docs/RELIABILITY.md's Remote-mode table. Limits are set small through the
+Each test is a row (OA50–OA67) of docs/RELIABILITY.md's Remote-mode table. Limits are set small through the
 environment so that the tests are fast. The tests connect from loopback, which uvicorn trusts as a proxy by
 default, so a test can stand for several client addresses by sending `X-Forwarded-For`.
 """
@@ -225,13 +225,21 @@ def test_every_unauthenticated_route_is_limited(limited: Replica) -> None:
         "/oauth/wrike/callback": lambda h: httpx.get(
             f"{base}/oauth/wrike/callback?state=x&code=y", headers=h, timeout=TIMEOUT
         ),
+        # the Connected apps page's sign-in and forms
+        "/account/sign-in": lambda h: httpx.get(f"{base}/account/sign-in", headers=h, timeout=TIMEOUT),
+        "/account/revoke": lambda h: httpx.post(
+            f"{base}/account/revoke", data={"client_id": client_id}, headers=h, timeout=TIMEOUT
+        ),
+        "/account/sign-out": lambda h: httpx.post(
+            f"{base}/account/sign-out", data={"csrf": "x"}, headers=h, timeout=TIMEOUT
+        ),
     }
     for path, send in requests.items():
         headers = new_address()
         answers = [send(headers).status_code for _ in range(3)]
         assert 429 not in answers, (path, answers)
         refused = send(headers)
-        if path in ("/consent", "/oauth/wrike/callback"):
+        if path.startswith(("/consent", "/oauth/wrike/callback", "/account/")):
             assert_html_error(refused, 429)  # browser routes: a page a person can read
         else:
             assert_json_error(refused, 429, "rate_limited")
