@@ -23,7 +23,15 @@ import pytest
 from mcp.server.auth.provider import AccessToken
 from sqlalchemy import update
 
-from tests.remote.helpers import REDIRECT_URI, SECRET_KEY, Browser, Replica, free_port, start_replica
+from tests.remote.helpers import (
+    DEFAULT_SIGN_IN_LIMITS,
+    REDIRECT_URI,
+    SECRET_KEY,
+    Browser,
+    Replica,
+    free_port,
+    start_replica,
+)
 from wrike_mcp.remote.crypto import KeyRing, parse_keys
 from wrike_mcp.remote.provider import ACCESS_PREFIX, AuthServerConfig, WrikeMCPAuthProvider
 from wrike_mcp.remote.store import SCHEMA_VERSION, Store, digest, tokens
@@ -40,6 +48,7 @@ CONFIG = AuthServerConfig(
     access_token_ttl=3600,
     refresh_token_ttl=86400,
     registration_ttl=3600,
+    limits=DEFAULT_SIGN_IN_LIMITS,
 )
 
 

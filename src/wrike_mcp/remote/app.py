@@ -67,6 +67,7 @@ from wrike_mcp.remote.policy import ClientPolicy
 from wrike_mcp.remote.provider import (
     CONSENT_PATH,
     AuthServerConfig,
+    SignInLimits,
     WrikeMCPAuthProvider,
     canonical_resource,
 )
@@ -112,6 +113,7 @@ def server_config(settings: Settings) -> AuthServerConfig:
         access_token_ttl=settings.access_token_ttl,
         refresh_token_ttl=settings.refresh_token_ttl,
         registration_ttl=settings.registration_ttl,
+        limits=SignInLimits.from_settings(settings),
         cimd_allow_loopback=settings.cimd_allow_loopback,
         client_policy=ClientPolicy.of(settings.allowed_redirect_hosts, settings.allowed_client_ids),
         registration=settings.dcr,
