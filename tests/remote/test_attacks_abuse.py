@@ -1,6 +1,6 @@
 """Abuse of the unauthenticated routes, against real replicas: floods, oversized and malformed input.
 
-Each test is a row (OA50–OA67) of docs/RELIABILITY.md's Remote-mode table. Limits are set small through the
+Each test is a row (OA50–OA67, OA81–OA83) of docs/RELIABILITY.md's Remote-mode table. Limits are set small through the
 environment so that the tests are fast. The tests connect from loopback, which uvicorn trusts as a proxy by
 default, so a test can stand for several client addresses by sending `X-Forwarded-For`.
 """
@@ -37,7 +37,7 @@ from tests.remote.helpers import (
     sign_in_raw,
     start_replica,
 )
-from wrike_mcp.remote.consent import FORM_COOKIE, USER_COOKIE, binding_cookie
+from wrike_mcp.remote.consent import BINDING_COOKIE, FORM_COOKIE, USER_COOKIE, binding_cookie
 from wrike_mcp.remote.store import Store
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
@@ -687,6 +687,129 @@ def test_huge_query_strings_are_refused(safe: Replica) -> None:
         pass  # uvicorn answered 400 and closed while the rest was still on its way
     consent_url(authorize(base, client_id), base)
     assert_no_server_errors(safe)
+
+
+# ---- the size and lifetime settings, lowered --------------------------------------------------------------
+
+LOWERED = {
+    "WRIKE_MCP_MAX_BODY_BYTES": "2048",
+    "WRIKE_MCP_MAX_QUERY_BYTES": "1536",
+    "WRIKE_MCP_MAX_CLIENT_NAME": "20",
+    "WRIKE_MCP_MAX_REDIRECT_URIS": "2",
+    "WRIKE_MCP_MAX_URI_LENGTH": "100",
+    "WRIKE_MCP_PENDING_AUTHORIZATION_TTL": "3",
+    "WRIKE_MCP_CIMD_FAILURE_TTL": "2",
+}
+
+
+@pytest.fixture(scope="module")
+def lowered(tmp_path_factory: pytest.TempPathFactory, module_sandbox: BackgroundSandbox) -> Iterator[Replica]:
+    """A replica with every size and lifetime setting far below its default, so that each is seen to apply."""
+    workdir = tmp_path_factory.mktemp("lowered")
+    running = start_replica(
+        workdir,
+        module_sandbox.base_url,
+        f"sqlite:///{workdir / 'db.sqlite3'}",
+        name="lowered",
+        extra_env=LOWERED,
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_lowered_size_settings_take_effect(lowered: Replica, documents: DocumentServer) -> None:
+    base = lowered.base_url
+    # WRIKE_MCP_MAX_BODY_BYTES=2048: a registration of 2 KiB is taken, one byte more is not; a token request too
+    padding = 2048 - len(registration_body(padding=""))
+    assert len(registration_body(padding="p" * padding)) == 2048
+    assert register(base, padding="p" * padding).status_code == 201
+    body = assert_json_error(register(base, padding="p" * (padding + 1)), 413, "invalid_client_metadata")
+    assert body["error_description"] == "the request body is larger than 2 KiB", body
+    token_form = b"grant_type=refresh_token&refresh_token=" + b"r" * 2048
+    assert_json_error(
+        httpx.post(f"{base}/token", content=token_form, headers=FORM, timeout=TIMEOUT), 413, "invalid_request"
+    )
+    # WRIKE_MCP_MAX_QUERY_BYTES=1536: an authorization request of 1536 bytes goes on, one byte more is 414
+    client_id = register(base).json()["client_id"]
+    request = authorize(base, client_id).request.url.query.decode()
+    request = re.sub(r"&state=[^&]*", "", request) + "&state="
+    state = "s" * (1536 - len(request))
+    consent_url(httpx.get(f"{base}/authorize?{request}{state}", timeout=TIMEOUT), base)
+    too_long = assert_json_error(
+        httpx.get(f"{base}/authorize?{request}{state}s", timeout=TIMEOUT), 414, "invalid_request"
+    )
+    assert too_long["error_description"] == "the query string is longer than 1536 bytes", too_long
+    # WRIKE_MCP_MAX_CLIENT_NAME=20, WRIKE_MCP_MAX_REDIRECT_URIS=2, WRIKE_MCP_MAX_URI_LENGTH=100
+    assert register(base, client_name="n" * 20).status_code == 201
+    assert_json_error(register(base, client_name="n" * 21), 400, "invalid_client_metadata")
+    uris = [f"http://127.0.0.1:{53000 + n}/callback" for n in range(3)]
+    assert register(base, redirect_uris=uris[:2]).status_code == 201
+    assert_json_error(register(base, redirect_uris=uris), 400, "invalid_redirect_uri")
+    long_uri = "http://127.0.0.1:53682/" + "p" * (100 - len("http://127.0.0.1:53682/"))
+    assert register(base, redirect_uris=[long_uri]).status_code == 201
+    assert_json_error(register(base, redirect_uris=[long_uri + "p"]), 400, "invalid_redirect_uri")
+    # a client ID metadata URL is a client id: one of 100 characters is fetched and taken, one of 101 is not
+    # even fetched
+    for length in (100, 101):
+        path = "/" + "d" * (length - len(documents.url("/")) - len(".json")) + ".json"
+        url = documents.url(path)
+        assert len(url) == length
+        documents.documents[path] = json.dumps(
+            {"client_id": url, "client_name": "CIMD client", "redirect_uris": [REDIRECT_URI]}
+        ).encode()
+        answer = authorize(base, url)
+        if length == 100:
+            consent_url(answer, base)
+        else:
+            assert_json_error(answer, 401, "invalid_client")
+            assert documents.requests[path] == 0, documents.requests
+    assert_no_server_errors(lowered)
+
+
+def test_a_lowered_sign_in_lifetime_takes_effect(lowered: Replica) -> None:
+    """WRIKE_MCP_PENDING_AUTHORIZATION_TTL=3: a sign-in in progress, its row and its browser-binding cookie live
+    3 seconds; then the consent page, its form and Wrike's callback refuse it."""
+    base = lowered.base_url
+    client_id = register(base).json()["client_id"]
+    started = time.time()
+    waiting_url, approved_url = (consent_url(authorize(base, client_id), base) for _ in range(2))
+    database = lowered.log.parent / "db.sqlite3"
+    (expires_at,) = max(sqlite_rows(database, "SELECT expires_at FROM pending_authorizations"))
+    assert 2 <= expires_at - started <= 4, expires_at - started
+    waiting_agent = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    waiting = waiting_agent.get(waiting_url)
+    assert waiting.status_code == 200, waiting.text
+    agent = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    page = agent.get(approved_url)
+    to_wrike = agent.post(f"{base}/consent", data={**form_fields(page), "decision": "allow"})
+    assert to_wrike.status_code == 302 and "/oauth2/authorize/v4?" in to_wrike.headers["location"]
+    (binding,) = [c for c in to_wrike.headers.get_list("set-cookie") if c.startswith(BINDING_COOKIE)]
+    assert "Max-Age=3;" in binding, binding
+    signed_in = agent.get(to_wrike.headers["location"] + "&" + urlencode({"user": ANN}))
+    assert signed_in.headers["location"].startswith(f"{base}/oauth/wrike/callback?"), signed_in.headers
+    time.sleep(max(0.0, started + 3.5 - time.time()))
+    assert_html_error(waiting_agent.get(waiting_url), 400)
+    decision = {**form_fields(waiting), "decision": "allow"}
+    assert_html_error(waiting_agent.post(f"{base}/consent", data=decision), 400)
+    assert_html_error(agent.get(signed_in.headers["location"]), 400)
+    assert_no_server_errors(lowered)
+
+
+def test_a_lowered_failure_cache_takes_effect(lowered: Replica, documents: DocumentServer) -> None:
+    """WRIKE_MCP_CIMD_FAILURE_TTL=2: a client ID metadata URL that failed is not fetched again for 2 seconds,
+    then it is."""
+    url = documents.url("/missing-for-a-while.json")
+    failed = time.monotonic()
+    for _ in range(3):
+        assert_json_error(authorize(lowered.base_url, url), 401, "invalid_client")
+    assert time.monotonic() - failed < 2, "too slow to tell the cache's 2 s"
+    assert documents.requests["/missing-for-a-while.json"] == 1, documents.requests
+    time.sleep(max(0.0, failed + 2.5 - time.monotonic()))
+    for _ in range(2):
+        assert_json_error(authorize(lowered.base_url, url), 401, "invalid_client")
+    assert documents.requests["/missing-for-a-while.json"] == 2, documents.requests
 
 
 # ---- admin output ------------------------------------------------------------------------------------
