@@ -770,7 +770,8 @@ def test_lowered_size_settings_take_effect(lowered: Replica, documents: Document
 
 def test_a_lowered_sign_in_lifetime_takes_effect(lowered: Replica) -> None:
     """WRIKE_MCP_PENDING_AUTHORIZATION_TTL=3: a sign-in in progress, its row and its browser-binding cookie live
-    3 seconds; then the consent page, its form and Wrike's callback refuse it."""
+    3 seconds; then the consent page, its form and Wrike's callback refuse it. A sign-in asked of Wrike again
+    (to widen the stored grant) gets 3 seconds of its own."""
     base = lowered.base_url
     client_id = register(base).json()["client_id"]
     started = time.time()
@@ -794,6 +795,21 @@ def test_a_lowered_sign_in_lifetime_takes_effect(lowered: Replica) -> None:
     decision = {**form_fields(waiting), "decision": "allow"}
     assert_html_error(waiting_agent.post(f"{base}/consent", data=decision), 400)
     assert_html_error(agent.get(signed_in.headers["location"]), 400)
+    # a sign-in sent back to Wrike to widen the person's stored grant is a new one, and lives 3 s too
+    sign_in_raw(base, ANN)  # the stored grant: the default scope
+    widening = httpx.Client(timeout=TIMEOUT, follow_redirects=False)  # a browser not signed in here
+    asked = ["wsReadOnly", "amReadOnlyAuditLog"]  # neither covers nor is covered by the stored grant
+    page = widening.get(consent_url(authorize(base, client_id, scope=" ".join(asked)), base))
+    kept = {**form_fields(page), "scope": asked, "decision": "allow"}
+    to_wrike = widening.post(f"{base}/consent", data=kept)
+    signed_in = widening.get(to_wrike.headers["location"] + "&" + urlencode({"user": ANN}))
+    asked_again = time.time()
+    again = widening.get(signed_in.headers["location"])
+    assert again.status_code == 302 and "/oauth2/authorize/v4?" in again.headers["location"], again.text
+    (binding,) = [c for c in again.headers.get_list("set-cookie") if "Max-Age=0" not in c]
+    assert binding.startswith(BINDING_COOKIE) and "Max-Age=3;" in binding, binding
+    (expires_at,) = max(sqlite_rows(database, "SELECT expires_at FROM pending_authorizations"))
+    assert 2 <= expires_at - asked_again <= 4, expires_at - asked_again
     assert_no_server_errors(lowered)
 
 
