@@ -200,14 +200,14 @@ class Settings(BaseSettings):
     max_client_name: int = Field(
         default=200,
         ge=1,
-        le=1000,
+        le=1000,  # shown on the consent page and by `admin clients`: a name, not a document
         validation_alias=AliasChoices("WRIKE_MCP_MAX_CLIENT_NAME", "max_client_name"),
         description="characters of a registered client_name",
     )
     max_redirect_uris: int = Field(
         default=10,
         ge=1,
-        le=100,
+        le=100,  # each is kept, and checked against the client policy on every /authorize
         validation_alias=AliasChoices("WRIKE_MCP_MAX_REDIRECT_URIS", "max_redirect_uris"),
         description="redirect URIs one registration may list",
     )
