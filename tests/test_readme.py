@@ -29,11 +29,16 @@ def test_tool_table_is_the_registry() -> None:
     )
 
 
+def env_name(name: str) -> str:
+    """The environment variable that sets the Settings field `name`."""
+    alias = Settings.model_fields[name].validation_alias
+    return str(alias.choices[0]) if isinstance(alias, AliasChoices) else f"WRIKE_{name.upper()}"
+
+
 def test_every_setting_is_documented() -> None:
     text = README.read_text(encoding="utf-8")
     for name, field in Settings.model_fields.items():
-        alias = field.validation_alias
-        env = str(alias.choices[0]) if isinstance(alias, AliasChoices) else f"WRIKE_{name.upper()}"
+        env = env_name(name)
         assert f"`{env}`" in text, f"{env} ({field.description or name}) missing from the README"
 
 

@@ -192,8 +192,60 @@ class Settings(BaseSettings):
         default=10_000,
         gt=0,
         validation_alias=AliasChoices("WRIKE_MCP_MAX_PENDING_AUTHORIZATIONS", "max_pending_authorizations"),
-        description="sign-ins in progress (each lives 10 minutes); when full, the oldest not yet approved ones "
-        "over 5 minutes old make room",
+        description="sign-ins in progress (each lives WRIKE_MCP_PENDING_AUTHORIZATION_TTL); when full, the "
+        "oldest not yet approved ones over half that age make room",
+    )
+    # sizes and lifetimes on those routes. Each has a ceiling: past it, a value would cost memory or storage an
+    # anonymous caller controls, or break a rule of its own (said at each).
+    max_body_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,  # a registration or token request needs more than a few bytes: below 1 KiB is a unit mistake
+        le=1024 * 1024,
+        validation_alias=AliasChoices("WRIKE_MCP_MAX_BODY_BYTES", "max_body_bytes"),
+        description="bytes of a request body to /register, /authorize, /token, /revoke and the browser routes "
+        "(not /mcp)",
+    )
+    max_query_bytes: int = Field(
+        default=8 * 1024,
+        ge=1024,
+        le=16 * 1024,  # uvicorn's HTTP parser (h11) refuses a request line and headers over 16 KiB first
+        validation_alias=AliasChoices("WRIKE_MCP_MAX_QUERY_BYTES", "max_query_bytes"),
+        description="bytes of a query string on those routes (a sign-in in progress keeps the client's state)",
+    )
+    max_client_name: int = Field(
+        default=200,
+        ge=1,
+        le=1000,  # shown on the consent page and by `admin clients`: a name, not a document
+        validation_alias=AliasChoices("WRIKE_MCP_MAX_CLIENT_NAME", "max_client_name"),
+        description="characters of a registered client_name",
+    )
+    max_redirect_uris: int = Field(
+        default=10,
+        ge=1,
+        le=100,  # each is kept, and checked against the client policy on every /authorize
+        validation_alias=AliasChoices("WRIKE_MCP_MAX_REDIRECT_URIS", "max_redirect_uris"),
+        description="redirect URIs one registration may list",
+    )
+    max_uri_length: int = Field(
+        default=2000,
+        ge=64,  # the server's own client ids (36 characters) are kept under the same bound
+        le=2048,  # the database's client_id column: a client ID metadata URL is a client id
+        validation_alias=AliasChoices("WRIKE_MCP_MAX_URI_LENGTH", "max_uri_length"),
+        description="characters of a redirect URI, of any other text a registration keeps, and of a client id",
+    )
+    pending_authorization_ttl: int = Field(
+        default=600,
+        ge=1,
+        le=3600,  # the store counts a limit over at most an hour, and one address's sign-ins are counted over this
+        validation_alias=AliasChoices("WRIKE_MCP_PENDING_AUTHORIZATION_TTL", "pending_authorization_ttl"),
+        description="seconds a sign-in in progress lives: consent and Wrike's sign-in must finish within it",
+    )
+    cimd_failure_ttl: int = Field(
+        default=60,
+        ge=1,
+        le=3600,  # per replica, in memory: a fixed document should not wait longer than an hour to be tried again
+        validation_alias=AliasChoices("WRIKE_MCP_CIMD_FAILURE_TTL", "cimd_failure_ttl"),
+        description="seconds a client ID metadata URL that failed or was refused is not fetched again",
     )
     access_log: Path | None = Field(
         default=None,

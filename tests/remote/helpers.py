@@ -33,6 +33,15 @@ from mcp.shared.auth import (
     OAuthToken,
 )
 
+from wrike_mcp.remote.provider import SignInLimits
+
+# issue 19's figures, which are the defaults (written here, not read from the code under test): a client_name
+# of 200 characters, 10 redirect URIs of 2,000, a sign-in in progress lives 10 minutes, a client ID URL that
+# failed is not fetched again for a minute
+DEFAULT_SIGN_IN_LIMITS = SignInLimits(
+    max_client_name=200, max_redirect_uris=10, max_uri_length=2000, pending_ttl=600, cimd_failure_ttl=60
+)
+
 WRIKE_MCP = Path(sys.executable).parent / "wrike-mcp"
 SECRET_KEY = "hQ3l7c0gQ5bH9c2kq1m0K1Q2d4y8T6cJm3QeV0zWbXo="  # a Fernet key for tests only
 REDIRECT_URI = "http://127.0.0.1:53682/callback"  # never listened on: the scripted browser stops there

@@ -488,6 +488,10 @@ def test_register_client_refuses_bad_input(tmp_path: Path) -> None:
         made = admin(tmp_path, database, "register-client", "--name", "X", *args)
         assert made.returncode == 2 and message in made.stderr, made.stderr
         assert "client_secret" not in made.stdout
+    # the registration bounds are the server's settings, for the administrator's clients too
+    named = ["register-client", "--name", "n" * 21, "--redirect-uri", COPILOT_REDIRECT]
+    made = admin(tmp_path, database, *named, WRIKE_MCP_MAX_CLIENT_NAME="20")
+    assert made.returncode == 2 and "client_name is at most 20 characters" in made.stderr, made.stderr
     # a client the policy would refuse is registered, with a note saying so
     made = admin(
         tmp_path,

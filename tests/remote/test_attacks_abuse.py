@@ -1,7 +1,7 @@
 """Abuse of the unauthenticated routes, against real replicas: floods, oversized and malformed input.
 
-Each test is a row (OA50–OA69) of docs/RELIABILITY.md's Remote-mode table. Limits are set small through the
-environment so that the tests are fast. The tests connect from loopback, which uvicorn trusts as a proxy by
+Each test is a row (OA50–OA69, OA81–OA84) of docs/RELIABILITY.md's Remote-mode table. Limits are set small
+through the environment so that the tests are fast. The tests connect from loopback, which uvicorn trusts as a proxy by
 default, so a test can stand for several client addresses by sending `X-Forwarded-For`.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from html import unescape
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import anyio
 import httpx
@@ -39,6 +39,7 @@ from tests.remote.helpers import (
     sign_in_raw,
     start_replica,
 )
+from wrike_mcp.remote.consent import BINDING_COOKIE, FORM_COOKIE, USER_COOKIE, binding_cookie
 from wrike_mcp.remote.store import Store, clients
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
@@ -119,7 +120,7 @@ def new_address() -> dict[str, str]:
     return {"X-Forwarded-For": next(ADDRESSES)}
 
 
-def register(base: str, headers: dict[str, str] | None = None, **metadata: Any) -> httpx.Response:
+def registration_body(**metadata: Any) -> bytes:
     body = {
         "client_name": "Abuse test client",
         "redirect_uris": [REDIRECT_URI],
@@ -127,8 +128,12 @@ def register(base: str, headers: dict[str, str] | None = None, **metadata: Any) 
         **metadata,
     }
     # json.dumps escapes what is not ASCII, so that even a lone surrogate travels as JSON allows
-    content = json.dumps(body).encode()
+    return json.dumps(body).encode()
+
+
+def register(base: str, headers: dict[str, str] | None = None, **metadata: Any) -> httpx.Response:
     headers = {"Content-Type": "application/json", **(headers or {})}
+    content = registration_body(**metadata)
     return httpx.post(f"{base}/register", content=content, headers=headers, timeout=TIMEOUT)
 
 
@@ -233,13 +238,21 @@ def test_every_unauthenticated_route_is_limited(limited: Replica) -> None:
         "/oauth/wrike/callback": lambda h: httpx.get(
             f"{base}/oauth/wrike/callback?state=x&code=y", headers=h, timeout=TIMEOUT
         ),
+        # the Connected apps page's sign-in and forms
+        "/account/sign-in": lambda h: httpx.get(f"{base}/account/sign-in", headers=h, timeout=TIMEOUT),
+        "/account/revoke": lambda h: httpx.post(
+            f"{base}/account/revoke", data={"client_id": client_id}, headers=h, timeout=TIMEOUT
+        ),
+        "/account/sign-out": lambda h: httpx.post(
+            f"{base}/account/sign-out", data={"csrf": "x"}, headers=h, timeout=TIMEOUT
+        ),
     }
     for path, send in requests.items():
         headers = new_address()
         answers = [send(headers).status_code for _ in range(3)]
         assert 429 not in answers, (path, answers)
         refused = send(headers)
-        if path in ("/consent", "/oauth/wrike/callback"):
+        if path.startswith(("/consent", "/oauth/wrike/callback", "/account/")):
             assert_html_error(refused, 429)  # browser routes: a page a person can read
         else:
             assert_json_error(refused, 429, "rate_limited")
@@ -332,6 +345,11 @@ def test_registration_size_limits(safe: Replica) -> None:
     base = safe.base_url
     oversized = register(base, client_name="x", software_statement="y" * 17 * 1024)
     assert_json_error(oversized, 413, "invalid_client_metadata")
+    # the body limit itself: 16 KiB is taken, one byte more is not (the padding is a field nobody keeps)
+    padding = 16 * 1024 - len(registration_body(padding=""))
+    assert len(registration_body(padding="p" * padding)) == 16 * 1024
+    assert register(base, padding="p" * padding).status_code == 201
+    assert_json_error(register(base, padding="p" * (padding + 1)), 413, "invalid_client_metadata")
     assert register(base, client_name="n" * 200).status_code == 201
     assert_json_error(register(base, client_name="n" * 201), 400, "invalid_client_metadata")
     uris = [f"http://127.0.0.1:{53000 + n}/callback" for n in range(11)]
@@ -414,11 +432,16 @@ def test_one_address_can_keep_only_so_many_registrations_and_sign_ins(
         assert [register(base, one).status_code for _ in range(2)] == [201, 201]
         refused = register(base, one)
         assert_json_error(refused, 429, "rate_limited")
-        assert 60 < int(refused.headers["retry-after"]) <= 3600  # the hour's window, not the minute's
+        # the hour's window, not the minute's: it slides in 10-minute steps, so the two counted leave it
+        # between 40 and 60 minutes after they were made
+        assert 2400 < int(refused.headers["retry-after"]) <= 3600, refused.headers
         client_id = register(base, other).json()["client_id"]  # another address is not held back
         for _ in range(2):
             assert authorize(base, client_id, headers=one).status_code == 302
-        assert_json_error(authorize(base, client_id, headers=one), 429, "rate_limited")
+        refused = authorize(base, client_id, headers=one)
+        assert_json_error(refused, 429, "rate_limited")
+        # ten minutes' window, in 100-second steps
+        assert 400 < int(refused.headers["retry-after"]) <= 600, refused.headers
         assert authorize(base, client_id, headers=other).status_code == 302
     finally:
         kept.stop()
@@ -442,7 +465,7 @@ def test_pending_authorizations_expire_and_are_capped(
         base = capped.base_url
         client_id = register(base).json()["client_id"]
         started = time.time()
-        first, second, _ = (consent_url(authorize(base, client_id), base) for _ in range(3))
+        first, second, third = (consent_url(authorize(base, client_id), base) for _ in range(3))
         expiries = sqlite_rows(database, "SELECT expires_at FROM pending_authorizations")
         ttls = [expires_at - started for (expires_at,) in expiries]
         assert len(ttls) == 3 and all(595 <= ttl <= 605 for ttl in ttls), ttls  # TRANSACTION_TTL: 10 min
@@ -451,12 +474,18 @@ def test_pending_authorizations_expire_and_are_capped(
         assert "sign-ins in progress" in body["error_description"], body
         assert_retry_after(full)
 
-        # one sign-in is sent on to Wrike, another waits on the consent page; then 10 minutes pass
-        agent = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
-        page = agent.get(first)
-        assert page.status_code == 200, page.text
-        to_wrike = agent.post(f"{base}/consent", data={**form_fields(page), "decision": "allow"})
-        assert to_wrike.status_code == 302 and "/oauth2/authorize/v4?" in to_wrike.headers["location"]
+        # two sign-ins are sent on to Wrike (one comes back late, one never), another waits on the consent
+        # page; then 10 minutes pass
+        def allow(url: str) -> tuple[httpx.Client, httpx.Response]:
+            agent = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+            page = agent.get(url)
+            assert page.status_code == 200, page.text
+            to_wrike = agent.post(f"{base}/consent", data={**form_fields(page), "decision": "allow"})
+            assert to_wrike.status_code == 302 and "/oauth2/authorize/v4?" in to_wrike.headers["location"]
+            return agent, to_wrike
+
+        agent, to_wrike = allow(first)
+        allow(third)
         other_agent = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
         waiting = other_agent.get(second)
         assert waiting.status_code == 200, waiting.text
@@ -472,7 +501,8 @@ def test_pending_authorizations_expire_and_are_capped(
         assert signed_in.headers["location"].startswith(f"{base}/oauth/wrike/callback?")
         assert_html_error(agent.get(signed_in.headers["location"]), 400)
 
-        # and the expired rows are purged: room for three new sign-ins
+        # and the expired rows are purged, the one that went to Wrike and never came back too (only sign-ins
+        # not yet approved make room at the cap): room for three new sign-ins
         for _ in range(3):
             consent_url(authorize(base, client_id), base)
         assert sqlite_rows(database, "SELECT COUNT(*) FROM pending_authorizations") == [(3,)]
@@ -507,6 +537,50 @@ def test_refused_client_id_urls_are_not_fetched_again_within_a_minute(
     # the control: a proper document is fetched and accepted
     consent_url(authorize(safe.base_url, documents.url("/good.json")), safe.base_url)
     assert documents.requests["/good.json"] == 1
+
+
+# One address of each kind the client-metadata fetch refuses (cimd.REFUSED_NETWORKS and the IPv6 forms that
+# carry an IPv4 address; test_cimd_addresses.py has the full table, case by case).
+NON_PUBLIC_HOSTS = {
+    "loopback": "127.0.0.2",
+    "private": "192.168.1.1",
+    "link-local": "[fe80::1]",
+    "CGNAT": "100.64.0.1",
+    "multicast": "224.0.0.1",
+    "reserved": "240.0.0.1",
+    "NAT64 of 10.0.0.1": "[64:ff9b::a00:1]",
+    "local-use NAT64": "[64:ff9b:1::808:808]",
+    "6to4 of 169.254.169.254": "[2002:a9fe:a9fe::1]",
+    "Teredo, client 192.168.1.1": "[2001:0:808:808::3f57:fefe]",
+    "IPv4-mapped 100.64.0.1": "[::ffff:100.64.0.1]",  # which Python calls global
+    "IPv4-compatible 10.0.0.1": "[::10.0.0.1]",
+}
+
+
+def test_client_id_urls_on_non_public_addresses_are_not_fetched(
+    tmp_path: Path, module_sandbox: BackgroundSandbox
+) -> None:
+    """As in production (no loopback allowance): each refused for its address before any connection."""
+    production = start_replica(
+        tmp_path,
+        module_sandbox.base_url,
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        name="production-cimd",
+        extra_env={"WRIKE_MCP_CIMD_ALLOW_LOOPBACK": "0"},
+    )
+    try:
+        for kind, host in NON_PUBLIC_HOSTS.items():
+            started = time.monotonic()
+            refused = authorize(production.base_url, f"https://{host}/client.json")
+            assert_json_error(refused, 401, "invalid_client")
+            assert time.monotonic() - started < 3, kind  # refused, not a connection that timed out
+        log = production.log.read_text()
+        for kind, host in NON_PUBLIC_HOSTS.items():
+            reason = f"client metadata document refused: {host.strip('[]')} resolves to a non-public address"
+            assert reason in log, (kind, log[-3000:])
+        assert_no_server_errors(production)
+    finally:
+        production.stop()
 
 
 def test_malformed_client_id_urls_are_invalid_client(safe: Replica) -> None:
@@ -677,7 +751,9 @@ def test_non_ascii_cookies_and_csrf_are_refused_cleanly(safe: Replica) -> None:
     base = safe.base_url
     client_id = register(base).json()["client_id"]
     consent = urlsplit(consent_url(authorize(base, client_id), base))
-    cookie = "wrike-mcp-consent=é,é.é; wrike-mcp-browser=é".encode()
+    # the server's own cookie names (plain http: no `__Host-` prefix), so that the values are read; the user
+    # cookie has the three parts of a signed value, so that its signature is checked
+    cookie = f"{FORM_COOKIE}=é,é; {USER_COOKIE}=é.1.é".encode()
     request = (
         f"GET {consent.path}?{consent.query} HTTP/1.1\r\nHost: 127.0.0.1:{safe.port}\r\n".encode()
         + b"Cookie: "
@@ -691,15 +767,21 @@ def test_non_ascii_cookies_and_csrf_are_refused_cleanly(safe: Replica) -> None:
     page = agent.get(consent_url(authorize(base, client_id), base))
     fields = {**form_fields(page), "csrf": "é" * 64, "decision": "allow"}
     assert_html_error(agent.post(f"{base}/consent", data=fields), 403)
-    # and at Wrike's callback
+    # and at Wrike's callback, for a sign-in approved in this browser: its binding cookie and the user cookie
+    # not ASCII, so the callback finds neither
+    page = agent.get(consent_url(authorize(base, client_id), base))
+    to_wrike = agent.post(f"{base}/consent", data={**form_fields(page), "decision": "allow"})
+    assert to_wrike.status_code == 302, to_wrike.text
+    signed_in = agent.get(to_wrike.headers["location"] + "&" + urlencode({"user": ANN}))
+    callback = urlsplit(signed_in.headers["location"])
+    assert callback.path == "/oauth/wrike/callback", signed_in.headers
+    (state,) = (value for name, value in parse_qsl(callback.query) if name == "state")
     status, body = raw_request(
         safe,
-        f"GET /oauth/wrike/callback?state=x&code=y HTTP/1.1\r\nHost: 127.0.0.1:{safe.port}\r\n".encode()
-        + b"Cookie: "
-        + cookie
-        + b"\r\nConnection: close\r\n\r\n",
+        f"GET {callback.path}?{callback.query} HTTP/1.1\r\nHost: 127.0.0.1:{safe.port}\r\n".encode()
+        + f"Cookie: {binding_cookie(state)}=é; {USER_COOKIE}=é.1.é\r\nConnection: close\r\n\r\n".encode(),
     )
-    assert status == 400 and b"Sign-in stopped" in body, body[:300]
+    assert status == 403 and b"approved in another browser" in body, body[-600:]
     assert_no_server_errors(safe)
 
 
@@ -768,6 +850,145 @@ def test_huge_query_strings_are_refused(safe: Replica) -> None:
         pass  # uvicorn answered 400 and closed while the rest was still on its way
     consent_url(authorize(base, client_id), base)
     assert_no_server_errors(safe)
+
+
+# ---- the size and lifetime settings, lowered --------------------------------------------------------------
+
+LOWERED = {
+    "WRIKE_MCP_MAX_BODY_BYTES": "2048",
+    "WRIKE_MCP_MAX_QUERY_BYTES": "1536",
+    "WRIKE_MCP_MAX_CLIENT_NAME": "20",
+    "WRIKE_MCP_MAX_REDIRECT_URIS": "2",
+    "WRIKE_MCP_MAX_URI_LENGTH": "100",
+    "WRIKE_MCP_PENDING_AUTHORIZATION_TTL": "3",
+    "WRIKE_MCP_CIMD_FAILURE_TTL": "2",
+}
+
+
+@pytest.fixture(scope="module")
+def lowered(tmp_path_factory: pytest.TempPathFactory, module_sandbox: BackgroundSandbox) -> Iterator[Replica]:
+    """A replica with every size and lifetime setting far below its default, so that each is seen to apply."""
+    workdir = tmp_path_factory.mktemp("lowered")
+    running = start_replica(
+        workdir,
+        module_sandbox.base_url,
+        f"sqlite:///{workdir / 'db.sqlite3'}",
+        name="lowered",
+        extra_env=LOWERED,
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_lowered_size_settings_take_effect(lowered: Replica, documents: DocumentServer) -> None:
+    base = lowered.base_url
+    # WRIKE_MCP_MAX_BODY_BYTES=2048: a registration of 2 KiB is taken, one byte more is not; a token request too
+    padding = 2048 - len(registration_body(padding=""))
+    assert len(registration_body(padding="p" * padding)) == 2048
+    assert register(base, padding="p" * padding).status_code == 201
+    body = assert_json_error(register(base, padding="p" * (padding + 1)), 413, "invalid_client_metadata")
+    assert body["error_description"] == "the request body is larger than 2 KiB", body
+    token_form = b"grant_type=refresh_token&refresh_token=" + b"r" * 2048
+    assert_json_error(
+        httpx.post(f"{base}/token", content=token_form, headers=FORM, timeout=TIMEOUT), 413, "invalid_request"
+    )
+    # WRIKE_MCP_MAX_QUERY_BYTES=1536: an authorization request of 1536 bytes goes on, one byte more is 414
+    client_id = register(base).json()["client_id"]
+    request = authorize(base, client_id).request.url.query.decode()
+    request = re.sub(r"&state=[^&]*", "", request) + "&state="
+    state = "s" * (1536 - len(request))
+    consent_url(httpx.get(f"{base}/authorize?{request}{state}", timeout=TIMEOUT), base)
+    too_long = assert_json_error(
+        httpx.get(f"{base}/authorize?{request}{state}s", timeout=TIMEOUT), 414, "invalid_request"
+    )
+    assert too_long["error_description"] == "the query string is longer than 1536 bytes", too_long
+    # WRIKE_MCP_MAX_CLIENT_NAME=20, WRIKE_MCP_MAX_REDIRECT_URIS=2, WRIKE_MCP_MAX_URI_LENGTH=100
+    assert register(base, client_name="n" * 20).status_code == 201
+    assert_json_error(register(base, client_name="n" * 21), 400, "invalid_client_metadata")
+    uris = [f"http://127.0.0.1:{53000 + n}/callback" for n in range(3)]
+    assert register(base, redirect_uris=uris[:2]).status_code == 201
+    assert_json_error(register(base, redirect_uris=uris), 400, "invalid_redirect_uri")
+    long_uri = "http://127.0.0.1:53682/" + "p" * (100 - len("http://127.0.0.1:53682/"))
+    assert register(base, redirect_uris=[long_uri]).status_code == 201
+    assert_json_error(register(base, redirect_uris=[long_uri + "p"]), 400, "invalid_redirect_uri")
+    # a client ID metadata URL is a client id: one of 100 characters is fetched and taken, one of 101 is not
+    # even fetched
+    for length in (100, 101):
+        path = "/" + "d" * (length - len(documents.url("/")) - len(".json")) + ".json"
+        url = documents.url(path)
+        assert len(url) == length
+        documents.documents[path] = json.dumps(
+            {"client_id": url, "client_name": "CIMD client", "redirect_uris": [REDIRECT_URI]}
+        ).encode()
+        answer = authorize(base, url)
+        if length == 100:
+            consent_url(answer, base)
+        else:
+            assert_json_error(answer, 401, "invalid_client")
+            assert documents.requests[path] == 0, documents.requests
+    assert_no_server_errors(lowered)
+
+
+def test_a_lowered_sign_in_lifetime_takes_effect(lowered: Replica) -> None:
+    """WRIKE_MCP_PENDING_AUTHORIZATION_TTL=3: a sign-in in progress, its row and its browser-binding cookie live
+    3 seconds; then the consent page, its form and Wrike's callback refuse it. A sign-in asked of Wrike again
+    (to widen the stored grant) gets 3 seconds of its own."""
+    base = lowered.base_url
+    client_id = register(base).json()["client_id"]
+    started = time.time()
+    waiting_url, approved_url = (consent_url(authorize(base, client_id), base) for _ in range(2))
+    database = lowered.log.parent / "db.sqlite3"
+    (expires_at,) = max(sqlite_rows(database, "SELECT expires_at FROM pending_authorizations"))
+    assert 2 <= expires_at - started <= 4, expires_at - started
+    waiting_agent = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    waiting = waiting_agent.get(waiting_url)
+    assert waiting.status_code == 200, waiting.text
+    agent = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    page = agent.get(approved_url)
+    to_wrike = agent.post(f"{base}/consent", data={**form_fields(page), "decision": "allow"})
+    assert to_wrike.status_code == 302 and "/oauth2/authorize/v4?" in to_wrike.headers["location"]
+    (binding,) = [c for c in to_wrike.headers.get_list("set-cookie") if c.startswith(BINDING_COOKIE)]
+    assert "Max-Age=3;" in binding, binding
+    signed_in = agent.get(to_wrike.headers["location"] + "&" + urlencode({"user": ANN}))
+    assert signed_in.headers["location"].startswith(f"{base}/oauth/wrike/callback?"), signed_in.headers
+    time.sleep(max(0.0, started + 3.5 - time.time()))
+    assert_html_error(waiting_agent.get(waiting_url), 400)
+    decision = {**form_fields(waiting), "decision": "allow"}
+    assert_html_error(waiting_agent.post(f"{base}/consent", data=decision), 400)
+    assert_html_error(agent.get(signed_in.headers["location"]), 400)
+    # a sign-in sent back to Wrike to widen the person's stored grant is a new one, and lives 3 s too
+    sign_in_raw(base, ANN)  # the stored grant: the default scope
+    widening = httpx.Client(timeout=TIMEOUT, follow_redirects=False)  # a browser not signed in here
+    asked = ["wsReadOnly", "amReadOnlyAuditLog"]  # neither covers nor is covered by the stored grant
+    page = widening.get(consent_url(authorize(base, client_id, scope=" ".join(asked)), base))
+    kept = {**form_fields(page), "scope": asked, "decision": "allow"}
+    to_wrike = widening.post(f"{base}/consent", data=kept)
+    signed_in = widening.get(to_wrike.headers["location"] + "&" + urlencode({"user": ANN}))
+    asked_again = time.time()
+    again = widening.get(signed_in.headers["location"])
+    assert again.status_code == 302 and "/oauth2/authorize/v4?" in again.headers["location"], again.text
+    (binding,) = [c for c in again.headers.get_list("set-cookie") if "Max-Age=0" not in c]
+    assert binding.startswith(BINDING_COOKIE) and "Max-Age=3;" in binding, binding
+    (expires_at,) = max(sqlite_rows(database, "SELECT expires_at FROM pending_authorizations"))
+    assert 2 <= expires_at - asked_again <= 4, expires_at - asked_again
+    assert_no_server_errors(lowered)
+
+
+def test_a_lowered_failure_cache_takes_effect(lowered: Replica, documents: DocumentServer) -> None:
+    """WRIKE_MCP_CIMD_FAILURE_TTL=2: a client ID metadata URL that failed is not fetched again for 2 seconds,
+    then it is."""
+    url = documents.url("/missing-for-a-while.json")
+    failed = time.monotonic()
+    for _ in range(3):
+        assert_json_error(authorize(lowered.base_url, url), 401, "invalid_client")
+    assert time.monotonic() - failed < 2, "too slow to tell the cache's 2 s"
+    assert documents.requests["/missing-for-a-while.json"] == 1, documents.requests
+    time.sleep(max(0.0, failed + 2.5 - time.monotonic()))
+    for _ in range(2):
+        assert_json_error(authorize(lowered.base_url, url), 401, "invalid_client")
+    assert documents.requests["/missing-for-a-while.json"] == 2, documents.requests
 
 
 # ---- admin output ------------------------------------------------------------------------------------

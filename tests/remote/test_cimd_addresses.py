@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from wrike_mcp.remote.cimd import (
-    FAILURE_TTL,
     MAX_REMEMBERED_FAILURES,
     MetadataDocumentError,
     RecentFailures,
@@ -62,6 +61,10 @@ TABLE = [
     ("255.255.255.255", "reserved"),
     ("::", "unspecified"),
     ("192.0.0.8", "IETF"),
+    ("192.88.99.1", "6to4 relay"),
+    # special IPv6 ranges the list does not name: the `is_global` backstop refuses them
+    ("2001:2::1", "not globally reachable"),  # benchmarking
+    ("2001:10::1", "not globally reachable"),  # ORCHID
     ("198.18.0.1", "benchmarking"),
     ("100::1", "discard"),
     ("fec0::1", "site-local"),
@@ -75,21 +78,38 @@ TABLE = [
     ("64:ff9b::7f00:1", "NAT64"),  # 127.0.0.1
     ("64:ff9b::a00:1", "NAT64"),  # 10.0.0.1
     ("64:ff9b::a9fe:a9fe", "NAT64"),  # 169.254.169.254
+    ("64:ff9b::6440:1", "NAT64"),  # 100.64.0.1 (CGNAT)
+    ("64:ff9b::e000:1", "NAT64"),  # 224.0.0.1 (multicast)
+    ("64:ff9b::f000:1", "NAT64"),  # 240.0.0.1 (reserved)
     ("64:ff9b:1::808:808", "local-use NAT64"),
     # 6to4 carrying a non-public IPv4
     ("2002:7f00:1::1", "6to4"),  # 127.0.0.1
     ("2002:a00:1::1", "6to4"),  # 10.0.0.1
     ("2002:c0a8:101::1", "6to4"),  # 192.168.1.1
+    ("2002:a9fe:a9fe::1", "6to4"),  # 169.254.169.254
+    ("2002:6440:1::1", "6to4"),  # 100.64.0.1
+    ("2002:e000:1::1", "6to4"),  # 224.0.0.1
+    ("2002:f000:1::1", "6to4"),  # 240.0.0.1
     # Teredo carrying a non-public IPv4 (server 10.0.0.1; client 192.168.1.1 obfuscated by XOR)
     ("2001:0:a00:1::3f57:fefe", "Teredo"),
     ("2001:0:808:808::3f57:fefe", "Teredo"),  # a public server, the client 192.168.1.1
+    ("2001:0:808:808::80ff:fffe", "Teredo"),  # the client 127.0.0.1
+    ("2001:0:808:808::9bbf:fffe", "Teredo"),  # the client 100.64.0.1
+    ("2001:0:6440:1::f7f7:f7f7", "Teredo"),  # the server 100.64.0.1, the client 8.8.8.8
     # IPv4-mapped and IPv4-compatible forms
     ("::ffff:10.0.0.1", "IPv4-mapped"),
     ("::ffff:127.0.0.1", "IPv4-mapped"),
     ("::ffff:169.254.169.254", "IPv4-mapped"),
+    ("::ffff:192.168.1.1", "IPv4-mapped"),
+    ("::ffff:100.64.0.1", "IPv4-mapped"),
+    ("::ffff:224.0.0.1", "IPv4-mapped"),
+    ("::ffff:240.0.0.1", "IPv4-mapped"),
     ("::10.0.0.1", "IPv4-compatible"),
     ("::127.0.0.1", "IPv4-compatible"),
     ("::a9fe:a9fe", "IPv4-compatible"),
+    ("::100.64.0.1", "IPv4-compatible"),
+    ("::224.0.0.1", "IPv4-compatible"),
+    ("::240.0.0.1", "IPv4-compatible"),
     # not an address at all
     ("example.com", "not an IP address"),
 ]
@@ -153,11 +173,11 @@ def test_malformed_client_id_urls_are_refused(url: str) -> None:
 
 def test_recent_failures_last_a_minute_and_are_bounded() -> None:
     now = [1000.0]
-    failures = RecentFailures(clock=lambda: now[0])
+    failures = RecentFailures(60, clock=lambda: now[0])  # WRIKE_MCP_CIMD_FAILURE_TTL's default
     failures.add("https://a.example/c.json")
     assert failures.refused("https://a.example/c.json")
     assert not failures.refused("https://b.example/c.json")
-    now[0] += FAILURE_TTL - 0.5
+    now[0] += 59.5
     assert failures.refused("https://a.example/c.json")  # still within the minute: not fetched again
     now[0] += 1
     assert not failures.refused("https://a.example/c.json")  # a minute later it may be tried again

@@ -16,7 +16,6 @@ import pytest
 
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.cimd import (
-    FAILURE_TTL,
     MetadataDocumentError,
     RecentFailures,
     _check_url,
@@ -374,17 +373,17 @@ async def test_a_server_that_does_not_answer_in_time(monkeypatch: pytest.MonkeyP
 
 def test_a_refused_url_is_remembered_for_exactly_the_ttl_and_renewed_when_refused_again() -> None:
     now = [1000.0]
-    failures = RecentFailures(clock=lambda: now[0])
+    failures = RecentFailures(45, clock=lambda: now[0])
     failures.add("https://a.example/c.json")
     now[0] += 10
-    failures.add("https://b.example/c.json")  # until 1010 + FAILURE_TTL
+    failures.add("https://b.example/c.json")  # until 1010 + 45
     now[0] += 10
-    failures.add("https://a.example/c.json")  # refused again: until 1020 + FAILURE_TTL
-    now[0] = 1005 + FAILURE_TTL
+    failures.add("https://a.example/c.json")  # refused again: until 1020 + 45
+    now[0] = 1005 + 45  # a TTL other than the default, so that the one passed is the one kept
     assert failures.refused("https://a.example/c.json")
     assert failures.refused("https://b.example/c.json")
-    now[0] = 1010 + FAILURE_TTL
-    assert not failures.refused("https://b.example/c.json")  # exactly a minute after
+    now[0] = 1010 + 45
+    assert not failures.refused("https://b.example/c.json")  # exactly the TTL after
     assert failures.refused("https://a.example/c.json")
-    now[0] = 1020 + FAILURE_TTL
+    now[0] = 1020 + 45
     assert not failures.refused("https://a.example/c.json")

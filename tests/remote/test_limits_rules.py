@@ -4,24 +4,36 @@ stand-in application that echoes what reached it, over a real SQLite store with 
 What a caller notices: the request that passes at a limit and the one refused after it, the `Retry-After` it
 is told, the address its requests are counted against, the size at which a body or query is refused, and the
 parameters refused before any handler sees them. The same rules are exercised end to end against a real
-replica in test_attacks_abuse.py; these run here so that mutation testing (issue 21) sees them.
+replica in test_attacks_abuse.py; these run here so that mutation testing (issue 21) sees them. The last
+tests hold docs/REMOTE.md to the code: every limit setting with its default and range, and the fixed limits'
+numbers.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 import pytest
+from sqlalchemy import String
 from sqlalchemy.exc import OperationalError
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from tests.remote.helpers import DEFAULT_SIGN_IN_LIMITS
+from tests.test_readme import env_name
+from wrike_mcp.cli import EXIT_USAGE, main
 from wrike_mcp.config import Settings
 from wrike_mcp.remote import limits as limits_module
+from wrike_mcp.remote.app import server_config
 from wrike_mcp.remote.limits import (
+    CAPACITY_RETRY_AFTER,
+    REGISTRATIONS_WINDOW,
+    UNUSED_ROOM_AFTER,
     AbuseLimits,
     Limits,
     ascii_cookies,
@@ -29,7 +41,8 @@ from wrike_mcp.remote.limits import (
     parameter_problem,
 )
 from wrike_mcp.remote.pending import PendingAuthorization
-from wrike_mcp.remote.store import Store
+from wrike_mcp.remote.provider import STORED_FIELDS, SignInLimits
+from wrike_mcp.remote.store import MAX_RATE_WINDOW, Store, clients
 
 NOW = 1_800_000_000.0  # a multiple of the counters' 10 s step
 ADDRESS = "198.51.100.7"
@@ -73,6 +86,9 @@ def limits(**changes: Any) -> Limits:
         "kept_per_address": {"/register": 100, "/authorize": 100},
         "max_unused_registrations": 1000,
         "max_pending_authorizations": 1000,
+        "max_body": 16 * 1024,  # issue 19's figures, which are the defaults
+        "max_query": 8 * 1024,
+        "pending_ttl": 600,
     }
     return Limits(**{**settings, **changes})
 
@@ -184,6 +200,9 @@ def test_limits_from_settings() -> None:
         pending_per_address=17,
         max_unused_registrations=18,
         max_pending_authorizations=19,
+        max_body_bytes=2000,
+        max_query_bytes=1500,
+        pending_authorization_ttl=120,
     )
     assert Limits.from_settings(settings) == Limits(
         per_minute={
@@ -201,6 +220,9 @@ def test_limits_from_settings() -> None:
         kept_per_address={"/register": 16, "/authorize": 17},
         max_unused_registrations=18,
         max_pending_authorizations=19,
+        max_body=2000,
+        max_query=1500,
+        pending_ttl=120,
     )
     # /metrics, only when it exists (a metrics token set), under its own limit
     with_metrics = settings.model_copy(update={"metrics_token": "m" * 16, "metrics_rate_limit": 20})
@@ -208,6 +230,65 @@ def test_limits_from_settings() -> None:
         **Limits.from_settings(settings).per_minute,
         "/metrics": 20,
     }
+
+
+def test_sign_in_limits_from_settings() -> None:
+    """What the provider bounds, from its settings, and the defaults issue 19 asked for."""
+    settings = Settings(
+        public_url="https://mcp.example.com",
+        max_client_name=21,
+        max_redirect_uris=3,
+        max_uri_length=150,
+        pending_authorization_ttl=90,
+        cimd_failure_ttl=7,
+    )
+    expected = SignInLimits(
+        max_client_name=21, max_redirect_uris=3, max_uri_length=150, pending_ttl=90, cimd_failure_ttl=7
+    )
+    assert SignInLimits.from_settings(settings) == expected
+    assert server_config(settings).limits == expected  # and the server hands them to its provider
+    assert SignInLimits.from_settings(Settings()) == DEFAULT_SIGN_IN_LIMITS
+    defaults = Limits.from_settings(Settings())
+    assert (defaults.max_body, defaults.max_query, defaults.pending_ttl) == (16 * 1024, 8 * 1024, 600)
+
+
+# Each setting of a size or lifetime with the range it takes: (lowest, highest) accepted.
+RANGES = {
+    "WRIKE_MCP_MAX_BODY_BYTES": (1024, 1024 * 1024),
+    "WRIKE_MCP_MAX_QUERY_BYTES": (1024, 16 * 1024),
+    "WRIKE_MCP_MAX_CLIENT_NAME": (1, 1000),
+    "WRIKE_MCP_MAX_REDIRECT_URIS": (1, 100),
+    "WRIKE_MCP_MAX_URI_LENGTH": (64, 2048),
+    "WRIKE_MCP_PENDING_AUTHORIZATION_TTL": (1, 3600),
+    "WRIKE_MCP_CIMD_FAILURE_TTL": (1, 3600),
+}
+
+
+@pytest.mark.parametrize(("env", "bounds"), RANGES.items())
+def test_a_value_out_of_range_stops_the_server_at_start(
+    env: str, bounds: tuple[int, int], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lowest, highest = bounds
+    for accepted in (lowest, highest):
+        monkeypatch.setenv(env, str(accepted))
+        assert getattr(Settings(), env.removeprefix("WRIKE_MCP_").lower()) == accepted
+    for refused, rule in (
+        (lowest - 1, f"greater than or equal to {lowest}"),
+        (highest + 1, f"equal to {highest}"),
+    ):
+        monkeypatch.setenv(env, str(refused))
+        assert main(["serve", "--transport", "http", "--auth", "oauth"]) == EXIT_USAGE
+        assert f"wrike-mcp: invalid setting {env}: Input should be " in (error := capsys.readouterr().err)
+        assert rule in error, error
+
+
+def test_the_ceilings_are_what_the_server_can_hold() -> None:
+    """The longest sign-in is a window the store can count one address's sign-ins over, and the longest client
+    id (a client ID metadata URL, bounded by WRIKE_MCP_MAX_URI_LENGTH) fits the database's column."""
+    longest = Settings(pending_authorization_ttl=RANGES["WRIKE_MCP_PENDING_AUTHORIZATION_TTL"][1])
+    assert Limits.from_settings(longest).kept_window("/authorize") == MAX_RATE_WINDOW
+    column = clients.c.client_id.type
+    assert isinstance(column, String) and RANGES["WRIKE_MCP_MAX_URI_LENGTH"][1] == column.length
 
 
 # ---- requests per minute ----------------------------------------------------------------------------
@@ -296,6 +377,26 @@ async def test_what_one_address_may_make_the_server_keep(store: Store) -> None:
     assert (await call("POST", "/register", json={})).status_code == 200
 
 
+async def test_one_address_s_sign_ins_are_counted_over_their_lifetime(store: Store) -> None:
+    """With WRIKE_MCP_PENDING_AUTHORIZATION_TTL lowered to 2 minutes, what one address keeps open is counted over
+    2 minutes, not 10; registrations still over an hour."""
+    clock = Clock()
+    call = caller(
+        store,
+        clock,
+        per_minute={"/register": 100, "/authorize": 100},
+        kept_per_address={"/register": 1, "/authorize": 1},
+        pending_ttl=120,
+    )
+    assert (await call("GET", "/authorize")).status_code == 200
+    assert (await call("POST", "/register", json={})).status_code == 200
+    refused = await call("GET", "/authorize")
+    assert (refused.status_code, refused.headers["retry-after"]) == (429, "120")
+    clock.now = NOW + 120
+    assert (await call("GET", "/authorize")).status_code == 200
+    assert (await call("POST", "/register", json={})).status_code == 429
+
+
 # ---- sizes and encodings ----------------------------------------------------------------------------
 
 
@@ -328,6 +429,26 @@ async def test_bodies_up_to_16_kib(store: Store) -> None:
     registration = await call("POST", "/register", content=b"[" + b" " * 16 * 1024 + b"]")
     assert registration.status_code == 413
     assert registration.json()["error"] == "invalid_client_metadata"
+
+
+async def test_lowered_size_limits_are_the_ones_applied(store: Store) -> None:
+    """WRIKE_MCP_MAX_BODY_BYTES and WRIKE_MCP_MAX_QUERY_BYTES, set to sizes that are not whole KiB: the
+    refusal says the size in bytes."""
+    call = caller(store, Clock(), per_minute={"/token": 10, "/authorize": 10}, max_body=2000, max_query=1500)
+    body = "code=" + "c" * (2000 - len("code="))
+    assert (await call("POST", "/token", content=body, headers=FORM)).status_code == 200
+    refused = await call("POST", "/token", content=body + "c", headers=FORM)
+    assert (refused.status_code, refused.json()["error_description"]) == (
+        413,
+        "the request body is larger than 2000 bytes",
+    )
+    query = "state=" + "q" * (1500 - len("state="))
+    assert (await call("GET", "/authorize?" + query)).status_code == 200
+    refused = await call("GET", "/authorize?" + query + "q")
+    assert (refused.status_code, refused.json()["error_description"]) == (
+        414,
+        "the query string is longer than 1500 bytes",
+    )
 
 
 async def test_form_bodies_only_and_each_parameter_once(store: Store) -> None:
@@ -424,6 +545,19 @@ async def test_sign_ins_in_progress_are_capped_and_the_unapproved_old_make_room(
     assert await store.get_pending("newer", clock.now) is not None
 
 
+async def test_with_a_shorter_sign_in_life_the_unapproved_make_room_at_half_of_it(store: Store) -> None:
+    """WRIKE_MCP_PENDING_AUTHORIZATION_TTL at 2 minutes: a sign-in unapproved for over a minute makes room."""
+    clock = Clock()
+    call = caller(store, clock, max_pending_authorizations=2, pending_ttl=120)
+    await store.save_pending("older", "client-1", PENDING, NOW - 59 + 120)  # started 59 s ago
+    await store.save_pending("newer", "client-1", PENDING, NOW - 10 + 120)
+    assert (await call("GET", "/authorize")).status_code == 503
+    clock.now = NOW + 1.5
+    assert (await call("GET", "/authorize")).status_code == 200
+    assert await store.get_pending("older", clock.now) is None
+    assert await store.get_pending("newer", clock.now) is not None
+
+
 async def test_lifespan_passes_through_untouched(store: Store) -> None:
     """Only HTTP requests are limited: the server's start-up and shutdown messages reach the application."""
     sent: list[dict[str, Any]] = []
@@ -471,3 +605,97 @@ async def test_at_most_100_old_entries_make_room_per_request(store: Store) -> No
     assert await store.live_pending(NOW) == 1
     assert (await call("POST", "/register", json={})).status_code == 200  # the next request drops the last
     assert (await call("GET", "/authorize")).status_code == 200
+
+
+# ---- docs/REMOTE.md tells the code's names and numbers ----------------------------------------------------
+
+REMOTE_DOC = Path(__file__).parents[2] / "docs" / "REMOTE.md"
+
+
+def all_limits(settings: Settings) -> tuple[Limits, SignInLimits]:
+    return Limits.from_settings(settings), SignInLimits.from_settings(settings)
+
+
+def limit_fields() -> set[str]:
+    """The settings Limits.from_settings and SignInLimits.from_settings read, found by changing each number
+    setting and seeing the limits change (so a new limit setting is found without this test naming it)."""
+    default = all_limits(Settings())
+    found = set()
+    for name, field in Settings.model_fields.items():
+        if field.annotation is int and all_limits(Settings(**{name: field.default + 1})) != default:
+            found.add(name)
+    return found
+
+
+def documented_defaults(text: str) -> dict[str, dict[str, str]]:
+    """For each table section of REMOTE.md: environment variable -> its default cell, for rows that name one
+    variable alone (the tables whose header has "environment variable" and "default" columns)."""
+    tables: dict[str, dict[str, str]] = {}
+    section, column = "", None
+    for line in text.splitlines():
+        if line.startswith("#"):
+            section, column = line.lstrip("# "), None
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")] if line.startswith("|") else []
+        if cells[:1] == ["environment variable"] and "default" in cells:
+            column = cells.index("default")
+        elif column is not None and cells and re.fullmatch(r"`WRIKE_[A-Z_]+`", cells[0]):
+            tables.setdefault(section, {})[cells[0].strip("`")] = cells[column]
+    return tables
+
+
+def test_remote_doc_lists_every_limit_with_the_codes_default() -> None:
+    tables = documented_defaults(REMOTE_DOC.read_text(encoding="utf-8"))
+    expected = {env_name(name): str(Settings.model_fields[name].default) for name in limit_fields()}
+    # five per-minute limits, two per-address keeps, two caps, five sizes, two lifetimes
+    assert len(expected) == 16
+    assert tables["Limits"] == expected
+
+
+def test_remote_doc_gives_the_range_of_each_size_and_lifetime() -> None:
+    """Each row of a setting with a ceiling says "(LOWEST to HIGHEST)" (or "(LOWEST to HIGHEST: why)"), as the
+    code accepts them."""
+    rows = {
+        line.split("|")[1].strip().strip("`"): line
+        for line in REMOTE_DOC.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `WRIKE_MCP_")
+    }
+    bounded = {
+        env_name(name): (bound(field.metadata, "ge"), bound(field.metadata, "le"))
+        for name, field in Settings.model_fields.items()
+        if name in limit_fields() and bound(field.metadata, "le") is not None
+    }
+    assert bounded == RANGES  # the ranges the start-up test tries are the code's
+    for env, (lowest, highest) in bounded.items():
+        assert re.search(rf"\({lowest} to {highest}[):]", rows[env]), rows[env]
+
+
+def bound(metadata: list[Any], name: str) -> int | None:
+    return next((getattr(item, name) for item in metadata if hasattr(item, name)), None)
+
+
+def test_remote_doc_number_defaults_are_the_codes() -> None:
+    """Every default REMOTE.md gives as a number, in any of its settings tables, is the code's default."""
+    by_env = {env_name(name): field for name, field in Settings.model_fields.items()}
+    checked = 0
+    for rows in documented_defaults(REMOTE_DOC.read_text(encoding="utf-8")).values():
+        for env, cell in rows.items():
+            number = re.match(r"\d+(\.\d+)?", cell)
+            if env in by_env and number:
+                assert float(number.group()) == by_env[env].default, (env, cell)
+                checked += 1
+    assert checked >= 15, checked
+
+
+def test_remote_doc_states_the_fixed_limits_of_the_code() -> None:
+    text = REMOTE_DOC.read_text(encoding="utf-8").split("### Limits", 1)[1].split("\n## ", 1)[0]
+    hours = {3600: "hour"}  # REGISTRATIONS_WINDOW in words
+    for stated in (
+        f"unused ones over {UNUSED_ROOM_AFTER / 60:g} minutes old make room",
+        f"dynamic registrations per {hours[REGISTRATIONS_WINDOW]} per client address",
+        "approved ones over half that age make room",  # test_with_a_shorter_sign_in_life_…: at half
+        f"`Retry-After: {CAPACITY_RETRY_AFTER}`",
+    ):
+        assert stated in text, stated
+    kept = re.search(r"Only the fields the server\s+uses or shows are kept \(([^)]*)\)", text)
+    assert kept is not None
+    assert set(re.findall(r"`(\w+)`", kept.group(1))) == set(STORED_FIELDS)

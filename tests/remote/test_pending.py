@@ -17,6 +17,7 @@ from mcp.shared.auth import OAuthClientInformationFull
 from pydantic import AnyUrl, ValidationError
 from sqlalchemy import insert, select
 
+from tests.remote.helpers import DEFAULT_SIGN_IN_LIMITS
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.pending import Approval, AuthorizationRequest, PendingAuthorization
 from wrike_mcp.remote.provider import AuthServerConfig, WrikeMCPAuthProvider
@@ -107,6 +108,7 @@ async def test_rows_written_before_the_models_are_read(store: Store) -> None:
         refresh_token_ttl=86400,
         refresh_reuse_leeway=10.0,
         registration_ttl=86400,
+        limits=DEFAULT_SIGN_IN_LIMITS,
     )
     provider = WrikeMCPAuthProvider(store, KeyRing([Fernet.generate_key()]), config, clock=lambda: NOW)
     client = OAuthClientInformationFull(

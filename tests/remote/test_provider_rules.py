@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,6 +24,7 @@ from mcp.server.auth.provider import (
 from mcp.shared.auth import InvalidRedirectUriError, InvalidScopeError, OAuthClientInformationFull, OAuthToken
 from pydantic import AnyUrl
 
+from tests.remote.helpers import DEFAULT_SIGN_IN_LIMITS
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.pending import AuthorizationRequest
@@ -32,6 +34,7 @@ from wrike_mcp.remote.provider import (
     GRANT_VERSION_CLAIM,
     AuthServerConfig,
     RegisteredClient,
+    SignInLimits,
     WrikeMCPAuthProvider,
     canonical_resource,
     redirect_uri_problem,
@@ -53,6 +56,7 @@ CONFIG = AuthServerConfig(
     refresh_token_ttl=86400,
     refresh_reuse_leeway=10.0,
     registration_ttl=7200,
+    limits=DEFAULT_SIGN_IN_LIMITS,
 )
 CONFIDENTIAL_RULE = "must be https, http on a loopback address"
 PUBLIC_RULE = CONFIDENTIAL_RULE + ", or a private-use scheme with a host (app://host/path)"
@@ -194,9 +198,10 @@ def test_a_client_registered_without_scope_may_ask_for_any() -> None:
 # ---- what is kept of a registration -------------------------------------------------------------------
 
 
-def registration_refusal(**fields: Any) -> tuple[str, str]:
+def registration_refusal(limits: SignInLimits = DEFAULT_SIGN_IN_LIMITS, /, **fields: Any) -> tuple[str, str]:
     with pytest.raises(RegistrationError) as refused:
-        stored_metadata(OAuthClientInformationFull(client_id="c", **{"redirect_uris": [CB], **fields}))
+        metadata = {"redirect_uris": [CB], **fields}
+        stored_metadata(OAuthClientInformationFull(client_id="c", **metadata), limits)
     return refused.value.error, refused.value.error_description or ""
 
 
@@ -209,16 +214,19 @@ def test_what_is_kept_of_a_registration() -> None:
             tos_uri=AnyUrl("https://app.example.com/tos"),  # not shown anywhere: not kept
             software_id="example",
             client_secret="s3cret",  # the caller encrypts it apart
-        )
+        ),
+        DEFAULT_SIGN_IN_LIMITS,
     )
     assert info["client_name"] == "Example App" and info["redirect_uris"] == [CB]
     assert info["software_id"] == "example"
     assert "tos_uri" not in info and "client_secret" not in info
     assert "logo_uri" not in info  # nothing given, nothing kept
-    assert stored_metadata(client("c", *[f"{CB}{n}" for n in range(10)]))["redirect_uris"][9] == f"{CB}9"
-    assert stored_metadata(client("c", CB + "p" * (2000 - len(CB))))  # 2000 characters: kept
+    ten = client("c", *[f"{CB}{n}" for n in range(10)])
+    assert stored_metadata(ten, DEFAULT_SIGN_IN_LIMITS)["redirect_uris"][9] == f"{CB}9"
+    assert stored_metadata(client("c", CB + "p" * (2000 - len(CB))), DEFAULT_SIGN_IN_LIMITS)  # 2000: kept
     assert stored_metadata(
-        OAuthClientInformationFull(client_id="c", redirect_uris=[AnyUrl(CB)], client_name="n" * 200)
+        OAuthClientInformationFull(client_id="c", redirect_uris=[AnyUrl(CB)], client_name="n" * 200),
+        DEFAULT_SIGN_IN_LIMITS,
     )
 
 
@@ -243,6 +251,34 @@ def test_registrations_beyond_the_bounds_are_refused() -> None:
             "invalid_client_metadata",
             f"{field} is longer than 2000 characters or holds control characters",
         )
+
+
+def test_the_bounds_are_the_configured_ones() -> None:
+    """Lowered settings (WRIKE_MCP_MAX_CLIENT_NAME, _MAX_REDIRECT_URIS, _MAX_URI_LENGTH) are what is applied."""
+    low = replace(DEFAULT_SIGN_IN_LIMITS, max_client_name=5, max_redirect_uris=2, max_uri_length=100)
+    uris = [f"{CB}{n}" for n in range(3)]
+    long_uri = CB + "p" * (100 - len(CB))
+    kept = stored_metadata(client("c", *uris[:2]), low)
+    assert kept["redirect_uris"] == uris[:2]
+    assert stored_metadata(client("c", long_uri), low)["redirect_uris"] == [long_uri]
+    named = OAuthClientInformationFull(client_id="c", redirect_uris=[AnyUrl(CB)], client_name="n" * 5)
+    assert stored_metadata(named, low)["client_name"] == "nnnnn"
+    assert registration_refusal(low, client_name="n" * 6) == (
+        "invalid_client_metadata",
+        "client_name is at most 5 characters",
+    )
+    assert registration_refusal(low, redirect_uris=uris) == (
+        "invalid_redirect_uri",
+        "at most 2 redirect URIs",
+    )
+    assert registration_refusal(low, redirect_uris=[long_uri + "p"]) == (
+        "invalid_redirect_uri",
+        "redirect URIs are at most 100 characters",
+    )
+    assert registration_refusal(low, software_id="s" * 101) == (
+        "invalid_client_metadata",
+        "software_id is longer than 100 characters or holds control characters",
+    )
 
 
 # ---- the resource -------------------------------------------------------------------------------------
@@ -326,6 +362,11 @@ async def test_client_ids_that_cannot_exist_are_not_looked_up(
     assert await server.get_client("client\x00") is None
     assert await server.get_client("unknown") is None
     assert asked == ["x" * 2000, "unknown"]
+    # the bound is WRIKE_MCP_MAX_URI_LENGTH's: lowered, a longer id is not looked up either
+    lowered = provider(store, Clock(), limits=replace(DEFAULT_SIGN_IN_LIMITS, max_uri_length=100))
+    assert await lowered.get_client("x" * 101) is None
+    assert await lowered.get_client("y" * 100) is None
+    assert asked == ["x" * 2000, "unknown", "y" * 100]
 
 
 async def test_registration_refused_by_its_redirect_uris_or_the_policy(store: Store) -> None:

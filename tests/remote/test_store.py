@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 from mcp.shared.auth import OAuthClientInformationFull
 from sqlalchemy import inspect, select, text, update
 
+from tests.remote.helpers import DEFAULT_SIGN_IN_LIMITS
 from wrike_mcp.remote.crypto import KEY_FILE, KeyRing, SecretKeyError, load_keyring
 from wrike_mcp.remote.pending import PendingAuthorization
 from wrike_mcp.remote.provider import AuthServerConfig, WrikeMCPAuthProvider
@@ -769,6 +770,7 @@ async def test_registered_client_secret_is_stored_encrypted(store: Store) -> Non
         refresh_token_ttl=86400,
         refresh_reuse_leeway=10.0,
         registration_ttl=3600,
+        limits=DEFAULT_SIGN_IN_LIMITS,
     )
     provider = WrikeMCPAuthProvider(store, keyring, config, clock=lambda: NOW)
     client = OAuthClientInformationFull(

@@ -25,6 +25,7 @@ from mcp.server.auth.provider import AccessToken
 from sqlalchemy import update
 
 from tests.remote.helpers import (
+    DEFAULT_SIGN_IN_LIMITS,
     REDIRECT_URI,
     SECRET_KEY,
     Browser,
@@ -50,6 +51,7 @@ CONFIG = AuthServerConfig(
     refresh_token_ttl=86400,
     refresh_reuse_leeway=10.0,
     registration_ttl=3600,
+    limits=DEFAULT_SIGN_IN_LIMITS,
 )
 
 

@@ -23,7 +23,7 @@ from wrike_mcp.config import Settings
 from wrike_mcp.remote.app import SCOPES_SUPPORTED
 from wrike_mcp.remote.crypto import SecretKeyError, load_keyring
 from wrike_mcp.remote.policy import ClientPolicy
-from wrike_mcp.remote.provider import redirect_uris_problem, stored_metadata
+from wrike_mcp.remote.provider import SignInLimits, redirect_uris_problem, stored_metadata
 from wrike_mcp.remote.store import Store, sqlite_path
 from wrike_mcp.wrike.text import escaped
 
@@ -115,7 +115,7 @@ async def _register(store: Store, args: argparse.Namespace, settings: Settings) 
             token_endpoint_auth_method=args.auth_method,
             scope=" ".join(scopes) if scopes else None,
         )
-        info = stored_metadata(client)
+        info = stored_metadata(client, SignInLimits.from_settings(settings))
     except ValidationError as exc:
         raise ValueError(f"invalid client: {exc.errors()[0]['msg']}") from None
     except RegistrationError as exc:

@@ -69,6 +69,7 @@ from wrike_mcp.remote.policy import ClientPolicy
 from wrike_mcp.remote.provider import (
     CONSENT_PATH,
     AuthServerConfig,
+    SignInLimits,
     WrikeMCPAuthProvider,
     canonical_resource,
 )
@@ -115,6 +116,7 @@ def server_config(settings: Settings) -> AuthServerConfig:
         refresh_token_ttl=settings.refresh_token_ttl,
         refresh_reuse_leeway=settings.refresh_reuse_leeway,
         registration_ttl=settings.registration_ttl,
+        limits=SignInLimits.from_settings(settings),
         cimd_allow_loopback=settings.cimd_allow_loopback,
         client_policy=ClientPolicy.of(settings.allowed_redirect_hosts, settings.allowed_client_ids),
         registration=settings.dcr,

@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 MAX_DOCUMENT_BYTES = 5 * 1024
 FETCH_TIMEOUT = 5.0
-FAILURE_TTL = 60.0  # a refused client_id URL is not fetched again for this long (per replica)
 MAX_REMEMBERED_FAILURES = 10_000
 
 
@@ -39,9 +38,10 @@ class MetadataDocumentError(Exception):
 
 
 class RecentFailures:
-    """Client ID URLs refused in the last FAILURE_TTL seconds, so that retrying one costs no fetch."""
+    """Client ID URLs refused in the last `ttl` seconds (per replica), so that retrying one costs no fetch."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
         self.clock = clock
         self._until: OrderedDict[str, float] = OrderedDict()  # in expiry order: the TTL is constant
 
@@ -53,7 +53,7 @@ class RecentFailures:
 
     def add(self, url: str) -> None:
         self._until.pop(url, None)
-        self._until[url] = self.clock() + FAILURE_TTL
+        self._until[url] = self.clock() + self.ttl
         while len(self._until) > MAX_REMEMBERED_FAILURES:
             self._until.popitem(last=False)
 

@@ -38,7 +38,7 @@ from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.pending import Approval, AuthorizationRequest, PendingAuthorization
-from wrike_mcp.remote.provider import TRANSACTION_TTL, WrikeMCPAuthProvider
+from wrike_mcp.remote.provider import WrikeMCPAuthProvider
 from wrike_mcp.remote.store import Store, digest
 
 FORM_COOKIE = "wrike-mcp-form"
@@ -247,7 +247,7 @@ class ConsentPages:
             return error_page(400, "This sign-in was already sent to Wrike. Start again from your app.")
         location = self.wrike_location(state, pending.scopes)
         response = RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
-        self.set_cookie(response, binding_cookie(state), binding, int(TRANSACTION_TTL))
+        self.set_cookie(response, binding_cookie(state), binding, self.provider.config.limits.pending_ttl)
         return response
 
     def wrike_location(self, state: str, scopes: list[str]) -> str:
@@ -275,7 +275,7 @@ class ConsentPages:
             client_id,
             approved.model_copy(update={"asked": asked}),
             digest(binding),
-            self.provider.clock() + TRANSACTION_TTL,
+            self.provider.clock() + self.provider.config.limits.pending_ttl,
         )
         response = RedirectResponse(
             self.wrike_location(again, asked),
@@ -283,7 +283,7 @@ class ConsentPages:
             headers={"Cache-Control": "no-store"},
         )
         self.delete_cookie(response, binding_cookie(state))
-        self.set_cookie(response, binding_cookie(again), binding, int(TRANSACTION_TTL))
+        self.set_cookie(response, binding_cookie(again), binding, self.provider.config.limits.pending_ttl)
         return response
 
     # ---- at Wrike's callback ------------------------------------------------------------------------

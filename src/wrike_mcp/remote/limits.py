@@ -5,8 +5,8 @@ the Connected apps page, and `/metrics` (whose bearer secret would otherwise be 
   replica on the same database shares one count. The address is the ASGI client host: uvicorn replaces it
   with the `X-Forwarded-For` client only when the connection comes from a trusted proxy
   (`FORWARDED_ALLOW_IPS`). IPv6 clients are counted per /64, the block one subscriber usually holds.
-- Bodies of at most 16 KiB and query strings of at most 8 KiB (a registration, an authorization request, a
-  token request or a consent form is well under 3 KiB).
+- Bodies of at most 16 KiB and query strings of at most 8 KiB by default (a registration, an authorization
+  request, a token request or a consent form is well under 3 KiB).
 - Parameters must be UTF-8 without control characters, form bodies `application/x-www-form-urlencoded`, and
   the OAuth endpoints take each parameter once (RFC 6749 §3.1; `resource` may repeat, RFC 8707): anything
   else is a 400 here rather than an error deeper in.
@@ -43,9 +43,9 @@ from wrike_mcp.remote.upstream import CALLBACK_PATH
 from wrike_mcp.wrike.text import has_hidden
 
 WINDOW = 60  # seconds: every per-address limit is a count per minute
-MAX_BODY = 16 * 1024
-MAX_QUERY = 8 * 1024  # an authorization request is well under 3 KiB; its `state` is kept while it is pending
-CAPACITY_RETRY_AFTER = 60  # pending sign-ins expire within 10 minutes; asking again in a minute is fair
+# a cap is reached by many callers together, and entries make room within minutes (the oldest unused
+# registrations, sign-ins half their life old): asking again in a minute is fair
+CAPACITY_RETRY_AFTER = 60
 BROWSER_PATHS = frozenset(
     {CONSENT_PATH, CALLBACK_PATH, ACCOUNT_PATH, SIGN_IN_PATH, REVOKE_PATH, SIGN_OUT_PATH}
 )
@@ -53,17 +53,23 @@ SINGLE_VALUED_PATHS = frozenset({"/authorize", "/token", "/revoke"})
 MULTI_VALUED = frozenset({"resource"})  # RFC 8707 §2: a client may name several resources
 
 
-KEPT_WINDOW = {"/register": 3600, "/authorize": 600}  # seconds: at least as long as what they make us keep
-ROOM_AFTER = {"/register": 600.0, "/authorize": 300.0}  # seconds: entries older than this may make room
+# seconds over which one address's registrations are counted: as long as an unused one lives by default
+REGISTRATIONS_WINDOW = 3600
+UNUSED_ROOM_AFTER = 600.0  # seconds: an unused registration this old may make room at the cap
 
 
 @dataclass(frozen=True)
 class Limits:
     per_minute: dict[str, int]  # route path → requests per minute per client address
-    # route path → how many of what it stores one client address may make us keep (per KEPT_WINDOW)
+    # route path → how many of what it stores one client address may make us keep (per `kept_window`)
     kept_per_address: dict[str, int]
     max_unused_registrations: int
     max_pending_authorizations: int
+    max_body: int  # bytes
+    max_query: int  # bytes; an authorization request's `state` is kept while it is pending
+    # seconds a sign-in in progress lives: the provider expires it (its SignInLimits, from the same setting);
+    # here it sets how long one address's sign-ins are counted and when an unapproved one may make room
+    pending_ttl: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -93,7 +99,20 @@ class Limits:
             },
             max_unused_registrations=settings.max_unused_registrations,
             max_pending_authorizations=settings.max_pending_authorizations,
+            max_body=settings.max_body_bytes,
+            max_query=settings.max_query_bytes,
+            pending_ttl=settings.pending_authorization_ttl,
         )
+
+    def kept_window(self, path: str) -> int:
+        """Seconds over which `kept_per_address` counts: at least as long as what the route makes us keep."""
+        return REGISTRATIONS_WINDOW if path == "/register" else self.pending_ttl
+
+    @property
+    def unapproved_room_after(self) -> float:
+        """Seconds after which a sign-in nobody approved may make room at the cap: half its life, so that
+        one a person is reading the consent page of is not taken from them at once."""
+        return self.pending_ttl / 2
 
 
 def client_key(scope: Scope) -> str:
@@ -171,7 +190,8 @@ class AbuseLimits:
                 kept = self.limits.kept_per_address.get(path)
                 if wait is None and kept is not None and (path != "/register" or scope["method"] == "POST"):
                     # what one address can make us keep: rows live as long as this window, so never more
-                    wait = await self.store.hit(f"kept:{route}:{address}", kept, KEPT_WINDOW[path], now)
+                    window = self.limits.kept_window(path)
+                    wait = await self.store.hit(f"kept:{route}:{address}", kept, window, now)
         except (SQLAlchemyError, OSError):  # OSError includes TimeoutError: a database that does not answer
             await refuse(
                 503, "temporarily_unavailable", "the server's database is unreachable", STORE_RETRY_AFTER
@@ -182,15 +202,17 @@ class AbuseLimits:
             await refuse(429, "rate_limited", f"too many requests; retry after {seconds} s", seconds)
             return
         query: bytes = scope.get("query_string", b"")
-        if len(query) > MAX_QUERY:
-            await refuse(414, "invalid_request", f"the query string is longer than {MAX_QUERY // 1024} KiB")
+        if len(query) > self.limits.max_query:
+            await refuse(
+                414, "invalid_request", f"the query string is longer than {size(self.limits.max_query)}"
+            )
             return
         body: bytes | None = None
         if scope["method"] == "POST":
-            body = await read_body(receive, MAX_BODY)
+            body = await read_body(receive, self.limits.max_body)
             if body is None:
                 error = "invalid_client_metadata" if path == "/register" else "invalid_request"
-                await refuse(413, error, f"the request body is larger than {MAX_BODY // 1024} KiB")
+                await refuse(413, error, f"the request body is larger than {size(self.limits.max_body)}")
                 return
         problem = parameter_problem(query, single_valued=path in SINGLE_VALUED_PATHS)
         if problem is None and body is not None and path != "/register":  # /register takes JSON
@@ -210,20 +232,30 @@ class AbuseLimits:
     async def _full(self, path: str, method: str, now: float) -> str | None:
         """Why the server cannot keep what this request would make it store, or None. At the cap, the oldest
         entries nobody is using any more make room first (a registration never used after 10 minutes, a
-        sign-in not approved after 5), so many addresses together cannot lock everyone out for long."""
+        sign-in not approved after half its life), so many addresses together cannot lock everyone out for
+        long."""
         if path == "/register" and method == "POST":
             cap = self.limits.max_unused_registrations
             if await self.store.unused_registrations(now) >= cap:
-                await self.store.drop_unused_registrations(created_before=now - ROOM_AFTER[path], count=100)
+                await self.store.drop_unused_registrations(created_before=now - UNUSED_ROOM_AFTER, count=100)
                 if await self.store.unused_registrations(now) >= cap:
                     return f"this server holds {cap} registrations that were never used; try again later"
         if path == "/authorize":
             cap = self.limits.max_pending_authorizations
             if await self.store.live_pending(now) >= cap:
-                await self.store.drop_unapproved_pending(started_before=now - ROOM_AFTER[path], count=100)
+                await self.store.drop_unapproved_pending(
+                    started_before=now - self.limits.unapproved_room_after,
+                    lifetime=self.limits.pending_ttl,
+                    count=100,
+                )
                 if await self.store.live_pending(now) >= cap:
                     return f"this server has {cap} sign-ins in progress; try again in a minute"
         return None
+
+
+def size(limit: int) -> str:
+    """A byte limit as a person reads it: in KiB when it is whole KiB."""
+    return f"{limit // 1024} KiB" if limit % 1024 == 0 else f"{limit} bytes"
 
 
 def _is_form(scope: Scope) -> bool:

@@ -45,22 +45,22 @@ from mcp.server.auth.provider import (
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyUrl
 
+from wrike_mcp.config import Settings
 from wrike_mcp.hosts import is_loopback_host
 from wrike_mcp.remote import cimd
 from wrike_mcp.remote.crypto import KeyRing
 from wrike_mcp.remote.pending import AuthorizationRequest, PendingAuthorization
 from wrike_mcp.remote.policy import EVERY_CLIENT, ClientPolicy
-from wrike_mcp.remote.store import PENDING_TTL, ClientRow, Store, digest
+from wrike_mcp.remote.store import ClientRow, Store, digest
 from wrike_mcp.remote.token_cache import TokenCache
 from wrike_mcp.wrike.text import has_hidden
 
 log = logging.getLogger(__name__)
 
 CONSENT_PATH = "/consent"
-TRANSACTION_TTL = PENDING_TTL
 CODE_TTL = 300.0
 CIMD_CACHE_TTL = 3600.0
-# A registration (DCR or metadata document) is small: what is kept of it, and its bounds.
+# A registration (DCR or metadata document) is small: what is kept of it (its bounds are SignInLimits').
 STORED_FIELDS = (
     "client_id",
     "client_id_issued_at",
@@ -77,14 +77,34 @@ STORED_FIELDS = (
     "software_version",
     "application_type",
 )
-MAX_CLIENT_NAME = 200
-MAX_REDIRECT_URIS = 10
-MAX_URI_LENGTH = 2000
 ACCESS_PREFIX = "wmcp_at_"
 REFRESH_PREFIX = "wmcp_rt_"
 # the user's grant version read with the token: the gate hands it to UserClients.lease, so a replica's
 # cached client is checked on every request without another query (stale by at most the token cache's TTL)
 GRANT_VERSION_CLAIM = "wrike_mcp_grant_version"
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """What the authorization server bounds itself (docs/REMOTE.md "Limits"): the size of what it keeps of a
+    registration or client metadata document, how long a sign-in in progress lives, and how long a client ID
+    URL that failed is not fetched again. The per-address limits and caps are remote/limits.py's."""
+
+    max_client_name: int  # characters
+    max_redirect_uris: int
+    max_uri_length: int  # characters of a redirect URI, any other text kept, and a client id
+    pending_ttl: int  # seconds
+    cimd_failure_ttl: int  # seconds
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SignInLimits:
+        return cls(
+            max_client_name=settings.max_client_name,
+            max_redirect_uris=settings.max_redirect_uris,
+            max_uri_length=settings.max_uri_length,
+            pending_ttl=settings.pending_authorization_ttl,
+            cimd_failure_ttl=settings.cimd_failure_ttl,
+        )
 
 
 @dataclass(frozen=True)
@@ -98,6 +118,7 @@ class AuthServerConfig:
     # seconds after a refresh token's rotation in which its client presenting it again is a race, not theft
     refresh_reuse_leeway: float
     registration_ttl: int
+    limits: SignInLimits
     cimd_allow_loopback: bool = False
     client_policy: ClientPolicy = EVERY_CLIENT
     registration: bool = True  # dynamic client registration (WRIKE_MCP_DCR)
@@ -189,27 +210,27 @@ class RegisteredClient(OAuthClientInformationFull):
 DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 
-def stored_metadata(client: OAuthClientInformationFull) -> dict[str, Any]:
+def stored_metadata(client: OAuthClientInformationFull, limits: SignInLimits) -> dict[str, Any]:
     """What is kept of a registration or metadata document: the fields this server uses or shows, each
     within bounds and free of control characters. Raises RegistrationError."""
     info = client.model_dump(mode="json", exclude_none=True, include=set(STORED_FIELDS))
     uris = info.get("redirect_uris") or []
-    if len(uris) > MAX_REDIRECT_URIS:
-        raise RegistrationError("invalid_redirect_uri", f"at most {MAX_REDIRECT_URIS} redirect URIs")
-    if any(len(uri) > MAX_URI_LENGTH for uri in uris):
+    if len(uris) > limits.max_redirect_uris:
+        raise RegistrationError("invalid_redirect_uri", f"at most {limits.max_redirect_uris} redirect URIs")
+    if any(len(uri) > limits.max_uri_length for uri in uris):
         raise RegistrationError(
-            "invalid_redirect_uri", f"redirect URIs are at most {MAX_URI_LENGTH} characters"
+            "invalid_redirect_uri", f"redirect URIs are at most {limits.max_uri_length} characters"
         )
-    if len(info.get("client_name", "")) > MAX_CLIENT_NAME:
+    if len(info.get("client_name", "")) > limits.max_client_name:
         raise RegistrationError(
-            "invalid_client_metadata", f"client_name is at most {MAX_CLIENT_NAME} characters"
+            "invalid_client_metadata", f"client_name is at most {limits.max_client_name} characters"
         )
     for key, value in info.items():
         for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str) and (len(text) > MAX_URI_LENGTH or has_hidden(text)):
+            if isinstance(text, str) and (len(text) > limits.max_uri_length or has_hidden(text)):
                 raise RegistrationError(
                     "invalid_client_metadata",
-                    f"{key} is longer than {MAX_URI_LENGTH} characters or holds control characters",
+                    f"{key} is longer than {limits.max_uri_length} characters or holds control characters",
                 )
     return info
 
@@ -244,7 +265,7 @@ class WrikeMCPAuthProvider:
         self.keyring = keyring
         self.config = config
         self.clock = clock
-        self.cimd_failures = cimd.RecentFailures()
+        self.cimd_failures = cimd.RecentFailures(config.limits.cimd_failure_ttl)
         self.access_tokens = TokenCache(store)
 
     # ---- clients ------------------------------------------------------------------------------------
@@ -281,16 +302,16 @@ class WrikeMCPAuthProvider:
             problem = redirect_uris_problem(client)
             if problem:
                 raise cimd.MetadataDocumentError(problem)
-            info = stored_metadata(client)
+            info = stored_metadata(client, self.config.limits)
         except (cimd.MetadataDocumentError, RegistrationError) as exc:
-            self.cimd_failures.add(client_id)  # not fetched again for a minute, however often it is named
+            self.cimd_failures.add(client_id)  # not fetched again for a while, however often it is named
             log.warning("client metadata document refused: %s", getattr(exc, "error_description", exc))
             return None
         await self.store.save_client(client_id, info, None, "cimd", now, now + CIMD_CACHE_TTL)
         return RegisteredClient.model_validate(info)
 
     async def _stored_client(self, client_id: str) -> ClientRow | None:
-        if len(client_id) > MAX_URI_LENGTH or has_hidden(client_id):
+        if len(client_id) > self.config.limits.max_uri_length or has_hidden(client_id):
             return None  # no such client could exist, and PostgreSQL refuses text holding NUL
         return await self.store.get_client(client_id)
 
@@ -299,7 +320,7 @@ class WrikeMCPAuthProvider:
         return RegisteredClient.model_validate({**row.info, "client_secret": secret})
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
-        info = stored_metadata(client_info)
+        info = stored_metadata(client_info, self.config.limits)
         problem = redirect_uris_problem(client_info)
         if problem:
             raise RegistrationError("invalid_redirect_uri", problem)
@@ -365,7 +386,9 @@ class WrikeMCPAuthProvider:
             scopes=scopes,
             resource=self.config.resource,
         )
-        await self.store.save_pending(txn, client.client_id or "", request, self.clock() + TRANSACTION_TTL)
+        await self.store.save_pending(
+            txn, client.client_id or "", request, self.clock() + self.config.limits.pending_ttl
+        )
         return f"{self.config.issuer}{CONSENT_PATH}?txn={txn}"
 
     async def issue_code(self, client_id: str, user_id: str, params: AuthorizationRequest) -> str:

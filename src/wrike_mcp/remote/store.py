@@ -48,7 +48,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from wrike_mcp.remote.pending import AuthorizationRequest, PendingAuthorization
 
 SCHEMA_VERSION = 5
-PENDING_TTL = 600.0  # seconds: consent and Wrike's sign-in must finish within 10 minutes of /authorize
 MAX_RATE_WINDOW = 3600  # seconds: no shared limit counts over a longer window
 MIGRATION_LOCK = 0x77726B6D6370  # PostgreSQL advisory lock id while migrating ("wrkmcp")
 # seconds a request waits for the store's shared counts before it goes on without them or is answered 503: a
@@ -783,15 +782,15 @@ class Store:
             await conn.execute(delete(pending).where(pending.c.expires_at < now))
             return int((await conn.execute(select(func.count()).select_from(pending))).scalar() or 0)
 
-    async def drop_unapproved_pending(self, *, started_before: float, count: int) -> None:
+    async def drop_unapproved_pending(self, *, started_before: float, lifetime: float, count: int) -> None:
         """Forget the `count` oldest sign-ins started before `started_before` that nobody approved yet (to make
-        room when the cap is reached). A transaction lives PENDING_TTL from its start, so its expiry
-        tells when it started."""
+        room when the cap is reached). A transaction lives `lifetime` from its start, so its expiry tells when
+        it started."""
         oldest = (
             select(pending.c.txn)
             .where(
                 pending.c.upstream_state.is_(None),
-                pending.c.expires_at < started_before + PENDING_TTL,
+                pending.c.expires_at < started_before + lifetime,
             )
             .order_by(pending.c.expires_at)
             .limit(count)
