@@ -280,7 +280,7 @@ class WrikeMCPAuthProvider:
         even once the cached document is over an hour old: the record stays while the client holds a live
         code or token (Store.purge_expired), as a used DCR registration does; /authorize alone fetches again.
         """
-        row = await self._stored_client(client_id)
+        row = await self.store.get_client(client_id) if self._could_exist(client_id) else None
         if row is None or (
             row.kind != "cimd" and row.expires_at is not None and row.expires_at < self.clock()
         ):
@@ -291,7 +291,9 @@ class WrikeMCPAuthProvider:
         """The client an /authorize request names: a known one, or a metadata document fetched now when it
         was never fetched or its cached copy is over CIMD_CACHE_TTL old (a refused URL is not fetched again
         for a minute). Only /authorize may call this: it is the one endpoint that fetches."""
-        row = await self._stored_client(client_id)
+        if not self._could_exist(client_id):
+            return None  # not fetched either
+        row = await self.store.get_client(client_id)
         now = self.clock()
         if row is not None and (row.expires_at is None or row.expires_at >= now):
             return self._client_of(row)
@@ -310,10 +312,10 @@ class WrikeMCPAuthProvider:
         await self.store.save_client(client_id, info, None, "cimd", now, now + CIMD_CACHE_TTL)
         return RegisteredClient.model_validate(info)
 
-    async def _stored_client(self, client_id: str) -> ClientRow | None:
-        if len(client_id) > self.config.limits.max_uri_length or has_hidden(client_id):
-            return None  # no such client could exist, and PostgreSQL refuses text holding NUL
-        return await self.store.get_client(client_id)
+    def _could_exist(self, client_id: str) -> bool:
+        """Whether a client could have this id: none is longer than the longest URI kept, and none holds
+        control characters (PostgreSQL refuses text holding NUL)."""
+        return len(client_id) <= self.config.limits.max_uri_length and not has_hidden(client_id)
 
     def _client_of(self, row: ClientRow) -> RegisteredClient:
         secret = self.keyring.decrypt(row.secret) if row.secret else None
