@@ -802,7 +802,7 @@ async def test_a_version_1_database_is_migrated_and_keeps_its_users(database_url
                     "revoked BOOLEAN NOT NULL, created_at FLOAT NOT NULL, updated_at FLOAT NOT NULL)"
                 )
             )
-            # the other v1 tables as v1 made them: today's, less what v2 and v4 added to them
+            # the other v1 tables as v1 made them: today's, less what v2 and v5 added to them
             await conn.run_sync(
                 lambda sync: metadata.create_all(sync, tables=[clients, codes, tokens, consents, pending])
             )

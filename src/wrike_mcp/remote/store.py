@@ -97,7 +97,7 @@ consents = Table(
     Column("created_at", Float, nullable=False),
     # the redirect URI the person approved, port included: a remembered consent covers only that one (a
     # loopback client may use any port, and another program on this computer may be listening on another);
-    # None for consents recorded before schema v4, which cover none
+    # None for consents recorded before schema v5, which cover none
     Column("redirect_uri", Text),
 )
 
@@ -284,7 +284,7 @@ class Consent:
     """What a person approved for a client: the scopes, and the redirect URI the approval was for."""
 
     scopes: list[str]
-    redirect_uri: str | None  # None: recorded before schema v4
+    redirect_uri: str | None  # None: recorded before schema v5
 
 
 @dataclass(frozen=True)
