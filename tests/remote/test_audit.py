@@ -28,7 +28,7 @@ from tests.remote.helpers import (
 )
 from tests.remote.test_replicas import two_replicas
 from wrike_mcp.calls import ToolCall, declared_name
-from wrike_mcp.remote.audit import AuditTrail
+from wrike_mcp.remote.audit import GATHER, AuditTrail
 from wrike_mcp.remote.store import SCHEMA_VERSION, Store
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
@@ -189,5 +189,43 @@ async def test_rows_the_database_refuses_are_dropped_and_never_block_later_ones(
         tools = [row.tool for row in await store.audit()]
         assert tools == (["search_tasks"] if refused else ["get_me", "search_tasks"])
         assert trail.dropped == (1 if refused else 0)
+    finally:
+        await store.close()
+
+
+async def test_a_burst_of_calls_is_one_write_and_shutdown_writes_what_is_gathering(tmp_path: Path) -> None:
+    """The writer lets records gather for GATHER seconds, so a burst costs one insert written after the
+    calls' answers, not one beside each; a normal shutdown (the lifespan cancels the writer, then closes the
+    trail) still writes what was gathering."""
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    try:
+        await store.migrate()
+        trail = AuditTrail(store)
+        writes: list[int] = []
+        write = store.add_audit
+        ten_written = anyio.Event()
+
+        async def counted(rows: Any) -> None:
+            writes.append(len(rows))
+            await write(rows)
+            if sum(writes) >= 10:
+                ten_written.set()
+
+        store.add_audit = counted  # type: ignore[method-assign]
+        call = ToolCall(time.time(), "acc/user", "client", "get_me", "ok", 0.02, 1)
+        async with anyio.create_task_group() as group:
+            group.start_soon(trail.run)
+            for _ in range(10):  # 10 calls over 0.2 s, well within one GATHER
+                trail.record(call)
+                await anyio.sleep(0.02)
+            with anyio.fail_after(GATHER + 5):
+                await ten_written.wait()
+            assert len(writes) <= 2  # one, or two if this machine stalled for GATHER meanwhile
+            for _ in range(3):
+                trail.record(call)
+            group.cancel_scope.cancel()  # shutting down while those three gather
+        await trail.close()
+        assert sum(writes) == 13
+        assert len(await store.audit()) == 13
     finally:
         await store.close()

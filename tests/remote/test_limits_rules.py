@@ -620,7 +620,7 @@ def limit_fields() -> set[str]:
     """The settings Limits.from_settings and SignInLimits.from_settings read, found by changing each number
     setting and seeing the limits change (so a new limit setting is found without this test naming it). A
     metrics token is set: /metrics, and so its limit, exists only then."""
-    base = {"metrics_token": "m" * 16}
+    base: dict[str, Any] = {"metrics_token": "m" * 16}
     default = all_limits(Settings(**base))
     found = set()
     for name, field in Settings.model_fields.items():

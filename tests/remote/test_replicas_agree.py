@@ -17,6 +17,7 @@ import pytest
 from cryptography.fernet import Fernet
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from sqlalchemy import func, select
 
 from tests.remote.helpers import (
     SECRET_KEY,
@@ -24,10 +25,12 @@ from tests.remote.helpers import (
     Replica,
     free_port,
     oauth_provider,
+    sign_in_raw,
     start_replica,
     structured,
 )
 from tests.remote.test_replicas import two_replicas
+from wrike_mcp.remote.store import Store, claim_size, rate_counters
 from wrike_mcp.sandbox.config import SandboxConfig
 from wrike_mcp.sandbox.ids import ACCOUNT_ID, SECOND_ACCOUNT_ID
 from wrike_mcp.sandbox.serve import BackgroundSandbox
@@ -261,8 +264,63 @@ async def test_the_per_user_limit_is_one_across_replicas(
         b.stop()
 
 
-async def test_one_wrike_budget_per_grant_across_replicas(tmp_path: Path, postgres_url: str) -> None:
-    budget = 30
+async def test_the_per_user_limit_claimed_in_batches_is_still_one_count(
+    tmp_path: Path, sandbox: BackgroundSandbox, postgres_url: str
+) -> None:
+    """A limit of 100: each replica claims 5 slots at a time from the store. Alternating between two
+    replicas, a user gets at most the limit (not twice it) and at most 2 × 4 fewer (the slots each replica
+    may hold unspent). Slots claimed and not spent are given back when the replicas stop, so the store's
+    count is then exactly the requests that went ahead."""
+    limit = 100
+    unspent_at_most = 2 * (claim_size(limit) - 1)
+    a, b = two_replicas(tmp_path, sandbox, postgres_url, {"WRIKE_MCP_USER_RATE_LIMIT": str(limit)})
+    try:
+        # OAuth only (no MCP request): every request this user makes is one of ours
+        diego = sign_in_raw(a.base_url, DIEGO)["access_token"]
+        light = [raw_call(replica, diego, "get_me", {}).status_code for replica in [a, b, a, b, a, b, a]]
+        assert light == [200] * 7
+        # a claimed 5 for its 4 requests, b 5 for its 3 (more if a 10 s step began meanwhile): some unspent
+        claimed = await user_counts(postgres_url)
+        assert len(claimed) == 1 and sum(claimed.values()) >= 7 + 2
+        ann = sign_in_raw(a.base_url, ANN)["access_token"]
+        statuses = [
+            raw_call(replica, ann, "get_me", {}).status_code
+            for replica in itertools.islice(itertools.cycle([a, b]), limit + 20)
+        ]
+        admitted = sum(status == 200 for status in statuses)
+        assert set(statuses) == {200, 429}
+        assert 429 in statuses[0::2] and 429 in statuses[1::2]  # refused by both replicas
+        assert limit - unspent_at_most <= admitted <= limit
+        assert sum((await user_counts(postgres_url)).values()) - sum(claimed.values()) <= limit
+    finally:
+        a.stop()
+        b.stop()
+    assert sum((await user_counts(postgres_url)).values()) == 7 + admitted  # the unspent slots given back
+
+
+async def user_counts(postgres_url: str) -> dict[str, int]:
+    """The store's count of MCP requests per user, over every bucket."""
+    store = Store.open(postgres_url)
+    try:
+        async with store.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(rate_counters.c.key, func.sum(rate_counters.c.hits))
+                    .where(rate_counters.c.key.like("user:%"))
+                    .group_by(rate_counters.c.key)
+                )
+            ).all()
+        return {key: int(total) for key, total in rows}
+    finally:
+        await store.close()
+
+
+# 30: each replica claims its slots one at a time; 100: five at a time (store.claim_size)
+@pytest.mark.parametrize("budget", [30, 100])
+async def test_one_wrike_budget_per_grant_across_replicas(
+    tmp_path: Path, postgres_url: str, budget: int
+) -> None:
+    calls = budget + 10
     with BackgroundSandbox(SandboxConfig(rate_limit=budget)) as sandbox:
         env = {
             "WRIKE_RATE_LIMIT_PER_MINUTE": str(budget),
@@ -279,11 +337,11 @@ async def test_one_wrike_budget_per_grant_across_replicas(tmp_path: Path, postgr
                 done.append(await call(replica, token, "search_tasks", {"limit": 1}, seconds=200))
 
             async with anyio.create_task_group() as group:
-                for number, replica in enumerate(itertools.islice(itertools.cycle([a, b]), 40)):
+                for number, replica in enumerate(itertools.islice(itertools.cycle([a, b]), calls)):
                     group.start_soon(one, replica, number)
             elapsed = time.monotonic() - started
             api = [e for e in sandbox_log(sandbox) if e["path"].startswith("/api/v4/")]
-            assert len(done) == 40
+            assert len(done) == calls
             assert [e for e in api if e["status"] == 429] == []  # Wrike never had to refuse
             assert len(api) > budget and elapsed > 55  # more than one minute's budget: some calls waited
         finally:

@@ -3,8 +3,10 @@ store, so it holds across replicas and outlives them (`wrike-mcp admin audit` ex
 WRIKE_MCP_AUDIT_DAYS days (the periodic purge). Never arguments, results or tokens: the record has none.
 
 A call never waits for the database: records queue in memory and one background task writes them in
-batches. While the database is away they wait (at most MAX_QUEUED, the oldest dropped first, with a warning)
-and are written once it answers again.
+batches, at most every GATHER seconds (a burst of calls is one insert, written after the calls' answers rather
+than beside them). While the database is away they wait (at most MAX_QUEUED, the oldest dropped first, with a
+warning) and are written once it answers again. A normal shutdown writes what is queued (`close`); a crash
+loses it: the last GATHER seconds of calls, more if the database was away.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 MAX_QUEUED = 10_000
 MAX_BATCH = 500
 RETRY_EVERY = 5.0  # seconds between attempts while the database does not answer
+GATHER = 0.5  # seconds the writer lets records gather before it writes them (unless a full batch is waiting)
 
 
 class AuditTrail:
@@ -57,6 +60,10 @@ class AuditTrail:
         """Write what arrives until cancelled (the replica's lifespan)."""
         while True:
             await self._arrived.wait()
+            with anyio.move_on_after(GATHER):
+                while len(self._queue) < MAX_BATCH:
+                    self._arrived = anyio.Event()
+                    await self._arrived.wait()
             self._arrived = anyio.Event()
             while self._queue:
                 if not await self.flush():

@@ -223,7 +223,14 @@ class AbuseLimits:
         if problem is not None:
             await refuse(400, "invalid_request", problem)
             return
-        full = await self._full(path, scope["method"], now)
+        try:
+            with anyio.fail_after(STORE_TIMEOUT):
+                full = await self._full(path, scope["method"], now)
+        except (SQLAlchemyError, OSError):  # outside the app's handlers: answered here, as the counts are
+            await refuse(
+                503, "temporarily_unavailable", "the server's database is unreachable", STORE_RETRY_AFTER
+            )
+            return
         if full is not None:
             await refuse(503, "temporarily_unavailable", full, CAPACITY_RETRY_AFTER)
             return

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     event,
     exists,
@@ -43,6 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from wrike_mcp.remote.pending import AuthorizationRequest, PendingAuthorization
@@ -50,9 +53,16 @@ from wrike_mcp.remote.pending import AuthorizationRequest, PendingAuthorization
 SCHEMA_VERSION = 5
 MAX_RATE_WINDOW = 3600  # seconds: no shared limit counts over a longer window
 MIGRATION_LOCK = 0x77726B6D6370  # PostgreSQL advisory lock id while migrating ("wrkmcp")
+# With PostgreSQL a replica claims a shared count's slots this many at a time: a claim of limit // 20 (at
+# least 1) in one transaction, then spent in this process. The table then holds what replicas claimed, never
+# more than the limit; slots claimed and not spent are at most (claim - 1) per replica and key, so with N
+# replicas the limit may refuse up to N × 5 % of it early, never admit one more (docs/REMOTE.md §5).
+CLAIM_SHARE = 20
 # seconds a request waits for the store's shared counts before it goes on without them or is answered 503: a
 # database that is unreachable rather than down (a partition, a frozen server) refuses nothing, it never answers
 STORE_TIMEOUT = 5.0
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -409,6 +419,23 @@ class ProcessCounts:
         return len(self._buckets)
 
 
+def claim_size(limit: int) -> int:
+    """How many slots of a shared count a replica claims in one transaction (see CLAIM_SHARE)."""
+    return max(1, limit // CLAIM_SHARE)
+
+
+@dataclass(eq=False)
+class _Claim:
+    """Slots of one key's shared count that this replica claimed in the store and has not spent yet. They
+    belong to the bucket they were counted in, so they are spent only while that bucket is the caller's (a
+    slot spent later would leave the window earlier than the request it admitted); the next claim gives
+    back what a past bucket left unspent."""
+
+    bucket: int = 0
+    left: int = 0
+    lock: anyio.Lock = field(default_factory=anyio.Lock)
+
+
 class Store:
     """The store's operations. Every method is one short transaction unless it takes a connection."""
 
@@ -419,6 +446,9 @@ class Store:
         self._insert = postgresql.insert if self.is_postgres else sqlite.insert
         self._process_locks: dict[str, anyio.Lock] = {}
         self._process_counts = ProcessCounts()
+        # PostgreSQL: per key, the slots claimed from the shared count and not yet spent (bounded like the
+        # process counts: a claim dropped from here is only left unspent, which never admits more)
+        self._claims: OrderedDict[str, _Claim] = OrderedDict()
         # tokens or grants revoked through this process: a change tells caches of verified tokens to forget
         # (remote/token_cache.py); counted once the revocation is written
         self.revocations = 0
@@ -444,6 +474,11 @@ class Store:
         return cls(engine)
 
     async def close(self) -> None:
+        try:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(STORE_TIMEOUT):
+                await self.give_back_claims()
+        except (SQLAlchemyError, OSError) as exc:  # the database is away: the slots leave with their window
+            log.warning("could not give back claimed rate-limit slots at shutdown (%s)", type(exc).__name__)
         await self.engine.dispose()
 
     # ---- schema -------------------------------------------------------------------------------------
@@ -489,7 +524,9 @@ class Store:
 
     # ---- shared rate counters -----------------------------------------------------------------------
 
-    async def hit(self, key: str, limit: int, window: int, now: float, *, buckets: int = 6) -> float | None:
+    async def hit(
+        self, key: str, limit: int, window: int, now: float, *, buckets: int = 6, claim: int | None = None
+    ) -> float | None:
         """Count one event under `key` unless `limit` were already counted in the last `window` seconds by
         any replica sharing this store. None when counted; else the seconds until one more would fit.
 
@@ -498,7 +535,9 @@ class Store:
 
         With SQLite, one process by design, the counts are this process's (`ProcessCounts`): every caller
         is in it, and the per-request cost is no database transaction at all. With PostgreSQL this
-        replica's own part of the count answers first when it alone is over the limit.
+        replica's own part of the count answers first when it alone is over the limit; otherwise the event
+        spends a slot this replica claimed earlier in the same bucket, or claims `claim` more (default
+        `claim_size(limit)`) in one locked transaction.
         """
         if window > MAX_RATE_WINDOW or limit < 1:
             raise ValueError(f"a shared limit needs limit >= 1 and a window of at most {MAX_RATE_WINDOW} s")
@@ -511,9 +550,51 @@ class Store:
             if wait is None:
                 local.count(key, current, oldest)
             return wait
+        held = self._claim_of(key)
+        if not self._spend(held, current):
+            async with held.lock:  # one claim at a time per key here; the others then spend from it
+                if not self._spend(held, current):
+                    wait = await self._claim(key, held, limit, step, buckets, now, claim or claim_size(limit))
+                    if wait is not None:
+                        return wait
+        local.count(key, max(current, held.bucket), oldest)
+        return None
+
+    def _claim_of(self, key: str) -> _Claim:
+        held = self._claims.pop(key, None) or _Claim()
+        self._claims[key] = held
+        while len(self._claims) > self._process_counts.capacity:
+            self._claims.popitem(last=False)  # its unspent slots stay counted until their bucket leaves
+        return held
+
+    @staticmethod
+    def _spend(held: _Claim, current: int) -> bool:
+        # a caller whose clock read an older bucket may spend the newer one's slot: counted later than it
+        # happened, it is kept in the window longer, never shorter
+        if held.left > 0 and held.bucket >= current:
+            held.left -= 1
+            return True
+        return False
+
+    async def _claim(
+        self, key: str, held: _Claim, limit: int, step: int, buckets: int, now: float, size: int
+    ) -> float | None:
+        """Claim up to `size` slots of `key`'s current bucket, the first of them for this event, giving back
+        what the previous claim left unspent; None when claimed, else the seconds until one would fit."""
+        current = int(now // step) * step
+        oldest = current - step * (buckets - 1)
+        # taken out before the first await: nobody spends a slot while it is being given back
+        returned_bucket, returned = held.bucket, held.left
+        held.left = 0
         where_key = rate_counters.c.key == key
         async with self.locked(f"rate:{key}") as conn:
             await conn.execute(delete(rate_counters).where(where_key, rate_counters.c.bucket < oldest))
+            if returned and returned_bucket >= oldest:
+                await conn.execute(
+                    update(rate_counters)
+                    .where(where_key, rate_counters.c.bucket == returned_bucket)
+                    .values(hits=rate_counters.c.hits - returned)
+                )
             rows = (
                 await conn.execute(
                     select(rate_counters.c.bucket, rate_counters.c.hits)
@@ -521,20 +602,41 @@ class Store:
                     .order_by(rate_counters.c.bucket)
                 )
             ).all()
-            if sum(row.hits for row in rows) >= limit:
+            room = limit - sum(row.hits for row in rows)
+            if room <= 0:
                 return max(0.001, float(rows[0].bucket + step * buckets - now))
-            # not only the newest bucket: a caller that waited for the lock may carry an older `now` than
-            # one that went before it (a duplicate key here was a 500 under load)
-            if any(row.bucket == current for row in rows):
-                await conn.execute(
-                    update(rate_counters)
-                    .where(where_key, rate_counters.c.bucket == current)
-                    .values(hits=rate_counters.c.hits + 1)
+            taken = min(size, room)
+            # an upsert: a caller that waited for the lock may carry an older `now` than one that went
+            # before it, so its bucket may exist already (a duplicate key here was a 500 under load)
+            statement = self._insert(rate_counters).values(key=key, bucket=current, hits=taken)
+            await conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[rate_counters.c.key, rate_counters.c.bucket],
+                    set_={"hits": rate_counters.c.hits + taken},
                 )
-            else:
-                await conn.execute(insert(rate_counters).values(key=key, bucket=current, hits=1))
-        local.count(key, current, oldest)
+            )
+        held.bucket, held.left = current, taken - 1
         return None
+
+    async def give_back_claims(self) -> None:
+        """Return every claimed, unspent slot to the shared counts (at shutdown: the other replicas may use
+        them at once instead of when their buckets leave the window)."""
+        unspent = [(key, held.bucket, held.left) for key, held in self._claims.items() if held.left > 0]
+        for held in self._claims.values():
+            held.left = 0
+        if not unspent:
+            return
+        # no lock needed: giving slots back only lowers a count, which no claim's check can overshoot by
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(rate_counters)
+                .where(
+                    rate_counters.c.key == bindparam("k"),
+                    rate_counters.c.bucket == bindparam("b"),
+                )
+                .values(hits=rate_counters.c.hits - bindparam("n")),
+                [{"k": key, "b": bucket, "n": left} for key, bucket, left in unspent],
+            )
 
     async def _put(self, table: Table, values: dict[str, Any], *, key: list[str]) -> None:
         """Insert a row or replace the one with the same key, in one statement: two replicas saving the same
