@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
 from wrike_mcp.remote.crypto import KeyRing, parse_keys
 from wrike_mcp.remote.store import Store
-from wrike_mcp.remote.users import StoredGrantSource, open_grant, seal_grant
+from wrike_mcp.remote.users import StoredGrantSource, UserClients, open_grant, seal_grant
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 
@@ -31,12 +33,6 @@ async def _source_with_expired_grant(
     grant: Grant | None = None,
     **source_options: Any,
 ) -> tuple[Store, StoredGrantSource]:
-    settings = Settings(
-        base_url=sandbox.api_url,
-        login_url=sandbox.base_url,
-        client_id="sandbox-client",
-        client_secret=client_secret,
-    )
     keyring = KeyRing(parse_keys(SECRET_KEY))
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     await store.migrate()
@@ -57,7 +53,19 @@ async def _source_with_expired_grant(
         scopes=["wsReadWrite"],
         now=time.time(),
     )
-    return store, StoredGrantSource(store, keyring, settings, "KUSER1", grant, **source_options)
+    source = StoredGrantSource(
+        store, keyring, _settings(sandbox, client_secret), "KUSER1", grant, **source_options
+    )
+    return store, source
+
+
+def _settings(sandbox: BackgroundSandbox, client_secret: str = "sandbox-secret") -> Settings:
+    return Settings(
+        base_url=sandbox.api_url,
+        login_url=sandbox.base_url,
+        client_id="sandbox-client",
+        client_secret=client_secret,
+    )
 
 
 async def test_refused_refresh_token_ends_the_sign_in(tmp_path: Path, sandbox: BackgroundSandbox) -> None:
@@ -126,14 +134,10 @@ class Clock:
         return self.now
 
 
-async def _refresh_while_the_store_fails(
-    tmp_path: Path, sandbox: BackgroundSandbox, clock: Clock
-) -> tuple[Store, StoredGrantSource, list[StoredGrantSource], str, str]:
-    """A due grant refreshed at the sandbox while the store's users table is away (renamed during the 1.5 s
-    the sandbox holds the refresh): (store, source, what `on_kept` was told, the stored refresh token, the
-    access token the refresh returned)."""
+def _due_grant(sandbox: BackgroundSandbox, clock: Clock) -> Grant:
+    """A grant the sandbox issued (its refresh token works once), its access token due for a refresh."""
     wrike_tokens = sandbox_wrike_tokens(sandbox.base_url, scope="wsReadWrite")
-    due = Grant(
+    return Grant(
         access_token=wrike_tokens["access_token"],
         refresh_token=wrike_tokens["refresh_token"],
         expires_at=clock.now - 10,
@@ -142,33 +146,52 @@ async def _refresh_while_the_store_fails(
         scopes=["wsReadWrite"],
         login_url=sandbox.base_url,
     )
-    kept: list[StoredGrantSource] = []
-    store, source = await _source_with_expired_grant(
-        tmp_path, sandbox, grant=due, clock=clock, on_kept=kept.append
-    )
+
+
+@asynccontextmanager
+async def _users_table_away_during(
+    tmp_path: Path, sandbox: BackgroundSandbox, refresh: Callable[[], Awaitable[None]]
+) -> AsyncIterator[None]:
+    """`refresh` runs while the sandbox holds the token refresh for 1.5 s and the store's users table goes
+    away (renamed once the store has read the grant); the body runs with the table still away."""
     httpx.post(  # noqa: ASYNC210 - test set-up, nothing else runs
         f"{sandbox.base_url}/_sandbox/faults",
         json={"path": "/oauth2/token", "method": "POST", "delay_ms": 1500, "times": 1},
     ).raise_for_status()
     database = sqlite3.connect(tmp_path / "db.sqlite3")
-    answer: list[str] = []
-
-    async def refresh() -> None:
-        answer.append((await source.get_token()).value)
-
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(refresh)
             await anyio.sleep(0.7)  # the refresh is at the sandbox, the store read the grant
             database.execute("ALTER TABLE users RENAME TO users_away")
             database.commit()
-        # the next Wrike request of that call, the store still failing: served from memory, no store needed
-        assert (await source.get_token()).value == answer[0]
+        yield
         database.execute("ALTER TABLE users_away RENAME TO users")
         database.commit()
     finally:
         database.close()
-    return store, source, kept, wrike_tokens["refresh_token"], answer[0]
+
+
+async def _refresh_while_the_store_fails(
+    tmp_path: Path, sandbox: BackgroundSandbox, clock: Clock
+) -> tuple[Store, StoredGrantSource, list[StoredGrantSource], str, str]:
+    """A due grant refreshed at the sandbox while the store's users table is away: (store, source, what
+    `on_kept` was told, the stored refresh token, the access token the refresh returned)."""
+    due = _due_grant(sandbox, clock)
+    kept: list[StoredGrantSource] = []
+    store, source = await _source_with_expired_grant(
+        tmp_path, sandbox, grant=due, clock=clock, on_kept=kept.append
+    )
+    answer: list[str] = []
+
+    async def refresh() -> None:
+        answer.append((await source.get_token()).value)
+
+    async with _users_table_away_during(tmp_path, sandbox, refresh):
+        # the next Wrike request of that call, the store still failing: served from memory, no store needed
+        assert (await source.get_token()).value == answer[0]
+    assert due.refresh_token is not None
+    return store, source, kept, due.refresh_token, answer[0]
 
 
 async def stored_grant(store: Store) -> Grant:
@@ -241,4 +264,64 @@ async def test_a_kept_grant_never_overwrites_a_newer_sign_in(
         )
         assert served
     finally:
+        await store.close()
+
+
+# ---- a kept grant in a replica's UserClients --------------------------------------------------------------
+
+ANOTHER_KEY = "Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmE="  # a Fernet key this replica does not have
+
+
+async def _kept_by_user_clients(
+    tmp_path: Path, sandbox: BackgroundSandbox, *, capacity: int
+) -> tuple[Store, UserClients, str]:
+    """A replica's user clients, whose client of KUSER1 refreshed its due grant while the users table was
+    away (so the grant is kept, unwritten): (store, user clients, the access token Wrike gave)."""
+    store, _ = await _source_with_expired_grant(tmp_path, sandbox, grant=_due_grant(sandbox, Clock()))
+    users = UserClients(store, KeyRing(parse_keys(SECRET_KEY)), _settings(sandbox), capacity=capacity)
+    served: list[str] = []
+
+    async def call() -> None:
+        async with users.lease("KUSER1", frozenset({"wsReadWrite"})) as context:
+            assert (await context.client.get_one("/contacts", {"me": True}))["id"]
+            served.append((await context.client._tokens.get_token()).value)  # type: ignore[attr-defined]
+
+    async with _users_table_away_during(tmp_path, sandbox, call):
+        pass
+    assert (await stored_grant(store)).access_token != served[0]  # kept, not written yet
+    return store, users, served[0]
+
+
+async def reseal(store: Store, sealed: Callable[[Grant], str]) -> None:
+    """Seal KUSER1's stored grant again (as another replica's key rotation does)."""
+    async with store.locked("user:KUSER1") as conn:
+        user = await store.get_user("KUSER1", conn)
+        assert user is not None
+        grant = open_grant(KeyRing(parse_keys(f"{SECRET_KEY},{ANOTHER_KEY}")), user.grant)
+        await store.update_grant(conn, "KUSER1", sealed(grant), time.time())
+
+
+async def test_a_kept_grant_this_replica_cannot_open_stops_nothing_else(
+    tmp_path: Path, sandbox: BackgroundSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Mid-rotation another replica re-sealed the stored grant with a key this one lacks: writing the kept
+    grant fails with SecretKeyError, which must not end the writing loop (nor the task group it shares with
+    the purge and the audit trail); the grant stays kept and is written once the stored one opens again."""
+    store, users, served = await _kept_by_user_clients(tmp_path, sandbox, capacity=10)
+    rotated = KeyRing(parse_keys(ANOTHER_KEY))
+    ours = KeyRing(parse_keys(SECRET_KEY))
+    try:
+        await reseal(store, lambda grant: seal_grant(rotated, grant))
+        async with anyio.create_task_group() as background:
+            background.start_soon(users.write_kept_grants, 0.05)
+            await anyio.sleep(0.5)  # several rounds, each failing on the stored grant
+            failures = [r.getMessage() for r in caplog.records if "SecretKeyError" in r.getMessage()]
+            assert len(failures) >= 2, failures  # tried again, the loop still running
+            await reseal(store, lambda grant: seal_grant(ours, grant))  # this replica got the key
+            await anyio.sleep(0.5)  # the next rounds write it
+            background.cancel_scope.cancel()
+        assert (await stored_grant(store)).access_token == served
+        assert served not in caplog.text and "KUSER1, <tokens hidden>" in failures[0]
+    finally:
+        await users.aclose()
         await store.close()
