@@ -325,3 +325,35 @@ async def test_a_kept_grant_this_replica_cannot_open_stops_nothing_else(
     finally:
         await users.aclose()
         await store.close()
+
+
+async def test_a_kept_grant_is_written_before_its_evicted_user_is_served_again(
+    tmp_path: Path, sandbox: BackgroundSandbox
+) -> None:
+    """The user's client is evicted (a cache of one) while its source still holds the kept grant, before the
+    writing loop's next round: the user's next request builds a client from the store, whose grant Wrike has
+    spent. It must be served with the kept grant (written first), not refresh the spent one: Wrike would refuse
+    it, and the person's sign-in would end."""
+    store, users, served = await _kept_by_user_clients(tmp_path, sandbox, capacity=1)
+    try:
+        other = Grant(
+            access_token="wrike-sandbox-token", host=f"127.0.0.1:{sandbox.port}", login_url=sandbox.base_url
+        )
+        await store.save_user(
+            "KUBEN",
+            email=None,
+            name=None,
+            host=other.host,
+            grant=seal_grant(KeyRing(parse_keys(SECRET_KEY)), other),
+            scopes=["wsReadWrite"],
+            now=time.time(),
+        )
+        async with users.lease("KUBEN", frozenset({"wsReadWrite"})) as ben:  # evicts KUSER1's client
+            assert (await ben.client.get_one("/contacts", {"me": True}))["id"]
+        async with users.lease("KUSER1", frozenset({"wsReadWrite"})) as again:
+            assert (await again.client.get_one("/contacts", {"me": True}))["id"]
+            assert (await again.client._tokens.get_token()).value == served  # type: ignore[attr-defined]
+        assert (await stored_grant(store)).access_token == served  # written, the person still signed in
+    finally:
+        await users.aclose()
+        await store.close()

@@ -170,6 +170,10 @@ class StoredGrantSource:
         )
 
     @property
+    def user_id(self) -> str:
+        return self._user_id
+
+    @property
     def holds_unwritten_grant(self) -> bool:
         return self._kept is not None
 
@@ -322,6 +326,11 @@ class UserClients:
             cached = self._clients.get(user_id)
             if cached is not None and cached.version >= version:
                 return cached
+            # a grant of this user refreshed while the store was failing, still unwritten (its client evicted
+            # meanwhile): the stored one is spent, and refreshing it would end the person's sign-in; so it is
+            # written first (a store still failing fails this request, as reading the grant would)
+            for source in [source for source in self._unwritten if source.user_id == user_id]:
+                await self._write_kept_grant(source)
             row = await self._store.get_user(user_id)
             if row is None or row.revoked:
                 raise AuthorizationExpired(SIGN_IN_AGAIN)
