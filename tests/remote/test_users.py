@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -150,7 +150,7 @@ def _due_grant(sandbox: BackgroundSandbox, clock: Clock) -> Grant:
 
 @asynccontextmanager
 async def _users_table_away_during(
-    tmp_path: Path, sandbox: BackgroundSandbox, refresh: Callable[[], Awaitable[None]]
+    tmp_path: Path, sandbox: BackgroundSandbox, refresh: Callable[[], Coroutine[Any, Any, None]]
 ) -> AsyncIterator[None]:
     """`refresh` runs while the sandbox holds the token refresh for 1.5 s and the store's users table goes
     away (renamed once the store has read the grant); the body runs with the table still away."""
@@ -284,7 +284,7 @@ async def _kept_by_user_clients(
     async def call() -> None:
         async with users.lease("KUSER1", frozenset({"wsReadWrite"})) as context:
             assert (await context.client.get_one("/contacts", {"me": True}))["id"]
-            served.append((await context.client._tokens.get_token()).value)  # type: ignore[attr-defined]
+            served.append((await context.client._tokens.get_token()).value)
 
     async with _users_table_away_during(tmp_path, sandbox, call):
         pass
@@ -352,7 +352,7 @@ async def test_a_kept_grant_is_written_before_its_evicted_user_is_served_again(
             assert (await ben.client.get_one("/contacts", {"me": True}))["id"]
         async with users.lease("KUSER1", frozenset({"wsReadWrite"})) as again:
             assert (await again.client.get_one("/contacts", {"me": True}))["id"]
-            assert (await again.client._tokens.get_token()).value == served  # type: ignore[attr-defined]
+            assert (await again.client._tokens.get_token()).value == served
         assert (await stored_grant(store)).access_token == served  # written, the person still signed in
     finally:
         await users.aclose()
