@@ -230,6 +230,9 @@ def test_limits_from_settings() -> None:
         **Limits.from_settings(settings).per_minute,
         "/metrics": 20,
     }
+    # counted in each process, so that monitoring sees a replica whose database is away
+    assert Limits.from_settings(with_metrics).per_process == {"/metrics"}
+    assert Limits.from_settings(settings).per_process == set()
 
 
 def test_sign_in_limits_from_settings() -> None:

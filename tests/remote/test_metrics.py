@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import httpx2
@@ -30,7 +32,9 @@ from tests.remote.helpers import (
     structured,
     wait_for_port,
 )
+from tests.remote.test_health import FreezableRelay
 from wrike_mcp.config import Settings
+from wrike_mcp.remote.store import STORE_TIMEOUT
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 pytestmark = pytest.mark.slow
@@ -208,6 +212,41 @@ async def test_remote_replica_counts_sign_ins_denials_refusals_refreshes_and_use
         METRICS_TOKEN,
     ):
         assert secret not in text
+
+
+async def test_metrics_answers_and_limits_while_the_database_hangs(
+    tmp_path: Path, sandbox: BackgroundSandbox, postgres_url: str
+) -> None:
+    """Monitoring sees a replica whose database does not answer (a partition: the worst case, where a store
+    call waits its whole timeout): `/metrics` is counted per process, so the right token gets the metrics at
+    once, and a flood from one address is still refused 429, while a route that needs the database is 503."""
+    database = urlsplit(postgres_url)
+    relay = FreezableRelay((database.hostname or "127.0.0.1", database.port or 5432))
+    via_relay = postgres_url.replace(database.netloc, f"{database.username}@127.0.0.1:{relay.port}", 1)
+    replica = start_replica(
+        tmp_path,
+        sandbox.base_url,
+        via_relay,
+        extra_env={"WRIKE_MCP_METRICS_TOKEN": METRICS_TOKEN, "WRIKE_MCP_METRICS_RATE_LIMIT": "3"},
+    )
+    try:
+        relay.freeze()
+        started = time.monotonic()
+        async with httpx.AsyncClient(timeout=30) as http:
+            denied = await http.post(f"{replica.base_url}/token", data={"grant_type": "refresh_token"})
+        assert denied.status_code == 503, denied.text  # the database is really away: the store timeout
+        assert time.monotonic() - started >= STORE_TIMEOUT - 0.5
+        started = time.monotonic()
+        assert scrape(replica.base_url, token="metrics-secret-for-tests-0123456788").status_code == 401
+        assert any(name.startswith("wrike_mcp_") for name, _ in samples(replica.base_url))
+        assert scrape(replica.base_url).status_code == 200
+        assert time.monotonic() - started < 2, "/metrics waited for the database"
+        flooded = scrape(replica.base_url)  # the 4th of a minute from this address, right token or not
+        assert flooded.status_code == 429, flooded.text
+        assert int(flooded.headers["retry-after"]) >= 1
+    finally:
+        replica.stop()
+        relay.close()
 
 
 def test_a_short_metrics_token_is_refused_at_start(tmp_path: Path) -> None:

@@ -2,9 +2,9 @@
 the Connected apps page, and `/metrics` (whose bearer secret would otherwise be guessed at full speed).
 
 - Requests per minute per client address on each route, counted in the store (`Store.hit`), so that every
-  replica on the same database shares one count. The address is the ASGI client host: uvicorn replaces it
-  with the `X-Forwarded-For` client only when the connection comes from a trusted proxy
-  (`FORWARDED_ALLOW_IPS`). IPv6 clients are counted per /64, the block one subscriber usually holds.
+  replica on the same database shares one count (`/metrics` is counted in each process: `Limits.per_process`).
+  The address is the ASGI client host: uvicorn replaces it with the `X-Forwarded-For` client only when the
+  connection comes from a trusted proxy (`FORWARDED_ALLOW_IPS`). IPv6 clients are counted per /64, the block one subscriber usually holds.
 - Bodies of at most 16 KiB and query strings of at most 8 KiB by default (a registration, an authorization
   request, a token request or a consent form is well under 3 KiB).
 - Parameters must be UTF-8 without control characters, form bodies `application/x-www-form-urlencoded`, and
@@ -38,7 +38,7 @@ from wrike_mcp.remote.account import ACCOUNT_PATH, REVOKE_PATH, SIGN_IN_PATH, SI
 from wrike_mcp.remote.consent import error_page
 from wrike_mcp.remote.gate import STORE_RETRY_AFTER, read_body, replay_body
 from wrike_mcp.remote.provider import CONSENT_PATH
-from wrike_mcp.remote.store import STORE_TIMEOUT, Store
+from wrike_mcp.remote.store import STORE_TIMEOUT, ProcessCounts, Store
 from wrike_mcp.remote.upstream import CALLBACK_PATH
 from wrike_mcp.wrike.text import has_hidden
 
@@ -70,6 +70,10 @@ class Limits:
     # seconds a sign-in in progress lives: the provider expires it (its SignInLimits, from the same setting);
     # here it sets how long one address's sign-ins are counted and when an unapproved one may make room
     pending_ttl: int
+    # routes of `per_minute` counted in each process, never in the store: /metrics, so that monitoring still
+    # sees a replica while its database is away (a shared count would answer 503, or hang, exactly then). A
+    # secret of 16+ characters guessed at this limit times the replicas is still out of reach.
+    per_process: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -102,6 +106,7 @@ class Limits:
             max_body=settings.max_body_bytes,
             max_query=settings.max_query_bytes,
             pending_ttl=settings.pending_authorization_ttl,
+            per_process=frozenset(metrics),
         )
 
     def kept_window(self, path: str) -> int:
@@ -169,6 +174,7 @@ class AbuseLimits:
         self.store = store
         self.limits = limits
         self.clock = clock
+        self.process_counts = ProcessCounts()  # for `limits.per_process`
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -186,7 +192,10 @@ class AbuseLimits:
         address = client_key(scope)
         try:
             with anyio.fail_after(STORE_TIMEOUT):
-                wait = await self.store.hit(f"addr:{route}:{address}", limit, WINDOW, now)
+                if path in self.limits.per_process:
+                    wait = self.process_counts.hit(f"addr:{route}:{address}", limit, WINDOW, now)
+                else:
+                    wait = await self.store.hit(f"addr:{route}:{address}", limit, WINDOW, now)
                 kept = self.limits.kept_per_address.get(path)
                 if wait is None and kept is not None and (path != "/register" or scope["method"] == "POST"):
                     # what one address can make us keep: rows live as long as this window, so never more

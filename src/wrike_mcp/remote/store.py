@@ -389,6 +389,13 @@ def _holds_a_live_grant(now: float) -> Any:
     )
 
 
+def rate_buckets(window: int, buckets: int, now: float) -> tuple[int, int, int]:
+    """A sliding window's step, and the starts of its current and of its oldest bucket at `now`."""
+    step = max(1, window // buckets)
+    current = int(now // step) * step
+    return step, current, current - step * (buckets - 1)
+
+
 class ProcessCounts:
     """`Store.hit`'s counts kept in this process: the same buckets as the table, in memory, bounded (a key
     counted again keeps only the buckets of its window; past `capacity` keys the least recently counted go).
@@ -400,6 +407,14 @@ class ProcessCounts:
     def __init__(self, capacity: int = 100_000) -> None:
         self.capacity = capacity
         self._buckets: OrderedDict[str, dict[int, int]] = OrderedDict()
+
+    def hit(self, key: str, limit: int, window: int, now: float, *, buckets: int = 6) -> float | None:
+        """`Store.hit` counted in this process only: None when counted, else the seconds until one more fits."""
+        step, current, oldest = rate_buckets(window, buckets, now)
+        wait = self.wait(key, limit, oldest, step, buckets, now)
+        if wait is None:
+            self.count(key, current, oldest)
+        return wait
 
     def wait(self, key: str, limit: int, oldest: int, step: int, buckets: int, now: float) -> float | None:
         """Seconds until `key` has room again under `limit`, or None when it has room now."""
@@ -541,9 +556,7 @@ class Store:
         """
         if window > MAX_RATE_WINDOW or limit < 1:
             raise ValueError(f"a shared limit needs limit >= 1 and a window of at most {MAX_RATE_WINDOW} s")
-        step = max(1, window // buckets)
-        current = int(now // step) * step
-        oldest = current - step * (buckets - 1)
+        step, current, oldest = rate_buckets(window, buckets, now)
         local = self._process_counts
         wait = local.wait(key, limit, oldest, step, buckets, now)
         if wait is not None or not self.is_postgres:
