@@ -5,22 +5,26 @@ store: a grant Wrike rotated while the store could not record it is kept, served
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import httpx
 import pytest
+from sqlalchemy.exc import SQLAlchemyError
 
 from tests.remote.helpers import SECRET_KEY, sandbox_wrike_tokens
+from tests.remote.test_health import FreezableRelay
 from wrike_mcp.auth.errors import AuthError, AuthorizationExpired
 from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
 from wrike_mcp.remote.crypto import KeyRing, parse_keys
-from wrike_mcp.remote.store import Store
+from wrike_mcp.remote.store import STORE_TIMEOUT, Store
 from wrike_mcp.remote.users import StoredGrantSource, UserClients, open_grant, seal_grant
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
@@ -31,10 +35,11 @@ async def _source_with_expired_grant(
     *,
     client_secret: str = "sandbox-secret",
     grant: Grant | None = None,
+    database_url: str | None = None,
     **source_options: Any,
 ) -> tuple[Store, StoredGrantSource]:
     keyring = KeyRing(parse_keys(SECRET_KEY))
-    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    store = Store.open(database_url or f"sqlite:///{tmp_path / 'db.sqlite3'}")
     await store.migrate()
     grant = grant or Grant(
         access_token="expired-access",
@@ -357,3 +362,96 @@ async def test_a_kept_grant_is_written_before_its_evicted_user_is_served_again(
     finally:
         await users.aclose()
         await store.close()
+
+
+# ---- a refresh Wrike answered as the database hangs ---------------------------------------------------
+
+
+@asynccontextmanager
+async def _source_behind_a_relay(
+    tmp_path: Path, sandbox: BackgroundSandbox, postgres_url: str
+) -> AsyncIterator[tuple[StoredGrantSource, FreezableRelay, Grant]]:
+    """A source of a due grant whose store reaches PostgreSQL through a relay the test can freeze (a
+    partition: nothing refused, nothing answered), the sandbox holding its next refresh for 1.5 s: (source,
+    relay, the due grant). The relay thaws when the body ends."""
+    database = urlsplit(postgres_url)
+    relay = FreezableRelay((database.hostname or "127.0.0.1", database.port or 5432))
+    via_relay = postgres_url.replace(database.netloc, f"{database.username}@127.0.0.1:{relay.port}", 1)
+    due = _due_grant(sandbox, Clock())
+    store, source = await _source_with_expired_grant(tmp_path, sandbox, grant=due, database_url=via_relay)
+    httpx.post(  # noqa: ASYNC210 - test set-up, nothing else runs
+        f"{sandbox.base_url}/_sandbox/faults",
+        json={"path": "/oauth2/token", "method": "POST", "delay_ms": 1500, "times": 1},
+    ).raise_for_status()
+    # a write that waits for the database, shielded from the test's own timeout, would hang the test for good
+    unstuck = threading.Timer(1.5 + STORE_TIMEOUT + 8, relay.thaw)
+    unstuck.start()
+    try:
+        yield source, relay, due
+    finally:
+        unstuck.cancel()
+        relay.thaw()
+        with anyio.move_on_after(STORE_TIMEOUT + 5):
+            await store.close()
+        relay.close()
+
+
+async def _written_once_the_database_answers(source: StoredGrantSource, postgres_url: str) -> Grant:
+    with anyio.fail_after(15):
+        while source.holds_unwritten_grant:
+            try:
+                await source.write_kept()
+            except (SQLAlchemyError, OSError):  # connections the relay dropped at the thaw
+                await anyio.sleep(0.2)
+    direct = Store.open(postgres_url)
+    try:
+        return await stored_grant(direct)
+    finally:
+        await direct.close()
+
+
+async def test_a_refresh_answered_as_the_database_hangs_keeps_the_grant_within_the_store_timeout(
+    tmp_path: Path, sandbox: BackgroundSandbox, postgres_url: str
+) -> None:
+    """Wrike has rotated the refresh token; the write of the new grant hangs: after the store's timeout the
+    grant is kept and served (not a request hanging until the database answers), then written."""
+    async with _source_behind_a_relay(tmp_path, sandbox, postgres_url) as (source, relay, _):
+        started = time.monotonic()
+        answer: list[str] = []
+
+        async def refresh() -> None:
+            answer.append((await source.get_token()).value)
+
+        with anyio.fail_after(1.5 + STORE_TIMEOUT + 3):  # without the timeout: until the database answers
+            async with anyio.create_task_group() as group:
+                group.start_soon(refresh)
+                await anyio.sleep(0.7)  # the store read the grant, the refresh is at the sandbox
+                relay.freeze()
+        assert time.monotonic() - started >= 1.5 + STORE_TIMEOUT - 0.5  # it did wait for the write
+        assert source.holds_unwritten_grant and answer[0]
+        relay.thaw()
+        assert (await _written_once_the_database_answers(source, postgres_url)).access_token == answer[0]
+
+
+async def test_a_refresh_answered_as_the_database_hangs_is_kept_when_its_request_is_cancelled(
+    tmp_path: Path, sandbox: BackgroundSandbox, postgres_url: str
+) -> None:
+    """The same, and the request is cancelled while the write hangs (its client gone): Wrike's answer is the
+    only live refresh token, so the write finishes or times out, and the grant is kept, not lost."""
+    async with _source_behind_a_relay(tmp_path, sandbox, postgres_url) as (source, relay, due):
+        answer: list[str] = []
+
+        async def refresh() -> None:
+            answer.append((await source.get_token()).value)
+
+        with anyio.fail_after(1.5 + STORE_TIMEOUT + 3):
+            async with anyio.create_task_group() as group:
+                group.start_soon(refresh)
+                await anyio.sleep(0.7)
+                relay.freeze()
+                await anyio.sleep(1.5)  # Wrike answered, the write hangs
+                group.cancel_scope.cancel()
+        assert source.holds_unwritten_grant
+        relay.thaw()
+        written = await _written_once_the_database_answers(source, postgres_url)
+    assert written.access_token != due.access_token and written.refresh_token not in (None, due.refresh_token)

@@ -7,9 +7,10 @@ refreshed it already), calls Wrike, and commits the rotated refresh token before
 token. A grant Wrike refuses ends the user's MCP tokens, so their client gets a 401 and signs in again.
 
 Wrike rotates its refresh token on every refresh, so a store that fails between Wrike's answer and the commit
-(the database restarting) would lose the only live refresh token. The source keeps that grant in memory
-instead, serves with it, and `UserClients.write_kept_grants` writes it as soon as the store answers (before
-this replica refreshes the user again). Still lost: the grant of a replica that stops before the database
+(the database restarting, or hanging: the write has the store's timeout, and is not cancelled with the
+request) would lose the only live refresh token. The source keeps that grant in memory instead, serves with
+it, and `UserClients.write_kept_grants` writes it as soon as the store answers (before this replica refreshes
+the user again, or builds a new client of theirs). Still lost: the grant of a replica that stops before the database
 comes back, and the race with another replica refreshing the user with the spent token in the second or so
 between the database's return and the write (Wrike refuses it, and that replica ends the grant).
 """
@@ -122,28 +123,35 @@ class StoredGrantSource:
             await self._write_kept()
             answered: tuple[Grant, str | None] | None = None
             try:
-                async with self._store.locked(f"user:{self._user_id}") as conn:
-                    row = await self._store.get_user(self._user_id, conn)
-                    if row is None or row.revoked:
-                        raise AuthorizationExpired(SIGN_IN_AGAIN)
-                    stored = open_grant(self._keyring, row.grant)
-                    if stored.access_token != stale and not self._stale(stored):
-                        self._grant = stored  # another replica refreshed it
-                        return grant_token(stored)
-                    try:
-                        fresh = await self._call_wrike(stored)
-                    except Exception:
-                        self._on_refresh("failed")
-                        raise
-                    self._on_refresh("ok" if fresh is not None else "refused")
-                    if fresh is None:
-                        # inside the lock and committed with it, so no replica refreshes a grant Wrike refused
-                        await self._store.revoke_grant(conn, self._user_id, self._clock())
-                    else:
-                        answered = (fresh, stored.refresh_token)
-                        await self._store.update_grant(
-                            conn, self._user_id, seal_grant(self._keyring, fresh), self._clock()
-                        )
+                with anyio.fail_after(None) as after_wrike:
+                    async with self._store.locked(f"user:{self._user_id}") as conn:
+                        row = await self._store.get_user(self._user_id, conn)
+                        if row is None or row.revoked:
+                            raise AuthorizationExpired(SIGN_IN_AGAIN)
+                        stored = open_grant(self._keyring, row.grant)
+                        if stored.access_token != stale and not self._stale(stored):
+                            self._grant = stored  # another replica refreshed it
+                            return grant_token(stored)
+                        try:
+                            fresh = await self._call_wrike(stored)
+                        except Exception:
+                            self._on_refresh("failed")
+                            raise
+                        self._on_refresh("ok" if fresh is not None else "refused")
+                        # Wrike has answered: the write and its commit get the store's timeout (a hung
+                        # database then keeps the grant, below) and are not cancelled with the request (a
+                        # client gone would take with it the only live refresh token)
+                        after_wrike.deadline = anyio.current_time() + STORE_TIMEOUT
+                        after_wrike.shield = True
+                        if fresh is None:
+                            # inside the lock and committed with it, so no replica refreshes a grant Wrike
+                            # refused
+                            await self._store.revoke_grant(conn, self._user_id, self._clock())
+                        else:
+                            answered = (fresh, stored.refresh_token)
+                            await self._store.update_grant(
+                                conn, self._user_id, seal_grant(self._keyring, fresh), self._clock()
+                            )
             except (SQLAlchemyError, OSError) as exc:  # a refused connection is an OSError, a hung one too
                 if answered is None:
                     raise  # Wrike was not asked, or refused: nothing is lost
