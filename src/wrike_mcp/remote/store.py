@@ -567,7 +567,9 @@ class Store:
         if not self._spend(held, current):
             async with held.lock:  # one claim at a time per key here; the others then spend from it
                 if not self._spend(held, current):
-                    wait = await self._claim(key, held, limit, step, buckets, now, claim or claim_size(limit))
+                    wait = await self._claim(
+                        key, held, limit, window, buckets, now, claim or claim_size(limit)
+                    )
                     if wait is not None:
                         return wait
         local.count(key, max(current, held.bucket), oldest)
@@ -590,12 +592,11 @@ class Store:
         return False
 
     async def _claim(
-        self, key: str, held: _Claim, limit: int, step: int, buckets: int, now: float, size: int
+        self, key: str, held: _Claim, limit: int, window: int, buckets: int, now: float, size: int
     ) -> float | None:
         """Claim up to `size` slots of `key`'s current bucket, the first of them for this event, giving back
         what the previous claim left unspent; None when claimed, else the seconds until one would fit."""
-        current = int(now // step) * step
-        oldest = current - step * (buckets - 1)
+        step, current, oldest = rate_buckets(window, buckets, now)
         # taken out before the first await: nobody spends a slot while it is being given back
         returned_bucket, returned = held.bucket, held.left
         held.left = 0
