@@ -47,6 +47,8 @@ from tests.remote.helpers import (
     sandbox_wrike_tokens,
     start_replica,
 )
+from tests.remote.test_attacks import assert_invalid_token, mcp
+from tests.remote.test_attacks_account import csrf_of, revoke, signed_in
 from tests.remote.test_attacks_spec import get_me
 from wrike_mcp.remote.store import SCHEMA_VERSION, Consent, Store
 from wrike_mcp.sandbox.serve import BackgroundSandbox
@@ -380,6 +382,7 @@ async def test_a_v2_database_keeps_working_after_the_upgrade(
     try:
         await anyio.to_thread.run_sync(use_what_people_held, replica, held)
         await check_what_is_stored(held, database_url)
+        await anyio.to_thread.run_sync(end_an_old_client_on_the_account_page, replica, held)
     finally:
         replica.stop()
     listed = admin(tmp_path, database_url, "users")
@@ -427,6 +430,19 @@ def use_what_people_held(replica: Replica, held: Held) -> None:
         f"{base}/token", data=token_form(held, held.spent_refresh, confidential=True), timeout=TIMEOUT
     )
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant", reused.text
+
+
+def end_an_old_client_on_the_account_page(replica: Replica, held: Held) -> None:
+    """Ann's Connected apps page lists the client she signed in with before the upgrade (its tokens are under
+    her contact id alone), and ends it there."""
+    base = replica.base_url
+    assert get_me(base, held.public_access)["user"]["id"] == held.user_id
+    ann = signed_in(base, ANN)
+    assert "Claude-like public" in ann.get(f"{base}/account").text
+    ended = revoke(ann, base, held.public_id, csrf_of(ann, base), Origin=base)
+    assert ended.status_code == 303, ended.text
+    assert_invalid_token(mcp(replica, held.public_access))
+    assert "Claude-like public" not in ann.get(f"{base}/account").text
 
 
 async def check_what_is_stored(held: Held, database_url: str) -> None:

@@ -34,7 +34,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.auth.errors import AuthError
 from wrike_mcp.remote.consent import STYLE, ConsentPages, error_page, security_headers
-from wrike_mcp.remote.store import ConnectedClient
+from wrike_mcp.remote.store import ConnectedClient, keys_of_person
 from wrike_mcp.remote.upstream import WrikeCallback
 from wrike_mcp.remote.users import user_key
 from wrike_mcp.wrike.errors import WrikeError
@@ -102,7 +102,7 @@ class AccountPages:
             return signed_out_page()
         user_id, value = session
         user = await self.store.get_user(user_id)
-        connected = await self.store.connected_clients(user_id, self.pages.provider.clock())
+        connected = await self.store.connected_clients(keys_of_person(user_id), self.pages.provider.clock())
         who = (user.email or user.name or user_id) if user is not None else user_id
         return apps_page(who, connected, self._csrf(value))
 
@@ -153,7 +153,7 @@ class AccountPages:
         user_id, value = session
         if not secrets.compare_digest(csrf.encode(), self._csrf(value).encode()):
             return error_page(403, "This form did not come from your Connected apps page. Open it again.")
-        revoked = await self.store.revoke_user_client(user_id, client_id)
+        revoked = await self.store.revoke_user_client(keys_of_person(user_id), client_id)
         log.info(
             "user %s revoked client %s on the account page (%d tokens)", user_id, client_id[:200], revoked
         )

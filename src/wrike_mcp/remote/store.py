@@ -389,6 +389,19 @@ def _holds_a_live_grant(now: float) -> Any:
     )
 
 
+def contact_of(user_id: str) -> str:
+    """The Wrike contact id in a user's key (`account/contact`; a user stored before grants were per
+    account is keyed by the contact id alone)."""
+    return user_id.rpartition("/")[2]
+
+
+def keys_of_person(user_id: str) -> tuple[str, ...]:
+    """The keys a signed-in person's rows may be under: their per-account key and, for clients signed in
+    before grants were per account (they keep working until they sign in again), the contact id alone."""
+    contact = contact_of(user_id)
+    return (user_id, contact) if contact != user_id else (user_id,)
+
+
 def rate_buckets(window: int, buckets: int, now: float) -> tuple[int, int, int]:
     """A sliding window's step, and the starts of its current and of its oldest bucket at `now`."""
     step = max(1, window // buckets)
@@ -811,10 +824,10 @@ class Store:
 
     # ---- a person's connected apps ------------------------------------------------------------------
 
-    async def connected_clients(self, user_id: str, now: float) -> list[ConnectedClient]:
+    async def connected_clients(self, user_ids: Sequence[str], now: float) -> list[ConnectedClient]:
         """The clients holding live tokens of the user (an unspent refresh token or an unexpired access
-        token), most recently used first."""
-        mine = tokens.c.user_id == user_id
+        token) under any of `user_ids` (`keys_of_person`), most recently used first."""
+        mine = tokens.c.user_id.in_(user_ids)
         live = (
             select(tokens.c.client_id, tokens.c.scopes)
             .where(mine, tokens.c.revoked.is_(False), tokens.c.used.is_(False), tokens.c.expires_at >= now)
@@ -825,7 +838,7 @@ class Store:
         ).where(mine)
         called = select(
             audit_log.c.client_id, func.min(audit_log.c.at).label("first"), func.max(audit_log.c.at)
-        ).where(audit_log.c.user_id == user_id)
+        ).where(audit_log.c.user_id.in_(user_ids))
         async with self.engine.connect() as conn:
             scopes: dict[str, set[str]] = {}
             for row in (await conn.execute(live)).all():
@@ -860,19 +873,21 @@ class Store:
         ]
         return sorted(found, key=lambda client: -client.last_used)
 
-    async def revoke_user_client(self, user_id: str, client_id: str) -> int:
-        """End one client's access for one user (its tokens, and the consent: the page is shown again at the
-        client's next sign-in). The number of tokens revoked."""
+    async def revoke_user_client(self, user_ids: Sequence[str], client_id: str) -> int:
+        """End one client's access for one user under any of `user_ids` (`keys_of_person`): its tokens, and
+        the consent (the page is shown again at the client's next sign-in). The number of tokens revoked."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(tokens)
                 .where(
-                    tokens.c.user_id == user_id, tokens.c.client_id == client_id, tokens.c.revoked.is_(False)
+                    tokens.c.user_id.in_(user_ids),
+                    tokens.c.client_id == client_id,
+                    tokens.c.revoked.is_(False),
                 )
                 .values(revoked=True)
             )
             await conn.execute(
-                delete(consents).where(consents.c.user_id == user_id, consents.c.client_id == client_id)
+                delete(consents).where(consents.c.user_id.in_(user_ids), consents.c.client_id == client_id)
             )
         self.revocations += 1
         return int(result.rowcount or 0)
@@ -1178,7 +1193,7 @@ class Store:
         return [
             u
             for u in await self.list_users()
-            if who in (u.user_id, u.user_id.rpartition("/")[2]) or (u.email or "").lower() == who.lower()
+            if who in (u.user_id, contact_of(u.user_id)) or (u.email or "").lower() == who.lower()
         ]
 
     async def all_grants(self) -> list[tuple[str, str]]:
