@@ -17,9 +17,9 @@ from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
 from wrike_mcp.remote.crypto import KeyRing, parse_keys
 from wrike_mcp.remote.gate import UserRateLimit
-from wrike_mcp.remote.store import Store
+from wrike_mcp.remote.store import Store, user_key
 from wrike_mcp.remote.upstream import wrike_scopes
-from wrike_mcp.remote.users import UserClients, seal_grant, user_key
+from wrike_mcp.remote.users import UserClients, seal_grant
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 SCOPES = frozenset({"wsReadWrite"})

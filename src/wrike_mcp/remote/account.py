@@ -34,9 +34,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from wrike_mcp import scopes as scope_rules
 from wrike_mcp.auth.errors import AuthError
 from wrike_mcp.remote.consent import STYLE, ConsentPages, error_page, security_headers
-from wrike_mcp.remote.store import ConnectedClient, keys_of_person
+from wrike_mcp.remote.store import ConnectedClient, keys_of_person, user_key
 from wrike_mcp.remote.upstream import WrikeCallback
-from wrike_mcp.remote.users import user_key
 from wrike_mcp.wrike.errors import WrikeError
 
 log = logging.getLogger(__name__)

@@ -389,6 +389,11 @@ def _holds_a_live_grant(now: float) -> Any:
     )
 
 
+def user_key(account_id: str, contact_id: str) -> str:
+    """The store's key of a user: one person in one Wrike account (a person in two accounts has two grants)."""
+    return f"{account_id}/{contact_id}"
+
+
 def contact_of(user_id: str) -> str:
     """The Wrike contact id in a user's key (`account/contact`; a user stored before grants were per
     account is keyed by the contact id alone)."""

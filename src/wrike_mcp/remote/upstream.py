@@ -30,8 +30,8 @@ from wrike_mcp.auth.store import Grant
 from wrike_mcp.config import Settings
 from wrike_mcp.remote.consent import ConsentPages, client_redirect, error_page
 from wrike_mcp.remote.pending import NO_APPROVAL
-from wrike_mcp.remote.store import UserRow
-from wrike_mcp.remote.users import UserClients, seal_grant, user_key
+from wrike_mcp.remote.store import UserRow, user_key
+from wrike_mcp.remote.users import UserClients, seal_grant
 from wrike_mcp.runtime import client_from_settings
 from wrike_mcp.wrike.errors import WrikeError
 from wrike_mcp.wrike.models import Account, Contact

@@ -245,11 +245,6 @@ KEPT_GRANT_RETRY = 1.0  # seconds between tries to write a Wrike grant refreshed
 WRIKE_WINDOW_STEPS = 14
 
 
-def user_key(account_id: str, contact_id: str) -> str:
-    """The store's key of a user: one person in one Wrike account (a person in two accounts has two grants)."""
-    return f"{account_id}/{contact_id}"
-
-
 @dataclass(eq=False)
 class _UserClient:
     client: WrikeClient
