@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from sqlalchemy import String
+from sqlalchemy import String, func, select
 from sqlalchemy.exc import OperationalError
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
@@ -42,7 +42,7 @@ from wrike_mcp.remote.limits import (
 )
 from wrike_mcp.remote.pending import PendingAuthorization
 from wrike_mcp.remote.provider import STORED_FIELDS, SignInLimits
-from wrike_mcp.remote.store import MAX_RATE_WINDOW, Store, clients
+from wrike_mcp.remote.store import MAX_RATE_WINDOW, Store, clients, rate_counters
 
 NOW = 1_800_000_000.0  # a multiple of the counters' 10 s step
 ADDRESS = "198.51.100.7"
@@ -492,7 +492,7 @@ async def test_cookies_that_are_not_ascii_never_reach_the_application(store: Sto
 
 
 class UnreachableStore:
-    async def hit(self, *args: Any) -> float | None:
+    async def hit(self, *args: Any, **options: Any) -> float | None:
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
 
@@ -581,7 +581,7 @@ async def test_lifespan_passes_through_untouched(store: Store) -> None:
 
 
 class HangingStore:
-    async def hit(self, *args: Any) -> float | None:
+    async def hit(self, *args: Any, **options: Any) -> float | None:
         await anyio.sleep(30)
         return None
 
@@ -704,3 +704,20 @@ def test_remote_doc_states_the_fixed_limits_of_the_code() -> None:
     kept = re.search(r"Only the fields the server\s+uses or shows are kept \(([^)]*)\)", text)
     assert kept is not None
     assert set(re.findall(r"`(\w+)`", kept.group(1))) == set(STORED_FIELDS)
+
+
+async def test_each_sign_in_request_is_counted_in_the_database_itself(postgres_url: str) -> None:
+    """On PostgreSQL the per-address count of a sign-in route takes one slot per request, never slots ahead:
+    with slots held in memory a request would skip the database here, and a database that hangs would then
+    hold it in the SDK's handler (whose reads have no timeout) instead of answering 503 within STORE_TIMEOUT."""
+    store = Store.open(postgres_url)
+    try:
+        await store.migrate()
+        call = caller(store, Clock(), per_minute={"/token": 300})
+        for _ in range(2):
+            assert (await call("POST", "/token", content=b"grant_type=x", headers=FORM)).status_code == 200
+        async with store.engine.connect() as conn:
+            counted = (await conn.execute(select(func.sum(rate_counters.c.hits)))).scalar()
+        assert counted == 2  # with claims of 300 // 20 slots it would be 15
+    finally:
+        await store.close()

@@ -195,7 +195,11 @@ class AbuseLimits:
                 if path in self.limits.per_process:
                     wait = self.process_counts.hit(f"addr:{route}:{address}", limit, WINDOW, now)
                 else:
-                    wait = await self.store.hit(f"addr:{route}:{address}", limit, WINDOW, now)
+                    # one transaction per request (claim=1), never slots claimed ahead: a sign-in makes a
+                    # handful of these, and this count is the request's first touch of the database, so one
+                    # that does not answer is 503 within STORE_TIMEOUT here rather than a hang in the SDK's
+                    # handlers, whose reads have no timeout of their own
+                    wait = await self.store.hit(f"addr:{route}:{address}", limit, WINDOW, now, claim=1)
                 kept = self.limits.kept_per_address.get(path)
                 if wait is None and kept is not None and (path != "/register" or scope["method"] == "POST"):
                     # what one address can make us keep: rows live as long as this window, so never more
