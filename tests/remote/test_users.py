@@ -29,6 +29,26 @@ from wrike_mcp.remote.users import StoredGrantSource, UserClients, open_grant, s
 from wrike_mcp.sandbox.serve import BackgroundSandbox
 
 
+async def save_grant(
+    store: Store,
+    grant: Grant,
+    user_id: str = "KUSER1",
+    *,
+    email: str | None = "u@example.com",
+    name: str | None = "U",
+) -> None:
+    """Store `grant` as the user's Wrike sign-in, sealed with the replicas' key."""
+    await store.save_user(
+        user_id,
+        email=email,
+        name=name,
+        host=grant.host,
+        grant=seal_grant(KeyRing(parse_keys(SECRET_KEY)), grant),
+        scopes=["wsReadWrite"],
+        now=time.time(),
+    )
+
+
 async def _source_with_expired_grant(
     tmp_path: Path,
     sandbox: BackgroundSandbox,
@@ -49,15 +69,7 @@ async def _source_with_expired_grant(
         host=f"127.0.0.1:{sandbox.port}",
         login_url=sandbox.base_url,
     )
-    await store.save_user(
-        "KUSER1",
-        email="u@example.com",
-        name="U",
-        host=grant.host,
-        grant=seal_grant(keyring, grant),
-        scopes=["wsReadWrite"],
-        now=time.time(),
-    )
+    await save_grant(store, grant)
     source = StoredGrantSource(
         store, keyring, _settings(sandbox, client_secret), "KUSER1", grant, **source_options
     )
@@ -250,16 +262,7 @@ async def test_a_kept_grant_never_overwrites_a_newer_sign_in(
             host=f"127.0.0.1:{sandbox.port}",
             login_url=sandbox.base_url,
         )
-        keyring = KeyRing(parse_keys(SECRET_KEY))
-        await store.save_user(
-            "KUSER1",
-            email="u@example.com",
-            name="U",
-            host=newer.host,
-            grant=seal_grant(keyring, newer),
-            scopes=["wsReadWrite"],
-            now=time.time(),
-        )
+        await save_grant(store, newer)
         await source.write_kept()
         assert (await stored_grant(store)).refresh_token == "of-the-new-sign-in"
         assert not source.holds_unwritten_grant
@@ -344,15 +347,7 @@ async def test_a_kept_grant_is_written_before_its_evicted_user_is_served_again(
         other = Grant(
             access_token="wrike-sandbox-token", host=f"127.0.0.1:{sandbox.port}", login_url=sandbox.base_url
         )
-        await store.save_user(
-            "KUBEN",
-            email=None,
-            name=None,
-            host=other.host,
-            grant=seal_grant(KeyRing(parse_keys(SECRET_KEY)), other),
-            scopes=["wsReadWrite"],
-            now=time.time(),
-        )
+        await save_grant(store, other, "KUBEN", email=None, name=None)
         async with users.lease("KUBEN", frozenset({"wsReadWrite"})) as ben:  # evicts KUSER1's client
             assert (await ben.client.get_one("/contacts", {"me": True}))["id"]
         async with users.lease("KUSER1", frozenset({"wsReadWrite"})) as again:
